@@ -1,0 +1,30 @@
+//===- KernelOps.td - calls into the runtime kernel library -*- tablegen -*-===//
+//
+// The nnk dialect has one op: a call to a kernel of the runtime library
+// (runtime/kernels). Every kernel has the C signature
+//   void kernel(const int64_t *meta, void *buffer0, void *buffer1, ...);
+// `meta` encodes the shapes, element types and attributes the kernel needs
+// (written by codegen/KernelCall.h, read by runtime/kernels/Meta.h). This is
+// the kernel ABI: a backend may bind a name to generated code, the portable
+// C++ kernels, or a vendor library (oneDNN, cuDNN).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_CODEGEN_KERNELOPS_TD
+#define NNCC_CODEGEN_KERNELOPS_TD
+
+include "mlir/IR/OpBase.td"
+
+def NNK_Dialect : Dialect {
+  let name = "nnk";
+  let cppNamespace = "::nncc::nnk";
+  let summary = "Calls to the nncc runtime kernel library.";
+  let emitAccessorPrefix = kEmitAccessorPrefix_Prefixed;
+}
+
+def NNK_CallOp : Op<NNK_Dialect, "call"> {
+  let summary = "Call `kernel(meta, buffers...)` of the runtime library.";
+  let arguments = (ins StrAttr:$kernel, Variadic<AnyMemRef>:$buffers, I64ArrayAttr:$meta);
+  let assemblyFormat = "$kernel `(` $buffers `)` attr-dict `:` type($buffers)";
+}
+
+#endif

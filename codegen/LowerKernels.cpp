@@ -1,0 +1,245 @@
+//===- LowerKernels.cpp - ops lowered to runtime kernel calls -------------===//
+//
+// Convolution, matmul, pooling, recurrent layers and the irregular ops
+// (resize, topk, scatter, ...) call kernels of the runtime library through
+// nnk.call. The meta layout written here is read in runtime/kernels/*.cpp
+// in the same order.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/KernelCall.h"
+#include "codegen/Lowering.h"
+
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+namespace nncc {
+namespace codegen {
+namespace {
+
+int64_t reductionCode(StringRef r) {
+  return llvm::StringSwitch<int64_t>(r).Case("add", 1).Case("mul", 2).Case("max", 3).Case("min", 4).Default(0);
+}
+
+/// Activation codes of runtime/kernels/Recurrent.cpp with their alpha/beta:
+/// alpha and beta lists are consumed in order by the activations using them.
+void addActivations(KernelCall &k, ArrayAttr acts, ArrayAttr alphas, ArrayAttr betas) {
+  auto al = toF64(alphas), be = toF64(betas);
+  size_t ai = 0, bi = 0;
+  auto names = toStrings(acts);
+  k.i((int64_t)names.size());
+  for (auto &name : names) {
+    std::string n = StringRef(name).lower();
+    int64_t code = llvm::StringSwitch<int64_t>(n)
+                       .Case("relu", 0).Case("tanh", 1).Case("sigmoid", 2).Case("affine", 3)
+                       .Case("leakyrelu", 4).Case("thresholdedrelu", 5).Case("scaledtanh", 6)
+                       .Case("hardsigmoid", 7).Case("elu", 8).Case("softsign", 9).Case("softplus", 10)
+                       .Default(-1);
+    double a = 0, b = 0;
+    bool usesAlpha = code == 3 || code == 4 || code == 5 || code == 6 || code == 7 || code == 8;
+    bool usesBeta = code == 3 || code == 6 || code == 7;
+    double defA = code == 4 ? 0.01 : code == 7 ? 0.2 : 1.0, defB = code == 7 ? 0.5 : code == 3 ? 0.0 : 1.0;
+    if (usesAlpha)
+      a = ai < al.size() ? al[ai++] : defA;
+    if (usesBeta)
+      b = bi < be.size() ? be[bi++] : defB;
+    k.i(code).f(a).f(b);
+  }
+}
+
+template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
+  KernelCall k(name);
+  auto ft = elementOf(op.getX());
+  k.tensor(in.ins[0], ft).tensor(in.ins[1], ft).tensor(in.ins[2], ft);
+  unsigned idx = 3;
+  auto opt = [&](Value v, Type t) {
+    if (v)
+      k.tensor(in.ins[idx++], t);
+    else
+      k.none();
+  };
+  opt(op.getB(), ft);
+  opt(op.getSeqLens(), op.getSeqLens() ? elementOf(op.getSeqLens()) : ft);
+  opt(op.getInitialH(), ft);
+  if constexpr (std::is_same<OpT, LSTMOp>::value) {
+    opt(op.getInitialC(), ft);
+    opt(op.getP(), ft);
+  }
+  for (int s = 0; s < 1 + numStates; ++s)
+    k.tensor(in.outs[s], ft);
+  StringRef dir = op.getDirection();
+  k.i(op.getHiddenSize()).i(dir == "forward" ? 0 : dir == "reverse" ? 1 : 2);
+  addActivations(k, op.getActivations(), op.getActivationAlpha(), op.getActivationBeta());
+  auto clip = op.getClip();
+  k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
+  if constexpr (std::is_same<OpT, LSTMOp>::value)
+    k.i(op.getInputForget());
+  if constexpr (std::is_same<OpT, GRUOp>::value)
+    k.i(op.getLinearBeforeReset());
+  k.emit(in.b, in.loc);
+}
+
+} // namespace
+
+FailureOr<bool> lowerKernel(LoweringInput &in) {
+  Operation *op = in.op;
+  OpBuilder &b = in.b;
+  Location loc = in.loc;
+  auto elt = [&](unsigned i) { return elementOf(op->getOperand(i)); };
+  auto relt = [&](unsigned i) { return elementOf(op->getResult(i)); };
+  return llvm::TypeSwitch<Operation *, FailureOr<bool>>(op)
+      .Case<MatMulOp>([&](auto) -> FailureOr<bool> {
+        KernelCall("nncc_matmul").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0)).emit(b, loc);
+        return true;
+      })
+      .Case<GemmOp>([&](GemmOp g) -> FailureOr<bool> {
+        KernelCall k("nncc_gemm");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1));
+        if (g.getC())
+          k.tensor(in.ins[2], elt(2));
+        else
+          k.none();
+        k.tensor(in.outs[0], relt(0)).i(g.getTransA()).i(g.getTransB())
+            .f(g.getAlpha().convertToDouble()).f(g.getBeta().convertToDouble());
+        k.emit(b, loc);
+        return true;
+      })
+      .Case<ConvOp>([&](ConvOp c) -> FailureOr<bool> {
+        KernelCall k("nncc_conv");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1));
+        if (c.getB()) k.tensor(in.ins[2], elt(2)); else k.none();
+        k.tensor(in.outs[0], relt(0)).i(c.getGroup()).ints(toI64(c.getStrides())).ints(toI64(c.getPads()))
+            .ints(toI64(c.getDilations()));
+        k.emit(b, loc);
+        return true;
+      })
+      .Case<ConvTransposeOp>([&](ConvTransposeOp c) -> FailureOr<bool> {
+        KernelCall k("nncc_conv_transpose");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1));
+        if (c.getB()) k.tensor(in.ins[2], elt(2)); else k.none();
+        k.tensor(in.outs[0], relt(0)).i(c.getGroup()).ints(toI64(c.getStrides())).ints(toI64(c.getPads()))
+            .ints(toI64(c.getDilations()));
+        k.emit(b, loc);
+        return true;
+      })
+      .Case<MaxPoolOp, AvgPoolOp, LpPoolOp>([&](auto p) -> FailureOr<bool> {
+        int64_t kind = isa<MaxPoolOp>(op) ? 0 : isa<AvgPoolOp>(op) ? 1 : 2;
+        int64_t countPad = 0, pnorm = 2;
+        if (auto a = dyn_cast<AvgPoolOp>(op)) countPad = a.getCountIncludePad();
+        if (auto l = dyn_cast<LpPoolOp>(op)) pnorm = l.getP();
+        KernelCall("nncc_pool").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(kind)
+            .ints(toI64(p.getKernelShape())).ints(toI64(p.getStrides())).ints(toI64(p.getPads()))
+            .ints(toI64(p.getDilations())).i(countPad).i(pnorm).emit(b, loc);
+        return true;
+      })
+      .Case<MaxPoolWithIndicesOp>([&](MaxPoolWithIndicesOp p) -> FailureOr<bool> {
+        KernelCall("nncc_maxpool_indices").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0))
+            .tensor(in.outs[1], relt(1)).ints(toI64(p.getKernelShape())).ints(toI64(p.getStrides()))
+            .ints(toI64(p.getPads())).ints(toI64(p.getDilations())).i(p.getStorageOrder()).emit(b, loc);
+        return true;
+      })
+      .Case<TopKOp>([&](TopKOp t) -> FailureOr<bool> {
+        KernelCall("nncc_topk").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).tensor(in.outs[1], relt(1))
+            .i(t.getAxis()).i(t.getLargest()).i(t.getSorted()).emit(b, loc);
+        return true;
+      })
+      .Case<CumSumOp>([&](CumSumOp c) -> FailureOr<bool> {
+        KernelCall("nncc_cumsum").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(c.getAxis())
+            .i(c.getExclusive()).i(c.getReverse()).emit(b, loc);
+        return true;
+      })
+      .Case<GatherNDOp>([&](GatherNDOp g) -> FailureOr<bool> {
+        KernelCall("nncc_gather_nd").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
+            .i(g.getBatchDims()).emit(b, loc);
+        return true;
+      })
+      .Case<ScatterElementsOp>([&](ScatterElementsOp s) -> FailureOr<bool> {
+        KernelCall("nncc_scatter_elements").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).i(s.getAxis())
+            .i(reductionCode(s.getReduction())).emit(b, loc);
+        return true;
+      })
+      .Case<ScatterNDOp>([&](ScatterNDOp s) -> FailureOr<bool> {
+        KernelCall("nncc_scatter_nd").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).i(reductionCode(s.getReduction())).emit(b, loc);
+        return true;
+      })
+      .Case<ReverseSequenceOp>([&](ReverseSequenceOp r) -> FailureOr<bool> {
+        KernelCall("nncc_reverse_sequence").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.outs[0], relt(0)).i(r.getBatchAxis()).i(r.getTimeAxis()).emit(b, loc);
+        return true;
+      })
+      .Case<ResizeOp>([&](ResizeOp r) -> FailureOr<bool> {
+        int64_t mode = llvm::StringSwitch<int64_t>(r.getMode()).Case("nearest", 0).Case("linear", 1).Default(2);
+        int64_t ctm = llvm::StringSwitch<int64_t>(r.getCoordinateTransformationMode())
+                          .Case("half_pixel", 0).Case("asymmetric", 1).Case("pytorch_half_pixel", 2)
+                          .Case("tf_half_pixel_for_nn", 3).Case("align_corners", 4).Case("tf_crop_and_resize", 5)
+                          .Case("half_pixel_symmetric", 6).Default(-1);
+        int64_t nearest = llvm::StringSwitch<int64_t>(r.getNearestMode())
+                              .Case("round_prefer_floor", 0).Case("round_prefer_ceil", 1).Case("floor", 2)
+                              .Case("ceil", 3).Default(-1);
+        if (ctm < 0 || nearest < 0)
+          return (op->emitOpError("unsupported coordinate transformation or nearest mode"), false);
+        KernelCall k("nncc_resize");
+        k.tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(mode).i(ctm).i(nearest)
+            .f(r.getCubicCoeffA().convertToDouble()).i(r.getExcludeOutside())
+            .f(r.getExtrapolationValue().convertToDouble());
+        auto scales = toF64(r.getScales()), roi = toF64(r.getRoi());
+        k.i((int64_t)scales.size());
+        for (double s : scales) k.f(s);
+        k.i((int64_t)roi.size());
+        for (double v : roi) k.f(v);
+        k.emit(b, loc);
+        return true;
+      })
+      .Case<GridSampleOp>([&](GridSampleOp g) -> FailureOr<bool> {
+        int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
+        int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
+        KernelCall("nncc_grid_sample").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
+            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc);
+        return true;
+      })
+      .Case<RoiAlignOp>([&](RoiAlignOp r) -> FailureOr<bool> {
+        KernelCall("nncc_roi_align").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.ins[2], elt(2))
+            .tensor(in.outs[0], relt(0)).i(r.getMode() == "max").i(r.getSamplingRatio())
+            .f(r.getSpatialScale().convertToDouble()).i(r.getHalfPixel()).emit(b, loc);
+        return true;
+      })
+      .Case<MaxUnpoolOp>([&](auto) -> FailureOr<bool> {
+        KernelCall("nncc_max_unpool").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
+            .emit(b, loc);
+        return true;
+      })
+      .Case<EinsumOp>([&](EinsumOp e) -> FailureOr<bool> {
+        KernelCall k("nncc_einsum");
+        k.i((int64_t)in.ins.size());
+        for (unsigned i = 0; i < in.ins.size(); ++i)
+          k.tensor(in.ins[i], elt(i));
+        k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc);
+        return true;
+      })
+      .Case<DetOp>([&](auto) -> FailureOr<bool> {
+        KernelCall("nncc_det").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).emit(b, loc);
+        return true;
+      })
+      .Case<LSTMOp>([&](LSTMOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_lstm", 2);
+        return true;
+      })
+      .Case<GRUOp>([&](GRUOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_gru", 1);
+        return true;
+      })
+      .Case<RNNOp>([&](RNNOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_rnn", 1);
+        return true;
+      })
+      .Default([](Operation *) -> FailureOr<bool> { return failure(); });
+}
+
+} // namespace codegen
+} // namespace nncc

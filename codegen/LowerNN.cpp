@@ -1,0 +1,372 @@
+//===- LowerNN.cpp - nn on tensors to buffers (the nncc-lower-nn pass) ----===//
+#include "codegen/Lowering.h"
+#include "codegen/Passes.h"
+
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+#include "passes/MemoryPlan.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+
+namespace nncc {
+namespace codegen {
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+Type storageType(Type t) {
+  MLIRContext *ctx = t.getContext();
+  if (t.isInteger(1))
+    return IntegerType::get(ctx, 8);
+  if (t.isBF16())
+    return IntegerType::get(ctx, 16);
+  if (auto it = t.dyn_cast<IntegerType>())
+    return IntegerType::get(ctx, it.getWidth());
+  return t;
+}
+
+MemRefType bufferType(RankedTensorType t) {
+  return MemRefType::get(t.getShape(), storageType(t.getElementType()));
+}
+
+Type computeType(Type t) {
+  if (t.isF16() || t.isBF16())
+    return Float32Type::get(t.getContext());
+  if (t.isInteger(1))
+    return t;
+  return storageType(t);
+}
+
+Value toCompute(OpBuilder &b, Location loc, Value v, Type t) {
+  if (t.isInteger(1))
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, v,
+                                   b.create<arith::ConstantIntOp>(loc, 0, 8));
+  if (t.isF16())
+    return b.create<arith::ExtFOp>(loc, b.getF32Type(), v);
+  if (t.isBF16()) {
+    Value wide = b.create<arith::ExtUIOp>(loc, b.getI32Type(), v);
+    wide = b.create<arith::ShLIOp>(loc, wide, b.create<arith::ConstantIntOp>(loc, 16, 32));
+    return b.create<arith::BitcastOp>(loc, b.getF32Type(), wide);
+  }
+  return v;
+}
+
+Value fromCompute(OpBuilder &b, Location loc, Value v, Type t) {
+  if (t.isInteger(1))
+    return b.create<arith::ExtUIOp>(loc, b.getI8Type(), v);
+  if (t.isF16())
+    return b.create<arith::TruncFOp>(loc, b.getF16Type(), v);
+  if (t.isBF16()) {
+    // Round to nearest even on the upper 16 bits; NaN stays NaN.
+    Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), v);
+    auto c = [&](int64_t x) { return b.create<arith::ConstantIntOp>(loc, x, 32); };
+    Value lsb = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, bits, c(16)), c(1));
+    Value rounded = b.create<arith::AddIOp>(loc, bits, b.create<arith::AddIOp>(loc, c(0x7fff), lsb));
+    Value isNan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, v, v);
+    Value nanBits = b.create<arith::OrIOp>(loc, bits, c(0x400000));
+    Value chosen = b.create<arith::SelectOp>(loc, isNan, nanBits, rounded);
+    return b.create<arith::TruncIOp>(loc, b.getIntegerType(16), b.create<arith::ShRUIOp>(loc, chosen, c(16)));
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(loc, v);
+}
+
+Value scalarConst(OpBuilder &b, Location loc, Type t, double v) {
+  if (auto ft = t.dyn_cast<FloatType>())
+    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(ft, v));
+  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(t, (int64_t)v));
+}
+
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  SmallVector<AffineExpr> exprs;
+  int64_t offset = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d) {
+    if (in[d] == 1 && out[offset + d] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(offset + d, ctx));
+  }
+  return AffineMap::get(out.size(), 0, exprs, ctx);
+}
+
+void emitBroadcastGeneric(OpBuilder &b, Location loc, ArrayRef<Value> ins, Value out,
+                          function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto outType = out.getType().cast<MemRefType>();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value in : ins)
+    maps.push_back(broadcastMap(ctx, in.getType().cast<MemRefType>().getShape(), outType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
+  SmallVector<StringRef> iters(outType.getRank(), getParallelIteratorTypeName());
+  b.create<linalg::GenericOp>(loc, ins, ValueRange{out}, maps, iters,
+                              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                Value r = body(nb, nl, args.drop_back());
+                                nb.create<linalg::YieldOp>(nl, r);
+                              });
+}
+
+void emitCopy(OpBuilder &b, Location loc, Value src, Value dst) {
+  b.create<memref::CopyOp>(loc, src, dst);
+}
+
+void emitFill(OpBuilder &b, Location loc, Value value, Value dst) {
+  b.create<linalg::FillOp>(loc, value, dst);
+}
+
+Value reshapeBuffer(OpBuilder &b, Location loc, Value m, ArrayRef<int64_t> shape) {
+  auto type = m.getType().cast<MemRefType>();
+  if (type.getShape() == shape)
+    return m;
+  Type et = type.getElementType();
+  // Through 1-D: collapse every dimension into one, then expand.
+  Value flat = m;
+  if (type.getRank() == 0) {
+    flat = b.create<memref::ExpandShapeOp>(loc, MemRefType::get({1}, et), m, ArrayRef<ReassociationIndices>{});
+  } else if (type.getRank() > 1) {
+    ReassociationIndices all;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      all.push_back(d);
+    flat = b.create<memref::CollapseShapeOp>(loc, m, ArrayRef<ReassociationIndices>{all});
+  }
+  if (shape.size() == 1)
+    return flat;
+  if (shape.empty())
+    return b.create<memref::CollapseShapeOp>(loc, flat, ArrayRef<ReassociationIndices>{});
+  ReassociationIndices all;
+  for (size_t d = 0; d < shape.size(); ++d)
+    all.push_back(d);
+  return b.create<memref::ExpandShapeOp>(loc, MemRefType::get(shape, et), flat, ArrayRef<ReassociationIndices>{all});
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+#define GEN_PASS_CLASSES
+#include "codegen/Passes.h.inc"
+
+class FunctionLowering {
+public:
+  FunctionLowering(func::FuncOp src, bool reuse) : src(src), reuse(reuse), b(src.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  Value bufferOf(Value v) { return buffers.lookup(v); }
+  Value arenaView(int64_t offset, RankedTensorType t);
+  Value paramView(nn::ParamOp p);
+  LogicalResult lowerOp(Operation *op);
+
+  func::FuncOp src, dst;
+  bool reuse;
+  OpBuilder b;
+  MemoryPlan plan;
+  ModuleOp module;
+  DenseMap<Value, Value> buffers;
+  Value workspace, weights;
+  SmallVector<Value> outputArgs;
+  llvm::StringMap<int64_t> paramOffsets;
+  SmallVector<std::string> paramOrder;
+  int64_t weightBytes = 0;
+};
+
+Value FunctionLowering::arenaView(int64_t offset, RankedTensorType t) {
+  return b.create<memref::ViewOp>(src.getLoc(), bufferType(t), workspace, indexConst(b, src.getLoc(), offset),
+                                  ValueRange{});
+}
+
+Value FunctionLowering::paramView(nn::ParamOp p) {
+  auto t = p.getType().cast<RankedTensorType>();
+  auto it = paramOffsets.find(p.getName());
+  int64_t offset = it == paramOffsets.end() ? -1 : it->second;
+  return b.create<memref::ViewOp>(p.getLoc(), bufferType(t), weights, indexConst(b, p.getLoc(), offset),
+                                  ValueRange{});
+}
+
+LogicalResult FunctionLowering::lowerOp(Operation *op) {
+  Location loc = op->getLoc();
+  if (auto c = dyn_cast<nn::ConstantOp>(op)) {
+    auto t = c.getType().cast<RankedTensorType>();
+    static int counter = 0;
+    std::string name = "__nncc_const_" + std::to_string(counter++);
+    auto value = c.getValue().cast<DenseElementsAttr>();
+    Type st = storageType(t.getElementType());
+    DenseElementsAttr stored = value;
+    RankedTensorType storedType = RankedTensorType::get(t.getShape(), st);
+    if (t.getElementType().isInteger(1)) {
+      SmallVector<APInt> bytes;
+      for (bool x : value.getValues<bool>())
+        bytes.push_back(APInt(8, x ? 1 : 0));
+      stored = DenseElementsAttr::get(storedType, bytes);
+    } else if (t.getElementType().isBF16()) {
+      SmallVector<APInt> bits;
+      for (APFloat x : value.getValues<APFloat>())
+        bits.push_back(x.bitcastToAPInt());
+      stored = DenseElementsAttr::get(storedType, bits);
+    } else if (st != t.getElementType()) {
+      SmallVector<APInt> ints(value.getValues<APInt>());
+      stored = DenseElementsAttr::get(storedType, ints);
+    }
+    auto mt = MemRefType::get(t.getShape(), st);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(dst);
+      b.create<memref::GlobalOp>(loc, name, b.getStringAttr("private"), mt, stored, /*constant=*/true,
+                                 b.getI64IntegerAttr(64));
+    }
+    buffers[c.getResult()] = b.create<memref::GetGlobalOp>(loc, mt, name);
+    return success();
+  }
+  if (auto p = dyn_cast<nn::ParamOp>(op)) {
+    buffers[p.getResult()] = paramView(p);
+    return success();
+  }
+  if (isAliasOp(op)) {
+    auto t = op->getResult(0).getType().cast<RankedTensorType>();
+    buffers[op->getResult(0)] = reshapeBuffer(b, loc, bufferOf(op->getOperand(0)), t.getShape());
+    return success();
+  }
+
+  SmallVector<Value> ins, outs;
+  for (Value v : op->getOperands())
+    ins.push_back(bufferOf(v));
+  for (Value r : op->getResults()) {
+    auto t = r.getType().cast<RankedTensorType>();
+    const auto &p = plan.of(r);
+    Value buf = p.kind == MemoryPlan::Kind::Output ? outputArgs[p.index] : arenaView(p.offset, t);
+    // An aliased output (reshape of this result) needs the result's own shape.
+    if (buf.getType().cast<MemRefType>().getShape() != t.getShape())
+      buf = reshapeBuffer(b, loc, buf, t.getShape());
+    outs.push_back(buf);
+    buffers[r] = buf;
+  }
+  LoweringInput in{op, ins, outs, b, loc, module};
+  for (auto fn : {lowerElementwise, lowerReduction, lowerDataMovement, lowerKernel}) {
+    FailureOr<bool> r = fn(in);
+    if (succeeded(r))
+      return *r ? success() : failure();
+  }
+  return op->emitOpError("has no lowering in nncc codegen");
+}
+
+LogicalResult FunctionLowering::run() {
+  module = src->getParentOfType<ModuleOp>();
+  for (Operation &op : src.getBody().front())
+    if (!op.getResults().empty())
+      for (Value r : op.getResults())
+        if (auto t = r.getType().dyn_cast<RankedTensorType>(); !t || !t.hasStaticShape())
+          return op.emitOpError("result ") << r.getType()
+                                           << " has no static shape; nncc compiles static shapes (give the "
+                                              "graph inputs' shapes)";
+  for (Type t : src.getArgumentTypes())
+    if (!t.cast<RankedTensorType>().hasStaticShape())
+      return src.emitError("argument type ") << t << " has no static shape";
+
+  plan = planMemory(src, reuse);
+
+  // Weight blob layout: one 64-byte aligned slot per distinct parameter.
+  src.walk([&](nn::ParamOp p) {
+    if (paramOffsets.count(p.getName()))
+      return;
+    paramOffsets[p.getName()] = weightBytes;
+    paramOrder.push_back(p.getName().str());
+    int64_t bytes = storageBytes(p.getResult());
+    weightBytes += (std::max<int64_t>(bytes, 1) + 63) / 64 * 64;
+  });
+
+  SmallVector<Type> argTypes;
+  auto ftype = src.getFunctionType();
+  for (Type t : ftype.getInputs())
+    argTypes.push_back(bufferType(t.cast<RankedTensorType>()));
+  for (Type t : ftype.getResults())
+    argTypes.push_back(bufferType(t.cast<RankedTensorType>()));
+  argTypes.push_back(MemRefType::get({std::max<int64_t>(plan.arenaBytes, 64)}, b.getI8Type()));
+  argTypes.push_back(MemRefType::get({std::max<int64_t>(weightBytes, 64)}, b.getI8Type()));
+
+  b.setInsertionPoint(src);
+  std::string name = src.getName().str();
+  src.setName(name + ".nn");
+  dst = b.create<func::FuncOp>(src.getLoc(), name, b.getFunctionType(argTypes, {}));
+  Block *entry = dst.addEntryBlock();
+  unsigned nIn = ftype.getNumInputs(), nOut = ftype.getNumResults();
+  for (unsigned k = 0; k < nIn; ++k)
+    buffers[src.getArgument(k)] = entry->getArgument(k);
+  for (unsigned k = 0; k < nOut; ++k)
+    outputArgs.push_back(entry->getArgument(nIn + k));
+  workspace = entry->getArgument(nIn + nOut);
+  weights = entry->getArgument(nIn + nOut + 1);
+
+  // Signature facts the runtime needs.
+  dst->setAttr("nncc.num_inputs", b.getI64IntegerAttr(nIn));
+  dst->setAttr("nncc.num_outputs", b.getI64IntegerAttr(nOut));
+  dst->setAttr("nncc.workspace_bytes", b.getI64IntegerAttr(plan.arenaBytes));
+  dst->setAttr("nncc.total_intermediate_bytes", b.getI64IntegerAttr(plan.totalBytes));
+  dst->setAttr("nncc.weights_bytes", b.getI64IntegerAttr(weightBytes));
+  SmallVector<Attribute> names, offsets;
+  for (auto &p : paramOrder) {
+    names.push_back(b.getStringAttr(p));
+    offsets.push_back(b.getI64IntegerAttr(paramOffsets[p]));
+  }
+  dst->setAttr("nncc.param_names", b.getArrayAttr(names));
+  dst->setAttr("nncc.param_offsets", b.getArrayAttr(offsets));
+  SmallVector<Attribute> inTypes, outTypes;
+  for (Type t : ftype.getInputs())
+    inTypes.push_back(TypeAttr::get(t));
+  for (Type t : ftype.getResults())
+    outTypes.push_back(TypeAttr::get(t));
+  dst->setAttr("nncc.input_types", b.getArrayAttr(inTypes));
+  dst->setAttr("nncc.output_types", b.getArrayAttr(outTypes));
+
+  b.setInsertionPointToStart(entry);
+  for (Operation &op : src.getBody().front().without_terminator())
+    if (failed(lowerOp(&op)))
+      return failure();
+
+  // Outputs not computed in place are copied.
+  Operation *ret = src.getBody().front().getTerminator();
+  for (auto it : llvm::enumerate(ret->getOperands())) {
+    Value v = it.value();
+    const auto &p = plan.of(v);
+    if (p.kind == MemoryPlan::Kind::Output && p.index == it.index())
+      continue;
+    Value buf = bufferOf(v);
+    Value out = outputArgs[it.index()];
+    emitCopy(b, ret->getLoc(), buf, out);
+  }
+  b.create<func::ReturnOp>(src.getLoc());
+  src.erase();
+  return success();
+}
+
+struct LowerNNPass : LowerNNBase<LowerNNPass> {
+  void runOnOperation() override {
+    SmallVector<func::FuncOp> funcs;
+    for (auto f : getOperation().getOps<func::FuncOp>())
+      if (!f.isExternal() && !f->hasAttr("nncc.num_inputs"))
+        funcs.push_back(f);
+    for (auto f : funcs) {
+      FunctionLowering lowering(f, reuse);
+      if (failed(lowering.run()))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
+
+} // namespace codegen
+
+std::unique_ptr<Pass> createLowerNNPass() { return std::make_unique<codegen::LowerNNPass>(); }
+
+} // namespace nncc

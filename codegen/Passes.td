@@ -1,0 +1,40 @@
+//===- Passes.td - code generation passes ------------------*- tablegen -*-===//
+#ifndef NNCC_CODEGEN_PASSES_TD
+#define NNCC_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerNN : Pass<"nncc-lower-nn", "::mlir::ModuleOp"> {
+  let summary = "Lower nn ops to linalg, memref, scf and runtime kernel calls on buffers.";
+  let description = [{
+    Each function becomes `@f(inputs..., outputs..., %workspace, %weights)`
+    on memrefs. Intermediates live in the workspace at the offsets of the
+    memory plan; parameters are views of the weight blob, whose layout is
+    recorded in `nncc.param_names` / `nncc.param_offsets`.
+  }];
+  let constructor = "::nncc::createLowerNNPass()";
+  let dependentDialects = [
+    "::mlir::arith::ArithmeticDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::nncc::nnk::NNKDialect"
+  ];
+  let options = [
+    Option<"reuse", "reuse", "bool", /*default=*/"true",
+           "Reuse the memory of dead intermediates">,
+  ];
+}
+
+def LowerToLLVM : Pass<"nncc-lower-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "Lower arith, cf, math, memref, func and nnk to the LLVM dialect; add entry points.";
+  let description = [{
+    Functions use the bare-pointer calling convention. For every function
+    `@f` an entry point `int f_run(void **inputs, void **outputs, void
+    *workspace, void *weights)` is added, and `nnk.call` becomes a call to
+    the kernel with a pointer to its meta array.
+  }];
+  let constructor = "::nncc::createLowerToLLVMPass()";
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif

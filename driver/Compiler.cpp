@@ -1,0 +1,264 @@
+//===- Compiler.cpp -------------------------------------------------------===//
+#include "driver/Compiler.h"
+
+#include "codegen/Jit.h"
+#include "codegen/Passes.h"
+#include "ir/NNDialect.h"
+#include "ir/ShapeUtils.h"
+#include "passes/Passes.h"
+#include "runtime/FileUtil.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cstring>
+#include <iomanip>
+#include <sstream>
+
+using namespace mlir;
+
+namespace nncc {
+
+Executable::~Executable() = default;
+
+void loadDialects(MLIRContext &context) {
+  context.getOrLoadDialect<nn::NNDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  context.getOrLoadDialect<nnk::NNKDialect>();
+  context.getOrLoadDialect<arith::ArithmeticDialect>();
+  context.getOrLoadDialect<linalg::LinalgDialect>();
+  context.getOrLoadDialect<memref::MemRefDialect>();
+  context.getOrLoadDialect<scf::SCFDialect>();
+  context.getOrLoadDialect<math::MathDialect>();
+  context.getOrLoadDialect<LLVM::LLVMDialect>();
+}
+
+void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createDecomposePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  auto plan = createPlanMemoryPass();
+  if (!options.reuseMemory)
+    (void)plan->initializeOptions("reuse=false");
+  pm.addNestedPass<func::FuncOp>(std::move(plan));
+}
+
+namespace {
+struct WeightLayout {
+  std::vector<std::string> names;
+  std::vector<int64_t> offsets;
+  int64_t weights = 0, workspace = 0, total = 0;
+};
+
+/// Reads the weight-blob layout and arena size that nncc-lower-nn records.
+struct LayoutReader : PassInstrumentation {
+  WeightLayout &l;
+  explicit LayoutReader(WeightLayout &l) : l(l) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (pass->getArgument() != "nncc-lower-nn")
+      return;
+    op->walk([&](func::FuncOp f) {
+      if (!f->hasAttr("nncc.weights_bytes"))
+        return;
+      l.weights = f->getAttrOfType<IntegerAttr>("nncc.weights_bytes").getInt();
+      l.workspace = f->getAttrOfType<IntegerAttr>("nncc.workspace_bytes").getInt();
+      l.total = f->getAttrOfType<IntegerAttr>("nncc.total_intermediate_bytes").getInt();
+      for (Attribute a : f->getAttrOfType<ArrayAttr>("nncc.param_names"))
+        l.names.push_back(a.cast<StringAttr>().str());
+      for (Attribute a : f->getAttrOfType<ArrayAttr>("nncc.param_offsets"))
+        l.offsets.push_back(a.cast<IntegerAttr>().getInt());
+    });
+  }
+};
+
+/// Writes the module after every pass as DIR/NNN_<pass>.mlir.
+class DumpInstrumentation : public PassInstrumentation {
+public:
+  explicit DumpInstrumentation(std::string dir) : dir(std::move(dir)) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    while (op->getParentOp())
+      op = op->getParentOp();
+    std::ostringstream name;
+    name << dir << "/" << std::setw(3) << std::setfill('0') << counter++ << "_" << pass->getArgument().str()
+         << ".mlir";
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    op->print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+    std::string error;
+    writeFileAtomic(name.str(), os.str(), error);
+  }
+
+private:
+  std::string dir;
+  unsigned counter = 0;
+};
+} // namespace
+
+bool configureInstrumentation(PassManager &pm, const CompileOptions &options, std::string &error) {
+  if (options.printAfterAll || !options.printAfter.empty() || !options.dumpDir.empty())
+    pm.getContext()->disableMultithreading();
+  if (options.printAfterAll || !options.printAfter.empty()) {
+    std::vector<std::string> names = options.printAfter;
+    bool all = options.printAfterAll;
+    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
+                        [names, all](Pass *pass, Operation *) {
+                          if (all)
+                            return true;
+                          for (auto &n : names)
+                            if (pass->getArgument() == n)
+                              return true;
+                          return false;
+                        },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+                        OpPrintingFlags().elideLargeElementsAttrs(16));
+  }
+  if (options.timePasses)
+    pm.enableTiming();
+  if (!options.dumpDir.empty()) {
+    if (!makeDirs(options.dumpDir, error))
+      return false;
+    pm.addInstrumentation(std::make_unique<DumpInstrumentation>(options.dumpDir));
+  }
+  return true;
+}
+
+static TensorSignature signatureOf(Type t, StringRef name) {
+  auto rt = t.cast<RankedTensorType>();
+  TensorSignature s;
+  s.name = name.str();
+  s.dtype = static_cast<DType>(nn::onnxDataType(rt.getElementType()));
+  s.shape.assign(rt.getShape().begin(), rt.getShape().end());
+  return s;
+}
+
+std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions &options, std::string &error) {
+  auto start = std::chrono::steady_clock::now();
+  MLIRContext *ctx = module.getContext();
+  loadDialects(*ctx);
+  std::string diag;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error) {
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      d.getLocation().print(os);
+      diag += (diag.empty() ? "" : "\n") + os.str() + ": " + d.str();
+    }
+    return success();
+  });
+
+  auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
+  if (funcs.size() != 1) {
+    error = "expected one graph function in the module, found " + std::to_string(funcs.size());
+    return nullptr;
+  }
+  func::FuncOp graph = funcs.front();
+  std::string name = graph.getName().str();
+  auto exe = std::unique_ptr<Executable>(new Executable());
+  for (auto it : llvm::enumerate(graph.getArgumentTypes())) {
+    auto n = graph.getArgAttrOfType<StringAttr>(it.index(), "nn.name");
+    exe->inputs_.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
+  }
+  for (auto it : llvm::enumerate(graph.getResultTypes())) {
+    auto n = graph.getResultAttrOfType<StringAttr>(it.index(), "nn.name");
+    exe->outputs_.push_back(signatureOf(it.value(), n ? n.getValue() : "output_" + std::to_string(it.index())));
+  }
+
+  PassManager pm(ctx, PassManager::Nesting::Implicit);
+  buildGraphPipeline(pm, options);
+  buildLoweringPipeline(pm);
+  if (!configureInstrumentation(pm, options, error))
+    return nullptr;
+
+  // The lowering records the layout of the weight blob on the function;
+  // read it before the LLVM conversion drops it.
+  WeightLayout layout;
+  pm.addInstrumentation(std::make_unique<LayoutReader>(layout));
+
+  if (failed(pm.run(module))) {
+    error = diag.empty() ? "compilation failed" : diag;
+    return nullptr;
+  }
+
+  // Weight blob from the store.
+  auto &store = ctx->getOrLoadDialect<nn::NNDialect>()->getWeightStore();
+  exe->weightBytes_ = layout.weights;
+  exe->weights = alignedAlloc((size_t)std::max<int64_t>(layout.weights, 64));
+  for (size_t k = 0; k < layout.names.size(); ++k) {
+    const auto *bytes = store.lookup(layout.names[k]);
+    if (!bytes) {
+      error = "no data for parameter '" + layout.names[k] + "'";
+      return nullptr;
+    }
+    std::memcpy(exe->weights.get() + layout.offsets[k], bytes->data(), bytes->size());
+  }
+  exe->workspaceBytes_ = layout.workspace;
+  exe->totalIntermediateBytes_ = layout.total;
+  exe->workspace = alignedAlloc((size_t)std::max<int64_t>(layout.workspace, 64));
+
+  auto jit = JitModule::compile(module, options.optLevel);
+  if (!jit) {
+    error = "JIT compilation failed: " + llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  exe->jit = std::move(*jit);
+  auto entry = exe->jit->lookupEntry(name);
+  if (!entry) {
+    error = "entry point not found: " + llvm::toString(entry.takeError());
+    return nullptr;
+  }
+  exe->entry = *entry;
+  exe->compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return exe;
+}
+
+bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::string &error) {
+  if (in.size() != inputs_.size()) {
+    error = "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(in.size()) +
+            " given";
+    return false;
+  }
+  std::vector<void *> inPtrs, outPtrs;
+  for (size_t k = 0; k < in.size(); ++k) {
+    const auto &sig = inputs_[k];
+    if (in[k]->dtype() != sig.dtype || in[k]->shape() != sig.shape) {
+      error = "input " + std::to_string(k) + " ('" + sig.name + "') is " + in[k]->describe() +
+              " but the model was compiled for " + dtypeName(sig.dtype) + shapeToString(sig.shape);
+      return false;
+    }
+    inPtrs.push_back(const_cast<void *>(in[k]->data()));
+  }
+  out.clear();
+  for (const auto &sig : outputs_)
+    out.emplace_back(sig.dtype, sig.shape);
+  for (auto &t : out)
+    outPtrs.push_back(t.data());
+  std::lock_guard<std::mutex> lock(mutex);
+  int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
+  if (rc != 0) {
+    error = "the compiled graph returned error " + std::to_string(rc);
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &model, const ImportOptions &importOptions,
+                                        const CompileOptions &options, std::string &error) {
+  MLIRContext context;
+  loadDialects(context);
+  auto module = importOnnxModel(context, model, importOptions, error);
+  if (!module)
+    return nullptr;
+  return compileModule(*module, options, error);
+}
+
+} // namespace nncc

@@ -1,0 +1,84 @@
+//===- Compiler.h - from an nn module to something that runs ----*- C++ -*-===//
+//
+// The driver strings the stages together: the nn-level pass pipeline
+// (passes/), the lowering (codegen/) and the in-process JIT, and owns what a
+// compiled graph needs at run time: entry point, weight blob, workspace.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_DRIVER_COMPILER_H
+#define NNCC_DRIVER_COMPILER_H
+
+#include "frontend/onnx/OnnxImporter.h"
+#include "runtime/Tensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class PassManager;
+}
+
+namespace nncc {
+
+class JitModule;
+
+struct CompileOptions {
+  unsigned optLevel = 2;
+  /// Pass debugging: print the IR after every pass / after the named passes
+  /// (to stderr), time each pass, or write a numbered file per pass.
+  bool printAfterAll = false;
+  std::vector<std::string> printAfter;
+  bool timePasses = false;
+  std::string dumpDir;
+  /// Reuse the memory of dead intermediates (the memory plan).
+  bool reuseMemory = true;
+};
+
+/// A compiled graph, ready to run on the host.
+class Executable {
+public:
+  ~Executable();
+  const std::vector<TensorSignature> &inputs() const { return inputs_; }
+  const std::vector<TensorSignature> &outputs() const { return outputs_; }
+  /// Checks the inputs' element types and shapes, allocates the outputs and
+  /// runs. Safe to call from several threads (calls are serialized).
+  bool run(const std::vector<const Tensor *> &inputs, std::vector<Tensor> &outputs, std::string &error);
+
+  int64_t workspaceBytes() const { return workspaceBytes_; }
+  int64_t totalIntermediateBytes() const { return totalIntermediateBytes_; }
+  int64_t weightBytes() const { return weightBytes_; }
+  double compileSeconds = 0;
+
+private:
+  friend std::unique_ptr<Executable> compileModule(mlir::ModuleOp, const CompileOptions &, std::string &);
+  std::unique_ptr<JitModule> jit;
+  int (*entry)(void **, void **, void *, void *) = nullptr;
+  std::vector<TensorSignature> inputs_, outputs_;
+  std::unique_ptr<uint8_t, AlignedDeleter> weights, workspace;
+  int64_t workspaceBytes_ = 0, totalIntermediateBytes_ = 0, weightBytes_ = 0;
+  std::mutex mutex;
+};
+
+/// Adds the nn-level passes (folding, decomposition, memory plan).
+void buildGraphPipeline(mlir::PassManager &pm, const CompileOptions &options);
+/// Applies the debugging options (IR printing, timing, dumps) to `pm`.
+bool configureInstrumentation(mlir::PassManager &pm, const CompileOptions &options, std::string &error);
+
+/// Compiles the single graph function of `module` (consumed) for the host.
+std::unique_ptr<Executable> compileModule(mlir::ModuleOp module, const CompileOptions &options,
+                                          std::string &error);
+
+/// Imports an ONNX model and compiles it.
+std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &model, const ImportOptions &importOptions,
+                                        const CompileOptions &options, std::string &error);
+
+/// Registers every dialect nncc uses in a context.
+void loadDialects(mlir::MLIRContext &context);
+
+} // namespace nncc
+
+#endif

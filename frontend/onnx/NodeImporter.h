@@ -1,0 +1,140 @@
+//===- NodeImporter.h - what an op handler sees of its ONNX node -*- C++ -*-===//
+//
+// Each ONNX op type has a handler `LogicalResult handler(Node &n)` that reads
+// the node's inputs and attributes through `Node`, builds nn ops and sets the
+// node's outputs. Handlers are grouped by kind in Import*.cpp and registered
+// in one table (registerHandlers).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_FRONTEND_ONNX_NODEIMPORTER_H
+#define NNCC_FRONTEND_ONNX_NODEIMPORTER_H
+
+#include "ir/ConstFold.h"
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+namespace nncc {
+class OnnxImporterImpl;
+
+namespace onnximport {
+
+using nn::ConstValues;
+using nn::Shape;
+
+template <typename OpT> constexpr unsigned numResultsOf() {
+  if (OpT::template hasTrait<mlir::OpTrait::NResults<2>::Impl>())
+    return 2;
+  if (OpT::template hasTrait<mlir::OpTrait::NResults<3>::Impl>())
+    return 3;
+  return 1;
+}
+
+class Node {
+public:
+  Node(OnnxImporterImpl &importer, const onnx::NodeProto &proto, mlir::OpBuilder &b,
+       mlir::Location loc, int64_t opset)
+      : proto(proto), b(b), loc(loc), opset(opset), importer(importer) {}
+
+  const onnx::NodeProto &proto;
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  /// Version of the node's domain in the model's opset_import.
+  int64_t opset;
+
+  // --- inputs ---------------------------------------------------------------
+  int numInputs() const { return proto.input_size(); }
+  /// Input i is given (present and not the empty name).
+  bool has(int i) const { return i < proto.input_size() && !proto.input(i).empty(); }
+  mlir::Value in(int i);
+  mlir::RankedTensorType type(int i) { return in(i).getType().cast<mlir::RankedTensorType>(); }
+  llvm::ArrayRef<int64_t> shape(int i) { return type(i).getShape(); }
+  mlir::Type elt(int i) { return type(i).getElementType(); }
+  int64_t rank(int i) { return type(i).getRank(); }
+  /// The value of input i when it is known at compile time.
+  llvm::Optional<ConstValues> constant(int i);
+  /// The value of input i, which determines a shape: an error when unknown.
+  mlir::FailureOr<ConstValues> requireConstant(int i, llvm::StringRef role);
+
+  // --- attributes -----------------------------------------------------------
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
+  int64_t i(llvm::StringRef name, int64_t def) const;
+  double f(llvm::StringRef name, double def) const;
+  std::string s(llvm::StringRef name, llvm::StringRef def) const;
+  llvm::SmallVector<int64_t, 6> ints(llvm::StringRef name, llvm::ArrayRef<int64_t> def = {}) const;
+  llvm::SmallVector<double, 6> floats(llvm::StringRef name) const;
+  llvm::SmallVector<std::string, 4> strings(llvm::StringRef name) const;
+
+  // --- outputs --------------------------------------------------------------
+  int numOutputs() const { return proto.output_size(); }
+  bool wantsOutput(int i) const { return i < proto.output_size() && !proto.output(i).empty(); }
+  void out(int i, mlir::Value v);
+
+  /// Fails the import with a message naming this node.
+  mlir::LogicalResult fail(const llvm::Twine &msg);
+
+  // --- building helpers ----------------------------------------------------
+  /// Builds an nn op from its operands and attributes (ODS argument order),
+  /// inferring the result types. Returns null (with the error reported at
+  /// this node) when inference fails or an operand is null, so a failure
+  /// propagates through the helpers below without crashing.
+  template <typename OpT, typename... Args> mlir::Operation *build(Args &&...args) {
+    llvm::SmallVector<mlir::Type, 3> placeholder(numResultsOf<OpT>(), b.getNoneType());
+    mlir::OperationState state(loc, OpT::getOperationName());
+    OpT::build(b, state, mlir::TypeRange(placeholder), std::forward<Args>(args)...);
+    for (mlir::Value v : state.operands)
+      if (!v)
+        return nullptr;
+    llvm::SmallVector<mlir::Type, 3> types;
+    if (mlir::failed(OpT::inferReturnTypes(b.getContext(), loc, state.operands,
+                                           state.attributes.getDictionary(b.getContext()),
+                                           /*regions=*/{}, types)))
+      return nullptr;
+    state.types.assign(types.begin(), types.end());
+    return b.create(state);
+  }
+  /// As build, for single-result ops, folding the result when its operands
+  /// are constants.
+  template <typename OpT, typename... Args> mlir::Value create(Args &&...args) {
+    mlir::Operation *op = build<OpT>(std::forward<Args>(args)...);
+    return op ? foldResult(op) : mlir::Value();
+  }
+  mlir::Value foldResult(mlir::Operation *op);
+
+  mlir::Value constant(const ConstValues &v);
+  mlir::Value constI64(llvm::ArrayRef<int64_t> values, llvm::ArrayRef<int64_t> shape);
+  /// A rank-0 tensor of element type `elt` holding `v`.
+  mlir::Value scalar(double v, mlir::Type elt);
+  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+  mlir::Value cast(mlir::Value v, mlir::Type elt);
+  mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm);
+  mlir::Value expandTo(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+  mlir::ArrayAttr i64s(llvm::ArrayRef<int64_t> v) { return b.getI64ArrayAttr(v); }
+  mlir::FloatAttr f32(double v) { return b.getF32FloatAttr((float)v); }
+
+  OnnxImporterImpl &importer;
+};
+
+using Handler = mlir::LogicalResult (*)(Node &);
+using HandlerMap = llvm::StringMap<Handler>;
+
+void registerElementwiseHandlers(HandlerMap &m);
+void registerTensorHandlers(HandlerMap &m);
+void registerNNHandlers(HandlerMap &m);
+void registerReductionHandlers(HandlerMap &m);
+void registerLossHandlers(HandlerMap &m);
+const HandlerMap &handlers();
+
+/// Reads ONNX-style axes (negative counts from the end) into sorted,
+/// non-negative, unique axes; false when one is out of range.
+bool normalizeAxes(llvm::ArrayRef<int64_t> axes, int64_t rank, llvm::SmallVectorImpl<int64_t> &out);
+
+} // namespace onnximport
+} // namespace nncc
+
+#endif

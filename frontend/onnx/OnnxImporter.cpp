@@ -1,0 +1,603 @@
+//===- OnnxImporter.cpp - ONNX ModelProto to the nn dialect ---------------===//
+#include "frontend/onnx/OnnxImporter.h"
+#include "frontend/onnx/NodeImporter.h"
+#include "frontend/onnx/TensorProto.h"
+#include "runtime/FileUtil.h"
+
+#include "ir/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <cstring>
+#include <set>
+
+using namespace mlir;
+using namespace nncc::onnximport;
+
+namespace nncc {
+
+//===----------------------------------------------------------------------===//
+// Model loading
+//===----------------------------------------------------------------------===//
+
+bool looksLikeOnnxModel(const std::string &bytes) {
+  onnx::ModelProto m;
+  return m.ParseFromString(bytes) && m.has_graph() && m.ir_version() > 0;
+}
+
+bool loadOnnxModel(const std::string &path, onnx::ModelProto &model, std::string &error) {
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return false;
+  if (bytes.empty()) {
+    error = "'" + path + "' is empty: expected an ONNX model";
+    return false;
+  }
+  if (!model.ParseFromString(bytes)) {
+    error = "'" + path + "' is not a valid ONNX model: the protobuf cannot be parsed (the file is "
+            "truncated, corrupted, or not a model)";
+    return false;
+  }
+  if (!model.has_graph() || model.ir_version() <= 0) {
+    error = "'" + path + "' is not an ONNX ModelProto (no graph or no ir_version)";
+    if (!model.has_graph() && !model.producer_name().empty())
+      error += "; it may be a Caffe2 NetDef, which nncc does not import yet";
+    return false;
+  }
+  if (model.graph().output_size() == 0) {
+    error = "'" + path + "': the graph has no outputs";
+    return false;
+  }
+  return true;
+}
+
+static std::vector<TensorSignature> signatures(const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> &infos,
+                                               const std::set<std::string> &skip) {
+  std::vector<TensorSignature> r;
+  for (const auto &vi : infos) {
+    if (skip.count(vi.name()))
+      continue;
+    TensorSignature s;
+    s.name = vi.name();
+    s.dtype = static_cast<DType>(vi.type().tensor_type().elem_type());
+    for (const auto &d : vi.type().tensor_type().shape().dim())
+      s.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    r.push_back(std::move(s));
+  }
+  return r;
+}
+
+std::vector<TensorSignature> modelInputs(const onnx::ModelProto &model) {
+  std::set<std::string> inits;
+  for (const auto &t : model.graph().initializer())
+    inits.insert(t.name());
+  return signatures(model.graph().input(), inits);
+}
+
+std::vector<TensorSignature> modelOutputs(const onnx::ModelProto &model) {
+  return signatures(model.graph().output(), {});
+}
+
+std::vector<std::string> supportedOnnxOps() {
+  std::vector<std::string> r;
+  for (const auto &kv : handlers())
+    r.push_back(kv.getKey().str());
+  std::sort(r.begin(), r.end());
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+class OnnxImporterImpl {
+public:
+  OnnxImporterImpl(MLIRContext &ctx, const onnx::ModelProto &model, const ImportOptions &options)
+      : ctx(ctx), model(model), options(options), builder(&ctx),
+        store(ctx.getOrLoadDialect<nn::NNDialect>()->getWeightStore()) {
+    for (const auto &o : model.opset_import())
+      opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+    if (model.opset_import_size() == 0)
+      opsets[""] = 1;
+  }
+
+  OwningOpRef<ModuleOp> run(std::string &error);
+
+  /// Value of an ONNX name in the current scope.
+  Value lookup(const std::string &name) {
+    auto it = values.find(name);
+    return it == values.end() ? Value() : it->second;
+  }
+  void define(const std::string &name, Value v) { values[name] = v; }
+
+  Optional<nn::ConstValues> constantOf(const std::string &name, Value v);
+  Value specialize(const std::string &name);
+  Value constantOp(const nn::ConstValues &v, Location loc);
+
+  MLIRContext &ctx;
+  const onnx::ModelProto &model;
+  const ImportOptions &options;
+  OpBuilder builder;
+  nn::WeightStore &store;
+  std::map<std::string, int64_t> opsets;
+  llvm::StringMap<Value> values;
+  /// Data of the parameters, for reading them as constants.
+  llvm::DenseMap<Value, const Tensor *> paramData;
+  std::vector<std::unique_ptr<Tensor>> ownedTensors;
+  std::map<std::string, const Tensor *> graphInputValues;
+  func::FuncOp func;
+
+private:
+  LogicalResult checkSupported(const onnx::GraphProto &graph, std::string &error);
+  LogicalResult importInitializer(const onnx::TensorProto &t, std::string &error);
+  LogicalResult importNode(const onnx::NodeProto &node, int index);
+  Type inputType(const onnx::ValueInfoProto &vi, std::string &error);
+};
+
+static Type tensorTypeOf(MLIRContext &ctx, const Tensor &t) {
+  return RankedTensorType::get(t.shape(), nn::typeFromOnnxDataType(&ctx, (int)t.dtype()));
+}
+
+/// Converts host tensor data to folding values (small tensors only).
+static Optional<nn::ConstValues> constValuesOf(MLIRContext &ctx, const Tensor &t) {
+  if (t.numElements() > nn::kMaxFoldElements)
+    return llvm::None;
+  nn::ConstValues v;
+  v.type = tensorTypeOf(ctx, t).cast<RankedTensorType>();
+  v.isFloat = isFloatDType(t.dtype());
+  for (int64_t k = 0; k < t.numElements(); ++k) {
+    double d = t.elementAsDouble(k);
+    if (v.isFloat)
+      v.f.push_back(d);
+    else if (t.dtype() == DType::Int64)
+      v.i.push_back(t.data<int64_t>()[k]);
+    else if (t.dtype() == DType::UInt64)
+      v.i.push_back((int64_t)t.data<uint64_t>()[k]);
+    else
+      v.i.push_back((int64_t)d);
+  }
+  return v;
+}
+
+Optional<nn::ConstValues> OnnxImporterImpl::constantOf(const std::string &name, Value v) {
+  Attribute attr;
+  if (matchPattern(v, m_Constant(&attr)))
+    return nn::readConst(attr);
+  auto it = paramData.find(v);
+  if (it != paramData.end())
+    return constValuesOf(ctx, *it->second);
+  (void)name;
+  return llvm::None;
+}
+
+Value OnnxImporterImpl::constantOp(const nn::ConstValues &v, Location loc) {
+  return builder.create<nn::ConstantOp>(loc, nn::makeConst(v.type, v));
+}
+
+/// Replaces a graph input by its known value, for ops that need it constant.
+Value OnnxImporterImpl::specialize(const std::string &name) {
+  auto it = graphInputValues.find(name);
+  if (it == graphInputValues.end())
+    return {};
+  auto v = constValuesOf(ctx, *it->second);
+  if (!v)
+    return {};
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  Value c = constantOp(*v, NameLoc::get(builder.getStringAttr("specialized:" + name)));
+  define(name, c);
+  return c;
+}
+
+Type OnnxImporterImpl::inputType(const onnx::ValueInfoProto &vi, std::string &error) {
+  const auto &tt = vi.type().tensor_type();
+  if (!vi.type().has_tensor_type()) {
+    error = "graph input '" + vi.name() + "' is not a tensor (sequences, maps and optionals are not supported)";
+    return {};
+  }
+  Type elt = nn::typeFromOnnxDataType(&ctx, tt.elem_type());
+  if (!elt) {
+    error = "graph input '" + vi.name() + "' has element type " +
+            (tt.elem_type() == 8 ? std::string("string") : "code " + std::to_string(tt.elem_type())) +
+            ", which nncc does not support";
+    return {};
+  }
+  std::vector<int64_t> declared;
+  bool hasShape = tt.has_shape();
+  for (const auto &d : tt.shape().dim())
+    declared.push_back(d.has_dim_value() ? d.dim_value() : -1);
+
+  auto given = options.inputValues.find(vi.name());
+  auto override = options.inputShapes.find(vi.name());
+  std::vector<int64_t> shape = declared;
+  if (given != options.inputValues.end()) {
+    const Tensor &t = *given->second;
+    if ((int)t.dtype() != tt.elem_type()) {
+      error = "input '" + vi.name() + "' has element type " + dtypeName(t.dtype()) +
+              " but the model expects " + dtypeName(static_cast<DType>(tt.elem_type()));
+      return {};
+    }
+    if (hasShape) {
+      bool ok = declared.size() == t.shape().size();
+      for (size_t k = 0; ok && k < declared.size(); ++k)
+        ok = declared[k] < 0 || declared[k] == t.shape()[k];
+      if (!ok) {
+        std::string decl = "[";
+        for (size_t k = 0; k < declared.size(); ++k)
+          decl += (k ? ", " : "") + (declared[k] < 0 ? std::string("?") : std::to_string(declared[k]));
+        error = "input '" + vi.name() + "' has shape " + shapeToString(t.shape()) +
+                " but the model expects " + decl + "]";
+        return {};
+      }
+    }
+    shape = t.shape();
+  } else if (override != options.inputShapes.end()) {
+    shape = override->second;
+    if (hasShape && shape.size() != declared.size()) {
+      error = "--input-shape for '" + vi.name() + "' has rank " + std::to_string(shape.size()) +
+              " but the model declares rank " + std::to_string(declared.size());
+      return {};
+    }
+  } else {
+    if (!hasShape) {
+      error = "graph input '" + vi.name() + "' has no declared shape; give its value (--input) or "
+              "its shape (--input-shape " + vi.name() + "=DxDx...)";
+      return {};
+    }
+    for (size_t k = 0; k < shape.size(); ++k)
+      if (shape[k] < 0) {
+        const auto &dim = tt.shape().dim((int)k);
+        error = "graph input '" + vi.name() + "' has symbolic dimension " +
+                (dim.dim_param().empty() ? std::string("?") : "'" + dim.dim_param() + "'") +
+                " at position " + std::to_string(k) + "; give its shape with --input-shape " +
+                vi.name() + "=DxDx... or pass the input's value";
+        return {};
+      }
+  }
+  return RankedTensorType::get(shape, elt);
+}
+
+LogicalResult OnnxImporterImpl::checkSupported(const onnx::GraphProto &graph, std::string &error) {
+  llvm::MapVector<std::string, std::vector<std::string>, std::map<std::string, unsigned>> missing;
+  std::function<void(const onnx::GraphProto &)> scan = [&](const onnx::GraphProto &g) {
+    for (int k = 0; k < g.node_size(); ++k) {
+      const auto &node = g.node(k);
+      std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+      std::string key = domain.empty() ? node.op_type() : domain + "::" + node.op_type();
+      if (!handlers().count(key))
+        missing[key].push_back(node.name().empty() ? "#" + std::to_string(k) : node.name());
+      for (const auto &a : node.attribute()) {
+        if (a.has_g())
+          scan(a.g());
+        for (const auto &sub : a.graphs())
+          scan(sub);
+      }
+    }
+  };
+  scan(graph);
+  if (missing.empty())
+    return success();
+  error = "the model uses " + std::to_string(missing.size()) + " operator" +
+          (missing.size() > 1 ? "s" : "") + " that nncc does not support:";
+  for (auto &kv : missing) {
+    error += "\n  " + kv.first + " (node" + (kv.second.size() > 1 ? "s " : " ");
+    for (size_t k = 0; k < kv.second.size() && k < 5; ++k)
+      error += (k ? ", '" : "'") + kv.second[k] + "'";
+    if (kv.second.size() > 5)
+      error += " and " + std::to_string(kv.second.size() - 5) + " more";
+    error += ")";
+  }
+  error += "\nRun `nncc ops` to list the supported operators.";
+  return failure();
+}
+
+LogicalResult OnnxImporterImpl::importInitializer(const onnx::TensorProto &t, std::string &error) {
+  auto tensor = std::make_unique<Tensor>();
+  if (!tensorFromProto(t, options.baseDir, *tensor, error)) {
+    error = "initializer: " + error;
+    return failure();
+  }
+  Location loc = NameLoc::get(builder.getStringAttr(t.name()));
+  Type type = tensorTypeOf(ctx, *tensor);
+  if (isFloatDType(tensor->dtype()) || tensor->numElements() > nn::kMaxFoldElements) {
+    std::string name = store.uniqueName(t.name().empty() ? "param" : t.name());
+    nn::WeightStore::Bytes bytes((const uint8_t *)tensor->data(),
+                                 (const uint8_t *)tensor->data() + tensor->byteSize());
+    store.set(name, std::move(bytes));
+    auto p = builder.create<nn::ParamOp>(loc, type, builder.getStringAttr(name),
+                                         isFloatDType(tensor->dtype()) ? UnitAttr() : builder.getUnitAttr());
+    paramData[p] = tensor.get();
+    define(t.name(), p);
+    ownedTensors.push_back(std::move(tensor));
+    return success();
+  }
+  auto v = constValuesOf(ctx, *tensor);
+  define(t.name(), constantOp(*v, loc));
+  return success();
+}
+
+LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int index) {
+  std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  std::string key = domain.empty() ? node.op_type() : domain + "::" + node.op_type();
+  std::string label = node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name();
+  Location loc = NameLoc::get(builder.getStringAttr(label));
+  for (int k = 0; k < node.input_size(); ++k)
+    if (!node.input(k).empty() && !lookup(node.input(k)))
+      return emitError(loc) << node.op_type() << " node '" << label << "': input '" << node.input(k)
+                            << "' is not produced by any earlier node, initializer or graph input";
+  auto it = opsets.find(domain);
+  int64_t opset = it == opsets.end() ? 1 : it->second;
+  Node n(*this, node, builder, loc, opset);
+  if (failed(handlers().lookup(key)(n)))
+    return failure();
+  for (int k = 0; k < node.output_size(); ++k)
+    if (!node.output(k).empty() && !lookup(node.output(k)))
+      return emitError(loc) << node.op_type() << " node '" << label << "': output " << k << " ('"
+                            << node.output(k) << "') is not supported by nncc";
+  return success();
+}
+
+OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
+  const onnx::GraphProto &graph = model.graph();
+  if (failed(checkSupported(graph, error)))
+    return nullptr;
+  for (const auto &kv : opsets)
+    if (!kv.first.empty() && kv.first != "ai.onnx.preview.training" && kv.first != "ai.onnx.ml")
+      ; // other domains are only a problem when a node uses them (checked above)
+
+  std::string diag;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    std::string msg = d.str();
+    if (auto name = d.getLocation().dyn_cast<NameLoc>())
+      if (msg.find(name.getName().str()) == std::string::npos)
+        msg = "node '" + name.getName().str() + "': " + msg;
+    if (!diag.empty())
+      diag += "\n";
+    diag += msg;
+    return success();
+  });
+
+  Location unknown = builder.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(unknown);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  std::set<std::string> initNames;
+  for (const auto &t : graph.initializer())
+    initNames.insert(t.name());
+
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &vi : graph.input()) {
+    if (initNames.count(vi.name()))
+      continue;
+    Type t = inputType(vi, error);
+    if (!t)
+      return nullptr;
+    argTypes.push_back(t);
+    argNames.push_back(vi.name());
+    auto given = options.inputValues.find(vi.name());
+    if (given != options.inputValues.end())
+      graphInputValues[vi.name()] = given->second;
+  }
+  func = builder.create<func::FuncOp>(unknown, options.functionName,
+                                      builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (size_t k = 0; k < argNames.size(); ++k) {
+    define(argNames[k], entry->getArgument(k));
+    func.setArgAttr(k, "nn.name", builder.getStringAttr(argNames[k]));
+  }
+  builder.setInsertionPointToStart(entry);
+
+  for (const auto &t : graph.initializer())
+    if (failed(importInitializer(t, error)))
+      return nullptr;
+
+  for (int k = 0; k < graph.node_size(); ++k) {
+    size_t before = diag.size();
+    if (failed(importNode(graph.node(k), k)) || diag.size() != before) {
+      error = diag.empty() ? "import failed at node " + std::to_string(k) : diag;
+      return nullptr;
+    }
+  }
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const auto &o : graph.output()) {
+    Value v = lookup(o.name());
+    if (!v) {
+      error = "graph output '" + o.name() + "' is not produced by any node";
+      return nullptr;
+    }
+    results.push_back(v);
+    resultTypes.push_back(v.getType());
+  }
+  builder.create<func::ReturnOp>(unknown, results);
+  func.setType(builder.getFunctionType(argTypes, resultTypes));
+  for (int k = 0; k < graph.output_size(); ++k)
+    func.setResultAttr(k, "nn.name", builder.getStringAttr(graph.output(k).name()));
+
+  if (failed(verify(*module))) {
+    error = diag.empty() ? "the imported IR does not verify" : diag;
+    return nullptr;
+  }
+  return module;
+}
+
+OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, const onnx::ModelProto &model,
+                                      const ImportOptions &options, std::string &error) {
+  context.getOrLoadDialect<nn::NNDialect>();
+  context.getOrLoadDialect<func::FuncDialect>();
+  OnnxImporterImpl impl(context, model, options);
+  return impl.run(error);
+}
+
+//===----------------------------------------------------------------------===//
+// Node
+//===----------------------------------------------------------------------===//
+
+namespace onnximport {
+
+Value Node::in(int i) {
+  assert(has(i) && "missing input");
+  return importer.lookup(proto.input(i));
+}
+
+Optional<ConstValues> Node::constant(int i) {
+  if (!has(i))
+    return llvm::None;
+  return importer.constantOf(proto.input(i), in(i));
+}
+
+FailureOr<ConstValues> Node::requireConstant(int i, StringRef role) {
+  if (auto v = constant(i))
+    return *v;
+  if (Value c = importer.specialize(proto.input(i))) {
+    (void)c;
+    if (auto v = constant(i))
+      return *v;
+  }
+  (void)fail(Twine("input ") + Twine(i) + " ('" + proto.input(i) + "', the " + role +
+             ") must be known at compile time: nncc compiles static shapes. Make it an "
+             "initializer or a constant, or pass its value as an input");
+  return failure();
+}
+
+const onnx::AttributeProto *Node::attr(StringRef name) const {
+  for (const auto &a : proto.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t Node::i(StringRef name, int64_t def) const {
+  const auto *a = attr(name);
+  return a ? a->i() : def;
+}
+
+double Node::f(StringRef name, double def) const {
+  const auto *a = attr(name);
+  return a ? a->f() : def;
+}
+
+std::string Node::s(StringRef name, StringRef def) const {
+  const auto *a = attr(name);
+  return a ? a->s() : def.str();
+}
+
+SmallVector<int64_t, 6> Node::ints(StringRef name, ArrayRef<int64_t> def) const {
+  const auto *a = attr(name);
+  if (!a)
+    return SmallVector<int64_t, 6>(def.begin(), def.end());
+  return SmallVector<int64_t, 6>(a->ints().begin(), a->ints().end());
+}
+
+SmallVector<double, 6> Node::floats(StringRef name) const {
+  const auto *a = attr(name);
+  SmallVector<double, 6> r;
+  if (a)
+    for (float x : a->floats())
+      r.push_back(x);
+  return r;
+}
+
+SmallVector<std::string, 4> Node::strings(StringRef name) const {
+  const auto *a = attr(name);
+  SmallVector<std::string, 4> r;
+  if (a)
+    for (const auto &x : a->strings())
+      r.push_back(x);
+  return r;
+}
+
+void Node::out(int i, Value v) {
+  if (wantsOutput(i))
+    importer.define(proto.output(i), v);
+}
+
+LogicalResult Node::fail(const Twine &msg) {
+  return emitError(loc) << proto.op_type() << ": " << msg;
+}
+
+Value Node::constant(const ConstValues &v) { return importer.constantOp(v, loc); }
+
+Value Node::foldResult(Operation *op) {
+  SmallVector<Value, 1> results;
+  if (succeeded(b.tryFold(op, results)) && !results.empty()) {
+    op->erase();
+    return results[0];
+  }
+  return op->getResult(0);
+}
+
+Value Node::constI64(ArrayRef<int64_t> values, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, b.getI64Type());
+  return b.create<nn::ConstantOp>(loc, nn::makeConst(type, values));
+}
+
+Value Node::scalar(double v, Type elt) {
+  auto type = RankedTensorType::get({}, elt);
+  return b.create<nn::ConstantOp>(loc, nn::makeConst(type, ArrayRef<double>{v}));
+}
+
+Value Node::reshape(Value v, ArrayRef<int64_t> shape) {
+  if (!v)
+    return v;
+  if (v.getType().cast<RankedTensorType>().getShape() == shape)
+    return v;
+  return create<nn::ReshapeOp>(v, i64s(shape), b.getBoolAttr(true));
+}
+
+Value Node::cast(Value v, Type elt) {
+  if (!v)
+    return v;
+  if (v.getType().cast<RankedTensorType>().getElementType() == elt)
+    return v;
+  return create<nn::CastOp>(v, TypeAttr::get(elt));
+}
+
+Value Node::transpose(Value v, ArrayRef<int64_t> perm) {
+  return create<nn::TransposeOp>(v, i64s(perm));
+}
+
+Value Node::expandTo(Value v, ArrayRef<int64_t> shape) {
+  if (!v)
+    return v;
+  if (v.getType().cast<RankedTensorType>().getShape() == shape)
+    return v;
+  return create<nn::ExpandOp>(v, i64s(shape));
+}
+
+bool normalizeAxes(ArrayRef<int64_t> axes, int64_t rank, SmallVectorImpl<int64_t> &out) {
+  std::set<int64_t> s;
+  for (int64_t a : axes) {
+    int64_t n = nn::normalizeAxis(a, rank);
+    if (n < 0)
+      return false;
+    s.insert(n);
+  }
+  out.assign(s.begin(), s.end());
+  return true;
+}
+
+const HandlerMap &handlers() {
+  static HandlerMap map = [] {
+    HandlerMap m;
+    registerElementwiseHandlers(m);
+    registerTensorHandlers(m);
+    registerNNHandlers(m);
+    registerReductionHandlers(m);
+    registerLossHandlers(m);
+    return m;
+  }();
+  return map;
+}
+
+} // namespace onnximport
+} // namespace nncc

@@ -1,0 +1,67 @@
+//===- OnnxImporter.h - ONNX models into the nn dialect ---------*- C++ -*-===//
+#ifndef NNCC_FRONTEND_ONNX_ONNXIMPORTER_H
+#define NNCC_FRONTEND_ONNX_ONNXIMPORTER_H
+
+#include "runtime/Tensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace nncc {
+
+struct ImportOptions {
+  /// Values of graph inputs, when known (nncc run). A graph input that
+  /// determines a shape (Reshape's shape, Slice's starts, ...) is specialized
+  /// to its value; the function keeps it as an (unused) argument.
+  std::map<std::string, const Tensor *> inputValues;
+  /// Shapes for graph inputs whose declared shape has symbolic dimensions.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Directory of the model file, for tensors with external data.
+  std::string baseDir;
+  /// Name of the function created for the graph.
+  std::string functionName = "main";
+};
+
+/// Describes one graph input or output of an imported model.
+struct TensorSignature {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+};
+
+/// Loads and parses an ONNX model file. Errors name the file and the cause
+/// (missing, empty, truncated, not a ModelProto, a Caffe2 NetDef, ...).
+bool loadOnnxModel(const std::string &path, onnx::ModelProto &model, std::string &error);
+
+/// True when `bytes` look like an ONNX ModelProto (used to recognise models by
+/// content rather than by file extension).
+bool looksLikeOnnxModel(const std::string &bytes);
+
+/// Imports the main graph of `model` as `func.func @<functionName>` in a new
+/// module. Initializers become nn.param (floating point) or nn.constant; every
+/// value gets a static shape. On failure returns null and sets `error`; when
+/// the model uses operators nncc does not support, the message lists all of
+/// them with their node names.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxModel(mlir::MLIRContext &context,
+                                                  const onnx::ModelProto &model,
+                                                  const ImportOptions &options, std::string &error);
+
+/// Graph inputs (initializers excluded) and outputs of a model, as declared
+/// (symbolic dimensions are -1).
+std::vector<TensorSignature> modelInputs(const onnx::ModelProto &model);
+std::vector<TensorSignature> modelOutputs(const onnx::ModelProto &model);
+
+/// Op types (with domain prefix for non-default domains) the importer knows.
+std::vector<std::string> supportedOnnxOps();
+
+} // namespace nncc
+
+#endif

@@ -1,0 +1,430 @@
+//===- LayerOps.cpp - reductions, linear algebra, conv, norm, RNN ---------===//
+#include "ir/OpsCommon.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferReduce(Optional<Location> loc, RankedTensorType x, ArrayAttr axesAttr,
+                                 bool keepdims, Type element, SmallVectorImpl<Type> &inferred) {
+  auto axes = toI64(axesAttr);
+  llvm::SmallBitVector reduced(x.getRank(), axes.empty());
+  for (int64_t a : axes) {
+    if (a < 0 || a >= x.getRank())
+      return inferError(loc, "reduction axis " + Twine(a) + " out of range for rank " + Twine(x.getRank()));
+    reduced.set(a);
+  }
+  Shape out;
+  for (int64_t d = 0; d < x.getRank(); ++d) {
+    if (!reduced[d])
+      out.push_back(x.getDimSize(d));
+    else if (keepdims)
+      out.push_back(1);
+  }
+  inferred.push_back(tensor(out, element ? element : x.getElementType()));
+  return success();
+}
+
+#define NN_REDUCE(OP)                                                                   \
+  NN_INFER(OP) {                                                                        \
+    OP::Adaptor a(operands, attrs, regions);                                            \
+    return inferReduce(loc, tensorOf(operands[0]), a.getAxes(), a.getKeepdims(), Type(), \
+                       inferred);                                                       \
+  }                                                                                     \
+  LogicalResult OP::verify() {                                                          \
+    auto axes = toI64(getAxes());                                                       \
+    for (size_t i = 1; i < axes.size(); ++i)                                            \
+      if (axes[i] <= axes[i - 1])                                                       \
+        return emitOpError("axes must be sorted and unique");                           \
+    return success();                                                                   \
+  }
+NN_REDUCE(ReduceSumOp)
+NN_REDUCE(ReduceMeanOp)
+NN_REDUCE(ReduceMaxOp)
+NN_REDUCE(ReduceMinOp)
+NN_REDUCE(ReduceProdOp)
+#undef NN_REDUCE
+
+OpFoldResult ReduceProdOp::fold(ArrayRef<Attribute> operands) {
+  auto v = readConst(operands[0]);
+  auto type = getType().cast<RankedTensorType>();
+  if (!v || type.getNumElements() != 1)
+    return {};
+  if (v->isFloat) {
+    double p = 1;
+    for (double x : v->f) p *= x;
+    return makeConst(type, ArrayRef<double>{p});
+  }
+  int64_t p = 1;
+  for (int64_t x : v->i) p *= x;
+  return makeConst(type, ArrayRef<int64_t>{p});
+}
+
+#define NN_ARG_REDUCE(OP)                                                              \
+  NN_INFER(OP) {                                                                       \
+    OP::Adaptor a(operands, attrs, regions);                                           \
+    auto x = tensorOf(operands[0]);                                                    \
+    return inferReduce(loc, x, Builder(ctx).getI64ArrayAttr({(int64_t)a.getAxis()}),   \
+                       a.getKeepdims(), IntegerType::get(ctx, 64), inferred);          \
+  }
+NN_ARG_REDUCE(ArgMaxOp)
+NN_ARG_REDUCE(ArgMinOp)
+#undef NN_ARG_REDUCE
+
+NN_INFER(CumSumOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// matmul, gemm, einsum, det
+//===----------------------------------------------------------------------===//
+
+/// numpy.matmul result shape.
+static LogicalResult matmulShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b, Shape &out,
+                                 std::string &err) {
+  if (a.empty() || b.empty()) {
+    err = "matmul operands must have rank >= 1";
+    return failure();
+  }
+  Shape sa(a.begin(), a.end()), sb(b.begin(), b.end());
+  bool aVec = sa.size() == 1, bVec = sb.size() == 1;
+  if (aVec) sa.insert(sa.begin(), 1);
+  if (bVec) sb.push_back(1);
+  int64_t k1 = sa.back(), k2 = sb[sb.size() - 2];
+  if (k1 != k2 && k1 != kDynamic && k2 != kDynamic) {
+    err = "matmul inner dimensions differ: " + std::to_string(k1) + " vs " + std::to_string(k2);
+    return failure();
+  }
+  Shape batch;
+  if (!broadcastShapes(ArrayRef<int64_t>(sa).drop_back(2), ArrayRef<int64_t>(sb).drop_back(2), batch)) {
+    err = "matmul batch dimensions cannot be broadcast";
+    return failure();
+  }
+  out = batch;
+  if (!aVec) out.push_back(sa[sa.size() - 2]);
+  if (!bVec) out.push_back(sb.back());
+  return success();
+}
+
+NN_INFER(MatMulOp) {
+  auto a = tensorOf(operands[0]), b = tensorOf(operands[1]);
+  Shape out;
+  std::string err;
+  if (failed(matmulShape(a.getShape(), b.getShape(), out, err)))
+    return inferError(loc, err);
+  inferred.push_back(tensor(out, a.getElementType()));
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  Shape out;
+  std::string err;
+  if (failed(matmulShape(tensorOf(getA()).getShape(), tensorOf(getB()).getShape(), out, err)))
+    return emitOpError(err);
+  if (tensorOf(getA()).getElementType() != tensorOf(getB()).getElementType())
+    return emitOpError("operands have different element types");
+  return success();
+}
+
+NN_INFER(GemmOp) {
+  GemmOp::Adaptor ad(operands, attrs, regions);
+  auto a = tensorOf(ad.getA()), b = tensorOf(ad.getB());
+  if (a.getRank() != 2 || b.getRank() != 2)
+    return inferError(loc, "gemm expects rank-2 A and B");
+  int64_t m = ad.getTransA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t n = ad.getTransB() ? b.getDimSize(0) : b.getDimSize(1);
+  inferred.push_back(tensor({m, n}, a.getElementType()));
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  auto a = tensorOf(getA()), b = tensorOf(getB());
+  int64_t k1 = getTransA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t k2 = getTransB() ? b.getDimSize(1) : b.getDimSize(0);
+  if (k1 != k2)
+    return emitOpError("inner dimensions differ: ") << k1 << " vs " << k2;
+  if (getC()) {
+    Shape out;
+    auto y = tensorOf(getY());
+    if (!broadcastShapes(tensorOf(getC()).getShape(), y.getShape(), out) ||
+        llvm::makeArrayRef(out) != y.getShape())
+      return emitOpError("C ") << getC().getType() << " does not broadcast to " << y;
+  }
+  return success();
+}
+
+/// Parses "ab,bc->ac" into operand letter lists and the output letters.
+static bool parseEinsum(StringRef eq, SmallVectorImpl<std::string> &ins, std::string &out) {
+  auto arrow = eq.find("->");
+  if (arrow == StringRef::npos)
+    return false;
+  SmallVector<StringRef> parts;
+  eq.substr(0, arrow).split(parts, ',');
+  for (StringRef p : parts)
+    ins.push_back(p.trim().str());
+  out = eq.substr(arrow + 2).trim().str();
+  return true;
+}
+
+NN_INFER(EinsumOp) {
+  EinsumOp::Adaptor a(operands, attrs, regions);
+  SmallVector<std::string> ins;
+  std::string out;
+  if (!parseEinsum(a.getEquation(), ins, out) || ins.size() != operands.size())
+    return inferError(loc, "einsum: equation must name every operand and the output");
+  llvm::DenseMap<char, int64_t> dims;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    auto t = tensorOf(operands[i]);
+    if ((int64_t)ins[i].size() != t.getRank())
+      return inferError(loc, "einsum: operand " + Twine(i) + " has rank " + Twine(t.getRank()) +
+                                 " but '" + ins[i] + "' has " + Twine(ins[i].size()) + " letters");
+    for (size_t k = 0; k < ins[i].size(); ++k) {
+      int64_t d = t.getDimSize(k);
+      auto it = dims.find(ins[i][k]);
+      if (it != dims.end() && it->second != d && it->second != 1 && d != 1)
+        return inferError(loc, "einsum: letter '" + Twine(ins[i][k]) + "' has sizes " +
+                                   Twine(it->second) + " and " + Twine(d));
+      if (it == dims.end() || it->second == 1)
+        dims[ins[i][k]] = d;
+    }
+  }
+  Shape shape;
+  for (char c : out) {
+    if (!dims.count(c))
+      return inferError(loc, "einsum: output letter '" + Twine(c) + "' is in no operand");
+    shape.push_back(dims[c]);
+  }
+  inferred.push_back(tensor(shape, tensorOf(operands[0]).getElementType()));
+  return success();
+}
+
+LogicalResult EinsumOp::verify() { return success(); }
+
+NN_INFER(DetOp) {
+  auto x = tensorOf(operands[0]);
+  if (x.getRank() < 2 || x.getDimSize(x.getRank() - 1) != x.getDimSize(x.getRank() - 2))
+    return inferError(loc, "det needs square matrices in the last two dimensions");
+  inferred.push_back(tensor(x.getShape().drop_back(2), x.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// conv, pools
+//===----------------------------------------------------------------------===//
+
+static LogicalResult checkWindowAttrs(Optional<Location> loc, int64_t spatial, ArrayAttr strides,
+                                      ArrayAttr pads, ArrayAttr dilations) {
+  if ((int64_t)strides.size() != spatial || (int64_t)dilations.size() != spatial ||
+      (int64_t)pads.size() != 2 * spatial)
+    return inferError(loc, "strides/dilations need " + Twine(spatial) + " entries and pads " +
+                               Twine(2 * spatial));
+  return success();
+}
+
+NN_INFER(ConvOp) {
+  ConvOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX()), w = tensorOf(a.getW());
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return inferError(loc, "conv: x is [N, C, D...] and w [M, C/group, K...] of the same rank");
+  int64_t spatial = x.getRank() - 2;
+  if (failed(checkWindowAttrs(loc, spatial, a.getStrides(), a.getPads(), a.getDilations())))
+    return failure();
+  auto strides = toI64(a.getStrides()), pads = toI64(a.getPads()), dil = toI64(a.getDilations());
+  Shape out = {x.getDimSize(0), w.getDimSize(0)};
+  for (int64_t i = 0; i < spatial; ++i)
+    out.push_back(windowOutputSize(x.getDimSize(2 + i), w.getDimSize(2 + i), strides[i], pads[i],
+                                   pads[i + spatial], dil[i], false));
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+LogicalResult ConvOp::verify() {
+  auto x = tensorOf(getX()), w = tensorOf(getW());
+  int64_t g = getGroup();
+  if (g < 1 || x.getDimSize(1) != w.getDimSize(1) * g)
+    return emitOpError("input channels ") << x.getDimSize(1) << " != weight channels "
+                                          << w.getDimSize(1) << " x group " << g;
+  if (w.getDimSize(0) % g)
+    return emitOpError("output channels ") << w.getDimSize(0) << " not divisible by group " << g;
+  if (getB() && (tensorOf(getB()).getRank() != 1 || tensorOf(getB()).getDimSize(0) != w.getDimSize(0)))
+    return emitOpError("bias must be [") << w.getDimSize(0) << "]";
+  return success();
+}
+
+NN_INFER(ConvTransposeOp) {
+  ConvTransposeOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX()), w = tensorOf(a.getW());
+  if (x.getRank() < 3 || w.getRank() != x.getRank())
+    return inferError(loc, "conv_transpose: x is [N, C, D...] and w [C, M/group, K...]");
+  int64_t spatial = x.getRank() - 2;
+  if (failed(checkWindowAttrs(loc, spatial, a.getStrides(), a.getPads(), a.getDilations())))
+    return failure();
+  auto strides = toI64(a.getStrides()), pads = toI64(a.getPads()), dil = toI64(a.getDilations()),
+       outPad = toI64(a.getOutputPadding());
+  Shape out = {x.getDimSize(0), w.getDimSize(1) * (int64_t)a.getGroup()};
+  for (int64_t i = 0; i < spatial; ++i) {
+    int64_t op = i < (int64_t)outPad.size() ? outPad[i] : 0;
+    out.push_back(strides[i] * (x.getDimSize(2 + i) - 1) + op + (w.getDimSize(2 + i) - 1) * dil[i] + 1 -
+                  pads[i] - pads[i + spatial]);
+  }
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+LogicalResult ConvTransposeOp::verify() {
+  auto x = tensorOf(getX()), w = tensorOf(getW());
+  if (x.getDimSize(1) != w.getDimSize(0))
+    return emitOpError("input channels ") << x.getDimSize(1) << " != weight dimension 0 " << w.getDimSize(0);
+  return success();
+}
+
+static LogicalResult inferPool(Optional<Location> loc, RankedTensorType x, ArrayAttr kernelAttr,
+                               ArrayAttr stridesAttr, ArrayAttr padsAttr, ArrayAttr dilAttr,
+                               bool ceil, Shape &out) {
+  int64_t spatial = x.getRank() - 2;
+  if (spatial < 1 || (int64_t)kernelAttr.size() != spatial)
+    return inferError(loc, "pool: kernel_shape needs one entry per spatial dimension");
+  if (failed(checkWindowAttrs(loc, spatial, stridesAttr, padsAttr, dilAttr)))
+    return failure();
+  auto k = toI64(kernelAttr), s = toI64(stridesAttr), p = toI64(padsAttr), d = toI64(dilAttr);
+  out = {x.getDimSize(0), x.getDimSize(1)};
+  for (int64_t i = 0; i < spatial; ++i)
+    out.push_back(windowOutputSize(x.getDimSize(2 + i), k[i], s[i], p[i], p[i + spatial], d[i], ceil));
+  return success();
+}
+
+#define NN_POOL(OP)                                                                     \
+  NN_INFER(OP) {                                                                        \
+    OP::Adaptor a(operands, attrs, regions);                                            \
+    auto x = tensorOf(operands[0]);                                                     \
+    Shape out;                                                                          \
+    if (failed(inferPool(loc, x, a.getKernelShape(), a.getStrides(), a.getPads(),       \
+                         a.getDilations(), a.getCeilMode(), out)))                      \
+      return failure();                                                                 \
+    inferred.push_back(tensor(out, x.getElementType()));                                \
+    return success();                                                                   \
+  }                                                                                     \
+  LogicalResult OP::verify() {                                                          \
+    for (int64_t k : toI64(getKernelShape()))                                           \
+      if (k < 1)                                                                        \
+        return emitOpError("kernel sizes must be positive");                            \
+    return success();                                                                   \
+  }
+NN_POOL(MaxPoolOp)
+NN_POOL(AvgPoolOp)
+NN_POOL(LpPoolOp)
+#undef NN_POOL
+
+NN_INFER(MaxPoolWithIndicesOp) {
+  MaxPoolWithIndicesOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  Shape out;
+  if (failed(inferPool(loc, x, a.getKernelShape(), a.getStrides(), a.getPads(), a.getDilations(),
+                       a.getCeilMode(), out)))
+    return failure();
+  inferred.push_back(tensor(out, x.getElementType()));
+  inferred.push_back(tensor(out, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+NN_INFER(BatchNormOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+LogicalResult BatchNormOp::verify() {
+  auto x = tensorOf(getX());
+  if (x.getRank() < 2)
+    return emitOpError("x must have a channel dimension");
+  for (Value v : {getScale(), getBias(), getMean(), getVar()}) {
+    auto t = tensorOf(v);
+    if (t.getRank() != 1 || t.getDimSize(0) != x.getDimSize(1))
+      return emitOpError("scale, bias, mean and var must be [") << x.getDimSize(1) << "], got " << t;
+  }
+  return success();
+}
+
+NN_INFER(LayerNormOp) {
+  LayerNormOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX());
+  int64_t axis = a.getAxis();
+  if (axis < 0 || axis > x.getRank())
+    return inferError(loc, "layer_norm: axis out of range");
+  inferred.push_back(x);
+  Shape stat(x.getShape().begin(), x.getShape().end());
+  for (int64_t d = axis; d < x.getRank(); ++d)
+    stat[d] = 1;
+  inferred.push_back(tensor(stat, x.getElementType()));
+  inferred.push_back(tensor(stat, x.getElementType()));
+  return success();
+}
+
+NN_INFER(InstanceNormOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+static LogicalResult inferRecurrent(Optional<Location> loc, RankedTensorType x, int64_t hidden,
+                                    StringRef direction, int numStates, SmallVectorImpl<Type> &inferred) {
+  if (x.getRank() != 3)
+    return inferError(loc, "recurrent layer input must be [seq, batch, input]");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  Type et = x.getElementType();
+  inferred.push_back(tensor({x.getDimSize(0), dirs, x.getDimSize(1), hidden}, et));
+  for (int i = 0; i < numStates; ++i)
+    inferred.push_back(tensor({dirs, x.getDimSize(1), hidden}, et));
+  return success();
+}
+
+NN_INFER(LSTMOp) {
+  LSTMOp::Adaptor a(operands, attrs, regions);
+  return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, inferred);
+}
+NN_INFER(GRUOp) {
+  GRUOp::Adaptor a(operands, attrs, regions);
+  return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
+}
+NN_INFER(RNNOp) {
+  RNNOp::Adaptor a(operands, attrs, regions);
+  return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
+}
+
+template <typename OpT>
+static LogicalResult verifyRecurrent(OpT op, int gates) {
+  StringRef dir = op.getDirection();
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+    return op.emitOpError("direction must be forward, reverse or bidirectional, got '") << dir << "'";
+  int64_t dirs = dir == "bidirectional" ? 2 : 1;
+  int64_t h = op.getHiddenSize();
+  auto w = tensorOf(op.getW()), r = tensorOf(op.getR());
+  if (w.getRank() != 3 || w.getDimSize(0) != dirs || w.getDimSize(1) != gates * h)
+    return op.emitOpError("W must be [") << dirs << ", " << gates * h << ", input], got " << w;
+  if (r.getRank() != 3 || r.getDimSize(0) != dirs || r.getDimSize(1) != gates * h || r.getDimSize(2) != h)
+    return op.emitOpError("R must be [") << dirs << ", " << gates * h << ", " << h << "], got " << r;
+  return success();
+}
+
+LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
+LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
+LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
+
+//===----------------------------------------------------------------------===//
+// TableGen'd definitions
+//===----------------------------------------------------------------------===//
+
+#define GET_OP_CLASSES
+#include "ir/NNOps.cpp.inc"

@@ -1,0 +1,222 @@
+//===- LayerOps.td - reductions, linear algebra, conv, norm, RNN -*- tablegen -*-===//
+#ifndef NNCC_IR_LAYEROPS_TD
+#define NNCC_IR_LAYEROPS_TD
+
+include "ir/NNBase.td"
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class NN_ReduceOp<string mnemonic, string desc>
+    : NN_Op<mnemonic, [NoSideEffect, NN_InferType]> {
+  let summary = desc;
+  let description = [{
+    `axes` are non-negative and sorted; an empty list reduces every dimension.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasVerifier = 1;
+}
+def NN_ReduceSumOp : NN_ReduceOp<"reduce_sum", "sum over axes">;
+def NN_ReduceMeanOp : NN_ReduceOp<"reduce_mean", "mean over axes">;
+def NN_ReduceMaxOp : NN_ReduceOp<"reduce_max", "maximum over axes">;
+def NN_ReduceMinOp : NN_ReduceOp<"reduce_min", "minimum over axes">;
+def NN_ReduceProdOp : NN_ReduceOp<"reduce_prod", "product over axes"> { let hasFolder = 1; }
+
+class NN_ArgReduceOp<string mnemonic, string desc>
+    : NN_Op<mnemonic, [NoSideEffect, NN_InferType]> {
+  let summary = desc;
+  let arguments = (ins NN_AnyTensor:$x, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+}
+def NN_ArgMaxOp : NN_ArgReduceOp<"argmax", "index of the maximum along axis">;
+def NN_ArgMinOp : NN_ArgReduceOp<"argmin", "index of the minimum along axis">;
+
+def NN_CumSumOp : NN_Op<"cumsum", [NoSideEffect, NN_InferType]> {
+  let summary = "Cumulative sum along axis (optionally exclusive and/or reversed).";
+  let arguments = (ins NN_AnyTensor:$x, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+class NN_SoftmaxLikeOp<string mnemonic, string desc>
+    : NN_Op<mnemonic, [NoSideEffect, SameOperandsAndResultType, NN_InferType]> {
+  let summary = desc;
+  let arguments = (ins NN_FloatTensor:$x, I64Attr:$axis);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax", "exp(x - max) / sum(exp(x - max)) along axis">;
+def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax", "x - max - log(sum(exp(x - max))) along axis">;
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def NN_MatMulOp : NN_Op<"matmul", [NoSideEffect, NN_InferType]> {
+  let summary = "numpy.matmul: batched, broadcasting, 1-D operands promoted.";
+  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_GemmOp : NN_Op<"gemm", [NoSideEffect, NN_InferType]> {
+  let summary = "alpha * op(A) * op(B) + beta * C, as ONNX Gemm (C broadcasts).";
+  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b, Optional<NN_AnyTensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<BoolAttr, "false">:$transA,
+                       DefaultValuedAttr<BoolAttr, "false">:$transB);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_EinsumOp : NN_Op<"einsum", [NoSideEffect, NN_InferType]> {
+  let summary = "Einstein summation with an explicit output (`->` always present).";
+  let arguments = (ins Variadic<NN_AnyTensor>:$inputs, StrAttr:$equation);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $y)";
+  let hasVerifier = 1;
+}
+
+def NN_DetOp : NN_Op<"det", [NoSideEffect, NN_InferType]> {
+  let summary = "Determinant of the square matrices in the last two dimensions.";
+  let arguments = (ins NN_FloatTensor:$x);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW..., any number of spatial dimensions)
+//===----------------------------------------------------------------------===//
+
+def NN_ConvOp : NN_Op<"conv", [NoSideEffect, NN_InferType]> {
+  let summary = "Grouped, strided, dilated convolution; pads = begins then ends.";
+  let arguments = (ins NN_AnyTensor:$x, NN_AnyTensor:$w, Optional<NN_AnyTensor>:$b,
+                       I64ArrayAttr:$strides, I64ArrayAttr:$pads, I64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $w (`,` $b^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ConvTransposeOp : NN_Op<"conv_transpose", [NoSideEffect, NN_InferType]> {
+  let summary = "Transposed convolution; pads already resolved (output_shape folded in).";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$w, Optional<NN_FloatTensor>:$b,
+                       I64ArrayAttr:$strides, I64ArrayAttr:$pads, I64ArrayAttr:$dilations,
+                       I64ArrayAttr:$output_padding,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $w (`,` $b^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class NN_PoolOp<string mnemonic, string desc, dag extra = (ins)>
+    : NN_Op<mnemonic, [NoSideEffect, NN_InferType]> {
+  let summary = desc;
+  let arguments = !con((ins NN_AnyTensor:$x, I64ArrayAttr:$kernel_shape,
+                            I64ArrayAttr:$strides, I64ArrayAttr:$pads,
+                            I64ArrayAttr:$dilations,
+                            DefaultValuedAttr<BoolAttr, "false">:$ceil_mode), extra);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasVerifier = 1;
+}
+def NN_MaxPoolOp : NN_PoolOp<"max_pool", "maximum over each window">;
+def NN_AvgPoolOp : NN_PoolOp<"avg_pool", "mean over each window",
+    (ins DefaultValuedAttr<BoolAttr, "false">:$count_include_pad)>;
+def NN_LpPoolOp : NN_PoolOp<"lp_pool", "p-norm over each window",
+    (ins DefaultValuedAttr<I64Attr, "2">:$p)>;
+
+def NN_MaxPoolWithIndicesOp : NN_Op<"max_pool_with_indices", [NoSideEffect, NN_InferType]> {
+  let summary = "max_pool that also returns the flat index of each maximum.";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$kernel_shape,
+                       I64ArrayAttr:$strides, I64ArrayAttr:$pads, I64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedAttr<I64Attr, "0">:$storage_order);
+  let results = (outs NN_AnyTensor:$y, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type(results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormOp : NN_Op<"batch_norm", [NoSideEffect, NN_InferType]> {
+  let summary = "Inference batch normalization over dimension 1.";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$scale, NN_FloatTensor:$bias,
+                       NN_FloatTensor:$mean, NN_FloatTensor:$var,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_LayerNormOp : NN_Op<"layer_norm", [NoSideEffect, NN_InferType]> {
+  let summary = "Normalize over dimensions [axis, rank); also returns mean and 1/stddev.";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$scale, Optional<NN_FloatTensor>:$bias,
+                       I64Attr:$axis, DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$mean, NN_FloatTensor:$inv_std_dev);
+  let assemblyFormat = "$x `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_InstanceNormOp : NN_Op<"instance_norm", [NoSideEffect, NN_InferType]> {
+  let summary = "Normalize each (n, c) over the spatial dimensions, then scale and shift per c.";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$scale, NN_FloatTensor:$bias,
+                       DefaultValuedAttr<F32Attr, "1e-5">:$epsilon);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $scale `,` $bias attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_LRNOp : NN_Op<"lrn", [NoSideEffect, SameOperandsAndResultType, NN_InferType]> {
+  let summary = "Local response normalization across channels.";
+  let arguments = (ins NN_FloatTensor:$x, I64Attr:$size,
+                       DefaultValuedAttr<F32Attr, "0.0001">:$alpha,
+                       DefaultValuedAttr<F32Attr, "0.75">:$beta,
+                       DefaultValuedAttr<F32Attr, "1.0">:$bias);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers (ONNX LSTM, GRU, RNN with layout 0: X is [T, B, I])
+//===----------------------------------------------------------------------===//
+
+class NN_RecurrentOp<string mnemonic, string desc, dag extraOperands, dag extraAttrs, dag res>
+    : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
+  let summary = desc;
+  let arguments = !con((ins NN_FloatTensor:$x, NN_FloatTensor:$w, NN_FloatTensor:$r,
+                            Optional<NN_FloatTensor>:$b, Optional<NN_IndexTensor>:$seq_lens,
+                            Optional<NN_FloatTensor>:$initial_h), extraOperands,
+                       (ins I64Attr:$hidden_size,
+                            DefaultValuedAttr<StrAttr, "\"forward\"">:$direction,
+                            StrArrayAttr:$activations,
+                            NN_F32ArrayAttr:$activation_alpha,
+                            NN_F32ArrayAttr:$activation_beta,
+                            OptionalAttr<F32Attr>:$clip), extraAttrs);
+  let results = res;
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_LSTMOp : NN_RecurrentOp<"lstm", "ONNX LSTM (gates i, o, f, c)",
+    (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c)>;
+def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
+def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
+
+#endif // NNCC_IR_LAYEROPS_TD

@@ -1,0 +1,35 @@
+//===- NNOps.h - operations of the nn dialect -------------------*- C++ -*-===//
+#ifndef NNCC_IR_NNOPS_H
+#define NNCC_IR_NNOPS_H
+
+#include "ir/NNDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace nncc {
+namespace nn {
+namespace OpTrait {
+/// Marks ops computed element by element after broadcasting their operands.
+template <typename ConcreteType>
+class Elementwise : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {};
+} // namespace OpTrait
+} // namespace nn
+} // namespace nncc
+
+#define GET_OP_CLASSES
+#include "ir/NNOps.h.inc"
+
+namespace nncc {
+namespace nn {
+/// True for ops with the Elementwise trait.
+bool isElementwise(mlir::Operation *op);
+} // namespace nn
+} // namespace nncc
+
+#endif

@@ -1,0 +1,509 @@
+//===- TensorOps.cpp - constants, data movement and indexing --------------===//
+#include "ir/OpsCommon.h"
+
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+using namespace nncc::nn;
+
+//===----------------------------------------------------------------------===//
+// constant
+//===----------------------------------------------------------------------===//
+
+NN_INFER(ConstantOp) {
+  ConstantOp::Adaptor a(operands, attrs, regions);
+  inferred.push_back(a.getValue().getType());
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(ArrayRef<Attribute>) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// reshape
+//===----------------------------------------------------------------------===//
+
+NN_INFER(ReshapeOp) {
+  ReshapeOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto spec = toI64(a.getShape());
+  bool allowZero = a.getAllowzero();
+  Shape out;
+  int64_t inferIndex = -1, known = 1;
+  for (size_t i = 0; i < spec.size(); ++i) {
+    int64_t d = spec[i];
+    if (d == 0 && !allowZero) {
+      if (i >= (size_t)x.getRank())
+        return inferError(loc, "reshape: 0 in shape at position " + Twine(i) + " has no input dimension to copy");
+      d = x.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferIndex >= 0)
+        return inferError(loc, "reshape: more than one -1 in shape");
+      inferIndex = i;
+    } else if (d < -1) {
+      return inferError(loc, "reshape: invalid dimension " + Twine(d));
+    } else if (d >= 0 && known >= 0) {
+      known *= d;
+    }
+    if (d == kDynamic && spec[i] != -1)
+      known = -1;
+    out.push_back(d == -1 ? kDynamic : d);
+  }
+  int64_t total = numElements(x.getShape());
+  if (inferIndex >= 0 && total >= 0 && known > 0) {
+    if (total % known)
+      return inferError(loc, "reshape: cannot infer -1: " + Twine(total) + " elements do not divide by " + Twine(known));
+    out[inferIndex] = total / known;
+  } else if (inferIndex >= 0 && total == 0) {
+    out[inferIndex] = 0;
+  }
+  if (total >= 0 && isStatic(out) && numElements(out) != total)
+    return inferError(loc, "reshape: " + Twine(total) + " elements cannot take shape with " + Twine(numElements(out)));
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(ArrayRef<Attribute> operands) {
+  if (getX().getType() == getType())
+    return getX();
+  if (auto v = readConst(operands[0]))
+    return makeConst(getType().cast<RankedTensorType>(), *v);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// transpose
+//===----------------------------------------------------------------------===//
+
+NN_INFER(TransposeOp) {
+  TransposeOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto perm = toI64(a.getPerm());
+  if ((int64_t)perm.size() != x.getRank())
+    return inferError(loc, "transpose: perm has " + Twine(perm.size()) + " entries for rank " + Twine(x.getRank()));
+  Shape out;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= x.getRank())
+      return inferError(loc, "transpose: perm entry " + Twine(p) + " out of range");
+    out.push_back(x.getDimSize(p));
+  }
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto perm = toI64(getPerm());
+  SmallVector<int64_t> sorted(perm.begin(), perm.end());
+  llvm::sort(sorted);
+  for (size_t i = 0; i < sorted.size(); ++i)
+    if (sorted[i] != (int64_t)i)
+      return emitOpError("perm is not a permutation of [0, rank)");
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(ArrayRef<Attribute> operands) {
+  auto perm = toI64(getPerm());
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i)
+    identity &= perm[i] == (int64_t)i;
+  if (identity)
+    return getX();
+  auto v = readConst(operands[0]);
+  if (!v)
+    return {};
+  auto type = getType().cast<RankedTensorType>();
+  Shape outStrides = stridesOf(type.getShape()), inStrides = stridesOf(v->type.getShape());
+  return foldGather(type, *v, [&](int64_t k) {
+    int64_t j = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      j += ((k / outStrides[d]) % type.getDimSize(d)) * inStrides[perm[d]];
+    return j;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// expand
+//===----------------------------------------------------------------------===//
+
+NN_INFER(ExpandOp) {
+  ExpandOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  Shape out;
+  if (!broadcastShapes(x.getShape(), toI64(a.getShape()), out))
+    return inferError(loc, "expand: input shape does not broadcast to the requested shape");
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+OpFoldResult ExpandOp::fold(ArrayRef<Attribute> operands) {
+  if (getX().getType() == getType())
+    return getX();
+  auto v = readConst(operands[0]);
+  if (!v)
+    return {};
+  auto type = getType().cast<RankedTensorType>();
+  auto inShape = v->type.getShape();
+  Shape outStrides = stridesOf(type.getShape()), inStrides = stridesOf(inShape);
+  int64_t offset = type.getRank() - v->type.getRank();
+  return foldGather(type, *v, [&](int64_t k) {
+    int64_t j = 0;
+    for (int64_t d = offset; d < type.getRank(); ++d)
+      if (inShape[d - offset] != 1)
+        j += ((k / outStrides[d]) % type.getDimSize(d)) * inStrides[d - offset];
+    return j;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// tile
+//===----------------------------------------------------------------------===//
+
+NN_INFER(TileOp) {
+  TileOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto repeats = toI64(a.getRepeats());
+  if ((int64_t)repeats.size() != x.getRank())
+    return inferError(loc, "tile: repeats has " + Twine(repeats.size()) + " entries for rank " + Twine(x.getRank()));
+  Shape out;
+  for (int64_t i = 0; i < x.getRank(); ++i) {
+    if (repeats[i] < 0)
+      return inferError(loc, "tile: negative repeat");
+    out.push_back(x.isDynamicDim(i) ? kDynamic : x.getDimSize(i) * repeats[i]);
+  }
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// concat
+//===----------------------------------------------------------------------===//
+
+NN_INFER(ConcatOp) {
+  ConcatOp::Adaptor a(operands, attrs, regions);
+  if (operands.empty())
+    return inferError(loc, "concat needs at least one input");
+  auto first = tensorOf(operands[0]);
+  int64_t axis = a.getAxis();
+  if (axis < 0 || axis >= first.getRank())
+    return inferError(loc, "concat: axis " + Twine(axis) + " out of range for rank " + Twine(first.getRank()));
+  Shape out(first.getShape().begin(), first.getShape().end());
+  out[axis] = 0;
+  for (Value v : operands) {
+    auto t = tensorOf(v);
+    if (t.getRank() != first.getRank())
+      return inferError(loc, "concat: inputs have different ranks");
+    if (out[axis] != kDynamic)
+      out[axis] = t.isDynamicDim(axis) ? kDynamic : out[axis] + t.getDimSize(axis);
+  }
+  inferred.push_back(tensor(out, first.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  auto first = tensorOf(getInputs()[0]);
+  for (Value v : getInputs()) {
+    auto t = tensorOf(v);
+    if (t.getElementType() != first.getElementType())
+      return emitOpError("inputs have different element types");
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      if (d != (int64_t)getAxis() && t.getDimSize(d) != first.getDimSize(d) &&
+          !t.isDynamicDim(d) && !first.isDynamicDim(d))
+        return emitOpError("inputs differ in dimension ") << d << " (not the axis): " << first << " and " << t;
+  }
+  return success();
+}
+
+OpFoldResult ConcatOp::fold(ArrayRef<Attribute> operands) {
+  if (getInputs().size() == 1)
+    return getInputs()[0];
+  SmallVector<ConstValues> parts;
+  for (Attribute a : operands) {
+    auto v = readConst(a);
+    if (!v)
+      return {};
+    parts.push_back(*v);
+  }
+  auto type = getType().cast<RankedTensorType>();
+  if (!type.hasStaticShape())
+    return {};
+  int64_t axis = getAxis();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  ConstValues result;
+  result.type = type;
+  result.isFloat = parts[0].isFloat;
+  for (int64_t o = 0; o < outer; ++o)
+    for (auto &p : parts) {
+      int64_t chunk = outer ? p.size() / outer : 0;
+      for (int64_t k = o * chunk; k < (o + 1) * chunk; ++k) {
+        if (result.isFloat)
+          result.f.push_back(p.f[k]);
+        else
+          result.i.push_back(p.i[k]);
+      }
+    }
+  return makeConst(type, result);
+}
+
+//===----------------------------------------------------------------------===//
+// slice
+//===----------------------------------------------------------------------===//
+
+NN_INFER(SliceOp) {
+  SliceOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto sizes = toI64(a.getSizes());
+  if ((int64_t)sizes.size() != x.getRank())
+    return inferError(loc, "slice: sizes has " + Twine(sizes.size()) + " entries for rank " + Twine(x.getRank()));
+  inferred.push_back(tensor(sizes, x.getElementType()));
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  auto x = tensorOf(getX());
+  auto starts = toI64(getStarts()), steps = toI64(getSteps()), sizes = toI64(getSizes());
+  if ((int64_t)starts.size() != x.getRank() || (int64_t)steps.size() != x.getRank())
+    return emitOpError("starts and steps need one entry per dimension");
+  for (int64_t d = 0; d < x.getRank(); ++d) {
+    if (steps[d] == 0)
+      return emitOpError("step of dimension ") << d << " is 0";
+    if (sizes[d] == 0 || x.isDynamicDim(d))
+      continue;
+    int64_t last = starts[d] + (sizes[d] - 1) * steps[d];
+    if (starts[d] < 0 || starts[d] >= x.getDimSize(d) || last < 0 || last >= x.getDimSize(d))
+      return emitOpError("dimension ") << d << " reads elements [" << starts[d] << ", " << last
+                                       << "] outside [0, " << x.getDimSize(d) << ")";
+  }
+  return success();
+}
+
+OpFoldResult SliceOp::fold(ArrayRef<Attribute> operands) {
+  if (getX().getType() == getType() && llvm::all_of(toI64(getSteps()), [](int64_t s) { return s == 1; }))
+    return getX();
+  auto v = readConst(operands[0]);
+  if (!v)
+    return {};
+  auto type = getType().cast<RankedTensorType>();
+  auto starts = toI64(getStarts()), steps = toI64(getSteps());
+  Shape outStrides = stridesOf(type.getShape()), inStrides = stridesOf(v->type.getShape());
+  return foldGather(type, *v, [&](int64_t k) {
+    int64_t j = 0;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      j += (starts[d] + ((k / outStrides[d]) % type.getDimSize(d)) * steps[d]) * inStrides[d];
+    return j;
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// pad
+//===----------------------------------------------------------------------===//
+
+NN_INFER(PadOp) {
+  PadOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto pads = toI64(a.getPads());
+  if ((int64_t)pads.size() != 2 * x.getRank())
+    return inferError(loc, "pad: pads has " + Twine(pads.size()) + " entries for rank " + Twine(x.getRank()));
+  Shape out;
+  for (int64_t d = 0; d < x.getRank(); ++d) {
+    if (x.isDynamicDim(d)) {
+      out.push_back(kDynamic);
+      continue;
+    }
+    int64_t n = x.getDimSize(d) + pads[d] + pads[d + x.getRank()];
+    if (n < 0)
+      return inferError(loc, "pad: negative pads remove more than dimension " + Twine(d) + " holds");
+    out.push_back(n);
+  }
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+LogicalResult PadOp::verify() {
+  StringRef mode = getMode();
+  if (mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap")
+    return emitOpError("unknown mode '") << mode << "' (expected constant, reflect, edge or wrap)";
+  auto x = tensorOf(getX());
+  auto pads = toI64(getPads());
+  if (mode == "reflect")
+    for (int64_t d = 0; d < x.getRank(); ++d)
+      if ((pads[d] > 0 || pads[d + x.getRank()] > 0) && x.getDimSize(d) < 2)
+        return emitOpError("reflect padding needs at least 2 elements in dimension ") << d;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// gather family
+//===----------------------------------------------------------------------===//
+
+NN_INFER(GatherOp) {
+  GatherOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]), idx = tensorOf(operands[1]);
+  int64_t axis = a.getAxis();
+  if (axis < 0 || axis >= x.getRank())
+    return inferError(loc, "gather: axis " + Twine(axis) + " out of range for rank " + Twine(x.getRank()));
+  Shape out;
+  for (int64_t d = 0; d < axis; ++d) out.push_back(x.getDimSize(d));
+  for (int64_t d : idx.getShape()) out.push_back(d);
+  for (int64_t d = axis + 1; d < x.getRank(); ++d) out.push_back(x.getDimSize(d));
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+OpFoldResult GatherOp::fold(ArrayRef<Attribute> operands) {
+  auto v = readConst(operands[0]), idx = readConst(operands[1]);
+  if (!v || !idx)
+    return {};
+  auto type = getType().cast<RankedTensorType>();
+  auto inShape = v->type.getShape();
+  int64_t axis = getAxis();
+  int64_t inner = 1;
+  for (int64_t d = axis + 1; d < (int64_t)inShape.size(); ++d)
+    inner *= inShape[d];
+  int64_t nIdx = idx->size(), dim = inShape[axis];
+  return foldGather(type, *v, [&](int64_t k) -> int64_t {
+    int64_t i = k % inner, rest = k / inner;
+    int64_t which = rest % nIdx, o = rest / nIdx;
+    int64_t index = idx->i[which];
+    if (index < 0) index += dim;
+    if (index < 0 || index >= dim)
+      return -1;
+    return (o * dim + index) * inner + i;
+  });
+}
+
+NN_INFER(GatherElementsOp) {
+  inferred.push_back(tensor(tensorOf(operands[1]).getShape(), tensorOf(operands[0]).getElementType()));
+  return success();
+}
+
+LogicalResult GatherElementsOp::verify() {
+  if (tensorOf(getX()).getRank() != tensorOf(getIndices()).getRank())
+    return emitOpError("data and indices must have the same rank");
+  if ((int64_t)getAxis() < 0 || (int64_t)getAxis() >= tensorOf(getX()).getRank())
+    return emitOpError("axis out of range");
+  return success();
+}
+
+NN_INFER(GatherNDOp) {
+  GatherNDOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]), idx = tensorOf(operands[1]);
+  int64_t b = a.getBatchDims();
+  int64_t last = idx.getShape().back();
+  if (last == kDynamic)
+    return inferError(loc, "gather_nd: last dimension of indices must be known");
+  if (b + last > x.getRank())
+    return inferError(loc, "gather_nd: indices address more dimensions than data has");
+  Shape out(idx.getShape().begin(), idx.getShape().end() - 1);
+  for (int64_t d = b + last; d < x.getRank(); ++d)
+    out.push_back(x.getDimSize(d));
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+NN_INFER(ScatterElementsOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+LogicalResult ScatterElementsOp::verify() {
+  if (getIndices().getType().cast<ShapedType>().getShape() !=
+      getUpdates().getType().cast<ShapedType>().getShape())
+    return emitOpError("indices and updates must have the same shape");
+  StringRef r = getReduction();
+  if (r != "none" && r != "add" && r != "mul" && r != "max" && r != "min")
+    return emitOpError("unknown reduction '") << r << "'";
+  return success();
+}
+
+NN_INFER(ScatterNDOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+NN_INFER(TriluOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+NN_INFER(ReverseSequenceOp) {
+  inferred.push_back(operands[0].getType());
+  return success();
+}
+
+NN_INFER(TopKOp) {
+  TopKOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  int64_t axis = a.getAxis();
+  if (axis < 0 || axis >= x.getRank())
+    return inferError(loc, "topk: axis out of range");
+  Shape out(x.getShape().begin(), x.getShape().end());
+  int64_t k = a.getK();
+  if (!x.isDynamicDim(axis) && (k < 0 || k > x.getDimSize(axis)))
+    return inferError(loc, "topk: k = " + Twine(k) + " exceeds dimension " + Twine(x.getDimSize(axis)));
+  out[axis] = k;
+  inferred.push_back(tensor(out, x.getElementType()));
+  inferred.push_back(tensor(out, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+NN_INFER(ResizeOp) {
+  ResizeOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  auto sizes = toI64(a.getSizes());
+  if ((int64_t)sizes.size() != x.getRank())
+    return inferError(loc, "resize: sizes needs one entry per dimension");
+  inferred.push_back(tensor(sizes, x.getElementType()));
+  return success();
+}
+
+NN_INFER(GridSampleOp) {
+  auto x = tensorOf(operands[0]), grid = tensorOf(operands[1]);
+  if (x.getRank() < 3 || grid.getRank() != x.getRank())
+    return inferError(loc, "grid_sample: x is [N, C, D...] and grid [N, D_out..., r]");
+  Shape out = {x.getDimSize(0), x.getDimSize(1)};
+  for (int64_t d = 1; d + 1 < grid.getRank(); ++d)
+    out.push_back(grid.getDimSize(d));
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+NN_INFER(RoiAlignOp) {
+  RoiAlignOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]), rois = tensorOf(operands[1]);
+  inferred.push_back(tensor({rois.getDimSize(0), x.getDimSize(1), (int64_t)a.getOutputHeight(),
+                             (int64_t)a.getOutputWidth()},
+                            x.getElementType()));
+  return success();
+}
+
+NN_INFER(MaxUnpoolOp) {
+  MaxUnpoolOp::Adaptor a(operands, attrs, regions);
+  inferred.push_back(tensor(toI64(a.getOutputShape()), tensorOf(operands[0]).getElementType()));
+  return success();
+}
+
+NN_INFER(RangeOp) {
+  RangeOp::Adaptor a(operands, attrs, regions);
+  inferred.push_back(tensor({(int64_t)a.getSize()}, a.getElementType()));
+  return success();
+}
+
+OpFoldResult RangeOp::fold(ArrayRef<Attribute>) {
+  auto type = getType().cast<RankedTensorType>();
+  if (type.getNumElements() > kMaxFoldElements)
+    return {};
+  double start = getStart().convertToDouble(), delta = getDelta().convertToDouble();
+  if (type.getElementType().isa<FloatType>()) {
+    std::vector<double> v;
+    for (int64_t i = 0; i < type.getNumElements(); ++i)
+      v.push_back(start + i * delta);
+    return makeConst(type, v);
+  }
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < type.getNumElements(); ++i)
+    v.push_back((int64_t)start + i * (int64_t)delta);
+  return makeConst(type, v);
+}

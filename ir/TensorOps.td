@@ -1,0 +1,233 @@
+//===- TensorOps.td - constants, data movement and indexing -*- tablegen -*-===//
+#ifndef NNCC_IR_TENSOROPS_TD
+#define NNCC_IR_TENSOROPS_TD
+
+include "ir/NNBase.td"
+
+//===----------------------------------------------------------------------===//
+// Sources
+//===----------------------------------------------------------------------===//
+
+def NN_ConstantOp : NN_Op<"constant", [ConstantLike, NoSideEffect, NN_InferType]> {
+  let summary = "A small constant tensor held in the IR.";
+  let description = [{
+    Shape arithmetic and other small constants. Weights are `nn.param`.
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+}
+
+def NN_ParamOp : NN_Op<"param", [NoSideEffect]> {
+  let summary = "A named weight whose data lives in the dialect's weight store.";
+  let description = [{
+    Parameters stay out of the textual IR: `nn.param "fc1.weight" :
+    tensor<64x784xf32>` names a buffer of the weight store. Code generation
+    hands the buffer to the kernels; training updates it in place.
+  }];
+  let arguments = (ins StrAttr:$name, UnitAttr:$frozen);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$name attr-dict `:` type($y)";
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def NN_ReshapeOp : NN_Op<"reshape", [NoSideEffect, NN_InferType]> {
+  let summary = "Reshape with ONNX semantics: 0 copies a dimension (unless allowzero), -1 is inferred.";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$shape,
+                       DefaultValuedAttr<BoolAttr, "false">:$allowzero);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasFolder = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose", [NoSideEffect, NN_InferType]> {
+  let summary = "Permute dimensions: y.shape[i] = x.shape[perm[i]].";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$perm);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_ExpandOp : NN_Op<"expand", [NoSideEffect, NN_InferType]> {
+  let summary = "Broadcast x against `shape` (ONNX Expand: bidirectional).";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$shape);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasFolder = 1;
+}
+
+def NN_TileOp : NN_Op<"tile", [NoSideEffect, NN_InferType]> {
+  let summary = "Repeat x `repeats[i]` times along dimension i.";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$repeats);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+}
+
+def NN_ConcatOp : NN_Op<"concat", [NoSideEffect, NN_InferType]> {
+  let summary = "Concatenate along `axis` (non-negative).";
+  let arguments = (ins Variadic<NN_AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $y)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice", [NoSideEffect, NN_InferType]> {
+  let summary = "Strided slice, one (start, step) per dimension, already clamped.";
+  let description = [{
+    Element `i` of dimension `d` of the result is element
+    `starts[d] + i * steps[d]` of x; `sizes` is the result shape. The
+    frontend resolves ONNX's negative indices, clamping and axes.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$starts, I64ArrayAttr:$steps,
+                       I64ArrayAttr:$sizes);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_PadOp : NN_Op<"pad", [NoSideEffect, NN_InferType]> {
+  let summary = "Pad (or crop, with negative pads) with mode constant, reflect, edge or wrap.";
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$pads,
+                       DefaultValuedAttr<StrAttr, "\"constant\"">:$mode,
+                       DefaultValuedAttr<F64Attr, "0.0">:$value);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing
+//===----------------------------------------------------------------------===//
+
+def NN_GatherOp : NN_Op<"gather", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX Gather: take slices of x along `axis` at `indices` (negative wrap).";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def NN_GatherElementsOp : NN_Op<"gather_elements", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX GatherElements.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_GatherNDOp : NN_Op<"gather_nd", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX GatherND.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_ScatterElementsOp : NN_Op<"scatter_elements", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX ScatterElements with reduction none, add, mul, max or min.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, NN_AnyTensor:$updates,
+                       I64Attr:$axis, DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ScatterNDOp : NN_Op<"scatter_nd", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX ScatterND with reduction none, add, mul, max or min.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, NN_AnyTensor:$updates,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_TriluOp : NN_Op<"trilu", [NoSideEffect, NN_InferType]> {
+  let summary = "Keep the upper (or lower) triangle of the last two dimensions, offset by k.";
+  let arguments = (ins NN_AnyTensor:$x, DefaultValuedAttr<BoolAttr, "true">:$upper,
+                       DefaultValuedAttr<I64Attr, "0">:$k);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+def NN_ReverseSequenceOp : NN_Op<"reverse_sequence", [NoSideEffect, NN_InferType]> {
+  let summary = "Reverse the first lens[b] elements along time_axis for each batch b.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$lens,
+                       DefaultValuedAttr<I64Attr, "1">:$batch_axis,
+                       DefaultValuedAttr<I64Attr, "0">:$time_axis);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $lens attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_TopKOp : NN_Op<"topk", [NoSideEffect, NN_InferType]> {
+  let summary = "The k largest (or smallest) elements along `axis` and their indices.";
+  let arguments = (ins NN_AnyTensor:$x, I64Attr:$k, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest,
+                       DefaultValuedAttr<BoolAttr, "true">:$sorted);
+  let results = (outs NN_AnyTensor:$values, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type(results)";
+}
+
+def NN_ResizeOp : NN_Op<"resize", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX Resize (nearest, linear, cubic) to the shape `sizes`.";
+  let description = [{
+    `scales` are the per-dimension scale factors used by the coordinate
+    transformation (computed from `sizes` when ONNX gave sizes).
+    `roi` holds starts then ends for tf_crop_and_resize.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$sizes, NN_F32ArrayAttr:$scales,
+                       NN_F32ArrayAttr:$roi,
+                       DefaultValuedAttr<StrAttr, "\"nearest\"">:$mode,
+                       DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
+                       DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclude_outside,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+}
+
+def NN_GridSampleOp : NN_Op<"grid_sample", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX GridSample (bilinear, nearest, bicubic; zeros, border, reflection).";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$grid,
+                       DefaultValuedAttr<StrAttr, "\"bilinear\"">:$mode,
+                       DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$align_corners);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $grid attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_RoiAlignOp : NN_Op<"roi_align", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX RoiAlign.";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$rois, NN_IndexTensor:$batch_indices,
+                       DefaultValuedAttr<StrAttr, "\"avg\"">:$mode,
+                       DefaultValuedAttr<I64Attr, "1">:$output_height,
+                       DefaultValuedAttr<I64Attr, "1">:$output_width,
+                       DefaultValuedAttr<I64Attr, "0">:$sampling_ratio,
+                       DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale,
+                       DefaultValuedAttr<BoolAttr, "true">:$half_pixel);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $rois `,` $batch_indices attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_MaxUnpoolOp : NN_Op<"max_unpool", [NoSideEffect, NN_InferType]> {
+  let summary = "Scatter x to the flat positions `indices` of a zero tensor of shape `output_shape`.";
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, I64ArrayAttr:$output_shape);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_RangeOp : NN_Op<"range", [NoSideEffect, NN_InferType]> {
+  let summary = "start + i * delta for i in [0, size) (ONNX Range, size precomputed).";
+  let arguments = (ins F64Attr:$start, F64Attr:$delta, I64Attr:$size, TypeAttr:$element_type);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "attr-dict `:` type($y)";
+  let hasFolder = 1;
+}
+
+#endif // NNCC_IR_TENSOROPS_TD

@@ -1,0 +1,153 @@
+//===- MemoryPlan.cpp - liveness-based arena planning ---------------------===//
+#include "passes/MemoryPlan.h"
+#include "passes/Passes.h"
+
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+
+#include <map>
+
+using namespace mlir;
+
+namespace nncc {
+
+bool isAliasOp(Operation *op) { return isa<nn::ReshapeOp>(op); }
+
+int64_t storageBytes(Value v) {
+  auto t = v.getType().cast<RankedTensorType>();
+  return t.getNumElements() * nn::elementByteSize(t.getElementType());
+}
+
+static int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
+
+namespace {
+/// First-fit allocator over [0, inf) with explicit frees.
+class Arena {
+public:
+  int64_t allocate(int64_t bytes) {
+    bytes = align64(std::max<int64_t>(bytes, 1));
+    int64_t cursor = 0;
+    for (auto &kv : live) {
+      if (kv.first - cursor >= bytes)
+        break;
+      cursor = std::max(cursor, kv.first + kv.second);
+    }
+    live.emplace(cursor, bytes);
+    peak = std::max(peak, cursor + bytes);
+    return cursor;
+  }
+  void release(int64_t offset) {
+    auto it = live.find(offset);
+    if (it != live.end())
+      live.erase(it);
+  }
+  int64_t peak = 0;
+
+private:
+  std::multimap<int64_t, int64_t> live; // offset -> bytes
+};
+} // namespace
+
+MemoryPlan planMemory(func::FuncOp func, bool reuse) {
+  MemoryPlan plan;
+  Block &body = func.getBody().front();
+  for (BlockArgument arg : body.getArguments())
+    plan.placement[arg] = {MemoryPlan::Kind::Input, 0, 0, arg.getArgNumber()};
+
+  // Roots and the index of each top-level op.
+  llvm::DenseMap<Operation *, unsigned> order;
+  unsigned index = 0;
+  for (Operation &op : body.without_terminator()) {
+    order[&op] = index++;
+    for (Value r : op.getResults()) {
+      if (isAliasOp(&op))
+        plan.root[r] = plan.rootOf(op.getOperand(0));
+      else if (isa<nn::ConstantOp, nn::ParamOp>(op))
+        plan.placement[r] = {MemoryPlan::Kind::Constant, 0, 0, 0};
+    }
+  }
+
+  // Graph outputs take their storage from the caller when they can.
+  Operation *ret = body.getTerminator();
+  for (auto it : llvm::enumerate(ret->getOperands())) {
+    Value r = plan.rootOf(it.value());
+    if (r.isa<BlockArgument>() || plan.placement.count(r))
+      continue;
+    plan.placement[r] = {MemoryPlan::Kind::Output, 0, storageBytes(r), (unsigned)it.index()};
+  }
+
+  // Last use of every root (through its aliases), in op order.
+  llvm::DenseMap<Value, unsigned> lastUse;
+  for (Operation &op : body.without_terminator()) {
+    for (Value operand : op.getOperands()) {
+      Value r = plan.rootOf(operand);
+      unsigned &l = lastUse[r];
+      l = std::max(l, order[&op]);
+    }
+    for (Value res : op.getResults()) {
+      Value r = plan.rootOf(res);
+      unsigned &l = lastUse[r];
+      l = std::max(l, order[&op]);
+    }
+  }
+
+  Arena arena;
+  std::vector<SmallVector<Value, 2>> frees(index + 1);
+  int64_t total = 0;
+  for (Operation &op : body.without_terminator()) {
+    unsigned i = order[&op];
+    if (!isAliasOp(&op))
+      for (Value r : op.getResults()) {
+        if (plan.placement.count(r))
+          continue;
+        int64_t bytes = storageBytes(r);
+        MemoryPlan::Placement p{MemoryPlan::Kind::Arena, 0, bytes, 0};
+        p.offset = reuse ? arena.allocate(bytes) : total;
+        total += align64(std::max<int64_t>(bytes, 1));
+        plan.placement[r] = p;
+        frees[lastUse[r]].push_back(r);
+      }
+    if (reuse)
+      for (Value r : frees[i])
+        arena.release(plan.placement[r].offset);
+  }
+  plan.totalBytes = total;
+  plan.arenaBytes = reuse ? arena.peak : total;
+  return plan;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass: records the plan as attributes, for the IR dumps and nncc inspect.
+//===----------------------------------------------------------------------===//
+
+namespace {
+#define GEN_PASS_CLASSES
+#include "passes/Passes.h.inc"
+
+struct PlanMemoryPass : PlanMemoryBase<PlanMemoryPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    MemoryPlan plan = planMemory(func, reuse);
+    Builder b(func.getContext());
+    for (Operation &op : func.getBody().front().without_terminator()) {
+      if (op.getNumResults() == 0 || isAliasOp(&op) || isa<nn::ConstantOp, nn::ParamOp>(op))
+        continue;
+      SmallVector<int64_t> offsets;
+      for (Value r : op.getResults()) {
+        const auto &p = plan.of(r);
+        offsets.push_back(p.kind == MemoryPlan::Kind::Arena ? p.offset : -1 - (int64_t)p.index);
+      }
+      op.setAttr("nn.arena_offset", b.getI64ArrayAttr(offsets));
+    }
+    func->setAttr("nn.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
+    arenaBytes = plan.arenaBytes;
+    totalBytes = plan.totalBytes;
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> createPlanMemoryPass() { return std::make_unique<PlanMemoryPass>(); }
+
+} // namespace nncc

@@ -1,0 +1,45 @@
+//===- MemoryPlan.h - arena placement of intermediate tensors --*- C++ -*-===//
+#ifndef NNCC_PASSES_MEMORYPLAN_H
+#define NNCC_PASSES_MEMORYPLAN_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+namespace nncc {
+
+struct MemoryPlan {
+  enum class Kind { Input, Constant, Arena, Output };
+  struct Placement {
+    Kind kind = Kind::Arena;
+    int64_t offset = 0; ///< byte offset in the arena (Arena)
+    int64_t bytes = 0;
+    unsigned index = 0; ///< argument or output number (Input, Output)
+  };
+
+  /// Every tensor value maps to the value owning its storage (reshapes
+  /// alias their operand).
+  llvm::DenseMap<mlir::Value, mlir::Value> root;
+  llvm::DenseMap<mlir::Value, Placement> placement; ///< for roots
+  int64_t arenaBytes = 0; ///< peak, 64-byte aligned
+  int64_t totalBytes = 0; ///< sum of every arena buffer, without reuse
+
+  mlir::Value rootOf(mlir::Value v) const {
+    auto it = root.find(v);
+    return it == root.end() ? v : it->second;
+  }
+  const Placement &of(mlir::Value v) const { return placement.find(rootOf(v))->second; }
+};
+
+/// Ops whose result shares its operand's storage.
+bool isAliasOp(mlir::Operation *op);
+
+/// Computes the plan of `func` (top-level ops in order). With `reuse` off,
+/// every buffer gets its own memory.
+MemoryPlan planMemory(mlir::func::FuncOp func, bool reuse = true);
+
+/// Bytes of a tensor value as stored (bool takes one byte per element).
+int64_t storageBytes(mlir::Value v);
+
+} // namespace nncc
+
+#endif

@@ -1,0 +1,23 @@
+//===- Passes.h - graph-level passes on the nn dialect ----------*- C++ -*-===//
+#ifndef NNCC_PASSES_PASSES_H
+#define NNCC_PASSES_PASSES_H
+
+#include "ir/NNOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace nncc {
+
+std::unique_ptr<mlir::Pass> createInferShapesPass();
+std::unique_ptr<mlir::Pass> createDecomposePass();
+std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace nncc
+
+#endif

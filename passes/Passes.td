@@ -1,0 +1,54 @@
+//===- Passes.td - graph-level passes on the nn dialect ----*- tablegen -*-===//
+#ifndef NNCC_PASSES_PASSES_TD
+#define NNCC_PASSES_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def InferShapes : Pass<"nn-infer-shapes", "::mlir::func::FuncOp"> {
+  let summary = "Recompute every result type from the function's argument types.";
+  let description = [{
+    Re-runs each op's shape inference in order, so a graph whose inputs were
+    given new shapes (option `input-shapes`, or by editing the signature)
+    gets static shapes everywhere. Fails naming the first op whose inference
+    fails.
+  }];
+  let constructor = "::nncc::createInferShapesPass()";
+  let options = [
+    ListOption<"inputShapes", "input-shapes", "std::string",
+               "New shapes of the arguments, in order, as DxDxD (empty: keep)">,
+  ];
+}
+
+def Decompose : Pass<"nn-decompose", "::mlir::func::FuncOp"> {
+  let summary = "Expand composite ops (normalizations, softmax, LRN, ...) into primitive nn ops.";
+  let description = [{
+    After this pass the function holds only ops that code generation lowers
+    directly. Fusion and autodiff run before it, so they see the composite
+    ops whole.
+  }];
+  let constructor = "::nncc::createDecomposePass()";
+  let dependentDialects = ["::nncc::nn::NNDialect"];
+  let statistics = [Statistic<"numDecomposed", "num-decomposed", "Composite ops expanded">];
+}
+
+def PlanMemory : Pass<"nn-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Place intermediate tensors in one arena, reusing memory of dead values.";
+  let description = [{
+    Liveness over the op order: a buffer is freed after the last use of its
+    value or of any reshape aliasing it, and the next buffer takes the lowest
+    free offset that fits (64-byte aligned). Graph outputs are written
+    straight into the caller's output buffers. The plan is recorded as
+    `nn.arena_offset` on each op and `nn.arena_bytes` on the function.
+  }];
+  let constructor = "::nncc::createPlanMemoryPass()";
+  let options = [
+    Option<"reuse", "reuse", "bool", /*default=*/"true",
+           "Reuse the memory of dead values (off: every value gets its own buffer)">,
+  ];
+  let statistics = [
+    Statistic<"arenaBytes", "arena-bytes", "Planned peak of intermediate buffers">,
+    Statistic<"totalBytes", "total-bytes", "Sum of all intermediate buffers">,
+  ];
+}
+
+#endif

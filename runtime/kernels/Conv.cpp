@@ -1,0 +1,185 @@
+//===- Conv.cpp - convolution and transposed convolution (1-3 D) ----------===//
+//
+// Both go through im2col / col2im and the shared GEMM. Spatial ranks below
+// three are padded with unit dimensions.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/Gemm.h"
+#include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/Meta.h"
+
+#include <algorithm>
+#include <vector>
+
+using namespace nncc::kernels;
+
+namespace {
+
+struct Geometry {
+  int64_t in[3], k[3], out[3], s[3], p[3], d[3];
+  int64_t inSize() const { return in[0] * in[1] * in[2]; }
+  int64_t kSize() const { return k[0] * k[1] * k[2]; }
+  int64_t outSize() const { return out[0] * out[1] * out[2]; }
+};
+
+/// Spatial geometry from x [N, C, in...], w [., ., k...], y [N, M, out...].
+Geometry geometry(const TensorArg &x, const TensorArg &w, const TensorArg &y, const std::vector<int64_t> &strides,
+                  const std::vector<int64_t> &pads, const std::vector<int64_t> &dils, bool transposed) {
+  Geometry g;
+  int64_t sp = x.rank() - 2, off = 3 - sp;
+  for (int i = 0; i < 3; ++i) {
+    g.in[i] = g.k[i] = g.out[i] = g.s[i] = g.d[i] = 1;
+    g.p[i] = 0;
+  }
+  for (int64_t i = 0; i < sp; ++i) {
+    g.in[off + i] = transposed ? y.dim(2 + i) : x.dim(2 + i);
+    g.out[off + i] = transposed ? x.dim(2 + i) : y.dim(2 + i);
+    g.k[off + i] = w.dim(2 + i);
+    g.s[off + i] = strides[i];
+    g.p[off + i] = pads[i];
+    g.d[off + i] = dils[i];
+  }
+  return g;
+}
+
+/// col[(c, kd, kh, kw), (od, oh, ow)] = x[c, od*s - p + kd*d, ...] or 0.
+template <typename T> void im2col(const T *x, int64_t channels, const Geometry &g, T *col) {
+  int64_t outSize = g.outSize();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+          T *row = col + (((c * g.k[0] + kd) * g.k[1] + kh) * g.k[2] + kw) * outSize;
+          const T *xc = x + c * g.inSize();
+          for (int64_t od = 0; od < g.out[0]; ++od) {
+            int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
+            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+              int64_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+              T *r = row + (od * g.out[1] + oh) * g.out[2];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+                std::fill(r, r + g.out[2], T(0));
+                continue;
+              }
+              const T *xr = xc + (id * g.in[1] + ih) * g.in[2];
+              int64_t base = kw * g.d[2] - g.p[2];
+              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+                int64_t iw = ow * g.s[2] + base;
+                r[ow] = (iw >= 0 && iw < g.in[2]) ? xr[iw] : T(0);
+              }
+            }
+          }
+        }
+}
+
+/// The adjoint of im2col: x[c, ...] += col[(c, k...), (o...)].
+template <typename T> void col2im(const T *col, int64_t channels, const Geometry &g, T *x) {
+  int64_t outSize = g.outSize();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t kd = 0; kd < g.k[0]; ++kd)
+      for (int64_t kh = 0; kh < g.k[1]; ++kh)
+        for (int64_t kw = 0; kw < g.k[2]; ++kw) {
+          const T *row = col + (((c * g.k[0] + kd) * g.k[1] + kh) * g.k[2] + kw) * outSize;
+          T *xc = x + c * g.inSize();
+          for (int64_t od = 0; od < g.out[0]; ++od) {
+            int64_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
+            if (id < 0 || id >= g.in[0])
+              continue;
+            for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+              int64_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+              if (ih < 0 || ih >= g.in[1])
+                continue;
+              const T *r = row + (od * g.out[1] + oh) * g.out[2];
+              T *xr = xc + (id * g.in[1] + ih) * g.in[2];
+              int64_t base = kw * g.d[2] - g.p[2];
+              for (int64_t ow = 0; ow < g.out[2]; ++ow) {
+                int64_t iw = ow * g.s[2] + base;
+                if (iw >= 0 && iw < g.in[2])
+                  xr[iw] += r[ow];
+              }
+            }
+          }
+        }
+}
+
+bool isPointwise(const Geometry &g) {
+  for (int i = 0; i < 3; ++i)
+    if (g.k[i] != 1 || g.s[i] != 1 || g.p[i] != 0)
+      return false;
+  return true;
+}
+
+template <typename T>
+void convTyped(const TensorArg &x, const TensorArg &w, const TensorArg &b, const TensorArg &y, int64_t group,
+               const Geometry &g) {
+  int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0), Cg = C / group, Mg = M / group;
+  int64_t K = Cg * g.kSize(), P = g.outSize();
+  bool pointwise = isPointwise(g);
+  std::vector<T> col(pointwise ? 0 : (size_t)K * P);
+  const T *X = x.as<T>(), *W = w.as<T>();
+  T *Y = y.as<T>();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t gi = 0; gi < group; ++gi) {
+      const T *xg = X + (n * C + gi * Cg) * g.inSize();
+      const T *src = xg;
+      if (!pointwise) {
+        im2col(xg, Cg, g, col.data());
+        src = col.data();
+      }
+      T *yg = Y + (n * M + gi * Mg) * P;
+      gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), yg, P);
+      if (b.present())
+        for (int64_t m = 0; m < Mg; ++m) {
+          T bias = b.as<T>()[gi * Mg + m];
+          T *row = yg + m * P;
+          for (int64_t q = 0; q < P; ++q)
+            row[q] += bias;
+        }
+    }
+}
+
+template <typename T>
+void convTransposeTyped(const TensorArg &x, const TensorArg &w, const TensorArg &b, const TensorArg &y,
+                        int64_t group, const Geometry &g) {
+  // g.in is y's spatial size, g.out is x's (the roles of im2col swap).
+  int64_t N = x.dim(0), C = x.dim(1), Cg = C / group, Mg = w.dim(1), M = Mg * group;
+  int64_t K = Mg * g.kSize(), P = g.outSize();
+  std::vector<T> col((size_t)K * P);
+  const T *X = x.as<T>(), *W = w.as<T>();
+  T *Y = y.as<T>();
+  std::fill(Y, Y + y.numel(), T(0));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t gi = 0; gi < group; ++gi) {
+      // col[K, P] = W_g^T [K, Cg] * x_g [Cg, P]
+      gemm<T>(true, false, K, P, Cg, T(1), W + gi * Cg * K, K, X + (n * C + gi * Cg) * P, P, T(0), col.data(), P);
+      col2im(col.data(), Mg, g, Y + (n * M + gi * Mg) * g.inSize());
+    }
+  if (b.present())
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t m = 0; m < M; ++m) {
+        T *row = Y + (n * M + m) * g.inSize();
+        for (int64_t q = 0; q < g.inSize(); ++q)
+          row[q] += b.as<T>()[m];
+      }
+}
+
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_conv) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), w = m.tensor(), b = m.tensor(), y = m.tensor();
+  int64_t group = m.i();
+  auto strides = m.ints(), pads = m.ints(), dils = m.ints();
+  std::vector<int64_t> begin(pads.begin(), pads.begin() + pads.size() / 2);
+  Geometry g = geometry(x, w, y, strides, begin, dils, false);
+  dispatchFloat(x.dtype, [&](auto t) { convTyped<decltype(t)>(x, w, b, y, group, g); });
+}
+
+extern "C" NNCC_KERNEL(nncc_conv_transpose) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), w = m.tensor(), b = m.tensor(), y = m.tensor();
+  int64_t group = m.i();
+  auto strides = m.ints(), pads = m.ints(), dils = m.ints();
+  std::vector<int64_t> begin(pads.begin(), pads.begin() + pads.size() / 2);
+  Geometry g = geometry(x, w, y, strides, begin, dils, true);
+  dispatchFloat(x.dtype, [&](auto t) { convTransposeTyped<decltype(t)>(x, w, b, y, group, g); });
+}

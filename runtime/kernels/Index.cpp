@@ -1,0 +1,220 @@
+//===- Index.cpp - topk, cumsum, gather_nd, scatter, reverse_sequence -----===//
+#include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/Meta.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+using namespace nncc::kernels;
+
+namespace {
+
+/// outer * dim * inner decomposition around `axis`.
+void split(const TensorArg &t, int64_t axis, int64_t &outer, int64_t &dim, int64_t &inner) {
+  outer = inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= t.dim(d);
+  dim = t.dim(axis);
+  for (int64_t d = axis + 1; d < t.rank(); ++d) inner *= t.dim(d);
+}
+
+template <typename T> bool isNan(T v) {
+  if constexpr (std::is_floating_point<T>::value)
+    return std::isnan(v);
+  return false;
+}
+
+template <typename T> void combine(T &dst, T v, int reduction) {
+  switch (reduction) {
+  case 1: dst = dst + v; break;
+  case 2: dst = dst * v; break;
+  case 3: dst = std::max(dst, v); break;
+  case 4: dst = std::min(dst, v); break;
+  default: dst = v; break;
+  }
+}
+
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_topk) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), v = m.tensor(), ix = m.tensor();
+  int64_t axis = m.i();
+  bool largest = m.i();
+  m.i(); // sorted: results are always sorted
+  int64_t outer, dim, inner;
+  split(x, axis, outer, dim, inner);
+  int64_t k = v.dim(axis);
+  dispatchAll(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const T *X = x.as<T>();
+    T *V = v.as<T>();
+    int64_t *I = ix.as<int64_t>();
+    std::vector<int64_t> order(dim);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const T *base = X + o * dim * inner + i;
+        std::iota(order.begin(), order.end(), 0);
+        // Ties keep the lower index first; NaN counts as the largest value.
+        auto before = [&](int64_t a, int64_t b) {
+          T va = base[a * inner], vb = base[b * inner];
+          if (isNan(va) || isNan(vb)) {
+            if (isNan(va) && isNan(vb)) return a < b;
+            return largest ? isNan(va) : isNan(vb);
+          }
+          if (va != vb) return largest ? va > vb : va < vb;
+          return a < b;
+        };
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+        for (int64_t j = 0; j < k; ++j) {
+          V[(o * k + j) * inner + i] = base[order[j] * inner];
+          I[(o * k + j) * inner + i] = order[j];
+        }
+      }
+  });
+}
+
+extern "C" NNCC_KERNEL(nncc_cumsum) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), y = m.tensor();
+  int64_t axis = m.i();
+  bool exclusive = m.i(), reverse = m.i();
+  int64_t outer, dim, inner;
+  split(x, axis, outer, dim, inner);
+  dispatchAll(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    const T *X = x.as<T>();
+    T *Y = y.as<T>();
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        T acc = 0;
+        for (int64_t s = 0; s < dim; ++s) {
+          int64_t j = reverse ? dim - 1 - s : s;
+          int64_t at = (o * dim + j) * inner + i;
+          T v = X[at];
+          if (exclusive) {
+            Y[at] = acc;
+            acc += v;
+          } else {
+            acc += v;
+            Y[at] = acc;
+          }
+        }
+      }
+  });
+}
+
+extern "C" NNCC_KERNEL(nncc_gather_nd) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), idx = m.tensor(), y = m.tensor();
+  int64_t b = m.i();
+  size_t es = elementSize(x.dtype);
+  int64_t last = idx.shape.back();
+  int64_t batch = 1;
+  for (int64_t d = 0; d < b; ++d) batch *= x.dim(d);
+  int64_t slice = 1;
+  for (int64_t d = b + last; d < x.rank(); ++d) slice *= x.dim(d);
+  auto xs = x.strides();
+  int64_t perBatchIdx = idx.numel() / std::max<int64_t>(last, 1) / std::max<int64_t>(batch, 1);
+  int64_t xBatchStride = b > 0 ? xs[b - 1] : x.numel();
+  const auto *X = static_cast<const uint8_t *>(x.data);
+  auto *Y = static_cast<uint8_t *>(y.data);
+  for (int64_t bi = 0; bi < batch; ++bi)
+    for (int64_t q = 0; q < perBatchIdx; ++q) {
+      int64_t row = bi * perBatchIdx + q;
+      int64_t off = bi * xBatchStride;
+      for (int64_t k = 0; k < last; ++k) {
+        int64_t v = indexAt(idx, row * last + k), dim = x.dim(b + k);
+        if (v < 0) v += dim;
+        v = std::max<int64_t>(0, std::min(v, dim - 1));
+        off += v * xs[b + k];
+      }
+      std::memcpy(Y + row * slice * es, X + off * es, slice * es);
+    }
+}
+
+extern "C" NNCC_KERNEL(nncc_scatter_elements) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), idx = m.tensor(), u = m.tensor(), y = m.tensor();
+  int64_t axis = m.i();
+  int reduction = (int)m.i();
+  std::memcpy(y.data, x.data, x.numel() * elementSize(x.dtype));
+  auto us = u.strides(), ys = y.strides();
+  dispatchAll(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    T *Y = y.as<T>();
+    const T *U = u.as<T>();
+    for (int64_t k = 0; k < u.numel(); ++k) {
+      int64_t off = 0, rem = k;
+      bool ok = true;
+      for (int64_t d = 0; d < u.rank(); ++d) {
+        int64_t c = rem / us[d];
+        rem %= us[d];
+        if (d == axis) {
+          c = indexAt(idx, k);
+          if (c < 0) c += y.dim(d);
+          ok = c >= 0 && c < y.dim(d); // out of range: skipped
+        }
+        off += c * ys[d];
+      }
+      if (ok)
+        combine(Y[off], U[k], reduction);
+    }
+  });
+}
+
+extern "C" NNCC_KERNEL(nncc_scatter_nd) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), idx = m.tensor(), u = m.tensor(), y = m.tensor();
+  int reduction = (int)m.i();
+  std::memcpy(y.data, x.data, x.numel() * elementSize(x.dtype));
+  int64_t last = idx.shape.back();
+  int64_t rows = idx.numel() / std::max<int64_t>(last, 1);
+  int64_t slice = 1;
+  for (int64_t d = last; d < x.rank(); ++d) slice *= x.dim(d);
+  auto xs = x.strides();
+  dispatchAll(x.dtype, [&](auto t) {
+    using T = decltype(t);
+    T *Y = y.as<T>();
+    const T *U = u.as<T>();
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t off = 0;
+      bool ok = true;
+      for (int64_t k = 0; k < last; ++k) {
+        int64_t v = indexAt(idx, r * last + k);
+        if (v < 0) v += x.dim(k);
+        ok &= v >= 0 && v < x.dim(k);
+        off += v * xs[k];
+      }
+      if (!ok) continue;
+      for (int64_t e = 0; e < slice; ++e)
+        combine(Y[off + e], U[r * slice + e], reduction);
+    }
+  });
+}
+
+extern "C" NNCC_KERNEL(nncc_reverse_sequence) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), lens = m.tensor(), y = m.tensor();
+  int64_t batchAxis = m.i(), timeAxis = m.i();
+  size_t es = elementSize(x.dtype);
+  auto xs = x.strides();
+  const auto *X = static_cast<const uint8_t *>(x.data);
+  auto *Y = static_cast<uint8_t *>(y.data);
+  for (int64_t k = 0; k < x.numel(); ++k) {
+    int64_t rem = k, b = 0, t = 0;
+    for (int64_t d = 0; d < x.rank(); ++d) {
+      int64_t c = rem / xs[d];
+      rem %= xs[d];
+      if (d == batchAxis) b = c;
+      if (d == timeAxis) t = c;
+    }
+    int64_t len = std::min<int64_t>(indexAt(lens, b), x.dim(timeAxis));
+    int64_t src = k;
+    if (t < len)
+      src = k + ((len - 1 - t) - t) * xs[timeAxis];
+    std::memcpy(Y + k * es, X + src * es, es);
+  }
+}

@@ -1,0 +1,52 @@
+//===- Kernels.h - the runtime kernel library -------------------*- C++ -*-===//
+//
+// Every kernel has the C signature
+//   void nncc_<name>(const int64_t *meta, void *const *buffers);
+// where `meta` encodes shapes, element types and attributes in the order
+// codegen/LowerKernels.cpp writes them, and `buffers` holds one pointer per
+// tensor operand. These functions are what compiled code calls; they are
+// plain C++ without MLIR, so bundles link them on any target.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_RUNTIME_KERNELS_KERNELS_H
+#define NNCC_RUNTIME_KERNELS_KERNELS_H
+
+#include <cstdint>
+
+#define NNCC_KERNEL(name) void name(const int64_t *meta, void *const *buffers)
+
+extern "C" {
+NNCC_KERNEL(nncc_matmul);
+NNCC_KERNEL(nncc_gemm);
+NNCC_KERNEL(nncc_einsum);
+NNCC_KERNEL(nncc_det);
+NNCC_KERNEL(nncc_conv);
+NNCC_KERNEL(nncc_conv_transpose);
+NNCC_KERNEL(nncc_pool);
+NNCC_KERNEL(nncc_maxpool_indices);
+NNCC_KERNEL(nncc_max_unpool);
+NNCC_KERNEL(nncc_topk);
+NNCC_KERNEL(nncc_cumsum);
+NNCC_KERNEL(nncc_gather_nd);
+NNCC_KERNEL(nncc_scatter_elements);
+NNCC_KERNEL(nncc_scatter_nd);
+NNCC_KERNEL(nncc_reverse_sequence);
+NNCC_KERNEL(nncc_resize);
+NNCC_KERNEL(nncc_grid_sample);
+NNCC_KERNEL(nncc_roi_align);
+NNCC_KERNEL(nncc_lstm);
+NNCC_KERNEL(nncc_gru);
+NNCC_KERNEL(nncc_rnn);
+}
+
+namespace nncc {
+struct KernelSymbol {
+  const char *name;
+  void *address;
+};
+/// Every kernel with its address, terminated by {nullptr, nullptr}. The JIT
+/// binds compiled code to these.
+const KernelSymbol *kernelSymbols();
+} // namespace nncc
+
+#endif

@@ -1,0 +1,327 @@
+//===- Resample.cpp - resize, grid_sample, roi_align ----------------------===//
+#include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/Meta.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+using namespace nncc::kernels;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Resize (ONNX semantics: per-dimension taps, separable)
+//===----------------------------------------------------------------------===//
+
+struct Taps {
+  int n = 0;
+  int64_t idx[4];
+  double w[4];
+  bool outside = false;
+};
+
+enum Ctm { HalfPixel, Asymmetric, PytorchHalfPixel, TfHalfPixelForNN, AlignCorners, TfCropAndResize, HalfPixelSymmetric };
+
+double cubicCoeff(double x, double a) {
+  x = std::fabs(x);
+  if (x <= 1)
+    return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2)
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+Taps tapsFor(int64_t xo, int64_t inLen, int64_t outLen, double scale, int ctm, double roiStart, double roiEnd,
+             int mode, int nearestMode, double cubicA, bool excludeOutside) {
+  double x = 0;
+  switch (ctm) {
+  case HalfPixel: x = (xo + 0.5) / scale - 0.5; break;
+  case Asymmetric: x = xo / scale; break;
+  case PytorchHalfPixel: x = outLen > 1 ? (xo + 0.5) / scale - 0.5 : 0; break;
+  case TfHalfPixelForNN: x = (xo + 0.5) / scale; break;
+  case AlignCorners: x = outLen == 1 ? 0 : xo * (double)(inLen - 1) / (double)(outLen - 1); break;
+  case TfCropAndResize:
+    x = outLen > 1 ? roiStart * (inLen - 1) + xo * (roiEnd - roiStart) * (inLen - 1) / (double)(outLen - 1)
+                   : 0.5 * (roiStart + roiEnd) * (inLen - 1);
+    break;
+  case HalfPixelSymmetric: {
+    double outW = scale * inLen, adj = outLen / outW, center = inLen / 2.0;
+    x = center * (1 - adj) + (xo + 0.5) / scale - 0.5;
+    break;
+  }
+  }
+  Taps t;
+  if (ctm == TfCropAndResize && (x < 0 || x > inLen - 1)) {
+    t.outside = true;
+    return t;
+  }
+  double fl = std::floor(x);
+  bool integral = x == fl;
+  double ratio = integral ? 1.0 : x - fl;
+  int64_t base = integral ? (int64_t)fl - 1 : (int64_t)fl; // taps base, base + 1
+  if (mode == 2) {
+    t.n = 4;
+    double c[4] = {cubicCoeff(ratio + 1, cubicA), cubicCoeff(ratio, cubicA), cubicCoeff(1 - ratio, cubicA),
+                   cubicCoeff(2 - ratio, cubicA)};
+    for (int i = 0; i < 4; ++i) {
+      t.idx[i] = base - 1 + i;
+      t.w[i] = c[i];
+    }
+  } else {
+    t.n = 2;
+    t.idx[0] = base;
+    t.idx[1] = base + 1;
+    if (mode == 1) {
+      t.w[0] = 1 - ratio;
+      t.w[1] = ratio;
+    } else if (integral) {
+      t.w[0] = 0;
+      t.w[1] = 1;
+    } else {
+      bool up;
+      switch (nearestMode) {
+      case 0: up = ratio > 0.5; break;  // round_prefer_floor
+      case 1: up = ratio >= 0.5; break; // round_prefer_ceil
+      case 2: up = false; break;        // floor
+      default: up = true; break;        // ceil
+      }
+      t.w[0] = up ? 0 : 1;
+      t.w[1] = up ? 1 : 0;
+    }
+  }
+  if (excludeOutside) {
+    double sum = 0;
+    for (int i = 0; i < t.n; ++i) {
+      if (t.idx[i] < 0 || t.idx[i] >= inLen)
+        t.w[i] = 0;
+      sum += t.w[i];
+    }
+    if (sum != 0)
+      for (int i = 0; i < t.n; ++i)
+        t.w[i] /= sum;
+  }
+  for (int i = 0; i < t.n; ++i)
+    t.idx[i] = std::max<int64_t>(0, std::min(t.idx[i], inLen - 1));
+  return t;
+}
+
+template <typename T>
+void resizeTyped(const TensorArg &x, const TensorArg &y, int mode, int ctm, int nearestMode, double cubicA,
+                 bool exclude, double extrapolation, const std::vector<double> &scales,
+                 const std::vector<double> &roi) {
+  int64_t rank = x.rank();
+  std::vector<std::vector<Taps>> taps(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    double start = roi.size() == (size_t)(2 * rank) ? roi[d] : 0, end = roi.size() == (size_t)(2 * rank) ? roi[d + rank] : 1;
+    for (int64_t o = 0; o < y.dim(d); ++o)
+      taps[d].push_back(tapsFor(o, x.dim(d), y.dim(d), scales[d], ctm, start, end, mode, nearestMode, cubicA, exclude));
+  }
+  auto xs = x.strides(), ys = y.strides();
+  const T *X = x.as<T>();
+  T *Y = y.as<T>();
+  std::vector<int64_t> coord(rank);
+  for (int64_t k = 0; k < y.numel(); ++k) {
+    int64_t rem = k;
+    bool outside = false;
+    for (int64_t d = 0; d < rank; ++d) {
+      coord[d] = rem / ys[d];
+      rem %= ys[d];
+      outside |= taps[d][coord[d]].outside;
+    }
+    if (outside) {
+      Y[k] = (T)extrapolation;
+      continue;
+    }
+    // Sum over the Cartesian product of the taps of every dimension.
+    double acc = 0;
+    std::vector<int> sel(rank, 0);
+    while (true) {
+      double w = 1;
+      int64_t off = 0;
+      for (int64_t d = 0; d < rank; ++d) {
+        const Taps &t = taps[d][coord[d]];
+        w *= t.w[sel[d]];
+        off += t.idx[sel[d]] * xs[d];
+      }
+      if (w != 0)
+        acc += w * (double)X[off];
+      int64_t d = rank - 1;
+      while (d >= 0 && ++sel[d] == taps[d][coord[d]].n) {
+        sel[d] = 0;
+        --d;
+      }
+      if (d < 0)
+        break;
+    }
+    if constexpr (std::is_integral<T>::value)
+      Y[k] = (T)std::nearbyint(acc);
+    else
+      Y[k] = (T)acc;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GridSample (2-D, as PyTorch's grid_sampler)
+//===----------------------------------------------------------------------===//
+
+double reflectCoord(double in, double twiceLow, double twiceHigh) {
+  if (twiceLow == twiceHigh)
+    return 0;
+  double mn = twiceLow / 2, span = (twiceHigh - twiceLow) / 2;
+  in = std::fabs(in - mn);
+  double extra = std::fmod(in, span);
+  int flips = (int)std::floor(in / span);
+  return flips % 2 == 0 ? extra + mn : span - extra + mn;
+}
+
+double sourceIndex(double c, int64_t size, int padding, bool align) {
+  if (padding == 1) {
+    c = std::min<double>(size - 1, std::max(c, 0.0));
+  } else if (padding == 2) {
+    c = align ? reflectCoord(c, 0, 2.0 * (size - 1)) : reflectCoord(c, -1, 2.0 * size - 1);
+    c = std::min<double>(size - 1, std::max(c, 0.0));
+  }
+  return c;
+}
+
+template <typename T> void gridSampleTyped(const TensorArg &x, const TensorArg &grid, const TensorArg &y, int mode,
+                                           int padding, bool align) {
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Ho = y.dim(2), Wo = y.dim(3);
+  const T *X = x.as<T>(), *G = grid.as<T>();
+  T *Y = y.as<T>();
+  auto unnorm = [&](double g, int64_t size) { return align ? (g + 1) / 2 * (size - 1) : ((g + 1) * size - 1) / 2; };
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < Ho; ++h)
+      for (int64_t w = 0; w < Wo; ++w) {
+        const T *g = G + ((n * Ho + h) * Wo + w) * 2;
+        double ix = unnorm(g[0], W), iy = unnorm(g[1], H);
+        for (int64_t c = 0; c < C; ++c) {
+          const T *plane = X + (n * C + c) * H * W;
+          auto at = [&](int64_t yy, int64_t xx) -> double {
+            if (yy < 0 || yy >= H || xx < 0 || xx >= W)
+              return 0;
+            return plane[yy * W + xx];
+          };
+          double out = 0;
+          if (mode == 0) { // bilinear
+            double sx = sourceIndex(ix, W, padding, align), sy = sourceIndex(iy, H, padding, align);
+            int64_t x0 = (int64_t)std::floor(sx), y0 = (int64_t)std::floor(sy);
+            double tx = sx - x0, ty = sy - y0;
+            out = at(y0, x0) * (1 - tx) * (1 - ty) + at(y0, x0 + 1) * tx * (1 - ty) +
+                  at(y0 + 1, x0) * (1 - tx) * ty + at(y0 + 1, x0 + 1) * tx * ty;
+          } else if (mode == 1) { // nearest
+            double sx = sourceIndex(ix, W, padding, align), sy = sourceIndex(iy, H, padding, align);
+            out = at((int64_t)std::nearbyint(sy), (int64_t)std::nearbyint(sx));
+          } else { // bicubic
+            int64_t x0 = (int64_t)std::floor(ix), y0 = (int64_t)std::floor(iy);
+            double tx = ix - x0, ty = iy - y0;
+            double cx[4] = {cubicCoeff(tx + 1, -0.75), cubicCoeff(tx, -0.75), cubicCoeff(1 - tx, -0.75), cubicCoeff(2 - tx, -0.75)};
+            double cy[4] = {cubicCoeff(ty + 1, -0.75), cubicCoeff(ty, -0.75), cubicCoeff(1 - ty, -0.75), cubicCoeff(2 - ty, -0.75)};
+            for (int j = 0; j < 4; ++j)
+              for (int i = 0; i < 4; ++i) {
+                double sx = sourceIndex((double)(x0 - 1 + i), W, padding, align);
+                double sy = sourceIndex((double)(y0 - 1 + j), H, padding, align);
+                out += cx[i] * cy[j] * at((int64_t)sy, (int64_t)sx);
+              }
+          }
+          Y[((n * C + c) * Ho + h) * Wo + w] = (T)out;
+        }
+      }
+}
+
+//===----------------------------------------------------------------------===//
+// RoiAlign (as ONNX Runtime)
+//===----------------------------------------------------------------------===//
+
+template <typename T> void roiAlignTyped(const TensorArg &x, const TensorArg &rois, const TensorArg &bidx,
+                                         const TensorArg &y, bool isMax, int64_t ratio, double scale, bool halfPixel) {
+  int64_t C = x.dim(1), H = x.dim(2), W = x.dim(3), R = y.dim(0), PH = y.dim(2), PW = y.dim(3);
+  const T *X = x.as<T>(), *Rs = rois.as<T>();
+  T *Y = y.as<T>();
+  double off = halfPixel ? 0.5 : 0.0;
+  for (int64_t r = 0; r < R; ++r) {
+    int64_t b = indexAt(bidx, r);
+    const T *roi = Rs + r * 4;
+    double sw = roi[0] * scale - off, sh = roi[1] * scale - off, ew = roi[2] * scale - off, eh = roi[3] * scale - off;
+    double rw = ew - sw, rh = eh - sh;
+    if (!halfPixel) {
+      rw = std::max(rw, 1.0);
+      rh = std::max(rh, 1.0);
+    }
+    double bh = rh / PH, bw = rw / PW;
+    int64_t gh = ratio > 0 ? ratio : (int64_t)std::ceil(rh / PH), gw = ratio > 0 ? ratio : (int64_t)std::ceil(rw / PW);
+    double count = std::max<int64_t>(gh * gw, 1);
+    for (int64_t c = 0; c < C; ++c) {
+      const T *plane = X + (b * C + c) * H * W;
+      for (int64_t ph = 0; ph < PH; ++ph)
+        for (int64_t pw = 0; pw < PW; ++pw) {
+          double acc = 0;
+          bool first = true;
+          for (int64_t iy = 0; iy < gh; ++iy) {
+            double yy = sh + ph * bh + (iy + 0.5) * bh / gh;
+            for (int64_t ix = 0; ix < gw; ++ix) {
+              double xx = sw + pw * bw + (ix + 0.5) * bw / gw;
+              double w1 = 0, w2 = 0, w3 = 0, w4 = 0;
+              int64_t yl = 0, xl = 0, yh = 0, xh = 0;
+              if (!(yy < -1.0 || yy > H || xx < -1.0 || xx > W)) {
+                double y1 = std::max(yy, 0.0), x1 = std::max(xx, 0.0);
+                yl = (int64_t)y1;
+                xl = (int64_t)x1;
+                if (yl >= H - 1) { yh = yl = H - 1; y1 = (double)yl; } else yh = yl + 1;
+                if (xl >= W - 1) { xh = xl = W - 1; x1 = (double)xl; } else xh = xl + 1;
+                double ly = y1 - yl, lx = x1 - xl, hy = 1 - ly, hx = 1 - lx;
+                w1 = hy * hx; w2 = hy * lx; w3 = ly * hx; w4 = ly * lx;
+              }
+              double v1 = w1 * plane[yl * W + xl], v2 = w2 * plane[yl * W + xh], v3 = w3 * plane[yh * W + xl],
+                     v4 = w4 * plane[yh * W + xh];
+              if (isMax) {
+                double v = std::max(std::max(v1, v2), std::max(v3, v4));
+                acc = first ? v : std::max(acc, v);
+                first = false;
+              } else {
+                acc += v1 + v2 + v3 + v4;
+              }
+            }
+          }
+          Y[((r * C + c) * PH + ph) * PW + pw] = (T)(isMax ? acc : acc / count);
+        }
+    }
+  }
+}
+
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_resize) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), y = m.tensor();
+  int mode = (int)m.i(), ctm = (int)m.i(), nearest = (int)m.i();
+  double a = m.f();
+  bool exclude = m.i();
+  double extrapolation = m.f();
+  std::vector<double> scales(m.i());
+  for (auto &s : scales) s = m.f();
+  std::vector<double> roi(m.i());
+  for (auto &r : roi) r = m.f();
+  dispatchAll(x.dtype, [&](auto t) {
+    resizeTyped<decltype(t)>(x, y, mode, ctm, nearest, a, exclude, extrapolation, scales, roi);
+  });
+}
+
+extern "C" NNCC_KERNEL(nncc_grid_sample) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), g = m.tensor(), y = m.tensor();
+  int mode = (int)m.i(), padding = (int)m.i();
+  bool align = m.i();
+  dispatchFloat(x.dtype, [&](auto t) { gridSampleTyped<decltype(t)>(x, g, y, mode, padding, align); });
+}
+
+extern "C" NNCC_KERNEL(nncc_roi_align) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), rois = m.tensor(), b = m.tensor(), y = m.tensor();
+  bool isMax = m.i();
+  int64_t ratio = m.i();
+  double scale = m.f();
+  bool half = m.i();
+  dispatchFloat(x.dtype, [&](auto t) { roiAlignTyped<decltype(t)>(x, rois, b, y, isMax, ratio, scale, half); });
+}

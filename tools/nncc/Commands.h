@@ -1,0 +1,32 @@
+//===- Commands.h - the nncc subcommands ------------------------*- C++ -*-===//
+#ifndef NNCC_TOOLS_NNCC_COMMANDS_H
+#define NNCC_TOOLS_NNCC_COMMANDS_H
+
+#include "driver/Compiler.h"
+#include "tools/nncc/Args.h"
+
+#include <string>
+
+namespace nncc {
+
+int runCommand(int argc, char **argv);
+int opsCommand(int argc, char **argv);
+
+/// Options shared by every command that compiles (pass debugging, -O).
+extern const std::set<std::string> kCompileValued;
+extern const std::set<std::string> kCompileFlags;
+bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &error);
+/// --input-shape NAME=DxDxD
+bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &error);
+
+/// Prints "nncc: error: <msg>" and returns the exit code 1.
+int fail(const std::string &message);
+
+/// Element-wise comparison as the ONNX backend runner: |a - e| <= atol +
+/// rtol * |e|, NaN equal to NaN, exact for integers. On mismatch sets
+/// `report` to the worst element.
+bool compareTensors(const Tensor &actual, const Tensor &expected, double rtol, double atol, std::string &report);
+
+} // namespace nncc
+
+#endif

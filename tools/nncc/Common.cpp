@@ -1,0 +1,107 @@
+//===- Common.cpp - helpers shared by the nncc commands -------------------===//
+#include "tools/nncc/Commands.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace nncc {
+
+const std::set<std::string> kCompileValued = {"print-after", "dump-dir", "O", "input-shape"};
+const std::set<std::string> kCompileFlags = {"print-after-all", "time-passes", "no-memory-reuse"};
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "nncc: error: %s\n", message.c_str());
+  return 1;
+}
+
+bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &error) {
+  options.printAfterAll = args.has("print-after-all");
+  options.timePasses = args.has("time-passes");
+  options.dumpDir = args.get("dump-dir");
+  options.reuseMemory = !args.has("no-memory-reuse");
+  for (auto &p : args.all("print-after"))
+    options.printAfter.push_back(p);
+  std::string o = args.get("O", "2");
+  if (o.size() != 1 || o[0] < '0' || o[0] > '3') {
+    error = "optimization level must be -O0, -O1, -O2 or -O3, got -O" + o;
+    return false;
+  }
+  options.optLevel = o[0] - '0';
+  return true;
+}
+
+bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &error) {
+  for (auto &spec : args.all("input-shape")) {
+    auto eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "--input-shape expects NAME=DxDxD (for example input=1x3x224x224), got '" + spec + "'";
+      return false;
+    }
+    std::vector<int64_t> shape;
+    std::stringstream ss(spec.substr(eq + 1));
+    std::string d;
+    while (std::getline(ss, d, 'x')) {
+      char *end = nullptr;
+      long long v = std::strtoll(d.c_str(), &end, 10);
+      if (d.empty() || *end || v < 0) {
+        error = "--input-shape: '" + spec.substr(eq + 1) + "' is not a shape like 1x3x224x224";
+        return false;
+      }
+      shape.push_back(v);
+    }
+    options.inputShapes[spec.substr(0, eq)] = shape;
+  }
+  return true;
+}
+
+bool compareTensors(const Tensor &actual, const Tensor &expected, double rtol, double atol, std::string &report) {
+  if (actual.dtype() != expected.dtype()) {
+    report = std::string("element type ") + dtypeName(actual.dtype()) + ", expected " + dtypeName(expected.dtype());
+    return false;
+  }
+  if (actual.shape() != expected.shape()) {
+    report = "shape " + shapeToString(actual.shape()) + ", expected " + shapeToString(expected.shape());
+    return false;
+  }
+  bool isFloat = isFloatDType(actual.dtype());
+  int64_t worst = -1, bad = 0;
+  double worstExcess = -1;
+  for (int64_t k = 0; k < actual.numElements(); ++k) {
+    double a = actual.elementAsDouble(k), e = expected.elementAsDouble(k);
+    bool ok;
+    double excess;
+    if (!isFloat) {
+      ok = a == e;
+      excess = std::fabs(a - e);
+    } else if (std::isnan(e) || std::isnan(a)) {
+      ok = std::isnan(e) && std::isnan(a);
+      excess = ok ? 0 : INFINITY;
+    } else if (std::isinf(e) || std::isinf(a)) {
+      ok = a == e;
+      excess = ok ? 0 : INFINITY;
+    } else {
+      double tol = atol + rtol * std::fabs(e);
+      excess = std::fabs(a - e) - tol;
+      ok = excess <= 0;
+    }
+    if (!ok) {
+      ++bad;
+      if (excess > worstExcess) {
+        worstExcess = excess;
+        worst = k;
+      }
+    }
+  }
+  if (bad == 0)
+    return true;
+  std::ostringstream os;
+  os.precision(9);
+  os << bad << " of " << actual.numElements() << " elements differ; worst at flat index " << worst << ": got "
+     << actual.elementAsDouble(worst) << ", expected " << expected.elementAsDouble(worst) << " (rtol " << rtol
+     << ", atol " << atol << ")";
+  report = os.str();
+  return false;
+}
+
+} // namespace nncc

@@ -1,0 +1,33 @@
+//===- main.cpp - the nncc command-line tool ------------------------------===//
+#include "tools/nncc/Commands.h"
+
+#include <cstdio>
+#include <cstring>
+
+static const char *kHelp = R"(nncc - a neural-network compiler
+
+usage: nncc <command> [options]
+
+commands:
+  run MODEL      compile a model for this machine and run it (JIT)
+  ops            list the ONNX operators nncc imports
+
+Run `nncc <command> --help` for the options of a command.
+
+Quick example (after ./scripts/demo.sh has built the models):
+  nncc run build/models/mlp/model.onnx --test-data build/models/mlp/test_data_set_0
+)";
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::printf("%s", kHelp);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "run")
+    return nncc::runCommand(argc, argv);
+  if (cmd == "ops")
+    return nncc::opsCommand(argc, argv);
+  std::fprintf(stderr, "nncc: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);
+  return 2;
+}
