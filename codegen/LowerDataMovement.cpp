@@ -153,12 +153,23 @@ FailureOr<bool> lowerDataMovement(LoweringInput &in) {
       })
       .Case<SliceOp>([&](SliceOp s) -> FailureOr<bool> {
         auto starts = toI64(s.getStarts()), steps = toI64(s.getSteps());
-        SmallVector<AffineExpr> exprs;
-        for (size_t d = 0; d < starts.size(); ++d)
-          exprs.push_back(getAffineDimExpr(d, ctx) * steps[d] + starts[d]);
+        int64_t rank = starts.size();
         if (nn::numElements(outShape()) == 0)
           return true;
-        emitMapped(b, loc, in.ins[0], in.outs[0], AffineMap::get(starts.size(), 0, exprs, ctx));
+        if (llvm::all_of(steps, [](int64_t st) { return st > 0; })) {
+          // A strided view of x, copied (loop bounds come from the view).
+          Value view = b.create<memref::SubViewOp>(loc, in.ins[0], starts, outShape(), steps);
+          emitMapped(b, loc, view, in.outs[0], AffineMap::getMultiDimIdentityMap(rank, ctx));
+          return true;
+        }
+        Value x = in.ins[0];
+        emitIndexed(b, loc, in.outs[0], [&](OpBuilder &nb, Location nl, ArrayRef<Value> idx) -> Value {
+          SmallVector<Value> src;
+          for (int64_t d = 0; d < rank; ++d)
+            src.push_back(nb.create<arith::AddIOp>(
+                nl, indexConst(nb, nl, starts[d]), nb.create<arith::MulIOp>(nl, idx[d], indexConst(nb, nl, steps[d]))));
+          return nb.create<memref::LoadOp>(nl, x, src);
+        });
         return true;
       })
       .Case<ConcatOp>([&](ConcatOp c) -> FailureOr<bool> {

@@ -209,9 +209,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             .f(r.getSpatialScale().convertToDouble()).i(r.getHalfPixel()).emit(b, loc);
         return true;
       })
-      .Case<MaxUnpoolOp>([&](auto) -> FailureOr<bool> {
+      .Case<MaxUnpoolOp>([&](MaxUnpoolOp u) -> FailureOr<bool> {
         KernelCall("nncc_max_unpool").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
-            .emit(b, loc);
+            .ints(toI64(u.getIndexShape())).emit(b, loc);
         return true;
       })
       .Case<EinsumOp>([&](EinsumOp e) -> FailureOr<bool> {
@@ -220,6 +220,18 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         for (unsigned i = 0; i < in.ins.size(); ++i)
           k.tensor(in.ins[i], elt(i));
         k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc);
+        return true;
+      })
+      .Case<DFTOp>([&](DFTOp d) -> FailureOr<bool> {
+        KernelCall("nncc_dft").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(d.getAxis())
+            .i(d.getInverse()).i(d.getLength()).emit(b, loc);
+        return true;
+      })
+      .Case<STFTOp>([&](STFTOp s) -> FailureOr<bool> {
+        KernelCall k("nncc_stft");
+        k.tensor(in.ins[0], elt(0));
+        if (s.getWindow()) k.tensor(in.ins[1], elt(1)); else k.none();
+        k.tensor(in.outs[0], relt(0)).i(s.getFrameStep()).i(s.getFrameLength()).emit(b, loc);
         return true;
       })
       .Case<DetOp>([&](auto) -> FailureOr<bool> {

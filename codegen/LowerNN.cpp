@@ -61,14 +61,12 @@ Value fromCompute(OpBuilder &b, Location loc, Value v, Type t) {
   if (t.isF16())
     return b.create<arith::TruncFOp>(loc, b.getF16Type(), v);
   if (t.isBF16()) {
-    // Round to nearest even on the upper 16 bits; NaN stays NaN.
+    // The upper 16 bits (truncation, as the ONNX reference of opset 13
+    // Cast); NaN stays a quiet NaN.
     Value bits = b.create<arith::BitcastOp>(loc, b.getI32Type(), v);
     auto c = [&](int64_t x) { return b.create<arith::ConstantIntOp>(loc, x, 32); };
-    Value lsb = b.create<arith::AndIOp>(loc, b.create<arith::ShRUIOp>(loc, bits, c(16)), c(1));
-    Value rounded = b.create<arith::AddIOp>(loc, bits, b.create<arith::AddIOp>(loc, c(0x7fff), lsb));
     Value isNan = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, v, v);
-    Value nanBits = b.create<arith::OrIOp>(loc, bits, c(0x400000));
-    Value chosen = b.create<arith::SelectOp>(loc, isNan, nanBits, rounded);
+    Value chosen = b.create<arith::SelectOp>(loc, isNan, b.create<arith::OrIOp>(loc, bits, c(0x400000)), bits);
     return b.create<arith::TruncIOp>(loc, b.getIntegerType(16), b.create<arith::ShRUIOp>(loc, chosen, c(16)));
   }
   return v;

@@ -42,6 +42,32 @@ OpFoldResult NegOp::fold(ArrayRef<Attribute> operands) {
   return makeConst(getType().cast<RankedTensorType>(), *v);
 }
 
+/// Folds a unary op elementwise with a double and an integer function.
+static Attribute foldUnary(Operation *op, ArrayRef<Attribute> operands, double (*onFloat)(double),
+                           int64_t (*onInt)(int64_t)) {
+  auto v = unaryConst(operands);
+  if (!v)
+    return {};
+  for (auto &x : v->f) x = onFloat(x);
+  for (auto &x : v->i) x = onInt(x);
+  return makeConst(op->getResult(0).getType().cast<RankedTensorType>(), *v);
+}
+
+OpFoldResult ReluOp::fold(ArrayRef<Attribute> operands) {
+  return foldUnary(*this, operands, [](double x) { return x < 0 ? 0.0 : x; },
+                   [](int64_t x) { return x < 0 ? int64_t(0) : x; });
+}
+OpFoldResult AbsOp::fold(ArrayRef<Attribute> operands) {
+  return foldUnary(*this, operands, [](double x) { return std::fabs(x); },
+                   [](int64_t x) { return x < 0 ? -x : x; });
+}
+OpFoldResult NotOp::fold(ArrayRef<Attribute> operands) {
+  return foldUnary(*this, operands, [](double x) { return double(x == 0); }, [](int64_t x) { return int64_t(x == 0); });
+}
+OpFoldResult SqrtOp::fold(ArrayRef<Attribute> operands) {
+  return foldUnary(*this, operands, [](double x) { return std::sqrt(x); }, [](int64_t x) { return x; });
+}
+
 OpFoldResult FloorOp::fold(ArrayRef<Attribute> operands) {
   auto v = unaryConst(operands);
   if (!v)
@@ -97,7 +123,8 @@ static LogicalResult inferBinary(MLIRContext *ctx, Optional<Location> loc, Value
   Shape shape;
   auto a = tensorOf(operands[0]), b = tensorOf(operands[1]);
   if (!broadcastShapes(a.getShape(), b.getShape(), shape))
-    return inferError(loc, "operands cannot be broadcast together: " + llvm::Twine(typeName(a.getElementType())));
+    return inferError(loc, "operand shapes " + shapeStr(a.getShape()) + " and " + shapeStr(b.getShape()) +
+                               " cannot be broadcast together");
   inferred.push_back(tensor(shape, resultElement ? resultElement : a.getElementType()));
   return success();
 }

@@ -28,19 +28,28 @@ class NN_FloatUnaryOp<string mnemonic, string desc, dag attrs = (ins)>
   let summary = desc;
 }
 
-def NN_AbsOp : NN_UnaryOp<"abs", NN_AnyTensor> { let summary = "|x|"; }
+def NN_AbsOp : NN_UnaryOp<"abs", NN_AnyTensor> {
+  let summary = "|x|";
+  let hasFolder = 1;
+}
 def NN_NegOp : NN_UnaryOp<"neg", NN_AnyTensor> {
   let summary = "-x";
   let hasFolder = 1;
 }
-def NN_ReluOp : NN_UnaryOp<"relu", NN_AnyTensor> { let summary = "max(x, 0)"; }
+def NN_ReluOp : NN_UnaryOp<"relu", NN_AnyTensor> {
+  let summary = "max(x, 0)";
+  let hasFolder = 1;
+}
 def NN_SignOp : NN_UnaryOp<"sign", NN_AnyTensor> { let summary = "-1, 0 or 1"; }
-def NN_NotOp : NN_UnaryOp<"not", NN_BoolTensor> { let summary = "logical not"; }
+def NN_NotOp : NN_UnaryOp<"not", NN_BoolTensor> {
+  let summary = "logical not";
+  let hasFolder = 1;
+}
 def NN_BitwiseNotOp : NN_UnaryOp<"bitwise_not", NN_IntTensor> { let summary = "~x"; }
 
 def NN_ExpOp : NN_FloatUnaryOp<"exp", "e^x">;
 def NN_LogOp : NN_FloatUnaryOp<"log", "natural logarithm">;
-def NN_SqrtOp : NN_FloatUnaryOp<"sqrt", "square root">;
+def NN_SqrtOp : NN_FloatUnaryOp<"sqrt", "square root"> { let hasFolder = 1; }
 def NN_ReciprocalOp : NN_FloatUnaryOp<"reciprocal", "1 / x">;
 def NN_SinOp : NN_FloatUnaryOp<"sin", "sine">;
 def NN_CosOp : NN_FloatUnaryOp<"cos", "cosine">;

@@ -423,6 +423,39 @@ LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
 
 //===----------------------------------------------------------------------===//
+// Signal processing
+//===----------------------------------------------------------------------===//
+
+NN_INFER(DFTOp) {
+  DFTOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  int64_t axis = a.getAxis(), len = a.getLength();
+  if (x.getRank() < 2 || axis < 0 || axis >= x.getRank() - 1)
+    return inferError(loc, "dft: axis must be a signal dimension (not the last, complex one)");
+  if (x.getShape().back() != 1 && x.getShape().back() != 2)
+    return inferError(loc, "dft: the last dimension must be 1 (real) or 2 (complex)");
+  Shape out(x.getShape().begin(), x.getShape().end());
+  out[axis] = a.getOnesided() ? len / 2 + 1 : len;
+  out.back() = 2;
+  inferred.push_back(tensor(out, x.getElementType()));
+  return success();
+}
+
+NN_INFER(STFTOp) {
+  STFTOp::Adaptor a(operands, attrs, regions);
+  auto s = tensorOf(operands[0]);
+  if (s.getRank() != 3)
+    return inferError(loc, "stft: signal must be [batch, length, 1 or 2]");
+  int64_t step = a.getFrameStep(), len = a.getFrameLength();
+  if (step <= 0 || len <= 0 || len > s.getDimSize(1))
+    return inferError(loc, "stft: frame_step and frame_length must be positive and fit the signal");
+  int64_t frames = (s.getDimSize(1) - len) / step + 1;
+  int64_t bins = a.getOnesided() ? len / 2 + 1 : len;
+  inferred.push_back(tensor({s.getDimSize(0), frames, bins, 2}, s.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // TableGen'd definitions
 //===----------------------------------------------------------------------===//
 

@@ -219,4 +219,30 @@ def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
 def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
 
+//===----------------------------------------------------------------------===//
+// Signal processing (complex values as a trailing dimension of 2)
+//===----------------------------------------------------------------------===//
+
+def NN_DFTOp : NN_Op<"dft", [NoSideEffect, NN_InferType]> {
+  let summary = "Discrete Fourier transform along `axis` (ONNX DFT).";
+  let description = [{
+    x is [..., 1] (real) or [..., 2] (complex); the result is complex. The
+    signal is zero-padded or truncated to `length`; `onesided` keeps the
+    length / 2 + 1 non-redundant bins; `inverse` divides by the length.
+  }];
+  let arguments = (ins NN_FloatTensor:$x, I64Attr:$axis, I64Attr:$length,
+                       DefaultValuedAttr<BoolAttr, "false">:$inverse,
+                       DefaultValuedAttr<BoolAttr, "false">:$onesided);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+}
+
+def NN_STFTOp : NN_Op<"stft", [NoSideEffect, NN_InferType]> {
+  let summary = "Short-time Fourier transform of [batch, length, 1 or 2] signals (ONNX STFT).";
+  let arguments = (ins NN_FloatTensor:$signal, Optional<NN_FloatTensor>:$window, I64Attr:$frame_step,
+                       I64Attr:$frame_length, DefaultValuedAttr<BoolAttr, "true">:$onesided);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$signal (`,` $window^)? attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // NNCC_IR_LAYEROPS_TD

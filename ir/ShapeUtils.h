@@ -26,6 +26,9 @@ llvm::SmallVector<std::string, 4> toStrings(mlir::ArrayAttr attr);
 mlir::ArrayAttr i64Array(mlir::Builder &b, llvm::ArrayRef<int64_t> values);
 mlir::ArrayAttr f32Array(mlir::Builder &b, llvm::ArrayRef<double> values);
 
+/// "[2, ?, 4]"
+std::string shapeStr(llvm::ArrayRef<int64_t> shape);
+
 /// Product of the dimensions; -1 when one is unknown.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 bool isStatic(llvm::ArrayRef<int64_t> shape);

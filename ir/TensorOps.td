@@ -216,8 +216,13 @@ def NN_RoiAlignOp : NN_Op<"roi_align", [NoSideEffect, NN_InferType]> {
 }
 
 def NN_MaxUnpoolOp : NN_Op<"max_unpool", [NoSideEffect, NN_InferType]> {
-  let summary = "Scatter x to the flat positions `indices` of a zero tensor of shape `output_shape`.";
-  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, I64ArrayAttr:$output_shape);
+  let summary = "Scatter x into zeros of shape `output_shape` at `indices`.";
+  let description = [{
+    `indices` are flat positions in a tensor of shape `index_shape` (the
+    unpooled shape MaxPool saw); each keeps its coordinates in the output.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, NN_IndexTensor:$indices, I64ArrayAttr:$output_shape,
+                       I64ArrayAttr:$index_shape);
   let results = (outs NN_AnyTensor:$y);
   let assemblyFormat = "$x `,` $indices attr-dict `:` functional-type(operands, results)";
 }

@@ -44,6 +44,11 @@ public:
   template <typename T> T *data() { return reinterpret_cast<T *>(data_.get()); }
   template <typename T> const T *data() const { return reinterpret_cast<const T *>(data_.get()); }
 
+  /// The same bytes viewed as another element type of the same size.
+  void reinterpret(DType dtype) {
+    if (dtypeSize(dtype) == dtypeSize(dtype_))
+      dtype_ = dtype;
+  }
   /// Element k converted to double (for comparisons and printing).
   double elementAsDouble(int64_t k) const;
   /// "float32[64, 10]"

@@ -28,14 +28,10 @@ static Value legacyBroadcastRhs(Node &n, Value a, Value b) {
     (void)n.fail("legacy broadcast axis out of range");
     return {};
   }
+  // B's dimensions go to [axis, axis + rank(B)); ones elsewhere.
   Shape shape(ta.getRank(), 1);
   for (int64_t d = 0; d < tb.getRank(); ++d)
     shape[axis + d] = tb.getDimSize(d);
-  // Trailing ones are dropped so numpy broadcasting gives the same result.
-  while (shape.size() > (size_t)axis + tb.getRank())
-    shape.pop_back();
-  Shape full(ta.getRank() - shape.size(), 1);
-  (void)full;
   return n.reshape(b, shape);
 }
 

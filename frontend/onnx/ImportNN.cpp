@@ -72,7 +72,7 @@ LogicalResult importConvTranspose(Node &n) {
   if (!outShape.empty()) {
     for (int64_t i = 0; i < sp; ++i) {
       int64_t total = strides[i] * (xs[2 + i] - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - outShape[i];
-      int64_t half = total / 2;
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); // floor division
       if (autoPad == "SAME_UPPER") {
         pads[i] = half;
         pads[i + sp] = total - half;

@@ -740,21 +740,22 @@ LogicalResult importRoiAlign(Node &n) {
 LogicalResult importMaxUnpool(Node &n) {
   auto shape = n.shape(0);
   int64_t spatial = shape.size() - 2;
-  SmallVector<int64_t> out;
+  auto k = n.ints("kernel_shape");
+  auto s = n.ints("strides", SmallVector<int64_t>(spatial, 1));
+  auto p = n.ints("pads", SmallVector<int64_t>(2 * spatial, 0));
+  if ((int64_t)k.size() != spatial)
+    return n.fail("kernel_shape needs one entry per spatial dimension");
+  SmallVector<int64_t> inferred = {shape[0], shape[1]};
+  for (int64_t i = 0; i < spatial; ++i)
+    inferred.push_back((shape[2 + i] - 1) * s[i] + k[i] - p[i] - p[i + spatial]);
+  SmallVector<int64_t> out = inferred;
   if (n.has(2)) {
     auto c = n.requireConstant(2, "output_shape");
     if (failed(c))
       return failure();
     out.assign(c->i.begin(), c->i.end());
-  } else {
-    auto k = n.ints("kernel_shape");
-    auto s = n.ints("strides", SmallVector<int64_t>(spatial, 1));
-    auto p = n.ints("pads", SmallVector<int64_t>(2 * spatial, 0));
-    out = {shape[0], shape[1]};
-    for (int64_t i = 0; i < spatial; ++i)
-      out.push_back((shape[2 + i] - 1) * s[i] + k[i] - p[i] - p[i + spatial]);
   }
-  n.out(0, n.create<nn::MaxUnpoolOp>(n.in(0), n.in(1), n.i64s(out)));
+  n.out(0, n.create<nn::MaxUnpoolOp>(n.in(0), n.in(1), n.i64s(out), n.i64s(inferred)));
   return success();
 }
 

@@ -62,6 +62,10 @@ public:
 
   // --- attributes -----------------------------------------------------------
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  const onnx::GraphProto *graph(llvm::StringRef name) const {
+    const auto *a = attr(name);
+    return a && a->has_g() ? &a->g() : nullptr;
+  }
   bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
   int64_t i(llvm::StringRef name, int64_t def) const;
   double f(llvm::StringRef name, double def) const;
@@ -89,12 +93,12 @@ public:
     OpT::build(b, state, mlir::TypeRange(placeholder), std::forward<Args>(args)...);
     for (mlir::Value v : state.operands)
       if (!v)
-        return nullptr;
+        return failedBuild = true, nullptr;
     llvm::SmallVector<mlir::Type, 3> types;
     if (mlir::failed(OpT::inferReturnTypes(b.getContext(), loc, state.operands,
                                            state.attributes.getDictionary(b.getContext()),
                                            /*regions=*/{}, types)))
-      return nullptr;
+      return failedBuild = true, nullptr;
     state.types.assign(types.begin(), types.end());
     return b.create(state);
   }
@@ -118,6 +122,8 @@ public:
   mlir::FloatAttr f32(double v) { return b.getF32FloatAttr((float)v); }
 
   OnnxImporterImpl &importer;
+  /// Set when building an op failed (its error was reported).
+  bool failedBuild = false;
 };
 
 using Handler = mlir::LogicalResult (*)(Node &);
@@ -128,6 +134,8 @@ void registerTensorHandlers(HandlerMap &m);
 void registerNNHandlers(HandlerMap &m);
 void registerReductionHandlers(HandlerMap &m);
 void registerLossHandlers(HandlerMap &m);
+void registerControlFlowHandlers(HandlerMap &m);
+void registerGeneratorHandlers(HandlerMap &m);
 const HandlerMap &handlers();
 
 /// Reads ONNX-style axes (negative counts from the end) into sorted,

@@ -1,6 +1,6 @@
 //===- OnnxImporter.cpp - ONNX ModelProto to the nn dialect ---------------===//
 #include "frontend/onnx/OnnxImporter.h"
-#include "frontend/onnx/NodeImporter.h"
+#include "frontend/onnx/ImporterImpl.h"
 #include "frontend/onnx/TensorProto.h"
 #include "runtime/FileUtil.h"
 
@@ -11,7 +11,9 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
+#include "mlir/Analysis/SliceAnalysis.h"
 
 #include <cstring>
 #include <set>
@@ -65,6 +67,12 @@ static std::vector<TensorSignature> signatures(const google::protobuf::RepeatedP
     TensorSignature s;
     s.name = vi.name();
     s.dtype = static_cast<DType>(vi.type().tensor_type().elem_type());
+    switch (vi.type().value_case()) {
+    case onnx::TypeProto::kSequenceType: s.kind = "sequence"; break;
+    case onnx::TypeProto::kOptionalType: s.kind = "optional"; break;
+    case onnx::TypeProto::kMapType: s.kind = "map"; break;
+    default: break;
+    }
     for (const auto &d : vi.type().tensor_type().shape().dim())
       s.shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
     r.push_back(std::move(s));
@@ -94,50 +102,6 @@ std::vector<std::string> supportedOnnxOps() {
 //===----------------------------------------------------------------------===//
 // The importer
 //===----------------------------------------------------------------------===//
-
-class OnnxImporterImpl {
-public:
-  OnnxImporterImpl(MLIRContext &ctx, const onnx::ModelProto &model, const ImportOptions &options)
-      : ctx(ctx), model(model), options(options), builder(&ctx),
-        store(ctx.getOrLoadDialect<nn::NNDialect>()->getWeightStore()) {
-    for (const auto &o : model.opset_import())
-      opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
-    if (model.opset_import_size() == 0)
-      opsets[""] = 1;
-  }
-
-  OwningOpRef<ModuleOp> run(std::string &error);
-
-  /// Value of an ONNX name in the current scope.
-  Value lookup(const std::string &name) {
-    auto it = values.find(name);
-    return it == values.end() ? Value() : it->second;
-  }
-  void define(const std::string &name, Value v) { values[name] = v; }
-
-  Optional<nn::ConstValues> constantOf(const std::string &name, Value v);
-  Value specialize(const std::string &name);
-  Value constantOp(const nn::ConstValues &v, Location loc);
-
-  MLIRContext &ctx;
-  const onnx::ModelProto &model;
-  const ImportOptions &options;
-  OpBuilder builder;
-  nn::WeightStore &store;
-  std::map<std::string, int64_t> opsets;
-  llvm::StringMap<Value> values;
-  /// Data of the parameters, for reading them as constants.
-  llvm::DenseMap<Value, const Tensor *> paramData;
-  std::vector<std::unique_ptr<Tensor>> ownedTensors;
-  std::map<std::string, const Tensor *> graphInputValues;
-  func::FuncOp func;
-
-private:
-  LogicalResult checkSupported(const onnx::GraphProto &graph, std::string &error);
-  LogicalResult importInitializer(const onnx::TensorProto &t, std::string &error);
-  LogicalResult importNode(const onnx::NodeProto &node, int index);
-  Type inputType(const onnx::ValueInfoProto &vi, std::string &error);
-};
 
 static Type tensorTypeOf(MLIRContext &ctx, const Tensor &t) {
   return RankedTensorType::get(t.shape(), nn::typeFromOnnxDataType(&ctx, (int)t.dtype()));
@@ -333,12 +297,115 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
   auto it = opsets.find(domain);
   int64_t opset = it == opsets.end() ? 1 : it->second;
   Node n(*this, node, builder, loc, opset);
-  if (failed(handlers().lookup(key)(n)))
+  if (failed(handlers().lookup(key)(n)) || n.failedBuild)
     return failure();
   for (int k = 0; k < node.output_size(); ++k)
     if (!node.output(k).empty() && !lookup(node.output(k)))
       return emitError(loc) << node.op_type() << " node '" << label << "': output " << k << " ('"
                             << node.output(k) << "') is not supported by nncc";
+  return success();
+}
+
+void OnnxImporterImpl::replaceValue(Value from, Value to) {
+  from.replaceAllUsesWith(to);
+  for (auto &kv : values)
+    if (kv.second == from)
+      kv.second = to;
+  for (auto &scope : outerScopes)
+    for (auto &kv : scope)
+      if (kv.second == from)
+        kv.second = to;
+}
+
+Value OnnxImporterImpl::foldThroughInputs(Value v) {
+  Attribute attr;
+  if (matchPattern(v, m_Constant(&attr)))
+    return v;
+  // The graph inputs the value depends on must all be known.
+  SetVector<Operation *> slice;
+  Operation *def = v.getDefiningOp();
+  if (def)
+    getBackwardSlice(def, &slice);
+  SmallVector<BlockArgument> args;
+  auto visit = [&](Value operand) {
+    if (auto arg = operand.dyn_cast<BlockArgument>())
+      if (arg.getOwner() == &func.getBody().front() && !llvm::is_contained(args, arg))
+        args.push_back(arg);
+  };
+  if (def) {
+    for (Operation *op : slice)
+      for (Value operand : op->getOperands())
+        visit(operand);
+    for (Value operand : def->getOperands())
+      visit(operand);
+  } else {
+    visit(v);
+  }
+  if (!def && args.empty())
+    return {};
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  for (BlockArgument arg : args) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "nn.name");
+    auto it = name ? graphInputValues.find(name.str()) : graphInputValues.end();
+    if (it == graphInputValues.end())
+      return {};
+    auto c = constValuesOf(ctx, *it->second);
+    if (!c)
+      return {};
+    Value cv = constantOp(*c, NameLoc::get(builder.getStringAttr("specialized:" + name.str())));
+    replaceValue(arg, cv);
+    if (v == arg)
+      return cv;
+  }
+  // Fold the slice in order; constants appear where the folded op was.
+  slice.insert(def);
+  Value result = v;
+  for (Operation *op : slice) {
+    builder.setInsertionPoint(op);
+    SmallVector<Value> results;
+    if (failed(builder.tryFold(op, results)) || results.empty())
+      continue;
+    for (auto [from, to] : llvm::zip(op->getResults(), results)) {
+      if (from == result)
+        result = to;
+      replaceValue(from, to);
+    }
+    op->erase();
+  }
+  return matchPattern(result, m_Constant(&attr)) ? result : Value();
+}
+
+LogicalResult OnnxImporterImpl::importSubgraph(const onnx::GraphProto &g, ArrayRef<Value> inputs,
+                                               SmallVectorImpl<Value> &outputs) {
+  // The subgraph's names must not leak out; values replaced while it is
+  // imported (specialized inputs, folds) are replaced in the outer scopes too.
+  outerScopes.push_back(values);
+  auto restore = llvm::make_scope_exit([&] {
+    values = std::move(outerScopes.back());
+    outerScopes.pop_back();
+  });
+  if ((size_t)g.input_size() != inputs.size())
+    return emitError(builder.getUnknownLoc()) << "subgraph '" << g.name() << "' takes " << g.input_size()
+                                              << " inputs, " << inputs.size() << " given";
+  for (int k = 0; k < g.input_size(); ++k)
+    define(g.input(k).name(), inputs[k]);
+  std::string error;
+  for (const auto &t : g.initializer())
+    if (failed(importInitializer(t, error)))
+      return emitError(builder.getUnknownLoc()) << error;
+  for (int k = 0; k < g.node_size(); ++k) {
+    size_t before = diag.size();
+    if (failed(importNode(g.node(k), k)) || diag.size() != before)
+      return failure();
+  }
+  outputs.clear();
+  for (const auto &o : g.output()) {
+    Value v = lookup(o.name());
+    if (!v)
+      return emitError(builder.getUnknownLoc()) << "subgraph output '" << o.name() << "' is not produced";
+    outputs.push_back(v);
+  }
   return success();
 }
 
@@ -350,7 +417,6 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
     if (!kv.first.empty() && kv.first != "ai.onnx.preview.training" && kv.first != "ai.onnx.ml")
       ; // other domains are only a problem when a node uses them (checked above)
 
-  std::string diag;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
     if (d.getSeverity() != DiagnosticSeverity::Error)
       return success();
@@ -460,6 +526,12 @@ FailureOr<ConstValues> Node::requireConstant(int i, StringRef role) {
     return *v;
   if (Value c = importer.specialize(proto.input(i))) {
     (void)c;
+    if (auto v = constant(i))
+      return *v;
+  }
+  // Computed from graph inputs whose values are known (e.g. Cast(size) - 1).
+  if (Value c = importer.foldThroughInputs(in(i))) {
+    importer.define(proto.input(i), c);
     if (auto v = constant(i))
       return *v;
   }
@@ -594,6 +666,8 @@ const HandlerMap &handlers() {
     registerNNHandlers(m);
     registerReductionHandlers(m);
     registerLossHandlers(m);
+    registerControlFlowHandlers(m);
+    registerGeneratorHandlers(m);
     return m;
   }();
   return map;

@@ -35,6 +35,8 @@ struct TensorSignature {
   std::string name;
   DType dtype;
   std::vector<int64_t> shape;
+  /// "tensor", or the ONNX type that is not one ("sequence", "optional", "map").
+  std::string kind = "tensor";
 };
 
 /// Loads and parses an ONNX model file. Errors name the file and the cause

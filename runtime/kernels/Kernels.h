@@ -34,6 +34,8 @@ NNCC_KERNEL(nncc_reverse_sequence);
 NNCC_KERNEL(nncc_resize);
 NNCC_KERNEL(nncc_grid_sample);
 NNCC_KERNEL(nncc_roi_align);
+NNCC_KERNEL(nncc_dft);
+NNCC_KERNEL(nncc_stft);
 NNCC_KERNEL(nncc_lstm);
 NNCC_KERNEL(nncc_gru);
 NNCC_KERNEL(nncc_rnn);

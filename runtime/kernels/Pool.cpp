@@ -130,14 +130,24 @@ extern "C" NNCC_KERNEL(nncc_maxpool_indices) {
 extern "C" NNCC_KERNEL(nncc_max_unpool) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), idx = m.tensor(), y = m.tensor();
+  std::vector<int64_t> indexShape = m.ints();
   size_t es = elementSize(y.dtype);
   auto *Y = static_cast<uint8_t *>(y.data);
   auto *X = static_cast<const uint8_t *>(x.data);
   std::fill(Y, Y + y.numel() * es, 0);
-  int64_t total = y.numel();
+  // An index is a flat position in indexShape; it keeps its coordinates in y.
+  TensorArg from;
+  from.shape = indexShape;
+  auto fs = from.strides(), ys = y.strides();
   for (int64_t k = 0; k < x.numel(); ++k) {
-    int64_t j = indexAt(idx, k);
-    if (j >= 0 && j < total)
-      std::copy(X + k * es, X + (k + 1) * es, Y + j * es);
+    int64_t j = indexAt(idx, k), off = 0;
+    bool ok = j >= 0 && j < from.numel();
+    for (size_t d = 0; ok && d < indexShape.size(); ++d) {
+      int64_t c = (j / fs[d]) % indexShape[d];
+      ok = c < y.dim(d);
+      off += c * ys[d];
+    }
+    if (ok)
+      std::copy(X + k * es, X + (k + 1) * es, Y + off * es);
   }
 }

@@ -32,8 +32,10 @@ double cubicCoeff(double x, double a) {
   return 0;
 }
 
-Taps tapsFor(int64_t xo, int64_t inLen, int64_t outLen, double scale, int ctm, double roiStart, double roiEnd,
+Taps tapsFor(int64_t xo, int64_t inLen, int64_t, double scale, int ctm, double roiStart, double roiEnd,
              int mode, int nearestMode, double cubicA, bool excludeOutside) {
+  // As the ONNX reference, the transforms use the real-valued output length.
+  double outLen = scale * inLen;
   double x = 0;
   switch (ctm) {
   case HalfPixel: x = (xo + 0.5) / scale - 0.5; break;
@@ -46,7 +48,7 @@ Taps tapsFor(int64_t xo, int64_t inLen, int64_t outLen, double scale, int ctm, d
                    : 0.5 * (roiStart + roiEnd) * (inLen - 1);
     break;
   case HalfPixelSymmetric: {
-    double outW = scale * inLen, adj = outLen / outW, center = inLen / 2.0;
+    double adj = std::floor(outLen) / outLen, center = inLen / 2.0;
     x = center * (1 - adj) + (xo + 0.5) / scale - 0.5;
     break;
   }

@@ -33,7 +33,7 @@ bool Args::parse(int argc, char **argv, int first, std::string &error) {
     if (!valued.count(name)) {
       error = "unknown option '" + a + "'; this command accepts:";
       for (auto &v : valued)
-        error += " --" + v + "=...";
+        error += v == "O" ? " -O0..-O3" : " --" + v + "=...";
       for (auto &f : flags)
         error += " --" + f;
       return false;

@@ -89,6 +89,12 @@ int runCommand(int argc, char **argv) {
   }
   bool quiet = args.has("quiet");
   const std::string modelPath = args.positional()[0];
+  ImportOptions importOptions;
+  if (!inputShapesFrom(args, importOptions, error))
+    return fail(error);
+  CompileOptions options;
+  if (!compileOptionsFrom(args, options, error))
+    return fail(error);
 
   onnx::ModelProto model;
   if (!loadOnnxModel(modelPath, model, error))
@@ -113,24 +119,25 @@ int runCommand(int argc, char **argv) {
     return fail("the model takes " + std::to_string(declared.size()) + " input(s) (" + names + "), " +
                 std::to_string(inputFiles.size()) + " given; pass one --input FILE.pb per input or --test-data DIR");
   }
+  for (auto &d : declared)
+    if (d.kind != "tensor")
+      return fail("graph input '" + d.name + "' is a" + std::string(d.kind == "optional" ? "n " : " ") + d.kind +
+                  "; nncc supports tensor inputs and outputs only (sequences, maps and optionals are not supported)");
   std::vector<std::unique_ptr<Tensor>> inputs;
-  ImportOptions importOptions;
   auto slash = modelPath.find_last_of('/');
   importOptions.baseDir = slash == std::string::npos ? "." : modelPath.substr(0, slash);
-  if (!inputShapesFrom(args, importOptions, error))
-    return fail(error);
   for (size_t k = 0; k < inputFiles.size(); ++k) {
     auto t = std::make_unique<Tensor>();
     std::string name;
     if (!readTensorFile(inputFiles[k], *t, name, error))
       return fail("input " + std::to_string(k) + ": " + error);
+    // The ONNX test data stores bfloat16 as uint16 (numpy has no bfloat16).
+    if (declared[k].dtype == DType::BFloat16 && t->dtype() == DType::UInt16)
+      t->reinterpret(DType::BFloat16);
     importOptions.inputValues[declared[k].name] = t.get();
     inputs.push_back(std::move(t));
   }
 
-  CompileOptions options;
-  if (!compileOptionsFrom(args, options, error))
-    return fail(error);
   auto exe = compileOnnx(model, importOptions, options, error);
   if (!exe)
     return fail(error);
@@ -180,6 +187,8 @@ int runCommand(int argc, char **argv) {
       std::string name;
       if (!readTensorFile(expectedFiles[k], expected, name, error))
         return fail(error);
+      if (outputs[k].dtype() == DType::BFloat16 && expected.dtype() == DType::UInt16)
+        expected.reinterpret(DType::BFloat16);
       std::string report;
       if (!compareTensors(outputs[k], expected, rtol, atol, report)) {
         std::fprintf(stderr, "nncc: output %zu ('%s') does not match: %s\n", k, exe->outputs()[k].name.c_str(),

@@ -1,0 +1,249 @@
+//===- ImportControlFlow.cpp - If, Loop, Scan, Compress -------------------===//
+//
+// nncc compiles static graphs: control flow whose shape or trip count is
+// known at compile time is imported inline. An If's condition, a Loop's trip
+// count and a Compress condition determine shapes; when their values are
+// known (constants, or inputs specialized by `nncc run`) the taken branch is
+// imported, the loop unrolled, the selection turned into a gather.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/onnx/ImporterImpl.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace nncc;
+using namespace nncc::onnximport;
+
+namespace {
+
+/// x with a new leading dimension of 1 at `axis`.
+Value unsqueezeAt(Node &n, Value x, int64_t axis) {
+  auto s = x.getType().cast<RankedTensorType>().getShape();
+  Shape shape(s.begin(), s.end());
+  shape.insert(shape.begin() + axis, 1);
+  return n.reshape(x, shape);
+}
+
+/// Element t of x along `axis`, without that dimension.
+Value takeAt(Node &n, Value x, int64_t axis, int64_t t) {
+  auto s = x.getType().cast<RankedTensorType>().getShape();
+  SmallVector<int64_t> starts(s.size(), 0), steps(s.size(), 1), sizes(s.begin(), s.end());
+  starts[axis] = t;
+  sizes[axis] = 1;
+  Value slice = n.create<nn::SliceOp>(x, n.i64s(starts), n.i64s(steps), n.i64s(sizes));
+  Shape shape(s.begin(), s.end());
+  shape.erase(shape.begin() + axis);
+  return n.reshape(slice, shape);
+}
+
+/// Stacks equal-shaped values along a new dimension `axis`.
+Value stack(Node &n, ArrayRef<Value> parts, int64_t axis) {
+  SmallVector<Value> expanded;
+  for (Value p : parts)
+    expanded.push_back(unsqueezeAt(n, p, axis));
+  if (expanded.size() == 1)
+    return expanded[0];
+  return n.create<nn::ConcatOp>(expanded, n.b.getI64IntegerAttr(axis));
+}
+
+LogicalResult importIf(Node &n) {
+  auto cond = n.requireConstant(0, "condition, which selects the branch");
+  if (failed(cond))
+    return failure();
+  const onnx::GraphProto *branch = n.graph(cond->asInt(0) ? "then_branch" : "else_branch");
+  if (!branch)
+    return n.fail("missing branch graph");
+  SmallVector<Value> outs;
+  if (failed(n.importer.importSubgraph(*branch, {}, outs)))
+    return failure();
+  for (size_t k = 0; k < outs.size(); ++k)
+    n.out(k, outs[k]);
+  return success();
+}
+
+LogicalResult importLoop(Node &n) {
+  const onnx::GraphProto *body = n.graph("body");
+  if (!body)
+    return n.fail("missing body graph");
+  if (!n.has(0) && !n.has(1))
+    return n.fail("a loop without trip count and condition never ends");
+  int64_t trips = INT64_MAX;
+  if (n.has(0)) {
+    auto m = n.requireConstant(0, "trip count");
+    if (failed(m))
+      return failure();
+    trips = m->asInt(0);
+  }
+  bool cond = true;
+  if (n.has(1)) {
+    auto c = n.requireConstant(1, "loop condition");
+    if (failed(c))
+      return failure();
+    cond = c->asInt(0) != 0;
+  }
+  constexpr int64_t kMaxUnroll = 4096;
+  SmallVector<Value> carried;
+  for (int k = 2; k < n.numInputs(); ++k)
+    carried.push_back(n.in(k));
+  int numScan = body->output_size() - 1 - (int)carried.size();
+  if (numScan < 0)
+    return n.fail("the body returns fewer values than the loop carries");
+  std::vector<SmallVector<Value>> scans(numScan);
+  Type boolType = n.b.getI1Type();
+  int64_t i = 0;
+  for (; i < trips && cond; ++i) {
+    if (i >= kMaxUnroll)
+      return n.fail("loops of more than " + Twine(kMaxUnroll) + " iterations are not supported (unrolled)");
+    SmallVector<Value> ins = {n.constI64({i}, {}), n.create<nn::ConstantOp>(
+                                                       DenseElementsAttr::get(RankedTensorType::get({}, boolType), true))};
+    ins.append(carried.begin(), carried.end());
+    SmallVector<Value> outs;
+    if (failed(n.importer.importSubgraph(*body, ins, outs)))
+      return failure();
+    Attribute c;
+    if (!matchPattern(outs[0], m_Constant(&c)))
+      return n.fail("the loop condition depends on data; nncc unrolls loops whose iterations are known at "
+                    "compile time");
+    cond = c.cast<DenseElementsAttr>().getSplatValue<bool>();
+    for (size_t k = 0; k < carried.size(); ++k)
+      carried[k] = outs[1 + k];
+    for (int k = 0; k < numScan; ++k)
+      scans[k].push_back(outs[1 + carried.size() + k]);
+  }
+  for (size_t k = 0; k < carried.size(); ++k)
+    n.out(k, carried[k]);
+  for (int k = 0; k < numScan; ++k) {
+    if (scans[k].empty())
+      return n.fail("a loop that runs no iteration has scan outputs of unknown shape");
+    n.out(carried.size() + k, stack(n, scans[k], 0));
+  }
+  return success();
+}
+
+/// Scan-9+ semantics on states and scan inputs (no batch dimension).
+LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value> states,
+                       ArrayRef<Value> scanInputs, ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs,
+                       ArrayRef<int64_t> outAxes, ArrayRef<int64_t> outDirs, SmallVectorImpl<Value> &results) {
+  int64_t T = -1;
+  for (size_t j = 0; j < scanInputs.size(); ++j) {
+    int64_t len = scanInputs[j].getType().cast<RankedTensorType>().getDimSize(inAxes[j]);
+    if (T >= 0 && len != T)
+      return n.fail("scan inputs have different sequence lengths");
+    T = len;
+  }
+  int numScanOut = body.output_size() - (int)states.size();
+  std::vector<SmallVector<Value>> scans(numScanOut);
+  for (int64_t t = 0; t < T; ++t) {
+    SmallVector<Value> ins(states.begin(), states.end());
+    for (size_t j = 0; j < scanInputs.size(); ++j)
+      ins.push_back(takeAt(n, scanInputs[j], inAxes[j], inDirs[j] ? T - 1 - t : t));
+    SmallVector<Value> outs;
+    if (failed(n.importer.importSubgraph(body, ins, outs)))
+      return failure();
+    for (size_t k = 0; k < states.size(); ++k)
+      states[k] = outs[k];
+    for (int k = 0; k < numScanOut; ++k)
+      scans[k].push_back(outs[states.size() + k]);
+  }
+  results.assign(states.begin(), states.end());
+  for (int k = 0; k < numScanOut; ++k) {
+    if (scans[k].empty())
+      return n.fail("an empty scan has scan outputs of unknown shape");
+    SmallVector<Value> parts = scans[k];
+    if (outDirs[k])
+      std::reverse(parts.begin(), parts.end());
+    results.push_back(stack(n, parts, outAxes[k]));
+  }
+  return success();
+}
+
+LogicalResult importScan(Node &n) {
+  const onnx::GraphProto *body = n.graph("body");
+  if (!body)
+    return n.fail("missing body graph");
+  int64_t numScan = n.i("num_scan_inputs", 0);
+  bool v8 = n.opset < 9;
+  int first = v8 ? 1 : 0;
+  if (v8 && n.has(0))
+    return n.fail("sequence_lens is not supported");
+  int numStates = n.numInputs() - first - (int)numScan;
+  int numScanOut = body->output_size() - numStates;
+  auto pad = [](SmallVector<int64_t, 6> v, size_t count) {
+    v.resize(count, 0);
+    return SmallVector<int64_t>(v.begin(), v.end());
+  };
+  SmallVector<int64_t> inAxes = pad(n.ints("scan_input_axes"), numScan);
+  SmallVector<int64_t> inDirs = pad(n.ints(v8 ? "directions" : "scan_input_directions"), numScan);
+  SmallVector<int64_t> outAxes = pad(n.ints("scan_output_axes"), numScanOut);
+  SmallVector<int64_t> outDirs = pad(n.ints("scan_output_directions"), numScanOut);
+  SmallVector<Value> states, scanInputs;
+  for (int k = 0; k < numStates; ++k)
+    states.push_back(n.in(first + k));
+  for (int64_t k = 0; k < numScan; ++k)
+    scanInputs.push_back(n.in(first + numStates + k));
+  for (size_t j = 0; j < scanInputs.size(); ++j)
+    if (inAxes[j] < 0)
+      inAxes[j] += scanInputs[j].getType().cast<RankedTensorType>().getRank();
+  SmallVector<Value> results;
+  if (!v8) {
+    for (int k = 0; k < numScanOut; ++k)
+      if (outAxes[k] < 0)
+        outAxes[k] += body->output(numStates + k).type().tensor_type().shape().dim_size() + 1;
+    if (failed(scanOnce(n, *body, states, scanInputs, inAxes, inDirs, outAxes, outDirs, results)))
+      return failure();
+  } else {
+    // Scan-8: dimension 0 is a batch; the scan runs per batch element on axis 1.
+    int64_t B = states.empty() ? scanInputs[0].getType().cast<RankedTensorType>().getDimSize(0)
+                               : states[0].getType().cast<RankedTensorType>().getDimSize(0);
+    std::vector<SmallVector<Value>> perBatch;
+    for (int64_t b = 0; b < B; ++b) {
+      SmallVector<Value> st, sc, res;
+      for (Value s : states) st.push_back(takeAt(n, s, 0, b));
+      for (Value s : scanInputs) sc.push_back(takeAt(n, s, 0, b));
+      if (failed(scanOnce(n, *body, st, sc, inAxes, inDirs, outAxes, outDirs, res)))
+        return failure();
+      perBatch.push_back(res);
+    }
+    for (size_t k = 0; k < perBatch[0].size(); ++k) {
+      SmallVector<Value> parts;
+      for (auto &r : perBatch) parts.push_back(r[k]);
+      results.push_back(stack(n, parts, 0));
+    }
+  }
+  for (size_t k = 0; k < results.size(); ++k)
+    n.out(k, results[k]);
+  return success();
+}
+
+LogicalResult importCompress(Node &n) {
+  auto cond = n.requireConstant(1, "condition, which decides the output shape");
+  if (failed(cond))
+    return failure();
+  Value x = n.in(0);
+  int64_t axis = 0;
+  if (n.hasAttr("axis")) {
+    axis = nn::normalizeAxis(n.i("axis", 0), n.rank(0));
+    if (axis < 0)
+      return n.fail("axis out of range");
+  } else {
+    x = n.reshape(x, {nn::numElements(n.shape(0))});
+  }
+  int64_t dim = x.getType().cast<RankedTensorType>().getDimSize(axis);
+  std::vector<int64_t> picked;
+  for (int64_t k = 0; k < std::min<int64_t>(cond->size(), dim); ++k)
+    if (cond->asInt(k))
+      picked.push_back(k);
+  Value idx = n.constI64(picked, {(int64_t)picked.size()});
+  n.out(0, n.create<nn::GatherOp>(x, idx, n.b.getI64IntegerAttr(axis)));
+  return success();
+}
+
+} // namespace
+
+void nncc::onnximport::registerControlFlowHandlers(HandlerMap &m) {
+  m["If"] = importIf;
+  m["Loop"] = importLoop;
+  m["Scan"] = importScan;
+  m["Compress"] = importCompress;
+}

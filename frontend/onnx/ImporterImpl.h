@@ -1,0 +1,78 @@
+//===- ImporterImpl.h - the ONNX importer's state (private) ----*- C++ -*-===//
+#ifndef NNCC_FRONTEND_ONNX_IMPORTERIMPL_H
+#define NNCC_FRONTEND_ONNX_IMPORTERIMPL_H
+
+#include "frontend/onnx/NodeImporter.h"
+#include "frontend/onnx/OnnxImporter.h"
+
+#include "ir/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <map>
+
+namespace nncc {
+
+using namespace mlir;
+
+class OnnxImporterImpl {
+public:
+  OnnxImporterImpl(MLIRContext &ctx, const onnx::ModelProto &model, const ImportOptions &options)
+      : ctx(ctx), model(model), options(options), builder(&ctx),
+        store(ctx.getOrLoadDialect<nn::NNDialect>()->getWeightStore()) {
+    for (const auto &o : model.opset_import())
+      opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+    if (model.opset_import_size() == 0)
+      opsets[""] = 1;
+  }
+
+  OwningOpRef<ModuleOp> run(std::string &error);
+
+  /// Value of an ONNX name in the current scope.
+  Value lookup(const std::string &name) {
+    auto it = values.find(name);
+    return it == values.end() ? Value() : it->second;
+  }
+  void define(const std::string &name, Value v) { values[name] = v; }
+
+  Optional<nn::ConstValues> constantOf(const std::string &name, Value v);
+  Value specialize(const std::string &name);
+  Value constantOp(const nn::ConstValues &v, Location loc);
+
+  MLIRContext &ctx;
+  const onnx::ModelProto &model;
+  const ImportOptions &options;
+  OpBuilder builder;
+  nn::WeightStore &store;
+  std::map<std::string, int64_t> opsets;
+  llvm::StringMap<Value> values;
+  /// Bindings of the scopes enclosing the subgraph being imported.
+  std::vector<llvm::StringMap<Value>> outerScopes;
+  /// Data of the parameters, for reading them as constants.
+  llvm::DenseMap<Value, const Tensor *> paramData;
+  std::vector<std::unique_ptr<Tensor>> ownedTensors;
+  std::map<std::string, const Tensor *> graphInputValues;
+  func::FuncOp func;
+
+  /// Imports one node in the current scope.
+  LogicalResult importNode(const onnx::NodeProto &node, int index);
+  /// Imports a subgraph (If branch, Loop or Scan body) inline: its inputs are
+  /// bound to `inputs`, it sees the enclosing scope, and its own names do not
+  /// leak out. Sets `outputs` to the values of its outputs.
+  LogicalResult importSubgraph(const onnx::GraphProto &g, ArrayRef<Value> inputs, SmallVectorImpl<Value> &outputs);
+  /// The value of `v` when it can be computed at compile time once the graph
+  /// inputs it depends on are specialized to their known values; else null.
+  Value foldThroughInputs(Value v);
+  /// Diagnostics of the import so far (errors, one per line).
+  std::string diag;
+
+private:
+  LogicalResult checkSupported(const onnx::GraphProto &graph, std::string &error);
+  LogicalResult importInitializer(const onnx::TensorProto &t, std::string &error);
+  Type inputType(const onnx::ValueInfoProto &vi, std::string &error);
+  void replaceValue(Value from, Value to);
+};
+
+} // namespace nncc
+
+#endif

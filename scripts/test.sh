@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Quick start, part 2: installs what is needed, builds nncc (and an
+# AddressSanitizer + UBSan build of the tool for the bad-input tests) and runs
+# every test: unit tests, lit tests, the ONNX backend conformance run, the
+# seven PyTorch models and the bad-input suite.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh" "$root/build"
+"$root/scripts/build.sh" "$root/build-asan" -DNNCC_SANITIZE=ON -DNNCC_TOOLS_ONLY=ON
+cmake --build "$root/build" --target models -j "${NNCC_JOBS:-2}"
+cd "$root/build"
+ctest --output-on-failure -j "${NNCC_JOBS:-2}" "$@"

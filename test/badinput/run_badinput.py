@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Bad input must give a clear message naming the cause and a non-zero exit:
+never a crash, a hang or a sanitizer report.
+
+Runs each case with the AddressSanitizer + UBSan build of nncc when it exists
+(--asan-nncc, built by scripts/test.sh), else with the normal build.
+"""
+import argparse
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+
+
+def save_tensor(path, array):
+    t = numpy_helper.from_array(array)
+    with open(path, "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def small_model(path, op="Relu", extra=None):
+    nodes = [helper.make_node(op, ["x"], ["y"], name="first")]
+    if extra:
+        nodes += extra
+    out = nodes[-1].output[0]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nncc", required=True)
+    ap.add_argument("--asan-nncc")
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    nncc = args.asan_nncc if args.asan_nncc and os.path.exists(args.asan_nncc) else args.nncc
+    sanitized = nncc == args.asan_nncc
+    os.makedirs(args.work, exist_ok=True)
+    w = lambda name: os.path.join(args.work, name)
+    mlp = os.path.join(args.models, "mlp", "model.onnx")
+    mlp_data = os.path.join(args.models, "mlp", "test_data_set_0")
+
+    # --- build the bad inputs ---------------------------------------------
+    blob = open(mlp, "rb").read()
+    open(w("truncated.onnx"), "wb").write(blob[: len(blob) // 3])
+    rng = random.Random(1)
+    open(w("random.onnx"), "wb").write(bytes(rng.randrange(256) for _ in range(4096)))
+    open(w("empty.onnx"), "wb").write(b"")
+    small_model(w("unknown_op.onnx"), "Relu", [
+        helper.make_node("FancyAttention", ["y"], ["z"], name="attn0"),
+        helper.make_node("Relu", ["z"], ["u"], name="r2"),
+        helper.make_node("FancyAttention", ["u"], ["v"], name="attn1"),
+        helper.make_node("MagicNorm", ["v"], ["out"], name="norm7")])
+    small_model(w("relu.onnx"))
+    save_tensor(w("wrong_shape.pb"), np.zeros((64, 700), np.float32))
+    save_tensor(w("wrong_dtype.pb"), np.zeros((64, 784), np.float64))
+    save_tensor(w("good_small.pb"), np.ones((2, 3), np.float32))
+    open(w("random_tensor.pb"), "wb").write(bytes(rng.randrange(256) for _ in range(333)))
+    # A model whose initializer claims more data than it holds.
+    m = onnx.load(mlp)
+    init = m.graph.initializer[0]
+    init.raw_data = init.raw_data[:100]
+    onnx.save(m, w("short_initializer.onnx"))
+    # A Reshape whose shape input is not known at compile time.
+    g = helper.make_graph([helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+                           helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("dynamic_reshape.onnx"))
+    # A model with a symbolic batch dimension.
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("symbolic.onnx"))
+    os.makedirs(w("empty_test_data"), exist_ok=True)
+    os.makedirs(w("unwritable"), exist_ok=True)
+    open(w("unwritable/file"), "w").write("x")
+
+    cases = [
+        ("truncated model", ["run", w("truncated.onnx")], "is not a valid ONNX model"),
+        ("random bytes", ["run", w("random.onnx")], "not a valid ONNX model"),
+        ("empty file", ["run", w("empty.onnx")], "is empty"),
+        ("missing model", ["run", w("nope.onnx")], "cannot open"),
+        ("directory as model", ["run", args.work], "is a directory"),
+        ("unknown ops named at once", ["run", w("unknown_op.onnx"), "--input", w("good_small.pb")],
+         "FancyAttention (nodes 'attn0', 'attn1')"),
+        ("unknown ops, second one", ["run", w("unknown_op.onnx"), "--input", w("good_small.pb")],
+         "MagicNorm (node 'norm7')"),
+        ("wrong input shape", ["run", mlp, "--input", w("wrong_shape.pb")],
+         "has shape [64, 700] but the model expects [64, 784]"),
+        ("wrong input dtype", ["run", mlp, "--input", w("wrong_dtype.pb")],
+         "has element type float64 but the model expects float32"),
+        ("missing input file", ["run", mlp, "--input", w("missing.pb")], "cannot open"),
+        ("no input given", ["run", mlp], "the model takes 1 input(s)"),
+        ("too many inputs", ["run", w("relu.onnx"), "--input", w("good_small.pb"), "--input", w("good_small.pb")],
+         "the model takes 1 input(s)"),
+        ("random bytes as input", ["run", w("relu.onnx"), "--input", w("random_tensor.pb")], "input 0"),
+        ("short initializer", ["run", w("short_initializer.onnx"), "--test-data", mlp_data], "holds 100 bytes"),
+        ("wrong dtype, 2nd input", ["run", w("dynamic_reshape.onnx"), "--input", w("good_small.pb"), "--input",
+                                 w("good_small.pb")], "has element type float32 but the model expects int64"),
+        ("test data without outputs", ["run", mlp, "--test-data", w("empty_test_data")], "has no output_*.pb"),
+        ("unwritable output dir", ["run", w("relu.onnx"), "--input", w("good_small.pb"), "--output-dir",
+                                   w("unwritable/file")], "not a directory"),
+        ("unknown option", ["run", mlp, "--frobnicate"], "unknown option '--frobnicate'"),
+        ("bad -O level", ["run", w("relu.onnx"), "--input", w("good_small.pb"), "-O7"], "optimization level"),
+        ("bad --input-shape", ["run", w("symbolic.onnx"), "--input-shape", "x=2xq"], "not a shape"),
+        ("unknown command", ["frobnicate"], "unknown command"),
+    ]
+    failures = 0
+    for title, argv, expect in cases:
+        try:
+            p = subprocess.run([nncc] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               errors="replace", timeout=300,
+                               env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+                                        UBSAN_OPTIONS="print_stacktrace=1"))
+        except subprocess.TimeoutExpired:
+            print("FAIL  %-28s hung (timeout)" % title)
+            failures += 1
+            continue
+        out = p.stdout + p.stderr
+        problems = []
+        if p.returncode == 0:
+            problems.append("exit code 0")
+        if p.returncode < 0:
+            problems.append("killed by signal %d" % -p.returncode)
+        if "AddressSanitizer" in out or "LeakSanitizer" in out or "runtime error:" in out:
+            problems.append("sanitizer report")
+        if expect not in out:
+            problems.append("message lacks %r" % expect)
+        if problems:
+            failures += 1
+            print("FAIL  %-28s %s\n      output: %s" % (title, "; ".join(problems), out.strip()[:2000]))
+        else:
+            print("ok    %-28s %s" % (title, out.strip().splitlines()[0][:150]))
+    print("%d of %d bad-input cases behave%s" % (len(cases) - failures, len(cases),
+                                                 " (AddressSanitizer + UBSan build)" if sanitized else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+// RUN: nncc-opt %s -split-input-file -verify-diagnostics
+// Verifiers and shape inference reject malformed IR with a message.
+
+func.func @gemm_inner(%a: tensor<2x3xf32>, %b: tensor<5x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'nn.gemm' op inner dimensions differ: 3 vs 5}}
+  %0 = nn.gemm %a, %b : (tensor<2x3xf32>, tensor<5x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @add_shapes(%a: tensor<2x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{operand shapes [2, 3] and [4] cannot be broadcast together}}
+  %0 = nn.add %a, %b : tensor<2x3xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @add_types(%a: tensor<2xf32>, %b: tensor<2xi64>) {
+  // expected-error @+1 {{'nn.add' op operands have different element types: float32 and int64}}
+  %0 = nn.add %a, %b : tensor<2xf32>, tensor<2xi64>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'nn.transpose' op perm is not a permutation of [0, rank)}}
+  %0 = nn.transpose %a {perm = [0, 0]} : tensor<2x3xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{reshape: 6 elements cannot take shape with 8}}
+  %0 = nn.reshape %a {shape = [2, 4]} : tensor<2x3xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_result(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{'nn.reshape' op inferred type(s) 'tensor<3x2xf32>' are incompatible with return type(s) of operation 'tensor<6xf32>'}}
+  %0 = nn.reshape %a {shape = [3, 2]} : tensor<2x3xf32> -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+1 {{'nn.conv' op input channels 3 != weight channels 2 x group 1}}
+  %0 = nn.conv %x, %w {dilations = [1, 1], pads = [0, 0, 0, 0], strides = [1, 1]} : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @pad_mode(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.pad' op unknown mode 'mirror' (expected constant, reflect, edge or wrap)}}
+  %0 = nn.pad %x {pads = [1, 1], mode = "mirror"} : tensor<4xf32> -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dims(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  // expected-error @+1 {{'nn.concat' op inputs differ in dimension 1 (not the axis)}}
+  %0 = nn.concat %a, %b {axis = 0 : i64} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_bounds(%a: tensor<4xf32>) {
+  // expected-error @+1 {{'nn.slice' op dimension 0 reads elements [2, 5] outside [0, 4)}}
+  %0 = nn.slice %a {starts = [2], steps = [1], sizes = [4]} : tensor<4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @lstm_weights(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x16x4xf32>) {
+  // expected-error @+1 {{'nn.lstm' op W must be [1, 16, input]}}
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return
+}

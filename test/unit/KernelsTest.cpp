@@ -1,0 +1,134 @@
+// The runtime kernels against straightforward reference loops.
+#include "runtime/kernels/Gemm.h"
+#include "runtime/kernels/Kernels.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
+#include <vector>
+
+using namespace nncc::kernels;
+
+namespace {
+
+std::vector<float> random(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1, 1);
+  std::vector<float> v(n);
+  for (auto &x : v)
+    x = d(rng);
+  return v;
+}
+
+/// Appends a float32 tensor description (dtype, rank, dims) to meta.
+void tensorMeta(std::vector<int64_t> &meta, std::vector<int64_t> shape) {
+  meta.push_back(1);
+  meta.push_back((int64_t)shape.size());
+  meta.insert(meta.end(), shape.begin(), shape.end());
+}
+void ints(std::vector<int64_t> &meta, std::vector<int64_t> v) {
+  meta.push_back((int64_t)v.size());
+  meta.insert(meta.end(), v.begin(), v.end());
+}
+
+} // namespace
+
+class GemmTest : public ::testing::TestWithParam<std::tuple<int, int, int, bool, bool>> {};
+
+TEST_P(GemmTest, MatchesReference) {
+  auto [M, N, K, ta, tb] = GetParam();
+  auto A = random(M * K, 1), B = random(K * N, 2), C = random(M * N, 3);
+  std::vector<float> ref = C;
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int k = 0; k < K; ++k)
+        acc += (double)(ta ? A[k * M + m] : A[m * K + k]) * (tb ? B[n * K + k] : B[k * N + n]);
+      ref[m * N + n] = (float)(0.5 * acc + 2.0 * C[m * N + n]);
+    }
+  gemm<float>(ta, tb, M, N, K, 0.5f, A.data(), ta ? M : K, B.data(), tb ? K : N, 2.0f, C.data(), N);
+  for (int i = 0; i < M * N; ++i)
+    ASSERT_NEAR(C[i], ref[i], 1e-4) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GemmTest,
+                         ::testing::Values(std::make_tuple(1, 1, 1, false, false), std::make_tuple(7, 5, 3, false, true),
+                                           std::make_tuple(33, 17, 300, true, false),
+                                           std::make_tuple(64, 600, 20, true, true),
+                                           std::make_tuple(3, 1030, 257, false, false)));
+
+TEST(Kernels, ConvMatchesDirectLoops) {
+  // x [2, 4, 7, 6], w [6, 2, 3, 2], group 2, stride (2, 1), pads (1, 0, 1, 1), dilation (1, 2)
+  int N = 2, C = 4, H = 7, W = 6, M = 6, G = 2, KH = 3, KW = 2;
+  int sh = 2, sw = 1, ph0 = 1, pw0 = 0, ph1 = 1, pw1 = 1, dh = 1, dw = 2;
+  int OH = (H + ph0 + ph1 - ((KH - 1) * dh + 1)) / sh + 1, OW = (W + pw0 + pw1 - ((KW - 1) * dw + 1)) / sw + 1;
+  auto x = random(N * C * H * W, 4), w = random(M * (C / G) * KH * KW, 5), b = random(M, 6);
+  std::vector<float> y(N * M * OH * OW), ref(y.size());
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < M; ++m)
+      for (int oh = 0; oh < OH; ++oh)
+        for (int ow = 0; ow < OW; ++ow) {
+          double acc = b[m];
+          int g = m / (M / G);
+          for (int c = 0; c < C / G; ++c)
+            for (int kh = 0; kh < KH; ++kh)
+              for (int kw = 0; kw < KW; ++kw) {
+                int ih = oh * sh - ph0 + kh * dh, iw = ow * sw - pw0 + kw * dw;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W)
+                  continue;
+                acc += (double)x[((n * C + g * (C / G) + c) * H + ih) * W + iw] *
+                       w[((m * (C / G) + c) * KH + kh) * KW + kw];
+              }
+          ref[((n * M + m) * OH + oh) * OW + ow] = (float)acc;
+        }
+  std::vector<int64_t> meta;
+  tensorMeta(meta, {N, C, H, W});
+  tensorMeta(meta, {M, C / G, KH, KW});
+  tensorMeta(meta, {M});
+  tensorMeta(meta, {N, M, OH, OW});
+  meta.push_back(G);
+  ints(meta, {sh, sw});
+  ints(meta, {ph0, pw0, ph1, pw1});
+  ints(meta, {dh, dw});
+  void *bufs[] = {x.data(), w.data(), b.data(), y.data()};
+  nncc_conv(meta.data(), bufs);
+  for (size_t i = 0; i < y.size(); ++i)
+    ASSERT_NEAR(y[i], ref[i], 1e-4) << i;
+}
+
+TEST(Kernels, AveragePoolCountsPaddingOnlyWhenAsked) {
+  // 1x1x3x3 input of ones, 2x2 window, stride 2, pads 1: corners see 1 value.
+  std::vector<float> x(9, 1.0f), y(4);
+  for (int countPad : {0, 1}) {
+    std::vector<int64_t> meta;
+    tensorMeta(meta, {1, 1, 3, 3});
+    tensorMeta(meta, {1, 1, 2, 2});
+    meta.push_back(1); // average
+    ints(meta, {2, 2});
+    ints(meta, {2, 2});
+    ints(meta, {1, 1, 1, 1});
+    ints(meta, {1, 1});
+    meta.push_back(countPad);
+    meta.push_back(2);
+    void *bufs[] = {x.data(), y.data()};
+    nncc_pool(meta.data(), bufs);
+    EXPECT_FLOAT_EQ(y[0], countPad ? 0.25f : 1.0f); // one value, window of 4
+    EXPECT_FLOAT_EQ(y[1], countPad ? 0.5f : 1.0f);  // two values
+    EXPECT_FLOAT_EQ(y[3], 1.0f);                    // four values
+  }
+}
+
+TEST(Kernels, TopKBreaksTiesByIndex) {
+  std::vector<float> x = {3, 1, 3, 2, 5};
+  std::vector<float> v(3);
+  std::vector<int64_t> idx(3);
+  std::vector<int64_t> meta;
+  tensorMeta(meta, {5});
+  tensorMeta(meta, {3});
+  meta.insert(meta.end(), {7, 1, 3}); // indices: int64 [3]
+  meta.insert(meta.end(), {0, 1, 1}); // axis 0, largest, sorted
+  void *bufs[] = {x.data(), v.data(), idx.data()};
+  nncc_topk(meta.data(), bufs);
+  EXPECT_EQ(v, (std::vector<float>{5, 3, 3}));
+  EXPECT_EQ(idx, (std::vector<int64_t>{4, 0, 2}));
+}

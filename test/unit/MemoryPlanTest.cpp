@@ -1,0 +1,68 @@
+// The arena plan never lets two live buffers overlap, and reuses memory.
+#include "driver/Compiler.h"
+#include "passes/MemoryPlan.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include <gtest/gtest.h>
+
+using namespace mlir;
+
+static const char *kChain = R"mlir(
+func.func @main(%x: tensor<64x256xf32>) -> tensor<64x256xf32> {
+  %a = nn.relu %x : tensor<64x256xf32>
+  %b = nn.exp %a : tensor<64x256xf32>
+  %c = nn.add %a, %b : tensor<64x256xf32>, tensor<64x256xf32>
+  %r = nn.reshape %c {shape = [256, 64]} : tensor<64x256xf32> -> tensor<256x64xf32>
+  %d = nn.sigmoid %r : tensor<256x64xf32>
+  %e = nn.tanh %d : tensor<256x64xf32>
+  %f = nn.neg %e : tensor<256x64xf32>
+  %g = nn.reshape %f {shape = [64, 256]} : tensor<256x64xf32> -> tensor<64x256xf32>
+  %h = nn.add %g, %c : tensor<64x256xf32>, tensor<64x256xf32>
+  return %h : tensor<64x256xf32>
+}
+)mlir";
+
+TEST(MemoryPlan, LiveBuffersNeverOverlapAndMemoryIsReused) {
+  MLIRContext ctx;
+  nncc::loadDialects(ctx);
+  auto module = parseSourceString<ModuleOp>(kChain, &ctx);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  nncc::MemoryPlan plan = nncc::planMemory(func);
+
+  // Lifetimes of roots: [definition, last use] over op indices.
+  std::vector<Operation *> ops;
+  for (Operation &op : func.getBody().front())
+    ops.push_back(&op);
+  auto indexOf = [&](Operation *op) { return std::find(ops.begin(), ops.end(), op) - ops.begin(); };
+  std::map<Value *, int> dummy;
+  struct Live { int64_t from, to, offset, bytes; };
+  std::vector<Live> live;
+  for (Operation *op : ops)
+    for (Value r : op->getResults()) {
+      if (plan.rootOf(r) != r)
+        continue;
+      const auto &p = plan.of(r);
+      if (p.kind != nncc::MemoryPlan::Kind::Arena)
+        continue;
+      int64_t last = indexOf(op);
+      for (Operation *user : ops)
+        for (Value operand : user->getOperands())
+          if (plan.rootOf(operand) == r)
+            last = std::max<int64_t>(last, indexOf(user));
+      live.push_back({indexOf(op), last, p.offset, p.bytes});
+    }
+  ASSERT_GE(live.size(), 5u);
+  for (size_t i = 0; i < live.size(); ++i)
+    for (size_t j = i + 1; j < live.size(); ++j) {
+      bool timeOverlap = live[i].from <= live[j].to && live[j].from <= live[i].to;
+      bool memOverlap = live[i].offset < live[j].offset + live[j].bytes && live[j].offset < live[i].offset + live[i].bytes;
+      EXPECT_FALSE(timeOverlap && memOverlap) << "buffers " << i << " and " << j << " overlap while live";
+    }
+  EXPECT_LT(plan.arenaBytes, plan.totalBytes);
+  // The returned value is written into the caller's buffer.
+  Value ret = func.getBody().front().getTerminator()->getOperand(0);
+  EXPECT_EQ(plan.of(ret).kind, nncc::MemoryPlan::Kind::Output);
+}
