@@ -85,6 +85,8 @@ class DumpInstrumentation : public PassInstrumentation {
 public:
   explicit DumpInstrumentation(std::string dir) : dir(std::move(dir)) {}
   void runAfterPass(Pass *pass, Operation *op) override {
+    if (pass->getArgument().empty()) // pass-manager adaptors, not passes
+      return;
     while (op->getParentOp())
       op = op->getParentOp();
     std::ostringstream name;

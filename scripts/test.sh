@@ -8,6 +8,5 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" "$root/build"
 "$root/scripts/build.sh" "$root/build-asan" -DNNCC_SANITIZE=ON -DNNCC_TOOLS_ONLY=ON
-cmake --build "$root/build" --target models -j "${NNCC_JOBS:-2}"
 cd "$root/build"
 ctest --output-on-failure -j "${NNCC_JOBS:-2}" "$@"

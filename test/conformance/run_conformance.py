@@ -69,7 +69,13 @@ def test_ops(suite, name):
     return ops[0] if len(set(ops)) == 1 else ops[-1]
 
 
-def write_doc(path, results):
+def short_reason(reason):
+    reason = re.sub(r"^\[\w+\] ", "", reason).replace("nncc: error: ", "")
+    reason = reason.replace(" Run `nncc ops` to list the supported operators.", "")
+    return re.sub(r"'/usr/share/libonnx-testdata/data/[^']*'", "its test data", reason)
+
+
+def write_doc(path, results, expected):
     import datetime
     per_op = {}
     suite_counts = {}
@@ -80,7 +86,8 @@ def write_doc(path, results):
         if status == "pass":
             c[0] += 1
         else:
-            c[2].append("%s: %s" % (name, reason.replace("nncc: error: ", "").replace("|", "/")[:160]))
+            why = short_reason(expected.get(suite + "/" + name, reason)).replace("|", "/")
+            c[2].append("%s: %s" % (name, why[:160]))
         s = suite_counts.setdefault(suite, [0, 0])
         s[1] += 1
         s[0] += status == "pass"
@@ -134,13 +141,13 @@ def main():
             if args.pattern and not re.search(args.pattern, name):
                 continue
             tasks.append((s, name))
+    expected = load_expectations(args.expectations)
     start = time.time()
     results = []
     with futures.ThreadPoolExecutor(args.jobs) as pool:
         for r in pool.map(lambda t: run_one(args.nncc, t[0], t[1], args.timeout), tasks):
             results.append(r)
 
-    expected = load_expectations(args.expectations)
     counts = {}
     regressions, fixed = [], []
     for suite, name, status, reason in results:
@@ -164,7 +171,7 @@ def main():
             json.dump([dict(suite=s, test=n, status=st, reason=r) for s, n, st, r in results], f, indent=1)
 
     if args.doc:
-        write_doc(args.doc, results)
+        write_doc(args.doc, results, expected)
         print("wrote", args.doc)
 
     if args.update and args.expectations:
