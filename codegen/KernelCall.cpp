@@ -3,6 +3,7 @@
 #include "codegen/Lowering.h"
 
 #include "ir/ShapeUtils.h"
+#include "runtime/kernels/Kernels.h"
 
 using namespace mlir;
 
@@ -25,7 +26,12 @@ KernelCall &KernelCall::str(StringRef s) {
   return *this;
 }
 
-void KernelCall::emit(OpBuilder &b, Location loc) {
+void KernelCall::emit(OpBuilder &b, Location loc, const std::function<Value(int64_t)> &scratch) {
+  int64_t bytes = kernelScratchBytes(name.c_str(), meta.data());
+  if (bytes > 0)
+    tensor(scratch(bytes), b.getIntegerType(8, /*isSigned=*/false));
+  else
+    none();
   b.create<nnk::CallOp>(loc, b.getStringAttr(name), buffers, b.getI64ArrayAttr(meta));
 }
 

@@ -12,6 +12,7 @@
 
 #include "mlir/IR/Builders.h"
 #include <cstring>
+#include <functional>
 
 namespace nncc {
 namespace codegen {
@@ -45,7 +46,10 @@ public:
   }
   KernelCall &str(llvm::StringRef s);
 
-  void emit(mlir::OpBuilder &b, mlir::Location loc);
+  /// Emits the call; when the kernel needs scratch, `scratch(bytes)` gives
+  /// the buffer (a slice of the workspace) appended as its last operand.
+  void emit(mlir::OpBuilder &b, mlir::Location loc,
+            const std::function<mlir::Value(int64_t bytes)> &scratch);
 
 private:
   std::string name;

@@ -80,7 +80,7 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
     k.i(op.getInputForget());
   if constexpr (std::is_same<OpT, GRUOp>::value)
     k.i(op.getLinearBeforeReset());
-  k.emit(in.b, in.loc);
+  k.emit(in.b, in.loc, in.scratch);
 }
 
 } // namespace
@@ -93,7 +93,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
   auto relt = [&](unsigned i) { return elementOf(op->getResult(i)); };
   return llvm::TypeSwitch<Operation *, FailureOr<bool>>(op)
       .Case<MatMulOp>([&](auto) -> FailureOr<bool> {
-        KernelCall("nncc_matmul").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0)).emit(b, loc);
+        KernelCall("nncc_matmul").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0)).emit(b, loc, in.scratch);
         return true;
       })
       .Case<GemmOp>([&](GemmOp g) -> FailureOr<bool> {
@@ -105,7 +105,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
           k.none();
         k.tensor(in.outs[0], relt(0)).i(g.getTransA()).i(g.getTransB())
             .f(g.getAlpha().convertToDouble()).f(g.getBeta().convertToDouble());
-        k.emit(b, loc);
+        k.emit(b, loc, in.scratch);
         return true;
       })
       .Case<ConvOp>([&](ConvOp c) -> FailureOr<bool> {
@@ -114,7 +114,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (c.getB()) k.tensor(in.ins[2], elt(2)); else k.none();
         k.tensor(in.outs[0], relt(0)).i(c.getGroup()).ints(toI64(c.getStrides())).ints(toI64(c.getPads()))
             .ints(toI64(c.getDilations()));
-        k.emit(b, loc);
+        k.emit(b, loc, in.scratch);
         return true;
       })
       .Case<ConvTransposeOp>([&](ConvTransposeOp c) -> FailureOr<bool> {
@@ -123,7 +123,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (c.getB()) k.tensor(in.ins[2], elt(2)); else k.none();
         k.tensor(in.outs[0], relt(0)).i(c.getGroup()).ints(toI64(c.getStrides())).ints(toI64(c.getPads()))
             .ints(toI64(c.getDilations()));
-        k.emit(b, loc);
+        k.emit(b, loc, in.scratch);
         return true;
       })
       .Case<MaxPoolOp, AvgPoolOp, LpPoolOp>([&](auto p) -> FailureOr<bool> {
@@ -133,44 +133,44 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (auto l = dyn_cast<LpPoolOp>(op)) pnorm = l.getP();
         KernelCall("nncc_pool").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(kind)
             .ints(toI64(p.getKernelShape())).ints(toI64(p.getStrides())).ints(toI64(p.getPads()))
-            .ints(toI64(p.getDilations())).i(countPad).i(pnorm).emit(b, loc);
+            .ints(toI64(p.getDilations())).i(countPad).i(pnorm).emit(b, loc, in.scratch);
         return true;
       })
       .Case<MaxPoolWithIndicesOp>([&](MaxPoolWithIndicesOp p) -> FailureOr<bool> {
         KernelCall("nncc_maxpool_indices").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0))
             .tensor(in.outs[1], relt(1)).ints(toI64(p.getKernelShape())).ints(toI64(p.getStrides()))
-            .ints(toI64(p.getPads())).ints(toI64(p.getDilations())).i(p.getStorageOrder()).emit(b, loc);
+            .ints(toI64(p.getPads())).ints(toI64(p.getDilations())).i(p.getStorageOrder()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<TopKOp>([&](TopKOp t) -> FailureOr<bool> {
         KernelCall("nncc_topk").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).tensor(in.outs[1], relt(1))
-            .i(t.getAxis()).i(t.getLargest()).i(t.getSorted()).emit(b, loc);
+            .i(t.getAxis()).i(t.getLargest()).i(t.getSorted()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<CumSumOp>([&](CumSumOp c) -> FailureOr<bool> {
         KernelCall("nncc_cumsum").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(c.getAxis())
-            .i(c.getExclusive()).i(c.getReverse()).emit(b, loc);
+            .i(c.getExclusive()).i(c.getReverse()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<GatherNDOp>([&](GatherNDOp g) -> FailureOr<bool> {
         KernelCall("nncc_gather_nd").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
-            .i(g.getBatchDims()).emit(b, loc);
+            .i(g.getBatchDims()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<ScatterElementsOp>([&](ScatterElementsOp s) -> FailureOr<bool> {
         KernelCall("nncc_scatter_elements").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
             .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).i(s.getAxis())
-            .i(reductionCode(s.getReduction())).emit(b, loc);
+            .i(reductionCode(s.getReduction())).emit(b, loc, in.scratch);
         return true;
       })
       .Case<ScatterNDOp>([&](ScatterNDOp s) -> FailureOr<bool> {
         KernelCall("nncc_scatter_nd").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
-            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).i(reductionCode(s.getReduction())).emit(b, loc);
+            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).i(reductionCode(s.getReduction())).emit(b, loc, in.scratch);
         return true;
       })
       .Case<ReverseSequenceOp>([&](ReverseSequenceOp r) -> FailureOr<bool> {
         KernelCall("nncc_reverse_sequence").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
-            .tensor(in.outs[0], relt(0)).i(r.getBatchAxis()).i(r.getTimeAxis()).emit(b, loc);
+            .tensor(in.outs[0], relt(0)).i(r.getBatchAxis()).i(r.getTimeAxis()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<ResizeOp>([&](ResizeOp r) -> FailureOr<bool> {
@@ -193,25 +193,25 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         for (double s : scales) k.f(s);
         k.i((int64_t)roi.size());
         for (double v : roi) k.f(v);
-        k.emit(b, loc);
+        k.emit(b, loc, in.scratch);
         return true;
       })
       .Case<GridSampleOp>([&](GridSampleOp g) -> FailureOr<bool> {
         int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
         int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
         KernelCall("nncc_grid_sample").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
-            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc);
+            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<RoiAlignOp>([&](RoiAlignOp r) -> FailureOr<bool> {
         KernelCall("nncc_roi_align").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.ins[2], elt(2))
             .tensor(in.outs[0], relt(0)).i(r.getMode() == "max").i(r.getSamplingRatio())
-            .f(r.getSpatialScale().convertToDouble()).i(r.getHalfPixel()).emit(b, loc);
+            .f(r.getSpatialScale().convertToDouble()).i(r.getHalfPixel()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<MaxUnpoolOp>([&](MaxUnpoolOp u) -> FailureOr<bool> {
         KernelCall("nncc_max_unpool").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
-            .ints(toI64(u.getIndexShape())).emit(b, loc);
+            .ints(toI64(u.getIndexShape())).emit(b, loc, in.scratch);
         return true;
       })
       .Case<EinsumOp>([&](EinsumOp e) -> FailureOr<bool> {
@@ -219,23 +219,23 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.i((int64_t)in.ins.size());
         for (unsigned i = 0; i < in.ins.size(); ++i)
           k.tensor(in.ins[i], elt(i));
-        k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc);
+        k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<DFTOp>([&](DFTOp d) -> FailureOr<bool> {
         KernelCall("nncc_dft").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(d.getAxis())
-            .i(d.getInverse()).i(d.getLength()).emit(b, loc);
+            .i(d.getInverse()).i(d.getLength()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<STFTOp>([&](STFTOp s) -> FailureOr<bool> {
         KernelCall k("nncc_stft");
         k.tensor(in.ins[0], elt(0));
         if (s.getWindow()) k.tensor(in.ins[1], elt(1)); else k.none();
-        k.tensor(in.outs[0], relt(0)).i(s.getFrameStep()).i(s.getFrameLength()).emit(b, loc);
+        k.tensor(in.outs[0], relt(0)).i(s.getFrameStep()).i(s.getFrameLength()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<DetOp>([&](auto) -> FailureOr<bool> {
-        KernelCall("nncc_det").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).emit(b, loc);
+        KernelCall("nncc_det").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).emit(b, loc, in.scratch);
         return true;
       })
       .Case<LSTMOp>([&](LSTMOp o) -> FailureOr<bool> {

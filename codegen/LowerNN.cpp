@@ -178,6 +178,7 @@ private:
   llvm::StringMap<int64_t> paramOffsets;
   SmallVector<std::string> paramOrder;
   int64_t weightBytes = 0;
+  int64_t maxScratch = 0;
 };
 
 Value FunctionLowering::arenaView(int64_t offset, RankedTensorType t) {
@@ -250,7 +251,15 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
     outs.push_back(buf);
     buffers[r] = buf;
   }
-  LoweringInput in{op, ins, outs, b, loc, module};
+  LoweringInput in{op, ins, outs, b, loc, module, [&](int64_t bytes) {
+                      // Ops run one at a time: every kernel's scratch shares the
+                      // region after the arena.
+                      maxScratch = std::max(maxScratch, bytes);
+                      auto type = MemRefType::get({bytes}, b.getI8Type());
+                      return b.create<memref::ViewOp>(loc, type, workspace, indexConst(b, loc, plan.arenaBytes),
+                                                      ValueRange{})
+                          .getResult();
+                    }};
   for (auto fn : {lowerElementwise, lowerReduction, lowerDataMovement, lowerKernel}) {
     FailureOr<bool> r = fn(in);
     if (succeeded(r))
@@ -344,6 +353,13 @@ LogicalResult FunctionLowering::run() {
     emitCopy(b, ret->getLoc(), buf, out);
   }
   b.create<func::ReturnOp>(src.getLoc());
+
+  // The workspace is the arena followed by the kernels' scratch region.
+  int64_t workspaceBytes = (plan.arenaBytes + maxScratch + 63) / 64 * 64;
+  workspace.setType(MemRefType::get({std::max<int64_t>(workspaceBytes, 64)}, b.getI8Type()));
+  dst.setType(b.getFunctionType(entry->getArgumentTypes(), {}));
+  dst->setAttr("nncc.workspace_bytes", b.getI64IntegerAttr(workspaceBytes));
+  dst->setAttr("nncc.scratch_bytes", b.getI64IntegerAttr(maxScratch));
   src.erase();
   return success();
 }

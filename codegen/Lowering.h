@@ -19,6 +19,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
+
 namespace nncc {
 namespace codegen {
 
@@ -46,6 +48,8 @@ struct LoweringInput {
   mlir::OpBuilder &b;
   mlir::Location loc;
   mlir::ModuleOp module;
+  /// A scratch buffer of `bytes` for a kernel call (valid during this op).
+  std::function<mlir::Value(int64_t bytes)> scratch;
 };
 
 /// Each returns failure() when the op is not theirs; emitError for a real error.

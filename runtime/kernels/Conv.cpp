@@ -9,7 +9,6 @@
 #include "runtime/kernels/Meta.h"
 
 #include <algorithm>
-#include <vector>
 
 using namespace nncc::kernels;
 
@@ -20,26 +19,42 @@ struct Geometry {
   int64_t inSize() const { return in[0] * in[1] * in[2]; }
   int64_t kSize() const { return k[0] * k[1] * k[2]; }
   int64_t outSize() const { return out[0] * out[1] * out[2]; }
+  bool pointwise() const {
+    for (int i = 0; i < 3; ++i)
+      if (k[i] != 1 || s[i] != 1 || p[i] != 0)
+        return false;
+    return true;
+  }
 };
 
-/// Spatial geometry from x [N, C, in...], w [., ., k...], y [N, M, out...].
-Geometry geometry(const TensorArg &x, const TensorArg &w, const TensorArg &y, const std::vector<int64_t> &strides,
-                  const std::vector<int64_t> &pads, const std::vector<int64_t> &dils, bool transposed) {
+struct ConvArgs {
+  TensorArg x, w, b, y;
+  int64_t group;
   Geometry g;
-  int64_t sp = x.rank() - 2, off = 3 - sp;
+};
+
+/// x [N, C, ...], w, b, y, group, strides, pads (begins then ends), dilations.
+/// For the transposed convolution the roles of in and out swap (in is y's).
+ConvArgs readConv(Meta &m, bool transposed) {
+  ConvArgs a;
+  a.x = m.tensor(); a.w = m.tensor(); a.b = m.tensor(); a.y = m.tensor();
+  a.group = m.i();
+  IntList strides = m.ints(), pads = m.ints(), dils = m.ints();
+  int sp = a.x.rank - 2, off = 3 - sp;
+  Geometry &g = a.g;
   for (int i = 0; i < 3; ++i) {
     g.in[i] = g.k[i] = g.out[i] = g.s[i] = g.d[i] = 1;
     g.p[i] = 0;
   }
-  for (int64_t i = 0; i < sp; ++i) {
-    g.in[off + i] = transposed ? y.dim(2 + i) : x.dim(2 + i);
-    g.out[off + i] = transposed ? x.dim(2 + i) : y.dim(2 + i);
-    g.k[off + i] = w.dim(2 + i);
+  for (int i = 0; i < sp; ++i) {
+    g.in[off + i] = transposed ? a.y.dim(2 + i) : a.x.dim(2 + i);
+    g.out[off + i] = transposed ? a.x.dim(2 + i) : a.y.dim(2 + i);
+    g.k[off + i] = a.w.dim(2 + i);
     g.s[off + i] = strides[i];
     g.p[off + i] = pads[i];
     g.d[off + i] = dils[i];
   }
-  return g;
+  return a;
 }
 
 /// col[(c, kd, kh, kw), (od, oh, ow)] = x[c, od*s - p + kd*d, ...] or 0.
@@ -101,35 +116,30 @@ template <typename T> void col2im(const T *col, int64_t channels, const Geometry
         }
 }
 
-bool isPointwise(const Geometry &g) {
-  for (int i = 0; i < 3; ++i)
-    if (g.k[i] != 1 || g.s[i] != 1 || g.p[i] != 0)
-      return false;
-  return true;
-}
-
-template <typename T>
-void convTyped(const TensorArg &x, const TensorArg &w, const TensorArg &b, const TensorArg &y, int64_t group,
-               const Geometry &g) {
-  int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0), Cg = C / group, Mg = M / group;
+template <typename T> void convTyped(const ConvArgs &a, Scratch &s) {
+  const Geometry &g = a.g;
+  int64_t N = a.x.dim(0), C = a.x.dim(1), M = a.w.dim(0), Cg = C / a.group, Mg = M / a.group;
   int64_t K = Cg * g.kSize(), P = g.outSize();
-  bool pointwise = isPointwise(g);
-  std::vector<T> col(pointwise ? 0 : (size_t)K * P);
-  const T *X = x.as<T>(), *W = w.as<T>();
-  T *Y = y.as<T>();
+  bool pointwise = g.pointwise();
+  T *col = pointwise ? nullptr : s.alloc<T>(K * P);
+  GemmScratch<T> gs = allocGemm<T>(s, P, K);
+  if (s.measuring())
+    return;
+  const T *X = a.x.as<T>(), *W = a.w.as<T>();
+  T *Y = a.y.as<T>();
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t gi = 0; gi < group; ++gi) {
+    for (int64_t gi = 0; gi < a.group; ++gi) {
       const T *xg = X + (n * C + gi * Cg) * g.inSize();
       const T *src = xg;
       if (!pointwise) {
-        im2col(xg, Cg, g, col.data());
-        src = col.data();
+        im2col(xg, Cg, g, col);
+        src = col;
       }
       T *yg = Y + (n * M + gi * Mg) * P;
-      gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), yg, P);
-      if (b.present())
+      gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), yg, P, gs);
+      if (a.b.present())
         for (int64_t m = 0; m < Mg; ++m) {
-          T bias = b.as<T>()[gi * Mg + m];
+          T bias = a.b.as<T>()[gi * Mg + m];
           T *row = yg + m * P;
           for (int64_t q = 0; q < P; ++q)
             row[q] += bias;
@@ -137,28 +147,30 @@ void convTyped(const TensorArg &x, const TensorArg &w, const TensorArg &b, const
     }
 }
 
-template <typename T>
-void convTransposeTyped(const TensorArg &x, const TensorArg &w, const TensorArg &b, const TensorArg &y,
-                        int64_t group, const Geometry &g) {
+template <typename T> void convTransposeTyped(const ConvArgs &a, Scratch &s) {
   // g.in is y's spatial size, g.out is x's (the roles of im2col swap).
-  int64_t N = x.dim(0), C = x.dim(1), Cg = C / group, Mg = w.dim(1), M = Mg * group;
+  const Geometry &g = a.g;
+  int64_t N = a.x.dim(0), C = a.x.dim(1), Cg = C / a.group, Mg = a.w.dim(1), M = Mg * a.group;
   int64_t K = Mg * g.kSize(), P = g.outSize();
-  std::vector<T> col((size_t)K * P);
-  const T *X = x.as<T>(), *W = w.as<T>();
-  T *Y = y.as<T>();
-  std::fill(Y, Y + y.numel(), T(0));
+  T *col = s.alloc<T>(K * P);
+  GemmScratch<T> gs = allocGemm<T>(s, P, Cg);
+  if (s.measuring())
+    return;
+  const T *X = a.x.as<T>(), *W = a.w.as<T>();
+  T *Y = a.y.as<T>();
+  std::fill(Y, Y + a.y.numel(), T(0));
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t gi = 0; gi < group; ++gi) {
+    for (int64_t gi = 0; gi < a.group; ++gi) {
       // col[K, P] = W_g^T [K, Cg] * x_g [Cg, P]
-      gemm<T>(true, false, K, P, Cg, T(1), W + gi * Cg * K, K, X + (n * C + gi * Cg) * P, P, T(0), col.data(), P);
-      col2im(col.data(), Mg, g, Y + (n * M + gi * Mg) * g.inSize());
+      gemm<T>(true, false, K, P, Cg, T(1), W + gi * Cg * K, K, X + (n * C + gi * Cg) * P, P, T(0), col, P, gs);
+      col2im(col, Mg, g, Y + (n * M + gi * Mg) * g.inSize());
     }
-  if (b.present())
+  if (a.b.present())
     for (int64_t n = 0; n < N; ++n)
       for (int64_t m = 0; m < M; ++m) {
         T *row = Y + (n * M + m) * g.inSize();
         for (int64_t q = 0; q < g.inSize(); ++q)
-          row[q] += b.as<T>()[m];
+          row[q] += a.b.as<T>()[m];
       }
 }
 
@@ -166,20 +178,30 @@ void convTransposeTyped(const TensorArg &x, const TensorArg &w, const TensorArg 
 
 extern "C" NNCC_KERNEL(nncc_conv) {
   Meta m(meta, buffers);
-  TensorArg x = m.tensor(), w = m.tensor(), b = m.tensor(), y = m.tensor();
-  int64_t group = m.i();
-  auto strides = m.ints(), pads = m.ints(), dils = m.ints();
-  std::vector<int64_t> begin(pads.begin(), pads.begin() + pads.size() / 2);
-  Geometry g = geometry(x, w, y, strides, begin, dils, false);
-  dispatchFloat(x.dtype, [&](auto t) { convTyped<decltype(t)>(x, w, b, y, group, g); });
+  ConvArgs a = readConv(m, false);
+  Scratch s = m.scratch();
+  dispatchFloat(a.x.dtype, [&](auto t) { convTyped<decltype(t)>(a, s); });
+}
+
+NNCC_SCRATCH(nncc_conv) {
+  Meta m(meta, nullptr);
+  ConvArgs a = readConv(m, false);
+  Scratch s;
+  dispatchFloat(a.x.dtype, [&](auto t) { convTyped<decltype(t)>(a, s); });
+  return (int64_t)s.bytes();
 }
 
 extern "C" NNCC_KERNEL(nncc_conv_transpose) {
   Meta m(meta, buffers);
-  TensorArg x = m.tensor(), w = m.tensor(), b = m.tensor(), y = m.tensor();
-  int64_t group = m.i();
-  auto strides = m.ints(), pads = m.ints(), dils = m.ints();
-  std::vector<int64_t> begin(pads.begin(), pads.begin() + pads.size() / 2);
-  Geometry g = geometry(x, w, y, strides, begin, dils, true);
-  dispatchFloat(x.dtype, [&](auto t) { convTransposeTyped<decltype(t)>(x, w, b, y, group, g); });
+  ConvArgs a = readConv(m, true);
+  Scratch s = m.scratch();
+  dispatchFloat(a.x.dtype, [&](auto t) { convTransposeTyped<decltype(t)>(a, s); });
+}
+
+NNCC_SCRATCH(nncc_conv_transpose) {
+  Meta m(meta, nullptr);
+  ConvArgs a = readConv(m, true);
+  Scratch s;
+  dispatchFloat(a.x.dtype, [&](auto t) { convTransposeTyped<decltype(t)>(a, s); });
+  return (int64_t)s.bytes();
 }

@@ -1,14 +1,13 @@
 //===- Gemm.cpp - portable blocked GEMM -----------------------------------===//
 //
-// Packs blocks of op(A) and op(B) so the inner loop runs over contiguous
-// memory the compiler vectorizes (NEON on AArch64, AVX on x86-64).
+// Packs blocks of op(B) so the inner loop runs over contiguous memory the
+// compiler vectorizes (NEON on AArch64, AVX on x86-64).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/Gemm.h"
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 namespace nncc {
 namespace kernels {
@@ -17,9 +16,16 @@ namespace {
 constexpr int64_t kBlockK = 256, kBlockN = 512;
 }
 
+template <typename T> GemmScratch<T> allocGemm(Scratch &s, int64_t N, int64_t K) {
+  GemmScratch<T> g;
+  g.bpack = s.alloc<T>(minOf(K, kBlockK) * minOf(N, kBlockN));
+  g.arow = s.alloc<T>(minOf(K, kBlockK));
+  return g;
+}
+
 template <typename T>
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t lda,
-          const T *B, int64_t ldb, T beta, T *C, int64_t ldc) {
+          const T *B, int64_t ldb, T beta, T *C, int64_t ldc, const GemmScratch<T> &scratch) {
   if (M <= 0 || N <= 0)
     return;
   for (int64_t m = 0; m < M; ++m) {
@@ -32,15 +38,14 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
   }
   if (K <= 0 || alpha == T(0))
     return;
-  std::vector<T> bpack((size_t)std::min(K, kBlockK) * std::min(N, kBlockN));
-  std::vector<T> arow((size_t)std::min(K, kBlockK));
+  T *bpack = scratch.bpack, *arow = scratch.arow;
   for (int64_t n0 = 0; n0 < N; n0 += kBlockN) {
-    int64_t nb = std::min(kBlockN, N - n0);
+    int64_t nb = minOf(kBlockN, N - n0);
     for (int64_t k0 = 0; k0 < K; k0 += kBlockK) {
-      int64_t kb = std::min(kBlockK, K - k0);
+      int64_t kb = minOf(kBlockK, K - k0);
       // Pack B[k0:k0+kb, n0:n0+nb] row-major.
       for (int64_t k = 0; k < kb; ++k) {
-        T *dst = bpack.data() + k * nb;
+        T *dst = bpack + k * nb;
         if (!transB) {
           std::memcpy(dst, B + (k0 + k) * ldb + n0, sizeof(T) * nb);
         } else {
@@ -52,7 +57,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
         for (int64_t k = 0; k < kb; ++k)
           arow[k] = alpha * (transA ? A[(k0 + k) * lda + m] : A[m * lda + k0 + k]);
         T *__restrict c = C + m * ldc + n0;
-        const T *__restrict bp = bpack.data();
+        const T *__restrict bp = bpack;
         int64_t k = 0;
         for (; k + 4 <= kb; k += 4) {
           T a0 = arow[k], a1 = arow[k + 1], a2 = arow[k + 2], a3 = arow[k + 3];
@@ -72,8 +77,9 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
 }
 
 #define NNCC_GEMM_INSTANTIATE(T)                                                                   \
+  template GemmScratch<T> allocGemm<T>(Scratch &, int64_t, int64_t);                             \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T *, int64_t, const T *,   \
-                        int64_t, T, T *, int64_t);
+                        int64_t, T, T *, int64_t, const GemmScratch<T> &);
 NNCC_GEMM_INSTANTIATE(float)
 NNCC_GEMM_INSTANTIATE(double)
 NNCC_GEMM_INSTANTIATE(int8_t)

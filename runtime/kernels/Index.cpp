@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <numeric>
-#include <vector>
+#include <type_traits>
 
 using namespace nncc::kernels;
 
@@ -17,7 +16,7 @@ void split(const TensorArg &t, int64_t axis, int64_t &outer, int64_t &dim, int64
   outer = inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= t.dim(d);
   dim = t.dim(axis);
-  for (int64_t d = axis + 1; d < t.rank(); ++d) inner *= t.dim(d);
+  for (int64_t d = axis + 1; d < t.rank; ++d) inner *= t.dim(d);
 }
 
 template <typename T> bool isNan(T v) {
@@ -30,50 +29,76 @@ template <typename T> void combine(T &dst, T v, int reduction) {
   switch (reduction) {
   case 1: dst = dst + v; break;
   case 2: dst = dst * v; break;
-  case 3: dst = std::max(dst, v); break;
-  case 4: dst = std::min(dst, v); break;
+  case 3: dst = maxOf(dst, v); break;
+  case 4: dst = minOf(dst, v); break;
   default: dst = v; break;
   }
+}
+
+struct TopKArgs {
+  TensorArg x, v, ix;
+  int64_t axis;
+  bool largest;
+};
+
+TopKArgs readTopK(Meta &m) {
+  TopKArgs a;
+  a.x = m.tensor(); a.v = m.tensor(); a.ix = m.tensor();
+  a.axis = m.i();
+  a.largest = m.i();
+  m.i(); // sorted: results are always sorted
+  return a;
+}
+
+template <typename T> void topkTyped(const TopKArgs &a, Scratch &s) {
+  int64_t outer, dim, inner;
+  split(a.x, a.axis, outer, dim, inner);
+  int64_t *order = s.alloc<int64_t>(dim);
+  if (s.measuring())
+    return;
+  int64_t k = a.v.dim(a.axis);
+  const T *X = a.x.as<T>();
+  T *V = a.v.as<T>();
+  int64_t *I = a.ix.as<int64_t>();
+  bool largest = a.largest;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T *base = X + o * dim * inner + i;
+      for (int64_t j = 0; j < dim; ++j)
+        order[j] = j;
+      // Ties keep the lower index first; NaN counts as the largest value.
+      auto before = [&](int64_t p, int64_t q) {
+        T vp = base[p * inner], vq = base[q * inner];
+        if (isNan(vp) || isNan(vq)) {
+          if (isNan(vp) && isNan(vq)) return p < q;
+          return largest ? isNan(vp) : isNan(vq);
+        }
+        if (vp != vq) return largest ? vp > vq : vp < vq;
+        return p < q;
+      };
+      std::partial_sort(order, order + k, order + dim, before);
+      for (int64_t j = 0; j < k; ++j) {
+        V[(o * k + j) * inner + i] = base[order[j] * inner];
+        I[(o * k + j) * inner + i] = order[j];
+      }
+    }
 }
 
 } // namespace
 
 extern "C" NNCC_KERNEL(nncc_topk) {
   Meta m(meta, buffers);
-  TensorArg x = m.tensor(), v = m.tensor(), ix = m.tensor();
-  int64_t axis = m.i();
-  bool largest = m.i();
-  m.i(); // sorted: results are always sorted
-  int64_t outer, dim, inner;
-  split(x, axis, outer, dim, inner);
-  int64_t k = v.dim(axis);
-  dispatchAll(x.dtype, [&](auto t) {
-    using T = decltype(t);
-    const T *X = x.as<T>();
-    T *V = v.as<T>();
-    int64_t *I = ix.as<int64_t>();
-    std::vector<int64_t> order(dim);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i) {
-        const T *base = X + o * dim * inner + i;
-        std::iota(order.begin(), order.end(), 0);
-        // Ties keep the lower index first; NaN counts as the largest value.
-        auto before = [&](int64_t a, int64_t b) {
-          T va = base[a * inner], vb = base[b * inner];
-          if (isNan(va) || isNan(vb)) {
-            if (isNan(va) && isNan(vb)) return a < b;
-            return largest ? isNan(va) : isNan(vb);
-          }
-          if (va != vb) return largest ? va > vb : va < vb;
-          return a < b;
-        };
-        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
-        for (int64_t j = 0; j < k; ++j) {
-          V[(o * k + j) * inner + i] = base[order[j] * inner];
-          I[(o * k + j) * inner + i] = order[j];
-        }
-      }
-  });
+  TopKArgs a = readTopK(m);
+  Scratch s = m.scratch();
+  dispatchAll(a.x.dtype, [&](auto t) { topkTyped<decltype(t)>(a, s); });
+}
+
+NNCC_SCRATCH(nncc_topk) {
+  Meta m(meta, nullptr);
+  TopKArgs a = readTopK(m);
+  Scratch s;
+  dispatchAll(a.x.dtype, [&](auto t) { topkTyped<decltype(t)>(a, s); });
+  return (int64_t)s.bytes();
 }
 
 extern "C" NNCC_KERNEL(nncc_cumsum) {
@@ -111,13 +136,14 @@ extern "C" NNCC_KERNEL(nncc_gather_nd) {
   TensorArg x = m.tensor(), idx = m.tensor(), y = m.tensor();
   int64_t b = m.i();
   size_t es = elementSize(x.dtype);
-  int64_t last = idx.shape.back();
+  int64_t last = idx.last();
   int64_t batch = 1;
   for (int64_t d = 0; d < b; ++d) batch *= x.dim(d);
   int64_t slice = 1;
-  for (int64_t d = b + last; d < x.rank(); ++d) slice *= x.dim(d);
-  auto xs = x.strides();
-  int64_t perBatchIdx = idx.numel() / std::max<int64_t>(last, 1) / std::max<int64_t>(batch, 1);
+  for (int64_t d = b + last; d < x.rank; ++d) slice *= x.dim(d);
+  int64_t xs[kMaxRank];
+  x.strides(xs);
+  int64_t perBatchIdx = idx.numel() / maxOf<int64_t>(last, 1) / maxOf<int64_t>(batch, 1);
   int64_t xBatchStride = b > 0 ? xs[b - 1] : x.numel();
   const auto *X = static_cast<const uint8_t *>(x.data);
   auto *Y = static_cast<uint8_t *>(y.data);
@@ -128,7 +154,7 @@ extern "C" NNCC_KERNEL(nncc_gather_nd) {
       for (int64_t k = 0; k < last; ++k) {
         int64_t v = indexAt(idx, row * last + k), dim = x.dim(b + k);
         if (v < 0) v += dim;
-        v = std::max<int64_t>(0, std::min(v, dim - 1));
+        v = maxOf<int64_t>(0, minOf(v, dim - 1));
         off += v * xs[b + k];
       }
       std::memcpy(Y + row * slice * es, X + off * es, slice * es);
@@ -141,7 +167,9 @@ extern "C" NNCC_KERNEL(nncc_scatter_elements) {
   int64_t axis = m.i();
   int reduction = (int)m.i();
   std::memcpy(y.data, x.data, x.numel() * elementSize(x.dtype));
-  auto us = u.strides(), ys = y.strides();
+  int64_t us[kMaxRank], ys[kMaxRank];
+  u.strides(us);
+  y.strides(ys);
   dispatchAll(x.dtype, [&](auto t) {
     using T = decltype(t);
     T *Y = y.as<T>();
@@ -149,7 +177,7 @@ extern "C" NNCC_KERNEL(nncc_scatter_elements) {
     for (int64_t k = 0; k < u.numel(); ++k) {
       int64_t off = 0, rem = k;
       bool ok = true;
-      for (int64_t d = 0; d < u.rank(); ++d) {
+      for (int64_t d = 0; d < u.rank; ++d) {
         int64_t c = rem / us[d];
         rem %= us[d];
         if (d == axis) {
@@ -170,11 +198,12 @@ extern "C" NNCC_KERNEL(nncc_scatter_nd) {
   TensorArg x = m.tensor(), idx = m.tensor(), u = m.tensor(), y = m.tensor();
   int reduction = (int)m.i();
   std::memcpy(y.data, x.data, x.numel() * elementSize(x.dtype));
-  int64_t last = idx.shape.back();
-  int64_t rows = idx.numel() / std::max<int64_t>(last, 1);
+  int64_t last = idx.last();
+  int64_t rows = idx.numel() / maxOf<int64_t>(last, 1);
   int64_t slice = 1;
-  for (int64_t d = last; d < x.rank(); ++d) slice *= x.dim(d);
-  auto xs = x.strides();
+  for (int64_t d = last; d < x.rank; ++d) slice *= x.dim(d);
+  int64_t xs[kMaxRank];
+  x.strides(xs);
   dispatchAll(x.dtype, [&](auto t) {
     using T = decltype(t);
     T *Y = y.as<T>();
@@ -200,18 +229,19 @@ extern "C" NNCC_KERNEL(nncc_reverse_sequence) {
   TensorArg x = m.tensor(), lens = m.tensor(), y = m.tensor();
   int64_t batchAxis = m.i(), timeAxis = m.i();
   size_t es = elementSize(x.dtype);
-  auto xs = x.strides();
+  int64_t xs[kMaxRank];
+  x.strides(xs);
   const auto *X = static_cast<const uint8_t *>(x.data);
   auto *Y = static_cast<uint8_t *>(y.data);
   for (int64_t k = 0; k < x.numel(); ++k) {
     int64_t rem = k, b = 0, t = 0;
-    for (int64_t d = 0; d < x.rank(); ++d) {
+    for (int64_t d = 0; d < x.rank; ++d) {
       int64_t c = rem / xs[d];
       rem %= xs[d];
       if (d == batchAxis) b = c;
       if (d == timeAxis) t = c;
     }
-    int64_t len = std::min<int64_t>(indexAt(lens, b), x.dim(timeAxis));
+    int64_t len = minOf<int64_t>(indexAt(lens, b), x.dim(timeAxis));
     int64_t src = k;
     if (t < len)
       src = k + ((len - 1 - t) - t) * xs[timeAxis];

@@ -4,8 +4,11 @@
 //   void nncc_<name>(const int64_t *meta, void *const *buffers);
 // where `meta` encodes shapes, element types and attributes in the order
 // codegen/LowerKernels.cpp writes them, and `buffers` holds one pointer per
-// tensor operand. These functions are what compiled code calls; they are
-// plain C++ without MLIR, so bundles link them on any target.
+// tensor operand, then the kernel's scratch buffer (a slice of the caller's
+// workspace, sized by `nncc_<name>_scratch(meta)` at compile time). Kernels
+// never allocate, keep no state and may run concurrently. They are plain C++
+// without MLIR, LLVM or libstdc++ dependencies, so bundles link them on any
+// target.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNCC_RUNTIME_KERNELS_KERNELS_H
@@ -49,6 +52,9 @@ struct KernelSymbol {
 /// Every kernel with its address, terminated by {nullptr, nullptr}. The JIT
 /// binds compiled code to these.
 const KernelSymbol *kernelSymbols();
+/// Bytes of scratch kernel `name` needs for the call described by `meta`
+/// (its operands and attributes, without the scratch buffer itself).
+int64_t kernelScratchBytes(const char *name, const int64_t *meta);
 } // namespace nncc
 
 #endif

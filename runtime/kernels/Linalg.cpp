@@ -3,148 +3,164 @@
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
 
-#include <algorithm>
 #include <cmath>
-#include <map>
-#include <vector>
 
 using namespace nncc::kernels;
 
 namespace {
 
-/// Batch index of an operand of shape `batch` broadcast to `outBatch`.
-int64_t broadcastBatchIndex(int64_t flat, const std::vector<int64_t> &outBatch,
-                            const std::vector<int64_t> &batch) {
-  int64_t index = 0, stride = 1;
-  int64_t off = (int64_t)outBatch.size() - (int64_t)batch.size();
-  std::vector<int64_t> coord(outBatch.size());
-  for (int64_t d = (int64_t)outBatch.size() - 1; d >= 0; --d) {
-    coord[d] = flat % outBatch[d];
-    flat /= outBatch[d];
+struct MatMulShape {
+  int64_t M, N, K, batches;
+  int64_t aBatch[kMaxRank], bBatch[kMaxRank], outBatch[kMaxRank];
+  int aRank, bRank, outRank;
+};
+
+/// numpy.matmul geometry: 1-D operands promoted, batch dims broadcast.
+MatMulShape matmulShape(const TensorArg &a, const TensorArg &b) {
+  MatMulShape s;
+  int64_t as[kMaxRank + 1], bs[kMaxRank + 1];
+  int ar = a.rank, br = b.rank;
+  for (int i = 0; i < ar; ++i) as[i] = a.shape[i];
+  for (int i = 0; i < br; ++i) bs[i] = b.shape[i];
+  if (ar == 1) { as[1] = as[0]; as[0] = 1; ar = 2; }
+  if (br == 1) { bs[1] = 1; br = 2; }
+  s.M = as[ar - 2];
+  s.K = as[ar - 1];
+  s.N = bs[br - 1];
+  s.aRank = ar - 2;
+  s.bRank = br - 2;
+  for (int i = 0; i < s.aRank; ++i) s.aBatch[i] = as[i];
+  for (int i = 0; i < s.bRank; ++i) s.bBatch[i] = bs[i];
+  s.outRank = maxOf(s.aRank, s.bRank);
+  s.batches = 1;
+  for (int d = 0; d < s.outRank; ++d) {
+    int da = d - (s.outRank - s.aRank), db = d - (s.outRank - s.bRank);
+    int64_t x = da >= 0 ? s.aBatch[da] : 1, y = db >= 0 ? s.bBatch[db] : 1;
+    s.outBatch[d] = maxOf(x, y);
+    s.batches *= s.outBatch[d];
   }
-  for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
-    int64_t c = batch[d] == 1 ? 0 : coord[d + off];
-    index += c * stride;
+  return s;
+}
+
+/// Batch index of an operand of batch shape `batch` broadcast to `out`.
+int64_t batchIndex(int64_t flat, const int64_t *out, int outRank, const int64_t *batch, int rank) {
+  int64_t coord[kMaxRank];
+  for (int d = outRank - 1; d >= 0; --d) {
+    coord[d] = flat % out[d];
+    flat /= out[d];
+  }
+  int64_t index = 0, stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    index += (batch[d] == 1 ? 0 : coord[d + outRank - rank]) * stride;
     stride *= batch[d];
   }
   return index;
 }
 
-template <typename T> void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y) {
-  std::vector<int64_t> as = a.shape, bs = b.shape;
-  if (as.size() == 1) as.insert(as.begin(), 1);
-  if (bs.size() == 1) bs.push_back(1);
-  int64_t M = as[as.size() - 2], K = as.back(), N = bs.back();
-  std::vector<int64_t> ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
-  std::vector<int64_t> ob(std::max(ab.size(), bb.size()), 1);
-  for (size_t d = 0; d < ob.size(); ++d) {
-    int64_t da = d < ob.size() - ab.size() ? 1 : ab[d - (ob.size() - ab.size())];
-    int64_t db = d < ob.size() - bb.size() ? 1 : bb[d - (ob.size() - bb.size())];
-    ob[d] = std::max(da, db);
-  }
-  int64_t batches = 1;
-  for (int64_t d : ob)
-    batches *= d;
-  const T *A = a.as<T>(), *B = b.as<T>();
-  T *Y = y.as<T>();
-  for (int64_t bi = 0; bi < batches; ++bi) {
-    const T *pa = A + broadcastBatchIndex(bi, ob, ab) * M * K;
-    const T *pb = B + broadcastBatchIndex(bi, ob, bb) * K * N;
-    T *py = Y + bi * M * N;
-    gemm<T>(false, false, M, N, K, T(1), pa, K, pb, N, T(0), py, N);
+template <typename T> void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y, Scratch &s) {
+  MatMulShape g = matmulShape(a, b);
+  GemmScratch<T> gs = allocGemm<T>(s, g.N, g.K);
+  if (s.measuring())
+    return;
+  for (int64_t bi = 0; bi < g.batches; ++bi) {
+    const T *pa = a.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.aBatch, g.aRank) * g.M * g.K;
+    const T *pb = b.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.bBatch, g.bRank) * g.K * g.N;
+    gemm<T>(false, false, g.M, g.N, g.K, T(1), pa, g.K, pb, g.N, T(0), y.as<T>() + bi * g.M * g.N, g.N, gs);
   }
 }
 
-template <typename T>
-void gemmTyped(const TensorArg &a, const TensorArg &b, const TensorArg &c, const TensorArg &y, bool ta, bool tb,
-               double alpha, double beta) {
-  int64_t M = y.dim(0), N = y.dim(1), K = ta ? a.dim(0) : a.dim(1);
-  T *Y = y.as<T>();
-  if (c.present() && beta != 0) {
-    // Broadcast C ([], [N], [1, N], [M, 1], [M, N], ...) into Y, scaled by beta.
-    std::vector<int64_t> cs = c.shape;
-    while (cs.size() < 2)
-      cs.insert(cs.begin(), 1);
-    const T *C = c.as<T>();
+struct GemmArgs {
+  TensorArg a, b, c, y;
+  bool ta, tb;
+  double alpha, beta;
+};
+
+GemmArgs readGemm(Meta &m) {
+  GemmArgs g;
+  g.a = m.tensor(); g.b = m.tensor(); g.c = m.tensor(); g.y = m.tensor();
+  g.ta = m.i(); g.tb = m.i();
+  g.alpha = m.f(); g.beta = m.f();
+  return g;
+}
+
+template <typename T> void gemmTyped(const GemmArgs &g, Scratch &s) {
+  int64_t M = g.y.dim(0), N = g.y.dim(1), K = g.ta ? g.a.dim(0) : g.a.dim(1);
+  GemmScratch<T> gs = allocGemm<T>(s, N, K);
+  if (s.measuring())
+    return;
+  T *Y = g.y.as<T>();
+  T beta = T(0);
+  if (g.c.present() && g.beta != 0) {
+    // Broadcast C ([], [N], [1, N], [M, 1], [M, N]) into Y, scaled by beta.
+    int64_t c0 = g.c.rank >= 2 ? g.c.dim(g.c.rank - 2) : 1, c1 = g.c.rank >= 1 ? g.c.last() : 1;
+    const T *C = g.c.as<T>();
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n)
-        Y[m * N + n] = T(beta) * C[(cs[0] == 1 ? 0 : m) * cs[1] + (cs[1] == 1 ? 0 : n)];
-    gemm<T>(ta, tb, M, N, K, T(alpha), a.as<T>(), a.dim(1), b.as<T>(), b.dim(1), T(1), Y, N);
-  } else {
-    gemm<T>(ta, tb, M, N, K, T(alpha), a.as<T>(), a.dim(1), b.as<T>(), b.dim(1), T(0), Y, N);
+        Y[m * N + n] = T(g.beta) * C[(c0 == 1 ? 0 : m) * c1 + (c1 == 1 ? 0 : n)];
+    beta = T(1);
   }
+  gemm<T>(g.ta, g.tb, M, N, K, T(g.alpha), g.a.as<T>(), g.a.dim(1), g.b.as<T>(), g.b.dim(1), beta, Y, N, gs);
 }
 
-} // namespace
+//===----------------------------------------------------------------------===//
+// Einsum: the explicit equation "ab,bc->ac" with single letters.
+//===----------------------------------------------------------------------===//
 
-extern "C" NNCC_KERNEL(nncc_matmul) {
-  Meta m(meta, buffers);
-  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor();
-  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y); });
-}
+constexpr int kMaxEinsumInputs = 16, kMaxLetters = 64;
 
-extern "C" NNCC_KERNEL(nncc_gemm) {
-  Meta m(meta, buffers);
-  TensorArg a = m.tensor(), b = m.tensor(), c = m.tensor(), y = m.tensor();
-  bool ta = m.i(), tb = m.i();
-  double alpha = m.f(), beta = m.f();
-  dispatchAll(a.dtype, [&](auto t) { gemmTyped<decltype(t)>(a, b, c, y, ta, tb, alpha, beta); });
-}
-
-namespace {
-template <typename T> void einsumTyped(const std::vector<TensorArg> &ins, const TensorArg &y, const std::string &eq) {
-  auto arrow = eq.find("->");
-  std::vector<std::string> terms;
-  size_t start = 0;
-  std::string lhs = eq.substr(0, arrow), out = eq.substr(arrow + 2);
-  for (size_t k = 0; k <= lhs.size(); ++k)
-    if (k == lhs.size() || lhs[k] == ',') {
-      terms.push_back(lhs.substr(start, k - start));
-      start = k + 1;
-    }
-  std::map<char, int64_t> size;
-  for (size_t i = 0; i < ins.size(); ++i)
-    for (size_t k = 0; k < terms[i].size(); ++k)
-      size[terms[i][k]] = std::max(size[terms[i][k]], ins[i].shape[k]);
-  std::vector<char> letters;
-  for (char c : out)
-    letters.push_back(c);
-  for (auto &kv : size)
-    if (out.find(kv.first) == std::string::npos)
-      letters.push_back(kv.first);
-  std::map<char, int> pos;
-  for (size_t k = 0; k < letters.size(); ++k)
-    pos[letters[k]] = (int)k;
-  // Per input: stride of each loop letter (0 when broadcast or absent).
-  std::vector<std::vector<int64_t>> strides(ins.size(), std::vector<int64_t>(letters.size(), 0));
-  for (size_t i = 0; i < ins.size(); ++i) {
-    auto st = ins[i].strides();
-    for (size_t k = 0; k < terms[i].size(); ++k)
+template <typename T>
+void einsumTyped(const TensorArg *ins, int n, const TensorArg &y, const char *eq) {
+  // letter -> loop position; output letters first.
+  int pos[128];
+  for (int &p : pos) p = -1;
+  int64_t size[kMaxLetters];
+  int numLetters = 0, numOut = 0;
+  const char *arrow = std::strstr(eq, "->");
+  for (const char *c = arrow + 2; *c; ++c) {
+    pos[(unsigned char)*c] = numLetters;
+    size[numLetters++] = 1;
+    ++numOut;
+  }
+  int64_t strides[kMaxEinsumInputs][kMaxLetters] = {};
+  const char *c = eq;
+  for (int i = 0; i < n; ++i) {
+    int64_t st[kMaxRank];
+    ins[i].strides(st);
+    for (int k = 0; *c && *c != ',' && c != arrow; ++c, ++k) {
+      int &p = pos[(unsigned char)*c];
+      if (p < 0) {
+        p = numLetters;
+        size[numLetters++] = 1;
+      }
+      size[p] = maxOf(size[p], ins[i].shape[k]);
       if (ins[i].shape[k] != 1)
-        strides[i][pos[terms[i][k]]] += st[k];
+        strides[i][p] += st[k];
+    }
+    if (*c == ',')
+      ++c;
   }
   int64_t outCount = y.numel(), inner = 1;
-  for (size_t k = out.size(); k < letters.size(); ++k)
-    inner *= size[letters[k]];
+  for (int k = numOut; k < numLetters; ++k)
+    inner *= size[k];
+  int64_t idx[kMaxLetters];
   T *Y = y.as<T>();
-  std::vector<int64_t> idx(letters.size());
   for (int64_t o = 0; o < outCount; ++o) {
     int64_t rem = o;
-    for (int64_t k = (int64_t)out.size() - 1; k >= 0; --k) {
-      idx[k] = rem % size[letters[k]];
-      rem /= size[letters[k]];
+    for (int k = numOut - 1; k >= 0; --k) {
+      idx[k] = rem % size[k];
+      rem /= size[k];
     }
     T acc = 0;
     for (int64_t r = 0; r < inner; ++r) {
       int64_t rr = r;
-      for (int64_t k = (int64_t)letters.size() - 1; k >= (int64_t)out.size(); --k) {
-        idx[k] = rr % size[letters[k]];
-        rr /= size[letters[k]];
+      for (int k = numLetters - 1; k >= numOut; --k) {
+        idx[k] = rr % size[k];
+        rr /= size[k];
       }
       T prod = 1;
-      for (size_t i = 0; i < ins.size(); ++i) {
+      for (int i = 0; i < n; ++i) {
         int64_t off = 0;
-        for (size_t k = 0; k < letters.size(); ++k)
+        for (int k = 0; k < numLetters; ++k)
           off += idx[k] * strides[i][k];
         prod *= ins[i].as<T>()[off];
       }
@@ -153,53 +169,102 @@ template <typename T> void einsumTyped(const std::vector<TensorArg> &ins, const 
     Y[o] = acc;
   }
 }
+
 } // namespace
+
+extern "C" NNCC_KERNEL(nncc_matmul) {
+  Meta m(meta, buffers);
+  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor();
+  Scratch s = m.scratch();
+  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, s); });
+}
+
+NNCC_SCRATCH(nncc_matmul) {
+  Meta m(meta, nullptr);
+  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor();
+  Scratch s;
+  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, s); });
+  return (int64_t)s.bytes();
+}
+
+extern "C" NNCC_KERNEL(nncc_gemm) {
+  Meta m(meta, buffers);
+  GemmArgs g = readGemm(m);
+  Scratch s = m.scratch();
+  dispatchAll(g.a.dtype, [&](auto t) { gemmTyped<decltype(t)>(g, s); });
+}
+
+NNCC_SCRATCH(nncc_gemm) {
+  Meta m(meta, nullptr);
+  GemmArgs g = readGemm(m);
+  Scratch s;
+  dispatchAll(g.a.dtype, [&](auto t) { gemmTyped<decltype(t)>(g, s); });
+  return (int64_t)s.bytes();
+}
 
 extern "C" NNCC_KERNEL(nncc_einsum) {
   Meta m(meta, buffers);
   int64_t n = m.i();
-  std::vector<TensorArg> ins;
-  for (int64_t k = 0; k < n; ++k)
-    ins.push_back(m.tensor());
+  TensorArg ins[kMaxEinsumInputs];
+  for (int64_t k = 0; k < n && k < kMaxEinsumInputs; ++k)
+    ins[k] = m.tensor();
   TensorArg y = m.tensor();
-  std::string eq = m.str();
-  dispatchAll(y.dtype, [&](auto t) { einsumTyped<decltype(t)>(ins, y, eq); });
+  char eq[512];
+  m.str(eq, sizeof eq);
+  dispatchAll(y.dtype, [&](auto t) { einsumTyped<decltype(t)>(ins, (int)n, y, eq); });
 }
+
+namespace {
+template <typename T> void detTyped(const TensorArg &x, const TensorArg &y, Scratch &s) {
+  int64_t n = x.last(), count = y.numel();
+  double *a = s.alloc<double>(n * n);
+  if (s.measuring())
+    return;
+  for (int64_t b = 0; b < count; ++b) {
+    const T *src = x.as<T>() + b * n * n;
+    for (int64_t k = 0; k < n * n; ++k)
+      a[k] = src[k];
+    double det = 1;
+    for (int64_t c = 0; c < n && det != 0; ++c) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < n; ++r)
+        if (std::fabs(a[r * n + c]) > std::fabs(a[piv * n + c]))
+          piv = r;
+      if (a[piv * n + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != c) {
+        for (int64_t k = 0; k < n; ++k) {
+          double t = a[c * n + k];
+          a[c * n + k] = a[piv * n + k];
+          a[piv * n + k] = t;
+        }
+        det = -det;
+      }
+      det *= a[c * n + c];
+      for (int64_t r = c + 1; r < n; ++r) {
+        double f = a[r * n + c] / a[c * n + c];
+        for (int64_t k = c; k < n; ++k)
+          a[r * n + k] -= f * a[c * n + k];
+      }
+    }
+    y.as<T>()[b] = (T)det;
+  }
+}
+} // namespace
 
 extern "C" NNCC_KERNEL(nncc_det) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), y = m.tensor();
-  dispatchFloat(x.dtype, [&](auto t) {
-    using T = decltype(t);
-    int64_t n = x.shape.back(), count = y.numel();
-    std::vector<double> a(n * n);
-    for (int64_t b = 0; b < count; ++b) {
-      const T *src = x.as<T>() + b * n * n;
-      for (int64_t k = 0; k < n * n; ++k)
-        a[k] = src[k];
-      double det = 1;
-      for (int64_t c = 0; c < n && det != 0; ++c) {
-        int64_t piv = c;
-        for (int64_t r = c + 1; r < n; ++r)
-          if (std::fabs(a[r * n + c]) > std::fabs(a[piv * n + c]))
-            piv = r;
-        if (a[piv * n + c] == 0) {
-          det = 0;
-          break;
-        }
-        if (piv != c) {
-          for (int64_t k = 0; k < n; ++k)
-            std::swap(a[c * n + k], a[piv * n + k]);
-          det = -det;
-        }
-        det *= a[c * n + c];
-        for (int64_t r = c + 1; r < n; ++r) {
-          double f = a[r * n + c] / a[c * n + c];
-          for (int64_t k = c; k < n; ++k)
-            a[r * n + k] -= f * a[c * n + k];
-        }
-      }
-      y.as<T>()[b] = (T)det;
-    }
-  });
+  Scratch s = m.scratch();
+  dispatchFloat(x.dtype, [&](auto t) { detTyped<decltype(t)>(x, y, s); });
+}
+
+NNCC_SCRATCH(nncc_det) {
+  Meta m(meta, nullptr);
+  TensorArg x = m.tensor(), y = m.tensor();
+  Scratch s;
+  dispatchFloat(x.dtype, [&](auto t) { detTyped<decltype(t)>(x, y, s); });
+  return (int64_t)s.bytes();
 }

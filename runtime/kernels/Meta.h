@@ -1,38 +1,80 @@
 //===- Meta.h - reading a kernel's meta array -------------------*- C++ -*-===//
+//
+// Kernels run inside bundles on devices without a heap: nothing here
+// allocates. Tensor shapes are fixed-size arrays; lists and strings are views
+// into the meta array; temporary memory comes from the scratch buffer the
+// compiler reserves in the workspace (see Scratch).
+//
+//===----------------------------------------------------------------------===//
 #ifndef NNCC_RUNTIME_KERNELS_META_H
 #define NNCC_RUNTIME_KERNELS_META_H
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <vector>
 
 namespace nncc {
 namespace kernels {
 
+constexpr int kMaxRank = 16;
+
 /// A tensor operand: ONNX dtype code (0 when absent), shape and data.
 struct TensorArg {
   int dtype = 0;
-  std::vector<int64_t> shape;
+  int rank = 0;
+  int64_t shape[kMaxRank] = {};
   void *data = nullptr;
 
   bool present() const { return dtype != 0; }
-  int64_t rank() const { return (int64_t)shape.size(); }
+  int64_t dim(int64_t i) const { return shape[i]; }
+  int64_t last() const { return shape[rank - 1]; }
   int64_t numel() const {
     int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d;
+    for (int i = 0; i < rank; ++i)
+      n *= shape[i];
     return n;
   }
-  int64_t dim(int64_t i) const { return shape[i]; }
   template <typename T> T *as() const { return static_cast<T *>(data); }
-  /// Row-major strides.
-  std::vector<int64_t> strides() const {
-    std::vector<int64_t> s(shape.size(), 1);
-    for (int64_t i = (int64_t)shape.size() - 2; i >= 0; --i)
-      s[i] = s[i + 1] * shape[i + 1];
-    return s;
+  /// Row-major strides into `out` (rank entries).
+  void strides(int64_t *out) const {
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; --i) {
+      out[i] = s;
+      s *= shape[i];
+    }
   }
+};
+
+/// A list of integers stored in the meta array.
+struct IntList {
+  const int64_t *p = nullptr;
+  int64_t n = 0;
+  int64_t size() const { return n; }
+  int64_t operator[](int64_t i) const { return p[i]; }
+};
+
+/// Temporary memory of a kernel: a bump allocator over the scratch buffer.
+/// The same allocation sequence run on a null buffer measures the bytes a
+/// kernel needs (the compiler calls the kernel's `*_scratch` function).
+class Scratch {
+public:
+  Scratch() = default;
+  Scratch(void *base, size_t capacity) : base(static_cast<uint8_t *>(base)), capacity(capacity) {}
+  template <typename T> T *alloc(int64_t count) {
+    size_t offset = (used + 63) & ~size_t(63);
+    used = offset + sizeof(T) * (size_t)(count > 0 ? count : 0);
+    if (!base)
+      return nullptr;
+    if (used > capacity)
+      __builtin_trap(); // the compiler reserved less than the kernel needs: a bug
+    return reinterpret_cast<T *>(base + offset);
+  }
+  size_t bytes() const { return used; }
+  bool measuring() const { return base == nullptr; }
+
+private:
+  uint8_t *base = nullptr;
+  size_t capacity = 0, used = 0;
 };
 
 class Meta {
@@ -44,29 +86,44 @@ public:
     std::memcpy(&d, p++, sizeof d);
     return d;
   }
-  std::vector<int64_t> ints() {
-    int64_t n = i();
-    std::vector<int64_t> v(p, p + n);
-    p += n;
-    return v;
+  IntList ints() {
+    IntList l;
+    l.n = i();
+    l.p = p;
+    p += l.n;
+    return l;
   }
-  std::string str() {
+  /// A string, one character per slot, copied into `out` (NUL-terminated).
+  int64_t str(char *out, int64_t capacity) {
     int64_t n = i();
-    std::string s;
     for (int64_t k = 0; k < n; ++k)
-      s.push_back((char)*p++);
-    return s;
+      if (k + 1 < capacity)
+        out[k] = (char)p[k];
+    out[n < capacity ? n : capacity - 1] = 0;
+    p += n;
+    return n;
   }
   TensorArg tensor() {
     TensorArg t;
     t.dtype = (int)i();
     if (!t.dtype)
       return t;
-    int64_t rank = i();
-    t.shape.assign(p, p + rank);
-    p += rank;
-    t.data = buffers[next++];
+    t.rank = (int)i();
+    for (int k = 0; k < t.rank; ++k)
+      t.shape[k] = p[k];
+    p += t.rank;
+    if (buffers)
+      t.data = buffers[next];
+    ++next;
     return t;
+  }
+  /// The scratch buffer the compiler appends after every operand (absent
+  /// when the kernel needs none). With no buffers (measuring), an empty one.
+  Scratch scratch() {
+    TensorArg s = tensor();
+    if (!s.present() || !buffers)
+      return Scratch();
+    return Scratch(s.data, (size_t)s.numel());
   }
 
 private:
@@ -115,7 +172,15 @@ inline size_t elementSize(int dtype) {
   }
 }
 
+template <typename T> inline T minOf(T a, T b) { return a < b ? a : b; }
+template <typename T> inline T maxOf(T a, T b) { return a < b ? b : a; }
+
 } // namespace kernels
 } // namespace nncc
+
+/// Defines `int64_t <kernel>_scratch(const int64_t *meta)`: the bytes of
+/// scratch the kernel needs, measured by running its allocations without a
+/// buffer. The compiler calls it to size the workspace.
+#define NNCC_SCRATCH(name) extern "C" int64_t name##_scratch(const int64_t *meta)
 
 #endif

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <vector>
 
 using namespace nncc::kernels;
 
@@ -16,10 +15,9 @@ struct Window {
           pe[3] = {0, 0, 0}, d[3] = {1, 1, 1};
 };
 
-Window window(const TensorArg &x, const TensorArg &y, const std::vector<int64_t> &k, const std::vector<int64_t> &s,
-              const std::vector<int64_t> &p, const std::vector<int64_t> &d) {
+Window window(const TensorArg &x, const TensorArg &y, IntList k, IntList s, IntList p, IntList d) {
   Window w;
-  int64_t sp = x.rank() - 2, off = 3 - sp;
+  int64_t sp = x.rank - 2, off = 3 - sp;
   for (int64_t i = 0; i < sp; ++i) {
     w.in[off + i] = x.dim(2 + i);
     w.out[off + i] = y.dim(2 + i);
@@ -111,7 +109,7 @@ extern "C" NNCC_KERNEL(nncc_pool) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), y = m.tensor();
   int kind = (int)m.i();
-  auto k = m.ints(), s = m.ints(), p = m.ints(), d = m.ints();
+  IntList k = m.ints(), s = m.ints(), p = m.ints(), d = m.ints();
   bool countPad = m.i();
   int64_t pn = m.i();
   Window w = window(x, y, k, s, p, d);
@@ -121,7 +119,7 @@ extern "C" NNCC_KERNEL(nncc_pool) {
 extern "C" NNCC_KERNEL(nncc_maxpool_indices) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), y = m.tensor(), i = m.tensor();
-  auto k = m.ints(), s = m.ints(), p = m.ints(), d = m.ints();
+  IntList k = m.ints(), s = m.ints(), p = m.ints(), d = m.ints();
   int64_t order = m.i();
   Window w = window(x, y, k, s, p, d);
   dispatchAll(x.dtype, [&](auto t) { poolTyped<decltype(t)>(x, y, w, 0, false, 2, i.as<int64_t>(), order); });
@@ -130,19 +128,23 @@ extern "C" NNCC_KERNEL(nncc_maxpool_indices) {
 extern "C" NNCC_KERNEL(nncc_max_unpool) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), idx = m.tensor(), y = m.tensor();
-  std::vector<int64_t> indexShape = m.ints();
+  IntList indexShape = m.ints();
   size_t es = elementSize(y.dtype);
   auto *Y = static_cast<uint8_t *>(y.data);
   auto *X = static_cast<const uint8_t *>(x.data);
   std::fill(Y, Y + y.numel() * es, 0);
   // An index is a flat position in indexShape; it keeps its coordinates in y.
   TensorArg from;
-  from.shape = indexShape;
-  auto fs = from.strides(), ys = y.strides();
+  from.rank = (int)indexShape.size();
+  for (int d = 0; d < from.rank; ++d)
+    from.shape[d] = indexShape[d];
+  int64_t fs[kMaxRank], ys[kMaxRank];
+  from.strides(fs);
+  y.strides(ys);
   for (int64_t k = 0; k < x.numel(); ++k) {
     int64_t j = indexAt(idx, k), off = 0;
     bool ok = j >= 0 && j < from.numel();
-    for (size_t d = 0; ok && d < indexShape.size(); ++d) {
+    for (int d = 0; ok && d < from.rank; ++d) {
       int64_t c = (j / fs[d]) % indexShape[d];
       ok = c < y.dim(d);
       off += c * ys[d];

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 using namespace nncc::kernels;
 
@@ -42,10 +41,13 @@ struct Activation {
 struct Common {
   TensorArg x, w, r, b, lens, h0;
   int64_t hidden, direction;
-  std::vector<Activation> acts;
+  Activation acts[6];
   bool hasClip;
   double clip;
 
+  void readHead(Meta &m) {
+    x = m.tensor(); w = m.tensor(); r = m.tensor(); b = m.tensor(); lens = m.tensor(); h0 = m.tensor();
+  }
   void readTail(Meta &m) {
     hidden = m.i();
     direction = m.i();
@@ -55,57 +57,99 @@ struct Common {
       a.code = (int)m.i();
       a.alpha = m.f();
       a.beta = m.f();
-      acts.push_back(a);
+      if (k < 6)
+        acts[k] = a;
     }
     hasClip = m.i();
     clip = m.f();
   }
   int64_t numDirections() const { return direction == 2 ? 2 : 1; }
+  int64_t steps() const { return x.dim(0); }
+  int64_t batch() const { return x.dim(1); }
   bool reverse(int64_t d) const { return direction == 1 || (direction == 2 && d == 1); }
   double clipped(double v) const { return hasClip ? std::max(-clip, std::min(clip, v)) : v; }
   int64_t length(int64_t b, int64_t T) const {
-    return lens.present() ? std::max<int64_t>(0, std::min(indexAt(lens, b), T)) : T;
+    return lens.present() ? maxOf<int64_t>(0, minOf(indexAt(lens, b), T)) : T;
   }
 };
 
 /// xw[T*B, G*H] = X[T*B, I] * W_d^T (+ the input bias).
-template <typename T> std::vector<T> inputProjection(const Common &c, int64_t d, int64_t gates) {
-  int64_t Tn = c.x.dim(0), B = c.x.dim(1), I = c.x.dim(2), H = c.hidden, G = gates * H;
-  std::vector<T> xw((size_t)Tn * B * G);
-  gemm<T>(false, true, Tn * B, G, I, T(1), c.x.as<T>(), I, c.w.as<T>() + d * G * I, I, T(0), xw.data(), G);
+template <typename T> void inputProjection(const Common &c, int64_t d, int64_t gates, T *xw, const GemmScratch<T> &gs) {
+  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), H = c.hidden, G = gates * H;
+  gemm<T>(false, true, Tn * B, G, I, T(1), c.x.as<T>(), I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
   if (c.b.present()) {
     const T *wb = c.b.as<T>() + d * 2 * G;
     for (int64_t row = 0; row < Tn * B; ++row)
       for (int64_t g = 0; g < G; ++g)
         xw[row * G + g] += wb[g];
   }
-  return xw;
 }
 
-template <typename T> void lstmTyped(Common &c, const TensorArg &c0, const TensorArg &p, const TensorArg &y,
-                                     const TensorArg &yh, const TensorArg &yc, bool inputForget) {
-  int64_t Tn = c.x.dim(0), B = c.x.dim(1), H = c.hidden, G = 4 * H, D = c.numDirections();
+/// Buffers of one recurrent layer, from the scratch.
+template <typename T> struct RecurrentBuffers {
+  T *xw, *h, *cell, *hr, *rh, *rhR;
+  double *z, *r;
+  GemmScratch<T> gs;
+};
+
+template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_t gates, Scratch &s) {
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = gates * H;
+  RecurrentBuffers<T> r;
+  r.xw = s.alloc<T>(Tn * B * G);
+  r.h = s.alloc<T>(B * H);
+  r.cell = s.alloc<T>(B * H);
+  r.hr = s.alloc<T>(B * G);
+  r.rh = s.alloc<T>(B * H);
+  r.rhR = s.alloc<T>(B * H);
+  r.z = s.alloc<double>(B * H);
+  r.r = s.alloc<double>(B * H);
+  r.gs = allocGemm<T>(s, G, maxOf(c.x.dim(2), H));
+  return r;
+}
+
+struct LSTMArgs {
+  Common c;
+  TensorArg c0, p, y, yh, yc;
+  bool inputForget;
+};
+
+LSTMArgs readLSTM(Meta &m) {
+  LSTMArgs a;
+  a.c.readHead(m);
+  a.c0 = m.tensor(); a.p = m.tensor(); a.y = m.tensor(); a.yh = m.tensor(); a.yc = m.tensor();
+  a.c.readTail(m);
+  a.inputForget = m.i();
+  return a;
+}
+
+template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
+  const Common &c = a.c;
+  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 4, s);
+  if (s.measuring())
+    return;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = c.numDirections();
+  const TensorArg &y = a.y, &yh = a.yh, &yc = a.yc;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  std::vector<T> h(B * H), cell(B * H), hr(B * G);
+  T *h = buf.h, *cell = buf.cell, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    std::vector<T> xw = inputProjection<T>(c, d, 4);
+    inputProjection<T>(c, d, 4, buf.xw, buf.gs);
     const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr;
-    const T *peep = p.present() ? p.as<T>() + d * 3 * H : nullptr;
+    const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &g = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     for (int64_t k = 0; k < B * H; ++k) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-      cell[k] = c0.present() ? c0.as<T>()[d * B * H + k] : T(0);
+      cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
-    for (int64_t s = 0; s < Tn; ++s) {
-      gemm<T>(false, true, B, G, H, T(1), h.data(), H, c.r.as<T>() + d * G * H, H, T(0), hr.data(), G);
+    for (int64_t st = 0; st < Tn; ++st) {
+      gemm<T>(false, true, B, G, H, T(1), h, H, c.r.as<T>() + d * G * H, H, T(0), hr, G, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        if (s >= len)
+        if (st >= len)
           continue;
-        int64_t t = c.reverse(d) ? len - 1 - s : s;
-        const T *xr = xw.data() + (t * B + bi) * G;
-        const T *hrr = hr.data() + bi * G;
+        int64_t t = c.reverse(d) ? len - 1 - st : st;
+        const T *xr = buf.xw + (t * B + bi) * G;
+        const T *hrr = hr + bi * G;
         for (int64_t j = 0; j < H; ++j) {
           auto pre = [&](int gate) {
             double v = (double)xr[gate * H + j] + (double)hrr[gate * H + j];
@@ -120,7 +164,7 @@ template <typename T> void lstmTyped(Common &c, const TensorArg &c0, const Tenso
             gf += peep[2 * H + j] * cPrev;
           }
           double it = f(c.clipped(gi));
-          double ft = inputForget ? 1 - it : f(c.clipped(gf));
+          double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
           double ct = g(c.clipped(gc));
           double cNew = ft * cPrev + it * ct;
           if (peep)
@@ -135,33 +179,53 @@ template <typename T> void lstmTyped(Common &c, const TensorArg &c0, const Tenso
       }
     }
     if (yh.present())
-      std::copy(h.begin(), h.end(), yh.as<T>() + d * B * H);
+      std::copy(h, h + B * H, yh.as<T>() + d * B * H);
     if (yc.present())
-      std::copy(cell.begin(), cell.end(), yc.as<T>() + d * B * H);
+      std::copy(cell, cell + B * H, yc.as<T>() + d * B * H);
   }
 }
 
-template <typename T> void gruTyped(Common &c, const TensorArg &y, const TensorArg &yh, bool linearBeforeReset) {
-  int64_t Tn = c.x.dim(0), B = c.x.dim(1), H = c.hidden, G = 3 * H, D = c.numDirections();
+struct GRUArgs {
+  Common c;
+  TensorArg y, yh;
+  bool linearBeforeReset;
+};
+
+GRUArgs readGRU(Meta &m) {
+  GRUArgs a;
+  a.c.readHead(m);
+  a.y = m.tensor(); a.yh = m.tensor();
+  a.c.readTail(m);
+  a.linearBeforeReset = m.i();
+  return a;
+}
+
+template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
+  const Common &c = a.c;
+  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 3, s);
+  if (s.measuring())
+    return;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = c.numDirections();
+  const TensorArg &y = a.y, &yh = a.yh;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  std::vector<T> h(B * H), hr(B * G), rh(B * H), rhR(B * H);
+  T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
+  double *z = buf.z, *r = buf.r;
   for (int64_t d = 0; d < D; ++d) {
-    std::vector<T> xw = inputProjection<T>(c, d, 3);
+    inputProjection<T>(c, d, 3, buf.xw, buf.gs);
     const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr;
     const T *R = c.r.as<T>() + d * G * H;
     const Activation &f = c.acts[d * 2], &g = c.acts[d * 2 + 1];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    for (int64_t s = 0; s < Tn; ++s) {
-      gemm<T>(false, true, B, G, H, T(1), h.data(), H, R, H, T(0), hr.data(), G);
-      std::vector<double> z(B * H), r(B * H);
+    for (int64_t st = 0; st < Tn; ++st) {
+      gemm<T>(false, true, B, G, H, T(1), h, H, R, H, T(0), hr, G, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        if (s >= len)
+        if (st >= len)
           continue;
-        int64_t t = c.reverse(d) ? len - 1 - s : s;
-        const T *xr = xw.data() + (t * B + bi) * G;
+        int64_t t = c.reverse(d) ? len - 1 - st : st;
+        const T *xr = buf.xw + (t * B + bi) * G;
         for (int64_t j = 0; j < H; ++j) {
           double gz = (double)xr[j] + hr[bi * G + j] + (rb ? rb[j] : 0);
           double gr = (double)xr[H + j] + hr[bi * G + H + j] + (rb ? rb[H + j] : 0);
@@ -170,18 +234,18 @@ template <typename T> void gruTyped(Common &c, const TensorArg &y, const TensorA
           rh[bi * H + j] = (T)(r[bi * H + j] * h[bi * H + j]);
         }
       }
-      if (!linearBeforeReset)
-        gemm<T>(false, true, B, H, H, T(1), rh.data(), H, R + 2 * H * H, H, T(0), rhR.data(), H);
+      if (!a.linearBeforeReset)
+        gemm<T>(false, true, B, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        if (s >= len)
+        if (st >= len)
           continue;
-        int64_t t = c.reverse(d) ? len - 1 - s : s;
-        const T *xr = xw.data() + (t * B + bi) * G;
+        int64_t t = c.reverse(d) ? len - 1 - st : st;
+        const T *xr = buf.xw + (t * B + bi) * G;
         for (int64_t j = 0; j < H; ++j) {
           double rbh = rb ? rb[2 * H + j] : 0;
-          double rec = linearBeforeReset ? r[bi * H + j] * ((double)hr[bi * G + 2 * H + j] + rbh)
-                                         : (double)rhR[bi * H + j] + rbh;
+          double rec = a.linearBeforeReset ? r[bi * H + j] * ((double)hr[bi * G + 2 * H + j] + rbh)
+                                           : (double)rhR[bi * H + j] + rbh;
           double ht = g(c.clipped((double)xr[2 * H + j] + rec));
           double zt = z[bi * H + j];
           double hNew = (1 - zt) * ht + zt * h[bi * H + j];
@@ -192,30 +256,48 @@ template <typename T> void gruTyped(Common &c, const TensorArg &y, const TensorA
       }
     }
     if (yh.present())
-      std::copy(h.begin(), h.end(), yh.as<T>() + d * B * H);
+      std::copy(h, h + B * H, yh.as<T>() + d * B * H);
   }
 }
 
-template <typename T> void rnnTyped(Common &c, const TensorArg &y, const TensorArg &yh) {
-  int64_t Tn = c.x.dim(0), B = c.x.dim(1), H = c.hidden, D = c.numDirections();
+struct RNNArgs {
+  Common c;
+  TensorArg y, yh;
+};
+
+RNNArgs readRNN(Meta &m) {
+  RNNArgs a;
+  a.c.readHead(m);
+  a.y = m.tensor(); a.yh = m.tensor();
+  a.c.readTail(m);
+  return a;
+}
+
+template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
+  const Common &c = a.c;
+  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 1, s);
+  if (s.measuring())
+    return;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = c.numDirections();
+  const TensorArg &y = a.y, &yh = a.yh;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  std::vector<T> h(B * H), hr(B * H);
+  T *h = buf.h, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    std::vector<T> xw = inputProjection<T>(c, d, 1);
+    inputProjection<T>(c, d, 1, buf.xw, buf.gs);
     const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * H + H : nullptr;
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    for (int64_t s = 0; s < Tn; ++s) {
-      gemm<T>(false, true, B, H, H, T(1), h.data(), H, c.r.as<T>() + d * H * H, H, T(0), hr.data(), H);
+    for (int64_t st = 0; st < Tn; ++st) {
+      gemm<T>(false, true, B, H, H, T(1), h, H, c.r.as<T>() + d * H * H, H, T(0), hr, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        if (s >= len)
+        if (st >= len)
           continue;
-        int64_t t = c.reverse(d) ? len - 1 - s : s;
+        int64_t t = c.reverse(d) ? len - 1 - st : st;
         for (int64_t j = 0; j < H; ++j) {
-          double v = (double)xw[(t * B + bi) * H + j] + hr[bi * H + j] + (rb ? rb[j] : 0);
+          double v = (double)buf.xw[(t * B + bi) * H + j] + hr[bi * H + j] + (rb ? rb[j] : 0);
           T hNew = (T)f(c.clipped(v));
           h[bi * H + j] = hNew;
           if (y.present())
@@ -224,37 +306,27 @@ template <typename T> void rnnTyped(Common &c, const TensorArg &y, const TensorA
       }
     }
     if (yh.present())
-      std::copy(h.begin(), h.end(), yh.as<T>() + d * B * H);
+      std::copy(h, h + B * H, yh.as<T>() + d * B * H);
   }
 }
 
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm) {
-  Meta m(meta, buffers);
-  Common c;
-  c.x = m.tensor(); c.w = m.tensor(); c.r = m.tensor(); c.b = m.tensor(); c.lens = m.tensor(); c.h0 = m.tensor();
-  TensorArg c0 = m.tensor(), p = m.tensor(), y = m.tensor(), yh = m.tensor(), yc = m.tensor();
-  c.readTail(m);
-  bool inputForget = m.i();
-  dispatchFloat(c.x.dtype, [&](auto t) { lstmTyped<decltype(t)>(c, c0, p, y, yh, yc, inputForget); });
-}
+#define NNCC_RECURRENT_KERNEL(name, Args, read, typed)                                             \
+  extern "C" NNCC_KERNEL(name) {                                                                   \
+    Meta m(meta, buffers);                                                                         \
+    Args a = read(m);                                                                              \
+    Scratch s = m.scratch();                                                                       \
+    dispatchFloat(a.c.x.dtype, [&](auto t) { typed<decltype(t)>(a, s); });                         \
+  }                                                                                                \
+  NNCC_SCRATCH(name) {                                                                             \
+    Meta m(meta, nullptr);                                                                         \
+    Args a = read(m);                                                                              \
+    Scratch s;                                                                                     \
+    dispatchFloat(a.c.x.dtype, [&](auto t) { typed<decltype(t)>(a, s); });                         \
+    return (int64_t)s.bytes();                                                                     \
+  }
 
-extern "C" NNCC_KERNEL(nncc_gru) {
-  Meta m(meta, buffers);
-  Common c;
-  c.x = m.tensor(); c.w = m.tensor(); c.r = m.tensor(); c.b = m.tensor(); c.lens = m.tensor(); c.h0 = m.tensor();
-  TensorArg y = m.tensor(), yh = m.tensor();
-  c.readTail(m);
-  bool lbr = m.i();
-  dispatchFloat(c.x.dtype, [&](auto t) { gruTyped<decltype(t)>(c, y, yh, lbr); });
-}
-
-extern "C" NNCC_KERNEL(nncc_rnn) {
-  Meta m(meta, buffers);
-  Common c;
-  c.x = m.tensor(); c.w = m.tensor(); c.r = m.tensor(); c.b = m.tensor(); c.lens = m.tensor(); c.h0 = m.tensor();
-  TensorArg y = m.tensor(), yh = m.tensor();
-  c.readTail(m);
-  dispatchFloat(c.x.dtype, [&](auto t) { rnnTyped<decltype(t)>(c, y, yh); });
-}
+NNCC_RECURRENT_KERNEL(nncc_lstm, LSTMArgs, readLSTM, lstmTyped)
+NNCC_RECURRENT_KERNEL(nncc_gru, GRUArgs, readGRU, gruTyped)
+NNCC_RECURRENT_KERNEL(nncc_rnn, RNNArgs, readRNN, rnnTyped)

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
+#include <type_traits>
 
 using namespace nncc::kernels;
 
@@ -104,51 +104,89 @@ Taps tapsFor(int64_t xo, int64_t inLen, int64_t, double scale, int ctm, double r
         t.w[i] /= sum;
   }
   for (int i = 0; i < t.n; ++i)
-    t.idx[i] = std::max<int64_t>(0, std::min(t.idx[i], inLen - 1));
+    t.idx[i] = maxOf<int64_t>(0, minOf(t.idx[i], inLen - 1));
   return t;
 }
 
-template <typename T>
-void resizeTyped(const TensorArg &x, const TensorArg &y, int mode, int ctm, int nearestMode, double cubicA,
-                 bool exclude, double extrapolation, const std::vector<double> &scales,
-                 const std::vector<double> &roi) {
-  int64_t rank = x.rank();
-  std::vector<std::vector<Taps>> taps(rank);
-  for (int64_t d = 0; d < rank; ++d) {
-    double start = roi.size() == (size_t)(2 * rank) ? roi[d] : 0, end = roi.size() == (size_t)(2 * rank) ? roi[d + rank] : 1;
-    for (int64_t o = 0; o < y.dim(d); ++o)
-      taps[d].push_back(tapsFor(o, x.dim(d), y.dim(d), scales[d], ctm, start, end, mode, nearestMode, cubicA, exclude));
+struct ResizeArgs {
+  TensorArg x, y;
+  int mode, ctm, nearest;
+  double cubicA, extrapolation;
+  bool exclude;
+  double scales[kMaxRank], roi[2 * kMaxRank];
+  int64_t numRoi;
+};
+
+ResizeArgs readResize(Meta &m) {
+  ResizeArgs a;
+  a.x = m.tensor();
+  a.y = m.tensor();
+  a.mode = (int)m.i();
+  a.ctm = (int)m.i();
+  a.nearest = (int)m.i();
+  a.cubicA = m.f();
+  a.exclude = m.i();
+  a.extrapolation = m.f();
+  int64_t n = m.i();
+  for (int64_t k = 0; k < n; ++k) {
+    double v = m.f();
+    if (k < kMaxRank) a.scales[k] = v;
   }
-  auto xs = x.strides(), ys = y.strides();
-  const T *X = x.as<T>();
-  T *Y = y.as<T>();
-  std::vector<int64_t> coord(rank);
-  for (int64_t k = 0; k < y.numel(); ++k) {
+  a.numRoi = m.i();
+  for (int64_t k = 0; k < a.numRoi; ++k) {
+    double v = m.f();
+    if (k < 2 * kMaxRank) a.roi[k] = v;
+  }
+  return a;
+}
+
+template <typename T> void resizeTyped(const ResizeArgs &a, Scratch &s) {
+  int rank = a.x.rank;
+  // The taps of every output coordinate of every dimension.
+  Taps *taps[kMaxRank];
+  for (int d = 0; d < rank; ++d)
+    taps[d] = s.alloc<Taps>(a.y.dim(d));
+  if (s.measuring())
+    return;
+  for (int d = 0; d < rank; ++d) {
+    bool haveRoi = a.numRoi == 2 * rank;
+    double start = haveRoi ? a.roi[d] : 0, end = haveRoi ? a.roi[d + rank] : 1;
+    for (int64_t o = 0; o < a.y.dim(d); ++o)
+      taps[d][o] = tapsFor(o, a.x.dim(d), a.y.dim(d), a.scales[d], a.ctm, start, end, a.mode, a.nearest, a.cubicA,
+                           a.exclude);
+  }
+  int64_t xs[kMaxRank], ys[kMaxRank], coord[kMaxRank];
+  int sel[kMaxRank];
+  a.x.strides(xs);
+  a.y.strides(ys);
+  const T *X = a.x.as<T>();
+  T *Y = a.y.as<T>();
+  for (int64_t k = 0; k < a.y.numel(); ++k) {
     int64_t rem = k;
     bool outside = false;
-    for (int64_t d = 0; d < rank; ++d) {
+    for (int d = 0; d < rank; ++d) {
       coord[d] = rem / ys[d];
       rem %= ys[d];
       outside |= taps[d][coord[d]].outside;
+      sel[d] = 0;
     }
     if (outside) {
-      Y[k] = (T)extrapolation;
+      Y[k] = (T)a.extrapolation;
       continue;
     }
     // Sum over the Cartesian product of the taps of every dimension.
     double acc = 0;
-    std::vector<int> sel(rank, 0);
     while (true) {
       double w = 1;
       int64_t off = 0;
-      for (int64_t d = 0; d < rank; ++d) {
+      for (int d = 0; d < rank; ++d) {
         const Taps &t = taps[d][coord[d]];
         w *= t.w[sel[d]];
         off += t.idx[sel[d]] * xs[d];
       }
       if (w != 0)
         acc += w * (double)X[off];
-      int64_t d = rank - 1;
+      int d = rank - 1;
       while (d >= 0 && ++sel[d] == taps[d][coord[d]].n) {
         sel[d] = 0;
         --d;
@@ -296,18 +334,17 @@ template <typename T> void roiAlignTyped(const TensorArg &x, const TensorArg &ro
 
 extern "C" NNCC_KERNEL(nncc_resize) {
   Meta m(meta, buffers);
-  TensorArg x = m.tensor(), y = m.tensor();
-  int mode = (int)m.i(), ctm = (int)m.i(), nearest = (int)m.i();
-  double a = m.f();
-  bool exclude = m.i();
-  double extrapolation = m.f();
-  std::vector<double> scales(m.i());
-  for (auto &s : scales) s = m.f();
-  std::vector<double> roi(m.i());
-  for (auto &r : roi) r = m.f();
-  dispatchAll(x.dtype, [&](auto t) {
-    resizeTyped<decltype(t)>(x, y, mode, ctm, nearest, a, exclude, extrapolation, scales, roi);
-  });
+  ResizeArgs a = readResize(m);
+  Scratch s = m.scratch();
+  dispatchAll(a.x.dtype, [&](auto t) { resizeTyped<decltype(t)>(a, s); });
+}
+
+NNCC_SCRATCH(nncc_resize) {
+  Meta m(meta, nullptr);
+  ResizeArgs a = readResize(m);
+  Scratch s;
+  dispatchAll(a.x.dtype, [&](auto t) { resizeTyped<decltype(t)>(a, s); });
+  return (int64_t)s.bytes();
 }
 
 extern "C" NNCC_KERNEL(nncc_grid_sample) {

@@ -1,18 +1,66 @@
 //===- Symbols.cpp - the table the JIT binds kernel calls to --------------===//
 #include "runtime/kernels/Kernels.h"
 
+#include <cstring>
+
+extern "C" {
+// Scratch-size functions (NNCC_SCRATCH) of the kernels that need scratch.
+int64_t nncc_matmul_scratch(const int64_t *);
+int64_t nncc_gemm_scratch(const int64_t *);
+int64_t nncc_det_scratch(const int64_t *);
+int64_t nncc_conv_scratch(const int64_t *);
+int64_t nncc_conv_transpose_scratch(const int64_t *);
+int64_t nncc_topk_scratch(const int64_t *);
+int64_t nncc_resize_scratch(const int64_t *);
+int64_t nncc_dft_scratch(const int64_t *);
+int64_t nncc_stft_scratch(const int64_t *);
+int64_t nncc_lstm_scratch(const int64_t *);
+int64_t nncc_gru_scratch(const int64_t *);
+int64_t nncc_rnn_scratch(const int64_t *);
+}
+
 namespace nncc {
 
-const KernelSymbol *kernelSymbols() {
-#define K(name) {#name, reinterpret_cast<void *>(&name)}
-  static const KernelSymbol table[] = {
-      K(nncc_matmul), K(nncc_gemm), K(nncc_einsum), K(nncc_det), K(nncc_conv), K(nncc_conv_transpose),
-      K(nncc_pool), K(nncc_maxpool_indices), K(nncc_max_unpool), K(nncc_topk), K(nncc_cumsum),
+namespace {
+struct Entry {
+  const char *name;
+  void *kernel;
+  int64_t (*scratch)(const int64_t *);
+};
+
+const Entry *entries() {
+#define K(name) {#name, reinterpret_cast<void *>(&name), nullptr}
+#define KS(name) {#name, reinterpret_cast<void *>(&name), &name##_scratch}
+  static const Entry table[] = {
+      KS(nncc_matmul), KS(nncc_gemm), K(nncc_einsum), KS(nncc_det), KS(nncc_conv), KS(nncc_conv_transpose),
+      K(nncc_pool), K(nncc_maxpool_indices), K(nncc_max_unpool), KS(nncc_topk), K(nncc_cumsum),
       K(nncc_gather_nd), K(nncc_scatter_elements), K(nncc_scatter_nd), K(nncc_reverse_sequence),
-      K(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), K(nncc_dft), K(nncc_stft), K(nncc_lstm), K(nncc_gru), K(nncc_rnn),
-      {nullptr, nullptr}};
+      KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
+      KS(nncc_gru), KS(nncc_rnn), {nullptr, nullptr, nullptr}};
 #undef K
+#undef KS
   return table;
+}
+} // namespace
+
+const KernelSymbol *kernelSymbols() {
+  static KernelSymbol table[64];
+  static bool filled = [] {
+    int n = 0;
+    for (const Entry *e = entries(); e->name; ++e)
+      table[n++] = {e->name, e->kernel};
+    table[n] = {nullptr, nullptr};
+    return true;
+  }();
+  (void)filled;
+  return table;
+}
+
+int64_t kernelScratchBytes(const char *name, const int64_t *meta) {
+  for (const Entry *e = entries(); e->name; ++e)
+    if (!std::strcmp(e->name, name))
+      return e->scratch ? e->scratch(meta) : 0;
+  return 0;
 }
 
 } // namespace nncc

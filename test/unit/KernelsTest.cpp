@@ -31,6 +31,19 @@ void ints(std::vector<int64_t> &meta, std::vector<int64_t> v) {
   meta.insert(meta.end(), v.begin(), v.end());
 }
 
+/// Appends the scratch buffer the kernel asks for, as the compiler does.
+void addScratch(const char *kernel, std::vector<int64_t> &meta, std::vector<void *> &bufs,
+                std::vector<uint8_t> &scratch) {
+  int64_t bytes = nncc::kernelScratchBytes(kernel, meta.data());
+  scratch.assign(bytes + 64, 0);
+  if (bytes > 0) {
+    meta.insert(meta.end(), {2, 1, bytes});
+    bufs.push_back(scratch.data());
+  } else {
+    meta.push_back(0);
+  }
+}
+
 } // namespace
 
 class GemmTest : public ::testing::TestWithParam<std::tuple<int, int, int, bool, bool>> {};
@@ -46,7 +59,12 @@ TEST_P(GemmTest, MatchesReference) {
         acc += (double)(ta ? A[k * M + m] : A[m * K + k]) * (tb ? B[n * K + k] : B[k * N + n]);
       ref[m * N + n] = (float)(0.5 * acc + 2.0 * C[m * N + n]);
     }
-  gemm<float>(ta, tb, M, N, K, 0.5f, A.data(), ta ? M : K, B.data(), tb ? K : N, 2.0f, C.data(), N);
+  Scratch measure;
+  allocGemm<float>(measure, N, K);
+  std::vector<uint8_t> buffer(measure.bytes() + 64);
+  Scratch scratch(buffer.data(), buffer.size());
+  GemmScratch<float> gs = allocGemm<float>(scratch, N, K);
+  gemm<float>(ta, tb, M, N, K, 0.5f, A.data(), ta ? M : K, B.data(), tb ? K : N, 2.0f, C.data(), N, gs);
   for (int i = 0; i < M * N; ++i)
     ASSERT_NEAR(C[i], ref[i], 1e-4) << i;
 }
@@ -90,8 +108,11 @@ TEST(Kernels, ConvMatchesDirectLoops) {
   ints(meta, {sh, sw});
   ints(meta, {ph0, pw0, ph1, pw1});
   ints(meta, {dh, dw});
-  void *bufs[] = {x.data(), w.data(), b.data(), y.data()};
-  nncc_conv(meta.data(), bufs);
+  std::vector<void *> bufs = {x.data(), w.data(), b.data(), y.data()};
+  std::vector<uint8_t> scratch;
+  addScratch("nncc_conv", meta, bufs, scratch);
+  EXPECT_GT(scratch.size(), 64u); // im2col and GEMM packing
+  nncc_conv(meta.data(), bufs.data());
   for (size_t i = 0; i < y.size(); ++i)
     ASSERT_NEAR(y[i], ref[i], 1e-4) << i;
 }
@@ -127,8 +148,10 @@ TEST(Kernels, TopKBreaksTiesByIndex) {
   tensorMeta(meta, {3});
   meta.insert(meta.end(), {7, 1, 3}); // indices: int64 [3]
   meta.insert(meta.end(), {0, 1, 1}); // axis 0, largest, sorted
-  void *bufs[] = {x.data(), v.data(), idx.data()};
-  nncc_topk(meta.data(), bufs);
+  std::vector<void *> bufs = {x.data(), v.data(), idx.data()};
+  std::vector<uint8_t> scratch;
+  addScratch("nncc_topk", meta, bufs, scratch);
+  nncc_topk(meta.data(), bufs.data());
   EXPECT_EQ(v, (std::vector<float>{5, 3, 3}));
   EXPECT_EQ(idx, (std::vector<int64_t>{4, 0, 2}));
 }
