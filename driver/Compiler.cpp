@@ -53,12 +53,6 @@ void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
 }
 
 namespace {
-struct WeightLayout {
-  std::vector<std::string> names;
-  std::vector<int64_t> offsets;
-  int64_t weights = 0, workspace = 0, total = 0;
-};
-
 /// Reads the weight-blob layout and arena size that nncc-lower-nn records.
 struct LayoutReader : PassInstrumentation {
   WeightLayout &l;
@@ -72,6 +66,7 @@ struct LayoutReader : PassInstrumentation {
       l.weights = f->getAttrOfType<IntegerAttr>("nncc.weights_bytes").getInt();
       l.workspace = f->getAttrOfType<IntegerAttr>("nncc.workspace_bytes").getInt();
       l.total = f->getAttrOfType<IntegerAttr>("nncc.total_intermediate_bytes").getInt();
+      l.scratch = f->getAttrOfType<IntegerAttr>("nncc.scratch_bytes").getInt();
       for (Attribute a : f->getAttrOfType<ArrayAttr>("nncc.param_names"))
         l.names.push_back(a.cast<StringAttr>().str());
       for (Attribute a : f->getAttrOfType<ArrayAttr>("nncc.param_offsets"))
@@ -143,8 +138,7 @@ static TensorSignature signatureOf(Type t, StringRef name) {
   return s;
 }
 
-std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions &options, std::string &error) {
-  auto start = std::chrono::steady_clock::now();
+bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &graph, std::string &error) {
   MLIRContext *ctx = module.getContext();
   loadDialects(*ctx);
   std::string diag;
@@ -161,51 +155,62 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
   if (funcs.size() != 1) {
     error = "expected one graph function in the module, found " + std::to_string(funcs.size());
-    return nullptr;
+    return false;
   }
-  func::FuncOp graph = funcs.front();
-  std::string name = graph.getName().str();
-  auto exe = std::unique_ptr<Executable>(new Executable());
-  for (auto it : llvm::enumerate(graph.getArgumentTypes())) {
-    auto n = graph.getArgAttrOfType<StringAttr>(it.index(), "nn.name");
-    exe->inputs_.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
+  func::FuncOp fn = funcs.front();
+  graph.name = fn.getName().str();
+  graph.inputs.clear();
+  graph.outputs.clear();
+  for (auto it : llvm::enumerate(fn.getArgumentTypes())) {
+    auto n = fn.getArgAttrOfType<StringAttr>(it.index(), "nn.name");
+    graph.inputs.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
   }
-  for (auto it : llvm::enumerate(graph.getResultTypes())) {
-    auto n = graph.getResultAttrOfType<StringAttr>(it.index(), "nn.name");
-    exe->outputs_.push_back(signatureOf(it.value(), n ? n.getValue() : "output_" + std::to_string(it.index())));
+  for (auto it : llvm::enumerate(fn.getResultTypes())) {
+    auto n = fn.getResultAttrOfType<StringAttr>(it.index(), "nn.name");
+    graph.outputs.push_back(signatureOf(it.value(), n ? n.getValue() : "output_" + std::to_string(it.index())));
   }
 
   PassManager pm(ctx, PassManager::Nesting::Implicit);
   buildGraphPipeline(pm, options);
   buildLoweringPipeline(pm);
   if (!configureInstrumentation(pm, options, error))
-    return nullptr;
-
-  // The lowering records the layout of the weight blob on the function;
-  // read it before the LLVM conversion drops it.
-  WeightLayout layout;
-  pm.addInstrumentation(std::make_unique<LayoutReader>(layout));
-
+    return false;
+  pm.addInstrumentation(std::make_unique<LayoutReader>(graph.layout));
   if (failed(pm.run(module))) {
     error = diag.empty() ? "compilation failed" : diag;
-    return nullptr;
+    return false;
   }
+  return true;
+}
 
-  // Weight blob from the store.
-  auto &store = ctx->getOrLoadDialect<nn::NNDialect>()->getWeightStore();
-  exe->weightBytes_ = layout.weights;
-  exe->weights = alignedAlloc((size_t)std::max<int64_t>(layout.weights, 64));
+bool buildWeightBlob(MLIRContext &ctx, const WeightLayout &layout, uint8_t *blob, std::string &error) {
+  auto &store = ctx.getOrLoadDialect<nn::NNDialect>()->getWeightStore();
   for (size_t k = 0; k < layout.names.size(); ++k) {
     const auto *bytes = store.lookup(layout.names[k]);
     if (!bytes) {
       error = "no data for parameter '" + layout.names[k] + "'";
-      return nullptr;
+      return false;
     }
-    std::memcpy(exe->weights.get() + layout.offsets[k], bytes->data(), bytes->size());
+    std::memcpy(blob + layout.offsets[k], bytes->data(), bytes->size());
   }
-  exe->workspaceBytes_ = layout.workspace;
-  exe->totalIntermediateBytes_ = layout.total;
-  exe->workspace = alignedAlloc((size_t)std::max<int64_t>(layout.workspace, 64));
+  return true;
+}
+
+std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions &options, std::string &error) {
+  auto start = std::chrono::steady_clock::now();
+  LoweredGraph graph;
+  if (!lowerToLLVM(module, options, graph, error))
+    return nullptr;
+  auto exe = std::unique_ptr<Executable>(new Executable());
+  exe->inputs_ = graph.inputs;
+  exe->outputs_ = graph.outputs;
+  exe->weightBytes_ = graph.layout.weights;
+  exe->weights = alignedAlloc((size_t)std::max<int64_t>(graph.layout.weights, 64));
+  if (!buildWeightBlob(*module.getContext(), graph.layout, exe->weights.get(), error))
+    return nullptr;
+  exe->workspaceBytes_ = graph.layout.workspace;
+  exe->totalIntermediateBytes_ = graph.layout.total;
+  exe->workspace = alignedAlloc((size_t)std::max<int64_t>(graph.layout.workspace, 64));
 
   auto jit = JitModule::compile(module, options.optLevel);
   if (!jit) {
@@ -213,7 +218,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
     return nullptr;
   }
   exe->jit = std::move(*jit);
-  auto entry = exe->jit->lookupEntry(name);
+  auto entry = exe->jit->lookupEntry(graph.name);
   if (!entry) {
     error = "entry point not found: " + llvm::toString(entry.takeError());
     return nullptr;

@@ -63,6 +63,28 @@ private:
   std::mutex mutex;
 };
 
+/// Where each parameter sits in the weight blob, and the workspace size
+/// (what nncc-lower-nn records on the lowered function).
+struct WeightLayout {
+  std::vector<std::string> names;
+  std::vector<int64_t> offsets;
+  int64_t weights = 0, workspace = 0, total = 0, scratch = 0;
+};
+
+/// A graph lowered to the LLVM dialect, with what running it needs.
+struct LoweredGraph {
+  std::string name; ///< the graph function; the entry point is <name>_entry
+  std::vector<TensorSignature> inputs, outputs;
+  WeightLayout layout;
+};
+
+/// Runs the graph and lowering pipelines on the single graph function of
+/// `module`, leaving it in the LLVM dialect.
+bool lowerToLLVM(mlir::ModuleOp module, const CompileOptions &options, LoweredGraph &graph, std::string &error);
+
+/// The weight blob of a lowered graph, from the weight store of `ctx`.
+bool buildWeightBlob(mlir::MLIRContext &ctx, const WeightLayout &layout, uint8_t *blob, std::string &error);
+
 /// Adds the nn-level passes (folding, decomposition, memory plan).
 void buildGraphPipeline(mlir::PassManager &pm, const CompileOptions &options);
 /// Applies the debugging options (IR printing, timing, dumps) to `pm`.

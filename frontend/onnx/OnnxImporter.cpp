@@ -27,6 +27,67 @@ namespace nncc {
 // Model loading
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// A minimal protobuf wire-format reader, to recognise files that are not
+/// ONNX models (a Caffe2 NetDef) without their schema.
+struct Wire {
+  const uint8_t *p, *end;
+  bool varint(uint64_t &v) {
+    v = 0;
+    for (int shift = 0; p < end && shift < 64; shift += 7) {
+      uint8_t b = *p++;
+      v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80))
+        return true;
+    }
+    return false;
+  }
+  /// Next field: number, wire type and (for length-delimited) the payload.
+  bool next(uint32_t &field, uint32_t &type, const uint8_t *&data, uint64_t &len) {
+    uint64_t key;
+    if (p >= end || !varint(key))
+      return false;
+    field = key >> 3;
+    type = key & 7;
+    switch (type) {
+    case 0: return varint(len);
+    case 1: if (end - p < 8) return false; p += 8; return true;
+    case 5: if (end - p < 4) return false; p += 4; return true;
+    case 2:
+      if (!varint(len) || (uint64_t)(end - p) < len) return false;
+      data = p;
+      p += len;
+      return true;
+    default: return false;
+    }
+  }
+};
+
+/// Caffe2 NetDef: field 2 holds OperatorDefs whose field 4 is the op type.
+bool looksLikeCaffe2NetDef(const std::string &bytes, std::vector<std::string> &opTypes) {
+  Wire w{(const uint8_t *)bytes.data(), (const uint8_t *)bytes.data() + bytes.size()};
+  uint32_t field, type;
+  const uint8_t *data = nullptr;
+  uint64_t len;
+  while (w.next(field, type, data, len)) {
+    if (field != 2 || type != 2)
+      continue;
+    Wire op{data, data + len};
+    const uint8_t *s = nullptr;
+    uint64_t slen;
+    while (op.next(field, type, s, slen))
+      if (field == 4 && type == 2 && slen > 0 && slen < 64) {
+        std::string t((const char *)s, slen);
+        if (!std::all_of(t.begin(), t.end(), [](char c) { return isalnum((unsigned char)c) || c == '_'; }))
+          return false;
+        if (std::find(opTypes.begin(), opTypes.end(), t) == opTypes.end())
+          opTypes.push_back(t);
+      }
+  }
+  return w.p == w.end && !opTypes.empty();
+}
+} // namespace
+
 bool looksLikeOnnxModel(const std::string &bytes) {
   onnx::ModelProto m;
   return m.ParseFromString(bytes) && m.has_graph() && m.ir_version() > 0;
@@ -40,15 +101,24 @@ bool loadOnnxModel(const std::string &path, onnx::ModelProto &model, std::string
     error = "'" + path + "' is empty: expected an ONNX model";
     return false;
   }
-  if (!model.ParseFromString(bytes)) {
+  std::vector<std::string> caffe2Ops;
+  bool parsed = model.ParseFromString(bytes);
+  if ((!parsed || !model.has_graph()) && looksLikeCaffe2NetDef(bytes, caffe2Ops)) {
+    error = "'" + path + "' is a Caffe2 NetDef (operators ";
+    for (size_t k = 0; k < caffe2Ops.size() && k < 6; ++k)
+      error += (k ? ", " : "") + caffe2Ops[k];
+    error += caffe2Ops.size() > 6 ? ", ...)" : ")";
+    error += ", not an ONNX model; nncc does not import Caffe2 predict_net.pb + init_net.pb pairs yet. "
+             "Convert the net to ONNX first (caffe2.python.onnx.frontend, or export the model from PyTorch)";
+    return false;
+  }
+  if (!parsed) {
     error = "'" + path + "' is not a valid ONNX model: the protobuf cannot be parsed (the file is "
             "truncated, corrupted, or not a model)";
     return false;
   }
   if (!model.has_graph() || model.ir_version() <= 0) {
     error = "'" + path + "' is not an ONNX ModelProto (no graph or no ir_version)";
-    if (!model.has_graph() && !model.producer_name().empty())
-      error += "; it may be a Caffe2 NetDef, which nncc does not import yet";
     return false;
   }
   if (model.graph().output_size() == 0) {

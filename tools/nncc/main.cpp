@@ -10,6 +10,7 @@ usage: nncc <command> [options]
 
 commands:
   run MODEL      compile a model for this machine and run it (JIT)
+  compile MODEL  compile a model ahead of time for a device (-target=arm|x86|...)
   ops            list the ONNX operators nncc imports
 
 Run `nncc <command> --help` for the options of a command.
@@ -26,6 +27,8 @@ int main(int argc, char **argv) {
   std::string cmd = argv[1];
   if (cmd == "run")
     return nncc::runCommand(argc, argv);
+  if (cmd == "compile")
+    return nncc::compileCommand(argc, argv);
   if (cmd == "ops")
     return nncc::opsCommand(argc, argv);
   std::fprintf(stderr, "nncc: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);

@@ -1,0 +1,49 @@
+//===- Bundle.h - ahead-of-time bundles: object + header + runtime -*- C++ -*-===//
+#ifndef NNCC_DRIVER_BUNDLE_H
+#define NNCC_DRIVER_BUNDLE_H
+
+#include "codegen/Target.h"
+#include "driver/Compiler.h"
+
+#include <string>
+#include <vector>
+
+namespace nncc {
+
+struct BundleOptions {
+  std::string name; ///< C identifier prefixing every symbol
+  TargetSpec target;
+  bool externalWeights = false;
+  CompileOptions compile;
+};
+
+/// The files of a bundle, in memory until written.
+struct Bundle {
+  std::string name;
+  std::string object;  ///< NAME.o
+  std::string header;  ///< NAME.h
+  std::string weights; ///< NAME.weights.bin (external weights only)
+  std::string runtimeArchive; ///< path of the prebuilt libnncc_rt.a for the target ("" if none)
+  std::string runtimeSources; ///< the kernel sources, when no archive is prebuilt
+  int64_t workspaceBytes = 0, weightBytes = 0;
+  std::vector<TensorSignature> inputs, outputs;
+};
+
+/// Imports, compiles and emits `model` for `options.target`.
+bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOptions,
+                   const BundleOptions &options, Bundle &bundle, std::string &error);
+
+/// Writes the bundle's files into `dir` (created if needed): each through a
+/// temporary name and a rename, and nothing is left behind on failure.
+bool writeBundle(const Bundle &bundle, const std::string &dir, std::vector<std::string> &written,
+                 std::string &error);
+
+/// The link line a user runs to build `program.c` against the bundle.
+std::string linkCommand(const Bundle &bundle, const TargetSpec &target, const std::string &dir);
+
+/// `stem` made a C identifier: "resnet-18.v2" -> "resnet_18_v2".
+std::string cIdentifier(const std::string &stem);
+
+} // namespace nncc
+
+#endif

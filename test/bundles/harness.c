@@ -1,0 +1,61 @@
+/* Runs a bundle on raw input files and writes raw output files:
+ *   harness in_0.bin ... in_{N-1}.bin out_0.bin ... out_{M-1}.bin
+ * Built by run_bundle_tests.py with -DBUNDLE=<name> -DBUNDLE_HEADER="<name>.h",
+ * as C and as C++ (the header must work from both). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include BUNDLE_HEADER
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define SYM(x) CAT(BUNDLE, x)
+
+static void *read_file(const char *path, size_t expected) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    exit(2);
+  }
+  void *data = malloc(expected ? expected : 1);
+  size_t n = fread(data, 1, expected, f);
+  if (n != expected || fgetc(f) != EOF) {
+    fprintf(stderr, "%s: expected %zu bytes\n", path, expected);
+    exit(2);
+  }
+  fclose(f);
+  return data;
+}
+
+int main(int argc, char **argv) {
+  const int nin = SYM(_NUM_INPUTS), nout = SYM(_NUM_OUTPUTS);
+  if (argc != 1 + nin + nout) {
+    fprintf(stderr, "usage: %s %d inputs then %d outputs\n", argv[0], nin, nout);
+    return 2;
+  }
+  const void *inputs[64];
+  void *outputs[64];
+  for (int i = 0; i < nin; ++i)
+    inputs[i] = read_file(argv[1 + i], SYM(_inputs)[i].bytes);
+  for (int o = 0; o < nout; ++o)
+    outputs[o] = calloc(1, SYM(_outputs)[o].bytes ? SYM(_outputs)[o].bytes : 1);
+  size_t ws = (SYM(_workspace_size)() + 63) / 64 * 64;
+  void *workspace = aligned_alloc(64, ws ? ws : 64);
+  int rc = SYM(_run)(inputs, outputs, workspace);
+  if (rc != 0) {
+    fprintf(stderr, "run returned %d\n", rc);
+    return 1;
+  }
+  for (int o = 0; o < nout; ++o) {
+    FILE *f = fopen(argv[1 + nin + o], "wb");
+    if (!f || fwrite(outputs[o], 1, SYM(_outputs)[o].bytes, f) != SYM(_outputs)[o].bytes) {
+      fprintf(stderr, "cannot write %s\n", argv[1 + nin + o]);
+      return 2;
+    }
+    fclose(f);
+  }
+  printf("%s: %d input(s), %d output(s) (%s [%lld...]), workspace %zu bytes\n", SYM(_inputs)[0].name, nin, nout,
+         SYM(_outputs)[0].name, (long long)SYM(_outputs)[0].dims[0], ws);
+  return 0;
+}

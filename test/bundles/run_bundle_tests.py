@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""`nncc compile` bundles, linked into a C (and a C++) program and run:
+for AArch64 under qemu-aarch64, for x86-64 natively. Outputs are compared
+with the references (rtol 1e-3; atol 1e-4 for the models, 1e-7 for node
+tests). Also checks the AArch64 hot loops use NEON FMAs, and that bad
+targets, bad models and unwritable directories fail cleanly.
+
+  run_bundle_tests.py --nncc build/tools/nncc --models build/models --work DIR
+                      [--target arm|x86|all] [-k PATTERN]
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+NODE = "/usr/share/libonnx-testdata/data/node"
+MODELS = ["mlp", "resnet18", "mobilenet_v2", "squeezenet1_1", "lstm_lm", "gru_2layer", "transformer_enc"]
+NODE_TESTS = [
+    "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_strides_padding", "test_basic_conv_with_padding",
+    "test_convtranspose", "test_convtranspose_pads", "test_maxpool_2d_pads", "test_maxpool_2d_strides",
+    "test_averagepool_2d_pads", "test_averagepool_3d_default", "test_globalaveragepool", "test_gemm_all_attributes",
+    "test_gemm_default_matrix_bias", "test_matmul_4d", "test_matmul_2d", "test_add_bcast", "test_mul",
+    "test_relu", "test_sigmoid", "test_tanh", "test_clip", "test_softmax_axis_1", "test_logsoftmax_axis_1",
+    "test_batchnorm_example", "test_layer_normalization_3d_axis1_epsilon", "test_lstm_defaults",
+    "test_lstm_with_initial_bias", "test_lstm_with_peepholes", "test_gru_defaults", "test_gru_seq_length",
+    "test_rnn_seq_length", "test_reduce_mean_keepdims_example", "test_transpose_all_permutations_3",
+    "test_concat_3d_axis_1", "test_gather_0", "test_pow", "test_argmax_keepdims_example",
+]
+TARGETS = {
+    "arm": dict(cc="aarch64-linux-gnu-gcc", cxx="aarch64-linux-gnu-g++",
+                run=["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"], objdump="aarch64-linux-gnu-objdump"),
+    "x86": dict(cc="gcc", cxx="g++", run=[], objdump="objdump"),
+}
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", **kw)
+
+
+def compare(actual, expected, rtol, atol):
+    if actual.shape != expected.shape:
+        return "shape %s vs %s" % (actual.shape, expected.shape)
+    if expected.dtype.kind in "fc":
+        a, e = actual.astype(np.float64), expected.astype(np.float64)
+        bad = ~((np.abs(a - e) <= atol + rtol * np.abs(e)) | (np.isnan(a) & np.isnan(e)))
+    else:
+        bad = actual != expected
+    if bad.any():
+        i = int(np.argmax(bad.reshape(-1)))
+        return "%d of %d differ; first at %d: %r vs %r" % (bad.sum(), bad.size, i, actual.reshape(-1)[i],
+                                                           expected.reshape(-1)[i])
+    return None
+
+
+def bundle_case(args, target, name, model, data, atol, cxx=False):
+    t = TARGETS[target]
+    work = os.path.join(args.work, target, name)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    p = run([args.nncc, "compile", model, "-target=" + target, "--name", name, "-o", work])
+    if p.returncode:
+        return "nncc compile failed: " + p.stdout.strip()[-800:]
+    compiler = t["cxx"] if cxx else t["cc"]
+    src = os.path.join(work, "harness.cpp" if cxx else "harness.c")
+    shutil.copy(os.path.join(HERE, "harness.c"), src)
+    exe = os.path.join(work, "harness")
+    cmd = [compiler, "-O1", "-DBUNDLE=" + name, '-DBUNDLE_HEADER="%s.h"' % name, "-I" + work, src,
+           os.path.join(work, name + ".o"), os.path.join(work, "libnncc_rt.a"), "-lm", "-o", exe]
+    if not cxx:
+        cmd.insert(1, "-std=c11")
+    p = run(cmd)
+    if p.returncode:
+        return "link failed: " + p.stdout.strip()[-800:]
+    m = onnx.load(model, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    inputs = [i for i in m.graph.input if i.name not in inits]
+    ins, outs, expected = [], [], []
+    for k in range(len(inputs)):
+        arr = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "input_%d.pb" % k)))
+        path = os.path.join(work, "in_%d.bin" % k)
+        np.ascontiguousarray(arr).tofile(path)
+        ins.append(path)
+    k = 0
+    while os.path.exists(os.path.join(data, "output_%d.pb" % k)):
+        expected.append(numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "output_%d.pb" % k))))
+        outs.append(os.path.join(work, "out_%d.bin" % k))
+        k += 1
+    p = run(t["run"] + [exe] + ins + outs, timeout=900)
+    if p.returncode:
+        return "run failed (%d): %s" % (p.returncode, p.stdout.strip()[-800:])
+    for path, e in zip(outs, expected):
+        a = np.fromfile(path, dtype=e.dtype).reshape(e.shape)
+        why = compare(a, e, 1e-3, atol)
+        if why:
+            return "%s: %s" % (os.path.basename(path), why)
+    return None
+
+
+def neon_check(args):
+    """The AArch64 GEMM (behind conv and matmul) uses vector FMAs."""
+    work = os.path.join(args.work, "arm", "resnet18")
+    lib = os.path.join(work, "libnncc_rt.a")
+    if not os.path.exists(lib):
+        return "no AArch64 runtime archive in " + work
+    dis = run([TARGETS["arm"]["objdump"], "-d", "--demangle", lib]).stdout
+    problems = []
+    gemm = re.search(r"<void nncc::kernels::gemm<float>\(.*?>:\n(.*?)\n\n", dis, re.S)
+    if not gemm:
+        problems.append("nncc::kernels::gemm<float> not found in the disassembly")
+    elif len(re.findall(r"\bfmla\s+v\d+\.4s", gemm.group(1))) < 4:
+        problems.append("fewer than 4 `fmla vN.4s` in nncc::kernels::gemm<float>")
+    if not re.search(r"<nncc_conv>:", dis):
+        problems.append("nncc_conv not in the runtime")
+    obj = os.path.join(work, "resnet18.o")
+    model_dis = run([TARGETS["arm"]["objdump"], "-d", obj]).stdout
+    if not re.search(r"\b(fmax|fadd|fmla|fmul)\s+v\d+\.4s", model_dis):
+        problems.append("no NEON vector arithmetic in the generated model code (resnet18.o)")
+    return "; ".join(problems) or None
+
+
+def bad_input(args):
+    work = os.path.join(args.work, "bad")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    mlp = os.path.join(args.models, "mlp", "model.onnx")
+    open(os.path.join(work, "blocker"), "w").write("a file, not a directory")
+    # A Caffe2 NetDef (written in protobuf wire format): recognised and refused.
+    def varint(v):
+        out = b""
+        while True:
+            b, v = v & 0x7F, v >> 7
+            out += bytes([b | 0x80 if v else b])
+            if not v:
+                return out
+    field = lambda n, payload: varint(n << 3 | 2) + varint(len(payload)) + payload
+    netdef = os.path.join(work, "predict_net.pb")
+    open(netdef, "wb").write(field(1, b"net") + field(2, field(1, b"x") + field(2, b"c") + field(4, b"Conv")) +
+                             field(2, field(1, b"c") + field(2, b"r") + field(4, b"Relu")))
+    cases = [
+        ([mlp, "-target=sparc9000", "-o", work + "/x"], "unknown target 'sparc9000'"),
+        ([mlp, "-target=arm", "-mcpu=pentium4", "-o", work + "/x"], "unknown CPU 'pentium4' for aarch64"),
+        ([mlp, "-target=arm", "-mcpu=native", "-o", work + "/x"], "not a aarch64 CPU"),
+        ([os.path.join(HERE, "harness.c"), "-target=arm", "-o", work + "/y"], "not a valid ONNX model"),
+        ([mlp, "-target=arm", "-o", work + "/blocker/out"], "blocker"),
+        ([mlp, "-target=arm", "--name", "3bad-name", "-o", work + "/z"], "must be a C identifier"),
+        ([netdef, "-target=arm", "-o", work + "/w"], "is a Caffe2 NetDef (operators Conv, Relu)"),
+    ]
+    problems = []
+    for argv, expect in cases:
+        p = run([args.nncc, "compile"] + argv)
+        if p.returncode == 0 or expect not in p.stdout:
+            problems.append("%s: exit %d, %r" % (" ".join(argv[1:2]), p.returncode, p.stdout.strip()[:300]))
+    for d in ["x", "y", "z", "w"]:
+        if os.path.exists(os.path.join(work, d)) and os.listdir(os.path.join(work, d)):
+            problems.append("files left in %s after a failed compile" % d)
+    return "; ".join(problems) or None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nncc", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--target", default="all", choices=["arm", "x86", "all"])
+    ap.add_argument("-k", dest="pattern")
+    args = ap.parse_args()
+    targets = ["arm", "x86"] if args.target == "all" else [args.target]
+    cases = []
+    for target in targets:
+        for m in MODELS:
+            cases.append((target, m, os.path.join(args.models, m, "model.onnx"),
+                          os.path.join(args.models, m, "test_data_set_0"), 1e-4, False))
+        for t in NODE_TESTS:
+            cases.append((target, t[5:], os.path.join(NODE, t, "model.onnx"),
+                          os.path.join(NODE, t, "test_data_set_0"), 1e-7, False))
+    cases.append(("x86", "mlp_cxx", os.path.join(args.models, "mlp", "model.onnx"),
+                  os.path.join(args.models, "mlp", "test_data_set_0"), 1e-4, True))
+    # A model is recognised by content: an ONNX model saved as model.pb works.
+    os.makedirs(args.work, exist_ok=True)
+    renamed = os.path.join(args.work, "mlp_as_pb.pb")
+    shutil.copy(os.path.join(args.models, "mlp", "model.onnx"), renamed)
+    cases.append(("arm", "mlp_as_pb", renamed, os.path.join(args.models, "mlp", "test_data_set_0"), 1e-4, False))
+    failures = 0
+    for target, name, model, data, atol, cxx in cases:
+        if args.pattern and not re.search(args.pattern, name):
+            continue
+        why = bundle_case(args, target, name, model, data, atol, cxx)
+        print("%-4s %-4s %-45s %s" % ("FAIL" if why else "ok", target, name + (" (C++)" if cxx else ""), why or ""))
+        sys.stdout.flush()
+        failures += bool(why)
+    for title, check in [("NEON in the AArch64 hot loops", neon_check), ("bad input", bad_input)]:
+        if args.pattern and "arm" not in targets:
+            continue
+        why = check(args)
+        print("%-4s      %-45s %s" % ("FAIL" if why else "ok", title, why or ""))
+        failures += bool(why)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
