@@ -27,7 +27,10 @@ KernelCall &KernelCall::str(StringRef s) {
 }
 
 void KernelCall::emit(OpBuilder &b, Location loc, const std::function<Value(int64_t)> &scratch) {
-  int64_t bytes = kernelScratchBytes(name.c_str(), meta.data());
+  Operation *parent = b.getInsertionBlock()->getParentOp();
+  auto module = parent->getParentOfType<ModuleOp>();
+  bool portable = module && module->hasAttr(kPortableKernelsAttr);
+  int64_t bytes = kernelScratchBytes(name.c_str(), meta.data(), portable);
   if (bytes > 0)
     tensor(scratch(bytes), b.getIntegerType(8, /*isSigned=*/false));
   else

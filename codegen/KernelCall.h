@@ -17,6 +17,10 @@
 namespace nncc {
 namespace codegen {
 
+/// Unit attribute on the module: the code links the portable kernels (a
+/// bundle), so scratch is sized for them rather than the host runtime's.
+constexpr const char *kPortableKernelsAttr = "nncc.portable_kernels";
+
 class KernelCall {
 public:
   explicit KernelCall(llvm::StringRef name) : name(name.str()) {}

@@ -51,6 +51,24 @@ void addActivations(KernelCall &k, ArrayAttr acts, ArrayAttr alphas, ArrayAttr b
   }
 }
 
+/// Post-ops as (code, alpha, beta) triples; codes of runtime/kernels/PostOps.h.
+void addPostOps(KernelCall &k, ArrayAttr postOps) {
+  k.i((int64_t)postOps.size());
+  for (Attribute a : postOps) {
+    SmallVector<StringRef> parts;
+    a.cast<StringAttr>().getValue().split(parts, ':');
+    int64_t code = llvm::StringSwitch<int64_t>(parts[0])
+                       .Case("relu", 1).Case("clip", 2).Case("leaky_relu", 3).Case("elu", 4)
+                       .Case("sigmoid", 5).Case("tanh", 6).Case("sum", 7).Default(0);
+    double alpha = 0, beta = 0;
+    if (parts.size() > 1)
+      parts[1].getAsDouble(alpha);
+    if (parts.size() > 2)
+      parts[2].getAsDouble(beta);
+    k.i(code).f(alpha).f(beta);
+  }
+}
+
 template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
   KernelCall k(name);
   auto ft = elementOf(op.getX());
@@ -92,8 +110,14 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
   auto elt = [&](unsigned i) { return elementOf(op->getOperand(i)); };
   auto relt = [&](unsigned i) { return elementOf(op->getResult(i)); };
   return llvm::TypeSwitch<Operation *, FailureOr<bool>>(op)
-      .Case<MatMulOp>([&](auto) -> FailureOr<bool> {
-        KernelCall("nncc_matmul").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0)).emit(b, loc, in.scratch);
+      .Case<MatMulOp>([&](MatMulOp m) -> FailureOr<bool> {
+        KernelCall k("nncc_matmul");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0));
+        if (m.getBias())
+          k.tensor(in.ins[2], elt(2));
+        else
+          k.none();
+        k.emit(b, loc, in.scratch);
         return true;
       })
       .Case<GemmOp>([&](GemmOp g) -> FailureOr<bool> {
@@ -114,6 +138,15 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (c.getB()) k.tensor(in.ins[2], elt(2)); else k.none();
         k.tensor(in.outs[0], relt(0)).i(c.getGroup()).ints(toI64(c.getStrides())).ints(toI64(c.getPads()))
             .ints(toI64(c.getDilations()));
+        // Weights that are parameters do not change between runs: a kernel
+        // may keep them reordered.
+        k.i(isa_and_nonnull<ParamOp>(c.getW().getDefiningOp()));
+        k.i(c.getChannelsLast());
+        addPostOps(k, c.getPostOps());
+        if (c.getResidual())
+          k.tensor(in.ins[c.getB() ? 3 : 2], elt(0));
+        else
+          k.none();
         k.emit(b, loc, in.scratch);
         return true;
       })
@@ -133,7 +166,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (auto l = dyn_cast<LpPoolOp>(op)) pnorm = l.getP();
         KernelCall("nncc_pool").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(kind)
             .ints(toI64(p.getKernelShape())).ints(toI64(p.getStrides())).ints(toI64(p.getPads()))
-            .ints(toI64(p.getDilations())).i(countPad).i(pnorm).emit(b, loc, in.scratch);
+            .ints(toI64(p.getDilations())).i(countPad).i(pnorm).i(p.getChannelsLast()).emit(b, loc, in.scratch);
         return true;
       })
       .Case<MaxPoolWithIndicesOp>([&](MaxPoolWithIndicesOp p) -> FailureOr<bool> {

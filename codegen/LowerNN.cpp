@@ -7,6 +7,8 @@
 #include "passes/MemoryPlan.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "codegen/KernelOps.h"
+
 #include "mlir/IR/AffineMap.h"
 
 using namespace mlir;
@@ -157,7 +159,8 @@ namespace {
 
 class FunctionLowering {
 public:
-  FunctionLowering(func::FuncOp src, bool reuse) : src(src), reuse(reuse), b(src.getContext()) {}
+  FunctionLowering(func::FuncOp src, bool reuse, bool profile)
+      : src(src), reuse(reuse), profile(profile), b(src.getContext()) {}
 
   LogicalResult run();
 
@@ -168,7 +171,8 @@ private:
   LogicalResult lowerOp(Operation *op);
 
   func::FuncOp src, dst;
-  bool reuse;
+  bool reuse, profile;
+  SmallVector<Attribute> profileNames;
   OpBuilder b;
   MemoryPlan plan;
   ModuleOp module;
@@ -337,9 +341,26 @@ LogicalResult FunctionLowering::run() {
   dst->setAttr("nncc.output_types", b.getArrayAttr(outTypes));
 
   b.setInsertionPointToStart(entry);
-  for (Operation &op : src.getBody().front().without_terminator())
+  for (Operation &op : src.getBody().front().without_terminator()) {
+    bool timed = profile && !isa<nn::ConstantOp, nn::ParamOp>(op) && !isAliasOp(&op);
+    int64_t id = profileNames.size();
+    if (timed) {
+      std::string name;
+      llvm::raw_string_ostream os(name);
+      os << op.getName().getStringRef();
+      if (auto n = op.getLoc().dyn_cast<NameLoc>())
+        os << " " << n.getName().getValue();
+      profileNames.push_back(b.getStringAttr(os.str()));
+      b.create<nnk::CallOp>(op.getLoc(), b.getStringAttr("nncc_profile_begin"), ValueRange{},
+                            b.getI64ArrayAttr({id}));
+    }
     if (failed(lowerOp(&op)))
       return failure();
+    if (timed)
+      b.create<nnk::CallOp>(op.getLoc(), b.getStringAttr("nncc_profile_end"), ValueRange{}, b.getI64ArrayAttr({id}));
+  }
+  if (profile)
+    dst->setAttr("nncc.profile_names", b.getArrayAttr(profileNames));
 
   // Outputs not computed in place are copied.
   Operation *ret = src.getBody().front().getTerminator();
@@ -371,7 +392,7 @@ struct LowerNNPass : LowerNNBase<LowerNNPass> {
       if (!f.isExternal() && !f->hasAttr("nncc.num_inputs"))
         funcs.push_back(f);
     for (auto f : funcs) {
-      FunctionLowering lowering(f, reuse);
+      FunctionLowering lowering(f, reuse, profile);
       if (failed(lowering.run()))
         return signalPassFailure();
     }

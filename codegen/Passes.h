@@ -23,7 +23,7 @@ std::unique_ptr<mlir::Pass> createLowerToLLVMPass();
 #include "codegen/Passes.h.inc"
 
 /// Adds the passes from nn (after the graph passes) to the LLVM dialect.
-void buildLoweringPipeline(mlir::OpPassManager &pm);
+void buildLoweringPipeline(mlir::OpPassManager &pm, bool reuseMemory = true, bool profile = false);
 
 } // namespace nncc
 

@@ -22,6 +22,8 @@ def LowerNN : Pass<"nncc-lower-nn", "::mlir::ModuleOp"> {
   let options = [
     Option<"reuse", "reuse", "bool", /*default=*/"true",
            "Reuse the memory of dead intermediates">,
+    Option<"profile", "profile", "bool", /*default=*/"false",
+           "Time every op (nncc_profile_begin/end around it; names in nncc.profile_names)">,
   ];
 }
 

@@ -12,8 +12,12 @@ using namespace mlir;
 
 namespace nncc {
 
-void buildLoweringPipeline(OpPassManager &pm) {
-  pm.addPass(createLowerNNPass());
+void buildLoweringPipeline(OpPassManager &pm, bool reuseMemory, bool profile) {
+  auto lower = createLowerNNPass();
+  std::string options = std::string("reuse=") + (reuseMemory ? "true" : "false") +
+                        " profile=" + (profile ? "true" : "false");
+  (void)lower->initializeOptions(options);
+  pm.addPass(std::move(lower));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());

@@ -196,7 +196,9 @@ bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOpt
   if (!module)
     return false;
   LoweredGraph graph;
-  if (!lowerToLLVM(*module, options.compile, graph, error))
+  CompileOptions compile = options.compile;
+  compile.hostKernels = false; // bundles link the portable kernels
+  if (!lowerToLLVM(*module, compile, graph, error))
     return false;
   std::vector<uint8_t> weights((size_t)std::max<int64_t>(graph.layout.weights, 1));
   if (!buildWeightBlob(ctx, graph.layout, weights.data(), error))

@@ -2,11 +2,13 @@
 #include "driver/Compiler.h"
 
 #include "codegen/Jit.h"
+#include "codegen/KernelCall.h"
 #include "codegen/Passes.h"
 #include "ir/NNDialect.h"
 #include "ir/ShapeUtils.h"
 #include "passes/Passes.h"
 #include "runtime/FileUtil.h"
+#include "runtime/kernels/KernelCache.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -26,7 +28,10 @@ using namespace mlir;
 
 namespace nncc {
 
-Executable::~Executable() = default;
+Executable::~Executable() {
+  // Kernels may cache state keyed by this graph's buffers, which are freed.
+  nncc_kernel_cache_clear();
+}
 
 void loadDialects(MLIRContext &context) {
   context.getOrLoadDialect<nn::NNDialect>();
@@ -43,6 +48,10 @@ void loadDialects(MLIRContext &context) {
 void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.hostKernels)
+    pm.addNestedPass<func::FuncOp>(createLayoutPass());
+  if (options.fuse)
+    pm.addNestedPass<func::FuncOp>(createFusePass());
   pm.addNestedPass<func::FuncOp>(createDecomposePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -71,6 +80,9 @@ struct LayoutReader : PassInstrumentation {
         l.names.push_back(a.cast<StringAttr>().str());
       for (Attribute a : f->getAttrOfType<ArrayAttr>("nncc.param_offsets"))
         l.offsets.push_back(a.cast<IntegerAttr>().getInt());
+      if (auto names = f->getAttrOfType<ArrayAttr>("nncc.profile_names"))
+        for (Attribute a : names)
+          l.profileNames.push_back(a.cast<StringAttr>().str());
     });
   }
 };
@@ -141,6 +153,8 @@ static TensorSignature signatureOf(Type t, StringRef name) {
 bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &graph, std::string &error) {
   MLIRContext *ctx = module.getContext();
   loadDialects(*ctx);
+  if (!options.hostKernels)
+    module->setAttr(codegen::kPortableKernelsAttr, UnitAttr::get(ctx));
   std::string diag;
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error) {
@@ -172,7 +186,7 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
 
   PassManager pm(ctx, PassManager::Nesting::Implicit);
   buildGraphPipeline(pm, options);
-  buildLoweringPipeline(pm);
+  buildLoweringPipeline(pm, options.reuseMemory, options.profile);
   if (!configureInstrumentation(pm, options, error))
     return false;
   pm.addInstrumentation(std::make_unique<LayoutReader>(graph.layout));
@@ -203,6 +217,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
     return nullptr;
   auto exe = std::unique_ptr<Executable>(new Executable());
   exe->inputs_ = graph.inputs;
+  exe->profileNames_ = graph.layout.profileNames;
   exe->outputs_ = graph.outputs;
   exe->weightBytes_ = graph.layout.weights;
   exe->weights = alignedAlloc((size_t)std::max<int64_t>(graph.layout.weights, 64));

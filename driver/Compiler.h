@@ -36,6 +36,14 @@ struct CompileOptions {
   std::string dumpDir;
   /// Reuse the memory of dead intermediates (the memory plan).
   bool reuseMemory = true;
+  /// Compile for the host runtime's kernels (oneDNN convolutions and pools,
+  /// channels-last activations). Off for bundles: they link the portable
+  /// kernels, which run plain layouts and need their own scratch sizes.
+  bool hostKernels = true;
+  /// Fuse activations and residual sums into convolution epilogues.
+  bool fuse = true;
+  /// Time every op at run time (nncc bench --profile).
+  bool profile = false;
 };
 
 /// A compiled graph, ready to run on the host.
@@ -51,6 +59,8 @@ public:
   int64_t workspaceBytes() const { return workspaceBytes_; }
   int64_t totalIntermediateBytes() const { return totalIntermediateBytes_; }
   int64_t weightBytes() const { return weightBytes_; }
+  /// Names of the timed ops (compiled with CompileOptions::profile), by id.
+  const std::vector<std::string> &profileNames() const { return profileNames_; }
   double compileSeconds = 0;
 
 private:
@@ -60,12 +70,14 @@ private:
   std::vector<TensorSignature> inputs_, outputs_;
   std::unique_ptr<uint8_t, AlignedDeleter> weights, workspace;
   int64_t workspaceBytes_ = 0, totalIntermediateBytes_ = 0, weightBytes_ = 0;
+  std::vector<std::string> profileNames_;
   std::mutex mutex;
 };
 
 /// Where each parameter sits in the weight blob, and the workspace size
 /// (what nncc-lower-nn records on the lowered function).
 struct WeightLayout {
+  std::vector<std::string> profileNames;
   std::vector<std::string> names;
   std::vector<int64_t> offsets;
   int64_t weights = 0, workspace = 0, total = 0, scratch = 0;

@@ -129,6 +129,11 @@ LogicalResult MatMulOp::verify() {
     return emitOpError(err);
   if (tensorOf(getA()).getElementType() != tensorOf(getB()).getElementType())
     return emitOpError("operands have different element types");
+  if (getBias()) {
+    auto bias = tensorOf(getBias()), y = tensorOf(getY());
+    if (bias.getRank() != 1 || y.getRank() < 1 || bias.getDimSize(0) != y.getShape().back())
+      return emitOpError("bias must be [") << y.getShape().back() << "], got " << bias;
+  }
   return success();
 }
 
@@ -230,16 +235,22 @@ static LogicalResult checkWindowAttrs(Optional<Location> loc, int64_t spatial, A
 NN_INFER(ConvOp) {
   ConvOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(a.getX()), w = tensorOf(a.getW());
-  if (x.getRank() < 3 || w.getRank() != x.getRank())
-    return inferError(loc, "conv: x is [N, C, D...] and w [M, C/group, K...] of the same rank");
-  int64_t spatial = x.getRank() - 2;
+  int64_t spatial = w.getRank() - 2;
+  if (spatial < 1 || x.getRank() != spatial + 2)
+    return inferError(loc, "conv: x is [N, C, D...] (or [N, D..., C]) and w [M, C/group, K...] of the same rank");
   if (failed(checkWindowAttrs(loc, spatial, a.getStrides(), a.getPads(), a.getDilations())))
     return failure();
   auto strides = toI64(a.getStrides()), pads = toI64(a.getPads()), dil = toI64(a.getDilations());
-  Shape out = {x.getDimSize(0), w.getDimSize(0)};
+  bool last = a.getChannelsLast();
+  int64_t first = last ? 1 : 2;
+  Shape out = {x.getDimSize(0)};
+  if (!last)
+    out.push_back(w.getDimSize(0));
   for (int64_t i = 0; i < spatial; ++i)
-    out.push_back(windowOutputSize(x.getDimSize(2 + i), w.getDimSize(2 + i), strides[i], pads[i],
+    out.push_back(windowOutputSize(x.getDimSize(first + i), w.getDimSize(2 + i), strides[i], pads[i],
                                    pads[i + spatial], dil[i], false));
+  if (last)
+    out.push_back(w.getDimSize(0));
   inferred.push_back(tensor(out, x.getElementType()));
   return success();
 }
@@ -247,13 +258,28 @@ NN_INFER(ConvOp) {
 LogicalResult ConvOp::verify() {
   auto x = tensorOf(getX()), w = tensorOf(getW());
   int64_t g = getGroup();
-  if (g < 1 || x.getDimSize(1) != w.getDimSize(1) * g)
-    return emitOpError("input channels ") << x.getDimSize(1) << " != weight channels "
+  int64_t c = getChannelsLast() ? x.getShape().back() : x.getDimSize(1);
+  if (g < 1 || c != w.getDimSize(1) * g)
+    return emitOpError("input channels ") << c << " != weight channels "
                                           << w.getDimSize(1) << " x group " << g;
   if (w.getDimSize(0) % g)
     return emitOpError("output channels ") << w.getDimSize(0) << " not divisible by group " << g;
   if (getB() && (tensorOf(getB()).getRank() != 1 || tensorOf(getB()).getDimSize(0) != w.getDimSize(0)))
     return emitOpError("bias must be [") << w.getDimSize(0) << "]";
+  bool sum = false;
+  for (Attribute a : getPostOps()) {
+    StringRef p = a.cast<StringAttr>().getValue();
+    StringRef kind = p.split(':').first;
+    if (kind == "sum")
+      sum = true;
+    else if (kind != "relu" && kind != "clip" && kind != "leaky_relu" && kind != "elu" && kind != "sigmoid" &&
+             kind != "tanh")
+      return emitOpError("unknown post-op '") << p << "'";
+  }
+  if (sum != (bool)getResidual())
+    return emitOpError("a \"sum\" post-op and a residual operand go together");
+  if (getResidual() && getResidual().getType() != getY().getType())
+    return emitOpError("residual ") << getResidual().getType() << " must have the result's type " << getY().getType();
   return success();
 }
 
@@ -286,16 +312,22 @@ LogicalResult ConvTransposeOp::verify() {
 
 static LogicalResult inferPool(Optional<Location> loc, RankedTensorType x, ArrayAttr kernelAttr,
                                ArrayAttr stridesAttr, ArrayAttr padsAttr, ArrayAttr dilAttr,
-                               bool ceil, Shape &out) {
-  int64_t spatial = x.getRank() - 2;
-  if (spatial < 1 || (int64_t)kernelAttr.size() != spatial)
+                               bool ceil, bool last, Shape &out) {
+  // x is [N, C, D...] or, channels last, [N, D..., C].
+  int64_t spatial = kernelAttr.size();
+  if (spatial < 1 || x.getRank() != spatial + 2)
     return inferError(loc, "pool: kernel_shape needs one entry per spatial dimension");
   if (failed(checkWindowAttrs(loc, spatial, stridesAttr, padsAttr, dilAttr)))
     return failure();
   auto k = toI64(kernelAttr), s = toI64(stridesAttr), p = toI64(padsAttr), d = toI64(dilAttr);
-  out = {x.getDimSize(0), x.getDimSize(1)};
+  int64_t first = last ? 1 : 2;
+  out = {x.getDimSize(0)};
+  if (!last)
+    out.push_back(x.getDimSize(1));
   for (int64_t i = 0; i < spatial; ++i)
-    out.push_back(windowOutputSize(x.getDimSize(2 + i), k[i], s[i], p[i], p[i + spatial], d[i], ceil));
+    out.push_back(windowOutputSize(x.getDimSize(first + i), k[i], s[i], p[i], p[i + spatial], d[i], ceil));
+  if (last)
+    out.push_back(x.getShape().back());
   return success();
 }
 
@@ -305,7 +337,7 @@ static LogicalResult inferPool(Optional<Location> loc, RankedTensorType x, Array
     auto x = tensorOf(operands[0]);                                                     \
     Shape out;                                                                          \
     if (failed(inferPool(loc, x, a.getKernelShape(), a.getStrides(), a.getPads(),       \
-                         a.getDilations(), a.getCeilMode(), out)))                      \
+                         a.getDilations(), a.getCeilMode(), a.getChannelsLast(), out))) \
       return failure();                                                                 \
     inferred.push_back(tensor(out, x.getElementType()));                                \
     return success();                                                                   \
@@ -326,7 +358,7 @@ NN_INFER(MaxPoolWithIndicesOp) {
   auto x = tensorOf(operands[0]);
   Shape out;
   if (failed(inferPool(loc, x, a.getKernelShape(), a.getStrides(), a.getPads(), a.getDilations(),
-                       a.getCeilMode(), out)))
+                       a.getCeilMode(), false, out)))
     return failure();
   inferred.push_back(tensor(out, x.getElementType()));
   inferred.push_back(tensor(out, IntegerType::get(ctx, 64)));

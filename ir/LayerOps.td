@@ -62,10 +62,11 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax", "x - max - log(sum(exp(x -
 //===----------------------------------------------------------------------===//
 
 def NN_MatMulOp : NN_Op<"matmul", [NoSideEffect, NN_InferType]> {
-  let summary = "numpy.matmul: batched, broadcasting, 1-D operands promoted.";
-  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b);
+  let summary = "numpy.matmul: batched, broadcasting, 1-D operands promoted; plus a bias row.";
+  let description = [{ The optional `bias` [N] is added to every row (fused by nn-fuse). }];
+  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b, Optional<NN_AnyTensor>:$bias);
   let results = (outs NN_AnyTensor:$y);
-  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$a `,` $b (`,` `bias` $bias^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -100,13 +101,23 @@ def NN_DetOp : NN_Op<"det", [NoSideEffect, NN_InferType]> {
 // Convolution and pooling (NCHW..., any number of spatial dimensions)
 //===----------------------------------------------------------------------===//
 
-def NN_ConvOp : NN_Op<"conv", [NoSideEffect, NN_InferType]> {
+def NN_ConvOp : NN_Op<"conv", [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
   let summary = "Grouped, strided, dilated convolution; pads = begins then ends.";
+  let description = [{
+    x is [N, C, D...] and the result [N, M, D_out...]; with `channels_last`
+    they are [N, D..., C] and [N, D_out..., M]. w is [M, C/group, K...].
+    `post_ops` is the fused epilogue applied in order to each output
+    element: "relu", "clip:LO:HI", "leaky_relu:A", "elu:A", "sigmoid",
+    "tanh", or "sum" (adds `residual`, of the result's shape).
+  }];
   let arguments = (ins NN_AnyTensor:$x, NN_AnyTensor:$w, Optional<NN_AnyTensor>:$b,
+                       Optional<NN_AnyTensor>:$residual,
                        I64ArrayAttr:$strides, I64ArrayAttr:$pads, I64ArrayAttr:$dilations,
-                       DefaultValuedAttr<I64Attr, "1">:$group);
+                       DefaultValuedAttr<I64Attr, "1">:$group,
+                       DefaultValuedAttr<BoolAttr, "false">:$channels_last,
+                       DefaultValuedAttr<StrArrayAttr, "{}">:$post_ops);
   let results = (outs NN_AnyTensor:$y);
-  let assemblyFormat = "$x `,` $w (`,` $b^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` $w (`,` `bias` $b^)? (`,` `residual` $residual^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -124,10 +135,12 @@ def NN_ConvTransposeOp : NN_Op<"conv_transpose", [NoSideEffect, NN_InferType]> {
 class NN_PoolOp<string mnemonic, string desc, dag extra = (ins)>
     : NN_Op<mnemonic, [NoSideEffect, NN_InferType]> {
   let summary = desc;
+  let description = [{ x is [N, C, D...], or [N, D..., C] with `channels_last`. }];
   let arguments = !con((ins NN_AnyTensor:$x, I64ArrayAttr:$kernel_shape,
                             I64ArrayAttr:$strides, I64ArrayAttr:$pads,
                             I64ArrayAttr:$dilations,
-                            DefaultValuedAttr<BoolAttr, "false">:$ceil_mode), extra);
+                            DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                            DefaultValuedAttr<BoolAttr, "false">:$channels_last), extra);
   let results = (outs NN_AnyTensor:$y);
   let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
   let hasVerifier = 1;

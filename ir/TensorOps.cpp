@@ -109,6 +109,21 @@ OpFoldResult TransposeOp::fold(ArrayRef<Attribute> operands) {
     identity &= perm[i] == (int64_t)i;
   if (identity)
     return getX();
+  // transpose(transpose(x, p1), p2) = transpose(x, p1 . p2)
+  if (auto inner = getX().getDefiningOp<TransposeOp>()) {
+    auto p1 = toI64(inner.getPerm());
+    SmallVector<int64_t> composed;
+    for (int64_t p : perm)
+      composed.push_back(p1[p]);
+    bool id = true;
+    for (size_t i = 0; i < composed.size(); ++i)
+      id &= composed[i] == (int64_t)i;
+    if (id)
+      return inner.getX();
+    setPermAttr(Builder(getContext()).getI64ArrayAttr(composed));
+    getXMutable().assign(inner.getX());
+    return getResult();
+  }
   auto v = readConst(operands[0]);
   if (!v)
     return {};

@@ -14,6 +14,8 @@ namespace nncc {
 std::unique_ptr<mlir::Pass> createInferShapesPass();
 std::unique_ptr<mlir::Pass> createDecomposePass();
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
+std::unique_ptr<mlir::Pass> createLayoutPass();
+std::unique_ptr<mlir::Pass> createFusePass();
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"

@@ -51,4 +51,30 @@ def PlanMemory : Pass<"nn-plan-memory", "::mlir::func::FuncOp"> {
   ];
 }
 
-#endif
+def Layout : Pass<"nn-layout", "::mlir::func::FuncOp"> {
+  let summary = "Run convolutions and pooling on channels-last (NHWC) activations.";
+  let description = [{
+    Convolutions take and produce [N, D..., C] operands (the layout oneDNN's
+    fastest kernels use), and the transposes this adds are sunk through
+    elementwise ops, channel concats and spatial reductions until they
+    cancel, so they remain only at the edges of convolution chains. Only for
+    runtimes whose kernels support channels-last (the host with oneDNN).
+  }];
+  let constructor = "::nncc::createLayoutPass()";
+  let statistics = [Statistic<"numChannelsLast", "num-channels-last", "Convolutions made channels-last">];
+}
+
+def Fuse : Pass<"nn-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Fuse activations and residual additions into convolution epilogues.";
+  let description = [{
+    relu / clip / leaky_relu / elu / sigmoid / tanh of a convolution with no
+    other use become post-ops of it, and an addition of a convolution and
+    another tensor of the same type becomes a "sum" post-op with that tensor
+    as residual. Kernels apply the post-ops while the output is still in
+    registers (oneDNN post-ops on the host).
+  }];
+  let constructor = "::nncc::createFusePass()";
+  let statistics = [Statistic<"numFused", "num-fused", "Ops fused into an epilogue">];
+}
+
+#endif // NNCC_PASSES_PASSES_TD

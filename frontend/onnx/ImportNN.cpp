@@ -47,8 +47,9 @@ LogicalResult importConv(Node &n) {
   if (failed(pads))
     return failure();
   Value b = n.has(2) ? n.in(2) : Value();
-  n.out(0, n.create<nn::ConvOp>(n.in(0), n.in(1), b, n.i64s(strides), n.i64s(*pads), n.i64s(dil),
-                                n.b.getI64IntegerAttr(n.i("group", 1))));
+  n.out(0, n.create<nn::ConvOp>(n.in(0), n.in(1), b, Value(), n.i64s(strides), n.i64s(*pads), n.i64s(dil),
+                                n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getBoolAttr(false),
+                                n.b.getStrArrayAttr({})));
   return success();
 }
 
@@ -127,7 +128,7 @@ LogicalResult importMaxPool(Node &n) {
     return success();
   }
   n.out(0, n.create<nn::MaxPoolOp>(n.in(0), n.i64s(p->kernel), n.i64s(p->strides), n.i64s(p->pads),
-                                   n.i64s(p->dilations), n.b.getBoolAttr(p->ceil)));
+                                   n.i64s(p->dilations), n.b.getBoolAttr(p->ceil), n.b.getBoolAttr(false)));
   return success();
 }
 
@@ -136,7 +137,7 @@ LogicalResult importAveragePool(Node &n) {
   if (failed(p))
     return failure();
   n.out(0, n.create<nn::AvgPoolOp>(n.in(0), n.i64s(p->kernel), n.i64s(p->strides), n.i64s(p->pads),
-                                   n.i64s(p->dilations), n.b.getBoolAttr(p->ceil),
+                                   n.i64s(p->dilations), n.b.getBoolAttr(p->ceil), n.b.getBoolAttr(false),
                                    n.b.getBoolAttr(n.i("count_include_pad", 0) != 0)));
   return success();
 }
@@ -146,7 +147,7 @@ LogicalResult importLpPool(Node &n) {
   if (failed(p))
     return failure();
   n.out(0, n.create<nn::LpPoolOp>(n.in(0), n.i64s(p->kernel), n.i64s(p->strides), n.i64s(p->pads),
-                                  n.i64s(p->dilations), n.b.getBoolAttr(p->ceil),
+                                  n.i64s(p->dilations), n.b.getBoolAttr(p->ceil), n.b.getBoolAttr(false),
                                   n.b.getI64IntegerAttr(n.i("p", 2))));
   return success();
 }
@@ -185,7 +186,7 @@ LogicalResult importGemm(Node &n) {
 }
 
 LogicalResult importMatMul(Node &n) {
-  n.out(0, n.create<nn::MatMulOp>(n.in(0), n.in(1)));
+  n.out(0, n.create<nn::MatMulOp>(n.in(0), n.in(1), Value()));
   return success();
 }
 
@@ -204,7 +205,7 @@ static Value minusZeroPoint(Node &n, Value x, int zpIndex, bool isA) {
 
 LogicalResult importMatMulInteger(Node &n) {
   Value a = minusZeroPoint(n, n.in(0), 2, true), b = minusZeroPoint(n, n.in(1), 3, false);
-  n.out(0, n.create<nn::MatMulOp>(a, b));
+  n.out(0, n.create<nn::MatMulOp>(a, b, Value()));
   return success();
 }
 
@@ -555,7 +556,7 @@ LogicalResult importQLinearMatMul(Node &n) {
   Value azp = n.cast(n.in(2), f64), bzp = n.cast(n.in(5), f64);
   if (as.size() == 1 && as[0] != 1)
     azp = n.reshape(azp, {as[0], 1});
-  Value acc = n.create<nn::MatMulOp>(n.create<nn::SubOp>(a, azp), n.create<nn::SubOp>(b, bzp));
+  Value acc = n.create<nn::MatMulOp>(n.create<nn::SubOp>(a, azp), n.create<nn::SubOp>(b, bzp), Value());
   auto sa = n.shape(1);
   Value ascale = n.cast(n.in(1), f64);
   if (sa.size() == 1 && sa[0] != 1)
@@ -590,8 +591,9 @@ static Value integerConv(Node &n, Value x, Value xzp, Value w, Value wzp, Type f
   auto pads = windowPads(n, xs.drop_front(2), kernel, strides, dil);
   if (failed(pads))
     return {};
-  return n.create<nn::ConvOp>(x, w, Value(), n.i64s(strides), n.i64s(*pads), n.i64s(dil),
-                              n.b.getI64IntegerAttr(n.i("group", 1)));
+  return n.create<nn::ConvOp>(x, w, Value(), Value(), n.i64s(strides), n.i64s(*pads), n.i64s(dil),
+                              n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getBoolAttr(false),
+                              n.b.getStrArrayAttr({}));
 }
 
 LogicalResult importConvInteger(Node &n) {

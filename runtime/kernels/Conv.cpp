@@ -7,6 +7,7 @@
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
+#include "runtime/kernels/PostOps.h"
 
 #include <algorithm>
 
@@ -28,9 +29,10 @@ struct Geometry {
 };
 
 struct ConvArgs {
-  TensorArg x, w, b, y;
+  TensorArg x, w, b, y, residual;
   int64_t group;
   Geometry g;
+  PostOps post;
 };
 
 /// x [N, C, ...], w, b, y, group, strides, pads (begins then ends), dilations.
@@ -40,6 +42,12 @@ ConvArgs readConv(Meta &m, bool transposed) {
   a.x = m.tensor(); a.w = m.tensor(); a.b = m.tensor(); a.y = m.tensor();
   a.group = m.i();
   IntList strides = m.ints(), pads = m.ints(), dils = m.ints();
+  if (!transposed) {
+    m.i(); // constant weights (used by the oneDNN kernel's cache)
+    m.i(); // channels last: only the host's oneDNN kernel sees it set
+    a.post.read(m);
+    a.residual = m.tensor();
+  }
   int sp = a.x.rank - 2, off = 3 - sp;
   Geometry &g = a.g;
   for (int i = 0; i < 3; ++i) {
@@ -137,12 +145,18 @@ template <typename T> void convTyped(const ConvArgs &a, Scratch &s) {
       }
       T *yg = Y + (n * M + gi * Mg) * P;
       gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), yg, P, gs);
-      if (a.b.present())
+      if (a.b.present() || a.post.n)
         for (int64_t m = 0; m < Mg; ++m) {
-          T bias = a.b.as<T>()[gi * Mg + m];
+          T bias = a.b.present() ? a.b.as<T>()[gi * Mg + m] : T(0);
           T *row = yg + m * P;
-          for (int64_t q = 0; q < P; ++q)
-            row[q] += bias;
+          const T *res = a.residual.present() ? a.residual.as<T>() + (row - Y) : nullptr;
+          if (!a.post.n) {
+            for (int64_t q = 0; q < P; ++q)
+              row[q] += bias;
+          } else {
+            for (int64_t q = 0; q < P; ++q)
+              row[q] = a.post.apply<T>(row[q] + bias, res ? res[q] : T(0));
+          }
         }
     }
 }
@@ -176,14 +190,22 @@ template <typename T> void convTransposeTyped(const ConvArgs &a, Scratch &s) {
 
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_conv) {
+// On the host the oneDNN kernel (DnnlConv.cpp) is nncc_conv and calls this
+// one for what it does not handle.
+#ifdef NNCC_USE_DNNL
+#define NNCC_PORTABLE_CONV nncc_conv_portable
+#else
+#define NNCC_PORTABLE_CONV nncc_conv
+#endif
+
+extern "C" NNCC_KERNEL(NNCC_PORTABLE_CONV) {
   Meta m(meta, buffers);
   ConvArgs a = readConv(m, false);
   Scratch s = m.scratch();
   dispatchFloat(a.x.dtype, [&](auto t) { convTyped<decltype(t)>(a, s); });
 }
 
-NNCC_SCRATCH(nncc_conv) {
+NNCC_SCRATCH(NNCC_PORTABLE_CONV) {
   Meta m(meta, nullptr);
   ConvArgs a = readConv(m, false);
   Scratch s;

@@ -8,6 +8,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+
+#ifdef NNCC_USE_DNNL
+#include "oneapi/dnnl/dnnl.h"
+#endif
 
 namespace nncc {
 namespace kernels {
@@ -28,6 +33,15 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, T alpha, co
           const T *B, int64_t ldb, T beta, T *C, int64_t ldc, const GemmScratch<T> &scratch) {
   if (M <= 0 || N <= 0)
     return;
+#ifdef NNCC_USE_DNNL
+  // On the host, oneDNN's JIT-compiled SGEMM (AVX-512/AMX, threaded).
+  if constexpr (std::is_same<T, float>::value) {
+    if (K > 0) {
+      dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+  }
+#endif
   for (int64_t m = 0; m < M; ++m) {
     T *c = C + m * ldc;
     if (beta == T(0))

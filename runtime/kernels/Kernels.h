@@ -54,7 +54,9 @@ struct KernelSymbol {
 const KernelSymbol *kernelSymbols();
 /// Bytes of scratch kernel `name` needs for the call described by `meta`
 /// (its operands and attributes, without the scratch buffer itself).
-int64_t kernelScratchBytes(const char *name, const int64_t *meta);
+/// With `portable`, the size for the portable kernel where the host runtime
+/// has a faster one under the same name (its `<name>_portable`).
+int64_t kernelScratchBytes(const char *name, const int64_t *meta, bool portable = false);
 } // namespace nncc
 
 #endif

@@ -57,15 +57,35 @@ int64_t batchIndex(int64_t flat, const int64_t *out, int outRank, const int64_t 
   return index;
 }
 
-template <typename T> void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y, Scratch &s) {
+template <typename T>
+void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y, const TensorArg &bias, Scratch &s) {
   MatMulShape g = matmulShape(a, b);
   GemmScratch<T> gs = allocGemm<T>(s, g.N, g.K);
   if (s.measuring())
     return;
+  // With a bias, every row of y starts as the bias and the GEMMs accumulate.
+  T beta = T(0);
+  if (bias.present()) {
+    int64_t rows = y.numel() / g.N;
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(y.as<T>() + r * g.N, bias.data, g.N * sizeof(T));
+    beta = T(1);
+  }
+  // B without batch dimensions: all of A's rows form one GEMM.
+  bool bShared = true;
+  int64_t aCount = 1;
+  for (int i = 0; i < g.bRank; ++i)
+    bShared &= g.bBatch[i] == 1;
+  for (int i = 0; i < g.aRank; ++i)
+    aCount *= g.aBatch[i];
+  if (bShared && g.batches > 1 && aCount == g.batches) {
+    gemm<T>(false, false, g.batches * g.M, g.N, g.K, T(1), a.as<T>(), g.K, b.as<T>(), g.N, beta, y.as<T>(), g.N, gs);
+    return;
+  }
   for (int64_t bi = 0; bi < g.batches; ++bi) {
     const T *pa = a.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.aBatch, g.aRank) * g.M * g.K;
     const T *pb = b.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.bBatch, g.bRank) * g.K * g.N;
-    gemm<T>(false, false, g.M, g.N, g.K, T(1), pa, g.K, pb, g.N, T(0), y.as<T>() + bi * g.M * g.N, g.N, gs);
+    gemm<T>(false, false, g.M, g.N, g.K, T(1), pa, g.K, pb, g.N, beta, y.as<T>() + bi * g.M * g.N, g.N, gs);
   }
 }
 
@@ -174,16 +194,16 @@ void einsumTyped(const TensorArg *ins, int n, const TensorArg &y, const char *eq
 
 extern "C" NNCC_KERNEL(nncc_matmul) {
   Meta m(meta, buffers);
-  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor();
+  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor(), bias = m.tensor();
   Scratch s = m.scratch();
-  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, s); });
+  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, bias, s); });
 }
 
 NNCC_SCRATCH(nncc_matmul) {
   Meta m(meta, nullptr);
-  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor();
+  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor(), bias = m.tensor();
   Scratch s;
-  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, s); });
+  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, bias, s); });
   return (int64_t)s.bytes();
 }
 

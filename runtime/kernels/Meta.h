@@ -79,7 +79,9 @@ private:
 
 class Meta {
 public:
-  Meta(const int64_t *meta, void *const *buffers) : p(meta), buffers(buffers) {}
+  Meta(const int64_t *meta, void *const *buffers) : start(meta), p(meta), buffers(buffers) {}
+  /// Slots read so far (the length of the meta prefix describing the call).
+  int64_t consumed() const { return p - start; }
   int64_t i() { return *p++; }
   double f() {
     double d;
@@ -127,6 +129,7 @@ public:
   }
 
 private:
+  const int64_t *start;
   const int64_t *p;
   void *const *buffers;
   int next = 0;
@@ -181,6 +184,7 @@ template <typename T> inline T maxOf(T a, T b) { return a < b ? b : a; }
 /// Defines `int64_t <kernel>_scratch(const int64_t *meta)`: the bytes of
 /// scratch the kernel needs, measured by running its allocations without a
 /// buffer. The compiler calls it to size the workspace.
-#define NNCC_SCRATCH(name) extern "C" int64_t name##_scratch(const int64_t *meta)
+#define NNCC_SCRATCH_NAME(name) name##_scratch
+#define NNCC_SCRATCH(name) extern "C" int64_t NNCC_SCRATCH_NAME(name)(const int64_t *meta)
 
 #endif

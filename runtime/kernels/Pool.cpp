@@ -105,7 +105,13 @@ void poolTyped(const TensorArg &x, const TensorArg &y, const Window &w, int kind
 
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_pool) {
+#ifdef NNCC_USE_DNNL
+#define NNCC_PORTABLE_POOL nncc_pool_portable
+#else
+#define NNCC_PORTABLE_POOL nncc_pool
+#endif
+
+extern "C" NNCC_KERNEL(NNCC_PORTABLE_POOL) {
   Meta m(meta, buffers);
   TensorArg x = m.tensor(), y = m.tensor();
   int kind = (int)m.i();

@@ -6,12 +6,16 @@
 // ONNX activation are supported.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/kernels/FastMath.h"
 #include "runtime/kernels/Gemm.h"
+#include "runtime/kernels/Parallel.h"
+#include "runtime/kernels/RecurrentGemm.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 using namespace nncc::kernels;
 
@@ -64,6 +68,16 @@ struct Common {
     clip = m.f();
   }
   int64_t numDirections() const { return direction == 2 ? 2 : 1; }
+  /// The usual cell: the default activations and no clip (the fast path).
+  bool standard(int64_t d, int perDirection) const {
+    if (hasClip)
+      return false;
+    const Activation *a = acts + d * perDirection;
+    for (int k = 0; k < perDirection; ++k)
+      if (a[k].code != (k == 0 ? 2 : 1)) // sigmoid, then tanh
+        return false;
+    return true;
+  }
   int64_t steps() const { return x.dim(0); }
   int64_t batch() const { return x.dim(1); }
   bool reverse(int64_t d) const { return direction == 1 || (direction == 2 && d == 1); }
@@ -141,8 +155,49 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
+    RecurrentGemm<T> recurrent(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs);
     for (int64_t st = 0; st < Tn; ++st) {
-      gemm<T>(false, true, B, G, H, T(1), h, H, c.r.as<T>() + d * G * H, H, T(0), hr, G, buf.gs);
+      recurrent.run(h, H, hr, G);
+      if (fast) {
+        // Sigmoid / tanh gates in float, vectorized, rows in parallel.
+        parallelFor(B, H * 64, [&](int64_t b0, int64_t b1) {
+          for (int64_t bi = b0; bi < b1; ++bi) {
+            int64_t len = c.length(bi, Tn);
+            if (st >= len)
+              continue;
+            int64_t t = c.reverse(d) ? len - 1 - st : st;
+            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
+            const float *rbf = (const float *)rb, *pf = (const float *)peep;
+            float *cr = (float *)cell + bi * H, *hh = (float *)h + bi * H;
+            float *yr = y.present() ? y.as<float>() + ((t * D + d) * B + bi) * H : nullptr;
+            for (int64_t j = 0; j < H; ++j) {
+              float gi = xr[j] + hrr[j], go = xr[H + j] + hrr[H + j], gf = xr[2 * H + j] + hrr[2 * H + j],
+                    gc = xr[3 * H + j] + hrr[3 * H + j];
+              if (rbf) {
+                gi += rbf[j];
+                go += rbf[H + j];
+                gf += rbf[2 * H + j];
+                gc += rbf[3 * H + j];
+              }
+              float cPrev = cr[j];
+              if (pf) {
+                gi += pf[j] * cPrev;
+                gf += pf[2 * H + j] * cPrev;
+              }
+              float cNew = fastSigmoid(gf) * cPrev + fastSigmoid(gi) * fastTanh(gc);
+              if (pf)
+                go += pf[H + j] * cNew;
+              float hNew = fastSigmoid(go) * fastTanh(cNew);
+              cr[j] = cNew;
+              hh[j] = hNew;
+              if (yr)
+                yr[j] = hNew;
+            }
+          }
+        });
+        continue;
+      }
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         if (st >= len)
@@ -218,8 +273,56 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     const Activation &f = c.acts[d * 2], &g = c.acts[d * 2 + 1];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
+    RecurrentGemm<T> recurrent(B, G, H, R, H, buf.gs), resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
     for (int64_t st = 0; st < Tn; ++st) {
-      gemm<T>(false, true, B, G, H, T(1), h, H, R, H, T(0), hr, G, buf.gs);
+      recurrent.run(h, H, hr, G);
+      if (fast) {
+        float *zf = (float *)z, *rf = (float *)r; // the double buffers hold floats here
+        const float *rbf = (const float *)rb;
+        parallelFor(B, H * 48, [&](int64_t b0, int64_t b1) {
+          for (int64_t bi = b0; bi < b1; ++bi) {
+            int64_t len = c.length(bi, Tn);
+            if (st >= len)
+              continue;
+            int64_t t = c.reverse(d) ? len - 1 - st : st;
+            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
+            const float *hh = (const float *)h + bi * H;
+            float *rhr = (float *)rh + bi * H;
+            for (int64_t j = 0; j < H; ++j) {
+              float gz = xr[j] + hrr[j] + (rbf ? rbf[j] : 0.f), gr = xr[H + j] + hrr[H + j] + (rbf ? rbf[H + j] : 0.f);
+              float zz = fastSigmoid(gz), rr = fastSigmoid(gr);
+              zf[bi * H + j] = zz;
+              rf[bi * H + j] = rr;
+              rhr[j] = rr * hh[j];
+            }
+          }
+        });
+        if (!a.linearBeforeReset)
+          resetGemm.run(rh, H, rhR, H);
+        parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
+          for (int64_t bi = b0; bi < b1; ++bi) {
+            int64_t len = c.length(bi, Tn);
+            if (st >= len)
+              continue;
+            int64_t t = c.reverse(d) ? len - 1 - st : st;
+            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
+            const float *rhRr = (const float *)rhR + bi * H;
+            float *hh = (float *)h + bi * H;
+            float *yr = y.present() ? y.as<float>() + ((t * D + d) * B + bi) * H : nullptr;
+            for (int64_t j = 0; j < H; ++j) {
+              float rbh = rbf ? rbf[2 * H + j] : 0.f;
+              float rec = a.linearBeforeReset ? rf[bi * H + j] * (hrr[2 * H + j] + rbh) : rhRr[j] + rbh;
+              float ht = fastTanh(xr[2 * H + j] + rec), zt = zf[bi * H + j];
+              float hNew = (1.f - zt) * ht + zt * hh[j];
+              hh[j] = hNew;
+              if (yr)
+                yr[j] = hNew;
+            }
+          }
+        });
+        continue;
+      }
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         if (st >= len)

@@ -1,5 +1,6 @@
 //===- Symbols.cpp - the table the JIT binds kernel calls to --------------===//
 #include "runtime/kernels/Kernels.h"
+#include "runtime/Profile.h"
 
 #include <cstring>
 
@@ -9,6 +10,7 @@ int64_t nncc_matmul_scratch(const int64_t *);
 int64_t nncc_gemm_scratch(const int64_t *);
 int64_t nncc_det_scratch(const int64_t *);
 int64_t nncc_conv_scratch(const int64_t *);
+int64_t nncc_conv_portable_scratch(const int64_t *);
 int64_t nncc_conv_transpose_scratch(const int64_t *);
 int64_t nncc_topk_scratch(const int64_t *);
 int64_t nncc_resize_scratch(const int64_t *);
@@ -36,9 +38,16 @@ const Entry *entries() {
       K(nncc_pool), K(nncc_maxpool_indices), K(nncc_max_unpool), KS(nncc_topk), K(nncc_cumsum),
       K(nncc_gather_nd), K(nncc_scatter_elements), K(nncc_scatter_nd), K(nncc_reverse_sequence),
       KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
-      KS(nncc_gru), KS(nncc_rnn), {nullptr, nullptr, nullptr}};
+      KS(nncc_gru), KS(nncc_rnn), K(nncc_profile_begin), K(nncc_profile_end), {nullptr, nullptr, nullptr}};
 #undef K
 #undef KS
+  return table;
+}
+
+/// Host kernels that replace a portable one: the portable scratch sizes,
+/// for code compiled against the portable runtime (bundles).
+const Entry *portableEntries() {
+  static const Entry table[] = {{"nncc_conv", nullptr, &nncc_conv_portable_scratch}, {nullptr, nullptr, nullptr}};
   return table;
 }
 } // namespace
@@ -56,7 +65,12 @@ const KernelSymbol *kernelSymbols() {
   return table;
 }
 
-int64_t kernelScratchBytes(const char *name, const int64_t *meta) {
+int64_t kernelScratchBytes(const char *name, const int64_t *meta, bool portable) {
+  if (portable) {
+    for (const Entry *e = portableEntries(); e->name; ++e)
+      if (!std::strcmp(e->name, name))
+        return e->scratch ? e->scratch(meta) : 0;
+  }
   for (const Entry *e = entries(); e->name; ++e)
     if (!std::strcmp(e->name, name))
       return e->scratch ? e->scratch(meta) : 0;

@@ -11,6 +11,7 @@ namespace nncc {
 
 int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
+int benchCommand(int argc, char **argv);
 int opsCommand(int argc, char **argv);
 
 /// Options shared by every command that compiles (pass debugging, -O).

@@ -11,6 +11,7 @@ usage: nncc <command> [options]
 commands:
   run MODEL      compile a model for this machine and run it (JIT)
   compile MODEL  compile a model ahead of time for a device (-target=arm|x86|...)
+  bench MODEL    time a compiled model (median, min, planned memory)
   ops            list the ONNX operators nncc imports
 
 Run `nncc <command> --help` for the options of a command.
@@ -27,6 +28,8 @@ int main(int argc, char **argv) {
   std::string cmd = argv[1];
   if (cmd == "run")
     return nncc::runCommand(argc, argv);
+  if (cmd == "bench")
+    return nncc::benchCommand(argc, argv);
   if (cmd == "compile")
     return nncc::compileCommand(argc, argv);
   if (cmd == "ops")

@@ -10,7 +10,7 @@
 // CHECK: linalg.generic {{.*}} ins(%arg0 : memref<4x8xf32>) outs(%[[T]] : memref<4x8xf32>)
 // CHECK: arith.select
 // CHECK: %[[S:.*]] = memref.view %arg2[%{{.*}}][] : memref<704xi8> to memref<544xi8>
-// CHECK: nnk.call "nncc_matmul"(%[[T]], %[[W]], %arg1, %[[S]]) {meta = [1, 2, 4, 8, 1, 2, 8, 16, 1, 2, 4, 16, 2, 1, 544]}
+// CHECK: nnk.call "nncc_matmul"(%[[T]], %[[W]], %arg1, %[[S]]) {meta = [1, 2, 4, 8, 1, 2, 8, 16, 1, 2, 4, 16, 0, 2, 1, 544]}
 func.func @small(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
   %w = nn.param "w" : tensor<8x16xf32>
   %0 = nn.relu %x : tensor<4x8xf32>

@@ -1,0 +1,174 @@
+//===- Layout.cpp - channels-last activations for convolution chains ------===//
+//
+// oneDNN's fastest convolutions on this CPU family (brgconv) read and write
+// NHWC. Convolutions and pooling are switched to channels-last operands, and
+// the transposes to and from NCHW that this introduces are sunk through the
+// ops between them (elementwise ops, channel concats, spatial reductions)
+// until they meet and cancel, leaving transposes only at the edges of a
+// convolution chain.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "passes/Rewrite.h"
+
+#include "ir/ShapeUtils.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace nncc::nn;
+
+namespace nncc {
+namespace {
+#define GEN_PASS_CLASSES
+#include "passes/Passes.h.inc"
+
+RankedTensorType typeOf(Value v) { return v.getType().cast<RankedTensorType>(); }
+
+/// [0, 2, 3, ..., 1]: NCHW -> NHWC; and its inverse.
+SmallVector<int64_t> toLast(int64_t rank) {
+  SmallVector<int64_t> p = {0};
+  for (int64_t d = 2; d < rank; ++d)
+    p.push_back(d);
+  p.push_back(1);
+  return p;
+}
+SmallVector<int64_t> toFirst(int64_t rank) {
+  SmallVector<int64_t> p = {0, rank - 1};
+  for (int64_t d = 1; d < rank - 1; ++d)
+    p.push_back(d);
+  return p;
+}
+
+Value transpose(PatternRewriter &b, Value v, ArrayRef<int64_t> perm) {
+  return b.createOrFold<TransposeOp>(v.getLoc(), v, b.getI64ArrayAttr(perm));
+}
+
+struct ConvChannelsLast : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &b) const override {
+    auto x = typeOf(op.getX());
+    if (op.getChannelsLast() || !x.getElementType().isF32() || x.getRank() < 3 || x.getRank() > 5)
+      return failure();
+    int64_t rank = x.getRank();
+    Value input = transpose(b, op.getX(), toLast(rank));
+    Value residual = op.getResidual() ? transpose(b, op.getResidual(), toLast(rank)) : Value();
+    auto conv = b.create<ConvOp>(op.getLoc(), input, op.getW(), op.getB(), residual, op.getStrides(), op.getPads(),
+                                 op.getDilations(), op.getGroupAttr(), b.getBoolAttr(true), op.getPostOpsAttr());
+    b.replaceOp(op, transpose(b, conv.getY(), toFirst(rank)));
+    return success();
+  }
+};
+
+template <typename PoolOp> struct PoolChannelsLast : OpRewritePattern<PoolOp> {
+  using OpRewritePattern<PoolOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(PoolOp op, PatternRewriter &b) const override {
+    auto x = typeOf(op.getX());
+    // Only worth it when the input already comes channels-last.
+    auto t = op.getX().template getDefiningOp<TransposeOp>();
+    if (op.getChannelsLast() || !t || toI64(t.getPerm()) != toFirst(x.getRank()) || !x.getElementType().isF32())
+      return failure();
+    Operation *pool = cloneWithOperands(b, op, {t.getX()});
+    if (!pool)
+      return failure();
+    pool->setAttr("channels_last", b.getBoolAttr(true));
+    // The channels_last flag changes the result type: infer it again.
+    Operation *fixed = cloneWithOperands(b, pool, {t.getX()});
+    b.eraseOp(pool);
+    if (!fixed)
+      return failure();
+    b.replaceOp(op, transpose(b, fixed->getResult(0), toFirst(x.getRank())));
+    return success();
+  }
+};
+
+/// op(transpose(a, P), transpose(b, P), scalar...) -> transpose(op(a, b, scalar...), P)
+struct SinkThroughElementwise : RewritePattern {
+  SinkThroughElementwise(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &b) const override {
+    if (!isElementwise(op) || op->getNumResults() != 1)
+      return failure();
+    auto result = typeOf(op->getResult(0));
+    SmallVector<Value> operands;
+    SmallVector<int64_t> perm;
+    for (Value v : op->getOperands()) {
+      auto t = typeOf(v);
+      if (auto tr = v.getDefiningOp<TransposeOp>()) {
+        auto p = toI64(tr.getPerm());
+        if (t.getShape() != result.getShape() || (!perm.empty() && p != perm))
+          return failure();
+        perm = p;
+        operands.push_back(tr.getX());
+      } else if (t.getRank() == 0) {
+        operands.push_back(v);
+      } else {
+        return failure();
+      }
+    }
+    if (perm.empty())
+      return failure();
+    Operation *moved = cloneWithOperands(b, op, operands);
+    if (!moved)
+      return failure();
+    b.replaceOp(op, transpose(b, moved->getResult(0), perm));
+    return success();
+  }
+};
+
+/// concat(transpose(v_i, P), axis a) -> transpose(concat(v_i, axis P[a]), P)
+struct SinkThroughConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &b) const override {
+    SmallVector<Value> parts;
+    SmallVector<int64_t> perm;
+    for (Value v : op.getInputs()) {
+      auto tr = v.getDefiningOp<TransposeOp>();
+      if (!tr || (!perm.empty() && toI64(tr.getPerm()) != perm))
+        return failure();
+      perm = toI64(tr.getPerm());
+      parts.push_back(tr.getX());
+    }
+    auto concat = b.create<ConcatOp>(op.getLoc(), parts, b.getI64IntegerAttr(perm[op.getAxis()]));
+    b.replaceOp(op, transpose(b, concat.getY(), perm));
+    return success();
+  }
+};
+
+/// reduce(transpose(v, P), axes A, keepdims) -> transpose(reduce(v, P[A]), P)
+template <typename ReduceOp> struct SinkThroughReduce : OpRewritePattern<ReduceOp> {
+  using OpRewritePattern<ReduceOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOp op, PatternRewriter &b) const override {
+    auto tr = op.getX().template getDefiningOp<TransposeOp>();
+    if (!tr || !op.getKeepdims() || toI64(op.getAxes()).empty())
+      return failure();
+    auto perm = toI64(tr.getPerm());
+    SmallVector<int64_t> axes;
+    for (int64_t a : toI64(op.getAxes()))
+      axes.push_back(perm[a]);
+    llvm::sort(axes);
+    auto r = b.create<ReduceOp>(op.getLoc(), tr.getX(), b.getI64ArrayAttr(axes), op.getKeepdimsAttr());
+    b.replaceOp(op, transpose(b, r.getY(), perm));
+    return success();
+  }
+};
+
+struct LayoutPass : LayoutBase<LayoutPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ConvChannelsLast, PoolChannelsLast<MaxPoolOp>, PoolChannelsLast<AvgPoolOp>, SinkThroughElementwise,
+                 SinkThroughConcat, SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceMaxOp>>(&getContext());
+    GreedyRewriteConfig config;
+    config.useTopDownTraversal = true;
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    getOperation().walk([&](ConvOp c) {
+      if (c.getChannelsLast())
+        ++numChannelsLast;
+    });
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> createLayoutPass() { return std::make_unique<LayoutPass>(); }
+
+} // namespace nncc

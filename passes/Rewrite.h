@@ -1,0 +1,20 @@
+//===- Rewrite.h - helpers shared by the graph passes -----------*- C++ -*-===//
+#ifndef NNCC_PASSES_REWRITE_H
+#define NNCC_PASSES_REWRITE_H
+
+#include "ir/NNOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace nncc {
+
+/// A copy of `op` with new operands, its result types re-inferred (every nn
+/// op infers its types). Null when inference fails.
+mlir::Operation *cloneWithOperands(mlir::PatternRewriter &b, mlir::Operation *op, mlir::ValueRange operands);
+
+/// The value of a rank-0 (or single-element) float constant.
+bool scalarConstant(mlir::Value v, double &out);
+
+} // namespace nncc
+
+#endif

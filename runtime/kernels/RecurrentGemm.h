@@ -1,0 +1,40 @@
+//===- RecurrentGemm.h - C = A * W^T with W fixed for many calls -*- C++ -*-===//
+//
+// A recurrent layer multiplies its state by the same weights at every step.
+// On the host the weights are reordered once into oneDNN's preferred layout
+// and each step runs a matmul primitive on them (instead of a GEMM that
+// would pack the weights again at every step); elsewhere it is the GEMM.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_RUNTIME_KERNELS_RECURRENTGEMM_H
+#define NNCC_RUNTIME_KERNELS_RECURRENTGEMM_H
+
+#include "runtime/kernels/Gemm.h"
+
+#include <memory>
+
+namespace nncc {
+namespace kernels {
+
+template <typename T> class RecurrentGemm {
+public:
+  /// W is [N, K] row-major (leading dimension ldw); products are [M, N].
+  RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw, const GemmScratch<T> &scratch);
+  ~RecurrentGemm();
+  /// C[M, N] = A[M, K] (leading dimension lda) * W^T
+  void run(const T *A, int64_t lda, T *C, int64_t ldc);
+
+private:
+  int64_t M, N, K, ldw;
+  const T *W;
+  GemmScratch<T> scratch;
+#ifdef NNCC_USE_DNNL
+  struct Prepared; // host only: bundles never allocate
+  std::unique_ptr<Prepared> prepared;
+#endif
+};
+
+} // namespace kernels
+} // namespace nncc
+
+#endif

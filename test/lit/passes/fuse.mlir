@@ -1,0 +1,72 @@
+// RUN: nncc-opt %s --nn-fuse --split-input-file | FileCheck %s
+// Epilogues folded into the op producing their input: activations and
+// residual sums into convolutions (oneDNN post-ops), row biases into matmuls.
+
+// A ResNet basic block: relu into the first conv; the skip add, then relu,
+// into the second.
+// CHECK-LABEL: func.func @resblock
+// CHECK: %[[C1:.*]] = nn.conv %arg0, %{{.*}}, bias %{{.*}} {{{.*}}post_ops = ["relu"]
+// CHECK: %[[C2:.*]] = nn.conv %[[C1]], %{{.*}}, residual %arg0 {{{.*}}post_ops = ["sum", "relu"]
+// CHECK-NOT: nn.relu
+// CHECK-NOT: nn.add
+// CHECK: return %[[C2]]
+func.func @resblock(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %w = nn.param "w" : tensor<8x8x3x3xf32>
+  %b = nn.param "b" : tensor<8xf32>
+  %0 = nn.conv %x, %w, bias %b {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %1 = nn.relu %0 : tensor<1x8x8x8xf32>
+  %2 = nn.conv %1, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x8x8xf32>
+  %3 = nn.add %2, %x : tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>
+  %4 = nn.relu %3 : tensor<1x8x8x8xf32>
+  return %4 : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// ONNX Clip imports as min(max(x, lo), hi): one clip post-op (ReLU6).
+// CHECK-LABEL: func.func @relu6
+// CHECK: nn.conv {{.*}}post_ops = ["clip:0:6"]
+// CHECK-NOT: nn.max
+// CHECK-NOT: nn.min
+func.func @relu6(%x: tensor<1x4x5x5xf32>) -> tensor<1x4x5x5xf32> {
+  %w = nn.param "w" : tensor<4x1x3x3xf32>
+  %lo = nn.constant dense<0.0> : tensor<f32>
+  %hi = nn.constant dense<6.0> : tensor<f32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 4 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x4x5x5xf32>, tensor<4x1x3x3xf32>) -> tensor<1x4x5x5xf32>
+  %1 = nn.max %0, %lo : tensor<1x4x5x5xf32>, tensor<f32>
+  %2 = nn.min %1, %hi : tensor<1x4x5x5xf32>, tensor<f32>
+  return %2 : tensor<1x4x5x5xf32>
+}
+
+// -----
+
+// A conv whose output is also used elsewhere keeps its activation separate.
+// CHECK-LABEL: func.func @shared
+// CHECK: %[[C:.*]] = nn.conv
+// CHECK-NOT: post_ops
+// CHECK: nn.relu %[[C]]
+func.func @shared(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = nn.param "w" : tensor<2x2x1x1xf32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [0, 0, 0, 0], strides = [1, 1]} : (tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = nn.relu %0 : tensor<1x2x4x4xf32>
+  return %0, %1 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// A row bias joins the matmul (the GEMM's epilogue); a full matrix does not.
+// CHECK-LABEL: func.func @linear
+// CHECK: %[[R:.*]] = nn.reshape %{{.*}} {{.*}}tensor<1x16xf32> -> tensor<16xf32>
+// CHECK: %[[M:.*]] = nn.matmul %arg0, %{{.*}}, bias %[[R]]
+// CHECK: %[[N:.*]] = nn.matmul %[[M]], %{{.*}} : (
+// CHECK: nn.add %[[N]], %arg1
+func.func @linear(%x: tensor<2x4x8xf32>, %m: tensor<2x4x16xf32>) -> tensor<2x4x16xf32> {
+  %w = nn.param "w" : tensor<8x16xf32>
+  %v = nn.param "v" : tensor<16x16xf32>
+  %b = nn.param "b" : tensor<1x16xf32>
+  %0 = nn.matmul %x, %w : (tensor<2x4x8xf32>, tensor<8x16xf32>) -> tensor<2x4x16xf32>
+  %1 = nn.add %b, %0 : tensor<1x16xf32>, tensor<2x4x16xf32>
+  %2 = nn.matmul %1, %v : (tensor<2x4x16xf32>, tensor<16x16xf32>) -> tensor<2x4x16xf32>
+  %3 = nn.add %2, %m : tensor<2x4x16xf32>, tensor<2x4x16xf32>
+  return %3 : tensor<2x4x16xf32>
+}

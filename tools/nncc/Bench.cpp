@@ -1,0 +1,162 @@
+//===- Bench.cpp - `nncc bench`: latency of a compiled model --------------===//
+#include "frontend/onnx/TensorProto.h"
+#include "runtime/Profile.h"
+#include "runtime/Threads.h"
+#include "tools/nncc/Commands.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace nncc {
+
+static const char *kBenchHelp = R"(usage: nncc bench MODEL [options]
+
+Compiles MODEL for this machine and times it. The last line is
+  median_ms=... min_ms=... peak_arena_bytes=...
+where peak_arena_bytes is the planned peak of intermediate buffers
+(activations and kernel scratch; not weights, inputs or outputs).
+
+Options:
+  --threads N            worker threads (default: all cores)
+  --runs N               timed runs (default 50)
+  --warmup N             untimed runs first (default 5)
+  --input FILE.pb        an input (repeat in graph-input order); without
+                         inputs, random values of the declared shapes are used
+  --input-shape N=DxD    shape for an input with symbolic dimensions
+  --profile              time every op and print where the time goes
+  -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
+  --dump-dir=DIR, --no-memory-reuse   as for `nncc run`
+)";
+
+/// A tensor of `sig` filled with reproducible values in [-1, 1] (or 0/1
+/// for bool, 0..9 for integers).
+static Tensor randomTensor(const TensorSignature &sig, unsigned seed) {
+  Tensor t(sig.dtype, sig.shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (int64_t k = 0; k < t.numElements(); ++k) {
+    double v = d(rng);
+    switch (sig.dtype) {
+    case DType::Float32: t.data<float>()[k] = (float)v; break;
+    case DType::Float64: t.data<double>()[k] = v; break;
+    case DType::Int64: t.data<int64_t>()[k] = (int64_t)((v + 1) * 4.5); break;
+    case DType::Int32: t.data<int32_t>()[k] = (int32_t)((v + 1) * 4.5); break;
+    case DType::Bool: case DType::UInt8: t.data<uint8_t>()[k] = v > 0; break;
+    default: break;
+    }
+  }
+  return t;
+}
+
+int benchCommand(int argc, char **argv) {
+  std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
+  valued.insert({"threads", "runs", "warmup", "input"});
+  flags.insert({"help", "profile"});
+  Args args(valued, flags);
+  std::string error;
+  if (!args.parse(argc, argv, 2, error)) {
+    std::fprintf(stderr, "nncc bench: %s\n(run `nncc bench --help` for usage)\n", error.c_str());
+    return 2;
+  }
+  if (args.has("help")) {
+    std::printf("%s", kBenchHelp);
+    return 0;
+  }
+  if (args.positional().size() != 1) {
+    std::fprintf(stderr, "nncc bench: expected one MODEL\n\n%s", kBenchHelp);
+    return 2;
+  }
+  int threads = std::atoi(args.get("threads", "0").c_str());
+  int runs = std::max(1, std::atoi(args.get("runs", "50").c_str()));
+  int warmup = std::max(0, std::atoi(args.get("warmup", "5").c_str()));
+  if (threads < 0)
+    return fail("--threads must be positive");
+  setNumThreads(threads);
+
+  const std::string modelPath = args.positional()[0];
+  onnx::ModelProto model;
+  if (!loadOnnxModel(modelPath, model, error))
+    return fail(error);
+  ImportOptions importOptions;
+  if (!inputShapesFrom(args, importOptions, error))
+    return fail(error);
+  auto slash = modelPath.find_last_of('/');
+  importOptions.baseDir = slash == std::string::npos ? "." : modelPath.substr(0, slash);
+  auto declared = modelInputs(model);
+  std::vector<Tensor> given;
+  auto files = args.all("input");
+  if (!files.empty() && files.size() != declared.size())
+    return fail("the model takes " + std::to_string(declared.size()) + " input(s), " + std::to_string(files.size()) +
+                " given");
+  for (size_t k = 0; k < files.size(); ++k) {
+    Tensor t;
+    std::string name;
+    if (!readTensorFile(files[k], t, name, error))
+      return fail(error);
+    given.push_back(std::move(t));
+  }
+  for (size_t k = 0; k < given.size(); ++k)
+    importOptions.inputValues[declared[k].name] = &given[k];
+  CompileOptions options;
+  if (!compileOptionsFrom(args, options, error))
+    return fail(error);
+  options.profile = args.has("profile");
+  auto exe = compileOnnx(model, importOptions, options, error);
+  if (!exe)
+    return fail(error);
+  std::vector<Tensor> inputs;
+  if (!given.empty())
+    inputs = std::move(given);
+  else
+    for (size_t k = 0; k < exe->inputs().size(); ++k)
+      inputs.push_back(randomTensor(exe->inputs()[k], 1234 + (unsigned)k));
+  std::vector<const Tensor *> in;
+  for (auto &t : inputs)
+    in.push_back(&t);
+  std::printf("compiled %s in %.0f ms; %d thread(s), %d warm-up and %d timed runs\n", modelPath.c_str(),
+              exe->compileSeconds * 1000, numThreads(), warmup, runs);
+  std::fflush(stdout);
+  std::vector<Tensor> outputs;
+  for (int r = 0; r < warmup; ++r)
+    if (!exe->run(in, outputs, error))
+      return fail(error);
+  profileReset();
+  std::vector<double> times;
+  auto lastReport = std::chrono::steady_clock::now();
+  for (int r = 0; r < runs; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (!exe->run(in, outputs, error))
+      return fail(error);
+    auto t1 = std::chrono::steady_clock::now();
+    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    if (std::chrono::duration<double>(t1 - lastReport).count() > 2) {
+      std::printf("  %d/%d runs, last %.3f ms\n", r + 1, runs, times.back());
+      std::fflush(stdout);
+      lastReport = t1;
+    }
+  }
+  std::sort(times.begin(), times.end());
+  if (options.profile) {
+    auto entries = profileEntries();
+    double total = 0;
+    for (auto &e : entries)
+      total += e.totalMs;
+    std::sort(entries.begin(), entries.end(), [](auto &a, auto &b) { return a.totalMs > b.totalMs; });
+    std::printf("per-op time (ms per run, share of the timed ops):\n");
+    for (size_t k = 0; k < entries.size() && k < 30; ++k) {
+      const auto &names = exe->profileNames();
+      std::string name = entries[k].id < (int64_t)names.size() ? names[entries[k].id] : "?";
+      std::printf("  %8.4f  %5.1f%%  %s\n", entries[k].totalMs / runs, 100 * entries[k].totalMs / total,
+                  name.c_str());
+    }
+  }
+  std::printf("median_ms=%.4f min_ms=%.4f peak_arena_bytes=%lld\n", times[times.size() / 2], times.front(),
+              (long long)exe->workspaceBytes());
+  return 0;
+}
+
+} // namespace nncc
