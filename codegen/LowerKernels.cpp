@@ -117,6 +117,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
           k.tensor(in.ins[2], elt(2));
         else
           k.none();
+        k.i(isa_and_nonnull<ParamOp>(m.getB().getDefiningOp()));
+        addPostOps(k, m.getPostOps());
         k.emit(b, loc, in.scratch);
         return true;
       })
@@ -129,6 +131,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
           k.none();
         k.tensor(in.outs[0], relt(0)).i(g.getTransA()).i(g.getTransB())
             .f(g.getAlpha().convertToDouble()).f(g.getBeta().convertToDouble());
+        k.i(isa_and_nonnull<ParamOp>(g.getB().getDefiningOp()));
+        addPostOps(k, g.getPostOps());
         k.emit(b, loc, in.scratch);
         return true;
       })

@@ -122,6 +122,22 @@ NN_INFER(MatMulOp) {
   return success();
 }
 
+/// Checks the fused epilogue names ("relu", "clip:LO:HI", ...); `sum` tells
+/// whether a residual "sum" is among them.
+static LogicalResult verifyPostOps(Operation *op, ArrayAttr postOps, bool allowSum, bool &sum) {
+  sum = false;
+  for (Attribute a : postOps) {
+    StringRef p = a.cast<StringAttr>().getValue();
+    StringRef kind = p.split(':').first;
+    if (kind == "sum" && allowSum)
+      sum = true;
+    else if (kind != "relu" && kind != "clip" && kind != "leaky_relu" && kind != "elu" && kind != "sigmoid" &&
+             kind != "tanh")
+      return op->emitOpError("unknown post-op '") << p << "'";
+  }
+  return success();
+}
+
 LogicalResult MatMulOp::verify() {
   Shape out;
   std::string err;
@@ -134,7 +150,8 @@ LogicalResult MatMulOp::verify() {
     if (bias.getRank() != 1 || y.getRank() < 1 || bias.getDimSize(0) != y.getShape().back())
       return emitOpError("bias must be [") << y.getShape().back() << "], got " << bias;
   }
-  return success();
+  bool sum;
+  return verifyPostOps(*this, getPostOps(), /*allowSum=*/false, sum);
 }
 
 NN_INFER(GemmOp) {
@@ -161,7 +178,8 @@ LogicalResult GemmOp::verify() {
         llvm::makeArrayRef(out) != y.getShape())
       return emitOpError("C ") << getC().getType() << " does not broadcast to " << y;
   }
-  return success();
+  bool sum;
+  return verifyPostOps(*this, getPostOps(), /*allowSum=*/false, sum);
 }
 
 /// Parses "ab,bc->ac" into operand letter lists and the output letters.
@@ -267,15 +285,8 @@ LogicalResult ConvOp::verify() {
   if (getB() && (tensorOf(getB()).getRank() != 1 || tensorOf(getB()).getDimSize(0) != w.getDimSize(0)))
     return emitOpError("bias must be [") << w.getDimSize(0) << "]";
   bool sum = false;
-  for (Attribute a : getPostOps()) {
-    StringRef p = a.cast<StringAttr>().getValue();
-    StringRef kind = p.split(':').first;
-    if (kind == "sum")
-      sum = true;
-    else if (kind != "relu" && kind != "clip" && kind != "leaky_relu" && kind != "elu" && kind != "sigmoid" &&
-             kind != "tanh")
-      return emitOpError("unknown post-op '") << p << "'";
-  }
+  if (failed(verifyPostOps(*this, getPostOps(), /*allowSum=*/true, sum)))
+    return failure();
   if (sum != (bool)getResidual())
     return emitOpError("a \"sum\" post-op and a residual operand go together");
   if (getResidual() && getResidual().getType() != getY().getType())

@@ -63,8 +63,12 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax", "x - max - log(sum(exp(x -
 
 def NN_MatMulOp : NN_Op<"matmul", [NoSideEffect, NN_InferType]> {
   let summary = "numpy.matmul: batched, broadcasting, 1-D operands promoted; plus a bias row.";
-  let description = [{ The optional `bias` [N] is added to every row (fused by nn-fuse). }];
-  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b, Optional<NN_AnyTensor>:$bias);
+  let description = [{
+    The optional `bias` [N] is added to every row, then `post_ops` (as for
+    nn.conv, without "sum") are applied; nn-fuse puts both there.
+  }];
+  let arguments = (ins NN_AnyTensor:$a, NN_AnyTensor:$b, Optional<NN_AnyTensor>:$bias,
+                       DefaultValuedAttr<StrArrayAttr, "{}">:$post_ops);
   let results = (outs NN_AnyTensor:$y);
   let assemblyFormat = "$a `,` $b (`,` `bias` $bias^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -76,7 +80,8 @@ def NN_GemmOp : NN_Op<"gemm", [NoSideEffect, NN_InferType]> {
                        DefaultValuedAttr<F32Attr, "1.0">:$alpha,
                        DefaultValuedAttr<F32Attr, "1.0">:$beta,
                        DefaultValuedAttr<BoolAttr, "false">:$transA,
-                       DefaultValuedAttr<BoolAttr, "false">:$transB);
+                       DefaultValuedAttr<BoolAttr, "false">:$transB,
+                       DefaultValuedAttr<StrArrayAttr, "{}">:$post_ops);
   let results = (outs NN_AnyTensor:$y);
   let assemblyFormat = "$a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -1,4 +1,4 @@
-//===- Fuse.cpp - epilogues into convolutions -----------------------------===//
+//===- Fuse.cpp - epilogues into convolutions and matmuls -----------------===//
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
@@ -20,6 +20,18 @@ ConvOp soleConv(Value v) {
   return conv && v.hasOneUse() ? conv : ConvOp();
 }
 
+/// The op producing `v` that runs post-ops (conv, matmul, gemm on floats)
+/// when `v` has no other use.
+Operation *soleProducer(Value v) {
+  Operation *p = v.getDefiningOp();
+  if (!p || !v.hasOneUse() || !isa<ConvOp, MatMulOp, GemmOp>(p) ||
+      !v.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
+    return nullptr;
+  return p;
+}
+
+ArrayAttr postOpsOf(Operation *op) { return op->getAttrOfType<ArrayAttr>("post_ops"); }
+
 std::string num(double v) {
   std::ostringstream os;
   os.precision(9);
@@ -27,27 +39,36 @@ std::string num(double v) {
   return os.str();
 }
 
-/// Replaces `op` by a copy of `conv` with `postOp` appended (and `residual`);
-/// `between` are the ops from conv to op, erased with conv.
-void fuseInto(PatternRewriter &b, Operation *op, ConvOp conv, StringRef postOp, Value residual = {},
+/// Replaces `op` by a copy of `producer` with `postOp` appended (and, for a
+/// convolution, `residual`); `between` are the ops from producer to op,
+/// erased with it.
+void fuseInto(PatternRewriter &b, Operation *op, Operation *producer, StringRef postOp, Value residual = {},
               ArrayRef<Operation *> between = {}) {
-  SmallVector<Attribute> ops(conv.getPostOps().begin(), conv.getPostOps().end());
+  SmallVector<Attribute> ops;
+  if (ArrayAttr old = postOpsOf(producer))
+    ops.append(old.begin(), old.end());
   ops.push_back(b.getStringAttr(postOp));
-  auto fused = b.create<ConvOp>(op->getLoc(), conv.getX(), conv.getW(), conv.getB(),
-                                residual ? residual : conv.getResidual(), conv.getStrides(), conv.getPads(),
-                                conv.getDilations(), conv.getGroupAttr(), conv.getChannelsLastAttr(),
-                                b.getArrayAttr(ops));
-  b.replaceOp(op, fused.getY());
+  Operation *fused;
+  if (residual) {
+    auto conv = cast<ConvOp>(producer);
+    fused = b.create<ConvOp>(op->getLoc(), conv.getX(), conv.getW(), conv.getB(), residual, conv.getStrides(),
+                             conv.getPads(), conv.getDilations(), conv.getGroupAttr(), conv.getChannelsLastAttr(),
+                             b.getArrayAttr(ops));
+  } else {
+    fused = b.clone(*producer);
+    fused->setAttr("post_ops", b.getArrayAttr(ops));
+  }
+  b.replaceOp(op, fused->getResult(0));
   for (Operation *dead : between)
     b.eraseOp(dead);
-  b.eraseOp(conv);
+  b.eraseOp(producer);
 }
 
 template <typename OpT> struct Activation : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op, PatternRewriter &b) const override {
-    ConvOp conv = soleConv(op.getX());
-    if (!conv)
+    Operation *producer = soleProducer(op.getX());
+    if (!producer)
       return failure();
     std::string p;
     if constexpr (std::is_same<OpT, ReluOp>::value) p = "relu";
@@ -55,7 +76,7 @@ template <typename OpT> struct Activation : OpRewritePattern<OpT> {
     else if constexpr (std::is_same<OpT, TanhOp>::value) p = "tanh";
     else if constexpr (std::is_same<OpT, LeakyReluOp>::value) p = "leaky_relu:" + num(op.getAlpha().convertToDouble());
     else if constexpr (std::is_same<OpT, EluOp>::value) p = "elu:" + num(op.getAlpha().convertToDouble());
-    fuseInto(b, op, conv, p);
+    fuseInto(b, op, producer, p);
     return success();
   }
 };
@@ -68,10 +89,10 @@ struct ClipMin : OpRewritePattern<MinOp> {
     auto max = op.getLhs().getDefiningOp<MaxOp>();
     if (!max || !op.getLhs().hasOneUse() || !scalarConstant(op.getRhs(), hi) || !scalarConstant(max.getRhs(), lo))
       return failure();
-    ConvOp conv = soleConv(max.getLhs());
-    if (!conv || op.getType() != conv.getType())
+    Operation *producer = soleProducer(max.getLhs());
+    if (!producer || op.getType() != producer->getResult(0).getType())
       return failure();
-    fuseInto(b, op, conv, "clip:" + num(lo) + ":" + num(hi), {}, {max});
+    fuseInto(b, op, producer, "clip:" + num(lo) + ":" + num(hi), {}, {max});
     return success();
   }
 };
@@ -80,14 +101,14 @@ struct ReluMax : OpRewritePattern<MaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MaxOp op, PatternRewriter &b) const override {
     double lo;
-    ConvOp conv = soleConv(op.getLhs());
-    if (!conv || !scalarConstant(op.getRhs(), lo) || lo != 0 || op.getType() != conv.getType())
+    Operation *producer = soleProducer(op.getLhs());
+    if (!producer || !scalarConstant(op.getRhs(), lo) || lo != 0 || op.getType() != producer->getResult(0).getType())
       return failure();
     // A max feeding a min is the lower half of a clip: leave it to ClipMin.
     for (Operation *user : op->getUsers())
       if (isa<MinOp>(user))
         return failure();
-    fuseInto(b, op, conv, "relu");
+    fuseInto(b, op, producer, "relu");
     return success();
   }
 };
@@ -115,7 +136,8 @@ struct MatMulBias : OpRewritePattern<AddOp> {
     for (int k = 0; k < 2; ++k) {
       Value m = k ? op.getRhs() : op.getLhs(), c = k ? op.getLhs() : op.getRhs();
       auto mm = m.getDefiningOp<MatMulOp>();
-      if (!mm || !m.hasOneUse() || mm.getBias() || op.getType() != mm.getType())
+      // The bias comes before any post-op: only a matmul without them takes it.
+      if (!mm || !m.hasOneUse() || mm.getBias() || !mm.getPostOps().empty() || op.getType() != mm.getType())
         continue;
       auto ct = c.getType().cast<RankedTensorType>();
       auto yt = mm.getType().cast<RankedTensorType>();
@@ -125,7 +147,7 @@ struct MatMulBias : OpRewritePattern<AddOp> {
       Value bias = c;
       if (ct.getRank() != 1)
         bias = b.create<ReshapeOp>(op.getLoc(), c, b.getI64ArrayAttr({n}), b.getBoolAttr(true));
-      auto fused = b.create<MatMulOp>(op.getLoc(), mm.getA(), mm.getB(), bias);
+      auto fused = b.create<MatMulOp>(op.getLoc(), mm.getA(), mm.getB(), bias, b.getStrArrayAttr({}));
       b.replaceOp(op, fused.getY());
       b.eraseOp(mm);
       return success();
@@ -137,7 +159,7 @@ struct MatMulBias : OpRewritePattern<AddOp> {
 struct FusePass : FuseBase<FusePass> {
   void runOnOperation() override {
     int64_t before = 0;
-    getOperation().walk([&](Operation *op) { before += !isa<ConvOp>(op); });
+    getOperation().walk([&](Operation *op) { before += !isa<ConvOp, MatMulOp, GemmOp>(op); });
     RewritePatternSet patterns(&getContext());
     patterns.add<Activation<ReluOp>, Activation<SigmoidOp>, Activation<TanhOp>, Activation<LeakyReluOp>,
                  Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias>(&getContext());
@@ -146,7 +168,7 @@ struct FusePass : FuseBase<FusePass> {
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
       return signalPassFailure();
     int64_t after = 0;
-    getOperation().walk([&](Operation *op) { after += !isa<ConvOp>(op); });
+    getOperation().walk([&](Operation *op) { after += !isa<ConvOp, MatMulOp, GemmOp>(op); });
     numFused = before - after;
   }
 };

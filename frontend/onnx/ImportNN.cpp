@@ -181,12 +181,13 @@ LogicalResult importGlobalLpPool(Node &n) {
 LogicalResult importGemm(Node &n) {
   Value c = n.has(2) ? n.in(2) : Value();
   n.out(0, n.create<nn::GemmOp>(n.in(0), n.in(1), c, n.f32(n.f("alpha", 1.0)), n.f32(n.f("beta", 1.0)),
-                                n.b.getBoolAttr(n.i("transA", 0) != 0), n.b.getBoolAttr(n.i("transB", 0) != 0)));
+                                n.b.getBoolAttr(n.i("transA", 0) != 0), n.b.getBoolAttr(n.i("transB", 0) != 0),
+                                n.b.getStrArrayAttr({})));
   return success();
 }
 
 LogicalResult importMatMul(Node &n) {
-  n.out(0, n.create<nn::MatMulOp>(n.in(0), n.in(1), Value()));
+  n.out(0, n.create<nn::MatMulOp>(n.in(0), n.in(1), Value(), n.b.getStrArrayAttr({})));
   return success();
 }
 
@@ -205,7 +206,7 @@ static Value minusZeroPoint(Node &n, Value x, int zpIndex, bool isA) {
 
 LogicalResult importMatMulInteger(Node &n) {
   Value a = minusZeroPoint(n, n.in(0), 2, true), b = minusZeroPoint(n, n.in(1), 3, false);
-  n.out(0, n.create<nn::MatMulOp>(a, b, Value()));
+  n.out(0, n.create<nn::MatMulOp>(a, b, Value(), n.b.getStrArrayAttr({})));
   return success();
 }
 
@@ -556,7 +557,8 @@ LogicalResult importQLinearMatMul(Node &n) {
   Value azp = n.cast(n.in(2), f64), bzp = n.cast(n.in(5), f64);
   if (as.size() == 1 && as[0] != 1)
     azp = n.reshape(azp, {as[0], 1});
-  Value acc = n.create<nn::MatMulOp>(n.create<nn::SubOp>(a, azp), n.create<nn::SubOp>(b, bzp), Value());
+  Value acc = n.create<nn::MatMulOp>(n.create<nn::SubOp>(a, azp), n.create<nn::SubOp>(b, bzp), Value(),
+                                       n.b.getStrArrayAttr({}));
   auto sa = n.shape(1);
   Value ascale = n.cast(n.in(1), f64);
   if (sa.size() == 1 && sa[0] != 1)

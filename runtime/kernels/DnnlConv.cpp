@@ -3,13 +3,14 @@
 // On the host `nncc_conv` and `nncc_pool` run oneDNN primitives: one per
 // call site, created on first use and cached with the weights reordered into
 // oneDNN's preferred layout when the compiler marks them constant.
-// Activations arrive plain ([N, C, D...]) or blocked ([N, C/b, D..., b], see
+// Activations arrive plain ([N, C, D...]) or channels last ([N, D..., C], see
 // nn-layout); post-ops (activation, residual sum) run inside the primitive.
 // float64 and cases oneDNN does not cover go to the portable kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifdef NNCC_USE_DNNL
 
+#include "runtime/kernels/Dnnl.h"
 #include "runtime/kernels/KernelCache.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
@@ -28,15 +29,8 @@ extern "C" void nncc_pool_portable(const int64_t *meta, void *const *buffers);
 
 namespace {
 
-dnnl::engine &engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-dnnl::stream &stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
+dnnl::engine &engine() { return dnnlEngine(); }
+dnnl::stream &stream() { return dnnlStream(); }
 
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
@@ -50,23 +44,6 @@ dnnl::memory::desc activation(const TensorArg &t, int spatial, bool channelsLast
   tag f = channelsLast ? (spatial == 1 ? tag::nwc : spatial == 2 ? tag::nhwc : tag::ndhwc)
                        : (spatial == 1 ? tag::ncw : spatial == 2 ? tag::nchw : tag::ncdhw);
   return dnnl::memory::desc(dims, dt::f32, f);
-}
-
-dnnl::post_ops postOps(const PostOps &p) {
-  dnnl::post_ops ops;
-  for (int k = 0; k < p.n; ++k) {
-    float a = (float)p.alpha[k], b = (float)p.beta[k];
-    switch (p.kind[k]) {
-    case PostOp::Relu: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
-    case PostOp::Clip: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, a, b); break;
-    case PostOp::LeakyRelu: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, a, 0.f); break;
-    case PostOp::Elu: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, a, 0.f); break;
-    case PostOp::Sigmoid: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
-    case PostOp::Tanh: ops.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f); break;
-    case PostOp::Sum: ops.append_sum(1.f); break;
-    }
-  }
-  return ops;
 }
 
 //===----------------------------------------------------------------------===//
@@ -131,7 +108,7 @@ std::unique_ptr<ConvPrimitive> createConv(const ConvOperands &o) {
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, p->src,
                                     wAny, p->bias, p->dst, strides, dil, padL, padR);
   dnnl::primitive_attr attr;
-  attr.set_post_ops(postOps(o.post));
+  attr.set_post_ops(dnnlPostOps(o.post));
   dnnl::convolution_forward::primitive_desc pd(d, attr, engine());
   p->conv = dnnl::convolution_forward(pd);
   p->reorderWeights = pd.weights_desc() != p->userWeights;

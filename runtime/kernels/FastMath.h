@@ -18,7 +18,9 @@ namespace kernels {
 /// polynomial for e^r scaled by 2^n through the exponent bits.
 inline float fastExp(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+  // n = round(x / ln2) by the 1.5 * 2^23 trick: plain adds, so the loop
+  // vectorizes on any SSE2/NEON baseline (floorf needs SSE4.1 or a libm call).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;

@@ -1,7 +1,9 @@
 //===- Linalg.cpp - matmul, gemm, einsum, det ----------------------------===//
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/LinalgArgs.h"
 #include "runtime/kernels/Meta.h"
+#include "runtime/kernels/PostOps.h"
 
 #include <cmath>
 
@@ -57,8 +59,18 @@ int64_t batchIndex(int64_t flat, const int64_t *out, int outRank, const int64_t 
   return index;
 }
 
-template <typename T>
-void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y, const TensorArg &bias, Scratch &s) {
+/// The fused epilogue over all of y.
+template <typename T> void applyPostOps(const PostOps &post, const TensorArg &y) {
+  if (!post.n)
+    return;
+  T *Y = y.as<T>();
+  for (int64_t k = 0, n = y.numel(); k < n; ++k)
+    Y[k] = post.apply<T>(Y[k], T(0));
+}
+
+
+template <typename T> void matmulTyped(const MatMulArgs &args, Scratch &s) {
+  const TensorArg &a = args.a, &b = args.b, &y = args.y, &bias = args.bias;
   MatMulShape g = matmulShape(a, b);
   GemmScratch<T> gs = allocGemm<T>(s, g.N, g.K);
   if (s.measuring())
@@ -80,28 +92,16 @@ void matmulTyped(const TensorArg &a, const TensorArg &b, const TensorArg &y, con
     aCount *= g.aBatch[i];
   if (bShared && g.batches > 1 && aCount == g.batches) {
     gemm<T>(false, false, g.batches * g.M, g.N, g.K, T(1), a.as<T>(), g.K, b.as<T>(), g.N, beta, y.as<T>(), g.N, gs);
-    return;
+  } else {
+    for (int64_t bi = 0; bi < g.batches; ++bi) {
+      const T *pa = a.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.aBatch, g.aRank) * g.M * g.K;
+      const T *pb = b.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.bBatch, g.bRank) * g.K * g.N;
+      gemm<T>(false, false, g.M, g.N, g.K, T(1), pa, g.K, pb, g.N, beta, y.as<T>() + bi * g.M * g.N, g.N, gs);
+    }
   }
-  for (int64_t bi = 0; bi < g.batches; ++bi) {
-    const T *pa = a.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.aBatch, g.aRank) * g.M * g.K;
-    const T *pb = b.as<T>() + batchIndex(bi, g.outBatch, g.outRank, g.bBatch, g.bRank) * g.K * g.N;
-    gemm<T>(false, false, g.M, g.N, g.K, T(1), pa, g.K, pb, g.N, beta, y.as<T>() + bi * g.M * g.N, g.N, gs);
-  }
+  applyPostOps<T>(args.post, y);
 }
 
-struct GemmArgs {
-  TensorArg a, b, c, y;
-  bool ta, tb;
-  double alpha, beta;
-};
-
-GemmArgs readGemm(Meta &m) {
-  GemmArgs g;
-  g.a = m.tensor(); g.b = m.tensor(); g.c = m.tensor(); g.y = m.tensor();
-  g.ta = m.i(); g.tb = m.i();
-  g.alpha = m.f(); g.beta = m.f();
-  return g;
-}
 
 template <typename T> void gemmTyped(const GemmArgs &g, Scratch &s) {
   int64_t M = g.y.dim(0), N = g.y.dim(1), K = g.ta ? g.a.dim(0) : g.a.dim(1);
@@ -120,6 +120,7 @@ template <typename T> void gemmTyped(const GemmArgs &g, Scratch &s) {
     beta = T(1);
   }
   gemm<T>(g.ta, g.tb, M, N, K, T(g.alpha), g.a.as<T>(), g.a.dim(1), g.b.as<T>(), g.b.dim(1), beta, Y, N, gs);
+  applyPostOps<T>(g.post, g.y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -192,29 +193,37 @@ void einsumTyped(const TensorArg *ins, int n, const TensorArg &y, const char *eq
 
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_matmul) {
+#ifdef NNCC_USE_DNNL // the host runs oneDNN's matmul where it can (DnnlMatMul.cpp)
+#define NNCC_PORTABLE_MATMUL nncc_matmul_portable
+#define NNCC_PORTABLE_GEMM nncc_gemm_portable
+#else
+#define NNCC_PORTABLE_MATMUL nncc_matmul
+#define NNCC_PORTABLE_GEMM nncc_gemm
+#endif
+
+extern "C" NNCC_KERNEL(NNCC_PORTABLE_MATMUL) {
   Meta m(meta, buffers);
-  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor(), bias = m.tensor();
+  MatMulArgs args = readMatMul(m);
   Scratch s = m.scratch();
-  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, bias, s); });
+  dispatchAll(args.a.dtype, [&](auto t) { matmulTyped<decltype(t)>(args, s); });
 }
 
-NNCC_SCRATCH(nncc_matmul) {
+NNCC_SCRATCH(NNCC_PORTABLE_MATMUL) {
   Meta m(meta, nullptr);
-  TensorArg a = m.tensor(), b = m.tensor(), y = m.tensor(), bias = m.tensor();
+  MatMulArgs args = readMatMul(m);
   Scratch s;
-  dispatchAll(a.dtype, [&](auto t) { matmulTyped<decltype(t)>(a, b, y, bias, s); });
+  dispatchAll(args.a.dtype, [&](auto t) { matmulTyped<decltype(t)>(args, s); });
   return (int64_t)s.bytes();
 }
 
-extern "C" NNCC_KERNEL(nncc_gemm) {
+extern "C" NNCC_KERNEL(NNCC_PORTABLE_GEMM) {
   Meta m(meta, buffers);
   GemmArgs g = readGemm(m);
   Scratch s = m.scratch();
   dispatchAll(g.a.dtype, [&](auto t) { gemmTyped<decltype(t)>(g, s); });
 }
 
-NNCC_SCRATCH(nncc_gemm) {
+NNCC_SCRATCH(NNCC_PORTABLE_GEMM) {
   Meta m(meta, nullptr);
   GemmArgs g = readGemm(m);
   Scratch s;

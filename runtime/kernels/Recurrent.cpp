@@ -9,6 +9,7 @@
 #include "runtime/kernels/FastMath.h"
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Parallel.h"
+#include "runtime/kernels/RecurrentCells.h"
 #include "runtime/kernels/RecurrentGemm.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
@@ -87,21 +88,26 @@ struct Common {
   }
 };
 
-/// xw[T*B, G*H] = X[T*B, I] * W_d^T (+ the input bias).
-template <typename T> void inputProjection(const Common &c, int64_t d, int64_t gates, T *xw, const GemmScratch<T> &gs) {
+/// xw[T*B, G*H] = X[T*B, I] * W_d^T + Wb, plus the recurrent bias Rb of the
+/// first `summedGates` gates (those whose pre-activation is x W^T + h R^T +
+/// Wb + Rb, so both biases can be added once here instead of every step).
+template <typename T>
+void inputProjection(const Common &c, int64_t d, int64_t gates, int64_t summedGates, T *xw, const GemmScratch<T> &gs) {
   int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), H = c.hidden, G = gates * H;
   gemm<T>(false, true, Tn * B, G, I, T(1), c.x.as<T>(), I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
-  if (c.b.present()) {
-    const T *wb = c.b.as<T>() + d * 2 * G;
-    for (int64_t row = 0; row < Tn * B; ++row)
+  if (!c.b.present())
+    return;
+  const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
+  parallelFor(Tn * B, G, [&](int64_t r0, int64_t r1) {
+    for (int64_t row = r0; row < r1; ++row)
       for (int64_t g = 0; g < G; ++g)
-        xw[row * G + g] += wb[g];
-  }
+        xw[row * G + g] += g < summedGates * H ? wb[g] + rb[g] : wb[g];
+  });
 }
 
 /// Buffers of one recurrent layer, from the scratch.
 template <typename T> struct RecurrentBuffers {
-  T *xw, *h, *cell, *hr, *rh, *rhR;
+  T *xw, *h, *cell, *hr, *rh, *rhR, *rbh;
   double *z, *r;
   GemmScratch<T> gs;
 };
@@ -115,6 +121,7 @@ template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_
   r.hr = s.alloc<T>(B * G);
   r.rh = s.alloc<T>(B * H);
   r.rhR = s.alloc<T>(B * H);
+  r.rbh = s.alloc<T>(H);
   r.z = s.alloc<double>(B * H);
   r.r = s.alloc<double>(B * H);
   r.gs = allocGemm<T>(s, G, maxOf(c.x.dim(2), H));
@@ -147,8 +154,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
   T *h = buf.h, *cell = buf.cell, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 4, buf.xw, buf.gs);
-    const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr;
+    inputProjection<T>(c, d, 4, 4, buf.xw, buf.gs);
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &g = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     for (int64_t k = 0; k < B * H; ++k) {
@@ -160,40 +166,18 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     for (int64_t st = 0; st < Tn; ++st) {
       recurrent.run(h, H, hr, G);
       if (fast) {
-        // Sigmoid / tanh gates in float, vectorized, rows in parallel.
+        // Rows in parallel; each row's gates vectorized (RecurrentCells).
         parallelFor(B, H * 64, [&](int64_t b0, int64_t b1) {
           for (int64_t bi = b0; bi < b1; ++bi) {
             int64_t len = c.length(bi, Tn);
             if (st >= len)
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
-            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
-            const float *rbf = (const float *)rb, *pf = (const float *)peep;
-            float *cr = (float *)cell + bi * H, *hh = (float *)h + bi * H;
-            float *yr = y.present() ? y.as<float>() + ((t * D + d) * B + bi) * H : nullptr;
-            for (int64_t j = 0; j < H; ++j) {
-              float gi = xr[j] + hrr[j], go = xr[H + j] + hrr[H + j], gf = xr[2 * H + j] + hrr[2 * H + j],
-                    gc = xr[3 * H + j] + hrr[3 * H + j];
-              if (rbf) {
-                gi += rbf[j];
-                go += rbf[H + j];
-                gf += rbf[2 * H + j];
-                gc += rbf[3 * H + j];
-              }
-              float cPrev = cr[j];
-              if (pf) {
-                gi += pf[j] * cPrev;
-                gf += pf[2 * H + j] * cPrev;
-              }
-              float cNew = fastSigmoid(gf) * cPrev + fastSigmoid(gi) * fastTanh(gc);
-              if (pf)
-                go += pf[H + j] * cNew;
-              float hNew = fastSigmoid(go) * fastTanh(cNew);
-              cr[j] = cNew;
-              hh[j] = hNew;
-              if (yr)
-                yr[j] = hNew;
-            }
+            float *hh = (float *)h + bi * H;
+            lstmRow(H, (const float *)buf.xw + (t * B + bi) * G, (const float *)hr + bi * G, (const float *)peep,
+                    (float *)cell + bi * H, hh);
+            if (y.present())
+              std::copy(hh, hh + H, y.as<float>() + ((t * D + d) * B + bi) * H);
           }
         });
         continue;
@@ -206,12 +190,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         const T *xr = buf.xw + (t * B + bi) * G;
         const T *hrr = hr + bi * G;
         for (int64_t j = 0; j < H; ++j) {
-          auto pre = [&](int gate) {
-            double v = (double)xr[gate * H + j] + (double)hrr[gate * H + j];
-            if (rb)
-              v += rb[gate * H + j];
-            return v;
-          };
+          auto pre = [&](int gate) { return (double)xr[gate * H + j] + (double)hrr[gate * H + j]; };
           double cPrev = cell[bi * H + j];
           double gi = pre(0), go = pre(1), gf = pre(2), gc = pre(3);
           if (peep) {
@@ -267,8 +246,11 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
   double *z = buf.z, *r = buf.r;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 3, buf.xw, buf.gs);
-    const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr;
+    inputProjection<T>(c, d, 3, 2, buf.xw, buf.gs);
+    const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr; // only its h gate is used
+    T *rbh = buf.rbh;
+    for (int64_t j = 0; j < H; ++j)
+      rbh[j] = rb ? rb[2 * H + j] : T(0);
     const T *R = c.r.as<T>() + d * G * H;
     const Activation &f = c.acts[d * 2], &g = c.acts[d * 2 + 1];
     for (int64_t k = 0; k < B * H; ++k)
@@ -278,49 +260,32 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     for (int64_t st = 0; st < Tn; ++st) {
       recurrent.run(h, H, hr, G);
       if (fast) {
-        float *zf = (float *)z, *rf = (float *)r; // the double buffers hold floats here
-        const float *rbf = (const float *)rb;
-        parallelFor(B, H * 48, [&](int64_t b0, int64_t b1) {
+        float *zf = (float *)z; // the double buffer holds floats here
+        auto rows = [&](int64_t b0, int64_t b1, int half) {
           for (int64_t bi = b0; bi < b1; ++bi) {
             int64_t len = c.length(bi, Tn);
             if (st >= len)
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
             const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
-            const float *hh = (const float *)h + bi * H;
-            float *rhr = (float *)rh + bi * H;
-            for (int64_t j = 0; j < H; ++j) {
-              float gz = xr[j] + hrr[j] + (rbf ? rbf[j] : 0.f), gr = xr[H + j] + hrr[H + j] + (rbf ? rbf[H + j] : 0.f);
-              float zz = fastSigmoid(gz), rr = fastSigmoid(gr);
-              zf[bi * H + j] = zz;
-              rf[bi * H + j] = rr;
-              rhr[j] = rr * hh[j];
-            }
-          }
-        });
-        if (!a.linearBeforeReset)
-          resetGemm.run(rh, H, rhR, H);
-        parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
-          for (int64_t bi = b0; bi < b1; ++bi) {
-            int64_t len = c.length(bi, Tn);
-            if (st >= len)
-              continue;
-            int64_t t = c.reverse(d) ? len - 1 - st : st;
-            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
-            const float *rhRr = (const float *)rhR + bi * H;
             float *hh = (float *)h + bi * H;
-            float *yr = y.present() ? y.as<float>() + ((t * D + d) * B + bi) * H : nullptr;
-            for (int64_t j = 0; j < H; ++j) {
-              float rbh = rbf ? rbf[2 * H + j] : 0.f;
-              float rec = a.linearBeforeReset ? rf[bi * H + j] * (hrr[2 * H + j] + rbh) : rhRr[j] + rbh;
-              float ht = fastTanh(xr[2 * H + j] + rec), zt = zf[bi * H + j];
-              float hNew = (1.f - zt) * ht + zt * hh[j];
-              hh[j] = hNew;
-              if (yr)
-                yr[j] = hNew;
+            if (half == 0) {
+              gruRowGates(H, xr, hrr, hh, zf + bi * H, (float *)rh + bi * H);
+              continue;
             }
+            if (a.linearBeforeReset)
+              gruRowLinearBeforeReset(H, xr, hrr, (const float *)rbh, hh);
+            else
+              gruRowOutput(H, xr, (const float *)rhR + bi * H, (const float *)rbh, zf + bi * H, hh);
+            if (y.present())
+              std::copy(hh, hh + H, y.as<float>() + ((t * D + d) * B + bi) * H);
           }
-        });
+        };
+        if (!a.linearBeforeReset) {
+          parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) { rows(b0, b1, 0); });
+          resetGemm.run(rh, H, rhR, H);
+        }
+        parallelFor(B, H * 48, [&](int64_t b0, int64_t b1) { rows(b0, b1, 1); });
         continue;
       }
       for (int64_t bi = 0; bi < B; ++bi) {
@@ -330,8 +295,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         int64_t t = c.reverse(d) ? len - 1 - st : st;
         const T *xr = buf.xw + (t * B + bi) * G;
         for (int64_t j = 0; j < H; ++j) {
-          double gz = (double)xr[j] + hr[bi * G + j] + (rb ? rb[j] : 0);
-          double gr = (double)xr[H + j] + hr[bi * G + H + j] + (rb ? rb[H + j] : 0);
+          double gz = (double)xr[j] + hr[bi * G + j];
+          double gr = (double)xr[H + j] + hr[bi * G + H + j];
           z[bi * H + j] = f(c.clipped(gz));
           r[bi * H + j] = f(c.clipped(gr));
           rh[bi * H + j] = (T)(r[bi * H + j] * h[bi * H + j]);
@@ -346,9 +311,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         int64_t t = c.reverse(d) ? len - 1 - st : st;
         const T *xr = buf.xw + (t * B + bi) * G;
         for (int64_t j = 0; j < H; ++j) {
-          double rbh = rb ? rb[2 * H + j] : 0;
-          double rec = a.linearBeforeReset ? r[bi * H + j] * ((double)hr[bi * G + 2 * H + j] + rbh)
-                                           : (double)rhR[bi * H + j] + rbh;
+          double rec = a.linearBeforeReset ? r[bi * H + j] * ((double)hr[bi * G + 2 * H + j] + rbh[j])
+                                           : (double)rhR[bi * H + j] + rbh[j];
           double ht = g(c.clipped((double)xr[2 * H + j] + rec));
           double zt = z[bi * H + j];
           double hNew = (1 - zt) * ht + zt * h[bi * H + j];
@@ -387,8 +351,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
   T *h = buf.h, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 1, buf.xw, buf.gs);
-    const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * H + H : nullptr;
+    inputProjection<T>(c, d, 1, 1, buf.xw, buf.gs);
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
@@ -400,7 +363,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
         for (int64_t j = 0; j < H; ++j) {
-          double v = (double)buf.xw[(t * B + bi) * H + j] + hr[bi * H + j] + (rb ? rb[j] : 0);
+          double v = (double)buf.xw[(t * B + bi) * H + j] + hr[bi * H + j];
           T hNew = (T)f(c.clipped(v));
           h[bi * H + j] = hNew;
           if (y.present())

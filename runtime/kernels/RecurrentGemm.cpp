@@ -23,8 +23,12 @@ template <typename T> struct RecurrentGemm<T>::Prepared {
 template <typename T>
 RecurrentGemm<T>::RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw,
                                 const GemmScratch<T> &scratch)
-    : M(M), N(N), K(K), ldw(ldw), W(W), scratch(scratch) {
+    : M(M), N(N), K(K), ldw(ldw), W(W), scratch(scratch) {}
+
 #ifdef NNCC_USE_DNNL
+/// The matmul primitive and the reordered weights, made on the first run
+/// (a GRU's reset product is never run with linear_before_reset).
+template <typename T> void RecurrentGemm<T>::prepare() {
   if constexpr (std::is_same<T, float>::value) {
     using tag = dnnl::memory::format_tag;
     using dt = dnnl::memory::data_type;
@@ -42,13 +46,15 @@ RecurrentGemm<T>::RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int
     p->stream.wait();
     prepared = std::move(p);
   }
-#endif
 }
+#endif
 
 template <typename T> RecurrentGemm<T>::~RecurrentGemm() = default;
 
 template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, int64_t ldc) {
 #ifdef NNCC_USE_DNNL
+  if (!prepared && lda == K && ldc == N)
+    prepare();
   if (prepared && lda == K && ldc == N) {
     dnnl::memory a(prepared->a, prepared->engine, const_cast<T *>(A)), c(prepared->c, prepared->engine, C);
     prepared->matmul.execute(prepared->stream,

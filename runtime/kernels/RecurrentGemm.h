@@ -31,6 +31,7 @@ private:
 #ifdef NNCC_USE_DNNL
   struct Prepared; // host only: bundles never allocate
   std::unique_ptr<Prepared> prepared;
+  void prepare();
 #endif
 };
 

@@ -11,6 +11,8 @@ int64_t nncc_gemm_scratch(const int64_t *);
 int64_t nncc_det_scratch(const int64_t *);
 int64_t nncc_conv_scratch(const int64_t *);
 int64_t nncc_conv_portable_scratch(const int64_t *);
+int64_t nncc_matmul_portable_scratch(const int64_t *);
+int64_t nncc_gemm_portable_scratch(const int64_t *);
 int64_t nncc_conv_transpose_scratch(const int64_t *);
 int64_t nncc_topk_scratch(const int64_t *);
 int64_t nncc_resize_scratch(const int64_t *);
@@ -47,7 +49,10 @@ const Entry *entries() {
 /// Host kernels that replace a portable one: the portable scratch sizes,
 /// for code compiled against the portable runtime (bundles).
 const Entry *portableEntries() {
-  static const Entry table[] = {{"nncc_conv", nullptr, &nncc_conv_portable_scratch}, {nullptr, nullptr, nullptr}};
+  static const Entry table[] = {{"nncc_conv", nullptr, &nncc_conv_portable_scratch},
+                                {"nncc_matmul", nullptr, &nncc_matmul_portable_scratch},
+                                {"nncc_gemm", nullptr, &nncc_gemm_portable_scratch},
+                                {nullptr, nullptr, nullptr}};
   return table;
 }
 } // namespace

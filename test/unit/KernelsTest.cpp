@@ -1,8 +1,10 @@
 // The runtime kernels against straightforward reference loops.
 #include "runtime/kernels/Gemm.h"
+#include "runtime/kernels/KernelCache.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <cmath>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <random>
 #include <vector>
@@ -14,6 +16,12 @@ using namespace nncc::kernels;
 extern "C" void nncc_conv_portable(const int64_t *meta, void *const *buffers);
 extern "C" int64_t nncc_conv_portable_scratch(const int64_t *meta);
 extern "C" int64_t nncc_conv_scratch(const int64_t *meta);
+extern "C" void nncc_matmul_portable(const int64_t *meta, void *const *buffers);
+extern "C" int64_t nncc_matmul_portable_scratch(const int64_t *meta);
+extern "C" int64_t nncc_matmul_scratch(const int64_t *meta);
+extern "C" void nncc_gemm_portable(const int64_t *meta, void *const *buffers);
+extern "C" int64_t nncc_gemm_portable_scratch(const int64_t *meta);
+extern "C" int64_t nncc_gemm_scratch(const int64_t *meta);
 
 namespace {
 
@@ -48,6 +56,26 @@ void addScratch(const char *kernel, std::vector<int64_t> &meta, std::vector<void
   } else {
     meta.push_back(0);
   }
+}
+
+/// A kernel with its scratch-size function.
+struct KernelFns {
+  const char *name;
+  void (*run)(const int64_t *, void *const *);
+  int64_t (*scratch)(const int64_t *);
+};
+
+/// Runs `k` on a copy of meta and bufs, giving it the scratch it asks for.
+void runWithScratch(const KernelFns &k, std::vector<int64_t> meta, std::vector<void *> bufs) {
+  int64_t bytes = k.scratch(meta.data());
+  std::vector<uint8_t> scratch(bytes + 64);
+  if (bytes > 0) {
+    meta.insert(meta.end(), {2, 1, bytes});
+    bufs.push_back(scratch.data());
+  } else {
+    meta.push_back(0);
+  }
+  k.run(meta.data(), bufs.data());
 }
 
 } // namespace
@@ -160,7 +188,8 @@ TEST(Kernels, AveragePoolCountsPaddingOnlyWhenAsked) {
     ints(meta, {1, 1, 1, 1});
     ints(meta, {1, 1});
     meta.push_back(countPad);
-    meta.push_back(2);
+    meta.push_back(2); // p (Lp pooling only)
+    meta.push_back(0); // channels first
     void *bufs[] = {x.data(), y.data()};
     nncc_pool(meta.data(), bufs);
     EXPECT_FLOAT_EQ(y[0], countPad ? 0.25f : 1.0f); // one value, window of 4
@@ -184,4 +213,112 @@ TEST(Kernels, TopKBreaksTiesByIndex) {
   nncc_topk(meta.data(), bufs.data());
   EXPECT_EQ(v, (std::vector<float>{5, 3, 3}));
   EXPECT_EQ(idx, (std::vector<int64_t>{4, 0, 2}));
+}
+
+// nncc_matmul on the host (oneDNN, weights reordered once when constant) and
+// the portable kernel, against reference loops: shared and batched B, bias,
+// a fused ReLU, and a second call on the cached primitive with new inputs.
+struct MatMulCase {
+  std::vector<int64_t> a, b;
+  bool bias, relu, constantB;
+};
+
+class MatMulKernelTest : public ::testing::TestWithParam<MatMulCase> {};
+
+TEST_P(MatMulKernelTest, HostAndPortableMatchReference) {
+  MatMulCase c = GetParam();
+  nncc_kernel_cache_clear(); // constant weights are cached by address
+  int64_t K = c.a.back(), N = c.b.back(), M = c.a[c.a.size() - 2];
+  int64_t aCount = 1, bCount = 1;
+  for (int64_t d : c.a) aCount *= d;
+  for (int64_t d : c.b) bCount *= d;
+  int64_t batches = aCount / (M * K), bBatches = bCount / (K * N);
+  std::vector<int64_t> yShape = c.a;
+  yShape.back() = N;
+  std::vector<int64_t> meta;
+  tensorMeta(meta, c.a);
+  tensorMeta(meta, c.b);
+  tensorMeta(meta, yShape);
+  if (c.bias)
+    tensorMeta(meta, {N});
+  else
+    meta.push_back(0);
+  meta.push_back(c.constantB);
+  if (c.relu)
+    meta.insert(meta.end(), {1, 1, 0, 0});
+  else
+    meta.push_back(0);
+  auto B = random(bCount, 11), bias = random(N, 12);
+  for (unsigned round = 0; round < 2; ++round) {
+    auto A = random(aCount, 13 + round);
+    std::vector<float> ref(batches * M * N);
+    for (int64_t bi = 0; bi < batches; ++bi)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          const float *pa = A.data() + (bi * M + m) * K, *pb = B.data() + (bBatches > 1 ? bi * K * N : 0);
+          double acc = c.bias ? bias[n] : 0;
+          for (int64_t k = 0; k < K; ++k)
+            acc += (double)pa[k] * pb[k * N + n];
+          ref[(bi * M + m) * N + n] = c.relu && acc < 0 ? 0.f : (float)acc;
+        }
+    for (KernelFns k : {KernelFns{"nncc_matmul", nncc_matmul, nncc_matmul_scratch},
+                        KernelFns{"nncc_matmul_portable", nncc_matmul_portable, nncc_matmul_portable_scratch}}) {
+      SCOPED_TRACE(std::string(k.name) + " round " + std::to_string(round));
+      std::vector<float> y(ref.size(), -7.f);
+      std::vector<void *> bufs = {A.data(), B.data(), y.data()};
+      if (c.bias)
+        bufs.push_back(bias.data());
+      runWithScratch(k, meta, bufs);
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], ref[i], 1e-4) << i;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, MatMulKernelTest,
+                         ::testing::Values(MatMulCase{{4, 8}, {8, 16}, false, false, true},
+                                           MatMulCase{{2, 3, 5, 33}, {33, 17}, true, true, true},
+                                           MatMulCase{{3, 7, 9}, {3, 9, 4}, false, false, false},
+                                           MatMulCase{{2, 2, 6, 5}, {2, 2, 5, 6}, true, true, false},
+                                           MatMulCase{{64, 100}, {100, 70}, true, false, false}));
+
+TEST(Kernels, GemmHostAndPortableMatchReference) {
+  // transB with a bias row and ReLU (oneDNN on the host), then alpha != 1 and
+  // a full C (the portable kernel on both).
+  nncc_kernel_cache_clear();
+  int64_t M = 5, N = 12, K = 9;
+  auto A = random(M * K, 21), Bt = random(N * K, 22), row = random(N, 23), full = random(M * N, 24);
+  for (int variant = 0; variant < 2; ++variant) {
+    bool rowBias = variant == 0;
+    double alpha = rowBias ? 1.0 : 0.5;
+    std::vector<int64_t> meta;
+    tensorMeta(meta, {M, K});
+    tensorMeta(meta, {N, K});
+    tensorMeta(meta, rowBias ? std::vector<int64_t>{N} : std::vector<int64_t>{M, N});
+    tensorMeta(meta, {M, N});
+    meta.insert(meta.end(), {0, 1}); // transA, transB
+    double beta = 1.0;
+    int64_t bits[2];
+    std::memcpy(&bits[0], &alpha, 8);
+    std::memcpy(&bits[1], &beta, 8);
+    meta.insert(meta.end(), {bits[0], bits[1], 1}); // alpha, beta, constant B
+    meta.insert(meta.end(), {1, 1, 0, 0});         // relu
+    std::vector<float> ref(M * N);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < K; ++k)
+          acc += (double)A[m * K + k] * Bt[n * K + k];
+        acc = alpha * acc + (rowBias ? row[n] : full[m * N + n]);
+        ref[m * N + n] = acc < 0 ? 0.f : (float)acc;
+      }
+    for (KernelFns k : {KernelFns{"nncc_gemm", nncc_gemm, nncc_gemm_scratch},
+                        KernelFns{"nncc_gemm_portable", nncc_gemm_portable, nncc_gemm_portable_scratch}}) {
+      SCOPED_TRACE(std::string(k.name) + (rowBias ? " row bias" : " full C"));
+      std::vector<float> y(M * N, -7.f);
+      runWithScratch(k, meta, {A.data(), Bt.data(), rowBias ? row.data() : full.data(), y.data()});
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], ref[i], 1e-4) << i;
+    }
+  }
 }

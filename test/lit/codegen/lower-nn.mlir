@@ -1,7 +1,9 @@
-// RUN: nncc-opt %s --nncc-lower-nn | FileCheck %s
+// RUN: nncc-opt %s --nncc-lower-nn --split-input-file | FileCheck %s
 // nn on tensors becomes buffers: arena views, linalg and kernel calls.
 
-// The workspace is the arena (128 bytes) then the kernels' scratch (544).
+// Compiled for the portable kernels (a bundle): the workspace is the arena
+// (128 bytes) then the portable GEMM's scratch (544). The matmul's meta ends
+// with: no bias (0), constant weights (1), no post-ops (0), then the scratch.
 // CHECK-LABEL: func.func @small(%arg0: memref<4x8xf32>, %arg1: memref<4x16xf32>, %arg2: memref<704xi8>, %arg3: memref<512xi8>)
 // CHECK-SAME: nncc.param_names = ["w"]
 // CHECK-SAME: nncc.scratch_bytes = 544
@@ -10,10 +12,27 @@
 // CHECK: linalg.generic {{.*}} ins(%arg0 : memref<4x8xf32>) outs(%[[T]] : memref<4x8xf32>)
 // CHECK: arith.select
 // CHECK: %[[S:.*]] = memref.view %arg2[%{{.*}}][] : memref<704xi8> to memref<544xi8>
-// CHECK: nnk.call "nncc_matmul"(%[[T]], %[[W]], %arg1, %[[S]]) {meta = [1, 2, 4, 8, 1, 2, 8, 16, 1, 2, 4, 16, 0, 2, 1, 544]}
+// CHECK: nnk.call "nncc_matmul"(%[[T]], %[[W]], %arg1, %[[S]]) {meta = [1, 2, 4, 8, 1, 2, 8, 16, 1, 2, 4, 16, 0, 1, 0, 2, 1, 544]}
+module attributes {nncc.portable_kernels} {
 func.func @small(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
   %w = nn.param "w" : tensor<8x16xf32>
   %0 = nn.relu %x : tensor<4x8xf32>
   %1 = nn.matmul %0, %w : (tensor<4x8xf32>, tensor<8x16xf32>) -> tensor<4x16xf32>
   return %1 : tensor<4x16xf32>
+}
+}
+
+// -----
+
+// For the host runtime, oneDNN runs the matmul and brings its own scratch.
+// The fused bias and ReLU are in the meta: bias buffer, constant weights,
+// one post-op (code 1, alpha 0, beta 0).
+// CHECK-LABEL: func.func @host
+// CHECK-SAME: nncc.scratch_bytes = 0
+// CHECK: nnk.call "nncc_matmul"(%arg0, %{{.*}}, %arg1, %{{.*}}) {meta = [1, 2, 4, 8, 1, 2, 8, 16, 1, 2, 4, 16, 1, 1, 16, 1, 1, 1, 0, 0, 0]}
+func.func @host(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
+  %w = nn.param "w" : tensor<8x16xf32>
+  %b = nn.param "b" : tensor<16xf32>
+  %0 = nn.matmul %x, %w, bias %b {post_ops = ["relu"]} : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
 }

@@ -70,3 +70,25 @@ func.func @linear(%x: tensor<2x4x8xf32>, %m: tensor<2x4x16xf32>) -> tensor<2x4x1
   %3 = nn.add %2, %m : tensor<2x4x16xf32>, tensor<2x4x16xf32>
   return %3 : tensor<2x4x16xf32>
 }
+
+// -----
+
+// Activations after a Gemm or MatMul run in its epilogue too (an MLP layer).
+// CHECK-LABEL: func.func @mlp
+// CHECK: %[[G:.*]] = nn.gemm %arg0, %{{.*}}, %{{.*}} {post_ops = ["relu"], transB = true}
+// CHECK: nn.matmul %[[G]], %{{.*}} {post_ops = ["clip:0:6"]}
+// CHECK-NOT: nn.relu
+// CHECK-NOT: nn.max
+func.func @mlp(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w = nn.param "w" : tensor<16x8xf32>
+  %b = nn.param "b" : tensor<16xf32>
+  %v = nn.param "v" : tensor<16x4xf32>
+  %lo = nn.constant dense<0.0> : tensor<f32>
+  %hi = nn.constant dense<6.0> : tensor<f32>
+  %0 = nn.gemm %x, %w, %b {transB = true} : (tensor<2x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<2x16xf32>
+  %1 = nn.relu %0 : tensor<2x16xf32>
+  %2 = nn.matmul %1, %v : (tensor<2x16xf32>, tensor<16x4xf32>) -> tensor<2x4xf32>
+  %3 = nn.max %2, %lo : tensor<2x4xf32>, tensor<f32>
+  %4 = nn.min %3, %hi : tensor<2x4xf32>, tensor<f32>
+  return %4 : tensor<2x4xf32>
+}

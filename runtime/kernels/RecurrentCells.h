@@ -1,0 +1,36 @@
+//===- RecurrentCells.h - the standard LSTM/GRU cells, one row ---*- C++ -*-===//
+//
+// The pointwise math of one batch row of the usual cells (sigmoid and tanh,
+// no clip), in float over contiguous gate blocks, written so that the loops
+// vectorize. On x86-64 hosts each function is built for AVX-512, AVX2 and the
+// baseline and picked at load time; in bundles it is the baseline (NEON on
+// AArch64). The input projection already holds both biases of every gate
+// whose pre-activation is a plain sum.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_RUNTIME_KERNELS_RECURRENTCELLS_H
+#define NNCC_RUNTIME_KERNELS_RECURRENTCELLS_H
+
+#include <cstdint>
+
+namespace nncc {
+namespace kernels {
+
+/// x and hr are the row's [4H] input projection and recurrent product (ONNX
+/// gate order i, o, f, c); peep is [3H] (i, o, f) or null. Updates c and h.
+void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h);
+
+/// GRU with linear_before_reset: x and hr are [3H] (z, r, h); rbh is the
+/// recurrent bias of the h gate ([H]; zeros without bias). Updates h.
+void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h);
+
+/// GRU without linear_before_reset, in two halves around the product
+/// (r * h) R_h^T: first z and r * h from the z and r gates ...
+void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh);
+/// ... then h from x's h gate, that product (rhR) and the bias rbh.
+void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h);
+
+} // namespace kernels
+} // namespace nncc
+
+#endif
