@@ -145,13 +145,25 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         // Weights that are parameters do not change between runs: a kernel
         // may keep them reordered.
         k.i(isa_and_nonnull<ParamOp>(c.getW().getDefiningOp()));
-        k.i(c.getChannelsLast());
+        ActivationLayout layout = ActivationLayout::NCHW;
+        parseActivationLayout(c.getLayout(), layout);
+        k.i((int64_t)layout); // 0 nchw, 1 nhwc, 2 nchw16c
+
         addPostOps(k, c.getPostOps());
         if (c.getResidual())
           k.tensor(in.ins[c.getB() ? 3 : 2], elt(0));
         else
           k.none();
         k.emit(b, loc, in.scratch);
+        return true;
+      })
+      .Case<ReorderOp>([&](ReorderOp r) -> FailureOr<bool> {
+        ActivationLayout from = ActivationLayout::NCHW, to = ActivationLayout::NCHW;
+        parseActivationLayout(r.getFrom(), from);
+        parseActivationLayout(r.getTo(), to);
+        KernelCall("nncc_reorder")
+            .tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i((int64_t)from).i((int64_t)to)
+            .emit(b, loc, in.scratch);
         return true;
       })
       .Case<ConvTransposeOp>([&](ConvTransposeOp c) -> FailureOr<bool> {

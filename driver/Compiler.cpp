@@ -48,10 +48,10 @@ void loadDialects(MLIRContext &context) {
 void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (options.hostKernels)
-    pm.addNestedPass<func::FuncOp>(createLayoutPass());
   if (options.fuse)
     pm.addNestedPass<func::FuncOp>(createFusePass());
+  if (options.hostKernels)
+    pm.addNestedPass<func::FuncOp>(createLayoutPass());
   pm.addNestedPass<func::FuncOp>(createDecomposePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -254,29 +254,34 @@ NN_INFER(ConvOp) {
   ConvOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(a.getX()), w = tensorOf(a.getW());
   int64_t spatial = w.getRank() - 2;
-  if (spatial < 1 || x.getRank() != spatial + 2)
-    return inferError(loc, "conv: x is [N, C, D...] (or [N, D..., C]) and w [M, C/group, K...] of the same rank");
+  if (spatial < 1)
+    return inferError(loc, "conv: w is [M, C/group, K...] with at least one kernel dimension");
   if (failed(checkWindowAttrs(loc, spatial, a.getStrides(), a.getPads(), a.getDilations())))
     return failure();
   auto strides = toI64(a.getStrides()), pads = toI64(a.getPads()), dil = toI64(a.getDilations());
-  bool last = a.getChannelsLast();
-  int64_t first = last ? 1 : 2;
-  Shape out = {x.getDimSize(0)};
-  if (!last)
-    out.push_back(w.getDimSize(0));
+  ActivationLayout layout;
+  if (!parseActivationLayout(a.getLayout(), layout))
+    return inferError(loc, "conv: unknown layout '" + a.getLayout().str() + "'");
+  if (x.getRank() != spatial + (layout == ActivationLayout::NCHW16c ? 3 : 2))
+    return inferError(loc, "conv: x is [N, C, D...] (or [N, D..., C], [N, C/16, D..., 16]) and w [M, C/group, K...]");
+  Shape in(x.getShape().begin(), x.getShape().end()), sizes;
   for (int64_t i = 0; i < spatial; ++i)
-    out.push_back(windowOutputSize(x.getDimSize(first + i), w.getDimSize(2 + i), strides[i], pads[i],
-                                   pads[i + spatial], dil[i], false));
-  if (last)
-    out.push_back(w.getDimSize(0));
-  inferred.push_back(tensor(out, x.getElementType()));
+    sizes.push_back(windowOutputSize(spatialDim(in, layout, i), w.getDimSize(2 + i), strides[i], pads[i],
+                                     pads[i + spatial], dil[i], false));
+  int64_t m = w.getDimSize(0);
+  if (layout == ActivationLayout::NCHW16c && m % 16)
+    return inferError(loc, "conv: layout nchw16c needs output channels in blocks of 16, got " + std::to_string(m));
+  inferred.push_back(tensor(activationShape(x.getDimSize(0), m, sizes, layout), x.getElementType()));
   return success();
 }
 
 LogicalResult ConvOp::verify() {
   auto x = tensorOf(getX()), w = tensorOf(getW());
   int64_t g = getGroup();
-  int64_t c = getChannelsLast() ? x.getShape().back() : x.getDimSize(1);
+  ActivationLayout layout;
+  if (!parseActivationLayout(getLayout(), layout))
+    return emitOpError("unknown layout '") << getLayout() << "'";
+  int64_t c = channelCount(x.getShape(), layout);
   if (g < 1 || c != w.getDimSize(1) * g)
     return emitOpError("input channels ") << c << " != weight channels "
                                           << w.getDimSize(1) << " x group " << g;

@@ -109,8 +109,10 @@ def NN_DetOp : NN_Op<"det", [NoSideEffect, NN_InferType]> {
 def NN_ConvOp : NN_Op<"conv", [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
   let summary = "Grouped, strided, dilated convolution; pads = begins then ends.";
   let description = [{
-    x is [N, C, D...] and the result [N, M, D_out...]; with `channels_last`
-    they are [N, D..., C] and [N, D_out..., M]. w is [M, C/group, K...].
+    x is [N, C, D...] and the result [N, M, D_out...] in the default
+    `layout` "nchw"; with "nhwc" they are [N, D..., C] and [N, D_out..., M];
+    with "nchw16c" (channels in blocks of 16, oneDNN's nChw16c) they are
+    [N, C/16, D..., 16] and [N, M/16, D_out..., 16]. w is [M, C/group, K...].
     `post_ops` is the fused epilogue applied in order to each output
     element: "relu", "clip:LO:HI", "leaky_relu:A", "elu:A", "sigmoid",
     "tanh", or "sum" (adds `residual`, of the result's shape).
@@ -119,10 +121,10 @@ def NN_ConvOp : NN_Op<"conv", [NoSideEffect, AttrSizedOperandSegments, NN_InferT
                        Optional<NN_AnyTensor>:$residual,
                        I64ArrayAttr:$strides, I64ArrayAttr:$pads, I64ArrayAttr:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$group,
-                       DefaultValuedAttr<BoolAttr, "false">:$channels_last,
+                       DefaultValuedAttr<StrAttr, "\"nchw\"">:$layout,
                        DefaultValuedAttr<StrArrayAttr, "{}">:$post_ops);
   let results = (outs NN_AnyTensor:$y);
-  let assemblyFormat = "$x `,` $w (`,` `bias` $b^)? (`,` `residual` $residual^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` $w (`bias` $b^)? (`residual` $residual^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -91,6 +91,54 @@ bool isStatic(ArrayRef<int64_t> shape) {
   return llvm::all_of(shape, [](int64_t d) { return d >= 0; });
 }
 
+bool parseActivationLayout(llvm::StringRef name, ActivationLayout &layout) {
+  if (name == "nchw")
+    layout = ActivationLayout::NCHW;
+  else if (name == "nhwc")
+    layout = ActivationLayout::NHWC;
+  else if (name == "nchw16c")
+    layout = ActivationLayout::NCHW16c;
+  else
+    return false;
+  return true;
+}
+
+llvm::StringRef layoutName(ActivationLayout layout) {
+  switch (layout) {
+  case ActivationLayout::NCHW: return "nchw";
+  case ActivationLayout::NHWC: return "nhwc";
+  case ActivationLayout::NCHW16c: return "nchw16c";
+  }
+  return "";
+}
+
+int64_t channelCount(llvm::ArrayRef<int64_t> shape, ActivationLayout layout) {
+  switch (layout) {
+  case ActivationLayout::NCHW: return shape[1];
+  case ActivationLayout::NHWC: return shape.back();
+  case ActivationLayout::NCHW16c: return shape[1] < 0 ? kDynamic : shape[1] * shape.back();
+  }
+  return kDynamic;
+}
+
+int64_t spatialDim(llvm::ArrayRef<int64_t> shape, ActivationLayout layout, int64_t i) {
+  return shape[(layout == ActivationLayout::NHWC ? 1 : 2) + i];
+}
+
+Shape activationShape(int64_t n, int64_t c, llvm::ArrayRef<int64_t> spatial, ActivationLayout layout) {
+  Shape s = {n};
+  if (layout == ActivationLayout::NCHW)
+    s.push_back(c);
+  if (layout == ActivationLayout::NCHW16c)
+    s.push_back(c < 0 ? kDynamic : c / 16);
+  s.append(spatial.begin(), spatial.end());
+  if (layout == ActivationLayout::NHWC)
+    s.push_back(c);
+  if (layout == ActivationLayout::NCHW16c)
+    s.push_back(16);
+  return s;
+}
+
 int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
                          int64_t padEnd, int64_t dilation, bool ceilMode) {
   if (in < 0)

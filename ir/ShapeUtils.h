@@ -37,6 +37,21 @@ bool isStatic(llvm::ArrayRef<int64_t> shape);
 int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
                          int64_t padEnd, int64_t dilation, bool ceilMode);
 
+/// Activation layouts of nn.conv and nn.reorder: [N, C, D...], [N, D..., C]
+/// and [N, C/16, D..., 16].
+enum class ActivationLayout { NCHW, NHWC, NCHW16c };
+bool parseActivationLayout(llvm::StringRef name, ActivationLayout &layout);
+llvm::StringRef layoutName(ActivationLayout layout);
+/// Channels (C) of an activation shape; spatial dimension i of it.
+int64_t channelCount(llvm::ArrayRef<int64_t> shape, ActivationLayout layout);
+int64_t spatialDim(llvm::ArrayRef<int64_t> shape, ActivationLayout layout, int64_t i);
+/// The shape of an N x C x spatial activation in `layout`.
+Shape activationShape(int64_t n, int64_t c, llvm::ArrayRef<int64_t> spatial, ActivationLayout layout);
+/// Number of spatial dimensions of an activation of rank `rank`.
+inline int64_t spatialRank(int64_t rank, ActivationLayout layout) {
+  return rank - (layout == ActivationLayout::NCHW16c ? 3 : 2);
+}
+
 /// Size in bytes of one element as stored in memory (bool is one byte).
 int64_t elementByteSize(mlir::Type elementType);
 

@@ -92,6 +92,56 @@ NN_INFER(TransposeOp) {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// reorder
+//===----------------------------------------------------------------------===//
+
+NN_INFER(ReorderOp) {
+  ReorderOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  ActivationLayout from, to;
+  if (!parseActivationLayout(a.getFrom(), from) || !parseActivationLayout(a.getTo(), to))
+    return inferError(loc, "reorder: layouts are nchw, nhwc or nchw16c");
+  int64_t spatial = spatialRank(x.getRank(), from);
+  if (spatial < 0 || (from == ActivationLayout::NCHW16c && x.getShape().back() != 16))
+    return inferError(loc, "reorder: " + Twine(shapeStr(x.getShape())) + " is not a " + a.getFrom() + " activation");
+  int64_t c = channelCount(x.getShape(), from);
+  if (to == ActivationLayout::NCHW16c && c % 16)
+    return inferError(loc, "reorder: nchw16c needs channels in blocks of 16, got " + Twine(c));
+  Shape sizes;
+  for (int64_t i = 0; i < spatial; ++i)
+    sizes.push_back(spatialDim(x.getShape(), from, i));
+  inferred.push_back(tensor(activationShape(x.getDimSize(0), c, sizes, to), x.getElementType()));
+  return success();
+}
+
+OpFoldResult ReorderOp::fold(ArrayRef<Attribute>) {
+  if (getFrom() == getTo())
+    return getX();
+  // reorder(reorder(x, a -> b), b -> c) = reorder(x, a -> c)
+  if (auto inner = getX().getDefiningOp<ReorderOp>()) {
+    if (inner.getFrom() == getTo())
+      return inner.getX();
+    setFromAttr(inner.getFromAttr());
+    getXMutable().assign(inner.getX());
+    return getResult();
+  }
+  // An NCHW -> NHWC transpose read as nhwc is the NCHW tensor.
+  if (auto t = getX().getDefiningOp<TransposeOp>()) {
+    auto perm = toI64(t.getPerm());
+    int64_t rank = (int64_t)perm.size();
+    bool toLast = rank >= 3 && perm[0] == 0 && perm[rank - 1] == 1;
+    for (int64_t d = 1; d + 1 < rank && toLast; ++d)
+      toLast = perm[d] == d + 1;
+    if (toLast && getFrom() == "nhwc") {
+      setFromAttr(StringAttr::get(getContext(), "nchw"));
+      getXMutable().assign(t.getX());
+      return getResult();
+    }
+  }
+  return {};
+}
+
 LogicalResult TransposeOp::verify() {
   auto perm = toI64(getPerm());
   SmallVector<int64_t> sorted(perm.begin(), perm.end());

@@ -53,6 +53,19 @@ def NN_TransposeOp : NN_Op<"transpose", [NoSideEffect, NN_InferType]> {
   let hasFolder = 1;
 }
 
+def NN_ReorderOp : NN_Op<"reorder", [NoSideEffect, NN_InferType]> {
+  let summary = "Converts an activation between the layouts of nn.conv.";
+  let description = [{
+    `from` and `to` are "nchw" ([N, C, D...]), "nhwc" ([N, D..., C]) or
+    "nchw16c" ([N, C/16, D..., 16], C a multiple of 16). A reorder of a
+    reorder folds into one (or none).
+  }];
+  let arguments = (ins NN_AnyTensor:$x, StrAttr:$from, StrAttr:$to);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($y)";
+  let hasFolder = 1;
+}
+
 def NN_ExpandOp : NN_Op<"expand", [NoSideEffect, NN_InferType]> {
   let summary = "Broadcast x against `shape` (ONNX Expand: bidirectional).";
   let arguments = (ins NN_AnyTensor:$x, I64ArrayAttr:$shape);

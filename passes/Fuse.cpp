@@ -52,7 +52,7 @@ void fuseInto(PatternRewriter &b, Operation *op, Operation *producer, StringRef 
   if (residual) {
     auto conv = cast<ConvOp>(producer);
     fused = b.create<ConvOp>(op->getLoc(), conv.getX(), conv.getW(), conv.getB(), residual, conv.getStrides(),
-                             conv.getPads(), conv.getDilations(), conv.getGroupAttr(), conv.getChannelsLastAttr(),
+                             conv.getPads(), conv.getDilations(), conv.getGroupAttr(), conv.getLayoutAttr(),
                              b.getArrayAttr(ops));
   } else {
     fused = b.clone(*producer);

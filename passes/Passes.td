@@ -61,7 +61,8 @@ def Layout : Pass<"nn-layout", "::mlir::func::FuncOp"> {
     runtimes whose kernels support channels-last (the host with oneDNN).
   }];
   let constructor = "::nncc::createLayoutPass()";
-  let statistics = [Statistic<"numChannelsLast", "num-channels-last", "Convolutions made channels-last">];
+  let statistics = [Statistic<"numChannelsLast", "num-channels-last", "Convolutions made channels-last">,
+                    Statistic<"numBlocked", "num-blocked", "Convolutions made blocked (nchw16c, Winograd)">];
 }
 
 def Fuse : Pass<"nn-fuse", "::mlir::func::FuncOp"> {

@@ -48,7 +48,7 @@ LogicalResult importConv(Node &n) {
     return failure();
   Value b = n.has(2) ? n.in(2) : Value();
   n.out(0, n.create<nn::ConvOp>(n.in(0), n.in(1), b, Value(), n.i64s(strides), n.i64s(*pads), n.i64s(dil),
-                                n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getBoolAttr(false),
+                                n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getStringAttr("nchw"),
                                 n.b.getStrArrayAttr({})));
   return success();
 }
@@ -594,7 +594,7 @@ static Value integerConv(Node &n, Value x, Value xzp, Value w, Value wzp, Type f
   if (failed(pads))
     return {};
   return n.create<nn::ConvOp>(x, w, Value(), Value(), n.i64s(strides), n.i64s(*pads), n.i64s(dil),
-                              n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getBoolAttr(false),
+                              n.b.getI64IntegerAttr(n.i("group", 1)), n.b.getStringAttr("nchw"),
                               n.b.getStrArrayAttr({}));
 }
 

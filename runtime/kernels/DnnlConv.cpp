@@ -1,4 +1,4 @@
-//===- DnnlConv.cpp - convolution and pooling through oneDNN (host) -------===//
+//===- DnnlConv.cpp - convolution, pooling and reorders through oneDNN ----===//
 //
 // On the host `nncc_conv` and `nncc_pool` run oneDNN primitives: one per
 // call site, created on first use and cached with the weights reordered into
@@ -26,6 +26,7 @@ using namespace nncc::kernels;
 extern "C" void nncc_conv_portable(const int64_t *meta, void *const *buffers);
 extern "C" int64_t nncc_conv_portable_scratch(const int64_t *meta);
 extern "C" void nncc_pool_portable(const int64_t *meta, void *const *buffers);
+extern "C" void nncc_reorder_portable(const int64_t *meta, void *const *buffers);
 
 namespace {
 
@@ -35,17 +36,6 @@ dnnl::stream &stream() { return dnnlStream(); }
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
-/// The oneDNN descriptor of an activation [N, C, D...] or, channels last,
-/// [N, D..., C] (`spatial` dimensions D).
-dnnl::memory::desc activation(const TensorArg &t, int spatial, bool channelsLast) {
-  dnnl::memory::dims dims = {t.dim(0), channelsLast ? t.last() : t.dim(1)};
-  for (int i = 0; i < spatial; ++i)
-    dims.push_back(t.dim((channelsLast ? 1 : 2) + i));
-  tag f = channelsLast ? (spatial == 1 ? tag::nwc : spatial == 2 ? tag::nhwc : tag::ndhwc)
-                       : (spatial == 1 ? tag::ncw : spatial == 2 ? tag::nchw : tag::ncdhw);
-  return dnnl::memory::desc(dims, dt::f32, f);
-}
-
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//
@@ -54,7 +44,8 @@ struct ConvOperands {
   TensorArg x, w, b, y, residual;
   int64_t group;
   IntList strides, pads, dils;
-  bool constantWeights, channelsLast;
+  bool constantWeights;
+  int64_t layout; // ActivationLayoutCode
   PostOps post;
   int spatial() const { return w.rank - 2; }
 };
@@ -65,7 +56,7 @@ ConvOperands readConv(Meta &m) {
   o.group = m.i();
   o.strides = m.ints(); o.pads = m.ints(); o.dils = m.ints();
   o.constantWeights = m.i();
-  o.channelsLast = m.i();
+  o.layout = m.i();
   o.post.read(m);
   o.residual = m.tensor();
   return o;
@@ -99,17 +90,32 @@ std::unique_ptr<ConvPrimitive> createConv(const ConvOperands &o) {
   }
   tag plainW = grouped ? (sp == 1 ? tag::goiw : sp == 2 ? tag::goihw : tag::goidhw)
                        : (sp == 1 ? tag::oiw : sp == 2 ? tag::oihw : tag::oidhw);
-  p->src = activation(o.x, sp, o.channelsLast);
-  p->dst = activation(o.y, sp, o.channelsLast);
+  p->src = dnnlActivation(o.x, sp, o.layout);
+  p->dst = dnnlActivation(o.y, sp, o.layout);
   p->userWeights = dnnl::memory::desc(wd, dt::f32, plainW);
   if (o.b.present())
     p->bias = dnnl::memory::desc({o.w.dim(0)}, dt::f32, tag::x);
   dnnl::memory::desc wAny(wd, dt::f32, tag::any);
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, p->src,
-                                    wAny, p->bias, p->dst, strides, dil, padL, padR);
   dnnl::primitive_attr attr;
   attr.set_post_ops(dnnlPostOps(o.post));
-  dnnl::convolution_forward::primitive_desc pd(d, attr, engine());
+  auto make = [&](dnnl::algorithm alg) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, alg, p->src, wAny, p->bias, p->dst, strides,
+                                      dil, padL, padR);
+    return dnnl::convolution_forward::primitive_desc(d, attr, engine());
+  };
+  // Blocked convolutions are there for Winograd (nn-layout); where oneDNN
+  // has no Winograd kernel for the shape or CPU, the direct one runs.
+  dnnl::convolution_forward::primitive_desc pd;
+  bool winograd = false;
+  if (o.layout == kNCHW16c) {
+    try {
+      pd = make(dnnl::algorithm::convolution_winograd);
+      winograd = true;
+    } catch (const dnnl::error &) {
+    }
+  }
+  if (!winograd)
+    pd = make(dnnl::algorithm::convolution_direct);
   p->conv = dnnl::convolution_forward(pd);
   p->reorderWeights = pd.weights_desc() != p->userWeights;
   if (p->reorderWeights) {
@@ -215,8 +221,8 @@ std::unique_ptr<PoolPrimitive> createPool(const PoolOperands &o) {
     dil.push_back(o.d[i] - 1);
   }
   poolPads(o, padL, padR);
-  p->src = activation(o.x, sp, o.channelsLast);
-  p->dst = activation(o.y, sp, o.channelsLast);
+  p->src = dnnlActivation(o.x, sp, o.channelsLast ? kNHWC : kNCHW);
+  p->dst = dnnlActivation(o.y, sp, o.channelsLast ? kNHWC : kNCHW);
   auto alg = o.kind == 0 ? dnnl::algorithm::pooling_max
              : o.countPad ? dnnl::algorithm::pooling_avg_include_padding
                           : dnnl::algorithm::pooling_avg_exclude_padding;
@@ -240,6 +246,38 @@ extern "C" NNCC_KERNEL(nncc_pool) {
   auto *p = kernelCache().get<PoolPrimitive>(meta, m.consumed(), nullptr, [&] { return createPool(o); });
   dnnl::memory src(p->src, engine(), o.x.data), dst(p->dst, engine(), o.y.data);
   p->pool.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  stream().wait();
+}
+
+//===----------------------------------------------------------------------===//
+// Reorder
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct ReorderPrimitive : CachedKernel {
+  dnnl::reorder reorder;
+  dnnl::memory::desc src, dst;
+};
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_reorder) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), y = m.tensor();
+  int64_t from = m.i(), to = m.i();
+  int sp = (int)(x.rank - (from == kNCHW16c ? 3 : 2));
+  if (x.dtype != 1 || sp < 1 || sp > 3) {
+    nncc_reorder_portable(meta, buffers);
+    return;
+  }
+  auto *p = kernelCache().get<ReorderPrimitive>(meta, m.consumed(), nullptr, [&] {
+    auto r = std::make_unique<ReorderPrimitive>();
+    r->src = dnnlActivation(x, sp, from);
+    r->dst = dnnlActivation(y, sp, to);
+    r->reorder = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), r->src, engine(), r->dst));
+    return r;
+  });
+  dnnl::memory src(p->src, engine(), x.data), dst(p->dst, engine(), y.data);
+  p->reorder.execute(stream(), src, dst);
   stream().wait();
 }
 

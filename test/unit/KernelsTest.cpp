@@ -322,3 +322,47 @@ TEST(Kernels, GemmHostAndPortableMatchReference) {
     }
   }
 }
+
+// nncc_reorder between every pair of layouts, host (oneDNN) and portable,
+// against the index arithmetic of each layout.
+extern "C" void nncc_reorder_portable(const int64_t *meta, void *const *buffers);
+
+TEST(Kernels, ReorderBetweenLayouts) {
+  nncc_kernel_cache_clear();
+  const int64_t N = 2, C = 32, H = 3, W = 5;
+  auto shape = [&](int layout) -> std::vector<int64_t> {
+    if (layout == 1) return {N, H, W, C};
+    if (layout == 2) return {N, C / 16, H, W, 16};
+    return {N, C, H, W};
+  };
+  auto offset = [&](int layout, int64_t n, int64_t c, int64_t h, int64_t w) -> int64_t {
+    if (layout == 1) return ((n * H + h) * W + w) * C + c;
+    if (layout == 2) return (((n * (C / 16) + c / 16) * H + h) * W + w) * 16 + c % 16;
+    return ((n * C + c) * H + h) * W + w;
+  };
+  std::vector<float> nchw = random(N * C * H * W, 31);
+  for (int from = 0; from < 3; ++from)
+    for (int to = 0; to < 3; ++to) {
+      std::vector<float> x(nchw.size());
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t h = 0; h < H; ++h)
+            for (int64_t w = 0; w < W; ++w)
+              x[offset(from, n, c, h, w)] = nchw[offset(0, n, c, h, w)];
+      std::vector<int64_t> meta;
+      tensorMeta(meta, shape(from));
+      tensorMeta(meta, shape(to));
+      meta.insert(meta.end(), {from, to});
+      for (auto run : {nncc_reorder, nncc_reorder_portable}) {
+        SCOPED_TRACE(std::to_string(from) + " -> " + std::to_string(to) + (run == nncc_reorder ? " host" : " portable"));
+        std::vector<float> y(x.size(), -1.f);
+        void *bufs[] = {x.data(), y.data()};
+        run(meta.data(), bufs);
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t h = 0; h < H; ++h)
+              for (int64_t w = 0; w < W; ++w)
+                ASSERT_EQ(y[offset(to, n, c, h, w)], nchw[offset(0, n, c, h, w)]) << n << " " << c << " " << h << " " << w;
+      }
+    }
+}

@@ -7,6 +7,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -142,17 +143,27 @@ int benchCommand(int argc, char **argv) {
   std::sort(times.begin(), times.end());
   if (options.profile) {
     auto entries = profileEntries();
+    const auto &names = exe->profileNames();
+    auto nameOf = [&](int64_t id) { return id < (int64_t)names.size() ? names[id] : std::string("?"); };
     double total = 0;
-    for (auto &e : entries)
+    std::map<std::string, std::pair<double, int>> byKind; // "nn.conv" -> (ms, ops)
+    for (auto &e : entries) {
       total += e.totalMs;
-    std::sort(entries.begin(), entries.end(), [](auto &a, auto &b) { return a.totalMs > b.totalMs; });
-    std::printf("per-op time (ms per run, share of the timed ops):\n");
-    for (size_t k = 0; k < entries.size() && k < 30; ++k) {
-      const auto &names = exe->profileNames();
-      std::string name = entries[k].id < (int64_t)names.size() ? names[entries[k].id] : "?";
-      std::printf("  %8.4f  %5.1f%%  %s\n", entries[k].totalMs / runs, 100 * entries[k].totalMs / total,
-                  name.c_str());
+      std::string name = nameOf(e.id);
+      auto &k = byKind[name.substr(0, name.find(' '))];
+      k.first += e.totalMs;
+      ++k.second;
     }
+    std::vector<std::pair<std::string, std::pair<double, int>>> kinds(byKind.begin(), byKind.end());
+    std::sort(kinds.begin(), kinds.end(), [](auto &a, auto &b) { return a.second.first > b.second.first; });
+    std::printf("time by op kind (ms per run, share of the timed ops, ops):\n");
+    for (auto &k : kinds)
+      std::printf("  %8.4f  %5.1f%%  %-20s %d\n", k.second.first / runs, 100 * k.second.first / total, k.first.c_str(),
+                  k.second.second);
+    std::sort(entries.begin(), entries.end(), [](auto &a, auto &b) { return a.totalMs > b.totalMs; });
+    std::printf("time by op (ms per run, share of the timed ops):\n");
+    for (auto &e : entries)
+      std::printf("  %8.4f  %5.1f%%  %s\n", e.totalMs / runs, 100 * e.totalMs / total, nameOf(e.id).c_str());
   }
   std::printf("median_ms=%.4f min_ms=%.4f peak_arena_bytes=%lld\n", times[times.size() / 2], times.front(),
               (long long)exe->workspaceBytes());

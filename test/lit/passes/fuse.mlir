@@ -5,15 +5,15 @@
 // A ResNet basic block: relu into the first conv; the skip add, then relu,
 // into the second.
 // CHECK-LABEL: func.func @resblock
-// CHECK: %[[C1:.*]] = nn.conv %arg0, %{{.*}}, bias %{{.*}} {{{.*}}post_ops = ["relu"]
-// CHECK: %[[C2:.*]] = nn.conv %[[C1]], %{{.*}}, residual %arg0 {{{.*}}post_ops = ["sum", "relu"]
+// CHECK: %[[C1:.*]] = nn.conv %arg0, %{{.*}} bias %{{.*}} {{{.*}}post_ops = ["relu"]
+// CHECK: %[[C2:.*]] = nn.conv %[[C1]], %{{.*}} residual %arg0 {{{.*}}post_ops = ["sum", "relu"]
 // CHECK-NOT: nn.relu
 // CHECK-NOT: nn.add
 // CHECK: return %[[C2]]
 func.func @resblock(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %w = nn.param "w" : tensor<8x8x3x3xf32>
   %b = nn.param "b" : tensor<8xf32>
-  %0 = nn.conv %x, %w, bias %b {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
+  %0 = nn.conv %x, %w bias %b {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x8x8xf32>
   %1 = nn.relu %0 : tensor<1x8x8x8xf32>
   %2 = nn.conv %1, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x8x8x8xf32>
   %3 = nn.add %2, %x : tensor<1x8x8x8xf32>, tensor<1x8x8x8xf32>

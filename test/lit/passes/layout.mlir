@@ -1,4 +1,4 @@
-// RUN: nncc-opt %s --nn-layout | FileCheck %s
+// RUN: nncc-opt %s --nn-layout --cse | FileCheck %s
 // Convolutions and pools run channels-last (NHWC, oneDNN's fastest form);
 // the transposes this introduces sink through elementwise ops, channel
 // concats and spatial reductions and cancel, so a conv chain transposes only
@@ -6,10 +6,10 @@
 
 // CHECK-LABEL: func.func @chain
 // CHECK: %[[IN:.*]] = nn.transpose %arg0 {perm = [0, 2, 3, 1]} : tensor<1x3x8x8xf32> -> tensor<1x8x8x3xf32>
-// CHECK: %[[C1:.*]] = nn.conv %[[IN]], %{{.*}} {channels_last = true{{.*}}-> tensor<1x8x8x8xf32>
+// CHECK: %[[C1:.*]] = nn.conv %[[IN]], %{{.*}} {{{.*}}layout = "nhwc"{{.*}}-> tensor<1x8x8x8xf32>
 // CHECK: %[[R:.*]] = nn.relu %[[C1]] : tensor<1x8x8x8xf32>
 // CHECK: %[[P:.*]] = nn.max_pool %[[R]] {channels_last = true{{.*}} -> tensor<1x4x4x8xf32>
-// CHECK: %[[C2:.*]] = nn.conv %[[P]], %{{.*}} {channels_last = true{{.*}} -> tensor<1x4x4x8xf32>
+// CHECK: %[[C2:.*]] = nn.conv %[[P]], %{{.*}} {{{.*}}layout = "nhwc"{{.*}} -> tensor<1x4x4x8xf32>
 // CHECK: %[[A:.*]] = nn.add %[[C2]], %[[P]] : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
 // The channel axis of the concat is the last one now.
 // CHECK: %[[CAT:.*]] = nn.concat %[[A]], %[[P]] {axis = 3 : i64} {{.*}} -> tensor<1x4x4x16xf32>
@@ -39,4 +39,38 @@ func.func @chain(%x: tensor<1x3x8x8xf32>) -> (tensor<1x8x1x1xf32>, tensor<1x16x4
 func.func @lone_pool(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x4x4xf32> {
   %0 = nn.max_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<1x8x8x8xf32> -> tensor<1x8x4x4xf32>
   return %0 : tensor<1x8x4x4xf32>
+}
+
+// A ResNet basic block (epilogues already fused): both 3x3 convolutions run
+// blocked for Winograd; the input is reordered once (shared by the first
+// conv and the residual), the output once, nothing in between.
+// CHECK-LABEL: func.func @resblock
+// CHECK: %[[B:.*]] = nn.reorder %arg0 {from = "nchw", to = "nchw16c"} : tensor<1x64x8x8xf32> -> tensor<1x4x8x8x16xf32>
+// CHECK: %[[C1:.*]] = nn.conv %[[B]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x4x8x8x16xf32>
+// CHECK-NOT: nn.reorder
+// CHECK: %[[C2:.*]] = nn.conv %[[C1]], %{{.*}} residual %[[B]] {{{.*}}layout = "nchw16c"
+// CHECK: %[[OUT:.*]] = nn.reorder %[[C2]] {from = "nchw16c", to = "nchw"}
+// CHECK-NOT: nn.transpose
+// CHECK: return %[[OUT]]
+func.func @resblock(%x: tensor<1x64x8x8xf32>) -> tensor<1x64x8x8xf32> {
+  %w = nn.param "w" : tensor<64x64x3x3xf32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x8x8xf32>
+  %1 = nn.conv %0, %w residual %x {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["sum", "relu"]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>, tensor<1x64x8x8xf32>) -> tensor<1x64x8x8xf32>
+  return %1 : tensor<1x64x8x8xf32>
+}
+
+// Not blocked: a 4x channel expansion (SqueezeNet's expand3x3), a strided
+// conv, and 512 channels (Winograd weights past the cache).
+// CHECK-LABEL: func.func @direct
+// CHECK-NOT: nn.reorder
+// CHECK-NOT: nchw16c
+// CHECK: return
+func.func @direct(%x: tensor<1x64x8x8xf32>, %y: tensor<1x512x4x4xf32>) -> (tensor<1x256x8x8xf32>, tensor<1x64x4x4xf32>, tensor<1x512x4x4xf32>) {
+  %w = nn.param "w" : tensor<256x64x3x3xf32>
+  %v = nn.param "v" : tensor<64x64x3x3xf32>
+  %u = nn.param "u" : tensor<512x512x3x3xf32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x64x8x8xf32>, tensor<256x64x3x3xf32>) -> tensor<1x256x8x8xf32>
+  %1 = nn.conv %x, %v {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x4x4xf32>
+  %2 = nn.conv %y, %u {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x512x4x4xf32>, tensor<512x512x3x3xf32>) -> tensor<1x512x4x4xf32>
+  return %0, %1, %2 : tensor<1x256x8x8xf32>, tensor<1x64x4x4xf32>, tensor<1x512x4x4xf32>
 }
