@@ -1,5 +1,6 @@
 //===- Jit.cpp ------------------------------------------------------------===//
 #include "codegen/Jit.h"
+#include "codegen/Target.h"
 #include "runtime/kernels/Kernels.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -34,8 +35,8 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(ModuleOp module, u
     return tm.takeError();
 
   ExecutionEngineOptions options;
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
-  options.transformer = transformer;
+  llvm::TargetMachine *machine = tm->get();
+  options.transformer = [optLevel, machine](llvm::Module *m) { return optimizeModule(*m, optLevel, machine); };
   options.jitCodeGenOptLevel = optLevel >= 2 ? llvm::CodeGenOpt::Aggressive : llvm::CodeGenOpt::Default;
   options.enableGDBNotificationListener = false;
   options.enablePerfNotificationListener = false;

@@ -27,4 +27,17 @@ def NNK_CallOp : Op<NNK_Dialect, "call"> {
   let assemblyFormat = "$kernel `(` $buffers `)` attr-dict `:` type($buffers)";
 }
 
+def NNK_ParallelForOp : Op<NNK_Dialect, "parallel_for"> {
+  let summary = "Run `body(buffers..., begin, end)` over [0, count) split across threads.";
+  let description = [{
+    `body` is a function of the module taking the buffers (identity-layout
+    memrefs) and two indices; chunks [begin, end) of [0, count) are
+    independent. Lowers to `nncc_parallel_for(thunk, buffers, count, cost)`
+    of the runtime, `cost` being the rough work of one index (to decide
+    whether threads are worth starting).
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$body, Variadic<AnyMemRef>:$buffers, I64Attr:$count, I64Attr:$cost);
+  let assemblyFormat = "$body `(` $buffers `)` attr-dict `:` type($buffers)";
+}
+
 #endif

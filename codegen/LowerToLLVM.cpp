@@ -14,6 +14,8 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -25,6 +27,105 @@ namespace nncc {
 namespace {
 #define GEN_PASS_CLASSES
 #include "codegen/Passes.h.inc"
+
+/// void *array[] = {ptr(b0), ptr(b1), ...} on the stack (each the buffer's
+/// aligned pointer plus its offset); null when a layout is not strided.
+Value packBuffers(ConversionPatternRewriter &rewriter, Location loc, ValueRange buffers, ValueRange converted) {
+  MLIRContext *ctx = rewriter.getContext();
+  Type i8 = IntegerType::get(ctx, 8), i64 = IntegerType::get(ctx, 64);
+  Type i8Ptr = LLVM::LLVMPointerType::get(i8), i8PtrPtr = LLVM::LLVMPointerType::get(i8Ptr);
+  unsigned n = std::max<unsigned>(1, buffers.size());
+  Value count = rewriter.create<LLVM::ConstantOp>(loc, i64, rewriter.getI64IntegerAttr(n));
+  Value array = rewriter.create<LLVM::AllocaOp>(loc, i8PtrPtr, count, /*alignment=*/8);
+  for (auto it : llvm::enumerate(llvm::zip(buffers, converted))) {
+    auto type = std::get<0>(it.value()).getType().cast<MemRefType>();
+    MemRefDescriptor desc(std::get<1>(it.value()));
+    Value ptr = desc.alignedPtr(rewriter, loc);
+    int64_t offset;
+    SmallVector<int64_t> strides;
+    if (failed(getStridesAndOffset(type, strides, offset)))
+      return Value();
+    Value off = ShapedType::isDynamicStrideOrOffset(offset)
+                    ? desc.offset(rewriter, loc)
+                    : rewriter.create<LLVM::ConstantOp>(loc, i64, rewriter.getI64IntegerAttr(offset)).getResult();
+    ptr = rewriter.create<LLVM::GEPOp>(loc, ptr.getType(), ptr, ValueRange{off});
+    Value raw = rewriter.create<LLVM::BitcastOp>(loc, i8Ptr, ptr);
+    Value idx = rewriter.create<LLVM::ConstantOp>(loc, i64, rewriter.getI64IntegerAttr(it.index()));
+    Value slot = rewriter.create<LLVM::GEPOp>(loc, i8PtrPtr, array, ValueRange{idx});
+    rewriter.create<LLVM::StoreOp>(loc, raw, slot);
+  }
+  return array;
+}
+
+/// Declares `name` of `type` in the module once.
+void declareFunction(OpBuilder &b, ModuleOp module, Location loc, StringRef name, LLVM::LLVMFunctionType type) {
+  if (module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  b.create<LLVM::LLVMFuncOp>(loc, name, type);
+}
+
+/// The type of a parallel-for thunk: void (void **buffers, i64 begin, i64 end).
+LLVM::LLVMFunctionType thunkType(MLIRContext *ctx) {
+  Type i8PtrPtr = LLVM::LLVMPointerType::get(LLVM::LLVMPointerType::get(IntegerType::get(ctx, 8)));
+  Type i64 = IntegerType::get(ctx, 64);
+  return LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {i8PtrPtr, i64, i64});
+}
+
+std::string thunkName(StringRef body) { return (body + "_thunk").str(); }
+
+/// nnk.parallel_for @body(%b...) {count, cost}
+///   -> nncc_parallel_for(&body_thunk, {ptr(b)...}, count, cost)
+struct ParallelForLowering : ConvertOpToLLVMPattern<nnk::ParallelForOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+
+  LogicalResult matchAndRewrite(nnk::ParallelForOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    auto module = op->getParentOfType<ModuleOp>();
+    Type i8Ptr = LLVM::LLVMPointerType::get(IntegerType::get(ctx, 8)), i64 = IntegerType::get(ctx, 64);
+    Value array = packBuffers(rewriter, loc, op.getBuffers(), adaptor.getBuffers());
+    if (!array)
+      return op.emitOpError("buffer with a non-strided layout");
+    auto thunk = thunkType(ctx);
+    Value fn = rewriter.create<LLVM::AddressOfOp>(loc, LLVM::LLVMPointerType::get(thunk), thunkName(op.getBody()));
+    Value fnRaw = rewriter.create<LLVM::BitcastOp>(loc, i8Ptr, fn);
+    Value count = rewriter.create<LLVM::ConstantOp>(loc, i64, op.getCountAttr());
+    Value cost = rewriter.create<LLVM::ConstantOp>(loc, i64, op.getCostAttr());
+    auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {i8Ptr, array.getType(), i64, i64});
+    declareFunction(rewriter, module, loc, "nncc_parallel_for", type);
+    rewriter.create<LLVM::CallOp>(loc, TypeRange{}, SymbolRefAttr::get(ctx, "nncc_parallel_for"),
+                                  ValueRange{fnRaw, array, count, cost});
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// void body_thunk(void **buffers, i64 begin, i64 end) { body(buffers[0]..., begin, end); }
+void addThunk(ModuleOp module, LLVM::LLVMFuncOp fn) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointAfter(fn);
+  Location loc = fn.getLoc();
+  Type i8 = IntegerType::get(ctx, 8), i64 = IntegerType::get(ctx, 64);
+  Type i8PtrPtr = LLVM::LLVMPointerType::get(LLVM::LLVMPointerType::get(i8));
+  auto thunk = b.create<LLVM::LLVMFuncOp>(loc, thunkName(fn.getName()), thunkType(ctx));
+  Block *block = thunk.addEntryBlock();
+  b.setInsertionPointToStart(block);
+  auto params = fn.getFunctionType().cast<LLVM::LLVMFunctionType>().getParams();
+  SmallVector<Value> args;
+  for (unsigned k = 0; k + 2 < params.size(); ++k) {
+    Value idx = b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(k));
+    Value slot = b.create<LLVM::GEPOp>(loc, i8PtrPtr, block->getArgument(0), ValueRange{idx});
+    args.push_back(b.create<LLVM::BitcastOp>(loc, params[k], b.create<LLVM::LoadOp>(loc, slot)));
+  }
+  args.push_back(block->getArgument(1));
+  args.push_back(block->getArgument(2));
+  b.create<LLVM::CallOp>(loc, fn, args);
+  b.create<LLVM::ReturnOp>(loc, ValueRange{});
+}
 
 /// nnk.call "k"(%b0, %b1) {meta} -> k(&meta_global, {ptr(b0), ptr(b1)})
 struct KernelCallLowering : ConvertOpToLLVMPattern<nnk::CallOp> {
@@ -58,34 +159,13 @@ struct KernelCallLowering : ConvertOpToLLVMPattern<nnk::CallOp> {
     Value metaAddr = rewriter.create<LLVM::AddressOfOp>(loc, LLVM::LLVMPointerType::get(arrTy), gname);
     Value metaPtr = rewriter.create<LLVM::BitcastOp>(loc, i64Ptr, metaAddr);
 
-    unsigned n = std::max<unsigned>(1, op.getBuffers().size());
-    Value count = rewriter.create<LLVM::ConstantOp>(loc, i64, rewriter.getI64IntegerAttr(n));
-    Value array = rewriter.create<LLVM::AllocaOp>(loc, i8PtrPtr, count, /*alignment=*/8);
-    for (auto it : llvm::enumerate(llvm::zip(op.getBuffers(), adaptor.getBuffers()))) {
-      auto type = std::get<0>(it.value()).getType().cast<MemRefType>();
-      MemRefDescriptor desc(std::get<1>(it.value()));
-      Value ptr = desc.alignedPtr(rewriter, loc);
-      int64_t offset;
-      SmallVector<int64_t> strides;
-      if (failed(getStridesAndOffset(type, strides, offset)))
-        return op.emitOpError("buffer with a non-strided layout");
-      Value off = ShapedType::isDynamicStrideOrOffset(offset)
-                      ? desc.offset(rewriter, loc)
-                      : createIndexConstant(rewriter, loc, offset);
-      ptr = rewriter.create<LLVM::GEPOp>(loc, ptr.getType(), ptr, ValueRange{off});
-      Value raw = rewriter.create<LLVM::BitcastOp>(loc, i8Ptr, ptr);
-      Value idx = rewriter.create<LLVM::ConstantOp>(loc, i64, rewriter.getI64IntegerAttr(it.index()));
-      Value slot = rewriter.create<LLVM::GEPOp>(loc, i8PtrPtr, array, ValueRange{idx});
-      rewriter.create<LLVM::StoreOp>(loc, raw, slot);
-    }
+    Value array = packBuffers(rewriter, loc, op.getBuffers(), adaptor.getBuffers());
+    if (!array)
+      return op.emitOpError("buffer with a non-strided layout");
 
     StringRef name = op.getKernel();
     auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {i64Ptr, i8PtrPtr});
-    if (!module.lookupSymbol<LLVM::LLVMFuncOp>(name)) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(module.getBody());
-      rewriter.create<LLVM::LLVMFuncOp>(loc, name, fnType);
-    }
+    declareFunction(rewriter, module, loc, name, fnType);
     rewriter.create<LLVM::CallOp>(loc, TypeRange{}, SymbolRefAttr::get(ctx, name), ValueRange{metaPtr, array});
     rewriter.eraseOp(op);
     return success();
@@ -130,10 +210,23 @@ struct LowerToLLVMPass : LowerToLLVMBase<LowerToLLVMPass> {
 
     // Which functions get an entry point (those made by nncc-lower-nn).
     SmallVector<std::tuple<std::string, unsigned, unsigned>> graphs;
-    for (auto f : module.getOps<func::FuncOp>())
+    SmallVector<std::string> parallelBodies;
+    for (auto f : module.getOps<func::FuncOp>()) {
       if (auto n = f->getAttrOfType<IntegerAttr>("nncc.num_inputs"))
         graphs.emplace_back(f.getName().str(), n.getInt(),
                             f->getAttrOfType<IntegerAttr>("nncc.num_outputs").getInt());
+      if (f->hasAttr("nncc.parallel_body"))
+        parallelBodies.push_back(f.getName().str());
+    }
+
+    // float32 exp, tanh, log, erf, ... as polynomials: plain arithmetic that
+    // vectorizes, instead of a libm call per element.
+    {
+      RewritePatternSet approximations(ctx);
+      populateMathPolynomialApproximationPatterns(approximations);
+      if (failed(applyPatternsAndFoldGreedily(module, std::move(approximations))))
+        return signalPassFailure();
+    }
 
     LowerToLLVMOptions options(ctx);
     options.useBarePtrCallConv = true;
@@ -144,7 +237,7 @@ struct LowerToLLVMPass : LowerToLLVMBase<LowerToLLVMPass> {
     populateMemRefToLLVMConversionPatterns(converter, patterns);
     cf::populateControlFlowToLLVMConversionPatterns(converter, patterns);
     populateFuncToLLVMConversionPatterns(converter, patterns);
-    patterns.add<KernelCallLowering>(converter);
+    patterns.add<KernelCallLowering, ParallelForLowering>(converter);
     LLVMConversionTarget target(*ctx);
     target.addLegalOp<ModuleOp>();
     if (failed(applyFullConversion(module, target, std::move(patterns))))
@@ -153,6 +246,9 @@ struct LowerToLLVMPass : LowerToLLVMBase<LowerToLLVMPass> {
     for (auto &[name, nIn, nOut] : graphs)
       if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
         addEntryPoint(module, fn, nIn, nOut);
+    for (auto &name : parallelBodies)
+      if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+        addThunk(module, fn);
   }
 };
 } // namespace

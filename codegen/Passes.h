@@ -17,6 +17,7 @@
 namespace nncc {
 
 std::unique_ptr<mlir::Pass> createLowerNNPass();
+std::unique_ptr<mlir::Pass> createParallelizePass();
 std::unique_ptr<mlir::Pass> createLowerToLLVMPass();
 
 #define GEN_PASS_REGISTRATION

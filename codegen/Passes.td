@@ -27,6 +27,24 @@ def LowerNN : Pass<"nncc-lower-nn", "::mlir::ModuleOp"> {
   ];
 }
 
+def Parallelize : Pass<"nncc-parallelize", "::mlir::ModuleOp"> {
+  let summary = "Outline generated linalg ops with enough work into nnk.parallel_for bodies.";
+  let description = [{
+    Each linalg op on buffers in a graph function whose iterations times
+    body size reach `min-work` is moved into a function over a slice
+    [begin, end) of one parallel loop, called through nnk.parallel_for (the
+    runtime's thread pool). Skipped for nncc.portable_kernels modules.
+  }];
+  let constructor = "::nncc::createParallelizePass()";
+  let dependentDialects = ["::mlir::arith::ArithmeticDialect", "::mlir::memref::MemRefDialect",
+                           "::nncc::nnk::NNKDialect"];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Parallelize ops whose iterations x body ops reach this">,
+  ];
+  let statistics = [Statistic<"numParallel", "num-parallel", "Ops run across threads">];
+}
+
 def LowerToLLVM : Pass<"nncc-lower-to-llvm", "::mlir::ModuleOp"> {
   let summary = "Lower arith, cf, math, memref, func and nnk to the LLVM dialect; add entry points.";
   let description = [{

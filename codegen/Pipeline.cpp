@@ -18,6 +18,7 @@ void buildLoweringPipeline(OpPassManager &pm, bool reuseMemory, bool profile) {
                         " profile=" + (profile ? "true" : "false");
   (void)lower->initializeOptions(options);
   pm.addPass(std::move(lower));
+  pm.addPass(createParallelizePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());

@@ -6,6 +6,7 @@
 #include "llvm/ADT/Triple.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/Host.h"
@@ -110,12 +111,37 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetSpec &spec,
   return tm;
 }
 
+llvm::Error optimizeModule(llvm::Module &module, unsigned optLevel, llvm::TargetMachine *tm) {
+  if (optLevel == 0)
+    return llvm::Error::success();
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+  return llvm::Error::success();
+}
+
 bool emitObject(llvm::Module &module, llvm::TargetMachine &tm, unsigned optLevel, std::string &object,
                 std::string &error) {
   module.setTargetTriple(tm.getTargetTriple().str());
   module.setDataLayout(tm.createDataLayout());
-  auto transformer = mlir::makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &tm);
-  if (llvm::Error e = transformer(&module)) {
+  if (llvm::Error e = optimizeModule(module, optLevel, &tm)) {
     error = "LLVM optimization failed: " + llvm::toString(std::move(e));
     return false;
   }

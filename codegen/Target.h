@@ -30,6 +30,11 @@ bool resolveTarget(const std::string &target, const std::string &cpu, TargetSpec
 std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetSpec &spec, unsigned optLevel,
                                                          std::string &error);
 
+/// LLVM's optimization pipeline at `optLevel` for `tm`, vectorizing for its
+/// vector units; without full loop unrolling, which on generated code costs
+/// seconds of compile time for little run time.
+llvm::Error optimizeModule(llvm::Module &module, unsigned optLevel, llvm::TargetMachine *tm);
+
 /// Optimizes `module` for `tm` (vectorizing for its vector units) and
 /// returns the object file bytes.
 bool emitObject(llvm::Module &module, llvm::TargetMachine &tm, unsigned optLevel, std::string &object,

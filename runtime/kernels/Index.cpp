@@ -1,6 +1,7 @@
-//===- Index.cpp - topk, cumsum, gather_nd, scatter, reverse_sequence -----===//
+//===- Index.cpp - topk, cumsum, gather_nd, scatter, reverse_sequence, concat ===//
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
+#include "runtime/kernels/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -247,4 +248,41 @@ extern "C" NNCC_KERNEL(nncc_reverse_sequence) {
       src = k + ((len - 1 - t) - t) * xs[timeAxis];
     std::memcpy(Y + k * es, X + src * es, es);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Concat: y[outer, sum of parts' (dim * inner)] row by row, rows in parallel.
+// meta: count, parts..., y, axis.
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr int kMaxConcatParts = 64;
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_concat) {
+  Meta m(meta, buffers);
+  int64_t count = m.i();
+  TensorArg parts[kMaxConcatParts];
+  for (int64_t k = 0; k < count && k < kMaxConcatParts; ++k)
+    parts[k] = m.tensor();
+  TensorArg y = m.tensor();
+  int64_t axis = m.i();
+  count = minOf<int64_t>(count, kMaxConcatParts);
+  size_t es = elementSize(y.dtype);
+  int64_t outer, dim, inner;
+  split(y, axis, outer, dim, inner);
+  int64_t rowBytes = dim * inner * (int64_t)es;
+  int64_t chunk[kMaxConcatParts];
+  for (int64_t k = 0; k < count; ++k)
+    chunk[k] = parts[k].dim(axis) * inner * (int64_t)es;
+  parallelFor(outer, rowBytes / 4 + 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      auto *dst = static_cast<uint8_t *>(y.data) + r * rowBytes;
+      for (int64_t k = 0; k < count; ++k) {
+        if (chunk[k])
+          std::memcpy(dst, static_cast<const uint8_t *>(parts[k].data) + r * chunk[k], (size_t)chunk[k]);
+        dst += chunk[k];
+      }
+    }
+  });
 }

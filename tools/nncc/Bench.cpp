@@ -71,12 +71,10 @@ int benchCommand(int argc, char **argv) {
     std::fprintf(stderr, "nncc bench: expected one MODEL\n\n%s", kBenchHelp);
     return 2;
   }
-  int threads = std::atoi(args.get("threads", "0").c_str());
   int runs = std::max(1, std::atoi(args.get("runs", "50").c_str()));
   int warmup = std::max(0, std::atoi(args.get("warmup", "5").c_str()));
-  if (threads < 0)
-    return fail("--threads must be positive");
-  setNumThreads(threads);
+  if (!threadsFrom(args, error))
+    return fail(error);
 
   const std::string modelPath = args.positional()[0];
   onnx::ModelProto model;

@@ -20,6 +20,8 @@ extern const std::set<std::string> kCompileFlags;
 bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &error);
 /// --input-shape NAME=DxDxD
 bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &error);
+/// --threads N: sets the runtime's worker threads (absent: all cores).
+bool threadsFrom(const Args &args, std::string &error);
 
 /// Prints "nncc: error: <msg>" and returns the exit code 1.
 int fail(const std::string &message);

@@ -1,7 +1,9 @@
 //===- Common.cpp - helpers shared by the nncc commands -------------------===//
 #include "tools/nncc/Commands.h"
+#include "runtime/Threads.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -28,6 +30,20 @@ bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &
     return false;
   }
   options.optLevel = o[0] - '0';
+  return true;
+}
+
+bool threadsFrom(const Args &args, std::string &error) {
+  if (!args.has("threads"))
+    return true;
+  std::string v = args.get("threads", "");
+  char *end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < 1 || n > 1024) {
+    error = "--threads takes a number of threads from 1 to 1024, got '" + v + "'";
+    return false;
+  }
+  setNumThreads((int)n);
   return true;
 }
 

@@ -27,6 +27,8 @@ Inputs and outputs:
   --input-shape N=DxD    shape for an input with symbolic dimensions
   --rtol X, --atol X     tolerances for --test-data
   --repeat N             run N times and report the median time
+  --threads N            worker threads (default: all cores); results are
+                         the same whatever N
   --quiet                print only errors and the final status
 
 Compilation and pass debugging:
@@ -71,7 +73,7 @@ static void printTensor(const std::string &name, const Tensor &t) {
 
 int runCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  valued.insert({"input", "output-dir", "test-data", "rtol", "atol", "repeat"});
+  valued.insert({"input", "output-dir", "test-data", "rtol", "atol", "repeat", "threads"});
   flags.insert({"quiet", "help"});
   Args args(valued, flags);
   std::string error;
@@ -93,7 +95,7 @@ int runCommand(int argc, char **argv) {
   if (!inputShapesFrom(args, importOptions, error))
     return fail(error);
   CompileOptions options;
-  if (!compileOptionsFrom(args, options, error))
+  if (!compileOptionsFrom(args, options, error) || !threadsFrom(args, error))
     return fail(error);
 
   onnx::ModelProto model;
