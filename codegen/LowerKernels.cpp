@@ -157,6 +157,26 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.emit(b, loc, in.scratch);
         return true;
       })
+      .Case<SoftmaxOp, LogSoftmaxOp>([&](auto s) -> FailureOr<bool> {
+        if (!hasSoftmaxKernel(s))
+          return failure();
+        KernelCall("nncc_softmax")
+            .tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(s.getAxis())
+            .i(isa<LogSoftmaxOp>(s.getOperation()))
+            .emit(b, loc, in.scratch);
+        return true;
+      })
+      .Case<LayerNormOp>([&](LayerNormOp l) -> FailureOr<bool> {
+        if (!hasLayerNormKernel(l))
+          return failure();
+        KernelCall k("nncc_layer_norm");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1));
+        if (l.getBias()) k.tensor(in.ins[2], elt(2)); else k.none();
+        for (unsigned r = 0; r < 3; ++r)
+          k.tensor(in.outs[r], relt(r));
+        k.i(l.getAxis()).f(l.getEpsilon().convertToDouble()).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<ReorderOp>([&](ReorderOp r) -> FailureOr<bool> {
         ActivationLayout from = ActivationLayout::NCHW, to = ActivationLayout::NCHW;
         parseActivationLayout(r.getFrom(), from);

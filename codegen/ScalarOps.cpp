@@ -316,8 +316,38 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
       .Default([&](Operation *) { return Value(); });
 }
 
+/// nn.fused: one loop nest; the body's ops applied in order to scalars.
+FailureOr<bool> lowerFused(LoweringInput &in, FusedOp fused) {
+  Block &body = fused.getBody().front();
+  Type outElt = elementOf(fused.getY());
+  Operation *failed = nullptr;
+  emitBroadcastGeneric(in.b, in.loc, in.ins, in.outs[0], [&](OpBuilder &b, Location loc, ValueRange args) {
+    llvm::DenseMap<Value, Value> scalar; // nn value -> compute-form scalar
+    for (auto it : llvm::enumerate(args))
+      scalar[body.getArgument(it.index())] = toCompute(b, loc, it.value(), elementOf(body.getArgument(it.index())));
+    for (Operation &op : body.without_terminator()) {
+      SmallVector<Value> cargs;
+      for (Value v : op.getOperands())
+        cargs.push_back(scalar.lookup(v));
+      Value r = failed ? Value() : buildScalar(&op, b, loc, cargs, in.module);
+      if (!r) {
+        failed = failed ? failed : &op;
+        r = scalarConst(b, loc, computeType(elementOf(op.getResult(0))), 0);
+      }
+      scalar[op.getResult(0)] = r;
+    }
+    Value result = scalar.lookup(cast<YieldOp>(body.getTerminator()).getValue());
+    return fromCompute(b, loc, result, outElt);
+  });
+  if (failed)
+    return (failed->emitOpError("has no scalar lowering"), false);
+  return true;
+}
+
 FailureOr<bool> lowerElementwise(LoweringInput &in) {
   Operation *op = in.op;
+  if (auto fused = dyn_cast<FusedOp>(op))
+    return lowerFused(in, fused);
   if (!nn::isElementwise(op))
     return failure();
   Type outElt = elementOf(op->getResult(0));

@@ -55,6 +55,8 @@ void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
   pm.addNestedPass<func::FuncOp>(createDecomposePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.fuse)
+    pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   auto plan = createPlanMemoryPass();
   if (!options.reuseMemory)
     (void)plan->initializeOptions("reuse=false");

@@ -268,6 +268,30 @@ NN_INFER(SelectOp) {
   return success();
 }
 
+LogicalResult FusedOp::verify() {
+  Region &r = getBody();
+  if (!r.hasOneBlock())
+    return emitOpError("body must be one block");
+  Block &block = r.front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError("body takes ") << block.getNumArguments() << " arguments for " << getInputs().size()
+                                      << " inputs";
+  for (auto [arg, in] : llvm::zip(block.getArguments(), getInputs()))
+    if (arg.getType() != in.getType())
+      return emitOpError("body argument ") << arg.getType() << " differs from input " << in.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValue().getType() != getY().getType())
+    return emitOpError("body must end in nn.yield of the result type ") << getY().getType();
+  auto shape = getY().getType().cast<RankedTensorType>().getShape();
+  for (Operation &op : block.without_terminator()) {
+    if (!isElementwise(&op) || op.getNumResults() != 1)
+      return op.emitOpError("inside nn.fused must be elementwise");
+    if (op.getResult(0).getType().cast<RankedTensorType>().getShape() != shape)
+      return op.emitOpError("inside nn.fused must have the result's shape ") << shapeStr(shape);
+  }
+  return success();
+}
+
 LogicalResult SelectOp::verify() {
   if (tensorOf(getLhs()).getElementType() != tensorOf(getRhs()).getElementType())
     return emitOpError("branches have different element types: ")

@@ -187,4 +187,29 @@ def NN_SelectOp : NN_Op<"select", [NoSideEffect, NN_Elementwise, NN_InferType]> 
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fused elementwise chains (made by nn-fuse-elementwise)
+//===----------------------------------------------------------------------===//
+
+def NN_FusedOp : NN_Op<"fused", [NoSideEffect, IsolatedFromAbove]> {
+  let summary = "A chain of elementwise ops computed in one pass over the result.";
+  let description = [{
+    The body's arguments are the inputs (each broadcast to the result's
+    shape as by its users); its ops are elementwise nn ops whose results all
+    have the result's shape; `nn.yield` names the result. Codegen emits one
+    loop nest for the whole chain, with no intermediate buffers.
+  }];
+  let arguments = (ins Variadic<NN_AnyTensor>:$inputs);
+  let results = (outs NN_AnyTensor:$y);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`(` $inputs `)` attr-dict `:` functional-type($inputs, $y) $body";
+  let hasVerifier = 1;
+}
+
+def NN_YieldOp : NN_Op<"yield", [NoSideEffect, Terminator, HasParent<"FusedOp">]> {
+  let summary = "The result of an nn.fused body.";
+  let arguments = (ins NN_AnyTensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
 #endif // NNCC_IR_ELEMENTWISEOPS_TD

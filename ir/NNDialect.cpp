@@ -25,6 +25,32 @@ Operation *NNDialect::materializeConstant(OpBuilder &builder, Attribute value, T
   return nullptr;
 }
 
+static bool isF32OrF64(Type t) {
+  Type e = t.cast<ShapedType>().getElementType();
+  return e.isF32() || e.isF64();
+}
+
+bool nncc::nn::hasSoftmaxKernel(Operation *op) {
+  return isa<SoftmaxOp, LogSoftmaxOp>(op) && isF32OrF64(op->getResult(0).getType());
+}
+
+bool nncc::nn::hasLayerNormKernel(Operation *op) {
+  auto ln = dyn_cast<LayerNormOp>(op);
+  if (!ln || !isF32OrF64(ln.getX().getType()))
+    return false;
+  auto x = ln.getX().getType().cast<RankedTensorType>();
+  int64_t len = 1;
+  for (int64_t d = ln.getAxis(); d < x.getRank(); ++d)
+    len *= x.getDimSize(d);
+  auto fits = [&](Value v) {
+    if (!v)
+      return true;
+    auto t = v.getType().cast<RankedTensorType>();
+    return t.getElementType() == x.getElementType() && (t.getNumElements() == 1 || t.getNumElements() == len);
+  };
+  return fits(ln.getScale()) && fits(ln.getBias());
+}
+
 bool nncc::nn::isElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>();
 }

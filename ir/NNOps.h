@@ -29,6 +29,13 @@ namespace nncc {
 namespace nn {
 /// True for ops with the Elementwise trait.
 bool isElementwise(mlir::Operation *op);
+
+/// Composite ops that code generation hands to a runtime kernel whole
+/// (nncc_softmax, nncc_layer_norm) instead of nn-decompose expanding them:
+/// float32/float64 softmax and log-softmax; layer norms whose scale and
+/// bias have one element per normalized element, or one in all.
+bool hasSoftmaxKernel(mlir::Operation *op);
+bool hasLayerNormKernel(mlir::Operation *op);
 } // namespace nn
 } // namespace nncc
 

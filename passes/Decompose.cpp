@@ -3,6 +3,7 @@
 
 #include "ir/ConstFold.h"
 #include "ir/ShapeUtils.h"
+#include "passes/Rewrite.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -51,6 +52,8 @@ struct Emit {
 struct SoftmaxPattern : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &b) const override {
+    if (hasSoftmaxKernel(op))
+      return failure();
     Emit e{b, op.getLoc()};
     int64_t axis = op.getAxis();
     Value m = e.reduce<ReduceMaxOp>(op.getX(), {axis});
@@ -64,6 +67,8 @@ struct SoftmaxPattern : OpRewritePattern<SoftmaxOp> {
 struct LogSoftmaxPattern : OpRewritePattern<LogSoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LogSoftmaxOp op, PatternRewriter &b) const override {
+    if (hasSoftmaxKernel(op))
+      return failure();
     Emit e{b, op.getLoc()};
     int64_t axis = op.getAxis();
     Value m = e.reduce<ReduceMaxOp>(op.getX(), {axis});
@@ -94,6 +99,8 @@ struct BatchNormPattern : OpRewritePattern<BatchNormOp> {
 struct LayerNormPattern : OpRewritePattern<LayerNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &b) const override {
+    if (hasLayerNormKernel(op))
+      return failure();
     Emit e{b, op.getLoc()};
     Location loc = op.getLoc();
     int64_t rank = op.getX().getType().cast<RankedTensorType>().getRank();
@@ -159,11 +166,38 @@ struct LRNPattern : OpRewritePattern<LRNOp> {
   }
 };
 
+/// pow(x, c) for c in {1, 2, 3, 0.5, -1}: multiplications, sqrt or a
+/// reciprocal instead of a call to pow per element (LayerNorm's variance).
+struct PowByConstant : OpRewritePattern<PowOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PowOp op, PatternRewriter &b) const override {
+    double c;
+    if (!scalarConstant(op.getRhs(), c) || op.getType() != op.getLhs().getType() ||
+        !op.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
+      return failure();
+    Location loc = op.getLoc();
+    Value x = op.getLhs();
+    if (c == 1)
+      b.replaceOp(op, x);
+    else if (c == 2)
+      b.replaceOpWithNewOp<MulOp>(op, x, x);
+    else if (c == 3)
+      b.replaceOpWithNewOp<MulOp>(op, b.create<MulOp>(loc, x, x), x);
+    else if (c == 0.5)
+      b.replaceOpWithNewOp<SqrtOp>(op, x);
+    else if (c == -1)
+      b.replaceOpWithNewOp<ReciprocalOp>(op, x);
+    else
+      return failure();
+    return success();
+  }
+};
+
 struct DecomposePass : DecomposeBase<DecomposePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<SoftmaxPattern, LogSoftmaxPattern, BatchNormPattern, LayerNormPattern,
-                 InstanceNormPattern, LRNPattern>(&getContext());
+                 InstanceNormPattern, LRNPattern, PowByConstant>(&getContext());
     int64_t before = 0, after = 0;
     auto count = [&](int64_t &n) {
       getOperation().walk([&](Operation *op) {

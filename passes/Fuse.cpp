@@ -2,6 +2,8 @@
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
+#include "ir/ShapeUtils.h"
+
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <sstream>
@@ -156,13 +158,98 @@ struct MatMulBias : OpRewritePattern<AddOp> {
   }
 };
 
+/// The layer normalization exporters spell out (PyTorch at opset < 17):
+///   d = x - mean(x); n = d / sqrt(mean(d^2) + eps); [n * gamma] [+ beta]
+/// over trailing axes, matched at the division -> nn.layer_norm (one
+/// kernel instead of nine ops and their buffers).
+struct LayerNormParts : OpRewritePattern<DivOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  /// The first normalized axis when `r` is a keepdims mean over trailing axes.
+  static int64_t trailingMeanAxis(ReduceMeanOp r) {
+    auto axes = toI64(r.getAxes());
+    int64_t rank = r.getX().getType().cast<RankedTensorType>().getRank();
+    if (!r.getKeepdims() || axes.empty())
+      return -1;
+    for (size_t k = 0; k < axes.size(); ++k)
+      if (axes[k] != rank - (int64_t)axes.size() + (int64_t)k)
+        return -1;
+    return axes.front();
+  }
+
+  LogicalResult matchAndRewrite(DivOp div, PatternRewriter &b) const override {
+    auto d = div.getLhs().getDefiningOp<SubOp>();
+    auto sqrt = div.getRhs().getDefiningOp<SqrtOp>();
+    if (!d || !sqrt)
+      return failure();
+    auto mean = d.getRhs().getDefiningOp<ReduceMeanOp>();
+    if (!mean || mean.getX() != d.getLhs() || d.getType() != d.getLhs().getType())
+      return failure();
+    Value x = d.getLhs();
+    int64_t axis = trailingMeanAxis(mean);
+    auto add = sqrt.getX().getDefiningOp<AddOp>();
+    if (axis < 0 || !add)
+      return failure();
+    double eps;
+    Value var = add.getLhs();
+    if (!scalarConstant(add.getRhs(), eps)) {
+      var = add.getRhs();
+      if (!scalarConstant(add.getLhs(), eps))
+        return failure();
+    }
+    auto varMean = var.getDefiningOp<ReduceMeanOp>();
+    if (!varMean || trailingMeanAxis(varMean) != axis)
+      return failure();
+    Operation *sq = varMean.getX().getDefiningOp();
+    double two;
+    bool squares = (isa_and_nonnull<MulOp>(sq) && sq->getOperand(0) == d && sq->getOperand(1) == d) ||
+                   (isa_and_nonnull<PowOp>(sq) && sq->getOperand(0) == d && scalarConstant(sq->getOperand(1), two) &&
+                    two == 2);
+    if (!squares)
+      return failure();
+
+    // Then a scale and a shift over the normalized shape, when present.
+    auto xt = x.getType().cast<RankedTensorType>();
+    int64_t len = 1;
+    for (int64_t k = axis; k < xt.getRank(); ++k)
+      len *= xt.getDimSize(k);
+    auto perElement = [&](Value v) {
+      auto t = v.getType().cast<RankedTensorType>();
+      return t.getElementType() == xt.getElementType() && t.hasStaticShape() && t.getNumElements() == len &&
+             t.getRank() <= xt.getRank() - axis;
+    };
+    auto other = [](Operation *op, Value v) { return op->getOperand(0) == v ? op->getOperand(1) : op->getOperand(0); };
+    Operation *last = div;
+    Value scale, bias;
+    if (div->hasOneUse())
+      if (auto mul = dyn_cast<MulOp>(*div->user_begin()); mul && perElement(other(mul, div)) &&
+                                                           mul.getType() == div.getType()) {
+        scale = other(mul, div);
+        last = mul;
+      }
+    if (scale && last->hasOneUse())
+      if (auto shift = dyn_cast<AddOp>(*last->user_begin()); shift && perElement(other(shift, last->getResult(0))) &&
+                                                              shift.getType() == div.getType()) {
+        bias = other(shift, last->getResult(0));
+        last = shift;
+      }
+    if (!scale) {
+      auto one = RankedTensorType::get({1}, xt.getElementType());
+      scale = b.create<ConstantOp>(div.getLoc(), one, DenseElementsAttr::get(one, b.getFloatAttr(xt.getElementType(), 1.0)));
+    }
+    auto ln = b.create<LayerNormOp>(last->getLoc(), x, scale, bias, b.getI64IntegerAttr(axis), b.getF32FloatAttr(eps));
+    b.replaceOp(last, ln.getY());
+    return success();
+  }
+};
+
 struct FusePass : FuseBase<FusePass> {
   void runOnOperation() override {
     int64_t before = 0;
     getOperation().walk([&](Operation *op) { before += !isa<ConvOp, MatMulOp, GemmOp>(op); });
     RewritePatternSet patterns(&getContext());
     patterns.add<Activation<ReluOp>, Activation<SigmoidOp>, Activation<TanhOp>, Activation<LeakyReluOp>,
-                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias>(&getContext());
+                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias, LayerNormParts>(&getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))

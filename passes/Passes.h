@@ -16,6 +16,7 @@ std::unique_ptr<mlir::Pass> createDecomposePass();
 std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 std::unique_ptr<mlir::Pass> createLayoutPass();
 std::unique_ptr<mlir::Pass> createFusePass();
+std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"

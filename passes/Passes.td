@@ -66,16 +66,31 @@ def Layout : Pass<"nn-layout", "::mlir::func::FuncOp"> {
 }
 
 def Fuse : Pass<"nn-fuse", "::mlir::func::FuncOp"> {
-  let summary = "Fuse activations and residual additions into convolution epilogues.";
+  let summary = "Fuse activations and residual additions into convolution and matmul epilogues.";
   let description = [{
-    relu / clip / leaky_relu / elu / sigmoid / tanh of a convolution with no
-    other use become post-ops of it, and an addition of a convolution and
-    another tensor of the same type becomes a "sum" post-op with that tensor
-    as residual. Kernels apply the post-ops while the output is still in
-    registers (oneDNN post-ops on the host).
+    relu / clip / leaky_relu / elu / sigmoid / tanh of a convolution, matmul
+    or gemm with no other use become post-ops of it, an addition of a
+    convolution and another tensor of the same type becomes a "sum" post-op
+    with that tensor as residual, and a row added to a matmul its bias.
+    Kernels apply the post-ops while the output is still in registers
+    (oneDNN post-ops on the host).
   }];
   let constructor = "::nncc::createFusePass()";
   let statistics = [Statistic<"numFused", "num-fused", "Ops fused into an epilogue">];
+}
+
+def FuseElementwise : Pass<"nn-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Group chains of elementwise ops into nn.fused ops (one loop nest each).";
+  let description = [{
+    Walking back from each elementwise op, a producer joins its consumers'
+    group when it is elementwise, all its users are in that group and its
+    result has the group's shape (broadcast operands stay inputs). Each
+    group of two or more ops becomes one nn.fused op: codegen computes it in
+    one pass, with no intermediate buffers.
+  }];
+  let constructor = "::nncc::createFuseElementwisePass()";
+  let statistics = [Statistic<"numGroups", "num-groups", "nn.fused ops made">,
+                    Statistic<"numOps", "num-ops", "Elementwise ops moved into them">];
 }
 
 #endif // NNCC_PASSES_PASSES_TD

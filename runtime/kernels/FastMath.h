@@ -11,6 +11,15 @@
 #include <cstdint>
 #include <cstring>
 
+/// On x86-64 hosts, a function marked NNCC_VECTOR_CLONES is built for
+/// AVX-512, AVX2 and the baseline, the loader picking one for the CPU;
+/// bundles get the baseline (NEON on AArch64).
+#if defined(NNCC_HOST_THREADS) && defined(__x86_64__) && defined(__ELF__)
+#define NNCC_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NNCC_VECTOR_CLONES
+#endif
+
 namespace nncc {
 namespace kernels {
 

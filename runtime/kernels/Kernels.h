@@ -28,6 +28,8 @@ NNCC_KERNEL(nncc_conv_transpose);
 NNCC_KERNEL(nncc_pool);
 NNCC_KERNEL(nncc_reorder);
 NNCC_KERNEL(nncc_concat);
+NNCC_KERNEL(nncc_softmax);
+NNCC_KERNEL(nncc_layer_norm);
 NNCC_KERNEL(nncc_maxpool_indices);
 NNCC_KERNEL(nncc_max_unpool);
 NNCC_KERNEL(nncc_topk);

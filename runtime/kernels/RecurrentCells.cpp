@@ -2,13 +2,6 @@
 #include "runtime/kernels/RecurrentCells.h"
 #include "runtime/kernels/FastMath.h"
 
-// Host x86-64 builds get AVX-512 and AVX2 clones, chosen once by the loader.
-#if defined(NNCC_HOST_THREADS) && defined(__x86_64__) && defined(__ELF__)
-#define NNCC_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NNCC_VECTOR_CLONES
-#endif
-
 namespace nncc {
 namespace kernels {
 

@@ -92,3 +92,46 @@ func.func @mlp(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
   %4 = nn.min %3, %hi : tensor<2x4xf32>, tensor<f32>
   return %4 : tensor<2x4xf32>
 }
+
+// -----
+
+// A layer norm spelled out by the exporter (PyTorch, opset < 17) becomes
+// nn.layer_norm, its scale and shift included.
+// CHECK-LABEL: func.func @layer_norm
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}} = nn.layer_norm %arg0, %{{.*}}, %{{.*}} {axis = 2 : i64, epsilon = 9.99999974E-6 : f32}
+// CHECK-NOT: nn.div
+// CHECK: return %[[Y]]
+func.func @layer_norm(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %g = nn.param "g" : tensor<8xf32>
+  %b = nn.param "b" : tensor<8xf32>
+  %two = nn.constant dense<2.0> : tensor<f32>
+  %eps = nn.constant dense<1.0e-5> : tensor<f32>
+  %m = nn.reduce_mean %x {axes = [2], keepdims = true} : tensor<2x3x8xf32> -> tensor<2x3x1xf32>
+  %d = nn.sub %x, %m : tensor<2x3x8xf32>, tensor<2x3x1xf32>
+  %p = nn.pow %d, %two : tensor<2x3x8xf32>, tensor<f32>
+  %v = nn.reduce_mean %p {axes = [2], keepdims = true} : tensor<2x3x8xf32> -> tensor<2x3x1xf32>
+  %a = nn.add %v, %eps : tensor<2x3x1xf32>, tensor<f32>
+  %s = nn.sqrt %a : tensor<2x3x1xf32>
+  %n = nn.div %d, %s : tensor<2x3x8xf32>, tensor<2x3x1xf32>
+  %w = nn.mul %n, %g : tensor<2x3x8xf32>, tensor<8xf32>
+  %y = nn.add %w, %b : tensor<2x3x8xf32>, tensor<8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+// Over a leading axis it is not a layer norm: left alone.
+// CHECK-LABEL: func.func @not_trailing
+// CHECK-NOT: nn.layer_norm
+// CHECK: nn.div
+func.func @not_trailing(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
+  %eps = nn.constant dense<1.0e-5> : tensor<f32>
+  %m = nn.reduce_mean %x {axes = [1], keepdims = true} : tensor<2x3x8xf32> -> tensor<2x1x8xf32>
+  %d = nn.sub %x, %m : tensor<2x3x8xf32>, tensor<2x1x8xf32>
+  %p = nn.mul %d, %d : tensor<2x3x8xf32>, tensor<2x3x8xf32>
+  %v = nn.reduce_mean %p {axes = [1], keepdims = true} : tensor<2x3x8xf32> -> tensor<2x1x8xf32>
+  %a = nn.add %v, %eps : tensor<2x1x8xf32>, tensor<f32>
+  %s = nn.sqrt %a : tensor<2x1x8xf32>
+  %n = nn.div %d, %s : tensor<2x3x8xf32>, tensor<2x1x8xf32>
+  return %n : tensor<2x3x8xf32>
+}
