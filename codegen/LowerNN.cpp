@@ -348,8 +348,9 @@ LogicalResult FunctionLowering::run() {
       std::string name;
       llvm::raw_string_ostream os(name);
       os << op.getName().getStringRef();
-      if (auto n = op.getLoc().dyn_cast<NameLoc>())
-        os << " " << n.getName().getValue();
+      std::string source = nn::sourceName(&op);
+      if (!source.empty())
+        os << " " << source;
       profileNames.push_back(b.getStringAttr(os.str()));
       b.create<nnk::CallOp>(op.getLoc(), b.getStringAttr("nncc_profile_begin"), ValueRange{},
                             b.getI64ArrayAttr({id}));

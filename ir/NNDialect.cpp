@@ -51,6 +51,19 @@ bool nncc::nn::hasLayerNormKernel(Operation *op) {
   return fits(ln.getScale()) && fits(ln.getBias());
 }
 
+std::string nncc::nn::sourceName(Operation *op) {
+  Location loc = op->getLoc();
+  if (auto fused = loc.dyn_cast<FusedLoc>()) {
+    for (Location l : fused.getLocations())
+      if (auto n = l.dyn_cast<NameLoc>())
+        return n.getName().str() + (fused.getLocations().size() > 1 ? " (+" + std::to_string(fused.getLocations().size() - 1) + ")" : "");
+    return "";
+  }
+  if (auto n = loc.dyn_cast<NameLoc>())
+    return n.getName().str();
+  return "";
+}
+
 bool nncc::nn::isElementwise(Operation *op) {
   return op->hasTrait<OpTrait::Elementwise>();
 }

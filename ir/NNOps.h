@@ -30,6 +30,10 @@ namespace nn {
 /// True for ops with the Elementwise trait.
 bool isElementwise(mlir::Operation *op);
 
+/// The model's name for an op (its ONNX node name, from the location; the
+/// first one for fused ops), or "".
+std::string sourceName(mlir::Operation *op);
+
 /// Composite ops that code generation hands to a runtime kernel whole
 /// (nncc_softmax, nncc_layer_norm) instead of nn-decompose expanding them:
 /// float32/float64 softmax and log-softmax; layer norms whose scale and

@@ -20,6 +20,28 @@ int64_t storageBytes(Value v) {
 
 static int64_t align64(int64_t x) { return (x + 63) / 64 * 64; }
 
+SmallVector<Value, 2> inPlaceCandidates(Operation *op) {
+  SmallVector<Value, 2> out;
+  if (op->getNumResults() != 1)
+    return out;
+  Value r = op->getResult(0);
+  if (auto conv = dyn_cast<nn::ConvOp>(op)) {
+    if (conv.getResidual())
+      out.push_back(conv.getResidual());
+    return out;
+  }
+  if (!nn::isElementwise(op) && !isa<nn::FusedOp>(op))
+    return out;
+  auto rt = r.getType().cast<RankedTensorType>();
+  for (Value v : op->getOperands()) {
+    auto t = v.getType().cast<RankedTensorType>();
+    if (t.getShape() == rt.getShape() && storageBytes(v) == storageBytes(r) &&
+        nn::elementByteSize(t.getElementType()) == nn::elementByteSize(rt.getElementType()))
+      out.push_back(v);
+  }
+  return out;
+}
+
 namespace {
 /// First-fit allocator over [0, inf) with explicit frees.
 class Arena {
@@ -101,10 +123,27 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
         if (plan.placement.count(r))
           continue;
         int64_t bytes = storageBytes(r);
-        MemoryPlan::Placement p{MemoryPlan::Kind::Arena, 0, bytes, 0};
-        p.offset = reuse ? arena.allocate(bytes) : total;
         total += align64(std::max<int64_t>(bytes, 1));
-        plan.placement[r] = p;
+        // In place: an arena operand that dies here hands its buffer over.
+        bool inPlace = false;
+        if (reuse)
+          for (Value candidate : inPlaceCandidates(&op)) {
+            Value o = plan.rootOf(candidate);
+            auto it = plan.placement.find(o);
+            if (it == plan.placement.end() || it->second.kind != MemoryPlan::Kind::Arena || lastUse[o] != i ||
+                it->second.bytes != bytes || !llvm::is_contained(frees[i], o))
+              continue;
+            plan.placement[r] = it->second;
+            plan.inPlaceOf[r] = o;
+            llvm::erase_value(frees[i], o);
+            inPlace = true;
+            break;
+          }
+        if (!inPlace) {
+          MemoryPlan::Placement p{MemoryPlan::Kind::Arena, 0, bytes, 0};
+          p.offset = reuse ? arena.allocate(bytes) : total - align64(std::max<int64_t>(bytes, 1));
+          plan.placement[r] = p;
+        }
         frees[lastUse[r]].push_back(r);
       }
     if (reuse)
@@ -140,6 +179,13 @@ struct PlanMemoryPass : PlanMemoryBase<PlanMemoryPass> {
         offsets.push_back(p.kind == MemoryPlan::Kind::Arena ? p.offset : -1 - (int64_t)p.index);
       }
       op.setAttr("nn.arena_offset", b.getI64ArrayAttr(offsets));
+      // Which operand the result overwrites, when planned in place.
+      if (auto it = plan.inPlaceOf.find(op.getResult(0)); it != plan.inPlaceOf.end())
+        for (auto operand : llvm::enumerate(op.getOperands()))
+          if (plan.rootOf(operand.value()) == it->second) {
+            op.setAttr("nn.in_place", b.getI64IntegerAttr(operand.index()));
+            break;
+          }
     }
     func->setAttr("nn.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
     arenaBytes = plan.arenaBytes;

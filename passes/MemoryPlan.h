@@ -20,6 +20,9 @@ struct MemoryPlan {
   /// alias their operand).
   llvm::DenseMap<mlir::Value, mlir::Value> root;
   llvm::DenseMap<mlir::Value, Placement> placement; ///< for roots
+  /// Results written in place of an operand whose last use is their op
+  /// (result -> that operand's root).
+  llvm::DenseMap<mlir::Value, mlir::Value> inPlaceOf;
   int64_t arenaBytes = 0; ///< peak, 64-byte aligned
   int64_t totalBytes = 0; ///< sum of every arena buffer, without reuse
 
@@ -32,6 +35,12 @@ struct MemoryPlan {
 
 /// Ops whose result shares its operand's storage.
 bool isAliasOp(mlir::Operation *op);
+
+/// The operands `op`'s result may overwrite (each element read before the
+/// same element is written): elementwise ops' and nn.fused's operands of the
+/// result's shape and byte size, and a convolution's residual (the sum
+/// post-op accumulates into it).
+llvm::SmallVector<mlir::Value, 2> inPlaceCandidates(mlir::Operation *op);
 
 /// Computes the plan of `func` (top-level ops in order). With `reuse` off,
 /// every buffer gets its own memory.

@@ -130,6 +130,10 @@ template <typename T> void convTyped(const ConvArgs &a, Scratch &s) {
   int64_t K = Cg * g.kSize(), P = g.outSize();
   bool pointwise = g.pointwise();
   T *col = pointwise ? nullptr : s.alloc<T>(K * P);
+  // With a residual, the product goes to `acc` first: the residual may be
+  // y's own buffer (planned in place), read back element by element below.
+  bool residual = a.residual.present();
+  T *acc = residual ? s.alloc<T>(Mg * P) : nullptr;
   GemmScratch<T> gs = allocGemm<T>(s, P, K);
   if (s.measuring())
     return;
@@ -144,18 +148,19 @@ template <typename T> void convTyped(const ConvArgs &a, Scratch &s) {
         src = col;
       }
       T *yg = Y + (n * M + gi * Mg) * P;
-      gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), yg, P, gs);
+      gemm<T>(false, false, Mg, P, K, T(1), W + gi * Mg * K, K, src, P, T(0), residual ? acc : yg, P, gs);
       if (a.b.present() || a.post.n)
         for (int64_t m = 0; m < Mg; ++m) {
           T bias = a.b.present() ? a.b.as<T>()[gi * Mg + m] : T(0);
           T *row = yg + m * P;
-          const T *res = a.residual.present() ? a.residual.as<T>() + (row - Y) : nullptr;
+          const T *in = residual ? acc + m * P : row;
+          const T *res = residual ? a.residual.as<T>() + (row - Y) : nullptr;
           if (!a.post.n) {
             for (int64_t q = 0; q < P; ++q)
-              row[q] += bias;
+              row[q] = in[q] + bias;
           } else {
             for (int64_t q = 0; q < P; ++q)
-              row[q] = a.post.apply<T>(row[q] + bias, res ? res[q] : T(0));
+              row[q] = a.post.apply<T>(in[q] + bias, res ? res[q] : T(0));
           }
         }
     }

@@ -38,7 +38,7 @@ TEST(MemoryPlan, LiveBuffersNeverOverlapAndMemoryIsReused) {
     ops.push_back(&op);
   auto indexOf = [&](Operation *op) { return std::find(ops.begin(), ops.end(), op) - ops.begin(); };
   std::map<Value *, int> dummy;
-  struct Live { int64_t from, to, offset, bytes; };
+  struct Live { int64_t from, to, offset, bytes; Value value; };
   std::vector<Live> live;
   for (Operation *op : ops)
     for (Value r : op->getResults()) {
@@ -52,16 +52,27 @@ TEST(MemoryPlan, LiveBuffersNeverOverlapAndMemoryIsReused) {
         for (Value operand : user->getOperands())
           if (plan.rootOf(operand) == r)
             last = std::max<int64_t>(last, indexOf(user));
-      live.push_back({indexOf(op), last, p.offset, p.bytes});
+      live.push_back({indexOf(op), last, p.offset, p.bytes, r});
     }
   ASSERT_GE(live.size(), 5u);
   for (size_t i = 0; i < live.size(); ++i)
     for (size_t j = i + 1; j < live.size(); ++j) {
       bool timeOverlap = live[i].from <= live[j].to && live[j].from <= live[i].to;
+      // Written in place: the result takes the buffer at its operand's last use.
+      auto inPlace = [&](const Live &a, const Live &b) {
+        auto it = plan.inPlaceOf.find(b.value);
+        return it != plan.inPlaceOf.end() && it->second == a.value && b.from == a.to;
+      };
+      if (inPlace(live[i], live[j]) || inPlace(live[j], live[i]))
+        continue;
       bool memOverlap = live[i].offset < live[j].offset + live[j].bytes && live[j].offset < live[i].offset + live[i].bytes;
       EXPECT_FALSE(timeOverlap && memOverlap) << "buffers " << i << " and " << j << " overlap while live";
     }
   EXPECT_LT(plan.arenaBytes, plan.totalBytes);
+  // tanh(%d) and neg(%e) overwrite their operands, which die there.
+  EXPECT_GE(plan.inPlaceOf.size(), 2u);
+  for (auto &[result, operand] : plan.inPlaceOf)
+    EXPECT_EQ(plan.of(result).offset, plan.of(operand).offset);
   // The returned value is written into the caller's buffer.
   Value ret = func.getBody().front().getTerminator()->getOperand(0);
   EXPECT_EQ(plan.of(ret).kind, nncc::MemoryPlan::Kind::Output);

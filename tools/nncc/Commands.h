@@ -13,6 +13,7 @@ int runCommand(int argc, char **argv);
 int compileCommand(int argc, char **argv);
 int benchCommand(int argc, char **argv);
 int opsCommand(int argc, char **argv);
+int inspectCommand(int argc, char **argv);
 
 /// Options shared by every command that compiles (pass debugging, -O).
 extern const std::set<std::string> kCompileValued;

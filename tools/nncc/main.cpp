@@ -12,6 +12,7 @@ commands:
   run MODEL      compile a model for this machine and run it (JIT)
   compile MODEL  compile a model ahead of time for a device (-target=arm|x86|...)
   bench MODEL    time a compiled model (median, min, planned memory)
+  inspect MODEL  the compiled graph op by op: shapes, buffers, memory plan
   ops            list the ONNX operators nncc imports
 
 Run `nncc <command> --help` for the options of a command.
@@ -32,6 +33,8 @@ int main(int argc, char **argv) {
     return nncc::benchCommand(argc, argv);
   if (cmd == "compile")
     return nncc::compileCommand(argc, argv);
+  if (cmd == "inspect")
+    return nncc::inspectCommand(argc, argv);
   if (cmd == "ops")
     return nncc::opsCommand(argc, argv);
   std::fprintf(stderr, "nncc: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);

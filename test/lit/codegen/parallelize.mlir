@@ -15,7 +15,7 @@
 // CHECK-NOT: linalg.
 // CHECK: return
 
-// CHECK-LABEL: func.func private @g_par4(%arg0: memref<16384xi8>, %arg1: memref<64xf32>, %arg2: index, %arg3: index) attributes {nncc.parallel_body}
+// CHECK-LABEL: func.func private @g_par4(%arg0: memref<{{[0-9]+}}xi8>, %arg1: memref<64xf32>, %arg2: index, %arg3: index) attributes {nncc.parallel_body}
 // CHECK: %[[V:.*]] = memref.view %arg0
 // CHECK: %[[N:.*]] = arith.subi %arg3, %arg2
 // CHECK: %[[IN:.*]] = memref.subview %[[V]][%arg2, 0] [%[[N]], 32] [1, 1]
