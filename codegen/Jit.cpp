@@ -36,7 +36,10 @@ llvm::Expected<std::unique_ptr<JitModule>> JitModule::compile(ModuleOp module, u
 
   ExecutionEngineOptions options;
   llvm::TargetMachine *machine = tm->get();
-  options.transformer = [optLevel, machine](llvm::Module *m) { return optimizeModule(*m, optLevel, machine); };
+  // ExecutionEngineOptions::transformer is a function_ref: the callable must
+  // outlive ExecutionEngine::create, so it is a named local, not a temporary.
+  auto transformer = [optLevel, machine](llvm::Module *m) { return optimizeModule(*m, optLevel, machine); };
+  options.transformer = transformer;
   options.jitCodeGenOptLevel = optLevel >= 2 ? llvm::CodeGenOpt::Aggressive : llvm::CodeGenOpt::Default;
   options.enableGDBNotificationListener = false;
   options.enablePerfNotificationListener = false;

@@ -2,7 +2,13 @@
 #include "passes/Passes.h"
 #include "passes/Rewrite.h"
 
+#include "ir/ConstFold.h"
 #include "ir/ShapeUtils.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <cstring>
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -158,6 +164,89 @@ struct MatMulBias : OpRewritePattern<AddOp> {
   }
 };
 
+/// The float32 values of a parameter (from the weight store) or constant.
+bool readFloats(Value v, std::vector<double> &out) {
+  auto t = v.getType().cast<RankedTensorType>();
+  if (!t.getElementType().isF32() || !t.hasStaticShape())
+    return false;
+  int64_t n = t.getNumElements();
+  if (auto p = v.getDefiningOp<ParamOp>()) {
+    auto &store = v.getContext()->getLoadedDialect<NNDialect>()->getWeightStore();
+    const auto *bytes = store.lookup(p.getName());
+    if (!bytes || (int64_t)bytes->size() != n * 4)
+      return false;
+    const float *f = reinterpret_cast<const float *>(bytes->data());
+    out.assign(f, f + n);
+    return true;
+  }
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return false;
+  auto c = readConst(attr);
+  if (!c || c->size() != n)
+    return false;
+  out.assign(c->f.begin(), c->f.end());
+  return true;
+}
+
+/// A new frozen parameter holding `values` (float32).
+Value newParam(PatternRewriter &b, Location loc, StringRef base, RankedTensorType type,
+               const std::vector<double> &values) {
+  auto &store = b.getContext()->getLoadedDialect<NNDialect>()->getWeightStore();
+  std::string name = store.uniqueName(base);
+  std::vector<uint8_t> bytes(values.size() * 4);
+  for (size_t k = 0; k < values.size(); ++k) {
+    float f = (float)values[k];
+    std::memcpy(bytes.data() + 4 * k, &f, 4);
+  }
+  store.set(name, std::move(bytes));
+  return b.create<ParamOp>(loc, type, b.getStringAttr(name), b.getUnitAttr());
+}
+
+/// batch_norm(conv(x, w, b)) in inference -> conv(x, w * s, (b - mean) * s + beta)
+/// with s = gamma / sqrt(var + eps) per output channel: the normalization
+/// costs nothing at run time. Needs the weights and statistics as
+/// parameters or constants, and a convolution used only here.
+struct FoldBatchNorm : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp op, PatternRewriter &b) const override {
+    auto conv = op.getX().getDefiningOp<ConvOp>();
+    if (!conv || !op.getX().hasOneUse() || !conv.getPostOps().empty() || conv.getResidual() ||
+        conv.getLayout() != "nchw" || !conv.getW().getDefiningOp<ParamOp>())
+      return failure();
+    auto wt = conv.getW().getType().cast<RankedTensorType>();
+    int64_t m = wt.getDimSize(0), per = wt.getNumElements() / m;
+    std::vector<double> w, bias, gamma, beta, mean, var;
+    if (!readFloats(conv.getW(), w) || !readFloats(op.getScale(), gamma) || !readFloats(op.getBias(), beta) ||
+        !readFloats(op.getMean(), mean) || !readFloats(op.getVar(), var))
+      return failure();
+    if (conv.getB() && !readFloats(conv.getB(), bias))
+      return failure();
+    if (!conv.getB())
+      bias.assign(m, 0.0);
+    for (auto *v : {&gamma, &beta, &mean, &var, &bias})
+      if ((int64_t)v->size() != m)
+        return failure();
+    double eps = op.getEpsilon().convertToDouble();
+    std::vector<double> b2(m);
+    for (int64_t c = 0; c < m; ++c) {
+      double s = gamma[c] / std::sqrt(var[c] + eps);
+      for (int64_t k = 0; k < per; ++k)
+        w[c * per + k] *= s;
+      b2[c] = (bias[c] - mean[c]) * s + beta[c];
+    }
+    std::string base = conv.getW().getDefiningOp<ParamOp>().getName().str() + ".bn_folded";
+    Value newW = newParam(b, conv.getLoc(), base, wt, w);
+    Value newB = newParam(b, conv.getLoc(), base + ".bias", RankedTensorType::get({m}, wt.getElementType()), b2);
+    auto folded = b.create<ConvOp>(op.getLoc(), conv.getX(), newW, newB, Value(), conv.getStrides(), conv.getPads(),
+                                   conv.getDilations(), conv.getGroupAttr(), conv.getLayoutAttr(),
+                                   conv.getPostOpsAttr());
+    b.replaceOp(op, folded.getY());
+    b.eraseOp(conv);
+    return success();
+  }
+};
+
 /// The layer normalization exporters spell out (PyTorch at opset < 17):
 ///   d = x - mean(x); n = d / sqrt(mean(d^2) + eps); [n * gamma] [+ beta]
 /// over trailing axes, matched at the division -> nn.layer_norm (one
@@ -249,7 +338,8 @@ struct FusePass : FuseBase<FusePass> {
     getOperation().walk([&](Operation *op) { before += !isa<ConvOp, MatMulOp, GemmOp>(op); });
     RewritePatternSet patterns(&getContext());
     patterns.add<Activation<ReluOp>, Activation<SigmoidOp>, Activation<TanhOp>, Activation<LeakyReluOp>,
-                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias, LayerNormParts>(&getContext());
+                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias, LayerNormParts, FoldBatchNorm>(
+        &getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns), config)))
