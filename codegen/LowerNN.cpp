@@ -242,6 +242,13 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
     return success();
   }
 
+  // A concat whose operands were computed inside its buffer (memory plan).
+  if (op->getNumResults() == 1 && plan.concatInPlace.count(op->getResult(0))) {
+    auto t = op->getResult(0).getType().cast<RankedTensorType>();
+    buffers[op->getResult(0)] = arenaView(plan.of(op->getResult(0)).offset, t);
+    return success();
+  }
+
   SmallVector<Value> ins, outs;
   for (Value v : op->getOperands())
     ins.push_back(bufferOf(v));

@@ -105,7 +105,11 @@ struct Log {
           break;
         case MemoryPlan::Kind::Arena: {
           os << ", arena [" << p.offset << ", " << p.offset + p.bytes << ")";
-          if (auto in = plan.inPlaceOf.find(r); in != plan.inPlaceOf.end()) {
+          if (plan.concatInPlace.count(r)) {
+            os << ", its inputs were computed inside it (no copy)";
+          } else if (auto whole = plan.partOf.find(r); whole != plan.partOf.end()) {
+            os << ", inside the buffer of " << nameOf(whole->second);
+          } else if (auto in = plan.inPlaceOf.find(r); in != plan.inPlaceOf.end()) {
             os << ", in place of " << nameOf(in->second);
             ++s.inPlace;
           } else {

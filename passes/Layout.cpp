@@ -14,6 +14,7 @@
 #include "passes/Rewrite.h"
 
 #include "ir/ShapeUtils.h"
+#include "runtime/kernels/ConvChoice.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -70,21 +71,24 @@ struct ConvChannelsLast : OpRewritePattern<ConvOp> {
 /// reorders around them cancel between consecutive blocked convolutions.
 bool winogradEligible(ConvOp op) {
   auto x = typeOf(op.getX()), w = typeOf(op.getW());
-  if (op.getLayout() != "nhwc" || x.getRank() != 4 || !x.getElementType().isF32() || op.getGroup() != 1)
+  if (op.getLayout() != "nhwc" || x.getRank() != 4 || !x.getElementType().isF32())
     return false;
+  bool unit = true, padsOne = true;
   for (auto v : {toI64(op.getStrides()), toI64(op.getDilations())})
     for (int64_t s : v)
-      if (s != 1)
-        return false;
+      unit &= s == 1;
   for (int64_t p : toI64(op.getPads()))
-    if (p != 1)
-      return false;
-  int64_t cin = x.getShape().back(), cout = w.getDimSize(0);
-  // Winograd's transformed weights are 16/9 the size: past ~8 MB (ResNet's
-  // 512-channel layers) they no longer stay in cache and direct wins.
-  int64_t winogradWeightBytes = cin * cout * 16 * 4;
-  return w.getDimSize(2) == 3 && w.getDimSize(3) == 3 && cin % 16 == 0 && cout % 16 == 0 && cin >= 64 &&
-         cout <= 2 * cin && winogradWeightBytes <= (8 << 20);
+    padsOne &= p == 1;
+  return winogradPreferred(x.getShape().back(), w.getDimSize(0), w.getDimSize(2), w.getDimSize(3), unit, padsOne,
+                           op.getGroup());
+}
+
+/// A channels-last 2-D f32 convolution that can run blocked (nchw16c):
+/// ungrouped, input and output channels multiples of 16.
+bool blockable(ConvOp op) {
+  auto x = typeOf(op.getX()), w = typeOf(op.getW());
+  return op.getLayout() == "nhwc" && x.getRank() == 4 && x.getElementType().isF32() && op.getGroup() == 1 &&
+         x.getShape().back() % 16 == 0 && w.getDimSize(0) % 16 == 0;
 }
 
 Value reorder(PatternRewriter &b, Value v, StringRef from, StringRef to) {
@@ -111,17 +115,73 @@ struct TransposeOfReorder : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// The blocked twin of channels-last convolution `op`; returns its blocked
+/// result.
+Value blockedConv(PatternRewriter &b, ConvOp op) {
+  Value input = reorder(b, op.getX(), "nhwc", "nchw16c");
+  Value residual = op.getResidual() ? reorder(b, op.getResidual(), "nhwc", "nchw16c") : Value();
+  auto conv = b.create<ConvOp>(op.getLoc(), input, op.getW(), op.getB(), residual, op.getStrides(), op.getPads(),
+                               op.getDilations(), op.getGroupAttr(), b.getStringAttr("nchw16c"), op.getPostOpsAttr());
+  return conv.getY();
+}
+
+bool isReorder(Value v, StringRef from, StringRef to) {
+  auto r = v.getDefiningOp<ReorderOp>();
+  return r && r.getFrom() == from && r.getTo() == to;
+}
+
 struct ConvBlocked : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &b) const override {
     if (!winogradEligible(op))
       return failure();
-    Value input = reorder(b, op.getX(), "nhwc", "nchw16c");
-    Value residual = op.getResidual() ? reorder(b, op.getResidual(), "nhwc", "nchw16c") : Value();
-    auto conv = b.create<ConvOp>(op.getLoc(), input, op.getW(), op.getB(), residual, op.getStrides(), op.getPads(),
-                                 op.getDilations(), op.getGroupAttr(), b.getStringAttr("nchw16c"),
-                                 op.getPostOpsAttr());
-    b.replaceOp(op, reorder(b, conv.getY(), "nchw16c", "nhwc"));
+    b.replaceOp(op, reorder(b, blockedConv(b, op), "nchw16c", "nhwc"));
+    return success();
+  }
+};
+
+/// A blockable convolution of a blocked concat's result stays blocked (the
+/// fire modules of SqueezeNet: squeeze, then expand 1x1 and 3x3, concat).
+struct ConvAfterBlocked : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &b) const override {
+    if (!blockable(op) || !isReorder(op.getX(), "nchw16c", "nhwc"))
+      return failure();
+    // (Its own users, the expand convolutions, turn blocked with theirs.)
+    // The blocked producer: a concat, or a pool of one (through a reshape).
+    Value src = op.getX().getDefiningOp<ReorderOp>().getX();
+    if (auto r = src.getDefiningOp<ReshapeOp>())
+      if (Operation *pool = r.getX().getDefiningOp(); pool && isa<MaxPoolOp, AvgPoolOp>(pool))
+        src = Value();
+    if (src && !src.getDefiningOp<ConcatOp>())
+      return failure();
+    b.replaceOp(op, reorder(b, blockedConv(b, op), "nchw16c", "nhwc"));
+    return success();
+  }
+};
+
+/// concat(channels-last parts, channel axis), batch 1, where every part is
+/// a blockable convolution or already blocked -> the same concat blocked.
+/// Blocked with batch 1, each part is a contiguous range of the result, so
+/// the memory plan computes the parts in place and the concat copies
+/// nothing.
+struct BlockedChannelConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &b) const override {
+    auto t = typeOf(op.getY());
+    if (t.getRank() != 4 || op.getAxis() != 3 || t.getDimSize(0) != 1 || !t.getElementType().isF32())
+      return failure();
+    for (Value v : op.getInputs()) {
+      auto conv = v.getDefiningOp<ConvOp>();
+      if (!isReorder(v, "nchw16c", "nhwc") && !(conv && blockable(conv) && conv->hasOneUse()))
+        return failure();
+    }
+    SmallVector<Value> parts;
+    for (Value v : op.getInputs())
+      parts.push_back(isReorder(v, "nchw16c", "nhwc") ? v.getDefiningOp<ReorderOp>().getX()
+                                                      : blockedConv(b, v.getDefiningOp<ConvOp>()));
+    auto concat = b.create<ConcatOp>(op.getLoc(), parts, b.getI64IntegerAttr(1));
+    b.replaceOp(op, reorder(b, concat.getY(), "nchw16c", "nhwc"));
     return success();
   }
 };
@@ -130,20 +190,53 @@ template <typename PoolOp> struct PoolChannelsLast : OpRewritePattern<PoolOp> {
   using OpRewritePattern<PoolOp>::OpRewritePattern;
   LogicalResult matchAndRewrite(PoolOp op, PatternRewriter &b) const override {
     auto x = typeOf(op.getX());
-    // Only worth it when the input already comes channels-last.
-    auto t = op.getX().template getDefiningOp<TransposeOp>();
-    if (op.getChannelsLast() || !t || toI64(t.getPerm()) != toFirst(x.getRank()) || !x.getElementType().isF32())
+    if (op.getChannelsLast() || !x.getElementType().isF32())
       return failure();
-    Operation *pool = cloneWithOperands(b, op, {t.getX()});
+    // Only worth it when the input already comes channels-last, or from a
+    // blocked convolution or concat.
+    Value input;
+    if (auto t = op.getX().template getDefiningOp<TransposeOp>(); t && toI64(t.getPerm()) == toFirst(x.getRank()))
+      input = t.getX();
+    else if (auto r = op.getX().template getDefiningOp<ReorderOp>(); r && r.getTo() == "nchw")
+      input = reorder(b, r.getX(), r.getFrom(), "nhwc");
+    else
+      return failure();
+    Operation *pool = cloneWithOperands(b, op, {input});
     if (!pool)
       return failure();
     pool->setAttr("channels_last", b.getBoolAttr(true));
     // The channels_last flag changes the result type: infer it again.
-    Operation *fixed = cloneWithOperands(b, pool, {t.getX()});
+    Operation *fixed = cloneWithOperands(b, pool, {input});
     b.eraseOp(pool);
     if (!fixed)
       return failure();
     b.replaceOp(op, transpose(b, fixed->getResult(0), toFirst(x.getRank())));
+    return success();
+  }
+};
+
+/// pool(reorder(v, nchw16c -> nhwc)), channels-last -> the pool on v seen
+/// as [N * C/16, H, W, 16] channels-last (each 16-channel block an image of
+/// its own): blocked pooling, without a reorder.
+template <typename PoolOp> struct PoolBlocked : OpRewritePattern<PoolOp> {
+  using OpRewritePattern<PoolOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(PoolOp op, PatternRewriter &b) const override {
+    if (!op.getChannelsLast() || !isReorder(op.getX(), "nchw16c", "nhwc"))
+      return failure();
+    Value v = op.getX().template getDefiningOp<ReorderOp>().getX();
+    auto t = typeOf(v);
+    if (t.getRank() != 5)
+      return failure();
+    auto s = t.getShape();
+    Value flat = b.create<ReshapeOp>(op.getLoc(), v, b.getI64ArrayAttr({s[0] * s[1], s[2], s[3], s[4]}),
+                                     b.getBoolAttr(true));
+    Operation *pool = cloneWithOperands(b, op, {flat});
+    if (!pool)
+      return failure();
+    auto ps = typeOf(pool->getResult(0)).getShape();
+    Value back = b.create<ReshapeOp>(op.getLoc(), pool->getResult(0),
+                                     b.getI64ArrayAttr({s[0], s[1], ps[1], ps[2], s[4]}), b.getBoolAttr(true));
+    b.replaceOp(op, reorder(b, back, "nchw16c", "nhwc"));
     return success();
   }
 };
@@ -221,7 +314,7 @@ template <typename ReduceOp> struct SinkThroughReduce : OpRewritePattern<ReduceO
 struct LayoutPass : LayoutBase<LayoutPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<ConvChannelsLast, ConvBlocked, TransposeOfReorder, PoolChannelsLast<MaxPoolOp>, PoolChannelsLast<AvgPoolOp>, SinkThroughElementwise,
+    patterns.add<ConvChannelsLast, ConvBlocked, ConvAfterBlocked, BlockedChannelConcat, TransposeOfReorder, PoolChannelsLast<MaxPoolOp>, PoolChannelsLast<AvgPoolOp>, PoolBlocked<MaxPoolOp>, PoolBlocked<AvgPoolOp>, SinkThroughElementwise,
                  SinkThroughConcat, SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceMaxOp>>(&getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;

@@ -42,6 +42,29 @@ SmallVector<Value, 2> inPlaceCandidates(Operation *op) {
   return out;
 }
 
+/// Byte offsets of each operand of `concat` in its result when the parts
+/// are contiguous ranges of it (every dimension before the axis is 1), each
+/// 64-byte aligned; empty otherwise.
+static SmallVector<int64_t> contiguousConcatOffsets(nn::ConcatOp concat) {
+  auto rt = concat.getResult().getType().cast<RankedTensorType>();
+  int64_t axis = concat.getAxis();
+  for (int64_t d = 0; d < axis; ++d)
+    if (rt.getDimSize(d) != 1)
+      return {};
+  int64_t inner = nn::elementByteSize(rt.getElementType());
+  for (int64_t d = axis + 1; d < rt.getRank(); ++d)
+    inner *= rt.getDimSize(d);
+  SmallVector<int64_t> offsets;
+  int64_t at = 0;
+  for (Value v : concat.getInputs()) {
+    if (at % 64 != 0)
+      return {};
+    offsets.push_back(at);
+    at += v.getType().cast<RankedTensorType>().getDimSize(axis) * inner;
+  }
+  return offsets;
+}
+
 namespace {
 /// First-fit allocator over [0, inf) with explicit frees.
 class Arena {
@@ -98,6 +121,35 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
     plan.placement[r] = {MemoryPlan::Kind::Output, 0, storageBytes(r), (unsigned)it.index()};
   }
 
+  // Concats whose parts can be produced in place, inside the result.
+  llvm::DenseMap<Value, int64_t> partOffset;
+  if (reuse)
+    for (Operation &op : body.without_terminator()) {
+      auto concat = dyn_cast<nn::ConcatOp>(op);
+      if (!concat || plan.placement.count(concat.getResult()))
+        continue;
+      SmallVector<int64_t> offsets = contiguousConcatOffsets(concat);
+      if (offsets.empty())
+        continue;
+      // Each part: a distinct value computed by an op of this block (not an
+      // alias, an input, a constant, an output or another concat's part).
+      llvm::DenseSet<Value> seen;
+      bool ok = true;
+      for (Value v : concat.getInputs()) {
+        Operation *def = v.getDefiningOp();
+        ok &= def && def->getBlock() == &body && !isAliasOp(def) && !plan.placement.count(v) &&
+              !plan.partOf.count(v) && !plan.concatInPlace.count(v) && seen.insert(v).second &&
+              storageBytes(v) > 0;
+      }
+      if (!ok)
+        continue;
+      for (auto it : llvm::enumerate(concat.getInputs())) {
+        plan.partOf[it.value()] = concat.getResult();
+        partOffset[it.value()] = offsets[it.index()];
+      }
+      plan.concatInPlace.insert(concat.getResult());
+    }
+
   // Last use of every root (through its aliases), in op order.
   llvm::DenseMap<Value, unsigned> lastUse;
   for (Operation &op : body.without_terminator()) {
@@ -113,6 +165,13 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
     }
   }
 
+  // A concat done in place lives from its first part to the last use of
+  // any part or of itself.
+  for (auto &kv : plan.partOf) {
+    unsigned &l = lastUse[kv.second];
+    l = std::max(l, lastUse[kv.first]);
+  }
+
   Arena arena;
   std::vector<SmallVector<Value, 2>> frees(index + 1);
   int64_t total = 0;
@@ -123,6 +182,21 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
         if (plan.placement.count(r))
           continue;
         int64_t bytes = storageBytes(r);
+        if (auto part = plan.partOf.find(r); part != plan.partOf.end()) {
+          // Its concat's buffer is allocated with the first part; the part
+          // is a range of it and is freed with it.
+          Value whole = part->second;
+          if (!plan.placement.count(whole)) {
+            int64_t wholeBytes = storageBytes(whole);
+            total += align64(wholeBytes);
+            MemoryPlan::Placement p{MemoryPlan::Kind::Arena, 0, wholeBytes, 0};
+            p.offset = arena.allocate(wholeBytes);
+            plan.placement[whole] = p;
+            frees[lastUse[whole]].push_back(whole);
+          }
+          plan.placement[r] = {MemoryPlan::Kind::Arena, plan.placement[whole].offset + partOffset[r], bytes, 0};
+          continue;
+        }
         total += align64(std::max<int64_t>(bytes, 1));
         // In place: an arena operand that dies here hands its buffer over.
         bool inPlace = false;
@@ -179,6 +253,9 @@ struct PlanMemoryPass : PlanMemoryBase<PlanMemoryPass> {
         offsets.push_back(p.kind == MemoryPlan::Kind::Arena ? p.offset : -1 - (int64_t)p.index);
       }
       op.setAttr("nn.arena_offset", b.getI64ArrayAttr(offsets));
+      // Its operands were computed inside its result: nothing to copy.
+      if (plan.concatInPlace.count(op.getResult(0)))
+        op.setAttr("nn.concat_in_place", b.getUnitAttr());
       // Which operand the result overwrites, when planned in place.
       if (auto it = plan.inPlaceOf.find(op.getResult(0)); it != plan.inPlaceOf.end())
         for (auto operand : llvm::enumerate(op.getOperands()))

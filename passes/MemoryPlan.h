@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace nncc {
 
@@ -23,6 +24,12 @@ struct MemoryPlan {
   /// Results written in place of an operand whose last use is their op
   /// (result -> that operand's root).
   llvm::DenseMap<mlir::Value, mlir::Value> inPlaceOf;
+  /// Operands of an nn.concat stored where the concat's result keeps them
+  /// (operand root -> concat result): the concat then copies nothing. Done
+  /// when the concat axis is the outermost non-unit one, so each part is a
+  /// contiguous, 64-byte aligned range of the result.
+  llvm::DenseMap<mlir::Value, mlir::Value> partOf;
+  llvm::DenseSet<mlir::Value> concatInPlace; ///< results of such concats
   int64_t arenaBytes = 0; ///< peak, 64-byte aligned
   int64_t totalBytes = 0; ///< sum of every arena buffer, without reuse
 

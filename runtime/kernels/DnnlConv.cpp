@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #ifdef NNCC_USE_DNNL
 
+#include "runtime/kernels/ConvChoice.h"
 #include "runtime/kernels/Dnnl.h"
 #include "runtime/kernels/KernelCache.h"
 #include "runtime/kernels/Kernels.h"
@@ -103,11 +104,18 @@ std::unique_ptr<ConvPrimitive> createConv(const ConvOperands &o) {
                                       dil, padL, padR);
     return dnnl::convolution_forward::primitive_desc(d, attr, engine());
   };
-  // Blocked convolutions are there for Winograd (nn-layout); where oneDNN
-  // has no Winograd kernel for the shape or CPU, the direct one runs.
+  // Blocked convolutions use Winograd where it wins (the rule nn-layout
+  // applies too); where oneDNN has no Winograd kernel for the shape or CPU,
+  // or it would lose, the direct one runs.
   dnnl::convolution_forward::primitive_desc pd;
   bool winograd = false;
-  if (o.layout == kNCHW16c) {
+  bool unit = true, padsOne = true;
+  for (int i = 0; i < sp; ++i)
+    unit &= o.strides[i] == 1 && o.dils[i] == 1;
+  for (int i = 0; i < 2 * sp; ++i)
+    padsOne &= o.pads[i] == 1;
+  if (o.layout == kNCHW16c && sp == 2 &&
+      nncc::winogradPreferred(o.w.dim(1) * o.group, o.w.dim(0), o.w.dim(2), o.w.dim(3), unit, padsOne, o.group)) {
     try {
       pd = make(dnnl::algorithm::convolution_winograd);
       winograd = true;

@@ -74,3 +74,34 @@ func.func @direct(%x: tensor<1x64x8x8xf32>, %y: tensor<1x512x4x4xf32>) -> (tenso
   %2 = nn.conv %y, %u {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x512x4x4xf32>, tensor<512x512x3x3xf32>) -> tensor<1x512x4x4xf32>
   return %0, %1, %2 : tensor<1x256x8x8xf32>, tensor<1x64x4x4xf32>, tensor<1x512x4x4xf32>
 }
+
+// SqueezeNet fire modules: the expand convolutions and their channel concat
+// run blocked (batch 1, channels multiples of 16), so each expand writes a
+// contiguous range of the concat (planned in place); the pool and the next
+// squeeze convolution stay blocked; one reorder leaves.
+// CHECK-LABEL: func.func @fire
+// CHECK: %[[S:.*]] = nn.conv %{{.*}} {{{.*}}layout = "nhwc"{{.*}} -> tensor<1x8x8x16xf32>
+// CHECK: %[[SB:.*]] = nn.reorder %[[S]] {from = "nhwc", to = "nchw16c"} : tensor<1x8x8x16xf32> -> tensor<1x1x8x8x16xf32>
+// CHECK: %[[E1:.*]] = nn.conv %[[SB]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x2x8x8x16xf32>
+// CHECK: %[[E3:.*]] = nn.conv %[[SB]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x2x8x8x16xf32>
+// CHECK: %[[CAT:.*]] = nn.concat %[[E1]], %[[E3]] {axis = 1 : i64} {{.*}} -> tensor<1x4x8x8x16xf32>
+// CHECK: %[[F:.*]] = nn.reshape %[[CAT]] {{.*}} -> tensor<4x8x8x16xf32>
+// CHECK: %[[P:.*]] = nn.max_pool %[[F]] {channels_last = true{{.*}} -> tensor<4x4x4x16xf32>
+// CHECK: %[[PB:.*]] = nn.reshape %[[P]] {{.*}} -> tensor<1x4x4x4x16xf32>
+// CHECK: %[[S2:.*]] = nn.conv %[[PB]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x1x4x4x16xf32>
+// CHECK: nn.reorder %[[S2]] {from = "nchw16c", to = "nchw"}
+// CHECK-NOT: nn.reorder
+// CHECK: return
+func.func @fire(%x: tensor<1x32x8x8xf32>) -> tensor<1x16x4x4xf32> {
+  %ws = nn.param "ws" : tensor<16x32x1x1xf32>
+  %w1 = nn.param "w1" : tensor<32x16x1x1xf32>
+  %w3 = nn.param "w3" : tensor<32x16x3x3xf32>
+  %w4 = nn.param "w4" : tensor<16x64x1x1xf32>
+  %s = nn.conv %x, %ws {dilations = [1, 1], group = 1 : i64, pads = [0, 0, 0, 0], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x32x8x8xf32>, tensor<16x32x1x1xf32>) -> tensor<1x16x8x8xf32>
+  %e1 = nn.conv %s, %w1 {dilations = [1, 1], group = 1 : i64, pads = [0, 0, 0, 0], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>) -> tensor<1x32x8x8xf32>
+  %e3 = nn.conv %s, %w3 {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x16x8x8xf32>, tensor<32x16x3x3xf32>) -> tensor<1x32x8x8xf32>
+  %c = nn.concat %e1, %e3 {axis = 1 : i64} : (tensor<1x32x8x8xf32>, tensor<1x32x8x8xf32>) -> tensor<1x64x8x8xf32>
+  %p = nn.max_pool %c {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<1x64x8x8xf32> -> tensor<1x64x4x4xf32>
+  %s2 = nn.conv %p, %w4 {dilations = [1, 1], group = 1 : i64, pads = [0, 0, 0, 0], strides = [1, 1]} : (tensor<1x64x4x4xf32>, tensor<16x64x1x1xf32>) -> tensor<1x16x4x4xf32>
+  return %s2 : tensor<1x16x4x4xf32>
+}

@@ -32,3 +32,29 @@ func.func @shared(%x: tensor<1024xf32>) -> tensor<1024xf32> {
   %d = nn.tanh %c : tensor<1024xf32>
   return %d : tensor<1024xf32>
 }
+
+// A concat along its outermost non-unit axis: its parts are computed in
+// place inside its buffer (part 1 at byte 0, part 2 at 4096) and the concat
+// copies nothing; the buffer lives from the first part to the last use.
+// CHECK-LABEL: func.func @concat_in_place
+// CHECK-SAME: nn.arena_bytes = 8192
+// CHECK: nn.relu %arg0 {nn.arena_offset = [0]}
+// CHECK: nn.exp %arg0 {nn.arena_offset = [4096]}
+// CHECK: nn.concat {{.*}}nn.arena_offset = [0], nn.concat_in_place
+// A part that is not 64-byte aligned inside the result: copied as usual.
+// CHECK-LABEL: func.func @concat_unaligned
+// CHECK-NOT: nn.concat_in_place
+func.func @concat_in_place(%x: tensor<1x1024xf32>) -> tensor<1x2048xf32> {
+  %a = nn.relu %x : tensor<1x1024xf32>
+  %b = nn.exp %x : tensor<1x1024xf32>
+  %c = nn.concat %a, %b {axis = 1 : i64} : (tensor<1x1024xf32>, tensor<1x1024xf32>) -> tensor<1x2048xf32>
+  %d = nn.neg %c : tensor<1x2048xf32>
+  return %d : tensor<1x2048xf32>
+}
+func.func @concat_unaligned(%x: tensor<1x3xf32>) -> tensor<1x6xf32> {
+  %a = nn.relu %x : tensor<1x3xf32>
+  %b = nn.exp %x : tensor<1x3xf32>
+  %c = nn.concat %a, %b {axis = 1 : i64} : (tensor<1x3xf32>, tensor<1x3xf32>) -> tensor<1x6xf32>
+  %d = nn.neg %c : tensor<1x6xf32>
+  return %d : tensor<1x6xf32>
+}
