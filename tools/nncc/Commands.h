@@ -14,6 +14,7 @@ int compileCommand(int argc, char **argv);
 int benchCommand(int argc, char **argv);
 int opsCommand(int argc, char **argv);
 int inspectCommand(int argc, char **argv);
+int trainCommand(int argc, char **argv);
 
 /// Options shared by every command that compiles (pass debugging, -O).
 extern const std::set<std::string> kCompileValued;

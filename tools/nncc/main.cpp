@@ -13,6 +13,7 @@ commands:
   compile MODEL  compile a model ahead of time for a device (-target=arm|x86|...)
   bench MODEL    time a compiled model (median, min, planned memory)
   inspect MODEL  the compiled graph op by op: shapes, buffers, memory plan
+  train MODEL    train a model on CSV data (autodiff, solvers, snapshots)
   ops            list the ONNX operators nncc imports
 
 Run `nncc <command> --help` for the options of a command.
@@ -35,6 +36,8 @@ int main(int argc, char **argv) {
     return nncc::compileCommand(argc, argv);
   if (cmd == "inspect")
     return nncc::inspectCommand(argc, argv);
+  if (cmd == "train")
+    return nncc::trainCommand(argc, argv);
   if (cmd == "ops")
     return nncc::opsCommand(argc, argv);
   std::fprintf(stderr, "nncc: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);

@@ -1,0 +1,358 @@
+//===- Trainer.cpp - compiled training steps ------------------------------===//
+#include "driver/Trainer.h"
+
+#include "frontend/onnx/OnnxImporter.h"
+#include "ir/NNDialect.h"
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+#include "passes/Autodiff.h"
+#include "runtime/FileUtil.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+using namespace mlir;
+
+namespace nncc {
+
+int solverStateCount(const std::string &s) {
+  if (s == "sgd")
+    return 0;
+  if (s == "adam")
+    return 2;
+  return 1; // momentum, nesterov, adagrad, rmsprop
+}
+
+bool validSolver(const std::string &s) {
+  return s == "sgd" || s == "momentum" || s == "nesterov" || s == "adagrad" || s == "rmsprop" || s == "adam";
+}
+
+bool validPolicy(const std::string &p) {
+  return p == "fixed" || p == "step" || p == "exp" || p == "inv" || p == "multistep" || p == "poly" ||
+         p == "sigmoid";
+}
+
+double LrPolicy::at(int64_t iter) const {
+  double lr = base, it = (double)iter;
+  if (policy == "step")
+    lr = base * std::pow(gamma, std::floor(it / (double)std::max<int64_t>(stepSize, 1)));
+  else if (policy == "exp")
+    lr = base * std::pow(gamma, it);
+  else if (policy == "inv")
+    lr = base * std::pow(1.0 + gamma * it, -power);
+  else if (policy == "multistep") {
+    int64_t k = 0;
+    for (int64_t s : stepValues)
+      k += iter >= s;
+    lr = base * std::pow(gamma, (double)k);
+  } else if (policy == "poly")
+    lr = maxIter > 0 ? base * std::pow(std::max(0.0, 1.0 - it / (double)maxIter), power) : base;
+  else if (policy == "sigmoid")
+    lr = base / (1.0 + std::exp(-gamma * (it - (double)stepSize)));
+  if (warmup > 0 && iter < warmup)
+    lr *= (double)(iter + 1) / (double)warmup;
+  return lr;
+}
+
+double adamStepSize(double lr, double beta1, double beta2, int64_t t) {
+  return lr * std::sqrt(1.0 - std::pow(beta2, (double)t)) / (1.0 - std::pow(beta1, (double)t));
+}
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return v.getType().cast<RankedTensorType>(); }
+
+struct Emit {
+  OpBuilder &b;
+  Location loc;
+  Value c(Value like, double v) {
+    auto t = RankedTensorType::get({}, typeOf(like).getElementType());
+    return b.create<nn::ConstantOp>(loc, t, DenseElementsAttr::get(t, b.getFloatAttr(t.getElementType(), v)));
+  }
+  Value add(Value x, Value y) { return b.create<nn::AddOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<nn::SubOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<nn::MulOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<nn::DivOp>(loc, x, y); }
+  Value sqrt(Value x) { return b.create<nn::SqrtOp>(loc, x); }
+};
+
+/// Emits the solver's update of every parameter; appends the new parameters
+/// and the new state (state k of parameter i at state[i * count + k]).
+void emitSolver(OpBuilder &b, Location loc, const SolverConfig &cfg, Value lr, ArrayRef<Value> params,
+                SmallVector<Value> grads, ArrayRef<Value> state, SmallVectorImpl<Value> &newParams,
+                SmallVectorImpl<Value> &newState) {
+  Emit e{b, loc};
+  // Weight decay, then clipping by the global norm of all gradients.
+  if (cfg.weightDecay != 0)
+    for (size_t i = 0; i < grads.size(); ++i) {
+      Value reg = cfg.l1 ? b.create<nn::SignOp>(loc, params[i]).getResult() : params[i];
+      grads[i] = e.add(grads[i], e.mul(reg, e.c(reg, cfg.weightDecay)));
+    }
+  if (cfg.clipNorm > 0 && !grads.empty()) {
+    Value total;
+    for (Value g : grads) {
+      Value s = b.create<nn::ReduceSumOp>(loc, e.mul(g, g), b.getI64ArrayAttr({}), b.getBoolAttr(false));
+      total = total ? e.add(total, s) : s;
+    }
+    // scale = clip / max(norm, clip)
+    Value norm = e.sqrt(total);
+    Value scale = e.div(e.c(norm, cfg.clipNorm), b.create<nn::MaxOp>(loc, ValueRange{norm, e.c(norm, cfg.clipNorm)}));
+    for (Value &g : grads)
+      g = e.mul(g, scale);
+  }
+  int count = solverStateCount(cfg.solver);
+  for (size_t i = 0; i < params.size(); ++i) {
+    Value p = params[i], g = grads[i];
+    Value step;
+    if (cfg.solver == "sgd") {
+      step = e.mul(lr, g);
+    } else if (cfg.solver == "momentum" || cfg.solver == "nesterov") {
+      // Caffe: v' = mu v + lr g; p' = p - v' (Nesterov: p - ((1 + mu) v' - mu v)).
+      Value v = state[i * count];
+      Value v2 = e.add(e.mul(e.c(v, cfg.momentum), v), e.mul(lr, g));
+      newState.push_back(v2);
+      step = cfg.solver == "momentum" ? v2
+                                      : e.sub(e.mul(e.c(v, 1 + cfg.momentum), v2), e.mul(e.c(v, cfg.momentum), v));
+    } else if (cfg.solver == "adagrad" || cfg.solver == "rmsprop") {
+      Value h = state[i * count];
+      Value g2 = e.mul(g, g);
+      Value h2 = cfg.solver == "adagrad"
+                     ? e.add(h, g2)
+                     : e.add(e.mul(e.c(h, cfg.rmsDecay), h), e.mul(e.c(h, 1 - cfg.rmsDecay), g2));
+      newState.push_back(h2);
+      step = e.div(e.mul(lr, g), e.add(e.sqrt(h2), e.c(h, cfg.eps)));
+    } else { // adam; lr is the bias-corrected step size
+      Value m = state[i * count], v = state[i * count + 1];
+      Value m2 = e.add(e.mul(e.c(m, cfg.momentum), m), e.mul(e.c(m, 1 - cfg.momentum), g));
+      Value v2 = e.add(e.mul(e.c(v, cfg.beta2), v), e.mul(e.c(v, 1 - cfg.beta2), e.mul(g, g)));
+      newState.push_back(m2);
+      newState.push_back(v2);
+      step = e.div(e.mul(lr, m2), e.add(e.sqrt(v2), e.c(v, cfg.eps)));
+    }
+    newParams.push_back(e.sub(p, step));
+  }
+}
+
+Tensor tensorFromBytes(const TensorSignature &sig, const std::vector<uint8_t> &bytes) {
+  Tensor t(sig.dtype, sig.shape);
+  std::memcpy(t.data(), bytes.data(), std::min(bytes.size(), t.byteSize()));
+  return t;
+}
+
+TensorSignature signatureOfType(Type type, const std::string &name) {
+  auto t = type.cast<RankedTensorType>();
+  return {name, (DType)nn::onnxDataType(t.getElementType()), std::vector<int64_t>(t.getShape().begin(), t.getShape().end())};
+}
+
+/// Appends an argument (with no attributes) to `func`.
+BlockArgument appendArgument(func::FuncOp func, Type type, StringRef name) {
+  unsigned n = func.getNumArguments();
+  func.insertArgument(n, type, DictionaryAttr::get(func.getContext(), {}), func.getLoc());
+  func.setArgAttr(n, "nn.name", StringAttr::get(func.getContext(), name));
+  return func.getArgument(n);
+}
+
+/// Makes `values` the results of `func`.
+void setResults(func::FuncOp func, ArrayRef<Value> values) {
+  Operation *ret = func.getBody().front().getTerminator();
+  ret->setOperands(values);
+  func->removeAttr("res_attrs");
+  SmallVector<Type> types;
+  for (Value v : values)
+    types.push_back(v.getType());
+  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
+}
+
+} // namespace
+
+std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto &model,
+                                                         const TrainStepOptions &options, std::string &error) {
+  LossKind lossKind;
+  if (!parseLossKind(options.loss, lossKind)) {
+    error = "unknown loss '" + options.loss + "'; use softmax_cross_entropy, mse or bce_with_logits";
+    return nullptr;
+  }
+  if (!validSolver(options.solver.solver)) {
+    error = "unknown solver '" + options.solver.solver + "'; use sgd, momentum, nesterov, adagrad, rmsprop or adam";
+    return nullptr;
+  }
+  auto inputs = modelInputs(model);
+  if (inputs.size() != 1) {
+    error = "training needs a model with exactly one input (the features), this one has " +
+            std::to_string(inputs.size());
+    return nullptr;
+  }
+  std::unique_ptr<TrainingSession> s(new TrainingSession());
+  s->options = options;
+  ImportOptions io;
+  std::vector<int64_t> shape = inputs[0].shape;
+  if (shape.empty()) {
+    error = "the model's input '" + inputs[0].name + "' is a scalar; it needs a batch dimension";
+    return nullptr;
+  }
+  shape[0] = options.batch;
+  for (int64_t &d : shape)
+    if (d < 0) {
+      error = "the model's input '" + inputs[0].name + "' has a symbolic dimension other than the batch";
+      return nullptr;
+    }
+  io.inputShapes[inputs[0].name] = shape;
+
+  for (int pass = 0; pass < 2; ++pass) {
+    bool training = pass == 0;
+    MLIRContext context;
+    loadDialects(context);
+    auto module = importOnnxModel(context, model, io, error);
+    if (!module)
+      return nullptr;
+    auto func = *module->getOps<func::FuncOp>().begin();
+    std::vector<std::string> names = paramsToArguments(func);
+    if (training) {
+      s->names = names;
+      auto &store = context.getOrLoadDialect<nn::NNDialect>()->getWeightStore();
+      for (size_t k = 0; k < names.size(); ++k) {
+        const auto *bytes = store.lookup(names[k]);
+        if (!bytes) {
+          error = "parameter '" + names[k] + "' has no data";
+          return nullptr;
+        }
+        s->paramValues.push_back(tensorFromBytes(signatureOfType(func.getArgument(1 + k).getType(), names[k]), *bytes));
+      }
+    }
+    Block &body = func.getBody().front();
+    Operation *ret = body.getTerminator();
+    if (ret->getNumOperands() < 1) {
+      error = "the model has no output";
+      return nullptr;
+    }
+    Value prediction = ret->getOperand(0);
+    s->inputSig = signatureOfType(func.getArgument(0).getType(), inputs[0].name);
+    s->outputSig = signatureOfType(prediction.getType(), "output");
+    if (!training) {
+      setResults(func, {prediction});
+      s->predictExe = compileModule(*module, options.compile, error);
+      if (!s->predictExe)
+        return nullptr;
+      continue;
+    }
+    if (!typeOf(prediction).getElementType().isa<FloatType>()) {
+      error = "the model's first output is not a float tensor; it cannot feed a loss";
+      return nullptr;
+    }
+    // step(x, params..., labels, lr, state...) -> (loss, params'..., state'...)
+    auto pt = typeOf(prediction);
+    Type labelType = lossKind == LossKind::SoftmaxCrossEntropy
+                         ? (Type)RankedTensorType::get({pt.getDimSize(0)}, IntegerType::get(&context, 64))
+                         : (Type)pt;
+    if (lossKind == LossKind::SoftmaxCrossEntropy && pt.getRank() != 2) {
+      error = "softmax_cross_entropy needs logits [batch, classes]; the model's output is " +
+              nn::shapeStr(pt.getShape());
+      return nullptr;
+    }
+    Value labels = appendArgument(func, labelType, "labels");
+    s->labelSig = signatureOfType(labelType, "labels");
+    auto scalarType = RankedTensorType::get({}, pt.getElementType());
+    Value lr = appendArgument(func, scalarType, "lr");
+    SmallVector<Value> params, state;
+    for (size_t k = 0; k < names.size(); ++k)
+      params.push_back(func.getArgument(1 + k));
+    int count = solverStateCount(options.solver.solver);
+    for (size_t k = 0; k < names.size(); ++k)
+      for (int j = 0; j < count; ++j) {
+        Value a = appendArgument(func, params[k].getType(), names[k] + ".state" + std::to_string(j));
+        state.push_back(a);
+        s->stateValues.emplace_back(s->paramValues[k].dtype(), s->paramValues[k].shape());
+        std::memset(s->stateValues.back().data(), 0, s->stateValues.back().byteSize());
+      }
+    OpBuilder b(ret);
+    Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
+    SmallVector<Value> grads;
+    if (!differentiate(b, loss, params, grads, error))
+      return nullptr;
+    for (Operation *op : opsNeedingBackward(loss, params)) {
+      std::string n = nn::sourceName(op);
+      if (!n.empty())
+        s->backwardNames.push_back(n);
+    }
+    SmallVector<Value> newParams, newState;
+    emitSolver(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
+    SmallVector<Value> results{loss};
+    results.append(newParams.begin(), newParams.end());
+    results.append(newState.begin(), newState.end());
+    setResults(func, results);
+    s->stepExe = compileModule(*module, options.compile, error);
+    if (!s->stepExe)
+      return nullptr;
+  }
+  return s;
+}
+
+bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error) {
+  Tensor lrT(DType::Float32, {});
+  double rate = lr;
+  if (options.solver.solver == "adam")
+    rate = adamStepSize(lr, options.solver.momentum, options.solver.beta2, steps + 1);
+  *lrT.data<float>() = (float)rate;
+  std::vector<const Tensor *> in{&x};
+  for (auto &p : paramValues)
+    in.push_back(&p);
+  in.push_back(&labels);
+  in.push_back(&lrT);
+  for (auto &st : stateValues)
+    in.push_back(&st);
+  std::vector<Tensor> out;
+  if (!stepExe->run(in, out, error))
+    return false;
+  loss = *out[0].data<float>();
+  for (size_t k = 0; k < paramValues.size(); ++k)
+    paramValues[k] = std::move(out[1 + k]);
+  for (size_t k = 0; k < stateValues.size(); ++k)
+    stateValues[k] = std::move(out[1 + paramValues.size() + k]);
+  ++steps;
+  return true;
+}
+
+bool TrainingSession::predict(const Tensor &x, Tensor &y, std::string &error) {
+  std::vector<const Tensor *> in{&x};
+  for (auto &p : paramValues)
+    in.push_back(&p);
+  std::vector<Tensor> out;
+  if (!predictExe->run(in, out, error))
+    return false;
+  y = std::move(out[0]);
+  return true;
+}
+
+bool saveOnnxWithParams(const onnx::ModelProto &model, const std::vector<std::string> &names,
+                        const std::vector<Tensor> &params, const std::string &path, std::string &error) {
+  onnx::ModelProto out = model;
+  std::map<std::string, const Tensor *> byName;
+  for (size_t k = 0; k < names.size(); ++k)
+    byName[names[k]] = &params[k];
+  for (auto &init : *out.mutable_graph()->mutable_initializer()) {
+    auto it = byName.find(init.name());
+    if (it == byName.end())
+      continue;
+    const Tensor &t = *it->second;
+    init.clear_float_data();
+    init.clear_double_data();
+    init.clear_raw_data();
+    init.clear_data_location();
+    init.clear_external_data();
+    init.set_raw_data(std::string(static_cast<const char *>(t.data()), t.byteSize()));
+  }
+  std::string bytes;
+  if (!out.SerializeToString(&bytes)) {
+    error = "cannot serialize the trained model";
+    return false;
+  }
+  return writeFileAtomic(path, bytes, error);
+}
+
+} // namespace nncc

@@ -1,0 +1,108 @@
+//===- Trainer.h - compiled training steps, solvers, nncc train -*- C++ -*-===//
+//
+// A training step is one compiled graph: forward, loss, the gradient graph
+// of passes/Autodiff and the solver's update, all nn ops:
+//
+//   step(x, labels, lr, params..., state...) -> (loss, params'..., state'...)
+//
+// The host keeps the parameters and the solver state and feeds each step's
+// results to the next; it computes the learning rate of the iteration from
+// the policy.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_DRIVER_TRAINER_H
+#define NNCC_DRIVER_TRAINER_H
+
+#include "driver/Compiler.h"
+#include "runtime/Tensor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace nncc {
+
+struct SolverConfig {
+  std::string solver = "sgd"; ///< sgd momentum nesterov adagrad rmsprop adam
+  double momentum = 0.9;      ///< momentum, nesterov; Adam's beta1
+  double beta2 = 0.999;       ///< Adam
+  double rmsDecay = 0.99;     ///< RMSProp
+  double eps = 1e-8;          ///< adagrad, rmsprop, adam
+  double weightDecay = 0;     ///< L2 (or L1 with l1 = true)
+  bool l1 = false;
+  double clipNorm = 0; ///< clip gradients to this global norm (0: off)
+};
+
+/// Number of state tensors per parameter.
+int solverStateCount(const std::string &solver);
+bool validSolver(const std::string &solver);
+
+struct LrPolicy {
+  std::string policy = "fixed"; ///< fixed step exp inv multistep poly sigmoid
+  double base = 0.01, gamma = 0.1, power = 1.0;
+  int64_t stepSize = 1000, maxIter = 0, warmup = 0;
+  std::vector<int64_t> stepValues;
+  /// Learning rate at iteration `iter` (0-based), after linear warm-up over
+  /// the first `warmup` iterations.
+  double at(int64_t iter) const;
+};
+bool validPolicy(const std::string &policy);
+
+/// Bias-corrected step size of Adam at 1-based step t.
+double adamStepSize(double lr, double beta1, double beta2, int64_t t);
+
+struct TrainStepOptions {
+  std::string loss = "softmax_cross_entropy";
+  SolverConfig solver;
+  int64_t batch = 64;
+  CompileOptions compile;
+};
+
+/// A model's training step and its evaluation graph, compiled, with the
+/// parameters and solver state they work on.
+class TrainingSession {
+public:
+  /// Imports `model`, builds and compiles the step (batch `options.batch`)
+  /// and the inference graph. The parameters start from the initializers.
+  static std::unique_ptr<TrainingSession> create(const onnx::ModelProto &model, const TrainStepOptions &options,
+                                                 std::string &error);
+
+  /// One step on a batch (x: the model input's shape with the batch size;
+  /// labels: int64 [batch] for softmax_cross_entropy, else the output's
+  /// shape); `lr` is the policy's rate. Returns the loss.
+  bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
+  /// The model's first output for a batch (inference graph, same batch).
+  bool predict(const Tensor &x, Tensor &y, std::string &error);
+
+  const std::vector<std::string> &paramNames() const { return names; }
+  std::vector<Tensor> &params() { return paramValues; }
+  std::vector<Tensor> &state() { return stateValues; }
+  int64_t stepsTaken() const { return steps; }
+  void setStepsTaken(int64_t n) { steps = n; }
+  const TensorSignature &input() const { return inputSig; }
+  const TensorSignature &output() const { return outputSig; }
+  const TensorSignature &labels() const { return labelSig; }
+  /// Ops that needed a backward (node names), for the log.
+  const std::vector<std::string> &backwardOps() const { return backwardNames; }
+
+private:
+  TrainStepOptions options;
+  std::unique_ptr<Executable> stepExe, predictExe;
+  std::vector<std::string> names, backwardNames;
+  std::vector<Tensor> paramValues, stateValues;
+  TensorSignature inputSig, outputSig, labelSig;
+  int64_t steps = 0;
+};
+
+/// Writes `model` with its initializers replaced by `params` (by name) to
+/// `path`, atomically (temporary file, then rename).
+bool saveOnnxWithParams(const onnx::ModelProto &model, const std::vector<std::string> &names,
+                        const std::vector<Tensor> &params, const std::string &path, std::string &error);
+
+} // namespace nncc
+
+#endif

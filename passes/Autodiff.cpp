@@ -1,0 +1,414 @@
+//===- Autodiff.cpp - reverse-mode differentiation of nn graphs -----------===//
+//
+// Walks the ops between the parameters and the loss in reverse order and
+// emits, for each, the nn ops that compute its operands' gradients from its
+// result's gradient. Broadcasting operands get their gradient summed back to
+// their own shape; a value with several uses accumulates one gradient per
+// use. Runs before nn-fuse (the rules read unfused ops).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Autodiff.h"
+#include "passes/Passes.h"
+
+#include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace nncc::nn;
+
+namespace nncc {
+namespace {
+
+RankedTensorType typeOf(Value v) { return v.getType().cast<RankedTensorType>(); }
+
+bool isFloatTensor(Value v) {
+  auto t = v.getType().dyn_cast<RankedTensorType>();
+  return t && t.getElementType().isa<FloatType>();
+}
+
+/// Emits the backward ops; one instance per differentiate() call.
+class Backward {
+public:
+  Backward(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value splat(RankedTensorType t, double v) {
+    auto et = t.getElementType();
+    return b.create<ConstantOp>(loc, t, DenseElementsAttr::get(t, b.getFloatAttr(et, v)));
+  }
+  Value scalar(Value like, double v) { return splat(RankedTensorType::get({}, typeOf(like).getElementType()), v); }
+  Value zerosLike(Value v) { return splat(typeOf(v), 0.0); }
+
+  Value add(Value x, Value y) { return b.create<AddOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<SubOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<MulOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<DivOp>(loc, x, y); }
+  Value neg(Value x) { return b.create<NegOp>(loc, x); }
+  Value select(Value c, Value x, Value y) { return b.create<SelectOp>(loc, c, x, y); }
+  Value reshape(Value x, ArrayRef<int64_t> shape) {
+    if (typeOf(x).getShape() == shape)
+      return x;
+    return b.create<ReshapeOp>(loc, x, b.getI64ArrayAttr(shape), b.getBoolAttr(true));
+  }
+  Value transpose(Value x, ArrayRef<int64_t> perm) { return b.create<TransposeOp>(loc, x, b.getI64ArrayAttr(perm)); }
+  Value sum(Value x, ArrayRef<int64_t> axes, bool keep) {
+    return b.create<ReduceSumOp>(loc, x, b.getI64ArrayAttr(axes), b.getBoolAttr(keep));
+  }
+  /// Swaps the last two dimensions.
+  Value transposeLast2(Value x) {
+    int64_t r = typeOf(x).getRank();
+    SmallVector<int64_t> perm;
+    for (int64_t i = 0; i < r; ++i)
+      perm.push_back(i);
+    std::swap(perm[r - 1], perm[r - 2]);
+    return transpose(x, perm);
+  }
+  Value matmul(Value x, Value y) { return b.create<MatMulOp>(loc, x, y, Value(), b.getStrArrayAttr({})); }
+  Value gemm(Value x, Value y, double alpha, bool ta, bool tb) {
+    return b.create<GemmOp>(loc, x, y, Value(), b.getF32FloatAttr(alpha), b.getF32FloatAttr(1.0), b.getBoolAttr(ta),
+                            b.getBoolAttr(tb), b.getStrArrayAttr({}));
+  }
+  Value broadcastTo(Value x, ArrayRef<int64_t> shape) {
+    if (typeOf(x).getShape() == shape)
+      return x;
+    return b.create<ExpandOp>(loc, x, b.getI64ArrayAttr(shape));
+  }
+
+  /// Sums a gradient of a broadcast result back to the operand's shape.
+  Value unbroadcast(Value g, RankedTensorType target) {
+    auto gs = typeOf(g).getShape();
+    auto ts = target.getShape();
+    if (gs == ts)
+      return g;
+    int64_t lead = (int64_t)gs.size() - (int64_t)ts.size();
+    SmallVector<int64_t> axes;
+    for (int64_t i = 0; i < (int64_t)gs.size(); ++i)
+      if (i < lead || (ts[i - lead] == 1 && gs[i] != 1))
+        axes.push_back(i);
+    Value s = axes.empty() ? g : sum(g, axes, /*keep=*/true);
+    return reshape(s, ts);
+  }
+
+  /// The gradient of a reduction's operand: dy spread over the reduced axes.
+  Value spread(Value dy, RankedTensorType x, ArrayRef<int64_t> axesIn, bool keep) {
+    SmallVector<int64_t> axes(axesIn.begin(), axesIn.end());
+    if (axes.empty())
+      for (int64_t i = 0; i < x.getRank(); ++i)
+        axes.push_back(i);
+    SmallVector<int64_t> kept(x.getShape().begin(), x.getShape().end());
+    for (int64_t a : axes)
+      kept[a] = 1;
+    (void)keep;
+    return broadcastTo(reshape(dy, kept), x.getShape());
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace
+
+bool hasGradient(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, NegOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, ReluOp, SigmoidOp, TanhOp, AbsOp,
+             PowOp, MaxOp, MinOp, LeakyReluOp, SoftplusOp, SelectOp, CastOp, MatMulOp, GemmOp, SoftmaxOp,
+             LogSoftmaxOp, ReduceSumOp, ReduceMeanOp, ReshapeOp, TransposeOp, ConcatOp, GatherElementsOp, ExpandOp>(op);
+}
+
+/// Values that depend on `wrt` (forward) and that `loss` depends on
+/// (backward); their defining ops need a backward.
+static void activeValues(Value loss, ArrayRef<Value> wrt, llvm::DenseSet<Value> &active) {
+  llvm::DenseSet<Value> fromWrt(wrt.begin(), wrt.end());
+  Block *block = loss.getParentBlock();
+  for (Operation &op : *block)
+    if (llvm::any_of(op.getOperands(), [&](Value v) { return fromWrt.count(v); }))
+      for (Value r : op.getResults())
+        fromWrt.insert(r);
+  llvm::DenseSet<Value> toLoss{loss};
+  for (Operation &op : llvm::reverse(*block))
+    if (llvm::any_of(op.getResults(), [&](Value r) { return toLoss.count(r); }))
+      for (Value v : op.getOperands())
+        toLoss.insert(v);
+  for (Value v : fromWrt)
+    if (toLoss.count(v) && isFloatTensor(v))
+      active.insert(v);
+}
+
+llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) {
+  llvm::DenseSet<Value> active;
+  activeValues(loss, wrt, active);
+  llvm::DenseSet<Operation *> ops;
+  for (Value v : active)
+    if (Operation *d = v.getDefiningOp())
+      ops.insert(d);
+  return ops;
+}
+
+bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImpl<Value> &grads,
+                   std::string &error) {
+  auto lt = loss.getType().dyn_cast<RankedTensorType>();
+  if (!lt || lt.getNumElements() != 1 || !lt.getElementType().isa<FloatType>()) {
+    error = "the loss must be a float scalar (one element), got " +
+            (lt ? shapeStr(lt.getShape()) + " " + typeName(lt.getElementType()) : std::string("a non-tensor"));
+    return false;
+  }
+  llvm::DenseSet<Value> active;
+  activeValues(loss, wrt, active);
+
+  Backward bw(b, loss.getLoc());
+  llvm::DenseMap<Value, Value> grad;
+  auto accumulate = [&](Value v, Value g) {
+    if (!active.count(v) || !g)
+      return;
+    if (typeOf(g).getShape() != typeOf(v).getShape())
+      g = bw.unbroadcast(g, typeOf(v));
+    auto it = grad.find(v);
+    grad[v] = it == grad.end() ? g : bw.add(it->second, g);
+  };
+  grad[loss] = bw.splat(lt, 1.0);
+
+  Block *block = loss.getParentBlock();
+  SmallVector<Operation *> ops;
+  for (Operation &op : *block)
+    if (op.getNumResults() == 1 && active.count(op.getResult(0)))
+      ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops)) {
+    Value y = op->getResult(0);
+    auto it = grad.find(y);
+    if (it == grad.end())
+      continue;
+    Value dy = it->second;
+    bw.loc = op->getLoc();
+    bool ok = true;
+    llvm::TypeSwitch<Operation *>(op)
+        .Case<AddOp>([&](AddOp o) {
+          accumulate(o.getLhs(), dy);
+          accumulate(o.getRhs(), dy);
+        })
+        .Case<SubOp>([&](SubOp o) {
+          accumulate(o.getLhs(), dy);
+          if (active.count(o.getRhs()))
+            accumulate(o.getRhs(), bw.neg(dy));
+        })
+        .Case<MulOp>([&](MulOp o) {
+          if (active.count(o.getLhs()))
+            accumulate(o.getLhs(), bw.mul(dy, o.getRhs()));
+          if (active.count(o.getRhs()))
+            accumulate(o.getRhs(), bw.mul(dy, o.getLhs()));
+        })
+        .Case<DivOp>([&](DivOp o) {
+          if (active.count(o.getLhs()))
+            accumulate(o.getLhs(), bw.div(dy, o.getRhs()));
+          if (active.count(o.getRhs())) // d(a/b)/db = -y/b
+            accumulate(o.getRhs(), bw.neg(bw.div(bw.mul(dy, y), o.getRhs())));
+        })
+        .Case<NegOp>([&](NegOp o) { accumulate(o.getX(), bw.neg(dy)); })
+        .Case<ExpOp>([&](ExpOp o) { accumulate(o.getX(), bw.mul(dy, y)); })
+        .Case<LogOp>([&](LogOp o) { accumulate(o.getX(), bw.div(dy, o.getX())); })
+        .Case<SqrtOp>([&](SqrtOp o) { accumulate(o.getX(), bw.div(bw.mul(dy, bw.scalar(y, 0.5)), y)); })
+        .Case<ReciprocalOp>([&](ReciprocalOp o) { accumulate(o.getX(), bw.neg(bw.mul(dy, bw.mul(y, y)))); })
+        .Case<ReluOp>([&](ReluOp o) {
+          Value pos = b.create<GreaterOp>(bw.loc, o.getX(), bw.scalar(y, 0.0));
+          accumulate(o.getX(), bw.select(pos, dy, bw.zerosLike(dy)));
+        })
+        .Case<LeakyReluOp>([&](LeakyReluOp o) {
+          Value pos = b.create<GreaterEqualOp>(bw.loc, o.getX(), bw.scalar(y, 0.0));
+          Value slope = bw.select(pos, bw.scalar(y, 1.0), bw.scalar(y, o.getAlpha().convertToDouble()));
+          accumulate(o.getX(), bw.mul(dy, slope));
+        })
+        .Case<SigmoidOp>([&](SigmoidOp o) {
+          accumulate(o.getX(), bw.mul(dy, bw.mul(y, bw.sub(bw.scalar(y, 1.0), y))));
+        })
+        .Case<TanhOp>([&](TanhOp o) { accumulate(o.getX(), bw.mul(dy, bw.sub(bw.scalar(y, 1.0), bw.mul(y, y)))); })
+        .Case<SoftplusOp>([&](SoftplusOp o) {
+          accumulate(o.getX(), bw.mul(dy, b.create<SigmoidOp>(bw.loc, o.getX())));
+        })
+        .Case<AbsOp>([&](AbsOp o) { accumulate(o.getX(), bw.mul(dy, b.create<SignOp>(bw.loc, o.getX()))); })
+        .Case<PowOp>([&](PowOp o) {
+          Value x = o.getLhs(), e = o.getRhs();
+          if (active.count(x)) // e * x^(e-1)
+            accumulate(x, bw.mul(dy, bw.mul(e, b.create<PowOp>(bw.loc, x, bw.sub(e, bw.scalar(e, 1.0))))));
+          if (active.count(e)) // log(x) * y
+            accumulate(e, bw.mul(dy, bw.mul(b.create<LogOp>(bw.loc, x), y)));
+        })
+        .Case<MaxOp, MinOp>([&](Operation *o) {
+          if (o->getNumOperands() != 2) {
+            ok = false;
+            return;
+          }
+          Value l = o->getOperand(0), r = o->getOperand(1);
+          // Ties go to the first operand.
+          Value first = isa<MaxOp>(o) ? b.create<GreaterEqualOp>(bw.loc, l, r).getResult()
+                                      : b.create<LessEqualOp>(bw.loc, l, r).getResult();
+          Value z = bw.zerosLike(dy);
+          accumulate(l, bw.select(first, dy, z));
+          accumulate(r, bw.select(first, z, dy));
+        })
+        .Case<SelectOp>([&](SelectOp o) {
+          Value z = bw.zerosLike(dy);
+          accumulate(o.getLhs(), bw.select(o.getCond(), dy, z));
+          accumulate(o.getRhs(), bw.select(o.getCond(), z, dy));
+        })
+        .Case<CastOp>([&](CastOp o) {
+          if (isFloatTensor(o.getX()))
+            accumulate(o.getX(), b.create<CastOp>(bw.loc, dy, TypeAttr::get(typeOf(o.getX()).getElementType())));
+        })
+        .Case<MatMulOp>([&](MatMulOp o) {
+          auto at = typeOf(o.getA()), bt = typeOf(o.getB());
+          if (!toStrings(o.getPostOps()).empty() || at.getRank() < 2 || bt.getRank() < 2) {
+            ok = false;
+            return;
+          }
+          if (active.count(o.getA()))
+            accumulate(o.getA(), bw.matmul(dy, bw.transposeLast2(o.getB())));
+          if (active.count(o.getB()))
+            accumulate(o.getB(), bw.matmul(bw.transposeLast2(o.getA()), dy));
+          if (o.getBias() && active.count(o.getBias()))
+            accumulate(o.getBias(), bw.unbroadcast(dy, typeOf(o.getBias())));
+        })
+        .Case<GemmOp>([&](GemmOp o) {
+          if (!toStrings(o.getPostOps()).empty()) {
+            ok = false;
+            return;
+          }
+          bool ta = o.getTransA(), tb = o.getTransB();
+          double alpha = o.getAlpha().convertToDouble();
+          Value a = o.getA(), bb = o.getB();
+          if (active.count(a)) // d op(A) = alpha dY op(B)^T
+            accumulate(a, ta ? bw.gemm(bb, dy, alpha, tb, true) : bw.gemm(dy, bb, alpha, false, !tb));
+          if (active.count(bb)) // d op(B) = alpha op(A)^T dY
+            accumulate(bb, tb ? bw.gemm(dy, a, alpha, true, ta) : bw.gemm(a, dy, alpha, !ta, false));
+          if (o.getC() && active.count(o.getC())) {
+            Value g = bw.unbroadcast(dy, typeOf(o.getC()));
+            double beta = o.getBeta().convertToDouble();
+            accumulate(o.getC(), beta == 1.0 ? g : bw.mul(g, bw.scalar(g, beta)));
+          }
+        })
+        .Case<SoftmaxOp>([&](SoftmaxOp o) {
+          int64_t axis = normalizeAxis(o.getAxis(), typeOf(y).getRank());
+          Value s = bw.sum(bw.mul(dy, y), {axis}, true);
+          accumulate(o.getX(), bw.mul(y, bw.sub(dy, s)));
+        })
+        .Case<LogSoftmaxOp>([&](LogSoftmaxOp o) {
+          int64_t axis = normalizeAxis(o.getAxis(), typeOf(y).getRank());
+          Value s = bw.sum(dy, {axis}, true);
+          accumulate(o.getX(), bw.sub(dy, bw.mul(b.create<ExpOp>(bw.loc, y), s)));
+        })
+        .Case<ReduceSumOp>([&](ReduceSumOp o) {
+          accumulate(o.getX(), bw.spread(dy, typeOf(o.getX()), toI64(o.getAxes()), o.getKeepdims()));
+        })
+        .Case<ReduceMeanOp>([&](ReduceMeanOp o) {
+          auto xt = typeOf(o.getX());
+          double count = (double)xt.getNumElements() / (double)std::max<int64_t>(typeOf(y).getNumElements(), 1);
+          Value g = bw.spread(dy, xt, toI64(o.getAxes()), o.getKeepdims());
+          accumulate(o.getX(), bw.mul(g, bw.scalar(g, 1.0 / count)));
+        })
+        .Case<ReshapeOp>([&](ReshapeOp o) { accumulate(o.getX(), bw.reshape(dy, typeOf(o.getX()).getShape())); })
+        .Case<TransposeOp>([&](TransposeOp o) {
+          auto perm = toI64(o.getPerm());
+          SmallVector<int64_t> inv(perm.size());
+          for (size_t i = 0; i < perm.size(); ++i)
+            inv[perm[i]] = i;
+          accumulate(o.getX(), bw.transpose(dy, inv));
+        })
+        .Case<ExpandOp>([&](ExpandOp o) { accumulate(o.getX(), dy); })
+        .Case<ConcatOp>([&](ConcatOp o) {
+          int64_t axis = o.getAxis(), at = 0;
+          auto ys = typeOf(y).getShape();
+          for (Value part : o.getInputs()) {
+            int64_t n = typeOf(part).getDimSize(axis);
+            if (active.count(part)) {
+              SmallVector<int64_t> starts(ys.size(), 0), steps(ys.size(), 1);
+              starts[axis] = at;
+              accumulate(part, b.create<SliceOp>(bw.loc, dy, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
+                                                 b.getI64ArrayAttr(typeOf(part).getShape())));
+            }
+            at += n;
+          }
+        })
+        .Case<GatherElementsOp>([&](GatherElementsOp o) {
+          accumulate(o.getX(), b.create<ScatterElementsOp>(bw.loc, bw.zerosLike(o.getX()), o.getIndices(), dy,
+                                                           o.getAxisAttr(), b.getStringAttr("add")));
+        })
+        .Default([&](Operation *) { ok = false; });
+    if (!ok) {
+      std::string name = sourceName(op);
+      error = "no gradient for '" + op->getName().getStringRef().str() + "'" +
+              (name.empty() ? std::string() : " (node '" + name + "')") +
+              "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
+              "log_softmax, reductions, reshape, transpose, concat, gather_elements";
+      return false;
+    }
+  }
+  for (Value v : wrt) {
+    auto it = grad.find(v);
+    grads.push_back(it != grad.end() ? it->second : bw.zerosLike(v));
+  }
+  return true;
+}
+
+bool parseLossKind(StringRef name, LossKind &kind) {
+  if (name == "softmax_cross_entropy")
+    kind = LossKind::SoftmaxCrossEntropy;
+  else if (name == "mse")
+    kind = LossKind::MeanSquaredError;
+  else if (name == "bce_with_logits" || name == "binary_cross_entropy_with_logits")
+    kind = LossKind::BinaryCrossEntropyWithLogits;
+  else
+    return false;
+  return true;
+}
+
+Value emitLoss(OpBuilder &b, Location loc, LossKind kind, Value prediction, Value target) {
+  Backward e(b, loc);
+  auto pt = typeOf(prediction);
+  auto mean = [&](Value v) { return b.create<ReduceMeanOp>(loc, v, b.getI64ArrayAttr({}), b.getBoolAttr(false)); };
+  switch (kind) {
+  case LossKind::SoftmaxCrossEntropy: {
+    // -mean(log_softmax(z)[n, label[n]])
+    Value ls = b.create<LogSoftmaxOp>(loc, prediction, b.getI64IntegerAttr(pt.getRank() - 1));
+    Value idx = e.reshape(target, {typeOf(target).getDimSize(0), 1});
+    Value picked = b.create<GatherElementsOp>(loc, ls, idx, b.getI64IntegerAttr(pt.getRank() - 1));
+    return e.neg(mean(picked));
+  }
+  case LossKind::MeanSquaredError: {
+    Value d = e.sub(prediction, target);
+    return mean(e.mul(d, d));
+  }
+  case LossKind::BinaryCrossEntropyWithLogits: {
+    // max(z, 0) - z t + log(1 + exp(-|z|)), stable for any z.
+    Value z = prediction;
+    Value relu = b.create<ReluOp>(loc, z);
+    Value soft = b.create<SoftplusOp>(loc, e.neg(b.create<AbsOp>(loc, z)));
+    return mean(e.add(e.sub(relu, e.mul(z, target)), soft));
+  }
+  }
+  return Value();
+}
+
+std::vector<std::string> paramsToArguments(func::FuncOp func) {
+  std::vector<std::string> names;
+  std::map<std::string, BlockArgument> args;
+  Block &body = func.getBody().front();
+  SmallVector<ParamOp> params;
+  func.walk([&](ParamOp p) {
+    if (!p.getFrozen() && isFloatTensor(p.getResult()))
+      params.push_back(p);
+  });
+  for (ParamOp p : params) {
+    std::string name = p.getName().str();
+    auto it = args.find(name);
+    if (it == args.end()) {
+      it = args.emplace(name, body.addArgument(p.getType(), p.getLoc())).first;
+      names.push_back(name);
+    }
+    p.getResult().replaceAllUsesWith(it->second);
+    p.erase();
+  }
+  func.setType(FunctionType::get(func.getContext(), body.getArgumentTypes(), func.getFunctionType().getResults()));
+  return names;
+}
+
+} // namespace nncc

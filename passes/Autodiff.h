@@ -1,0 +1,50 @@
+//===- Autodiff.h - reverse-mode differentiation of nn graphs ---*- C++ -*-===//
+//
+// The gradient graph is built in the nn dialect itself, after the forward
+// ops, so fusion, memory planning and codegen treat it like any graph.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNCC_PASSES_AUTODIFF_H
+#define NNCC_PASSES_AUTODIFF_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+namespace nncc {
+
+/// Emits, at the builder's insertion point, d(loss)/d(v) for every v in
+/// `wrt` (loss: a scalar float tensor). Gradients of values with several
+/// uses are accumulated; ops that do not lie between `wrt` and `loss` get
+/// no backward. A v that the loss does not depend on gets zeros. On an op
+/// without a gradient rule, returns false and names it in `error`.
+bool differentiate(mlir::OpBuilder &b, mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt,
+                   llvm::SmallVectorImpl<mlir::Value> &grads, std::string &error);
+
+/// Whether the op at `op` has a gradient rule (every operand it has one
+/// for); ops listed here are the differentiable ops of the dialect.
+bool hasGradient(mlir::Operation *op);
+
+/// Ops of `func` that need a backward pass to reach the gradients of `wrt`
+/// from `loss` (for nncc inspect).
+llvm::DenseSet<mlir::Operation *> opsNeedingBackward(mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt);
+
+enum class LossKind { SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropyWithLogits };
+bool parseLossKind(llvm::StringRef name, LossKind &kind);
+
+/// The scalar mean loss of `prediction` against `target`, emitted at the
+/// builder's insertion point. SoftmaxCrossEntropy takes integer class labels
+/// [N] (or [N, 1]) for logits [N, C]; the others a target of the
+/// prediction's shape.
+mlir::Value emitLoss(mlir::OpBuilder &b, mlir::Location loc, LossKind kind, mlir::Value prediction,
+                     mlir::Value target);
+
+/// Replaces every float, non-frozen nn.param of `func` by a new trailing
+/// argument (same type); returns their names in argument order. Several
+/// nn.param ops of one name (shared weights) become one argument.
+std::vector<std::string> paramsToArguments(mlir::func::FuncOp func);
+
+} // namespace nncc
+
+#endif
