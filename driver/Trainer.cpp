@@ -82,11 +82,11 @@ struct Emit {
   Value sqrt(Value x) { return b.create<nn::SqrtOp>(loc, x); }
 };
 
-/// Emits the solver's update of every parameter; appends the new parameters
-/// and the new state (state k of parameter i at state[i * count + k]).
-void emitSolver(OpBuilder &b, Location loc, const SolverConfig &cfg, Value lr, ArrayRef<Value> params,
-                SmallVector<Value> grads, ArrayRef<Value> state, SmallVectorImpl<Value> &newParams,
-                SmallVectorImpl<Value> &newState) {
+} // namespace
+
+void emitSolverUpdate(OpBuilder &b, Location loc, const SolverConfig &cfg, Value lr, ArrayRef<Value> params,
+                      SmallVector<Value> grads, ArrayRef<Value> state, SmallVectorImpl<Value> &newParams,
+                      SmallVectorImpl<Value> &newState) {
   Emit e{b, loc};
   // Weight decay, then clipping by the global norm of all gradients.
   if (cfg.weightDecay != 0)
@@ -138,6 +138,8 @@ void emitSolver(OpBuilder &b, Location loc, const SolverConfig &cfg, Value lr, A
     newParams.push_back(e.sub(p, step));
   }
 }
+
+namespace {
 
 Tensor tensorFromBytes(const TensorSignature &sig, const std::vector<uint8_t> &bytes) {
   Tensor t(sig.dtype, sig.shape);
@@ -281,7 +283,7 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
         s->backwardNames.push_back(n);
     }
     SmallVector<Value> newParams, newState;
-    emitSolver(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
+    emitSolverUpdate(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
     SmallVector<Value> results{loss};
     results.append(newParams.begin(), newParams.end());
     results.append(newState.begin(), newState.end());

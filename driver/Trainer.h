@@ -16,6 +16,8 @@
 #include "driver/Compiler.h"
 #include "runtime/Tensor.h"
 
+#include "mlir/IR/Builders.h"
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +53,16 @@ struct LrPolicy {
   double at(int64_t iter) const;
 };
 bool validPolicy(const std::string &policy);
+
+/// Emits the solver's update (weight decay, global-norm clipping, then the
+/// rule) of every parameter as nn ops; appends the new parameters and the
+/// new state (state k of parameter i is state[i * solverStateCount + k]).
+/// `lr` is a scalar tensor: the policy's rate (Adam: its bias-corrected
+/// step size, adamStepSize).
+void emitSolverUpdate(mlir::OpBuilder &b, mlir::Location loc, const SolverConfig &cfg, mlir::Value lr,
+                      llvm::ArrayRef<mlir::Value> params, llvm::SmallVector<mlir::Value> grads,
+                      llvm::ArrayRef<mlir::Value> state, llvm::SmallVectorImpl<mlir::Value> &newParams,
+                      llvm::SmallVectorImpl<mlir::Value> &newState);
 
 /// Bias-corrected step size of Adam at 1-based step t.
 double adamStepSize(double lr, double beta1, double beta2, int64_t t);
