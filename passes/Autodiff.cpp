@@ -411,4 +411,50 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
   return names;
 }
 
+//===----------------------------------------------------------------------===//
+// The pass, for nncc-opt and IR dumps.
+//===----------------------------------------------------------------------===//
+
+namespace {
+#define GEN_PASS_CLASSES
+#include "passes/Passes.h.inc"
+
+struct AutodiffPass : AutodiffBase<AutodiffPass> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.isExternal())
+      return;
+    if (params)
+      paramsToArguments(func);
+    Operation *ret = func.getBody().front().getTerminator();
+    if (ret->getNumOperands() == 0) {
+      func.emitError("nn-autodiff: the function returns nothing; its first result must be the loss");
+      return signalPassFailure();
+    }
+    Value loss = ret->getOperand(0);
+    SmallVector<Value> wrt, grads;
+    for (BlockArgument a : func.getArguments())
+      if (isFloatTensor(a))
+        wrt.push_back(a);
+    std::string error;
+    OpBuilder b(ret);
+    if (!differentiate(b, loss, wrt, grads, error)) {
+      func.emitError("nn-autodiff: ") << error;
+      return signalPassFailure();
+    }
+    numBackward = opsNeedingBackward(loss, wrt).size();
+    SmallVector<Value> results(ret->getOperands());
+    results.append(grads.begin(), grads.end());
+    ret->setOperands(results);
+    func->removeAttr("res_attrs");
+    SmallVector<Type> types;
+    for (Value v : results)
+      types.push_back(v.getType());
+    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
+  }
+};
+} // namespace
+
+std::unique_ptr<Pass> createAutodiffPass() { return std::make_unique<AutodiffPass>(); }
+
 } // namespace nncc

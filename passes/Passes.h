@@ -17,6 +17,7 @@ std::unique_ptr<mlir::Pass> createPlanMemoryPass();
 std::unique_ptr<mlir::Pass> createLayoutPass();
 std::unique_ptr<mlir::Pass> createFusePass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
+std::unique_ptr<mlir::Pass> createAutodiffPass();
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"

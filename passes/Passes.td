@@ -31,6 +31,25 @@ def Decompose : Pass<"nn-decompose", "::mlir::func::FuncOp"> {
   let statistics = [Statistic<"numDecomposed", "num-decomposed", "Composite ops expanded">];
 }
 
+def Autodiff : Pass<"nn-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Append the gradients of the first result (a scalar loss) w.r.t. the float arguments.";
+  let description = [{
+    Reverse-mode differentiation in the nn dialect: the function returning
+    (loss, ...) becomes one returning (loss, d loss/d arg_i ...) for every
+    floating-point argument (with `params`, nn.param weights become trailing
+    arguments first and are differentiated too). Gradients of values with
+    several uses are summed; ops off the argument-to-loss path get no
+    backward. Fails naming an op without a gradient rule.
+  }];
+  let constructor = "::nncc::createAutodiffPass()";
+  let dependentDialects = ["::nncc::nn::NNDialect"];
+  let options = [
+    Option<"params", "params", "bool", /*default=*/"false",
+           "Turn trainable nn.param weights into arguments and differentiate them">,
+  ];
+  let statistics = [Statistic<"numBackward", "num-backward", "Ops that needed a backward">];
+}
+
 def PlanMemory : Pass<"nn-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place intermediate tensors in one arena, reusing memory of dead values.";
   let description = [{

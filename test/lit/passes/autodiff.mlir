@@ -1,0 +1,57 @@
+// RUN: nncc-opt %s --nn-autodiff --split-input-file --verify-diagnostics | FileCheck %s
+// Reverse mode in the nn dialect: the gradients follow the loss as results.
+
+// y = sum(relu(x W^T + b)): dW and db come from the relu mask; x (used
+// twice: by the gemm and by the mul) accumulates both gradients.
+// CHECK-LABEL: func.func @mlp
+// CHECK-SAME: -> (tensor<f32>, tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>)
+// CHECK: %[[H:.*]] = nn.gemm %arg0, %arg1, %arg2 {transB = true}
+// CHECK: %[[R:.*]] = nn.relu %[[H]]
+// CHECK: %[[MASK:.*]] = nn.greater %[[H]]
+// CHECK: %[[DH:.*]] = nn.select %[[MASK]]
+// The input gradient: dH W (no transposes), plus the mul's share.
+// CHECK-DAG: nn.gemm %[[DH]], %arg1 {{.*}}: (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+// The weight gradient: dH^T x.
+// CHECK-DAG: nn.gemm %[[DH]], %arg0 {{.*}}transA = true{{.*}} -> tensor<4x3xf32>
+// The bias gradient: dH summed over the batch.
+// CHECK-DAG: nn.reduce_sum %[[DH]] {axes = [0]
+// CHECK: return
+func.func @mlp(%x: tensor<2x3xf32>, %w: tensor<4x3xf32>, %b: tensor<4xf32>) -> tensor<f32> {
+  %h = nn.gemm %x, %w, %b {transB = true} : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %r = nn.relu %h : tensor<2x4xf32>
+  %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<2x4xf32> -> tensor<f32>
+  %t = nn.reduce_sum %x {axes = [], keepdims = false} : tensor<2x3xf32> -> tensor<f32>
+  %l = nn.mul %s, %t : tensor<f32>, tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// An argument the loss does not depend on gets zeros.
+// CHECK-LABEL: func.func @unused
+// CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<3xf32>
+// CHECK: return %{{.*}}, %{{.*}}, %[[Z]]
+func.func @unused(%x: tensor<3xf32>, %y: tensor<3xf32>) -> tensor<f32> {
+  %e = nn.exp %x : tensor<3xf32>
+  %s = nn.reduce_sum %e {axes = [], keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// The loss must be a scalar.
+// expected-error @+1 {{nn-autodiff: the loss must be a float scalar}}
+func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %e = nn.exp %x : tensor<3xf32>
+  return %e : tensor<3xf32>
+}
+
+// -----
+
+// An op without a gradient rule is named.
+// expected-error @+1 {{nn-autodiff: no gradient for 'nn.floor'}}
+func.func @no_rule(%x: tensor<3xf32>) -> tensor<f32> {
+  %f = nn.floor %x : tensor<3xf32>
+  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
