@@ -114,7 +114,8 @@ public:
 bool hasGradient(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, NegOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, ReluOp, SigmoidOp, TanhOp, AbsOp,
              PowOp, MaxOp, MinOp, LeakyReluOp, SoftplusOp, SelectOp, CastOp, MatMulOp, GemmOp, SoftmaxOp,
-             LogSoftmaxOp, ReduceSumOp, ReduceMeanOp, ReshapeOp, TransposeOp, ConcatOp, GatherElementsOp, ExpandOp>(op);
+             LogSoftmaxOp, ReduceSumOp, ReduceMeanOp, ReshapeOp, TransposeOp, ConcatOp, GatherElementsOp, ExpandOp,
+             ConvOp, MaxPoolOp, AvgPoolOp>(op);
 }
 
 /// Values that depend on `wrt` (forward) and that `loss` depends on
@@ -332,13 +333,116 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           accumulate(o.getX(), b.create<ScatterElementsOp>(bw.loc, bw.zerosLike(o.getX()), o.getIndices(), dy,
                                                            o.getAxisAttr(), b.getStringAttr("add")));
         })
+        .Case<ConvOp>([&](ConvOp o) {
+          // Before nn-layout and nn-fuse: plain NCHW, no epilogue.
+          auto xt = typeOf(o.getX()), wt = typeOf(o.getW());
+          if (o.getLayout() != "nchw" || !toStrings(o.getPostOps()).empty() || o.getResidual()) {
+            ok = false;
+            return;
+          }
+          int64_t sp = xt.getRank() - 2;
+          auto strides = toI64(o.getStrides()), pads = toI64(o.getPads()), dil = toI64(o.getDilations());
+          if (active.count(o.getX())) {
+            // dX: the transposed convolution of dY by W, padded at the end
+            // to X's size where the stride dropped rows.
+            SmallVector<int64_t> outPad;
+            for (int64_t i = 0; i < sp; ++i) {
+              int64_t k = (wt.getDimSize(2 + i) - 1) * dil[i] + 1;
+              int64_t covered = (typeOf(y).getDimSize(2 + i) - 1) * strides[i] + k - pads[i] - pads[sp + i];
+              outPad.push_back(xt.getDimSize(2 + i) - covered);
+            }
+            accumulate(o.getX(), b.create<ConvTransposeOp>(bw.loc, dy, o.getW(), Value(), o.getStrides(),
+                                                           o.getPads(), o.getDilations(),
+                                                           b.getI64ArrayAttr(outPad), o.getGroupAttr()));
+          }
+          if (active.count(o.getW())) {
+            if (o.getGroup() != 1) {
+              ok = false;
+              return;
+            }
+            // dW[m, c, k] = sum_n,o dY[n, m, o] X[n, c, o*s + k*d - p]: a
+            // convolution of X^T [C, N, ...] by dY^T [M, N, ...] with stride
+            // and dilation swapped, cut to the kernel's extent.
+            SmallVector<int64_t> swap = {1, 0};
+            for (int64_t i = 0; i < sp; ++i)
+              swap.push_back(2 + i);
+            Value xT = bw.transpose(o.getX(), swap), dyT = bw.transpose(dy, swap);
+            Value full = b.create<ConvOp>(bw.loc, xT, dyT, Value(), Value(), o.getDilations(), o.getPads(),
+                                          o.getStrides(), b.getI64IntegerAttr(1), b.getStringAttr("nchw"),
+                                          b.getStrArrayAttr({}));
+            SmallVector<int64_t> starts(sp + 2, 0), steps(sp + 2, 1), sizes = {xt.getDimSize(1), wt.getDimSize(0)};
+            for (int64_t i = 0; i < sp; ++i)
+              sizes.push_back(wt.getDimSize(2 + i));
+            if (typeOf(full).getShape() != ArrayRef<int64_t>(sizes))
+              full = b.create<SliceOp>(bw.loc, full, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
+                                       b.getI64ArrayAttr(sizes));
+            accumulate(o.getW(), bw.transpose(full, swap));
+          }
+          if (o.getB() && active.count(o.getB())) {
+            SmallVector<int64_t> axes = {0};
+            for (int64_t i = 0; i < sp; ++i)
+              axes.push_back(2 + i);
+            accumulate(o.getB(), bw.sum(dy, axes, false));
+          }
+        })
+        .Case<MaxPoolOp>([&](MaxPoolOp o) {
+          if (o.getChannelsLast()) {
+            ok = false;
+            return;
+          }
+          // The gradient goes to each window's maximum: the pool again,
+          // with the flat indices of the maxima, then a scatter-add.
+          auto xt = typeOf(o.getX());
+          Type idxType = RankedTensorType::get(typeOf(y).getShape(), b.getI64Type());
+          auto withIdx = b.create<MaxPoolWithIndicesOp>(bw.loc, TypeRange{y.getType(), idxType}, o.getX(),
+                                                        o.getKernelShape(), o.getStrides(), o.getPads(),
+                                                        o.getDilations(), o.getCeilModeAttr(),
+                                                        b.getI64IntegerAttr(0));
+          int64_t n = xt.getNumElements(), m = typeOf(y).getNumElements();
+          Value flatIdx = bw.reshape(withIdx.getIndices(), {m});
+          Value flatDy = bw.reshape(dy, {m});
+          Value zeros = bw.splat(RankedTensorType::get({n}, xt.getElementType()), 0.0);
+          Value dx = b.create<ScatterElementsOp>(bw.loc, zeros, flatIdx, flatDy, b.getI64IntegerAttr(0),
+                                                 b.getStringAttr("add"));
+          accumulate(o.getX(), bw.reshape(dx, xt.getShape()));
+        })
+        .Case<AvgPoolOp>([&](AvgPoolOp o) {
+          auto xt = typeOf(o.getX());
+          auto pads = toI64(o.getPads());
+          bool padded = llvm::any_of(pads, [](int64_t p) { return p != 0; });
+          if (o.getChannelsLast() || o.getCeilMode() || (padded && !o.getCountIncludePad())) {
+            ok = false;
+            return;
+          }
+          // Each input element gets dY / window size from every window it
+          // is in: a depthwise transposed convolution by a constant kernel.
+          auto ks = toI64(o.getKernelShape());
+          int64_t c = xt.getDimSize(1), sp = xt.getRank() - 2, window = 1;
+          SmallVector<int64_t> wshape = {c, 1};
+          for (int64_t k : ks) {
+            wshape.push_back(k);
+            window *= k;
+          }
+          Value w = bw.splat(RankedTensorType::get(wshape, xt.getElementType()), 1.0 / (double)window);
+          auto strides = toI64(o.getStrides()), dil = toI64(o.getDilations());
+          SmallVector<int64_t> outPad;
+          for (int64_t i = 0; i < sp; ++i) {
+            int64_t k = (ks[i] - 1) * dil[i] + 1;
+            int64_t covered = (typeOf(y).getDimSize(2 + i) - 1) * strides[i] + k - pads[i] - pads[sp + i];
+            outPad.push_back(xt.getDimSize(2 + i) - covered);
+          }
+          accumulate(o.getX(), b.create<ConvTransposeOp>(bw.loc, dy, w, Value(), o.getStrides(), o.getPads(),
+                                                         o.getDilations(), b.getI64ArrayAttr(outPad),
+                                                         b.getI64IntegerAttr(c)));
+        })
         .Default([&](Operation *) { ok = false; });
     if (!ok) {
       std::string name = sourceName(op);
       error = "no gradient for '" + op->getName().getStringRef().str() + "'" +
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
-              "log_softmax, reductions, reshape, transpose, concat, gather_elements";
+              "log_softmax, reductions, reshape, transpose, concat, gather_elements, conv (ungrouped for the "
+              "weights), max_pool, avg_pool";
       return false;
     }
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """`nncc train` end to end on the digits data (../shared/data/digits.csv.gz).
 
-- an MLP exported by PyTorch (export_digits_mlp.py) reaches >= 97% held-out
-  accuracy in a fixed number of epochs with a fixed seed;
+- an MLP and a small CNN exported by PyTorch (export_digits_mlp.py,
+  export_digits_cnn.py) reach >= 97% held-out accuracy in a fixed number of
+  epochs with a fixed seed;
 - a run stopped after a snapshot and resumed ends with bit-identical
   parameters to an uninterrupted run;
 - the saved model runs with `nncc run`;
@@ -56,6 +57,16 @@ def main():
     failures += not ok
     print("%s  digits MLP, momentum, 30 epochs: %s (need >= 0.97)" % ("ok  " if ok else "FAIL", last))
     print("      " + "\n      ".join(r.stdout.strip().splitlines()[:3]))
+
+    # 1b. The small CNN (conv, max-pool gradients).
+    cnn = os.path.join(a.work, "digits_cnn.onnx")
+    run([sys.executable, os.path.join(HERE, "export_digits_cnn.py"), cnn, "--seed", "0"])
+    r = run([a.nncc, "train", cnn, "--data", a.data, "--scale", "0.0625", "--solver", "momentum", "--lr", "0.05",
+             "--batch", "32", "--epochs", "30", "--seed", "1", "--threads", "2"])
+    cl = r.stdout.strip().splitlines()[-1]
+    ok = cl.startswith("accuracy=") and float(cl.split("=")[1]) >= 0.97
+    failures += not ok
+    print("%s  digits CNN, momentum, 30 epochs: %s (need >= 0.97)" % ("ok  " if ok else "FAIL", cl))
 
     # 2. The saved model runs.
     x = numpy_helper.from_array(__import__("numpy").zeros((1, 64), dtype="float32"), "pixels")

@@ -202,6 +202,24 @@ const GradCase kCases[] = {
        %i = nn.constant dense<[[0, 3], [1, 1], [2, 0]]> : tensor<3x2xi64>
        %0 = nn.gather_elements %a, %i {axis = 1 : i64} : (tensor<3x4xf64>, tensor<3x2xi64>) -> tensor<3x2xf64>
        return %0 : tensor<3x2xf64> })"},
+    {"conv_pad1", R"(func.func @main(%x: tensor<2x3x5x5xf64>, %w: tensor<4x3x3x3xf64>, %b: tensor<4xf64>) -> tensor<2x4x5x5xf64> {
+       %0 = nn.conv %x, %w bias %b {dilations = [1, 1], pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<2x3x5x5xf64>, tensor<4x3x3x3xf64>, tensor<4xf64>) -> tensor<2x4x5x5xf64>
+       return %0 : tensor<2x4x5x5xf64> })"},
+    {"conv_stride2_odd", R"(func.func @main(%x: tensor<1x2x7x6xf64>, %w: tensor<3x2x3x2xf64>) -> tensor<1x3x3x3xf64> {
+       %0 = nn.conv %x, %w {dilations = [1, 1], pads = [0, 1, 0, 0], strides = [2, 2]} : (tensor<1x2x7x6xf64>, tensor<3x2x3x2xf64>) -> tensor<1x3x3x3xf64>
+       return %0 : tensor<1x3x3x3xf64> })"},
+    {"conv_dilated", R"(func.func @main(%x: tensor<1x2x7x7xf64>, %w: tensor<2x2x3x3xf64>) -> tensor<1x2x5x5xf64> {
+       %0 = nn.conv %x, %w {dilations = [2, 2], pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x2x7x7xf64>, tensor<2x2x3x3xf64>) -> tensor<1x2x5x5xf64>
+       return %0 : tensor<1x2x5x5xf64> })"},
+    {"max_pool", R"(func.func @main(%x: tensor<2x3x6x6xf64>) -> tensor<2x3x3x3xf64> {
+       %0 = nn.max_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<2x3x6x6xf64> -> tensor<2x3x3x3xf64>
+       return %0 : tensor<2x3x3x3xf64> })"},
+    {"max_pool_overlapping_padded", R"(func.func @main(%x: tensor<1x2x5x5xf64>) -> tensor<1x2x3x3xf64> {
+       %0 = nn.max_pool %x {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1], dilations = [1, 1]} : tensor<1x2x5x5xf64> -> tensor<1x2x3x3xf64>
+       return %0 : tensor<1x2x3x3xf64> })"},
+    {"avg_pool", R"(func.func @main(%x: tensor<1x2x5x5xf64>) -> tensor<1x2x2x2xf64> {
+       %0 = nn.avg_pool %x {kernel_shape = [3, 3], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<1x2x5x5xf64> -> tensor<1x2x2x2xf64>
+       return %0 : tensor<1x2x2x2xf64> })"},
 };
 
 class Gradient : public testing::TestWithParam<GradCase> {};
