@@ -195,6 +195,12 @@ def main():
     report = "\n".join(lines)
     print(report)
     if args.out:
+        # Keep the section benchmarks/train_compare.py writes.
+        if os.path.exists(args.out):
+            old = open(args.out).read()
+            at = old.find("## Training step")
+            if at >= 0:
+                report = report.rstrip("\n") + "\n\n" + old[at:]
         tmp = args.out + ".tmp"
         with open(tmp, "w") as f:
             f.write(report)

@@ -1,6 +1,7 @@
 //===- Api.cpp - the C++ API (driver/nncc.h) ------------------------------===//
 #include "driver/nncc.h"
 #include "driver/Compiler.h"
+#include "driver/Trainer.h"
 #include "frontend/onnx/TensorProto.h"
 
 #include "onnx/onnx_pb.h"
@@ -47,6 +48,79 @@ bool readTensor(const std::string &path, Tensor &tensor, std::string &error) {
 
 bool writeTensor(const std::string &path, const Tensor &tensor, std::string &error) {
   return writeTensorFile(path, tensor, "", error);
+}
+
+struct Trainer::Impl {
+  onnx::ModelProto model;
+  std::unique_ptr<TrainingSession> session;
+  int find(const std::string &name, std::string &error) const {
+    const auto &names = session->paramNames();
+    for (size_t k = 0; k < names.size(); ++k)
+      if (names[k] == name)
+        return (int)k;
+    error = "the model has no trainable parameter '" + name + "'";
+    return -1;
+  }
+};
+
+Trainer::~Trainer() = default;
+
+std::unique_ptr<Trainer> Trainer::fromOnnxFile(const std::string &path, const TrainOptions &options,
+                                               std::string &error) {
+  auto t = std::unique_ptr<Trainer>(new Trainer());
+  t->impl = std::make_unique<Impl>();
+  if (!loadOnnxModel(path, t->impl->model, error))
+    return nullptr;
+  TrainStepOptions opt;
+  opt.loss = options.loss;
+  opt.batch = options.batch;
+  opt.solver.solver = options.solver;
+  opt.solver.momentum = options.momentum;
+  opt.solver.beta2 = options.beta2;
+  opt.solver.rmsDecay = options.rmsDecay;
+  opt.solver.eps = options.eps;
+  opt.solver.weightDecay = options.weightDecay;
+  opt.solver.clipNorm = options.clipNorm;
+  t->impl->session = TrainingSession::create(t->impl->model, opt, error);
+  if (!t->impl->session)
+    return nullptr;
+  return t;
+}
+
+const TensorSignature &Trainer::input() const { return impl->session->input(); }
+const TensorSignature &Trainer::output() const { return impl->session->output(); }
+
+bool Trainer::step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error) {
+  return impl->session->step(x, labels, lr, loss, error);
+}
+
+bool Trainer::predict(const Tensor &x, Tensor &y, std::string &error) { return impl->session->predict(x, y, error); }
+
+std::vector<std::string> Trainer::parameterNames() const { return impl->session->paramNames(); }
+
+bool Trainer::getParameter(const std::string &name, Tensor &value, std::string &error) const {
+  int k = impl->find(name, error);
+  if (k < 0)
+    return false;
+  value = impl->session->params()[k];
+  return true;
+}
+
+bool Trainer::setParameter(const std::string &name, const Tensor &value, std::string &error) {
+  int k = impl->find(name, error);
+  if (k < 0)
+    return false;
+  Tensor &p = impl->session->params()[k];
+  if (value.dtype() != p.dtype() || value.shape() != p.shape()) {
+    error = "parameter '" + name + "' is " + p.describe() + ", got " + value.describe();
+    return false;
+  }
+  p = value;
+  return true;
+}
+
+bool Trainer::save(const std::string &path, std::string &error) const {
+  return saveOnnxWithParams(impl->model, impl->session->paramNames(), impl->session->params(), path, error);
 }
 
 } // namespace nncc

@@ -150,6 +150,12 @@ bool inspectOnnx(const onnx::ModelProto &model, const ImportOptions &importOptio
   auto module = importOnnxModel(ctx, model, importOptions, error);
   if (!module)
     return false;
+  return inspectModule(*module, options, os, summary, error);
+}
+
+bool inspectModule(ModuleOp module, const CompileOptions &options, llvm::raw_ostream &os, InspectSummary &summary,
+                   std::string &error) {
+  MLIRContext &ctx = *module.getContext();
   std::string diag;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
     if (d.getSeverity() == DiagnosticSeverity::Error)
@@ -160,11 +166,11 @@ bool inspectOnnx(const onnx::ModelProto &model, const ImportOptions &importOptio
   buildGraphPipeline(pm, options);
   if (!configureInstrumentation(pm, options, error))
     return false;
-  if (failed(pm.run(*module))) {
+  if (failed(pm.run(module))) {
     error = diag.empty() ? "the graph passes failed" : diag;
     return false;
   }
-  auto funcs = llvm::to_vector(module->getOps<func::FuncOp>());
+  auto funcs = llvm::to_vector(module.getOps<func::FuncOp>());
   if (funcs.size() != 1) {
     error = "expected one graph function";
     return false;
@@ -181,11 +187,11 @@ bool inspectOnnx(const onnx::ModelProto &model, const ImportOptions &importOptio
   auto lowerNN = createLowerNNPass();
   (void)lowerNN->initializeOptions(options.reuseMemory ? "reuse=true" : "reuse=false");
   lower.addPass(std::move(lowerNN));
-  if (failed(lower.run(*module))) {
+  if (failed(lower.run(module))) {
     error = diag.empty() ? "lowering failed" : diag;
     return false;
   }
-  for (auto f : module->getOps<func::FuncOp>())
+  for (auto f : module.getOps<func::FuncOp>())
     if (auto s = f->getAttrOfType<IntegerAttr>("nncc.scratch_bytes")) {
       summary.scratchBytes = s.getInt();
       summary.weightBytes = f->getAttrOfType<IntegerAttr>("nncc.weights_bytes").getInt();

@@ -30,6 +30,11 @@ struct InspectSummary {
 bool inspectOnnx(const onnx::ModelProto &model, const ImportOptions &importOptions, const CompileOptions &options,
                  llvm::raw_ostream &os, InspectSummary &summary, std::string &error);
 
+/// The same for a module holding one graph function (consumed: the passes
+/// run on it), for example a training step.
+bool inspectModule(mlir::ModuleOp module, const CompileOptions &options, llvm::raw_ostream &os,
+                   InspectSummary &summary, std::string &error);
+
 } // namespace nncc
 
 #endif

@@ -173,11 +173,12 @@ void setResults(func::FuncOp func, ArrayRef<Value> values) {
 
 } // namespace
 
-std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto &model,
-                                                         const TrainStepOptions &options, std::string &error) {
+OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::ModelProto &model,
+                                         const TrainStepOptions &options, bool step, TrainingGraph &g,
+                                         std::string &error) {
   LossKind lossKind;
   if (!parseLossKind(options.loss, lossKind)) {
-    error = "unknown loss '" + options.loss + "'; use softmax_cross_entropy, mse or bce_with_logits";
+    error = "unknown loss '" + options.loss + "'; use softmax_cross_entropy, mse, bce_with_logits or sum_squares";
     return nullptr;
   }
   if (!validSolver(options.solver.solver)) {
@@ -190,8 +191,6 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
             std::to_string(inputs.size());
     return nullptr;
   }
-  std::unique_ptr<TrainingSession> s(new TrainingSession());
-  s->options = options;
   ImportOptions io;
   std::vector<int64_t> shape = inputs[0].shape;
   if (shape.empty()) {
@@ -206,91 +205,120 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
     }
   io.inputShapes[inputs[0].name] = shape;
 
-  for (int pass = 0; pass < 2; ++pass) {
-    bool training = pass == 0;
+  loadDialects(context);
+  auto module = importOnnxModel(context, model, io, error);
+  if (!module)
+    return nullptr;
+  auto func = *module->getOps<func::FuncOp>().begin();
+  g = TrainingGraph();
+  g.names = paramsToArguments(func);
+  auto &store = context.getOrLoadDialect<nn::NNDialect>()->getWeightStore();
+  for (size_t k = 0; k < g.names.size(); ++k) {
+    const auto *bytes = store.lookup(g.names[k]);
+    if (!bytes) {
+      error = "parameter '" + g.names[k] + "' has no data";
+      return nullptr;
+    }
+    g.initial.push_back(tensorFromBytes(signatureOfType(func.getArgument(1 + k).getType(), g.names[k]), *bytes));
+  }
+  Block &body = func.getBody().front();
+  Operation *ret = body.getTerminator();
+  if (ret->getNumOperands() < 1) {
+    error = "the model has no output";
+    return nullptr;
+  }
+  Value prediction = ret->getOperand(0);
+  g.input = signatureOfType(func.getArgument(0).getType(), inputs[0].name);
+  g.output = signatureOfType(prediction.getType(), "output");
+  if (!step) {
+    setResults(func, {prediction});
+    return module;
+  }
+  if (!typeOf(prediction).getElementType().isa<FloatType>()) {
+    error = "the model's first output is not a float tensor; it cannot feed a loss";
+    return nullptr;
+  }
+  // step(x, params..., labels, lr, state...) -> (loss, params'..., state'...)
+  auto pt = typeOf(prediction);
+  Type labelType = lossKind == LossKind::SoftmaxCrossEntropy
+                       ? (Type)RankedTensorType::get({pt.getDimSize(0)}, IntegerType::get(&context, 64))
+                       : (Type)pt;
+  if (lossKind == LossKind::SoftmaxCrossEntropy && pt.getRank() != 2) {
+    error = "softmax_cross_entropy needs logits [batch, classes]; the model's output is " +
+            nn::shapeStr(pt.getShape());
+    return nullptr;
+  }
+  Value labels;
+  g.hasLabels = lossKind != LossKind::SumOfSquares;
+  if (g.hasLabels) {
+    labels = appendArgument(func, labelType, "labels");
+    g.labels = signatureOfType(labelType, "labels");
+  }
+  auto scalarType = RankedTensorType::get({}, pt.getElementType());
+  Value lr = appendArgument(func, scalarType, "lr");
+  SmallVector<Value> params, state;
+  for (size_t k = 0; k < g.names.size(); ++k)
+    params.push_back(func.getArgument(1 + k));
+  int count = solverStateCount(options.solver.solver);
+  for (size_t k = 0; k < g.names.size(); ++k)
+    for (int j = 0; j < count; ++j)
+      state.push_back(appendArgument(func, params[k].getType(), g.names[k] + ".state" + std::to_string(j)));
+  SmallVector<Operation *> forward;
+  for (Operation &op : body.without_terminator())
+    forward.push_back(&op);
+  OpBuilder b(ret);
+  Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
+  SmallVector<Value> grads;
+  if (!differentiate(b, loss, params, grads, error))
+    return nullptr;
+  auto needs = opsNeedingBackward(loss, params);
+  for (Operation *op : forward) {
+    std::string n = nn::sourceName(op);
+    if (!n.empty() && !isa<nn::ConstantOp>(op))
+      g.backward.push_back({n, needs.count(op) > 0});
+  }
+  SmallVector<Value> newParams, newState;
+  emitSolverUpdate(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
+  SmallVector<Value> results{loss};
+  results.append(newParams.begin(), newParams.end());
+  results.append(newState.begin(), newState.end());
+  setResults(func, results);
+  return module;
+}
+
+std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto &model,
+                                                         const TrainStepOptions &options, std::string &error) {
+  std::unique_ptr<TrainingSession> s(new TrainingSession());
+  s->options = options;
+  for (bool step : {true, false}) {
     MLIRContext context;
-    loadDialects(context);
-    auto module = importOnnxModel(context, model, io, error);
+    TrainingGraph g;
+    auto module = buildTrainingGraph(context, model, options, step, g, error);
     if (!module)
       return nullptr;
-    auto func = *module->getOps<func::FuncOp>().begin();
-    std::vector<std::string> names = paramsToArguments(func);
-    if (training) {
-      s->names = names;
-      auto &store = context.getOrLoadDialect<nn::NNDialect>()->getWeightStore();
-      for (size_t k = 0; k < names.size(); ++k) {
-        const auto *bytes = store.lookup(names[k]);
-        if (!bytes) {
-          error = "parameter '" + names[k] + "' has no data";
-          return nullptr;
-        }
-        s->paramValues.push_back(tensorFromBytes(signatureOfType(func.getArgument(1 + k).getType(), names[k]), *bytes));
-      }
-    }
-    Block &body = func.getBody().front();
-    Operation *ret = body.getTerminator();
-    if (ret->getNumOperands() < 1) {
-      error = "the model has no output";
+    auto exe = compileModule(*module, options.compile, error);
+    if (!exe)
       return nullptr;
-    }
-    Value prediction = ret->getOperand(0);
-    s->inputSig = signatureOfType(func.getArgument(0).getType(), inputs[0].name);
-    s->outputSig = signatureOfType(prediction.getType(), "output");
-    if (!training) {
-      setResults(func, {prediction});
-      s->predictExe = compileModule(*module, options.compile, error);
-      if (!s->predictExe)
-        return nullptr;
+    if (!step) {
+      s->predictExe = std::move(exe);
       continue;
     }
-    if (!typeOf(prediction).getElementType().isa<FloatType>()) {
-      error = "the model's first output is not a float tensor; it cannot feed a loss";
-      return nullptr;
-    }
-    // step(x, params..., labels, lr, state...) -> (loss, params'..., state'...)
-    auto pt = typeOf(prediction);
-    Type labelType = lossKind == LossKind::SoftmaxCrossEntropy
-                         ? (Type)RankedTensorType::get({pt.getDimSize(0)}, IntegerType::get(&context, 64))
-                         : (Type)pt;
-    if (lossKind == LossKind::SoftmaxCrossEntropy && pt.getRank() != 2) {
-      error = "softmax_cross_entropy needs logits [batch, classes]; the model's output is " +
-              nn::shapeStr(pt.getShape());
-      return nullptr;
-    }
-    Value labels = appendArgument(func, labelType, "labels");
-    s->labelSig = signatureOfType(labelType, "labels");
-    auto scalarType = RankedTensorType::get({}, pt.getElementType());
-    Value lr = appendArgument(func, scalarType, "lr");
-    SmallVector<Value> params, state;
-    for (size_t k = 0; k < names.size(); ++k)
-      params.push_back(func.getArgument(1 + k));
+    s->stepExe = std::move(exe);
+    s->names = g.names;
+    s->paramValues = std::move(g.initial);
+    s->inputSig = g.input;
+    s->outputSig = g.output;
+    s->labelSig = g.labels;
+    s->hasLabels = g.hasLabels;
+    for (auto &kv : g.backward)
+      if (kv.second)
+        s->backwardNames.push_back(kv.first);
     int count = solverStateCount(options.solver.solver);
-    for (size_t k = 0; k < names.size(); ++k)
+    for (const Tensor &p : s->paramValues)
       for (int j = 0; j < count; ++j) {
-        Value a = appendArgument(func, params[k].getType(), names[k] + ".state" + std::to_string(j));
-        state.push_back(a);
-        s->stateValues.emplace_back(s->paramValues[k].dtype(), s->paramValues[k].shape());
+        s->stateValues.emplace_back(p.dtype(), p.shape());
         std::memset(s->stateValues.back().data(), 0, s->stateValues.back().byteSize());
       }
-    OpBuilder b(ret);
-    Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
-    SmallVector<Value> grads;
-    if (!differentiate(b, loss, params, grads, error))
-      return nullptr;
-    for (Operation *op : opsNeedingBackward(loss, params)) {
-      std::string n = nn::sourceName(op);
-      if (!n.empty())
-        s->backwardNames.push_back(n);
-    }
-    SmallVector<Value> newParams, newState;
-    emitSolverUpdate(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
-    SmallVector<Value> results{loss};
-    results.append(newParams.begin(), newParams.end());
-    results.append(newState.begin(), newState.end());
-    setResults(func, results);
-    s->stepExe = compileModule(*module, options.compile, error);
-    if (!s->stepExe)
-      return nullptr;
   }
   return s;
 }
@@ -304,7 +332,8 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
   std::vector<const Tensor *> in{&x};
   for (auto &p : paramValues)
     in.push_back(&p);
-  in.push_back(&labels);
+  if (hasLabels)
+    in.push_back(&labels);
   in.push_back(&lrT);
   for (auto &st : stateValues)
     in.push_back(&st);

@@ -74,6 +74,23 @@ struct TrainStepOptions {
   CompileOptions compile;
 };
 
+/// What buildTrainingGraph made: the parameters (names, initial values),
+/// the signatures, and for each forward node whether it needs a backward.
+struct TrainingGraph {
+  std::vector<std::string> names;
+  std::vector<Tensor> initial;
+  TensorSignature input, output, labels;
+  bool hasLabels = false;
+  std::vector<std::pair<std::string, bool>> backward; ///< node name, needs backward
+};
+
+/// Imports `model` into `context` and builds either the training step
+/// (`step`: forward, loss, gradients, solver update, parameters and state
+/// as arguments) or the inference graph with the parameters as arguments.
+mlir::OwningOpRef<mlir::ModuleOp> buildTrainingGraph(mlir::MLIRContext &context, const onnx::ModelProto &model,
+                                                     const TrainStepOptions &options, bool step, TrainingGraph &g,
+                                                     std::string &error);
+
 /// A model's training step and its evaluation graph, compiled, with the
 /// parameters and solver state they work on.
 class TrainingSession {
@@ -84,8 +101,9 @@ public:
                                                  std::string &error);
 
   /// One step on a batch (x: the model input's shape with the batch size;
-  /// labels: int64 [batch] for softmax_cross_entropy, else the output's
-  /// shape); `lr` is the policy's rate. Returns the loss.
+  /// labels: int64 [batch] for softmax_cross_entropy, the output's shape
+  /// for mse and bce_with_logits, ignored for sum_squares); `lr` is the
+  /// policy's rate. Returns the loss.
   bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
   /// The model's first output for a batch (inference graph, same batch).
   bool predict(const Tensor &x, Tensor &y, std::string &error);
@@ -98,6 +116,11 @@ public:
   const TensorSignature &input() const { return inputSig; }
   const TensorSignature &output() const { return outputSig; }
   const TensorSignature &labels() const { return labelSig; }
+  /// Whether the step takes labels (every loss but sum_squares).
+  bool takesLabels() const { return hasLabels; }
+  /// The step's planned intermediate memory (activations, gradients,
+  /// optimizer scratch) and its parameter and state bytes.
+  int64_t stepWorkspaceBytes() const { return stepExe->workspaceBytes(); }
   /// Ops that needed a backward (node names), for the log.
   const std::vector<std::string> &backwardOps() const { return backwardNames; }
 
@@ -108,6 +131,7 @@ private:
   std::vector<Tensor> paramValues, stateValues;
   TensorSignature inputSig, outputSig, labelSig;
   int64_t steps = 0;
+  bool hasLabels = true;
 };
 
 /// Writes `model` with its initializers replaced by `params` (by name) to

@@ -55,6 +55,47 @@ private:
   std::unique_ptr<Executable> exe;
 };
 
+class TrainingSession;
+
+struct TrainOptions {
+  std::string loss = "softmax_cross_entropy"; ///< mse, bce_with_logits, sum_squares
+  std::string solver = "sgd"; ///< momentum, nesterov, adagrad, rmsprop, adam
+  double momentum = 0.9;      ///< momentum/nesterov; Adam's beta1
+  double beta2 = 0.999, rmsDecay = 0.99, eps = 1e-8;
+  double weightDecay = 0; ///< L2
+  double clipNorm = 0;    ///< global-norm clipping (0: off)
+  int64_t batch = 64;
+};
+
+/// Trains a model: each step (forward, loss, backward, solver update) is one
+/// compiled graph.
+///
+///   auto t = nncc::Trainer::fromOnnxFile("mlp.onnx", {}, error);
+///   float loss;
+///   t->step(x, labels, /*lr=*/0.1, loss, error);   // x: [batch, ...], labels: int64 [batch]
+///   t->save("trained.onnx", error);
+class Trainer {
+public:
+  ~Trainer();
+  static std::unique_ptr<Trainer> fromOnnxFile(const std::string &path, const TrainOptions &options,
+                                               std::string &error);
+  const TensorSignature &input() const;
+  const TensorSignature &output() const;
+  /// One training step; returns the loss of the batch (before the update).
+  bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
+  /// The model's first output for a batch, with the current parameters.
+  bool predict(const Tensor &x, Tensor &y, std::string &error);
+  std::vector<std::string> parameterNames() const;
+  bool getParameter(const std::string &name, Tensor &value, std::string &error) const;
+  bool setParameter(const std::string &name, const Tensor &value, std::string &error);
+  /// The model with the trained parameters, written atomically.
+  bool save(const std::string &path, std::string &error) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
 /// ONNX TensorProto files (the backend-test `input_0.pb` format).
 bool readTensor(const std::string &path, Tensor &tensor, std::string &error);
 bool writeTensor(const std::string &path, const Tensor &tensor, std::string &error);

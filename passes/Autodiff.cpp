@@ -460,6 +460,8 @@ bool parseLossKind(StringRef name, LossKind &kind) {
     kind = LossKind::MeanSquaredError;
   else if (name == "bce_with_logits" || name == "binary_cross_entropy_with_logits")
     kind = LossKind::BinaryCrossEntropyWithLogits;
+  else if (name == "sum_squares")
+    kind = LossKind::SumOfSquares;
   else
     return false;
   return true;
@@ -481,6 +483,8 @@ Value emitLoss(OpBuilder &b, Location loc, LossKind kind, Value prediction, Valu
     Value d = e.sub(prediction, target);
     return mean(e.mul(d, d));
   }
+  case LossKind::SumOfSquares:
+    return b.create<ReduceSumOp>(loc, e.mul(prediction, prediction), b.getI64ArrayAttr({}), b.getBoolAttr(false));
   case LossKind::BinaryCrossEntropyWithLogits: {
     // max(z, 0) - z t + log(1 + exp(-|z|)), stable for any z.
     Value z = prediction;
@@ -505,13 +509,18 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
     std::string name = p.getName().str();
     auto it = args.find(name);
     if (it == args.end()) {
-      it = args.emplace(name, body.addArgument(p.getType(), p.getLoc())).first;
+      unsigned n = func.getNumArguments();
+      auto attrs = DictionaryAttr::get(
+          func.getContext(), {NamedAttribute(StringAttr::get(func.getContext(), "nn.name"),
+                                             StringAttr::get(func.getContext(), name))});
+      func.insertArgument(n, p.getType(), attrs, p.getLoc());
+      it = args.emplace(name, func.getArgument(n)).first;
       names.push_back(name);
     }
     p.getResult().replaceAllUsesWith(it->second);
     p.erase();
   }
-  func.setType(FunctionType::get(func.getContext(), body.getArgumentTypes(), func.getFunctionType().getResults()));
+  (void)body;
   return names;
 }
 

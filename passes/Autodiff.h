@@ -30,13 +30,14 @@ bool hasGradient(mlir::Operation *op);
 /// from `loss` (for nncc inspect).
 llvm::DenseSet<mlir::Operation *> opsNeedingBackward(mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt);
 
-enum class LossKind { SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropyWithLogits };
+enum class LossKind { SoftmaxCrossEntropy, MeanSquaredError, BinaryCrossEntropyWithLogits, SumOfSquares };
 bool parseLossKind(llvm::StringRef name, LossKind &kind);
 
 /// The scalar mean loss of `prediction` against `target`, emitted at the
 /// builder's insertion point. SoftmaxCrossEntropy takes integer class labels
 /// [N] (or [N, 1]) for logits [N, C]; the others a target of the
-/// prediction's shape.
+/// prediction's shape; SumOfSquares (the loss of `nncc bench --train` for a
+/// model without one) takes no target.
 mlir::Value emitLoss(mlir::OpBuilder &b, mlir::Location loc, LossKind kind, mlir::Value prediction,
                      mlir::Value target);
 

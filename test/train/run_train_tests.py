@@ -68,6 +68,14 @@ def main():
     failures += not ok
     print("%s  digits CNN, momentum, 30 epochs: %s (need >= 0.97)" % ("ok  " if ok else "FAIL", cl))
 
+    # 1c. nncc inspect --train logs which nodes need backward.
+    r = run([a.nncc, "inspect", "--train", cnn, "--loss", "softmax_cross_entropy", "--batch", "32"])
+    marked = [l for l in r.stdout.splitlines() if l.endswith("needs backward computation.")]
+    ok = len(marked) == 8 and "planned peak of the intermediates" in r.stdout
+    failures += not ok
+    print("%s  nncc inspect --train: %d nodes need backward, e.g. %s" % ("ok  " if ok else "FAIL", len(marked),
+                                                                          marked[0] if marked else "-"))
+
     # 2. The saved model runs.
     x = numpy_helper.from_array(__import__("numpy").zeros((1, 64), dtype="float32"), "pixels")
     xin = os.path.join(a.work, "x.pb")

@@ -1,4 +1,5 @@
 //===- Bench.cpp - `nncc bench`: latency of a compiled model --------------===//
+#include "driver/Trainer.h"
 #include "frontend/onnx/TensorProto.h"
 #include "runtime/Profile.h"
 #include "runtime/Threads.h"
@@ -29,6 +30,13 @@ Options:
                          inputs, random values of the declared shapes are used
   --input-shape N=DxD    shape for an input with symbolic dimensions
   --profile              time every op and print where the time goes
+  --train                time a training step instead: forward, loss, backward
+                         and the solver's update, one compiled graph
+  --loss L               with --train: softmax_cross_entropy (random labels),
+                         mse, bce_with_logits, or sum_squares (the default: the
+                         sum of squares of the first output)
+  --solver S, --lr X     with --train: the solver (default sgd) and its rate
+  --batch N              with --train: batch size (default: the model's own)
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
   --dump-dir=DIR, --no-memory-reuse   as for `nncc run`
 )";
@@ -53,10 +61,61 @@ static Tensor randomTensor(const TensorSignature &sig, unsigned seed) {
   return t;
 }
 
+/// `nncc bench --train`: the median time of one training step.
+static int benchTrain(const onnx::ModelProto &model, const std::string &path, const Args &args, int runs,
+                      int warmup) {
+  std::string error;
+  TrainStepOptions opt;
+  opt.loss = args.get("loss", "sum_squares");
+  opt.solver.solver = args.get("solver", "sgd");
+  if (!compileOptionsFrom(args, opt.compile, error))
+    return fail(error);
+  auto declared = modelInputs(model);
+  opt.batch = declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0
+                  ? declared[0].shape[0]
+                  : 64;
+  if (args.has("batch"))
+    opt.batch = std::max(1, std::atoi(args.get("batch").c_str()));
+  double lr = std::atof(args.get("lr", "0.01").c_str());
+  auto t0 = std::chrono::steady_clock::now();
+  auto session = TrainingSession::create(model, opt, error);
+  if (!session)
+    return fail(error);
+  std::printf("compiled the training step of %s in %.0f ms (loss %s, solver %s, batch %lld); %d thread(s), %d "
+              "warm-up and %d timed steps\n",
+              path.c_str(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+              opt.loss.c_str(), opt.solver.solver.c_str(), (long long)opt.batch, numThreads(), warmup, runs);
+  std::fflush(stdout);
+  Tensor x = randomTensor(session->input(), 1234);
+  Tensor labels;
+  if (session->takesLabels()) {
+    labels = randomTensor(session->labels(), 99);
+    if (labels.dtype() == DType::Int64) { // class indices below the output width
+      int64_t classes = session->output().shape.back();
+      for (int64_t k = 0; k < labels.numElements(); ++k)
+        labels.data<int64_t>()[k] = (k * 7) % classes;
+    }
+  }
+  std::vector<double> times;
+  float loss = 0;
+  for (int r = 0; r < warmup + runs; ++r) {
+    auto s0 = std::chrono::steady_clock::now();
+    if (!session->step(x, labels, lr, loss, error))
+      return fail(error);
+    if (r >= warmup)
+      times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count());
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("last loss %.6g\n", loss);
+  std::printf("median_ms=%.4f min_ms=%.4f peak_arena_bytes=%lld\n", times[times.size() / 2], times.front(),
+              (long long)session->stepWorkspaceBytes());
+  return 0;
+}
+
 int benchCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  valued.insert({"threads", "runs", "warmup", "input"});
-  flags.insert({"help", "profile"});
+  valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch"});
+  flags.insert({"help", "profile", "train"});
   Args args(valued, flags);
   std::string error;
   if (!args.parse(argc, argv, 2, error)) {
@@ -80,6 +139,8 @@ int benchCommand(int argc, char **argv) {
   onnx::ModelProto model;
   if (!loadOnnxModel(modelPath, model, error))
     return fail(error);
+  if (args.has("train"))
+    return benchTrain(model, modelPath, args, runs, warmup);
   ImportOptions importOptions;
   if (!inputShapesFrom(args, importOptions, error))
     return fail(error);

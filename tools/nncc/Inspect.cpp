@@ -1,5 +1,8 @@
 //===- Inspect.cpp - `nncc inspect`: the assembly log and memory plan -----===//
 #include "driver/Inspect.h"
+#include "driver/Trainer.h"
+
+#include "mlir/IR/MLIRContext.h"
 #include "tools/nncc/Commands.h"
 
 #include "onnx/onnx_pb.h"
@@ -26,6 +29,11 @@ of %k": it lands where a dead buffer was.
 Options:
   --input-shape N=DxD   shape of an input with symbolic dimensions
   --no-memory-reuse     give every intermediate its own buffer
+  --train               the training step instead (forward, loss, backward,
+                        solver update): first, for each node, whether it
+                        needs backward computation, as Caffe logs it
+  --loss L, --solver S, --batch N   the step's loss (default sum_squares, or
+                        as nncc train), solver (sgd) and batch (the model's)
   --print-after-all, --print-after=PASS, --time-passes, --dump-dir=DIR
                         pass debugging, as for `nncc run`
 
@@ -35,7 +43,8 @@ Example:
 
 int inspectCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  flags.insert({"help"});
+  flags.insert({"help", "train"});
+  valued.insert({"loss", "solver", "batch"});
   Args args(valued, flags);
   std::string error;
   if (!args.parse(argc, argv, 2, error)) {
@@ -58,6 +67,28 @@ int inspectCommand(int argc, char **argv) {
   if (!loadOnnxModel(args.positional()[0], model, error))
     return fail(error);
   InspectSummary summary;
+  if (args.has("train")) {
+    TrainStepOptions opt;
+    opt.loss = args.get("loss", "sum_squares");
+    opt.solver.solver = args.get("solver", "sgd");
+    opt.compile = options;
+    auto declared = modelInputs(model);
+    opt.batch = declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0 ? declared[0].shape[0]
+                                                                                               : 64;
+    if (args.has("batch"))
+      opt.batch = std::max(1, std::atoi(args.get("batch").c_str()));
+    mlir::MLIRContext ctx;
+    TrainingGraph g;
+    auto module = buildTrainingGraph(ctx, model, opt, /*step=*/true, g, error);
+    if (!module)
+      return fail(error);
+    for (auto &kv : g.backward)
+      llvm::outs() << kv.first << (kv.second ? " needs backward computation.\n" : " does not need backward computation.\n");
+    if (!inspectModule(*module, options, llvm::outs(), summary, error))
+      return fail(error);
+    llvm::outs().flush();
+    return 0;
+  }
   if (!inspectOnnx(model, importOptions, options, llvm::outs(), summary, error))
     return fail(error);
   llvm::outs().flush();
