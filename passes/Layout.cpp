@@ -63,11 +63,9 @@ struct ConvChannelsLast : OpRewritePattern<ConvOp> {
   }
 };
 
-/// Channels-last 3x3 stride-1 convolutions with at least 64 input channels
-/// and at most twice as many outputs run blocked (nchw16c), where oneDNN
-/// has Winograd kernels: measured on this CPU family (AVX-512) they take
-/// 0.6-0.7x the time of the direct NHWC kernel for ResNet's 64..256-channel
-/// layers, but are slower for SqueezeNet's 4x-expanding 13x13 layers. The
+/// Channels-last 3x3 stride-1 convolutions where oneDNN's Winograd kernels
+/// win (winogradPreferred, runtime/kernels/ConvChoice.h: measured, it
+/// depends on the channels and the image size) run blocked (nchw16c). The
 /// reorders around them cancel between consecutive blocked convolutions.
 bool winogradEligible(ConvOp op) {
   auto x = typeOf(op.getX()), w = typeOf(op.getW());
@@ -80,7 +78,7 @@ bool winogradEligible(ConvOp op) {
   for (int64_t p : toI64(op.getPads()))
     padsOne &= p == 1;
   return winogradPreferred(x.getShape().back(), w.getDimSize(0), w.getDimSize(2), w.getDimSize(3), unit, padsOne,
-                           op.getGroup());
+                           op.getGroup(), x.getDimSize(1) * x.getDimSize(2));
 }
 
 /// A channels-last 2-D f32 convolution that can run blocked (nchw16c):
@@ -167,21 +165,37 @@ struct ConvAfterBlocked : OpRewritePattern<ConvOp> {
 /// nothing.
 struct BlockedChannelConcat : OpRewritePattern<ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &b) const override {
-    auto t = typeOf(op.getY());
-    if (t.getRank() != 4 || op.getAxis() != 3 || t.getDimSize(0) != 1 || !t.getElementType().isF32())
-      return failure();
-    for (Value v : op.getInputs()) {
-      auto conv = v.getDefiningOp<ConvOp>();
-      if (!isReorder(v, "nchw16c", "nhwc") && !(conv && blockable(conv) && conv->hasOneUse()))
-        return failure();
+  /// The blockable channels-last convolution behind a part, seen from a
+  /// channels-last concat (the conv itself) or a channels-first one (a
+  /// transpose of it).
+  static ConvOp convOf(Value v, bool nchw) {
+    if (nchw) {
+      auto t = v.getDefiningOp<TransposeOp>();
+      if (!t || toI64(t.getPerm()) != toFirst(4) || !t->hasOneUse())
+        return ConvOp();
+      v = t.getX();
     }
+    auto conv = v.getDefiningOp<ConvOp>();
+    return conv && blockable(conv) && conv->hasOneUse() ? conv : ConvOp();
+  }
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &b) const override {
+    // The channel axis: 3 when the concat is channels-last already, 1 while
+    // it is still channels-first (some parts blocked, some transposed).
+    auto t = typeOf(op.getY());
+    if (t.getRank() != 4 || (op.getAxis() != 3 && op.getAxis() != 1) || t.getDimSize(0) != 1 ||
+        !t.getElementType().isF32())
+      return failure();
+    bool nchw = op.getAxis() == 1;
+    StringRef plain = nchw ? "nchw" : "nhwc";
+    for (Value v : op.getInputs())
+      if (!isReorder(v, "nchw16c", plain) && !convOf(v, nchw))
+        return failure();
     SmallVector<Value> parts;
     for (Value v : op.getInputs())
-      parts.push_back(isReorder(v, "nchw16c", "nhwc") ? v.getDefiningOp<ReorderOp>().getX()
-                                                      : blockedConv(b, v.getDefiningOp<ConvOp>()));
+      parts.push_back(isReorder(v, "nchw16c", plain) ? v.getDefiningOp<ReorderOp>().getX()
+                                                     : blockedConv(b, convOf(v, nchw)));
     auto concat = b.create<ConcatOp>(op.getLoc(), parts, b.getI64IntegerAttr(1));
-    b.replaceOp(op, reorder(b, concat.getY(), "nchw16c", "nhwc"));
+    b.replaceOp(op, reorder(b, concat.getY(), "nchw16c", plain));
     return success();
   }
 };

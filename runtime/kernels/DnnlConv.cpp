@@ -115,7 +115,8 @@ std::unique_ptr<ConvPrimitive> createConv(const ConvOperands &o) {
   for (int i = 0; i < 2 * sp; ++i)
     padsOne &= o.pads[i] == 1;
   if (o.layout == kNCHW16c && sp == 2 &&
-      nncc::winogradPreferred(o.w.dim(1) * o.group, o.w.dim(0), o.w.dim(2), o.w.dim(3), unit, padsOne, o.group)) {
+      nncc::winogradPreferred(o.w.dim(1) * o.group, o.w.dim(0), o.w.dim(2), o.w.dim(3), unit, padsOne, o.group,
+                              o.x.dim(2) * o.x.dim(3))) {
     try {
       pd = make(dnnl::algorithm::convolution_winograd);
       winograd = true;

@@ -45,21 +45,21 @@ func.func @lone_pool(%x: tensor<1x8x8x8xf32>) -> tensor<1x8x4x4xf32> {
 // blocked for Winograd; the input is reordered once (shared by the first
 // conv and the residual), the output once, nothing in between.
 // CHECK-LABEL: func.func @resblock
-// CHECK: %[[B:.*]] = nn.reorder %arg0 {from = "nchw", to = "nchw16c"} : tensor<1x64x8x8xf32> -> tensor<1x4x8x8x16xf32>
-// CHECK: %[[C1:.*]] = nn.conv %[[B]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x4x8x8x16xf32>
+// CHECK: %[[B:.*]] = nn.reorder %arg0 {from = "nchw", to = "nchw16c"} : tensor<1x64x28x28xf32> -> tensor<1x4x28x28x16xf32>
+// CHECK: %[[C1:.*]] = nn.conv %[[B]], %{{.*}} {{{.*}}layout = "nchw16c"{{.*}} -> tensor<1x4x28x28x16xf32>
 // CHECK-NOT: nn.reorder
 // CHECK: %[[C2:.*]] = nn.conv %[[C1]], %{{.*}} residual %[[B]] {{{.*}}layout = "nchw16c"
 // CHECK: %[[OUT:.*]] = nn.reorder %[[C2]] {from = "nchw16c", to = "nchw"}
 // CHECK-NOT: nn.transpose
 // CHECK: return %[[OUT]]
-func.func @resblock(%x: tensor<1x64x8x8xf32>) -> tensor<1x64x8x8xf32> {
+func.func @resblock(%x: tensor<1x64x28x28xf32>) -> tensor<1x64x28x28xf32> {
   %w = nn.param "w" : tensor<64x64x3x3xf32>
-  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x8x8xf32>
-  %1 = nn.conv %0, %w residual %x {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["sum", "relu"]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>, tensor<1x64x8x8xf32>) -> tensor<1x64x8x8xf32>
-  return %1 : tensor<1x64x8x8xf32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x64x28x28xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x28x28xf32>
+  %1 = nn.conv %0, %w residual %x {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["sum", "relu"]} : (tensor<1x64x28x28xf32>, tensor<64x64x3x3xf32>, tensor<1x64x28x28xf32>) -> tensor<1x64x28x28xf32>
+  return %1 : tensor<1x64x28x28xf32>
 }
 
-// Not blocked: a 4x channel expansion (SqueezeNet's expand3x3), a strided
+// Not blocked: a small image (8x8, where the direct kernel wins), a strided
 // conv, and 512 channels (Winograd weights past the cache).
 // CHECK-LABEL: func.func @direct
 // CHECK-NOT: nn.reorder
@@ -73,6 +73,16 @@ func.func @direct(%x: tensor<1x64x8x8xf32>, %y: tensor<1x512x4x4xf32>) -> (tenso
   %1 = nn.conv %x, %v {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x4x4xf32>
   %2 = nn.conv %y, %u {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x512x4x4xf32>, tensor<512x512x3x3xf32>) -> tensor<1x512x4x4xf32>
   return %0, %1, %2 : tensor<1x256x8x8xf32>, tensor<1x64x4x4xf32>, tensor<1x512x4x4xf32>
+}
+
+// At 8x8 the direct kernel wins: channels-last, no reorders.
+// CHECK-LABEL: func.func @small_image
+// CHECK-NOT: nn.reorder
+// CHECK: layout = "nhwc"
+func.func @small_image(%x: tensor<1x64x8x8xf32>) -> tensor<1x64x8x8xf32> {
+  %w = nn.param "w" : tensor<64x64x3x3xf32>
+  %0 = nn.conv %x, %w {dilations = [1, 1], group = 1 : i64, pads = [1, 1, 1, 1], strides = [1, 1], post_ops = ["relu"]} : (tensor<1x64x8x8xf32>, tensor<64x64x3x3xf32>) -> tensor<1x64x8x8xf32>
+  return %0 : tensor<1x64x8x8xf32>
 }
 
 // SqueezeNet fire modules: the expand convolutions and their channel concat
