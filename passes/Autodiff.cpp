@@ -356,8 +356,40 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
                                                            b.getI64ArrayAttr(outPad), o.getGroupAttr()));
           }
           if (active.count(o.getW())) {
-            if (o.getGroup() != 1) {
-              ok = false;
+            int64_t group = o.getGroup(), n = xt.getDimSize(0), c = xt.getDimSize(1);
+            if (group != 1 && !(group == c && wt.getDimSize(0) == c)) {
+              ok = false; // grouped, not depthwise
+              return;
+            }
+            if (group != 1) {
+              // Depthwise: image (n, c) correlates with dY's (n, c) only.
+              // X as one image of N*C channels, dY as N*C one-channel
+              // kernels, a depthwise conv of N*C groups; summed over N.
+              SmallVector<int64_t> xs = {1, n * c}, ks = {n * c, 1}, sizes = {1, n * c};
+              for (int64_t i = 0; i < sp; ++i) {
+                xs.push_back(xt.getDimSize(2 + i));
+                ks.push_back(typeOf(y).getDimSize(2 + i));
+                sizes.push_back(wt.getDimSize(2 + i));
+              }
+              Value full = b.create<ConvOp>(bw.loc, bw.reshape(o.getX(), xs), bw.reshape(dy, ks), Value(), Value(),
+                                            o.getDilations(), o.getPads(), o.getStrides(),
+                                            b.getI64IntegerAttr(n * c), b.getStringAttr("nchw"),
+                                            b.getStrArrayAttr({}));
+              SmallVector<int64_t> starts(sp + 2, 0), steps(sp + 2, 1);
+              if (typeOf(full).getShape() != ArrayRef<int64_t>(sizes))
+                full = b.create<SliceOp>(bw.loc, full, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
+                                         b.getI64ArrayAttr(sizes));
+              SmallVector<int64_t> split = {n, c};
+              for (int64_t i = 0; i < sp; ++i)
+                split.push_back(wt.getDimSize(2 + i));
+              Value perImage = bw.reshape(full, split);
+              accumulate(o.getW(), bw.reshape(bw.sum(perImage, {0}, false), wt.getShape()));
+              if (o.getB() && active.count(o.getB())) {
+                SmallVector<int64_t> axes = {0};
+                for (int64_t i = 0; i < sp; ++i)
+                  axes.push_back(2 + i);
+                accumulate(o.getB(), bw.sum(dy, axes, false));
+              }
               return;
             }
             // dW[m, c, k] = sum_n,o dY[n, m, o] X[n, c, o*s + k*d - p]: a

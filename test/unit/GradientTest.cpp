@@ -211,6 +211,9 @@ const GradCase kCases[] = {
     {"conv_dilated", R"(func.func @main(%x: tensor<1x2x7x7xf64>, %w: tensor<2x2x3x3xf64>) -> tensor<1x2x5x5xf64> {
        %0 = nn.conv %x, %w {dilations = [2, 2], pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<1x2x7x7xf64>, tensor<2x2x3x3xf64>) -> tensor<1x2x5x5xf64>
        return %0 : tensor<1x2x5x5xf64> })"},
+    {"conv_depthwise_stride2", R"(func.func @main(%x: tensor<2x3x6x5xf64>, %w: tensor<3x1x3x3xf64>, %b: tensor<3xf64>) -> tensor<2x3x3x3xf64> {
+       %0 = nn.conv %x, %w bias %b {dilations = [1, 1], group = 3 : i64, pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<2x3x6x5xf64>, tensor<3x1x3x3xf64>, tensor<3xf64>) -> tensor<2x3x3x3xf64>
+       return %0 : tensor<2x3x3x3xf64> })"},
     {"max_pool", R"(func.func @main(%x: tensor<2x3x6x6xf64>) -> tensor<2x3x3x3xf64> {
        %0 = nn.max_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<2x3x6x6xf64> -> tensor<2x3x3x3xf64>
        return %0 : tensor<2x3x3x3xf64> })"},
