@@ -5,7 +5,6 @@
 
 #include <zlib.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
@@ -74,7 +73,6 @@ bool loadCsv(const std::string &path, int64_t labelColumn, Dataset &data, std::s
       ++col;
       const char *c = cell.c_str();
       char *stop = nullptr;
-      errno = 0;
       double v = std::strtod(c, &stop);
       while (stop && (*stop == ' ' || *stop == '\t'))
         ++stop;

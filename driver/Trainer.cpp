@@ -152,25 +152,6 @@ TensorSignature signatureOfType(Type type, const std::string &name) {
   return {name, (DType)nn::onnxDataType(t.getElementType()), std::vector<int64_t>(t.getShape().begin(), t.getShape().end())};
 }
 
-/// Appends an argument (with no attributes) to `func`.
-BlockArgument appendArgument(func::FuncOp func, Type type, StringRef name) {
-  unsigned n = func.getNumArguments();
-  func.insertArgument(n, type, DictionaryAttr::get(func.getContext(), {}), func.getLoc());
-  func.setArgAttr(n, "nn.name", StringAttr::get(func.getContext(), name));
-  return func.getArgument(n);
-}
-
-/// Makes `values` the results of `func`.
-void setResults(func::FuncOp func, ArrayRef<Value> values) {
-  Operation *ret = func.getBody().front().getTerminator();
-  ret->setOperands(values);
-  func->removeAttr("res_attrs");
-  SmallVector<Type> types;
-  for (Value v : values)
-    types.push_back(v.getType());
-  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
-}
-
 } // namespace
 
 OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::ModelProto &model,
@@ -231,7 +212,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   g.input = signatureOfType(func.getArgument(0).getType(), inputs[0].name);
   g.output = signatureOfType(prediction.getType(), "output");
   if (!step) {
-    setResults(func, {prediction});
+    setFunctionResults(func, {prediction});
     return module;
   }
   if (!typeOf(prediction).getElementType().isa<FloatType>()) {
@@ -251,18 +232,18 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   Value labels;
   g.hasLabels = lossKind != LossKind::SumOfSquares;
   if (g.hasLabels) {
-    labels = appendArgument(func, labelType, "labels");
+    labels = appendNamedArgument(func, labelType, "labels");
     g.labels = signatureOfType(labelType, "labels");
   }
   auto scalarType = RankedTensorType::get({}, pt.getElementType());
-  Value lr = appendArgument(func, scalarType, "lr");
+  Value lr = appendNamedArgument(func, scalarType, "lr");
   SmallVector<Value> params, state;
   for (size_t k = 0; k < g.names.size(); ++k)
     params.push_back(func.getArgument(1 + k));
   int count = solverStateCount(options.solver.solver);
   for (size_t k = 0; k < g.names.size(); ++k)
     for (int j = 0; j < count; ++j)
-      state.push_back(appendArgument(func, params[k].getType(), g.names[k] + ".state" + std::to_string(j)));
+      state.push_back(appendNamedArgument(func, params[k].getType(), g.names[k] + ".state" + std::to_string(j)));
   SmallVector<Operation *> forward;
   for (Operation &op : body.without_terminator())
     forward.push_back(&op);
@@ -282,7 +263,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> results{loss};
   results.append(newParams.begin(), newParams.end());
   results.append(newState.begin(), newState.end());
-  setResults(func, results);
+  setFunctionResults(func, results);
   return module;
 }
 
@@ -290,36 +271,30 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
                                                          const TrainStepOptions &options, std::string &error) {
   std::unique_ptr<TrainingSession> s(new TrainingSession());
   s->options = options;
-  for (bool step : {true, false}) {
-    MLIRContext context;
-    TrainingGraph g;
-    auto module = buildTrainingGraph(context, model, options, step, g, error);
-    if (!module)
-      return nullptr;
-    auto exe = compileModule(*module, options.compile, error);
-    if (!exe)
-      return nullptr;
-    if (!step) {
-      s->predictExe = std::move(exe);
-      continue;
+  MLIRContext context;
+  TrainingGraph g;
+  auto module = buildTrainingGraph(context, model, options, /*step=*/true, g, error);
+  if (!module)
+    return nullptr;
+  s->stepExe = compileModule(*module, options.compile, error);
+  if (!s->stepExe)
+    return nullptr;
+  s->model = &model;
+  s->names = g.names;
+  s->paramValues = std::move(g.initial);
+  s->inputSig = g.input;
+  s->outputSig = g.output;
+  s->labelSig = g.labels;
+  s->hasLabels = g.hasLabels;
+  for (auto &kv : g.backward)
+    if (kv.second)
+      s->backwardNames.push_back(kv.first);
+  int count = solverStateCount(options.solver.solver);
+  for (const Tensor &p : s->paramValues)
+    for (int j = 0; j < count; ++j) {
+      s->stateValues.emplace_back(p.dtype(), p.shape());
+      std::memset(s->stateValues.back().data(), 0, s->stateValues.back().byteSize());
     }
-    s->stepExe = std::move(exe);
-    s->names = g.names;
-    s->paramValues = std::move(g.initial);
-    s->inputSig = g.input;
-    s->outputSig = g.output;
-    s->labelSig = g.labels;
-    s->hasLabels = g.hasLabels;
-    for (auto &kv : g.backward)
-      if (kv.second)
-        s->backwardNames.push_back(kv.first);
-    int count = solverStateCount(options.solver.solver);
-    for (const Tensor &p : s->paramValues)
-      for (int j = 0; j < count; ++j) {
-        s->stateValues.emplace_back(p.dtype(), p.shape());
-        std::memset(s->stateValues.back().data(), 0, s->stateValues.back().byteSize());
-      }
-  }
   return s;
 }
 
@@ -350,6 +325,13 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
 }
 
 bool TrainingSession::predict(const Tensor &x, Tensor &y, std::string &error) {
+  if (!predictExe) { // compiled on first use: benchmarks and steps never need it
+    MLIRContext context;
+    TrainingGraph g;
+    auto module = buildTrainingGraph(context, *model, options, /*step=*/false, g, error);
+    if (!module || !(predictExe = compileModule(*module, options.compile, error)))
+      return false;
+  }
   std::vector<const Tensor *> in{&x};
   for (auto &p : paramValues)
     in.push_back(&p);

@@ -95,8 +95,9 @@ mlir::OwningOpRef<mlir::ModuleOp> buildTrainingGraph(mlir::MLIRContext &context,
 /// parameters and solver state they work on.
 class TrainingSession {
 public:
-  /// Imports `model`, builds and compiles the step (batch `options.batch`)
-  /// and the inference graph. The parameters start from the initializers.
+  /// Imports `model`, builds and compiles the step (batch `options.batch`);
+  /// the inference graph is compiled on the first predict(). The parameters
+  /// start from the initializers. `model` must outlive the session.
   static std::unique_ptr<TrainingSession> create(const onnx::ModelProto &model, const TrainStepOptions &options,
                                                  std::string &error);
 
@@ -126,6 +127,7 @@ public:
 
 private:
   TrainStepOptions options;
+  const onnx::ModelProto *model = nullptr;
   std::unique_ptr<Executable> stepExe, predictExe;
   std::vector<std::string> names, backwardNames;
   std::vector<Tensor> paramValues, stateValues;

@@ -77,6 +77,31 @@ public:
     return b.create<ExpandOp>(loc, x, b.getI64ArrayAttr(shape));
   }
 
+  /// The leading `sizes` of x (a slice from 0), or x when that is all of it.
+  Value cropTo(Value x, ArrayRef<int64_t> sizes) {
+    if (typeOf(x).getShape() == sizes)
+      return x;
+    SmallVector<int64_t> zeros(sizes.size(), 0), ones(sizes.size(), 1);
+    return b.create<SliceOp>(loc, x, b.getI64ArrayAttr(zeros), b.getI64ArrayAttr(ones), b.getI64ArrayAttr(sizes));
+  }
+
+  /// The gradient of a window op's input x (NCHW) for window weights w: the
+  /// transposed convolution of dY, padded at the end to x's size where the
+  /// stride dropped rows.
+  Value transposedConv(Value dy, Value w, RankedTensorType x, ArrayRef<int64_t> kernel, ArrayAttr strides,
+                       ArrayAttr pads, ArrayAttr dilations, int64_t group) {
+    auto s = toI64(strides), p = toI64(pads), d = toI64(dilations);
+    int64_t sp = x.getRank() - 2;
+    SmallVector<int64_t> outPad;
+    for (int64_t i = 0; i < sp; ++i) {
+      int64_t extent = (kernel[i] - 1) * d[i] + 1;
+      int64_t covered = (typeOf(dy).getDimSize(2 + i) - 1) * s[i] + extent - p[i] - p[sp + i];
+      outPad.push_back(x.getDimSize(2 + i) - covered);
+    }
+    return b.create<ConvTransposeOp>(loc, dy, w, Value(), strides, pads, dilations, b.getI64ArrayAttr(outPad),
+                                     b.getI64IntegerAttr(group));
+  }
+
   /// Sums a gradient of a broadcast result back to the operand's shape.
   Value unbroadcast(Value g, RankedTensorType target) {
     auto gs = typeOf(g).getShape();
@@ -110,13 +135,6 @@ public:
 };
 
 } // namespace
-
-bool hasGradient(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, NegOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, ReluOp, SigmoidOp, TanhOp, AbsOp,
-             PowOp, MaxOp, MinOp, LeakyReluOp, SoftplusOp, SelectOp, CastOp, MatMulOp, GemmOp, SoftmaxOp,
-             LogSoftmaxOp, ReduceSumOp, ReduceMeanOp, ReshapeOp, TransposeOp, ConcatOp, GatherElementsOp, ExpandOp,
-             ConvOp, MaxPoolOp, AvgPoolOp>(op);
-}
 
 /// Values that depend on `wrt` (forward) and that `loss` depends on
 /// (backward); their defining ops need a backward.
@@ -336,79 +354,53 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
         .Case<ConvOp>([&](ConvOp o) {
           // Before nn-layout and nn-fuse: plain NCHW, no epilogue.
           auto xt = typeOf(o.getX()), wt = typeOf(o.getW());
-          if (o.getLayout() != "nchw" || !toStrings(o.getPostOps()).empty() || o.getResidual()) {
+          int64_t sp = xt.getRank() - 2, group = o.getGroup(), n = xt.getDimSize(0), c = xt.getDimSize(1);
+          bool depthwise = group == c && wt.getDimSize(0) == c;
+          if (o.getLayout() != "nchw" || !toStrings(o.getPostOps()).empty() || o.getResidual() ||
+              (active.count(o.getW()) && group != 1 && !depthwise)) {
             ok = false;
             return;
           }
-          int64_t sp = xt.getRank() - 2;
-          auto strides = toI64(o.getStrides()), pads = toI64(o.getPads()), dil = toI64(o.getDilations());
-          if (active.count(o.getX())) {
-            // dX: the transposed convolution of dY by W, padded at the end
-            // to X's size where the stride dropped rows.
-            SmallVector<int64_t> outPad;
-            for (int64_t i = 0; i < sp; ++i) {
-              int64_t k = (wt.getDimSize(2 + i) - 1) * dil[i] + 1;
-              int64_t covered = (typeOf(y).getDimSize(2 + i) - 1) * strides[i] + k - pads[i] - pads[sp + i];
-              outPad.push_back(xt.getDimSize(2 + i) - covered);
-            }
-            accumulate(o.getX(), b.create<ConvTransposeOp>(bw.loc, dy, o.getW(), Value(), o.getStrides(),
-                                                           o.getPads(), o.getDilations(),
-                                                           b.getI64ArrayAttr(outPad), o.getGroupAttr()));
-          }
+          SmallVector<int64_t> kernel;
+          for (int64_t i = 0; i < sp; ++i)
+            kernel.push_back(wt.getDimSize(2 + i));
+          if (active.count(o.getX()))
+            accumulate(o.getX(), bw.transposedConv(dy, o.getW(), xt, kernel, o.getStrides(), o.getPads(),
+                                                   o.getDilations(), group));
           if (active.count(o.getW())) {
-            int64_t group = o.getGroup(), n = xt.getDimSize(0), c = xt.getDimSize(1);
-            if (group != 1 && !(group == c && wt.getDimSize(0) == c)) {
-              ok = false; // grouped, not depthwise
-              return;
-            }
-            if (group != 1) {
-              // Depthwise: image (n, c) correlates with dY's (n, c) only.
-              // X as one image of N*C channels, dY as N*C one-channel
-              // kernels, a depthwise conv of N*C groups; summed over N.
-              SmallVector<int64_t> xs = {1, n * c}, ks = {n * c, 1}, sizes = {1, n * c};
-              for (int64_t i = 0; i < sp; ++i) {
-                xs.push_back(xt.getDimSize(2 + i));
-                ks.push_back(typeOf(y).getDimSize(2 + i));
-                sizes.push_back(wt.getDimSize(2 + i));
-              }
-              Value full = b.create<ConvOp>(bw.loc, bw.reshape(o.getX(), xs), bw.reshape(dy, ks), Value(), Value(),
-                                            o.getDilations(), o.getPads(), o.getStrides(),
-                                            b.getI64IntegerAttr(n * c), b.getStringAttr("nchw"),
-                                            b.getStrArrayAttr({}));
-              SmallVector<int64_t> starts(sp + 2, 0), steps(sp + 2, 1);
-              if (typeOf(full).getShape() != ArrayRef<int64_t>(sizes))
-                full = b.create<SliceOp>(bw.loc, full, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
-                                         b.getI64ArrayAttr(sizes));
-              SmallVector<int64_t> split = {n, c};
-              for (int64_t i = 0; i < sp; ++i)
-                split.push_back(wt.getDimSize(2 + i));
-              Value perImage = bw.reshape(full, split);
-              accumulate(o.getW(), bw.reshape(bw.sum(perImage, {0}, false), wt.getShape()));
-              if (o.getB() && active.count(o.getB())) {
-                SmallVector<int64_t> axes = {0};
-                for (int64_t i = 0; i < sp; ++i)
-                  axes.push_back(2 + i);
-                accumulate(o.getB(), bw.sum(dy, axes, false));
-              }
-              return;
-            }
             // dW[m, c, k] = sum_n,o dY[n, m, o] X[n, c, o*s + k*d - p]: a
-            // convolution of X^T [C, N, ...] by dY^T [M, N, ...] with stride
-            // and dilation swapped, cut to the kernel's extent.
+            // convolution with stride and dilation swapped, cut to the
+            // kernel's extent.
+            auto correlate = [&](Value x, Value k, int64_t groups, SmallVector<int64_t> sizes) {
+              sizes.append(kernel.begin(), kernel.end());
+              Value full = b.create<ConvOp>(bw.loc, x, k, Value(), Value(), o.getDilations(), o.getPads(),
+                                            o.getStrides(), b.getI64IntegerAttr(groups), b.getStringAttr("nchw"),
+                                            b.getStrArrayAttr({}));
+              return bw.cropTo(full, sizes);
+            };
             SmallVector<int64_t> swap = {1, 0};
             for (int64_t i = 0; i < sp; ++i)
               swap.push_back(2 + i);
-            Value xT = bw.transpose(o.getX(), swap), dyT = bw.transpose(dy, swap);
-            Value full = b.create<ConvOp>(bw.loc, xT, dyT, Value(), Value(), o.getDilations(), o.getPads(),
-                                          o.getStrides(), b.getI64IntegerAttr(1), b.getStringAttr("nchw"),
-                                          b.getStrArrayAttr({}));
-            SmallVector<int64_t> starts(sp + 2, 0), steps(sp + 2, 1), sizes = {xt.getDimSize(1), wt.getDimSize(0)};
-            for (int64_t i = 0; i < sp; ++i)
-              sizes.push_back(wt.getDimSize(2 + i));
-            if (typeOf(full).getShape() != ArrayRef<int64_t>(sizes))
-              full = b.create<SliceOp>(bw.loc, full, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
-                                       b.getI64ArrayAttr(sizes));
-            accumulate(o.getW(), bw.transpose(full, swap));
+            Value dw;
+            if (!depthwise || group == 1) {
+              // X^T [C, N, ...] by dY^T [M, N, ...].
+              dw = bw.transpose(correlate(bw.transpose(o.getX(), swap), bw.transpose(dy, swap), 1,
+                                          {c, wt.getDimSize(0)}),
+                                swap);
+            } else {
+              // Image (n, c) correlates with dY's (n, c) only: X as one
+              // image of N*C channels by dY as N*C one-channel kernels
+              // (N*C groups), summed over N.
+              SmallVector<int64_t> xs = {1, n * c}, ks = {n * c, 1}, perImage = {n, c};
+              for (int64_t i = 0; i < sp; ++i) {
+                xs.push_back(xt.getDimSize(2 + i));
+                ks.push_back(typeOf(y).getDimSize(2 + i));
+              }
+              perImage.append(kernel.begin(), kernel.end());
+              Value full = correlate(bw.reshape(o.getX(), xs), bw.reshape(dy, ks), n * c, {1, n * c});
+              dw = bw.reshape(bw.sum(bw.reshape(full, perImage), {0}, false), wt.getShape());
+            }
+            accumulate(o.getW(), dw);
           }
           if (o.getB() && active.count(o.getB())) {
             SmallVector<int64_t> axes = {0};
@@ -449,23 +441,14 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           // Each input element gets dY / window size from every window it
           // is in: a depthwise transposed convolution by a constant kernel.
           auto ks = toI64(o.getKernelShape());
-          int64_t c = xt.getDimSize(1), sp = xt.getRank() - 2, window = 1;
+          int64_t c = xt.getDimSize(1), window = 1;
           SmallVector<int64_t> wshape = {c, 1};
           for (int64_t k : ks) {
             wshape.push_back(k);
             window *= k;
           }
           Value w = bw.splat(RankedTensorType::get(wshape, xt.getElementType()), 1.0 / (double)window);
-          auto strides = toI64(o.getStrides()), dil = toI64(o.getDilations());
-          SmallVector<int64_t> outPad;
-          for (int64_t i = 0; i < sp; ++i) {
-            int64_t k = (ks[i] - 1) * dil[i] + 1;
-            int64_t covered = (typeOf(y).getDimSize(2 + i) - 1) * strides[i] + k - pads[i] - pads[sp + i];
-            outPad.push_back(xt.getDimSize(2 + i) - covered);
-          }
-          accumulate(o.getX(), b.create<ConvTransposeOp>(bw.loc, dy, w, Value(), o.getStrides(), o.getPads(),
-                                                         o.getDilations(), b.getI64ArrayAttr(outPad),
-                                                         b.getI64IntegerAttr(c)));
+          accumulate(o.getX(), bw.transposedConv(dy, w, xt, ks, o.getStrides(), o.getPads(), o.getDilations(), c));
         })
         .Default([&](Operation *) { ok = false; });
     if (!ok) {
@@ -473,8 +456,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
       error = "no gradient for '" + op->getName().getStringRef().str() + "'" +
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
-              "log_softmax, reductions, reshape, transpose, concat, gather_elements, conv (ungrouped for the "
-              "weights), max_pool, avg_pool";
+              "log_softmax, reductions, reshape, transpose, concat, gather_elements, conv (ungrouped or "
+              "depthwise for the weights), max_pool, avg_pool";
       return false;
     }
   }
@@ -541,19 +524,31 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
     std::string name = p.getName().str();
     auto it = args.find(name);
     if (it == args.end()) {
-      unsigned n = func.getNumArguments();
-      auto attrs = DictionaryAttr::get(
-          func.getContext(), {NamedAttribute(StringAttr::get(func.getContext(), "nn.name"),
-                                             StringAttr::get(func.getContext(), name))});
-      func.insertArgument(n, p.getType(), attrs, p.getLoc());
-      it = args.emplace(name, func.getArgument(n)).first;
+      it = args.emplace(name, appendNamedArgument(func, p.getType(), name)).first;
       names.push_back(name);
     }
     p.getResult().replaceAllUsesWith(it->second);
     p.erase();
   }
-  (void)body;
   return names;
+}
+
+BlockArgument appendNamedArgument(func::FuncOp func, Type type, StringRef name) {
+  unsigned n = func.getNumArguments();
+  MLIRContext *ctx = func.getContext();
+  auto attrs = DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "nn.name"), StringAttr::get(ctx, name))});
+  func.insertArgument(n, type, attrs, func.getLoc());
+  return func.getArgument(n);
+}
+
+void setFunctionResults(func::FuncOp func, ArrayRef<Value> values) {
+  Operation *ret = func.getBody().front().getTerminator();
+  ret->setOperands(values);
+  func->removeAttr("res_attrs");
+  SmallVector<Type> types;
+  for (Value v : values)
+    types.push_back(v.getType());
+  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
 }
 
 //===----------------------------------------------------------------------===//
@@ -590,12 +585,7 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
     numBackward = opsNeedingBackward(loss, wrt).size();
     SmallVector<Value> results(ret->getOperands());
     results.append(grads.begin(), grads.end());
-    ret->setOperands(results);
-    func->removeAttr("res_attrs");
-    SmallVector<Type> types;
-    for (Value v : results)
-      types.push_back(v.getType());
-    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
+    setFunctionResults(func, results);
   }
 };
 } // namespace

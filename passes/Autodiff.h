@@ -22,10 +22,6 @@ namespace nncc {
 bool differentiate(mlir::OpBuilder &b, mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt,
                    llvm::SmallVectorImpl<mlir::Value> &grads, std::string &error);
 
-/// Whether the op at `op` has a gradient rule (every operand it has one
-/// for); ops listed here are the differentiable ops of the dialect.
-bool hasGradient(mlir::Operation *op);
-
 /// Ops of `func` that need a backward pass to reach the gradients of `wrt`
 /// from `loss` (for nncc inspect).
 llvm::DenseSet<mlir::Operation *> opsNeedingBackward(mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt);
@@ -45,6 +41,13 @@ mlir::Value emitLoss(mlir::OpBuilder &b, mlir::Location loc, LossKind kind, mlir
 /// argument (same type); returns their names in argument order. Several
 /// nn.param ops of one name (shared weights) become one argument.
 std::vector<std::string> paramsToArguments(mlir::func::FuncOp func);
+
+/// Appends an argument named `name` (the `nn.name` the compiled graph's
+/// signature reports) to `func`.
+mlir::BlockArgument appendNamedArgument(mlir::func::FuncOp func, mlir::Type type, llvm::StringRef name);
+
+/// Makes `values` the results of `func` (its return operands and type).
+void setFunctionResults(mlir::func::FuncOp func, llvm::ArrayRef<mlir::Value> values);
 
 } // namespace nncc
 

@@ -26,16 +26,6 @@ struct GradCase {
   bool awayFromZero = false; ///< |x| >= 0.2 (kinks of relu, abs, ...)
 };
 
-void setResults(func::FuncOp func, ArrayRef<Value> values) {
-  Operation *ret = func.getBody().front().getTerminator();
-  ret->setOperands(values);
-  func->removeAttr("res_attrs");
-  SmallVector<Type> types;
-  for (Value v : values)
-    types.push_back(v.getType());
-  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
-}
-
 void checkGradients(const GradCase &c) {
   MLIRContext ctx;
   nncc::loadDialects(ctx);
@@ -62,7 +52,7 @@ void checkGradients(const GradCase &c) {
   ASSERT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << c.name << ": " << error;
   SmallVector<Value> results{loss};
   results.append(grads.begin(), grads.end());
-  setResults(func, results);
+  nncc::setFunctionResults(func, results);
   nncc::CompileOptions options;
   auto exe = nncc::compileModule(*module, options, error);
   ASSERT_TRUE(exe) << c.name << ": " << error;
@@ -243,7 +233,7 @@ void checkLoss(nncc::LossKind kind, const char *body) {
   SmallVector<Value> grads;
   std::string error;
   ASSERT_TRUE(nncc::differentiate(b, loss, {func.getArgument(0)}, grads, error)) << error;
-  setResults(func, {loss, grads[0]});
+  nncc::setFunctionResults(func, {loss, grads[0]});
   auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
   ASSERT_TRUE(exe) << error;
   nncc::Tensor z(nncc::DType::Float64, exe->inputs()[0].shape);

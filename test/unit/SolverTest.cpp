@@ -1,6 +1,7 @@
 // Each solver's update, emitted as nn ops and compiled, against the update
 // computed by hand for a few steps; and each learning-rate policy.
 #include "driver/Trainer.h"
+#include "passes/Autodiff.h"
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,11 +37,7 @@ std::vector<std::array<float, 2>> runSolver(const nncc::SolverConfig &cfg, doubl
                          {func.getArgument(1)}, state, newParams, newState);
   SmallVector<Value> results{newParams[0]};
   results.append(newState.begin(), newState.end());
-  ret->setOperands(results);
-  SmallVector<Type> types;
-  for (Value v : results)
-    types.push_back(v.getType());
-  func.setType(FunctionType::get(&ctx, func.getArgumentTypes(), types));
+  nncc::setFunctionResults(func, results);
   std::string error;
   auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
   EXPECT_TRUE(exe) << error;

@@ -66,16 +66,8 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
                       int warmup) {
   std::string error;
   TrainStepOptions opt;
-  opt.loss = args.get("loss", "sum_squares");
-  opt.solver.solver = args.get("solver", "sgd");
-  if (!compileOptionsFrom(args, opt.compile, error))
+  if (!trainStepOptionsFrom(args, model, opt, error))
     return fail(error);
-  auto declared = modelInputs(model);
-  opt.batch = declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0
-                  ? declared[0].shape[0]
-                  : 64;
-  if (args.has("batch"))
-    opt.batch = std::max(1, std::atoi(args.get("batch").c_str()));
   double lr = std::atof(args.get("lr", "0.01").c_str());
   auto t0 = std::chrono::steady_clock::now();
   auto session = TrainingSession::create(model, opt, error);

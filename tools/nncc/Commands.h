@@ -3,6 +3,7 @@
 #define NNCC_TOOLS_NNCC_COMMANDS_H
 
 #include "driver/Compiler.h"
+#include "driver/Trainer.h"
 #include "tools/nncc/Args.h"
 
 #include <string>
@@ -24,6 +25,12 @@ bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &
 bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &error);
 /// --threads N: sets the runtime's worker threads (absent: all cores).
 bool threadsFrom(const Args &args, std::string &error);
+
+/// The training step of `bench --train` and `inspect --train`: --loss
+/// (default sum_squares), --solver (sgd), --batch (the model's own, else
+/// 64) and the compile options.
+bool trainStepOptionsFrom(const Args &args, const onnx::ModelProto &model, TrainStepOptions &options,
+                          std::string &error);
 
 /// Prints "nncc: error: <msg>" and returns the exit code 1.
 int fail(const std::string &message);

@@ -33,6 +33,26 @@ bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &
   return true;
 }
 
+bool trainStepOptionsFrom(const Args &args, const onnx::ModelProto &model, TrainStepOptions &options,
+                          std::string &error) {
+  options.loss = args.get("loss", "sum_squares");
+  options.solver.solver = args.get("solver", "sgd");
+  auto declared = modelInputs(model);
+  options.batch =
+      declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0 ? declared[0].shape[0] : 64;
+  if (args.has("batch")) {
+    std::string v = args.get("batch");
+    char *end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 1) {
+      error = "--batch takes a positive number, got '" + v + "'";
+      return false;
+    }
+    options.batch = n;
+  }
+  return compileOptionsFrom(args, options.compile, error);
+}
+
 bool threadsFrom(const Args &args, std::string &error) {
   if (!args.has("threads"))
     return true;

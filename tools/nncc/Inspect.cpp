@@ -69,14 +69,8 @@ int inspectCommand(int argc, char **argv) {
   InspectSummary summary;
   if (args.has("train")) {
     TrainStepOptions opt;
-    opt.loss = args.get("loss", "sum_squares");
-    opt.solver.solver = args.get("solver", "sgd");
-    opt.compile = options;
-    auto declared = modelInputs(model);
-    opt.batch = declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0 ? declared[0].shape[0]
-                                                                                               : 64;
-    if (args.has("batch"))
-      opt.batch = std::max(1, std::atoi(args.get("batch").c_str()));
+    if (!trainStepOptionsFrom(args, model, opt, error))
+      return fail(error);
     mlir::MLIRContext ctx;
     TrainingGraph g;
     auto module = buildTrainingGraph(ctx, model, opt, /*step=*/true, g, error);

@@ -49,7 +49,7 @@ Learning-rate policy (Caffe's):
   --gamma X --power X --stepsize N --stepvalue N (repeat) --max-iter N
   --warmup N              linear warm-up over the first N iterations
 Progress and snapshots:
-  --display N             print progress every N iterations (default: 10 per epoch)
+  --display N             print progress every N iterations (default: once per epoch)
   --snapshot N            write a snapshot every N iterations (atomically)
   --snapshot-prefix P     snapshots are P_iter_<k>.snapshot (default: the --save path)
   --resume FILE           continue from a snapshot, exactly where it stopped
@@ -271,7 +271,7 @@ int trainCommand(int argc, char **argv) {
   if (policy.maxIter == 0)
     policy.maxIter = total;
   if (display == 0)
-    display = std::max<int64_t>(1, perEpoch / 10 * 10 ? perEpoch : 1);
+    display = perEpoch;
 
   auto fill = [&](const std::vector<int64_t> &rows, int64_t first, Tensor &x, Tensor &y) {
     float *xp = x.data<float>();
