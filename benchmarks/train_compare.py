@@ -10,10 +10,11 @@ forward, loss.backward(), optimizer.step()). The two alternate for several
 rounds; the median over rounds of each run's median is kept. With --out,
 the "Training step" section of that Markdown file is replaced (or added).
 
-Models: mlp (batch 64). lstm_lm (seq 35, batch 8) is listed as not run
-until nncc has LSTM gradients.
+Models: mlp (batch 64) and lstm_lm (seq 35, batch 8; the loss is the mean
+cross-entropy over all 280 predicted tokens).
 """
 import argparse
+import datetime
 import os
 import re
 import statistics
@@ -33,11 +34,14 @@ torch.manual_seed(0)
 name = sys.argv[2]
 if name == "mlp":
     model = em.MLP(); x = torch.rand(64, 784) * 2 - 1; y = torch.arange(64) * 7 % 10
+else:  # lstm_lm: labels as nncc bench makes them (row-major k * 7 mod vocab)
+    model = em.LSTMLM(); x = torch.randint(0, 10000, (35, 8)); y = torch.arange(35 * 8) * 7 % 10000
 opt = torch.optim.SGD(model.parameters(), lr=0.01)
 lossf = torch.nn.CrossEntropyLoss()
 def step():
     opt.zero_grad(set_to_none=True)
-    loss = lossf(model(x), y)
+    out = model(x)
+    loss = lossf(out.reshape(-1, out.shape[-1]), y)
     loss.backward()
     opt.step()
 for _ in range(5):
@@ -66,7 +70,7 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
     rows = []
-    for name in ["mlp"]:
+    for name in ["mlp", "lstm_lm"]:
         ours, theirs, theirsMin, oursMin, arena = [], [], [], [], 0
         for _ in range(a.rounds):
             out = run([a.nncc, "bench", "--train", os.path.join(a.models, name, "model.onnx"), "--loss",
@@ -82,17 +86,26 @@ def main():
             theirsMin.append(float(mn))
         n, t = statistics.median(ours), statistics.median(theirs)
         nm, tm = min(oursMin), min(theirsMin)
-        rows.append("| %s | 64 | %.3f | %.3f | %.2f | %.3f | %.3f | %d |" % (name, n, t, n / t, nm, tm, arena // 1024))
+        batch = "64" if name == "mlp" else "8 (seq 35)"
+        rows.append("| %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %d |" % (name, batch, n, t, n / t, nm, tm,
+                                                                         arena // 1024))
         print("%-8s nncc %.3f ms  torch %.3f ms  ratio %.2f  (min %.3f vs %.3f)" % (name, n, t, n / t, nm, tm))
+    cpu = "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
     section = "\n".join([
         "## Training step", "",
+        "%s, %s, %d cores. " % (datetime.date.today().isoformat(), cpu, os.cpu_count()) +
         "`benchmarks/train_compare.py`, %d threads: forward + softmax cross-entropy + backward + SGD, "
         "median ms per step (median over %d alternating rounds of %d steps). Ratios below 1.0 mean nncc is faster." %
         (a.threads, a.rounds, a.runs) + " PyTorch's step time varies widely on this 2-core machine (its autograd "
         "thread competes with the compute threads); the min columns show the best step of each.", "",
         "| model | batch | nncc | PyTorch | nncc / PyTorch | nncc min | PyTorch min | nncc arena (KiB) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        + rows + ["| lstm_lm | 8 (seq 35) | - | - | - | - | - | not run: nncc has no LSTM gradient yet |", ""])
+        + rows + [""])
     if a.out:
         text = open(a.out).read() if os.path.exists(a.out) else "# Benchmarks\n"
         if "## Training step" in text:

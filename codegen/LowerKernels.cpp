@@ -69,6 +69,21 @@ void addPostOps(KernelCall &k, ArrayAttr postOps) {
   }
 }
 
+template <typename OpT> constexpr bool isLSTM() {
+  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value;
+}
+template <typename OpT> constexpr bool isGRU() {
+  return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value;
+}
+template <typename OpT> constexpr bool isRecurrentGrad() {
+  return std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value ||
+         std::is_same<OpT, RNNGradOp>::value;
+}
+
+/// Forward: the operands, the outputs (y and the final states), the
+/// attributes. Backward (nn.*_grad): the forward operands, y, dY and the
+/// final states' gradients (none when absent), the results (dX, dW, dR, dB,
+/// the initial states' gradients, dP), the attributes.
 template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
   KernelCall k(name);
   auto ft = elementOf(op.getX());
@@ -83,20 +98,30 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
   opt(op.getB(), ft);
   opt(op.getSeqLens(), op.getSeqLens() ? elementOf(op.getSeqLens()) : ft);
   opt(op.getInitialH(), ft);
-  if constexpr (std::is_same<OpT, LSTMOp>::value) {
+  if constexpr (isLSTM<OpT>()) {
     opt(op.getInitialC(), ft);
     opt(op.getP(), ft);
   }
-  for (int s = 0; s < 1 + numStates; ++s)
-    k.tensor(in.outs[s], ft);
+  if constexpr (isRecurrentGrad<OpT>()) {
+    k.tensor(in.ins[idx++], ft);
+    opt(op.getDy(), ft);
+    opt(op.getDyH(), ft);
+    if constexpr (isLSTM<OpT>())
+      opt(op.getDyC(), ft);
+    for (unsigned s = 0; s < op->getNumResults(); ++s)
+      k.tensor(in.outs[s], ft);
+  } else {
+    for (int s = 0; s < 1 + numStates; ++s)
+      k.tensor(in.outs[s], ft);
+  }
   StringRef dir = op.getDirection();
   k.i(op.getHiddenSize()).i(dir == "forward" ? 0 : dir == "reverse" ? 1 : 2);
   addActivations(k, op.getActivations(), op.getActivationAlpha(), op.getActivationBeta());
   auto clip = op.getClip();
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
-  if constexpr (std::is_same<OpT, LSTMOp>::value)
+  if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());
-  if constexpr (std::is_same<OpT, GRUOp>::value)
+  if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
   k.emit(in.b, in.loc, in.scratch);
 }
@@ -317,6 +342,18 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
       })
       .Case<RNNOp>([&](RNNOp o) -> FailureOr<bool> {
         recurrent(in, o, "nncc_rnn", 1);
+        return true;
+      })
+      .Case<LSTMGradOp>([&](LSTMGradOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_lstm_grad", 2);
+        return true;
+      })
+      .Case<GRUGradOp>([&](GRUGradOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_gru_grad", 1);
+        return true;
+      })
+      .Case<RNNGradOp>([&](RNNGradOp o) -> FailureOr<bool> {
+        recurrent(in, o, "nncc_rnn_grad", 1);
         return true;
       })
       .Default([](Operation *) -> FailureOr<bool> { return failure(); });

@@ -221,12 +221,13 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   }
   // step(x, params..., labels, lr, state...) -> (loss, params'..., state'...)
   auto pt = typeOf(prediction);
+  // Softmax cross-entropy: one class index per row of logits [..., classes]
+  // (a sequence model's [steps, batch, vocab] gets [steps, batch] labels).
   Type labelType = lossKind == LossKind::SoftmaxCrossEntropy
-                       ? (Type)RankedTensorType::get({pt.getDimSize(0)}, IntegerType::get(&context, 64))
+                       ? (Type)RankedTensorType::get(pt.getShape().drop_back(), IntegerType::get(&context, 64))
                        : (Type)pt;
-  if (lossKind == LossKind::SoftmaxCrossEntropy && pt.getRank() != 2) {
-    error = "softmax_cross_entropy needs logits [batch, classes]; the model's output is " +
-            nn::shapeStr(pt.getShape());
+  if (lossKind == LossKind::SoftmaxCrossEntropy && pt.getRank() < 2) {
+    error = "softmax_cross_entropy needs logits [..., classes]; the model's output is " + nn::shapeStr(pt.getShape());
     return nullptr;
   }
   Value labels;

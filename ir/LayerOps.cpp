@@ -451,6 +451,39 @@ NN_INFER(RNNOp) {
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
 }
 
+/// dX, dW, dR like the operands; dB [dirs, 2 * gates * H]; the initial
+/// states' gradients [dirs, batch, H]; the peepholes' [dirs, 3H].
+static void inferRecurrentGrad(Value xv, Value wv, Value rv, int64_t hidden, StringRef direction, int gates,
+                               int numStates, bool peepholes, SmallVectorImpl<Type> &inferred) {
+  auto x = tensorOf(xv);
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  Type et = x.getElementType();
+  inferred.push_back(x);
+  inferred.push_back(wv.getType());
+  inferred.push_back(rv.getType());
+  inferred.push_back(tensor({dirs, 2 * gates * hidden}, et));
+  for (int i = 0; i < numStates; ++i)
+    inferred.push_back(tensor({dirs, x.getDimSize(1), hidden}, et));
+  if (peepholes)
+    inferred.push_back(tensor({dirs, 3 * hidden}, et));
+}
+
+NN_INFER(LSTMGradOp) {
+  LSTMGradOp::Adaptor a(operands, attrs, regions);
+  inferRecurrentGrad(a.getX(), a.getW(), a.getR(), a.getHiddenSize(), a.getDirection(), 4, 2, true, inferred);
+  return success();
+}
+NN_INFER(GRUGradOp) {
+  GRUGradOp::Adaptor a(operands, attrs, regions);
+  inferRecurrentGrad(a.getX(), a.getW(), a.getR(), a.getHiddenSize(), a.getDirection(), 3, 1, false, inferred);
+  return success();
+}
+NN_INFER(RNNGradOp) {
+  RNNGradOp::Adaptor a(operands, attrs, regions);
+  inferRecurrentGrad(a.getX(), a.getW(), a.getR(), a.getHiddenSize(), a.getDirection(), 1, 1, false, inferred);
+  return success();
+}
+
 template <typename OpT>
 static LogicalResult verifyRecurrent(OpT op, int gates) {
   StringRef dir = op.getDirection();

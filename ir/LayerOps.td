@@ -239,6 +239,43 @@ def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
 def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
 
+// Backward of a recurrent layer: the forward op's operands, its output y
+// (the hidden state of every step, from which the gate pre-activations are
+// recomputed with two GEMMs over all steps) and the gradients of its results
+// (absent ones are zero). Results: dX, dW, dR, dB ([dirs, 2 * gates * H]),
+// dInitialH ([dirs, batch, H]) and, for the LSTM, dInitialC and dP ([dirs, 3H]).
+class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gradOperands, dag extraAttrs, dag res>
+    : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
+  let summary = desc;
+  let arguments = !con((ins NN_FloatTensor:$x, NN_FloatTensor:$w, NN_FloatTensor:$r,
+                            Optional<NN_FloatTensor>:$b, Optional<NN_IndexTensor>:$seq_lens,
+                            Optional<NN_FloatTensor>:$initial_h), extraOperands,
+                       (ins NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy, Optional<NN_FloatTensor>:$dy_h),
+                       gradOperands,
+                       (ins I64Attr:$hidden_size,
+                            DefaultValuedAttr<StrAttr, "\"forward\"">:$direction,
+                            StrArrayAttr:$activations,
+                            NN_F32ArrayAttr:$activation_alpha,
+                            NN_F32ArrayAttr:$activation_beta,
+                            OptionalAttr<F32Attr>:$clip), extraAttrs);
+  let results = res;
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_LSTMGradOp : NN_RecurrentGradOp<"lstm_grad", "Gradients of an nn.lstm",
+    (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
+    (ins Optional<NN_FloatTensor>:$dy_c),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
+    (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
+          NN_FloatTensor:$d_initial_h, NN_FloatTensor:$d_initial_c, NN_FloatTensor:$dp)>;
+def NN_GRUGradOp : NN_RecurrentGradOp<"gru_grad", "Gradients of an nn.gru", (ins), (ins),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
+    (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
+          NN_FloatTensor:$d_initial_h)>;
+def NN_RNNGradOp : NN_RecurrentGradOp<"rnn_grad", "Gradients of an nn.rnn", (ins), (ins), (ins),
+    (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
+          NN_FloatTensor:$d_initial_h)>;
+
 //===----------------------------------------------------------------------===//
 // Signal processing (complex values as a trailing dimension of 2)
 //===----------------------------------------------------------------------===//

@@ -134,6 +134,42 @@ public:
   Location loc;
 };
 
+/// The gradients of a recurrent layer's operands from those of its results
+/// (y, y_h and, for the LSTM, y_c; absent ones are zero): one nn.*_grad op.
+template <typename GradFn, typename AccFn>
+void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf, AccFn accumulate) {
+  auto common = [&](auto o) {
+    return std::make_tuple(o.getHiddenSizeAttr(), o.getDirectionAttr(), o.getActivationsAttr(),
+                           o.getActivationAlphaAttr(), o.getActivationBetaAttr(), o.getClipAttr());
+  };
+  SmallVector<Value> inputs, results;
+  if (auto o = dyn_cast<LSTMOp>(op)) {
+    auto [hs, dir, acts, al, be, clip] = common(o);
+    auto g = b.create<LSTMGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
+                                  o.getInitialC(), o.getP(), o.getY(), gradOf(o.getY()), gradOf(o.getYH()),
+                                  gradOf(o.getYC()), hs, dir, acts, al, be, clip, o.getInputForgetAttr());
+    inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH(), o.getInitialC(), o.getP()};
+    results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH(), g.getDInitialC(), g.getDp()};
+  } else if (auto o = dyn_cast<GRUOp>(op)) {
+    auto [hs, dir, acts, al, be, clip] = common(o);
+    auto g = b.create<GRUGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
+                                 o.getY(), gradOf(o.getY()), gradOf(o.getYH()), hs, dir, acts, al, be, clip,
+                                 o.getLinearBeforeResetAttr());
+    inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH()};
+    results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
+  } else {
+    auto r = cast<RNNOp>(op);
+    auto [hs, dir, acts, al, be, clip] = common(r);
+    auto g = b.create<RNNGradOp>(loc, r.getX(), r.getW(), r.getR(), r.getB(), r.getSeqLens(), r.getInitialH(),
+                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), hs, dir, acts, al, be, clip);
+    inputs = {r.getX(), r.getW(), r.getR(), r.getB(), r.getInitialH()};
+    results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i])
+      accumulate(inputs[i], results[i]);
+}
+
 } // namespace
 
 /// Values that depend on `wrt` (forward) and that `loss` depends on
@@ -191,9 +227,22 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
   Block *block = loss.getParentBlock();
   SmallVector<Operation *> ops;
   for (Operation &op : *block)
-    if (op.getNumResults() == 1 && active.count(op.getResult(0)))
+    if (llvm::any_of(op.getResults(), [&](Value r) { return active.count(r); }))
       ops.push_back(&op);
+  auto gradOf = [&](Value v) -> Value {
+    auto it = grad.find(v);
+    return it == grad.end() ? Value() : it->second;
+  };
   for (Operation *op : llvm::reverse(ops)) {
+    if (isa<LSTMOp, GRUOp, RNNOp>(op)) {
+      bw.loc = op->getLoc();
+      recurrentBackward(b, bw.loc, op, gradOf, accumulate);
+      continue;
+    }
+    if (op->getNumResults() != 1) {
+      error = "no gradient for '" + op->getName().getStringRef().str() + "'";
+      return false;
+    }
     Value y = op->getResult(0);
     auto it = grad.find(y);
     if (it == grad.end())
@@ -280,10 +329,21 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
             ok = false;
             return;
           }
-          if (active.count(o.getA()))
-            accumulate(o.getA(), bw.matmul(dy, bw.transposeLast2(o.getB())));
-          if (active.count(o.getB()))
-            accumulate(o.getB(), bw.matmul(bw.transposeLast2(o.getA()), dy));
+          if (bt.getRank() == 2) {
+            // A [..., K] by B [K, N]: one GEMM each over the flattened rows,
+            // transposes folded into the GEMM (no batched dB to sum).
+            int64_t k = at.getShape().back(), n = bt.getDimSize(1), m = at.getNumElements() / k;
+            Value dy2 = bw.reshape(dy, {m, n});
+            if (active.count(o.getA()))
+              accumulate(o.getA(), bw.reshape(bw.gemm(dy2, o.getB(), 1.0, false, true), at.getShape()));
+            if (active.count(o.getB()))
+              accumulate(o.getB(), bw.gemm(bw.reshape(o.getA(), {m, k}), dy2, 1.0, true, false));
+          } else {
+            if (active.count(o.getA()))
+              accumulate(o.getA(), bw.matmul(dy, bw.transposeLast2(o.getB())));
+            if (active.count(o.getB()))
+              accumulate(o.getB(), bw.matmul(bw.transposeLast2(o.getA()), dy));
+          }
           if (o.getBias() && active.count(o.getBias()))
             accumulate(o.getBias(), bw.unbroadcast(dy, typeOf(o.getBias())));
         })
@@ -350,6 +410,33 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
         .Case<GatherElementsOp>([&](GatherElementsOp o) {
           accumulate(o.getX(), b.create<ScatterElementsOp>(bw.loc, bw.zerosLike(o.getX()), o.getIndices(), dy,
                                                            o.getAxisAttr(), b.getStringAttr("add")));
+        })
+        .Case<GatherOp>([&](GatherOp o) {
+          // Embedding lookups and the like: dY's slices are added into a
+          // zero dX at their indices (repeated indices sum), a ScatterND
+          // over x with `axis` moved to the front.
+          auto xt = typeOf(o.getX()), it = typeOf(o.getIndices());
+          int64_t r = xt.getRank(), q = it.getRank();
+          int64_t axis = o.getAxis() < 0 ? o.getAxis() + r : o.getAxis();
+          SmallVector<int64_t> perm, front = {xt.getDimSize(axis)}, back;
+          for (int64_t i = 0; i < q; ++i)
+            perm.push_back(axis + i);
+          for (int64_t i = 0; i < r + q - 1; ++i)
+            if (i < axis || i >= axis + q)
+              perm.push_back(i);
+          for (int64_t i = 0; i < r; ++i)
+            if (i != axis)
+              front.push_back(xt.getDimSize(i));
+          for (int64_t i = 0; i < r; ++i)
+            back.push_back(i < axis ? i + 1 : (i == axis ? 0 : i));
+          bool identity = axis == 0;
+          Value updates = identity ? dy : bw.transpose(dy, perm);
+          SmallVector<int64_t> idxShape(it.getShape().begin(), it.getShape().end());
+          idxShape.push_back(1);
+          Value idx = bw.reshape(o.getIndices(), idxShape);
+          Value zeros = bw.splat(RankedTensorType::get(front, xt.getElementType()), 0.0);
+          Value dx = b.create<ScatterNDOp>(bw.loc, zeros, idx, updates, b.getStringAttr("add"));
+          accumulate(o.getX(), identity ? dx : bw.transpose(dx, back));
         })
         .Case<ConvOp>([&](ConvOp o) {
           // Before nn-layout and nn-fuse: plain NCHW, no epilogue.
@@ -456,8 +543,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
       error = "no gradient for '" + op->getName().getStringRef().str() + "'" +
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
-              "log_softmax, reductions, reshape, transpose, concat, gather_elements, conv (ungrouped or "
-              "depthwise for the weights), max_pool, avg_pool";
+              "log_softmax, reductions, reshape, transpose, concat, gather, gather_elements, conv (ungrouped or "
+              "depthwise for the weights), max_pool, avg_pool, lstm, gru, rnn";
       return false;
     }
   }
@@ -490,7 +577,9 @@ Value emitLoss(OpBuilder &b, Location loc, LossKind kind, Value prediction, Valu
   case LossKind::SoftmaxCrossEntropy: {
     // -mean(log_softmax(z)[n, label[n]])
     Value ls = b.create<LogSoftmaxOp>(loc, prediction, b.getI64IntegerAttr(pt.getRank() - 1));
-    Value idx = e.reshape(target, {typeOf(target).getDimSize(0), 1});
+    SmallVector<int64_t> idxShape(pt.getShape().begin(), pt.getShape().end());
+    idxShape.back() = 1;
+    Value idx = e.reshape(target, idxShape);
     Value picked = b.create<GatherElementsOp>(loc, ls, idx, b.getI64IntegerAttr(pt.getRank() - 1));
     return e.neg(mean(picked));
   }

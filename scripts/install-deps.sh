@@ -8,7 +8,7 @@ PACKAGES=(
   llvm-15-dev clang-15 libmlir-15-dev mlir-15-tools
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   python3 python3-onnx python3-torch python3-torchvision python3-numpy
-  libgtest-dev libbenchmark-dev libdnnl-dev libopenblas-dev libgloo-dev
+  libgtest-dev libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev libopenblas-dev libgloo-dev
   g++-aarch64-linux-gnu qemu-user
 )
 

@@ -46,6 +46,9 @@ NNCC_KERNEL(nncc_stft);
 NNCC_KERNEL(nncc_lstm);
 NNCC_KERNEL(nncc_gru);
 NNCC_KERNEL(nncc_rnn);
+NNCC_KERNEL(nncc_lstm_grad);
+NNCC_KERNEL(nncc_gru_grad);
+NNCC_KERNEL(nncc_rnn_grad);
 }
 
 namespace nncc {

@@ -10,6 +10,7 @@
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Parallel.h"
 #include "runtime/kernels/RecurrentCells.h"
+#include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
@@ -21,89 +22,6 @@
 using namespace nncc::kernels;
 
 namespace {
-
-struct Activation {
-  int code;
-  double alpha, beta;
-  double operator()(double x) const {
-    switch (code) {
-    case 0: return x > 0 ? x : 0;
-    case 1: return std::tanh(x);
-    case 2: return 1.0 / (1.0 + std::exp(-x));
-    case 3: return alpha * x + beta;
-    case 4: return x >= 0 ? x : alpha * x;
-    case 5: return x > alpha ? x : 0;
-    case 6: return alpha * std::tanh(beta * x);
-    case 7: return std::max(0.0, std::min(1.0, alpha * x + beta));
-    case 8: return x >= 0 ? x : alpha * (std::exp(x) - 1);
-    case 9: return x / (1 + std::fabs(x));
-    case 10: return std::log1p(std::exp(x));
-    default: return x;
-    }
-  }
-};
-
-struct Common {
-  TensorArg x, w, r, b, lens, h0;
-  int64_t hidden, direction;
-  Activation acts[6];
-  bool hasClip;
-  double clip;
-
-  void readHead(Meta &m) {
-    x = m.tensor(); w = m.tensor(); r = m.tensor(); b = m.tensor(); lens = m.tensor(); h0 = m.tensor();
-  }
-  void readTail(Meta &m) {
-    hidden = m.i();
-    direction = m.i();
-    int64_t n = m.i();
-    for (int64_t k = 0; k < n; ++k) {
-      Activation a;
-      a.code = (int)m.i();
-      a.alpha = m.f();
-      a.beta = m.f();
-      if (k < 6)
-        acts[k] = a;
-    }
-    hasClip = m.i();
-    clip = m.f();
-  }
-  int64_t numDirections() const { return direction == 2 ? 2 : 1; }
-  /// The usual cell: the default activations and no clip (the fast path).
-  bool standard(int64_t d, int perDirection) const {
-    if (hasClip)
-      return false;
-    const Activation *a = acts + d * perDirection;
-    for (int k = 0; k < perDirection; ++k)
-      if (a[k].code != (k == 0 ? 2 : 1)) // sigmoid, then tanh
-        return false;
-    return true;
-  }
-  int64_t steps() const { return x.dim(0); }
-  int64_t batch() const { return x.dim(1); }
-  bool reverse(int64_t d) const { return direction == 1 || (direction == 2 && d == 1); }
-  double clipped(double v) const { return hasClip ? std::max(-clip, std::min(clip, v)) : v; }
-  int64_t length(int64_t b, int64_t T) const {
-    return lens.present() ? maxOf<int64_t>(0, minOf(indexAt(lens, b), T)) : T;
-  }
-};
-
-/// xw[T*B, G*H] = X[T*B, I] * W_d^T + Wb, plus the recurrent bias Rb of the
-/// first `summedGates` gates (those whose pre-activation is x W^T + h R^T +
-/// Wb + Rb, so both biases can be added once here instead of every step).
-template <typename T>
-void inputProjection(const Common &c, int64_t d, int64_t gates, int64_t summedGates, T *xw, const GemmScratch<T> &gs) {
-  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), H = c.hidden, G = gates * H;
-  gemm<T>(false, true, Tn * B, G, I, T(1), c.x.as<T>(), I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
-  if (!c.b.present())
-    return;
-  const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
-  parallelFor(Tn * B, G, [&](int64_t r0, int64_t r1) {
-    for (int64_t row = r0; row < r1; ++row)
-      for (int64_t g = 0; g < G; ++g)
-        xw[row * G + g] += g < summedGates * H ? wb[g] + rb[g] : wb[g];
-  });
-}
 
 /// Buffers of one recurrent layer, from the scratch.
 template <typename T> struct RecurrentBuffers {

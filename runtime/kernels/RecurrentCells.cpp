@@ -34,6 +34,75 @@ void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, floa
     lstmLoop<false>(H, x, hr, nullptr, c, h);
 }
 
+namespace {
+template <bool Peephole>
+inline void lstmTrainLoop(int64_t H, float *__restrict a, const float *__restrict peep,
+                          const float *__restrict cPrev, float *__restrict cNew) {
+  for (int64_t j = 0; j < H; ++j) {
+    float gi = a[j], go = a[H + j], gf = a[2 * H + j], cp = cPrev[j];
+    if (Peephole) {
+      gi += peep[j] * cp;
+      gf += peep[2 * H + j] * cp;
+    }
+    float it = fastSigmoid(gi), ft = fastSigmoid(gf), ct = fastTanh(a[3 * H + j]);
+    float cn = ft * cp + it * ct;
+    if (Peephole)
+      go += peep[H + j] * cn;
+    a[j] = it;
+    a[H + j] = fastSigmoid(go);
+    a[2 * H + j] = ft;
+    a[3 * H + j] = ct;
+    cNew[j] = cn;
+  }
+}
+
+template <bool Peephole>
+inline void lstmBackwardLoop(int64_t H, float *__restrict a, const float *__restrict peep,
+                             const float *__restrict cPrev, const float *__restrict cNew, const float *__restrict dh,
+                             float *__restrict dc, float *__restrict dp) {
+  for (int64_t j = 0; j < H; ++j) {
+    float it = a[j], ot = a[H + j], ft = a[2 * H + j], ct = a[3 * H + j];
+    float cp = cPrev[j], hc = fastTanh(cNew[j]), dhv = dh[j];
+    float dcv = dc[j] + dhv * ot * (1.f - hc * hc);
+    float dao = dhv * hc * ot * (1.f - ot);
+    if (Peephole)
+      dcv += dao * peep[H + j];
+    float dai = dcv * ct * it * (1.f - it);
+    float daf = dcv * cp * ft * (1.f - ft);
+    float dac = dcv * it * (1.f - ct * ct);
+    float dcp = dcv * ft;
+    if (Peephole) {
+      dcp += dai * peep[j] + daf * peep[2 * H + j];
+      dp[j] += dai * cp;
+      dp[H + j] += dao * cNew[j];
+      dp[2 * H + j] += daf * cp;
+    }
+    a[j] = dai;
+    a[H + j] = dao;
+    a[2 * H + j] = daf;
+    a[3 * H + j] = dac;
+    dc[j] = dcp;
+  }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew) {
+  if (peep)
+    lstmTrainLoop<true>(H, a, peep, cPrev, cNew);
+  else
+    lstmTrainLoop<false>(H, a, nullptr, cPrev, cNew);
+}
+
+NNCC_VECTOR_CLONES
+void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev, const float *cNew, const float *dh,
+                     float *dc, float *dp) {
+  if (peep)
+    lstmBackwardLoop<true>(H, a, peep, cPrev, cNew, dh, dc, dp);
+  else
+    lstmBackwardLoop<false>(H, a, nullptr, cPrev, cNew, dh, dc, dp);
+}
+
 NNCC_VECTOR_CLONES
 void gruRowLinearBeforeReset(int64_t H, const float *__restrict x, const float *__restrict hr,
                              const float *__restrict rbh, float *__restrict h) {

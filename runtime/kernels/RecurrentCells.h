@@ -20,6 +20,16 @@ namespace kernels {
 /// gate order i, o, f, c); peep is [3H] (i, o, f) or null. Updates c and h.
 void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h);
 
+/// Training: `a` holds the row's [4H] pre-activations without peepholes
+/// (x W^T + h R^T + biases) and gets the gate activations (i, o, f, c);
+/// cNew = f * cPrev + i * c.
+void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew);
+/// Backward of one row: `a` holds lstmRowTrain's activations and gets the
+/// gradients of the pre-activations; dh is the gradient of h_t, dc that of
+/// c_t (replaced by that of c_{t-1}); dp accumulates the peepholes' [3H].
+void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev, const float *cNew, const float *dh,
+                     float *dc, float *dp);
+
 /// GRU with linear_before_reset: x and hr are [3H] (z, r, h); rbh is the
 /// recurrent bias of the h gate ([H]; zeros without bias). Updates h.
 void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h);

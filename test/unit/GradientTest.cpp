@@ -192,6 +192,18 @@ const GradCase kCases[] = {
        %i = nn.constant dense<[[0, 3], [1, 1], [2, 0]]> : tensor<3x2xi64>
        %0 = nn.gather_elements %a, %i {axis = 1 : i64} : (tensor<3x4xf64>, tensor<3x2xi64>) -> tensor<3x2xf64>
        return %0 : tensor<3x2xf64> })"},
+    {"gather_embedding_repeated", R"(func.func @main(%e: tensor<5x3xf64>) -> tensor<2x4x3xf64> {
+       %i = nn.constant dense<[[0, 4, 4, 1], [-1, 2, 0, 0]]> : tensor<2x4xi64>
+       %0 = nn.gather %e, %i {axis = 0 : i64} : (tensor<5x3xf64>, tensor<2x4xi64>) -> tensor<2x4x3xf64>
+       return %0 : tensor<2x4x3xf64> })"},
+    {"gather_inner_axes", R"(func.func @main(%a: tensor<2x4x3xf64>) -> tensor<2x3x2x3xf64> {
+       %i = nn.constant dense<[[1, 1], [3, 0], [-2, 1]]> : tensor<3x2xi32>
+       %0 = nn.gather %a, %i {axis = 1 : i64} : (tensor<2x4x3xf64>, tensor<3x2xi32>) -> tensor<2x3x2x3xf64>
+       %j = nn.constant dense<[2, 0, 2, 1]> : tensor<4xi64>
+       %1 = nn.gather %0, %j {axis = 3 : i64} : (tensor<2x3x2x3xf64>, tensor<4xi64>) -> tensor<2x3x2x4xf64>
+       %2 = nn.reduce_sum %1 {axes = [3], keepdims = true} : tensor<2x3x2x4xf64> -> tensor<2x3x2x1xf64>
+       %3 = nn.mul %0, %2 : tensor<2x3x2x3xf64>, tensor<2x3x2x1xf64>
+       return %3 : tensor<2x3x2x3xf64> })"},
     {"conv_pad1", R"(func.func @main(%x: tensor<2x3x5x5xf64>, %w: tensor<4x3x3x3xf64>, %b: tensor<4xf64>) -> tensor<2x4x5x5xf64> {
        %0 = nn.conv %x, %w bias %b {dilations = [1, 1], pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<2x3x5x5xf64>, tensor<4x3x3x3xf64>, tensor<4xf64>) -> tensor<2x4x5x5xf64>
        return %0 : tensor<2x4x5x5xf64> })"},
@@ -213,6 +225,36 @@ const GradCase kCases[] = {
     {"avg_pool", R"(func.func @main(%x: tensor<1x2x5x5xf64>) -> tensor<1x2x2x2xf64> {
        %0 = nn.avg_pool %x {kernel_shape = [3, 3], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<1x2x5x5xf64> -> tensor<1x2x2x2xf64>
        return %0 : tensor<1x2x2x2xf64> })"},
+    // Recurrent layers: the loss reads y, y_h (and y_c) together.
+    {"lstm_full", R"(func.func @main(%x: tensor<5x2x3xf64>, %w: tensor<1x16x3xf64>, %r: tensor<1x16x4xf64>, %b: tensor<1x32xf64>, %h0: tensor<1x2x4xf64>, %c0: tensor<1x2x4xf64>, %p: tensor<1x12xf64>) -> tensor<5x1x2x4xf64> {
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1, 1, 1]> : vector<8xi32>} : (tensor<5x2x3xf64>, tensor<1x16x3xf64>, tensor<1x16x4xf64>, tensor<1x32xf64>, tensor<1x2x4xf64>, tensor<1x2x4xf64>, tensor<1x12xf64>) -> (tensor<5x1x2x4xf64>, tensor<1x2x4xf64>, tensor<1x2x4xf64>)
+       %0 = nn.add %y, %h : tensor<5x1x2x4xf64>, tensor<1x2x4xf64>
+       %1 = nn.add %0, %c : tensor<5x1x2x4xf64>, tensor<1x2x4xf64>
+       return %1 : tensor<5x1x2x4xf64> })", -1, 1},
+    {"lstm_bidirectional_lengths_clip", R"(func.func @main(%x: tensor<4x3x2xf64>, %w: tensor<2x12x2xf64>, %r: tensor<2x12x3xf64>, %b: tensor<2x24xf64>) -> tensor<4x2x3x3xf64> {
+       %l = nn.constant dense<[4, 2, 1]> : tensor<3xi32>
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %l {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], clip = 1.5 : f32, direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<4x3x2xf64>, tensor<2x12x2xf64>, tensor<2x12x3xf64>, tensor<2x24xf64>, tensor<3xi32>) -> (tensor<4x2x3x3xf64>, tensor<2x3x3xf64>, tensor<2x3x3xf64>)
+       %0 = nn.add %y, %h : tensor<4x2x3x3xf64>, tensor<2x3x3xf64>
+       %1 = nn.add %0, %c : tensor<4x2x3x3xf64>, tensor<2x3x3xf64>
+       return %1 : tensor<4x2x3x3xf64> })", -1, 1},
+    {"lstm_reverse_activations_input_forget", R"(func.func @main(%x: tensor<3x2x2xf64>, %w: tensor<1x12x2xf64>, %r: tensor<1x12x3xf64>, %h0: tensor<1x2x3xf64>) -> tensor<3x1x2x3xf64> {
+       %y, %h, %c = nn.lstm %x, %w, %r, %h0 {activations = ["HardSigmoid", "Softsign", "ScaledTanh"], activation_alpha = [0.3 : f32, 0.8 : f32], activation_beta = [0.5 : f32, 1.2 : f32], direction = "reverse", hidden_size = 3 : i64, input_forget = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<3x2x2xf64>, tensor<1x12x2xf64>, tensor<1x12x3xf64>, tensor<1x2x3xf64>) -> (tensor<3x1x2x3xf64>, tensor<1x2x3xf64>, tensor<1x2x3xf64>)
+       %0 = nn.add %y, %c : tensor<3x1x2x3xf64>, tensor<1x2x3xf64>
+       return %0 : tensor<3x1x2x3xf64> })", -1, 1},
+    {"gru", R"(func.func @main(%x: tensor<5x2x3xf64>, %w: tensor<1x12x3xf64>, %r: tensor<1x12x4xf64>, %b: tensor<1x24xf64>, %h0: tensor<1x2x4xf64>) -> tensor<5x1x2x4xf64> {
+       %y, %h = nn.gru %x, %w, %r, %b, %h0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1]> : vector<6xi32>} : (tensor<5x2x3xf64>, tensor<1x12x3xf64>, tensor<1x12x4xf64>, tensor<1x24xf64>, tensor<1x2x4xf64>) -> (tensor<5x1x2x4xf64>, tensor<1x2x4xf64>)
+       %0 = nn.add %y, %h : tensor<5x1x2x4xf64>, tensor<1x2x4xf64>
+       return %0 : tensor<5x1x2x4xf64> })", -1, 1},
+    {"gru_linear_before_reset_bidirectional_lengths", R"(func.func @main(%x: tensor<4x3x2xf64>, %w: tensor<2x9x2xf64>, %r: tensor<2x9x3xf64>, %b: tensor<2x18xf64>, %h0: tensor<2x3x3xf64>) -> tensor<4x2x3x3xf64> {
+       %l = nn.constant dense<[2, 4, 3]> : tensor<3xi64>
+       %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Elu"], activation_alpha = [1.0 : f32], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<4x3x2xf64>, tensor<2x9x2xf64>, tensor<2x9x3xf64>, tensor<2x18xf64>, tensor<3xi64>, tensor<2x3x3xf64>) -> (tensor<4x2x3x3xf64>, tensor<2x3x3xf64>)
+       %0 = nn.add %y, %h : tensor<4x2x3x3xf64>, tensor<2x3x3xf64>
+       return %0 : tensor<4x2x3x3xf64> })", -1, 1},
+    {"rnn_bidirectional_lengths", R"(func.func @main(%x: tensor<4x3x2xf64>, %w: tensor<2x3x2xf64>, %r: tensor<2x3x3xf64>, %b: tensor<2x6xf64>, %h0: tensor<2x3x3xf64>) -> tensor<4x2x3x3xf64> {
+       %l = nn.constant dense<[3, 0, 4]> : tensor<3xi32>
+       %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Softplus"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<4x3x2xf64>, tensor<2x3x2xf64>, tensor<2x3x3xf64>, tensor<2x6xf64>, tensor<3xi32>, tensor<2x3x3xf64>) -> (tensor<4x2x3x3xf64>, tensor<2x3x3xf64>)
+       %0 = nn.add %y, %h : tensor<4x2x3x3xf64>, tensor<2x3x3xf64>
+       return %0 : tensor<4x2x3x3xf64> })", -1, 1},
 };
 
 class Gradient : public testing::TestWithParam<GradCase> {};
@@ -274,6 +316,101 @@ TEST(Loss, BinaryCrossEntropyWithLogits) {
   checkLoss(nncc::LossKind::BinaryCrossEntropyWithLogits, R"(func.func @main(%z: tensor<5x1xf64>) -> tensor<5x1xf64> {
     %t = nn.constant dense<[[1.0], [0.0], [1.0], [0.0], [1.0]]> : tensor<5x1xf64>
     return %t : tensor<5x1xf64> })");
+}
+
+/// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
+/// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values.
+std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
+                                             const std::vector<std::vector<double>> &args) {
+  for (size_t at; (at = body.find("ELT")) != std::string::npos;)
+    body.replace(at, 3, elt);
+  MLIRContext ctx;
+  nncc::loadDialects(ctx);
+  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  EXPECT_TRUE(module);
+  if (!module)
+    return {};
+  auto func = *module->getOps<func::FuncOp>().begin();
+  Operation *ret = func.getBody().front().getTerminator();
+  Value y = ret->getOperand(0);
+  auto yt = y.getType().cast<RankedTensorType>();
+  OpBuilder b(ret);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(-1, 1);
+  SmallVector<double> r(yt.getNumElements());
+  for (double &v : r)
+    v = unit(rng);
+  auto rt = RankedTensorType::get(yt.getShape(), b.getF64Type());
+  Value R = b.create<nncc::nn::ConstantOp>(func.getLoc(), rt, DenseElementsAttr::get(rt, ArrayRef<double>(r)));
+  if (!yt.getElementType().isF64())
+    R = b.create<nncc::nn::CastOp>(func.getLoc(), R, TypeAttr::get(yt.getElementType()));
+  Value loss = b.create<nncc::nn::ReduceSumOp>(func.getLoc(), b.create<nncc::nn::MulOp>(func.getLoc(), y, R),
+                                               b.getI64ArrayAttr({}), b.getBoolAttr(false));
+  SmallVector<Value> wrt(func.getArguments().begin(), func.getArguments().end()), grads;
+  std::string error;
+  EXPECT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << error;
+  nncc::setFunctionResults(func, grads);
+  auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
+  EXPECT_TRUE(exe) << error;
+  if (!exe)
+    return {};
+  std::vector<nncc::Tensor> inputs;
+  for (size_t k = 0; k < exe->inputs().size(); ++k) {
+    nncc::Tensor t(exe->inputs()[k].dtype, exe->inputs()[k].shape);
+    for (int64_t e = 0; e < t.numElements(); ++e) {
+      if (t.dtype() == nncc::DType::Float64)
+        t.data<double>()[e] = args[k][e];
+      else
+        t.data<float>()[e] = (float)args[k][e];
+    }
+    inputs.push_back(std::move(t));
+  }
+  std::vector<const nncc::Tensor *> in;
+  for (auto &t : inputs)
+    in.push_back(&t);
+  std::vector<nncc::Tensor> out;
+  EXPECT_TRUE(exe->run(in, out, error)) << error;
+  std::vector<std::vector<double>> result;
+  for (auto &t : out) {
+    std::vector<double> v;
+    for (int64_t e = 0; e < t.numElements(); ++e)
+      v.push_back(t.dtype() == nncc::DType::Float64 ? t.data<double>()[e] : (double)t.data<float>()[e]);
+    result.push_back(std::move(v));
+  }
+  return result;
+}
+
+/// The float LSTM cell (vectorized sigmoid and tanh, activations kept from the
+/// recomputed forward) against the double path, which the finite-difference
+/// cases check: peepholes, both directions, sequence lengths, H = 19 (a
+/// vector tail).
+TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
+  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
+    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xELT>, tensor<2x76x5xELT>, tensor<2x76x19xELT>, tensor<2x152xELT>, tensor<3xi32>, tensor<2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x57xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x3x19xELT>)
+    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+    %1 = nn.add %0, %c : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+    return %1 : tensor<6x2x3x19xELT> })";
+  std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57};
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> dist(-0.5, 0.5);
+  std::vector<std::vector<double>> args;
+  for (int64_t n : sizes) {
+    args.emplace_back(n);
+    for (double &v : args.back())
+      v = (double)(float)dist(rng); // the same values in both precisions
+  }
+  auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
+  ASSERT_EQ(f64.size(), sizes.size());
+  ASSERT_EQ(f32.size(), sizes.size());
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    double scale = 0;
+    for (double v : f64[k])
+      scale = std::max(scale, std::fabs(v));
+    ASSERT_GT(scale, 0) << k;
+    for (size_t e = 0; e < f64[k].size(); ++e)
+      EXPECT_NEAR(f32[k][e], f64[k][e], 2e-4 * scale) << "argument " << k << " element " << e;
+  }
 }
 
 /// A loss that is not a scalar is refused with a message.

@@ -1,0 +1,539 @@
+//===- RecurrentGrad.cpp - backward of ONNX LSTM, GRU and RNN -------------===//
+//
+// Backpropagation through time for the layers of Recurrent.cpp. The forward
+// output y holds h_t of every step, so the gate pre-activations of all steps
+// are recomputed with two GEMMs over the whole sequence (x W^T and
+// h_{t-1} R^T), not step by step. The backward walk is then sequential in
+// time only for the pointwise cell math and one [B, gates*H] x [gates*H, H]
+// product per step; the weight gradients are single GEMMs over all steps
+// (dW = dA^T X, dR = dA^T H_prev) and dX = dA W.
+//
+// Buffers are indexed by time t (row t * B + b), so reverse directions and
+// sequence lengths (rows past their length have zero gradient) share the
+// big GEMMs with the forward direction.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/RecurrentCells.h"
+#include "runtime/kernels/RecurrentCommon.h"
+#include "runtime/kernels/RecurrentGemm.h"
+
+#include <type_traits>
+
+using namespace nncc::kernels;
+
+namespace {
+
+/// Operands and results every backward kernel has.
+struct GradCommon {
+  Common c;
+  TensorArg y, dy, dyh;
+  TensorArg dx, dw, dr, db, dh0;
+
+  void readGrads(Meta &m) { y = m.tensor(); dy = m.tensor(); dyh = m.tensor(); }
+  void readResults(Meta &m) { dx = m.tensor(); dw = m.tensor(); dr = m.tensor(); db = m.tensor(); dh0 = m.tensor(); }
+  int64_t D() const { return c.numDirections(); }
+  /// Time index of step `st` of row b (length len) in direction d.
+  int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
+};
+
+/// Scratch shared by the three cells.
+template <typename T> struct GradBuffers {
+  T *a;     // [T*B, G]: pre-activations (or activations), then their gradients
+  T *hp;    // [T*B, H]: h_{t-1} of each step
+  T *dh;    // [B, H]: gradient of the running hidden state
+  T *step;  // [B, G]: this step's gate gradients, gathered by batch row
+  T *dhr;   // [B, H]: their product with R
+  GemmScratch<T> gs;
+};
+
+template <typename T> GradBuffers<T> allocGrad(const GradCommon &g, int64_t gates, Scratch &s) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = gates * H, I = c.x.dim(2);
+  GradBuffers<T> r;
+  r.a = s.alloc<T>(Tn * B * G);
+  r.hp = s.alloc<T>(Tn * B * H);
+  r.dh = s.alloc<T>(B * H);
+  r.step = s.alloc<T>(B * G);
+  r.dhr = s.alloc<T>(B * H);
+  r.gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(Tn * B, G), maxOf(H, I)));
+  return r;
+}
+
+/// hp[t] = h_{t-1} in direction d (the initial state at each row's first
+/// step, y of the step before otherwise); zero past a row's length.
+template <typename T> void previousHidden(const GradCommon &g, int64_t d, T *hp) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D();
+  const T *y = g.y.as<T>();
+  parallelFor(B, Tn * H, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t len = c.length(b, Tn);
+      for (int64_t t = 0; t < Tn; ++t) {
+        T *dst = hp + (t * B + b) * H;
+        if (t >= len) {
+          std::fill(dst, dst + H, T(0));
+          continue;
+        }
+        int64_t st = c.reverse(d) ? len - 1 - t : t;
+        const T *src = nullptr;
+        if (st > 0)
+          src = y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H;
+        else if (c.h0.present())
+          src = c.h0.as<T>() + (d * B + b) * H;
+        if (src)
+          std::copy(src, src + H, dst);
+        else
+          std::fill(dst, dst + H, T(0));
+      }
+    }
+  });
+}
+
+/// Zeroes the rows of a [T*B, G] buffer past each row's length.
+template <typename T> void zeroPastLength(const Common &c, T *a, int64_t G) {
+  int64_t Tn = c.steps(), B = c.batch();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = c.length(b, Tn); t < Tn; ++t)
+      std::fill(a + (t * B + b) * G, a + (t * B + b + 1) * G, T(0));
+}
+
+/// sums[g] = sum over rows of a[row * lda + g], g < n.
+template <typename T> void columnSums(const T *a, int64_t rows, int64_t n, int64_t lda, T *sums) {
+  parallelFor(n, rows, [&](int64_t g0, int64_t g1) {
+    for (int64_t g = g0; g < g1; ++g)
+      sums[g] = T(0);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t g = g0; g < g1; ++g)
+        sums[g] += a[r * lda + g];
+  });
+}
+
+/// The weight and input gradients of direction d from the gate gradients
+/// dA [T*B, G] (all gates are linear in x W^T): dW = dA^T X, dX (+)= dA W,
+/// dWb = column sums of dA. R's gradient is the cell's business.
+template <typename T> void inputGradients(const GradCommon &g, int64_t d, int64_t G, const T *dA, const GemmScratch<T> &gs) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
+  if (g.dw.present())
+    gemm<T>(true, false, G, I, Tn * B, T(1), dA, G, c.x.as<T>(), I, T(0), g.dw.as<T>() + d * G * I, I, gs);
+  if (g.dx.present())
+    gemm<T>(false, false, Tn * B, I, G, T(1), dA, G, c.w.as<T>() + d * G * I, I, T(d == 0 ? 0 : 1), g.dx.as<T>(), I,
+            gs);
+  if (g.db.present())
+    columnSums(dA, Tn * B, G, G, g.db.as<T>() + d * 2 * G);
+}
+
+/// The running hidden-state gradient: dY_h at the start, plus dY of each step.
+template <typename T> void initialHiddenGrad(const GradCommon &g, int64_t d, T *dh) {
+  int64_t B = g.c.batch(), H = g.c.hidden;
+  if (g.dyh.present())
+    std::copy(g.dyh.as<T>() + d * B * H, g.dyh.as<T>() + (d + 1) * B * H, dh);
+  else
+    std::fill(dh, dh + B * H, T(0));
+}
+
+template <typename T> const T *dyRow(const GradCommon &g, int64_t d, int64_t t, int64_t b) {
+  if (!g.dy.present())
+    return nullptr;
+  return g.dy.as<T>() + ((t * g.D() + d) * g.c.batch() + b) * g.c.hidden;
+}
+
+//===----------------------------------------------------------------------===//
+// LSTM
+//===----------------------------------------------------------------------===//
+
+struct LSTMGradArgs {
+  GradCommon g;
+  TensorArg c0, p, dyc, dc0, dp;
+  bool inputForget;
+};
+
+LSTMGradArgs readLSTMGrad(Meta &m) {
+  LSTMGradArgs a;
+  a.g.c.readHead(m);
+  a.c0 = m.tensor(); a.p = m.tensor();
+  a.g.readGrads(m);
+  a.dyc = m.tensor();
+  a.g.readResults(m);
+  a.dc0 = m.tensor(); a.dp = m.tensor();
+  a.g.c.readTail(m);
+  a.inputForget = m.i();
+  return a;
+}
+
+template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
+  const GradCommon &g = a.g;
+  const Common &c = g.c;
+  GradBuffers<T> buf = allocGrad<T>(g, 4, s);
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D();
+  T *cs = s.alloc<T>(Tn * B * H);   // c_t of each step
+  T *dc = s.alloc<T>(B * H);        // gradient of the running cell state
+  T *dpRows = s.alloc<T>(B * 3 * H); // per-row peephole gradients
+  T *rt = s.alloc<T>(H * G);        // R_d^T, for dh_{t-1} = dA_t R_d
+  T *zeros = s.alloc<T>(H);         // c_{-1} without an initial state
+  if (s.measuring())
+    return;
+  std::fill(zeros, zeros + H, T(0));
+  for (int64_t d = 0; d < D; ++d) {
+    const T *R = c.r.as<T>() + d * G * H;
+    const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
+    const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
+    // Pre-activations of every step: x W^T + biases + h_{t-1} R^T.
+    previousHidden<T>(g, d, buf.hp);
+    inputProjection<T>(c, d, 4, 4, buf.a, buf.gs);
+    gemm<T>(false, true, Tn * B, G, H, T(1), buf.hp, H, R, H, T(1), buf.a, G, buf.gs);
+    auto cPrevOf = [&](int64_t b, int64_t st, int64_t len) -> const T * {
+      if (st > 0)
+        return cs + (g.timeOf(d, st - 1, len) * B + b) * H;
+      return a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros;
+    };
+    // The cell states, sequential in time per row: fast rows keep the gate
+    // activations in `a`, the others the full pre-activations (peepholes in).
+    parallelFor(B, Tn * H * 8, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) {
+        int64_t len = c.length(b, Tn);
+        for (int64_t st = 0; st < len; ++st) {
+          int64_t t = g.timeOf(d, st, len);
+          T *ar = buf.a + (t * B + b) * G, *cNew = cs + (t * B + b) * H;
+          const T *cPrev = cPrevOf(b, st, len);
+          if (fast) {
+            lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
+            continue;
+          }
+          for (int64_t j = 0; j < H; ++j) {
+            double cp = cPrev[j];
+            double gi = ar[j], gf = ar[2 * H + j];
+            if (peep) {
+              gi += peep[j] * cp;
+              gf += peep[2 * H + j] * cp;
+            }
+            double it = f(c.clipped(gi));
+            double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
+            double cn = ft * cp + it * gact(c.clipped((double)ar[3 * H + j]));
+            ar[j] = (T)gi;
+            ar[2 * H + j] = (T)gf;
+            if (peep)
+              ar[H + j] = (T)((double)ar[H + j] + peep[H + j] * cn);
+            cNew[j] = (T)cn;
+          }
+        }
+      }
+    });
+    // Backward through time.
+    for (int64_t k = 0; k < H; ++k)
+      for (int64_t j = 0; j < G; ++j)
+        rt[k * G + j] = R[j * H + k];
+    RecurrentGemm<T> back(B, H, G, rt, G, buf.gs);
+    initialHiddenGrad<T>(g, d, buf.dh);
+    if (a.dyc.present())
+      std::copy(a.dyc.as<T>() + d * B * H, a.dyc.as<T>() + (d + 1) * B * H, dc);
+    else
+      std::fill(dc, dc + B * H, T(0));
+    std::fill(dpRows, dpRows + B * 3 * H, T(0));
+    for (int64_t st = Tn - 1; st >= 0; --st) {
+      parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+          int64_t len = c.length(b, Tn);
+          T *stepRow = buf.step + b * G;
+          if (st >= len) {
+            std::fill(stepRow, stepRow + G, T(0));
+            continue;
+          }
+          int64_t t = g.timeOf(d, st, len);
+          T *ar = buf.a + (t * B + b) * G, *dh = buf.dh + b * H, *dcr = dc + b * H, *dpr = dpRows + b * 3 * H;
+          const T *cNew = cs + (t * B + b) * H, *cPrev = cPrevOf(b, st, len), *dyr = dyRow<T>(g, d, t, b);
+          if (dyr)
+            for (int64_t j = 0; j < H; ++j)
+              dh[j] += dyr[j];
+          if (fast) {
+            lstmRowBackward(H, (float *)ar, (const float *)peep, (const float *)cPrev, (const float *)cNew,
+                            (const float *)dh, (float *)dcr, (float *)dpr);
+          } else {
+            for (int64_t j = 0; j < H; ++j) {
+              double cp = cPrev[j], cn = cNew[j];
+              double ai = ar[j], ao = ar[H + j], af = ar[2 * H + j], ac = ar[3 * H + j];
+              double it = f(c.clipped(ai)), ot = f(c.clipped(ao)), gt = gact(c.clipped(ac));
+              double ft = a.inputForget ? 1 - it : f(c.clipped(af));
+              double hc = hact(cn), dhv = dh[j];
+              double dcv = (double)dcr[j] + dhv * ot * hact.derivative(cn);
+              double dao = dhv * hc * f.derivative(c.clipped(ao)) * c.clipSlope(ao);
+              if (peep)
+                dcv += dao * peep[H + j];
+              double di = dcv * gt, dg = dcv * it, df = dcv * cp, dcp = dcv * ft, daf = 0;
+              if (a.inputForget)
+                di -= df;
+              else
+                daf = df * f.derivative(c.clipped(af)) * c.clipSlope(af);
+              double dai = di * f.derivative(c.clipped(ai)) * c.clipSlope(ai);
+              double dac = dg * gact.derivative(c.clipped(ac)) * c.clipSlope(ac);
+              if (peep) {
+                dcp += dai * peep[j] + daf * peep[2 * H + j];
+                dpr[j] += (T)(dai * cp);
+                dpr[H + j] += (T)(dao * cn);
+                dpr[2 * H + j] += (T)(daf * cp);
+              }
+              ar[j] = (T)dai;
+              ar[H + j] = (T)dao;
+              ar[2 * H + j] = (T)daf;
+              ar[3 * H + j] = (T)dac;
+              dcr[j] = (T)dcp;
+            }
+          }
+          std::copy(ar, ar + G, stepRow);
+        }
+      });
+      back.run(buf.step, G, buf.dhr, H);
+      for (int64_t b = 0; b < B; ++b)
+        if (st < c.length(b, Tn))
+          std::copy(buf.dhr + b * H, buf.dhr + (b + 1) * H, buf.dh + b * H);
+    }
+    zeroPastLength(c, buf.a, G);
+    inputGradients<T>(g, d, G, buf.a, buf.gs);
+    if (g.dr.present())
+      gemm<T>(true, false, G, H, Tn * B, T(1), buf.a, G, buf.hp, H, T(0), g.dr.as<T>() + d * G * H, H, buf.gs);
+    if (g.db.present())
+      std::copy(g.db.as<T>() + d * 2 * G, g.db.as<T>() + d * 2 * G + G, g.db.as<T>() + d * 2 * G + G);
+    if (g.dh0.present())
+      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+    if (a.dc0.present())
+      std::copy(dc, dc + B * H, a.dc0.as<T>() + d * B * H);
+    if (a.dp.present()) {
+      T *dp = a.dp.as<T>() + d * 3 * H;
+      std::fill(dp, dp + 3 * H, T(0));
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t j = 0; j < 3 * H; ++j)
+          dp[j] += dpRows[b * 3 * H + j];
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GRU
+//===----------------------------------------------------------------------===//
+
+struct GRUGradArgs {
+  GradCommon g;
+  bool linearBeforeReset;
+};
+
+GRUGradArgs readGRUGrad(Meta &m) {
+  GRUGradArgs a;
+  a.g.c.readHead(m);
+  a.g.readGrads(m);
+  a.g.readResults(m);
+  a.g.c.readTail(m);
+  a.linearBeforeReset = m.i();
+  return a;
+}
+
+template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
+  const GradCommon &g = a.g;
+  const Common &c = g.c;
+  GradBuffers<T> buf = allocGrad<T>(g, 3, s);
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = g.D();
+  bool lbr = a.linearBeforeReset;
+  // linear_before_reset: h_{t-1} R_h^T, then the gradient of (that + Rb_h);
+  // otherwise r_t * h_{t-1}.
+  T *sbuf = s.alloc<T>(Tn * B * H);
+  T *drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
+  if (s.measuring())
+    return;
+  for (int64_t d = 0; d < D; ++d) {
+    const T *R = c.r.as<T>() + d * G * H;
+    const T *rbh = c.b.present() ? c.b.as<T>() + d * 2 * G + G + 2 * H : nullptr;
+    const Activation &f = c.acts[d * 2], &gact = c.acts[d * 2 + 1];
+    previousHidden<T>(g, d, buf.hp);
+    inputProjection<T>(c, d, 3, 2, buf.a, buf.gs);
+    // z and r: + h_{t-1} R_zr^T.
+    gemm<T>(false, true, Tn * B, 2 * H, H, T(1), buf.hp, H, R, H, T(1), buf.a, G, buf.gs);
+    if (lbr) {
+      gemm<T>(false, true, Tn * B, H, H, T(1), buf.hp, H, R + 2 * H * H, H, T(0), sbuf, H, buf.gs);
+    } else {
+      parallelFor(Tn * B, H * 8, [&](int64_t r0, int64_t r1) {
+        for (int64_t row = r0; row < r1; ++row)
+          for (int64_t j = 0; j < H; ++j)
+            sbuf[row * H + j] = (T)(f(c.clipped((double)buf.a[row * G + H + j])) * (double)buf.hp[row * H + j]);
+      });
+      gemm<T>(false, true, Tn * B, H, H, T(1), sbuf, H, R + 2 * H * H, H, T(1), buf.a + 2 * H, G, buf.gs);
+      if (rbh)
+        for (int64_t row = 0; row < Tn * B; ++row)
+          for (int64_t j = 0; j < H; ++j)
+            buf.a[row * G + 2 * H + j] += rbh[j];
+    }
+    initialHiddenGrad<T>(g, d, buf.dh);
+    for (int64_t st = Tn - 1; st >= 0; --st) {
+      // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
+      // also dr (all of the step's gate gradients).
+      parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+          int64_t len = c.length(b, Tn);
+          T *stepRow = buf.step + b * G;
+          if (st >= len) {
+            std::fill(stepRow, stepRow + G, T(0));
+            continue;
+          }
+          int64_t t = g.timeOf(d, st, len), row = t * B + b;
+          T *ar = buf.a + row * G, *dh = buf.dh + b * H, *sr = sbuf + row * H;
+          const T *hp = buf.hp + row * H, *dyr = dyRow<T>(g, d, t, b);
+          for (int64_t j = 0; j < H; ++j) {
+            double dhv = (double)dh[j] + (dyr ? (double)dyr[j] : 0.0);
+            double az = ar[j], ar_ = ar[H + j];
+            double zt = f(c.clipped(az)), rt = f(c.clipped(ar_));
+            double hrh = lbr ? (double)sr[j] + (rbh ? (double)rbh[j] : 0.0) : 0.0;
+            double ah = lbr ? (double)ar[2 * H + j] + rt * hrh : (double)ar[2 * H + j];
+            double nt = gact(c.clipped(ah));
+            double daz = dhv * ((double)hp[j] - nt) * f.derivative(c.clipped(az)) * c.clipSlope(az);
+            double dah = dhv * (1 - zt) * gact.derivative(c.clipped(ah)) * c.clipSlope(ah);
+            dh[j] = (T)(dhv * zt); // the direct path; R's part is added below
+            ar[j] = (T)daz;
+            ar[2 * H + j] = (T)dah;
+            stepRow[j] = (T)daz;
+            if (lbr) {
+              double dar = dah * hrh * f.derivative(c.clipped(ar_)) * c.clipSlope(ar_);
+              ar[H + j] = (T)dar;
+              stepRow[H + j] = (T)dar;
+              sr[j] = (T)(dah * rt); // the gradient of h_{t-1} R_h^T + Rb_h
+              stepRow[2 * H + j] = sr[j];
+            } else {
+              stepRow[2 * H + j] = (T)dah;
+            }
+          }
+        }
+      });
+      if (!lbr) {
+        // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
+        gemm<T>(false, false, B, H, H, T(1), buf.step + 2 * H, G, R + 2 * H * H, H, T(0), drh, H, buf.gs);
+        parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            int64_t len = c.length(b, Tn);
+            if (st >= len)
+              continue;
+            int64_t row = g.timeOf(d, st, len) * B + b;
+            T *ar = buf.a + row * G, *dh = buf.dh + b * H, *stepRow = buf.step + b * G;
+            const T *hp = buf.hp + row * H;
+            for (int64_t j = 0; j < H; ++j) {
+              double ar_ = (double)ar[H + j], rt = f(c.clipped(ar_)), drhv = drh[b * H + j];
+              double dar = drhv * (double)hp[j] * f.derivative(c.clipped(ar_)) * c.clipSlope(ar_);
+              dh[j] = (T)((double)dh[j] + drhv * rt);
+              ar[H + j] = (T)dar;
+              stepRow[H + j] = (T)dar;
+            }
+          }
+        });
+      }
+      // dh_{t-1} += [da_z, da_r (, da_h r)] R.
+      gemm<T>(false, false, B, H, lbr ? G : 2 * H, T(1), buf.step, G, R, H, T(0), buf.dhr, H, buf.gs);
+      for (int64_t b = 0; b < B; ++b)
+        if (st < c.length(b, Tn))
+          for (int64_t j = 0; j < H; ++j)
+            buf.dh[b * H + j] += buf.dhr[b * H + j];
+    }
+    zeroPastLength(c, buf.a, G);
+    zeroPastLength(c, sbuf, H);
+    inputGradients<T>(g, d, G, buf.a, buf.gs);
+    if (g.dr.present()) {
+      T *dr = g.dr.as<T>() + d * G * H;
+      gemm<T>(true, false, 2 * H, H, Tn * B, T(1), buf.a, G, buf.hp, H, T(0), dr, H, buf.gs);
+      if (lbr)
+        gemm<T>(true, false, H, H, Tn * B, T(1), sbuf, H, buf.hp, H, T(0), dr + 2 * H * H, H, buf.gs);
+      else
+        gemm<T>(true, false, H, H, Tn * B, T(1), buf.a + 2 * H, G, sbuf, H, T(0), dr + 2 * H * H, H, buf.gs);
+    }
+    if (g.db.present()) {
+      T *db = g.db.as<T>() + d * 2 * G;
+      std::copy(db, db + 2 * H, db + G); // Rb_z, Rb_r: as Wb
+      if (lbr)
+        columnSums(sbuf, Tn * B, H, H, db + G + 2 * H);
+      else
+        std::copy(db + 2 * H, db + 3 * H, db + G + 2 * H);
+    }
+    if (g.dh0.present())
+      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// RNN
+//===----------------------------------------------------------------------===//
+
+struct RNNGradArgs {
+  GradCommon g;
+};
+
+RNNGradArgs readRNNGrad(Meta &m) {
+  RNNGradArgs a;
+  a.g.c.readHead(m);
+  a.g.readGrads(m);
+  a.g.readResults(m);
+  a.g.c.readTail(m);
+  return a;
+}
+
+template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
+  const GradCommon &g = a.g;
+  const Common &c = g.c;
+  GradBuffers<T> buf = allocGrad<T>(g, 1, s);
+  if (s.measuring())
+    return;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D();
+  for (int64_t d = 0; d < D; ++d) {
+    const T *R = c.r.as<T>() + d * H * H;
+    const Activation &f = c.acts[d];
+    previousHidden<T>(g, d, buf.hp);
+    inputProjection<T>(c, d, 1, 1, buf.a, buf.gs);
+    gemm<T>(false, true, Tn * B, H, H, T(1), buf.hp, H, R, H, T(1), buf.a, H, buf.gs);
+    initialHiddenGrad<T>(g, d, buf.dh);
+    for (int64_t st = Tn - 1; st >= 0; --st) {
+      for (int64_t b = 0; b < B; ++b) {
+        int64_t len = c.length(b, Tn);
+        T *stepRow = buf.step + b * H;
+        if (st >= len) {
+          std::fill(stepRow, stepRow + H, T(0));
+          continue;
+        }
+        int64_t t = g.timeOf(d, st, len);
+        T *ar = buf.a + (t * B + b) * H;
+        const T *dyr = dyRow<T>(g, d, t, b);
+        for (int64_t j = 0; j < H; ++j) {
+          double dhv = (double)buf.dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
+          ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
+        }
+      }
+      gemm<T>(false, false, B, H, H, T(1), buf.step, H, R, H, T(0), buf.dhr, H, buf.gs);
+      for (int64_t b = 0; b < B; ++b)
+        if (st < c.length(b, Tn))
+          std::copy(buf.dhr + b * H, buf.dhr + (b + 1) * H, buf.dh + b * H);
+    }
+    zeroPastLength(c, buf.a, H);
+    inputGradients<T>(g, d, H, buf.a, buf.gs);
+    if (g.dr.present())
+      gemm<T>(true, false, H, H, Tn * B, T(1), buf.a, H, buf.hp, H, T(0), g.dr.as<T>() + d * H * H, H, buf.gs);
+    if (g.db.present())
+      std::copy(g.db.as<T>() + d * 2 * H, g.db.as<T>() + d * 2 * H + H, g.db.as<T>() + d * 2 * H + H);
+    if (g.dh0.present())
+      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+  }
+}
+
+} // namespace
+
+#define NNCC_RECURRENT_GRAD_KERNEL(name, Args, read, typed)                                        \
+  extern "C" NNCC_KERNEL(name) {                                                                   \
+    Meta m(meta, buffers);                                                                         \
+    Args a = read(m);                                                                              \
+    Scratch s = m.scratch();                                                                       \
+    dispatchFloat(a.g.c.x.dtype, [&](auto t) { typed<decltype(t)>(a, s); });                       \
+  }                                                                                                \
+  NNCC_SCRATCH(name) {                                                                             \
+    Meta m(meta, nullptr);                                                                         \
+    Args a = read(m);                                                                              \
+    Scratch s;                                                                                     \
+    dispatchFloat(a.g.c.x.dtype, [&](auto t) { typed<decltype(t)>(a, s); });                       \
+    return (int64_t)s.bytes();                                                                     \
+  }
+
+NNCC_RECURRENT_GRAD_KERNEL(nncc_lstm_grad, LSTMGradArgs, readLSTMGrad, lstmGradTyped)
+NNCC_RECURRENT_GRAD_KERNEL(nncc_gru_grad, GRUGradArgs, readGRUGrad, gruGradTyped)
+NNCC_RECURRENT_GRAD_KERNEL(nncc_rnn_grad, RNNGradArgs, readRNNGrad, rnnGradTyped)
