@@ -161,7 +161,6 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
   Scalar s{b, loc, module, t, op->getNumOperands() && isUnsignedElement(op->getOperand(isa<SelectOp>(op) ? 1 : 0))};
   auto x = [&] { return args[0]; };
   auto y = [&] { return args[1]; };
-  auto f = [](FloatAttr a) { return a.getValueAsDouble(); };
 
   return llvm::TypeSwitch<Operation *, Value>(op)
       // --- unary -------------------------------------------------------------
@@ -211,31 +210,31 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
         return s.mul(x(), h);
       })
       .Case<EluOp>([&](EluOp o) {
-        Value neg = s.mul(s.c(f(o.getAlphaAttr())), s.sub(s.exp(x()), s.c(1)));
+        Value neg = s.mul(s.c(o.getAlpha().convertToDouble()), s.sub(s.exp(x()), s.c(1)));
         return s.sel(s.lt(x(), s.c(0)), neg, x());
       })
       .Case<SeluOp>([&](SeluOp o) {
-        double alpha = f(o.getAlphaAttr()), gamma = f(o.getGammaAttr());
+        double alpha = o.getAlpha().convertToDouble(), gamma = o.getGamma().convertToDouble();
         Value neg = s.sub(s.mul(s.c(alpha), s.exp(x())), s.c(alpha));
         return s.mul(s.c(gamma), s.sel(s.gt(x(), s.c(0)), x(), neg));
       })
       .Case<CeluOp>([&](CeluOp o) {
-        double alpha = f(o.getAlphaAttr());
+        double alpha = o.getAlpha().convertToDouble();
         Value e = s.mul(s.c(alpha), s.sub(s.exp(s.div(x(), s.c(alpha))), s.c(1)));
         return s.add(s.max(s.c(0), x()), s.min(s.c(0), e));
       })
       .Case<LeakyReluOp>([&](LeakyReluOp o) {
-        return s.sel(s.lt(x(), s.c(0)), s.mul(s.c(f(o.getAlphaAttr())), x()), x());
+        return s.sel(s.lt(x(), s.c(0)), s.mul(s.c(o.getAlpha().convertToDouble()), x()), x());
       })
       .Case<HardSigmoidOp>([&](HardSigmoidOp o) {
-        Value v = s.add(s.mul(s.c(f(o.getAlphaAttr())), x()), s.c(f(o.getBetaAttr())));
+        Value v = s.add(s.mul(s.c(o.getAlpha().convertToDouble()), x()), s.c(o.getBeta().convertToDouble()));
         return s.max(s.c(0), s.min(s.c(1), v));
       })
       .Case<ThresholdedReluOp>([&](ThresholdedReluOp o) {
-        return s.sel(s.gt(x(), s.c(f(o.getAlphaAttr()))), x(), s.c(0));
+        return s.sel(s.gt(x(), s.c(o.getAlpha().convertToDouble())), x(), s.c(0));
       })
       .Case<ShrinkOp>([&](ShrinkOp o) {
-        double bias = f(o.getBiasAttr()), lambd = f(o.getLambdAttr());
+        double bias = o.getBias().convertToDouble(), lambd = o.getLambd().convertToDouble();
         Value lo = s.add(x(), s.c(bias)), hi = s.sub(x(), s.c(bias));
         return s.sel(s.lt(x(), s.c(-lambd)), lo, s.sel(s.gt(x(), s.c(lambd)), hi, s.c(0)));
       })

@@ -102,6 +102,30 @@ public:
                                      b.getI64IntegerAttr(group));
   }
 
+  Value gt(Value x, Value y) { return b.create<GreaterOp>(loc, x, y); }
+  Value lt(Value x, Value y) { return b.create<LessOp>(loc, x, y); }
+  Value zeroUnless(Value mask, Value g) { return select(mask, g, zerosLike(g)); }
+  Value sqrtOf(Value x) { return b.create<SqrtOp>(loc, x); }
+  Value square(Value x) { return mul(x, x); }
+  /// dy * 1 / sqrt(s * (x^2 + c)) style helpers take the ready expression.
+  Value rsqrt(Value x) { return b.create<ReciprocalOp>(loc, sqrtOf(x)); }
+  /// Shape of x with the given axes set to 1 (keepdims reductions).
+  static SmallVector<int64_t> keptShape(RankedTensorType x, ArrayRef<int64_t> axes) {
+    SmallVector<int64_t> s(x.getShape().begin(), x.getShape().end());
+    for (int64_t a : axes)
+      s[a] = 1;
+    return s;
+  }
+  Value mean(Value x, ArrayRef<int64_t> axes) {
+    return b.create<ReduceMeanOp>(loc, x, b.getI64ArrayAttr(axes), b.getBoolAttr(true));
+  }
+  /// The gradient of a normalization over `axes` of x = xhat / inv (+ mean):
+  /// inv * (g - mean(g) - xhat * mean(g * xhat)) for g = dL/dxhat.
+  Value normalizeGrad(Value g, Value xhat, Value inv, ArrayRef<int64_t> axes) {
+    Value centered = sub(g, mean(g, axes));
+    return mul(inv, sub(centered, mul(xhat, mean(mul(g, xhat), axes))));
+  }
+
   /// Sums a gradient of a broadcast result back to the operand's shape.
   Value unbroadcast(Value g, RankedTensorType target) {
     auto gs = typeOf(g).getShape();
@@ -168,6 +192,29 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i])
       accumulate(inputs[i], results[i]);
+}
+
+/// Layer normalization over the axes from `axis` on, with the op's own mean
+/// and inverse standard deviation: xhat = (x - mean) inv.
+template <typename AccFn>
+void layerNormBackward(Backward &bw, LayerNormOp o, Value dy, const llvm::DenseSet<Value> &active,
+                       AccFn accumulate) {
+  Value x = o.getX();
+  auto xt = typeOf(x);
+  SmallVector<int64_t> normalized, leading;
+  for (int64_t i = 0; i < xt.getRank(); ++i)
+    (i >= (int64_t)o.getAxis() ? normalized : leading).push_back(i);
+  Value inv = o.getInvStdDev();
+  Value xhat = bw.mul(bw.sub(x, o.getMean()), inv);
+  if (active.count(x))
+    accumulate(x, bw.normalizeGrad(bw.mul(dy, o.getScale()), xhat, inv, normalized));
+  auto reduceLeading = [&](Value v, Value like) {
+    return bw.reshape(leading.empty() ? v : bw.sum(v, leading, false), typeOf(like).getShape());
+  };
+  if (active.count(o.getScale()))
+    accumulate(o.getScale(), reduceLeading(bw.mul(dy, xhat), o.getScale()));
+  if (o.getBias() && active.count(o.getBias()))
+    accumulate(o.getBias(), reduceLeading(dy, o.getBias()));
 }
 
 } // namespace
@@ -237,6 +284,17 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     if (isa<LSTMOp, GRUOp, RNNOp>(op)) {
       bw.loc = op->getLoc();
       recurrentBackward(b, bw.loc, op, gradOf, accumulate);
+      continue;
+    }
+    if (auto ln = dyn_cast<LayerNormOp>(op)) {
+      if (gradOf(ln.getMean()) || gradOf(ln.getInvStdDev())) {
+        error = "no gradient for the mean and inv_std_dev results of 'nn.layer_norm' (only for y)";
+        return false;
+      }
+      if (Value dy = gradOf(ln.getY())) {
+        bw.loc = op->getLoc();
+        layerNormBackward(bw, ln, dy, active, accumulate);
+      }
       continue;
     }
     if (op->getNumResults() != 1) {
@@ -393,6 +451,253 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           accumulate(o.getX(), bw.transpose(dy, inv));
         })
         .Case<ExpandOp>([&](ExpandOp o) { accumulate(o.getX(), dy); })
+        // Unary math: dx = dy * f'(x), written with y = f(x) where shorter.
+        .Case<SinOp>([&](SinOp o) { accumulate(o.getX(), bw.mul(dy, b.create<CosOp>(bw.loc, o.getX()))); })
+        .Case<CosOp>([&](CosOp o) { accumulate(o.getX(), bw.neg(bw.mul(dy, b.create<SinOp>(bw.loc, o.getX())))); })
+        .Case<TanOp>([&](TanOp o) { accumulate(o.getX(), bw.mul(dy, bw.add(bw.scalar(y, 1.0), bw.square(y)))); })
+        .Case<AsinOp, AcosOp>([&](Operation *o) {
+          Value x = o->getOperand(0);
+          Value d = bw.div(dy, bw.sqrtOf(bw.sub(bw.scalar(x, 1.0), bw.square(x))));
+          accumulate(x, isa<AsinOp>(o) ? d : bw.neg(d));
+        })
+        .Case<AtanOp>([&](AtanOp o) {
+          accumulate(o.getX(), bw.div(dy, bw.add(bw.scalar(y, 1.0), bw.square(o.getX()))));
+        })
+        .Case<SinhOp>([&](SinhOp o) { accumulate(o.getX(), bw.mul(dy, b.create<CoshOp>(bw.loc, o.getX()))); })
+        .Case<CoshOp>([&](CoshOp o) { accumulate(o.getX(), bw.mul(dy, b.create<SinhOp>(bw.loc, o.getX()))); })
+        .Case<AsinhOp>([&](AsinhOp o) {
+          accumulate(o.getX(), bw.div(dy, bw.sqrtOf(bw.add(bw.square(o.getX()), bw.scalar(y, 1.0)))));
+        })
+        .Case<AcoshOp>([&](AcoshOp o) {
+          accumulate(o.getX(), bw.div(dy, bw.sqrtOf(bw.sub(bw.square(o.getX()), bw.scalar(y, 1.0)))));
+        })
+        .Case<AtanhOp>([&](AtanhOp o) {
+          accumulate(o.getX(), bw.div(dy, bw.sub(bw.scalar(y, 1.0), bw.square(o.getX()))));
+        })
+        .Case<ErfOp>([&](ErfOp o) { // 2 / sqrt(pi) e^{-x^2}
+          Value e = b.create<ExpOp>(bw.loc, bw.neg(bw.square(o.getX())));
+          accumulate(o.getX(), bw.mul(dy, bw.mul(e, bw.scalar(y, 1.1283791670955126))));
+        })
+        .Case<SoftsignOp>([&](SoftsignOp o) {
+          Value d = bw.add(bw.scalar(y, 1.0), b.create<AbsOp>(bw.loc, o.getX()));
+          accumulate(o.getX(), bw.div(dy, bw.square(d)));
+        })
+        .Case<EluOp>([&](EluOp o) { // x <= 0: y + alpha
+          double alpha = o.getAlpha().convertToDouble();
+          Value pos = bw.gt(o.getX(), bw.scalar(y, 0.0));
+          accumulate(o.getX(), bw.select(pos, dy, bw.mul(dy, bw.add(y, bw.scalar(y, alpha)))));
+        })
+        .Case<SeluOp>([&](SeluOp o) { // gamma, or y + alpha gamma
+          double alpha = o.getAlpha().convertToDouble(), gamma = o.getGamma().convertToDouble();
+          Value pos = bw.gt(o.getX(), bw.scalar(y, 0.0));
+          accumulate(o.getX(), bw.select(pos, bw.mul(dy, bw.scalar(y, gamma)),
+                                         bw.mul(dy, bw.add(y, bw.scalar(y, alpha * gamma)))));
+        })
+        .Case<CeluOp>([&](CeluOp o) { // x <= 0: e^{x / alpha}
+          double alpha = o.getAlpha().convertToDouble();
+          Value pos = bw.gt(o.getX(), bw.scalar(y, 0.0));
+          Value e = b.create<ExpOp>(bw.loc, bw.mul(o.getX(), bw.scalar(y, 1.0 / alpha)));
+          accumulate(o.getX(), bw.select(pos, dy, bw.mul(dy, e)));
+        })
+        .Case<HardSigmoidOp>([&](HardSigmoidOp o) { // alpha inside (0, 1)
+          double alpha = o.getAlpha().convertToDouble(), beta = o.getBeta().convertToDouble();
+          Value v = bw.add(bw.mul(o.getX(), bw.scalar(y, alpha)), bw.scalar(y, beta));
+          Value inside = b.create<AndOp>(bw.loc, bw.gt(v, bw.scalar(y, 0.0)), bw.lt(v, bw.scalar(y, 1.0)));
+          accumulate(o.getX(), bw.zeroUnless(inside, bw.mul(dy, bw.scalar(y, alpha))));
+        })
+        .Case<HardSwishOp>([&](HardSwishOp o) { // 0 below -3, 1 above 3, (2x + 3) / 6 between
+          Value x = o.getX();
+          Value mid = bw.mul(dy, bw.add(bw.mul(x, bw.scalar(y, 1.0 / 3.0)), bw.scalar(y, 0.5)));
+          Value above = bw.gt(x, bw.scalar(y, 3.0)), below = bw.lt(x, bw.scalar(y, -3.0));
+          accumulate(x, bw.zeroUnless(b.create<NotOp>(bw.loc, below), bw.select(above, dy, mid)));
+        })
+        .Case<ThresholdedReluOp>([&](ThresholdedReluOp o) {
+          accumulate(o.getX(), bw.zeroUnless(bw.gt(o.getX(), bw.scalar(y, o.getAlpha().convertToDouble())), dy));
+        })
+        .Case<ShrinkOp>([&](ShrinkOp o) {
+          double l = o.getLambd().convertToDouble();
+          Value outside = b.create<OrOp>(bw.loc, bw.lt(o.getX(), bw.scalar(y, -l)), bw.gt(o.getX(), bw.scalar(y, l)));
+          accumulate(o.getX(), bw.zeroUnless(outside, dy));
+        })
+        .Case<GeluOp>([&](GeluOp o) {
+          Value x = o.getX();
+          Value d;
+          if (o.getApproximate() == "tanh") {
+            // u = c (x + k x^3), t = tanh(u): 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 k x^2)
+            const double c = 0.7978845608028654, k = 0.044715;
+            Value x2 = bw.square(x);
+            Value u = bw.mul(bw.scalar(y, c), bw.add(x, bw.mul(bw.scalar(y, k), bw.mul(x2, x))));
+            Value t = b.create<TanhOp>(bw.loc, u);
+            Value one = bw.scalar(y, 1.0), half = bw.scalar(y, 0.5);
+            Value du = bw.mul(bw.scalar(y, c), bw.add(one, bw.mul(bw.scalar(y, 3 * k), x2)));
+            d = bw.add(bw.mul(half, bw.add(one, t)), bw.mul(bw.mul(half, x), bw.mul(bw.sub(one, bw.square(t)), du)));
+          } else {
+            // Phi(x) + x phi(x)
+            Value phi = bw.mul(b.create<ExpOp>(bw.loc, bw.mul(bw.square(x), bw.scalar(y, -0.5))),
+                               bw.scalar(y, 0.3989422804014327));
+            Value cdf = bw.mul(bw.scalar(y, 0.5),
+                               bw.add(bw.scalar(y, 1.0), b.create<ErfOp>(bw.loc, bw.mul(x, bw.scalar(y, 0.7071067811865476)))));
+            d = bw.add(cdf, bw.mul(x, phi));
+          }
+          accumulate(x, bw.mul(dy, d));
+        })
+        .Case<PReluOp>([&](PReluOp o) {
+          Value x = o.getLhs(), slope = o.getRhs();
+          Value pos = bw.gt(x, bw.zerosLike(x));
+          Value z = bw.zerosLike(dy);
+          if (active.count(x))
+            accumulate(x, bw.select(pos, dy, bw.mul(dy, slope)));
+          if (active.count(slope))
+            accumulate(slope, bw.select(pos, z, bw.mul(dy, x)));
+        })
+        // Piecewise constant: no gradient flows.
+        .Case<FloorOp, CeilOp, RoundOp, SignOp>([&](Operation *) {})
+        .Case<ReduceMaxOp, ReduceMinOp>([&](Operation *o) {
+          // Split evenly between the elements equal to the extremum.
+          Value x = o->getOperand(0);
+          auto xt = typeOf(x);
+          auto axes = toI64(o->getAttrOfType<ArrayAttr>("axes"));
+          bool keep = o->getAttrOfType<BoolAttr>("keepdims").getValue();
+          Value ext = bw.spread(y, xt, axes, keep);
+          Value hit = b.create<EqualOp>(bw.loc, x, ext);
+          Value ones = b.create<CastOp>(bw.loc, hit, TypeAttr::get(xt.getElementType()));
+          SmallVector<int64_t> all(axes.begin(), axes.end());
+          if (all.empty())
+            for (int64_t i = 0; i < xt.getRank(); ++i)
+              all.push_back(i);
+          Value count = bw.broadcastTo(bw.sum(ones, all, true), xt.getShape());
+          accumulate(x, bw.div(bw.mul(bw.spread(dy, xt, axes, keep), ones), count));
+        })
+        .Case<ReduceProdOp>([&](ReduceProdOp o) { // y / x (x nonzero)
+          auto xt = typeOf(o.getX());
+          auto axes = toI64(o.getAxes());
+          accumulate(o.getX(), bw.div(bw.spread(bw.mul(dy, y), xt, axes, o.getKeepdims()), o.getX()));
+        })
+        .Case<SliceOp>([&](SliceOp o) {
+          auto xt = typeOf(o.getX());
+          auto starts = toI64(o.getStarts()), steps = toI64(o.getSteps()), sizes = toI64(o.getSizes());
+          if (llvm::any_of(steps, [](int64_t st) { return st != 1; })) {
+            ok = false;
+            return;
+          }
+          SmallVector<int64_t> pads(2 * xt.getRank());
+          for (int64_t i = 0; i < xt.getRank(); ++i) {
+            pads[i] = starts[i];
+            pads[xt.getRank() + i] = xt.getDimSize(i) - starts[i] - sizes[i];
+          }
+          accumulate(o.getX(), b.create<PadOp>(bw.loc, dy, b.getI64ArrayAttr(pads), b.getStringAttr("constant"),
+                                               b.getF64FloatAttr(0.0)));
+        })
+        .Case<PadOp>([&](PadOp o) {
+          // Constant padding: dX is dY without the padding (a slice), and
+          // zero where a negative pad cropped x.
+          if (o.getMode() != "constant") {
+            ok = false;
+            return;
+          }
+          auto xt = typeOf(o.getX());
+          int64_t r = xt.getRank();
+          auto pads = toI64(o.getPads());
+          SmallVector<int64_t> starts(r), steps(r, 1), sizes(r), back(2 * r);
+          bool cropped = false;
+          for (int64_t i = 0; i < r; ++i) {
+            int64_t pb = pads[i], pe = pads[r + i];
+            starts[i] = std::max<int64_t>(pb, 0);
+            sizes[i] = xt.getDimSize(i) - std::max<int64_t>(-pb, 0) - std::max<int64_t>(-pe, 0);
+            back[i] = std::max<int64_t>(-pb, 0);
+            back[r + i] = std::max<int64_t>(-pe, 0);
+            cropped |= pb < 0 || pe < 0;
+          }
+          Value inner = b.create<SliceOp>(bw.loc, dy, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps),
+                                          b.getI64ArrayAttr(sizes));
+          if (cropped)
+            inner = b.create<PadOp>(bw.loc, inner, b.getI64ArrayAttr(back), b.getStringAttr("constant"),
+                                    b.getF64FloatAttr(0.0));
+          accumulate(o.getX(), inner);
+        })
+        .Case<TileOp>([&](TileOp o) {
+          // dY viewed as [r0, d0, r1, d1, ...], summed over the repeats.
+          auto xt = typeOf(o.getX());
+          auto reps = toI64(o.getRepeats());
+          SmallVector<int64_t> split, axes;
+          for (int64_t i = 0; i < xt.getRank(); ++i) {
+            split.push_back(reps[i]);
+            split.push_back(xt.getDimSize(i));
+            axes.push_back(2 * i);
+          }
+          accumulate(o.getX(), bw.reshape(bw.sum(bw.reshape(dy, split), axes, false), xt.getShape()));
+        })
+        .Case<CumSumOp>([&](CumSumOp o) {
+          accumulate(o.getX(), b.create<CumSumOp>(bw.loc, dy, o.getAxisAttr(), o.getExclusiveAttr(),
+                                                  b.getBoolAttr(!o.getReverse())));
+        })
+        .Case<GatherNDOp>([&](GatherNDOp o) {
+          if (o.getBatchDims() != 0) {
+            ok = false;
+            return;
+          }
+          accumulate(o.getX(), b.create<ScatterNDOp>(bw.loc, bw.zerosLike(o.getX()), o.getIndices(), dy,
+                                                     b.getStringAttr("add")));
+        })
+        .Case<ReverseSequenceOp>([&](ReverseSequenceOp o) {
+          accumulate(o.getX(), b.create<ReverseSequenceOp>(bw.loc, dy, o.getLens(), o.getBatchAxisAttr(),
+                                                           o.getTimeAxisAttr()));
+        })
+        .Case<TriluOp>([&](TriluOp o) {
+          accumulate(o.getX(), b.create<TriluOp>(bw.loc, dy, o.getUpperAttr(), o.getKAttr()));
+        })
+        .Case<BatchNormOp>([&](BatchNormOp o) {
+          // Inference form: y = (x - mean) inv scale + bias, inv = 1/sqrt(var + eps),
+          // per channel (axis 1).
+          Value x = o.getX();
+          auto xt = typeOf(x);
+          SmallVector<int64_t> chan(xt.getRank(), 1), axes;
+          chan[1] = xt.getDimSize(1);
+          for (int64_t i = 0; i < xt.getRank(); ++i)
+            if (i != 1)
+              axes.push_back(i);
+          auto perChannel = [&](Value v) { return bw.reshape(v, chan); };
+          Value eps = bw.scalar(y, o.getEpsilon().convertToDouble());
+          Value inv = bw.rsqrt(bw.add(o.getVar(), eps)); // [C]
+          Value scale = o.getScale();
+          Value centered = bw.sub(x, perChannel(o.getMean()));
+          auto cshape = typeOf(scale).getShape();
+          if (active.count(x))
+            accumulate(x, bw.mul(dy, perChannel(bw.mul(scale, inv))));
+          if (active.count(scale))
+            accumulate(scale, bw.reshape(bw.sum(bw.mul(dy, bw.mul(centered, perChannel(inv))), axes, false), cshape));
+          if (active.count(o.getBias()))
+            accumulate(o.getBias(), bw.reshape(bw.sum(dy, axes, false), cshape));
+          if (active.count(o.getMean()))
+            accumulate(o.getMean(), bw.neg(bw.mul(bw.reshape(bw.sum(dy, axes, false), cshape), bw.mul(scale, inv))));
+          if (active.count(o.getVar())) { // -1/2 scale inv^3 sum(dy (x - mean))
+            Value s = bw.reshape(bw.sum(bw.mul(dy, centered), axes, false), cshape);
+            Value inv3 = bw.mul(inv, bw.square(inv));
+            accumulate(o.getVar(), bw.mul(s, bw.mul(scale, bw.mul(inv3, bw.scalar(y, -0.5)))));
+          }
+        })
+        .Case<InstanceNormOp>([&](InstanceNormOp o) {
+          // Per (n, c) over the spatial axes: xhat = (x - mean) inv.
+          Value x = o.getX();
+          auto xt = typeOf(x);
+          SmallVector<int64_t> spatial, chan(xt.getRank(), 1), outer = {0};
+          chan[1] = xt.getDimSize(1);
+          for (int64_t i = 2; i < xt.getRank(); ++i) {
+            spatial.push_back(i);
+            outer.push_back(i);
+          }
+          Value centered = bw.sub(x, bw.mean(x, spatial));
+          Value inv = bw.rsqrt(bw.add(bw.mean(bw.square(centered), spatial),
+                                      bw.scalar(y, o.getEpsilon().convertToDouble())));
+          Value xhat = bw.mul(centered, inv);
+          auto cshape = typeOf(o.getScale()).getShape();
+          if (active.count(x))
+            accumulate(x, bw.normalizeGrad(bw.mul(dy, bw.reshape(o.getScale(), chan)), xhat, inv, spatial));
+          if (active.count(o.getScale()))
+            accumulate(o.getScale(), bw.reshape(bw.sum(bw.mul(dy, xhat), outer, false), cshape));
+          if (active.count(o.getBias()))
+            accumulate(o.getBias(), bw.reshape(bw.sum(dy, outer, false), cshape));
+        })
         .Case<ConcatOp>([&](ConcatOp o) {
           int64_t axis = o.getAxis(), at = 0;
           auto ys = typeOf(y).getShape();
@@ -543,8 +848,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
       error = "no gradient for '" + op->getName().getStringRef().str() + "'" +
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
-              "log_softmax, reductions, reshape, transpose, concat, gather, gather_elements, conv (ungrouped or "
-              "depthwise for the weights), max_pool, avg_pool, lstm, gru, rnn";
+              "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
+              "gather_elements, gather_nd, cumsum, trilu, reverse_sequence, conv (ungrouped or depthwise for the "
+              "weights), max_pool, avg_pool, batch_norm, layer_norm, instance_norm, lstm, gru, rnn";
       return false;
     }
   }
@@ -605,9 +911,18 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
   std::map<std::string, BlockArgument> args;
   Block &body = func.getBody().front();
   SmallVector<ParamOp> params;
+  // Running statistics (batch_norm's mean and var) are not trained by
+  // gradient: they stay constants.
+  auto isRunningStat = [](OpOperand &use) {
+    auto bn = dyn_cast<BatchNormOp>(use.getOwner());
+    return bn && (use.get() == bn.getMean() || use.get() == bn.getVar());
+  };
   func.walk([&](ParamOp p) {
-    if (!p.getFrozen() && isFloatTensor(p.getResult()))
-      params.push_back(p);
+    if (p.getFrozen() || !isFloatTensor(p.getResult()))
+      return;
+    if (!p.getResult().use_empty() && llvm::all_of(p.getResult().getUses(), isRunningStat))
+      return;
+    params.push_back(p);
   });
   for (ParamOp p : params) {
     std::string name = p.getName().str();

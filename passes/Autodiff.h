@@ -37,7 +37,8 @@ bool parseLossKind(llvm::StringRef name, LossKind &kind);
 mlir::Value emitLoss(mlir::OpBuilder &b, mlir::Location loc, LossKind kind, mlir::Value prediction,
                      mlir::Value target);
 
-/// Replaces every float, non-frozen nn.param of `func` by a new trailing
+/// Replaces every float, non-frozen nn.param of `func` (but batch_norm's
+/// running mean and var, which gradients do not train) by a new trailing
 /// argument (same type); returns their names in argument order. Several
 /// nn.param ops of one name (shared weights) become one argument.
 std::vector<std::string> paramsToArguments(mlir::func::FuncOp func);

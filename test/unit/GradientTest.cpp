@@ -204,6 +204,105 @@ const GradCase kCases[] = {
        %2 = nn.reduce_sum %1 {axes = [3], keepdims = true} : tensor<2x3x2x4xf64> -> tensor<2x3x2x1xf64>
        %3 = nn.mul %0, %2 : tensor<2x3x2x3xf64>, tensor<2x3x2x1xf64>
        return %3 : tensor<2x3x2x3xf64> })"},
+    {"trig_and_inverse", R"(func.func @main(%a: tensor<3x4xf64>) -> tensor<3x4xf64> {
+       %0 = nn.sin %a : tensor<3x4xf64>
+       %1 = nn.cos %a : tensor<3x4xf64>
+       %2 = nn.tan %a : tensor<3x4xf64>
+       %3 = nn.asin %a : tensor<3x4xf64>
+       %4 = nn.acos %a : tensor<3x4xf64>
+       %5 = nn.atan %a : tensor<3x4xf64>
+       %6 = nn.atanh %a : tensor<3x4xf64>
+       %s0 = nn.add %0, %1 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s1 = nn.mul %s0, %2 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s2 = nn.add %s1, %3 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s3 = nn.mul %s2, %4 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s4 = nn.add %s3, %5 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s5 = nn.mul %s4, %6 : tensor<3x4xf64>, tensor<3x4xf64>
+       return %s5 : tensor<3x4xf64> })", -0.9, 0.9},
+    {"hyperbolic_erf", R"(func.func @main(%a: tensor<3x4xf64>) -> tensor<3x4xf64> {
+       %0 = nn.sinh %a : tensor<3x4xf64>
+       %1 = nn.cosh %a : tensor<3x4xf64>
+       %2 = nn.asinh %a : tensor<3x4xf64>
+       %3 = nn.acosh %a : tensor<3x4xf64>
+       %4 = nn.erf %a : tensor<3x4xf64>
+       %s0 = nn.add %0, %1 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s1 = nn.mul %s0, %2 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s2 = nn.add %s1, %3 : tensor<3x4xf64>, tensor<3x4xf64>
+       %s3 = nn.mul %s2, %4 : tensor<3x4xf64>, tensor<3x4xf64>
+       return %s3 : tensor<3x4xf64> })", 1.1, 2.5},
+    {"activations_smooth", R"(func.func @main(%a: tensor<4x5xf64>) -> tensor<4x5xf64> {
+       %0 = nn.softsign %a : tensor<4x5xf64>
+       %1 = nn.gelu %a : tensor<4x5xf64>
+       %2 = nn.gelu %a {approximate = "tanh"} : tensor<4x5xf64>
+       %3 = nn.elu %a {alpha = 0.7 : f32} : tensor<4x5xf64>
+       %4 = nn.selu %a : tensor<4x5xf64>
+       %5 = nn.celu %a {alpha = 1.5 : f32} : tensor<4x5xf64>
+       %s0 = nn.add %0, %1 : tensor<4x5xf64>, tensor<4x5xf64>
+       %s1 = nn.mul %s0, %2 : tensor<4x5xf64>, tensor<4x5xf64>
+       %s2 = nn.add %s1, %3 : tensor<4x5xf64>, tensor<4x5xf64>
+       %s3 = nn.mul %s2, %4 : tensor<4x5xf64>, tensor<4x5xf64>
+       %s4 = nn.add %s3, %5 : tensor<4x5xf64>, tensor<4x5xf64>
+       return %s4 : tensor<4x5xf64> })", -2, 2, true},
+    {"activations_piecewise", R"(func.func @main(%a: tensor<4x6xf64>, %p: tensor<6xf64>) -> tensor<4x6xf64> {
+       %0 = nn.hard_sigmoid %a {alpha = 0.3 : f32, beta = 0.4 : f32} : tensor<4x6xf64>
+       %1 = nn.hard_swish %a : tensor<4x6xf64>
+       %2 = nn.thresholded_relu %a {alpha = 0.5 : f32} : tensor<4x6xf64>
+       %3 = nn.shrink %a {lambd = 0.6 : f32, bias = 0.2 : f32} : tensor<4x6xf64>
+       %4 = nn.prelu %a, %p : tensor<4x6xf64>, tensor<6xf64>
+       %5 = nn.floor %a : tensor<4x6xf64>
+       %s0 = nn.add %0, %1 : tensor<4x6xf64>, tensor<4x6xf64>
+       %s1 = nn.mul %s0, %2 : tensor<4x6xf64>, tensor<4x6xf64>
+       %s2 = nn.add %s1, %3 : tensor<4x6xf64>, tensor<4x6xf64>
+       %s3 = nn.mul %s2, %4 : tensor<4x6xf64>, tensor<4x6xf64>
+       %s4 = nn.mul %s3, %5 : tensor<4x6xf64>, tensor<4x6xf64>
+       return %s4 : tensor<4x6xf64> })", -4, 4, true},
+    {"reduce_max_min_prod", R"(func.func @main(%a: tensor<2x3x4xf64>) -> tensor<2x1x4xf64> {
+       %0 = nn.reduce_max %a {axes = [1], keepdims = true} : tensor<2x3x4xf64> -> tensor<2x1x4xf64>
+       %1 = nn.reduce_min %a {axes = [0, 2], keepdims = false} : tensor<2x3x4xf64> -> tensor<3xf64>
+       %2 = nn.reduce_prod %a {axes = [1], keepdims = true} : tensor<2x3x4xf64> -> tensor<2x1x4xf64>
+       %3 = nn.reduce_max %a {axes = [], keepdims = false} : tensor<2x3x4xf64> -> tensor<f64>
+       %m = nn.reduce_sum %1 {axes = [], keepdims = false} : tensor<3xf64> -> tensor<f64>
+       %s0 = nn.add %0, %2 : tensor<2x1x4xf64>, tensor<2x1x4xf64>
+       %s1 = nn.mul %s0, %m : tensor<2x1x4xf64>, tensor<f64>
+       %s2 = nn.add %s1, %3 : tensor<2x1x4xf64>, tensor<f64>
+       return %s2 : tensor<2x1x4xf64> })", 0.3, 2},
+    {"slice_pad_tile", R"(func.func @main(%a: tensor<4x5xf64>) -> tensor<6x6xf64> {
+       %0 = nn.slice %a {starts = [1, 0], steps = [1, 1], sizes = [2, 3]} : tensor<4x5xf64> -> tensor<2x3xf64>
+       %1 = nn.tile %0 {repeats = [3, 2]} : tensor<2x3xf64> -> tensor<6x6xf64>
+       %2 = nn.pad %a {pads = [1, -1, 1, 2]} : tensor<4x5xf64> -> tensor<6x6xf64>
+       %3 = nn.mul %1, %2 : tensor<6x6xf64>, tensor<6x6xf64>
+       return %3 : tensor<6x6xf64> })"},
+    {"cumsum_trilu_reverse_sequence", R"(func.func @main(%a: tensor<4x3xf64>) -> tensor<4x3xf64> {
+       %0 = nn.cumsum %a {axis = 0 : i64, exclusive = true, reverse = true} : tensor<4x3xf64>
+       %1 = nn.cumsum %a {axis = 1 : i64} : tensor<4x3xf64>
+       %2 = nn.trilu %a {upper = false, k = 0 : i64} : tensor<4x3xf64>
+       %l = nn.constant dense<[2, 4, 1]> : tensor<3xi64>
+       %3 = nn.reverse_sequence %a, %l {batch_axis = 1 : i64, time_axis = 0 : i64} : (tensor<4x3xf64>, tensor<3xi64>) -> tensor<4x3xf64>
+       %s0 = nn.mul %0, %1 : tensor<4x3xf64>, tensor<4x3xf64>
+       %s1 = nn.add %s0, %2 : tensor<4x3xf64>, tensor<4x3xf64>
+       %s2 = nn.mul %s1, %3 : tensor<4x3xf64>, tensor<4x3xf64>
+       return %s2 : tensor<4x3xf64> })"},
+    {"gather_nd", R"(func.func @main(%a: tensor<3x4x2xf64>) -> tensor<3x2xf64> {
+       %i = nn.constant dense<[[0, 1], [2, 3], [0, 1]]> : tensor<3x2xi64>
+       %0 = nn.gather_nd %a, %i : (tensor<3x4x2xf64>, tensor<3x2xi64>) -> tensor<3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<3x2xf64>, tensor<3x2xf64>
+       return %1 : tensor<3x2xf64> })"},
+    {"batch_norm", R"(func.func @main(%x: tensor<2x3x2x2xf64>, %s: tensor<3xf64>, %b: tensor<3xf64>, %m: tensor<3xf64>, %v: tensor<3xf64>) -> tensor<2x3x2x2xf64> {
+       %0 = nn.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-3 : f32} : (tensor<2x3x2x2xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) -> tensor<2x3x2x2xf64>
+       %1 = nn.mul %0, %0 : tensor<2x3x2x2xf64>, tensor<2x3x2x2xf64>
+       return %1 : tensor<2x3x2x2xf64> })", 0.5, 2},
+    {"layer_norm", R"(func.func @main(%x: tensor<2x3x4xf64>, %s: tensor<3x4xf64>, %b: tensor<3x4xf64>) -> tensor<2x3x4xf64> {
+       %y, %m, %i = nn.layer_norm %x, %s, %b {axis = 1 : i64, epsilon = 1.0e-3 : f32} : (tensor<2x3x4xf64>, tensor<3x4xf64>, tensor<3x4xf64>) -> (tensor<2x3x4xf64>, tensor<2x1x1xf64>, tensor<2x1x1xf64>)
+       %1 = nn.mul %y, %y : tensor<2x3x4xf64>, tensor<2x3x4xf64>
+       return %1 : tensor<2x3x4xf64> })"},
+    {"layer_norm_last_axis", R"(func.func @main(%x: tensor<3x5xf64>, %s: tensor<5xf64>) -> tensor<3x5xf64> {
+       %y, %m, %i = nn.layer_norm %x, %s {axis = 1 : i64} : (tensor<3x5xf64>, tensor<5xf64>) -> (tensor<3x5xf64>, tensor<3x1xf64>, tensor<3x1xf64>)
+       %1 = nn.mul %y, %x : tensor<3x5xf64>, tensor<3x5xf64>
+       return %1 : tensor<3x5xf64> })"},
+    {"instance_norm", R"(func.func @main(%x: tensor<2x3x2x3xf64>, %s: tensor<3xf64>, %b: tensor<3xf64>) -> tensor<2x3x2x3xf64> {
+       %0 = nn.instance_norm %x, %s, %b {epsilon = 1.0e-3 : f32} : (tensor<2x3x2x3xf64>, tensor<3xf64>, tensor<3xf64>) -> tensor<2x3x2x3xf64>
+       %1 = nn.mul %0, %0 : tensor<2x3x2x3xf64>, tensor<2x3x2x3xf64>
+       return %1 : tensor<2x3x2x3xf64> })"},
     {"conv_pad1", R"(func.func @main(%x: tensor<2x3x5x5xf64>, %w: tensor<4x3x3x3xf64>, %b: tensor<4xf64>) -> tensor<2x4x5x5xf64> {
        %0 = nn.conv %x, %w bias %b {dilations = [1, 1], pads = [1, 1, 1, 1], strides = [1, 1]} : (tensor<2x3x5x5xf64>, tensor<4x3x3x3xf64>, tensor<4xf64>) -> tensor<2x4x5x5xf64>
        return %0 : tensor<2x4x5x5xf64> })"},
