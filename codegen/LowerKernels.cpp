@@ -108,12 +108,14 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
     opt(op.getDyH(), ft);
     if constexpr (isLSTM<OpT>())
       opt(op.getDyC(), ft);
-    for (unsigned s = 0; s < op->getNumResults(); ++s)
-      k.tensor(in.outs[s], ft);
-  } else {
-    for (int s = 0; s < 1 + numStates; ++s)
-      k.tensor(in.outs[s], ft);
   }
+  // Results nobody reads (MemoryPlan::Kind::Unused) are absent.
+  unsigned results = isRecurrentGrad<OpT>() ? op->getNumResults() : 1 + numStates;
+  for (unsigned s = 0; s < results; ++s)
+    if (in.outs[s])
+      k.tensor(in.outs[s], ft);
+    else
+      k.none();
   StringRef dir = op.getDirection();
   k.i(op.getHiddenSize()).i(dir == "forward" ? 0 : dir == "reverse" ? 1 : 2);
   addActivations(k, op.getActivations(), op.getActivationAlpha(), op.getActivationBeta());

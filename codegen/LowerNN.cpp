@@ -255,6 +255,10 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
   for (Value r : op->getResults()) {
     auto t = r.getType().cast<RankedTensorType>();
     const auto &p = plan.of(r);
+    if (p.kind == MemoryPlan::Kind::Unused) { // the kernel skips it
+      outs.push_back(Value());
+      continue;
+    }
     Value buf = p.kind == MemoryPlan::Kind::Output ? outputArgs[p.index] : arenaView(p.offset, t);
     // An aliased output (reshape of this result) needs the result's own shape.
     if (buf.getType().cast<MemRefType>().getShape() != t.getShape())

@@ -103,6 +103,9 @@ struct Log {
         case MemoryPlan::Kind::Input:
         case MemoryPlan::Kind::Constant:
           break;
+        case MemoryPlan::Kind::Unused:
+          os << ", unused: not computed, no memory";
+          break;
         case MemoryPlan::Kind::Arena: {
           os << ", arena [" << p.offset << ", " << p.offset + p.bytes << ")";
           if (plan.concatInPlace.count(r)) {

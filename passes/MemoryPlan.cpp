@@ -11,6 +11,10 @@ using namespace mlir;
 
 namespace nncc {
 
+bool hasOptionalResults(Operation *op) {
+  return isa<nn::LSTMOp, nn::GRUOp, nn::RNNOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp>(op);
+}
+
 bool isAliasOp(Operation *op) { return isa<nn::ReshapeOp>(op); }
 
 int64_t storageBytes(Value v) {
@@ -109,6 +113,8 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
         plan.root[r] = plan.rootOf(op.getOperand(0));
       else if (isa<nn::ConstantOp, nn::ParamOp>(op))
         plan.placement[r] = {MemoryPlan::Kind::Constant, 0, 0, 0};
+      else if (r.use_empty() && hasOptionalResults(&op))
+        plan.placement[r] = {MemoryPlan::Kind::Unused, 0, 0, 0};
     }
   }
 

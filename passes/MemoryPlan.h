@@ -9,7 +9,9 @@
 namespace nncc {
 
 struct MemoryPlan {
-  enum class Kind { Input, Constant, Arena, Output };
+  /// Unused: a result nothing reads, of an op whose kernel skips absent
+  /// outputs (hasOptionalResults); it gets no memory.
+  enum class Kind { Input, Constant, Arena, Output, Unused };
   struct Placement {
     Kind kind = Kind::Arena;
     int64_t offset = 0; ///< byte offset in the arena (Arena)
@@ -39,6 +41,10 @@ struct MemoryPlan {
   }
   const Placement &of(mlir::Value v) const { return placement.find(rootOf(v))->second; }
 };
+
+/// Ops whose kernels skip the results nobody reads (the recurrent layers and
+/// their gradients: an unused y would be a sequence-long buffer).
+bool hasOptionalResults(mlir::Operation *op);
 
 /// Ops whose result shares its operand's storage.
 bool isAliasOp(mlir::Operation *op);

@@ -25,7 +25,7 @@ namespace {
 
 /// Buffers of one recurrent layer, from the scratch.
 template <typename T> struct RecurrentBuffers {
-  T *xw, *h, *cell, *hr, *rh, *rhR, *rbh;
+  T *h, *cell, *hr, *rh, *rhR, *rbh;
   double *z, *r;
   GemmScratch<T> gs;
 };
@@ -33,7 +33,6 @@ template <typename T> struct RecurrentBuffers {
 template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_t gates, Scratch &s) {
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = gates * H;
   RecurrentBuffers<T> r;
-  r.xw = s.alloc<T>(Tn * B * G);
   r.h = s.alloc<T>(B * H);
   r.cell = s.alloc<T>(B * H);
   r.hr = s.alloc<T>(B * G);
@@ -64,6 +63,7 @@ LSTMArgs readLSTM(Meta &m) {
 template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
   const Common &c = a.c;
   RecurrentBuffers<T> buf = allocRecurrent<T>(c, 4, s);
+  StepProjection<T> proj(c, 4, 4, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = c.numDirections();
@@ -72,7 +72,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
   T *h = buf.h, *cell = buf.cell, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 4, 4, buf.xw, buf.gs);
+    proj.setDirection(d, buf.gs);
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &g = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     for (int64_t k = 0; k < B * H; ++k) {
@@ -82,6 +82,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
     RecurrentGemm<T> recurrent(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs);
     for (int64_t st = 0; st < Tn; ++st) {
+      proj.ensure(st);
       recurrent.run(h, H, hr, G);
       if (fast) {
         // Rows in parallel; each row's gates vectorized (RecurrentCells).
@@ -92,7 +93,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
             float *hh = (float *)h + bi * H;
-            lstmRow(H, (const float *)buf.xw + (t * B + bi) * G, (const float *)hr + bi * G, (const float *)peep,
+            lstmRow(H, (const float *)proj.row(st, bi), (const float *)hr + bi * G, (const float *)peep,
                     (float *)cell + bi * H, hh);
             if (y.present())
               std::copy(hh, hh + H, y.as<float>() + ((t * D + d) * B + bi) * H);
@@ -105,7 +106,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         if (st >= len)
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
-        const T *xr = buf.xw + (t * B + bi) * G;
+        const T *xr = proj.row(st, bi);
         const T *hrr = hr + bi * G;
         for (int64_t j = 0; j < H; ++j) {
           auto pre = [&](int gate) { return (double)xr[gate * H + j] + (double)hrr[gate * H + j]; };
@@ -155,6 +156,7 @@ GRUArgs readGRU(Meta &m) {
 template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   const Common &c = a.c;
   RecurrentBuffers<T> buf = allocRecurrent<T>(c, 3, s);
+  StepProjection<T> proj(c, 3, 2, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = c.numDirections();
@@ -164,7 +166,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
   double *z = buf.z, *r = buf.r;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 3, 2, buf.xw, buf.gs);
+    proj.setDirection(d, buf.gs);
     const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr; // only its h gate is used
     T *rbh = buf.rbh;
     for (int64_t j = 0; j < H; ++j)
@@ -176,6 +178,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     RecurrentGemm<T> recurrent(B, G, H, R, H, buf.gs), resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
     for (int64_t st = 0; st < Tn; ++st) {
+      proj.ensure(st);
       recurrent.run(h, H, hr, G);
       if (fast) {
         float *zf = (float *)z; // the double buffer holds floats here
@@ -185,7 +188,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
             if (st >= len)
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
-            const float *xr = (const float *)buf.xw + (t * B + bi) * G, *hrr = (const float *)hr + bi * G;
+            const float *xr = (const float *)proj.row(st, bi), *hrr = (const float *)hr + bi * G;
             float *hh = (float *)h + bi * H;
             if (half == 0) {
               gruRowGates(H, xr, hrr, hh, zf + bi * H, (float *)rh + bi * H);
@@ -211,7 +214,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         if (st >= len)
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
-        const T *xr = buf.xw + (t * B + bi) * G;
+        const T *xr = proj.row(st, bi);
         for (int64_t j = 0; j < H; ++j) {
           double gz = (double)xr[j] + hr[bi * G + j];
           double gr = (double)xr[H + j] + hr[bi * G + H + j];
@@ -227,7 +230,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         if (st >= len)
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
-        const T *xr = buf.xw + (t * B + bi) * G;
+        const T *xr = proj.row(st, bi);
         for (int64_t j = 0; j < H; ++j) {
           double rec = a.linearBeforeReset ? r[bi * H + j] * ((double)hr[bi * G + 2 * H + j] + rbh[j])
                                            : (double)rhR[bi * H + j] + rbh[j];
@@ -261,6 +264,7 @@ RNNArgs readRNN(Meta &m) {
 template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
   const Common &c = a.c;
   RecurrentBuffers<T> buf = allocRecurrent<T>(c, 1, s);
+  StepProjection<T> proj(c, 1, 1, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = c.numDirections();
@@ -269,11 +273,12 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
   T *h = buf.h, *hr = buf.hr;
   for (int64_t d = 0; d < D; ++d) {
-    inputProjection<T>(c, d, 1, 1, buf.xw, buf.gs);
+    proj.setDirection(d, buf.gs);
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
     for (int64_t st = 0; st < Tn; ++st) {
+      proj.ensure(st);
       gemm<T>(false, true, B, H, H, T(1), h, H, c.r.as<T>() + d * H * H, H, T(0), hr, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
@@ -281,7 +286,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
         for (int64_t j = 0; j < H; ++j) {
-          double v = (double)buf.xw[(t * B + bi) * H + j] + hr[bi * H + j];
+          double v = (double)proj.row(st, bi)[j] + hr[bi * H + j];
           T hNew = (T)f(c.clipped(v));
           h[bi * H + j] = hNew;
           if (y.present())

@@ -121,6 +121,70 @@ void inputProjection(const Common &c, int64_t d, int64_t gates, int64_t summedGa
   });
 }
 
+/// The input projection of a forward pass, computed for a chunk of steps at
+/// a time so that its memory does not grow with the sequence length: row
+/// (st - first) * B + b holds x_t W^T + biases of step st of batch row b
+/// (t is st, or len - 1 - st in reverse; zero past the row's length).
+template <typename T> class StepProjection {
+public:
+  /// Rows (steps x batch) per chunk: enough for an efficient GEMM.
+  static constexpr int64_t kRows = 128;
+  StepProjection(const Common &c, int64_t gates, int64_t summedGates, Scratch &s)
+      : c(c), gates(gates), summed(summedGates) {
+    int64_t B = c.batch(), Tn = c.steps();
+    chunk = maxOf<int64_t>(1, minOf<int64_t>(Tn, kRows / maxOf<int64_t>(B, 1)));
+    xw = s.alloc<T>(chunk * B * gates * c.hidden);
+    xrows = s.alloc<T>(chunk * B * c.x.dim(2));
+  }
+  void setDirection(int64_t dir, const GemmScratch<T> &scratch) {
+    d = dir;
+    gs = scratch;
+    first = end = -1;
+  }
+  /// Makes step st's rows available (call outside parallel regions).
+  void ensure(int64_t st) {
+    if (st >= first && st < end)
+      return;
+    int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), G = gates * c.hidden;
+    first = st;
+    end = minOf(Tn, st + chunk);
+    int64_t rows = (end - first) * B;
+    const T *xin = c.x.as<T>() + first * B * I;
+    if (c.lens.present() || c.reverse(d)) {
+      for (int64_t k = first; k < end; ++k)
+        for (int64_t b = 0; b < B; ++b) {
+          int64_t len = c.length(b, Tn);
+          T *dst = xrows + ((k - first) * B + b) * I;
+          if (k >= len) {
+            std::fill(dst, dst + I, T(0));
+            continue;
+          }
+          int64_t t = c.reverse(d) ? len - 1 - k : k;
+          const T *src = c.x.as<T>() + (t * B + b) * I;
+          std::copy(src, src + I, dst);
+        }
+      xin = xrows;
+    }
+    gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
+    if (!c.b.present())
+      return;
+    const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
+    int64_t sumTo = summed * c.hidden;
+    parallelFor(rows, G, [&](int64_t r0, int64_t r1) {
+      for (int64_t row = r0; row < r1; ++row)
+        for (int64_t g = 0; g < G; ++g)
+          xw[row * G + g] += g < sumTo ? wb[g] + rb[g] : wb[g];
+    });
+  }
+  const T *row(int64_t st, int64_t b) const { return xw + ((st - first) * c.batch() + b) * gates * c.hidden; }
+
+private:
+  const Common &c;
+  int64_t gates, summed, chunk = 1, d = 0, first = -1, end = -1;
+  T *xw = nullptr, *xrows = nullptr;
+  GemmScratch<T> gs;
+};
+
 } // namespace kernels
 } // namespace nncc
 
