@@ -123,6 +123,11 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
   if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());
+  if constexpr (std::is_same<OpT, LSTMGradOp>::value) {
+    StringRef policy = op.getMemoryPolicy();
+    k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
+        .i(op.getMemoryBudget());
+  }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
   k.emit(in.b, in.loc, in.scratch);

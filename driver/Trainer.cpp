@@ -253,6 +253,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> grads;
   if (!differentiate(b, loss, params, grads, error))
     return nullptr;
+  setRecurrentMemoryPolicy(func, options.rnnMemory, options.rnnMemoryBudget);
   auto needs = opsNeedingBackward(loss, params);
   for (Operation *op : forward) {
     std::string n = nn::sourceName(op);

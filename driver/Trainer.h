@@ -71,6 +71,10 @@ struct TrainStepOptions {
   std::string loss = "softmax_cross_entropy";
   SolverConfig solver;
   int64_t batch = 64;
+  /// Backward of the recurrent layers: store-all, recompute-gates,
+  /// checkpoint or budget (with rnnMemoryBudget bytes).
+  std::string rnnMemory = "store-all";
+  int64_t rnnMemoryBudget = 0;
   CompileOptions compile;
 };
 

@@ -244,6 +244,8 @@ def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
 // recomputed with two GEMMs over all steps) and the gradients of its results
 // (absent ones are zero). Results: dX, dW, dR, dB ([dirs, 2 * gates * H]),
 // dInitialH ([dirs, batch, H]) and, for the LSTM, dInitialC and dP ([dirs, 3H]).
+// memory_policy (LSTM): store-all, recompute-gates, checkpoint or budget
+// (memory_budget bytes of working set); see runtime/kernels/RecurrentGrad.cpp.
 class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gradOperands, dag extraAttrs, dag res>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
   let summary = desc;
@@ -257,7 +259,9 @@ class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gr
                             StrArrayAttr:$activations,
                             NN_F32ArrayAttr:$activation_alpha,
                             NN_F32ArrayAttr:$activation_beta,
-                            OptionalAttr<F32Attr>:$clip), extraAttrs);
+                            OptionalAttr<F32Attr>:$clip,
+                            DefaultValuedAttr<StrAttr, "\"store-all\"">:$memory_policy,
+                            DefaultValuedAttr<I64Attr, "0">:$memory_budget), extraAttrs);
   let results = res;
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }

@@ -166,26 +166,31 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
     return std::make_tuple(o.getHiddenSizeAttr(), o.getDirectionAttr(), o.getActivationsAttr(),
                            o.getActivationAlphaAttr(), o.getActivationBetaAttr(), o.getClipAttr());
   };
+  // The memory policy is the trainer's choice (setRecurrentMemoryPolicy).
+  StringAttr policy = b.getStringAttr("store-all");
+  IntegerAttr budget = b.getI64IntegerAttr(0);
   SmallVector<Value> inputs, results;
   if (auto o = dyn_cast<LSTMOp>(op)) {
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<LSTMGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
                                   o.getInitialC(), o.getP(), o.getY(), gradOf(o.getY()), gradOf(o.getYH()),
-                                  gradOf(o.getYC()), hs, dir, acts, al, be, clip, o.getInputForgetAttr());
+                                  gradOf(o.getYC()), hs, dir, acts, al, be, clip, policy, budget,
+                                  o.getInputForgetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH(), o.getInitialC(), o.getP()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH(), g.getDInitialC(), g.getDp()};
   } else if (auto o = dyn_cast<GRUOp>(op)) {
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<GRUGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
                                  o.getY(), gradOf(o.getY()), gradOf(o.getYH()), hs, dir, acts, al, be, clip,
-                                 o.getLinearBeforeResetAttr());
+                                 policy, budget, o.getLinearBeforeResetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
   } else {
     auto r = cast<RNNOp>(op);
     auto [hs, dir, acts, al, be, clip] = common(r);
     auto g = b.create<RNNGradOp>(loc, r.getX(), r.getW(), r.getR(), r.getB(), r.getSeqLens(), r.getInitialH(),
-                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), hs, dir, acts, al, be, clip);
+                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), hs, dir, acts, al, be, clip,
+                                 policy, budget);
     inputs = {r.getX(), r.getW(), r.getR(), r.getB(), r.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
   }
@@ -935,6 +940,40 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
     p.erase();
   }
   return names;
+}
+
+bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &budget, std::string &error) {
+  budget = 0;
+  if (text == "store-all" || text == "recompute-gates" || text == "checkpoint") {
+    policy = text.str();
+    return true;
+  }
+  if (text.consume_front("budget=")) {
+    uint64_t scale = 1;
+    if (text.consume_back("K") || text.consume_back("k"))
+      scale = 1ull << 10;
+    else if (text.consume_back("M") || text.consume_back("m"))
+      scale = 1ull << 20;
+    else if (text.consume_back("G") || text.consume_back("g"))
+      scale = 1ull << 30;
+    uint64_t n = 0;
+    if (!text.getAsInteger(10, n) && n > 0) {
+      policy = "budget";
+      budget = (int64_t)(n * scale);
+      return true;
+    }
+  }
+  error = "--rnn-memory takes store-all, recompute-gates, checkpoint or budget=BYTES (e.g. budget=64M), got '" +
+          text.str() + "'";
+  return false;
+}
+
+void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budget) {
+  Builder b(func.getContext());
+  func.walk([&](LSTMGradOp op) {
+    op.setMemoryPolicyAttr(b.getStringAttr(policy));
+    op.setMemoryBudgetAttr(b.getI64IntegerAttr(budget));
+  });
 }
 
 BlockArgument appendNamedArgument(func::FuncOp func, Type type, StringRef name) {

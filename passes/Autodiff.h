@@ -47,6 +47,14 @@ std::vector<std::string> paramsToArguments(mlir::func::FuncOp func);
 /// signature reports) to `func`.
 mlir::BlockArgument appendNamedArgument(mlir::func::FuncOp func, mlir::Type type, llvm::StringRef name);
 
+/// Reads an --rnn-memory value: store-all, recompute-gates, checkpoint or
+/// budget=BYTES (a number with an optional K, M or G suffix, powers of 1024).
+bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64_t &budget, std::string &error);
+
+/// Sets the memory policy of every recurrent gradient op (nn.lstm_grad) of
+/// `func`; the GRU and RNN backward always keep every step (store-all).
+void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
+
 /// Makes `values` the results of `func` (its return operands and type).
 void setFunctionResults(mlir::func::FuncOp func, llvm::ArrayRef<mlir::Value> values);
 

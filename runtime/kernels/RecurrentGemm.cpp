@@ -22,8 +22,8 @@ template <typename T> struct RecurrentGemm<T>::Prepared {
 
 template <typename T>
 RecurrentGemm<T>::RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw,
-                                const GemmScratch<T> &scratch)
-    : M(M), N(N), K(K), ldw(ldw), W(W), scratch(scratch) {}
+                                const GemmScratch<T> &scratch, bool kByN)
+    : M(M), N(N), K(K), ldw(ldw), W(W), kByN(kByN), scratch(scratch) {}
 
 #ifdef NNCC_USE_DNNL
 /// The matmul primitive and the reordered weights, made on the first run
@@ -38,8 +38,9 @@ template <typename T> void RecurrentGemm<T>::prepare() {
     dnnl::memory::desc anyWeights({K, N}, dt::f32, tag::any);
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p->a, anyWeights, p->c), p->engine);
     p->matmul = dnnl::matmul(pd);
-    // W^T as a [K, N] matrix with strides (1, ldw), reordered once.
-    dnnl::memory::desc userDesc({K, N}, dt::f32, dnnl::memory::dims{1, ldw});
+    // W^T as a [K, N] matrix with strides (1, ldw) (or W itself: (ldw, 1)),
+    // reordered once.
+    dnnl::memory::desc userDesc({K, N}, dt::f32, kByN ? dnnl::memory::dims{ldw, 1} : dnnl::memory::dims{1, ldw});
     dnnl::memory user(userDesc, p->engine, const_cast<float *>(W));
     p->weights = dnnl::memory(pd.weights_desc(), p->engine);
     dnnl::reorder(user, p->weights).execute(p->stream, user, p->weights);
@@ -63,7 +64,7 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
     return;
   }
 #endif
-  gemm<T>(false, true, M, N, K, T(1), A, lda, W, ldw, T(0), C, ldc, scratch);
+  gemm<T>(false, !kByN, M, N, K, T(1), A, lda, W, ldw, T(0), C, ldc, scratch);
 }
 
 template class RecurrentGemm<float>;

@@ -19,7 +19,9 @@ namespace kernels {
 template <typename T> class RecurrentGemm {
 public:
   /// W is [N, K] row-major (leading dimension ldw); products are [M, N].
-  RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw, const GemmScratch<T> &scratch);
+  /// With kByN, W is [K, N] row-major instead and C = A * W.
+  RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw, const GemmScratch<T> &scratch,
+                bool kByN = false);
   ~RecurrentGemm();
   /// C[M, N] = A[M, K] (leading dimension lda) * W^T
   void run(const T *A, int64_t lda, T *C, int64_t ldc);
@@ -27,6 +29,7 @@ public:
 private:
   int64_t M, N, K, ldw;
   const T *W;
+  bool kByN;
   GemmScratch<T> scratch;
 #ifdef NNCC_USE_DNNL
   struct Prepared; // host only: bundles never allocate

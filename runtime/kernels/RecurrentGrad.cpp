@@ -147,6 +147,8 @@ struct LSTMGradArgs {
   GradCommon g;
   TensorArg c0, p, dyc, dc0, dp;
   bool inputForget;
+  int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
+  int64_t budget;  // bytes, for the budget policy
 };
 
 LSTMGradArgs readLSTMGrad(Meta &m) {
@@ -159,144 +161,298 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.dc0 = m.tensor(); a.dp = m.tensor();
   a.g.c.readTail(m);
   a.inputForget = m.i();
+  a.policy = m.i();
+  a.budget = m.i();
   return a;
+}
+
+/// The LSTM backward works on segments of S steps, last segment first. For
+/// each it gathers the segment's x_t and h_{t-1} (h from y), recomputes the
+/// gate pre-activations with two GEMMs, runs the cells forward from the cell
+/// state saved at the segment's start (a checkpoint), then back through the
+/// segment's steps; the weight gradients accumulate one GEMM per segment.
+/// The memory policy picks S: the whole sequence (store-all: every step's
+/// gates at once, recomputed once), about sqrt(T) (checkpoint: at most
+/// ceil(T/S) + S + 2 cell states live), a GEMM-sized handful of steps
+/// (recompute-gates: only h and the checkpointed c persist) or the largest S
+/// whose working set fits a byte budget. With more than one segment, a first
+/// pass forward through the segments saves the checkpoints.
+struct LSTMSegments {
+  int64_t S = 1, count = 1;
+};
+
+/// The backward's working set for segments of S steps.
+template <typename T> struct LSTMGradBuffers {
+  T *buf, *xg, *hp, *cs, *ck, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
+  GemmScratch<T> gs;
+
+  LSTMGradBuffers(const LSTMGradArgs &a, int64_t S, Scratch &s) {
+    const Common &c = a.g.c;
+    int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, I = c.x.dim(2);
+    int64_t count = (Tn + S - 1) / S;
+    buf = s.alloc<T>(S * B * G);   // the segment's pre-activations, activations, then dA
+    xg = s.alloc<T>(S * B * I);    // its x_t rows, by step
+    hp = s.alloc<T>(S * B * H);    // its h_{t-1} rows
+    cs = s.alloc<T>(S * B * H);    // its c_t rows
+    ck = s.alloc<T>(count * B * H); // c before each segment's first step
+    dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    dh = s.alloc<T>(B * H);
+    dc = s.alloc<T>(B * H);
+    dhr = s.alloc<T>(B * H);
+    step = s.alloc<T>(B * G);
+    dpRows = s.alloc<T>(B * 3 * H);
+    zeros = s.alloc<T>(H);
+    gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
+  }
+};
+
+template <typename T> int64_t lstmGradBytes(const LSTMGradArgs &a, int64_t S) {
+  Scratch measure;
+  LSTMGradBuffers<T> b(a, S, measure);
+  (void)b;
+  return (int64_t)measure.bytes();
+}
+
+template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
+  int64_t Tn = maxOf<int64_t>(a.g.c.steps(), 1), B = maxOf<int64_t>(a.g.c.batch(), 1);
+  LSTMSegments seg;
+  switch (a.policy) {
+  case 1: seg.S = maxOf<int64_t>(1, minOf<int64_t>(Tn, 64 / B)); break;
+  case 2: {
+    int64_t r = 1;
+    while (r * r < Tn)
+      ++r;
+    seg.S = r;
+    break;
+  }
+  case 3: {
+    // The largest S that fits; failing that, the smallest working set.
+    int64_t best = -1, smallest = 1;
+    for (int64_t S = Tn; S >= 1; --S) {
+      int64_t bytes = lstmGradBytes<T>(a, S);
+      if (best < 0 && bytes <= a.budget)
+        best = S;
+      if (bytes < lstmGradBytes<T>(a, smallest))
+        smallest = S;
+    }
+    seg.S = best > 0 ? best : smallest;
+    break;
+  }
+  default: seg.S = Tn;
+  }
+  seg.count = (Tn + seg.S - 1) / seg.S;
+  return seg;
 }
 
 template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
-  GradBuffers<T> buf = allocGrad<T>(g, 4, s);
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D();
-  T *cs = s.alloc<T>(Tn * B * H);   // c_t of each step
-  T *dc = s.alloc<T>(B * H);        // gradient of the running cell state
-  T *dpRows = s.alloc<T>(B * 3 * H); // per-row peephole gradients
-  T *rt = s.alloc<T>(H * G);        // R_d^T, for dh_{t-1} = dA_t R_d
-  T *zeros = s.alloc<T>(H);         // c_{-1} without an initial state
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D(), I = c.x.dim(2);
+  LSTMSegments seg = lstmSegments<T>(a);
+  int64_t S = seg.S;
+  LSTMGradBuffers<T> bufs(a, S, s);
+  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *dxg = bufs.dxg, *dh = bufs.dh,
+    *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
+  const GemmScratch<T> &gs = bufs.gs;
   if (s.measuring())
     return;
   std::fill(zeros, zeros + H, T(0));
+  if (g.dx.present())
+    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
+  const T *y = g.y.as<T>();
   for (int64_t d = 0; d < D; ++d) {
-    const T *R = c.r.as<T>() + d * G * H;
+    const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    // Pre-activations of every step: x W^T + biases + h_{t-1} R^T.
-    previousHidden<T>(g, d, buf.hp);
-    inputProjection<T>(c, d, 4, 4, buf.a, buf.gs);
-    gemm<T>(false, true, Tn * B, G, H, T(1), buf.hp, H, R, H, T(1), buf.a, G, buf.gs);
-    auto cPrevOf = [&](int64_t b, int64_t st, int64_t len) -> const T * {
-      if (st > 0)
-        return cs + (g.timeOf(d, st - 1, len) * B + b) * H;
-      return a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros;
+    auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
+      return base + ((st - s0) * B + b) * width;
     };
-    // The cell states, sequential in time per row: fast rows keep the gate
-    // activations in `a`, the others the full pre-activations (peepholes in).
-    parallelFor(B, Tn * H * 8, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        int64_t len = c.length(b, Tn);
-        for (int64_t st = 0; st < len; ++st) {
-          int64_t t = g.timeOf(d, st, len);
-          T *ar = buf.a + (t * B + b) * G, *cNew = cs + (t * B + b) * H;
-          const T *cPrev = cPrevOf(b, st, len);
-          if (fast) {
-            lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
-            continue;
-          }
-          for (int64_t j = 0; j < H; ++j) {
-            double cp = cPrev[j];
-            double gi = ar[j], gf = ar[2 * H + j];
-            if (peep) {
-              gi += peep[j] * cp;
-              gf += peep[2 * H + j] * cp;
+    // Gathers x_t and h_{t-1} of steps [s0, s1) and recomputes their gate
+    // pre-activations x W^T + h R^T + biases (zero rows past a length).
+    auto recompute = [&](int64_t s0, int64_t s1) {
+      int64_t rows = (s1 - s0) * B;
+      parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+          int64_t len = c.length(b, Tn);
+          for (int64_t st = s0; st < s1; ++st) {
+            T *xr = rowOf(xg, s0, st, b, I), *hr = rowOf(hp, s0, st, b, H);
+            if (st >= len) {
+              std::fill(xr, xr + I, T(0));
+              std::fill(hr, hr + H, T(0));
+              continue;
             }
-            double it = f(c.clipped(gi));
-            double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
-            double cn = ft * cp + it * gact(c.clipped((double)ar[3 * H + j]));
-            ar[j] = (T)gi;
-            ar[2 * H + j] = (T)gf;
-            if (peep)
-              ar[H + j] = (T)((double)ar[H + j] + peep[H + j] * cn);
-            cNew[j] = (T)cn;
+            const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+            std::copy(xs, xs + I, xr);
+            const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
+                                 : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
+            std::copy(hs, hs + H, hr);
           }
         }
+      });
+      gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
+      gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
+      if (c.b.present()) {
+        const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
+        parallelFor(rows, G, [&](int64_t r0, int64_t r1) {
+          for (int64_t row = r0; row < r1; ++row)
+            for (int64_t k = 0; k < G; ++k)
+              buf[row * G + k] += wb[k] + rb[k];
+        });
       }
-    });
-    // Backward through time.
-    for (int64_t k = 0; k < H; ++k)
-      for (int64_t j = 0; j < G; ++j)
-        rt[k * G + j] = R[j * H + k];
-    RecurrentGemm<T> back(B, H, G, rt, G, buf.gs);
-    initialHiddenGrad<T>(g, d, buf.dh);
+    };
+    // The cells of steps [s0, s1) forward from the checkpoint ck[k]: fast
+    // rows keep the gate activations in buf, the others the full
+    // pre-activations (peepholes in); cs gets c_t.
+    auto cellsForward = [&](int64_t k, int64_t s0, int64_t s1) {
+      parallelFor(B, (s1 - s0) * H * 8, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+          int64_t len = c.length(b, Tn);
+          const T *cPrev = ck + (k * B + b) * H;
+          for (int64_t st = s0; st < minOf(s1, len); ++st) {
+            T *ar = rowOf(buf, s0, st, b, G), *cNew = rowOf(cs, s0, st, b, H);
+            if (fast) {
+              lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
+            } else {
+              for (int64_t j = 0; j < H; ++j) {
+                double cp = cPrev[j];
+                double gi = ar[j], gf = ar[2 * H + j];
+                if (peep) {
+                  gi += peep[j] * cp;
+                  gf += peep[2 * H + j] * cp;
+                }
+                double it = f(c.clipped(gi));
+                double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
+                double cn = ft * cp + it * gact(c.clipped((double)ar[3 * H + j]));
+                ar[j] = (T)gi;
+                ar[2 * H + j] = (T)gf;
+                if (peep)
+                  ar[H + j] = (T)((double)ar[H + j] + peep[H + j] * cn);
+                cNew[j] = (T)cn;
+              }
+            }
+            cPrev = cNew;
+          }
+        }
+      });
+    };
+    // Checkpoints: c before each segment.
+    for (int64_t b = 0; b < B; ++b)
+      std::copy(a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros,
+                (a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros) + H, ck + b * H);
+    for (int64_t k = 0; k + 1 < seg.count; ++k) {
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
+      recompute(s0, s1);
+      cellsForward(k, s0, s1);
+      for (int64_t b = 0; b < B; ++b) {
+        int64_t last = minOf(s1, c.length(b, Tn)) - 1;
+        const T *src = last >= s0 ? rowOf(cs, s0, last, b, H) : ck + (k * B + b) * H;
+        std::copy(src, src + H, ck + ((k + 1) * B + b) * H);
+      }
+    }
+    // Backward through time, segment by segment.
+    RecurrentGemm<T> back(B, H, G, R, H, gs, /*kByN=*/true); // dh_{t-1} = dA_t R
+    initialHiddenGrad<T>(g, d, dh);
     if (a.dyc.present())
       std::copy(a.dyc.as<T>() + d * B * H, a.dyc.as<T>() + (d + 1) * B * H, dc);
     else
       std::fill(dc, dc + B * H, T(0));
     std::fill(dpRows, dpRows + B * 3 * H, T(0));
-    for (int64_t st = Tn - 1; st >= 0; --st) {
-      parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-          int64_t len = c.length(b, Tn);
-          T *stepRow = buf.step + b * G;
-          if (st >= len) {
-            std::fill(stepRow, stepRow + G, T(0));
-            continue;
-          }
-          int64_t t = g.timeOf(d, st, len);
-          T *ar = buf.a + (t * B + b) * G, *dh = buf.dh + b * H, *dcr = dc + b * H, *dpr = dpRows + b * 3 * H;
-          const T *cNew = cs + (t * B + b) * H, *cPrev = cPrevOf(b, st, len), *dyr = dyRow<T>(g, d, t, b);
-          if (dyr)
-            for (int64_t j = 0; j < H; ++j)
-              dh[j] += dyr[j];
-          if (fast) {
-            lstmRowBackward(H, (float *)ar, (const float *)peep, (const float *)cPrev, (const float *)cNew,
-                            (const float *)dh, (float *)dcr, (float *)dpr);
-          } else {
-            for (int64_t j = 0; j < H; ++j) {
-              double cp = cPrev[j], cn = cNew[j];
-              double ai = ar[j], ao = ar[H + j], af = ar[2 * H + j], ac = ar[3 * H + j];
-              double it = f(c.clipped(ai)), ot = f(c.clipped(ao)), gt = gact(c.clipped(ac));
-              double ft = a.inputForget ? 1 - it : f(c.clipped(af));
-              double hc = hact(cn), dhv = dh[j];
-              double dcv = (double)dcr[j] + dhv * ot * hact.derivative(cn);
-              double dao = dhv * hc * f.derivative(c.clipped(ao)) * c.clipSlope(ao);
-              if (peep)
-                dcv += dao * peep[H + j];
-              double di = dcv * gt, dg = dcv * it, df = dcv * cp, dcp = dcv * ft, daf = 0;
-              if (a.inputForget)
-                di -= df;
-              else
-                daf = df * f.derivative(c.clipped(af)) * c.clipSlope(af);
-              double dai = di * f.derivative(c.clipped(ai)) * c.clipSlope(ai);
-              double dac = dg * gact.derivative(c.clipped(ac)) * c.clipSlope(ac);
-              if (peep) {
-                dcp += dai * peep[j] + daf * peep[2 * H + j];
-                dpr[j] += (T)(dai * cp);
-                dpr[H + j] += (T)(dao * cn);
-                dpr[2 * H + j] += (T)(daf * cp);
+    T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
+    if (db)
+      std::fill(db, db + G, T(0));
+    for (int64_t k = seg.count - 1; k >= 0; --k) {
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      recompute(s0, s1);
+      cellsForward(k, s0, s1);
+      for (int64_t st = s1 - 1; st >= s0; --st) {
+        parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            int64_t len = c.length(b, Tn);
+            T *stepRow = step + b * G, *ar = rowOf(buf, s0, st, b, G);
+            if (st >= len) {
+              std::fill(stepRow, stepRow + G, T(0));
+              std::fill(ar, ar + G, T(0)); // no gradient past the length
+              continue;
+            }
+            int64_t t = g.timeOf(d, st, len);
+            T *dhb = dh + b * H, *dcr = dc + b * H, *dpr = dpRows + b * 3 * H;
+            const T *cNew = rowOf(cs, s0, st, b, H);
+            const T *cPrev = st > s0 ? rowOf(cs, s0, st - 1, b, H) : ck + (k * B + b) * H;
+            if (const T *dyr = dyRow<T>(g, d, t, b))
+              for (int64_t j = 0; j < H; ++j)
+                dhb[j] += dyr[j];
+            if (fast) {
+              lstmRowBackward(H, (float *)ar, (const float *)peep, (const float *)cPrev, (const float *)cNew,
+                              (const float *)dhb, (float *)dcr, (float *)dpr);
+            } else {
+              for (int64_t j = 0; j < H; ++j) {
+                double cp = cPrev[j], cn = cNew[j];
+                double ai = ar[j], ao = ar[H + j], af = ar[2 * H + j], ac = ar[3 * H + j];
+                double it = f(c.clipped(ai)), ot = f(c.clipped(ao)), gt = gact(c.clipped(ac));
+                double ft = a.inputForget ? 1 - it : f(c.clipped(af));
+                double hc = hact(cn), dhv = dhb[j];
+                double dcv = (double)dcr[j] + dhv * ot * hact.derivative(cn);
+                double dao = dhv * hc * f.derivative(c.clipped(ao)) * c.clipSlope(ao);
+                if (peep)
+                  dcv += dao * peep[H + j];
+                double di = dcv * gt, dg = dcv * it, df = dcv * cp, dcp = dcv * ft, daf = 0;
+                if (a.inputForget)
+                  di -= df;
+                else
+                  daf = df * f.derivative(c.clipped(af)) * c.clipSlope(af);
+                double dai = di * f.derivative(c.clipped(ai)) * c.clipSlope(ai);
+                double dac = dg * gact.derivative(c.clipped(ac)) * c.clipSlope(ac);
+                if (peep) {
+                  dcp += dai * peep[j] + daf * peep[2 * H + j];
+                  dpr[j] += (T)(dai * cp);
+                  dpr[H + j] += (T)(dao * cn);
+                  dpr[2 * H + j] += (T)(daf * cp);
+                }
+                ar[j] = (T)dai;
+                ar[H + j] = (T)dao;
+                ar[2 * H + j] = (T)daf;
+                ar[3 * H + j] = (T)dac;
+                dcr[j] = (T)dcp;
               }
-              ar[j] = (T)dai;
-              ar[H + j] = (T)dao;
-              ar[2 * H + j] = (T)daf;
-              ar[3 * H + j] = (T)dac;
-              dcr[j] = (T)dcp;
+            }
+            std::copy(ar, ar + G, stepRow);
+          }
+        });
+        back.run(step, G, dhr, H);
+        for (int64_t b = 0; b < B; ++b)
+          if (st < c.length(b, Tn))
+            std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
+      }
+      // The segment's share of dW, dR, dB and dX (rows past a length are zero).
+      T beta = T(k == seg.count - 1 ? 0 : 1);
+      if (g.dw.present())
+        gemm<T>(true, false, G, I, rows, T(1), buf, G, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
+      if (g.dr.present())
+        gemm<T>(true, false, G, H, rows, T(1), buf, G, hp, H, beta, g.dr.as<T>() + d * G * H, H, gs);
+      if (db)
+        for (int64_t row = 0; row < rows; ++row)
+          for (int64_t j = 0; j < G; ++j)
+            db[j] += buf[row * G + j];
+      if (dxg) {
+        gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
+        parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            int64_t len = c.length(b, Tn);
+            for (int64_t st = s0; st < minOf(s1, len); ++st) {
+              T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+              const T *src = rowOf(dxg, s0, st, b, I);
+              for (int64_t j = 0; j < I; ++j)
+                dst[j] += src[j];
             }
           }
-          std::copy(ar, ar + G, stepRow);
-        }
-      });
-      back.run(buf.step, G, buf.dhr, H);
-      for (int64_t b = 0; b < B; ++b)
-        if (st < c.length(b, Tn))
-          std::copy(buf.dhr + b * H, buf.dhr + (b + 1) * H, buf.dh + b * H);
+        });
+      }
     }
-    zeroPastLength(c, buf.a, G);
-    inputGradients<T>(g, d, G, buf.a, buf.gs);
-    if (g.dr.present())
-      gemm<T>(true, false, G, H, Tn * B, T(1), buf.a, G, buf.hp, H, T(0), g.dr.as<T>() + d * G * H, H, buf.gs);
-    if (g.db.present())
-      std::copy(g.db.as<T>() + d * 2 * G, g.db.as<T>() + d * 2 * G + G, g.db.as<T>() + d * 2 * G + G);
+    if (db)
+      std::copy(db, db + G, db + G); // Rb: as Wb
     if (g.dh0.present())
-      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+      std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
     if (a.dc0.present())
       std::copy(dc, dc + B * H, a.dc0.as<T>() + d * B * H);
     if (a.dp.present()) {

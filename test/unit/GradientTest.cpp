@@ -420,7 +420,9 @@ TEST(Loss, BinaryCrossEntropyWithLogits) {
 /// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
 /// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values.
 std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
-                                             const std::vector<std::vector<double>> &args) {
+                                             const std::vector<std::vector<double>> &args,
+                                             const char *rnnMemory = "store-all", int64_t budget = 0,
+                                             int64_t *workspace = nullptr) {
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
   MLIRContext ctx;
@@ -448,6 +450,7 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   SmallVector<Value> wrt(func.getArguments().begin(), func.getArguments().end()), grads;
   std::string error;
   EXPECT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << error;
+  nncc::setRecurrentMemoryPolicy(func, rnnMemory, budget);
   nncc::setFunctionResults(func, grads);
   auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
   EXPECT_TRUE(exe) << error;
@@ -469,6 +472,8 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     in.push_back(&t);
   std::vector<nncc::Tensor> out;
   EXPECT_TRUE(exe->run(in, out, error)) << error;
+  if (workspace)
+    *workspace = exe->workspaceBytes();
   std::vector<std::vector<double>> result;
   for (auto &t : out) {
     std::vector<double> v;
@@ -509,6 +514,66 @@ TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
     ASSERT_GT(scale, 0) << k;
     for (size_t e = 0; e < f64[k].size(); ++e)
       EXPECT_NEAR(f32[k][e], f64[k][e], 2e-4 * scale) << "argument " << k << " element " << e;
+  }
+}
+
+/// Random arguments of the given sizes, the same values in f32 and f64.
+std::vector<std::vector<double>> randomArgs(const std::vector<int64_t> &sizes, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(-0.5, 0.5);
+  std::vector<std::vector<double>> args;
+  for (int64_t n : sizes) {
+    args.emplace_back(n);
+    for (double &v : args.back())
+      v = (double)(float)dist(rng);
+  }
+  return args;
+}
+
+/// Every memory policy of the LSTM backward gives store-all's gradients
+/// (within 1e-6 relative to each gradient's largest element), in double and
+/// in float, with both directions, lengths and peepholes; the budget is
+/// honoured.
+TEST(RecurrentGradient, MemoryPoliciesAgree) {
+  const char *body = R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x28x5xELT>, %r: tensor<2x28x7xELT>, %b: tensor<2x56xELT>, %h0: tensor<2x3x7xELT>, %c0: tensor<2x3x7xELT>, %p: tensor<2x21xELT>) -> tensor<23x2x3x7xELT> {
+    %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<23x3x5xELT>, tensor<2x28x5xELT>, tensor<2x28x7xELT>, tensor<2x56xELT>, tensor<3xi32>, tensor<2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x21xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x3x7xELT>)
+    %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+    %1 = nn.add %0, %c : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+    return %1 : tensor<23x2x3x7xELT> })";
+  auto args = randomArgs({23 * 3 * 5, 2 * 28 * 5, 2 * 28 * 7, 2 * 56, 2 * 3 * 7, 2 * 3 * 7, 2 * 21}, 9);
+  for (const char *elt : {"f64", "f32"}) {
+    int64_t allBytes = 0, budgetBytes = 0;
+    auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes);
+    ASSERT_EQ(reference.size(), args.size());
+    struct Policy {
+      const char *name;
+      int64_t budget;
+    };
+    // The smallest working set (budget=1) leaves the rest of the workspace;
+    // a budget of that much again admits longer segments than the minimum.
+    int64_t minimalBytes = 0;
+    gradientsAt(body, elt, args, "budget", 1, &minimalBytes);
+    int64_t budget = minimalBytes;
+    for (Policy p : {Policy{"recompute-gates", 0}, Policy{"checkpoint", 0}, Policy{"budget", budget}}) {
+      int64_t bytes = 0;
+      auto got = gradientsAt(body, elt, args, p.name, p.budget, &bytes);
+      ASSERT_EQ(got.size(), reference.size()) << p.name;
+      for (size_t k = 0; k < got.size(); ++k) {
+        double scale = 0;
+        for (double v : reference[k])
+          scale = std::max(scale, std::fabs(v));
+        for (size_t e = 0; e < got[k].size(); ++e)
+          EXPECT_NEAR(got[k][e], reference[k][e], 1e-6 * scale)
+              << elt << " " << p.name << ": argument " << k << " element " << e;
+      }
+      EXPECT_LT(bytes, allBytes) << elt << " " << p.name;
+      if (std::string(p.name) == "budget")
+        budgetBytes = bytes;
+    }
+    // The budget bounds the LSTM backward's working set.
+    EXPECT_LE(budgetBytes - minimalBytes, budget) << elt;
+    EXPECT_LT(minimalBytes, budgetBytes) << elt;
   }
 }
 

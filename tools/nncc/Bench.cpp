@@ -37,6 +37,12 @@ Options:
                          sum of squares of the first output)
   --solver S, --lr X     with --train: the solver (default sgd) and its rate
   --batch N              with --train: batch size (default: the model's own)
+  --rnn-memory P          with --train: how the LSTM backward trades memory for
+                         time: store-all (default; every step's gates at once),
+                         recompute-gates (keep h and cell-state checkpoints,
+                         recompute the gates a few steps at a time),
+                         checkpoint (sqrt(T) segments), or budget=BYTES (the
+                         largest segments that fit, e.g. budget=64M)
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
   --dump-dir=DIR, --no-memory-reuse   as for `nncc run`
 )";
@@ -106,7 +112,7 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
 
 int benchCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch"});
+  valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch", "rnn-memory"});
   flags.insert({"help", "profile", "train"});
   Args args(valued, flags);
   std::string error;

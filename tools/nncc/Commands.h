@@ -28,9 +28,12 @@ bool threadsFrom(const Args &args, std::string &error);
 
 /// The training step of `bench --train` and `inspect --train`: --loss
 /// (default sum_squares), --solver (sgd), --batch (the model's own, else
-/// 64) and the compile options.
+/// 64), --rnn-memory and the compile options.
 bool trainStepOptionsFrom(const Args &args, const onnx::ModelProto &model, TrainStepOptions &options,
                           std::string &error);
+
+/// --rnn-memory store-all|recompute-gates|checkpoint|budget=BYTES.
+bool rnnMemoryFrom(const Args &args, TrainStepOptions &options, std::string &error);
 
 /// Prints "nncc: error: <msg>" and returns the exit code 1.
 int fail(const std::string &message);

@@ -1,5 +1,6 @@
 //===- Common.cpp - helpers shared by the nncc commands -------------------===//
 #include "tools/nncc/Commands.h"
+#include "passes/Autodiff.h"
 #include "runtime/Threads.h"
 
 #include <cmath>
@@ -50,7 +51,13 @@ bool trainStepOptionsFrom(const Args &args, const onnx::ModelProto &model, Train
     }
     options.batch = n;
   }
-  return compileOptionsFrom(args, options.compile, error);
+  return rnnMemoryFrom(args, options, error) && compileOptionsFrom(args, options.compile, error);
+}
+
+bool rnnMemoryFrom(const Args &args, TrainStepOptions &options, std::string &error) {
+  if (!args.has("rnn-memory"))
+    return true;
+  return parseRecurrentMemoryPolicy(args.get("rnn-memory"), options.rnnMemory, options.rnnMemoryBudget, error);
 }
 
 bool threadsFrom(const Args &args, std::string &error) {

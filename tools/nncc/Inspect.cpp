@@ -34,6 +34,7 @@ Options:
                         needs backward computation, as Caffe logs it
   --loss L, --solver S, --batch N   the step's loss (default sum_squares, or
                         as nncc train), solver (sgd) and batch (the model's)
+  --rnn-memory P        the LSTM backward's memory policy, as for nncc bench
   --print-after-all, --print-after=PASS, --time-passes, --dump-dir=DIR
                         pass debugging, as for `nncc run`
 
@@ -44,7 +45,7 @@ Example:
 int inspectCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
   flags.insert({"help", "train"});
-  valued.insert({"loss", "solver", "batch"});
+  valued.insert({"loss", "solver", "batch", "rnn-memory"});
   Args args(valued, flags);
   std::string error;
   if (!args.parse(argc, argv, 2, error)) {

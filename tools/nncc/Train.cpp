@@ -33,6 +33,12 @@ Data and model:
   --loss L                softmax_cross_entropy (integer labels 0..C-1, default),
                           mse, bce_with_logits
   --batch N               minibatch size (default 64)
+  --rnn-memory P          how the LSTM backward trades memory for
+                          time: store-all (default; every step's gates at once),
+                          recompute-gates (keep h and cell-state checkpoints,
+                          recompute the gates a few steps at a time),
+                          checkpoint (sqrt(T) segments), or budget=BYTES (the
+                          largest segments that fit, e.g. budget=64M)
   --epochs N              passes over the training rows (default 10)
   --seed S                shuffling seed (default 1)
 Solver:
@@ -167,7 +173,7 @@ int trainCommand(int argc, char **argv) {
   valued.insert({"data", "label-column", "scale", "holdout", "loss", "batch", "epochs", "seed", "solver", "lr",
                  "momentum", "beta2", "rms-decay", "eps", "weight-decay", "clip-norm", "lr-policy", "gamma",
                  "power", "stepsize", "stepvalue", "max-iter", "warmup", "display", "snapshot", "snapshot-prefix",
-                 "resume", "stop-after", "save", "threads"});
+                 "resume", "stop-after", "save", "threads", "rnn-memory"});
   flags.insert({"help", "l1"});
   Args args(valued, flags);
   std::string error;
@@ -201,7 +207,7 @@ int trainCommand(int argc, char **argv) {
       !number(args, "power", policy.power, error) || !integer(args, "stepsize", policy.stepSize, 1, error) ||
       !integer(args, "max-iter", policy.maxIter, 0, error) || !integer(args, "warmup", policy.warmup, 0, error) ||
       !integer(args, "display", display, 1, error) || !integer(args, "snapshot", snapshotEvery, 1, error) ||
-      !integer(args, "stop-after", stopAfter, 0, error))
+      !integer(args, "stop-after", stopAfter, 0, error) || !rnnMemoryFrom(args, opt, error))
     return fail(error);
   opt.solver.l1 = args.has("l1");
   for (const std::string &v : args.all("stepvalue")) {

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Training-step memory and time of a long LSTM, per --rnn-memory policy, next to PyTorch.
+
+    /usr/bin/python3 benchmarks/rnn_memory.py --nncc build/tools/nncc [--steps 100 400 1600]
+        [--threads 2] [--runs 5] [--work build/rnn_memory] [--out docs/benchmarks.md]
+
+The model is a 1-layer LSTM, input and hidden 512, batch 16, exported from
+PyTorch for each sequence length T. One step = forward, the sum of squares
+of the output sequence as the loss, backward, SGD (`nncc bench --train`;
+PyTorch: zero_grad, forward, loss.backward(), optimizer.step(), eager).
+
+nncc's peak_arena_bytes counts the intermediate buffers only (activations,
+gradients, kernel scratch), not weights, graph inputs or outputs. The
+output sequence y and its gradient are T-sized by the model's definition
+(2 * T * 16 * 512 * 4 bytes). Process peak RSS is measured for both (the
+maximum resident set of a fresh process that runs the steps). With --out,
+the "Recurrent memory policies" section of that Markdown file is replaced
+(or added).
+"""
+import argparse
+import datetime
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+POLICIES = ["store-all", "recompute-gates", "checkpoint", "budget=64M"]
+
+EXPORT = r"""
+import sys, torch
+T, path = int(sys.argv[1]), sys.argv[2]
+torch.manual_seed(0)
+class LSTM1(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.LSTM(512, 512)
+    def forward(self, x):
+        return self.rnn(x)[0]
+torch.onnx.export(LSTM1().eval(), (torch.randn(T, 16, 512),), path, opset_version=14,
+                  input_names=["input"], output_names=["output"])
+"""
+
+TORCH_STEP = r"""
+import resource, sys, time, statistics, torch
+T, threads, runs = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+rnn = torch.nn.LSTM(512, 512)
+x = torch.randn(T, 16, 512)
+opt = torch.optim.SGD(rnn.parameters(), lr=1e-6)
+def step():
+    opt.zero_grad(set_to_none=True)
+    loss = (rnn(x)[0] ** 2).sum()
+    loss.backward()
+    opt.step()
+step()
+times = []
+for _ in range(runs):
+    t0 = time.perf_counter(); step(); times.append((time.perf_counter() - t0) * 1000)
+print("%.3f %d" % (statistics.median(times), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+"""
+
+# Runs a command and prints its peak RSS (bytes) after its output.
+RSS = r"""
+import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+sys.stdout.write(r.stdout)
+print("peak_rss_bytes=%d" % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024))
+sys.exit(r.returncode)
+"""
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
+    return r.stdout
+
+
+def mb(n):
+    return "%.0f" % (n / 1e6)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
+    p.add_argument("--steps", type=int, nargs="+", default=[100, 400, 1600])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--work", default=os.path.join(ROOT, "build", "rnn_memory"))
+    p.add_argument("--out")
+    a = p.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    rows, checks = [], []
+    for T in a.steps:
+        model = os.path.join(a.work, "lstm1_T%d.onnx" % T)
+        if not os.path.exists(model):
+            run(["/usr/bin/python3", "-c", EXPORT, str(T), model])
+        results = {}
+        for policy in POLICIES:
+            out = run([sys.executable, "-c", RSS, a.nncc, "bench", "--train", model, "--lr", "1e-6", "--threads",
+                       str(a.threads), "--runs", str(a.runs), "--warmup", "1", "--rnn-memory", policy])
+            m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
+            rss = int(re.search(r"peak_rss_bytes=([0-9]+)", out).group(1))
+            results[policy] = (float(m.group(1)), int(m.group(2)), rss)
+            print("T=%-5d %-16s %9.1f ms  arena %6s MB  rss %6s MB" % (T, policy, results[policy][0],
+                                                                          mb(results[policy][1]), mb(rss)))
+        tms, trss = run(["/usr/bin/python3", "-c", TORCH_STEP, str(T), str(a.threads), str(a.runs)]).split()
+        print("T=%-5d %-16s %9.1f ms  rss %6s MB" % (T, "pytorch", float(tms), mb(int(trss))))
+        base_ms, base_arena, _ = results["store-all"]
+        for policy in POLICIES:
+            ms, arena, rss = results[policy]
+            rows.append("| %d | %s | %.1f | %.2f | %s | %.0f%% | %s |" % (
+                T, policy, ms, ms / base_ms, mb(arena), 100.0 * (1 - arena / base_arena), mb(rss)))
+        rows.append("| %d | PyTorch (eager) | %.1f | %.2f | - | - | %s |" % (T, float(tms), float(tms) / base_ms,
+                                                                          mb(int(trss))))
+        if T == max(a.steps):
+            ms, arena, _ = results["checkpoint"]
+            checks.append("At T=%d, `checkpoint` needs %.0f%% less arena than `store-all` (goal: at least 80%%) "
+                          "at %.2fx its step time (goal: at most 1.35x)." % (T, 100.0 * (1 - arena / base_arena),
+                                                                           ms / base_ms))
+    cpu = "unknown CPU"
+    if os.path.exists("/proc/cpuinfo"):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    section = "\n".join([
+        "## Recurrent memory policies", "",
+        "%s, %s, %d cores, %d threads. `benchmarks/rnn_memory.py`: a training step (forward, sum-of-squares "
+        "loss of the output sequence, backward, SGD) of a 1-layer LSTM, input and hidden 512, batch 16, for "
+        "each `--rnn-memory` policy and PyTorch. Time is the median of %d steps; arena is nncc's "
+        "`peak_arena_bytes` (intermediate buffers and kernel scratch; the output sequence and its gradient "
+        "alone take 2 x T x 16 x 512 x 4 bytes); RSS is the peak resident set of the whole process "
+        "(weights, inputs, the runtime and, for PyTorch, its autograd graph)." % (
+            datetime.date.today().isoformat(), cpu, os.cpu_count(), a.threads, a.runs), "",
+        "| T | policy | ms / step | vs store-all | arena (MB) | arena saved | peak RSS (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|"] + rows + [""] + checks + [""])
+    print("\n".join(checks))
+    if a.out:
+        text = open(a.out).read() if os.path.exists(a.out) else "# Benchmarks\n"
+        if "## Recurrent memory policies" in text:
+            text = re.sub(r"## Recurrent memory policies\n.*?(?=\n## |\Z)", section.rstrip("\n") + "\n", text,
+                          flags=re.S)
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        with open(a.out, "w") as f:
+            f.write(text)
+        print("wrote " + a.out)
+
+
+if __name__ == "__main__":
+    main()
