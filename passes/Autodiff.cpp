@@ -126,6 +126,50 @@ public:
     return mul(inv, sub(centered, mul(xhat, mean(mul(g, xhat), axes))));
   }
 
+  /// conv(x, k) with the stride and dilation of a window op swapped, cut to
+  /// [sizes..., kernel...]: the correlation of a weight gradient.
+  Value correlate(Value x, Value k, int64_t groups, SmallVector<int64_t> sizes, ArrayRef<int64_t> kernel,
+                  ArrayAttr strides, ArrayAttr pads, ArrayAttr dilations) {
+    sizes.append(kernel.begin(), kernel.end());
+    Value full = b.create<ConvOp>(loc, x, k, Value(), Value(), dilations, pads, strides, b.getI64IntegerAttr(groups),
+                                  b.getStringAttr("nchw"), b.getStrArrayAttr({}));
+    return cropTo(full, sizes);
+  }
+
+  /// dW[m, c, k] = sum_n,o dY[n, m, o] X[n, c, o*s + k*d - p] of a
+  /// convolution of X [N, C, ...] giving dY [N, M, ...]: X^T [C, N, ...]
+  /// correlated with dY^T [M, N, ...], per group ([M, C/group, k...]).
+  Value groupedWeightGrad(Value x, Value dy, int64_t group, ArrayRef<int64_t> kernel, ArrayAttr strides,
+                          ArrayAttr pads, ArrayAttr dilations) {
+    auto xt = typeOf(x), yt = typeOf(dy);
+    int64_t sp = xt.getRank() - 2, cg = xt.getDimSize(1) / group, mg = yt.getDimSize(1) / group;
+    SmallVector<int64_t> swap = {1, 0};
+    for (int64_t i = 0; i < sp; ++i)
+      swap.push_back(2 + i);
+    auto channels = [&](Value v, int64_t from, int64_t count) {
+      if (group == 1)
+        return v;
+      auto shape = typeOf(v).getShape();
+      SmallVector<int64_t> starts(shape.size(), 0), steps(shape.size(), 1), sizes(shape.begin(), shape.end());
+      starts[1] = from;
+      sizes[1] = count;
+      return b.create<SliceOp>(loc, v, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps), b.getI64ArrayAttr(sizes))
+          .getResult();
+    };
+    SmallVector<Value> parts;
+    for (int64_t g = 0; g < group; ++g) {
+      Value xg = channels(x, g * cg, cg), dyg = channels(dy, g * mg, mg);
+      parts.push_back(transpose(
+          correlate(transpose(xg, swap), transpose(dyg, swap), 1, {cg, mg}, kernel, strides, pads, dilations), swap));
+    }
+    if (parts.size() == 1)
+      return parts[0];
+    SmallVector<int64_t> shape(typeOf(parts[0]).getShape().begin(), typeOf(parts[0]).getShape().end());
+    shape[0] *= group;
+    return b.create<ConcatOp>(loc, RankedTensorType::get(shape, typeOf(x).getElementType()), parts,
+                              b.getI64IntegerAttr(0));
+  }
+
   /// Sums a gradient of a broadcast result back to the operand's shape.
   Value unbroadcast(Value g, RankedTensorType target) {
     auto gs = typeOf(g).getShape();
@@ -289,6 +333,15 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     if (isa<LSTMOp, GRUOp, RNNOp>(op)) {
       bw.loc = op->getLoc();
       recurrentBackward(b, bw.loc, op, gradOf, accumulate);
+      continue;
+    }
+    if (auto tk = dyn_cast<TopKOp>(op)) {
+      // The values' gradient goes back to where they were taken from.
+      if (Value dy = gradOf(tk.getValues())) {
+        bw.loc = op->getLoc();
+        accumulate(tk.getX(), b.create<ScatterElementsOp>(bw.loc, bw.zerosLike(tk.getX()), tk.getIndices(), dy,
+                                                          tk.getAxisAttr(), b.getStringAttr("add")));
+      }
       continue;
     }
     if (auto ln = dyn_cast<LayerNormOp>(op)) {
@@ -561,8 +614,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           // Split evenly between the elements equal to the extremum.
           Value x = o->getOperand(0);
           auto xt = typeOf(x);
-          auto axes = toI64(o->getAttrOfType<ArrayAttr>("axes"));
-          bool keep = o->getAttrOfType<BoolAttr>("keepdims").getValue();
+          auto mx = dyn_cast<ReduceMaxOp>(o);
+          auto axes = toI64(mx ? mx.getAxes() : cast<ReduceMinOp>(o).getAxes());
+          bool keep = mx ? mx.getKeepdims() : cast<ReduceMinOp>(o).getKeepdims();
           Value ext = bw.spread(y, xt, axes, keep);
           Value hit = b.create<EqualOp>(bw.loc, x, ext);
           Value ones = b.create<CastOp>(bw.loc, hit, TypeAttr::get(xt.getElementType()));
@@ -753,8 +807,7 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           auto xt = typeOf(o.getX()), wt = typeOf(o.getW());
           int64_t sp = xt.getRank() - 2, group = o.getGroup(), n = xt.getDimSize(0), c = xt.getDimSize(1);
           bool depthwise = group == c && wt.getDimSize(0) == c;
-          if (o.getLayout() != "nchw" || !toStrings(o.getPostOps()).empty() || o.getResidual() ||
-              (active.count(o.getW()) && group != 1 && !depthwise)) {
+          if (o.getLayout() != "nchw" || !toStrings(o.getPostOps()).empty() || o.getResidual()) {
             ok = false;
             return;
           }
@@ -765,25 +818,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
             accumulate(o.getX(), bw.transposedConv(dy, o.getW(), xt, kernel, o.getStrides(), o.getPads(),
                                                    o.getDilations(), group));
           if (active.count(o.getW())) {
-            // dW[m, c, k] = sum_n,o dY[n, m, o] X[n, c, o*s + k*d - p]: a
-            // convolution with stride and dilation swapped, cut to the
-            // kernel's extent.
-            auto correlate = [&](Value x, Value k, int64_t groups, SmallVector<int64_t> sizes) {
-              sizes.append(kernel.begin(), kernel.end());
-              Value full = b.create<ConvOp>(bw.loc, x, k, Value(), Value(), o.getDilations(), o.getPads(),
-                                            o.getStrides(), b.getI64IntegerAttr(groups), b.getStringAttr("nchw"),
-                                            b.getStrArrayAttr({}));
-              return bw.cropTo(full, sizes);
-            };
-            SmallVector<int64_t> swap = {1, 0};
-            for (int64_t i = 0; i < sp; ++i)
-              swap.push_back(2 + i);
             Value dw;
             if (!depthwise || group == 1) {
-              // X^T [C, N, ...] by dY^T [M, N, ...].
-              dw = bw.transpose(correlate(bw.transpose(o.getX(), swap), bw.transpose(dy, swap), 1,
-                                          {c, wt.getDimSize(0)}),
-                                swap);
+              dw = bw.groupedWeightGrad(o.getX(), dy, group, kernel, o.getStrides(), o.getPads(), o.getDilations());
             } else {
               // Image (n, c) correlates with dY's (n, c) only: X as one
               // image of N*C channels by dY as N*C one-channel kernels
@@ -794,7 +831,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
                 ks.push_back(typeOf(y).getDimSize(2 + i));
               }
               perImage.append(kernel.begin(), kernel.end());
-              Value full = correlate(bw.reshape(o.getX(), xs), bw.reshape(dy, ks), n * c, {1, n * c});
+              Value full = bw.correlate(bw.reshape(o.getX(), xs), bw.reshape(dy, ks), n * c, {1, n * c}, kernel,
+                                        o.getStrides(), o.getPads(), o.getDilations());
               dw = bw.reshape(bw.sum(bw.reshape(full, perImage), {0}, false), wt.getShape());
             }
             accumulate(o.getW(), dw);
@@ -805,6 +843,123 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               axes.push_back(2 + i);
             accumulate(o.getB(), bw.sum(dy, axes, false));
           }
+        })
+        .Case<ConvTransposeOp>([&](ConvTransposeOp o) {
+          // The adjoint of a transposed convolution is the convolution with
+          // the same weights; its weight gradient correlates dY (as the
+          // input) with X, group by group ([C_in, C_out/group, k...]).
+          auto xt = typeOf(o.getX()), wt = typeOf(o.getW());
+          int64_t sp = xt.getRank() - 2;
+          SmallVector<int64_t> kernel;
+          for (int64_t i = 0; i < sp; ++i)
+            kernel.push_back(wt.getDimSize(2 + i));
+          if (active.count(o.getX())) {
+            Value full = b.create<ConvOp>(bw.loc, dy, o.getW(), Value(), Value(), o.getStrides(), o.getPads(),
+                                          o.getDilations(), o.getGroupAttr(), b.getStringAttr("nchw"),
+                                          b.getStrArrayAttr({}));
+            accumulate(o.getX(), bw.cropTo(full, xt.getShape()));
+          }
+          if (active.count(o.getW()))
+            accumulate(o.getW(), bw.groupedWeightGrad(dy, o.getX(), o.getGroup(), kernel, o.getStrides(),
+                                                      o.getPads(), o.getDilations()));
+          if (o.getB() && active.count(o.getB())) {
+            SmallVector<int64_t> axes = {0};
+            for (int64_t i = 0; i < sp; ++i)
+              axes.push_back(2 + i);
+            accumulate(o.getB(), bw.sum(dy, axes, false));
+          }
+        })
+        .Case<LRNOp>([&](LRNOp o) {
+          // y = x s^-beta, s = bias + alpha / size * (window sum of x^2 over
+          // channels). The window sum is a 1x1 convolution by a banded
+          // (symmetric) channel matrix, so its adjoint is the same one:
+          // dx = dy s^-beta - 2 alpha beta / size * x * band(dy x s^(-beta-1)).
+          Value x = o.getX();
+          auto xt = typeOf(x);
+          int64_t c = xt.getDimSize(1), size = o.getSize();
+          double alpha = o.getAlpha().convertToDouble(), beta = o.getBeta().convertToDouble();
+          SmallVector<int64_t> wshape = {c, c};
+          for (int64_t i = 2; i < xt.getRank(); ++i)
+            wshape.push_back(1);
+          SmallVector<double> band(c * c, 0.0);
+          for (int64_t i = 0; i < c; ++i)
+            for (int64_t j = std::max<int64_t>(0, i - (size - 1) / 2); j <= std::min<int64_t>(c - 1, i + size / 2); ++j)
+              band[i * c + j] = 1.0;
+          auto bt = RankedTensorType::get(wshape, b.getF64Type());
+          Value w = b.create<ConstantOp>(bw.loc, bt, DenseElementsAttr::get(bt, ArrayRef<double>(band)));
+          if (!xt.getElementType().isF64())
+            w = b.create<CastOp>(bw.loc, w, TypeAttr::get(xt.getElementType()));
+          int64_t sp = xt.getRank() - 2;
+          SmallVector<int64_t> ones(sp, 1), zeros(2 * sp, 0);
+          auto window = [&](Value v) {
+            return b.create<ConvOp>(bw.loc, v, w, Value(), Value(), b.getI64ArrayAttr(ones), b.getI64ArrayAttr(zeros),
+                                    b.getI64ArrayAttr(ones), b.getI64IntegerAttr(1), b.getStringAttr("nchw"),
+                                    b.getStrArrayAttr({}))
+                .getResult();
+          };
+          Value sum = bw.add(bw.mul(window(bw.square(x)), bw.scalar(y, alpha / (double)size)),
+                             bw.scalar(y, o.getBias().convertToDouble()));
+          Value sPow = b.create<PowOp>(bw.loc, sum, bw.scalar(y, -beta));      // s^-beta
+          Value g = bw.mul(bw.mul(dy, x), bw.div(sPow, sum));                     // dy x s^(-beta-1)
+          Value back = bw.mul(bw.mul(x, window(g)), bw.scalar(y, -2.0 * alpha * beta / (double)size));
+          accumulate(x, bw.add(bw.mul(dy, sPow), back));
+        })
+        .Case<LpPoolOp>([&](LpPoolOp o) {
+          // y = (sum_window |x|^p)^(1/p): each x gets |x|^(p-1) sign(x) times
+          // the sum of dy y^(1-p) over the windows it is in (a depthwise
+          // transposed convolution by ones).
+          if (o.getChannelsLast() || o.getCeilMode()) {
+            ok = false;
+            return;
+          }
+          Value x = o.getX();
+          auto xt = typeOf(x);
+          double p = (double)o.getP();
+          auto ks = toI64(o.getKernelShape());
+          int64_t c = xt.getDimSize(1);
+          SmallVector<int64_t> wshape = {c, 1};
+          wshape.append(ks.begin(), ks.end());
+          Value ones = bw.splat(RankedTensorType::get(wshape, xt.getElementType()), 1.0);
+          Value scaled = bw.mul(dy, b.create<PowOp>(bw.loc, y, bw.scalar(y, 1.0 - p)));
+          Value spread = bw.transposedConv(scaled, ones, xt, ks, o.getStrides(), o.getPads(), o.getDilations(), c);
+          Value ax = b.create<AbsOp>(bw.loc, x);
+          Value local = bw.mul(b.create<PowOp>(bw.loc, ax, bw.scalar(y, p - 1.0)), b.create<SignOp>(bw.loc, x));
+          accumulate(x, bw.mul(spread, local));
+        })
+        .Case<ScatterElementsOp, ScatterNDOp>([&](Operation *op2) {
+          // Reduction none: dX is dY with the overwritten places zeroed, the
+          // updates get dY at their places. (add: dX = dY, updates gathered.)
+          auto se = dyn_cast<ScatterElementsOp>(op2);
+          StringRef red = se ? se.getReduction() : cast<ScatterNDOp>(op2).getReduction();
+          if (red != "none" && red != "add") {
+            ok = false;
+            return;
+          }
+          Value x = op2->getOperand(0), idx = op2->getOperand(1), upd = op2->getOperand(2);
+          bool elements = isa<ScatterElementsOp>(op2);
+          if (active.count(x)) {
+            Value dx = dy;
+            if (red == "none")
+              dx = elements ? b.create<ScatterElementsOp>(bw.loc, dy, idx, bw.zerosLike(upd), se.getAxisAttr(),
+                                                         b.getStringAttr("none")).getResult()
+                            : b.create<ScatterNDOp>(bw.loc, dy, idx, bw.zerosLike(upd), b.getStringAttr("none"))
+                                  .getResult();
+            accumulate(x, dx);
+          }
+          if (active.count(upd))
+            accumulate(upd, elements ? b.create<GatherElementsOp>(bw.loc, dy, idx, se.getAxisAttr()).getResult()
+                                     : b.create<GatherNDOp>(bw.loc, dy, idx, b.getI64IntegerAttr(0)).getResult());
+        })
+        .Case<ModOp>([&](ModOp o) {
+          // y = a - b q with q constant almost everywhere: dy/da = 1,
+          // dy/db = -q = (y - a) / b.
+          if (!isFloatTensor(o.getLhs())) {
+            ok = false;
+            return;
+          }
+          accumulate(o.getLhs(), dy);
+          if (active.count(o.getRhs()))
+            accumulate(o.getRhs(), bw.mul(dy, bw.div(bw.sub(y, o.getLhs()), o.getRhs())));
         })
         .Case<MaxPoolOp>([&](MaxPoolOp o) {
           if (o.getChannelsLast()) {
@@ -854,8 +1009,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, cumsum, trilu, reverse_sequence, conv (ungrouped or depthwise for the "
-              "weights), max_pool, avg_pool, batch_norm, layer_norm, instance_norm, lstm, gru, rnn";
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, cumsum, trilu, reverse_sequence, "
+              "conv, conv_transpose, max_pool, avg_pool, lp_pool, lrn, batch_norm, layer_norm, instance_norm, lstm, "
+              "gru, rnn";
       return false;
     }
   }

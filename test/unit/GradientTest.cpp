@@ -315,6 +315,34 @@ const GradCase kCases[] = {
     {"conv_depthwise_stride2", R"(func.func @main(%x: tensor<2x3x6x5xf64>, %w: tensor<3x1x3x3xf64>, %b: tensor<3xf64>) -> tensor<2x3x3x3xf64> {
        %0 = nn.conv %x, %w bias %b {dilations = [1, 1], group = 3 : i64, pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<2x3x6x5xf64>, tensor<3x1x3x3xf64>, tensor<3xf64>) -> tensor<2x3x3x3xf64>
        return %0 : tensor<2x3x3x3xf64> })"},
+    {"conv_grouped", R"(func.func @main(%x: tensor<2x4x5x5xf64>, %w: tensor<6x2x3x3xf64>, %b: tensor<6xf64>) -> tensor<2x6x3x3xf64> {
+       %0 = nn.conv %x, %w bias %b {dilations = [1, 1], group = 2 : i64, pads = [1, 0, 1, 0], strides = [2, 1]} : (tensor<2x4x5x5xf64>, tensor<6x2x3x3xf64>, tensor<6xf64>) -> tensor<2x6x3x3xf64>
+       return %0 : tensor<2x6x3x3xf64> })"},
+    {"conv_transpose_stride2_outpad", R"(func.func @main(%x: tensor<2x3x3x4xf64>, %w: tensor<3x2x3x3xf64>, %b: tensor<2xf64>) -> tensor<2x2x6x8xf64> {
+       %0 = nn.conv_transpose %x, %w, %b {dilations = [1, 1], output_padding = [1, 1], pads = [1, 1, 1, 1], strides = [2, 2]} : (tensor<2x3x3x4xf64>, tensor<3x2x3x3xf64>, tensor<2xf64>) -> tensor<2x2x6x8xf64>
+       return %0 : tensor<2x2x6x8xf64> })"},
+    {"conv_transpose_grouped_dilated", R"(func.func @main(%x: tensor<1x4x3x3xf64>, %w: tensor<4x1x2x2xf64>) -> tensor<1x2x5x5xf64> {
+       %0 = nn.conv_transpose %x, %w {dilations = [2, 2], group = 2 : i64, output_padding = [0, 0], pads = [0, 0, 0, 0], strides = [1, 1]} : (tensor<1x4x3x3xf64>, tensor<4x1x2x2xf64>) -> tensor<1x2x5x5xf64>
+       return %0 : tensor<1x2x5x5xf64> })"},
+    {"lrn", R"(func.func @main(%x: tensor<2x5x2x3xf64>) -> tensor<2x5x2x3xf64> {
+       %0 = nn.lrn %x {size = 3 : i64, alpha = 0.5 : f32, beta = 0.75 : f32, bias = 1.5 : f32} : tensor<2x5x2x3xf64>
+       return %0 : tensor<2x5x2x3xf64> })"},
+    {"lp_pool", R"(func.func @main(%x: tensor<1x2x5x5xf64>) -> tensor<1x2x3x3xf64> {
+       %0 = nn.lp_pool %x {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1], dilations = [1, 1], p = 3 : i64} : tensor<1x2x5x5xf64> -> tensor<1x2x3x3xf64>
+       %1 = nn.lp_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<1x2x5x5xf64> -> tensor<1x2x2x2xf64>
+       %2 = nn.reduce_sum %1 {axes = [], keepdims = false} : tensor<1x2x2x2xf64> -> tensor<f64>
+       %3 = nn.mul %0, %2 : tensor<1x2x3x3xf64>, tensor<f64>
+       return %3 : tensor<1x2x3x3xf64> })", -2, 2, true},
+    {"scatter_topk_mod", R"(func.func @main(%a: tensor<3x4xf64>, %u: tensor<3x2xf64>, %v: tensor<2x4xf64>, %m: tensor<3x4xf64>) -> tensor<3x4xf64> {
+       %i = nn.constant dense<[[0, 3], [1, 2], [2, 0]]> : tensor<3x2xi64>
+       %0 = nn.scatter_elements %a, %i, %u {axis = 1 : i64} : (tensor<3x4xf64>, tensor<3x2xi64>, tensor<3x2xf64>) -> tensor<3x4xf64>
+       %j = nn.constant dense<[[2], [0]]> : tensor<2x1xi64>
+       %1 = nn.scatter_nd %0, %j, %v {reduction = "add"} : (tensor<3x4xf64>, tensor<2x1xi64>, tensor<2x4xf64>) -> tensor<3x4xf64>
+       %t, %ti = nn.topk %1 {k = 2 : i64, axis = 1 : i64} : tensor<3x4xf64> -> tensor<3x2xf64>, tensor<3x2xi64>
+       %2 = nn.mod %1, %m {fmod = true} : tensor<3x4xf64>, tensor<3x4xf64>
+       %3 = nn.reduce_sum %t {axes = [1], keepdims = true} : tensor<3x2xf64> -> tensor<3x1xf64>
+       %4 = nn.mul %2, %3 : tensor<3x4xf64>, tensor<3x1xf64>
+       return %4 : tensor<3x4xf64> })", 0.3, 2},
     {"max_pool", R"(func.func @main(%x: tensor<2x3x6x6xf64>) -> tensor<2x3x3x3xf64> {
        %0 = nn.max_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<2x3x6x6xf64> -> tensor<2x3x3x3xf64>
        return %0 : tensor<2x3x3x3xf64> })"},

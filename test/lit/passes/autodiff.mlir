@@ -49,10 +49,10 @@ func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> {
 // -----
 
 // An op without a gradient rule is named.
-// expected-error @+1 {{nn-autodiff: no gradient for 'nn.lrn'}}
-func.func @no_rule(%x: tensor<1x3x2x2xf32>) -> tensor<f32> {
-  %f = nn.lrn %x {size = 3 : i64} : tensor<1x3x2x2xf32>
-  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<1x3x2x2xf32> -> tensor<f32>
+// expected-error @+1 {{nn-autodiff: no gradient for 'nn.det'}}
+func.func @no_rule(%x: tensor<2x3x3xf32>) -> tensor<f32> {
+  %f = nn.det %x : tensor<2x3x3xf32> -> tensor<2xf32>
+  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<2xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
 
