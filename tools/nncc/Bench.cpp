@@ -37,6 +37,8 @@ Options:
                          sum of squares of the first output)
   --solver S, --lr X     with --train: the solver (default sgd) and its rate
   --batch N              with --train: batch size (default: the model's own)
+  --losses               with --train: print the loss of every step (before
+                         its update); --input FILE.pb gives the input
   --rnn-memory P          with --train: how the LSTM backward trades memory for
                          time: store-all (default; every step's gates at once),
                          recompute-gates (keep h and cell-state checkpoints,
@@ -85,6 +87,14 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
               opt.loss.c_str(), opt.solver.solver.c_str(), (long long)opt.batch, numThreads(), warmup, runs);
   std::fflush(stdout);
   Tensor x = randomTensor(session->input(), 1234);
+  if (args.has("input")) {
+    std::string name;
+    if (args.all("input").size() != 1 || !readTensorFile(args.get("input"), x, name, error))
+      return fail(args.all("input").size() != 1 ? "--train takes one --input (the model's input)" : error);
+    if (x.dtype() != session->input().dtype || x.shape() != session->input().shape)
+      return fail("--input " + args.get("input") + " does not have the model input's type and shape");
+  }
+  bool showLosses = args.has("losses");
   Tensor labels;
   if (session->takesLabels()) {
     labels = randomTensor(session->labels(), 99);
@@ -100,6 +110,8 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
     auto s0 = std::chrono::steady_clock::now();
     if (!session->step(x, labels, lr, loss, error))
       return fail(error);
+    if (showLosses)
+      std::printf("step %d loss %.9g\n", r + 1, loss);
     if (r >= warmup)
       times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count());
   }
@@ -113,7 +125,7 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
 int benchCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
   valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch", "rnn-memory"});
-  flags.insert({"help", "profile", "train"});
+  flags.insert({"help", "profile", "train", "losses"});
   Args args(valued, flags);
   std::string error;
   if (!args.parse(argc, argv, 2, error)) {
