@@ -123,6 +123,8 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
   if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());
+  if constexpr (std::is_same<OpT, LSTMOp>::value) // R a graph parameter: prepared once
+    k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
   if constexpr (std::is_same<OpT, LSTMGradOp>::value) {
     StringRef policy = op.getMemoryPolicy();
     k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
@@ -349,6 +351,20 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
       })
       .Case<RNNOp>([&](RNNOp o) -> FailureOr<bool> {
         recurrent(in, o, "nncc_rnn", 1);
+        return true;
+      })
+      .Case<LSTMStackOp>([&](LSTMStackOp o) -> FailureOr<bool> {
+        KernelCall k("nncc_lstm_stack");
+        auto ft = elementOf(o.getX());
+        k.tensor(in.ins[0], ft).i((int64_t)o.getWeights().size() / 3);
+        for (unsigned i = 1; i < in.ins.size(); ++i)
+          k.tensor(in.ins[i], ft);
+        // Graph parameters never change: the kernel keeps their prepared form.
+        bool constant = llvm::all_of(o.getWeights(), [](Value w) {
+          return isa_and_nonnull<ParamOp, ConstantOp>(w.getDefiningOp());
+        });
+        k.tensor(in.outs[0], ft).i(o.getHiddenSize()).i(o.getMaxParallel()).i(constant);
+        k.emit(in.b, in.loc, in.scratch);
         return true;
       })
       .Case<LSTMGradOp>([&](LSTMGradOp o) -> FailureOr<bool> {

@@ -50,6 +50,9 @@ void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCSEPass());
   if (options.fuse)
     pm.addNestedPass<func::FuncOp>(createFusePass());
+  if (options.fuse && options.hostKernels)
+    pm.addNestedPass<func::FuncOp>(
+        createStackRecurrentPass(options.recurrentSchedule, options.maxParallelTimesteps));
   if (options.hostKernels)
     pm.addNestedPass<func::FuncOp>(createLayoutPass());
   pm.addNestedPass<func::FuncOp>(createDecomposePass());

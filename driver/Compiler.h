@@ -44,6 +44,11 @@ struct CompileOptions {
   bool fuse = true;
   /// Time every op at run time (nncc bench --profile).
   bool profile = false;
+  /// Stacked LSTMs (nn-stack-recurrent): "wavefront" runs the cells of all
+  /// layers along diagonals, at most maxParallelTimesteps at once (0: one per
+  /// thread); "sequential" runs them layer by layer.
+  std::string recurrentSchedule = "wavefront";
+  int64_t maxParallelTimesteps = 0;
 };
 
 /// A compiled graph, ready to run on the host.

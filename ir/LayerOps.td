@@ -239,6 +239,21 @@ def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
 def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
 
+// Stacked forward LSTMs, made by nn-stack-recurrent from a chain of nn.lstm
+// ops each feeding the next (forward direction, default activations, no
+// peepholes, clip, lengths or initial state). `weights` holds W [1, 4H, I],
+// R [1, 4H, H] and B [1, 8H] of each layer in order; y is the last layer's
+// [T, 1, batch, H]. The kernel runs the (layer, step) cells along diagonals:
+// cell (l+1, t) overlaps (l, t+1), at most `max_parallel` cells at once
+// (0 = one per thread).
+def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
+  let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
+  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+}
+
 // Backward of a recurrent layer: the forward op's operands, its output y
 // (the hidden state of every step, from which the gate pre-activations are
 // recomputed with two GEMMs over all steps) and the gradients of its results

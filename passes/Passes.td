@@ -112,4 +112,28 @@ def FuseElementwise : Pass<"nn-fuse-elementwise", "::mlir::func::FuncOp"> {
                     Statistic<"numOps", "num-ops", "Elementwise ops moved into them">];
 }
 
+def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
+  let summary = "Fuse chains of forward LSTMs into one nn.lstm_stack (wavefront scheduling).";
+  let description = [{
+    A chain of nn.lstm ops where each layer's y (through a reshape) is the
+    next layer's only input and nothing else reads it, each forward, with
+    the default activations and no peepholes, clip, sequence lengths or
+    non-zero initial state, and whose final states are unused, becomes one
+    nn.lstm_stack. Its kernel can then overlap layer l+1's step t with layer
+    l's step t+1. Training graphs keep their layers (the backward reads each
+    layer's y). With schedule=sequential the pass leaves the layers as they
+    are (each runs as its own kernel, layer by layer).
+  }];
+  let constructor = "::nncc::createStackRecurrentPass()";
+  let options = [
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"wavefront\"",
+           "wavefront (cells along diagonals) or sequential (layer by layer)">,
+    Option<"maxParallel", "max-parallel", "int64_t", /*default=*/"0",
+           "at most this many cells at once (0: one per thread)">,
+  ];
+  let statistics = [
+    Statistic<"numStacked", "stacked", "Chains of LSTMs fused into nn.lstm_stack">,
+  ];
+}
+
 #endif // NNCC_PASSES_PASSES_TD

@@ -29,6 +29,17 @@ void profileReset();
 /// The counters of every op id that ran.
 std::vector<ProfileEntry> profileEntries();
 
+/// Task-level tracing for kernels that schedule their own work (the cells
+/// of a stacked LSTM's wavefront): while enabled, traceTask records each
+/// task (thread-safe); traceWriteChrome writes them as a Chrome trace
+/// (chrome://tracing, ui.perfetto.dev), one row per thread.
+void traceEnable(bool on);
+bool traceEnabled();
+/// Microseconds on the trace clock.
+double traceNow();
+void traceTask(const char *name, int64_t layer, int64_t step, int thread, double startUs, double endUs);
+bool traceWriteChrome(const std::string &path, std::string &error);
+
 } // namespace nncc
 
 #endif

@@ -49,6 +49,7 @@ NNCC_KERNEL(nncc_rnn);
 NNCC_KERNEL(nncc_lstm_grad);
 NNCC_KERNEL(nncc_gru_grad);
 NNCC_KERNEL(nncc_rnn_grad);
+NNCC_KERNEL(nncc_lstm_stack);
 }
 
 namespace nncc {

@@ -14,9 +14,13 @@
 #include "runtime/kernels/RecurrentGemm.h"
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
+#ifdef NNCC_USE_DNNL
+#include "runtime/kernels/KernelCache.h"
+#endif
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -49,7 +53,36 @@ struct LSTMArgs {
   Common c;
   TensorArg c0, p, y, yh, yc;
   bool inputForget;
+  bool constantR; // R is a graph parameter: its prepared form is kept
 };
+
+#ifdef NNCC_USE_DNNL
+struct CachedRecurrentGemm : CachedKernel {
+  std::unique_ptr<RecurrentGemm<float>> gemm;
+};
+#endif
+
+/// The kept recurrent product of direction d (KernelCache, host only) when
+/// R never changes; null otherwise.
+template <typename T> RecurrentGemm<T> *cachedRecurrentProduct(const LSTMArgs &a, int64_t d, const GemmScratch<T> &gs) {
+#ifdef NNCC_USE_DNNL
+  const Common &c = a.c;
+  int64_t B = c.batch(), H = c.hidden, G = 4 * H;
+  const T *R = c.r.as<T>() + d * G * H;
+  if constexpr (std::is_same<T, float>::value)
+    if (a.constantR && c.meta)
+      return kernelCache()
+          .get<CachedRecurrentGemm>(c.meta, c.metaLength, R,
+                                    [&] {
+                                      auto e = std::make_unique<CachedRecurrentGemm>();
+                                      e->gemm = std::make_unique<RecurrentGemm<float>>(B, G, H, R, H, gs);
+                                      return e;
+                                    })
+          ->gemm.get();
+#endif
+  (void)a, (void)d, (void)gs;
+  return nullptr;
+}
 
 LSTMArgs readLSTM(Meta &m) {
   LSTMArgs a;
@@ -57,6 +90,7 @@ LSTMArgs readLSTM(Meta &m) {
   a.c0 = m.tensor(); a.p = m.tensor(); a.y = m.tensor(); a.yh = m.tensor(); a.yc = m.tensor();
   a.c.readTail(m);
   a.inputForget = m.i();
+  a.constantR = m.i();
   return a;
 }
 
@@ -80,7 +114,9 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    RecurrentGemm<T> recurrent(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs);
+    RecurrentGemm<T> local(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs); // prepared lazily
+    RecurrentGemm<T> *kept = cachedRecurrentProduct<T>(a, d, buf.gs);
+    RecurrentGemm<T> &recurrent = kept ? *kept : local;
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
       recurrent.run(h, H, hr, G);
@@ -305,6 +341,8 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
   extern "C" NNCC_KERNEL(name) {                                                                   \
     Meta m(meta, buffers);                                                                         \
     Args a = read(m);                                                                              \
+    a.c.meta = meta;                                                                               \
+    a.c.metaLength = m.consumed();                                                                 \
     Scratch s = m.scratch();                                                                       \
     dispatchFloat(a.c.x.dtype, [&](auto t) { typed<decltype(t)>(a, s); });                         \
   }                                                                                                \

@@ -59,6 +59,9 @@ struct Activation {
 
 struct Common {
   TensorArg x, w, r, b, lens, h0;
+  /// The call's meta prefix (a kernel-cache key), set by the kernel entry.
+  const int64_t *meta = nullptr;
+  int64_t metaLength = 0;
   int64_t hidden, direction;
   Activation acts[6];
   bool hasClip;

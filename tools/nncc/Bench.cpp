@@ -45,8 +45,11 @@ Options:
                          recompute the gates a few steps at a time),
                          checkpoint (sqrt(T) segments), or budget=BYTES (the
                          largest segments that fit, e.g. budget=64M)
+  --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
+                         one run: every stacked-LSTM cell with its thread
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
-  --dump-dir=DIR, --no-memory-reuse   as for `nncc run`
+  --dump-dir=DIR, --no-memory-reuse, --schedule, --max-parallel-timesteps
+                         as for `nncc run`
 )";
 
 /// A tensor of `sig` filled with reproducible values in [-1, 1] (or 0/1
@@ -124,7 +127,7 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
 
 int benchCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch", "rnn-memory"});
+  valued.insert({"threads", "runs", "warmup", "input", "loss", "solver", "lr", "batch", "rnn-memory", "trace"});
   flags.insert({"help", "profile", "train", "losses"});
   Args args(valued, flags);
   std::string error;
@@ -210,6 +213,15 @@ int benchCommand(int argc, char **argv) {
     }
   }
   std::sort(times.begin(), times.end());
+  if (args.has("trace")) { // one more run, traced
+    traceEnable(true);
+    bool ok = exe->run(in, outputs, error);
+    traceEnable(false);
+    if (!ok || !traceWriteChrome(args.get("trace"), error))
+      return fail(error);
+    std::printf("wrote the trace of one run to %s (open it in chrome://tracing or ui.perfetto.dev)\n",
+                args.get("trace").c_str());
+  }
   if (options.profile) {
     auto entries = profileEntries();
     const auto &names = exe->profileNames();

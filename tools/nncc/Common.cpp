@@ -10,7 +10,8 @@
 
 namespace nncc {
 
-const std::set<std::string> kCompileValued = {"print-after", "dump-dir", "O", "input-shape"};
+const std::set<std::string> kCompileValued = {"print-after", "dump-dir", "O", "input-shape", "schedule",
+                                              "max-parallel-timesteps"};
 const std::set<std::string> kCompileFlags = {"print-after-all", "time-passes", "no-memory-reuse"};
 
 int fail(const std::string &message) {
@@ -31,6 +32,21 @@ bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &
     return false;
   }
   options.optLevel = o[0] - '0';
+  options.recurrentSchedule = args.get("schedule", "wavefront");
+  if (options.recurrentSchedule != "wavefront" && options.recurrentSchedule != "sequential") {
+    error = "--schedule takes wavefront or sequential, got '" + options.recurrentSchedule + "'";
+    return false;
+  }
+  if (args.has("max-parallel-timesteps")) {
+    std::string v = args.get("max-parallel-timesteps");
+    char *end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 1 || n > 4096) {
+      error = "--max-parallel-timesteps takes a positive number of cells, got '" + v + "'";
+      return false;
+    }
+    options.maxParallelTimesteps = n;
+  }
   return true;
 }
 

@@ -38,6 +38,11 @@ Compilation and pass debugging:
   --time-passes          time every pass
   --dump-dir=DIR         write DIR/NNN_<pass>.mlir after every pass
   --no-memory-reuse      give every intermediate its own buffer
+  --schedule S           stacked LSTMs: wavefront (default: layer l+1's step
+                         t runs while layer l's step t+1 does) or sequential
+                         (layer by layer)
+  --max-parallel-timesteps K   at most K LSTM cells at once (default: one
+                         per thread)
 
 Example:
   nncc run build/models/mlp/model.onnx --test-data build/models/mlp/test_data_set_0
