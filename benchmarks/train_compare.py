@@ -14,12 +14,13 @@ Models: mlp (batch 64) and lstm_lm (seq 35, batch 8; the loss is the mean
 cross-entropy over all 280 predicted tokens).
 """
 import argparse
-import datetime
 import os
 import re
 import statistics
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import machine, replace_section, run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
@@ -53,12 +54,6 @@ print("%.4f %.4f" % (statistics.median(times), min(times)))
 """
 
 
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd), r.returncode, r.stdout, r.stderr))
-    return r.stdout
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,15 +85,9 @@ def main():
         rows.append("| %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %d |" % (name, batch, n, t, n / t, nm, tm,
                                                                          arena // 1024))
         print("%-8s nncc %.3f ms  torch %.3f ms  ratio %.2f  (min %.3f vs %.3f)" % (name, n, t, n / t, nm, tm))
-    cpu = "unknown CPU"
-    if os.path.exists("/proc/cpuinfo"):
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     section = "\n".join([
         "## Training step", "",
-        "%s, %s, %d cores. " % (datetime.date.today().isoformat(), cpu, os.cpu_count()) +
+        "%s. " % machine() +
         "`benchmarks/train_compare.py`, %d threads: forward + softmax cross-entropy + backward + SGD, "
         "median ms per step (median over %d alternating rounds of %d steps). Ratios below 1.0 mean nncc is faster." %
         (a.threads, a.rounds, a.runs) + " PyTorch's step time varies widely on this 2-core machine (its autograd "
@@ -107,14 +96,7 @@ def main():
         "|---|---:|---:|---:|---:|---:|---:|---:|"]
         + rows + [""])
     if a.out:
-        text = open(a.out).read() if os.path.exists(a.out) else "# Benchmarks\n"
-        if "## Training step" in text:
-            text = re.sub(r"## Training step\n.*?(?=\n## |\Z)", section.rstrip("\n") + "\n", text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        with open(a.out, "w") as f:
-            f.write(text)
-        print("wrote " + a.out)
+        replace_section(a.out, "Training step", section)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,13 @@ struct GradCommon {
 
   void readGrads(Meta &m) { y = m.tensor(); dy = m.tensor(); dyh = m.tensor(); }
   void readResults(Meta &m) { dx = m.tensor(); dw = m.tensor(); dr = m.tensor(); db = m.tensor(); dh0 = m.tensor(); }
+  /// The whole meta of a GRU or RNN backward, up to its own attributes.
+  void read(Meta &m) {
+    c.readHead(m);
+    readGrads(m);
+    readResults(m);
+    c.readTail(m);
+  }
   int64_t D() const { return c.numDirections(); }
   /// Time index of step `st` of row b (length len) in direction d.
   int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
@@ -476,10 +483,7 @@ struct GRUGradArgs {
 
 GRUGradArgs readGRUGrad(Meta &m) {
   GRUGradArgs a;
-  a.g.c.readHead(m);
-  a.g.readGrads(m);
-  a.g.readResults(m);
-  a.g.c.readTail(m);
+  a.g.read(m);
   a.linearBeforeReset = m.i();
   return a;
 }
@@ -620,10 +624,7 @@ struct RNNGradArgs {
 
 RNNGradArgs readRNNGrad(Meta &m) {
   RNNGradArgs a;
-  a.g.c.readHead(m);
-  a.g.readGrads(m);
-  a.g.readResults(m);
-  a.g.c.readTail(m);
+  a.g.read(m);
   return a;
 }
 

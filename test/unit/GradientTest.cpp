@@ -512,39 +512,6 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   return result;
 }
 
-/// The float LSTM cell (vectorized sigmoid and tanh, activations kept from the
-/// recomputed forward) against the double path, which the finite-difference
-/// cases check: peepholes, both directions, sequence lengths, H = 19 (a
-/// vector tail).
-TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
-  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
-    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
-    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xELT>, tensor<2x76x5xELT>, tensor<2x76x19xELT>, tensor<2x152xELT>, tensor<3xi32>, tensor<2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x57xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x3x19xELT>)
-    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-    %1 = nn.add %0, %c : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-    return %1 : tensor<6x2x3x19xELT> })";
-  std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57};
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<double> dist(-0.5, 0.5);
-  std::vector<std::vector<double>> args;
-  for (int64_t n : sizes) {
-    args.emplace_back(n);
-    for (double &v : args.back())
-      v = (double)(float)dist(rng); // the same values in both precisions
-  }
-  auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
-  ASSERT_EQ(f64.size(), sizes.size());
-  ASSERT_EQ(f32.size(), sizes.size());
-  for (size_t k = 0; k < sizes.size(); ++k) {
-    double scale = 0;
-    for (double v : f64[k])
-      scale = std::max(scale, std::fabs(v));
-    ASSERT_GT(scale, 0) << k;
-    for (size_t e = 0; e < f64[k].size(); ++e)
-      EXPECT_NEAR(f32[k][e], f64[k][e], 2e-4 * scale) << "argument " << k << " element " << e;
-  }
-}
-
 /// Random arguments of the given sizes, the same values in f32 and f64.
 std::vector<std::vector<double>> randomArgs(const std::vector<int64_t> &sizes, unsigned seed) {
   std::mt19937 rng(seed);
@@ -556,6 +523,37 @@ std::vector<std::vector<double>> randomArgs(const std::vector<int64_t> &sizes, u
       v = (double)(float)dist(rng);
   }
   return args;
+}
+
+/// Each gradient within `rel` times its largest magnitude of the reference.
+void expectGradientsNear(const std::vector<std::vector<double>> &got, const std::vector<std::vector<double>> &ref,
+                         double rel, const std::string &what) {
+  ASSERT_EQ(got.size(), ref.size()) << what;
+  for (size_t k = 0; k < ref.size(); ++k) {
+    double scale = 0;
+    for (double v : ref[k])
+      scale = std::max(scale, std::fabs(v));
+    ASSERT_GT(scale, 0) << what << ": argument " << k;
+    for (size_t e = 0; e < ref[k].size(); ++e)
+      EXPECT_NEAR(got[k][e], ref[k][e], rel * scale) << what << ": argument " << k << " element " << e;
+  }
+}
+
+/// The float LSTM cell (vectorized sigmoid and tanh, activations kept from the
+/// recomputed forward) against the double path, which the finite-difference
+/// cases check: peepholes, both directions, sequence lengths, H = 19 (a
+/// vector tail).
+TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
+  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
+    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xELT>, tensor<2x76x5xELT>, tensor<2x76x19xELT>, tensor<2x152xELT>, tensor<3xi32>, tensor<2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x57xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x3x19xELT>)
+    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+    %1 = nn.add %0, %c : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+    return %1 : tensor<6x2x3x19xELT> })";
+  auto args = randomArgs({6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57}, 5);
+  auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
+  ASSERT_EQ(f64.size(), args.size());
+  expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
 }
 
 /// Every memory policy of the LSTM backward gives store-all's gradients
@@ -586,15 +584,7 @@ TEST(RecurrentGradient, MemoryPoliciesAgree) {
     for (Policy p : {Policy{"recompute-gates", 0}, Policy{"checkpoint", 0}, Policy{"budget", budget}}) {
       int64_t bytes = 0;
       auto got = gradientsAt(body, elt, args, p.name, p.budget, &bytes);
-      ASSERT_EQ(got.size(), reference.size()) << p.name;
-      for (size_t k = 0; k < got.size(); ++k) {
-        double scale = 0;
-        for (double v : reference[k])
-          scale = std::max(scale, std::fabs(v));
-        for (size_t e = 0; e < got[k].size(); ++e)
-          EXPECT_NEAR(got[k][e], reference[k][e], 1e-6 * scale)
-              << elt << " " << p.name << ": argument " << k << " element " << e;
-      }
+      expectGradientsNear(got, reference, 1e-6, std::string(elt) + " " + p.name);
       EXPECT_LT(bytes, allBytes) << elt << " " << p.name;
       if (std::string(p.name) == "budget")
         budgetBytes = bytes;

@@ -1,0 +1,39 @@
+// RUN: nncc-opt %s --nn-stack-recurrent --split-input-file | FileCheck %s
+// RUN: nncc-opt %s --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
+
+// Three forward LSTMs, each layer's y (reshaped) the next one's input:
+// one nn.lstm_stack with the weights of every layer (a zero bias for the
+// layer that had none). With schedule=sequential they stay as they are.
+// CHECK-LABEL: func.func @three_layers
+// CHECK-NOT: nn.lstm %
+// CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x32xf32>
+// CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[Z]] {hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-NOT: nn.lstm %
+// SEQ-LABEL: func.func @three_layers
+// SEQ-COUNT-3: nn.lstm %
+// SEQ-NOT: nn.lstm_stack
+func.func @three_layers(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,
+                        %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %b1: tensor<1x32xf32>,
+                        %w2: tensor<1x16x4xf32>, %r2: tensor<1x16x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x2 = nn.reshape %y1 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y2 : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// A layer whose final state is read, or whose y has another reader, ends
+// the chain (here nothing is stacked: each would be a chain of one).
+// CHECK-LABEL: func.func @state_read
+// CHECK-COUNT-2: nn.lstm %
+// CHECK-NOT: nn.lstm_stack
+func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                      %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>) {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1, %h0 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Stacked LSTMs under both schedules, and the wavefront's trace.
+
+    check_wavefront.py NNCC WORK_DIR
+
+A 3-layer LSTM (input 24, hidden 32, batch 4, 37 steps: several cells of 16
+steps per layer, the last one short) exported by PyTorch with its output:
+`nncc run` must match PyTorch with --schedule wavefront (one nn.lstm_stack),
+with --max-parallel-timesteps 1 and with --schedule sequential (three
+nn.lstm kernels), and the wavefront's outputs must be identical whatever the
+number of threads. `nncc bench --trace` must write a Chrome trace in which,
+with 2 threads, a cell of layer l+1 runs at the same time as the next cell
+of layer l on another thread.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+from onnx import numpy_helper
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), r.stdout))
+    return r.stdout
+
+
+def main():
+    nncc, work = sys.argv[1], sys.argv[2]
+    data = os.path.join(work, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    model = os.path.join(work, "lstm3.onnx")
+    torch.manual_seed(0)
+    rnn = torch.nn.LSTM(24, 32, 3).eval()
+    x = torch.randn(37, 4, 24)
+    with torch.no_grad():
+        y = rnn(x)[0]
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
+    for name, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(data, name), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=name[:-5]).SerializeToString())
+
+    plan = run([nncc, "inspect", model])
+    assert "nn.lstm_stack" in plan, "the three layers were not stacked:\n" + plan
+    plan = run([nncc, "inspect", model, "--schedule", "sequential"])
+    assert plan.count("(nn.lstm)") == 3 and "nn.lstm_stack" not in plan, plan
+    for extra in [[], ["--max-parallel-timesteps", "1"], ["--schedule", "sequential"]]:
+        out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5"] + extra)
+        print("match with %-36s %s" % (" ".join(extra) or "--schedule wavefront", out.strip().splitlines()[-1]))
+    outs = []
+    for threads in ["1", "2"]:
+        path = os.path.join(work, "out_%s" % threads)
+        run([nncc, "run", model, "--input", os.path.join(data, "input_0.pb"), "--output-dir", path, "--threads",
+             threads])
+        t = __import__("onnx").TensorProto()
+        t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
+        outs.append(numpy_helper.to_array(t))
+    assert np.array_equal(outs[0], outs[1]), "the wavefront's results depend on the number of threads"
+    print("identical with 1 and 2 threads")
+
+    trace = os.path.join(work, "trace.json")
+    run([nncc, "bench", model, "--runs", "2", "--warmup", "1", "--threads", "2", "--trace", trace])
+    events = json.load(open(trace))["traceEvents"]
+    cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
+    layers = 1 + max(l for l, _ in cells)
+    starts = sorted({s for _, s in cells})
+    assert layers == 3 and len(cells) == 3 * len(starts) and len(starts) >= 3, "unexpected cells: %s" % sorted(cells)
+    overlaps = 0
+    for (l, s), e in cells.items():
+        k = starts.index(s)
+        if l + 1 < layers and k + 1 < len(starts):
+            a, b = cells[(l + 1, s)], cells[(l, starts[k + 1])]  # (l+1, c) and (l, c+1)
+            if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
+                overlaps += 1
+    print("trace: %d cells, %d overlapping (l+1, c) / (l, c+1) pairs" % (len(cells), overlaps))
+    if (os.cpu_count() or 1) >= 2:
+        assert overlaps > 0, "no cell of layer l+1 overlapped the next cell of layer l"
+
+
+if __name__ == "__main__":
+    main()
