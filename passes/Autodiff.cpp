@@ -950,6 +950,71 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
             accumulate(upd, elements ? b.create<GatherElementsOp>(bw.loc, dy, idx, se.getAxisAttr()).getResult()
                                      : b.create<GatherNDOp>(bw.loc, dy, idx, b.getI64IntegerAttr(0)).getResult());
         })
+        .Case<EinsumOp>([&](EinsumOp o) {
+          // dX_k = einsum(dY, the other operands -> X_k's letters), then
+          // broadcast over X_k's letters that appear nowhere else (the
+          // forward summed them). No ellipses or repeated letters.
+          StringRef eq = o.getEquation();
+          if (eq.contains('.')) {
+            ok = false;
+            return;
+          }
+          auto [lhs, out] = eq.split("->");
+          SmallVector<StringRef> terms;
+          lhs.split(terms, ',');
+          for (StringRef t : terms)
+            for (char ch : t)
+              if (t.count(ch) > 1)
+                ok = false;
+          if (!ok || terms.size() != o.getInputs().size())
+            return;
+          for (size_t k = 0; k < terms.size(); ++k) {
+            Value xk = o.getInputs()[k];
+            if (!active.count(xk))
+              continue;
+            std::string others = out.str(), kept;
+            SmallVector<Value> operands{dy};
+            for (size_t j = 0; j < terms.size(); ++j)
+              if (j != k) {
+                others += "," + terms[j].str();
+                operands.push_back(o.getInputs()[j]);
+              }
+            auto xt = typeOf(xk);
+            SmallVector<int64_t> keptShape;
+            for (size_t i = 0; i < terms[k].size(); ++i) {
+              char ch = terms[k][i];
+              bool elsewhere = StringRef(others).contains(ch);
+              keptShape.push_back(elsewhere ? xt.getDimSize(i) : 1);
+              if (elsewhere)
+                kept += ch;
+            }
+            Value g = b.create<EinsumOp>(bw.loc, operands, b.getStringAttr(others + "->" + kept));
+            accumulate(xk, bw.broadcastTo(bw.reshape(g, keptShape), xt.getShape()));
+          }
+        })
+        .Case<MaxUnpoolOp>([&](MaxUnpoolOp o) {
+          // Each x went to one place of y: its gradient is dY there.
+          auto idxShape = toI64(o.getIndexShape());
+          auto ys = typeOf(y).getShape();
+          if (idxShape.size() != ys.size()) {
+            ok = false;
+            return;
+          }
+          for (size_t i = 0; i < ys.size(); ++i)
+            if (idxShape[i] > ys[i]) {
+              ok = false;
+              return;
+            }
+          auto xt = typeOf(o.getX());
+          int64_t n = 1, m = xt.getNumElements();
+          for (int64_t d : idxShape)
+            n *= d;
+          Value region = bw.cropTo(dy, idxShape);
+          Value flat = bw.reshape(region, {n});
+          Value picked = b.create<GatherElementsOp>(bw.loc, flat, bw.reshape(o.getIndices(), {m}),
+                                                    b.getI64IntegerAttr(0));
+          accumulate(o.getX(), bw.reshape(picked, xt.getShape()));
+        })
         .Case<ModOp>([&](ModOp o) {
           // y = a - b q with q constant almost everywhere: dy/da = 1,
           // dy/db = -q = (y - a) / b.
@@ -1009,7 +1074,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, cumsum, trilu, reverse_sequence, "
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, cumsum, trilu, "
+              "reverse_sequence, "
               "conv, conv_transpose, max_pool, avg_pool, lp_pool, lrn, batch_norm, layer_norm, instance_norm, lstm, "
               "gru, rnn";
       return false;

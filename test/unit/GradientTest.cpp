@@ -343,6 +343,17 @@ const GradCase kCases[] = {
        %3 = nn.reduce_sum %t {axes = [1], keepdims = true} : tensor<3x2xf64> -> tensor<3x1xf64>
        %4 = nn.mul %2, %3 : tensor<3x4xf64>, tensor<3x1xf64>
        return %4 : tensor<3x4xf64> })", 0.3, 2},
+    {"einsum_contract_transpose_sum", R"(func.func @main(%a: tensor<2x3x4xf64>, %b: tensor<4x5xf64>, %c: tensor<3x6xf64>) -> tensor<5x2xf64> {
+       %0 = nn.einsum %a, %b {equation = "ijk,kl->li"} : (tensor<2x3x4xf64>, tensor<4x5xf64>) -> tensor<5x2xf64>
+       %1 = nn.einsum %c {equation = "jm->j"} : (tensor<3x6xf64>) -> tensor<3xf64>
+       %2 = nn.einsum %a, %1 {equation = "ijk,j->i"} : (tensor<2x3x4xf64>, tensor<3xf64>) -> tensor<2xf64>
+       %3 = nn.mul %0, %2 : tensor<5x2xf64>, tensor<2xf64>
+       return %3 : tensor<5x2xf64> })"},
+    {"max_unpool", R"(func.func @main(%x: tensor<1x2x2x2xf64>) -> tensor<1x2x5x5xf64> {
+       %i = nn.constant dense<[[[[0, 3], [10, 14]], [[20, 21], [23, 24]]]]> : tensor<1x2x2x2xi64>
+       %0 = nn.max_unpool %x, %i {output_shape = [1, 2, 5, 5], index_shape = [1, 2, 4, 4]} : (tensor<1x2x2x2xf64>, tensor<1x2x2x2xi64>) -> tensor<1x2x5x5xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x5x5xf64>, tensor<1x2x5x5xf64>
+       return %1 : tensor<1x2x5x5xf64> })"},
     {"max_pool", R"(func.func @main(%x: tensor<2x3x6x6xf64>) -> tensor<2x3x3x3xf64> {
        %0 = nn.max_pool %x {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1]} : tensor<2x3x6x6xf64> -> tensor<2x3x3x3xf64>
        return %0 : tensor<2x3x3x3xf64> })"},
