@@ -992,6 +992,59 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
             accumulate(xk, bw.broadcastTo(bw.reshape(g, keptShape), xt.getShape()));
           }
         })
+        .Case<ResizeOp>([&](ResizeOp o) {
+          // Every mode is separable and linear: y = x times R_d along each
+          // resized axis d, R_d [out_d, in_d]. R_d^T is the same resize
+          // applied to an identity matrix along that axis (the rows are the
+          // unit vectors; extrapolated values, constants, contribute
+          // nothing), and dX = dY times R_d^T along each axis.
+          Value x = o.getX();
+          auto xt = typeOf(x);
+          int64_t r = xt.getRank();
+          auto sizes = toI64(o.getSizes());
+          auto scales = toF64(o.getScales()), roi = toF64(o.getRoi());
+          Type et = xt.getElementType();
+          Value g = dy;
+          for (int64_t d = 0; d < r; ++d) {
+            int64_t in = xt.getDimSize(d), out = sizes[d];
+            double scale = d < (int64_t)scales.size() ? scales[d] : 1.0;
+            if (in == out && scale == 1.0 && (roi.empty() || (roi[d] == 0.0 && roi[r + d] == 1.0)))
+              continue;
+            auto idType = RankedTensorType::get({in, in}, b.getF64Type());
+            SmallVector<double> id(in * in, 0.0);
+            for (int64_t i = 0; i < in; ++i)
+              id[i * in + i] = 1.0;
+            Value eye = b.create<ConstantOp>(bw.loc, idType, DenseElementsAttr::get(idType, ArrayRef<double>(id)));
+            if (!et.isF64())
+              eye = b.create<CastOp>(bw.loc, eye, TypeAttr::get(et));
+            SmallVector<double> axisRoi;
+            if (!roi.empty())
+              axisRoi = {0.0, roi[d], 1.0, roi[r + d]};
+            auto f32s = [&](ArrayRef<double> v) {
+              SmallVector<Attribute> a;
+              for (double e : v)
+                a.push_back(b.getF32FloatAttr((float)e));
+              return b.getArrayAttr(a);
+            };
+            Value rt = b.create<ResizeOp>(bw.loc, RankedTensorType::get({in, out}, et), eye,
+                                          b.getI64ArrayAttr({in, out}), f32s({1.0, scale}), f32s(axisRoi),
+                                          o.getModeAttr(), o.getCoordinateTransformationModeAttr(),
+                                          o.getNearestModeAttr(), o.getCubicCoeffAAttr(), o.getExcludeOutsideAttr(),
+                                          b.getF32FloatAttr(0.0f)); // [in, out] = R_d^T
+            // Axis d last, times R_d ([out, in]), back in place.
+            SmallVector<int64_t> perm, inverse(r);
+            for (int64_t i = 0; i < r; ++i)
+              if (i != d)
+                perm.push_back(i);
+            perm.push_back(d);
+            for (int64_t i = 0; i < r; ++i)
+              inverse[perm[i]] = i;
+            Value moved = bw.transpose(g, perm);
+            Value prod = bw.matmul(moved, bw.transpose(rt, {1, 0}));
+            g = bw.transpose(prod, inverse);
+          }
+          accumulate(x, g);
+        })
         .Case<MaxUnpoolOp>([&](MaxUnpoolOp o) {
           // Each x went to one place of y: its gradient is dY there.
           auto idxShape = toI64(o.getIndexShape());
@@ -1074,7 +1127,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, cumsum, trilu, "
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, cumsum, "
+              "trilu, "
               "reverse_sequence, "
               "conv, conv_transpose, max_pool, avg_pool, lp_pool, lrn, batch_norm, layer_norm, instance_norm, lstm, "
               "gru, rnn";

@@ -349,6 +349,17 @@ const GradCase kCases[] = {
        %2 = nn.einsum %a, %1 {equation = "ijk,j->i"} : (tensor<2x3x4xf64>, tensor<3xf64>) -> tensor<2xf64>
        %3 = nn.mul %0, %2 : tensor<5x2xf64>, tensor<2xf64>
        return %3 : tensor<5x2xf64> })"},
+    {"resize_nearest_linear_cubic", R"(func.func @main(%x: tensor<1x2x3x4xf64>) -> tensor<1x2x5x3xf64> {
+       %0 = nn.resize %x {sizes = [1, 2, 5, 3], scales = [1.0 : f32, 1.0 : f32, 1.66666663 : f32, 0.75 : f32], roi = [], mode = "nearest"} : tensor<1x2x3x4xf64> -> tensor<1x2x5x3xf64>
+       %1 = nn.resize %x {sizes = [1, 2, 5, 3], scales = [1.0 : f32, 1.0 : f32, 1.66666663 : f32, 0.75 : f32], roi = [], mode = "linear", coordinate_transformation_mode = "align_corners"} : tensor<1x2x3x4xf64> -> tensor<1x2x5x3xf64>
+       %2 = nn.resize %x {sizes = [1, 2, 5, 3], scales = [1.0 : f32, 1.0 : f32, 1.66666663 : f32, 0.75 : f32], roi = [], mode = "cubic"} : tensor<1x2x3x4xf64> -> tensor<1x2x5x3xf64>
+       %3 = nn.mul %0, %1 : tensor<1x2x5x3xf64>, tensor<1x2x5x3xf64>
+       %4 = nn.add %3, %2 : tensor<1x2x5x3xf64>, tensor<1x2x5x3xf64>
+       return %4 : tensor<1x2x5x3xf64> })"},
+    {"resize_crop_and_resize", R"(func.func @main(%x: tensor<1x1x4x5xf64>) -> tensor<1x1x3x6xf64> {
+       %0 = nn.resize %x {sizes = [1, 1, 3, 6], scales = [1.0 : f32, 1.0 : f32, 0.75 : f32, 1.2 : f32], roi = [0.0 : f32, 0.0 : f32, 0.1 : f32, -0.2 : f32, 1.0 : f32, 1.0 : f32, 0.8 : f32, 1.1 : f32], mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 2.5 : f32} : tensor<1x1x4x5xf64> -> tensor<1x1x3x6xf64>
+       %1 = nn.mul %0, %0 : tensor<1x1x3x6xf64>, tensor<1x1x3x6xf64>
+       return %1 : tensor<1x1x3x6xf64> })"},
     {"max_unpool", R"(func.func @main(%x: tensor<1x2x2x2xf64>) -> tensor<1x2x5x5xf64> {
        %i = nn.constant dense<[[[[0, 3], [10, 14]], [[20, 21], [23, 24]]]]> : tensor<1x2x2x2xi64>
        %0 = nn.max_unpool %x, %i {output_shape = [1, 2, 5, 5], index_shape = [1, 2, 4, 4]} : (tensor<1x2x2x2xf64>, tensor<1x2x2x2xi64>) -> tensor<1x2x5x5xf64>
