@@ -1220,6 +1220,7 @@ std::vector<std::string> paramsToArguments(func::FuncOp func) {
 
 bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &budget, std::string &error) {
   budget = 0;
+  const std::string given = text.str();
   if (text == "store-all" || text == "recompute-gates" || text == "checkpoint") {
     policy = text.str();
     return true;
@@ -1240,7 +1241,7 @@ bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &bu
     }
   }
   error = "--rnn-memory takes store-all, recompute-gates, checkpoint or budget=BYTES (e.g. budget=64M), got '" +
-          text.str() + "'";
+          given + "'";
   return false;
 }
 

@@ -112,6 +112,17 @@ def main():
         ("bad -O level", ["run", w("relu.onnx"), "--input", w("good_small.pb"), "-O7"], "optimization level"),
         ("bad --input-shape", ["run", w("symbolic.onnx"), "--input-shape", "x=2xq"], "not a shape"),
         ("unknown command", ["frobnicate"], "unknown command"),
+        ("bad --schedule", ["run", w("relu.onnx"), "--input", w("good_small.pb"), "--schedule", "diagonal"],
+         "--schedule takes wavefront or sequential, got 'diagonal'"),
+        ("bad --max-parallel-timesteps", ["run", w("relu.onnx"), "--input", w("good_small.pb"),
+                                          "--max-parallel-timesteps", "0"], "--max-parallel-timesteps takes"),
+        ("bad --rnn-memory", ["bench", "--train", mlp, "--rnn-memory", "half"],
+         "--rnn-memory takes store-all, recompute-gates, checkpoint or budget=BYTES"),
+        ("bad --rnn-memory budget", ["bench", "--train", mlp, "--rnn-memory", "budget=lots"], "got 'budget=lots'"),
+        ("train input of wrong shape", ["bench", "--train", mlp, "--input", w("wrong_shape.pb")],
+         "does not have the model input's type and shape"),
+        ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
+         "cannot write the trace"),
     ]
     failures = 0
     for title, argv, expect in cases:
