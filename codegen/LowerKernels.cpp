@@ -125,13 +125,13 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
     k.i(op.getInputForget());
   if constexpr (std::is_same<OpT, LSTMOp>::value) // R a graph parameter: prepared once
     k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
-  if constexpr (std::is_same<OpT, LSTMGradOp>::value) {
+  if constexpr (isGRU<OpT>())
+    k.i(op.getLinearBeforeReset());
+  if constexpr (std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value) {
     StringRef policy = op.getMemoryPolicy();
     k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
         .i(op.getMemoryBudget());
   }
-  if constexpr (isGRU<OpT>())
-    k.i(op.getLinearBeforeReset());
   k.emit(in.b, in.loc, in.scratch);
 }
 

@@ -1247,10 +1247,12 @@ bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &bu
 
 void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budget) {
   Builder b(func.getContext());
-  func.walk([&](LSTMGradOp op) {
+  auto set = [&](auto op) {
     op.setMemoryPolicyAttr(b.getStringAttr(policy));
     op.setMemoryBudgetAttr(b.getI64IntegerAttr(budget));
-  });
+  };
+  func.walk([&](LSTMGradOp op) { set(op); });
+  func.walk([&](GRUGradOp op) { set(op); });
 }
 
 BlockArgument appendNamedArgument(func::FuncOp func, Type type, StringRef name) {

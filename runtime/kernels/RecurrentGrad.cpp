@@ -220,10 +220,14 @@ template <typename T> int64_t lstmGradBytes(const LSTMGradArgs &a, int64_t S) {
   return (int64_t)measure.bytes();
 }
 
-template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
-  int64_t Tn = maxOf<int64_t>(a.g.c.steps(), 1), B = maxOf<int64_t>(a.g.c.batch(), 1);
+/// Segment length for a memory policy (0 store-all, 1 recompute-gates,
+/// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps.
+template <typename BytesFn>
+LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t B, BytesFn bytesOf) {
+  Tn = maxOf<int64_t>(Tn, 1);
+  B = maxOf<int64_t>(B, 1);
   LSTMSegments seg;
-  switch (a.policy) {
+  switch (policy) {
   case 1: seg.S = maxOf<int64_t>(1, minOf<int64_t>(Tn, 64 / B)); break;
   case 2: {
     int64_t r = 1;
@@ -234,13 +238,15 @@ template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
   }
   case 3: {
     // The largest S that fits; failing that, the smallest working set.
-    int64_t best = -1, smallest = 1;
+    int64_t best = -1, smallest = 1, smallestBytes = bytesOf(1);
     for (int64_t S = Tn; S >= 1; --S) {
-      int64_t bytes = lstmGradBytes<T>(a, S);
-      if (best < 0 && bytes <= a.budget)
+      int64_t bytes = bytesOf(S);
+      if (best < 0 && bytes <= budget)
         best = S;
-      if (bytes < lstmGradBytes<T>(a, smallest))
+      if (bytes < smallestBytes) {
         smallest = S;
+        smallestBytes = bytes;
+      }
     }
     seg.S = best > 0 ? best : smallest;
     break;
@@ -249,6 +255,11 @@ template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
   }
   seg.count = (Tn + seg.S - 1) / seg.S;
   return seg;
+}
+
+template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
+  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(),
+                        [&](int64_t S) { return lstmGradBytes<T>(a, S); });
 }
 
 template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
@@ -479,138 +490,243 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
 struct GRUGradArgs {
   GradCommon g;
   bool linearBeforeReset;
+  int64_t policy, budget; // as for the LSTM
 };
 
 GRUGradArgs readGRUGrad(Meta &m) {
   GRUGradArgs a;
   a.g.read(m);
   a.linearBeforeReset = m.i();
+  a.policy = m.i();
+  a.budget = m.i();
   return a;
+}
+
+/// The GRU backward's working set for segments of S steps. A GRU's state is
+/// h alone, which y holds, so segments need no checkpoints: each recomputes
+/// its gates from x and y, and the policies only trade GEMM size for memory.
+template <typename T> struct GRUGradBuffers {
+  T *buf, *xg, *hp, *sb, *dxg, *dh, *dhr, *drh, *step, *zeros;
+  GemmScratch<T> gs;
+
+  GRUGradBuffers(const GRUGradArgs &a, int64_t S, Scratch &s) {
+    const Common &c = a.g.c;
+    int64_t B = c.batch(), H = c.hidden, G = 3 * H, I = c.x.dim(2);
+    buf = s.alloc<T>(S * B * G); // pre-activations, then the gates' gradients
+    xg = s.alloc<T>(S * B * I);
+    hp = s.alloc<T>(S * B * H);
+    // linear_before_reset: h_{t-1} R_h^T, then the gradient of it (+ Rb_h);
+    // otherwise r_t * h_{t-1}.
+    sb = s.alloc<T>(S * B * H);
+    dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    dh = s.alloc<T>(B * H);
+    dhr = s.alloc<T>(B * H);
+    drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
+    step = s.alloc<T>(B * G);
+    zeros = s.alloc<T>(H);
+    gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
+  }
+};
+
+/// Gathers x_t and h_{t-1} of steps [s0, s1) of direction d by step (row
+/// (st - s0) * B + b; zero past a row's length).
+template <typename T>
+void gatherSegment(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, T *xg, T *hp, const T *zeros) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, I = c.x.dim(2), D = g.D();
+  const T *y = g.y.as<T>();
+  parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t len = c.length(b, Tn);
+      for (int64_t st = s0; st < s1; ++st) {
+        T *xr = xg + ((st - s0) * B + b) * I, *hr = hp + ((st - s0) * B + b) * H;
+        if (st >= len) {
+          std::fill(xr, xr + I, T(0));
+          std::fill(hr, hr + H, T(0));
+          continue;
+        }
+        const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+        std::copy(xs, xs + I, xr);
+        const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
+                             : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
+        std::copy(hs, hs + H, hr);
+      }
+    }
+  });
+}
+
+/// dX (+)= the segment's dA W, scattered back to time order.
+template <typename T>
+void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
+  parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t len = c.length(b, Tn);
+      for (int64_t st = s0; st < minOf(s1, len); ++st) {
+        T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+        const T *src = dxg + ((st - s0) * B + b) * I;
+        for (int64_t j = 0; j < I; ++j)
+          dst[j] += src[j];
+      }
+    }
+  });
 }
 
 template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
-  GradBuffers<T> buf = allocGrad<T>(g, 3, s);
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = g.D();
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = g.D(), I = c.x.dim(2);
   bool lbr = a.linearBeforeReset;
-  // linear_before_reset: h_{t-1} R_h^T, then the gradient of (that + Rb_h);
-  // otherwise r_t * h_{t-1}.
-  T *sbuf = s.alloc<T>(Tn * B * H);
-  T *drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
+  LSTMSegments seg = chooseSegments(a.policy, a.budget, Tn, B, [&](int64_t S) {
+    Scratch measure;
+    GRUGradBuffers<T> probe(a, S, measure);
+    (void)probe;
+    return (int64_t)measure.bytes();
+  });
+  int64_t S = seg.S;
+  GRUGradBuffers<T> bufs(a, S, s);
   if (s.measuring())
     return;
+  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *sb = bufs.sb, *dh = bufs.dh, *drh = bufs.drh;
+  const GemmScratch<T> &gs = bufs.gs;
+  std::fill(bufs.zeros, bufs.zeros + H, T(0));
+  if (g.dx.present())
+    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
   for (int64_t d = 0; d < D; ++d) {
-    const T *R = c.r.as<T>() + d * G * H;
-    const T *rbh = c.b.present() ? c.b.as<T>() + d * 2 * G + G + 2 * H : nullptr;
+    const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
+    const T *wb = c.b.present() ? c.b.as<T>() + d * 2 * G : nullptr;
+    const T *rbh = wb ? wb + G + 2 * H : nullptr;
     const Activation &f = c.acts[d * 2], &gact = c.acts[d * 2 + 1];
-    previousHidden<T>(g, d, buf.hp);
-    inputProjection<T>(c, d, 3, 2, buf.a, buf.gs);
-    // z and r: + h_{t-1} R_zr^T.
-    gemm<T>(false, true, Tn * B, 2 * H, H, T(1), buf.hp, H, R, H, T(1), buf.a, G, buf.gs);
-    if (lbr) {
-      gemm<T>(false, true, Tn * B, H, H, T(1), buf.hp, H, R + 2 * H * H, H, T(0), sbuf, H, buf.gs);
-    } else {
-      parallelFor(Tn * B, H * 8, [&](int64_t r0, int64_t r1) {
-        for (int64_t row = r0; row < r1; ++row)
+    T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
+    if (db)
+      std::fill(db, db + 2 * G, T(0));
+    initialHiddenGrad<T>(g, d, dh);
+    auto row = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
+      return base + ((st - s0) * B + b) * width;
+    };
+    for (int64_t k = seg.count - 1; k >= 0; --k) {
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
+      // r; the h gate's recurrent part as the variant defines it.
+      gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
+      gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
+      if (wb)
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < G; ++j)
+            buf[r * G + j] += j < 2 * H ? wb[j] + wb[G + j] : wb[j];
+      gemm<T>(false, true, rows, 2 * H, H, T(1), hp, H, R, H, T(1), buf, G, gs);
+      if (lbr) {
+        gemm<T>(false, true, rows, H, H, T(1), hp, H, R + 2 * H * H, H, T(0), sb, H, gs);
+      } else {
+        for (int64_t r = 0; r < rows; ++r)
           for (int64_t j = 0; j < H; ++j)
-            sbuf[row * H + j] = (T)(f(c.clipped((double)buf.a[row * G + H + j])) * (double)buf.hp[row * H + j]);
-      });
-      gemm<T>(false, true, Tn * B, H, H, T(1), sbuf, H, R + 2 * H * H, H, T(1), buf.a + 2 * H, G, buf.gs);
-      if (rbh)
-        for (int64_t row = 0; row < Tn * B; ++row)
-          for (int64_t j = 0; j < H; ++j)
-            buf.a[row * G + 2 * H + j] += rbh[j];
-    }
-    initialHiddenGrad<T>(g, d, buf.dh);
-    for (int64_t st = Tn - 1; st >= 0; --st) {
-      // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
-      // also dr (all of the step's gate gradients).
-      parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-          int64_t len = c.length(b, Tn);
-          T *stepRow = buf.step + b * G;
-          if (st >= len) {
-            std::fill(stepRow, stepRow + G, T(0));
-            continue;
-          }
-          int64_t t = g.timeOf(d, st, len), row = t * B + b;
-          T *ar = buf.a + row * G, *dh = buf.dh + b * H, *sr = sbuf + row * H;
-          const T *hp = buf.hp + row * H, *dyr = dyRow<T>(g, d, t, b);
-          for (int64_t j = 0; j < H; ++j) {
-            double dhv = (double)dh[j] + (dyr ? (double)dyr[j] : 0.0);
-            double az = ar[j], ar_ = ar[H + j];
-            double zt = f(c.clipped(az)), rt = f(c.clipped(ar_));
-            double hrh = lbr ? (double)sr[j] + (rbh ? (double)rbh[j] : 0.0) : 0.0;
-            double ah = lbr ? (double)ar[2 * H + j] + rt * hrh : (double)ar[2 * H + j];
-            double nt = gact(c.clipped(ah));
-            double daz = dhv * ((double)hp[j] - nt) * f.derivative(c.clipped(az)) * c.clipSlope(az);
-            double dah = dhv * (1 - zt) * gact.derivative(c.clipped(ah)) * c.clipSlope(ah);
-            dh[j] = (T)(dhv * zt); // the direct path; R's part is added below
-            ar[j] = (T)daz;
-            ar[2 * H + j] = (T)dah;
-            stepRow[j] = (T)daz;
-            if (lbr) {
-              double dar = dah * hrh * f.derivative(c.clipped(ar_)) * c.clipSlope(ar_);
-              ar[H + j] = (T)dar;
-              stepRow[H + j] = (T)dar;
-              sr[j] = (T)(dah * rt); // the gradient of h_{t-1} R_h^T + Rb_h
-              stepRow[2 * H + j] = sr[j];
-            } else {
-              stepRow[2 * H + j] = (T)dah;
-            }
-          }
-        }
-      });
-      if (!lbr) {
-        // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-        gemm<T>(false, false, B, H, H, T(1), buf.step + 2 * H, G, R + 2 * H * H, H, T(0), drh, H, buf.gs);
-        parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
+            sb[r * H + j] = (T)(f(c.clipped((double)buf[r * G + H + j])) * (double)hp[r * H + j]);
+        gemm<T>(false, true, rows, H, H, T(1), sb, H, R + 2 * H * H, H, T(1), buf + 2 * H, G, gs);
+        if (rbh)
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < H; ++j)
+              buf[r * G + 2 * H + j] += rbh[j];
+      }
+      for (int64_t st = s1 - 1; st >= s0; --st) {
+        // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
+        // also dr (all of the step's gate gradients).
+        parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             int64_t len = c.length(b, Tn);
-            if (st >= len)
+            T *stepRow = bufs.step + b * G;
+            if (st >= len) {
+              std::fill(stepRow, stepRow + G, T(0));
               continue;
-            int64_t row = g.timeOf(d, st, len) * B + b;
-            T *ar = buf.a + row * G, *dh = buf.dh + b * H, *stepRow = buf.step + b * G;
-            const T *hp = buf.hp + row * H;
+            }
+            int64_t t = g.timeOf(d, st, len);
+            T *ar = row(buf, s0, st, b, G), *dhb = dh + b * H, *sr = row(sb, s0, st, b, H);
+            const T *hpr = row(hp, s0, st, b, H), *dyr = dyRow<T>(g, d, t, b);
             for (int64_t j = 0; j < H; ++j) {
-              double ar_ = (double)ar[H + j], rt = f(c.clipped(ar_)), drhv = drh[b * H + j];
-              double dar = drhv * (double)hp[j] * f.derivative(c.clipped(ar_)) * c.clipSlope(ar_);
-              dh[j] = (T)((double)dh[j] + drhv * rt);
-              ar[H + j] = (T)dar;
-              stepRow[H + j] = (T)dar;
+              double dhv = (double)dhb[j] + (dyr ? (double)dyr[j] : 0.0);
+              double az = ar[j], arr = ar[H + j];
+              double zt = f(c.clipped(az)), rt = f(c.clipped(arr));
+              double hrh = lbr ? (double)sr[j] + (rbh ? (double)rbh[j] : 0.0) : 0.0;
+              double ah = lbr ? (double)ar[2 * H + j] + rt * hrh : (double)ar[2 * H + j];
+              double nt = gact(c.clipped(ah));
+              double daz = dhv * ((double)hpr[j] - nt) * f.derivative(c.clipped(az)) * c.clipSlope(az);
+              double dah = dhv * (1 - zt) * gact.derivative(c.clipped(ah)) * c.clipSlope(ah);
+              dhb[j] = (T)(dhv * zt); // the direct path; R's part is added below
+              ar[j] = stepRow[j] = (T)daz;
+              ar[2 * H + j] = (T)dah;
+              if (lbr) {
+                double dar = dah * hrh * f.derivative(c.clipped(arr)) * c.clipSlope(arr);
+                ar[H + j] = stepRow[H + j] = (T)dar;
+                sr[j] = stepRow[2 * H + j] = (T)(dah * rt); // the gradient of h_{t-1} R_h^T + Rb_h
+              } else {
+                stepRow[2 * H + j] = (T)dah;
+              }
             }
           }
         });
+        if (!lbr) {
+          // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
+          gemm<T>(false, false, B, H, H, T(1), bufs.step + 2 * H, G, R + 2 * H * H, H, T(0), drh, H, gs);
+          parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
+            for (int64_t b = b0; b < b1; ++b) {
+              if (st >= c.length(b, Tn))
+                continue;
+              T *ar = row(buf, s0, st, b, G), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
+              const T *hpr = row(hp, s0, st, b, H);
+              for (int64_t j = 0; j < H; ++j) {
+                double arr = (double)ar[H + j], rt = f(c.clipped(arr)), drhv = drh[b * H + j];
+                double dar = drhv * (double)hpr[j] * f.derivative(c.clipped(arr)) * c.clipSlope(arr);
+                dhb[j] = (T)((double)dhb[j] + drhv * rt);
+                ar[H + j] = stepRow[H + j] = (T)dar;
+              }
+            }
+          });
+        }
+        // dh_{t-1} += [da_z, da_r (, da_h r)] R.
+        gemm<T>(false, false, B, H, lbr ? G : 2 * H, T(1), bufs.step, G, R, H, T(0), bufs.dhr, H, gs);
+        for (int64_t b = 0; b < B; ++b)
+          if (st < c.length(b, Tn))
+            for (int64_t j = 0; j < H; ++j)
+              dh[b * H + j] += bufs.dhr[b * H + j];
       }
-      // dh_{t-1} += [da_z, da_r (, da_h r)] R.
-      gemm<T>(false, false, B, H, lbr ? G : 2 * H, T(1), buf.step, G, R, H, T(0), buf.dhr, H, buf.gs);
+      // No gradient past a row's length.
       for (int64_t b = 0; b < B; ++b)
-        if (st < c.length(b, Tn))
-          for (int64_t j = 0; j < H; ++j)
-            buf.dh[b * H + j] += buf.dhr[b * H + j];
+        for (int64_t st = maxOf(s0, c.length(b, Tn)); st < s1; ++st) {
+          std::fill(row(buf, s0, st, b, G), row(buf, s0, st, b, G) + G, T(0));
+          std::fill(row(sb, s0, st, b, H), row(sb, s0, st, b, H) + H, T(0));
+        }
+      // The segment's share of dW, dR, dB and dX.
+      T beta = T(k == seg.count - 1 ? 0 : 1);
+      if (g.dw.present())
+        gemm<T>(true, false, G, I, rows, T(1), buf, G, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
+      if (g.dr.present()) {
+        T *dr = g.dr.as<T>() + d * G * H;
+        gemm<T>(true, false, 2 * H, H, rows, T(1), buf, G, hp, H, beta, dr, H, gs);
+        if (lbr)
+          gemm<T>(true, false, H, H, rows, T(1), sb, H, hp, H, beta, dr + 2 * H * H, H, gs);
+        else
+          gemm<T>(true, false, H, H, rows, T(1), buf + 2 * H, G, sb, H, beta, dr + 2 * H * H, H, gs);
+      }
+      if (db)
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t j = 0; j < G; ++j)
+            db[j] += buf[r * G + j];
+          if (lbr)
+            for (int64_t j = 0; j < H; ++j)
+              db[G + 2 * H + j] += sb[r * H + j];
+        }
+      if (bufs.dxg) {
+        gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), bufs.dxg, I, gs);
+        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
+      }
     }
-    zeroPastLength(c, buf.a, G);
-    zeroPastLength(c, sbuf, H);
-    inputGradients<T>(g, d, G, buf.a, buf.gs);
-    if (g.dr.present()) {
-      T *dr = g.dr.as<T>() + d * G * H;
-      gemm<T>(true, false, 2 * H, H, Tn * B, T(1), buf.a, G, buf.hp, H, T(0), dr, H, buf.gs);
-      if (lbr)
-        gemm<T>(true, false, H, H, Tn * B, T(1), sbuf, H, buf.hp, H, T(0), dr + 2 * H * H, H, buf.gs);
-      else
-        gemm<T>(true, false, H, H, Tn * B, T(1), buf.a + 2 * H, G, sbuf, H, T(0), dr + 2 * H * H, H, buf.gs);
-    }
-    if (g.db.present()) {
-      T *db = g.db.as<T>() + d * 2 * G;
+    if (db) {
       std::copy(db, db + 2 * H, db + G); // Rb_z, Rb_r: as Wb
-      if (lbr)
-        columnSums(sbuf, Tn * B, H, H, db + G + 2 * H);
-      else
+      if (!lbr)
         std::copy(db + 2 * H, db + 3 * H, db + G + 2 * H);
     }
     if (g.dh0.present())
-      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+      std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
   }
 }
 

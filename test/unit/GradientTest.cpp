@@ -578,18 +578,11 @@ TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
   expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
 }
 
-/// Every memory policy of the LSTM backward gives store-all's gradients
+/// Every memory policy of a recurrent backward gives store-all's gradients
 /// (within 1e-6 relative to each gradient's largest element), in double and
-/// in float, with both directions, lengths and peepholes; the budget is
-/// honoured.
-TEST(RecurrentGradient, MemoryPoliciesAgree) {
-  const char *body = R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x28x5xELT>, %r: tensor<2x28x7xELT>, %b: tensor<2x56xELT>, %h0: tensor<2x3x7xELT>, %c0: tensor<2x3x7xELT>, %p: tensor<2x21xELT>) -> tensor<23x2x3x7xELT> {
-    %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
-    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<23x3x5xELT>, tensor<2x28x5xELT>, tensor<2x28x7xELT>, tensor<2x56xELT>, tensor<3xi32>, tensor<2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x21xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x3x7xELT>)
-    %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
-    %1 = nn.add %0, %c : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
-    return %1 : tensor<23x2x3x7xELT> })";
-  auto args = randomArgs({23 * 3 * 5, 2 * 28 * 5, 2 * 28 * 7, 2 * 56, 2 * 3 * 7, 2 * 3 * 7, 2 * 21}, 9);
+/// in float, and the budget is honoured.
+void checkMemoryPolicies(const char *body, const std::vector<int64_t> &sizes) {
+  auto args = randomArgs(sizes, 9);
   for (const char *elt : {"f64", "f32"}) {
     int64_t allBytes = 0, budgetBytes = 0;
     auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes);
@@ -611,9 +604,34 @@ TEST(RecurrentGradient, MemoryPoliciesAgree) {
       if (std::string(p.name) == "budget")
         budgetBytes = bytes;
     }
-    // The budget bounds the LSTM backward's working set.
+    // The budget bounds the backward's working set.
     EXPECT_LE(budgetBytes - minimalBytes, budget) << elt;
     EXPECT_LT(minimalBytes, budgetBytes) << elt;
+  }
+}
+
+/// LSTM: both directions, lengths and peepholes.
+TEST(RecurrentGradient, MemoryPoliciesAgreeLSTM) {
+  checkMemoryPolicies(R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x28x5xELT>, %r: tensor<2x28x7xELT>, %b: tensor<2x56xELT>, %h0: tensor<2x3x7xELT>, %c0: tensor<2x3x7xELT>, %p: tensor<2x21xELT>) -> tensor<23x2x3x7xELT> {
+    %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<23x3x5xELT>, tensor<2x28x5xELT>, tensor<2x28x7xELT>, tensor<2x56xELT>, tensor<3xi32>, tensor<2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x21xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>, tensor<2x3x7xELT>)
+    %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+    %1 = nn.add %0, %c : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+    return %1 : tensor<23x2x3x7xELT> })",
+                      {23 * 3 * 5, 2 * 28 * 5, 2 * 28 * 7, 2 * 56, 2 * 3 * 7, 2 * 3 * 7, 2 * 21});
+}
+
+/// GRU, with and without linear_before_reset, both directions and lengths.
+TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
+  for (const char *lbr : {"true", "false"}) {
+    std::string body = R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x21x5xELT>, %r: tensor<2x21x7xELT>, %b: tensor<2x42xELT>, %h0: tensor<2x3x7xELT>) -> tensor<23x2x3x7xELT> {
+      %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
+      %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<23x3x5xELT>, tensor<2x21x5xELT>, tensor<2x21x7xELT>, tensor<2x42xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>)
+      %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+      return %0 : tensor<23x2x3x7xELT> })";
+    body.replace(body.find("LBR"), 3, lbr);
+    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
+    checkMemoryPolicies(body.c_str(), {23 * 3 * 5, 2 * 21 * 5, 2 * 21 * 7, 2 * 42, 2 * 3 * 7});
   }
 }
 
