@@ -146,6 +146,51 @@ template <typename T> const T *dyRow(const GradCommon &g, int64_t d, int64_t t, 
   return g.dy.as<T>() + ((t * g.D() + d) * g.c.batch() + b) * g.c.hidden;
 }
 
+/// Gathers x_t and h_{t-1} of steps [s0, s1) of direction d by step (row
+/// (st - s0) * B + b; zero past a row's length).
+template <typename T>
+void gatherSegment(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, T *xg, T *hp, const T *zeros) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, I = c.x.dim(2), D = g.D();
+  const T *y = g.y.as<T>();
+  parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t len = c.length(b, Tn);
+      for (int64_t st = s0; st < s1; ++st) {
+        T *xr = xg + ((st - s0) * B + b) * I, *hr = hp + ((st - s0) * B + b) * H;
+        if (st >= len) {
+          std::fill(xr, xr + I, T(0));
+          std::fill(hr, hr + H, T(0));
+          continue;
+        }
+        const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+        std::copy(xs, xs + I, xr);
+        const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
+                             : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
+        std::copy(hs, hs + H, hr);
+      }
+    }
+  });
+}
+
+/// dX (+)= the segment's dA W, scattered back to time order.
+template <typename T>
+void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg) {
+  const Common &c = g.c;
+  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
+  parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t len = c.length(b, Tn);
+      for (int64_t st = s0; st < minOf(s1, len); ++st) {
+        T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
+        const T *src = dxg + ((st - s0) * B + b) * I;
+        for (int64_t j = 0; j < I; ++j)
+          dst[j] += src[j];
+      }
+    }
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // LSTM
 //===----------------------------------------------------------------------===//
@@ -277,7 +322,6 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   std::fill(zeros, zeros + H, T(0));
   if (g.dx.present())
     std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
-  const T *y = g.y.as<T>();
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
@@ -290,24 +334,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // pre-activations x W^T + h R^T + biases (zero rows past a length).
     auto recompute = [&](int64_t s0, int64_t s1) {
       int64_t rows = (s1 - s0) * B;
-      parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-          int64_t len = c.length(b, Tn);
-          for (int64_t st = s0; st < s1; ++st) {
-            T *xr = rowOf(xg, s0, st, b, I), *hr = rowOf(hp, s0, st, b, H);
-            if (st >= len) {
-              std::fill(xr, xr + I, T(0));
-              std::fill(hr, hr + H, T(0));
-              continue;
-            }
-            const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-            std::copy(xs, xs + I, xr);
-            const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
-                                 : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
-            std::copy(hs, hs + H, hr);
-          }
-        }
-      });
+      gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
       gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
       gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
       if (c.b.present()) {
@@ -454,17 +481,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
             db[j] += buf[row * G + j];
       if (dxg) {
         gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
-        parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
-          for (int64_t b = b0; b < b1; ++b) {
-            int64_t len = c.length(b, Tn);
-            for (int64_t st = s0; st < minOf(s1, len); ++st) {
-              T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-              const T *src = rowOf(dxg, s0, st, b, I);
-              for (int64_t j = 0; j < I; ++j)
-                dst[j] += src[j];
-            }
-          }
-        });
+        scatterInputGrad<T>(g, d, s0, s1, dxg);
       }
     }
     if (db)
@@ -527,51 +544,6 @@ template <typename T> struct GRUGradBuffers {
     gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
   }
 };
-
-/// Gathers x_t and h_{t-1} of steps [s0, s1) of direction d by step (row
-/// (st - s0) * B + b; zero past a row's length).
-template <typename T>
-void gatherSegment(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, T *xg, T *hp, const T *zeros) {
-  const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, I = c.x.dim(2), D = g.D();
-  const T *y = g.y.as<T>();
-  parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t len = c.length(b, Tn);
-      for (int64_t st = s0; st < s1; ++st) {
-        T *xr = xg + ((st - s0) * B + b) * I, *hr = hp + ((st - s0) * B + b) * H;
-        if (st >= len) {
-          std::fill(xr, xr + I, T(0));
-          std::fill(hr, hr + H, T(0));
-          continue;
-        }
-        const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-        std::copy(xs, xs + I, xr);
-        const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
-                             : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
-        std::copy(hs, hs + H, hr);
-      }
-    }
-  });
-}
-
-/// dX (+)= the segment's dA W, scattered back to time order.
-template <typename T>
-void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg) {
-  const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
-  parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t len = c.length(b, Tn);
-      for (int64_t st = s0; st < minOf(s1, len); ++st) {
-        T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-        const T *src = dxg + ((st - s0) * B + b) * I;
-        for (int64_t j = 0; j < I; ++j)
-          dst[j] += src[j];
-      }
-    }
-  });
-}
 
 template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
