@@ -1045,6 +1045,75 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           }
           accumulate(x, g);
         })
+        .Case<DetOp>([&](DetOp o) {
+          // d det(A) / dA = the cofactor matrix: each cofactor the signed
+          // determinant of a minor, the minors gathered all at once (exact
+          // for singular matrices too).
+          auto xt = typeOf(o.getX());
+          int64_t r = xt.getRank(), n = xt.getDimSize(r - 1);
+          SmallVector<int64_t> lead(xt.getShape().begin(), xt.getShape().end() - 2), flat = lead, keep = lead;
+          flat.push_back(n * n);
+          keep.append({1, 1});
+          Value cof;
+          if (n == 1) {
+            cof = bw.splat(xt, 1.0);
+          } else {
+            SmallVector<int64_t> idx;
+            for (int64_t i = 0; i < n; ++i)
+              for (int64_t j = 0; j < n; ++j)
+                for (int64_t a = 0; a < n; ++a)
+                  for (int64_t c = 0; c < n; ++c)
+                    if (a != i && c != j)
+                      idx.push_back(a * n + c);
+            auto it = RankedTensorType::get({n, n, n - 1, n - 1}, b.getI64Type());
+            Value indices = b.create<ConstantOp>(bw.loc, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(idx)));
+            Value minors = b.create<GatherOp>(bw.loc, bw.reshape(o.getX(), flat), indices,
+                                              b.getI64IntegerAttr(r - 2));
+            Value dets = b.create<DetOp>(bw.loc, minors);
+            SmallVector<double> sign;
+            for (int64_t i = 0; i < n; ++i)
+              for (int64_t j = 0; j < n; ++j)
+                sign.push_back((i + j) % 2 ? -1.0 : 1.0);
+            auto st = RankedTensorType::get({n, n}, b.getF64Type());
+            Value signs = b.create<ConstantOp>(bw.loc, st, DenseElementsAttr::get(st, ArrayRef<double>(sign)));
+            if (!xt.getElementType().isF64())
+              signs = b.create<CastOp>(bw.loc, signs, TypeAttr::get(xt.getElementType()));
+            cof = bw.mul(dets, signs);
+          }
+          accumulate(o.getX(), bw.mul(bw.reshape(dy, keep), cof));
+        })
+        .Case<DFTOp>([&](DFTOp o) {
+          // A DFT is linear; its adjoint (on (re, im) pairs) is the
+          // conjugate transpose: the opposite-direction transform, scaled
+          // by N (forward) or 1/N (inverse). A onesided result's dropped
+          // bins are zeros; the length's padding or truncation of x is
+          // undone by a crop or a zero pad; a real x keeps the real part.
+          auto xt = typeOf(o.getX());
+          int64_t axis = o.getAxis(), n = o.getLength(), r = xt.getRank(), nIn = xt.getDimSize(axis);
+          auto padAxis = [&](Value v, int64_t before, int64_t after, int64_t at) {
+            SmallVector<int64_t> pads(2 * r, 0);
+            pads[at] = before;
+            pads[r + at] = after;
+            return b.create<PadOp>(bw.loc, v, b.getI64ArrayAttr(pads), b.getStringAttr("constant"),
+                                   b.getF64FloatAttr(0.0))
+                .getResult();
+          };
+          Value g = dy;
+          int64_t bins = typeOf(dy).getDimSize(axis);
+          if (bins < n)
+            g = padAxis(g, 0, n - bins, axis);
+          g = b.create<DFTOp>(bw.loc, g, o.getAxisAttr(), o.getLengthAttr(), b.getBoolAttr(!o.getInverse()),
+                              b.getBoolAttr(false));
+          g = bw.mul(g, bw.scalar(g, o.getInverse() ? 1.0 / (double)n : (double)n));
+          SmallVector<int64_t> shape(typeOf(g).getShape().begin(), typeOf(g).getShape().end());
+          if (n > nIn)
+            shape[axis] = nIn;
+          shape.back() = xt.getShape().back();
+          g = bw.cropTo(g, shape);
+          if (n < nIn)
+            g = padAxis(g, 0, nIn - n, axis);
+          accumulate(o.getX(), g);
+        })
         .Case<MaxUnpoolOp>([&](MaxUnpoolOp o) {
           // Each x went to one place of y: its gradient is dY there.
           auto idxShape = toI64(o.getIndexShape());
@@ -1127,7 +1196,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, cumsum, "
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, dft, det, "
+              "cumsum, "
               "trilu, "
               "reverse_sequence, "
               "conv, conv_transpose, max_pool, avg_pool, lp_pool, lrn, batch_norm, layer_norm, instance_norm, lstm, "

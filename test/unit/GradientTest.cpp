@@ -360,6 +360,21 @@ const GradCase kCases[] = {
        %0 = nn.resize %x {sizes = [1, 1, 3, 6], scales = [1.0 : f32, 1.0 : f32, 0.75 : f32, 1.2 : f32], roi = [0.0 : f32, 0.0 : f32, 0.1 : f32, -0.2 : f32, 1.0 : f32, 1.0 : f32, 0.8 : f32, 1.1 : f32], mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 2.5 : f32} : tensor<1x1x4x5xf64> -> tensor<1x1x3x6xf64>
        %1 = nn.mul %0, %0 : tensor<1x1x3x6xf64>, tensor<1x1x3x6xf64>
        return %1 : tensor<1x1x3x6xf64> })"},
+    {"dft_forward_inverse_onesided", R"(func.func @main(%x: tensor<2x6x2xf64>, %r: tensor<2x5x1xf64>) -> tensor<2x8x2xf64> {
+       %0 = nn.dft %x {axis = 1 : i64, length = 8 : i64} : tensor<2x6x2xf64> -> tensor<2x8x2xf64>
+       %1 = nn.dft %0 {axis = 1 : i64, length = 8 : i64, inverse = true} : tensor<2x8x2xf64> -> tensor<2x8x2xf64>
+       %2 = nn.dft %r {axis = 1 : i64, length = 4 : i64, onesided = true} : tensor<2x5x1xf64> -> tensor<2x3x2xf64>
+       %3 = nn.reduce_sum %2 {axes = [1], keepdims = true} : tensor<2x3x2xf64> -> tensor<2x1x2xf64>
+       %4 = nn.mul %1, %3 : tensor<2x8x2xf64>, tensor<2x1x2xf64>
+       %5 = nn.add %4, %0 : tensor<2x8x2xf64>, tensor<2x8x2xf64>
+       return %5 : tensor<2x8x2xf64> })"},
+    {"det_batched", R"(func.func @main(%a: tensor<2x3x3xf64>, %b: tensor<4x4xf64>, %c: tensor<1x1xf64>) -> tensor<2xf64> {
+       %0 = nn.det %a : tensor<2x3x3xf64> -> tensor<2xf64>
+       %1 = nn.det %b : tensor<4x4xf64> -> tensor<f64>
+       %2 = nn.det %c : tensor<1x1xf64> -> tensor<f64>
+       %3 = nn.mul %0, %1 : tensor<2xf64>, tensor<f64>
+       %4 = nn.add %3, %2 : tensor<2xf64>, tensor<f64>
+       return %4 : tensor<2xf64> })"},
     {"max_unpool", R"(func.func @main(%x: tensor<1x2x2x2xf64>) -> tensor<1x2x5x5xf64> {
        %i = nn.constant dense<[[[[0, 3], [10, 14]], [[20, 21], [23, 24]]]]> : tensor<1x2x2x2xi64>
        %0 = nn.max_unpool %x, %i {output_shape = [1, 2, 5, 5], index_shape = [1, 2, 4, 4]} : (tensor<1x2x2x2xf64>, tensor<1x2x2x2xi64>) -> tensor<1x2x5x5xf64>
