@@ -1082,6 +1082,52 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           }
           accumulate(o.getX(), bw.mul(bw.reshape(dy, keep), cof));
         })
+        .Case<STFTOp>([&](STFTOp o) {
+          // Per frame, the adjoint of the DFT (dropped onesided bins are
+          // zeros), then the window, then overlap-add back into the signal
+          // (a scatter-add at f * step + n); the window's gradient sums
+          // over the frames it multiplied.
+          Value sig = o.getSignal();
+          auto st = typeOf(sig);
+          int64_t batch = st.getDimSize(0), length = st.getDimSize(1), comps = st.getDimSize(2);
+          int64_t len = o.getFrameLength(), step = o.getFrameStep(), frames = typeOf(y).getDimSize(1);
+          int64_t bins = typeOf(y).getDimSize(2);
+          Value g = dy;
+          if (bins < len) {
+            SmallVector<int64_t> pads(8, 0);
+            pads[4 + 2] = len - bins;
+            g = b.create<PadOp>(bw.loc, g, b.getI64ArrayAttr(pads), b.getStringAttr("constant"),
+                                b.getF64FloatAttr(0.0));
+          }
+          g = b.create<DFTOp>(bw.loc, g, b.getI64IntegerAttr(2), b.getI64IntegerAttr(len), b.getBoolAttr(true),
+                              b.getBoolAttr(false));
+          g = bw.mul(g, bw.scalar(g, (double)len)); // d(windowed frames) [B, F, len, 2]
+          g = bw.cropTo(g, {batch, frames, len, comps});
+          Value window = o.getWindow();
+          if (window && active.count(window)) {
+            SmallVector<int64_t> idx;
+            for (int64_t f = 0; f < frames; ++f)
+              for (int64_t n = 0; n < len; ++n)
+                idx.push_back(f * step + n);
+            auto it = RankedTensorType::get({frames, len}, b.getI64Type());
+            Value at = b.create<ConstantOp>(bw.loc, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(idx)));
+            Value framesOf = b.create<GatherOp>(bw.loc, sig, at, b.getI64IntegerAttr(1)); // [B, F, len, c]
+            accumulate(window, bw.reshape(bw.sum(bw.mul(g, framesOf), {0, 1, 3}, false), typeOf(window).getShape()));
+          }
+          if (active.count(sig)) {
+            Value d = window ? bw.mul(g, bw.reshape(window, {1, 1, len, 1})) : g;
+            SmallVector<int64_t> idx;
+            for (int64_t f = 0; f < frames; ++f)
+              for (int64_t n = 0; n < len; ++n)
+                idx.push_back(f * step + n);
+            auto it = RankedTensorType::get({frames * len, 1}, b.getI64Type());
+            Value at = b.create<ConstantOp>(bw.loc, it, DenseElementsAttr::get(it, ArrayRef<int64_t>(idx)));
+            Value upd = bw.reshape(bw.transpose(d, {1, 2, 0, 3}), {frames * len, batch, comps});
+            Value zeros = bw.splat(RankedTensorType::get({length, batch, comps}, st.getElementType()), 0.0);
+            Value sum = b.create<ScatterNDOp>(bw.loc, zeros, at, upd, b.getStringAttr("add"));
+            accumulate(sig, bw.transpose(sum, {1, 0, 2}));
+          }
+        })
         .Case<DFTOp>([&](DFTOp o) {
           // A DFT is linear; its adjoint (on (re, im) pairs) is the
           // conjugate transpose: the opposite-direction transform, scaled
@@ -1196,7 +1242,8 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, dft, det, "
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, dft, stft, "
+              "det, "
               "cumsum, "
               "trilu, "
               "reverse_sequence, "

@@ -375,6 +375,12 @@ const GradCase kCases[] = {
        %3 = nn.mul %0, %1 : tensor<2xf64>, tensor<f64>
        %4 = nn.add %3, %2 : tensor<2xf64>, tensor<f64>
        return %4 : tensor<2xf64> })"},
+    {"stft_window", R"(func.func @main(%s: tensor<2x13x1xf64>, %w: tensor<6xf64>, %c: tensor<1x10x2xf64>) -> tensor<2x4x4x2xf64> {
+       %0 = nn.stft %s, %w {frame_step = 2 : i64, frame_length = 6 : i64} : (tensor<2x13x1xf64>, tensor<6xf64>) -> tensor<2x4x4x2xf64>
+       %1 = nn.stft %c {frame_step = 3 : i64, frame_length = 4 : i64, onesided = false} : (tensor<1x10x2xf64>) -> tensor<1x3x4x2xf64>
+       %2 = nn.reduce_sum %1 {axes = [1], keepdims = true} : tensor<1x3x4x2xf64> -> tensor<1x1x4x2xf64>
+       %3 = nn.mul %0, %2 : tensor<2x4x4x2xf64>, tensor<1x1x4x2xf64>
+       return %3 : tensor<2x4x4x2xf64> })"},
     {"max_unpool", R"(func.func @main(%x: tensor<1x2x2x2xf64>) -> tensor<1x2x5x5xf64> {
        %i = nn.constant dense<[[[[0, 3], [10, 14]], [[20, 21], [23, 24]]]]> : tensor<1x2x2x2xi64>
        %0 = nn.max_unpool %x, %i {output_shape = [1, 2, 5, 5], index_shape = [1, 2, 4, 4]} : (tensor<1x2x2x2xf64>, tensor<1x2x2x2xi64>) -> tensor<1x2x5x5xf64>

@@ -49,10 +49,11 @@ func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> {
 // -----
 
 // An op without a gradient rule is named.
-// expected-error @+1 {{nn-autodiff: no gradient for 'nn.stft'}}
-func.func @no_rule(%x: tensor<1x16x1xf32>) -> tensor<f32> {
-  %f = nn.stft %x {frame_step = 4 : i64, frame_length = 8 : i64} : (tensor<1x16x1xf32>) -> tensor<1x3x5x2xf32>
-  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<1x3x5x2xf32> -> tensor<f32>
+// expected-error @+1 {{nn-autodiff: no gradient for 'nn.grid_sample'}}
+func.func @no_rule(%x: tensor<1x1x4x4xf32>) -> tensor<f32> {
+  %g = nn.constant dense<0.25> : tensor<1x2x2x2xf32>
+  %f = nn.grid_sample %x, %g : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
+  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<1x1x2x2xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
 
