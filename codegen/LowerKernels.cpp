@@ -306,6 +306,21 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<GridSampleGradOp>([&](GridSampleGradOp g) -> FailureOr<bool> {
+        int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
+        int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
+        KernelCall("nncc_grid_sample_grad").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).tensor(in.outs[1], relt(1))
+            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc, in.scratch);
+        return true;
+      })
+      .Case<RoiAlignGradOp>([&](RoiAlignGradOp r) -> FailureOr<bool> {
+        KernelCall("nncc_roi_align_grad").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.ins[2], elt(2)).tensor(in.ins[3], elt(3)).tensor(in.outs[0], relt(0))
+            .i(r.getMode() == "max").i(r.getSamplingRatio()).f(r.getSpatialScale().convertToDouble())
+            .i(r.getHalfPixel()).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<RoiAlignOp>([&](RoiAlignOp r) -> FailureOr<bool> {
         KernelCall("nncc_roi_align").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.ins[2], elt(2))
             .tensor(in.outs[0], relt(0)).i(r.getMode() == "max").i(r.getSamplingRatio())

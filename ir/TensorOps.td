@@ -215,6 +215,27 @@ def NN_GridSampleOp : NN_Op<"grid_sample", [NoSideEffect, NN_InferType]> {
   let assemblyFormat = "$x `,` $grid attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_GridSampleGradOp : NN_Op<"grid_sample_grad", [NoSideEffect, SameOperandsElementType]> {
+  let summary = "Gradients of nn.grid_sample: dX (dY scattered with the sampling weights) and dGrid.";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$grid, NN_FloatTensor:$dy,
+                       DefaultValuedAttr<StrAttr, "\"bilinear\"">:$mode,
+                       DefaultValuedAttr<StrAttr, "\"zeros\"">:$padding_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$align_corners);
+  let results = (outs NN_FloatTensor:$dx, NN_FloatTensor:$dgrid);
+  let assemblyFormat = "$x `,` $grid `,` $dy attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_RoiAlignGradOp : NN_Op<"roi_align_grad", [NoSideEffect]> {
+  let summary = "Gradient of nn.roi_align for x (the boxes get none).";
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$rois, NN_IndexTensor:$batch_indices, NN_FloatTensor:$dy,
+                       DefaultValuedAttr<StrAttr, "\"avg\"">:$mode,
+                       DefaultValuedAttr<I64Attr, "0">:$sampling_ratio,
+                       DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale,
+                       DefaultValuedAttr<BoolAttr, "true">:$half_pixel);
+  let results = (outs NN_FloatTensor:$dx);
+  let assemblyFormat = "$x `,` $rois `,` $batch_indices `,` $dy attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_RoiAlignOp : NN_Op<"roi_align", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX RoiAlign.";
   let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$rois, NN_IndexTensor:$batch_indices,

@@ -1082,6 +1082,20 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
           }
           accumulate(o.getX(), bw.mul(bw.reshape(dy, keep), cof));
         })
+        .Case<GridSampleOp>([&](GridSampleOp o) {
+          auto g = b.create<GridSampleGradOp>(bw.loc, TypeRange{o.getX().getType(), o.getGrid().getType()},
+                                              o.getX(), o.getGrid(), dy, o.getModeAttr(), o.getPaddingModeAttr(),
+                                              o.getAlignCornersAttr());
+          accumulate(o.getX(), g.getDx());
+          accumulate(o.getGrid(), g.getDgrid());
+        })
+        .Case<RoiAlignOp>([&](RoiAlignOp o) {
+          // The boxes get no gradient (as in Detectron and torchvision).
+          accumulate(o.getX(), b.create<RoiAlignGradOp>(bw.loc, o.getX().getType(), o.getX(), o.getRois(),
+                                                        o.getBatchIndices(), dy, o.getModeAttr(),
+                                                        o.getSamplingRatioAttr(), o.getSpatialScaleAttr(),
+                                                        o.getHalfPixelAttr()));
+        })
         .Case<STFTOp>([&](STFTOp o) {
           // Per frame, the adjoint of the DFT (dropped onesided bins are
           // zeros), then the window, then overlap-add back into the signal
@@ -1242,7 +1256,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               (name.empty() ? std::string() : " (node '" + name + "')") +
               "; differentiable ops: elementwise arithmetic and activations, matmul, gemm, softmax, "
               "log_softmax, reductions, reshape, transpose, tile, slice (unit steps), pad (constant), concat, gather, "
-              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, dft, stft, "
+              "gather_elements, gather_nd, scatter_elements, scatter_nd, topk, mod, einsum, max_unpool, resize, grid_sample, "
+              "roi_align, "
+              "dft, stft, "
               "det, "
               "cumsum, "
               "trilu, "

@@ -270,61 +270,234 @@ template <typename T> void gridSampleTyped(const TensorArg &x, const TensorArg &
       }
 }
 
+/// d cubicCoeff(x) / dx.
+double cubicCoeffSlope(double x, double a) {
+  double s = x < 0 ? -1 : 1;
+  x = std::fabs(x);
+  if (x <= 1)
+    return s * (3 * (a + 2) * x - 2 * (a + 3)) * x;
+  if (x < 2)
+    return s * ((3 * a * x - 10 * a) * x + 8 * a);
+  return 0;
+}
+
+/// d sourceIndex(c) / dc: 0 where a border clamps, -1 where a reflection
+/// runs backwards.
+double sourceIndexSlope(double c, int64_t size, int padding, bool align) {
+  if (padding == 1)
+    return c > 0 && c < size - 1 ? 1 : 0;
+  if (padding == 2) {
+    double lo = align ? 0 : -1, hi = align ? 2.0 * (size - 1) : 2.0 * size - 1;
+    if (lo == hi)
+      return 0;
+    double mn = lo / 2, span = (hi - lo) / 2, d = c - mn;
+    int flips = (int)std::floor(std::fabs(d) / span);
+    double slope = (d < 0 ? -1 : 1) * (flips % 2 == 0 ? 1 : -1);
+    double r = sourceIndex(c, size, 2, align);
+    return r > 0 && r < size - 1 ? slope : 0;
+  }
+  return 1;
+}
+
+/// The adjoint of gridSampleTyped: dY scattered into dX with the same
+/// weights, and dGrid from the weights' slopes (zero for nearest).
+template <typename T>
+void gridSampleGradTyped(const TensorArg &x, const TensorArg &grid, const TensorArg &dy, const TensorArg &dx,
+                         const TensorArg &dgrid, int mode, int padding, bool align) {
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), Ho = dy.dim(2), Wo = dy.dim(3);
+  const T *X = x.as<T>(), *G = grid.as<T>(), *DY = dy.as<T>();
+  T *DX = dx.present() ? dx.as<T>() : nullptr, *DG = dgrid.present() ? dgrid.as<T>() : nullptr;
+  if (DX)
+    std::fill(DX, DX + dx.numel(), T(0));
+  auto unnorm = [&](double g, int64_t size) { return align ? (g + 1) / 2 * (size - 1) : ((g + 1) * size - 1) / 2; };
+  double sxg = align ? (W - 1) / 2.0 : W / 2.0, syg = align ? (H - 1) / 2.0 : H / 2.0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t h = 0; h < Ho; ++h)
+      for (int64_t w = 0; w < Wo; ++w) {
+        const T *g = G + ((n * Ho + h) * Wo + w) * 2;
+        double ix = unnorm(g[0], W), iy = unnorm(g[1], H), gix = 0, giy = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          const T *plane = X + (n * C + c) * H * W;
+          T *dplane = DX ? DX + (n * C + c) * H * W : nullptr;
+          double go = DY[((n * C + c) * Ho + h) * Wo + w];
+          auto at = [&](int64_t yy, int64_t xx) -> double {
+            return yy < 0 || yy >= H || xx < 0 || xx >= W ? 0 : (double)plane[yy * W + xx];
+          };
+          auto add = [&](int64_t yy, int64_t xx, double wgt) {
+            if (dplane && yy >= 0 && yy < H && xx >= 0 && xx < W)
+              dplane[yy * W + xx] += (T)(go * wgt);
+          };
+          if (mode == 0) {
+            double sx = sourceIndex(ix, W, padding, align), sy = sourceIndex(iy, H, padding, align);
+            int64_t x0 = (int64_t)std::floor(sx), y0 = (int64_t)std::floor(sy);
+            double tx = sx - x0, ty = sy - y0;
+            add(y0, x0, (1 - tx) * (1 - ty));
+            add(y0, x0 + 1, tx * (1 - ty));
+            add(y0 + 1, x0, (1 - tx) * ty);
+            add(y0 + 1, x0 + 1, tx * ty);
+            double v00 = at(y0, x0), v01 = at(y0, x0 + 1), v10 = at(y0 + 1, x0), v11 = at(y0 + 1, x0 + 1);
+            gix += go * ((v01 - v00) * (1 - ty) + (v11 - v10) * ty) * sourceIndexSlope(ix, W, padding, align);
+            giy += go * ((v10 - v00) * (1 - tx) + (v11 - v01) * tx) * sourceIndexSlope(iy, H, padding, align);
+          } else if (mode == 1) {
+            double sx = sourceIndex(ix, W, padding, align), sy = sourceIndex(iy, H, padding, align);
+            add((int64_t)std::nearbyint(sy), (int64_t)std::nearbyint(sx), 1.0);
+          } else {
+            int64_t x0 = (int64_t)std::floor(ix), y0 = (int64_t)std::floor(iy);
+            double tx = ix - x0, ty = iy - y0, A = -0.75;
+            double cx[4] = {cubicCoeff(tx + 1, A), cubicCoeff(tx, A), cubicCoeff(1 - tx, A), cubicCoeff(2 - tx, A)};
+            double cy[4] = {cubicCoeff(ty + 1, A), cubicCoeff(ty, A), cubicCoeff(1 - ty, A), cubicCoeff(2 - ty, A)};
+            double dcx[4] = {cubicCoeffSlope(tx + 1, A), cubicCoeffSlope(tx, A), -cubicCoeffSlope(1 - tx, A),
+                             -cubicCoeffSlope(2 - tx, A)};
+            double dcy[4] = {cubicCoeffSlope(ty + 1, A), cubicCoeffSlope(ty, A), -cubicCoeffSlope(1 - ty, A),
+                             -cubicCoeffSlope(2 - ty, A)};
+            for (int j = 0; j < 4; ++j)
+              for (int i = 0; i < 4; ++i) {
+                int64_t sx = (int64_t)sourceIndex((double)(x0 - 1 + i), W, padding, align);
+                int64_t sy = (int64_t)sourceIndex((double)(y0 - 1 + j), H, padding, align);
+                add(sy, sx, cx[i] * cy[j]);
+                double v = at(sy, sx);
+                gix += go * dcx[i] * cy[j] * v;
+                giy += go * cx[i] * dcy[j] * v;
+              }
+          }
+        }
+        if (DG) {
+          T *dg = DG + ((n * Ho + h) * Wo + w) * 2;
+          dg[0] = (T)(gix * sxg);
+          dg[1] = (T)(giy * syg);
+        }
+      }
+}
+
 //===----------------------------------------------------------------------===//
 // RoiAlign (as ONNX Runtime)
 //===----------------------------------------------------------------------===//
+
+/// One bilinear sample of RoiAlign at (yy, xx): the four corners and their
+/// weights (all zero outside the image).
+struct RoiSample {
+  int64_t yl = 0, xl = 0, yh = 0, xh = 0;
+  double w[4] = {0, 0, 0, 0};
+  int64_t at(int k, int64_t W) const { return (k < 2 ? yl : yh) * W + (k % 2 == 0 ? xl : xh); }
+};
+
+RoiSample roiSample(double yy, double xx, int64_t H, int64_t W) {
+  RoiSample s;
+  if (yy < -1.0 || yy > H || xx < -1.0 || xx > W)
+    return s;
+  double y1 = std::max(yy, 0.0), x1 = std::max(xx, 0.0);
+  s.yl = (int64_t)y1;
+  s.xl = (int64_t)x1;
+  if (s.yl >= H - 1) { s.yh = s.yl = H - 1; y1 = (double)s.yl; } else s.yh = s.yl + 1;
+  if (s.xl >= W - 1) { s.xh = s.xl = W - 1; x1 = (double)s.xl; } else s.xh = s.xl + 1;
+  double ly = y1 - s.yl, lx = x1 - s.xl, hy = 1 - ly, hx = 1 - lx;
+  s.w[0] = hy * hx; s.w[1] = hy * lx; s.w[2] = ly * hx; s.w[3] = ly * lx;
+  return s;
+}
+
+/// The geometry of one roi: its start, bin size and sampling grid.
+struct RoiGeometry {
+  double sw, sh, bw, bh, count;
+  int64_t gh, gw;
+};
+
+template <typename T>
+RoiGeometry roiGeometry(const T *roi, int64_t PH, int64_t PW, int64_t ratio, double scale, bool halfPixel) {
+  double off = halfPixel ? 0.5 : 0.0;
+  RoiGeometry g;
+  g.sw = roi[0] * scale - off;
+  g.sh = roi[1] * scale - off;
+  double rw = roi[2] * scale - off - g.sw, rh = roi[3] * scale - off - g.sh;
+  if (!halfPixel) {
+    rw = std::max(rw, 1.0);
+    rh = std::max(rh, 1.0);
+  }
+  g.bh = rh / PH;
+  g.bw = rw / PW;
+  g.gh = ratio > 0 ? ratio : (int64_t)std::ceil(rh / PH);
+  g.gw = ratio > 0 ? ratio : (int64_t)std::ceil(rw / PW);
+  g.count = (double)std::max<int64_t>(g.gh * g.gw, 1);
+  return g;
+}
+
+/// The adjoint of roiAlignTyped for x: avg spreads dY / count with each
+/// sample's weights; max sends it to the weighted corner that won. The
+/// boxes get no gradient (as in Detectron and torchvision).
+template <typename T>
+void roiAlignGradTyped(const TensorArg &x, const TensorArg &rois, const TensorArg &bidx, const TensorArg &dy,
+                       const TensorArg &dx, bool isMax, int64_t ratio, double scale, bool halfPixel) {
+  int64_t C = x.dim(1), H = x.dim(2), W = x.dim(3), R = dy.dim(0), PH = dy.dim(2), PW = dy.dim(3);
+  const T *X = x.as<T>(), *Rs = rois.as<T>(), *DY = dy.as<T>();
+  T *DX = dx.as<T>();
+  std::fill(DX, DX + dx.numel(), T(0));
+  for (int64_t r = 0; r < R; ++r) {
+    int64_t b = indexAt(bidx, r);
+    RoiGeometry geo = roiGeometry(Rs + r * 4, PH, PW, ratio, scale, halfPixel);
+    for (int64_t c = 0; c < C; ++c) {
+      const T *plane = X + (b * C + c) * H * W;
+      T *dplane = DX + (b * C + c) * H * W;
+      for (int64_t ph = 0; ph < PH; ++ph)
+        for (int64_t pw = 0; pw < PW; ++pw) {
+          double go = DY[((r * C + c) * PH + ph) * PW + pw], best = 0, bestW = 0;
+          int64_t bestAt = -1;
+          for (int64_t iy = 0; iy < geo.gh; ++iy) {
+            double yy = geo.sh + ph * geo.bh + (iy + 0.5) * geo.bh / geo.gh;
+            for (int64_t ix = 0; ix < geo.gw; ++ix) {
+              double xx = geo.sw + pw * geo.bw + (ix + 0.5) * geo.bw / geo.gw;
+              RoiSample sm = roiSample(yy, xx, H, W);
+              for (int k = 0; k < 4; ++k) {
+                if (!isMax) {
+                  dplane[sm.at(k, W)] += (T)(go * sm.w[k] / geo.count);
+                  continue;
+                }
+                double v = sm.w[k] * plane[sm.at(k, W)];
+                if (bestAt < 0 || v > best) {
+                  best = v;
+                  bestW = sm.w[k];
+                  bestAt = sm.at(k, W);
+                }
+              }
+            }
+          }
+          if (isMax && bestAt >= 0)
+            dplane[bestAt] += (T)(go * bestW);
+        }
+    }
+  }
+}
 
 template <typename T> void roiAlignTyped(const TensorArg &x, const TensorArg &rois, const TensorArg &bidx,
                                          const TensorArg &y, bool isMax, int64_t ratio, double scale, bool halfPixel) {
   int64_t C = x.dim(1), H = x.dim(2), W = x.dim(3), R = y.dim(0), PH = y.dim(2), PW = y.dim(3);
   const T *X = x.as<T>(), *Rs = rois.as<T>();
   T *Y = y.as<T>();
-  double off = halfPixel ? 0.5 : 0.0;
   for (int64_t r = 0; r < R; ++r) {
     int64_t b = indexAt(bidx, r);
-    const T *roi = Rs + r * 4;
-    double sw = roi[0] * scale - off, sh = roi[1] * scale - off, ew = roi[2] * scale - off, eh = roi[3] * scale - off;
-    double rw = ew - sw, rh = eh - sh;
-    if (!halfPixel) {
-      rw = std::max(rw, 1.0);
-      rh = std::max(rh, 1.0);
-    }
-    double bh = rh / PH, bw = rw / PW;
-    int64_t gh = ratio > 0 ? ratio : (int64_t)std::ceil(rh / PH), gw = ratio > 0 ? ratio : (int64_t)std::ceil(rw / PW);
-    double count = std::max<int64_t>(gh * gw, 1);
+    RoiGeometry geo = roiGeometry(Rs + r * 4, PH, PW, ratio, scale, halfPixel);
     for (int64_t c = 0; c < C; ++c) {
       const T *plane = X + (b * C + c) * H * W;
       for (int64_t ph = 0; ph < PH; ++ph)
         for (int64_t pw = 0; pw < PW; ++pw) {
           double acc = 0;
           bool first = true;
-          for (int64_t iy = 0; iy < gh; ++iy) {
-            double yy = sh + ph * bh + (iy + 0.5) * bh / gh;
-            for (int64_t ix = 0; ix < gw; ++ix) {
-              double xx = sw + pw * bw + (ix + 0.5) * bw / gw;
-              double w1 = 0, w2 = 0, w3 = 0, w4 = 0;
-              int64_t yl = 0, xl = 0, yh = 0, xh = 0;
-              if (!(yy < -1.0 || yy > H || xx < -1.0 || xx > W)) {
-                double y1 = std::max(yy, 0.0), x1 = std::max(xx, 0.0);
-                yl = (int64_t)y1;
-                xl = (int64_t)x1;
-                if (yl >= H - 1) { yh = yl = H - 1; y1 = (double)yl; } else yh = yl + 1;
-                if (xl >= W - 1) { xh = xl = W - 1; x1 = (double)xl; } else xh = xl + 1;
-                double ly = y1 - yl, lx = x1 - xl, hy = 1 - ly, hx = 1 - lx;
-                w1 = hy * hx; w2 = hy * lx; w3 = ly * hx; w4 = ly * lx;
-              }
-              double v1 = w1 * plane[yl * W + xl], v2 = w2 * plane[yl * W + xh], v3 = w3 * plane[yh * W + xl],
-                     v4 = w4 * plane[yh * W + xh];
+          for (int64_t iy = 0; iy < geo.gh; ++iy) {
+            double yy = geo.sh + ph * geo.bh + (iy + 0.5) * geo.bh / geo.gh;
+            for (int64_t ix = 0; ix < geo.gw; ++ix) {
+              double xx = geo.sw + pw * geo.bw + (ix + 0.5) * geo.bw / geo.gw;
+              RoiSample sm = roiSample(yy, xx, H, W);
+              double v[4];
+              for (int k = 0; k < 4; ++k)
+                v[k] = sm.w[k] * plane[sm.at(k, W)];
               if (isMax) {
-                double v = std::max(std::max(v1, v2), std::max(v3, v4));
-                acc = first ? v : std::max(acc, v);
+                double m = std::max(std::max(v[0], v[1]), std::max(v[2], v[3]));
+                acc = first ? m : std::max(acc, m);
                 first = false;
               } else {
-                acc += v1 + v2 + v3 + v4;
+                acc += v[0] + v[1] + v[2] + v[3];
               }
             }
           }
-          Y[((r * C + c) * PH + ph) * PW + pw] = (T)(isMax ? acc : acc / count);
+          Y[((r * C + c) * PH + ph) * PW + pw] = (T)(isMax ? acc : acc / geo.count);
         }
     }
   }
@@ -353,6 +526,24 @@ extern "C" NNCC_KERNEL(nncc_grid_sample) {
   int mode = (int)m.i(), padding = (int)m.i();
   bool align = m.i();
   dispatchFloat(x.dtype, [&](auto t) { gridSampleTyped<decltype(t)>(x, g, y, mode, padding, align); });
+}
+
+extern "C" NNCC_KERNEL(nncc_grid_sample_grad) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), g = m.tensor(), dy = m.tensor(), dx = m.tensor(), dg = m.tensor();
+  int mode = (int)m.i(), padding = (int)m.i();
+  bool align = m.i();
+  dispatchFloat(x.dtype, [&](auto t) { gridSampleGradTyped<decltype(t)>(x, g, dy, dx, dg, mode, padding, align); });
+}
+
+extern "C" NNCC_KERNEL(nncc_roi_align_grad) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), rois = m.tensor(), b = m.tensor(), dy = m.tensor(), dx = m.tensor();
+  bool isMax = m.i();
+  int64_t ratio = m.i();
+  double scale = m.f();
+  bool half = m.i();
+  dispatchFloat(x.dtype, [&](auto t) { roiAlignGradTyped<decltype(t)>(x, rois, b, dy, dx, isMax, ratio, scale, half); });
 }
 
 extern "C" NNCC_KERNEL(nncc_roi_align) {

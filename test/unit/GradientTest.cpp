@@ -381,6 +381,33 @@ const GradCase kCases[] = {
        %2 = nn.reduce_sum %1 {axes = [1], keepdims = true} : tensor<1x3x4x2xf64> -> tensor<1x1x4x2xf64>
        %3 = nn.mul %0, %2 : tensor<2x4x4x2xf64>, tensor<1x1x4x2xf64>
        return %3 : tensor<2x4x4x2xf64> })"},
+    {"grid_sample_bilinear_zeros", R"(func.func @main(%x: tensor<1x2x4x5xf64>, %g: tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64> {
+       %0 = nn.grid_sample %x, %g : (tensor<1x2x4x5xf64>, tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x3x2xf64>, tensor<1x2x3x2xf64>
+       return %1 : tensor<1x2x3x2xf64> })", -1.2, 1.2},
+    {"grid_sample_bilinear_border_align", R"(func.func @main(%x: tensor<1x2x4x5xf64>, %g: tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64> {
+       %0 = nn.grid_sample %x, %g {padding_mode = "border", align_corners = true} : (tensor<1x2x4x5xf64>, tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x3x2xf64>, tensor<1x2x3x2xf64>
+       return %1 : tensor<1x2x3x2xf64> })", -1.2, 1.2},
+    {"grid_sample_bilinear_reflection", R"(func.func @main(%x: tensor<1x2x4x5xf64>, %g: tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64> {
+       %0 = nn.grid_sample %x, %g {padding_mode = "reflection"} : (tensor<1x2x4x5xf64>, tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x3x2xf64>, tensor<1x2x3x2xf64>
+       return %1 : tensor<1x2x3x2xf64> })", -1.2, 1.2},
+    {"grid_sample_nearest", R"(func.func @main(%x: tensor<1x2x4x5xf64>, %g: tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64> {
+       %0 = nn.grid_sample %x, %g {mode = "nearest"} : (tensor<1x2x4x5xf64>, tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x3x2xf64>, tensor<1x2x3x2xf64>
+       return %1 : tensor<1x2x3x2xf64> })", -1.2, 1.2},
+    {"grid_sample_bicubic", R"(func.func @main(%x: tensor<1x2x4x5xf64>, %g: tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64> {
+       %0 = nn.grid_sample %x, %g {mode = "bicubic"} : (tensor<1x2x4x5xf64>, tensor<1x3x2x2xf64>) -> tensor<1x2x3x2xf64>
+       %1 = nn.mul %0, %0 : tensor<1x2x3x2xf64>, tensor<1x2x3x2xf64>
+       return %1 : tensor<1x2x3x2xf64> })", -1.2, 1.2},
+    {"roi_align_avg_max", R"(func.func @main(%x: tensor<2x2x6x7xf64>) -> tensor<3x2x2x3xf64> {
+       %r = nn.constant dense<[[0.5, 1.0, 5.0, 4.5], [1.2, 0.3, 6.5, 5.8], [-0.7, 2.0, 3.3, 6.9]]> : tensor<3x4xf64>
+       %i = nn.constant dense<[0, 1, 1]> : tensor<3xi64>
+       %0 = nn.roi_align %x, %r, %i {output_height = 2 : i64, output_width = 3 : i64, sampling_ratio = 2 : i64, spatial_scale = 0.9 : f32} : (tensor<2x2x6x7xf64>, tensor<3x4xf64>, tensor<3xi64>) -> tensor<3x2x2x3xf64>
+       %1 = nn.roi_align %x, %r, %i {mode = "max", output_height = 2 : i64, output_width = 3 : i64, half_pixel = false} : (tensor<2x2x6x7xf64>, tensor<3x4xf64>, tensor<3xi64>) -> tensor<3x2x2x3xf64>
+       %2 = nn.mul %0, %1 : tensor<3x2x2x3xf64>, tensor<3x2x2x3xf64>
+       return %2 : tensor<3x2x2x3xf64> })"},
     {"max_unpool", R"(func.func @main(%x: tensor<1x2x2x2xf64>) -> tensor<1x2x5x5xf64> {
        %i = nn.constant dense<[[[[0, 3], [10, 14]], [[20, 21], [23, 24]]]]> : tensor<1x2x2x2xi64>
        %0 = nn.max_unpool %x, %i {output_shape = [1, 2, 5, 5], index_shape = [1, 2, 4, 4]} : (tensor<1x2x2x2xf64>, tensor<1x2x2x2xi64>) -> tensor<1x2x5x5xf64>

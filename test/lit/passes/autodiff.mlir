@@ -49,11 +49,10 @@ func.func @not_scalar(%x: tensor<3xf32>) -> tensor<3xf32> {
 // -----
 
 // An op without a gradient rule is named.
-// expected-error @+1 {{nn-autodiff: no gradient for 'nn.grid_sample'}}
-func.func @no_rule(%x: tensor<1x1x4x4xf32>) -> tensor<f32> {
-  %g = nn.constant dense<0.25> : tensor<1x2x2x2xf32>
-  %f = nn.grid_sample %x, %g : (tensor<1x1x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32>
-  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<1x1x2x2xf32> -> tensor<f32>
+// expected-error @+1 {{nn-autodiff: no gradient for 'nn.pad'}}
+func.func @no_rule(%x: tensor<4x4xf32>) -> tensor<f32> {
+  %f = nn.pad %x {pads = [1, 1, 1, 1], mode = "reflect"} : tensor<4x4xf32> -> tensor<6x6xf32>
+  %s = nn.reduce_sum %f {axes = [], keepdims = false} : tensor<6x6xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
 
