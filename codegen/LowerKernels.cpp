@@ -69,6 +69,14 @@ void addPostOps(KernelCall &k, ArrayAttr postOps) {
   }
 }
 
+/// Mode, padding and align_corners of nn.grid_sample and its gradient, as
+/// runtime/kernels/Resample.cpp reads them.
+template <typename OpT> KernelCall &gridSampleAttrs(KernelCall &k, OpT g) {
+  int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
+  int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
+  return k.i(mode).i(pad).i(g.getAlignCorners());
+}
+
 template <typename OpT> constexpr bool isLSTM() {
   return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value;
 }
@@ -300,18 +308,16 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         return true;
       })
       .Case<GridSampleOp>([&](GridSampleOp g) -> FailureOr<bool> {
-        int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
-        int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
-        KernelCall("nncc_grid_sample").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0))
-            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc, in.scratch);
+        KernelCall k("nncc_grid_sample");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.outs[0], relt(0));
+        gridSampleAttrs(k, g).emit(b, loc, in.scratch);
         return true;
       })
       .Case<GridSampleGradOp>([&](GridSampleGradOp g) -> FailureOr<bool> {
-        int64_t mode = llvm::StringSwitch<int64_t>(g.getMode()).Case("bilinear", 0).Case("nearest", 1).Default(2);
-        int64_t pad = llvm::StringSwitch<int64_t>(g.getPaddingMode()).Case("zeros", 0).Case("border", 1).Default(2);
-        KernelCall("nncc_grid_sample_grad").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
-            .tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0)).tensor(in.outs[1], relt(1))
-            .i(mode).i(pad).i(g.getAlignCorners()).emit(b, loc, in.scratch);
+        KernelCall k("nncc_grid_sample_grad");
+        k.tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1)).tensor(in.ins[2], elt(2)).tensor(in.outs[0], relt(0))
+            .tensor(in.outs[1], relt(1));
+        gridSampleAttrs(k, g).emit(b, loc, in.scratch);
         return true;
       })
       .Case<RoiAlignGradOp>([&](RoiAlignGradOp r) -> FailureOr<bool> {

@@ -107,23 +107,6 @@ struct Common {
   }
 };
 
-/// xw[T*B, G*H] = X[T*B, I] * W_d^T + Wb, plus the recurrent bias Rb of the
-/// first `summedGates` gates (those whose pre-activation is x W^T + h R^T +
-/// Wb + Rb, so both biases can be added once here instead of every step).
-template <typename T>
-void inputProjection(const Common &c, int64_t d, int64_t gates, int64_t summedGates, T *xw, const GemmScratch<T> &gs) {
-  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), H = c.hidden, G = gates * H;
-  gemm<T>(false, true, Tn * B, G, I, T(1), c.x.as<T>(), I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
-  if (!c.b.present())
-    return;
-  const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
-  parallelFor(Tn * B, G, [&](int64_t r0, int64_t r1) {
-    for (int64_t row = r0; row < r1; ++row)
-      for (int64_t g = 0; g < G; ++g)
-        xw[row * G + g] += g < summedGates * H ? wb[g] + rb[g] : wb[g];
-  });
-}
-
 /// The input projection of a forward pass, computed for a chunk of steps at
 /// a time so that its memory does not grow with the sequence length: row
 /// (st - first) * B + b holds x_t W^T + biases of step st of batch row b

@@ -44,93 +44,6 @@ struct GradCommon {
   int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
 };
 
-/// Scratch shared by the three cells.
-template <typename T> struct GradBuffers {
-  T *a;     // [T*B, G]: pre-activations (or activations), then their gradients
-  T *hp;    // [T*B, H]: h_{t-1} of each step
-  T *dh;    // [B, H]: gradient of the running hidden state
-  T *step;  // [B, G]: this step's gate gradients, gathered by batch row
-  T *dhr;   // [B, H]: their product with R
-  GemmScratch<T> gs;
-};
-
-template <typename T> GradBuffers<T> allocGrad(const GradCommon &g, int64_t gates, Scratch &s) {
-  const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = gates * H, I = c.x.dim(2);
-  GradBuffers<T> r;
-  r.a = s.alloc<T>(Tn * B * G);
-  r.hp = s.alloc<T>(Tn * B * H);
-  r.dh = s.alloc<T>(B * H);
-  r.step = s.alloc<T>(B * G);
-  r.dhr = s.alloc<T>(B * H);
-  r.gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(Tn * B, G), maxOf(H, I)));
-  return r;
-}
-
-/// hp[t] = h_{t-1} in direction d (the initial state at each row's first
-/// step, y of the step before otherwise); zero past a row's length.
-template <typename T> void previousHidden(const GradCommon &g, int64_t d, T *hp) {
-  const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D();
-  const T *y = g.y.as<T>();
-  parallelFor(B, Tn * H, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t len = c.length(b, Tn);
-      for (int64_t t = 0; t < Tn; ++t) {
-        T *dst = hp + (t * B + b) * H;
-        if (t >= len) {
-          std::fill(dst, dst + H, T(0));
-          continue;
-        }
-        int64_t st = c.reverse(d) ? len - 1 - t : t;
-        const T *src = nullptr;
-        if (st > 0)
-          src = y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H;
-        else if (c.h0.present())
-          src = c.h0.as<T>() + (d * B + b) * H;
-        if (src)
-          std::copy(src, src + H, dst);
-        else
-          std::fill(dst, dst + H, T(0));
-      }
-    }
-  });
-}
-
-/// Zeroes the rows of a [T*B, G] buffer past each row's length.
-template <typename T> void zeroPastLength(const Common &c, T *a, int64_t G) {
-  int64_t Tn = c.steps(), B = c.batch();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = c.length(b, Tn); t < Tn; ++t)
-      std::fill(a + (t * B + b) * G, a + (t * B + b + 1) * G, T(0));
-}
-
-/// sums[g] = sum over rows of a[row * lda + g], g < n.
-template <typename T> void columnSums(const T *a, int64_t rows, int64_t n, int64_t lda, T *sums) {
-  parallelFor(n, rows, [&](int64_t g0, int64_t g1) {
-    for (int64_t g = g0; g < g1; ++g)
-      sums[g] = T(0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t g = g0; g < g1; ++g)
-        sums[g] += a[r * lda + g];
-  });
-}
-
-/// The weight and input gradients of direction d from the gate gradients
-/// dA [T*B, G] (all gates are linear in x W^T): dW = dA^T X, dX (+)= dA W,
-/// dWb = column sums of dA. R's gradient is the cell's business.
-template <typename T> void inputGradients(const GradCommon &g, int64_t d, int64_t G, const T *dA, const GemmScratch<T> &gs) {
-  const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
-  if (g.dw.present())
-    gemm<T>(true, false, G, I, Tn * B, T(1), dA, G, c.x.as<T>(), I, T(0), g.dw.as<T>() + d * G * I, I, gs);
-  if (g.dx.present())
-    gemm<T>(false, false, Tn * B, I, G, T(1), dA, G, c.w.as<T>() + d * G * I, I, T(d == 0 ? 0 : 1), g.dx.as<T>(), I,
-            gs);
-  if (g.db.present())
-    columnSums(dA, Tn * B, G, G, g.db.as<T>() + d * 2 * G);
-}
-
 /// The running hidden-state gradient: dY_h at the start, plus dY of each step.
 template <typename T> void initialHiddenGrad(const GradCommon &g, int64_t d, T *dh) {
   int64_t B = g.c.batch(), H = g.c.hidden;
@@ -716,49 +629,73 @@ RNNGradArgs readRNNGrad(Meta &m) {
   return a;
 }
 
+/// The RNN keeps every step (its working set is H per step): one segment
+/// over the whole sequence, on the GRU's gather and scatter.
 template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
-  GradBuffers<T> buf = allocGrad<T>(g, 1, s);
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D(), I = c.x.dim(2), rows = Tn * B;
+  T *buf = s.alloc<T>(rows * H); // pre-activations, then their gradients
+  T *xg = s.alloc<T>(rows * I), *hp = s.alloc<T>(rows * H);
+  T *dxg = g.dx.present() ? s.alloc<T>(rows * I) : nullptr;
+  T *dh = s.alloc<T>(B * H), *dhr = s.alloc<T>(B * H), *step = s.alloc<T>(B * H), *zeros = s.alloc<T>(H);
+  GemmScratch<T> gs = allocGemm<T>(s, maxOf(H, I), maxOf(rows, maxOf(H, I)));
   if (s.measuring())
     return;
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D();
+  std::fill(zeros, zeros + H, T(0));
+  if (g.dx.present())
+    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
   for (int64_t d = 0; d < D; ++d) {
-    const T *R = c.r.as<T>() + d * H * H;
+    const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
     const Activation &f = c.acts[d];
-    previousHidden<T>(g, d, buf.hp);
-    inputProjection<T>(c, d, 1, 1, buf.a, buf.gs);
-    gemm<T>(false, true, Tn * B, H, H, T(1), buf.hp, H, R, H, T(1), buf.a, H, buf.gs);
-    initialHiddenGrad<T>(g, d, buf.dh);
+    gatherSegment<T>(g, d, 0, Tn, xg, hp, zeros);
+    gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
+    if (c.b.present()) {
+      const T *wb = c.b.as<T>() + d * 2 * H;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < H; ++j)
+          buf[r * H + j] += wb[j] + wb[H + j];
+    }
+    gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
+    initialHiddenGrad<T>(g, d, dh);
     for (int64_t st = Tn - 1; st >= 0; --st) {
       for (int64_t b = 0; b < B; ++b) {
         int64_t len = c.length(b, Tn);
-        T *stepRow = buf.step + b * H;
+        T *stepRow = step + b * H, *ar = buf + (st * B + b) * H;
         if (st >= len) {
           std::fill(stepRow, stepRow + H, T(0));
+          std::fill(ar, ar + H, T(0)); // no gradient past the length
           continue;
         }
-        int64_t t = g.timeOf(d, st, len);
-        T *ar = buf.a + (t * B + b) * H;
-        const T *dyr = dyRow<T>(g, d, t, b);
+        const T *dyr = dyRow<T>(g, d, g.timeOf(d, st, len), b);
         for (int64_t j = 0; j < H; ++j) {
-          double dhv = (double)buf.dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
+          double dhv = (double)dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
           ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
         }
       }
-      gemm<T>(false, false, B, H, H, T(1), buf.step, H, R, H, T(0), buf.dhr, H, buf.gs);
+      gemm<T>(false, false, B, H, H, T(1), step, H, R, H, T(0), dhr, H, gs);
       for (int64_t b = 0; b < B; ++b)
         if (st < c.length(b, Tn))
-          std::copy(buf.dhr + b * H, buf.dhr + (b + 1) * H, buf.dh + b * H);
+          std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
     }
-    zeroPastLength(c, buf.a, H);
-    inputGradients<T>(g, d, H, buf.a, buf.gs);
+    if (g.dw.present())
+      gemm<T>(true, false, H, I, rows, T(1), buf, H, xg, I, T(0), g.dw.as<T>() + d * H * I, I, gs);
     if (g.dr.present())
-      gemm<T>(true, false, H, H, Tn * B, T(1), buf.a, H, buf.hp, H, T(0), g.dr.as<T>() + d * H * H, H, buf.gs);
-    if (g.db.present())
-      std::copy(g.db.as<T>() + d * 2 * H, g.db.as<T>() + d * 2 * H + H, g.db.as<T>() + d * 2 * H + H);
+      gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, T(0), g.dr.as<T>() + d * H * H, H, gs);
+    if (g.db.present()) {
+      T *db = g.db.as<T>() + d * 2 * H;
+      std::fill(db, db + H, T(0));
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < H; ++j)
+          db[j] += buf[r * H + j];
+      std::copy(db, db + H, db + H); // Rb: as Wb
+    }
+    if (dxg) {
+      gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), dxg, I, gs);
+      scatterInputGrad<T>(g, d, 0, Tn, dxg);
+    }
     if (g.dh0.present())
-      std::copy(buf.dh, buf.dh + B * H, g.dh0.as<T>() + d * B * H);
+      std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
   }
 }
 
