@@ -44,6 +44,14 @@ struct GradCommon {
   int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
 };
 
+/// Before the directions: the zero state row and dX (the directions add
+/// into it).
+template <typename T> void startBackward(const GradCommon &g, T *zeros) {
+  std::fill(zeros, zeros + g.c.hidden, T(0));
+  if (g.dx.present())
+    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
+}
+
 /// The running hidden-state gradient: dY_h at the start, plus dY of each step.
 template <typename T> void initialHiddenGrad(const GradCommon &g, int64_t d, T *dh) {
   int64_t B = g.c.batch(), H = g.c.hidden;
@@ -232,9 +240,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GemmScratch<T> &gs = bufs.gs;
   if (s.measuring())
     return;
-  std::fill(zeros, zeros + H, T(0));
-  if (g.dx.present())
-    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
+  startBackward<T>(g, zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
@@ -475,9 +481,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     return;
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *sb = bufs.sb, *dh = bufs.dh, *drh = bufs.drh;
   const GemmScratch<T> &gs = bufs.gs;
-  std::fill(bufs.zeros, bufs.zeros + H, T(0));
-  if (g.dx.present())
-    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
+  startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *wb = c.b.present() ? c.b.as<T>() + d * 2 * G : nullptr;
@@ -642,9 +646,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   GemmScratch<T> gs = allocGemm<T>(s, maxOf(H, I), maxOf(rows, maxOf(H, I)));
   if (s.measuring())
     return;
-  std::fill(zeros, zeros + H, T(0));
-  if (g.dx.present())
-    std::fill(g.dx.as<T>(), g.dx.as<T>() + g.dx.numel(), T(0));
+  startBackward<T>(g, zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
     const Activation &f = c.acts[d];
