@@ -135,7 +135,7 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
     k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
-  if constexpr (std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value) {
+  if constexpr (isRecurrentGrad<OpT>()) {
     StringRef policy = op.getMemoryPolicy();
     k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
         .i(op.getMemoryBudget());

@@ -259,7 +259,7 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 // recomputed with two GEMMs over all steps) and the gradients of its results
 // (absent ones are zero). Results: dX, dW, dR, dB ([dirs, 2 * gates * H]),
 // dInitialH ([dirs, batch, H]) and, for the LSTM, dInitialC and dP ([dirs, 3H]).
-// memory_policy (LSTM): store-all, recompute-gates, checkpoint or budget
+// memory_policy: store-all, recompute-gates, checkpoint or budget
 // (memory_budget bytes of working set); see runtime/kernels/RecurrentGrad.cpp.
 class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gradOperands, dag extraAttrs, dag res>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {

@@ -1386,6 +1386,7 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   };
   func.walk([&](LSTMGradOp op) { set(op); });
   func.walk([&](GRUGradOp op) { set(op); });
+  func.walk([&](RNNGradOp op) { set(op); });
 }
 
 BlockArgument appendNamedArgument(func::FuncOp func, Type type, StringRef name) {

@@ -51,8 +51,7 @@ mlir::BlockArgument appendNamedArgument(mlir::func::FuncOp func, mlir::Type type
 /// budget=BYTES (a number with an optional K, M or G suffix, powers of 1024).
 bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64_t &budget, std::string &error);
 
-/// Sets the memory policy of every LSTM and GRU gradient op of `func`; the
-/// RNN backward always keeps every step (store-all).
+/// Sets the memory policy of every LSTM, GRU and RNN gradient op of `func`.
 void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
 
 /// Makes `values` the results of `func` (its return operands and type).

@@ -1,16 +1,18 @@
 //===- RecurrentGrad.cpp - backward of ONNX LSTM, GRU and RNN -------------===//
 //
 // Backpropagation through time for the layers of Recurrent.cpp. The forward
-// output y holds h_t of every step, so the gate pre-activations of all steps
-// are recomputed with two GEMMs over the whole sequence (x W^T and
-// h_{t-1} R^T), not step by step. The backward walk is then sequential in
-// time only for the pointwise cell math and one [B, gates*H] x [gates*H, H]
-// product per step; the weight gradients are single GEMMs over all steps
-// (dW = dA^T X, dR = dA^T H_prev) and dX = dA W.
+// output y holds h_t of every step, so the gate pre-activations are
+// recomputed with two GEMMs over many steps at once (x W^T and h_{t-1} R^T),
+// not step by step. The backward walk is then sequential in time only for the
+// pointwise cell math and one [B, gates*H] x [gates*H, H] product per step;
+// the weight gradients are GEMMs over many steps (dW = dA^T X,
+// dR = dA^T H_prev) and so is dX = dA W.
 //
-// Buffers are indexed by time t (row t * B + b), so reverse directions and
-// sequence lengths (rows past their length have zero gradient) share the
-// big GEMMs with the forward direction.
+// Every layer walks segments of S steps, last first; the memory policy
+// (store-all, recompute-gates, checkpoint, budget) picks S, from the whole
+// sequence down to a few steps. Segments are gathered by step (row
+// (st - s0) * B + b), so reverse directions and sequence lengths (rows past
+// their length have zero gradient) share the GEMMs with the forward one.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/Kernels.h"
@@ -179,13 +181,6 @@ template <typename T> struct LSTMGradBuffers {
   }
 };
 
-template <typename T> int64_t lstmGradBytes(const LSTMGradArgs &a, int64_t S) {
-  Scratch measure;
-  LSTMGradBuffers<T> b(a, S, measure);
-  (void)b;
-  return (int64_t)measure.bytes();
-}
-
 /// Segment length for a memory policy (0 store-all, 1 recompute-gates,
 /// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps.
 template <typename BytesFn>
@@ -223,16 +218,21 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
   return seg;
 }
 
-template <typename T> LSTMSegments lstmSegments(const LSTMGradArgs &a) {
-  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(),
-                        [&](int64_t S) { return lstmGradBytes<T>(a, S); });
+/// The segments of a backward whose working set for S steps is Buffers(a, S).
+template <typename Buffers, typename Args> LSTMSegments segmentsFor(const Args &a) {
+  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), [&](int64_t S) {
+    Scratch measure;
+    Buffers probe(a, S, measure);
+    (void)probe;
+    return (int64_t)measure.bytes();
+  });
 }
 
 template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D(), I = c.x.dim(2);
-  LSTMSegments seg = lstmSegments<T>(a);
+  LSTMSegments seg = segmentsFor<LSTMGradBuffers<T>>(a);
   int64_t S = seg.S;
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *dxg = bufs.dxg, *dh = bufs.dh,
@@ -469,12 +469,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = g.D(), I = c.x.dim(2);
   bool lbr = a.linearBeforeReset;
-  LSTMSegments seg = chooseSegments(a.policy, a.budget, Tn, B, [&](int64_t S) {
-    Scratch measure;
-    GRUGradBuffers<T> probe(a, S, measure);
-    (void)probe;
-    return (int64_t)measure.bytes();
-  });
+  LSTMSegments seg = segmentsFor<GRUGradBuffers<T>>(a);
   int64_t S = seg.S;
   GRUGradBuffers<T> bufs(a, S, s);
   if (s.measuring())
@@ -625,77 +620,106 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
 
 struct RNNGradArgs {
   GradCommon g;
+  int64_t policy, budget; // as for the LSTM
 };
 
 RNNGradArgs readRNNGrad(Meta &m) {
   RNNGradArgs a;
   a.g.read(m);
+  a.policy = m.i();
+  a.budget = m.i();
   return a;
 }
 
-/// The RNN keeps every step (its working set is H per step): one segment
-/// over the whole sequence, on the GRU's gather and scatter.
+/// The RNN backward's working set for segments of S steps. Like the GRU's,
+/// its state is h alone, which y holds: segments need no checkpoints, each
+/// recomputes its pre-activations from x and y.
+template <typename T> struct RNNGradBuffers {
+  T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
+  GemmScratch<T> gs;
+
+  RNNGradBuffers(const RNNGradArgs &a, int64_t S, Scratch &s) {
+    const Common &c = a.g.c;
+    int64_t B = c.batch(), H = c.hidden, I = c.x.dim(2);
+    buf = s.alloc<T>(S * B * H); // pre-activations, then their gradients
+    xg = s.alloc<T>(S * B * I);
+    hp = s.alloc<T>(S * B * H);
+    dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    dh = s.alloc<T>(B * H);
+    dhr = s.alloc<T>(B * H);
+    step = s.alloc<T>(B * H);
+    zeros = s.alloc<T>(H);
+    gs = allocGemm<T>(s, maxOf(H, I), maxOf(S * B, maxOf(H, I)));
+  }
+};
+
 template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
-  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D(), I = c.x.dim(2), rows = Tn * B;
-  T *buf = s.alloc<T>(rows * H); // pre-activations, then their gradients
-  T *xg = s.alloc<T>(rows * I), *hp = s.alloc<T>(rows * H);
-  T *dxg = g.dx.present() ? s.alloc<T>(rows * I) : nullptr;
-  T *dh = s.alloc<T>(B * H), *dhr = s.alloc<T>(B * H), *step = s.alloc<T>(B * H), *zeros = s.alloc<T>(H);
-  GemmScratch<T> gs = allocGemm<T>(s, maxOf(H, I), maxOf(rows, maxOf(H, I)));
+  int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D(), I = c.x.dim(2);
+  LSTMSegments seg = segmentsFor<RNNGradBuffers<T>>(a);
+  int64_t S = seg.S;
+  RNNGradBuffers<T> bufs(a, S, s);
   if (s.measuring())
     return;
-  startBackward<T>(g, zeros);
+  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
+  const GemmScratch<T> &gs = bufs.gs;
+  startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
     const Activation &f = c.acts[d];
-    gatherSegment<T>(g, d, 0, Tn, xg, hp, zeros);
-    gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
-    if (c.b.present()) {
-      const T *wb = c.b.as<T>() + d * 2 * H;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < H; ++j)
-          buf[r * H + j] += wb[j] + wb[H + j];
-    }
-    gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
+    T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
+    if (db)
+      std::fill(db, db + 2 * H, T(0));
     initialHiddenGrad<T>(g, d, dh);
-    for (int64_t st = Tn - 1; st >= 0; --st) {
-      for (int64_t b = 0; b < B; ++b) {
-        int64_t len = c.length(b, Tn);
-        T *stepRow = step + b * H, *ar = buf + (st * B + b) * H;
-        if (st >= len) {
-          std::fill(stepRow, stepRow + H, T(0));
-          std::fill(ar, ar + H, T(0)); // no gradient past the length
-          continue;
-        }
-        const T *dyr = dyRow<T>(g, d, g.timeOf(d, st, len), b);
-        for (int64_t j = 0; j < H; ++j) {
-          double dhv = (double)dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
-          ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
-        }
+    for (int64_t k = seg.count - 1; k >= 0; --k) {
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
+      gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
+      if (c.b.present()) {
+        const T *wb = c.b.as<T>() + d * 2 * H;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < H; ++j)
+            buf[r * H + j] += wb[j] + wb[H + j];
       }
-      gemm<T>(false, false, B, H, H, T(1), step, H, R, H, T(0), dhr, H, gs);
-      for (int64_t b = 0; b < B; ++b)
-        if (st < c.length(b, Tn))
-          std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
+      gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
+      for (int64_t st = s1 - 1; st >= s0; --st) {
+        for (int64_t b = 0; b < B; ++b) {
+          int64_t len = c.length(b, Tn);
+          T *stepRow = step + b * H, *ar = buf + ((st - s0) * B + b) * H;
+          if (st >= len) {
+            std::fill(stepRow, stepRow + H, T(0));
+            std::fill(ar, ar + H, T(0)); // no gradient past the length
+            continue;
+          }
+          const T *dyr = dyRow<T>(g, d, g.timeOf(d, st, len), b);
+          for (int64_t j = 0; j < H; ++j) {
+            double dhv = (double)dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
+            ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
+          }
+        }
+        gemm<T>(false, false, B, H, H, T(1), step, H, R, H, T(0), dhr, H, gs);
+        for (int64_t b = 0; b < B; ++b)
+          if (st < c.length(b, Tn))
+            std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
+      }
+      // The segment's share of dW, dR, dB and dX.
+      T beta = T(k == seg.count - 1 ? 0 : 1);
+      if (g.dw.present())
+        gemm<T>(true, false, H, I, rows, T(1), buf, H, xg, I, beta, g.dw.as<T>() + d * H * I, I, gs);
+      if (g.dr.present())
+        gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, beta, g.dr.as<T>() + d * H * H, H, gs);
+      if (db)
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < H; ++j)
+            db[j] += buf[r * H + j];
+      if (bufs.dxg) {
+        gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
+        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
+      }
     }
-    if (g.dw.present())
-      gemm<T>(true, false, H, I, rows, T(1), buf, H, xg, I, T(0), g.dw.as<T>() + d * H * I, I, gs);
-    if (g.dr.present())
-      gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, T(0), g.dr.as<T>() + d * H * H, H, gs);
-    if (g.db.present()) {
-      T *db = g.db.as<T>() + d * 2 * H;
-      std::fill(db, db + H, T(0));
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < H; ++j)
-          db[j] += buf[r * H + j];
+    if (db)
       std::copy(db, db + H, db + H); // Rb: as Wb
-    }
-    if (dxg) {
-      gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), dxg, I, gs);
-      scatterInputGrad<T>(g, d, 0, Tn, dxg);
-    }
     if (g.dh0.present())
       std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
   }

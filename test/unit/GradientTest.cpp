@@ -683,6 +683,16 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
   }
 }
 
+/// Simple RNN: both directions, lengths, an initial state and clip.
+TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
+  checkMemoryPolicies(R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x7x5xELT>, %r: tensor<2x7x7xELT>, %b: tensor<2x14xELT>, %h0: tensor<2x3x7xELT>) -> tensor<23x2x3x7xELT> {
+    %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Relu"], activation_alpha = [], activation_beta = [], clip = 2.5 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<23x3x5xELT>, tensor<2x7x5xELT>, tensor<2x7x7xELT>, tensor<2x14xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>)
+    %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
+    return %0 : tensor<23x2x3x7xELT> })",
+                      {23 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
+}
+
 /// A loss that is not a scalar is refused with a message.
 TEST(Autodiff, RejectsNonScalarLoss) {
   MLIRContext ctx;

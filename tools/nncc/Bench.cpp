@@ -39,7 +39,7 @@ Options:
   --batch N              with --train: batch size (default: the model's own)
   --losses               with --train: print the loss of every step (before
                          its update); --input FILE.pb gives the input
-  --rnn-memory P          with --train: how the LSTM and GRU backward trade
+  --rnn-memory P         with --train: how the LSTM, GRU and RNN backward trade
                          memory for time: store-all (default; every step's
                          gates at once),
                          recompute-gates (keep h and cell-state checkpoints,

@@ -34,7 +34,7 @@ Options:
                         needs backward computation, as Caffe logs it
   --loss L, --solver S, --batch N   the step's loss (default sum_squares, or
                         as nncc train), solver (sgd) and batch (the model's)
-  --rnn-memory P        the LSTM backward's memory policy, as for nncc bench
+  --rnn-memory P        the recurrent backward's memory policy, as for nncc bench
   --print-after-all, --print-after=PASS, --time-passes, --dump-dir=DIR
                         pass debugging, as for `nncc run`
 
