@@ -384,7 +384,28 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         bool constant = llvm::all_of(o.getWeights(), [](Value w) {
           return isa_and_nonnull<ParamOp, ConstantOp>(w.getDefiningOp());
         });
-        k.tensor(in.outs[0], ft).i(o.getHiddenSize()).i(o.getMaxParallel()).i(constant);
+        // states and cells only when the backward reads them.
+        for (unsigned r = 0; r < 3; ++r)
+          if (in.outs[r])
+            k.tensor(in.outs[r], ft);
+          else
+            k.none();
+        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant);
+        k.emit(in.b, in.loc, in.scratch);
+        return true;
+      })
+      .Case<LSTMStackGradOp>([&](LSTMStackGradOp o) -> FailureOr<bool> {
+        KernelCall k("nncc_lstm_stack_grad");
+        auto ft = elementOf(o.getX());
+        k.i((int64_t)o.getWeights().size() / 3);
+        for (unsigned i = 0; i < in.ins.size(); ++i)
+          k.tensor(in.ins[i], ft);
+        for (unsigned r = 0; r < in.outs.size(); ++r)
+          if (in.outs[r])
+            k.tensor(in.outs[r], ft);
+          else
+            k.none();
+        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps());
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })

@@ -243,15 +243,33 @@ def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
 // ops each feeding the next (forward direction, default activations, no
 // peepholes, clip, lengths or initial state). `weights` holds W [1, 4H, I],
 // R [1, 4H, H] and B [1, 8H] of each layer in order; y is the last layer's
-// [T, 1, batch, H]. The kernel runs the (layer, step) cells along diagonals:
-// cell (l+1, t) overlaps (l, t+1), at most `max_parallel` cells at once
-// (0 = one per thread).
+// [T, 1, batch, H]. The kernel runs cells of (layer, chunk of `chunk_steps`
+// steps) along diagonals: cell (l+1, c) overlaps (l, c+1), at most
+// `max_parallel` cells at once (0 = one per thread). For training, `states`
+// gets the outputs of the layers below the last ([L-1, T, batch, H]) and
+// `cells` the cell state before each chunk ([L, chunks, batch, H]); in
+// inference nothing reads them and they are not stored.
 def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
-                       DefaultValuedAttr<I64Attr, "0">:$max_parallel);
-  let results = (outs NN_FloatTensor:$y);
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+}
+
+// The backward of an nn.lstm_stack, made by nn-stack-recurrent from the
+// chain of nn.lstm_grad ops of its layers: the stack's operands, its
+// results and dy (the gradient of y). Results: dX and, per layer, dW, dR and
+// dB (the types of `weights`). The kernel runs the cells' backward along
+// reverse diagonals: cell (l, c) needs (l+1, c) (its dy) and (l, c+1) (the
+// state gradients), so (l-1, c) overlaps (l, c-1).
+def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
+  let summary = "Backward of stacked forward LSTMs, run as a reverse wavefront.";
+  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
+                       NN_FloatTensor:$cells, NN_FloatTensor:$y, NN_FloatTensor:$dy, I64Attr:$hidden_size,
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
+  let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
 // Backward of a recurrent layer: the forward op's operands, its output y

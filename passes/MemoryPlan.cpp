@@ -12,7 +12,8 @@ using namespace mlir;
 namespace nncc {
 
 bool hasOptionalResults(Operation *op) {
-  return isa<nn::LSTMOp, nn::GRUOp, nn::RNNOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp>(op);
+  return isa<nn::LSTMOp, nn::GRUOp, nn::RNNOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp,
+             nn::LSTMStackGradOp>(op);
 }
 
 bool isAliasOp(Operation *op) { return isa<nn::ReshapeOp>(op); }

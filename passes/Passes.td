@@ -120,9 +120,12 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     the default activations and no peepholes, clip, sequence lengths or
     non-zero initial state, and whose final states are unused, becomes one
     nn.lstm_stack. Its kernel can then overlap layer l+1's step t with layer
-    l's step t+1. Training graphs keep their layers (the backward reads each
-    layer's y). With schedule=sequential the pass leaves the layers as they
-    are (each runs as its own kernel, layer by layer).
+    l's step t+1. In a training graph, where each layer also has its
+    nn.lstm_grad (each layer's dX the dy of the layer below), the gradients
+    become one nn.lstm_stack_grad, run along reverse diagonals, and the
+    stack also keeps the lower layers' outputs and a cell state per chunk
+    for it. With schedule=sequential the pass leaves the layers as they are
+    (each runs as its own kernel, layer by layer).
   }];
   let constructor = "::nncc::createStackRecurrentPass()";
   let options = [
@@ -133,6 +136,8 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
   ];
   let statistics = [
     Statistic<"numStacked", "stacked", "Chains of LSTMs fused into nn.lstm_stack">,
+    Statistic<"numStackedGradients", "stacked-gradients",
+              "Chains of nn.lstm_grad fused into nn.lstm_stack_grad">,
   ];
 }
 

@@ -6,6 +6,12 @@
 // nn.lstm_stack, the kernel can run cell (l + 1, t) while cell (l, t + 1)
 // runs (runtime/kernels/RecurrentStack.cpp).
 //
+// In a training graph (after autodiff) every layer also has its nn.lstm_grad,
+// each layer's dX reshaped into the dy of the layer below. The chain of
+// gradients becomes one nn.lstm_stack_grad, which runs the cells' backward
+// along reverse diagonals; the forward stack then also keeps what the
+// backward reads (the lower layers' outputs and a cell state per chunk).
+//
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
@@ -23,6 +29,9 @@ namespace {
 
 /// Layers per nn.lstm_stack (the kernel's fixed operand arrays).
 constexpr size_t kMaxStackLayers = 32;
+/// Rows (steps x batch) of a cell: its input projection is one GEMM of this
+/// many rows.
+constexpr int64_t kChunkRows = 64;
 
 /// Absent, or a constant of zeros.
 bool isZeroState(Value v) {
@@ -51,21 +60,81 @@ bool stackable(LSTMOp op) {
          op.getX().getType().cast<RankedTensorType>().getElementType().isF32();
 }
 
-/// The next layer: y's only use is a reshape to [T, B, H] whose only use is
-/// the x of a stackable nn.lstm.
-LSTMOp nextLayer(LSTMOp op) {
-  Value y = op.getY();
-  if (!y.hasOneUse())
+/// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
+/// stack's backward can take over: the same operands, gradients flowing in
+/// through y only, and only dX, dW, dR and dB read.
+LSTMGradOp gradientOf(LSTMOp op) {
+  LSTMGradOp found;
+  for (Operation *user : op.getY().getUsers()) {
+    auto g = dyn_cast<LSTMGradOp>(user);
+    if (!g || g.getY() != op.getY())
+      continue;
+    if (found)
+      return nullptr;
+    found = g;
+  }
+  if (!found || found.getX() != op.getX() || found.getW() != op.getW() || found.getR() != op.getR() ||
+      found.getB() != op.getB() || found.getSeqLens() || found.getP() ||
+      found.getInitialH() != op.getInitialH() || found.getInitialC() != op.getInitialC() || !found.getDy() ||
+      found.getDyH() || found.getDyC() || !found.getDInitialH().use_empty() ||
+      !found.getDInitialC().use_empty() || !found.getDp().use_empty())
     return nullptr;
-  auto reshape = dyn_cast<ReshapeOp>(*y.getUsers().begin());
-  if (!reshape || !reshape.getResult().hasOneUse())
-    return nullptr;
-  auto next = dyn_cast<LSTMOp>(*reshape.getResult().getUsers().begin());
-  if (!next || next.getX() != reshape.getResult() || !stackable(next) ||
-      next.getHiddenSize() != op.getHiddenSize())
-    return nullptr;
-  return next;
+  return found;
 }
+
+/// A layer and, in a training graph, its backward.
+struct Layer {
+  LSTMOp op;
+  LSTMGradOp grad;
+};
+
+/// The next layer: y's only reader (besides this layer's backward) is a
+/// reshape to [T, B, H], read only by the x of a stackable nn.lstm (and by
+/// that layer's backward). Either every layer of a chain has a backward or
+/// none has.
+Optional<Layer> nextLayer(Layer layer) {
+  Value y = layer.op.getY();
+  ReshapeOp reshape;
+  for (Operation *user : y.getUsers()) {
+    if (user == layer.grad.getOperation())
+      continue;
+    auto r = dyn_cast<ReshapeOp>(user);
+    if (!r || reshape)
+      return llvm::None;
+    reshape = r;
+  }
+  if (!reshape)
+    return llvm::None;
+  LSTMOp next;
+  for (Operation *user : reshape.getResult().getUsers()) {
+    auto l = dyn_cast<LSTMOp>(user);
+    if (l && l.getX() == reshape.getResult() && !next) {
+      next = l;
+      continue;
+    }
+    if (!isa<LSTMGradOp>(user))
+      return llvm::None;
+  }
+  if (!next || !stackable(next) || next.getHiddenSize() != layer.op.getHiddenSize())
+    return llvm::None;
+  Layer n{next, gradientOf(next)};
+  if ((bool)n.grad != (bool)layer.grad)
+    return llvm::None;
+  // The reshape's other readers are the next layer's backward only.
+  for (Operation *user : reshape.getResult().getUsers())
+    if (user != next.getOperation() && user != n.grad.getOperation())
+      return llvm::None;
+  if (n.grad) {
+    // This layer's dy is the next one's dX, reshaped, and nothing else reads
+    // that dX.
+    auto dy = layer.grad.getDy().getDefiningOp<ReshapeOp>();
+    if (!dy || dy.getX() != n.grad.getDx() || !dy.getResult().hasOneUse() || !n.grad.getDx().hasOneUse())
+      return llvm::None;
+  }
+  return n;
+}
+
+int64_t dimOf(Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); }
 
 struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
   StackRecurrentPass() = default;
@@ -82,45 +151,82 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     }
     if (schedule == "sequential")
       return;
-    SmallVector<SmallVector<LSTMOp>> chains;
+    SmallVector<SmallVector<Layer>> chains;
     llvm::DenseSet<Operation *> taken;
     getOperation().walk([&](LSTMOp op) {
       if (taken.count(op) || !stackable(op))
         return;
-      SmallVector<LSTMOp> chain{op};
+      SmallVector<Layer> chain{{op, gradientOf(op)}};
       while (chain.size() < kMaxStackLayers)
-        if (LSTMOp next = nextLayer(chain.back()))
-          chain.push_back(next);
+        if (Optional<Layer> next = nextLayer(chain.back()))
+          chain.push_back(*next);
         else
           break;
-      for (LSTMOp l : chain)
-        taken.insert(l);
+      for (Layer &l : chain)
+        taken.insert(l.op);
       if (chain.size() >= 2)
         chains.push_back(chain);
     });
-    for (auto &chain : chains) {
-      LSTMOp last = chain.back();
-      OpBuilder b(last);
-      SmallVector<Value> weights;
-      for (LSTMOp l : chain) {
-        Value bias = l.getB();
-        if (!bias) {
-          auto t = RankedTensorType::get({1, 8 * (int64_t)l.getHiddenSize()}, b.getF32Type());
-          bias = b.create<ConstantOp>(l.getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
-        }
-        weights.append({l.getW(), l.getR(), bias});
+    for (auto &chain : chains)
+      stack(chain);
+  }
+
+  void stack(ArrayRef<Layer> chain) {
+    LSTMOp first = Layer(chain.front()).op, last = Layer(chain.back()).op;
+    OpBuilder b(last);
+    SmallVector<Value> weights;
+    for (Layer l : chain) {
+      Value bias = l.op.getB();
+      if (!bias) {
+        auto t = RankedTensorType::get({1, 8 * (int64_t)l.op.getHiddenSize()}, b.getF32Type());
+        bias = b.create<ConstantOp>(l.op.getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
       }
-      auto stack = b.create<LSTMStackOp>(last.getLoc(), last.getY().getType(), chain.front().getX(), weights,
-                                         last.getHiddenSizeAttr(), b.getI64IntegerAttr(maxParallel));
-      last.getY().replaceAllUsesWith(stack.getY());
-      for (LSTMOp l : llvm::reverse(chain)) {
-        Operation *reshape = l == chain.front() ? nullptr : l.getX().getDefiningOp();
-        l.erase();
-        if (reshape)
-          reshape->erase();
-      }
-      ++numStacked;
+      weights.append({l.op.getW(), l.op.getR(), bias});
     }
+    int64_t L = chain.size(), T = dimOf(first.getX(), 0), B = dimOf(first.getX(), 1);
+    int64_t H = last.getHiddenSize();
+    int64_t S = std::max<int64_t>(1, std::min<int64_t>(T, kChunkRows / std::max<int64_t>(B, 1)));
+    int64_t chunks = (T + S - 1) / S;
+    Type f32 = b.getF32Type();
+    auto states = RankedTensorType::get({L - 1, T, B, H}, f32);
+    auto cells = RankedTensorType::get({L, chunks, B, H}, f32);
+    auto chunkSteps = b.getI64IntegerAttr(S);
+    auto parallel = b.getI64IntegerAttr(maxParallel);
+    auto fwd = b.create<LSTMStackOp>(last.getLoc(), TypeRange{last.getY().getType(), states, cells}, first.getX(),
+                                     weights, last.getHiddenSizeAttr(), parallel, chunkSteps);
+    if (chain.front().grad) {
+      // The layers' backward ops run top layer first: the bottom one is last.
+      LSTMGradOp top = Layer(chain.back()).grad, bottom = Layer(chain.front()).grad;
+      OpBuilder gb(bottom);
+      SmallVector<Type> dweights;
+      for (Value w : weights)
+        dweights.push_back(w.getType());
+      auto bwd = gb.create<LSTMStackGradOp>(bottom.getLoc(), bottom.getDx().getType(), dweights, first.getX(),
+                                            weights, fwd.getStates(), fwd.getCells(), fwd.getY(), top.getDy(),
+                                            last.getHiddenSizeAttr(), parallel, chunkSteps);
+      for (auto it : llvm::enumerate(chain)) {
+        LSTMGradOp g = Layer(it.value()).grad;
+        g.getDw().replaceAllUsesWith(bwd.getDweights()[3 * it.index()]);
+        g.getDr().replaceAllUsesWith(bwd.getDweights()[3 * it.index() + 1]);
+        g.getDb().replaceAllUsesWith(bwd.getDweights()[3 * it.index() + 2]);
+      }
+      bottom.getDx().replaceAllUsesWith(bwd.getDx());
+      for (Layer l : chain) {
+        Operation *dy = l.op == last ? nullptr : l.grad.getDy().getDefiningOp();
+        l.grad.erase();
+        if (dy)
+          dy->erase();
+      }
+      ++numStackedGradients;
+    }
+    last.getY().replaceAllUsesWith(fwd.getY());
+    for (Layer l : llvm::reverse(chain)) {
+      Operation *reshape = l.op == first ? nullptr : l.op.getX().getDefiningOp();
+      l.op.erase();
+      if (reshape)
+        reshape->erase();
+    }
+    ++numStacked;
   }
 };
 

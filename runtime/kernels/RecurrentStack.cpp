@@ -6,9 +6,19 @@
 // so the cells of one diagonal l + c = d are independent: they run at the
 // same time on the thread pool, each on one thread (its GEMMs
 // single-threaded), at most `max_parallel` at once. Layer l+1's chunk c thus
-// overlaps layer l's chunk c+1, and no layer's whole output sequence is ever
-// stored: each layer keeps its last two chunks of hidden states and its cell
-// state. Host only (bundles run the layers one by one).
+// overlaps layer l's chunk c+1, and in inference no layer's whole output
+// sequence is stored: each layer keeps its last two chunks of hidden states
+// and its cell state. For training the stack also writes the lower layers'
+// outputs and each chunk's starting cell state.
+//
+// nn.lstm_stack_grad runs the cells' backward along reverse diagonals: cell
+// (l, c) needs the state gradients of (l, c+1) and its dy, the dX of
+// (l+1, c). Each cell recomputes its gate pre-activations with two GEMMs over
+// its rows, runs its steps forward from the chunk's cell state, then back,
+// and passes its dX down as the dy of the layer below. Each layer keeps the
+// gate gradients of all its steps, so once every cell is done its weight
+// gradients are three GEMMs over the whole sequence, on every thread. Host
+// only (bundles run the layers one by one).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Profile.h"
@@ -27,14 +37,11 @@ using namespace nncc::kernels;
 namespace {
 
 constexpr int kMaxLayers = 32;
-/// Rows (steps x batch) of a cell: its input projection is one GEMM of this
-/// many rows.
-constexpr int64_t kChunkRows = 64;
 
 struct StackArgs {
-  TensorArg x, y;
+  TensorArg x, y, states, cells;
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers];
-  int64_t layers = 0, hidden = 0, maxParallel = 0;
+  int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
 };
 
@@ -48,10 +55,34 @@ StackArgs readStack(Meta &m) {
     a.b[l] = m.tensor();
   }
   a.y = m.tensor();
+  a.states = m.tensor();
+  a.cells = m.tensor();
   a.hidden = m.i();
   a.maxParallel = m.i();
+  a.chunkSteps = m.i();
   a.constantWeights = m.i();
   return a;
+}
+
+/// Runs cell(l, c) for l < L, c < chunks along the diagonals l + c = d, at
+/// most maxParallel (0: one per thread) at once. A cell alone on its
+/// diagonal may use every thread in its GEMMs.
+template <typename Cell> void alongDiagonals(int64_t L, int64_t chunks, int64_t maxParallel, Cell cell) {
+  int64_t width = maxParallel > 0 ? maxParallel : std::max(1, omp_get_max_threads());
+  for (int64_t d = 0; d < L + chunks - 1; ++d) {
+    int64_t lFirst = std::max<int64_t>(0, d - (chunks - 1)), lLast = std::min<int64_t>(L - 1, d);
+    for (int64_t l0 = lFirst; l0 <= lLast; l0 += width) {
+      int64_t n = std::min<int64_t>(width, lLast - l0 + 1);
+      if (n == 1) {
+        cell(l0, d - l0);
+        continue;
+      }
+      parallelFor(n, 1 << 20, [&](int64_t c0, int64_t c1) {
+        for (int64_t k = c0; k < c1; ++k)
+          cell(l0 + k, d - (l0 + k));
+      });
+    }
+  }
 }
 
 /// The prepared products of every layer: kept across calls (KernelCache)
@@ -69,11 +100,9 @@ struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
 };
 
-int64_t chunkSteps(int64_t T, int64_t B) { return std::max<int64_t>(1, std::min<int64_t>(T, kChunkRows / std::max<int64_t>(B, 1))); }
-
 void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
   int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = 4 * H;
-  int64_t S = chunkSteps(T, B), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
+  int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
   LayerBuffers lb[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     lb[l].h[0] = s.alloc<float>(S * B * H);
@@ -131,6 +160,8 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
     const float *in = l > 0 ? lb[l - 1].h[c & 1] : (n < S ? xTail : a.x.as<float>() + t0 * B * I0);
     gw[l]->run(in, I, b.xw, G);
     float *out = b.h[c & 1];
+    if (a.cells.present()) // the backward starts each chunk from its cell state
+      std::copy(b.c, b.c + B * H, a.cells.as<float>() + (l * chunks + c) * B * H);
     for (int64_t k = 0; k < n; ++k) {
       const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : zeros);
       gr[l]->run(hPrev, H, b.hr, G);
@@ -143,21 +174,155 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
     }
     if (l == L - 1)
       std::copy(out, out + n * B * H, y + t0 * B * H);
+    else if (a.states.present())
+      std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
     if (trace)
       nncc::traceTask("lstm_cells", l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
-  int64_t width = a.maxParallel > 0 ? a.maxParallel : std::max(1, omp_get_max_threads());
-  for (int64_t d = 0; d < L + chunks - 1; ++d) {
-    int64_t lFirst = std::max<int64_t>(0, d - (chunks - 1)), lLast = std::min<int64_t>(L - 1, d);
-    for (int64_t l0 = lFirst; l0 <= lLast; l0 += width) {
-      int64_t n = std::min<int64_t>(width, lLast - l0 + 1);
-      if (n == 1) {
-        cell(l0, d - l0); // alone: its GEMMs may use every thread
-        continue;
+  alongDiagonals(L, chunks, a.maxParallel, cell);
+}
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+struct StackGradArgs {
+  TensorArg x, states, cells, y, dy, dx;
+  TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
+  int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
+};
+
+StackGradArgs readStackGrad(Meta &m) {
+  StackGradArgs a;
+  a.layers = std::min<int64_t>(m.i(), kMaxLayers);
+  a.x = m.tensor();
+  for (int64_t l = 0; l < a.layers; ++l) {
+    a.w[l] = m.tensor();
+    a.r[l] = m.tensor();
+    a.b[l] = m.tensor();
+  }
+  a.states = m.tensor();
+  a.cells = m.tensor();
+  a.y = m.tensor();
+  a.dy = m.tensor();
+  a.dx = m.tensor();
+  for (int64_t l = 0; l < a.layers; ++l) {
+    a.dw[l] = m.tensor();
+    a.dr[l] = m.tensor();
+    a.db[l] = m.tensor();
+  }
+  a.hidden = m.i();
+  a.maxParallel = m.i();
+  a.chunkSteps = m.i();
+  return a;
+}
+
+/// Per layer: the gates of every step (then their gradients: the weight
+/// gradients are GEMMs over the whole sequence once every cell is done), the
+/// chunk's cell states,
+/// the running gradients of h and c, the dy of its last two chunks (by
+/// parity: layer l+1 writes chunk c while layer l reads chunk c+1) and the
+/// sum of both biases.
+struct LayerGradBuffers {
+  float *buf, *cs, *dh, *dc, *dy[2], *bias;
+  GemmScratch<float> gs;
+};
+
+void stackGradKernel(const StackGradArgs &a, Scratch &s) {
+  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = 4 * H;
+  int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
+  LayerGradBuffers lb[kMaxLayers];
+  for (int64_t l = 0; l < L; ++l) {
+    lb[l].buf = s.alloc<float>(T * B * G);
+    lb[l].cs = s.alloc<float>(S * B * H);
+    lb[l].dh = s.alloc<float>(B * H);
+    lb[l].dc = s.alloc<float>(B * H);
+    lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
+    lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
+    lb[l].bias = s.alloc<float>(G);
+    lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
+  }
+  if (s.measuring())
+    return;
+  std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers]; // dh_{t-1} = dA_t R
+  for (int64_t l = 0; l < L; ++l) {
+    LayerGradBuffers &g = lb[l];
+    back[l] = std::make_unique<RecurrentGemm<float>>(B, H, G, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
+    const float *wb = a.b[l].as<float>();
+    for (int64_t k = 0; k < G; ++k)
+      g.bias[k] = wb[k] + wb[G + k];
+    std::fill(g.dh, g.dh + B * H, 0.f);
+    std::fill(g.dc, g.dc + B * H, 0.f);
+    if (a.dr[l].present() && T == 1)
+      std::fill(a.dr[l].as<float>(), a.dr[l].as<float>() + a.dr[l].numel(), 0.f);
+  }
+  const float *states = a.states.present() ? a.states.as<float>() : nullptr;
+  bool trace = nncc::traceEnabled();
+  auto cell = [&](int64_t l, int64_t c) {
+    double start = trace ? nncc::traceNow() : 0;
+    LayerGradBuffers &g = lb[l];
+    int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0), rows = n * B;
+    const float *in = (l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H) + t0 * B * I;
+    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H; // h_t by row t * B + b
+    const float *W = a.w[l].as<float>(), *R = a.r[l].as<float>();
+    // h_{t-1} of the chunk's rows: from the step before it, or (first chunk)
+    // zero for step 0, which then adds nothing.
+    const float *hPrev = t0 > 0 ? hs + (t0 - 1) * B * H : hs;
+    float *buf = g.buf + t0 * B * G, *aRec = t0 > 0 ? buf : buf + B * G;
+    int64_t recRows = t0 > 0 ? rows : rows - B;
+    gemm<float>(false, true, rows, G, I, 1.f, in, I, W, I, 0.f, buf, G, g.gs);
+    if (recRows > 0)
+      gemm<float>(false, true, recRows, G, H, 1.f, hPrev, H, R, H, 1.f, aRec, G, g.gs);
+    for (int64_t row = 0; row < rows; ++row) {
+      float *ar = buf + row * G;
+      for (int64_t k = 0; k < G; ++k)
+        ar[k] += g.bias[k];
+    }
+    const float *c0 = a.cells.as<float>() + (l * chunks + c) * B * H;
+    auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
+    for (int64_t k = 0; k < n; ++k)
+      for (int64_t b = 0; b < B; ++b)
+        lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
+    for (int64_t k = n - 1; k >= 0; --k) {
+      for (int64_t b = 0; b < B; ++b) {
+        const float *dyr = l == L - 1 ? a.dy.as<float>() + ((t0 + k) * B + b) * H : g.dy[c & 1] + (k * B + b) * H;
+        float *dh = g.dh + b * H;
+        for (int64_t j = 0; j < H; ++j)
+          dh[j] += dyr[j];
+        lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
+                        g.dc + b * H, nullptr);
       }
-      parallelFor(n, 1 << 20, [&](int64_t c0, int64_t c1) {
-        for (int64_t k = c0; k < c1; ++k)
-          cell(l0 + k, d - (l0 + k));
+      back[l]->run(buf + k * B * G, G, g.dh, H);
+    }
+    // The chunk's dX: the dy of the layer below (or the stack's dX).
+    if (l > 0)
+      gemm<float>(false, false, rows, H, G, 1.f, buf, G, W, I, 0.f, lb[l - 1].dy[c & 1], H, g.gs);
+    else if (a.dx.present())
+      gemm<float>(false, false, rows, I0, G, 1.f, buf, G, W, I0, 0.f, a.dx.as<float>() + t0 * B * I0, I0, g.gs);
+    if (trace)
+      nncc::traceTask("lstm_cells_backward", l, t0, omp_get_thread_num(), start, nncc::traceNow());
+  };
+  // Reverse diagonals: the top layer's last chunk first.
+  alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { cell(L - 1 - l, chunks - 1 - c); });
+  // The weight gradients, one GEMM over all steps each (every thread):
+  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is zero), dB = sums of dA.
+  for (int64_t l = 0; l < L; ++l) {
+    LayerGradBuffers &g = lb[l];
+    int64_t I = l == 0 ? I0 : H;
+    const float *in = l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H;
+    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
+    if (a.dw[l].present())
+      gemm<float>(true, false, G, I, T * B, 1.f, g.buf, G, in, I, 0.f, a.dw[l].as<float>(), I, g.gs);
+    if (a.dr[l].present() && T > 1)
+      gemm<float>(true, false, G, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f, a.dr[l].as<float>(), H, g.gs);
+    if (a.db[l].present()) {
+      float *db = a.db[l].as<float>();
+      parallelFor(G, T * B, [&](int64_t k0, int64_t k1) {
+        std::fill(db + k0, db + k1, 0.f);
+        for (int64_t row = 0; row < T * B; ++row)
+          for (int64_t k = k0; k < k1; ++k)
+            db[k] += g.buf[row * G + k];
+        std::copy(db + k0, db + k1, db + G + k0); // Rb: as Wb
       });
     }
   }
@@ -177,5 +342,20 @@ NNCC_SCRATCH(nncc_lstm_stack) {
   StackArgs a = readStack(m);
   Scratch s;
   stackKernel(a, s, meta, 0);
+  return (int64_t)s.bytes();
+}
+
+extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) {
+  Meta m(meta, buffers);
+  StackGradArgs a = readStackGrad(m);
+  Scratch s = m.scratch();
+  stackGradKernel(a, s);
+}
+
+NNCC_SCRATCH(nncc_lstm_stack_grad) {
+  Meta m(meta, nullptr);
+  StackGradArgs a = readStackGrad(m);
+  Scratch s;
+  stackGradKernel(a, s);
   return (int64_t)s.bytes();
 }

@@ -8,8 +8,9 @@
 #include "onnx/onnx_pb.h"
 
 #include <algorithm>
-#include <map>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <cstdio>
 #include <random>
 
@@ -48,6 +49,7 @@ Options:
                          largest segments that fit, e.g. budget=64M)
   --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
                          one run: every stacked-LSTM cell with its thread
+                         (with --train, one step: cells forward and backward)
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
   --dump-dir=DIR, --no-memory-reuse, --schedule, --max-parallel-timesteps
                          as for `nncc run`
@@ -74,6 +76,20 @@ static Tensor randomTensor(const TensorSignature &sig, unsigned seed) {
 }
 
 /// `nncc bench --train`: the median time of one training step.
+/// With --trace: one more run (`run`), traced, written as a Chrome trace.
+static bool tracedRun(const Args &args, const std::function<bool(std::string &)> &run, std::string &error) {
+  if (!args.has("trace"))
+    return true;
+  traceEnable(true);
+  bool ok = run(error);
+  traceEnable(false);
+  if (!ok || !traceWriteChrome(args.get("trace"), error))
+    return false;
+  std::printf("wrote the trace of one run to %s (open it in chrome://tracing or ui.perfetto.dev)\n",
+              args.get("trace").c_str());
+  return true;
+}
+
 static int benchTrain(const onnx::ModelProto &model, const std::string &path, const Args &args, int runs,
                       int warmup) {
   std::string error;
@@ -120,6 +136,8 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
       times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count());
   }
   std::sort(times.begin(), times.end());
+  if (!tracedRun(args, [&](std::string &e) { return session->step(x, labels, lr, loss, e); }, error))
+    return fail(error);
   std::printf("last loss %.6g\n", loss);
   std::printf("median_ms=%.4f min_ms=%.4f peak_arena_bytes=%lld\n", times[times.size() / 2], times.front(),
               (long long)session->stepWorkspaceBytes());
@@ -214,15 +232,8 @@ int benchCommand(int argc, char **argv) {
     }
   }
   std::sort(times.begin(), times.end());
-  if (args.has("trace")) { // one more run, traced
-    traceEnable(true);
-    bool ok = exe->run(in, outputs, error);
-    traceEnable(false);
-    if (!ok || !traceWriteChrome(args.get("trace"), error))
-      return fail(error);
-    std::printf("wrote the trace of one run to %s (open it in chrome://tracing or ui.perfetto.dev)\n",
-                args.get("trace").c_str());
-  }
+  if (!tracedRun(args, [&](std::string &e) { return exe->run(in, outputs, e); }, error))
+    return fail(error);
   if (options.profile) {
     auto entries = profileEntries();
     const auto &names = exe->profileNames();

@@ -7,7 +7,8 @@
 // CHECK-LABEL: func.func @three_layers
 // CHECK-NOT: nn.lstm %
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x32xf32>
-// CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[Z]] {hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<2x5x2x4xf32>, tensor<3x1x2x4xf32>)
 // CHECK-NOT: nn.lstm %
 // SEQ-LABEL: func.func @three_layers
 // SEQ-COUNT-3: nn.lstm %
@@ -37,3 +38,4 @@ func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tenso
   %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1, %h0 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>
 }
+

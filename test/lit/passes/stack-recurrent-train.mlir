@@ -1,0 +1,48 @@
+// RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | FileCheck %s
+// RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
+
+// Training: after autodiff each layer also has its nn.lstm_grad, each
+// layer's dX (reshaped) the dy of the layer below. The forward chain becomes
+// one nn.lstm_stack that also returns the lower layers' outputs and the cell
+// state before each chunk (chunks of 64 / batch = 32 steps: 2 here), and the
+// gradients one nn.lstm_stack_grad whose results are dX and each layer's dW,
+// dR and dB.
+// CHECK-LABEL: func.func @train
+// CHECK-NOT: nn.lstm_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[C:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>)
+// CHECK-NOT: nn.lstm_grad
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.lstm_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[C]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK-NOT: nn.lstm_grad
+// CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// SEQ-LABEL: func.func @train
+// SEQ-NOT: nn.lstm_stack
+// SEQ-COUNT-2: nn.lstm_grad
+// SEQ-NOT: nn.lstm_stack
+func.func @train(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,
+                 %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %b1: tensor<1x32xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// The loss also reads the lower layer's output: its backward takes a second
+// gradient, so neither the layers nor their gradients are stacked.
+// CHECK-LABEL: func.func @lower_output_read
+// CHECK-NOT: nn.lstm_stack
+// CHECK-COUNT-2: nn.lstm_grad
+// CHECK-NOT: nn.lstm_stack
+func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                             %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %both = nn.add %y1, %y0 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %both {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
