@@ -126,7 +126,20 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
       k.none();
   StringRef dir = op.getDirection();
   k.i(op.getHiddenSize()).i(dir == "forward" ? 0 : dir == "reverse" ? 1 : 2);
-  addActivations(k, op.getActivations(), op.getActivationAlpha(), op.getActivationBeta());
+  // No activations given: ONNX's defaults (LSTM sigmoid, tanh, tanh; GRU
+  // sigmoid, tanh; RNN tanh), per direction.
+  ArrayAttr acts = op.getActivations();
+  if (acts.empty()) {
+    SmallVector<StringRef> names = isLSTM<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh", "Tanh"}
+                                   : isGRU<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh"}
+                                                  : SmallVector<StringRef>{"Tanh"};
+    SmallVector<Attribute> all;
+    for (int64_t d = 0; d < (dir == "bidirectional" ? 2 : 1); ++d)
+      for (StringRef n : names)
+        all.push_back(StringAttr::get(op->getContext(), n));
+    acts = ArrayAttr::get(op->getContext(), all);
+  }
+  addActivations(k, acts, op.getActivationAlpha(), op.getActivationBeta());
   auto clip = op.getClip();
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
   if constexpr (isLSTM<OpT>())

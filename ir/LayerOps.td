@@ -212,6 +212,9 @@ def NN_LRNOp : NN_Op<"lrn", [NoSideEffect, SameOperandsAndResultType, NN_InferTy
 // Recurrent layers (ONNX LSTM, GRU, RNN with layout 0: X is [T, B, I])
 //===----------------------------------------------------------------------===//
 
+// `activations` lists each direction's functions in ONNX order; empty means
+// ONNX's defaults (LSTM sigmoid, tanh, tanh; GRU sigmoid, tanh; RNN tanh).
+
 class NN_RecurrentOp<string mnemonic, string desc, dag extraOperands, dag extraAttrs, dag res>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments, NN_InferType]> {
   let summary = desc;
