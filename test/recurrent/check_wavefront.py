@@ -11,7 +11,14 @@ nn.lstm kernels), and the wavefront's outputs must be identical whatever the
 number of threads. `nncc bench --trace` must write a Chrome trace in which,
 with 2 threads, a cell of layer l+1 runs at the same time as the next cell
 of layer l on another thread.
+
+Training: three SGD steps (`nncc bench --train --losses`, loss the sum of
+squares of the output) under each schedule must give PyTorch's losses; with
+the wavefront the layers' gradients run as one nn.lstm_stack_grad, the losses
+are identical with 1 and 2 threads, and its trace shows the backward's
+reverse diagonals: cell (l-1, c) overlapping (l, c-1).
 """
+import copy
 import json
 import os
 import subprocess
@@ -88,6 +95,50 @@ def main():
     print("trace: %d cells, %d overlapping (l+1, c) / (l, c+1) pairs" % (len(cells), overlaps))
     if (os.cpu_count() or 1) >= 2:
         assert overlaps > 0, "no cell of layer l+1 overlapped the next cell of layer l"
+
+    # Training against PyTorch: 3 SGD steps of sum(y^2).
+    lr, steps = 0.01, 3
+    m = copy.deepcopy(rnn).train()
+    reference = []
+    for _ in range(steps):
+        loss = (m(x)[0] ** 2).sum()
+        reference.append(loss.item())
+        m.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in m.parameters():
+                p -= lr * p.grad
+    plan = run([nncc, "inspect", model, "--train"])
+    assert "nn.lstm_stack_grad" in plan and "nn.lstm_grad" not in plan, "the gradients were not stacked:\n" + plan
+    train = [nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
+             str(lr), "--runs", str(steps), "--warmup", "0"]
+    losses = {}
+    for extra in [["--threads", "1"], ["--threads", "2"], ["--max-parallel-timesteps", "1"],
+                  ["--schedule", "sequential"]]:
+        out = run(train + extra)
+        got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
+        assert len(got) == steps, out
+        for k, (g, r) in enumerate(zip(got, reference)):
+            assert abs(g - r) <= 1e-4 * abs(r), "step %d with %s: loss %g, PyTorch %g" % (k + 1, extra, g, r)
+        losses[" ".join(extra)] = got
+        print("training with %-30s losses %s (PyTorch %s)" % (" ".join(extra), got, reference))
+    assert losses["--threads 1"] == losses["--threads 2"], "the wavefront's training depends on the threads"
+
+    run(train + ["--threads", "2", "--trace", trace])
+    events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith("lstm_cells_backward")]
+    cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
+    starts = sorted({s for _, s in cells})
+    assert len(cells) == 3 * len(starts) and len(starts) >= 2, "unexpected backward cells: %s" % sorted(cells)
+    overlaps = 0
+    for (l, s), e in cells.items():
+        k = starts.index(s)
+        if l >= 1 and k >= 1:
+            a, b = cells[(l - 1, s)], cells[(l, starts[k - 1])]  # (l-1, c) and (l, c-1)
+            if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
+                overlaps += 1
+    print("backward trace: %d cells, %d overlapping (l-1, c) / (l, c-1) pairs" % (len(cells), overlaps))
+    if (os.cpu_count() or 1) >= 2:
+        assert overlaps > 0, "no backward cell of layer l-1 overlapped the previous cell of layer l"
 
 
 if __name__ == "__main__":
