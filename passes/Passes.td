@@ -124,7 +124,7 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     nn.lstm_grad (each layer's dX the dy of the layer below), the gradients
     become one nn.lstm_stack_grad, run along reverse diagonals, and the
     stack also keeps the lower layers' outputs and a cell state per chunk
-    for it. With schedule=sequential the pass leaves the layers as they are
+    for it (under the store-all memory policy only). With schedule=sequential the pass leaves the layers as they are
     (each runs as its own kernel, layer by layer).
   }];
   let constructor = "::nncc::createStackRecurrentPass()";

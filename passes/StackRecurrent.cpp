@@ -62,7 +62,9 @@ bool stackable(LSTMOp op) {
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
-/// through y only, and only dX, dW, dR and dB read.
+/// through y only, only dX, dW, dR and dB read, and the store-all memory
+/// policy (the stack keeps every step's gate gradients; under the other
+/// policies the layers keep their own kernels, which honour them).
 LSTMGradOp gradientOf(LSTMOp op) {
   LSTMGradOp found;
   for (Operation *user : op.getY().getUsers()) {
@@ -77,7 +79,7 @@ LSTMGradOp gradientOf(LSTMOp op) {
       found.getB() != op.getB() || found.getSeqLens() || found.getP() ||
       found.getInitialH() != op.getInitialH() || found.getInitialC() != op.getInitialC() || !found.getDy() ||
       found.getDyH() || found.getDyC() || !found.getDInitialH().use_empty() ||
-      !found.getDInitialC().use_empty() || !found.getDp().use_empty())
+      !found.getDInitialC().use_empty() || !found.getDp().use_empty() || found.getMemoryPolicy() != "store-all")
     return nullptr;
   return found;
 }

@@ -110,6 +110,9 @@ def main():
                 p -= lr * p.grad
     plan = run([nncc, "inspect", model, "--train"])
     assert "nn.lstm_stack_grad" in plan and "nn.lstm_grad" not in plan, "the gradients were not stacked:\n" + plan
+    # Another memory policy: the layers keep their own backward kernels.
+    plan = run([nncc, "inspect", model, "--train", "--rnn-memory", "checkpoint"])
+    assert plan.count("(nn.lstm_grad)") == 3 and "nn.lstm_stack_grad" not in plan, plan
     train = [nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
              str(lr), "--runs", str(steps), "--warmup", "0"]
     losses = {}
