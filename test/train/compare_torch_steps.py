@@ -10,7 +10,8 @@ Step 1 compares the forward pass and the loss; steps 2 and 3 come after one
 and two updates, so they compare every parameter's gradient through the
 whole network (LSTM, GRU, attention, layer norm, embedding ...). The loss
 must change by at least 1% over the steps, or the check could not see a
-wrong gradient; the step losses must agree within 1e-3 relative.
+wrong gradient; the step losses must agree within 1e-3 relative. The
+recurrent models run under every --rnn-memory policy and both schedules.
 """
 import os
 import re
@@ -30,6 +31,12 @@ CASES = {
     "gru_2layer": ("sum_squares", 2e-5),
     "transformer_enc": ("sum_squares", 1e-5),
 }
+
+
+# Extra flags the recurrent models also run with (each must match PyTorch).
+RECURRENT_VARIANTS = [["--rnn-memory", p] for p in ("recompute-gates", "checkpoint", "budget=256K")] + [
+    ["--schedule", "sequential"]]
+VARIANTS = {"lstm_lm": RECURRENT_VARIANTS, "gru_2layer": RECURRENT_VARIANTS}
 
 
 def torch_losses(em, name, x, loss, lr, steps=3):
@@ -53,6 +60,25 @@ def torch_losses(em, name, x, loss, lr, steps=3):
     return out
 
 
+def compare(nncc, d, inp, name, loss, lr, theirs, extra):
+    """nncc's three step losses (with the flags `extra`) against PyTorch's."""
+    label = " ".join([name] + extra)
+    r = subprocess.run([nncc, "bench", "--train", os.path.join(d, "model.onnx"), "--input", inp, "--losses",
+                        "--loss", loss, "--lr", repr(lr), "--runs", "1", "--warmup", "2", "--threads", "2"] + extra,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        print("%s: nncc failed (exit %d):\n%s" % (label, r.returncode, r.stdout))
+        return False
+    ours = [float(v) for v in re.findall(r"^step \d+ loss (\S+)$", r.stdout, re.M)]
+    change = abs(theirs[-1] - theirs[0]) / abs(theirs[0])
+    worst = max(abs(a - b) / max(abs(b), 1e-30) for a, b in zip(ours, theirs)) if len(ours) == 3 else 1.0
+    ok = len(ours) == 3 and worst <= 1e-3 and change >= 0.01
+    print("%-44s %-22s nncc %s  torch %s  loss change %.1f%%  worst rel diff %.2e  %s" % (
+        label, loss, " ".join("%.6g" % v for v in ours), " ".join("%.6g" % v for v in theirs), 100 * change, worst,
+        "ok" if ok else "FAILED"))
+    return ok
+
+
 def main():
     nncc, models, shared = sys.argv[1:4]
     names = sys.argv[4:] or list(CASES)
@@ -68,21 +94,8 @@ def main():
         t.ParseFromString(open(inp, "rb").read())
         x = torch.from_numpy(numpy_helper.to_array(t).copy())
         theirs = torch_losses(em, name, x, loss, lr)
-        r = subprocess.run([nncc, "bench", "--train", os.path.join(d, "model.onnx"), "--input", inp, "--losses",
-                            "--loss", loss, "--lr", repr(lr), "--runs", "1", "--warmup", "2", "--threads", "2"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if r.returncode != 0:
-            print("%s: nncc failed (exit %d):\n%s" % (name, r.returncode, r.stdout))
-            failed = True
-            continue
-        ours = [float(v) for v in re.findall(r"^step \d+ loss (\S+)$", r.stdout, re.M)]
-        change = abs(theirs[-1] - theirs[0]) / abs(theirs[0])
-        worst = max(abs(a - b) / max(abs(b), 1e-30) for a, b in zip(ours, theirs)) if len(ours) == 3 else 1.0
-        ok = len(ours) == 3 and worst <= 1e-3 and change >= 0.01
-        print("%-16s %-22s nncc %s  torch %s  loss change %.1f%%  worst rel diff %.2e  %s" % (
-            name, loss, " ".join("%.6g" % v for v in ours), " ".join("%.6g" % v for v in theirs), 100 * change, worst,
-            "ok" if ok else "FAILED"))
-        failed |= not ok
+        for extra in [[]] + VARIANTS.get(name, []):
+            failed |= not compare(nncc, d, inp, name, loss, lr, theirs, extra)
     sys.exit(1 if failed else 0)
 
 
