@@ -30,6 +30,22 @@ std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &pa
   return m;
 }
 
+std::unique_ptr<CompiledModel> CompiledModel::fromBuilder(GraphBuilder &graph, std::string &error,
+                                                          const ModelOptions &options) {
+  mlir::ModuleOp *module = graph.module(error);
+  if (!module)
+    return nullptr;
+  loadDialects(*module->getContext()); // the lowering's dialects
+  CompileOptions compileOptions;
+  compileOptions.optLevel = options.optLevel;
+  auto exe = compileModule(*module, compileOptions, error);
+  if (!exe)
+    return nullptr;
+  auto m = std::unique_ptr<CompiledModel>(new CompiledModel());
+  m->exe = std::move(exe);
+  return m;
+}
+
 const std::vector<TensorSignature> &CompiledModel::inputs() const { return exe->inputs(); }
 const std::vector<TensorSignature> &CompiledModel::outputs() const { return exe->outputs(); }
 int64_t CompiledModel::workspaceBytes() const { return exe->workspaceBytes(); }

@@ -13,6 +13,7 @@
 #ifndef NNCC_DRIVER_NNCC_H
 #define NNCC_DRIVER_NNCC_H
 
+#include "frontend/builder/GraphBuilder.h"
 #include "frontend/onnx/OnnxImporter.h"
 #include "runtime/Tensor.h"
 
@@ -43,6 +44,11 @@ public:
   static std::unique_ptr<CompiledModel> fromOnnxFile(const std::string &path, std::string &error,
                                                      const ModelOptions &options = {});
 
+  /// Compiles a graph written in C++ (frontend/builder/GraphBuilder.h; its
+  /// recurrent cells: frontend/builder/Cells.h). The builder is finished by
+  /// this call. Returns null and sets `error` on failure.
+  static std::unique_ptr<CompiledModel> fromBuilder(GraphBuilder &graph, std::string &error,
+                                                    const ModelOptions &options = {});
   const std::vector<TensorSignature> &inputs() const;
   const std::vector<TensorSignature> &outputs() const;
   /// Runs on `inputs` (graph-input order); fills `outputs`. Checks element
