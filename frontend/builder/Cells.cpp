@@ -36,19 +36,55 @@ void lstmUpdate(GraphBuilder &g, Value pre, int64_t H, Value &h, Value &c) {
   h = g.mul(o, g.tanh(c));
 }
 
-} // namespace
-
-Value lstm(GraphBuilder &g, Value x, const LSTMWeights &weights) {
-  int64_t T = 0, B = 0, H = hiddenOf(g, weights.r, 4);
-  Value xw = hoisted(g, x, weights.w, weights.b, T, B);
-  Value h = g.constant({B > 0 ? B : 1, H}, 0.f), c = h;
+/// The skeleton every layer shares: the hoisted projection x W (+ bias) of
+/// all steps, a zero state h, then h = step(x_t W, h, H) for each step; y
+/// stacks the h's.
+template <typename Step>
+Value unroll(GraphBuilder &g, Value x, Value w, Value bias, Value r, int64_t gates, Step step) {
+  int64_t T = 0, B = 0, H = hiddenOf(g, r, gates);
+  Value xw = hoisted(g, x, w, bias, T, B);
+  Value h = g.constant({B > 0 ? B : 1, H}, 0.f);
   std::vector<Value> hs;
   for (int64_t t = 0; t < T; ++t) {
-    Value pre = g.add(g.slice(xw, 0, t * B, (t + 1) * B), g.matmul(h, weights.r));
-    lstmUpdate(g, pre, H, h, c);
+    h = step(g.slice(xw, 0, t * B, (t + 1) * B), h, H);
     hs.push_back(h);
   }
   return stackSteps(g, hs, T, B);
+}
+
+} // namespace
+
+Value lstm(GraphBuilder &g, Value x, const LSTMWeights &weights) {
+  Value c; // zero, as h, before the first step
+  return unroll(g, x, weights.w, weights.b, weights.r, 4, [&](Value xt, Value h, int64_t H) {
+    if (!c.valid())
+      c = h;
+    lstmUpdate(g, g.add(xt, g.matmul(h, weights.r)), H, h, c);
+    return h;
+  });
+}
+
+Value gru(GraphBuilder &g, Value x, const GRUWeights &weights) {
+  return unroll(g, x, weights.w, weights.bw, weights.r, 3, [&](Value xt, Value h, int64_t H) {
+    Value hr = g.matmul(h, weights.r, weights.br);
+    Value z = g.sigmoid(g.add(g.slice(xt, 1, 0, H), g.slice(hr, 1, 0, H)));
+    Value r = g.sigmoid(g.add(g.slice(xt, 1, H, 2 * H), g.slice(hr, 1, H, 2 * H)));
+    Value n = g.tanh(g.add(g.slice(xt, 1, 2 * H, 3 * H), g.mul(r, g.slice(hr, 1, 2 * H, 3 * H))));
+    return g.add(n, g.mul(z, g.sub(h, n))); // (1 - z) n + z h
+  });
+}
+
+Value miLSTM(GraphBuilder &g, Value x, const MILSTMWeights &weights) {
+  Value c;
+  return unroll(g, x, weights.w, Value(), weights.r, 4, [&](Value wx, Value h, int64_t H) {
+    if (!c.valid())
+      c = h;
+    Value rh = g.matmul(h, weights.r);
+    Value pre = g.add(g.add(g.mul(g.mul(weights.alpha, wx), rh), g.mul(weights.beta1, wx)),
+                      g.add(g.mul(weights.beta2, rh), weights.b));
+    lstmUpdate(g, pre, H, h, c);
+    return h;
+  });
 }
 
 Value stackedLSTM(GraphBuilder &g, Value x, const std::vector<LSTMWeights> &layers) {
@@ -57,41 +93,10 @@ Value stackedLSTM(GraphBuilder &g, Value x, const std::vector<LSTMWeights> &laye
   return x;
 }
 
-Value gru(GraphBuilder &g, Value x, const GRUWeights &weights) {
-  int64_t T = 0, B = 0, H = hiddenOf(g, weights.r, 3);
-  Value xw = hoisted(g, x, weights.w, weights.bw, T, B);
-  Value h = g.constant({B > 0 ? B : 1, H}, 0.f);
-  std::vector<Value> hs;
-  for (int64_t t = 0; t < T; ++t) {
-    Value xt = g.slice(xw, 0, t * B, (t + 1) * B), hr = g.matmul(h, weights.r, weights.br);
-    Value z = g.sigmoid(g.add(g.slice(xt, 1, 0, H), g.slice(hr, 1, 0, H)));
-    Value r = g.sigmoid(g.add(g.slice(xt, 1, H, 2 * H), g.slice(hr, 1, H, 2 * H)));
-    Value n = g.tanh(g.add(g.slice(xt, 1, 2 * H, 3 * H), g.mul(r, g.slice(hr, 1, 2 * H, 3 * H))));
-    h = g.add(n, g.mul(z, g.sub(h, n))); // (1 - z) n + z h
-    hs.push_back(h);
-  }
-  return stackSteps(g, hs, T, B);
-}
-
 Value stackedGRU(GraphBuilder &g, Value x, const std::vector<GRUWeights> &layers) {
   for (const GRUWeights &l : layers)
     x = gru(g, x, l);
   return x;
-}
-
-Value miLSTM(GraphBuilder &g, Value x, const MILSTMWeights &weights) {
-  int64_t T = 0, B = 0, H = hiddenOf(g, weights.r, 4);
-  Value xw = hoisted(g, x, weights.w, Value(), T, B);
-  Value h = g.constant({B > 0 ? B : 1, H}, 0.f), c = h;
-  std::vector<Value> hs;
-  for (int64_t t = 0; t < T; ++t) {
-    Value wx = g.slice(xw, 0, t * B, (t + 1) * B), rh = g.matmul(h, weights.r);
-    Value pre = g.add(g.add(g.mul(g.mul(weights.alpha, wx), rh), g.mul(weights.beta1, wx)),
-                      g.add(g.mul(weights.beta2, rh), weights.b));
-    lstmUpdate(g, pre, H, h, c);
-    hs.push_back(h);
-  }
-  return stackSteps(g, hs, T, B);
 }
 
 Value projectKeys(GraphBuilder &g, Value keys, Value wk) { return g.matmul(keys, wk); }
