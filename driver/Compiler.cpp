@@ -48,6 +48,8 @@ void loadDialects(MLIRContext &context) {
 void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.unrollRecurrent)
+    pm.addNestedPass<func::FuncOp>(createUnrollRecurrentPass());
   if (options.fuse)
     pm.addNestedPass<func::FuncOp>(createFusePass());
   if (options.fuse && options.hostKernels)

@@ -49,6 +49,9 @@ struct CompileOptions {
   /// thread); "sequential" runs them layer by layer.
   std::string recurrentSchedule = "wavefront";
   int64_t maxParallelTimesteps = 0;
+  /// Unroll recurrent layers into per-timestep cells (nn-unroll-recurrent)
+  /// before fusion, instead of running each as one kernel.
+  bool unrollRecurrent = false;
 };
 
 /// A compiled graph, ready to run on the host.

@@ -18,6 +18,8 @@ std::unique_ptr<mlir::Pass> createLayoutPass();
 std::unique_ptr<mlir::Pass> createFusePass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createAutodiffPass();
+std::unique_ptr<mlir::Pass> createUnrollRecurrentPass();
+std::unique_ptr<mlir::Pass> createUnrollRecurrentPass(int64_t maxSteps);
 std::unique_ptr<mlir::Pass> createStackRecurrentPass();
 std::unique_ptr<mlir::Pass> createStackRecurrentPass(const std::string &schedule, int64_t maxParallel);
 

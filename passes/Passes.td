@@ -112,6 +112,26 @@ def FuseElementwise : Pass<"nn-fuse-elementwise", "::mlir::func::FuncOp"> {
                     Statistic<"numOps", "num-ops", "Elementwise ops moved into them">];
 }
 
+def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
+  let summary = "Unroll nn.lstm / nn.gru / nn.rnn into per-timestep cells.";
+  let description = [{
+    Each direction of a recurrent layer becomes one hoisted input-projection
+    matmul (x W^T + biases over every step) and, per timestep, one recurrent
+    matmul (gates * H wide; the GRU without linear_before_reset adds the
+    h gate's product of r * h) and the cell's pointwise ops, peepholes and
+    initial states included; y, Y_h and Y_c are rebuilt from the steps'
+    states. Layers with sequence lengths, clip, input_forget, activations
+    other than sigmoid, tanh and relu, or more than max-steps steps keep
+    their whole-layer kernel.
+  }];
+  let constructor = "::nncc::createUnrollRecurrentPass()";
+  let options = [
+    Option<"maxSteps", "max-steps", "int64_t", /*default=*/"256",
+           "layers with more timesteps than this are left whole">,
+  ];
+  let statistics = [Statistic<"numUnrolled", "unrolled", "Recurrent layers unrolled">];
+}
+
 def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
   let summary = "Fuse chains of forward LSTMs into one nn.lstm_stack (wavefront scheduling).";
   let description = [{

@@ -8,6 +8,7 @@
 #include "mlir/Parser/Parser.h"
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 using namespace mlir;
@@ -63,5 +64,80 @@ TEST_P(ForwardMemory, DoesNotGrowWithSequenceLength) {
 
 INSTANTIATE_TEST_SUITE_P(Recurrent, ForwardMemory, testing::ValuesIn(kForward),
                          [](const testing::TestParamInfo<ForwardCase> &i) { return std::string(i.param.name); });
+
+} // namespace
+
+namespace {
+
+/// Runs `body` (f32) on seeded random inputs, with or without unrolling the
+/// recurrent layers into cells; returns every output.
+std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll) {
+  MLIRContext ctx;
+  nncc::loadDialects(ctx);
+  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  EXPECT_TRUE(module);
+  if (!module)
+    return {};
+  nncc::CompileOptions options;
+  options.unrollRecurrent = unroll;
+  std::string error;
+  auto exe = nncc::compileModule(*module, options, error);
+  EXPECT_TRUE(exe) << error;
+  if (!exe)
+    return {};
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> unit(-0.7f, 0.7f);
+  std::vector<nncc::Tensor> inputs;
+  for (auto &sig : exe->inputs()) {
+    inputs.emplace_back(sig.dtype, sig.shape);
+    for (int64_t k = 0; k < inputs.back().numElements(); ++k)
+      inputs.back().data<float>()[k] = unit(rng);
+  }
+  std::vector<const nncc::Tensor *> in;
+  for (auto &t : inputs)
+    in.push_back(&t);
+  std::vector<nncc::Tensor> out;
+  EXPECT_TRUE(exe->run(in, out, error)) << error;
+  return out;
+}
+
+struct UnrollCase {
+  const char *name;
+  const char *body;
+};
+
+// Both directions, initial states, biases, peepholes, both GRU variants and
+// non-default activations; every result of each layer is returned.
+const UnrollCase kUnroll[] = {
+    {"lstm_bidirectional_peepholes", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x28x5xf32>, %r: tensor<2x28x7xf32>, %b: tensor<2x56xf32>, %h0: tensor<2x3x7xf32>, %c0: tensor<2x3x7xf32>, %p: tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>) {
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Relu", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xf32>, tensor<2x28x5xf32>, tensor<2x28x7xf32>, tensor<2x56xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h, %c : tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32> })"},
+    {"gru_bidirectional", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x21x5xf32>, %r: tensor<2x21x7xf32>, %b: tensor<2x42xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
+       %y, %h = nn.gru %x, %w, %r, %b, %h0 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x21x5xf32>, tensor<2x21x7xf32>, tensor<2x42xf32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
+    {"gru_linear_before_reset_reverse", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<1x21x5xf32>, %r: tensor<1x21x7xf32>, %b: tensor<1x42xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>) {
+       %y, %h = nn.gru %x, %w, %r, %b {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "reverse", hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<1x21x5xf32>, tensor<1x21x7xf32>, tensor<1x42xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>)
+       return %y, %h : tensor<6x1x3x7xf32>, tensor<1x3x7xf32> })"},
+    {"rnn_bidirectional", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x7x5xf32>, %r: tensor<2x7x7xf32>, %b: tensor<2x14xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
+       %y, %h = nn.rnn %x, %w, %r, %b, %h0 {activations = ["Relu", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x7x5xf32>, tensor<2x7x7xf32>, tensor<2x14xf32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
+};
+
+class UnrolledCells : public testing::TestWithParam<UnrollCase> {};
+
+/// nn-unroll-recurrent's cells compute what the whole-layer kernels do.
+TEST_P(UnrolledCells, MatchWholeLayers) {
+  auto layer = runBody(GetParam().body, false), cells = runBody(GetParam().body, true);
+  ASSERT_EQ(layer.size(), cells.size());
+  ASSERT_FALSE(layer.empty());
+  for (size_t k = 0; k < layer.size(); ++k) {
+    ASSERT_EQ(layer[k].shape(), cells[k].shape());
+    for (int64_t e = 0; e < layer[k].numElements(); ++e)
+      EXPECT_NEAR(cells[k].data<float>()[e], layer[k].data<float>()[e], 2e-5) << "output " << k << " element " << e;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Recurrent, UnrolledCells, testing::ValuesIn(kUnroll),
+                         [](const testing::TestParamInfo<UnrollCase> &i) { return std::string(i.param.name); });
 
 } // namespace

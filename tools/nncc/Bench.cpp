@@ -51,7 +51,8 @@ Options:
                          one run: every stacked-LSTM cell with its thread
                          (with --train, one step: cells forward and backward)
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
-  --dump-dir=DIR, --no-memory-reuse, --schedule, --max-parallel-timesteps
+  --dump-dir=DIR, --no-memory-reuse, --schedule, --max-parallel-timesteps,
+  --unroll-recurrent
                          as for `nncc run`
 )";
 

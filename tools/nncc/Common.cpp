@@ -12,7 +12,7 @@ namespace nncc {
 
 const std::set<std::string> kCompileValued = {"print-after", "dump-dir", "O", "input-shape", "schedule",
                                               "max-parallel-timesteps"};
-const std::set<std::string> kCompileFlags = {"print-after-all", "time-passes", "no-memory-reuse"};
+const std::set<std::string> kCompileFlags = {"print-after-all", "time-passes", "no-memory-reuse", "unroll-recurrent"};
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "nncc: error: %s\n", message.c_str());
@@ -24,6 +24,7 @@ bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &
   options.timePasses = args.has("time-passes");
   options.dumpDir = args.get("dump-dir");
   options.reuseMemory = !args.has("no-memory-reuse");
+  options.unrollRecurrent = args.has("unroll-recurrent");
   for (auto &p : args.all("print-after"))
     options.printAfter.push_back(p);
   std::string o = args.get("O", "2");

@@ -43,6 +43,9 @@ Compilation and pass debugging:
                          (layer by layer)
   --max-parallel-timesteps K   at most K LSTM cells at once (default: one
                          per thread)
+  --unroll-recurrent     unroll LSTM/GRU/RNN layers (up to 256 steps) into
+                         per-timestep cells in the IR instead of one kernel
+                         per layer (see the IR with --print-after=nn-unroll-recurrent)
 
 Example:
   nncc run build/models/mlp/model.onnx --test-data build/models/mlp/test_data_set_0

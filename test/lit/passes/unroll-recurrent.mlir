@@ -1,0 +1,30 @@
+// RUN: nncc-opt %s --nn-unroll-recurrent --split-input-file | FileCheck %s
+// RUN: nncc-opt %s --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
+
+// A forward LSTM of 3 steps: one hoisted input projection, then one
+// recurrent matmul per step (R transposed once), and y rebuilt from the
+// steps' h in time order. With max-steps=2 the layer stays whole.
+// CHECK-LABEL: func.func @lstm
+// CHECK-NOT: nn.lstm
+// CHECK: %[[X:.*]] = nn.reshape %arg0 {{.*}} -> tensor<6x2xf32>
+// CHECK: %[[WT:.*]] = nn.transpose
+// CHECK: nn.matmul %[[X]], %[[WT]], bias {{.*}} -> tensor<6x16xf32>
+// CHECK-COUNT-3: nn.matmul {{.*}} : (tensor<2x4xf32>, tensor<4x16xf32>) -> tensor<2x16xf32>
+// CHECK-NOT: nn.matmul
+// CHECK: nn.concat {{.*}} -> tensor<3x1x2x4xf32>
+// LIMIT-LABEL: func.func @lstm
+// LIMIT: nn.lstm
+func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>, %b: tensor<1x32xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>) {
+  %y, %h, %c = nn.lstm %x, %w, %r, %b {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x2x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y, %c : tensor<3x1x2x4xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+// Sequence lengths: the layer keeps its kernel.
+// CHECK-LABEL: func.func @lengths
+// CHECK: nn.rnn
+func.func @lengths(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> tensor<3x1x2x4xf32> {
+  %y, %h = nn.rnn %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y : tensor<3x1x2x4xf32>
+}
