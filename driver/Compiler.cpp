@@ -1,5 +1,6 @@
 //===- Compiler.cpp -------------------------------------------------------===//
 #include "driver/Compiler.h"
+#include "runtime/Threads.h"
 
 #include "codegen/Jit.h"
 #include "codegen/KernelCall.h"
@@ -251,6 +252,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
 }
 
 bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::string &error) {
+  useFullThreadTeams();
   if (in.size() != inputs_.size()) {
     error = "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(in.size()) +
             " given";

@@ -13,6 +13,14 @@ void setNumThreads(int n) {
 #endif
 }
 
+void useFullThreadTeams() {
+#ifdef NNCC_HOST_THREADS
+  // oneDNN splits its work for omp_get_max_threads() threads: a smaller
+  // team (OMP_DYNAMIC=true) would leave parts of its results uncomputed.
+  omp_set_dynamic(0);
+#endif
+}
+
 int numThreads() {
 #ifdef NNCC_HOST_THREADS
   return omp_get_max_threads();

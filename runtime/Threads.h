@@ -14,6 +14,9 @@ namespace nncc {
 /// default (all cores).
 void setNumThreads(int n);
 int numThreads();
+/// Every parallel region gets the full team (no OMP_DYNAMIC adjustment);
+/// called before each run of a compiled graph.
+void useFullThreadTeams();
 
 } // namespace nncc
 
