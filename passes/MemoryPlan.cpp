@@ -175,8 +175,9 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
   // A concat done in place lives from its first part to the last use of
   // any part or of itself.
   for (auto &kv : plan.partOf) {
+    unsigned part = lastUse.lookup(kv.first);
     unsigned &l = lastUse[kv.second];
-    l = std::max(l, lastUse[kv.first]);
+    l = std::max(l, part);
   }
 
   Arena arena;
@@ -214,7 +215,10 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
             if (it == plan.placement.end() || it->second.kind != MemoryPlan::Kind::Arena || lastUse[o] != i ||
                 it->second.bytes != bytes || !llvm::is_contained(frees[i], o))
               continue;
-            plan.placement[r] = it->second;
+            // Copied first: inserting r may grow the map and move `it`'s
+            // entry (reading it after the insert read freed memory).
+            MemoryPlan::Placement handed = it->second;
+            plan.placement[r] = handed;
             plan.inPlaceOf[r] = o;
             llvm::erase_value(frees[i], o);
             inPlace = true;

@@ -33,9 +33,10 @@ struct Emit {
   /// the later ones: every op goes in before the layer).
   llvm::DenseMap<std::pair<Value, int64_t>, Value> once;
   Value cached(Value key, int64_t d, function_ref<Value()> make) {
-    Value &v = once[{key, d}];
-    if (!v)
-      v = make();
+    if (Value v = once.lookup({key, d}))
+      return v;
+    Value v = make(); // may itself cache values: insert only after it
+    once[{key, d}] = v;
     return v;
   }
 

@@ -242,12 +242,9 @@ void checkRecurrent(Kind kind, int layers) {
   expectNear(out[0], want, 2e-5, "y");
 }
 
-// DISABLED: the known bug of compiled unrolled cells (RecurrentTest.cpp,
-// UnrolledCells): wrong values in about 1% of processes. They pass
-// otherwise: --gtest_also_run_disabled_tests.
-TEST(Cells, DISABLED_StackedLSTMMatchesReference) { checkRecurrent(Kind::LSTM, 2); }
-TEST(Cells, DISABLED_StackedGRUMatchesReference) { checkRecurrent(Kind::GRU, 2); }
-TEST(Cells, DISABLED_MultiplicativeIntegrationLSTMMatchesReference) { checkRecurrent(Kind::MILSTM, 1); }
+TEST(Cells, StackedLSTMMatchesReference) { checkRecurrent(Kind::LSTM, 2); }
+TEST(Cells, StackedGRUMatchesReference) { checkRecurrent(Kind::GRU, 2); }
+TEST(Cells, MultiplicativeIntegrationLSTMMatchesReference) { checkRecurrent(Kind::MILSTM, 1); }
 
 TEST(Cells, AdditiveAttentionMatchesReference) {
   const int64_t S = 5, B = 2, K = 4, Q = 3, A = 6;
@@ -290,7 +287,7 @@ TEST(Cells, AdditiveAttentionMatchesReference) {
 
 /// Autodiff through the unrolled cells: d sum(y * y) / d weights against
 /// central differences of the double reference.
-TEST(Cells, DISABLED_GradientsMatchFiniteDifferences) { // the known bug, as above
+TEST(Cells, GradientsMatchFiniteDifferences) {
   for (Kind kind : {Kind::LSTM, Kind::GRU, Kind::MILSTM}) {
     SCOPED_TRACE(kind == Kind::LSTM ? "lstm" : kind == Kind::GRU ? "gru" : "mi-lstm");
     const int64_t T = 5, B = 2, I = 3, H = 4;

@@ -77,3 +77,38 @@ TEST(MemoryPlan, LiveBuffersNeverOverlapAndMemoryIsReused) {
   Value ret = func.getBody().front().getTerminator()->getOperand(0);
   EXPECT_EQ(plan.of(ret).kind, nncc::MemoryPlan::Kind::Output);
 }
+
+/// A long chain of elementwise ops: each result takes its operand's buffer
+/// over. Every handover inserts into the plan's placement map, which grows
+/// several times on the way; the handed-over placement must survive that
+/// (it was once read from the map's old, freed storage: the ctest runs this
+/// under MALLOC_PERTURB_, which makes such a read fail every time).
+TEST(MemoryPlan, InPlaceHandoversSurviveTheMapGrowing) {
+  const int n = 300;
+  std::string body = "func.func @main(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {\n  %v0 = nn.relu %x : tensor<8x16xf32>\n";
+  for (int i = 1; i < n; ++i)
+    body += "  %v" + std::to_string(i) + " = nn.exp %v" + std::to_string(i - 1) + " : tensor<8x16xf32>\n";
+  body += "  %out = nn.neg %v" + std::to_string(n - 1) + " : tensor<8x16xf32>\n  return %out : tensor<8x16xf32>\n}\n";
+  MLIRContext ctx;
+  nncc::loadDialects(ctx);
+  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  nncc::MemoryPlan plan = nncc::planMemory(func);
+
+  std::vector<Value> chain;
+  for (Operation &op : func.getBody().front().without_terminator())
+    chain.push_back(op.getResult(0));
+  ASSERT_EQ(chain.size(), (size_t)n + 1);
+  const auto &first = plan.of(chain[0]);
+  ASSERT_EQ(first.kind, nncc::MemoryPlan::Kind::Arena);
+  for (int i = 1; i < n; ++i) {
+    const auto &p = plan.of(chain[i]);
+    ASSERT_EQ(p.kind, nncc::MemoryPlan::Kind::Arena) << "value " << i;
+    EXPECT_EQ(p.offset, first.offset) << "value " << i;
+    EXPECT_EQ(p.bytes, first.bytes) << "value " << i;
+    EXPECT_EQ(plan.inPlaceOf.lookup(chain[i]), chain[i - 1]) << "value " << i;
+  }
+  EXPECT_EQ(plan.of(chain[n]).kind, nncc::MemoryPlan::Kind::Output);
+  EXPECT_EQ(plan.arenaBytes, 8 * 16 * 4);
+}

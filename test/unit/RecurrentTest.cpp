@@ -126,13 +126,7 @@ const UnrollCase kUnroll[] = {
 class UnrolledCells : public testing::TestWithParam<UnrollCase> {};
 
 /// nn-unroll-recurrent's cells compute what the whole-layer kernels do.
-/// DISABLED (known bug, see docs/architecture.md "Known bug"): in about 2%
-/// of processes (ASLR-dependent, so a compile-time ordering on pointers is
-/// suspected) the compiled cells give wrong values from the second step on;
-/// the whole-layer kernels are stable. Reproduce with
-///   for i in $(seq 100); do ./test/nncc-unittests --gtest_also_run_disabled_tests \
-///     --gtest_filter='*UnrolledCells*lstm*' >/dev/null || echo fail; done
-TEST_P(UnrolledCells, DISABLED_MatchWholeLayers) {
+TEST_P(UnrolledCells, MatchWholeLayers) {
   auto layer = runBody(GetParam().body, false), cells = runBody(GetParam().body, true);
   ASSERT_EQ(layer.size(), cells.size());
   ASSERT_FALSE(layer.empty());
