@@ -11,8 +11,9 @@ PyTorch: zero_grad, forward, loss.backward(), optimizer.step(), eager).
 
 nncc's peak_arena_bytes counts the intermediate buffers only (activations,
 gradients, kernel scratch), not weights, graph inputs or outputs. The
-output sequence y and its gradient are T-sized by the model's definition
-(2 * T * 16 * 512 * 4 bytes). Process peak RSS is measured for both (the
+output sequence y is T-sized by the model's definition (T * 16 * 512 * 4
+bytes), and so is its gradient, which under checkpoint takes y's buffer
+(the backward does not read y). Process peak RSS is measured for both (the
 maximum resident set of a fresh process that runs the steps). With --out,
 the "Recurrent memory policies" section of that Markdown file is replaced
 (or added).
@@ -104,7 +105,7 @@ def main():
         tms, trss = run(["/usr/bin/python3", "-c", TORCH_STEP, str(T), str(a.threads), str(a.runs)]).split()
         print("T=%-5d %-16s %9.1f ms  rss %6s MB" % (T, "pytorch", float(tms), mb(int(trss))))
         base_ms, base_arena, _ = results["store-all"]
-        seq_bytes = 2 * T * 16 * 512 * 4  # y and dY: T-sized by the model's definition
+        seq_bytes = T * 16 * 512 * 4  # y: T-sized by the model's definition (dY may share its buffer)
         for policy in POLICIES:
             ms, arena, rss = results[policy]
             rest = arena - seq_bytes
@@ -116,7 +117,7 @@ def main():
         if T == max(a.steps):
             ms, arena, _ = results["checkpoint"]
             checks.append("At T=%d, `checkpoint` needs %.0f%% less arena than `store-all` (goal: at least 80%%), "
-                          "%.0f%% less beyond the T-sized y and dY, at %.2fx its step time (goal: at most 1.35x)." % (
+                          "%.0f%% less beyond the T-sized y, at %.2fx its step time (goal: at most 1.35x)." % (
                               T, 100.0 * (1 - arena / base_arena),
                               100.0 * (1 - (arena - seq_bytes) / (base_arena - seq_bytes)), ms / base_ms))
     section = "\n".join([
@@ -124,11 +125,12 @@ def main():
         "%s, %d threads. `benchmarks/rnn_memory.py`: a training step (forward, sum-of-squares "
         "loss of the output sequence, backward, SGD) of a 1-layer LSTM, input and hidden 512, batch 16, for "
         "each `--rnn-memory` policy and PyTorch. Time is the median of %d steps; arena is nncc's "
-        "`peak_arena_bytes` (intermediate buffers and kernel scratch; the output sequence and its gradient "
-        "alone take 2 x T x 16 x 512 x 4 bytes); RSS is the peak resident set of the whole process "
+        "`peak_arena_bytes` (intermediate buffers and kernel scratch; the output sequence y alone takes "
+        "T x 16 x 512 x 4 bytes, and its gradient as much again unless it takes y's buffer, which it does "
+        "under `checkpoint`, whose backward does not read y); RSS is the peak resident set of the whole process "
         "(weights, inputs, the runtime and, for PyTorch, its autograd graph)." % (
             machine(), a.threads, a.runs), "",
-        "| T | policy | ms / step | vs store-all | arena (MB) | arena saved | beyond y, dY (MB) | saved there | "
+        "| T | policy | ms / step | vs store-all | arena (MB) | arena saved | beyond y (MB) | saved there | "
         "peak RSS (MB) |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|"] + rows + [""] + checks + [""])
     print("\n".join(checks))

@@ -78,7 +78,8 @@ template <typename OpT> KernelCall &gridSampleAttrs(KernelCall &k, OpT g) {
 }
 
 template <typename OpT> constexpr bool isLSTM() {
-  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value;
+  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value ||
+         std::is_same<OpT, LSTMCheckpointedOp>::value;
 }
 template <typename OpT> constexpr bool isGRU() {
   return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value;
@@ -87,12 +88,16 @@ template <typename OpT> constexpr bool isRecurrentGrad() {
   return std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value ||
          std::is_same<OpT, RNNGradOp>::value;
 }
+/// nn.lstm_checkpointed is an nn.lstm whose kernel also saves its states.
+template <typename OpT> constexpr bool isLSTMForward() {
+  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMCheckpointedOp>::value;
+}
 
 /// Forward: the operands, the outputs (y and the final states), the
 /// attributes. Backward (nn.*_grad): the forward operands, y, dY and the
 /// final states' gradients (none when absent), the results (dX, dW, dR, dB,
 /// the initial states' gradients, dP), the attributes.
-template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
+template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
   KernelCall k(name);
   auto ft = elementOf(op.getX());
   k.tensor(in.ins[0], ft).tensor(in.ins[1], ft).tensor(in.ins[2], ft);
@@ -111,11 +116,18 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
     opt(op.getP(), ft);
   }
   if constexpr (isRecurrentGrad<OpT>()) {
-    k.tensor(in.ins[idx++], ft);
+    // y: absent only for an LSTM whose backward recomputes h (checkpoint).
+    if (!op.getY() && !isLSTM<OpT>()) {
+      op.emitOpError("needs the forward output y");
+      return false;
+    }
+    opt(op.getY(), ft);
     opt(op.getDy(), ft);
     opt(op.getDyH(), ft);
-    if constexpr (isLSTM<OpT>())
+    if constexpr (isLSTM<OpT>()) {
       opt(op.getDyC(), ft);
+      opt(op.getCheckpoints(), ft);
+    }
   }
   // Results nobody reads (MemoryPlan::Kind::Unused) are absent.
   unsigned results = isRecurrentGrad<OpT>() ? op->getNumResults() : 1 + numStates;
@@ -144,16 +156,29 @@ template <typename OpT> void recurrent(LoweringInput &in, OpT op, StringRef name
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
   if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());
-  if constexpr (std::is_same<OpT, LSTMOp>::value) // R a graph parameter: prepared once
+  if constexpr (isLSTMForward<OpT>()) { // R a graph parameter: prepared once
     k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
+    // The states before every segment_steps steps (nn.lstm_checkpointed).
+    if constexpr (std::is_same<OpT, LSTMCheckpointedOp>::value)
+      k.tensor(in.outs[3], ft).i(op.getSegmentSteps());
+    else
+      k.none().i(0);
+  }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
   if constexpr (isRecurrentGrad<OpT>()) {
     StringRef policy = op.getMemoryPolicy();
     k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
         .i(op.getMemoryBudget());
+    if constexpr (isLSTM<OpT>()) {
+      // Segments as long as those of the checkpoints read (0: the policy's).
+      auto ck = op.getCheckpoints() ? op.getCheckpoints().template getDefiningOp<LSTMCheckpointedOp>()
+                                    : LSTMCheckpointedOp();
+      k.i(ck ? (int64_t)ck.getSegmentSteps() : 0);
+    }
   }
   k.emit(in.b, in.loc, in.scratch);
+  return true;
 }
 
 } // namespace
@@ -376,16 +401,16 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         return true;
       })
       .Case<LSTMOp>([&](LSTMOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_lstm", 2);
-        return true;
+        return recurrent(in, o, "nncc_lstm", 2);
+      })
+      .Case<LSTMCheckpointedOp>([&](LSTMCheckpointedOp o) -> FailureOr<bool> {
+        return recurrent(in, o, "nncc_lstm", 2);
       })
       .Case<GRUOp>([&](GRUOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_gru", 1);
-        return true;
+        return recurrent(in, o, "nncc_gru", 1);
       })
       .Case<RNNOp>([&](RNNOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_rnn", 1);
-        return true;
+        return recurrent(in, o, "nncc_rnn", 1);
       })
       .Case<LSTMStackOp>([&](LSTMStackOp o) -> FailureOr<bool> {
         KernelCall k("nncc_lstm_stack");
@@ -423,16 +448,14 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         return true;
       })
       .Case<LSTMGradOp>([&](LSTMGradOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_lstm_grad", 2);
-        return true;
+        return recurrent(in, o, "nncc_lstm_grad", 2);
       })
+
       .Case<GRUGradOp>([&](GRUGradOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_gru_grad", 1);
-        return true;
+        return recurrent(in, o, "nncc_gru_grad", 1);
       })
       .Case<RNNGradOp>([&](RNNGradOp o) -> FailureOr<bool> {
-        recurrent(in, o, "nncc_rnn_grad", 1);
-        return true;
+        return recurrent(in, o, "nncc_rnn_grad", 1);
       })
       .Default([](Operation *) -> FailureOr<bool> { return failure(); });
 }

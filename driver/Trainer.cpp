@@ -253,13 +253,14 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> grads;
   if (!differentiate(b, loss, params, grads, error))
     return nullptr;
-  setRecurrentMemoryPolicy(func, options.rnnMemory, options.rnnMemoryBudget);
   auto needs = opsNeedingBackward(loss, params);
   for (Operation *op : forward) {
     std::string n = nn::sourceName(op);
     if (!n.empty() && !isa<nn::ConstantOp>(op))
       g.backward.push_back({n, needs.count(op) > 0});
   }
+  // Last: under checkpoint it replaces forward LSTMs (`forward` above).
+  setRecurrentMemoryPolicy(func, options.rnnMemory, options.rnnMemoryBudget);
   SmallVector<Value> newParams, newState;
   emitSolverUpdate(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);
   SmallVector<Value> results{loss};

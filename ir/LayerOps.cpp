@@ -442,6 +442,17 @@ NN_INFER(LSTMOp) {
   LSTMOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, inferred);
 }
+NN_INFER(LSTMCheckpointedOp) {
+  LSTMCheckpointedOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX());
+  if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
+    return failure();
+  int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1;
+  int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps());
+  inferred.push_back(tensor({dirs, (T + S - 1) / S, 2, x.getDimSize(1), (int64_t)a.getHiddenSize()},
+                            x.getElementType()));
+  return success();
+}
 NN_INFER(GRUOp) {
   GRUOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
@@ -500,6 +511,7 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
 }
 
 LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
+LogicalResult LSTMCheckpointedOp::verify() { return verifyRecurrent(*this, 4); }
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
 

@@ -236,6 +236,16 @@ def NN_LSTMOp : NN_RecurrentOp<"lstm", "ONNX LSTM (gates i, o, f, c)",
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c)>;
+// The forward of an nn.lstm trained under the checkpoint memory policy
+// (autodiff's setRecurrentMemoryPolicy puts it in the nn.lstm's place): it
+// also returns `checkpoints`, [directions, ceil(T / segment_steps), 2,
+// batch, hidden], the cell state (0) and hidden state (1) before the first
+// step of each segment of `segment_steps` steps (in each direction's step
+// order), which its nn.lstm_grad starts from.
+def NN_LSTMCheckpointedOp : NN_RecurrentOp<"lstm_checkpointed", "nn.lstm that also saves its states every segment",
+    (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$checkpoints)>;
 def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
     (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
@@ -288,7 +298,7 @@ class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gr
   let arguments = !con((ins NN_FloatTensor:$x, NN_FloatTensor:$w, NN_FloatTensor:$r,
                             Optional<NN_FloatTensor>:$b, Optional<NN_IndexTensor>:$seq_lens,
                             Optional<NN_FloatTensor>:$initial_h), extraOperands,
-                       (ins NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy, Optional<NN_FloatTensor>:$dy_h),
+                       (ins Optional<NN_FloatTensor>:$y, Optional<NN_FloatTensor>:$dy, Optional<NN_FloatTensor>:$dy_h),
                        gradOperands,
                        (ins I64Attr:$hidden_size,
                             DefaultValuedAttr<StrAttr, "\"forward\"">:$direction,
@@ -302,9 +312,12 @@ class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gr
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
+// Under the checkpoint memory policy an nn.lstm_grad reads no y: it gets
+// the states before each segment from nn.lstm_checkpointed and recomputes h
+// inside each segment itself.
 def NN_LSTMGradOp : NN_RecurrentGradOp<"lstm_grad", "Gradients of an nn.lstm",
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
-    (ins Optional<NN_FloatTensor>:$dy_c),
+    (ins Optional<NN_FloatTensor>:$dy_c, Optional<NN_FloatTensor>:$checkpoints),
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
     (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
           NN_FloatTensor:$d_initial_h, NN_FloatTensor:$d_initial_c, NN_FloatTensor:$dp)>;

@@ -218,7 +218,8 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<LSTMGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
                                   o.getInitialC(), o.getP(), o.getY(), gradOf(o.getY()), gradOf(o.getYH()),
-                                  gradOf(o.getYC()), hs, dir, acts, al, be, clip, policy, budget,
+                                  gradOf(o.getYC()), /*checkpoints=*/Value(), hs, dir, acts, al, be, clip, policy,
+                                  budget,
                                   o.getInputForgetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH(), o.getInitialC(), o.getP()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH(), g.getDInitialC(), g.getDp()};
@@ -1384,7 +1385,33 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     op.setMemoryPolicyAttr(b.getStringAttr(policy));
     op.setMemoryBudgetAttr(b.getI64IntegerAttr(budget));
   };
-  func.walk([&](LSTMGradOp op) { set(op); });
+  func.walk([&](LSTMGradOp op) {
+    set(op);
+    // Checkpointing: the forward also saves the states before each segment
+    // of about sqrt(T) steps; the backward starts each segment from them and
+    // recomputes h inside it, reading no y, so y (T-sized) can die with the
+    // loss and its gradient.
+    auto fwd = op.getY() ? op.getY().getDefiningOp<LSTMOp>() : LSTMOp();
+    if (policy != "checkpoint" || !fwd || op.getCheckpoints())
+      return;
+    int64_t T = op.getX().getType().cast<RankedTensorType>().getDimSize(0), S = 1;
+    while (S * S < T)
+      ++S;
+    OpBuilder ob(fwd);
+    auto ck = ob.create<LSTMCheckpointedOp>(
+        fwd.getLoc(), fwd.getX(), fwd.getW(), fwd.getR(), fwd.getB(), fwd.getSeqLens(), fwd.getInitialH(),
+        fwd.getInitialC(), fwd.getP(), fwd.getHiddenSizeAttr(), fwd.getDirectionAttr(), fwd.getActivationsAttr(),
+        fwd.getActivationAlphaAttr(), fwd.getActivationBetaAttr(), fwd.getClipAttr(), fwd.getInputForgetAttr(),
+        ob.getI64IntegerAttr(S));
+    for (NamedAttribute attr : fwd->getDialectAttrs()) // its source name, for messages and profiles
+      ck->setAttr(attr.getName(), attr.getValue());
+    fwd.getY().replaceAllUsesWith(ck.getY());
+    fwd.getYH().replaceAllUsesWith(ck.getYH());
+    fwd.getYC().replaceAllUsesWith(ck.getYC());
+    fwd.erase();
+    op.getCheckpointsMutable().assign(ck.getCheckpoints());
+    op.getYMutable().clear();
+  });
   func.walk([&](GRUGradOp op) { set(op); });
   func.walk([&](RNNGradOp op) { set(op); });
 }
@@ -1432,13 +1459,19 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
     for (BlockArgument a : func.getArguments())
       if (isFloatTensor(a))
         wrt.push_back(a);
-    std::string error;
+    std::string error, policy;
+    int64_t budget = 0;
+    if (!parseRecurrentMemoryPolicy(rnnMemory, policy, budget, error)) {
+      func.emitError("nn-autodiff: ") << error;
+      return signalPassFailure();
+    }
     OpBuilder b(ret);
     if (!differentiate(b, loss, wrt, grads, error)) {
       func.emitError("nn-autodiff: ") << error;
       return signalPassFailure();
     }
     numBackward = opsNeedingBackward(loss, wrt).size();
+    setRecurrentMemoryPolicy(func, policy, budget);
     SmallVector<Value> results(ret->getOperands());
     results.append(grads.begin(), grads.end());
     setFunctionResults(func, results);

@@ -52,6 +52,8 @@ mlir::BlockArgument appendNamedArgument(mlir::func::FuncOp func, mlir::Type type
 bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64_t &budget, std::string &error);
 
 /// Sets the memory policy of every LSTM, GRU and RNN gradient op of `func`.
+/// Under checkpoint, a forward nn.lstm becomes nn.lstm_checkpointed (erased
+/// and replaced) and its nn.lstm_grad reads the checkpoints instead of y.
 void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
 
 /// Makes `values` the results of `func` (its return operands and type).

@@ -6,6 +6,7 @@
 #include "ir/ShapeUtils.h"
 
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include <cmath>
 #include <cstring>
@@ -332,13 +333,71 @@ struct LayerNormParts : OpRewritePattern<DivOp> {
   }
 };
 
+/// sum(a * b) over every element (a and b of one shape, floats) as a dot
+/// product: a matmul of a's elements as [1, N] by b's as [N, 1]. The
+/// elementwise product is never stored (a training loss of squares would
+/// otherwise keep a copy of the whole output).
+struct SumOfProducts : OpRewritePattern<ReduceSumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceSumOp op, PatternRewriter &b) const override {
+    auto mul = op.getX().getDefiningOp<MulOp>();
+    if (!mul || !mul->hasOneUse())
+      return failure();
+    auto t = mul.getType().cast<RankedTensorType>();
+    if (mul.getLhs().getType() != t || mul.getRhs().getType() != t || !t.hasStaticShape() ||
+        !(t.getElementType().isF32() || t.getElementType().isF64()) || t.getNumElements() < 2)
+      return failure();
+    // Every dimension reduced (an empty list means all of them).
+    auto axes = op.getAxes();
+    if (!axes.empty() && (int64_t)axes.size() != t.getRank())
+      return failure();
+    int64_t n = t.getNumElements();
+    Location loc = op.getLoc();
+    auto flat = [&](Value v, ArrayRef<int64_t> shape) {
+      return b.create<ReshapeOp>(loc, v, b.getI64ArrayAttr(shape), b.getBoolAttr(true)).getResult();
+    };
+    Value dot = b.create<MatMulOp>(loc, flat(mul.getLhs(), {1, n}), flat(mul.getRhs(), {n, 1}), Value(),
+                                   b.getStrArrayAttr({}));
+    auto rt = op.getType().cast<RankedTensorType>();
+    b.replaceOp(op, flat(dot, rt.getShape()));
+    return success();
+  }
+};
+
+/// An nn.expand read by a broadcasting elementwise op: the op reads the
+/// expand's operand instead, when its result keeps its type (the expanded
+/// tensor need not be stored; autodiff's gradient of a sum is one).
+struct BroadcastInsteadOfExpand : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp expand, PatternRewriter &b) const override {
+    bool changed = false;
+    for (OpOperand &use : llvm::make_early_inc_range(expand.getResult().getUses())) {
+      Operation *user = use.getOwner();
+      auto iface = dyn_cast<InferTypeOpInterface>(user);
+      if (!nn::isElementwise(user) || user->getNumOperands() < 2 || user->getNumResults() != 1 || !iface)
+        continue;
+      SmallVector<Value> operands(user->getOperands());
+      operands[use.getOperandNumber()] = expand.getX();
+      SmallVector<Type> types;
+      if (failed(iface.inferReturnTypes(user->getContext(), user->getLoc(), operands, user->getAttrDictionary(),
+                                        user->getRegions(), types)) ||
+          types.size() != 1 || types[0] != user->getResult(0).getType())
+        continue;
+      b.updateRootInPlace(user, [&] { use.set(expand.getX()); });
+      changed = true;
+    }
+    return success(changed);
+  }
+};
+
 struct FusePass : FuseBase<FusePass> {
   void runOnOperation() override {
     int64_t before = 0;
     getOperation().walk([&](Operation *op) { before += !isa<ConvOp, MatMulOp, GemmOp>(op); });
     RewritePatternSet patterns(&getContext());
     patterns.add<Activation<ReluOp>, Activation<SigmoidOp>, Activation<TanhOp>, Activation<LeakyReluOp>,
-                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias, LayerNormParts, FoldBatchNorm>(
+                 Activation<EluOp>, ClipMin, ReluMax, Residual, MatMulBias, LayerNormParts, FoldBatchNorm,
+                 SumOfProducts, BroadcastInsteadOfExpand>(
         &getContext());
     GreedyRewriteConfig config;
     config.useTopDownTraversal = true;

@@ -46,6 +46,8 @@ def Autodiff : Pass<"nn-autodiff", "::mlir::func::FuncOp"> {
   let options = [
     Option<"params", "params", "bool", /*default=*/"false",
            "Turn trainable nn.param weights into arguments and differentiate them">,
+    Option<"rnnMemory", "rnn-memory", "std::string", /*default=*/"\"store-all\"",
+           "Memory policy of the recurrent backward: store-all, recompute-gates, checkpoint or budget=BYTES">,
   ];
   let statistics = [Statistic<"numBackward", "num-backward", "Ops that needed a backward">];
 }

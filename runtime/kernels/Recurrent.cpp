@@ -54,6 +54,10 @@ struct LSTMArgs {
   TensorArg c0, p, y, yh, yc;
   bool inputForget;
   bool constantR; // R is a graph parameter: its prepared form is kept
+  /// nn.lstm_checkpointed: [D, ceil(T / segmentSteps), 2, B, H] gets c and h
+  /// before the first step of each segment (the backward starts from them).
+  TensorArg checkpoints;
+  int64_t segmentSteps;
 };
 
 #ifdef NNCC_USE_DNNL
@@ -91,6 +95,8 @@ LSTMArgs readLSTM(Meta &m) {
   a.c.readTail(m);
   a.inputForget = m.i();
   a.constantR = m.i();
+  a.checkpoints = m.tensor();
+  a.segmentSteps = m.i();
   return a;
 }
 
@@ -118,6 +124,12 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     RecurrentGemm<T> *kept = cachedRecurrentProduct<T>(a, d, buf.gs);
     RecurrentGemm<T> &recurrent = kept ? *kept : local;
     for (int64_t st = 0; st < Tn; ++st) {
+      if (a.checkpoints.present() && st % a.segmentSteps == 0) {
+        // Rows past their length keep their last state, as the backward's.
+        T *saved = a.checkpoints.as<T>() + (d * a.checkpoints.dim(1) + st / a.segmentSteps) * 2 * B * H;
+        std::copy(cell, cell + B * H, saved);
+        std::copy(h, h + B * H, saved + B * H);
+      }
       proj.ensure(st);
       recurrent.run(h, H, hr, G);
       if (fast) {

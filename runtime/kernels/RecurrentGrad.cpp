@@ -20,6 +20,7 @@
 #include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
 
+#include <cmath>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -70,24 +71,27 @@ template <typename T> const T *dyRow(const GradCommon &g, int64_t d, int64_t t, 
 }
 
 /// Gathers x_t and h_{t-1} of steps [s0, s1) of direction d by step (row
-/// (st - s0) * B + b; zero past a row's length).
+/// (st - s0) * B + b; zero past a row's length). Without hp, x_t only.
 template <typename T>
 void gatherSegment(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, T *xg, T *hp, const T *zeros) {
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, I = c.x.dim(2), D = g.D();
-  const T *y = g.y.as<T>();
+  const T *y = hp ? g.y.as<T>() : nullptr;
   parallelFor(B, (s1 - s0) * (I + H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       int64_t len = c.length(b, Tn);
       for (int64_t st = s0; st < s1; ++st) {
-        T *xr = xg + ((st - s0) * B + b) * I, *hr = hp + ((st - s0) * B + b) * H;
+        T *xr = xg + ((st - s0) * B + b) * I, *hr = hp ? hp + ((st - s0) * B + b) * H : nullptr;
         if (st >= len) {
           std::fill(xr, xr + I, T(0));
-          std::fill(hr, hr + H, T(0));
+          if (hp)
+            std::fill(hr, hr + H, T(0));
           continue;
         }
         const T *xs = c.x.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
         std::copy(xs, xs + I, xr);
+        if (!hp)
+          continue;
         const T *hs = st > 0 ? y + ((g.timeOf(d, st - 1, len) * D + d) * B + b) * H
                              : (c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros);
         std::copy(hs, hs + H, hr);
@@ -121,9 +125,13 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
 struct LSTMGradArgs {
   GradCommon g;
   TensorArg c0, p, dyc, dc0, dp;
+  /// [D, segments, 2 (c, h), B, H]: the states before each segment, saved by
+  /// the forward (nn.lstm_checkpointed; the checkpoint policy, without y).
+  TensorArg checkpoints;
   bool inputForget;
   int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
   int64_t budget;  // bytes, for the budget policy
+  int64_t segmentSteps; // > 0: segments of this many steps, whatever the policy
 };
 
 LSTMGradArgs readLSTMGrad(Meta &m) {
@@ -132,12 +140,14 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.c0 = m.tensor(); a.p = m.tensor();
   a.g.readGrads(m);
   a.dyc = m.tensor();
+  a.checkpoints = m.tensor();
   a.g.readResults(m);
   a.dc0 = m.tensor(); a.dp = m.tensor();
   a.g.c.readTail(m);
   a.inputForget = m.i();
   a.policy = m.i();
   a.budget = m.i();
+  a.segmentSteps = m.i();
   return a;
 }
 
@@ -152,24 +162,31 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
 /// (recompute-gates: only h and the checkpointed c persist) or the largest S
 /// whose working set fits a byte budget. With more than one segment, a first
 /// pass forward through the segments saves the checkpoints.
+///
+/// Without y (the checkpoint policy: autodiff leaves it out so that the
+/// T-sized output can die early) h is recomputed too: the checkpoints also
+/// keep h before each segment, and a segment's cells run step by step, each
+/// adding its h_{t-1} R^T to the hoisted x W^T.
 struct LSTMSegments {
   int64_t S = 1, count = 1;
 };
 
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
-  T *buf, *xg, *hp, *cs, *ck, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
+  T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
   GemmScratch<T> gs;
 
   LSTMGradBuffers(const LSTMGradArgs &a, int64_t S, Scratch &s) {
     const Common &c = a.g.c;
     int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, I = c.x.dim(2);
     int64_t count = (Tn + S - 1) / S;
+    bool withY = a.g.y.present();
     buf = s.alloc<T>(S * B * G);   // the segment's pre-activations, activations, then dA
     xg = s.alloc<T>(S * B * I);    // its x_t rows, by step
-    hp = s.alloc<T>(S * B * H);    // its h_{t-1} rows
+    hp = s.alloc<T>((withY ? S : S + 1) * B * H); // its h_{t-1} rows (recomputed: and the last h_t)
     cs = s.alloc<T>(S * B * H);    // its c_t rows
     ck = s.alloc<T>(count * B * H); // c before each segment's first step
+    hk = withY ? nullptr : s.alloc<T>(count * B * H); // and h, when y does not hold it
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
     dh = s.alloc<T>(B * H);
     dc = s.alloc<T>(B * H);
@@ -232,11 +249,23 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D(), I = c.x.dim(2);
-  LSTMSegments seg = segmentsFor<LSTMGradBuffers<T>>(a);
+  LSTMSegments seg;
+  if (a.segmentSteps > 0) {
+    seg.S = minOf(maxOf<int64_t>(Tn, 1), a.segmentSteps);
+    seg.count = (maxOf<int64_t>(Tn, 1) + seg.S - 1) / seg.S;
+  } else {
+    seg = segmentsFor<LSTMGradBuffers<T>>(a);
+  }
   int64_t S = seg.S;
   LSTMGradBuffers<T> bufs(a, S, s);
-  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *dxg = bufs.dxg, *dh = bufs.dh,
-    *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
+  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
+    *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
+  bool withY = g.y.present();
+  // The states before segment k of direction d, as nn.lstm_checkpointed lays
+  // them out: c, then h.
+  auto saved = [&](const TensorArg &t, int64_t d, int64_t k, int which) {
+    return t.as<T>() + (((d * seg.count + k) * 2 + which) * B) * H;
+  };
   const GemmScratch<T> &gs = bufs.gs;
   if (s.measuring())
     return;
@@ -251,11 +280,13 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     };
     // Gathers x_t and h_{t-1} of steps [s0, s1) and recomputes their gate
     // pre-activations x W^T + h R^T + biases (zero rows past a length).
+    // Without y only x W^T + biases: the cells add h_{t-1} R^T step by step.
     auto recompute = [&](int64_t s0, int64_t s1) {
       int64_t rows = (s1 - s0) * B;
-      gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
+      gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
       gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
-      gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
+      if (withY)
+        gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
       if (c.b.present()) {
         const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
         parallelFor(rows, G, [&](int64_t r0, int64_t r1) {
@@ -265,46 +296,94 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         });
       }
     };
-    // The cells of steps [s0, s1) forward from the checkpoint ck[k]: fast
-    // rows keep the gate activations in buf, the others the full
-    // pre-activations (peepholes in); cs gets c_t.
-    auto cellsForward = [&](int64_t k, int64_t s0, int64_t s1) {
-      parallelFor(B, (s1 - s0) * H * 8, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; ++b) {
-          int64_t len = c.length(b, Tn);
-          const T *cPrev = ck + (k * B + b) * H;
-          for (int64_t st = s0; st < minOf(s1, len); ++st) {
-            T *ar = rowOf(buf, s0, st, b, G), *cNew = rowOf(cs, s0, st, b, H);
-            if (fast) {
-              lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
-            } else {
-              for (int64_t j = 0; j < H; ++j) {
-                double cp = cPrev[j];
-                double gi = ar[j], gf = ar[2 * H + j];
-                if (peep) {
-                  gi += peep[j] * cp;
-                  gf += peep[2 * H + j] * cp;
-                }
-                double it = f(c.clipped(gi));
-                double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
-                double cn = ft * cp + it * gact(c.clipped((double)ar[3 * H + j]));
-                ar[j] = (T)gi;
-                ar[2 * H + j] = (T)gf;
-                if (peep)
-                  ar[H + j] = (T)((double)ar[H + j] + peep[H + j] * cn);
-                cNew[j] = (T)cn;
-              }
-            }
-            cPrev = cNew;
-          }
+    // One cell forward: fast rows keep the gate activations in ar, the
+    // others the full pre-activations (peepholes in); cNew gets c_t.
+    auto cellRow = [&](T *ar, const T *cPrev, T *cNew) {
+      if (fast) {
+        lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
+        return;
+      }
+      for (int64_t j = 0; j < H; ++j) {
+        double cp = cPrev[j];
+        double gi = ar[j], gf = ar[2 * H + j];
+        if (peep) {
+          gi += peep[j] * cp;
+          gf += peep[2 * H + j] * cp;
         }
-      });
+        double it = f(c.clipped(gi));
+        double ft = a.inputForget ? 1 - it : f(c.clipped(gf));
+        double cn = ft * cp + it * gact(c.clipped((double)ar[3 * H + j]));
+        ar[j] = (T)gi;
+        ar[2 * H + j] = (T)gf;
+        if (peep)
+          ar[H + j] = (T)((double)ar[H + j] + peep[H + j] * cn);
+        cNew[j] = (T)cn;
+      }
     };
-    // Checkpoints: c before each segment.
-    for (int64_t b = 0; b < B; ++b)
-      std::copy(a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros,
-                (a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros) + H, ck + b * H);
-    for (int64_t k = 0; k + 1 < seg.count; ++k) {
+    // h_t of a cell that cellRow ran.
+    auto hiddenRow = [&](const T *ar, const T *cNew, T *h) {
+      for (int64_t j = 0; j < H; ++j)
+        h[j] = fast ? (T)(ar[H + j] * std::tanh((float)cNew[j]))
+                    : (T)(f(c.clipped((double)ar[H + j])) * hact((double)cNew[j]));
+    };
+    // The product h_{t-1} R^T of one step, when h is recomputed.
+    RecurrentGemm<T> forwardProduct(B, G, H, R, H, gs);
+    // The cells of steps [s0, s1) forward from the checkpoint k; cs gets c_t.
+    // Without y, step by step: each adds h_{t-1} R^T (hp's row st - s0, the
+    // checkpoint's h for the first) and leaves h_t in the next row of hp.
+    auto cellsForward = [&](int64_t k, int64_t s0, int64_t s1) {
+      if (withY) {
+        parallelFor(B, (s1 - s0) * H * 8, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            int64_t len = c.length(b, Tn);
+            const T *cPrev = ck + (k * B + b) * H;
+            for (int64_t st = s0; st < minOf(s1, len); ++st) {
+              T *cNew = rowOf(cs, s0, st, b, H);
+              cellRow(rowOf(buf, s0, st, b, G), cPrev, cNew);
+              cPrev = cNew;
+            }
+          }
+        });
+        return;
+      }
+      std::copy(hk + k * B * H, hk + (k + 1) * B * H, hp);
+      for (int64_t st = s0; st < s1; ++st) {
+        forwardProduct.run(rowOf(hp, s0, st, 0, H), H, step, G);
+        parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
+          for (int64_t b = b0; b < b1; ++b) {
+            T *hNext = rowOf(hp, s0, st + 1, b, H);
+            if (st >= c.length(b, Tn)) {
+              std::fill(hNext, hNext + H, T(0));
+              continue;
+            }
+            T *ar = rowOf(buf, s0, st, b, G), *cNew = rowOf(cs, s0, st, b, H);
+            const T *pr = step + b * G;
+            for (int64_t j = 0; j < G; ++j)
+              ar[j] += pr[j];
+            cellRow(ar, st > s0 ? rowOf(cs, s0, st - 1, b, H) : ck + (k * B + b) * H, cNew);
+            hiddenRow(ar, cNew, hNext);
+          }
+        });
+      }
+    };
+    // Checkpoints: c (and, without y, h) before each segment, given or
+    // computed in a first pass forward through the segments.
+    if (a.checkpoints.present()) {
+      for (int64_t k = 0; k < seg.count; ++k) {
+        std::copy(saved(a.checkpoints, d, k, 0), saved(a.checkpoints, d, k, 0) + B * H, ck + k * B * H);
+        if (hk)
+          std::copy(saved(a.checkpoints, d, k, 1), saved(a.checkpoints, d, k, 1) + B * H, hk + k * B * H);
+      }
+    }
+    for (int64_t b = 0; b < B && !a.checkpoints.present(); ++b) {
+      const T *c0 = a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros;
+      std::copy(c0, c0 + H, ck + b * H);
+      if (!withY) {
+        const T *h0 = c.h0.present() ? c.h0.as<T>() + (d * B + b) * H : zeros;
+        std::copy(h0, h0 + H, hk + b * H);
+      }
+    }
+    for (int64_t k = 0; k + 1 < seg.count && !a.checkpoints.present(); ++k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       recompute(s0, s1);
       cellsForward(k, s0, s1);
@@ -312,6 +391,10 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         int64_t last = minOf(s1, c.length(b, Tn)) - 1;
         const T *src = last >= s0 ? rowOf(cs, s0, last, b, H) : ck + (k * B + b) * H;
         std::copy(src, src + H, ck + ((k + 1) * B + b) * H);
+        if (!withY) {
+          const T *h = last >= s0 ? rowOf(hp, s0, last + 1, b, H) : hk + (k * B + b) * H;
+          std::copy(h, h + H, hk + ((k + 1) * B + b) * H);
+        }
       }
     }
     // Backward through time, segment by segment.

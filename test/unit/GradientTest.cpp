@@ -695,6 +695,24 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
                       {23 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
 }
 
+/// Under checkpoint the backward reads no y (it recomputes h from the
+/// forward's checkpoints), so y can die once dY is computed from it: here
+/// dY = 2 y R takes y's buffer, and y and dY never both live. Before, the
+/// workspace held both (2 x 64 KB at T = 1000), plus scratch.
+TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
+  const char *body = R"(func.func @main(%x: tensor<1000x2x4xELT>, %w: tensor<1x32x4xELT>, %r: tensor<1x32x8xELT>) -> tensor<1000x1x2x8xELT> {
+    %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 8 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<1000x2x4xELT>, tensor<1x32x4xELT>, tensor<1x32x8xELT>) -> (tensor<1000x1x2x8xELT>, tensor<1x2x8xELT>, tensor<1x2x8xELT>)
+    %sq = nn.mul %y, %y : tensor<1000x1x2x8xELT>, tensor<1000x1x2x8xELT>
+    return %sq : tensor<1000x1x2x8xELT> })";
+  auto args = randomArgs({1000 * 2 * 4, 32 * 4, 32 * 8}, 3);
+  int64_t all = 0, checkpoint = 0, yBytes = 1000 * 2 * 8 * 4;
+  auto reference = gradientsAt(body, "f32", args, "store-all", 0, &all);
+  auto got = gradientsAt(body, "f32", args, "checkpoint", 0, &checkpoint);
+  expectGradientsNear(got, reference, 1e-5, "checkpoint");
+  EXPECT_LT(checkpoint, 3 * yBytes / 2) << "store-all: " << all;
+  EXPECT_LT(checkpoint, all / 4);
+}
+
 /// Three stacked LSTM layers (38 steps, batch 3: chunks of 21 steps, the
 /// last one short): with the wavefront schedule the layers and their
 /// gradients run as nn.lstm_stack and nn.lstm_stack_grad (float only). Their

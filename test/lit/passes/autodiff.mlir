@@ -65,7 +65,7 @@ func.func @no_rule(%x: tensor<4x4xf32>) -> tensor<f32> {
 // CHECK-LABEL: func.func @lstm
 // CHECK-SAME: -> (tensor<f32>, tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>)
 // CHECK: %[[Y:.*]], %[[H:.*]], %{{.*}} = nn.lstm %arg0, %arg1, %arg2
-// CHECK: %[[DX:.*]], %[[DW:.*]], %[[DR:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{.*}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0]>
+// CHECK: %[[DX:.*]], %[[DW:.*]], %[[DR:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{.*}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0]>
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]], %[[DR]]
 func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
   %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)

@@ -135,3 +135,45 @@ func.func @not_trailing(%x: tensor<2x3x8xf32>) -> tensor<2x3x8xf32> {
   %n = nn.div %d, %s : tensor<2x3x8xf32>, tensor<2x1x8xf32>
   return %n : tensor<2x3x8xf32>
 }
+
+// -----
+
+// A sum of products over every element is a dot product: the product is
+// not stored. A partial sum, or a product with broadcasting, stays.
+// CHECK-LABEL: func.func @sum_of_squares
+// CHECK: %[[A:.*]] = nn.reshape %arg0 {allowzero = true, shape = [1, 96]}
+// CHECK: %[[B:.*]] = nn.reshape %arg0 {allowzero = true, shape = [96, 1]}
+// CHECK: %[[D:.*]] = nn.matmul %[[A]], %[[B]]
+// CHECK: %[[S:.*]] = nn.reshape %[[D]] {allowzero = true, shape = []}
+// CHECK-NOT: nn.mul
+// CHECK: return %[[S]]
+func.func @sum_of_squares(%x: tensor<4x8x3xf32>) -> tensor<f32> {
+  %m = nn.mul %x, %x : tensor<4x8x3xf32>, tensor<4x8x3xf32>
+  %s = nn.reduce_sum %m {axes = [], keepdims = false} : tensor<4x8x3xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// CHECK-LABEL: func.func @partial_sum
+// CHECK: nn.mul
+// CHECK: nn.reduce_sum
+// CHECK-NOT: nn.matmul
+func.func @partial_sum(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4xf32> {
+  %m = nn.mul %x, %y : tensor<4x8xf32>, tensor<4x8xf32>
+  %s = nn.reduce_sum %m {axes = [1], keepdims = false} : tensor<4x8xf32> -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
+// An expand read by broadcasting binary ops is not materialized; a unary op
+// (which does not broadcast) keeps it.
+// CHECK-LABEL: func.func @expand_broadcast
+// CHECK: %[[E:.*]] = nn.expand %arg0
+// CHECK: %[[M:.*]] = nn.mul %arg0, %arg1
+// CHECK: %[[N:.*]] = nn.neg %[[E]]
+func.func @expand_broadcast(%c: tensor<1x1xf32>, %x: tensor<6x5xf32>) -> (tensor<6x5xf32>, tensor<6x5xf32>) {
+  %e = nn.expand %c {shape = [6, 5]} : tensor<1x1xf32> -> tensor<6x5xf32>
+  %m = nn.mul %e, %x : tensor<6x5xf32>, tensor<6x5xf32>
+  %n = nn.neg %e : tensor<6x5xf32>
+  return %m, %n : tensor<6x5xf32>, tensor<6x5xf32>
+}
