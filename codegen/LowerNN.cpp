@@ -169,12 +169,29 @@ private:
   Value arenaView(int64_t offset, RankedTensorType t);
   Value paramView(nn::ParamOp p);
   LogicalResult lowerOp(Operation *op);
+  LogicalResult lowerLoop(nn::LoopOp loop, ArrayRef<Value> results);
+  /// Plans the bodies of the loops in `block` (recursively); returns the
+  /// arena bytes they need past the block's own arena.
+  int64_t planLoops(Block &block);
+  /// The buffer of result r of the op being lowered.
+  Value resultBuffer(Value r, Location loc);
 
   func::FuncOp src, dst;
   bool reuse, profile;
   SmallVector<Attribute> profileNames;
   OpBuilder b;
   MemoryPlan plan;
+  /// The plan of the block being lowered (a loop body's, inside one) and
+  /// where its arena starts in the workspace.
+  const MemoryPlan *active = &plan;
+  int64_t arenaBase = 0;
+  /// Each loop body's plan; its arena starts after the enclosing block's.
+  llvm::DenseMap<Operation *, std::unique_ptr<MemoryPlan>> loopPlans;
+  /// Where the kernels' scratch region starts: after every arena.
+  int64_t scratchBase = 0;
+  /// Where the next loop body's arena starts: after the arena (and slots) of
+  /// every block enclosing it.
+  int64_t nestedBase = 0;
   ModuleOp module;
   DenseMap<Value, Value> buffers;
   Value workspace, weights;
@@ -186,8 +203,122 @@ private:
 };
 
 Value FunctionLowering::arenaView(int64_t offset, RankedTensorType t) {
-  return b.create<memref::ViewOp>(src.getLoc(), bufferType(t), workspace, indexConst(b, src.getLoc(), offset),
-                                  ValueRange{});
+  return b.create<memref::ViewOp>(src.getLoc(), bufferType(t), workspace,
+                                  indexConst(b, src.getLoc(), arenaBase + offset), ValueRange{});
+}
+
+/// A loop body's arena is followed by two 64-byte slots for the iteration
+/// number and the condition, then room for yielded body arguments copied
+/// aside (a body that swaps carried values), then its nested loops' arenas.
+static int64_t loopSlots(nn::LoopOp loop, const MemoryPlan &body) {
+  int64_t bytes = 128;
+  auto yield = loop.getBody().front().getTerminator();
+  for (Value v : yield->getOperands().drop_front())
+    if (body.rootOf(v).isa<BlockArgument>())
+      bytes += (storageBytes(v) + 63) / 64 * 64;
+  return bytes;
+}
+
+int64_t FunctionLowering::planLoops(Block &block) {
+  int64_t most = 0;
+  for (Operation &op : block)
+    if (auto loop = dyn_cast<nn::LoopOp>(op)) {
+      Block &body = loop.getBody().front();
+      auto p = std::make_unique<MemoryPlan>(planBlock(body, reuse, /*outputsToCaller=*/false));
+      int64_t need = p->arenaBytes + loopSlots(loop, *p) + planLoops(body);
+      loopPlans[loop] = std::move(p);
+      most = std::max(most, need);
+    }
+  return most;
+}
+
+Value FunctionLowering::resultBuffer(Value r, Location loc) {
+  auto t = r.getType().cast<RankedTensorType>();
+  const auto &p = active->of(r);
+  if (p.kind == MemoryPlan::Kind::Unused) // the kernel skips it
+    return Value();
+  Value buf = p.kind == MemoryPlan::Kind::Output ? outputArgs[p.index] : arenaView(p.offset, t);
+  // An aliased output (reshape of this result) needs the result's own shape.
+  if (buf.getType().cast<MemRefType>().getShape() != t.getShape())
+    buf = reshapeBuffer(b, loc, buf, t.getShape());
+  return buf;
+}
+
+LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> results) {
+  Location loc = loop.getLoc();
+  const MemoryPlan &bodyPlan = *loopPlans[loop];
+  Block &body = loop.getBody().front();
+  auto yield = cast<nn::LoopYieldOp>(body.getTerminator());
+  // The carried values live in the loop's result buffers.
+  for (auto [init, res] : llvm::zip(loop.getCarried(), results))
+    if (bufferOf(init) != res)
+      emitCopy(b, loc, bufferOf(init), res);
+  Type i64 = b.getI64Type(), i1 = b.getI1Type();
+  Value maxTrip = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{});
+  auto loadCond = [&](Value buf) {
+    Value byte = b.create<memref::LoadOp>(loc, buf, ValueRange{});
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, byte, b.create<arith::ConstantIntOp>(loc, 0, 8))
+        .getResult();
+  };
+  Value cond0 = loadCond(bufferOf(loop.getCond()));
+  Value zero = b.create<arith::ConstantIntOp>(loc, 0, 64);
+  auto whileOp = b.create<scf::WhileOp>(loc, TypeRange{i64, i1}, ValueRange{zero, cond0});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *before = b.createBlock(&whileOp.getBefore(), {}, {i64, i1}, {loc, loc});
+    Value more = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, before->getArgument(0), maxTrip);
+    Value go = b.create<arith::AndIOp>(loc, before->getArgument(1), more);
+    b.create<scf::ConditionOp>(loc, go, before->getArguments());
+
+    Block *after = b.createBlock(&whileOp.getAfter(), {}, {i64, i1}, {loc, loc});
+    int64_t base = nestedBase, slots = base + bodyPlan.arenaBytes;
+    auto slot = [&](int64_t offset, Type elt) {
+      return b.create<memref::ViewOp>(loc, MemRefType::get({}, elt), workspace, indexConst(b, loc, offset),
+                                      ValueRange{});
+    };
+    Value iterBuf = slot(slots, i64), condBuf = slot(slots + 64, b.getI8Type());
+    b.create<memref::StoreOp>(loc, after->getArgument(0), iterBuf, ValueRange{});
+    b.create<memref::StoreOp>(loc, b.create<arith::ExtUIOp>(loc, b.getI8Type(), after->getArgument(1)), condBuf,
+                              ValueRange{});
+    buffers[body.getArgument(0)] = iterBuf;
+    buffers[body.getArgument(1)] = condBuf;
+    for (size_t k = 0; k < results.size(); ++k)
+      buffers[body.getArgument(k + 2)] = results[k];
+
+    const MemoryPlan *outer = active;
+    int64_t outerBase = arenaBase, outerNested = nestedBase;
+    active = &bodyPlan;
+    arenaBase = base;
+    nestedBase = slots + loopSlots(loop, bodyPlan);
+    for (Operation &op : body.without_terminator())
+      if (failed(lowerOp(&op)))
+        return failure();
+    Value next = loadCond(bufferOf(yield.getValues()[0]));
+    // Yielded body arguments are copied aside first: a body may swap its
+    // carried values.
+    SmallVector<Value> sources;
+    int64_t aside = slots + 128;
+    for (Value v : yield.getValues().drop_front()) {
+      Value src = bufferOf(v);
+      if (bodyPlan.rootOf(v).isa<BlockArgument>()) {
+        auto t = v.getType().cast<RankedTensorType>();
+        Value copy = b.create<memref::ViewOp>(loc, bufferType(t), workspace, indexConst(b, loc, aside),
+                                              ValueRange{});
+        aside += (storageBytes(v) + 63) / 64 * 64;
+        emitCopy(b, loc, src, copy);
+        src = copy;
+      }
+      sources.push_back(src);
+    }
+    for (auto [src, res] : llvm::zip(sources, results))
+      emitCopy(b, loc, src, res);
+    active = outer;
+    arenaBase = outerBase;
+    nestedBase = outerNested;
+    Value step = b.create<arith::AddIOp>(loc, after->getArgument(0), b.create<arith::ConstantIntOp>(loc, 1, 64));
+    b.create<scf::YieldOp>(loc, ValueRange{step, next});
+  }
+  return success();
 }
 
 Value FunctionLowering::paramView(nn::ParamOp p) {
@@ -243,9 +374,9 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
   }
 
   // A concat whose operands were computed inside its buffer (memory plan).
-  if (op->getNumResults() == 1 && plan.concatInPlace.count(op->getResult(0))) {
+  if (op->getNumResults() == 1 && active->concatInPlace.count(op->getResult(0))) {
     auto t = op->getResult(0).getType().cast<RankedTensorType>();
-    buffers[op->getResult(0)] = arenaView(plan.of(op->getResult(0)).offset, t);
+    buffers[op->getResult(0)] = arenaView(active->of(op->getResult(0)).offset, t);
     return success();
   }
 
@@ -253,25 +384,19 @@ LogicalResult FunctionLowering::lowerOp(Operation *op) {
   for (Value v : op->getOperands())
     ins.push_back(bufferOf(v));
   for (Value r : op->getResults()) {
-    auto t = r.getType().cast<RankedTensorType>();
-    const auto &p = plan.of(r);
-    if (p.kind == MemoryPlan::Kind::Unused) { // the kernel skips it
-      outs.push_back(Value());
-      continue;
-    }
-    Value buf = p.kind == MemoryPlan::Kind::Output ? outputArgs[p.index] : arenaView(p.offset, t);
-    // An aliased output (reshape of this result) needs the result's own shape.
-    if (buf.getType().cast<MemRefType>().getShape() != t.getShape())
-      buf = reshapeBuffer(b, loc, buf, t.getShape());
+    Value buf = resultBuffer(r, loc);
     outs.push_back(buf);
-    buffers[r] = buf;
+    if (buf)
+      buffers[r] = buf;
   }
+  if (auto loop = dyn_cast<nn::LoopOp>(op))
+    return lowerLoop(loop, outs);
   LoweringInput in{op, ins, outs, b, loc, module, [&](int64_t bytes) {
                       // Ops run one at a time: every kernel's scratch shares the
                       // region after the arena.
                       maxScratch = std::max(maxScratch, bytes);
                       auto type = MemRefType::get({bytes}, b.getI8Type());
-                      return b.create<memref::ViewOp>(loc, type, workspace, indexConst(b, loc, plan.arenaBytes),
+                      return b.create<memref::ViewOp>(loc, type, workspace, indexConst(b, loc, scratchBase),
                                                       ValueRange{})
                           .getResult();
                     }};
@@ -297,6 +422,8 @@ LogicalResult FunctionLowering::run() {
       return src.emitError("argument type ") << t << " has no static shape";
 
   plan = planMemory(src, reuse);
+  nestedBase = plan.arenaBytes;
+  scratchBase = plan.arenaBytes + planLoops(src.getBody().front());
 
   // Weight blob layout: one 64-byte aligned slot per distinct parameter.
   src.walk([&](nn::ParamOp p) {
@@ -388,7 +515,7 @@ LogicalResult FunctionLowering::run() {
   b.create<func::ReturnOp>(src.getLoc());
 
   // The workspace is the arena followed by the kernels' scratch region.
-  int64_t workspaceBytes = (plan.arenaBytes + maxScratch + 63) / 64 * 64;
+  int64_t workspaceBytes = (scratchBase + maxScratch + 63) / 64 * 64;
   workspace.setType(MemRefType::get({std::max<int64_t>(workspaceBytes, 64)}, b.getI8Type()));
   dst.setType(b.getFunctionType(entry->getArgumentTypes(), {}));
   dst->setAttr("nncc.workspace_bytes", b.getI64IntegerAttr(workspaceBytes));

@@ -572,3 +572,34 @@ OpFoldResult RangeOp::fold(ArrayRef<Attribute>) {
     v.push_back((int64_t)start + i * (int64_t)delta);
   return makeConst(type, v);
 }
+
+LogicalResult LoopOp::verify() {
+  auto scalar = [](Type t, unsigned width) {
+    auto rt = t.dyn_cast<RankedTensorType>();
+    return rt && rt.getRank() == 0 && rt.getElementType().isInteger(width);
+  };
+  if (!scalar(getMaxTrip().getType(), 64) || !scalar(getCond().getType(), 1))
+    return emitOpError("max_trip must be tensor<i64> and cond tensor<i1>");
+  Block &block = getBody().front();
+  auto carried = getCarried();
+  if (block.getNumArguments() != carried.size() + 2)
+    return emitOpError("body takes ") << block.getNumArguments() << " arguments for " << carried.size()
+                                      << " carried values (plus the iteration number and the condition)";
+  if (!scalar(block.getArgument(0).getType(), 64) || !scalar(block.getArgument(1).getType(), 1))
+    return emitOpError("body arguments 0 and 1 must be tensor<i64> (iteration) and tensor<i1> (condition)");
+  if (getResults().size() != carried.size())
+    return emitOpError("has ") << getResults().size() << " results for " << carried.size() << " carried values";
+  auto yield = dyn_cast<LoopYieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != carried.size() + 1)
+    return emitOpError("body must end in nn.loop_yield of the condition and the carried values");
+  if (!scalar(yield.getValues()[0].getType(), 1))
+    return emitOpError("the body's condition must be tensor<i1>");
+  for (size_t k = 0; k < carried.size(); ++k) {
+    Type t = carried[k].getType();
+    if (block.getArgument(k + 2).getType() != t || yield.getValues()[k + 1].getType() != t ||
+        getResults()[k].getType() != t)
+      return emitOpError("carried value ") << k << " must keep its type " << t
+                                           << " (body argument, yielded value and result)";
+  }
+  return success();
+}

@@ -269,4 +269,34 @@ def NN_RangeOp : NN_Op<"range", [NoSideEffect, NN_InferType]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Control flow
+//===----------------------------------------------------------------------===//
+
+def NN_LoopOp : NN_Op<"loop"> {
+  let summary = "ONNX Loop run as a loop: its trip count or condition is known only at run time.";
+  let description = [{
+    Runs `body` while `cond` is true and fewer than `max_trip` iterations
+    have run. The body's arguments are the iteration number (tensor<i64>),
+    the condition (tensor<i1>) and the loop-carried values, which start as
+    `carried`; it ends in nn.loop_yield of the next condition and the next
+    carried values (of the same types). The results are the carried values
+    after the last iteration. The body may read values defined outside.
+    Loops whose iterations are known at compile time are unrolled by the
+    importer instead; scan outputs (whose length is data-dependent here)
+    are not supported.
+  }];
+  let arguments = (ins TensorOf<[I64]>:$max_trip, TensorOf<[I1]>:$cond, Variadic<NN_AnyTensor>:$carried);
+  let results = (outs Variadic<NN_AnyTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "`(` operands `)` attr-dict `:` functional-type(operands, results) $body";
+  let hasVerifier = 1;
+}
+
+def NN_LoopYieldOp : NN_Op<"loop_yield", [NoSideEffect, Terminator, HasParent<"LoopOp">]> {
+  let summary = "The next condition and carried values of an nn.loop body.";
+  let arguments = (ins Variadic<NN_AnyTensor>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
 #endif // NNCC_IR_TENSOROPS_TD

@@ -98,9 +98,10 @@ private:
 };
 } // namespace
 
-MemoryPlan planMemory(func::FuncOp func, bool reuse) {
+MemoryPlan planMemory(func::FuncOp func, bool reuse) { return planBlock(func.getBody().front(), reuse, true); }
+
+MemoryPlan planBlock(Block &body, bool reuse, bool outputsToCaller) {
   MemoryPlan plan;
-  Block &body = func.getBody().front();
   for (BlockArgument arg : body.getArguments())
     plan.placement[arg] = {MemoryPlan::Kind::Input, 0, 0, arg.getArgNumber()};
 
@@ -122,6 +123,8 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
   // Graph outputs take their storage from the caller when they can.
   Operation *ret = body.getTerminator();
   for (auto it : llvm::enumerate(ret->getOperands())) {
+    if (!outputsToCaller)
+      break;
     Value r = plan.rootOf(it.value());
     if (r.isa<BlockArgument>() || plan.placement.count(r))
       continue;
@@ -157,14 +160,27 @@ MemoryPlan planMemory(func::FuncOp func, bool reuse) {
       plan.concatInPlace.insert(concat.getResult());
     }
 
-  // Last use of every root (through its aliases), in op order.
+  // Last use of every root (through its aliases), in op order: a use
+  // inside an op's region (a loop body) counts as a use by the op, and the
+  // terminator's (a loop body's yields, copied after its last op) as a use
+  // after every op.
   llvm::DenseMap<Value, unsigned> lastUse;
+  auto use = [&](Value v, unsigned at) {
+    unsigned &l = lastUse[plan.rootOf(v)];
+    l = std::max(l, at);
+  };
+  for (Value v : ret->getOperands())
+    if (v.getParentBlock() == &body)
+      use(v, index);
   for (Operation &op : body.without_terminator()) {
-    for (Value operand : op.getOperands()) {
-      Value r = plan.rootOf(operand);
-      unsigned &l = lastUse[r];
-      l = std::max(l, order[&op]);
-    }
+    for (Value operand : op.getOperands())
+      use(operand, order[&op]);
+    op.walk([&](Operation *inner) {
+      if (inner != &op)
+        for (Value v : inner->getOperands())
+          if (v.getParentBlock() == &body)
+            use(v, order[&op]);
+    });
     for (Value res : op.getResults()) {
       Value r = plan.rootOf(res);
       unsigned &l = lastUse[r];

@@ -59,6 +59,12 @@ llvm::SmallVector<mlir::Value, 2> inPlaceCandidates(mlir::Operation *op);
 /// every buffer gets its own memory.
 MemoryPlan planMemory(mlir::func::FuncOp func, bool reuse = true);
 
+/// The plan of one block: its arguments are inputs (of a function, or a
+/// loop body's, whose buffers the caller provides); with outputsToCaller its
+/// terminator's operands are computed into the caller's buffers, otherwise
+/// they stay in the arena until after the block's last op.
+MemoryPlan planBlock(mlir::Block &body, bool reuse, bool outputsToCaller);
+
 /// Bytes of a tensor value as stored (bool takes one byte per element).
 int64_t storageBytes(mlir::Value v);
 

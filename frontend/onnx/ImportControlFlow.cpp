@@ -4,7 +4,11 @@
 // known at compile time is imported inline. An If's condition, a Loop's trip
 // count and a Compress condition determine shapes; when their values are
 // known (constants, or inputs specialized by `nncc run`) the taken branch is
-// imported, the loop unrolled, the selection turned into a gather.
+// imported, the loop unrolled, the selection turned into a gather. A Loop
+// whose iterations are known only at run time (a trip count or condition
+// from the data, a body that computes its condition, or too many iterations
+// to unroll) becomes nn.loop, run as a loop, when its carried values keep
+// their shapes and it has no scan outputs.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/ImporterImpl.h"
@@ -62,39 +66,127 @@ LogicalResult importIf(Node &n) {
   return success();
 }
 
+/// Whether a Loop body's condition output is, by construction, its condition
+/// input or a constant (through Identity nodes): then the iterations are
+/// known once the trip count and the initial condition are.
+bool conditionIsStatic(const onnx::GraphProto &body) {
+  if (body.output_size() < 1 || body.input_size() < 2)
+    return false;
+  std::string name = body.output(0).name();
+  for (int hops = 0; hops <= body.node_size(); ++hops) {
+    if (name == body.input(1).name())
+      return true;
+    for (const auto &t : body.initializer())
+      if (t.name() == name)
+        return true;
+    const onnx::NodeProto *producer = nullptr;
+    for (const auto &node : body.node())
+      for (const auto &o : node.output())
+        if (o == name)
+          producer = &node;
+    if (!producer)
+      return false;
+    if (producer->op_type() == "Constant")
+      return true;
+    if (producer->op_type() != "Identity" || producer->input_size() < 1)
+      return false;
+    name = producer->input(0);
+  }
+  return false;
+}
+
+/// The loop as nn.loop: its body imported once, run while the condition
+/// holds and fewer than M iterations have run.
+LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> carried, const Twine &why) {
+  int numScan = body.output_size() - 1 - (int)carried.size();
+  if (numScan > 0)
+    return n.fail(Twine("this loop runs as a loop (") + why +
+                  "), and its scan outputs would have a length known only at run time; nncc compiles static "
+                  "shapes. Give the trip count and the condition as constants (or pass their values as inputs) "
+                  "so that the loop is unrolled");
+  Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
+  auto scalarOf = [&](int i, Type elt) -> Value {
+    Value v = n.in(i);
+    if (nn::numElements(n.shape(i)) != 1)
+      return (void)n.fail(Twine("input ") + Twine(i) + " must hold one value"), Value();
+    v = n.reshape(v, {});
+    return n.elt(i) == elt ? v : n.cast(v, elt);
+  };
+  Value m = n.has(0) ? scalarOf(0, i64) : n.constI64({INT64_MAX}, {});
+  Value c = n.has(1) ? scalarOf(1, i1)
+                     : n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, i1), true));
+  if (!m || !c)
+    return failure();
+  SmallVector<Type> types;
+  for (Value v : carried)
+    types.push_back(v.getType());
+  auto loop = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried);
+  Block *block = new Block();
+  loop.getBody().push_back(block);
+  block->addArgument(RankedTensorType::get({}, i64), n.loc);
+  block->addArgument(RankedTensorType::get({}, i1), n.loc);
+  for (Type t : types)
+    block->addArgument(t, n.loc);
+  {
+    OpBuilder::InsertionGuard guard(n.b);
+    n.b.setInsertionPointToStart(block);
+    SmallVector<Value> outs;
+    SmallVector<Value> args(block->getArguments().begin(), block->getArguments().end());
+    if (failed(n.importer.importSubgraph(body, args, outs)))
+      return failure();
+    auto cond = outs[0].getType().cast<RankedTensorType>();
+    if (cond.getNumElements() != 1)
+      return n.fail("the body's condition output must hold one value");
+    SmallVector<Value> yields{n.reshape(outs[0], {})};
+    if (!cond.getElementType().isInteger(1))
+      yields[0] = n.cast(yields[0], i1);
+    for (size_t k = 0; k < carried.size(); ++k) {
+      if (outs[1 + k].getType() != types[k]) {
+        std::string msg;
+        llvm::raw_string_ostream os(msg);
+        os << "loop-carried value " << k << " ('" << body.output(1 + k).name() << "') is " << types[k]
+           << " before an iteration and " << outs[1 + k].getType()
+           << " after it; a loop run as a loop must keep each carried value's type";
+        return n.fail(os.str());
+      }
+      yields.push_back(outs[1 + k]);
+    }
+    n.b.create<nn::LoopYieldOp>(n.loc, yields);
+  }
+  for (size_t k = 0; k < carried.size(); ++k)
+    n.out(k, loop.getResult(k));
+  return success();
+}
+
 LogicalResult importLoop(Node &n) {
   const onnx::GraphProto *body = n.graph("body");
   if (!body)
     return n.fail("missing body graph");
   if (!n.has(0) && !n.has(1))
     return n.fail("a loop without trip count and condition never ends");
-  int64_t trips = INT64_MAX;
-  if (n.has(0)) {
-    auto m = n.requireConstant(0, "trip count");
-    if (failed(m))
-      return failure();
-    trips = m->asInt(0);
-  }
-  bool cond = true;
-  if (n.has(1)) {
-    auto c = n.requireConstant(1, "loop condition");
-    if (failed(c))
-      return failure();
-    cond = c->asInt(0) != 0;
-  }
-  constexpr int64_t kMaxUnroll = 4096;
   SmallVector<Value> carried;
   for (int k = 2; k < n.numInputs(); ++k)
     carried.push_back(n.in(k));
   int numScan = body->output_size() - 1 - (int)carried.size();
   if (numScan < 0)
     return n.fail("the body returns fewer values than the loop carries");
+  // Unrolled when its iterations are known at compile time; a loop otherwise.
+  constexpr int64_t kMaxUnroll = 4096;
+  Optional<nn::ConstValues> tripsKnown = n.has(0) ? n.knownConstant(0) : llvm::None;
+  Optional<nn::ConstValues> condKnown = n.has(1) ? n.knownConstant(1) : llvm::None;
+  if (n.has(0) && !tripsKnown)
+    return runtimeLoop(n, *body, carried, "its trip count is known only at run time");
+  if (n.has(1) && !condKnown)
+    return runtimeLoop(n, *body, carried, "its initial condition is known only at run time");
+  if (!conditionIsStatic(*body))
+    return runtimeLoop(n, *body, carried, "its body computes the condition");
+  int64_t trips = tripsKnown ? tripsKnown->asInt(0) : INT64_MAX;
+  bool cond = condKnown ? condKnown->asInt(0) != 0 : true;
+  if (cond && trips > kMaxUnroll)
+    return runtimeLoop(n, *body, carried, Twine("more than ") + Twine(kMaxUnroll) + " iterations to unroll");
   std::vector<SmallVector<Value>> scans(numScan);
   Type boolType = n.b.getI1Type();
-  int64_t i = 0;
-  for (; i < trips && cond; ++i) {
-    if (i >= kMaxUnroll)
-      return n.fail("loops of more than " + Twine(kMaxUnroll) + " iterations are not supported (unrolled)");
+  for (int64_t i = 0; i < trips && cond; ++i) {
     SmallVector<Value> ins = {n.constI64({i}, {}), n.create<nn::ConstantOp>(
                                                        DenseElementsAttr::get(RankedTensorType::get({}, boolType), true))};
     ins.append(carried.begin(), carried.end());
@@ -103,8 +195,7 @@ LogicalResult importLoop(Node &n) {
       return failure();
     Attribute c;
     if (!matchPattern(outs[0], m_Constant(&c)))
-      return n.fail("the loop condition depends on data; nncc unrolls loops whose iterations are known at "
-                    "compile time");
+      return n.fail("the loop condition depends on data although the body passes it through");
     cond = c.cast<DenseElementsAttr>().getSplatValue<bool>();
     for (size_t k = 0; k < carried.size(); ++k)
       carried[k] = outs[1 + k];

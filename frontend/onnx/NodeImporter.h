@@ -57,6 +57,9 @@ public:
   int64_t rank(int i) { return type(i).getRank(); }
   /// The value of input i when it is known at compile time.
   llvm::Optional<ConstValues> constant(int i);
+  /// As constant(i), also specializing a graph input whose value is given or
+  /// folding through such inputs; none (and no error) when still unknown.
+  llvm::Optional<ConstValues> knownConstant(int i);
   /// The value of input i, which determines a shape: an error when unknown.
   mlir::FailureOr<ConstValues> requireConstant(int i, llvm::StringRef role);
 

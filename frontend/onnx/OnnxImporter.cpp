@@ -591,7 +591,9 @@ Optional<ConstValues> Node::constant(int i) {
   return importer.constantOf(proto.input(i), in(i));
 }
 
-FailureOr<ConstValues> Node::requireConstant(int i, StringRef role) {
+Optional<ConstValues> Node::knownConstant(int i) {
+  if (!has(i))
+    return llvm::None;
   if (auto v = constant(i))
     return *v;
   if (Value c = importer.specialize(proto.input(i))) {
@@ -605,6 +607,12 @@ FailureOr<ConstValues> Node::requireConstant(int i, StringRef role) {
     if (auto v = constant(i))
       return *v;
   }
+  return llvm::None;
+}
+
+FailureOr<ConstValues> Node::requireConstant(int i, StringRef role) {
+  if (auto v = knownConstant(i))
+    return *v;
   (void)fail(Twine("input ") + Twine(i) + " ('" + proto.input(i) + "', the " + role +
              ") must be known at compile time: nncc compiles static shapes. Make it an "
              "initializer or a constant, or pass its value as an input");

@@ -166,6 +166,51 @@ def bad_input(args):
     return "; ".join(problems) or None
 
 
+def while_loop_model(work):
+    """An ONNX Loop whose trip count M is an input and whose body computes its
+    condition (sum(x) < limit): a bundle runs it as a loop. Two data sets, one
+    stopped by M and one by the condition; the expected outputs come from the
+    same loop in NumPy."""
+    from onnx import TensorProto, helper
+    body = helper.make_graph([
+        helper.make_node("Mul", ["xin", "two"], ["x2"]),
+        helper.make_node("Add", ["x2", "b"], ["xout"]),
+        helper.make_node("ReduceSum", ["xout"], ["s"], keepdims=0),
+        helper.make_node("Less", ["s", "limit"], ["cout"]),
+    ], "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+                helper.make_tensor_value_info("xin", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xout", TensorProto.FLOAT, [4])],
+        [helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])])
+    graph = helper.make_graph([helper.make_node("Loop", ["M", "", "x"], ["y"], body=body)], "while_loop",
+                              [helper.make_tensor_value_info("M", TensorProto.INT64, []),
+                               helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+                               helper.make_tensor_value_info("b", TensorProto.FLOAT, [4]),
+                               helper.make_tensor_value_info("limit", TensorProto.FLOAT, [])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])])
+    root = os.path.join(work, "while_loop")
+    os.makedirs(root, exist_ok=True)
+    model = os.path.join(root, "model.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model)
+    sets = []
+    for k, (trips, limit) in enumerate([(3, 1e9), (100, 1000.0)]):
+        x, b = np.array([1, 2, 3, 4], np.float32), np.full(4, 0.5, np.float32)
+        y, i, go = x.copy(), 0, True
+        while i < trips and go:
+            y = (y * np.float32(2) + b).astype(np.float32)
+            go, i = bool(y.sum() < limit), i + 1
+        data = os.path.join(root, "test_data_set_%d" % k)
+        os.makedirs(data, exist_ok=True)
+        for j, arr in enumerate([np.array(trips, np.int64), x, b, np.array(limit, np.float32)]):
+            with open(os.path.join(data, "input_%d.pb" % j), "wb") as f:
+                f.write(numpy_helper.from_array(arr).SerializeToString())
+        with open(os.path.join(data, "output_0.pb"), "wb") as f:
+            f.write(numpy_helper.from_array(y).SerializeToString())
+        sets.append(data)
+    return model, sets
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nncc", required=True)
@@ -183,6 +228,11 @@ def main():
         for t in NODE_TESTS:
             cases.append((target, t[5:], os.path.join(NODE, t, "model.onnx"),
                           os.path.join(NODE, t, "test_data_set_0"), 1e-7, False))
+    # An ONNX Loop run as a loop (trip count and condition from the data).
+    loop_model, loop_sets = while_loop_model(args.work)
+    for target in targets:
+        for k, data in enumerate(loop_sets):
+            cases.append((target, "while_loop_%d" % k, loop_model, data, 1e-7, False))
     cases.append(("x86", "mlp_cxx", os.path.join(args.models, "mlp", "model.onnx"),
                   os.path.join(args.models, "mlp", "test_data_set_0"), 1e-4, True))
     # A model is recognised by content: an ONNX model saved as model.pb works.

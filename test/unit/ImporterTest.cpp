@@ -24,6 +24,7 @@ void addInput(onnx::GraphProto *g, const std::string &name, int type, std::vecto
   vi->set_name(name);
   auto *tt = vi->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(type);
+  tt->mutable_shape(); // rank 0 when no dimension follows
   for (int64_t d : shape)
     tt->mutable_shape()->add_dim()->set_dim_value(d);
 }
@@ -121,4 +122,187 @@ TEST(Importer, LegacyBroadcastAndRunOnTheJit) {
   Tensor wrong(DType::Float32, {2, 3, 3});
   EXPECT_FALSE(exe->run({&wrong, &b}, out, error));
   EXPECT_NE(error.find("compiled for float32[2, 3, 2]"), std::string::npos) << error;
+}
+
+// --- ONNX Loop whose iterations are known only at run time: nn.loop --------
+
+namespace {
+
+/// A 0-d float/int/bool Constant node in `g`.
+void addScalarConstant(onnx::GraphProto *g, const std::string &name, int type, double v) {
+  auto *n = addNode(g, "Constant", {}, {name});
+  auto *a = n->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  auto *t = a->mutable_t();
+  t->set_data_type(type);
+  if (type == onnx::TensorProto::FLOAT)
+    t->add_float_data((float)v);
+  else if (type == onnx::TensorProto::INT64)
+    t->add_int64_data((int64_t)v);
+  else
+    t->add_int32_data((int32_t)v);
+}
+
+/// A Loop node whose body is built by `fill` (inputs: i, cond, carried...).
+onnx::GraphProto *addLoop(onnx::GraphProto *g, std::vector<std::string> in, std::vector<std::string> out) {
+  auto *n = addNode(g, "Loop", in, out, "loop");
+  auto *a = n->add_attribute();
+  a->set_name("body");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  return a->mutable_g();
+}
+
+Tensor scalarI64(int64_t v) {
+  Tensor t(DType::Int64, {});
+  t.data<int64_t>()[0] = v;
+  return t;
+}
+
+} // namespace
+
+/// The trip count is a graph input: one compiled graph runs the body M times
+/// for every M, reading a value from outside the body (b) and the iteration
+/// number. x <- 2 x + i + b.
+TEST(Importer, LoopWithRuntimeTripCountRunsAsALoop) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "M", onnx::TensorProto::INT64, {});
+  addInput(g, "x", onnx::TensorProto::FLOAT, {2, 3});
+  addInput(g, "b", onnx::TensorProto::FLOAT, {3});
+  auto *body = addLoop(g, {"M", "", "x"}, {"y"});
+  addInput(body, "i", onnx::TensorProto::INT64, {});
+  addInput(body, "c", onnx::TensorProto::BOOL, {});
+  addInput(body, "xin", onnx::TensorProto::FLOAT, {2, 3});
+  addScalarConstant(body, "two", onnx::TensorProto::FLOAT, 2.0);
+  addNode(body, "Mul", {"xin", "two"}, {"x2"});
+  auto *cast = addNode(body, "Cast", {"i"}, {"fi"});
+  auto *to = cast->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::FLOAT);
+  addNode(body, "Add", {"x2", "fi"}, {"x3"});
+  addNode(body, "Add", {"x3", "b"}, {"xout"});
+  addNode(body, "Identity", {"c"}, {"cout"});
+  body->add_output()->set_name("cout");
+  body->add_output()->set_name("xout");
+  g->add_output()->set_name("y");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {2, 3}), b(DType::Float32, {3});
+  for (int k = 0; k < 6; ++k)
+    x.data<float>()[k] = 0.25f * (float)k - 0.5f;
+  for (int k = 0; k < 3; ++k)
+    b.data<float>()[k] = 0.1f * (float)k;
+  for (int64_t trips : {0, 1, 5, 9}) {
+    Tensor M = scalarI64(trips);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&M, &x, &b}, out, error)) << error;
+    ASSERT_EQ(out.size(), 1u);
+    for (int k = 0; k < 6; ++k) {
+      float want = x.data<float>()[k];
+      for (int64_t i = 0; i < trips; ++i)
+        want = 2 * want + (float)i + b.data<float>()[k % 3];
+      EXPECT_FLOAT_EQ(out[0].data<float>()[k], want) << "M = " << trips << ", element " << k;
+    }
+  }
+}
+
+/// A while loop: no trip count, the body computes the condition (sum(x) <
+/// limit) and counts its iterations; a second loop with a constant trip
+/// count (3) swaps two carried values on each iteration, and stops early
+/// when its initial condition (an input) is false.
+TEST(Importer, WhileLoopStopsOnTheComputedCondition) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {4});
+  addInput(g, "limit", onnx::TensorProto::FLOAT, {});
+  addInput(g, "go", onnx::TensorProto::BOOL, {});
+  addInput(g, "p", onnx::TensorProto::FLOAT, {2});
+  addInput(g, "q", onnx::TensorProto::FLOAT, {2});
+  addScalarConstant(g, "yes", onnx::TensorProto::BOOL, 1);
+  addScalarConstant(g, "zero", onnx::TensorProto::INT64, 0);
+  addScalarConstant(g, "three", onnx::TensorProto::INT64, 3);
+  auto *body = addLoop(g, {"", "yes", "x", "zero"}, {"y", "count"});
+  addInput(body, "i", onnx::TensorProto::INT64, {});
+  addInput(body, "c", onnx::TensorProto::BOOL, {});
+  addInput(body, "xin", onnx::TensorProto::FLOAT, {4});
+  addInput(body, "n", onnx::TensorProto::INT64, {});
+  addScalarConstant(body, "two", onnx::TensorProto::FLOAT, 2.0);
+  addScalarConstant(body, "one", onnx::TensorProto::INT64, 1);
+  addNode(body, "Mul", {"xin", "two"}, {"xout"});
+  addNode(body, "Add", {"n", "one"}, {"nout"});
+  auto *sum = addNode(body, "ReduceSum", {"xout"}, {"s"});
+  auto *keep = sum->add_attribute();
+  keep->set_name("keepdims");
+  keep->set_type(onnx::AttributeProto::INT);
+  keep->set_i(0);
+  addNode(body, "Less", {"s", "limit"}, {"cout"});
+  for (const char *o : {"cout", "xout", "nout"})
+    body->add_output()->set_name(o);
+  auto *swap = addLoop(g, {"three", "go", "p", "q"}, {"p_out", "q_out"});
+  addInput(swap, "i", onnx::TensorProto::INT64, {});
+  addInput(swap, "c", onnx::TensorProto::BOOL, {});
+  addInput(swap, "pin", onnx::TensorProto::FLOAT, {2});
+  addInput(swap, "qin", onnx::TensorProto::FLOAT, {2});
+  addNode(swap, "Identity", {"c"}, {"cout"});
+  for (const char *o : {"cout", "qin", "pin"})
+    swap->add_output()->set_name(o);
+  for (const char *o : {"y", "count", "p_out", "q_out"})
+    g->add_output()->set_name(o);
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {4}), limit(DType::Float32, {}), go(DType::Bool, {}), p(DType::Float32, {2}),
+      q(DType::Float32, {2});
+  for (int k = 0; k < 4; ++k)
+    x.data<float>()[k] = 0.5f + (float)k; // sum 8
+  p.data<float>()[0] = 1, p.data<float>()[1] = 2, q.data<float>()[0] = 3, q.data<float>()[1] = 4;
+  struct Case { float limit; bool go; };
+  for (Case c : {Case{10, true}, Case{100, false}, Case{1000, true}, Case{1, true}}) {
+    limit.data<float>()[0] = c.limit;
+    go.data<bool>()[0] = c.go;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &limit, &go, &p, &q}, out, error)) << error;
+    ASSERT_EQ(out.size(), 4u);
+    // The first iteration always runs (the initial condition is true); each
+    // doubles x, and the next runs while the new sum is below the limit.
+    int64_t count = 0;
+    float scale = 1, total = 8;
+    do {
+      scale *= 2, ++count;
+    } while (total * scale < c.limit);
+    EXPECT_EQ(out[1].data<int64_t>()[0], count) << "limit " << c.limit;
+    for (int k = 0; k < 4; ++k)
+      EXPECT_FLOAT_EQ(out[0].data<float>()[k], x.data<float>()[k] * scale) << "limit " << c.limit;
+    // Three swaps leave p and q swapped; none when the condition is false.
+    EXPECT_EQ(out[2].data<float>()[0], c.go ? 3.0f : 1.0f);
+    EXPECT_EQ(out[3].data<float>()[1], c.go ? 2.0f : 4.0f);
+  }
+}
+
+/// Scan outputs of a loop run as a loop would have a data-dependent length:
+/// the error says so and what to do.
+TEST(Importer, LoopScanOutputsNeedAKnownTripCount) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "M", onnx::TensorProto::INT64, {});
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  auto *body = addLoop(g, {"M", "", "x"}, {"y", "ys"});
+  addInput(body, "i", onnx::TensorProto::INT64, {});
+  addInput(body, "c", onnx::TensorProto::BOOL, {});
+  addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
+  addNode(body, "Identity", {"c"}, {"cout"});
+  addNode(body, "Neg", {"xin"}, {"xout"});
+  addNode(body, "Identity", {"xin"}, {"scan"});
+  for (const char *o : {"cout", "xout", "scan"})
+    body->add_output()->set_name(o);
+  g->add_output()->set_name("y");
+  g->add_output()->set_name("ys");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  EXPECT_FALSE(exe);
+  EXPECT_NE(error.find("scan outputs"), std::string::npos) << error;
+  EXPECT_NE(error.find("trip count is known only at run time"), std::string::npos) << error;
 }
