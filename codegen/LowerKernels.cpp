@@ -121,6 +121,12 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
       op.emitOpError("needs the forward output y");
       return false;
     }
+    if constexpr (std::is_same<OpT, LSTMGradOp>::value)
+      if (op.getCheckpoints() && !op.getCheckpoints().template getDefiningOp<LSTMCheckpointedOp>()) {
+        op.emitOpError("reads checkpoints that do not come from nn.lstm_checkpointed (their segment length "
+                       "is unknown)");
+        return false;
+      }
     opt(op.getY(), ft);
     opt(op.getDy(), ft);
     opt(op.getDyH(), ft);
@@ -159,10 +165,15 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   if constexpr (isLSTMForward<OpT>()) { // R a graph parameter: prepared once
     k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
     // The states before every segment_steps steps (nn.lstm_checkpointed).
-    if constexpr (std::is_same<OpT, LSTMCheckpointedOp>::value)
-      k.tensor(in.outs[3], ft).i(op.getSegmentSteps());
-    else
+    if constexpr (std::is_same<OpT, LSTMCheckpointedOp>::value) {
+      if (in.outs[3]) // unread checkpoints are not stored
+        k.tensor(in.outs[3], ft);
+      else
+        k.none();
+      k.i(op.getSegmentSteps());
+    } else {
       k.none().i(0);
+    }
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());

@@ -194,16 +194,19 @@ bool inspectModule(ModuleOp module, const CompileOptions &options, llvm::raw_ost
     error = diag.empty() ? "lowering failed" : diag;
     return false;
   }
+  // The workspace as lowered: the arena, loop bodies' arenas, then scratch.
+  int64_t workspaceBytes = summary.arenaBytes;
   for (auto f : module.getOps<func::FuncOp>())
     if (auto s = f->getAttrOfType<IntegerAttr>("nncc.scratch_bytes")) {
       summary.scratchBytes = s.getInt();
       summary.weightBytes = f->getAttrOfType<IntegerAttr>("nncc.weights_bytes").getInt();
+      workspaceBytes = f->getAttrOfType<IntegerAttr>("nncc.workspace_bytes").getInt();
     }
   auto pct = [](int64_t a, int64_t b) { return b ? 100.0 * a / b : 0.0; };
   os << "planned peak of the intermediates: " << summary.arenaBytes << " B (arena); without reuse "
      << summary.intermediateBytes << " B, so reuse saves " << llvm::format("%.1f", pct(summary.intermediateBytes - summary.arenaBytes, summary.intermediateBytes))
      << "%\n";
-  os << "kernel scratch: " << summary.scratchBytes << " B; workspace: " << summary.arenaBytes + summary.scratchBytes
+  os << "kernel scratch: " << summary.scratchBytes << " B; workspace: " << workspaceBytes
      << " B; weights: " << summary.weightBytes << " B\n";
   os << summary.ops << " ops, " << summary.inPlace << " written in place, " << summary.reused
      << " reusing memory of dead buffers\n";

@@ -448,7 +448,7 @@ NN_INFER(LSTMCheckpointedOp) {
   if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
     return failure();
   int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1;
-  int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps());
+  int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps()); // 0: the verifier's error
   inferred.push_back(tensor({dirs, (T + S - 1) / S, 2, x.getDimSize(1), (int64_t)a.getHiddenSize()},
                             x.getElementType()));
   return success();
@@ -511,7 +511,11 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
 }
 
 LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
-LogicalResult LSTMCheckpointedOp::verify() { return verifyRecurrent(*this, 4); }
+LogicalResult LSTMCheckpointedOp::verify() {
+  if (getSegmentSteps() < 1)
+    return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
+  return verifyRecurrent(*this, 4);
+}
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
 

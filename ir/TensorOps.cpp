@@ -589,7 +589,7 @@ LogicalResult LoopOp::verify() {
     return emitOpError("body arguments 0 and 1 must be tensor<i64> (iteration) and tensor<i1> (condition)");
   if (getResults().size() != carried.size())
     return emitOpError("has ") << getResults().size() << " results for " << carried.size() << " carried values";
-  auto yield = dyn_cast<LoopYieldOp>(block.getTerminator());
+  auto yield = block.empty() ? LoopYieldOp() : dyn_cast<LoopYieldOp>(block.back());
   if (!yield || yield.getValues().size() != carried.size() + 1)
     return emitOpError("body must end in nn.loop_yield of the condition and the carried values");
   if (!scalar(yield.getValues()[0].getType(), 1))

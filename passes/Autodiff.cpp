@@ -306,6 +306,16 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
             (lt ? shapeStr(lt.getShape()) + " " + typeName(lt.getElementType()) : std::string("a non-tensor"));
     return false;
   }
+  // Values read inside a loop body escape the dependence analysis below:
+  // no gradient rule for nn.loop (rather than silently zero gradients).
+  bool hasLoop = false;
+  loss.getParentBlock()->walk([&](LoopOp) { hasLoop = true; });
+  if (hasLoop) {
+    error = "the graph has a Loop that runs as a loop (nn.loop: its iterations are known only at run time); "
+            "training through it is not supported. Give its trip count and condition as constants so that it "
+            "is unrolled";
+    return false;
+  }
   llvm::DenseSet<Value> active;
   activeValues(loss, wrt, active);
 

@@ -374,7 +374,9 @@ struct BroadcastInsteadOfExpand : OpRewritePattern<ExpandOp> {
     for (OpOperand &use : llvm::make_early_inc_range(expand.getResult().getUses())) {
       Operation *user = use.getOwner();
       auto iface = dyn_cast<InferTypeOpInterface>(user);
-      if (!nn::isElementwise(user) || user->getNumOperands() < 2 || user->getNumResults() != 1 || !iface)
+      // PRelu broadcasts its slope to x only (its verifier says so).
+      if (!nn::isElementwise(user) || user->getNumOperands() < 2 || user->getNumResults() != 1 || !iface ||
+          isa<PReluOp>(user))
         continue;
       SmallVector<Value> operands(user->getOperands());
       operands[use.getOperandNumber()] = expand.getX();

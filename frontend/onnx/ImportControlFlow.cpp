@@ -14,6 +14,7 @@
 #include "frontend/onnx/ImporterImpl.h"
 
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace nncc;
@@ -66,33 +67,41 @@ LogicalResult importIf(Node &n) {
   return success();
 }
 
-/// Whether a Loop body's condition output is, by construction, its condition
-/// input or a constant (through Identity nodes): then the iterations are
-/// known once the trip count and the initial condition are.
-bool conditionIsStatic(const onnx::GraphProto &body) {
+/// Whether a Loop body's condition output follows from the iteration
+/// number, the condition input, constants and known outer values alone (not
+/// from the carried values or other data): then it folds at each unrolled
+/// iteration, and the iterations are known once the trip count and the
+/// initial condition are.
+bool conditionIsStatic(Node &n, const onnx::GraphProto &body) {
   if (body.output_size() < 1 || body.input_size() < 2)
     return false;
-  std::string name = body.output(0).name();
-  for (int hops = 0; hops <= body.node_size(); ++hops) {
-    if (name == body.input(1).name())
+  llvm::StringSet<> known{body.input(0).name(), body.input(1).name()}, local;
+  for (const auto &in : body.input())
+    local.insert(in.name());
+  for (const auto &t : body.initializer())
+    known.insert(t.name()), local.insert(t.name());
+  for (const auto &node : body.node())
+    for (const auto &o : node.output())
+      local.insert(o);
+  auto isKnown = [&](const std::string &name) {
+    if (name.empty() || known.count(name))
       return true;
-    for (const auto &t : body.initializer())
-      if (t.name() == name)
-        return true;
-    const onnx::NodeProto *producer = nullptr;
-    for (const auto &node : body.node())
+    if (local.count(name))
+      return false;
+    Value outer = n.importer.lookup(name); // from outside the body
+    return outer && matchPattern(outer, m_Constant());
+  };
+  static const llvm::StringSet<> random{"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+                                       "Multinomial", "Bernoulli"};
+  for (const auto &node : body.node()) {
+    bool all = !random.count(node.op_type()) && !node.op_type().empty();
+    for (const auto &i : node.input())
+      all &= isKnown(i);
+    if (all)
       for (const auto &o : node.output())
-        if (o == name)
-          producer = &node;
-    if (!producer)
-      return false;
-    if (producer->op_type() == "Constant")
-      return true;
-    if (producer->op_type() != "Identity" || producer->input_size() < 1)
-      return false;
-    name = producer->input(0);
+        known.insert(o);
   }
-  return false;
+  return known.count(body.output(0).name()) > 0;
 }
 
 /// The loop as nn.loop: its body imported once, run while the condition
@@ -178,15 +187,20 @@ LogicalResult importLoop(Node &n) {
     return runtimeLoop(n, *body, carried, "its trip count is known only at run time");
   if (n.has(1) && !condKnown)
     return runtimeLoop(n, *body, carried, "its initial condition is known only at run time");
-  if (!conditionIsStatic(*body))
-    return runtimeLoop(n, *body, carried, "its body computes the condition");
+  if (!conditionIsStatic(n, *body))
+    return runtimeLoop(n, *body, carried, "its body computes the condition from data");
   int64_t trips = tripsKnown ? tripsKnown->asInt(0) : INT64_MAX;
   bool cond = condKnown ? condKnown->asInt(0) != 0 : true;
-  if (cond && trips > kMaxUnroll)
+  // A long loop runs as a loop; with scan outputs it must unroll (and fails
+  // past the limit unless its condition stops it first).
+  if (cond && trips > kMaxUnroll && numScan == 0)
     return runtimeLoop(n, *body, carried, Twine("more than ") + Twine(kMaxUnroll) + " iterations to unroll");
   std::vector<SmallVector<Value>> scans(numScan);
   Type boolType = n.b.getI1Type();
   for (int64_t i = 0; i < trips && cond; ++i) {
+    if (i >= kMaxUnroll)
+      return n.fail("loops with scan outputs of more than " + Twine(kMaxUnroll) +
+                    " iterations are not supported (they are unrolled)");
     SmallVector<Value> ins = {n.constI64({i}, {}), n.create<nn::ConstantOp>(
                                                        DenseElementsAttr::get(RankedTensorType::get({}, boolType), true))};
     ins.append(carried.begin(), carried.end());
@@ -195,7 +209,8 @@ LogicalResult importLoop(Node &n) {
       return failure();
     Attribute c;
     if (!matchPattern(outs[0], m_Constant(&c)))
-      return n.fail("the loop condition depends on data although the body passes it through");
+      return n.fail("the loop condition, which follows from the iteration number and constants, did not fold "
+                    "to a constant at iteration " + Twine(i) + "; nncc unrolls such loops");
     cond = c.cast<DenseElementsAttr>().getSplatValue<bool>();
     for (size_t k = 0; k < carried.size(); ++k)
       carried[k] = outs[1 + k];

@@ -257,6 +257,9 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     seg = segmentsFor<LSTMGradBuffers<T>>(a);
   }
   int64_t S = seg.S;
+  // Checkpoints laid out for other segments are not read (the lowering
+  // passes their segment length): the first pass computes them instead.
+  bool useSaved = a.checkpoints.present() && a.checkpoints.dim(1) == seg.count;
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
     *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
@@ -368,14 +371,14 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     };
     // Checkpoints: c (and, without y, h) before each segment, given or
     // computed in a first pass forward through the segments.
-    if (a.checkpoints.present()) {
+    if (useSaved) {
       for (int64_t k = 0; k < seg.count; ++k) {
         std::copy(saved(a.checkpoints, d, k, 0), saved(a.checkpoints, d, k, 0) + B * H, ck + k * B * H);
         if (hk)
           std::copy(saved(a.checkpoints, d, k, 1), saved(a.checkpoints, d, k, 1) + B * H, hk + k * B * H);
       }
     }
-    for (int64_t b = 0; b < B && !a.checkpoints.present(); ++b) {
+    for (int64_t b = 0; b < B && !useSaved; ++b) {
       const T *c0 = a.c0.present() ? a.c0.as<T>() + (d * B + b) * H : zeros;
       std::copy(c0, c0 + H, ck + b * H);
       if (!withY) {
@@ -383,7 +386,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         std::copy(h0, h0 + H, hk + b * H);
       }
     }
-    for (int64_t k = 0; k + 1 < seg.count && !a.checkpoints.present(); ++k) {
+    for (int64_t k = 0; k + 1 < seg.count && !useSaved; ++k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       recompute(s0, s1);
       cellsForward(k, s0, s1);

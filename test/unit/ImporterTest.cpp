@@ -159,6 +159,22 @@ Tensor scalarI64(int64_t v) {
   return t;
 }
 
+/// A loop over x [3] (inputs M and cond as given) whose body negates x and
+/// scans it; its condition output is `cond` (built by the caller).
+onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trips) {
+  auto *body = addLoop(g, {trips, "", "x"}, {"y", "ys"});
+  addInput(body, "i", onnx::TensorProto::INT64, {});
+  addInput(body, "c", onnx::TensorProto::BOOL, {});
+  addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
+  addNode(body, "Neg", {"xin"}, {"xout"});
+  addNode(body, "Identity", {"xin"}, {"scan"});
+  for (const char *o : {"cout", "xout", "scan"})
+    body->add_output()->set_name(o);
+  g->add_output()->set_name("y");
+  g->add_output()->set_name("ys");
+  return body;
+}
+
 } // namespace
 
 /// The trip count is a graph input: one compiled graph runs the body M times
@@ -289,20 +305,37 @@ TEST(Importer, LoopScanOutputsNeedAKnownTripCount) {
   auto *g = m.mutable_graph();
   addInput(g, "M", onnx::TensorProto::INT64, {});
   addInput(g, "x", onnx::TensorProto::FLOAT, {3});
-  auto *body = addLoop(g, {"M", "", "x"}, {"y", "ys"});
-  addInput(body, "i", onnx::TensorProto::INT64, {});
-  addInput(body, "c", onnx::TensorProto::BOOL, {});
-  addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
-  addNode(body, "Identity", {"c"}, {"cout"});
-  addNode(body, "Neg", {"xin"}, {"xout"});
-  addNode(body, "Identity", {"xin"}, {"scan"});
-  for (const char *o : {"cout", "xout", "scan"})
-    body->add_output()->set_name(o);
-  g->add_output()->set_name("y");
-  g->add_output()->set_name("ys");
+  addNode(addNegateScanLoop(g, "M"), "Identity", {"c"}, {"cout"});
   std::string error;
   auto exe = compileOnnx(m, {}, {}, error);
   EXPECT_FALSE(exe);
   EXPECT_NE(error.find("scan outputs"), std::string::npos) << error;
   EXPECT_NE(error.find("trip count is known only at run time"), std::string::npos) << error;
+}
+
+/// A condition computed from the iteration number and constants folds at
+/// each unrolled iteration: the loop (constant trip count 10, condition
+/// i < 4, a scan output) is unrolled, 5 iterations, scan output [5, 3].
+TEST(Importer, LoopWithAConditionFromTheIterationNumberUnrolls) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
+  auto *body = addNegateScanLoop(g, "ten");
+  addScalarConstant(body, "four", onnx::TensorProto::INT64, 4);
+  addNode(body, "Less", {"i", "four"}, {"cout"});
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{5, 3}));
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = (float)k + 1;
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(out[0].data<float>()[k], -x.data<float>()[k]); // negated 5 times
+    for (int it = 0; it < 5; ++it)
+      EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]);
+  }
 }

@@ -98,3 +98,11 @@ func.func @loop_changes_carried_type(%m: tensor<i64>, %c: tensor<i1>, %x: tensor
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+func.func @checkpoint_segments(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>) {
+  // expected-error @+1 {{segment_steps must be at least 1, got 0}}
+  %y, %h, %c, %ck = nn.lstm_checkpointed %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, segment_steps = 0 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x2x4xf32>)
+  return
+}

@@ -72,3 +72,19 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
   %s = nn.reduce_sum %h {axes = [], keepdims = false} : tensor<1x2x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// A Loop run as a loop (nn.loop) has no gradient rule: differentiating a
+// graph with one is refused, not answered with zero gradients for the
+// values its body reads.
+// expected-error @+1 {{training through it is not supported}}
+func.func @through_loop(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
+  %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    %y = nn.mul %xi, %w : tensor<4xf32>, tensor<4xf32>
+    nn.loop_yield %ci, %y : tensor<i1>, tensor<4xf32>
+  }
+  %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}

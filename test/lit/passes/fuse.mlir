@@ -177,3 +177,13 @@ func.func @expand_broadcast(%c: tensor<1x1xf32>, %x: tensor<6x5xf32>) -> (tensor
   %n = nn.neg %e : tensor<6x5xf32>
   return %m, %n : tensor<6x5xf32>, tensor<6x5xf32>
 }
+
+// PRelu broadcasts its slope to x only: its expanded x stays.
+// CHECK-LABEL: func.func @expand_prelu
+// CHECK: %[[E:.*]] = nn.expand %arg0
+// CHECK: nn.prelu %[[E]], %arg1
+func.func @expand_prelu(%c: tensor<1x5xf32>, %s: tensor<6x5xf32>) -> tensor<6x5xf32> {
+  %e = nn.expand %c {shape = [6, 5]} : tensor<1x5xf32> -> tensor<6x5xf32>
+  %p = nn.prelu %e, %s : tensor<6x5xf32>, tensor<6x5xf32>
+  return %p : tensor<6x5xf32>
+}
