@@ -11,15 +11,10 @@ sequence lengths or clip, which keep their whole-layer kernel.
 """
 import os
 import re
-import subprocess
 import sys
 
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), r.stdout))
-    return r.stdout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recurrent_common import run  # noqa: E402
 
 
 def main():

@@ -22,19 +22,14 @@ reverse diagonals: cell (l-1, c) beside (l, c-1) on another thread.
 import copy
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import torch
 from onnx import numpy_helper
 
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), r.stdout))
-    return r.stdout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from recurrent_common import run  # noqa: E402
 
 
 def main():
