@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Autodiff.h"
 #include "passes/Passes.h"
+#include "passes/Rewrite.h"
 
 #include "ir/NNOps.h"
 #include "ir/ShapeUtils.h"
@@ -48,11 +49,7 @@ public:
   Value div(Value x, Value y) { return b.create<DivOp>(loc, x, y); }
   Value neg(Value x) { return b.create<NegOp>(loc, x); }
   Value select(Value c, Value x, Value y) { return b.create<SelectOp>(loc, c, x, y); }
-  Value reshape(Value x, ArrayRef<int64_t> shape) {
-    if (typeOf(x).getShape() == shape)
-      return x;
-    return b.create<ReshapeOp>(loc, x, b.getI64ArrayAttr(shape), b.getBoolAttr(true));
-  }
+  Value reshape(Value x, ArrayRef<int64_t> shape) { return reshapeTo(b, loc, x, shape); }
   Value transpose(Value x, ArrayRef<int64_t> perm) { return b.create<TransposeOp>(loc, x, b.getI64ArrayAttr(perm)); }
   Value sum(Value x, ArrayRef<int64_t> axes, bool keep) {
     return b.create<ReduceSumOp>(loc, x, b.getI64ArrayAttr(axes), b.getBoolAttr(keep));

@@ -24,11 +24,7 @@ struct Emit {
   Value scalar(double v, Type et) {
     return b.create<ConstantOp>(loc, makeConst(RankedTensorType::get({}, et), ArrayRef<double>{v}));
   }
-  Value reshape(Value v, ArrayRef<int64_t> shape) {
-    if (v.getType().cast<RankedTensorType>().getShape() == shape)
-      return v;
-    return b.create<ReshapeOp>(loc, v, b.getI64ArrayAttr(shape), b.getBoolAttr(true));
-  }
+  Value reshape(Value v, ArrayRef<int64_t> shape) { return reshapeTo(b, loc, v, shape); }
   /// [C] -> [C, 1, ..., 1] to broadcast along dimension 1 of a rank-r tensor.
   Value perChannel(Value v, int64_t rank) {
     Shape s(rank - 1, 1);

@@ -153,9 +153,7 @@ struct MatMulBias : OpRewritePattern<AddOp> {
       int64_t n = yt.getShape().back();
       if (ct.getRank() < 1 || ct.getShape().back() != n || ct.getNumElements() != n)
         continue;
-      Value bias = c;
-      if (ct.getRank() != 1)
-        bias = b.create<ReshapeOp>(op.getLoc(), c, b.getI64ArrayAttr({n}), b.getBoolAttr(true));
+      Value bias = reshapeTo(b, op.getLoc(), c, {n});
       auto fused = b.create<MatMulOp>(op.getLoc(), mm.getA(), mm.getB(), bias, b.getStrArrayAttr({}));
       b.replaceOp(op, fused.getY());
       b.eraseOp(mm);
@@ -353,13 +351,9 @@ struct SumOfProducts : OpRewritePattern<ReduceSumOp> {
       return failure();
     int64_t n = t.getNumElements();
     Location loc = op.getLoc();
-    auto flat = [&](Value v, ArrayRef<int64_t> shape) {
-      return b.create<ReshapeOp>(loc, v, b.getI64ArrayAttr(shape), b.getBoolAttr(true)).getResult();
-    };
-    Value dot = b.create<MatMulOp>(loc, flat(mul.getLhs(), {1, n}), flat(mul.getRhs(), {n, 1}), Value(),
-                                   b.getStrArrayAttr({}));
-    auto rt = op.getType().cast<RankedTensorType>();
-    b.replaceOp(op, flat(dot, rt.getShape()));
+    Value dot = b.create<MatMulOp>(loc, reshapeTo(b, loc, mul.getLhs(), {1, n}), reshapeTo(b, loc, mul.getRhs(), {n, 1}),
+                                   Value(), b.getStrArrayAttr({}));
+    b.replaceOp(op, reshapeTo(b, loc, dot, op.getType().cast<RankedTensorType>().getShape()));
     return success();
   }
 };

@@ -242,14 +242,12 @@ template <typename PoolOp> struct PoolBlocked : OpRewritePattern<PoolOp> {
     if (t.getRank() != 5)
       return failure();
     auto s = t.getShape();
-    Value flat = b.create<ReshapeOp>(op.getLoc(), v, b.getI64ArrayAttr({s[0] * s[1], s[2], s[3], s[4]}),
-                                     b.getBoolAttr(true));
+    Value flat = reshapeTo(b, op.getLoc(), v, {s[0] * s[1], s[2], s[3], s[4]});
     Operation *pool = cloneWithOperands(b, op, {flat});
     if (!pool)
       return failure();
     auto ps = typeOf(pool->getResult(0)).getShape();
-    Value back = b.create<ReshapeOp>(op.getLoc(), pool->getResult(0),
-                                     b.getI64ArrayAttr({s[0], s[1], ps[1], ps[2], s[4]}), b.getBoolAttr(true));
+    Value back = reshapeTo(b, op.getLoc(), pool->getResult(0), {s[0], s[1], ps[1], ps[2], s[4]});
     b.replaceOp(op, reorder(b, back, "nchw16c", "nhwc"));
     return success();
   }

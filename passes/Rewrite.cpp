@@ -25,6 +25,12 @@ Operation *cloneWithOperands(PatternRewriter &b, Operation *op, ValueRange opera
   return b.create(state);
 }
 
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  if (v.getType().cast<RankedTensorType>().getShape() == shape)
+    return v;
+  return b.create<nn::ReshapeOp>(loc, v, b.getI64ArrayAttr(shape), b.getBoolAttr(true));
+}
+
 bool scalarConstant(Value v, double &out) {
   Attribute attr;
   if (!matchPattern(v, m_Constant(&attr)))

@@ -12,6 +12,10 @@ namespace nncc {
 /// op infers its types). Null when inference fails.
 mlir::Operation *cloneWithOperands(mlir::PatternRewriter &b, mlir::Operation *op, mlir::ValueRange operands);
 
+/// `v` as `shape` (the same elements): an nn.reshape, or v itself when it
+/// already has that shape.
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, llvm::ArrayRef<int64_t> shape);
+
 /// The value of a rank-0 (or single-element) float constant.
 bool scalarConstant(mlir::Value v, double &out);
 

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
+#include "passes/Rewrite.h"
 
 #include "ir/NNOps.h"
 #include "ir/ShapeUtils.h"
@@ -48,9 +49,7 @@ struct Emit {
     sizes[axis] = end - start;
     return b.create<SliceOp>(loc, v, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps), b.getI64ArrayAttr(sizes));
   }
-  Value reshape(Value v, ArrayRef<int64_t> shape) {
-    return b.create<ReshapeOp>(loc, v, b.getI64ArrayAttr(shape), b.getBoolAttr(true));
-  }
+  Value reshape(Value v, ArrayRef<int64_t> shape) { return reshapeTo(b, loc, v, shape); }
   Value matmul(Value x, Value y, Value bias = {}) { return b.create<MatMulOp>(loc, x, y, bias, b.getStrArrayAttr({})); }
   Value add(Value x, Value y) { return b.create<AddOp>(loc, x, y); }
   Value sub(Value x, Value y) { return b.create<SubOp>(loc, x, y); }

@@ -87,6 +87,12 @@ inline void lstmBackwardLoop(int64_t H, float *__restrict a, const float *__rest
 } // namespace
 
 NNCC_VECTOR_CLONES
+void lstmRowHidden(int64_t H, const float *__restrict a, const float *__restrict cNew, float *__restrict h) {
+  for (int64_t j = 0; j < H; ++j)
+    h[j] = a[H + j] * fastTanh(cNew[j]);
+}
+
+NNCC_VECTOR_CLONES
 void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew) {
   if (peep)
     lstmTrainLoop<true>(H, a, peep, cPrev, cNew);

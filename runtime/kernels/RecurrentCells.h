@@ -24,6 +24,9 @@ void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, floa
 /// (x W^T + h R^T + biases) and gets the gate activations (i, o, f, c);
 /// cNew = f * cPrev + i * c.
 void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew);
+/// h_t of a row lstmRowTrain ran: o * tanh(cNew), as lstmRow computes it (the
+/// checkpoint backward recomputes h this way instead of reading y).
+void lstmRowHidden(int64_t H, const float *a, const float *cNew, float *h);
 /// Backward of one row: `a` holds lstmRowTrain's activations and gets the
 /// gradients of the pre-activations; dh is the gradient of h_t, dc that of
 /// c_t (replaced by that of c_{t-1}); dp accumulates the peepholes' [3H].

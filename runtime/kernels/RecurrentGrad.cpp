@@ -20,7 +20,6 @@
 #include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
 
-#include <cmath>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -325,9 +324,10 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     };
     // h_t of a cell that cellRow ran.
     auto hiddenRow = [&](const T *ar, const T *cNew, T *h) {
+      if (fast)
+        return lstmRowHidden(H, (const float *)ar, (const float *)cNew, (float *)h);
       for (int64_t j = 0; j < H; ++j)
-        h[j] = fast ? (T)(ar[H + j] * std::tanh((float)cNew[j]))
-                    : (T)(f(c.clipped((double)ar[H + j])) * hact((double)cNew[j]));
+        h[j] = (T)(f(c.clipped((double)ar[H + j])) * hact((double)cNew[j]));
     };
     // The product h_{t-1} R^T of one step, when h is recomputed.
     RecurrentGemm<T> forwardProduct(B, G, H, R, H, gs);
