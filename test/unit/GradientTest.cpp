@@ -9,7 +9,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,8 +29,7 @@ struct GradCase {
 
 void checkGradients(const GradCase &c) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(c.body, &ctx);
+  auto module = nncc::test::parseModule(ctx, c.body);
   ASSERT_TRUE(module) << c.name;
   auto func = *module->getOps<func::FuncOp>().begin();
   Operation *ret = func.getBody().front().getTerminator();
@@ -462,8 +462,7 @@ INSTANTIATE_TEST_SUITE_P(Ops, Gradient, testing::ValuesIn(kCases),
 /// The three losses, differentiated w.r.t. the prediction.
 void checkLoss(nncc::LossKind kind, const char *body) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  auto module = nncc::test::parseModule(ctx, body);
   ASSERT_TRUE(module);
   auto func = *module->getOps<func::FuncOp>().begin();
   Operation *ret = func.getBody().front().getTerminator();
@@ -524,8 +523,7 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  auto module = nncc::test::parseModule(ctx, body);
   EXPECT_TRUE(module);
   if (!module)
     return {};
@@ -739,10 +737,9 @@ TEST(RecurrentGradient, WavefrontStackMatchesLayers) {
 /// A loss that is not a scalar is refused with a message.
 TEST(Autodiff, RejectsNonScalarLoss) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(R"(func.func @main(%a: tensor<3xf64>) -> tensor<3xf64> {
+  auto module = nncc::test::parseModule(ctx, R"(func.func @main(%a: tensor<3xf64>) -> tensor<3xf64> {
     %0 = nn.exp %a : tensor<3xf64>
-    return %0 : tensor<3xf64> })", &ctx);
+    return %0 : tensor<3xf64> })");
   auto func = *module->getOps<func::FuncOp>().begin();
   Operation *ret = func.getBody().front().getTerminator();
   OpBuilder b(ret);

@@ -4,7 +4,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 using namespace mlir;
@@ -26,8 +27,7 @@ func.func @main(%x: tensor<64x256xf32>) -> tensor<64x256xf32> {
 
 TEST(MemoryPlan, LiveBuffersNeverOverlapAndMemoryIsReused) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(kChain, &ctx);
+  auto module = nncc::test::parseModule(ctx, kChain);
   ASSERT_TRUE(module);
   auto func = *module->getOps<func::FuncOp>().begin();
   nncc::MemoryPlan plan = nncc::planMemory(func);
@@ -90,8 +90,7 @@ TEST(MemoryPlan, InPlaceHandoversSurviveTheMapGrowing) {
     body += "  %v" + std::to_string(i) + " = nn.exp %v" + std::to_string(i - 1) + " : tensor<8x16xf32>\n";
   body += "  %out = nn.neg %v" + std::to_string(n - 1) + " : tensor<8x16xf32>\n  return %out : tensor<8x16xf32>\n}\n";
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  auto module = nncc::test::parseModule(ctx, body);
   ASSERT_TRUE(module);
   auto func = *module->getOps<func::FuncOp>().begin();
   nncc::MemoryPlan plan = nncc::planMemory(func);

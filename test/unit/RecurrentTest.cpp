@@ -5,7 +5,8 @@
 #include "ir/NNOps.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -24,8 +25,7 @@ std::string withSteps(std::string body, int64_t steps) {
 
 int64_t workspaceOf(const std::string &body) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  auto module = nncc::test::parseModule(ctx, body);
   EXPECT_TRUE(module);
   if (!module)
     return -1;
@@ -73,8 +73,7 @@ namespace {
 /// recurrent layers into cells; returns every output.
 std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
-  auto module = parseSourceString<ModuleOp>(body, &ctx);
+  auto module = nncc::test::parseModule(ctx, body);
   EXPECT_TRUE(module);
   if (!module)
     return {};

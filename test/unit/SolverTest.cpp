@@ -6,7 +6,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "TestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,13 +21,12 @@ namespace {
 std::vector<std::array<float, 2>> runSolver(const nncc::SolverConfig &cfg, double lr,
                                             const std::vector<std::array<float, 2>> &gradients) {
   MLIRContext ctx;
-  nncc::loadDialects(ctx);
   int count = nncc::solverStateCount(cfg.solver);
   std::string sig = "%p: tensor<2xf32>, %g: tensor<2xf32>, %lr: tensor<f32>";
   for (int k = 0; k < count; ++k)
     sig += ", %s" + std::to_string(k) + ": tensor<2xf32>";
   std::string text = "func.func @main(" + sig + ") -> tensor<2xf32> { return %p : tensor<2xf32> }";
-  auto module = parseSourceString<ModuleOp>(text, &ctx);
+  auto module = nncc::test::parseModule(ctx, text);
   auto func = *module->getOps<func::FuncOp>().begin();
   Operation *ret = func.getBody().front().getTerminator();
   OpBuilder b(ret);
