@@ -79,7 +79,7 @@ template <typename OpT> KernelCall &gridSampleAttrs(KernelCall &k, OpT g) {
 
 template <typename OpT> constexpr bool isLSTM() {
   return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value ||
-         std::is_same<OpT, LSTMCheckpointedOp>::value;
+         std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 template <typename OpT> constexpr bool isGRU() {
   return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value;
@@ -88,9 +88,11 @@ template <typename OpT> constexpr bool isRecurrentGrad() {
   return std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value ||
          std::is_same<OpT, RNNGradOp>::value;
 }
-/// nn.lstm_checkpointed is an nn.lstm whose kernel also saves its states.
+/// nn.lstm_checkpointed and nn.lstm_with_gates are nn.lstm whose kernel
+/// also saves its states or its gate pre-activations.
 template <typename OpT> constexpr bool isLSTMForward() {
-  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMCheckpointedOp>::value;
+  return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMCheckpointedOp>::value ||
+         std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 
 /// Forward: the operands, the outputs (y and the final states), the
@@ -127,12 +129,21 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                        "is unknown)");
         return false;
       }
+    if constexpr (std::is_same<OpT, LSTMGradOp>::value)
+      if (op.getGates() && (!op.getY() || !op.getGates().template getDefiningOp<LSTMWithGatesOp>() ||
+                            !op.getGates().hasOneUse())) {
+        // The kernel turns the saved pre-activations into their gradients.
+        op.emitOpError("reads gates that do not come from nn.lstm_with_gates, that another op reads too, or "
+                       "reads no y");
+        return false;
+      }
     opt(op.getY(), ft);
     opt(op.getDy(), ft);
     opt(op.getDyH(), ft);
     if constexpr (isLSTM<OpT>()) {
       opt(op.getDyC(), ft);
       opt(op.getCheckpoints(), ft);
+      opt(op.getGates(), ft);
     }
   }
   // Results nobody reads (MemoryPlan::Kind::Unused) are absent.
@@ -174,6 +185,11 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     } else {
       k.none().i(0);
     }
+    // The gate pre-activations of every step (nn.lstm_with_gates).
+    if (std::is_same<OpT, LSTMWithGatesOp>::value && in.outs[3])
+      k.tensor(in.outs[3], ft);
+    else
+      k.none();
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
@@ -417,6 +433,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
       .Case<LSTMCheckpointedOp>([&](LSTMCheckpointedOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_lstm", 2);
       })
+      .Case<LSTMWithGatesOp>([&](LSTMWithGatesOp o) -> FailureOr<bool> {
+        return recurrent(in, o, "nncc_lstm", 2);
+      })
       .Case<GRUOp>([&](GRUOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_gru", 1);
       })
@@ -433,8 +452,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         bool constant = llvm::all_of(o.getWeights(), [](Value w) {
           return isa_and_nonnull<ParamOp, ConstantOp>(w.getDefiningOp());
         });
-        // states and cells only when the backward reads them.
-        for (unsigned r = 0; r < 3; ++r)
+        // states, cells and gates only when the backward reads them.
+        for (unsigned r = 0; r < 4; ++r)
           if (in.outs[r])
             k.tensor(in.outs[r], ft);
           else

@@ -453,6 +453,16 @@ NN_INFER(LSTMCheckpointedOp) {
                             x.getElementType()));
   return success();
 }
+NN_INFER(LSTMWithGatesOp) {
+  LSTMWithGatesOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX());
+  if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
+    return failure();
+  int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1;
+  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), 4 * (int64_t)a.getHiddenSize()},
+                            x.getElementType()));
+  return success();
+}
 NN_INFER(GRUOp) {
   GRUOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
@@ -516,6 +526,7 @@ LogicalResult LSTMCheckpointedOp::verify() {
     return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
   return verifyRecurrent(*this, 4);
 }
+LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
 

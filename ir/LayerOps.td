@@ -246,6 +246,16 @@ def NN_LSTMCheckpointedOp : NN_RecurrentOp<"lstm_checkpointed", "nn.lstm that al
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$checkpoints)>;
+// The forward of an nn.lstm trained under the store-all memory policy
+// (setRecurrentMemoryPolicy puts it in the nn.lstm's place): it also returns
+// `gates`, [directions, T, batch, 4 * hidden], the gate pre-activations
+// x W^T + h R^T + biases of every step (in each direction's step order;
+// peepholes not added), so that its nn.lstm_grad reads them instead of
+// recomputing them with two GEMMs over the whole sequence.
+def NN_LSTMWithGatesOp : NN_RecurrentOp<"lstm_with_gates", "nn.lstm that also returns its gate pre-activations",
+    (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$gates)>;
 def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
     (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
@@ -260,13 +270,15 @@ def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
 // steps) along diagonals: cell (l+1, c) overlaps (l, c+1), at most
 // `max_parallel` cells at once (0 = one per thread). For training, `states`
 // gets the outputs of the layers below the last ([L-1, T, batch, H]) and
-// `cells` the cell state before each chunk ([L, chunks, batch, H]); in
-// inference nothing reads them and they are not stored.
+// `cells` the cell state before each chunk ([L, chunks, batch, H]) and
+// `gates` the gate pre-activations of every layer and step ([L, T, batch,
+// 4H], what nn.lstm_with_gates saves: the backward does not recompute
+// them); in inference nothing reads them and they are not stored.
 def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
-  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
 }
 
@@ -279,10 +291,11 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
   let summary = "Backward of stacked forward LSTMs, run as a reverse wavefront.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                       NN_FloatTensor:$cells, NN_FloatTensor:$y, NN_FloatTensor:$dy, I64Attr:$hidden_size,
+                       NN_FloatTensor:$cells, NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                       I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
-  let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
 // Backward of a recurrent layer: the forward op's operands, its output y
@@ -314,10 +327,12 @@ class NN_RecurrentGradOp<string mnemonic, string desc, dag extraOperands, dag gr
 
 // Under the checkpoint memory policy an nn.lstm_grad reads no y: it gets
 // the states before each segment from nn.lstm_checkpointed and recomputes h
-// inside each segment itself.
+// inside each segment itself. Under store-all it reads the gate
+// pre-activations that nn.lstm_with_gates saved (`gates`) instead of
+// recomputing them.
 def NN_LSTMGradOp : NN_RecurrentGradOp<"lstm_grad", "Gradients of an nn.lstm",
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
-    (ins Optional<NN_FloatTensor>:$dy_c, Optional<NN_FloatTensor>:$checkpoints),
+    (ins Optional<NN_FloatTensor>:$dy_c, Optional<NN_FloatTensor>:$checkpoints, Optional<NN_FloatTensor>:$gates),
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
     (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
           NN_FloatTensor:$d_initial_h, NN_FloatTensor:$d_initial_c, NN_FloatTensor:$dp)>;

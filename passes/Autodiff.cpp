@@ -215,7 +215,7 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<LSTMGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
                                   o.getInitialC(), o.getP(), o.getY(), gradOf(o.getY()), gradOf(o.getYH()),
-                                  gradOf(o.getYC()), /*checkpoints=*/Value(), hs, dir, acts, al, be, clip, policy,
+                                  gradOf(o.getYC()), /*checkpoints=*/Value(), /*gates=*/Value(), hs, dir, acts, al, be, clip, policy,
                                   budget,
                                   o.getInputForgetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH(), o.getInitialC(), o.getP()};
@@ -1386,6 +1386,22 @@ bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &bu
   return false;
 }
 
+/// Puts a NewOp built by `make` (the forward's operands and attributes,
+/// one more result) in the forward nn.lstm's place; returns that result.
+template <typename NewOp, typename... Extra> static Value extendForward(LSTMOp fwd, Extra... extra) {
+  OpBuilder ob(fwd);
+  auto n = ob.create<NewOp>(fwd.getLoc(), fwd.getX(), fwd.getW(), fwd.getR(), fwd.getB(), fwd.getSeqLens(),
+                            fwd.getInitialH(), fwd.getInitialC(), fwd.getP(), fwd.getHiddenSizeAttr(),
+                            fwd.getDirectionAttr(), fwd.getActivationsAttr(), fwd.getActivationAlphaAttr(),
+                            fwd.getActivationBetaAttr(), fwd.getClipAttr(), fwd.getInputForgetAttr(), extra...);
+  for (NamedAttribute attr : fwd->getDialectAttrs()) // its source name, for messages and profiles
+    n->setAttr(attr.getName(), attr.getValue());
+  for (unsigned k = 0; k < 3; ++k)
+    fwd->getResult(k).replaceAllUsesWith(n->getResult(k));
+  fwd.erase();
+  return n->getResult(3);
+}
+
 void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budget) {
   Builder b(func.getContext());
   auto set = [&](auto op) {
@@ -1394,29 +1410,25 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   };
   func.walk([&](LSTMGradOp op) {
     set(op);
+    auto fwd = op.getY() ? op.getY().getDefiningOp<LSTMOp>() : LSTMOp();
+    if (!fwd || op.getCheckpoints() || op.getGates())
+      return;
+    // Store-all: the forward keeps the gate pre-activations of every step
+    // ([D, T, B, 4H]), so the backward runs no GEMM to recompute them.
+    if (policy == "store-all") {
+      op.getGatesMutable().assign(extendForward<LSTMWithGatesOp>(fwd));
+      return;
+    }
     // Checkpointing: the forward also saves the states before each segment
     // of about sqrt(T) steps; the backward starts each segment from them and
     // recomputes h inside it, reading no y, so y (T-sized) can die with the
     // loss and its gradient.
-    auto fwd = op.getY() ? op.getY().getDefiningOp<LSTMOp>() : LSTMOp();
-    if (policy != "checkpoint" || !fwd || op.getCheckpoints())
+    if (policy != "checkpoint")
       return;
     int64_t T = op.getX().getType().cast<RankedTensorType>().getDimSize(0), S = 1;
     while (S * S < T)
       ++S;
-    OpBuilder ob(fwd);
-    auto ck = ob.create<LSTMCheckpointedOp>(
-        fwd.getLoc(), fwd.getX(), fwd.getW(), fwd.getR(), fwd.getB(), fwd.getSeqLens(), fwd.getInitialH(),
-        fwd.getInitialC(), fwd.getP(), fwd.getHiddenSizeAttr(), fwd.getDirectionAttr(), fwd.getActivationsAttr(),
-        fwd.getActivationAlphaAttr(), fwd.getActivationBetaAttr(), fwd.getClipAttr(), fwd.getInputForgetAttr(),
-        ob.getI64IntegerAttr(S));
-    for (NamedAttribute attr : fwd->getDialectAttrs()) // its source name, for messages and profiles
-      ck->setAttr(attr.getName(), attr.getValue());
-    fwd.getY().replaceAllUsesWith(ck.getY());
-    fwd.getYH().replaceAllUsesWith(ck.getYH());
-    fwd.getYC().replaceAllUsesWith(ck.getYC());
-    fwd.erase();
-    op.getCheckpointsMutable().assign(ck.getCheckpoints());
+    op.getCheckpointsMutable().assign(extendForward<LSTMCheckpointedOp>(fwd, b.getI64IntegerAttr(S)));
     op.getYMutable().clear();
   });
   func.walk([&](GRUGradOp op) { set(op); });

@@ -10,7 +10,9 @@
 // each layer's dX reshaped into the dy of the layer below. The chain of
 // gradients becomes one nn.lstm_stack_grad, which runs the cells' backward
 // along reverse diagonals; the forward stack then also keeps what the
-// backward reads (the lower layers' outputs and a cell state per chunk).
+// backward reads (the lower layers' outputs, a cell state per chunk and the
+// gate pre-activations of every step: under store-all the layers come as
+// nn.lstm_with_gates, whose saved gates the stack replaces with its own).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -46,56 +48,91 @@ bool isZeroState(Value v) {
   return llvm::all_of(attr.getValues<APFloat>(), [](const APFloat &f) { return f.isZero(); });
 }
 
+/// Calls f with `op` as what it is: nn.lstm or nn.lstm_with_gates (an
+/// nn.lstm trained under store-all, whose gates its backward reads: the
+/// stack saves its own). Anything else: returns `otherwise`.
+template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
+  if (auto l = dyn_cast_or_null<LSTMOp>(op))
+    return f(l);
+  if (auto l = dyn_cast_or_null<LSTMWithGatesOp>(op))
+    return f(l);
+  return otherwise;
+}
+
 /// A layer the stack kernel runs: forward, one direction, the default
 /// activations, no peepholes, clip, lengths or input_forget, zero initial
 /// state, float32, and nobody reads its final states.
-bool stackable(LSTMOp op) {
-  auto names = toStrings(op.getActivations());
-  bool defaults = names.empty() || (names.size() == 3 && StringRef(names[0]).equals_insensitive("sigmoid") &&
-                                    StringRef(names[1]).equals_insensitive("tanh") &&
-                                    StringRef(names[2]).equals_insensitive("tanh"));
-  return op.getDirection() == "forward" && defaults && !op.getP() && !op.getSeqLens() && !op.getClip() &&
-         !op.getInputForget() && isZeroState(op.getInitialH()) && isZeroState(op.getInitialC()) &&
-         op.getYH().use_empty() && op.getYC().use_empty() &&
-         op.getX().getType().cast<RankedTensorType>().getElementType().isF32();
+bool stackable(Operation *layer) {
+  return withForward(layer, false, [](auto op) {
+    auto names = toStrings(op.getActivations());
+    bool defaults = names.empty() || (names.size() == 3 && StringRef(names[0]).equals_insensitive("sigmoid") &&
+                                      StringRef(names[1]).equals_insensitive("tanh") &&
+                                      StringRef(names[2]).equals_insensitive("tanh"));
+    return op.getDirection() == "forward" && defaults && !op.getP() && !op.getSeqLens() && !op.getClip() &&
+           !op.getInputForget() && isZeroState(op.getInitialH()) && isZeroState(op.getInitialC()) &&
+           op.getYH().use_empty() && op.getYC().use_empty() &&
+           op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
+  });
 }
+
+/// The saved gates of nn.lstm_with_gates (null for nn.lstm).
+Value savedGates(Operation *layer) {
+  auto g = dyn_cast<LSTMWithGatesOp>(layer);
+  return g ? g.getGates() : Value();
+}
+
+Value outputOf(Operation *layer) { return layer->getResult(0); }
+Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
 /// through y only, only dX, dW, dR and dB read, and the store-all memory
 /// policy (the stack keeps every step's gate gradients; under the other
-/// policies the layers keep their own kernels, which honour them).
-LSTMGradOp gradientOf(LSTMOp op) {
+/// policies the layers keep their own kernels, which honour them). Saved
+/// gates are read by that backward alone.
+LSTMGradOp gradientOf(Operation *layer) {
   LSTMGradOp found;
-  for (Operation *user : op.getY().getUsers()) {
+  for (Operation *user : outputOf(layer).getUsers()) {
     auto g = dyn_cast<LSTMGradOp>(user);
-    if (!g || g.getY() != op.getY())
+    if (!g || g.getY() != outputOf(layer))
       continue;
     if (found)
       return nullptr;
     found = g;
   }
-  if (!found || found.getX() != op.getX() || found.getW() != op.getW() || found.getR() != op.getR() ||
-      found.getB() != op.getB() || found.getSeqLens() || found.getP() ||
-      found.getInitialH() != op.getInitialH() || found.getInitialC() != op.getInitialC() || !found.getDy() ||
-      found.getDyH() || found.getDyC() || !found.getDInitialH().use_empty() ||
-      !found.getDInitialC().use_empty() || !found.getDp().use_empty() || found.getMemoryPolicy() != "store-all")
+  if (!found)
+    return nullptr;
+  Value gates = savedGates(layer);
+  if (found.getGates() != gates || (gates && !gates.hasOneUse()))
+    return nullptr;
+  bool same = withForward(layer, false, [&](auto op) {
+    return found.getX() == op.getX() && found.getW() == op.getW() && found.getR() == op.getR() &&
+           found.getB() == op.getB() && found.getInitialH() == op.getInitialH() &&
+           found.getInitialC() == op.getInitialC();
+  });
+  if (!same || found.getSeqLens() || found.getP() || !found.getDy() || found.getDyH() || found.getDyC() ||
+      found.getCheckpoints() || !found.getDInitialH().use_empty() || !found.getDInitialC().use_empty() ||
+      !found.getDp().use_empty() || found.getMemoryPolicy() != "store-all")
     return nullptr;
   return found;
 }
 
 /// A layer and, in a training graph, its backward.
 struct Layer {
-  LSTMOp op;
+  Operation *op;
   LSTMGradOp grad;
 };
+
+int64_t hiddenOf(Operation *layer) {
+  return withForward(layer, int64_t(0), [](auto op) { return (int64_t)op.getHiddenSize(); });
+}
 
 /// The next layer: y's only reader (besides this layer's backward) is a
 /// reshape to [T, B, H], read only by the x of a stackable nn.lstm (and by
 /// that layer's backward). Either every layer of a chain has a backward or
 /// none has.
 Optional<Layer> nextLayer(Layer layer) {
-  Value y = layer.op.getY();
+  Value y = outputOf(layer.op);
   ReshapeOp reshape;
   for (Operation *user : y.getUsers()) {
     if (user == layer.grad.getOperation())
@@ -107,24 +144,24 @@ Optional<Layer> nextLayer(Layer layer) {
   }
   if (!reshape)
     return llvm::None;
-  LSTMOp next;
+  Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
-    auto l = dyn_cast<LSTMOp>(user);
-    if (l && l.getX() == reshape.getResult() && !next) {
-      next = l;
+    bool forward = withForward(user, false, [](auto) { return true; });
+    if (forward && inputOf(user) == reshape.getResult() && !next) {
+      next = user;
       continue;
     }
     if (!isa<LSTMGradOp>(user))
       return llvm::None;
   }
-  if (!next || !stackable(next) || next.getHiddenSize() != layer.op.getHiddenSize())
+  if (!next || !stackable(next) || hiddenOf(next) != hiddenOf(layer.op))
     return llvm::None;
   Layer n{next, gradientOf(next)};
   if ((bool)n.grad != (bool)layer.grad)
     return llvm::None;
   // The reshape's other readers are the next layer's backward only.
   for (Operation *user : reshape.getResult().getUsers())
-    if (user != next.getOperation() && user != n.grad.getOperation())
+    if (user != next && user != n.grad.getOperation())
       return llvm::None;
   if (n.grad) {
     // This layer's dy is the next one's dX, reshaped, and nothing else reads
@@ -155,7 +192,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       return;
     SmallVector<SmallVector<Layer>> chains;
     llvm::DenseSet<Operation *> taken;
-    getOperation().walk([&](LSTMOp op) {
+    getOperation().walk([&](Operation *op) {
       if (taken.count(op) || !stackable(op))
         return;
       SmallVector<Layer> chain{{op, gradientOf(op)}};
@@ -174,28 +211,32 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
   }
 
   void stack(ArrayRef<Layer> chain) {
-    LSTMOp first = Layer(chain.front()).op, last = Layer(chain.back()).op;
+    Operation *first = chain.front().op, *last = chain.back().op;
     OpBuilder b(last);
     SmallVector<Value> weights;
     for (Layer l : chain) {
-      Value bias = l.op.getB();
+      auto [w, r, bias] = withForward(l.op, std::make_tuple(Value(), Value(), Value()), [](auto op) {
+        return std::make_tuple(op.getW(), op.getR(), op.getB());
+      });
       if (!bias) {
-        auto t = RankedTensorType::get({1, 8 * (int64_t)l.op.getHiddenSize()}, b.getF32Type());
-        bias = b.create<ConstantOp>(l.op.getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
+        auto t = RankedTensorType::get({1, 8 * hiddenOf(l.op)}, b.getF32Type());
+        bias = b.create<ConstantOp>(l.op->getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
       }
-      weights.append({l.op.getW(), l.op.getR(), bias});
+      weights.append({w, r, bias});
     }
-    int64_t L = chain.size(), T = dimOf(first.getX(), 0), B = dimOf(first.getX(), 1);
-    int64_t H = last.getHiddenSize();
+    int64_t L = chain.size(), T = dimOf(inputOf(first), 0), B = dimOf(inputOf(first), 1);
+    int64_t H = hiddenOf(last);
     int64_t S = std::max<int64_t>(1, std::min<int64_t>(T, kChunkRows / std::max<int64_t>(B, 1)));
     int64_t chunks = (T + S - 1) / S;
     Type f32 = b.getF32Type();
     auto states = RankedTensorType::get({L - 1, T, B, H}, f32);
     auto cells = RankedTensorType::get({L, chunks, B, H}, f32);
+    auto gates = RankedTensorType::get({L, T, B, 4 * H}, f32);
+    auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
-    auto fwd = b.create<LSTMStackOp>(last.getLoc(), TypeRange{last.getY().getType(), states, cells}, first.getX(),
-                                     weights, last.getHiddenSizeAttr(), parallel, chunkSteps);
+    auto fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
+                                     inputOf(first), weights, hidden, parallel, chunkSteps);
     if (chain.front().grad) {
       // The layers' backward ops run top layer first: the bottom one is last.
       LSTMGradOp top = Layer(chain.back()).grad, bottom = Layer(chain.front()).grad;
@@ -203,9 +244,9 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       SmallVector<Type> dweights;
       for (Value w : weights)
         dweights.push_back(w.getType());
-      auto bwd = gb.create<LSTMStackGradOp>(bottom.getLoc(), bottom.getDx().getType(), dweights, first.getX(),
-                                            weights, fwd.getStates(), fwd.getCells(), fwd.getY(), top.getDy(),
-                                            last.getHiddenSizeAttr(), parallel, chunkSteps);
+      auto bwd = gb.create<LSTMStackGradOp>(bottom.getLoc(), bottom.getDx().getType(), dweights, inputOf(first),
+                                            weights, fwd.getStates(), fwd.getCells(), fwd.getGates(), fwd.getY(),
+                                            top.getDy(), hidden, parallel, chunkSteps);
       for (auto it : llvm::enumerate(chain)) {
         LSTMGradOp g = Layer(it.value()).grad;
         g.getDw().replaceAllUsesWith(bwd.getDweights()[3 * it.index()]);
@@ -221,10 +262,10 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       }
       ++numStackedGradients;
     }
-    last.getY().replaceAllUsesWith(fwd.getY());
+    outputOf(last).replaceAllUsesWith(fwd.getY());
     for (Layer l : llvm::reverse(chain)) {
-      Operation *reshape = l.op == first ? nullptr : l.op.getX().getDefiningOp();
-      l.op.erase();
+      Operation *reshape = l.op == first ? nullptr : inputOf(l.op).getDefiningOp();
+      l.op->erase();
       if (reshape)
         reshape->erase();
     }

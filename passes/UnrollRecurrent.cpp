@@ -7,7 +7,9 @@
 // which nn-fuse-elementwise then fuses. The outputs are the steps' h
 // concatenated in time order. Layers with sequence lengths, clip,
 // input_forget, activations other than sigmoid, tanh and relu, or more steps
-// than `max-steps` keep their whole-layer kernel.
+// than `max-steps` keep their whole-layer kernel. A forward that saves its
+// gate pre-activations for its backward (nn.lstm_with_gates, store-all) is
+// unrolled as an nn.lstm: its backward then recomputes them.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -111,12 +113,44 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     auto x = op.getX().getType().template cast<RankedTensorType>();
     if (op.getSeqLens() || op.getClip() || !supportedActivations(op.getActivations()) || x.getDimSize(0) > maxSteps)
       return false;
-    if constexpr (std::is_same<OpT, LSTMOp>::value)
+    if constexpr (std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value)
       return !op.getInputForget();
     return true;
   }
 
+  /// An nn.lstm_with_gates (trained under store-all) that can be unrolled
+  /// becomes an nn.lstm again: its cells keep no pre-activations, so its
+  /// backward recomputes them (from y, with two GEMMs over all steps).
+  void forgetSavedGates(LSTMWithGatesOp op) {
+    Value gates = op.getGates();
+    auto asGates = [&](Operation *user) {
+      auto g = dyn_cast<LSTMGradOp>(user);
+      return g && g.getGates() == gates;
+    };
+    if (!llvm::all_of(gates.getUsers(), asGates)) // read otherwise: keep the layer whole
+      return;
+    OpBuilder b(op);
+    auto l = b.create<LSTMOp>(op.getLoc(), op.getX(), op.getW(), op.getR(), op.getB(), op.getSeqLens(),
+                              op.getInitialH(), op.getInitialC(), op.getP(), op.getHiddenSizeAttr(),
+                              op.getDirectionAttr(), op.getActivationsAttr(), op.getActivationAlphaAttr(),
+                              op.getActivationBetaAttr(), op.getClipAttr(), op.getInputForgetAttr());
+    for (NamedAttribute attr : op->getDialectAttrs())
+      l->setAttr(attr.getName(), attr.getValue());
+    for (Operation *user : llvm::make_early_inc_range(gates.getUsers()))
+      cast<LSTMGradOp>(user).getGatesMutable().clear();
+    for (unsigned k = 0; k < 3; ++k)
+      op->getResult(k).replaceAllUsesWith(l->getResult(k));
+    op.erase();
+  }
+
   void runOnOperation() override {
+    SmallVector<LSTMWithGatesOp> saving;
+    getOperation().walk([&](LSTMWithGatesOp op) {
+      if (unrollable(op))
+        saving.push_back(op);
+    });
+    for (LSTMWithGatesOp op : saving)
+      forgetSavedGates(op);
     SmallVector<Operation *> layers;
     getOperation().walk([&](Operation *op) {
       if (auto l = dyn_cast<LSTMOp>(op); l && unrollable(l))

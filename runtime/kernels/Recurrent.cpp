@@ -58,6 +58,10 @@ struct LSTMArgs {
   /// before the first step of each segment (the backward starts from them).
   TensorArg checkpoints;
   int64_t segmentSteps;
+  /// nn.lstm_with_gates: [D, T, B, 4H] gets the gate pre-activations
+  /// x W^T + h R^T + biases of every step, in step order (store-all: the
+  /// backward reads them instead of recomputing them).
+  TensorArg gates;
 };
 
 #ifdef NNCC_USE_DNNL
@@ -97,6 +101,7 @@ LSTMArgs readLSTM(Meta &m) {
   a.constantR = m.i();
   a.checkpoints = m.tensor();
   a.segmentSteps = m.i();
+  a.gates = m.tensor();
   return a;
 }
 
@@ -123,6 +128,15 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     RecurrentGemm<T> local(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs); // prepared lazily
     RecurrentGemm<T> *kept = cachedRecurrentProduct<T>(a, d, buf.gs);
     RecurrentGemm<T> &recurrent = kept ? *kept : local;
+    // Row bi of step st's pre-activations into `gates` (zero past a length).
+    auto saveGates = [&](int64_t st, int64_t bi, bool live) {
+      T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * G;
+      if (!live)
+        return std::fill(out, out + G, T(0));
+      const T *xr = proj.row(st, bi), *hrr = hr + bi * G;
+      for (int64_t k = 0; k < G; ++k)
+        out[k] = xr[k] + hrr[k];
+    };
     for (int64_t st = 0; st < Tn; ++st) {
       if (a.checkpoints.present() && st % a.segmentSteps == 0) {
         // Rows past their length keep their last state, as the backward's.
@@ -137,6 +151,8 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         parallelFor(B, H * 64, [&](int64_t b0, int64_t b1) {
           for (int64_t bi = b0; bi < b1; ++bi) {
             int64_t len = c.length(bi, Tn);
+            if (a.gates.present())
+              saveGates(st, bi, st < len);
             if (st >= len)
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
@@ -151,6 +167,8 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       }
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
+        if (a.gates.present())
+          saveGates(st, bi, st < len);
         if (st >= len)
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;

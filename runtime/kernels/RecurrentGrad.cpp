@@ -1,6 +1,8 @@
 //===- RecurrentGrad.cpp - backward of ONNX LSTM, GRU and RNN -------------===//
 //
-// Backpropagation through time for the layers of Recurrent.cpp. The forward
+// Backpropagation through time for the layers of Recurrent.cpp. Under
+// store-all an LSTM's forward saved its gate pre-activations
+// (nn.lstm_with_gates) and the backward works in them. Otherwise the forward
 // output y holds h_t of every step, so the gate pre-activations are
 // recomputed with two GEMMs over many steps at once (x W^T and h_{t-1} R^T),
 // not step by step. The backward walk is then sequential in time only for the
@@ -127,6 +129,9 @@ struct LSTMGradArgs {
   /// [D, segments, 2 (c, h), B, H]: the states before each segment, saved by
   /// the forward (nn.lstm_checkpointed; the checkpoint policy, without y).
   TensorArg checkpoints;
+  /// [D, T, B, 4H]: the gate pre-activations of every step, saved by the
+  /// forward (nn.lstm_with_gates; the store-all policy).
+  TensorArg gates;
   bool inputForget;
   int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
   int64_t budget;  // bytes, for the budget policy
@@ -140,6 +145,7 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.g.readGrads(m);
   a.dyc = m.tensor();
   a.checkpoints = m.tensor();
+  a.gates = m.tensor();
   a.g.readResults(m);
   a.dc0 = m.tensor(); a.dp = m.tensor();
   a.g.c.readTail(m);
@@ -156,7 +162,7 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
 /// state saved at the segment's start (a checkpoint), then back through the
 /// segment's steps; the weight gradients accumulate one GEMM per segment.
 /// The memory policy picks S: the whole sequence (store-all: every step's
-/// gates at once, recomputed once), about sqrt(T) (checkpoint: at most
+/// gates at once, which the forward saved: nn.lstm_with_gates), about sqrt(T) (checkpoint: at most
 /// ceil(T/S) + S + 2 cell states live), a GEMM-sized handful of steps
 /// (recompute-gates: only h and the checkpointed c persist) or the largest S
 /// whose working set fits a byte budget. With more than one segment, a first
@@ -170,6 +176,14 @@ struct LSTMSegments {
   int64_t S = 1, count = 1;
 };
 
+/// Whether the backward works in the forward's saved pre-activations
+/// (nn.lstm_with_gates; its gates are read by this backward alone, which
+/// turns them into the gates' gradients): with y, in one segment.
+inline bool gatesInPlace(const LSTMGradArgs &a, int64_t S) {
+  int64_t Tn = a.g.c.steps();
+  return a.gates.present() && a.g.y.present() && a.gates.dim(1) == Tn && S >= Tn;
+}
+
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
   T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
@@ -180,7 +194,8 @@ template <typename T> struct LSTMGradBuffers {
     int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, I = c.x.dim(2);
     int64_t count = (Tn + S - 1) / S;
     bool withY = a.g.y.present();
-    buf = s.alloc<T>(S * B * G);   // the segment's pre-activations, activations, then dA
+    // The segment's pre-activations, activations, then dA (or the saved ones).
+    buf = gatesInPlace(a, S) ? nullptr : s.alloc<T>(S * B * G);
     xg = s.alloc<T>(S * B * I);    // its x_t rows, by step
     hp = s.alloc<T>((withY ? S : S + 1) * B * H); // its h_{t-1} rows (recomputed: and the last h_t)
     cs = s.alloc<T>(S * B * H);    // its c_t rows
@@ -259,6 +274,11 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // Checkpoints laid out for other segments are not read (the lowering
   // passes their segment length): the first pass computes them instead.
   bool useSaved = a.checkpoints.present() && a.checkpoints.dim(1) == seg.count;
+  // Saved pre-activations replace the recomputing GEMMs (with y: the
+  // gathered h_{t-1} rows are still needed for dR); in one segment the
+  // backward works in them.
+  bool savedGates = a.gates.present() && g.y.present() && a.gates.dim(1) == Tn;
+  bool inPlace = gatesInPlace(a, S);
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
     *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
@@ -277,16 +297,30 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
+    if (inPlace)
+      buf = a.gates.as<T>() + d * Tn * B * G;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
+    // x W^T of a whole segment, W prepared once for all segments.
+    RecurrentGemm<T> inputProduct(S * B, G, I, W, I, gs);
     // Gathers x_t and h_{t-1} of steps [s0, s1) and recomputes their gate
     // pre-activations x W^T + h R^T + biases (zero rows past a length).
     // Without y only x W^T + biases: the cells add h_{t-1} R^T step by step.
     auto recompute = [&](int64_t s0, int64_t s1) {
       int64_t rows = (s1 - s0) * B;
       gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
-      gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
+      if (inPlace)
+        return;
+      if (savedGates) {
+        const T *src = a.gates.as<T>() + (d * Tn + s0) * B * G;
+        parallelFor(rows, G, [&](int64_t r0, int64_t r1) { std::copy(src + r0 * G, src + r1 * G, buf + r0 * G); });
+        return;
+      }
+      if (rows == S * B)
+        inputProduct.run(xg, I, buf, G);
+      else
+        gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
       if (withY)
         gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
       if (c.b.present()) {

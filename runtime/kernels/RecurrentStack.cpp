@@ -9,12 +9,13 @@
 // overlaps layer l's chunk c+1, and in inference no layer's whole output
 // sequence is stored: each layer keeps its last two chunks of hidden states
 // and its cell state. For training the stack also writes the lower layers'
-// outputs and each chunk's starting cell state.
+// outputs, each chunk's starting cell state and every step's gate
+// pre-activations.
 //
 // nn.lstm_stack_grad runs the cells' backward along reverse diagonals: cell
 // (l, c) needs the state gradients of (l, c+1) and its dy, the dX of
-// (l+1, c). Each cell recomputes its gate pre-activations with two GEMMs over
-// its rows, runs its steps forward from the chunk's cell state, then back,
+// (l+1, c). Each cell takes its gate pre-activations as the forward saved
+// them, runs its steps forward from the chunk's cell state, then back,
 // and passes its dX down as the dy of the layer below. Each layer keeps the
 // gate gradients of all its steps, so once every cell is done its weight
 // gradients are three GEMMs over the whole sequence, on every thread. Host
@@ -39,7 +40,7 @@ namespace {
 constexpr int kMaxLayers = 32;
 
 struct StackArgs {
-  TensorArg x, y, states, cells;
+  TensorArg x, y, states, cells, gates;
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
@@ -57,6 +58,7 @@ StackArgs readStack(Meta &m) {
   a.y = m.tensor();
   a.states = m.tensor();
   a.cells = m.tensor();
+  a.gates = m.tensor();
   a.hidden = m.i();
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
@@ -167,9 +169,15 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
       gr[l]->run(hPrev, H, b.hr, G);
       for (int64_t r = 0; r < B; ++r) {
         float *xr = b.xw + (k * B + r) * G;
+        const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
-        lstmRow(H, xr, b.hr + r * G, nullptr, b.c + r * H, out + (k * B + r) * H);
+        if (a.gates.present()) { // the pre-activations, for the backward
+          float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * G;
+          for (int64_t g = 0; g < G; ++g)
+            saved[g] = xr[g] + hr[g];
+        }
+        lstmRow(H, xr, hr, nullptr, b.c + r * H, out + (k * B + r) * H);
       }
     }
     if (l == L - 1)
@@ -187,7 +195,7 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
 //===----------------------------------------------------------------------===//
 
 struct StackGradArgs {
-  TensorArg x, states, cells, y, dy, dx;
+  TensorArg x, states, cells, gates, y, dy, dx;
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
 };
@@ -203,6 +211,7 @@ StackGradArgs readStackGrad(Meta &m) {
   }
   a.states = m.tensor();
   a.cells = m.tensor();
+  a.gates = m.tensor();
   a.y = m.tensor();
   a.dy = m.tensor();
   a.dx = m.tensor();
@@ -217,14 +226,14 @@ StackGradArgs readStackGrad(Meta &m) {
   return a;
 }
 
-/// Per layer: the gates of every step (then their gradients: the weight
-/// gradients are GEMMs over the whole sequence once every cell is done), the
-/// chunk's cell states,
-/// the running gradients of h and c, the dy of its last two chunks (by
-/// parity: layer l+1 writes chunk c while layer l reads chunk c+1) and the
-/// sum of both biases.
+/// Per layer: the gates of every step (the forward's saved pre-activations,
+/// which only this kernel reads: they become the gates' gradients, and the
+/// weight gradients are GEMMs over the whole sequence once every cell is
+/// done), the chunk's cell states, the running gradients of h and c and the
+/// dy of its last two chunks (by parity: layer l+1 writes chunk c while
+/// layer l reads chunk c+1).
 struct LayerGradBuffers {
-  float *buf, *cs, *dh, *dc, *dy[2], *bias;
+  float *buf, *cs, *dh, *dc, *dy[2];
   GemmScratch<float> gs;
 };
 
@@ -233,13 +242,11 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
   LayerGradBuffers lb[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
-    lb[l].buf = s.alloc<float>(T * B * G);
     lb[l].cs = s.alloc<float>(S * B * H);
     lb[l].dh = s.alloc<float>(B * H);
     lb[l].dc = s.alloc<float>(B * H);
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
-    lb[l].bias = s.alloc<float>(G);
     lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
   }
   if (s.measuring())
@@ -247,10 +254,8 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers]; // dh_{t-1} = dA_t R
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
+    g.buf = a.gates.as<float>() + l * T * B * G;
     back[l] = std::make_unique<RecurrentGemm<float>>(B, H, G, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
-    const float *wb = a.b[l].as<float>();
-    for (int64_t k = 0; k < G; ++k)
-      g.bias[k] = wb[k] + wb[G + k];
     std::fill(g.dh, g.dh + B * H, 0.f);
     std::fill(g.dc, g.dc + B * H, 0.f);
     if (a.dr[l].present() && T == 1)
@@ -262,22 +267,8 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     double start = trace ? nncc::traceNow() : 0;
     LayerGradBuffers &g = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0), rows = n * B;
-    const float *in = (l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H) + t0 * B * I;
-    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H; // h_t by row t * B + b
-    const float *W = a.w[l].as<float>(), *R = a.r[l].as<float>();
-    // h_{t-1} of the chunk's rows: from the step before it, or (first chunk)
-    // zero for step 0, which then adds nothing.
-    const float *hPrev = t0 > 0 ? hs + (t0 - 1) * B * H : hs;
-    float *buf = g.buf + t0 * B * G, *aRec = t0 > 0 ? buf : buf + B * G;
-    int64_t recRows = t0 > 0 ? rows : rows - B;
-    gemm<float>(false, true, rows, G, I, 1.f, in, I, W, I, 0.f, buf, G, g.gs);
-    if (recRows > 0)
-      gemm<float>(false, true, recRows, G, H, 1.f, hPrev, H, R, H, 1.f, aRec, G, g.gs);
-    for (int64_t row = 0; row < rows; ++row) {
-      float *ar = buf + row * G;
-      for (int64_t k = 0; k < G; ++k)
-        ar[k] += g.bias[k];
-    }
+    const float *W = a.w[l].as<float>();
+    float *buf = g.buf + t0 * B * G; // the chunk's saved pre-activations
     const float *c0 = a.cells.as<float>() + (l * chunks + c) * B * H;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
     for (int64_t k = 0; k < n; ++k)

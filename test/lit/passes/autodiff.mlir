@@ -59,13 +59,15 @@ func.func @no_rule(%x: tensor<4x4xf32>) -> tensor<f32> {
 // -----
 
 // A recurrent layer's backward is one nn.lstm_grad: it takes the forward
-// operands, the forward y (to recompute the gates) and the gradients of the
-// results the loss reads (here y_h only; dY and dY_c are absent), and the
-// operands' gradients are its results.
+// operands, the forward y (h_{t-1} for dR), the gradients of the results the
+// loss reads (here y_h only; dY and dY_c are absent) and (store-all, the
+// default) the gate pre-activations that the forward, now an
+// nn.lstm_with_gates, saved; the operands' gradients are its results.
 // CHECK-LABEL: func.func @lstm
 // CHECK-SAME: -> (tensor<f32>, tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>)
-// CHECK: %[[Y:.*]], %[[H:.*]], %{{.*}} = nn.lstm %arg0, %arg1, %arg2
-// CHECK: %[[DX:.*]], %[[DW:.*]], %[[DR:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{.*}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0]>
+// CHECK-NOT: nn.lstm %
+// CHECK: %[[Y:.*]], %[[H:.*]], %{{.*}}, %[[G:.*]] = nn.lstm_with_gates %arg0, %arg1, %arg2 {{.*}} -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
+// CHECK: %[[DX:.*]], %[[DW:.*]], %[[DR:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{.*}}, %[[G]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1]>
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]], %[[DR]]
 func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
   %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)

@@ -2,21 +2,25 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
 
 // Training: after autodiff each layer also has its nn.lstm_grad, each
-// layer's dX (reshaped) the dy of the layer below. The forward chain becomes
-// one nn.lstm_stack that also returns the lower layers' outputs and the cell
-// state before each chunk (chunks of 64 / batch = 32 steps: 2 here), and the
-// gradients one nn.lstm_stack_grad whose results are dX and each layer's dW,
-// dR and dB.
+// layer's dX (reshaped) the dy of the layer below, and (store-all) each
+// forward is an nn.lstm_with_gates whose gate pre-activations its backward
+// reads. The forward chain becomes one nn.lstm_stack that also returns the
+// lower layers' outputs, the cell state before each chunk (chunks of
+// 64 / batch = 32 steps: 2 here) and the gate pre-activations of every layer
+// and step, and the gradients one nn.lstm_stack_grad that reads them and
+// whose results are dX and each layer's dW, dR and dB.
 // CHECK-LABEL: func.func @train
 // CHECK-NOT: nn.lstm_grad
-// CHECK: %[[Y:.*]], %[[S:.*]], %[[C:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
-// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>)
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %[[G:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>, tensor<2x40x2x16xf32>)
+// CHECK-NOT: nn.lstm_with_gates
 // CHECK-NOT: nn.lstm_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.lstm_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[C]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.lstm_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[C]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.lstm_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // SEQ-LABEL: func.func @train
 // SEQ-NOT: nn.lstm_stack
+// SEQ-COUNT-2: nn.lstm_with_gates
 // SEQ-COUNT-2: nn.lstm_grad
 // SEQ-NOT: nn.lstm_stack
 func.func @train(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,

@@ -8,7 +8,7 @@
 // CHECK-NOT: nn.lstm %
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x32xf32>
 // CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
-// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<2x5x2x4xf32>, tensor<3x1x2x4xf32>)
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<2x5x2x4xf32>, tensor<3x1x2x4xf32>, tensor<3x5x2x16xf32>)
 // CHECK-NOT: nn.lstm %
 // SEQ-LABEL: func.func @three_layers
 // SEQ-COUNT-3: nn.lstm %

@@ -1,0 +1,23 @@
+// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent | FileCheck %s
+// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent=max-steps=2 | FileCheck %s --check-prefix=LIMIT
+
+// Training under store-all: autodiff makes the forward an
+// nn.lstm_with_gates whose backward reads its gate pre-activations. Unrolled,
+// the cells keep no pre-activations: the layer is unrolled as an nn.lstm and
+// its backward reads y (and recomputes the gates) but no gates. Too long to
+// unroll (LIMIT), the layer stays whole and keeps saving its gates.
+// CHECK-LABEL: func.func @lstm
+// CHECK-NOT: nn.lstm_with_gates
+// CHECK-NOT: nn.lstm %
+// CHECK-COUNT-3: nn.matmul {{.*}} : (tensor<2x4xf32>, tensor<4x16xf32>) -> tensor<2x16xf32>
+// CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x2x4xf32>
+// CHECK: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
+// LIMIT-LABEL: func.func @lstm
+// LIMIT: %[[Y:.*]], %{{.*}}, %{{.*}}, %[[G:.*]] = nn.lstm_with_gates
+// LIMIT: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}}, %[[G]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1]>
+func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x2x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y, %y : tensor<3x1x2x4xf32>, tensor<3x1x2x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<3x1x2x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
