@@ -12,12 +12,15 @@
 #include "runtime/Threads.h"
 #include "runtime/kernels/KernelCache.h"
 #include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/Parallel.h"
+#include "runtime/kernels/RecurrentGemm.h"
 
 #include "oneapi/dnnl/dnnl.h"
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -200,12 +203,55 @@ static void BM_NnccLSTM(benchmark::State &state) {
   meta.tensor({T, B, I}).tensor({1, 4 * H, I}).tensor({1, 4 * H, H}).tensor({1, 8 * H}).none().none();
   meta.none().none().tensor({T, 1, B, H}).none().none();
   meta.i(H).i(0).i(3).i(2).f(0).f(0).i(1).f(0).f(0).i(1).f(0).f(0).i(0).f(0).i(0);
+  meta.i(0).none().i(0).none(); // R not constant, no checkpoints (segment steps 0), no saved gates
   runKernel(state, nncc_lstm, nncc_lstm_scratch, meta.m, {x.data(), w.data(), r.data(), bias.data(), y.data()});
   flops(state, 2.0 * T * B * 4 * H * (I + H));
 }
 BENCHMARK(BM_NnccLSTM)
     ->ArgNames({"T", "B", "I", "H", "threads"})
     ->Args({35, 8, 256, 512, 1})->Args({35, 8, 512, 512, 1})->Args({35, 8, 512, 512, 2})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+//===----------------------------------------------------------------------===//
+// One recurrent step's product h R^T: M (batch), N (gates x hidden), K
+// (hidden), threads, independent. independent = 0: one product split over
+// the threads (layer-by-layer execution); 1: one product per thread, each
+// with its own weights, one thread each (the wavefront's cells of different
+// layers at once). GFLOP/s counts every thread's products.
+//===----------------------------------------------------------------------===//
+
+static void BM_RecurrentStep(benchmark::State &state) {
+  int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  int threads = (int)state.range(3);
+  bool independent = state.range(4);
+  setThreads(state, 3);
+  int copies = independent ? threads : 1;
+  std::vector<std::vector<float>> h, w, y;
+  std::vector<std::unique_ptr<nncc::kernels::RecurrentGemm<float>>> products;
+  std::vector<std::vector<uint8_t>> scratch;
+  for (int c = 0; c < copies; ++c) {
+    h.push_back(randomFloats(M * K, 10 + c));
+    w.push_back(randomFloats(N * K, 20 + c));
+    y.emplace_back(M * N);
+    nncc::kernels::GemmScratch<float> gs; // oneDNN's matmul needs none on the host
+    products.push_back(std::make_unique<nncc::kernels::RecurrentGemm<float>>(M, N, K, w[c].data(), K, gs));
+  }
+  auto step = [&](int c) { products[c]->run(h[c].data(), K, y[c].data(), N); };
+  for (auto _ : state) {
+    if (!independent)
+      step(0);
+    else
+      nncc::kernels::parallelFor(copies, 1 << 20, [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c)
+          step((int)c);
+      });
+  }
+  flops(state, 2.0 * M * N * K * copies);
+}
+// The wavefront benchmark's layers: batch 8, hidden 512.
+BENCHMARK(BM_RecurrentStep)
+    ->ArgNames({"M", "N", "K", "threads", "independent"})
+    ->Args({8, 2048, 512, 1, 0})->Args({8, 2048, 512, 2, 0})->Args({8, 2048, 512, 2, 1})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();
