@@ -82,7 +82,13 @@ template <typename OpT> constexpr bool isLSTM() {
          std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 template <typename OpT> constexpr bool isGRU() {
-  return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value;
+  return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value ||
+         std::is_same<OpT, GRUWithGatesOp>::value;
+}
+/// Forwards that also return their pre-activations (store-all).
+template <typename OpT> constexpr bool savesGates() {
+  return std::is_same<OpT, LSTMWithGatesOp>::value || std::is_same<OpT, GRUWithGatesOp>::value ||
+         std::is_same<OpT, RNNWithGatesOp>::value;
 }
 template <typename OpT> constexpr bool isRecurrentGrad() {
   return std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value ||
@@ -129,22 +135,25 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                        "is unknown)");
         return false;
       }
-    if constexpr (std::is_same<OpT, LSTMGradOp>::value)
-      if (op.getGates() && (!op.getY() || !op.getGates().template getDefiningOp<LSTMWithGatesOp>() ||
-                            !op.getGates().hasOneUse())) {
-        // The kernel turns the saved pre-activations into their gradients.
-        op.emitOpError("reads gates that do not come from nn.lstm_with_gates, that another op reads too, or "
-                       "reads no y");
+    // The kernel turns the saved pre-activations into their gradients.
+    if (Value gates = op.getGates()) {
+      Operation *saver = gates.getDefiningOp();
+      bool fromForward = isa_and_nonnull<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(saver) &&
+                         saver->getOperand(0) == op.getX();
+      if (!op.getY() || !fromForward || !gates.hasOneUse()) {
+        op.emitOpError("reads gates that do not come from its forward's nn.*_with_gates, that another op reads "
+                       "too, or reads no y");
         return false;
       }
+    }
     opt(op.getY(), ft);
     opt(op.getDy(), ft);
     opt(op.getDyH(), ft);
     if constexpr (isLSTM<OpT>()) {
       opt(op.getDyC(), ft);
       opt(op.getCheckpoints(), ft);
-      opt(op.getGates(), ft);
     }
+    opt(op.getGates(), ft);
   }
   // Results nobody reads (MemoryPlan::Kind::Unused) are absent.
   unsigned results = isRecurrentGrad<OpT>() ? op->getNumResults() : 1 + numStates;
@@ -185,14 +194,16 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     } else {
       k.none().i(0);
     }
-    // The gate pre-activations of every step (nn.lstm_with_gates).
-    if (std::is_same<OpT, LSTMWithGatesOp>::value && in.outs[3])
-      k.tensor(in.outs[3], ft);
-    else
-      k.none();
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
+  // A forward's last: the pre-activations of every step (nn.*_with_gates).
+  if constexpr (!isRecurrentGrad<OpT>()) {
+    if (savesGates<OpT>() && in.outs[1 + numStates])
+      k.tensor(in.outs[1 + numStates], ft);
+    else
+      k.none();
+  }
   if constexpr (isRecurrentGrad<OpT>()) {
     StringRef policy = op.getMemoryPolicy();
     k.i(policy == "recompute-gates" ? 1 : policy == "checkpoint" ? 2 : policy == "budget" ? 3 : 0)
@@ -440,6 +451,12 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         return recurrent(in, o, "nncc_gru", 1);
       })
       .Case<RNNOp>([&](RNNOp o) -> FailureOr<bool> {
+        return recurrent(in, o, "nncc_rnn", 1);
+      })
+      .Case<GRUWithGatesOp>([&](GRUWithGatesOp o) -> FailureOr<bool> {
+        return recurrent(in, o, "nncc_gru", 1);
+      })
+      .Case<RNNWithGatesOp>([&](RNNWithGatesOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_rnn", 1);
       })
       .Case<LSTMStackOp>([&](LSTMStackOp o) -> FailureOr<bool> {

@@ -453,15 +453,13 @@ NN_INFER(LSTMCheckpointedOp) {
                             x.getElementType()));
   return success();
 }
+static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
+                                    StringRef direction, int numStates, int64_t width,
+                                    SmallVectorImpl<Type> &inferred);
 NN_INFER(LSTMWithGatesOp) {
   LSTMWithGatesOp::Adaptor a(operands, attrs, regions);
-  auto x = tensorOf(a.getX());
-  if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
-    return failure();
-  int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1;
-  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), 4 * (int64_t)a.getHiddenSize()},
-                            x.getElementType()));
-  return success();
+  return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, 4 * a.getHiddenSize(),
+                        inferred);
 }
 NN_INFER(GRUOp) {
   GRUOp::Adaptor a(operands, attrs, regions);
@@ -470,6 +468,27 @@ NN_INFER(GRUOp) {
 NN_INFER(RNNOp) {
   RNNOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
+}
+/// A recurrent forward's results, then its saved pre-activations
+/// [dirs, T, batch, width].
+static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
+                                    StringRef direction, int numStates, int64_t width,
+                                    SmallVectorImpl<Type> &inferred) {
+  if (failed(inferRecurrent(loc, x, hidden, direction, numStates, inferred)))
+    return failure();
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), width}, x.getElementType()));
+  return success();
+}
+NN_INFER(GRUWithGatesOp) {
+  GRUWithGatesOp::Adaptor a(operands, attrs, regions);
+  return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, 4 * a.getHiddenSize(),
+                        inferred);
+}
+NN_INFER(RNNWithGatesOp) {
+  RNNWithGatesOp::Adaptor a(operands, attrs, regions);
+  return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, a.getHiddenSize(),
+                        inferred);
 }
 
 /// dX, dW, dR like the operands; dB [dirs, 2 * gates * H]; the initial
@@ -529,6 +548,8 @@ LogicalResult LSTMCheckpointedOp::verify() {
 LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
+LogicalResult GRUWithGatesOp::verify() { return verifyRecurrent(*this, 3); }
+LogicalResult RNNWithGatesOp::verify() { return verifyRecurrent(*this, 1); }
 
 //===----------------------------------------------------------------------===//
 // Signal processing

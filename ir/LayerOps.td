@@ -261,6 +261,17 @@ def NN_GRUOp : NN_RecurrentOp<"gru", "ONNX GRU (gates z, r, h)", (ins),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
 def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h)>;
+// The GRU and RNN forwards trained under store-all, like nn.lstm_with_gates:
+// `gates` keeps every step's pre-activations for the backward, which works
+// in them. GRU: [directions, T, batch, 4 * hidden], each row the z, r and h
+// pre-activations (the h gate's as the variant defines it: with
+// linear_before_reset its input part only) and then r * h_{t-1} (with
+// linear_before_reset: h_{t-1} R_h^T). RNN: [directions, T, batch, hidden].
+def NN_GRUWithGatesOp : NN_RecurrentOp<"gru_with_gates", "nn.gru that also returns its gate pre-activations", (ins),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$gates)>;
+def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also returns its pre-activations", (ins), (ins),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$gates)>;
 
 // Stacked forward LSTMs, made by nn-stack-recurrent from a chain of nn.lstm
 // ops each feeding the next (forward direction, default activations, no
@@ -336,11 +347,11 @@ def NN_LSTMGradOp : NN_RecurrentGradOp<"lstm_grad", "Gradients of an nn.lstm",
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
     (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
           NN_FloatTensor:$d_initial_h, NN_FloatTensor:$d_initial_c, NN_FloatTensor:$dp)>;
-def NN_GRUGradOp : NN_RecurrentGradOp<"gru_grad", "Gradients of an nn.gru", (ins), (ins),
+def NN_GRUGradOp : NN_RecurrentGradOp<"gru_grad", "Gradients of an nn.gru", (ins), (ins Optional<NN_FloatTensor>:$gates),
     (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
     (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
           NN_FloatTensor:$d_initial_h)>;
-def NN_RNNGradOp : NN_RecurrentGradOp<"rnn_grad", "Gradients of an nn.rnn", (ins), (ins), (ins),
+def NN_RNNGradOp : NN_RecurrentGradOp<"rnn_grad", "Gradients of an nn.rnn", (ins), (ins Optional<NN_FloatTensor>:$gates), (ins),
     (outs NN_FloatTensor:$dx, NN_FloatTensor:$dw, NN_FloatTensor:$dr, NN_FloatTensor:$db,
           NN_FloatTensor:$d_initial_h)>;
 

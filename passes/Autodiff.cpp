@@ -223,7 +223,7 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
   } else if (auto o = dyn_cast<GRUOp>(op)) {
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<GRUGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
-                                 o.getY(), gradOf(o.getY()), gradOf(o.getYH()), hs, dir, acts, al, be, clip,
+                                 o.getY(), gradOf(o.getY()), gradOf(o.getYH()), /*gates=*/Value(), hs, dir, acts, al, be, clip,
                                  policy, budget, o.getLinearBeforeResetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
@@ -231,7 +231,7 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
     auto r = cast<RNNOp>(op);
     auto [hs, dir, acts, al, be, clip] = common(r);
     auto g = b.create<RNNGradOp>(loc, r.getX(), r.getW(), r.getR(), r.getB(), r.getSeqLens(), r.getInitialH(),
-                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), hs, dir, acts, al, be, clip,
+                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), /*gates=*/Value(), hs, dir, acts, al, be, clip,
                                  policy, budget);
     inputs = {r.getX(), r.getW(), r.getR(), r.getB(), r.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
@@ -1386,20 +1386,29 @@ bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &bu
   return false;
 }
 
-/// Puts a NewOp built by `make` (the forward's operands and attributes,
-/// one more result) in the forward nn.lstm's place; returns that result.
-template <typename NewOp, typename... Extra> static Value extendForward(LSTMOp fwd, Extra... extra) {
+/// Puts a `name` op with the forward's operands and attributes (and
+/// `extra`) and one more result, of type `saved`, in the forward's place;
+/// returns that result.
+static Value extendForward(Operation *fwd, StringRef name, Type saved, ArrayRef<NamedAttribute> extra = {}) {
   OpBuilder ob(fwd);
-  auto n = ob.create<NewOp>(fwd.getLoc(), fwd.getX(), fwd.getW(), fwd.getR(), fwd.getB(), fwd.getSeqLens(),
-                            fwd.getInitialH(), fwd.getInitialC(), fwd.getP(), fwd.getHiddenSizeAttr(),
-                            fwd.getDirectionAttr(), fwd.getActivationsAttr(), fwd.getActivationAlphaAttr(),
-                            fwd.getActivationBetaAttr(), fwd.getClipAttr(), fwd.getInputForgetAttr(), extra...);
-  for (NamedAttribute attr : fwd->getDialectAttrs()) // its source name, for messages and profiles
-    n->setAttr(attr.getName(), attr.getValue());
-  for (unsigned k = 0; k < 3; ++k)
+  OperationState state(fwd->getLoc(), name);
+  state.addOperands(fwd->getOperands());
+  state.addAttributes(fwd->getAttrs()); // the source name too, for messages and profiles
+  state.addAttributes(extra);
+  state.addTypes(fwd->getResultTypes());
+  state.addTypes(saved);
+  Operation *n = ob.create(state);
+  for (unsigned k = 0; k < fwd->getNumResults(); ++k)
     fwd->getResult(k).replaceAllUsesWith(n->getResult(k));
-  fwd.erase();
-  return n->getResult(3);
+  fwd->erase();
+  return n->getResults().back();
+}
+
+/// [directions, d1, d2, ...] of the recurrent layer x feeds.
+static RankedTensorType savedType(Value x, StringRef direction, ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> shape{direction == "bidirectional" ? 2 : 1};
+  shape.append(dims.begin(), dims.end());
+  return RankedTensorType::get(shape, x.getType().cast<RankedTensorType>().getElementType());
 }
 
 void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budget) {
@@ -1408,31 +1417,49 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     op.setMemoryPolicyAttr(b.getStringAttr(policy));
     op.setMemoryBudgetAttr(b.getI64IntegerAttr(budget));
   };
+  auto dimOf = [](Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); };
+  // Store-all: the forward keeps every step's pre-activations ([D, T, B,
+  // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
+  // GEMM to recompute them.
+  auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
+    if (policy != "store-all" || !fwd || grad.getGates())
+      return false;
+    Value x = grad.getX();
+    auto type = savedType(x, fwd.getDirection(), {dimOf(x, 0), dimOf(x, 1), width});
+    grad.getGatesMutable().assign(extendForward(fwd, name, type));
+    return true;
+  };
   func.walk([&](LSTMGradOp op) {
     set(op);
     auto fwd = op.getY() ? op.getY().getDefiningOp<LSTMOp>() : LSTMOp();
-    if (!fwd || op.getCheckpoints() || op.getGates())
+    if (op.getCheckpoints() ||
+        saveGates(op, fwd, LSTMWithGatesOp::getOperationName(), 4 * (int64_t)op.getHiddenSize()))
       return;
-    // Store-all: the forward keeps the gate pre-activations of every step
-    // ([D, T, B, 4H]), so the backward runs no GEMM to recompute them.
-    if (policy == "store-all") {
-      op.getGatesMutable().assign(extendForward<LSTMWithGatesOp>(fwd));
-      return;
-    }
     // Checkpointing: the forward also saves the states before each segment
     // of about sqrt(T) steps; the backward starts each segment from them and
     // recomputes h inside it, reading no y, so y (T-sized) can die with the
     // loss and its gradient.
-    if (policy != "checkpoint")
+    if (policy != "checkpoint" || !fwd || op.getGates())
       return;
-    int64_t T = op.getX().getType().cast<RankedTensorType>().getDimSize(0), S = 1;
+    Value x = op.getX();
+    int64_t T = dimOf(x, 0), S = 1;
     while (S * S < T)
       ++S;
-    op.getCheckpointsMutable().assign(extendForward<LSTMCheckpointedOp>(fwd, b.getI64IntegerAttr(S)));
+    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, 2, dimOf(x, 1), (int64_t)op.getHiddenSize()});
+    op.getCheckpointsMutable().assign(extendForward(fwd, LSTMCheckpointedOp::getOperationName(), type,
+                                                    {b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))}));
     op.getYMutable().clear();
   });
-  func.walk([&](GRUGradOp op) { set(op); });
-  func.walk([&](RNNGradOp op) { set(op); });
+  func.walk([&](GRUGradOp op) {
+    set(op);
+    saveGates(op, op.getY() ? op.getY().getDefiningOp<GRUOp>() : GRUOp(), GRUWithGatesOp::getOperationName(),
+              4 * (int64_t)op.getHiddenSize());
+  });
+  func.walk([&](RNNGradOp op) {
+    set(op);
+    saveGates(op, op.getY() ? op.getY().getDefiningOp<RNNOp>() : RNNOp(), RNNWithGatesOp::getOperationName(),
+              (int64_t)op.getHiddenSize());
+  });
 }
 
 BlockArgument appendNamedArgument(func::FuncOp func, Type type, StringRef name) {

@@ -54,8 +54,9 @@ bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64
 /// Sets the memory policy of every LSTM, GRU and RNN gradient op of `func`.
 /// Under checkpoint, a forward nn.lstm becomes nn.lstm_checkpointed (erased
 /// and replaced) and its nn.lstm_grad reads the checkpoints instead of y;
-/// under store-all it becomes nn.lstm_with_gates and its nn.lstm_grad reads
-/// the saved gate pre-activations instead of recomputing them.
+/// under store-all it becomes nn.lstm_with_gates (nn.gru and nn.rnn:
+/// nn.gru_with_gates, nn.rnn_with_gates) and its gradient op reads the saved
+/// gate pre-activations instead of recomputing them.
 void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
 
 /// Makes `values` the results of `func` (its return operands and type).

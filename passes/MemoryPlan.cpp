@@ -12,7 +12,7 @@ using namespace mlir;
 namespace nncc {
 
 bool hasOptionalResults(Operation *op) {
-  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::RNNOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp,
+  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::RNNOp, nn::GRUWithGatesOp, nn::RNNWithGatesOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp,
              nn::LSTMStackGradOp>(op);
 }
 

@@ -118,39 +118,49 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     return true;
   }
 
-  /// An nn.lstm_with_gates (trained under store-all) that can be unrolled
-  /// becomes an nn.lstm again: its cells keep no pre-activations, so its
-  /// backward recomputes them (from y, with two GEMMs over all steps).
-  void forgetSavedGates(LSTMWithGatesOp op) {
-    Value gates = op.getGates();
-    auto asGates = [&](Operation *user) {
-      auto g = dyn_cast<LSTMGradOp>(user);
-      return g && g.getGates() == gates;
-    };
-    if (!llvm::all_of(gates.getUsers(), asGates)) // read otherwise: keep the layer whole
-      return;
+  /// A forward that saves its pre-activations for its backward
+  /// (nn.*_with_gates, store-all) and can be unrolled becomes the plain op
+  /// again (`plain`): its cells keep no pre-activations, so its backward
+  /// recomputes them (from y, with GEMMs over all steps).
+  template <typename GradOp> static bool readsAsGates(Operation *user, Value gates) {
+    auto g = dyn_cast<GradOp>(user);
+    return g && g.getGates() == gates;
+  }
+  template <typename GradOp> static void forgetSavedGates(Operation *op, StringRef plain) {
+    Value gates = op->getResults().back();
+    if (!llvm::all_of(gates.getUsers(), [&](Operation *u) { return readsAsGates<GradOp>(u, gates); }))
+      return; // read otherwise: keep the layer whole
     OpBuilder b(op);
-    auto l = b.create<LSTMOp>(op.getLoc(), op.getX(), op.getW(), op.getR(), op.getB(), op.getSeqLens(),
-                              op.getInitialH(), op.getInitialC(), op.getP(), op.getHiddenSizeAttr(),
-                              op.getDirectionAttr(), op.getActivationsAttr(), op.getActivationAlphaAttr(),
-                              op.getActivationBetaAttr(), op.getClipAttr(), op.getInputForgetAttr());
-    for (NamedAttribute attr : op->getDialectAttrs())
-      l->setAttr(attr.getName(), attr.getValue());
+    OperationState state(op->getLoc(), plain);
+    state.addOperands(op->getOperands());
+    state.addAttributes(op->getAttrs());
+    state.addTypes(op->getResults().drop_back().getTypes());
+    Operation *l = b.create(state);
     for (Operation *user : llvm::make_early_inc_range(gates.getUsers()))
-      cast<LSTMGradOp>(user).getGatesMutable().clear();
-    for (unsigned k = 0; k < 3; ++k)
+      cast<GradOp>(user).getGatesMutable().clear();
+    for (unsigned k = 0; k < l->getNumResults(); ++k)
       op->getResult(k).replaceAllUsesWith(l->getResult(k));
-    op.erase();
+    op->erase();
   }
 
   void runOnOperation() override {
-    SmallVector<LSTMWithGatesOp> saving;
-    getOperation().walk([&](LSTMWithGatesOp op) {
-      if (unrollable(op))
+    SmallVector<Operation *> saving;
+    getOperation().walk([&](Operation *op) {
+      if (auto l = dyn_cast<LSTMWithGatesOp>(op); l && unrollable(l))
+        saving.push_back(op);
+      else if (auto g = dyn_cast<GRUWithGatesOp>(op); g && unrollable(g))
+        saving.push_back(op);
+      else if (auto r = dyn_cast<RNNWithGatesOp>(op); r && unrollable(r))
         saving.push_back(op);
     });
-    for (LSTMWithGatesOp op : saving)
-      forgetSavedGates(op);
+    for (Operation *op : saving) {
+      if (isa<LSTMWithGatesOp>(op))
+        forgetSavedGates<LSTMGradOp>(op, LSTMOp::getOperationName());
+      else if (isa<GRUWithGatesOp>(op))
+        forgetSavedGates<GRUGradOp>(op, GRUOp::getOperationName());
+      else
+        forgetSavedGates<RNNGradOp>(op, RNNOp::getOperationName());
+    }
     SmallVector<Operation *> layers;
     getOperation().walk([&](Operation *op) {
       if (auto l = dyn_cast<LSTMOp>(op); l && unrollable(l))

@@ -208,6 +208,11 @@ struct GRUArgs {
   Common c;
   TensorArg y, yh;
   bool linearBeforeReset;
+  /// nn.gru_with_gates: [D, T, B, 4H] gets every step's z, r and h
+  /// pre-activations (the h gate's as the variant defines it) and r * h_{t-1}
+  /// (linear_before_reset: h_{t-1} R_h^T), in step order, as the backward
+  /// would recompute them.
+  TensorArg gates;
 };
 
 GRUArgs readGRU(Meta &m) {
@@ -216,6 +221,7 @@ GRUArgs readGRU(Meta &m) {
   a.y = m.tensor(); a.yh = m.tensor();
   a.c.readTail(m);
   a.linearBeforeReset = m.i();
+  a.gates = m.tensor();
   return a;
 }
 
@@ -243,6 +249,20 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
     bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     RecurrentGemm<T> recurrent(B, G, H, R, H, buf.gs), resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
+    // Row bi of step st into `gates` (zero past a length), once h R^T and,
+    // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
+    auto saveGates = [&](int64_t st, int64_t bi, bool live) {
+      T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * 4 * H;
+      if (!live)
+        return std::fill(out, out + 4 * H, T(0));
+      const T *xr = proj.row(st, bi), *hrr = hr + bi * G;
+      for (int64_t j = 0; j < 2 * H; ++j)
+        out[j] = xr[j] + hrr[j];
+      for (int64_t j = 0; j < H; ++j) {
+        out[2 * H + j] = a.linearBeforeReset ? xr[2 * H + j] : xr[2 * H + j] + rhR[bi * H + j] + rbh[j];
+        out[3 * H + j] = a.linearBeforeReset ? hrr[2 * H + j] : rh[bi * H + j];
+      }
+    };
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
       recurrent.run(h, H, hr, G);
@@ -251,6 +271,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         auto rows = [&](int64_t b0, int64_t b1, int half) {
           for (int64_t bi = b0; bi < b1; ++bi) {
             int64_t len = c.length(bi, Tn);
+            if (half == 1 && a.gates.present())
+              saveGates(st, bi, st < len);
             if (st >= len)
               continue;
             int64_t t = c.reverse(d) ? len - 1 - st : st;
@@ -293,6 +315,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         gemm<T>(false, true, B, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
+        if (a.gates.present())
+          saveGates(st, bi, st < len);
         if (st >= len)
           continue;
         int64_t t = c.reverse(d) ? len - 1 - st : st;
@@ -317,6 +341,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
 struct RNNArgs {
   Common c;
   TensorArg y, yh;
+  TensorArg gates; ///< nn.rnn_with_gates: [D, T, B, H], every step's pre-activations
 };
 
 RNNArgs readRNN(Meta &m) {
@@ -324,6 +349,7 @@ RNNArgs readRNN(Meta &m) {
   a.c.readHead(m);
   a.y = m.tensor(); a.yh = m.tensor();
   a.c.readTail(m);
+  a.gates = m.tensor();
   return a;
 }
 
@@ -348,11 +374,17 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
       gemm<T>(false, true, B, H, H, T(1), h, H, c.r.as<T>() + d * H * H, H, T(0), hr, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        if (st >= len)
+        T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;
+        if (st >= len) {
+          if (saved) // zero past a length
+            std::fill(saved, saved + H, T(0));
           continue;
+        }
         int64_t t = c.reverse(d) ? len - 1 - st : st;
         for (int64_t j = 0; j < H; ++j) {
           double v = (double)proj.row(st, bi)[j] + hr[bi * H + j];
+          if (saved)
+            saved[j] = (T)v;
           T hNew = (T)f(c.clipped(v));
           h[bi * H + j] = hNew;
           if (y.present())

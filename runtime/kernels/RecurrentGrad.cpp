@@ -32,6 +32,10 @@ namespace {
 struct GradCommon {
   Common c;
   TensorArg y, dy, dyh;
+  /// [D, T, B, width]: every step's pre-activations, saved by the forward
+  /// (nn.*_with_gates; store-all). Read by this backward alone, which works
+  /// in them.
+  TensorArg gates;
   TensorArg dx, dw, dr, db, dh0;
 
   void readGrads(Meta &m) { y = m.tensor(); dy = m.tensor(); dyh = m.tensor(); }
@@ -40,6 +44,7 @@ struct GradCommon {
   void read(Meta &m) {
     c.readHead(m);
     readGrads(m);
+    gates = m.tensor();
     readResults(m);
     c.readTail(m);
   }
@@ -129,9 +134,6 @@ struct LSTMGradArgs {
   /// [D, segments, 2 (c, h), B, H]: the states before each segment, saved by
   /// the forward (nn.lstm_checkpointed; the checkpoint policy, without y).
   TensorArg checkpoints;
-  /// [D, T, B, 4H]: the gate pre-activations of every step, saved by the
-  /// forward (nn.lstm_with_gates; the store-all policy).
-  TensorArg gates;
   bool inputForget;
   int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
   int64_t budget;  // bytes, for the budget policy
@@ -145,7 +147,7 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.g.readGrads(m);
   a.dyc = m.tensor();
   a.checkpoints = m.tensor();
-  a.gates = m.tensor();
+  a.g.gates = m.tensor();
   a.g.readResults(m);
   a.dc0 = m.tensor(); a.dp = m.tensor();
   a.g.c.readTail(m);
@@ -177,11 +179,11 @@ struct LSTMSegments {
 };
 
 /// Whether the backward works in the forward's saved pre-activations
-/// (nn.lstm_with_gates; its gates are read by this backward alone, which
-/// turns them into the gates' gradients): with y, in one segment.
-inline bool gatesInPlace(const LSTMGradArgs &a, int64_t S) {
-  int64_t Tn = a.g.c.steps();
-  return a.gates.present() && a.g.y.present() && a.gates.dim(1) == Tn && S >= Tn;
+/// (nn.*_with_gates; read by this backward alone, which turns them into the
+/// gates' gradients): with y, in one segment.
+inline bool gatesInPlace(const GradCommon &g, int64_t S) {
+  int64_t Tn = g.c.steps();
+  return g.gates.present() && g.y.present() && g.gates.dim(1) == Tn && S >= Tn;
 }
 
 /// The backward's working set for segments of S steps.
@@ -195,7 +197,7 @@ template <typename T> struct LSTMGradBuffers {
     int64_t count = (Tn + S - 1) / S;
     bool withY = a.g.y.present();
     // The segment's pre-activations, activations, then dA (or the saved ones).
-    buf = gatesInPlace(a, S) ? nullptr : s.alloc<T>(S * B * G);
+    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * G);
     xg = s.alloc<T>(S * B * I);    // its x_t rows, by step
     hp = s.alloc<T>((withY ? S : S + 1) * B * H); // its h_{t-1} rows (recomputed: and the last h_t)
     cs = s.alloc<T>(S * B * H);    // its c_t rows
@@ -277,8 +279,8 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // Saved pre-activations replace the recomputing GEMMs (with y: the
   // gathered h_{t-1} rows are still needed for dR); in one segment the
   // backward works in them.
-  bool savedGates = a.gates.present() && g.y.present() && a.gates.dim(1) == Tn;
-  bool inPlace = gatesInPlace(a, S);
+  bool savedGates = g.gates.present() && g.y.present() && g.gates.dim(1) == Tn;
+  bool inPlace = gatesInPlace(g, S);
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
     *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
@@ -298,7 +300,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
     if (inPlace)
-      buf = a.gates.as<T>() + d * Tn * B * G;
+      buf = g.gates.as<T>() + d * Tn * B * G;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
@@ -313,7 +315,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       if (inPlace)
         return;
       if (savedGates) {
-        const T *src = a.gates.as<T>() + (d * Tn + s0) * B * G;
+        const T *src = g.gates.as<T>() + (d * Tn + s0) * B * G;
         parallelFor(rows, G, [&](int64_t r0, int64_t r1) { std::copy(src + r0 * G, src + r1 * G, buf + r0 * G); });
         return;
       }
@@ -560,20 +562,21 @@ GRUGradArgs readGRUGrad(Meta &m) {
 
 /// The GRU backward's working set for segments of S steps. A GRU's state is
 /// h alone, which y holds, so segments need no checkpoints: each recomputes
-/// its gates from x and y, and the policies only trade GEMM size for memory.
+/// its gates from x and y (under store-all the forward saved them), and the
+/// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
-  T *buf, *xg, *hp, *sb, *dxg, *dh, *dhr, *drh, *step, *zeros;
+  T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
   GemmScratch<T> gs;
 
   GRUGradBuffers(const GRUGradArgs &a, int64_t S, Scratch &s) {
     const Common &c = a.g.c;
     int64_t B = c.batch(), H = c.hidden, G = 3 * H, I = c.x.dim(2);
-    buf = s.alloc<T>(S * B * G); // pre-activations, then the gates' gradients
+    // Rows of 4H: the pre-activations, then the gates' gradients (3H); then
+    // (linear_before_reset) h_{t-1} R_h^T, then the gradient of it (+ Rb_h),
+    // or r_t * h_{t-1}. Or the forward's saved rows (nn.gru_with_gates).
+    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * (G + H));
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
-    // linear_before_reset: h_{t-1} R_h^T, then the gradient of it (+ Rb_h);
-    // otherwise r_t * h_{t-1}.
-    sb = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
@@ -594,13 +597,16 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   GRUGradBuffers<T> bufs(a, S, s);
   if (s.measuring())
     return;
-  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *sb = bufs.sb, *dh = bufs.dh, *drh = bufs.drh;
+  T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *drh = bufs.drh;
+  int64_t LD = G + H; // buf's rows: the gates (G), then sb (H)
+  bool inPlace = gatesInPlace(g, S);
   const GemmScratch<T> &gs = bufs.gs;
   startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *wb = c.b.present() ? c.b.as<T>() + d * 2 * G : nullptr;
     const T *rbh = wb ? wb + G + 2 * H : nullptr;
+    T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * LD : bufs.buf, *sb = buf + G;
     const Activation &f = c.acts[d * 2], &gact = c.acts[d * 2 + 1];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
     if (db)
@@ -613,24 +619,27 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
       // r; the h gate's recurrent part as the variant defines it.
+      // (Saved by the forward: only x and h_{t-1} are gathered, for dW and dR.)
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
-      gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
-      if (wb)
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < G; ++j)
-            buf[r * G + j] += j < 2 * H ? wb[j] + wb[G + j] : wb[j];
-      gemm<T>(false, true, rows, 2 * H, H, T(1), hp, H, R, H, T(1), buf, G, gs);
-      if (lbr) {
-        gemm<T>(false, true, rows, H, H, T(1), hp, H, R + 2 * H * H, H, T(0), sb, H, gs);
-      } else {
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < H; ++j)
-            sb[r * H + j] = (T)(f(c.clipped((double)buf[r * G + H + j])) * (double)hp[r * H + j]);
-        gemm<T>(false, true, rows, H, H, T(1), sb, H, R + 2 * H * H, H, T(1), buf + 2 * H, G, gs);
-        if (rbh)
+      if (!inPlace) {
+        gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, LD, gs);
+        if (wb)
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < G; ++j)
+              buf[r * LD + j] += j < 2 * H ? wb[j] + wb[G + j] : wb[j];
+        gemm<T>(false, true, rows, 2 * H, H, T(1), hp, H, R, H, T(1), buf, LD, gs);
+        if (lbr) {
+          gemm<T>(false, true, rows, H, H, T(1), hp, H, R + 2 * H * H, H, T(0), sb, LD, gs);
+        } else {
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 0; j < H; ++j)
-              buf[r * G + 2 * H + j] += rbh[j];
+              sb[r * LD + j] = (T)(f(c.clipped((double)buf[r * LD + H + j])) * (double)hp[r * H + j]);
+          gemm<T>(false, true, rows, H, H, T(1), sb, LD, R + 2 * H * H, H, T(1), buf + 2 * H, LD, gs);
+          if (rbh)
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t j = 0; j < H; ++j)
+                buf[r * LD + 2 * H + j] += rbh[j];
+        }
       }
       for (int64_t st = s1 - 1; st >= s0; --st) {
         // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
@@ -644,7 +653,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
               continue;
             }
             int64_t t = g.timeOf(d, st, len);
-            T *ar = row(buf, s0, st, b, G), *dhb = dh + b * H, *sr = row(sb, s0, st, b, H);
+            T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *sr = row(sb, s0, st, b, LD);
             const T *hpr = row(hp, s0, st, b, H), *dyr = dyRow<T>(g, d, t, b);
             for (int64_t j = 0; j < H; ++j) {
               double dhv = (double)dhb[j] + (dyr ? (double)dyr[j] : 0.0);
@@ -675,7 +684,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
                 continue;
-              T *ar = row(buf, s0, st, b, G), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
+              T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
               const T *hpr = row(hp, s0, st, b, H);
               for (int64_t j = 0; j < H; ++j) {
                 double arr = (double)ar[H + j], rt = f(c.clipped(arr)), drhv = drh[b * H + j];
@@ -696,31 +705,30 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
       // No gradient past a row's length.
       for (int64_t b = 0; b < B; ++b)
         for (int64_t st = maxOf(s0, c.length(b, Tn)); st < s1; ++st) {
-          std::fill(row(buf, s0, st, b, G), row(buf, s0, st, b, G) + G, T(0));
-          std::fill(row(sb, s0, st, b, H), row(sb, s0, st, b, H) + H, T(0));
+          std::fill(row(buf, s0, st, b, LD), row(buf, s0, st, b, LD) + LD, T(0)); // sb too
         }
       // The segment's share of dW, dR, dB and dX.
       T beta = T(k == seg.count - 1 ? 0 : 1);
       if (g.dw.present())
-        gemm<T>(true, false, G, I, rows, T(1), buf, G, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
+        gemm<T>(true, false, G, I, rows, T(1), buf, LD, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
       if (g.dr.present()) {
         T *dr = g.dr.as<T>() + d * G * H;
-        gemm<T>(true, false, 2 * H, H, rows, T(1), buf, G, hp, H, beta, dr, H, gs);
+        gemm<T>(true, false, 2 * H, H, rows, T(1), buf, LD, hp, H, beta, dr, H, gs);
         if (lbr)
-          gemm<T>(true, false, H, H, rows, T(1), sb, H, hp, H, beta, dr + 2 * H * H, H, gs);
+          gemm<T>(true, false, H, H, rows, T(1), sb, LD, hp, H, beta, dr + 2 * H * H, H, gs);
         else
-          gemm<T>(true, false, H, H, rows, T(1), buf + 2 * H, G, sb, H, beta, dr + 2 * H * H, H, gs);
+          gemm<T>(true, false, H, H, rows, T(1), buf + 2 * H, LD, sb, LD, beta, dr + 2 * H * H, H, gs);
       }
       if (db)
         for (int64_t r = 0; r < rows; ++r) {
           for (int64_t j = 0; j < G; ++j)
-            db[j] += buf[r * G + j];
+            db[j] += buf[r * LD + j];
           if (lbr)
             for (int64_t j = 0; j < H; ++j)
-              db[G + 2 * H + j] += sb[r * H + j];
+              db[G + 2 * H + j] += sb[r * LD + j];
         }
       if (bufs.dxg) {
-        gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), bufs.dxg, I, gs);
+        gemm<T>(false, false, rows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
       }
     }
@@ -761,7 +769,8 @@ template <typename T> struct RNNGradBuffers {
   RNNGradBuffers(const RNNGradArgs &a, int64_t S, Scratch &s) {
     const Common &c = a.g.c;
     int64_t B = c.batch(), H = c.hidden, I = c.x.dim(2);
-    buf = s.alloc<T>(S * B * H); // pre-activations, then their gradients
+    // The pre-activations, then their gradients (or the forward's saved ones).
+    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * H);
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
@@ -782,11 +791,13 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   RNNGradBuffers<T> bufs(a, S, s);
   if (s.measuring())
     return;
-  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
+  T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
+  bool inPlace = gatesInPlace(g, S);
   const GemmScratch<T> &gs = bufs.gs;
   startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
+    T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * H : bufs.buf;
     const Activation &f = c.acts[d];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
     if (db)
@@ -795,14 +806,16 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
-      gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
-      if (c.b.present()) {
-        const T *wb = c.b.as<T>() + d * 2 * H;
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < H; ++j)
-            buf[r * H + j] += wb[j] + wb[H + j];
+      if (!inPlace) { // not saved by the forward: recomputed
+        gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
+        if (c.b.present()) {
+          const T *wb = c.b.as<T>() + d * 2 * H;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < H; ++j)
+              buf[r * H + j] += wb[j] + wb[H + j];
+        }
+        gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
       }
-      gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
       for (int64_t st = s1 - 1; st >= s0; --st) {
         for (int64_t b = 0; b < B; ++b) {
           int64_t len = c.length(b, Tn);

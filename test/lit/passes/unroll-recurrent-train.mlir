@@ -1,5 +1,5 @@
-// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent | FileCheck %s
-// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent=max-steps=2 | FileCheck %s --check-prefix=LIMIT
+// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent --split-input-file | FileCheck %s
+// RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
 
 // Training under store-all: autodiff makes the forward an
 // nn.lstm_with_gates whose backward reads its gate pre-activations. Unrolled,
@@ -17,6 +17,25 @@
 // LIMIT: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}}, %[[G]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1]>
 func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
   %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x2x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y, %y : tensor<3x1x2x4xf32>, tensor<3x1x2x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<3x1x2x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// The same for a GRU: nn.gru_with_gates saves [D, T, B, 4H] (the three
+// gates' pre-activations and r * h_{t-1} of every step) for its nn.gru_grad.
+// CHECK-LABEL: func.func @gru
+// CHECK-NOT: nn.gru_with_gates
+// CHECK-NOT: nn.gru %
+// CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x2x4xf32>
+// CHECK: nn.gru_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 1, 1, 0, 0]>
+// LIMIT-LABEL: func.func @gru
+// LIMIT: %[[Y:.*]], %{{.*}}, %[[G:.*]] = nn.gru_with_gates {{.*}} -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x3x2x16xf32>)
+// LIMIT: nn.gru_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}}, %[[G]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 1, 1, 0, 1]>
+func.func @gru(%x: tensor<3x2x2xf32>, %w: tensor<1x12x2xf32>, %r: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y, %h = nn.gru %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x12x2xf32>, tensor<1x12x4xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y, %y : tensor<3x1x2x4xf32>, tensor<3x1x2x4xf32>
   %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<3x1x2x4xf32> -> tensor<f32>
   return %s : tensor<f32>
