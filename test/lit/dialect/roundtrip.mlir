@@ -40,3 +40,16 @@ func.func @recurrent(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1
   %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
 }
+
+// The store-all forwards: the layer's results, then every step's saved
+// pre-activations [directions, T, batch, width].
+// CHECK-LABEL: func.func @saving_forwards
+// CHECK: nn.lstm_with_gates {{.*}} -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
+// CHECK: nn.gru_with_gates {{.*}}linear_before_reset = true{{.*}} -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>, tensor<2x5x2x16xf32>)
+// CHECK: nn.rnn_with_gates {{.*}} -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x4xf32>)
+func.func @saving_forwards(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>, %gw: tensor<2x12x3xf32>, %gr: tensor<2x12x4xf32>, %rw: tensor<1x4x3xf32>, %rr: tensor<1x4x4xf32>) -> (tensor<1x5x2x16xf32>, tensor<2x5x2x16xf32>, tensor<1x5x2x4xf32>) {
+  %y, %h, %c, %g = nn.lstm_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
+  %gy, %gh, %gg = nn.gru_with_gates %x, %gw, %gr {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<2x12x3xf32>, tensor<2x12x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>, tensor<2x5x2x16xf32>)
+  %ry, %rh, %rg = nn.rnn_with_gates %x, %rw, %rr {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x4xf32>)
+  return %g, %gg, %rg : tensor<1x5x2x16xf32>, tensor<2x5x2x16xf32>, tensor<1x5x2x4xf32>
+}
