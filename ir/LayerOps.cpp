@@ -438,6 +438,18 @@ static LogicalResult inferRecurrent(Optional<Location> loc, RankedTensorType x, 
   return success();
 }
 
+/// A recurrent forward's results, then its saved pre-activations
+/// [dirs, T, batch, width].
+static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
+                                    StringRef direction, int numStates, int64_t width,
+                                    SmallVectorImpl<Type> &inferred) {
+  if (failed(inferRecurrent(loc, x, hidden, direction, numStates, inferred)))
+    return failure();
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), width}, x.getElementType()));
+  return success();
+}
+
 NN_INFER(LSTMOp) {
   LSTMOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, inferred);
@@ -453,9 +465,6 @@ NN_INFER(LSTMCheckpointedOp) {
                             x.getElementType()));
   return success();
 }
-static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
-                                    StringRef direction, int numStates, int64_t width,
-                                    SmallVectorImpl<Type> &inferred);
 NN_INFER(LSTMWithGatesOp) {
   LSTMWithGatesOp::Adaptor a(operands, attrs, regions);
   return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, 4 * a.getHiddenSize(),
@@ -468,17 +477,6 @@ NN_INFER(GRUOp) {
 NN_INFER(RNNOp) {
   RNNOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, inferred);
-}
-/// A recurrent forward's results, then its saved pre-activations
-/// [dirs, T, batch, width].
-static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
-                                    StringRef direction, int numStates, int64_t width,
-                                    SmallVectorImpl<Type> &inferred) {
-  if (failed(inferRecurrent(loc, x, hidden, direction, numStates, inferred)))
-    return failure();
-  int64_t dirs = direction == "bidirectional" ? 2 : 1;
-  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), width}, x.getElementType()));
-  return success();
 }
 NN_INFER(GRUWithGatesOp) {
   GRUWithGatesOp::Adaptor a(operands, attrs, regions);
