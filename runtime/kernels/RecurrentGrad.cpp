@@ -222,7 +222,7 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
   B = maxOf<int64_t>(B, 1);
   LSTMSegments seg;
   switch (policy) {
-  case 1: seg.S = maxOf<int64_t>(1, minOf<int64_t>(Tn, 64 / B)); break;
+  case 1: seg.S = maxOf<int64_t>(1, minOf<int64_t>(Tn, 256 / B)); break;
   case 2: {
     int64_t r = 1;
     while (r * r < Tn)
