@@ -12,9 +12,11 @@
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Meta.h"
 #include "runtime/kernels/Parallel.h"
+#include "runtime/kernels/RecurrentGemm.h"
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 namespace nncc {
 namespace kernels {
@@ -115,6 +117,8 @@ template <typename T> class StepProjection {
 public:
   /// Rows (steps x batch) per chunk: enough for an efficient GEMM.
   static constexpr int64_t kRows = 128;
+  /// Full chunks from which W is prepared for them.
+  static constexpr int64_t kPreparedChunks = 4;
   StepProjection(const Common &c, int64_t gates, int64_t summedGates, Scratch &s)
       : c(c), gates(gates), summed(summedGates) {
     int64_t B = c.batch(), Tn = c.steps();
@@ -126,6 +130,13 @@ public:
     d = dir;
     gs = scratch;
     first = end = -1;
+    int64_t G = gates * c.hidden, I = c.x.dim(2);
+    // Full chunks of a long sequence: W prepared (reordered) once per
+    // direction and call, which pays off from a few chunks on (host; the
+    // GEMM elsewhere).
+    full.reset();
+    if (c.steps() / chunk >= kPreparedChunks)
+      full = std::make_unique<RecurrentGemm<T>>(chunk * c.batch(), G, I, c.w.template as<T>() + d * G * I, I, gs);
   }
   /// Makes step st's rows available (call outside parallel regions).
   void ensure(int64_t st) {
@@ -151,7 +162,10 @@ public:
         }
       xin = xrows;
     }
-    gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
+    if (full && rows == chunk * B)
+      full->run(xin, I, xw, G);
+    else
+      gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
     if (!c.b.present())
       return;
     const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
@@ -169,6 +183,7 @@ private:
   int64_t gates, summed, chunk = 1, d = 0, first = -1, end = -1;
   T *xw = nullptr, *xrows = nullptr;
   GemmScratch<T> gs;
+  std::unique_ptr<RecurrentGemm<T>> full;
 };
 
 } // namespace kernels

@@ -117,6 +117,14 @@ const UnrollCase kUnroll[] = {
     {"gru_linear_before_reset_reverse", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<1x21x5xf32>, %r: tensor<1x21x7xf32>, %b: tensor<1x42xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>) {
        %y, %h = nn.gru %x, %w, %r, %b {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "reverse", hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<1x21x5xf32>, tensor<1x21x7xf32>, tensor<1x42xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>)
        return %y, %h : tensor<6x1x3x7xf32>, tensor<1x3x7xf32> })"},
+    // Chunks of 128 / 32 = 4 steps: 4 full ones (W prepared for them) and
+    // a partial one, in both directions.
+    {"lstm_bidirectional_chunked", R"(func.func @main(%x: tensor<18x32x5xf32>, %w: tensor<2x28x5xf32>, %r: tensor<2x28x7xf32>, %b: tensor<2x56xf32>) -> (tensor<18x2x32x7xf32>, tensor<2x32x7xf32>) {
+       %y, %h, %c = nn.lstm %x, %w, %r, %b {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<18x32x5xf32>, tensor<2x28x5xf32>, tensor<2x28x7xf32>, tensor<2x56xf32>) -> (tensor<18x2x32x7xf32>, tensor<2x32x7xf32>, tensor<2x32x7xf32>)
+       return %y, %c : tensor<18x2x32x7xf32>, tensor<2x32x7xf32> })"},
+    {"gru_chunked", R"(func.func @main(%x: tensor<18x32x5xf32>, %w: tensor<1x21x5xf32>, %r: tensor<1x21x7xf32>, %b: tensor<1x42xf32>) -> tensor<18x1x32x7xf32> {
+       %y, %h = nn.gru %x, %w, %r, %b {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<18x32x5xf32>, tensor<1x21x5xf32>, tensor<1x21x7xf32>, tensor<1x42xf32>) -> (tensor<18x1x32x7xf32>, tensor<1x32x7xf32>)
+       return %y : tensor<18x1x32x7xf32> })"},
     {"rnn_bidirectional", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x7x5xf32>, %r: tensor<2x7x7xf32>, %b: tensor<2x14xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
        %y, %h = nn.rnn %x, %w, %r, %b, %h0 {activations = ["Relu", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x7x5xf32>, tensor<2x7x7xf32>, tensor<2x14xf32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
        return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
