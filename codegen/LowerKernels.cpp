@@ -135,16 +135,23 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                        "is unknown)");
         return false;
       }
-    // The kernel turns the saved pre-activations into their gradients.
-    if (Value gates = op.getGates()) {
+    // Saved pre-activations: from this layer's own forward (the kind that
+    // saves rows this kernel reads), with y. The kernel turns them into
+    // their gradients in place, so when another op reads them too (CSE
+    // merged two identical forwards) it recomputes them instead.
+    Value gates = op.getGates();
+    if (gates) {
       Operation *saver = gates.getDefiningOp();
-      bool fromForward = isa_and_nonnull<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(saver) &&
-                         saver->getOperand(0) == op.getX();
-      if (!op.getY() || !fromForward || !gates.hasOneUse()) {
-        op.emitOpError("reads gates that do not come from its forward's nn.*_with_gates, that another op reads "
-                       "too, or reads no y");
+      bool ownKind = std::is_same<OpT, LSTMGradOp>::value   ? isa_and_nonnull<LSTMWithGatesOp>(saver)
+                     : std::is_same<OpT, GRUGradOp>::value ? isa_and_nonnull<GRUWithGatesOp>(saver)
+                                                           : isa_and_nonnull<RNNWithGatesOp>(saver);
+      if (!op.getY() || !ownKind || saver->getOperand(0) != op.getX() || saver->getOperand(1) != op.getW() ||
+          saver->getOperand(2) != op.getR()) {
+        op.emitOpError("reads gates that its own forward's nn.*_with_gates did not save, or reads no y");
         return false;
       }
+      if (!gates.hasOneUse())
+        gates = Value();
     }
     opt(op.getY(), ft);
     opt(op.getDy(), ft);
@@ -153,7 +160,7 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
       opt(op.getDyC(), ft);
       opt(op.getCheckpoints(), ft);
     }
-    opt(op.getGates(), ft);
+    opt(gates, ft);
   }
   // Results nobody reads (MemoryPlan::Kind::Unused) are absent.
   unsigned results = isRecurrentGrad<OpT>() ? op->getNumResults() : 1 + numStates;

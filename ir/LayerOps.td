@@ -311,8 +311,9 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
 
 // Backward of a recurrent layer: the forward op's operands, its output y
 // (the hidden state of every step, from which the gate pre-activations are
-// recomputed with two GEMMs over all steps) and the gradients of its results
-// (absent ones are zero). Results: dX, dW, dR, dB ([dirs, 2 * gates * H]),
+// recomputed with two GEMMs over all steps, unless the forward saved them:
+// the optional `gates` of nn.*_with_gates, which the kernel overwrites) and
+// the gradients of its results (absent ones are zero). Results: dX, dW, dR, dB ([dirs, 2 * gates * H]),
 // dInitialH ([dirs, batch, H]) and, for the LSTM, dInitialC and dP ([dirs, 3H]).
 // memory_policy: store-all, recompute-gates, checkpoint or budget
 // (memory_budget bytes of working set); see runtime/kernels/RecurrentGrad.cpp.

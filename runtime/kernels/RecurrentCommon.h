@@ -130,13 +130,15 @@ public:
     d = dir;
     gs = scratch;
     first = end = -1;
-    int64_t G = gates * c.hidden, I = c.x.dim(2);
+#ifdef NNCC_USE_DNNL
     // Full chunks of a long sequence: W prepared (reordered) once per
-    // direction and call, which pays off from a few chunks on (host; the
-    // GEMM elsewhere).
+    // direction and call, which pays off from a few chunks on (host only:
+    // bundles never allocate, and their RecurrentGemm is the GEMM).
+    int64_t G = gates * c.hidden, I = c.x.dim(2);
     full.reset();
     if (c.steps() / chunk >= kPreparedChunks)
       full = std::make_unique<RecurrentGemm<T>>(chunk * c.batch(), G, I, c.w.template as<T>() + d * G * I, I, gs);
+#endif
   }
   /// Makes step st's rows available (call outside parallel regions).
   void ensure(int64_t st) {
@@ -162,9 +164,11 @@ public:
         }
       xin = xrows;
     }
+#ifdef NNCC_USE_DNNL
     if (full && rows == chunk * B)
       full->run(xin, I, xw, G);
     else
+#endif
       gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
     if (!c.b.present())
       return;
@@ -183,7 +187,9 @@ private:
   int64_t gates, summed, chunk = 1, d = 0, first = -1, end = -1;
   T *xw = nullptr, *xrows = nullptr;
   GemmScratch<T> gs;
+#ifdef NNCC_USE_DNNL
   std::unique_ptr<RecurrentGemm<T>> full;
+#endif
 };
 
 } // namespace kernels

@@ -1,8 +1,9 @@
 //===- RecurrentGrad.cpp - backward of ONNX LSTM, GRU and RNN -------------===//
 //
 // Backpropagation through time for the layers of Recurrent.cpp. Under
-// store-all an LSTM's forward saved its gate pre-activations
-// (nn.lstm_with_gates) and the backward works in them. Otherwise the forward
+// store-all the forward saved its gate pre-activations (nn.lstm_with_gates,
+// nn.gru_with_gates, nn.rnn_with_gates) and the backward works in them.
+// Otherwise the forward
 // output y holds h_t of every step, so the gate pre-activations are
 // recomputed with two GEMMs over many steps at once (x W^T and h_{t-1} R^T),
 // not step by step. The backward walk is then sequential in time only for the
@@ -106,6 +107,30 @@ void gatherSegment(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, T *xg
   });
 }
 
+/// A bias gradient: the rows of every segment summed in double, so that the
+/// policies (which split the steps into different segments) agree to the
+/// rounding of the sum, not of the order it was added in.
+struct RowSums {
+  double *sum = nullptr;
+  int64_t width = 0;
+  /// Only for a gradient that is asked for (`wanted`).
+  void alloc(Scratch &s, int64_t n, bool wanted) {
+    width = wanted ? n : 0;
+    sum = wanted ? s.alloc<double>(n) : nullptr;
+  }
+  void clear() { std::fill(sum, sum + width, 0.0); }
+  /// Adds `count` rows of `n` values (leading dimension ld) at column `at`.
+  template <typename T> void add(const T *rows, int64_t count, int64_t ld, int64_t n, int64_t at = 0) {
+    for (int64_t r = 0; r < count; ++r)
+      for (int64_t j = 0; j < n; ++j)
+        sum[at + j] += (double)rows[r * ld + j];
+  }
+  template <typename T> void store(T *out, int64_t n, int64_t at = 0) const {
+    for (int64_t j = 0; j < n; ++j)
+      out[j] = (T)sum[at + j];
+  }
+};
+
 /// dX (+)= the segment's dA W, scattered back to time order.
 template <typename T>
 void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg) {
@@ -189,6 +214,7 @@ inline bool gatesInPlace(const GradCommon &g, int64_t S) {
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
   T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
+  RowSums dbSum;
   GemmScratch<T> gs;
 
   LSTMGradBuffers(const LSTMGradArgs &a, int64_t S, Scratch &s) {
@@ -210,6 +236,7 @@ template <typename T> struct LSTMGradBuffers {
     step = s.alloc<T>(B * G);
     dpRows = s.alloc<T>(B * 3 * H);
     zeros = s.alloc<T>(H);
+    dbSum.alloc(s, G, a.g.db.present());
     gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
   }
 };
@@ -445,8 +472,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       std::fill(dc, dc + B * H, T(0));
     std::fill(dpRows, dpRows + B * 3 * H, T(0));
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
-    if (db)
-      std::fill(db, db + G, T(0));
+    bufs.dbSum.clear();
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       recompute(s0, s1);
@@ -517,16 +543,16 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       if (g.dr.present())
         gemm<T>(true, false, G, H, rows, T(1), buf, G, hp, H, beta, g.dr.as<T>() + d * G * H, H, gs);
       if (db)
-        for (int64_t row = 0; row < rows; ++row)
-          for (int64_t j = 0; j < G; ++j)
-            db[j] += buf[row * G + j];
+        bufs.dbSum.add(buf, rows, G, G);
       if (dxg) {
         gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
         scatterInputGrad<T>(g, d, s0, s1, dxg);
       }
     }
-    if (db)
+    if (db) {
+      bufs.dbSum.store(db, G);
       std::copy(db, db + G, db + G); // Rb: as Wb
+    }
     if (g.dh0.present())
       std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
     if (a.dc0.present())
@@ -566,6 +592,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
 /// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
+  RowSums dbSum; // the three gates', then (linear_before_reset) Rb_h's
   GemmScratch<T> gs;
 
   GRUGradBuffers(const GRUGradArgs &a, int64_t S, Scratch &s) {
@@ -583,6 +610,7 @@ template <typename T> struct GRUGradBuffers {
     drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
     step = s.alloc<T>(B * G);
     zeros = s.alloc<T>(H);
+    dbSum.alloc(s, G + H, a.g.db.present());
     gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
   }
 };
@@ -609,8 +637,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * LD : bufs.buf, *sb = buf + G;
     const Activation &f = c.acts[d * 2], &gact = c.acts[d * 2 + 1];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
-    if (db)
-      std::fill(db, db + 2 * G, T(0));
+    bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
     auto row = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
@@ -719,20 +746,21 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         else
           gemm<T>(true, false, H, H, rows, T(1), buf + 2 * H, LD, sb, LD, beta, dr + 2 * H * H, H, gs);
       }
-      if (db)
-        for (int64_t r = 0; r < rows; ++r) {
-          for (int64_t j = 0; j < G; ++j)
-            db[j] += buf[r * LD + j];
-          if (lbr)
-            for (int64_t j = 0; j < H; ++j)
-              db[G + 2 * H + j] += sb[r * LD + j];
-        }
+      if (db) {
+        bufs.dbSum.add(buf, rows, LD, G);
+        if (lbr)
+          bufs.dbSum.add(sb, rows, LD, H, G);
+      }
       if (bufs.dxg) {
         gemm<T>(false, false, rows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
       }
     }
     if (db) {
+      std::fill(db, db + 2 * G, T(0));
+      bufs.dbSum.store(db, G);
+      if (lbr)
+        bufs.dbSum.store(db + G + 2 * H, H, G);
       std::copy(db, db + 2 * H, db + G); // Rb_z, Rb_r: as Wb
       if (!lbr)
         std::copy(db + 2 * H, db + 3 * H, db + G + 2 * H);
@@ -761,9 +789,11 @@ RNNGradArgs readRNNGrad(Meta &m) {
 
 /// The RNN backward's working set for segments of S steps. Like the GRU's,
 /// its state is h alone, which y holds: segments need no checkpoints, each
-/// recomputes its pre-activations from x and y.
+/// recomputes its pre-activations from x and y (under store-all the forward
+/// saved them).
 template <typename T> struct RNNGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
+  RowSums dbSum;
   GemmScratch<T> gs;
 
   RNNGradBuffers(const RNNGradArgs &a, int64_t S, Scratch &s) {
@@ -778,6 +808,7 @@ template <typename T> struct RNNGradBuffers {
     dhr = s.alloc<T>(B * H);
     step = s.alloc<T>(B * H);
     zeros = s.alloc<T>(H);
+    dbSum.alloc(s, H, a.g.db.present());
     gs = allocGemm<T>(s, maxOf(H, I), maxOf(S * B, maxOf(H, I)));
   }
 };
@@ -800,8 +831,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * H : bufs.buf;
     const Activation &f = c.acts[d];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
-    if (db)
-      std::fill(db, db + 2 * H, T(0));
+    bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
@@ -843,16 +873,16 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
       if (g.dr.present())
         gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, beta, g.dr.as<T>() + d * H * H, H, gs);
       if (db)
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < H; ++j)
-            db[j] += buf[r * H + j];
+        bufs.dbSum.add(buf, rows, H, H);
       if (bufs.dxg) {
         gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
       }
     }
-    if (db)
+    if (db) {
+      bufs.dbSum.store(db, H);
       std::copy(db, db + H, db + H); // Rb: as Wb
+    }
     if (g.dh0.present())
       std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
   }

@@ -669,6 +669,15 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeLSTM) {
                       {23 * 3 * 5, 2 * 28 * 5, 2 * 28 * 7, 2 * 56, 2 * 3 * 7, 2 * 3 * 7, 2 * 21});
 }
 
+/// A batch of 16 over 40 steps: recompute-gates (256 / 16 = 16 steps) and
+/// checkpoint (7) run several segments.
+TEST(RecurrentGradient, MemoryPoliciesAgreeLSTMSegments) {
+  checkMemoryPolicies(R"(func.func @main(%x: tensor<40x16x3xELT>, %w: tensor<1x20x3xELT>, %r: tensor<1x20x5xELT>, %b: tensor<1x40xELT>) -> tensor<40x1x16x5xELT> {
+    %y, %h, %c = nn.lstm %x, %w, %r, %b {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 5 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x16x3xELT>, tensor<1x20x3xELT>, tensor<1x20x5xELT>, tensor<1x40xELT>) -> (tensor<40x1x16x5xELT>, tensor<1x16x5xELT>, tensor<1x16x5xELT>)
+    return %y : tensor<40x1x16x5xELT> })",
+                      {40 * 16 * 3, 20 * 3, 20 * 5, 40});
+}
+
 /// GRU, with and without linear_before_reset, both directions and lengths.
 TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
   for (const char *lbr : {"true", "false"}) {

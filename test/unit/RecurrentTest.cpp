@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <cstring>
 #include <string>
 
 using namespace mlir;
@@ -146,5 +147,35 @@ TEST_P(UnrolledCells, MatchWholeLayers) {
 
 INSTANTIATE_TEST_SUITE_P(Recurrent, UnrolledCells, testing::ValuesIn(kUnroll),
                          [](const testing::TestParamInfo<UnrollCase> &i) { return std::string(i.param.name); });
+
+} // namespace
+
+namespace {
+
+/// Saved gates that another op reads too (e.g. after CSE merged two
+/// identical forwards): the backward must not overwrite them (it recomputes
+/// instead), so the gradients and the other reader's result are those of a
+/// backward that was never given them.
+TEST(SavedGates, ReadTwiceAreNotOverwritten) {
+  const char *body = R"(func.func @main(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>, %dy: tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x5x2x16xf32>) {
+    %y, %h, %c, %g = nn.lstm_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
+    %dx, %dw, %dr, %db, %dh, %dc, %dp = nn.lstm_grad %x, %w, %r, %y, %dy GATES {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, SAVED]> : vector<14xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32> TYPE) -> (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x12xf32>)
+    %n = nn.neg %g : tensor<1x5x2x16xf32>
+    return %dx, %dw, %dr, %n : tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x5x2x16xf32> })";
+  auto variant = [&](bool saved) {
+    std::string b = body;
+    auto put = [&](const char *key, const char *value) { b.replace(b.find(key), strlen(key), value); };
+    put("GATES", saved ? ", %g" : "");
+    put("SAVED", saved ? "1" : "0");
+    put("TYPE", saved ? ", tensor<1x5x2x16xf32>" : "");
+    return runBody(b, false);
+  };
+  auto given = variant(true), recomputed = variant(false);
+  ASSERT_EQ(given.size(), 4u);
+  ASSERT_EQ(recomputed.size(), 4u);
+  for (size_t k = 0; k < given.size(); ++k)
+    for (int64_t e = 0; e < given[k].numElements(); ++e)
+      EXPECT_NEAR(given[k].data<float>()[e], recomputed[k].data<float>()[e], 1e-5) << "output " << k << " element " << e;
+}
 
 } // namespace
