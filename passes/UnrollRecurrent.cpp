@@ -143,17 +143,26 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     op->erase();
   }
 
-  void runOnOperation() override {
-    SmallVector<Operation *> saving;
+  /// The layers of kinds L, G and R (LSTM, GRU and RNN: the plain ops or
+  /// their saving forms) that can be unrolled, in program order.
+  template <typename L, typename G, typename R> SmallVector<Operation *> unrollableLayers() {
+    SmallVector<Operation *> out;
     getOperation().walk([&](Operation *op) {
-      if (auto l = dyn_cast<LSTMWithGatesOp>(op); l && unrollable(l))
-        saving.push_back(op);
-      else if (auto g = dyn_cast<GRUWithGatesOp>(op); g && unrollable(g))
-        saving.push_back(op);
-      else if (auto r = dyn_cast<RNNWithGatesOp>(op); r && unrollable(r))
-        saving.push_back(op);
+      bool can = false;
+      if (auto l = dyn_cast<L>(op))
+        can = unrollable(l);
+      else if (auto g = dyn_cast<G>(op))
+        can = unrollable(g);
+      else if (auto r = dyn_cast<R>(op))
+        can = unrollable(r);
+      if (can)
+        out.push_back(op);
     });
-    for (Operation *op : saving) {
+    return out;
+  }
+
+  void runOnOperation() override {
+    for (Operation *op : unrollableLayers<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>()) {
       if (isa<LSTMWithGatesOp>(op))
         forgetSavedGates<LSTMGradOp>(op, LSTMOp::getOperationName());
       else if (isa<GRUWithGatesOp>(op))
@@ -161,16 +170,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       else
         forgetSavedGates<RNNGradOp>(op, RNNOp::getOperationName());
     }
-    SmallVector<Operation *> layers;
-    getOperation().walk([&](Operation *op) {
-      if (auto l = dyn_cast<LSTMOp>(op); l && unrollable(l))
-        layers.push_back(op);
-      else if (auto g = dyn_cast<GRUOp>(op); g && unrollable(g))
-        layers.push_back(op);
-      else if (auto r = dyn_cast<RNNOp>(op); r && unrollable(r))
-        layers.push_back(op);
-    });
-    for (Operation *op : layers) {
+    for (Operation *op : unrollableLayers<LSTMOp, GRUOp, RNNOp>()) {
       OpBuilder b(op);
       Emit e(b, op->getLoc());
       if (auto l = dyn_cast<LSTMOp>(op))
