@@ -215,24 +215,23 @@ void recurrentBackward(OpBuilder &b, Location loc, Operation *op, GradFn gradOf,
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<LSTMGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
                                   o.getInitialC(), o.getP(), o.getY(), gradOf(o.getY()), gradOf(o.getYH()),
-                                  gradOf(o.getYC()), /*checkpoints=*/Value(), /*gates=*/Value(), hs, dir, acts, al, be, clip, policy,
-                                  budget,
-                                  o.getInputForgetAttr());
+                                  gradOf(o.getYC()), /*checkpoints=*/Value(), /*gates=*/Value(), hs, dir, acts, al,
+                                  be, clip, policy, budget, o.getInputForgetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH(), o.getInitialC(), o.getP()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH(), g.getDInitialC(), g.getDp()};
   } else if (auto o = dyn_cast<GRUOp>(op)) {
     auto [hs, dir, acts, al, be, clip] = common(o);
     auto g = b.create<GRUGradOp>(loc, o.getX(), o.getW(), o.getR(), o.getB(), o.getSeqLens(), o.getInitialH(),
-                                 o.getY(), gradOf(o.getY()), gradOf(o.getYH()), /*gates=*/Value(), hs, dir, acts, al, be, clip,
-                                 policy, budget, o.getLinearBeforeResetAttr());
+                                 o.getY(), gradOf(o.getY()), gradOf(o.getYH()), /*gates=*/Value(), hs, dir, acts,
+                                 al, be, clip, policy, budget, o.getLinearBeforeResetAttr());
     inputs = {o.getX(), o.getW(), o.getR(), o.getB(), o.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
   } else {
     auto r = cast<RNNOp>(op);
     auto [hs, dir, acts, al, be, clip] = common(r);
     auto g = b.create<RNNGradOp>(loc, r.getX(), r.getW(), r.getR(), r.getB(), r.getSeqLens(), r.getInitialH(),
-                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), /*gates=*/Value(), hs, dir, acts, al, be, clip,
-                                 policy, budget);
+                                 r.getY(), gradOf(r.getY()), gradOf(r.getYH()), /*gates=*/Value(), hs, dir, acts,
+                                 al, be, clip, policy, budget);
     inputs = {r.getX(), r.getW(), r.getR(), r.getB(), r.getInitialH()};
     results = {g.getDx(), g.getDw(), g.getDr(), g.getDb(), g.getDInitialH()};
   }
@@ -1386,22 +1385,13 @@ bool parseRecurrentMemoryPolicy(StringRef text, std::string &policy, int64_t &bu
   return false;
 }
 
-/// Puts a `name` op with the forward's operands and attributes (and
-/// `extra`) and one more result, of type `saved`, in the forward's place;
-/// returns that result.
+/// Puts a `name` op (the forward's operands and attributes, and `extra`)
+/// with one more result, of type `saved`, in the forward's place; returns
+/// that result.
 static Value extendForward(Operation *fwd, StringRef name, Type saved, ArrayRef<NamedAttribute> extra = {}) {
-  OpBuilder ob(fwd);
-  OperationState state(fwd->getLoc(), name);
-  state.addOperands(fwd->getOperands());
-  state.addAttributes(fwd->getAttrs()); // the source name too, for messages and profiles
-  state.addAttributes(extra);
-  state.addTypes(fwd->getResultTypes());
-  state.addTypes(saved);
-  Operation *n = ob.create(state);
-  for (unsigned k = 0; k < fwd->getNumResults(); ++k)
-    fwd->getResult(k).replaceAllUsesWith(n->getResult(k));
-  fwd->erase();
-  return n->getResults().back();
+  SmallVector<Type> types(fwd->getResultTypes());
+  types.push_back(saved);
+  return replaceWithKind(fwd, name, types, extra)->getResults().back();
 }
 
 /// [directions, d1, d2, ...] of the recurrent layer x feeds.

@@ -12,8 +12,9 @@ using namespace mlir;
 namespace nncc {
 
 bool hasOptionalResults(Operation *op) {
-  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::RNNOp, nn::GRUWithGatesOp, nn::RNNWithGatesOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp,
-             nn::LSTMStackGradOp>(op);
+  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::GRUWithGatesOp, nn::RNNOp,
+             nn::RNNWithGatesOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp, nn::LSTMStackGradOp>(
+      op);
 }
 
 bool isAliasOp(Operation *op) { return isa<nn::ReshapeOp>(op); }

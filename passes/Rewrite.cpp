@@ -6,6 +6,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace nncc {
@@ -23,6 +25,20 @@ Operation *cloneWithOperands(PatternRewriter &b, Operation *op, ValueRange opera
   state.addAttributes(op->getAttrs());
   state.addTypes(types);
   return b.create(state);
+}
+
+Operation *replaceWithKind(Operation *op, StringRef name, TypeRange types, ArrayRef<NamedAttribute> extra) {
+  OpBuilder b(op);
+  OperationState state(op->getLoc(), name);
+  state.addOperands(op->getOperands());
+  state.addAttributes(op->getAttrs()); // the source name too, for messages and profiles
+  state.addAttributes(extra);
+  state.addTypes(types);
+  Operation *n = b.create(state);
+  for (unsigned k = 0; k < std::min(op->getNumResults(), n->getNumResults()); ++k)
+    op->getResult(k).replaceAllUsesWith(n->getResult(k));
+  op->erase();
+  return n;
 }
 
 Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {

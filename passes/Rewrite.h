@@ -12,6 +12,13 @@ namespace nncc {
 /// op infers its types). Null when inference fails.
 mlir::Operation *cloneWithOperands(mlir::PatternRewriter &b, mlir::Operation *op, mlir::ValueRange operands);
 
+/// Puts an op `name` with `op`'s operands and attributes (plus `extra`) and
+/// result types `types` in `op`'s place: the results they share (the first
+/// ones) are replaced, `op` is erased. For turning a recurrent layer into its
+/// form that saves more for the backward, and back.
+mlir::Operation *replaceWithKind(mlir::Operation *op, llvm::StringRef name, mlir::TypeRange types,
+                                 llvm::ArrayRef<mlir::NamedAttribute> extra = {});
+
 /// `v` as `shape` (the same elements): an nn.reshape, or v itself when it
 /// already has that shape.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, llvm::ArrayRef<int64_t> shape);

@@ -8,8 +8,8 @@
 // concatenated in time order. Layers with sequence lengths, clip,
 // input_forget, activations other than sigmoid, tanh and relu, or more steps
 // than `max-steps` keep their whole-layer kernel. A forward that saves its
-// gate pre-activations for its backward (nn.lstm_with_gates, store-all) is
-// unrolled as an nn.lstm: its backward then recomputes them.
+// gate pre-activations for its backward (nn.*_with_gates, store-all) is
+// unrolled as the plain op: its backward then recomputes them.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -130,17 +130,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     Value gates = op->getResults().back();
     if (!llvm::all_of(gates.getUsers(), [&](Operation *u) { return readsAsGates<GradOp>(u, gates); }))
       return; // read otherwise: keep the layer whole
-    OpBuilder b(op);
-    OperationState state(op->getLoc(), plain);
-    state.addOperands(op->getOperands());
-    state.addAttributes(op->getAttrs());
-    state.addTypes(op->getResults().drop_back().getTypes());
-    Operation *l = b.create(state);
     for (Operation *user : llvm::make_early_inc_range(gates.getUsers()))
       cast<GradOp>(user).getGatesMutable().clear();
-    for (unsigned k = 0; k < l->getNumResults(); ++k)
-      op->getResult(k).replaceAllUsesWith(l->getResult(k));
-    op->erase();
+    replaceWithKind(op, plain, op->getResults().drop_back().getTypes());
   }
 
   /// The layers of kinds L, G and R (LSTM, GRU and RNN: the plain ops or

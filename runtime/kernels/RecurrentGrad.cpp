@@ -189,7 +189,8 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
 /// state saved at the segment's start (a checkpoint), then back through the
 /// segment's steps; the weight gradients accumulate one GEMM per segment.
 /// The memory policy picks S: the whole sequence (store-all: every step's
-/// gates at once, which the forward saved: nn.lstm_with_gates), about sqrt(T) (checkpoint: at most
+/// gates at once, which the forward saved: nn.lstm_with_gates), about
+/// sqrt(T) (checkpoint: at most
 /// ceil(T/S) + S + 2 cell states live), a GEMM-sized handful of steps
 /// (recompute-gates: only h and the checkpointed c persist) or the largest S
 /// whose working set fits a byte budget. With more than one segment, a first
@@ -303,10 +304,9 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // Checkpoints laid out for other segments are not read (the lowering
   // passes their segment length): the first pass computes them instead.
   bool useSaved = a.checkpoints.present() && a.checkpoints.dim(1) == seg.count;
-  // Saved pre-activations replace the recomputing GEMMs (with y: the
-  // gathered h_{t-1} rows are still needed for dR); in one segment the
-  // backward works in them.
-  bool savedGates = g.gates.present() && g.y.present() && g.gates.dim(1) == Tn;
+  // Saved pre-activations (store-all: one segment) replace the recomputing
+  // GEMMs, and the backward works in them; the gathered x_t and h_{t-1}
+  // rows are still needed for dW and dR.
   bool inPlace = gatesInPlace(g, S);
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
@@ -341,11 +341,6 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
       if (inPlace)
         return;
-      if (savedGates) {
-        const T *src = g.gates.as<T>() + (d * Tn + s0) * B * G;
-        parallelFor(rows, G, [&](int64_t r0, int64_t r1) { std::copy(src + r0 * G, src + r1 * G, buf + r0 * G); });
-        return;
-      }
       if (rows == S * B)
         inputProduct.run(xg, I, buf, G);
       else
