@@ -2,7 +2,7 @@
 """Training-step memory and time of a long LSTM, per --rnn-memory policy, next to PyTorch.
 
     /usr/bin/python3 benchmarks/rnn_memory.py --nncc build/tools/nncc [--steps 100 400 1600]
-        [--threads 2] [--runs 5] [--work build/rnn_memory] [--out docs/benchmarks.md]
+        [--threads 2] [--runs 5] [--rounds 3] [--work build/rnn_memory] [--out docs/benchmarks.md]
 
 The model is a 1-layer LSTM, input and hidden 512, batch 16, exported from
 PyTorch for each sequence length T. One step = forward, the sum of squares
@@ -21,13 +21,14 @@ the "Recurrent memory policies" section of that Markdown file is replaced
 import argparse
 import os
 import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_common import machine, replace_section, run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-POLICIES = ["store-all", "recompute-gates", "checkpoint", "budget=64M"]
+POLICIES = ["store-all", "recompute-gates", "checkpoint", "budget=64M", "budget=256M"]
 
 EXPORT = r"""
 import sys, torch
@@ -78,12 +79,20 @@ def mb(n):
     return "%.0f" % (n / 1e6)
 
 
+def budget_bytes(policy):
+    """BYTES of budget=BYTES (K, M, G: powers of 1024, as nncc reads them)."""
+    n = policy.split("=", 1)[1]
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(n[-1].upper(), 1)
+    return int(n.rstrip("KkMmGg")) * scale
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
     p.add_argument("--steps", type=int, nargs="+", default=[100, 400, 1600])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--work", default=os.path.join(ROOT, "build", "rnn_memory"))
     p.add_argument("--out")
     a = p.parse_args()
@@ -93,15 +102,20 @@ def main():
         model = os.path.join(a.work, "lstm1_T%d.onnx" % T)
         if not os.path.exists(model):
             run(["/usr/bin/python3", "-c", EXPORT, str(T), model])
-        results = {}
-        for policy in POLICIES:
-            out = run([sys.executable, "-c", RSS, a.nncc, "bench", "--train", model, "--lr", "1e-6", "--threads",
-                       str(a.threads), "--runs", str(a.runs), "--warmup", "1", "--rnn-memory", policy])
-            m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
-            rss = int(re.search(r"peak_rss_bytes=([0-9]+)", out).group(1))
-            results[policy] = (float(m.group(1)), int(m.group(2)), rss)
-            print("T=%-5d %-16s %9.1f ms  arena %6s MB  rss %6s MB" % (T, policy, results[policy][0],
-                                                                          mb(results[policy][1]), mb(rss)))
+        # The policies alternate for --rounds rounds (this machine's speed
+        # drifts over minutes); each keeps the median of its rounds' medians.
+        times, results = {policy: [] for policy in POLICIES}, {}
+        for _ in range(a.rounds):
+            for policy in POLICIES:
+                out = run([sys.executable, "-c", RSS, a.nncc, "bench", "--train", model, "--lr", "1e-6",
+                           "--threads", str(a.threads), "--runs", str(a.runs), "--warmup", "1", "--rnn-memory",
+                           policy])
+                m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
+                rss = int(re.search(r"peak_rss_bytes=([0-9]+)", out).group(1))
+                times[policy].append(float(m.group(1)))
+                results[policy] = (statistics.median(times[policy]), int(m.group(2)), rss)
+                print("T=%-5d %-16s %9.1f ms  arena %6s MB  rss %6s MB" % (T, policy, times[policy][-1],
+                                                                              mb(results[policy][1]), mb(rss)))
         tms, trss = run(["/usr/bin/python3", "-c", TORCH_STEP, str(T), str(a.threads), str(a.runs)]).split()
         print("T=%-5d %-16s %9.1f ms  rss %6s MB" % (T, "pytorch", float(tms), mb(int(trss))))
         base_ms, base_arena, _ = results["store-all"]
@@ -114,6 +128,10 @@ def main():
                 100.0 * (1 - rest / (base_arena - seq_bytes)), mb(rss)))
         rows.append("| %d | PyTorch (eager) | %.1f | %.2f | - | - | - | - | %s |" % (
             T, float(tms), float(tms) / base_ms, mb(int(trss))))
+        saved = T * 16 * 4 * 512 * 4  # the gate pre-activations, which budget saves when they fit in half
+        checks.append("At T=%d the gates take %s MB: %s." % (T, mb(saved), "; ".join(
+            "`%s` %s them" % (p, "saves" if 2 * saved <= budget_bytes(p) else "recomputes")
+            for p in POLICIES if p.startswith("budget="))))
         if T == max(a.steps):
             ms, arena, _ = results["checkpoint"]
             checks.append("At T=%d, `checkpoint` needs %.0f%% less arena than `store-all` (goal: at least 80%%), "
@@ -124,12 +142,13 @@ def main():
         "## Recurrent memory policies", "",
         "%s, %d threads. `benchmarks/rnn_memory.py`: a training step (forward, sum-of-squares "
         "loss of the output sequence, backward, SGD) of a 1-layer LSTM, input and hidden 512, batch 16, for "
-        "each `--rnn-memory` policy and PyTorch. Time is the median of %d steps; arena is nncc's "
+        "each `--rnn-memory` policy and PyTorch. Time is the median of %d steps (nncc: the median over %d "
+        "rounds in which the policies alternate); arena is nncc's "
         "`peak_arena_bytes` (intermediate buffers and kernel scratch; the output sequence y alone takes "
         "T x 16 x 512 x 4 bytes, and its gradient as much again unless it takes y's buffer, which it does "
         "under `checkpoint`, whose backward does not read y); RSS is the peak resident set of the whole process "
         "(weights, inputs, the runtime and, for PyTorch, its autograd graph)." % (
-            machine(), a.threads, a.runs), "",
+            machine(), a.threads, a.runs, a.rounds), "",
         "| T | policy | ms / step | vs store-all | arena (MB) | arena saved | beyond y (MB) | saved there | "
         "peak RSS (MB) |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|"] + rows + [""] + checks + [""])

@@ -1410,12 +1410,18 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   auto dimOf = [](Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); };
   // Store-all: the forward keeps every step's pre-activations ([D, T, B,
   // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
-  // GEMM to recompute them.
+  // GEMM to recompute them. A budget does too when they take at most half
+  // of it (the backward's segments, which the kernel picks, get the rest:
+  // for the whole sequence about as much again when the input is as wide
+  // as the hidden state).
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
-    if (policy != "store-all" || !fwd || grad.getGates())
+    if (!fwd || grad.getGates())
       return false;
     Value x = grad.getX();
     auto type = savedType(x, fwd.getDirection(), {dimOf(x, 0), dimOf(x, 1), width});
+    int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    if (policy != "store-all" && !(policy == "budget" && 2 * bytes <= budget))
+      return false;
     grad.getGatesMutable().assign(extendForward(fwd, name, type));
     return true;
   };

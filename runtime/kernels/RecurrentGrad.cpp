@@ -206,10 +206,9 @@ struct LSTMSegments {
 
 /// Whether the backward works in the forward's saved pre-activations
 /// (nn.*_with_gates; read by this backward alone, which turns them into the
-/// gates' gradients): with y, in one segment.
-inline bool gatesInPlace(const GradCommon &g, int64_t S) {
-  int64_t Tn = g.c.steps();
-  return g.gates.present() && g.y.present() && g.gates.dim(1) == Tn && S >= Tn;
+/// gates' gradients, segment by segment): with y.
+inline bool gatesInPlace(const GradCommon &g) {
+  return g.gates.present() && g.y.present() && g.gates.dim(1) == g.c.steps();
 }
 
 /// The backward's working set for segments of S steps.
@@ -224,7 +223,7 @@ template <typename T> struct LSTMGradBuffers {
     int64_t count = (Tn + S - 1) / S;
     bool withY = a.g.y.present();
     // The segment's pre-activations, activations, then dA (or the saved ones).
-    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * G);
+    buf = gatesInPlace(a.g) ? nullptr : s.alloc<T>(S * B * G);
     xg = s.alloc<T>(S * B * I);    // its x_t rows, by step
     hp = s.alloc<T>((withY ? S : S + 1) * B * H); // its h_{t-1} rows (recomputed: and the last h_t)
     cs = s.alloc<T>(S * B * H);    // its c_t rows
@@ -279,13 +278,17 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
   return seg;
 }
 
-/// The segments of a backward whose working set for S steps is Buffers(a, S).
+/// The segments of a backward whose working set for S steps is Buffers(a, S)
+/// and, when it works in them, the saved pre-activations (the budget counts
+/// them: they live from the forward to here).
 template <typename Buffers, typename Args> LSTMSegments segmentsFor(const Args &a) {
+  using T = std::remove_pointer_t<decltype(Buffers::buf)>;
+  int64_t saved = gatesInPlace(a.g) ? a.g.gates.numel() * (int64_t)sizeof(T) : 0;
   return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), [&](int64_t S) {
     Scratch measure;
     Buffers probe(a, S, measure);
     (void)probe;
-    return (int64_t)measure.bytes();
+    return saved + (int64_t)measure.bytes();
   });
 }
 
@@ -304,10 +307,10 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // Checkpoints laid out for other segments are not read (the lowering
   // passes their segment length): the first pass computes them instead.
   bool useSaved = a.checkpoints.present() && a.checkpoints.dim(1) == seg.count;
-  // Saved pre-activations (store-all: one segment) replace the recomputing
-  // GEMMs, and the backward works in them; the gathered x_t and h_{t-1}
-  // rows are still needed for dW and dR.
-  bool inPlace = gatesInPlace(g, S);
+  // Saved pre-activations (store-all; budget when they fit) replace the
+  // recomputing GEMMs, and the backward works in them, a segment's rows at a
+  // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
+  bool inPlace = gatesInPlace(g);
   LSTMGradBuffers<T> bufs(a, S, s);
   T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
     *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
@@ -326,8 +329,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    if (inPlace)
-      buf = g.gates.as<T>() + d * Tn * B * G;
+    T *savedRows = inPlace ? g.gates.as<T>() + d * Tn * B * G : nullptr;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
@@ -339,8 +341,10 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     auto recompute = [&](int64_t s0, int64_t s1) {
       int64_t rows = (s1 - s0) * B;
       gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
-      if (inPlace)
+      if (inPlace) {
+        buf = savedRows + s0 * B * G;
         return;
+      }
       if (rows == S * B)
         inputProduct.run(xg, I, buf, G);
       else
@@ -392,15 +396,19 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // The cells of steps [s0, s1) forward from the checkpoint k; cs gets c_t.
     // Without y, step by step: each adds h_{t-1} R^T (hp's row st - s0, the
     // checkpoint's h for the first) and leaves h_t in the next row of hp.
-    auto cellsForward = [&](int64_t k, int64_t s0, int64_t s1) {
+    // With `keepRows` (the first pass, in saved rows the backward reads
+    // again) each row is activated in a copy (in `step`).
+    auto cellsForward = [&](int64_t k, int64_t s0, int64_t s1, bool keepRows = false) {
       if (withY) {
         parallelFor(B, (s1 - s0) * H * 8, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             int64_t len = c.length(b, Tn);
             const T *cPrev = ck + (k * B + b) * H;
             for (int64_t st = s0; st < minOf(s1, len); ++st) {
-              T *cNew = rowOf(cs, s0, st, b, H);
-              cellRow(rowOf(buf, s0, st, b, G), cPrev, cNew);
+              T *cNew = rowOf(cs, s0, st, b, H), *ar = rowOf(buf, s0, st, b, G);
+              if (keepRows)
+                ar = std::copy(ar, ar + G, step + b * G) - G;
+              cellRow(ar, cPrev, cNew);
               cPrev = cNew;
             }
           }
@@ -447,7 +455,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     for (int64_t k = 0; k + 1 < seg.count && !useSaved; ++k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       recompute(s0, s1);
-      cellsForward(k, s0, s1);
+      cellsForward(k, s0, s1, /*keepRows=*/inPlace);
       for (int64_t b = 0; b < B; ++b) {
         int64_t last = minOf(s1, c.length(b, Tn)) - 1;
         const T *src = last >= s0 ? rowOf(cs, s0, last, b, H) : ck + (k * B + b) * H;
@@ -596,7 +604,7 @@ template <typename T> struct GRUGradBuffers {
     // Rows of 4H: the pre-activations, then the gates' gradients (3H); then
     // (linear_before_reset) h_{t-1} R_h^T, then the gradient of it (+ Rb_h),
     // or r_t * h_{t-1}. Or the forward's saved rows (nn.gru_with_gates).
-    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * (G + H));
+    buf = gatesInPlace(a.g) ? nullptr : s.alloc<T>(S * B * (G + H));
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
@@ -622,14 +630,13 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     return;
   T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *drh = bufs.drh;
   int64_t LD = G + H; // buf's rows: the gates (G), then sb (H)
-  bool inPlace = gatesInPlace(g, S);
+  bool inPlace = gatesInPlace(g);
   const GemmScratch<T> &gs = bufs.gs;
   startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *wb = c.b.present() ? c.b.as<T>() + d * 2 * G : nullptr;
     const T *rbh = wb ? wb + G + 2 * H : nullptr;
-    T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * LD : bufs.buf, *sb = buf + G;
     const Activation &f = c.acts[d * 2], &gact = c.acts[d * 2 + 1];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
     bufs.dbSum.clear();
@@ -639,6 +646,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     };
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * LD : bufs.buf, *sb = buf + G;
       // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
       // r; the h gate's recurrent part as the variant defines it.
       // (Saved by the forward: only x and h_{t-1} are gathered, for dW and dR.)
@@ -795,7 +803,7 @@ template <typename T> struct RNNGradBuffers {
     const Common &c = a.g.c;
     int64_t B = c.batch(), H = c.hidden, I = c.x.dim(2);
     // The pre-activations, then their gradients (or the forward's saved ones).
-    buf = gatesInPlace(a.g, S) ? nullptr : s.alloc<T>(S * B * H);
+    buf = gatesInPlace(a.g) ? nullptr : s.alloc<T>(S * B * H);
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
@@ -818,18 +826,18 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   if (s.measuring())
     return;
   T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
-  bool inPlace = gatesInPlace(g, S);
+  bool inPlace = gatesInPlace(g);
   const GemmScratch<T> &gs = bufs.gs;
   startBackward<T>(g, bufs.zeros);
   for (int64_t d = 0; d < D; ++d) {
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
-    T *buf = inPlace ? g.gates.as<T>() + d * Tn * B * H : bufs.buf;
     const Activation &f = c.acts[d];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
     bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
       if (!inPlace) { // not saved by the forward: recomputed
         gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);

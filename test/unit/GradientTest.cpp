@@ -519,7 +519,8 @@ TEST(Loss, BinaryCrossEntropyWithLogits) {
 std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
                                              const std::vector<std::vector<double>> &args,
                                              const char *rnnMemory = "store-all", int64_t budget = 0,
-                                             int64_t *workspace = nullptr, const char *schedule = "wavefront") {
+                                             int64_t *workspace = nullptr, const char *schedule = "wavefront",
+                                             int *savingForwards = nullptr) {
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
   MLIRContext ctx;
@@ -547,6 +548,10 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   std::string error;
   EXPECT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << error;
   nncc::setRecurrentMemoryPolicy(func, rnnMemory, budget);
+  if (savingForwards) { // nn.lstm_with_gates, nn.gru_with_gates, nn.rnn_with_gates
+    *savingForwards = 0;
+    func.walk([&](Operation *op) { *savingForwards += op->getName().getStringRef().endswith("_with_gates"); });
+  }
   nncc::setFunctionResults(func, grads);
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
@@ -700,6 +705,60 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
     %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
     return %0 : tensor<23x2x3x7xELT> })",
                       {23 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
+}
+
+/// budget=BYTES saves the gates when they take at most half the budget; the
+/// backward then works in them segment by segment, in the rest. Inputs much
+/// wider than the hidden state make the whole sequence's working set larger
+/// than that rest, so several segments run in the saved rows (for the LSTM
+/// a first pass also computes the cell-state checkpoints from them without
+/// activating them). Lengths and both directions included.
+void checkBudgetSavesGates(const char *body, const std::vector<int64_t> &sizes, int64_t savedElements) {
+  auto args = randomArgs(sizes, 4);
+  for (const char *elt : {"f64", "f32"}) {
+    SCOPED_TRACE(elt);
+    int64_t saved = savedElements * (std::string(elt) == "f64" ? 8 : 4), allBytes = 0, bytes = 0;
+    int saving = 0;
+    auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes, "wavefront", &saving);
+    ASSERT_EQ(reference.size(), args.size());
+    EXPECT_EQ(saving, 1);
+    auto got = gradientsAt(body, elt, args, "budget", 2 * saved, &bytes, "wavefront", &saving);
+    EXPECT_EQ(saving, 1) << "the gates take half the budget: saved";
+    expectGradientsNear(got, reference, 1e-6, "budget saving the gates");
+    EXPECT_LT(bytes, allBytes) << "segments shorter than the sequence";
+    got = gradientsAt(body, elt, args, "budget", 2 * saved - 1, &bytes, "wavefront", &saving);
+    EXPECT_EQ(saving, 0) << "the gates take more than half the budget: recomputed";
+    expectGradientsNear(got, reference, 1e-6, "budget recomputing the gates");
+  }
+}
+
+TEST(RecurrentGradient, BudgetSavesGatesLSTM) {
+  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x12x40xELT>, %r: tensor<2x12x3xELT>, %b: tensor<2x24xELT>, %c0: tensor<2x3x3xELT>, %p: tensor<2x9xELT>) -> tensor<30x2x3x3xELT> {
+    %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 1, 1]> : vector<8xi32>} : (tensor<30x3x40xELT>, tensor<2x12x40xELT>, tensor<2x12x3xELT>, tensor<2x24xELT>, tensor<3xi32>, tensor<2x3x3xELT>, tensor<2x9xELT>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>, tensor<2x3x3xELT>)
+    %0 = nn.add %y, %c : tensor<30x2x3x3xELT>, tensor<2x3x3xELT>
+    return %0 : tensor<30x2x3x3xELT> })",
+                        {30 * 3 * 40, 2 * 12 * 40, 2 * 12 * 3, 2 * 24, 2 * 3 * 3, 2 * 9}, 2 * 30 * 3 * 12);
+}
+
+TEST(RecurrentGradient, BudgetSavesGatesGRU) {
+  for (const char *lbr : {"true", "false"}) {
+    std::string body = R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x9x40xELT>, %r: tensor<2x9x3xELT>, %b: tensor<2x18xELT>) -> tensor<30x2x3x3xELT> {
+      %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
+      %y, %h = nn.gru %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x3x40xELT>, tensor<2x9x40xELT>, tensor<2x9x3xELT>, tensor<2x18xELT>, tensor<3xi32>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>)
+      return %y : tensor<30x2x3x3xELT> })";
+    body.replace(body.find("LBR"), 3, lbr);
+    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
+    checkBudgetSavesGates(body.c_str(), {30 * 3 * 40, 2 * 9 * 40, 2 * 9 * 3, 2 * 18}, 2 * 30 * 3 * 12);
+  }
+}
+
+TEST(RecurrentGradient, BudgetSavesGatesRNN) {
+  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x3x40xELT>, %r: tensor<2x3x3xELT>, %b: tensor<2x6xELT>) -> tensor<30x2x3x3xELT> {
+    %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x3x40xELT>, tensor<2x3x40xELT>, tensor<2x3x3xELT>, tensor<2x6xELT>, tensor<3xi32>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>)
+    return %y : tensor<30x2x3x3xELT> })",
+                        {30 * 3 * 40, 2 * 3 * 40, 2 * 3 * 3, 2 * 6}, 2 * 30 * 3 * 3);
 }
 
 /// Under checkpoint the backward reads no y (it recomputes h from the
