@@ -18,6 +18,7 @@
 #include "oneapi/dnnl/dnnl.h"
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <cstring>
 #include <memory>
@@ -253,5 +254,63 @@ BENCHMARK(BM_RecurrentStep)
     ->ArgNames({"M", "N", "K", "threads", "independent"})
     ->Args({8, 2048, 512, 1, 0})->Args({8, 2048, 512, 2, 0})->Args({8, 2048, 512, 2, 1})
     ->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+//===----------------------------------------------------------------------===//
+// The machine's arithmetic peak: threads
+//
+// Independent fused multiply-adds in registers, no memory traffic: no kernel,
+// and no schedule of kernels, computes faster than this. With threads 1 and
+// 2 it bounds what running work side by side can gain (wavefront.py).
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// 12 independent chains of `iters` FMAs (a = a * m + c) on the widest
+/// vectors the CPU has; returns the FLOPs done.
+#define NNCC_FMA_CHAINS(V, set1, fmadd, add, lanes)                                                              \
+  V a[12], m = set1(0.9999f), c = set1(1e-5f);                                                                 \
+  for (int i = 0; i < 12; ++i)                                                                                 \
+    a[i] = set1(1.0f + 1e-3f * i);                                                                             \
+  for (int64_t k = 0; k < iters; ++k)                                                                          \
+    for (int i = 0; i < 12; ++i)                                                                               \
+      a[i] = fmadd(a[i], m, c);                                                                                \
+  V s = a[0];                                                                                                  \
+  for (int i = 1; i < 12; ++i)                                                                                 \
+    s = add(s, a[i]);                                                                                          \
+  float out[lanes];                                                                                            \
+  std::memcpy(out, &s, sizeof out);                                                                            \
+  *sink = out[0];                                                                                              \
+  return 12.0 * 2 * lanes * iters;
+
+__attribute__((target("avx512f"))) double fma512(int64_t iters, float *sink) {
+  NNCC_FMA_CHAINS(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, 16)
+}
+__attribute__((target("avx2,fma"))) double fma256(int64_t iters, float *sink) {
+  NNCC_FMA_CHAINS(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, 8)
+}
+#undef NNCC_FMA_CHAINS
+
+} // namespace
+
+static void BM_PeakFma(benchmark::State &state) {
+  int threads = (int)state.range(0);
+  setThreads(state, 0);
+  if (!__builtin_cpu_supports("fma")) {
+    state.SkipWithError("no FMA instructions on this CPU");
+    return;
+  }
+  double (*chains)(int64_t, float *) = __builtin_cpu_supports("avx512f") ? fma512 : fma256;
+  const int64_t iters = 1 << 20;
+  std::vector<float> sinks(threads * 16);
+  std::vector<double> done(threads);
+  for (auto _ : state)
+    nncc::kernels::parallelFor(threads, 1 << 20, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        done[t] = chains(iters, &sinks[t * 16]);
+    });
+  benchmark::DoNotOptimize(sinks.data());
+  flops(state, done[0] * threads);
+}
+BENCHMARK(BM_PeakFma)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK_MAIN();

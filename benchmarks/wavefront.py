@@ -13,7 +13,8 @@ sequential` runs the four nn.lstm (and nn.lstm_grad) kernels one after the
 other, each using every thread inside its steps. The two alternate for
 --rounds rounds; the median over rounds of each run's median is kept. Next
 to them: the arithmetic rate each reaches (the LSTM's multiply-adds x 2 per
-ms). With --out, the
+ms), and the machine's FMA peak (nncc-kernel-bench's BM_PeakFma, each round),
+which bounds what any schedule could gain. With --out, the
 "Wavefront scheduling" section of that Markdown file is replaced (or added).
 """
 import argparse
@@ -59,6 +60,20 @@ def step_products(bench):
     return result
 
 
+def peak_fma(bench):
+    """GFLOP/s of register-only FMAs (BM_PeakFma) on {1, 2} threads, or {}."""
+    if not os.path.exists(bench):
+        return {}
+    out = run([bench, "--benchmark_filter=BM_PeakFma", "--benchmark_format=json",
+               "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"])
+    result = {}
+    for b in json.loads(out)["benchmarks"]:
+        m = re.search(r"threads:(\d+)", b["name"])
+        if m and b.get("aggregate_name") == "median":
+            result[int(m.group(1))] = b["GFLOP/s"] / 1e9
+    return result
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
@@ -81,7 +96,12 @@ def main():
     flops = {"forward": unit, "train": 3 * unit}
     times = {(mode, sch): [] for mode in ("forward", "train") for sch in ("wavefront", "sequential")}
     arena = {}
+    peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
     for _ in range(a.rounds):
+        peak = peak_fma(a.kernel_bench)
+        if a.threads in peak and 1 in peak:
+            peaks.append(peak[a.threads])
+            peaks1.append(peak[1])
         for mode, schedule in times:
             extra = ["--train", "--runs", str(max(3, a.runs // 4)), "--warmup", "1"] if mode == "train" else [
                 "--runs", str(a.runs)]
@@ -128,9 +148,50 @@ def main():
             "once, one per thread (the wavefront): the wavefront does two steps' products in %.2fx the time "
             "layer-by-layer execution takes for one, so on these products it can gain at most %.2fx." % (
                 one, split, both, both / split, 2 * split / both))
-    need = 1.6 * flops["train"] / med[("train", "sequential")] / 1e6
-    text += (" A 1.6x training step would need %.0f GFLOP/s, %.1fx the best rate any schedule reached here "
-             "(%.0f GFLOP/s)." % (need, need / best, best))
+    if peaks:
+        # No schedule computes faster than the FMA units can: the most any
+        # schedule could gain over layer by layer is peak / its rate.
+        peak = statistics.median(peaks)
+        rate = {mode: flops[mode] / med[(mode, "sequential")] / 1e6 for mode in ("forward", "train")}
+        best_share, best_what = best / peak, "the faster schedule's forward or training step"
+        if (1, 0) in steps:
+            one = 2e-3 * 8 * 2048 * 512 / steps[(1, 0)]  # GFLOP/s of one thread's step product
+            peak1 = statistics.median(peaks1)
+            if one / peak1 > best_share:
+                best_share, best_what = one / peak1, "one step's product on one thread, %.0f of %.0f GFLOP/s" % (
+                    one, peak1)
+        text += (
+            " **The bound.** Fused multiply-adds in registers, with no memory traffic at all, run at %.0f "
+            "GFLOP/s on %d threads of this machine (`nncc-kernel-bench --benchmark_filter=PeakFma`, median "
+            "over the rounds: %s); no schedule of this work can run faster. Layer by layer already reaches "
+            "%.0f%% of that peak in the forward and %.0f%% in the training step, so no schedule could be more "
+            "than %.2fx (forward) or %.2fx (training step) faster than it. The 1.6x goal would need the "
+            "wavefront to run at %.0f%% and %.0f%% of the peak; the best rate measured here is %.0f%% (%s)." % (
+                peak, a.threads, ", ".join("%.0f" % p for p in peaks),
+                100 * rate["forward"] / peak, 100 * rate["train"] / peak,
+                peak / rate["forward"], peak / rate["train"],
+                160 * rate["forward"] / peak, 160 * rate["train"] / peak, 100 * best_share, best_what))
+        if len(steps) == 3:
+            # Tighter: the step products (h R^T forward, dA R backward) stream
+            # a layer's R each; they run at most at the better rate two threads
+            # reach on them (split or side by side), everything else at most
+            # at the peak.
+            product = 2.0 * B * 4 * H * H
+            step_rate = max(1e-3 * product / steps[(2, 0)], 2e-3 * product / steps[(2, 1)])
+            recurrent = {"forward": product * T * L, "train": 2 * product * T * L}
+            least = {mode: 1e3 * (recurrent[mode] / (step_rate * 1e9) + (flops[mode] - recurrent[mode]) / (peak * 1e9))
+                     for mode in flops}
+            text += (
+                " Tighter: the step products (%.1f GFLOP of the forward, %.1f of the training step) each stream "
+                "a 4 MB R and reach at most %.0f GFLOP/s on %d threads however they are scheduled (the better "
+                "of split and side by side above). With them at that rate and every other FLOP at the FMA peak, "
+                "a forward would take at least %.1f ms and a training step %.1f ms: at most %.2fx and %.2fx "
+                "faster than layer by layer." % (
+                    recurrent["forward"] / 1e9, recurrent["train"] / 1e9, step_rate, a.threads,
+                    least["forward"], least["train"], med[("forward", "sequential")] / least["forward"],
+                    med[("train", "sequential")] / least["train"]))
+        print("peak %.0f GFLOP/s; sequential at %.0f%% (forward), %.0f%% (train) of it" % (
+            peak, 100 * rate["forward"] / peak, 100 * rate["train"] / peak))
     section = "\n".join(lines + [text, ""])
     if a.out:
         replace_section(a.out, "Wavefront scheduling", section)
