@@ -16,6 +16,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <map>
 
 using namespace mlir;
@@ -1411,16 +1412,26 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   // Store-all: the forward keeps every step's pre-activations ([D, T, B,
   // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
   // GEMM to recompute them. A budget does too when they take at most half
-  // of it (the backward's segments, which the kernel picks, get the rest:
-  // for the whole sequence about as much again when the input is as wide
-  // as the hidden state).
+  // of it and the rest holds the backward's smallest working set (the
+  // kernel picks the longest segments that fit the rest).
+  auto fitsBudget = [&](RankedTensorType saved, Value x, int64_t H) {
+    if (policy != "budget" || !saved.hasStaticShape())
+      return false;
+    int64_t elt = (saved.getElementTypeBitWidth() + 7) / 8, bytes = saved.getNumElements() * elt;
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2);
+    // One-step segments, counted generously: a cell state per step (the
+    // LSTM's checkpoints), x and dx rows, per-step rows and the portable
+    // GEMM's packing scratch (runtime/kernels/Gemm.cpp).
+    int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({B, 4 * H, I}), 256);
+    int64_t smallest = elt * (T * B * H + 2 * B * I + 8 * B * H + 4 * H + K * std::min<int64_t>(N, 512) + K);
+    return 2 * bytes <= budget && bytes + smallest <= budget;
+  };
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
     if (!fwd || grad.getGates())
       return false;
     Value x = grad.getX();
     auto type = savedType(x, fwd.getDirection(), {dimOf(x, 0), dimOf(x, 1), width});
-    int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-    if (policy != "store-all" && !(policy == "budget" && 2 * bytes <= budget))
+    if (policy != "store-all" && !fitsBudget(type, x, (int64_t)grad.getHiddenSize()))
       return false;
     grad.getGatesMutable().assign(extendForward(fwd, name, type));
     return true;

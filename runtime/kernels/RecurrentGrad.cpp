@@ -1,9 +1,9 @@
 //===- RecurrentGrad.cpp - backward of ONNX LSTM, GRU and RNN -------------===//
 //
 // Backpropagation through time for the layers of Recurrent.cpp. Under
-// store-all the forward saved its gate pre-activations (nn.lstm_with_gates,
-// nn.gru_with_gates, nn.rnn_with_gates) and the backward works in them.
-// Otherwise the forward
+// store-all (and a budget they fit) the forward saved its gate
+// pre-activations (nn.lstm_with_gates, nn.gru_with_gates, nn.rnn_with_gates)
+// and the backward works in them. Otherwise the forward
 // output y holds h_t of every step, so the gate pre-activations are
 // recomputed with two GEMMs over many steps at once (x W^T and h_{t-1} R^T),
 // not step by step. The backward walk is then sequential in time only for the
@@ -34,8 +34,8 @@ struct GradCommon {
   Common c;
   TensorArg y, dy, dyh;
   /// [D, T, B, width]: every step's pre-activations, saved by the forward
-  /// (nn.*_with_gates; store-all). Read by this backward alone, which works
-  /// in them.
+  /// (nn.*_with_gates; store-all, or a budget they fit). Read by this
+  /// backward alone, which works in them.
   TensorArg gates;
   TensorArg dx, dw, dr, db, dh0;
 
@@ -338,13 +338,17 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // Gathers x_t and h_{t-1} of steps [s0, s1) and recomputes their gate
     // pre-activations x W^T + h R^T + biases (zero rows past a length).
     // Without y only x W^T + biases: the cells add h_{t-1} R^T step by step.
-    auto recompute = [&](int64_t s0, int64_t s1) {
+    // (Saved rows: only points buf at them, and gathers unless `gather` is
+    // false: the first pass needs neither x nor h.)
+    auto recompute = [&](int64_t s0, int64_t s1, bool gather = true) {
       int64_t rows = (s1 - s0) * B;
-      gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
       if (inPlace) {
         buf = savedRows + s0 * B * G;
+        if (gather)
+          gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
         return;
       }
+      gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
       if (rows == S * B)
         inputProduct.run(xg, I, buf, G);
       else
@@ -454,7 +458,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     }
     for (int64_t k = 0; k + 1 < seg.count && !useSaved; ++k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
-      recompute(s0, s1);
+      recompute(s0, s1, /*gather=*/!inPlace);
       cellsForward(k, s0, s1, /*keepRows=*/inPlace);
       for (int64_t b = 0; b < B; ++b) {
         int64_t last = minOf(s1, c.length(b, Tn)) - 1;
@@ -591,7 +595,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
 
 /// The GRU backward's working set for segments of S steps. A GRU's state is
 /// h alone, which y holds, so segments need no checkpoints: each recomputes
-/// its gates from x and y (under store-all the forward saved them), and the
+/// its gates from x and y (unless the forward saved them), and the
 /// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
@@ -792,8 +796,8 @@ RNNGradArgs readRNNGrad(Meta &m) {
 
 /// The RNN backward's working set for segments of S steps. Like the GRU's,
 /// its state is h alone, which y holds: segments need no checkpoints, each
-/// recomputes its pre-activations from x and y (under store-all the forward
-/// saved them).
+/// recomputes its pre-activations from x and y (unless the forward saved
+/// them).
 template <typename T> struct RNNGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
   RowSums dbSum;

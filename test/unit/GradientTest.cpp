@@ -707,8 +707,9 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
                       {23 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
 }
 
-/// budget=BYTES saves the gates when they take at most half the budget; the
-/// backward then works in them segment by segment, in the rest. Inputs much
+/// budget=BYTES saves the gates when they take at most half the budget (and
+/// the rest holds the backward's smallest working set); the backward then
+/// works in them segment by segment, in the rest. Inputs much
 /// wider than the hidden state make the whole sequence's working set larger
 /// than that rest, so several segments run in the saved rows (for the LSTM
 /// a first pass also computes the cell-state checkpoints from them without
@@ -722,8 +723,8 @@ void checkBudgetSavesGates(const char *body, const std::vector<int64_t> &sizes, 
     auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes, "wavefront", &saving);
     ASSERT_EQ(reference.size(), args.size());
     EXPECT_EQ(saving, 1);
-    auto got = gradientsAt(body, elt, args, "budget", 2 * saved, &bytes, "wavefront", &saving);
-    EXPECT_EQ(saving, 1) << "the gates take half the budget: saved";
+    auto got = gradientsAt(body, elt, args, "budget", 2 * saved + 16384, &bytes, "wavefront", &saving);
+    EXPECT_EQ(saving, 1) << "the gates take less than half the budget: saved";
     expectGradientsNear(got, reference, 1e-6, "budget saving the gates");
     EXPECT_LT(bytes, allBytes) << "segments shorter than the sequence";
     got = gradientsAt(body, elt, args, "budget", 2 * saved - 1, &bytes, "wavefront", &saving);
