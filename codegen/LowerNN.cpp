@@ -213,7 +213,7 @@ Value FunctionLowering::arenaView(int64_t offset, RankedTensorType t) {
 static int64_t loopSlots(nn::LoopOp loop, const MemoryPlan &body) {
   int64_t bytes = 128;
   auto yield = loop.getBody().front().getTerminator();
-  for (Value v : yield->getOperands().drop_front())
+  for (Value v : yield->getOperands().drop_front().take_front(loop.getCarried().size()))
     if (body.rootOf(v).isa<BlockArgument>())
       bytes += (storageBytes(v) + 63) / 64 * 64;
   return bytes;
@@ -249,6 +249,8 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
   const MemoryPlan &bodyPlan = *loopPlans[loop];
   Block &body = loop.getBody().front();
   auto yield = cast<nn::LoopYieldOp>(body.getTerminator());
+  size_t numCarried = loop.getCarried().size();
+  int64_t numScans = (int64_t)loop.getScanOutputs();
   // The carried values live in the loop's result buffers.
   for (auto [init, res] : llvm::zip(loop.getCarried(), results))
     if (bufferOf(init) != res)
@@ -282,7 +284,7 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
                               ValueRange{});
     buffers[body.getArgument(0)] = iterBuf;
     buffers[body.getArgument(1)] = condBuf;
-    for (size_t k = 0; k < results.size(); ++k)
+    for (size_t k = 0; k < numCarried; ++k)
       buffers[body.getArgument(k + 2)] = results[k];
 
     const MemoryPlan *outer = active;
@@ -294,11 +296,30 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
       if (failed(lowerOp(&op)))
         return failure();
     Value next = loadCond(bufferOf(yield.getValues()[0]));
+    // Scan values go to row i of their results first (one that is a body
+    // argument is the carried value before this iteration's update).
+    Value row = b.create<arith::IndexCastOp>(loc, b.getIndexType(), after->getArgument(0));
+    for (int64_t k = 0; k < numScans; ++k) {
+      Value v = yield.getValues()[1 + numCarried + k], dst = results[numCarried + k];
+      if (!dst) // an unread scan output
+        continue;
+      auto t = v.getType().cast<RankedTensorType>();
+      int64_t n = t.getNumElements();
+      auto rows = dst.getType().cast<MemRefType>().getShape()[0];
+      Value from = reshapeBuffer(b, loc, bufferOf(v), {n}), to = reshapeBuffer(b, loc, dst, {rows * n});
+      Value base = b.create<arith::MulIOp>(loc, row, indexConst(b, loc, n));
+      auto each = b.create<scf::ForOp>(loc, indexConst(b, loc, 0), indexConst(b, loc, n), indexConst(b, loc, 1));
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(each.getBody());
+      Value j = each.getInductionVar();
+      Value x = b.create<memref::LoadOp>(loc, from, ValueRange{j});
+      b.create<memref::StoreOp>(loc, x, to, ValueRange{b.create<arith::AddIOp>(loc, base, j).getResult()});
+    }
     // Yielded body arguments are copied aside first: a body may swap its
     // carried values.
     SmallVector<Value> sources;
     int64_t aside = slots + 128;
-    for (Value v : yield.getValues().drop_front()) {
+    for (Value v : yield.getValues().drop_front().take_front(numCarried)) {
       Value src = bufferOf(v);
       if (bodyPlan.rootOf(v).isa<BlockArgument>()) {
         auto t = v.getType().cast<RankedTensorType>();
@@ -318,6 +339,9 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
     Value step = b.create<arith::AddIOp>(loc, after->getArgument(0), b.create<arith::ConstantIntOp>(loc, 1, 64));
     b.create<scf::YieldOp>(loc, ValueRange{step, next});
   }
+  // The iterations that ran: how many rows of the scan outputs hold values.
+  if (numScans > 0 && results.back())
+    b.create<memref::StoreOp>(loc, whileOp.getResult(0), results.back(), ValueRange{});
   return success();
 }
 

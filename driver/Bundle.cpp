@@ -200,6 +200,13 @@ bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOpt
   compile.hostKernels = false; // bundles link the portable kernels
   if (!lowerToLLVM(*module, compile, graph, error))
     return false;
+  if (!graph.lengthOf.empty()) {
+    error = "output '" + graph.outputs[graph.lengthOf[0]].name +
+            "' is the scan output of a loop run as a loop: its length is known only at run time, which bundles "
+            "(fixed output sizes) do not support; run the model with `nncc run`, or give the loop a constant trip "
+            "count and condition so that it is unrolled";
+    return false;
+  }
   std::vector<uint8_t> weights((size_t)std::max<int64_t>(graph.layout.weights, 1));
   if (!buildWeightBlob(ctx, graph.layout, weights.data(), error))
     return false;

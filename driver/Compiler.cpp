@@ -187,7 +187,16 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
     auto n = fn.getArgAttrOfType<StringAttr>(it.index(), "nn.name");
     graph.inputs.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
   }
+  graph.lengthOf.clear();
   for (auto it : llvm::enumerate(fn.getResultTypes())) {
+    if (auto of = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of")) {
+      graph.lengthOf.push_back((int)of.getInt());
+      continue;
+    }
+    if (!graph.lengthOf.empty()) {
+      error = "the graph function's row counts (nn.length_of) must follow all its outputs";
+      return false;
+    }
     auto n = fn.getResultAttrOfType<StringAttr>(it.index(), "nn.name");
     graph.outputs.push_back(signatureOf(it.value(), n ? n.getValue() : "output_" + std::to_string(it.index())));
   }
@@ -227,6 +236,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   exe->inputs_ = graph.inputs;
   exe->profileNames_ = graph.layout.profileNames;
   exe->outputs_ = graph.outputs;
+  exe->lengthOf_ = graph.lengthOf;
   exe->weightBytes_ = graph.layout.weights;
   exe->weights = alignedAlloc((size_t)std::max<int64_t>(graph.layout.weights, 64));
   if (!buildWeightBlob(*module.getContext(), graph.layout, exe->weights.get(), error))
@@ -273,11 +283,29 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
     out.emplace_back(sig.dtype, sig.shape);
   for (auto &t : out)
     outPtrs.push_back(t.data());
+  std::vector<int64_t> rows(lengthOf_.size());
+  for (int64_t &r : rows)
+    outPtrs.push_back(&r);
   std::lock_guard<std::mutex> lock(mutex);
   int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
   if (rc != 0) {
     error = "the compiled graph returned error " + std::to_string(rc);
     return false;
+  }
+  // Outputs whose length is known only now (a loop's scan outputs): their
+  // first rows[k] rows.
+  for (size_t k = 0; k < lengthOf_.size(); ++k) {
+    Tensor &full = out[lengthOf_[k]];
+    std::vector<int64_t> shape = full.shape();
+    if (rows[k] < 0 || rows[k] > shape[0]) {
+      error = "output '" + outputs_[lengthOf_[k]].name + "' counts " + std::to_string(rows[k]) + " rows of " +
+              std::to_string(shape[0]);
+      return false;
+    }
+    shape[0] = rows[k];
+    Tensor trimmed(full.dtype(), shape);
+    std::memcpy(trimmed.data(), full.data(), trimmed.byteSize());
+    full = std::move(trimmed);
   }
   return true;
 }

@@ -76,6 +76,7 @@ private:
   std::unique_ptr<JitModule> jit;
   int (*entry)(void **, void **, void *, void *) = nullptr;
   std::vector<TensorSignature> inputs_, outputs_;
+  std::vector<int> lengthOf_; ///< per hidden result: the output whose rows it counts
   std::unique_ptr<uint8_t, AlignedDeleter> weights, workspace;
   int64_t workspaceBytes_ = 0, totalIntermediateBytes_ = 0, weightBytes_ = 0;
   std::vector<std::string> profileNames_;
@@ -95,6 +96,10 @@ struct WeightLayout {
 struct LoweredGraph {
   std::string name; ///< the graph function; the entry point is <name>_entry
   std::vector<TensorSignature> inputs, outputs;
+  /// Hidden results after the outputs (tensor<i64>, `nn.length_of`): each
+  /// counts the rows of the output it names that hold values (the scan
+  /// outputs of a loop run as a loop); the runtime trims that output.
+  std::vector<int> lengthOf;
   WeightLayout layout;
 };
 

@@ -139,8 +139,12 @@ struct Log {
       }
       os << "      memory required so far: " << peakSoFar << " B\n";
     }
-    for (auto it : llvm::enumerate(body.getTerminator()->getOperands()))
-      os << "  output " << it.index() << " = " << nameOf(it.value()) << " " << typeStr(it.value()) << "\n";
+    for (auto it : llvm::enumerate(body.getTerminator()->getOperands())) {
+      os << "  output " << it.index() << " = " << nameOf(it.value()) << " " << typeStr(it.value());
+      if (auto of = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of"))
+        os << " (hidden: how many rows of output " << of.getInt() << " the run filled)";
+      os << "\n";
+    }
   }
 };
 

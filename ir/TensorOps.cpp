@@ -587,11 +587,25 @@ LogicalResult LoopOp::verify() {
                                       << " carried values (plus the iteration number and the condition)";
   if (!scalar(block.getArgument(0).getType(), 64) || !scalar(block.getArgument(1).getType(), 1))
     return emitOpError("body arguments 0 and 1 must be tensor<i64> (iteration) and tensor<i1> (condition)");
-  if (getResults().size() != carried.size())
-    return emitOpError("has ") << getResults().size() << " results for " << carried.size() << " carried values";
+  int64_t scans = (int64_t)getScanOutputs();
+  if (scans < 0)
+    return emitOpError("scan_outputs must not be negative");
+  size_t expected = carried.size() + (scans > 0 ? scans + 1 : 0);
+  if (getResults().size() != expected)
+    return emitOpError("has ") << getResults().size() << " results for " << carried.size() << " carried values and "
+                               << scans << " scan outputs (and then the iteration count)";
   auto yield = block.empty() ? LoopYieldOp() : dyn_cast<LoopYieldOp>(block.back());
-  if (!yield || yield.getValues().size() != carried.size() + 1)
-    return emitOpError("body must end in nn.loop_yield of the condition and the carried values");
+  if (!yield || yield.getValues().size() != carried.size() + 1 + scans)
+    return emitOpError("body must end in nn.loop_yield of the condition, the carried values and the scan values");
+  for (int64_t k = 0; k < scans; ++k) {
+    auto value = yield.getValues()[1 + carried.size() + k].getType().cast<RankedTensorType>();
+    auto result = getResults()[carried.size() + k].getType().dyn_cast<RankedTensorType>();
+    if (!result || !value.hasStaticShape() || !result.hasStaticShape() || result.getRank() != value.getRank() + 1 ||
+        result.getShape().drop_front() != value.getShape() || result.getElementType() != value.getElementType())
+      return emitOpError("scan output ") << k << " must be [N, ...] of its yielded value's static type " << value;
+  }
+  if (scans > 0 && !scalar(getResults().back().getType(), 64))
+    return emitOpError("the last result, the iteration count, must be tensor<i64>");
   if (!scalar(yield.getValues()[0].getType(), 1))
     return emitOpError("the body's condition must be tensor<i1>");
   for (size_t k = 0; k < carried.size(); ++k) {

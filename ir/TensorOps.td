@@ -283,10 +283,18 @@ def NN_LoopOp : NN_Op<"loop"> {
     carried values (of the same types). The results are the carried values
     after the last iteration. The body may read values defined outside.
     Loops whose iterations are known at compile time are unrolled by the
-    importer instead; scan outputs (whose length is data-dependent here)
-    are not supported.
+    importer instead.
+
+    With `scan_outputs = S` (S > 0) the body also yields S scan values after
+    the carried ones, and the op has S more results, each [N, ...the scan
+    value's shape], where N bounds the iterations (the trip count, known at
+    compile time): iteration i's value lands in row i. A last result,
+    tensor<i64>, counts the iterations that ran; rows past it are not
+    written. Only the first that many rows are the ONNX scan output, so
+    such results may only be graph outputs, which the runtime trims.
   }];
-  let arguments = (ins TensorOf<[I64]>:$max_trip, TensorOf<[I1]>:$cond, Variadic<NN_AnyTensor>:$carried);
+  let arguments = (ins TensorOf<[I64]>:$max_trip, TensorOf<[I1]>:$cond, Variadic<NN_AnyTensor>:$carried,
+                       DefaultValuedAttr<I64Attr, "0">:$scan_outputs);
   let results = (outs Variadic<NN_AnyTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "`(` operands `)` attr-dict `:` functional-type(operands, results) $body";

@@ -8,7 +8,9 @@
 // whose iterations are known only at run time (a trip count or condition
 // from the data, a body that computes its condition, or too many iterations
 // to unroll) becomes nn.loop, run as a loop, when its carried values keep
-// their shapes and it has no scan outputs.
+// their shapes. Its scan outputs then need a trip count known at compile
+// time (their rows) and must be graph outputs: the runtime trims them to the
+// iterations that ran.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/ImporterImpl.h"
@@ -105,14 +107,18 @@ bool conditionIsStatic(Node &n, const onnx::GraphProto &body) {
 }
 
 /// The loop as nn.loop: its body imported once, run while the condition
-/// holds and fewer than M iterations have run.
-LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> carried, const Twine &why) {
+/// holds and fewer than M iterations have run. Scan outputs get `rows` rows
+/// (the trip count, when known at compile time).
+LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> carried, const Twine &why,
+                          Optional<int64_t> rows = llvm::None) {
   int numScan = body.output_size() - 1 - (int)carried.size();
-  if (numScan > 0)
-    return n.fail(Twine("this loop runs as a loop (") + why +
-                  "), and its scan outputs would have a length known only at run time; nncc compiles static "
-                  "shapes. Give the trip count and the condition as constants (or pass their values as inputs) "
-                  "so that the loop is unrolled");
+  constexpr int64_t kMaxRows = 1 << 20;
+  if (numScan > 0 && (!rows || *rows < 0 || *rows > kMaxRows))
+    return n.fail(Twine("this loop runs as a loop (") + why + "), and its scan outputs need " +
+                  (rows ? Twine("a trip count of at most ") + Twine(kMaxRows) + " (it is " + Twine(*rows) + ")"
+                        : Twine("a trip count known at compile time")) +
+                  " for their rows. Give the trip count M as a constant (or pass its value as an input), or the "
+                  "trip count and the condition so that the loop is unrolled");
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   auto scalarOf = [&](int i, Type elt) -> Value {
     Value v = n.in(i);
@@ -129,6 +135,8 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
   SmallVector<Type> types;
   for (Value v : carried)
     types.push_back(v.getType());
+  // The scan values' types are known once the body is imported: the op is
+  // built with the carried results first, then rebuilt with all of them.
   auto loop = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried);
   Block *block = new Block();
   loop.getBody().push_back(block);
@@ -160,9 +168,25 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
       }
       yields.push_back(outs[1 + k]);
     }
+    for (int k = 0; k < numScan; ++k) {
+      auto t = outs[1 + carried.size() + k].getType().cast<RankedTensorType>();
+      if (!t.hasStaticShape())
+        return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
+      SmallVector<int64_t> shape{*rows};
+      shape.append(t.getShape().begin(), t.getShape().end());
+      types.push_back(RankedTensorType::get(shape, t.getElementType()));
+      yields.push_back(outs[1 + carried.size() + k]);
+    }
     n.b.create<nn::LoopYieldOp>(n.loc, yields);
   }
-  for (size_t k = 0; k < carried.size(); ++k)
+  if (numScan > 0) {
+    types.push_back(RankedTensorType::get({}, i64)); // the iterations that ran
+    auto withScans = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried, n.b.getI64IntegerAttr(numScan));
+    withScans.getBody().takeBody(loop.getBody());
+    loop.erase();
+    loop = withScans;
+  }
+  for (size_t k = 0; k < carried.size() + numScan; ++k)
     n.out(k, loop.getResult(k));
   return success();
 }
@@ -183,24 +207,27 @@ LogicalResult importLoop(Node &n) {
   constexpr int64_t kMaxUnroll = 4096;
   Optional<nn::ConstValues> tripsKnown = n.has(0) ? n.knownConstant(0) : llvm::None;
   Optional<nn::ConstValues> condKnown = n.has(1) ? n.knownConstant(1) : llvm::None;
+  Optional<int64_t> rows = tripsKnown ? Optional<int64_t>(tripsKnown->asInt(0)) : llvm::None;
   if (n.has(0) && !tripsKnown)
     return runtimeLoop(n, *body, carried, "its trip count is known only at run time");
   if (n.has(1) && !condKnown)
-    return runtimeLoop(n, *body, carried, "its initial condition is known only at run time");
+    return runtimeLoop(n, *body, carried, "its initial condition is known only at run time", rows);
   if (!conditionIsStatic(n, *body))
-    return runtimeLoop(n, *body, carried, "its body computes the condition from data");
+    return runtimeLoop(n, *body, carried, "its body computes the condition from data", rows);
   int64_t trips = tripsKnown ? tripsKnown->asInt(0) : INT64_MAX;
   bool cond = condKnown ? condKnown->asInt(0) != 0 : true;
-  // A long loop runs as a loop; with scan outputs it must unroll (and fails
-  // past the limit unless its condition stops it first).
-  if (cond && trips > kMaxUnroll && numScan == 0)
-    return runtimeLoop(n, *body, carried, Twine("more than ") + Twine(kMaxUnroll) + " iterations to unroll");
+  // A long loop runs as a loop (its scan outputs, if any, with `trips`
+  // rows). Without a trip count, scan outputs need the loop unrolled: it
+  // fails past the limit unless its condition stops it first.
+  if (cond && trips > kMaxUnroll && (numScan == 0 || tripsKnown))
+    return runtimeLoop(n, *body, carried, Twine("more than ") + Twine(kMaxUnroll) + " iterations to unroll",
+                       rows);
   std::vector<SmallVector<Value>> scans(numScan);
   Type boolType = n.b.getI1Type();
   for (int64_t i = 0; i < trips && cond; ++i) {
     if (i >= kMaxUnroll)
-      return n.fail("loops with scan outputs of more than " + Twine(kMaxUnroll) +
-                    " iterations are not supported (they are unrolled)");
+      return n.fail("a loop without a trip count whose scan outputs take more than " + Twine(kMaxUnroll) +
+                    " iterations is not supported (it is unrolled); give it a trip count M");
     SmallVector<Value> ins = {n.constI64({i}, {}), n.create<nn::ConstantOp>(
                                                        DenseElementsAttr::get(RankedTensorType::get({}, boolType), true))};
     ins.append(carried.begin(), carried.end());

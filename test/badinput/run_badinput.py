@@ -79,6 +79,23 @@ def main():
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("symbolic.onnx"))
+    # A loop run as a loop (its condition comes from the input n) with a scan
+    # output: its length is known only at run time, which bundles cannot hold.
+    body = helper.make_graph(
+        [helper.make_node("Neg", ["xin"], ["xout"]), helper.make_node("Identity", ["xin"], ["scan"]),
+         helper.make_node("Less", ["i", "n"], ["cout"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xin", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info(o, t, s) for o, t, s in (
+            ("cout", TensorProto.BOOL, []), ("xout", TensorProto.FLOAT, [3]), ("scan", TensorProto.FLOAT, [3]))])
+    g = helper.make_graph([helper.make_node("Loop", ["ten", "", "x"], ["y", "ys"], body=body)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3]),
+                           helper.make_tensor_value_info("n", TensorProto.INT64, [])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+                           helper.make_tensor_value_info("ys", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.array(10, np.int64), "ten")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("while_scan.onnx"))
     os.makedirs(w("empty_test_data"), exist_ok=True)
     os.makedirs(w("unwritable"), exist_ok=True)
     open(w("unwritable/file"), "w").write("x")
@@ -121,6 +138,8 @@ def main():
         ("bad --rnn-memory budget", ["bench", "--train", mlp, "--rnn-memory", "budget=lots"], "got 'budget=lots'"),
         ("train input of wrong shape", ["bench", "--train", mlp, "--input", w("wrong_shape.pb")],
          "does not have the model input's type and shape"),
+        ("loop scan output in a bundle", ["compile", w("while_scan.onnx"), "-target=arm", "-o", w("while_out")],
+         "output 'ys' is the scan output of a loop run as a loop"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
          "cannot write the trace"),
     ]

@@ -313,6 +313,83 @@ TEST(Importer, LoopScanOutputsNeedAKnownTripCount) {
   EXPECT_NE(error.find("trip count is known only at run time"), std::string::npos) << error;
 }
 
+/// A condition from the data (i < n, n an input) makes the loop run as a
+/// loop; with a constant trip count (10) its scan output has 10 rows, of
+/// which the runtime keeps those the iterations wrote: min(n + 1, 10).
+TEST(Importer, LoopRunAsALoopTrimsItsScanOutputs) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addInput(g, "n", onnx::TensorProto::INT64, {});
+  addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
+  addNode(addNegateScanLoop(g, "ten"), "Less", {"i", "n"}, {"cout"});
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_EQ(exe->outputs().size(), 2u) << "the row count is not an output";
+  EXPECT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{10, 3})) << "at most 10 rows";
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = (float)k + 1;
+  for (int64_t n : {0, 3, 9, 20}) {
+    Tensor nt = scalarI64(n);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &nt}, out, error)) << error;
+    ASSERT_EQ(out.size(), 2u);
+    int64_t iterations = std::min<int64_t>(n + 1, 10);
+    ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{iterations, 3})) << "n = " << n;
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(out[0].data<float>()[k], (iterations % 2 ? -1.0f : 1.0f) * x.data<float>()[k]) << "n = " << n;
+      for (int64_t it = 0; it < iterations; ++it) // each iteration scans x before negating it
+        EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k])
+            << "n = " << n << ", row " << it;
+    }
+  }
+}
+
+/// Too many iterations to unroll (5000 > 4096), a constant trip count: the
+/// loop runs as a loop and its scan output holds every iteration's row.
+TEST(Importer, LongLoopWithScanOutputsRunsAsALoop) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addScalarConstant(g, "many", onnx::TensorProto::INT64, 5000);
+  addNode(addNegateScanLoop(g, "many"), "Identity", {"c"}, {"cout"});
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = (float)k - 1.5f;
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+  ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{5000, 3}));
+  for (int64_t it : {0, 1, 2, 4097, 4999})
+    for (int k = 0; k < 3; ++k)
+      EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]) << "row " << it;
+  for (int k = 0; k < 3; ++k)
+    EXPECT_EQ(out[0].data<float>()[k], x.data<float>()[k]); // negated 5000 times
+}
+
+/// Such a scan output is only known to be complete at the end of the run:
+/// another node reading it is refused, naming the loop and what to do.
+TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addInput(g, "n", onnx::TensorProto::INT64, {});
+  addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
+  addNode(addNegateScanLoop(g, "ten"), "Less", {"i", "n"}, {"cout"});
+  addNode(g, "Neg", {"ys"}, {"neg_ys"});
+  g->mutable_output()->RemoveLast();
+  g->add_output()->set_name("neg_ys");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  EXPECT_FALSE(exe);
+  EXPECT_NE(error.find("only as a graph output"), std::string::npos) << error;
+  EXPECT_NE(error.find("nn.neg"), std::string::npos) << error;
+}
+
 /// A condition computed from the iteration number and constants folds at
 /// each unrolled iteration: the loop (constant trip count 10, condition
 /// i < 4, a scan output) is unrolled, 5 iterations, scan output [5, 3].

@@ -115,3 +115,25 @@ func.func @gru_saved_width(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: te
   %y, %h, %g = nn.gru_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x12xf32>)
   return
 }
+
+// -----
+
+func.func @loop_scan_rows(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<4xf32>) -> tensor<6x3xf32> {
+  // expected-error @+1 {{scan output 0 must be [N, ...] of its yielded value's static type 'tensor<4xf32>'}}
+  %r, %ys, %n = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<6x3xf32>, tensor<i64>) {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    nn.loop_yield %ci, %xi, %xi : tensor<i1>, tensor<4xf32>, tensor<4xf32>
+  }
+  return %ys : tensor<6x3xf32>
+}
+
+// -----
+
+func.func @loop_scan_no_count(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<4xf32>) -> tensor<6x4xf32> {
+  // expected-error @+1 {{has 2 results for 1 carried values and 1 scan outputs (and then the iteration count)}}
+  %r, %ys = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<6x4xf32>) {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    nn.loop_yield %ci, %xi, %xi : tensor<i1>, tensor<4xf32>, tensor<4xf32>
+  }
+  return %ys : tensor<6x4xf32>
+}

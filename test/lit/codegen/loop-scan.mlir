@@ -1,0 +1,32 @@
+// RUN: nncc-opt %s --nn-plan-memory --nncc-lower-nn | FileCheck %s
+// A loop run as a loop with a scan output (scan_outputs = 1): the body's
+// scan value (here the carried value before the update, a body argument)
+// is stored into row i of the scan result, a graph output of at most 6 rows,
+// element by element, before the carried value is updated; after the loop
+// the last result gets the number of iterations that ran (the runtime keeps
+// that many rows).
+
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: %[[YS:arg4]]: memref<6x4xf32>, %[[COUNT:arg5]]: memref<i64>
+// CHECK: %[[W:.*]]:2 = scf.while
+// CHECK: } do {
+// CHECK: ^bb0(%[[I:.*]]: i64, %{{.*}}: i1):
+// CHECK:   %[[ROW:.*]] = arith.index_cast %[[I]] : i64 to index
+// CHECK:   %[[FLAT:.*]] = memref.collapse_shape %[[YS]]
+// CHECK:   %[[BASE:.*]] = arith.muli %[[ROW]], %c4
+// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:     %[[V:.*]] = memref.load %{{.*}}[%[[J]]] : memref<4xf32>
+// CHECK:     %[[AT:.*]] = arith.addi %[[BASE]], %[[J]]
+// CHECK:     memref.store %[[V]], %[[FLAT]][%[[AT]]] : memref<24xf32>
+// CHECK:   }
+// CHECK:   memref.copy
+// CHECK:   scf.yield
+// CHECK: memref.store %[[W]]#0, %[[COUNT]][] : memref<i64>
+func.func @main(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<4xf32>) -> (tensor<4xf32>, tensor<6x4xf32>, tensor<i64>) {
+  %r, %ys, %n = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<6x4xf32>, tensor<i64>) {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    %e = nn.exp %xi : tensor<4xf32>
+    nn.loop_yield %ci, %e, %xi : tensor<i1>, tensor<4xf32>, tensor<4xf32>
+  }
+  return %r, %ys, %n : tensor<4xf32>, tensor<6x4xf32>, tensor<i64>
+}
