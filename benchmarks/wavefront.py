@@ -45,31 +45,33 @@ torch.onnx.export(M().eval(), (torch.randn(100, 8, 512),), sys.argv[1], opset_ve
 
 
 
+def medians(bench, name, repetitions):
+    """The median aggregate of each case of nncc-kernel-bench's benchmark
+    `name` (a list of Google Benchmark's JSON records), or [] without it."""
+    if not os.path.exists(bench):
+        return []
+    out = run([bench, "--benchmark_filter=" + name, "--benchmark_format=json",
+               "--benchmark_repetitions=%d" % repetitions, "--benchmark_report_aggregates_only=true"])
+    return [b for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"]
+
+
 def step_products(bench):
     """Microseconds of one step's recurrent product (BM_RecurrentStep):
     {(threads, independent): us}, or {} without the kernel benchmarks."""
-    if not os.path.exists(bench):
-        return {}
-    out = run([bench, "--benchmark_filter=BM_RecurrentStep", "--benchmark_format=json",
-               "--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"])
     result = {}
-    for b in json.loads(out)["benchmarks"]:
+    for b in medians(bench, "BM_RecurrentStep", 5):
         m = re.search(r"threads:(\d+)/independent:(\d+)", b["name"])
-        if m and b.get("aggregate_name") == "median":
+        if m:
             result[(int(m.group(1)), int(m.group(2)))] = b["real_time"]
     return result
 
 
 def peak_fma(bench):
     """GFLOP/s of register-only FMAs (BM_PeakFma) on {1, 2} threads, or {}."""
-    if not os.path.exists(bench):
-        return {}
-    out = run([bench, "--benchmark_filter=BM_PeakFma", "--benchmark_format=json",
-               "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"])
     result = {}
-    for b in json.loads(out)["benchmarks"]:
+    for b in medians(bench, "BM_PeakFma", 3):
         m = re.search(r"threads:(\d+)", b["name"])
-        if m and b.get("aggregate_name") == "median":
+        if m:
             result[int(m.group(1))] = b["GFLOP/s"] / 1e9
     return result
 

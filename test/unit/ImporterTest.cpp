@@ -313,16 +313,23 @@ TEST(Importer, LoopScanOutputsNeedAKnownTripCount) {
   EXPECT_NE(error.find("trip count is known only at run time"), std::string::npos) << error;
 }
 
-/// A condition from the data (i < n, n an input) makes the loop run as a
-/// loop; with a constant trip count (10) its scan output has 10 rows, of
-/// which the runtime keeps those the iterations wrote: min(n + 1, 10).
-TEST(Importer, LoopRunAsALoopTrimsItsScanOutputs) {
+/// The negating, scanning loop with trip count 10 and condition i < n (n an
+/// input: data, so the loop runs as a loop).
+static onnx::ModelProto untilN() {
   auto m = makeModel(13);
   auto *g = m.mutable_graph();
   addInput(g, "x", onnx::TensorProto::FLOAT, {3});
   addInput(g, "n", onnx::TensorProto::INT64, {});
   addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
   addNode(addNegateScanLoop(g, "ten"), "Less", {"i", "n"}, {"cout"});
+  return m;
+}
+
+/// A condition from the data makes the loop run as a loop; with a constant
+/// trip count (10) its scan output has 10 rows, of which the runtime keeps
+/// those the iterations wrote: min(n + 1, 10).
+TEST(Importer, LoopRunAsALoopTrimsItsScanOutputs) {
+  auto m = untilN();
   std::string error;
   auto exe = compileOnnx(m, {}, {}, error);
   ASSERT_TRUE(exe) << error;
@@ -374,12 +381,8 @@ TEST(Importer, LongLoopWithScanOutputsRunsAsALoop) {
 /// Such a scan output is only known to be complete at the end of the run:
 /// another node reading it is refused, naming the loop and what to do.
 TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
-  auto m = makeModel(13);
+  auto m = untilN();
   auto *g = m.mutable_graph();
-  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
-  addInput(g, "n", onnx::TensorProto::INT64, {});
-  addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
-  addNode(addNegateScanLoop(g, "ten"), "Less", {"i", "n"}, {"cout"});
   addNode(g, "Neg", {"ys"}, {"neg_ys"});
   g->mutable_output()->RemoveLast();
   g->add_output()->set_name("neg_ys");
