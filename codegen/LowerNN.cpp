@@ -257,6 +257,10 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
       emitCopy(b, loc, bufferOf(init), res);
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
   Value maxTrip = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{});
+  if (numScans > 0) { // never more iterations than the scan outputs have rows
+    auto rows = loop.getResult(numCarried).getType().cast<RankedTensorType>().getDimSize(0);
+    maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, rows, 64));
+  }
   auto loadCond = [&](Value buf) {
     Value byte = b.create<memref::LoadOp>(loc, buf, ValueRange{});
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, byte, b.create<arith::ConstantIntOp>(loc, 0, 8))
@@ -298,7 +302,7 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
     Value next = loadCond(bufferOf(yield.getValues()[0]));
     // Scan values go to row i of their results first (one that is a body
     // argument is the carried value before this iteration's update).
-    Value row = b.create<arith::IndexCastOp>(loc, b.getIndexType(), after->getArgument(0));
+    Value row = numScans ? b.create<arith::IndexCastOp>(loc, b.getIndexType(), after->getArgument(0)) : Value();
     for (int64_t k = 0; k < numScans; ++k) {
       Value v = yield.getValues()[1 + numCarried + k], dst = results[numCarried + k];
       if (!dst) // an unread scan output

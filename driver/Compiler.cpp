@@ -190,7 +190,16 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
   graph.lengthOf.clear();
   for (auto it : llvm::enumerate(fn.getResultTypes())) {
     if (auto of = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of")) {
-      graph.lengthOf.push_back((int)of.getInt());
+      int64_t k = of.getInt();
+      auto count = it.value().dyn_cast<RankedTensorType>();
+      auto rows = k >= 0 && k < (int64_t)graph.outputs.size() ? fn.getResultTypes()[k].dyn_cast<RankedTensorType>()
+                                                               : RankedTensorType();
+      if (!count || count.getRank() != 0 || !count.getElementType().isInteger(64) || !rows || rows.getRank() < 1) {
+        error = "result " + std::to_string(it.index()) + " (nn.length_of = " + std::to_string(k) +
+                ") must be a tensor<i64> counting the rows of an earlier output of rank 1 or more";
+        return false;
+      }
+      graph.lengthOf.push_back((int)k);
       continue;
     }
     if (!graph.lengthOf.empty()) {

@@ -598,11 +598,12 @@ LogicalResult LoopOp::verify() {
   if (!yield || yield.getValues().size() != carried.size() + 1 + scans)
     return emitOpError("body must end in nn.loop_yield of the condition, the carried values and the scan values");
   for (int64_t k = 0; k < scans; ++k) {
-    auto value = yield.getValues()[1 + carried.size() + k].getType().cast<RankedTensorType>();
+    auto value = yield.getValues()[1 + carried.size() + k].getType().dyn_cast<RankedTensorType>();
     auto result = getResults()[carried.size() + k].getType().dyn_cast<RankedTensorType>();
-    if (!result || !value.hasStaticShape() || !result.hasStaticShape() || result.getRank() != value.getRank() + 1 ||
+    if (!result || !value || !value.hasStaticShape() || !result.hasStaticShape() || result.getRank() != value.getRank() + 1 ||
         result.getShape().drop_front() != value.getShape() || result.getElementType() != value.getElementType())
-      return emitOpError("scan output ") << k << " must be [N, ...] of its yielded value's static type " << value;
+      return emitOpError("scan output ") << k << " must be [N, ...] of its yielded value's static type "
+                                          << yield.getValues()[1 + carried.size() + k].getType();
   }
   if (scans > 0 && !scalar(getResults().back().getType(), 64))
     return emitOpError("the last result, the iteration count, must be tensor<i64>");

@@ -118,6 +118,9 @@ MemoryPlan planBlock(Block &body, bool reuse, bool outputsToCaller) {
         plan.placement[r] = {MemoryPlan::Kind::Constant, 0, 0, 0};
       else if (r.use_empty() && hasOptionalResults(&op))
         plan.placement[r] = {MemoryPlan::Kind::Unused, 0, 0, 0};
+      else if (auto loop = dyn_cast<nn::LoopOp>(op); // unread scan outputs and count (not carried values)
+               loop && r.use_empty() && r.cast<OpResult>().getResultNumber() >= loop.getCarried().size())
+        plan.placement[r] = {MemoryPlan::Kind::Unused, 0, 0, 0};
     }
   }
 

@@ -106,6 +106,24 @@ bool conditionIsStatic(Node &n, const onnx::GraphProto &body) {
   return known.count(body.output(0).name()) > 0;
 }
 
+/// Whether a Loop body passes its condition input through unchanged
+/// (directly or through Identity nodes): a for loop, as exporters write it.
+bool conditionStaysTrue(const onnx::GraphProto &body) {
+  if (body.output_size() < 1 || body.input_size() < 2)
+    return false;
+  std::string name = body.output(0).name();
+  for (bool changed = true; changed && name != body.input(1).name();) {
+    changed = false;
+    for (const auto &node : body.node())
+      if (node.op_type() == "Identity" && node.output_size() == 1 && node.output(0) == name &&
+          node.input_size() == 1) {
+        name = node.input(0);
+        changed = true;
+      }
+  }
+  return name == body.input(1).name();
+}
+
 /// The loop as nn.loop: its body imported once, run while the condition
 /// holds and fewer than M iterations have run. Scan outputs get `rows` rows
 /// (the trip count, when known at compile time).
@@ -172,6 +190,11 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
       auto t = outs[1 + carried.size() + k].getType().cast<RankedTensorType>();
       if (!t.hasStaticShape())
         return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
+      constexpr int64_t kMaxBytes = int64_t(1) << 31;
+      if (*rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
+        return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(*rows) +
+                      " rows (the trip count) of " + Twine(nn::numElements(t.getShape())) +
+                      " elements, more than 2 GiB; give the loop a smaller trip count M");
       SmallVector<int64_t> shape{*rows};
       shape.append(t.getShape().begin(), t.getShape().end());
       types.push_back(RankedTensorType::get(shape, t.getElementType()));
@@ -188,6 +211,8 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
   }
   for (size_t k = 0; k < carried.size() + numScan; ++k)
     n.out(k, loop.getResult(k));
+  for (int k = 0; k < numScan; ++k)
+    n.importer.rowsKnownAtRunTime.insert(loop.getResult(carried.size() + k));
   return success();
 }
 
@@ -216,10 +241,11 @@ LogicalResult importLoop(Node &n) {
     return runtimeLoop(n, *body, carried, "its body computes the condition from data", rows);
   int64_t trips = tripsKnown ? tripsKnown->asInt(0) : INT64_MAX;
   bool cond = condKnown ? condKnown->asInt(0) != 0 : true;
-  // A long loop runs as a loop (its scan outputs, if any, with `trips`
-  // rows). Without a trip count, scan outputs need the loop unrolled: it
-  // fails past the limit unless its condition stops it first.
-  if (cond && trips > kMaxUnroll && (numScan == 0 || tripsKnown))
+  // A long loop runs as a loop. With scan outputs (`trips` rows) only when
+  // its condition stays true (a for loop): one that the iteration number
+  // stops is unrolled, as its scan outputs then have a static length, and
+  // fails past the limit unless it stops first.
+  if (cond && trips > kMaxUnroll && (numScan == 0 || (tripsKnown && conditionStaysTrue(*body))))
     return runtimeLoop(n, *body, carried, Twine("more than ") + Twine(kMaxUnroll) + " iterations to unroll",
                        rows);
   std::vector<SmallVector<Value>> scans(numScan);

@@ -52,6 +52,9 @@ public:
   llvm::DenseMap<Value, const Tensor *> paramData;
   std::vector<std::unique_ptr<Tensor>> ownedTensors;
   std::map<std::string, const Tensor *> graphInputValues;
+  /// Scan outputs of loops run as loops: their rows are filled at run time,
+  /// so no node may read them (not even their shape); graph outputs only.
+  llvm::DenseSet<Value> rowsKnownAtRunTime;
   func::FuncOp func;
 
   /// Imports one node in the current scope.

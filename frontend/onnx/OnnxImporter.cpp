@@ -360,10 +360,19 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
   std::string key = domain.empty() ? node.op_type() : domain + "::" + node.op_type();
   std::string label = node.name().empty() ? node.op_type() + "#" + std::to_string(index) : node.name();
   Location loc = NameLoc::get(builder.getStringAttr(label));
-  for (int k = 0; k < node.input_size(); ++k)
-    if (!node.input(k).empty() && !lookup(node.input(k)))
+  for (int k = 0; k < node.input_size(); ++k) {
+    if (node.input(k).empty())
+      continue;
+    Value v = lookup(node.input(k));
+    if (!v)
       return emitError(loc) << node.op_type() << " node '" << label << "': input '" << node.input(k)
                             << "' is not produced by any earlier node, initializer or graph input";
+    if (rowsKnownAtRunTime.count(v))
+      return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k)
+                            << "', the scan output of a loop that runs as a loop: its length is known only at "
+                               "run time, so nncc supports it only as a graph output. Give the loop a constant "
+                               "trip count and condition so that it is unrolled";
+  }
   auto it = opsets.find(domain);
   int64_t opset = it == opsets.end() ? 1 : it->second;
   Node n(*this, node, builder, loc, opset);

@@ -378,6 +378,26 @@ TEST(Importer, LongLoopWithScanOutputsRunsAsALoop) {
     EXPECT_EQ(out[0].data<float>()[k], x.data<float>()[k]); // negated 5000 times
 }
 
+/// A long loop whose condition the iteration number stops (i < 4 with
+/// M = 5000) is still unrolled: its scan output has a static length (5
+/// rows) and other nodes may read it.
+TEST(Importer, LongLoopStoppedByTheIterationNumberUnrolls) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addScalarConstant(g, "many", onnx::TensorProto::INT64, 5000);
+  auto *body = addNegateScanLoop(g, "many");
+  addScalarConstant(body, "four", onnx::TensorProto::INT64, 4);
+  addNode(body, "Less", {"i", "four"}, {"cout"});
+  addNode(g, "Neg", {"ys"}, {"neg_ys"});
+  g->add_output()->set_name("neg_ys");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  EXPECT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{5, 3}));
+  EXPECT_EQ(exe->outputs()[2].shape, (std::vector<int64_t>{5, 3}));
+}
+
 /// Such a scan output is only known to be complete at the end of the run:
 /// another node reading it is refused, naming the loop and what to do.
 TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
@@ -390,7 +410,15 @@ TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
   auto exe = compileOnnx(m, {}, {}, error);
   EXPECT_FALSE(exe);
   EXPECT_NE(error.find("only as a graph output"), std::string::npos) << error;
-  EXPECT_NE(error.find("nn.neg"), std::string::npos) << error;
+  EXPECT_NE(error.find("Neg node"), std::string::npos) << error;
+  // Not even its shape: that would be the bound, not the rows that ran.
+  m = untilN();
+  addNode(m.mutable_graph(), "Shape", {"ys"}, {"rows"});
+  m.mutable_graph()->add_output()->set_name("rows");
+  exe = compileOnnx(m, {}, {}, error);
+  EXPECT_FALSE(exe);
+  EXPECT_NE(error.find("Shape node"), std::string::npos) << error;
+  EXPECT_NE(error.find("reads 'ys'"), std::string::npos) << error;
 }
 
 /// A condition computed from the iteration number and constants folds at

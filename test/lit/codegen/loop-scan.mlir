@@ -4,11 +4,15 @@
 // is stored into row i of the scan result, a graph output of at most 6 rows,
 // element by element, before the carried value is updated; after the loop
 // the last result gets the number of iterations that ran (the runtime keeps
-// that many rows).
+// that many rows). The loop never runs more iterations than the scan
+// output has rows (the trip count is capped at 6).
 
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: %[[YS:arg4]]: memref<6x4xf32>, %[[COUNT:arg5]]: memref<i64>
+// CHECK: %[[CAP:.*]] = arith.constant 6 : i64
+// CHECK: %[[TRIPS:.*]] = arith.minsi %{{.*}}, %[[CAP]] : i64
 // CHECK: %[[W:.*]]:2 = scf.while
+// CHECK:   arith.cmpi slt, %{{.*}}, %[[TRIPS]] : i64
 // CHECK: } do {
 // CHECK: ^bb0(%[[I:.*]]: i64, %{{.*}}: i1):
 // CHECK:   %[[ROW:.*]] = arith.index_cast %[[I]] : i64 to index
