@@ -124,6 +124,59 @@ bool conditionStaysTrue(const onnx::GraphProto &body) {
   return name == body.input(1).name();
 }
 
+/// An nn.loop over `carried` (trip count m, condition c) whose body `fill`
+/// builds: given the block's arguments (iteration, condition, carried
+/// values) it appends the next condition, the next carried values (of the
+/// same types) and `numScan` scan values to `yields`. The scan outputs get
+/// `rows` rows and a last result counts the iterations that ran.
+FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carried, int numScan, int64_t rows,
+                                function_ref<LogicalResult(ArrayRef<Value>, SmallVectorImpl<Value> &)> fill) {
+  Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
+  SmallVector<Type> types;
+  for (Value v : carried)
+    types.push_back(v.getType());
+  // The scan values' types are known once the body is built: the op is
+  // built with the carried results first, then rebuilt with all of them.
+  auto loop = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried);
+  Block *block = new Block();
+  loop.getBody().push_back(block);
+  block->addArgument(RankedTensorType::get({}, i64), n.loc);
+  block->addArgument(RankedTensorType::get({}, i1), n.loc);
+  for (Type t : types)
+    block->addArgument(t, n.loc);
+  {
+    OpBuilder::InsertionGuard guard(n.b);
+    n.b.setInsertionPointToStart(block);
+    SmallVector<Value> yields;
+    SmallVector<Value> args(block->getArguments().begin(), block->getArguments().end());
+    if (failed(fill(args, yields)))
+      return failure();
+    assert(yields.size() == 1 + carried.size() + numScan && "a condition, the carried and the scan values");
+    for (int k = 0; k < numScan; ++k) {
+      auto t = yields[1 + carried.size() + k].getType().cast<RankedTensorType>();
+      if (!t.hasStaticShape())
+        return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
+      constexpr int64_t kMaxBytes = int64_t(1) << 31;
+      if (rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
+        return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(rows) + " rows (the trip count) of " +
+                      Twine(nn::numElements(t.getShape())) + " elements, more than 2 GiB; give the loop a smaller "
+                      "trip count");
+      SmallVector<int64_t> shape{rows};
+      shape.append(t.getShape().begin(), t.getShape().end());
+      types.push_back(RankedTensorType::get(shape, t.getElementType()));
+    }
+    n.b.create<nn::LoopYieldOp>(n.loc, yields);
+  }
+  if (numScan > 0) {
+    types.push_back(RankedTensorType::get({}, i64)); // the iterations that ran
+    auto withScans = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried, n.b.getI64IntegerAttr(numScan));
+    withScans.getBody().takeBody(loop.getBody());
+    loop.erase();
+    loop = withScans;
+  }
+  return loop;
+}
+
 /// The loop as nn.loop: its body imported once, run while the condition
 /// holds and fewer than M iterations have run. Scan outputs get `rows` rows
 /// (the trip count, when known at compile time).
@@ -150,69 +203,36 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
                      : n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, i1), true));
   if (!m || !c)
     return failure();
-  SmallVector<Type> types;
-  for (Value v : carried)
-    types.push_back(v.getType());
-  // The scan values' types are known once the body is imported: the op is
-  // built with the carried results first, then rebuilt with all of them.
-  auto loop = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried);
-  Block *block = new Block();
-  loop.getBody().push_back(block);
-  block->addArgument(RankedTensorType::get({}, i64), n.loc);
-  block->addArgument(RankedTensorType::get({}, i1), n.loc);
-  for (Type t : types)
-    block->addArgument(t, n.loc);
-  {
-    OpBuilder::InsertionGuard guard(n.b);
-    n.b.setInsertionPointToStart(block);
+  auto loop = buildLoop(n, m, c, carried, numScan, rows.value_or(0), [&](ArrayRef<Value> args,
+                                                                         SmallVectorImpl<Value> &yields) {
     SmallVector<Value> outs;
-    SmallVector<Value> args(block->getArguments().begin(), block->getArguments().end());
     if (failed(n.importer.importSubgraph(body, args, outs)))
       return failure();
     auto cond = outs[0].getType().cast<RankedTensorType>();
     if (cond.getNumElements() != 1)
       return n.fail("the body's condition output must hold one value");
-    SmallVector<Value> yields{n.reshape(outs[0], {})};
+    yields.push_back(n.reshape(outs[0], {}));
     if (!cond.getElementType().isInteger(1))
       yields[0] = n.cast(yields[0], i1);
     for (size_t k = 0; k < carried.size(); ++k) {
-      if (outs[1 + k].getType() != types[k]) {
+      if (outs[1 + k].getType() != carried[k].getType()) {
         std::string msg;
         llvm::raw_string_ostream os(msg);
-        os << "loop-carried value " << k << " ('" << body.output(1 + k).name() << "') is " << types[k]
+        os << "loop-carried value " << k << " ('" << body.output(1 + k).name() << "') is " << carried[k].getType()
            << " before an iteration and " << outs[1 + k].getType()
            << " after it; a loop run as a loop must keep each carried value's type";
         return n.fail(os.str());
       }
-      yields.push_back(outs[1 + k]);
     }
-    for (int k = 0; k < numScan; ++k) {
-      auto t = outs[1 + carried.size() + k].getType().cast<RankedTensorType>();
-      if (!t.hasStaticShape())
-        return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
-      constexpr int64_t kMaxBytes = int64_t(1) << 31;
-      if (*rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
-        return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(*rows) +
-                      " rows (the trip count) of " + Twine(nn::numElements(t.getShape())) +
-                      " elements, more than 2 GiB; give the loop a smaller trip count M");
-      SmallVector<int64_t> shape{*rows};
-      shape.append(t.getShape().begin(), t.getShape().end());
-      types.push_back(RankedTensorType::get(shape, t.getElementType()));
-      yields.push_back(outs[1 + carried.size() + k]);
-    }
-    n.b.create<nn::LoopYieldOp>(n.loc, yields);
-  }
-  if (numScan > 0) {
-    types.push_back(RankedTensorType::get({}, i64)); // the iterations that ran
-    auto withScans = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried, n.b.getI64IntegerAttr(numScan));
-    withScans.getBody().takeBody(loop.getBody());
-    loop.erase();
-    loop = withScans;
-  }
+    yields.append(outs.begin() + 1, outs.end());
+    return success();
+  });
+  if (failed(loop))
+    return failure();
   for (size_t k = 0; k < carried.size() + numScan; ++k)
-    n.out(k, loop.getResult(k));
+    n.out(k, loop->getResult(k));
   for (int k = 0; k < numScan; ++k)
-    n.importer.rowsKnownAtRunTime.insert(loop.getResult(carried.size() + k));
+    n.importer.rowsKnownAtRunTime.insert(loop->getResult(carried.size() + k));
   return success();
 }
 
@@ -280,10 +300,68 @@ LogicalResult importLoop(Node &n) {
   return success();
 }
 
-/// Scan-9+ semantics on states and scan inputs (no batch dimension).
+/// A Scan of T > kScanUnroll steps as nn.loop: iteration t gathers each
+/// scan input's element t (T-1-t reversed) and writes row t of each scan
+/// output, which are then reversed and transposed as the attributes ask.
+/// Every row is written (the loop always runs T iterations).
+LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> states, ArrayRef<Value> scanInputs,
+                         ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs, ArrayRef<int64_t> outAxes,
+                         ArrayRef<int64_t> outDirs, int64_t T, SmallVectorImpl<Value> &results) {
+  int numScanOut = body.output_size() - (int)states.size();
+  Value m = n.constI64({T}, {});
+  Value c = n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, n.b.getI1Type()), true));
+  auto loop = buildLoop(n, m, c, states, numScanOut, T, [&](ArrayRef<Value> args, SmallVectorImpl<Value> &yields) {
+    SmallVector<Value> ins(args.begin() + 2, args.end());
+    for (size_t j = 0; j < scanInputs.size(); ++j) {
+      Value t = inDirs[j] ? n.create<nn::SubOp>(n.constI64({T - 1}, {}), args[0]) : args[0];
+      ins.push_back(n.create<nn::GatherOp>(scanInputs[j], t, n.b.getI64IntegerAttr(inAxes[j])));
+    }
+    SmallVector<Value> outs;
+    if (failed(n.importer.importSubgraph(body, ins, outs)))
+      return failure();
+    for (size_t k = 0; k < states.size(); ++k)
+      if (outs[k].getType() != states[k].getType())
+        return n.fail(Twine("scan state ") + Twine(k) + " ('" + body.output(k).name() +
+                      "') changes its type in the body");
+    yields.push_back(args[1]);
+    yields.append(outs.begin(), outs.end());
+    return success();
+  });
+  if (failed(loop))
+    return failure();
+  results.assign(loop->getResults().begin(), loop->getResults().begin() + states.size());
+  for (int k = 0; k < numScanOut; ++k) {
+    Value y = loop->getResult(states.size() + k);
+    if (outDirs[k]) {
+      SmallVector<int64_t> backwards;
+      for (int64_t t = T - 1; t >= 0; --t)
+        backwards.push_back(t);
+      y = n.create<nn::GatherOp>(y, n.constI64(backwards, {T}), n.b.getI64IntegerAttr(0));
+    }
+    if (outAxes[k] != 0) { // row t moves to position t of axis outAxes[k]
+      int64_t rank = y.getType().cast<RankedTensorType>().getRank();
+      SmallVector<int64_t> perm;
+      for (int64_t d = 1; d < rank; ++d) {
+        if ((int64_t)perm.size() == outAxes[k])
+          perm.push_back(0);
+        perm.push_back(d);
+      }
+      if ((int64_t)perm.size() < rank)
+        perm.push_back(0);
+      y = n.create<nn::TransposeOp>(y, n.b.getI64ArrayAttr(perm));
+    }
+    results.push_back(y);
+  }
+  return success();
+}
+
+/// Scan-9+ semantics on states and scan inputs (no batch dimension):
+/// unrolled up to kScanUnroll steps (fast to run, and compile time grows
+/// with the steps), a loop beyond.
 LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value> states,
                        ArrayRef<Value> scanInputs, ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs,
                        ArrayRef<int64_t> outAxes, ArrayRef<int64_t> outDirs, SmallVectorImpl<Value> &results) {
+  constexpr int64_t kScanUnroll = 64;
   int64_t T = -1;
   for (size_t j = 0; j < scanInputs.size(); ++j) {
     int64_t len = scanInputs[j].getType().cast<RankedTensorType>().getDimSize(inAxes[j]);
@@ -291,6 +369,8 @@ LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value>
       return n.fail("scan inputs have different sequence lengths");
     T = len;
   }
+  if (T > kScanUnroll)
+    return scanAsLoop(n, body, states, scanInputs, inAxes, inDirs, outAxes, outDirs, T, results);
   int numScanOut = body.output_size() - (int)states.size();
   std::vector<SmallVector<Value>> scans(numScanOut);
   for (int64_t t = 0; t < T; ++t) {

@@ -565,34 +565,19 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
   }
   // The scan outputs of a loop run as a loop hold as many rows as iterations
   // ran, counted by the loop's last result: only graph outputs can be such
-  // (the runtime trims them); each gets that count as a hidden result.
+  // (importNode refuses other readers; the runtime trims them); each gets
+  // that count as a hidden result. (A Scan run as a loop fills every row.)
   SmallVector<std::pair<int, Value>> counts;
-  for (size_t k = 0; k < results.size(); ++k) {
-    Value v = results[k];
-    auto loop = v.getDefiningOp<nn::LoopOp>();
-    if (loop && loop.getScanOutputs() > 0 && v.cast<mlir::OpResult>().getResultNumber() >= loop.getCarried().size() &&
-        v != loop.getResults().back())
-      counts.push_back({(int)k, loop.getResults().back()});
-  }
-  std::string misuse;
-  entry->walk([&](nn::LoopOp loop) {
-    for (int64_t s = 0; s < (int64_t)loop.getScanOutputs() && misuse.empty(); ++s) {
-      Value v = loop.getResult(loop.getCarried().size() + s);
-      if (v.use_empty()) // not yet returned: any reader is another op
-        continue;
-      std::string where;
-      llvm::raw_string_ostream os(where);
-      loop.getLoc().print(os);
-      misuse = "scan output " + std::to_string(s) + " of the Loop at " + os.str() + ", which runs as a loop, is read by " +
-               v.getUsers().begin()->getName().getStringRef().str() +
-               "; its length is known only at run time, so nncc supports it only as a graph output. Give the loop "
-               "a constant trip count and condition so that it is unrolled";
+  for (size_t k = 0; k < results.size(); ++k)
+    if (rowsKnownAtRunTime.count(results[k]))
+      counts.push_back({(int)k, results[k].getDefiningOp<nn::LoopOp>().getResults().back()});
+  for (Value v : rowsKnownAtRunTime)
+    if (!v.use_empty()) { // read by an op the importer built itself
+      error = "the scan output of a loop that runs as a loop is read by " +
+              v.getUsers().begin()->getName().getStringRef().str() +
+              "; its length is known only at run time, so nncc supports it only as a graph output";
+      return nullptr;
     }
-  });
-  if (!misuse.empty()) {
-    error = misuse;
-    return nullptr;
-  }
   for (auto &c : counts) {
     results.push_back(c.second);
     resultTypes.push_back(c.second.getType());

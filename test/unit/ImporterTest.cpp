@@ -447,3 +447,72 @@ TEST(Importer, LoopWithAConditionFromTheIterationNumberUnrolls) {
       EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]);
   }
 }
+
+/// A Scan of more steps than nncc unrolls (T = 100 > 64) runs as a loop:
+/// state s += x_t (x read backwards), scan outputs 2 s (forward, axis 0)
+/// and x_t (reversed, along axis 1), against the same arithmetic here; and
+/// the same Scan of 20 steps, unrolled, agrees with it too.
+TEST(Importer, LongScanRunsAsALoop) {
+  for (int64_t T : {20, 100}) {
+    SCOPED_TRACE("T = " + std::to_string(T));
+    auto m = makeModel(13);
+    auto *g = m.mutable_graph();
+    addInput(g, "s0", onnx::TensorProto::FLOAT, {2});
+    addInput(g, "x", onnx::TensorProto::FLOAT, {T, 2});
+    auto *scan = addNode(g, "Scan", {"s0", "x"}, {"sT", "twice", "xs"}, "scan");
+    auto attr = [&](const char *name, std::vector<int64_t> v) {
+      auto *a = scan->add_attribute();
+      a->set_name(name);
+      if (v.size() == 1 && std::string(name) == "num_scan_inputs") {
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(v[0]);
+        return;
+      }
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int64_t x : v)
+        a->add_ints(x);
+    };
+    attr("num_scan_inputs", {1});
+    attr("scan_input_directions", {1});
+    attr("scan_output_directions", {0, 1});
+    attr("scan_output_axes", {0, 1});
+    auto *b = scan->add_attribute();
+    b->set_name("body");
+    b->set_type(onnx::AttributeProto::GRAPH);
+    auto *body = b->mutable_g();
+    addInput(body, "s", onnx::TensorProto::FLOAT, {2});
+    addInput(body, "xt", onnx::TensorProto::FLOAT, {2});
+    addScalarConstant(body, "two", onnx::TensorProto::FLOAT, 2.0);
+    addNode(body, "Add", {"s", "xt"}, {"s2"});
+    addNode(body, "Mul", {"s2", "two"}, {"y2"});
+    addNode(body, "Identity", {"xt"}, {"xo"});
+    for (const char *o : {"s2", "y2", "xo"})
+      body->add_output()->set_name(o);
+    for (const char *o : {"sT", "twice", "xs"})
+      g->add_output()->set_name(o);
+    std::string error;
+    auto exe = compileOnnx(m, {}, {}, error);
+    ASSERT_TRUE(exe) << error;
+    Tensor s0(DType::Float32, {2}), x(DType::Float32, {T, 2});
+    s0.data<float>()[0] = 0.5f, s0.data<float>()[1] = -1;
+    for (int64_t e = 0; e < 2 * T; ++e)
+      x.data<float>()[e] = 0.25f * (float)(e % 7) - 0.5f;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&s0, &x}, out, error)) << error;
+    ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{T, 2}));
+    ASSERT_EQ(out[2].shape(), (std::vector<int64_t>{2, T}));
+    float s[2] = {0.5f, -1};
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t from = T - 1 - t; // the input scans backwards
+      for (int j = 0; j < 2; ++j) {
+        float xt = x.data<float>()[from * 2 + j];
+        s[j] += xt;
+        EXPECT_EQ(out[1].data<float>()[t * 2 + j], 2 * s[j]) << "step " << t;
+        // Reversed output along axis 1: step t lands in column T - 1 - t.
+        EXPECT_EQ(out[2].data<float>()[j * T + (T - 1 - t)], xt) << "step " << t;
+      }
+    }
+    EXPECT_EQ(out[0].data<float>()[0], s[0]);
+    EXPECT_EQ(out[0].data<float>()[1], s[1]);
+  }
+}
