@@ -378,26 +378,6 @@ TEST(Importer, LongLoopWithScanOutputsRunsAsALoop) {
     EXPECT_EQ(out[0].data<float>()[k], x.data<float>()[k]); // negated 5000 times
 }
 
-/// A long loop whose condition the iteration number stops (i < 4 with
-/// M = 5000) is still unrolled: its scan output has a static length (5
-/// rows) and other nodes may read it.
-TEST(Importer, LongLoopStoppedByTheIterationNumberUnrolls) {
-  auto m = makeModel(13);
-  auto *g = m.mutable_graph();
-  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
-  addScalarConstant(g, "many", onnx::TensorProto::INT64, 5000);
-  auto *body = addNegateScanLoop(g, "many");
-  addScalarConstant(body, "four", onnx::TensorProto::INT64, 4);
-  addNode(body, "Less", {"i", "four"}, {"cout"});
-  addNode(g, "Neg", {"ys"}, {"neg_ys"});
-  g->add_output()->set_name("neg_ys");
-  std::string error;
-  auto exe = compileOnnx(m, {}, {}, error);
-  ASSERT_TRUE(exe) << error;
-  EXPECT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{5, 3}));
-  EXPECT_EQ(exe->outputs()[2].shape, (std::vector<int64_t>{5, 3}));
-}
-
 /// Such a scan output is only known to be complete at the end of the run:
 /// another node reading it is refused, naming the loop and what to do.
 TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
@@ -423,28 +403,38 @@ TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
 
 /// A condition computed from the iteration number and constants folds at
 /// each unrolled iteration: the loop (constant trip count 10, condition
-/// i < 4, a scan output) is unrolled, 5 iterations, scan output [5, 3].
+/// i < 4, a scan output) is unrolled, 5 iterations, scan output [5, 3]. So
+/// is it with a trip count too large to unroll (5000): the condition stops
+/// it first. Its scan output has a static length, so other nodes may read
+/// it.
 TEST(Importer, LoopWithAConditionFromTheIterationNumberUnrolls) {
-  auto m = makeModel(13);
-  auto *g = m.mutable_graph();
-  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
-  addScalarConstant(g, "ten", onnx::TensorProto::INT64, 10);
-  auto *body = addNegateScanLoop(g, "ten");
-  addScalarConstant(body, "four", onnx::TensorProto::INT64, 4);
-  addNode(body, "Less", {"i", "four"}, {"cout"});
-  std::string error;
-  auto exe = compileOnnx(m, {}, {}, error);
-  ASSERT_TRUE(exe) << error;
-  ASSERT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{5, 3}));
-  Tensor x(DType::Float32, {3});
-  for (int k = 0; k < 3; ++k)
-    x.data<float>()[k] = (float)k + 1;
-  std::vector<Tensor> out;
-  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
-  for (int k = 0; k < 3; ++k) {
-    EXPECT_EQ(out[0].data<float>()[k], -x.data<float>()[k]); // negated 5 times
-    for (int it = 0; it < 5; ++it)
-      EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]);
+  for (int64_t trips : {10, 5000}) {
+    SCOPED_TRACE("M = " + std::to_string(trips));
+    auto m = makeModel(13);
+    auto *g = m.mutable_graph();
+    addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+    addScalarConstant(g, "trips", onnx::TensorProto::INT64, (double)trips);
+    auto *body = addNegateScanLoop(g, "trips");
+    addScalarConstant(body, "four", onnx::TensorProto::INT64, 4);
+    addNode(body, "Less", {"i", "four"}, {"cout"});
+    addNode(g, "Neg", {"ys"}, {"neg_ys"});
+    g->add_output()->set_name("neg_ys");
+    std::string error;
+    auto exe = compileOnnx(m, {}, {}, error);
+    ASSERT_TRUE(exe) << error;
+    ASSERT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{5, 3}));
+    Tensor x(DType::Float32, {3});
+    for (int k = 0; k < 3; ++k)
+      x.data<float>()[k] = (float)k + 1;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(out[0].data<float>()[k], -x.data<float>()[k]); // negated 5 times
+      for (int it = 0; it < 5; ++it) {
+        EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]);
+        EXPECT_EQ(out[2].data<float>()[it * 3 + k], -out[1].data<float>()[it * 3 + k]);
+      }
+    }
   }
 }
 
