@@ -357,7 +357,8 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
 
 /// Scan-9+ semantics on states and scan inputs (no batch dimension):
 /// unrolled up to kScanUnroll steps (fast to run, and compile time grows
-/// with the steps), a loop beyond.
+/// with the steps), a loop beyond (unless ImportOptions::unrollScans: for
+/// training, whose autodiff differentiates unrolled steps).
 LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value> states,
                        ArrayRef<Value> scanInputs, ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs,
                        ArrayRef<int64_t> outAxes, ArrayRef<int64_t> outDirs, SmallVectorImpl<Value> &results) {
@@ -369,7 +370,7 @@ LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value>
       return n.fail("scan inputs have different sequence lengths");
     T = len;
   }
-  if (T > kScanUnroll)
+  if (T > kScanUnroll && !n.importer.options.unrollScans)
     return scanAsLoop(n, body, states, scanInputs, inAxes, inDirs, outAxes, outDirs, T, results);
   int numScanOut = body.output_size() - (int)states.size();
   std::vector<SmallVector<Value>> scans(numScanOut);

@@ -28,6 +28,10 @@ struct ImportOptions {
   std::string baseDir;
   /// Name of the function created for the graph.
   std::string functionName = "main";
+  /// Unroll every Scan, however long (training: autodiff differentiates
+  /// unrolled steps, not a loop). Otherwise a Scan of more than 64 steps
+  /// runs as a loop.
+  bool unrollScans = false;
 };
 
 /// Describes one graph input or output of an imported model.

@@ -2,7 +2,9 @@
 // all named at once, shape-determining inputs are specialized, and a small
 // graph runs through the JIT.
 #include "driver/Compiler.h"
+#include "ir/NNOps.h"
 
+#include "mlir/IR/MLIRContext.h"
 #include "onnx/onnx_pb.h"
 #include <gtest/gtest.h>
 
@@ -441,10 +443,11 @@ TEST(Importer, LoopWithAConditionFromTheIterationNumberUnrolls) {
 /// A Scan of more steps than nncc unrolls (T = 100 > 64) runs as a loop:
 /// state s += x_t (x read backwards), scan outputs 2 s (forward, axis 0)
 /// and x_t (reversed, along axis 1), against the same arithmetic here; and
-/// the same Scan of 20 steps, unrolled, agrees with it too.
+/// the same Scan of 20 steps, unrolled, agrees with it too. Training
+/// imports (ImportOptions::unrollScans) unroll it whatever its length.
 TEST(Importer, LongScanRunsAsALoop) {
-  for (int64_t T : {20, 100}) {
-    SCOPED_TRACE("T = " + std::to_string(T));
+  for (auto [T, unroll] : {std::pair<int64_t, bool>{20, false}, {100, false}, {100, true}}) {
+    SCOPED_TRACE("T = " + std::to_string(T) + (unroll ? ", unrolled for training" : ""));
     auto m = makeModel(13);
     auto *g = m.mutable_graph();
     addInput(g, "s0", onnx::TensorProto::FLOAT, {2});
@@ -481,7 +484,18 @@ TEST(Importer, LongScanRunsAsALoop) {
     for (const char *o : {"sT", "twice", "xs"})
       g->add_output()->set_name(o);
     std::string error;
-    auto exe = compileOnnx(m, {}, {}, error);
+    ImportOptions io;
+    io.unrollScans = unroll;
+    {
+      mlir::MLIRContext ctx;
+      loadDialects(ctx);
+      auto module = importOnnxModel(ctx, m, io, error);
+      ASSERT_TRUE(module) << error;
+      int loops = 0;
+      module->walk([&](nn::LoopOp) { ++loops; });
+      EXPECT_EQ(loops, T > 64 && !unroll ? 1 : 0);
+    }
+    auto exe = compileOnnx(m, io, {}, error);
     ASSERT_TRUE(exe) << error;
     Tensor s0(DType::Float32, {2}), x(DType::Float32, {T, 2});
     s0.data<float>()[0] = 0.5f, s0.data<float>()[1] = -1;
