@@ -322,7 +322,14 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
     for (size_t k = 0; k < states.size(); ++k)
       if (outs[k].getType() != states[k].getType())
         return n.fail(Twine("scan state ") + Twine(k) + " ('" + body.output(k).name() +
-                      "') changes its type in the body");
+                      "') changes its type in the body; a Scan of more than 64 steps runs as a loop, whose states "
+                      "keep their types");
+    for (int k = 0; k < numScanOut; ++k) {
+      int64_t rank = outs[states.size() + k].getType().cast<RankedTensorType>().getRank();
+      if (outAxes[k] < 0 || outAxes[k] > rank)
+        return n.fail(Twine("scan_output_axes[") + Twine(k) + "] is out of range for a rank-" + Twine(rank) +
+                      " scan output");
+    }
     yields.push_back(args[1]);
     yields.append(outs.begin(), outs.end());
     return success();
@@ -390,6 +397,10 @@ LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value>
   for (int k = 0; k < numScanOut; ++k) {
     if (scans[k].empty())
       return n.fail("an empty scan has scan outputs of unknown shape");
+    int64_t rank = scans[k][0].getType().cast<RankedTensorType>().getRank();
+    if (outAxes[k] < 0 || outAxes[k] > rank)
+      return n.fail(Twine("scan_output_axes[") + Twine(k) + "] is out of range for a rank-" + Twine(rank) +
+                    " scan output");
     SmallVector<Value> parts = scans[k];
     if (outDirs[k])
       std::reverse(parts.begin(), parts.end());
@@ -409,6 +420,10 @@ LogicalResult importScan(Node &n) {
     return n.fail("sequence_lens is not supported");
   int numStates = n.numInputs() - first - (int)numScan;
   int numScanOut = body->output_size() - numStates;
+  if (numScan < 1 || numStates < 0 || numScanOut < 0)
+    return n.fail(Twine("num_scan_inputs = ") + Twine(numScan) + " does not fit the node's " +
+                  Twine(n.numInputs() - first) + " inputs and its body's " + Twine(body->output_size()) +
+                  " outputs (states, then scan inputs; states, then scan outputs)");
   auto pad = [](SmallVector<int64_t, 6> v, size_t count) {
     v.resize(count, 0);
     return SmallVector<int64_t>(v.begin(), v.end());
@@ -422,9 +437,13 @@ LogicalResult importScan(Node &n) {
     states.push_back(n.in(first + k));
   for (int64_t k = 0; k < numScan; ++k)
     scanInputs.push_back(n.in(first + numStates + k));
-  for (size_t j = 0; j < scanInputs.size(); ++j)
+  for (size_t j = 0; j < scanInputs.size(); ++j) {
+    int64_t rank = scanInputs[j].getType().cast<RankedTensorType>().getRank();
     if (inAxes[j] < 0)
-      inAxes[j] += scanInputs[j].getType().cast<RankedTensorType>().getRank();
+      inAxes[j] += rank;
+    if (inAxes[j] < 0 || inAxes[j] >= rank)
+      return n.fail(Twine("scan_input_axes[") + Twine(j) + "] is out of range for a rank-" + Twine(rank) + " input");
+  }
   SmallVector<Value> results;
   if (!v8) {
     for (int k = 0; k < numScanOut; ++k)

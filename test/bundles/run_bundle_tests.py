@@ -213,25 +213,31 @@ def while_loop_model(work):
 
 def long_scan_model(work):
     """A Scan of 100 steps (more than nncc unrolls: it runs as a loop, gathering
-    step t of x and writing row t of the scan output), x read backwards:
-    s <- tanh(s + x_t), output 2 s. The expected outputs come from NumPy."""
+    step t of x and writing row t of the scan outputs), x read backwards:
+    s <- tanh(s + x_t), outputs 2 s and x_t, the second reversed and along
+    axis 1. The expected outputs come from NumPy."""
     from onnx import TensorProto, helper
     T = 100
     body = helper.make_graph([
         helper.make_node("Add", ["s", "xt"], ["a"]),
         helper.make_node("Tanh", ["a"], ["s2"]),
         helper.make_node("Mul", ["s2", "two"], ["y"]),
+        helper.make_node("Identity", ["xt"], ["xo"]),
     ], "body", [helper.make_tensor_value_info("s", TensorProto.FLOAT, [4]),
                 helper.make_tensor_value_info("xt", TensorProto.FLOAT, [4])],
         [helper.make_tensor_value_info("s2", TensorProto.FLOAT, [4]),
-         helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("xo", TensorProto.FLOAT, [4])],
         [helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])])
-    graph = helper.make_graph([helper.make_node("Scan", ["s0", "x"], ["sT", "ys"], body=body, num_scan_inputs=1,
-                                                scan_input_directions=[1])], "long_scan",
+    graph = helper.make_graph([helper.make_node("Scan", ["s0", "x"], ["sT", "ys", "xs"], body=body,
+                                                num_scan_inputs=1, scan_input_directions=[1],
+                                                scan_output_directions=[0, 1], scan_output_axes=[0, 1])],
+                              "long_scan",
                               [helper.make_tensor_value_info("s0", TensorProto.FLOAT, [4]),
                                helper.make_tensor_value_info("x", TensorProto.FLOAT, [T, 4])],
                               [helper.make_tensor_value_info("sT", TensorProto.FLOAT, [4]),
-                               helper.make_tensor_value_info("ys", TensorProto.FLOAT, [T, 4])])
+                               helper.make_tensor_value_info("ys", TensorProto.FLOAT, [T, 4]),
+                               helper.make_tensor_value_info("xs", TensorProto.FLOAT, [4, T])])
     root = os.path.join(work, "long_scan")
     data = os.path.join(root, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
@@ -239,14 +245,16 @@ def long_scan_model(work):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model)
     rng = np.random.default_rng(3)
     s0, x = rng.standard_normal(4).astype(np.float32), rng.standard_normal((T, 4)).astype(np.float32)
-    s, ys = s0.copy(), []
+    s, ys, xs = s0.copy(), [], []
     for t in range(T):
         s = np.tanh(s + x[T - 1 - t]).astype(np.float32)
         ys.append(2 * s)
+        xs.append(x[T - 1 - t])
+    xs = np.stack(xs[::-1]).T  # reversed: step t in column T - 1 - t
     for j, arr in enumerate([s0, x]):
         with open(os.path.join(data, "input_%d.pb" % j), "wb") as f:
             f.write(numpy_helper.from_array(arr).SerializeToString())
-    for j, arr in enumerate([s, np.stack(ys)]):
+    for j, arr in enumerate([s, np.stack(ys), np.ascontiguousarray(xs)]):
         with open(os.path.join(data, "output_%d.pb" % j), "wb") as f:
             f.write(numpy_helper.from_array(arr).SerializeToString())
     return model, data
@@ -275,6 +283,9 @@ def main():
         for k, data in enumerate(loop_sets):
             cases.append((target, "while_loop_%d" % k, loop_model, data, 1e-7, False))
     scan_model, scan_data = long_scan_model(args.work)
+    if "(nn.loop)" not in run([args.nncc, "inspect", scan_model]).stdout:
+        print("FAIL      long_scan: the 100-step Scan was not imported as a loop")
+        return 1
     for target in targets:
         cases.append((target, "long_scan", scan_model, scan_data, 1e-5, False))
     cases.append(("x86", "mlp_cxx", os.path.join(args.models, "mlp", "model.onnx"),

@@ -4,6 +4,7 @@
 #include "driver/Compiler.h"
 #include "ir/NNOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "onnx/onnx_pb.h"
 #include <gtest/gtest.h>
@@ -441,8 +442,10 @@ TEST(Importer, LoopWithAConditionFromTheIterationNumberUnrolls) {
 }
 
 /// A Scan of more steps than nncc unrolls (T = 100 > 64) runs as a loop:
-/// state s += x_t (x read backwards), scan outputs 2 s (forward, axis 0)
-/// and x_t (reversed, along axis 1), against the same arithmetic here; and
+/// state s += x_t (x [2, T] read backwards along axis 1), scan outputs 2 s
+/// (forward, axis 0; read by a Neg: every row is written, so it is an
+/// ordinary value, with no hidden row count) and x_t (reversed, along axis
+/// 1), against the same arithmetic here; and
 /// the same Scan of 20 steps, unrolled, agrees with it too. Training
 /// imports (ImportOptions::unrollScans) unroll it whatever its length.
 TEST(Importer, LongScanRunsAsALoop) {
@@ -451,7 +454,7 @@ TEST(Importer, LongScanRunsAsALoop) {
     auto m = makeModel(13);
     auto *g = m.mutable_graph();
     addInput(g, "s0", onnx::TensorProto::FLOAT, {2});
-    addInput(g, "x", onnx::TensorProto::FLOAT, {T, 2});
+    addInput(g, "x", onnx::TensorProto::FLOAT, {2, T});
     auto *scan = addNode(g, "Scan", {"s0", "x"}, {"sT", "twice", "xs"}, "scan");
     auto attr = [&](const char *name, std::vector<int64_t> v) {
       auto *a = scan->add_attribute();
@@ -467,6 +470,7 @@ TEST(Importer, LongScanRunsAsALoop) {
     };
     attr("num_scan_inputs", {1});
     attr("scan_input_directions", {1});
+    attr("scan_input_axes", {1});
     attr("scan_output_directions", {0, 1});
     attr("scan_output_axes", {0, 1});
     auto *b = scan->add_attribute();
@@ -481,7 +485,8 @@ TEST(Importer, LongScanRunsAsALoop) {
     addNode(body, "Identity", {"xt"}, {"xo"});
     for (const char *o : {"s2", "y2", "xo"})
       body->add_output()->set_name(o);
-    for (const char *o : {"sT", "twice", "xs"})
+    addNode(g, "Neg", {"twice"}, {"minus_twice"});
+    for (const char *o : {"sT", "twice", "xs", "minus_twice"})
       g->add_output()->set_name(o);
     std::string error;
     ImportOptions io;
@@ -494,10 +499,14 @@ TEST(Importer, LongScanRunsAsALoop) {
       int loops = 0;
       module->walk([&](nn::LoopOp) { ++loops; });
       EXPECT_EQ(loops, T > 64 && !unroll ? 1 : 0);
+      auto fn = *module->getOps<mlir::func::FuncOp>().begin();
+      ASSERT_EQ(fn.getNumResults(), 4u) << "no hidden row counts";
+      for (unsigned r = 0; r < 4; ++r)
+        EXPECT_FALSE(fn.getResultAttr(r, "nn.length_of"));
     }
     auto exe = compileOnnx(m, io, {}, error);
     ASSERT_TRUE(exe) << error;
-    Tensor s0(DType::Float32, {2}), x(DType::Float32, {T, 2});
+    Tensor s0(DType::Float32, {2}), x(DType::Float32, {2, T});
     s0.data<float>()[0] = 0.5f, s0.data<float>()[1] = -1;
     for (int64_t e = 0; e < 2 * T; ++e)
       x.data<float>()[e] = 0.25f * (float)(e % 7) - 0.5f;
@@ -507,11 +516,12 @@ TEST(Importer, LongScanRunsAsALoop) {
     ASSERT_EQ(out[2].shape(), (std::vector<int64_t>{2, T}));
     float s[2] = {0.5f, -1};
     for (int64_t t = 0; t < T; ++t) {
-      int64_t from = T - 1 - t; // the input scans backwards
+      int64_t from = T - 1 - t; // the input scans backwards, along axis 1
       for (int j = 0; j < 2; ++j) {
-        float xt = x.data<float>()[from * 2 + j];
+        float xt = x.data<float>()[j * T + from];
         s[j] += xt;
         EXPECT_EQ(out[1].data<float>()[t * 2 + j], 2 * s[j]) << "step " << t;
+        EXPECT_EQ(out[3].data<float>()[t * 2 + j], -2 * s[j]) << "step " << t;
         // Reversed output along axis 1: step t lands in column T - 1 - t.
         EXPECT_EQ(out[2].data<float>()[j * T + (T - 1 - t)], xt) << "step " << t;
       }
