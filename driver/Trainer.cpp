@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -246,20 +247,24 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   for (size_t k = 0; k < g.names.size(); ++k)
     for (int j = 0; j < count; ++j)
       state.push_back(appendNamedArgument(func, params[k].getType(), g.names[k] + ".state" + std::to_string(j)));
-  SmallVector<Operation *> forward;
-  for (Operation &op : body.without_terminator())
-    forward.push_back(&op);
+  std::vector<std::string> forward; // the forward's nodes, as Caffe logs them
+  for (Operation &op : body.without_terminator()) {
+    std::string n = nn::sourceName(&op);
+    if (!n.empty() && !isa<nn::ConstantOp>(op))
+      forward.push_back(n);
+  }
   OpBuilder b(ret);
   Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
   SmallVector<Value> grads;
   if (!differentiate(b, loss, params, grads, error))
     return nullptr;
-  auto needs = opsNeedingBackward(loss, params);
-  for (Operation *op : forward) {
-    std::string n = nn::sourceName(op);
-    if (!n.empty() && !isa<nn::ConstantOp>(op))
-      g.backward.push_back({n, needs.count(op) > 0});
-  }
+  // By name: differentiate may replace forward ops (a loop run as a loop
+  // becomes one that saves its iterations), so `forward` holds only names.
+  llvm::StringSet<> needs;
+  for (Operation *op : opsNeedingBackward(loss, params))
+    needs.insert(nn::sourceName(op));
+  for (const std::string &n : forward)
+    g.backward.push_back({n, needs.count(n) > 0});
   // Last: under checkpoint it replaces forward LSTMs (`forward` above).
   setRecurrentMemoryPolicy(func, options.rnnMemory, options.rnnMemoryBudget);
   SmallVector<Value> newParams, newState;

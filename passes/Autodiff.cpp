@@ -14,9 +14,13 @@
 #include "ir/NNOps.h"
 #include "ir/ShapeUtils.h"
 
+#include "mlir/IR/BlockAndValueMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 using namespace mlir;
@@ -266,19 +270,32 @@ void layerNormBackward(Backward &bw, LayerNormOp o, Value dy, const llvm::DenseS
 
 } // namespace
 
+/// The values an op reads: its operands and, for nn.loop, the values from
+/// outside that its body reads.
+static llvm::SetVector<Value> inputsOf(Operation *op) {
+  llvm::SetVector<Value> in(op->getOperands().begin(), op->getOperands().end());
+  if (op->getNumRegions())
+    op->walk([&](Operation *inner) {
+      for (Value v : inner->getOperands())
+        if (!op->isAncestor(v.getParentRegion()->getParentOp()))
+          in.insert(v);
+    });
+  return in;
+}
+
 /// Values that depend on `wrt` (forward) and that `loss` depends on
 /// (backward); their defining ops need a backward.
 static void activeValues(Value loss, ArrayRef<Value> wrt, llvm::DenseSet<Value> &active) {
   llvm::DenseSet<Value> fromWrt(wrt.begin(), wrt.end());
   Block *block = loss.getParentBlock();
   for (Operation &op : *block)
-    if (llvm::any_of(op.getOperands(), [&](Value v) { return fromWrt.count(v); }))
+    if (llvm::any_of(inputsOf(&op), [&](Value v) { return fromWrt.count(v); }))
       for (Value r : op.getResults())
         fromWrt.insert(r);
   llvm::DenseSet<Value> toLoss{loss};
   for (Operation &op : llvm::reverse(*block))
     if (llvm::any_of(op.getResults(), [&](Value r) { return toLoss.count(r); }))
-      for (Value v : op.getOperands())
+      for (Value v : inputsOf(&op))
         toLoss.insert(v);
   for (Value v : fromWrt)
     if (toLoss.count(v) && isFloatTensor(v))
@@ -295,22 +312,188 @@ llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) 
   return ops;
 }
 
+/// The backward of an nn.loop (an ONNX Loop run as a loop; bounded by a
+/// trip count known at compile time). The loop is replaced by one that also
+/// saves every iteration's carried values (as scan outputs); a second loop
+/// runs as many iterations backwards: iteration i takes step t = n - 1 - i,
+/// gathers step t's carried values, recomputes the body from them (a clone)
+/// and runs its backward (`backOp`, with `grad` and `active` swapped for the
+/// body's), seeded with the carried values' gradients it carries and row t
+/// of the scan outputs' gradients. It carries the carried values' gradients
+/// back and sums those of the values from outside the body that the body
+/// reads (weights).
+static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap<Value, Value> &grad,
+                         llvm::DenseSet<Value> &active, const std::function<bool(Operation *)> &backOp,
+                         std::string &error) {
+  Location loc = loop.getLoc();
+  size_t nc = loop.getCarried().size();
+  int64_t ns = (int64_t)loop.getScanOutputs();
+  DenseElementsAttr trips;
+  if (!matchPattern(loop.getMaxTrip(), m_Constant(&trips))) {
+    error = "training through a Loop run as a loop needs its trip count M known at compile time (it saves every "
+            "iteration's carried values); give M as a constant";
+    return false;
+  }
+  int64_t N = (*trips.getValues<APInt>().begin()).getSExtValue();
+  if (ns > 0)
+    N = std::min<int64_t>(N, typeOf(loop.getResult(nc)).getDimSize(0));
+  constexpr int64_t kMaxSteps = 1 << 16;
+  bool nested = false;
+  loop.getBody().walk([&](LoopOp) { nested = true; });
+  if (N < 0 || N > kMaxSteps || nested) {
+    error = nested ? "training through a Loop run as a loop whose body holds another is not supported"
+                   : "training through a Loop run as a loop saves every iteration's carried values: its trip count "
+                     "M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+    return false;
+  }
+  auto accumulate = [&](Value v, Value g) {
+    if (!active.count(v) || !g)
+      return;
+    if (typeOf(g).getShape() != typeOf(v).getShape())
+      g = bw.unbroadcast(g, typeOf(v));
+    auto it = grad.find(v);
+    grad[v] = it == grad.end() ? g : bw.add(it->second, g);
+  };
+  // The gradients of its results, and what it reads from outside.
+  SmallVector<Value> dOut, dScan;
+  for (size_t k = 0; k < nc; ++k)
+    dOut.push_back(grad.lookup(loop.getResult(k)));
+  for (int64_t s = 0; s < ns; ++s)
+    dScan.push_back(grad.lookup(loop.getResult(nc + s)));
+  llvm::SetVector<Value> captured = inputsOf(loop);
+  SmallVector<Value> carriedIn(loop.getCarried().begin(), loop.getCarried().end());
+  SmallVector<unsigned> floats; // carried values with gradients
+  for (size_t k = 0; k < nc; ++k)
+    if (isFloatTensor(carriedIn[k]))
+      floats.push_back(k);
+  SmallVector<Value> outer; // values from outside the body with gradients
+  for (Value v : captured)
+    if (!llvm::is_contained(carriedIn, v) && v != loop.getMaxTrip() && v != loop.getCond() && active.count(v) &&
+        isFloatTensor(v))
+      outer.push_back(v);
+
+  // The forward, saving each iteration's carried values.
+  OpBuilder fb(loop);
+  SmallVector<Type> types(loop.getResultTypes().begin(), loop.getResultTypes().begin() + nc + ns);
+  for (Value c : carriedIn) {
+    SmallVector<int64_t> shape{N};
+    shape.append(typeOf(c).getShape().begin(), typeOf(c).getShape().end());
+    types.push_back(RankedTensorType::get(shape, typeOf(c).getElementType()));
+  }
+  types.push_back(RankedTensorType::get({}, fb.getI64Type()));
+  auto saving = fb.create<LoopOp>(loc, types, loop.getMaxTrip(), loop.getCond(), carriedIn,
+                                  fb.getI64IntegerAttr(ns + (int64_t)nc));
+  saving.getBody().takeBody(loop.getBody());
+  Block &body = saving.getBody().front();
+  auto yield = cast<LoopYieldOp>(body.getTerminator());
+  SmallVector<Value> yields(yield.getValues().begin(), yield.getValues().end());
+  for (size_t k = 0; k < nc; ++k)
+    yields.push_back(body.getArgument(2 + k));
+  yield->setOperands(yields);
+  for (unsigned k = 0; k < nc + ns; ++k) {
+    loop.getResult(k).replaceAllUsesWith(saving.getResult(k));
+    grad.erase(loop.getResult(k));
+    active.erase(loop.getResult(k));
+  }
+  if (ns > 0)
+    loop.getResults().back().replaceAllUsesWith(saving.getResults().back());
+  loop.erase();
+  if (floats.empty() && outer.empty())
+    return true;
+
+  // The backward loop: n iterations, carrying the carried values' gradients
+  // and the sums of the outer values'.
+  Value count = saving.getResults().back();
+  SmallVector<Value> init;
+  for (unsigned k : floats)
+    init.push_back(dOut[k] ? dOut[k] : bw.zerosLike(carriedIn[k]));
+  for (Value v : outer)
+    init.push_back(bw.zerosLike(v));
+  auto i1 = RankedTensorType::get({}, b.getI1Type());
+  Value truth = b.create<ConstantOp>(loc, i1, DenseElementsAttr::get(i1, true));
+  SmallVector<Type> backTypes;
+  for (Value v : init)
+    backTypes.push_back(v.getType());
+  auto back = b.create<LoopOp>(loc, backTypes, count, truth, init);
+  Block *block = new Block();
+  back.getBody().push_back(block);
+  block->addArgument(RankedTensorType::get({}, b.getI64Type()), loc);
+  block->addArgument(i1, loc);
+  for (Type t : backTypes)
+    block->addArgument(t, loc);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block);
+    Location outerLoc = bw.loc;
+    bw.loc = loc;
+    auto i64 = RankedTensorType::get({}, b.getI64Type());
+    Value one = b.create<ConstantOp>(loc, i64, DenseElementsAttr::get(i64, b.getI64IntegerAttr(1).getValue()));
+    Value t = b.create<SubOp>(loc, count, b.create<AddOp>(loc, block->getArgument(0), one)); // n - 1 - i
+    BlockAndValueMapping map;
+    map.map(body.getArgument(0), t);
+    map.map(body.getArgument(1), block->getArgument(1));
+    SmallVector<Value> xs;
+    for (size_t k = 0; k < nc; ++k) {
+      xs.push_back(b.create<GatherOp>(loc, saving.getResult(nc + ns + k), t, b.getI64IntegerAttr(0)));
+      map.map(body.getArgument(2 + k), xs.back());
+    }
+    SmallVector<Operation *> cloned;
+    for (Operation &op : body.without_terminator())
+      cloned.push_back(b.clone(op, map));
+    // The body's active values: those that depend on its carried values or
+    // on the outer values with gradients.
+    llvm::DenseSet<Value> bodyActive;
+    for (unsigned k : floats)
+      bodyActive.insert(xs[k]);
+    bodyActive.insert(outer.begin(), outer.end());
+    for (Operation *op : cloned)
+      if (llvm::any_of(op->getOperands(), [&](Value v) { return bodyActive.count(v); }))
+        for (Value r : op->getResults())
+          if (isFloatTensor(r))
+            bodyActive.insert(r);
+    llvm::DenseMap<Value, Value> bodyGrad;
+    std::swap(grad, bodyGrad);
+    std::swap(active, bodyActive);
+    for (size_t idx = 0; idx < floats.size(); ++idx)
+      accumulate(map.lookupOrDefault(yield.getValues()[1 + floats[idx]]), block->getArgument(2 + idx));
+    for (int64_t s = 0; s < ns; ++s)
+      if (dScan[s])
+        accumulate(map.lookupOrDefault(yield.getValues()[1 + nc + s]),
+                   b.create<GatherOp>(loc, dScan[s], t, b.getI64IntegerAttr(0)));
+    bool ok = true;
+    for (Operation *op : llvm::reverse(cloned))
+      if (llvm::any_of(op->getResults(), [&](Value r) { return active.count(r); }) && !(ok = backOp(op)))
+        break;
+    SmallVector<Value> next{block->getArgument(1)};
+    for (unsigned k : floats) {
+      Value g = grad.lookup(xs[k]);
+      next.push_back(g ? g : bw.zerosLike(xs[k]));
+    }
+    for (size_t idx = 0; idx < outer.size(); ++idx) {
+      Value sum = block->getArgument(2 + floats.size() + idx);
+      Value g = grad.lookup(outer[idx]);
+      next.push_back(g ? bw.add(sum, g) : sum);
+    }
+    std::swap(grad, bodyGrad);
+    std::swap(active, bodyActive);
+    bw.loc = outerLoc;
+    if (!ok)
+      return false;
+    b.create<LoopYieldOp>(loc, next);
+  }
+  for (size_t idx = 0; idx < floats.size(); ++idx)
+    accumulate(carriedIn[floats[idx]], back.getResult(idx));
+  for (size_t idx = 0; idx < outer.size(); ++idx)
+    accumulate(outer[idx], back.getResult(floats.size() + idx));
+  return true;
+}
+
 bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImpl<Value> &grads,
                    std::string &error) {
   auto lt = loss.getType().dyn_cast<RankedTensorType>();
   if (!lt || lt.getNumElements() != 1 || !lt.getElementType().isa<FloatType>()) {
     error = "the loss must be a float scalar (one element), got " +
             (lt ? shapeStr(lt.getShape()) + " " + typeName(lt.getElementType()) : std::string("a non-tensor"));
-    return false;
-  }
-  // Values read inside a loop body escape the dependence analysis below:
-  // no gradient rule for nn.loop (rather than silently zero gradients).
-  bool hasLoop = false;
-  loss.getParentBlock()->walk([&](LoopOp) { hasLoop = true; });
-  if (hasLoop) {
-    error = "the graph has a Loop that runs as a loop (nn.loop: its iterations are known only at run time); "
-            "training through it is not supported. Give its trip count and condition as constants so that it "
-            "is unrolled";
     return false;
   }
   llvm::DenseSet<Value> active;
@@ -337,11 +520,17 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     auto it = grad.find(v);
     return it == grad.end() ? Value() : it->second;
   };
-  for (Operation *op : llvm::reverse(ops)) {
+  // The backward of one op: from its results' gradients (in `grad`) into
+  // its operands'; false (with `error`) when it has none.
+  std::function<bool(Operation *)> backOp;
+  std::function<bool(LoopOp)> loopBackward;
+  backOp = [&](Operation *op) -> bool {
+    if (auto loop = dyn_cast<LoopOp>(op))
+      return loopBackward(loop);
     if (isa<LSTMOp, GRUOp, RNNOp>(op)) {
       bw.loc = op->getLoc();
       recurrentBackward(b, bw.loc, op, gradOf, accumulate);
-      continue;
+      return true;
     }
     if (auto tk = dyn_cast<TopKOp>(op)) {
       // The values' gradient goes back to where they were taken from.
@@ -350,7 +539,7 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
         accumulate(tk.getX(), b.create<ScatterElementsOp>(bw.loc, bw.zerosLike(tk.getX()), tk.getIndices(), dy,
                                                           tk.getAxisAttr(), b.getStringAttr("add")));
       }
-      continue;
+      return true;
     }
     if (auto ln = dyn_cast<LayerNormOp>(op)) {
       if (gradOf(ln.getMean()) || gradOf(ln.getInvStdDev())) {
@@ -361,7 +550,7 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
         bw.loc = op->getLoc();
         layerNormBackward(bw, ln, dy, active, accumulate);
       }
-      continue;
+      return true;
     }
     if (op->getNumResults() != 1) {
       error = "no gradient for '" + op->getName().getStringRef().str() + "'";
@@ -370,7 +559,7 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     Value y = op->getResult(0);
     auto it = grad.find(y);
     if (it == grad.end())
-      continue;
+      return true;
     Value dy = it->second;
     bw.loc = op->getLoc();
     bool ok = true;
@@ -1275,7 +1464,12 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
               "gru, rnn";
       return false;
     }
-  }
+    return true;
+  };
+  loopBackward = [&](LoopOp loop) -> bool { return loopGradient(b, bw, loop, grad, active, backOp, error); };
+  for (Operation *op : llvm::reverse(ops))
+    if (!backOp(op))
+      return false;
   for (Value v : wrt) {
     auto it = grad.find(v);
     grads.push_back(it != grad.end() ? it->second : bw.zerosLike(v));

@@ -8,7 +8,10 @@ PyTorch rebuilds the same weights), both run three SGD steps from the same
 input (test_data_set_0/input_0.pb) and print the loss before each update.
 Step 1 compares the forward pass and the loss; steps 2 and 3 come after one
 and two updates, so they compare every parameter's gradient through the
-whole network (LSTM, GRU, attention, layer norm, embedding ...). The loss
+whole network (LSTM, GRU, attention, layer norm, embedding ...), and
+through an ONNX while loop (a Loop whose body computes its condition from
+the data: nncc runs it as a loop and differentiates it with a backward
+loop over the saved iterations). The loss
 must change by at least 1% over the steps, or the check could not see a
 wrong gradient; the step losses must agree within 1e-3 relative. The
 recurrent models run under every --rnn-memory policy and both schedules.
@@ -79,14 +82,79 @@ def compare(nncc, d, inp, name, loss, lr, theirs, extra):
     return ok
 
 
+WHILE_LIMIT, WHILE_TRIPS, WHILE_LR = 2.0, 10, 0.05
+
+
+def while_loop_model(d):
+    """An ONNX Loop run as a loop: h <- tanh(h W) (h starts as the input),
+    while sum(h^2) > WHILE_LIMIT, at most WHILE_TRIPS times; W a weight. Writes
+    d/model.onnx and d/input.pb; returns the input and W."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    w = (0.6 * rng.standard_normal((3, 3))).astype(np.float32)
+    body = helper.make_graph(
+        [helper.make_node("MatMul", ["xin", "W"], ["p"]), helper.make_node("Tanh", ["p"], ["h"]),
+         helper.make_node("Mul", ["h", "h"], ["h2"]), helper.make_node("ReduceSum", ["h2"], ["e"], keepdims=0),
+         helper.make_node("Greater", ["e", "lim"], ["cout"])], "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xin", TensorProto.FLOAT, [4, 3])],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("h", TensorProto.FLOAT, [4, 3])])
+    g = helper.make_graph([helper.make_node("Loop", ["trips", "", "x"], ["y"], body=body)], "while_loop",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])],
+                          [numpy_helper.from_array(np.array(WHILE_TRIPS, np.int64), "trips"),
+                           numpy_helper.from_array(w, "W"),
+                           numpy_helper.from_array(np.array(WHILE_LIMIT, np.float32), "lim")])
+    os.makedirs(d, exist_ok=True)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(d, "model.onnx"))
+    with open(os.path.join(d, "input.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(x).SerializeToString())
+    return x, w
+
+
+def while_loop_torch(x, w, steps=3):
+    """The same loop and SGD steps in PyTorch (sum-of-squares loss); the
+    losses and each step's iteration count."""
+    W = torch.nn.Parameter(torch.from_numpy(w.copy()))
+    opt = torch.optim.SGD([W], lr=WHILE_LR)
+    out, trips = [], []
+    for _ in range(steps):
+        opt.zero_grad()
+        h, i = torch.from_numpy(x.copy()), 0
+        while i < WHILE_TRIPS:
+            h = torch.tanh(h @ W)
+            i += 1
+            if not float((h * h).sum()) > WHILE_LIMIT:
+                break
+        l = (h * h).sum()
+        l.backward()
+        opt.step()
+        out.append(float(l))
+        trips.append(i)
+    return out, trips
+
+
 def main():
     nncc, models, shared = sys.argv[1:4]
-    names = sys.argv[4:] or list(CASES)
+    names = sys.argv[4:] or list(CASES) + ["while_loop"]
     sys.path.insert(0, shared)
     import export_models as em
     torch.set_num_threads(2)
     failed = False
     for name in names:
+        if name == "while_loop":
+            d = os.path.join(models, "while_loop")
+            x, w = while_loop_model(d)
+            theirs, trips = while_loop_torch(x, w)
+            print("while_loop: PyTorch's loop ran %s iterations in the three steps" % trips)
+            if not (1 < min(trips) and max(trips) < WHILE_TRIPS):
+                print("while_loop: the condition should stop the loop early; it did not: FAILED")
+                failed = True
+            failed |= not compare(nncc, d, os.path.join(d, "input.pb"), name, "sum_squares", WHILE_LR, theirs, [])
+            continue
         loss, lr = CASES[name]
         d = os.path.join(models, name)
         inp = os.path.join(d, "test_data_set_0", "input_0.pb")

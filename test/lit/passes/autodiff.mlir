@@ -77,11 +77,44 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
 
 // -----
 
-// A Loop run as a loop (nn.loop) has no gradient rule: differentiating a
-// graph with one is refused, not answered with zero gradients for the
-// values its body reads.
-// expected-error @+1 {{training through it is not supported}}
-func.func @through_loop(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
+// A Loop run as a loop (nn.loop) with a trip count known at compile time:
+// the forward also saves each iteration's carried value (a scan output of
+// [3, 4]) and counts the iterations; the backward is a loop of that many
+// iterations, which gathers step n - 1 - i's saved x, runs the body's
+// backward and carries dx and the running sum of dw (w is read from
+// outside the body).
+// CHECK-LABEL: func.func @through_loop
+// CHECK: %[[F:.*]]:3 = nn.loop(%{{.*}}, %{{.*}}, %arg1) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<3x4xf32>, tensor<i64>)
+// CHECK: ^bb0(%{{.*}}: tensor<i64>, %{{.*}}: tensor<i1>, %[[XI:.*]]: tensor<4xf32>):
+// CHECK:   nn.loop_yield %{{.*}}, %{{.*}}, %[[XI]] :
+// CHECK: %[[B:.*]]:2 = nn.loop(%[[F]]#2, %{{.*}}, %{{.*}}, %{{.*}}) {scan_outputs = 0 : i64}
+// CHECK: ^bb0(%[[I:.*]]: tensor<i64>, %[[C:.*]]: tensor<i1>, %[[DX:.*]]: tensor<4xf32>, %[[SUMDW:.*]]: tensor<4xf32>):
+// CHECK:   %[[I1:.*]] = nn.add %[[I]], %{{.*}} : tensor<i64>, tensor<i64>
+// CHECK:   %[[T:.*]] = nn.sub %[[F]]#2, %[[I1]]
+// CHECK:   %[[X:.*]] = nn.gather %[[F]]#1, %[[T]] {axis = 0 : i64}
+// CHECK:   %[[NDX:.*]] = nn.mul %[[DX]], %arg0
+// CHECK:   %[[DW:.*]] = nn.mul %[[DX]], %[[X]]
+// CHECK:   %[[NSUM:.*]] = nn.add %[[SUMDW]], %[[DW]]
+// CHECK:   nn.loop_yield %[[C]], %[[NDX]], %[[NSUM]]
+// CHECK: return %{{.*}}, %[[B]]#1, %[[B]]#0
+func.func @through_loop(%w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
+  %m = nn.constant dense<3> : tensor<i64>
+  %c = nn.constant dense<true> : tensor<i1>
+  %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    %y = nn.mul %xi, %w : tensor<4xf32>, tensor<4xf32>
+    nn.loop_yield %ci, %y : tensor<i1>, tensor<4xf32>
+  }
+  %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// With a trip count known only at run time the iterations' values cannot
+// be planned: refused, not answered with zero gradients.
+// expected-error @+1 {{training through a Loop run as a loop needs its trip count M known at compile time}}
+func.func @through_runtime_loop(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
   %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
     %y = nn.mul %xi, %w : tensor<4xf32>, tensor<4xf32>
