@@ -321,10 +321,11 @@ llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) 
 /// body's), seeded with the carried values' gradients it carries and row t
 /// of the scan outputs' gradients. It carries the carried values' gradients
 /// back and sums those of the values from outside the body that the body
-/// reads (weights).
+/// reads (weights). `accumulate` adds a gradient into `grad` for an `active`
+/// value (whichever maps they hold at the time).
 static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap<Value, Value> &grad,
-                         llvm::DenseSet<Value> &active, const std::function<bool(Operation *)> &backOp,
-                         std::string &error) {
+                         llvm::DenseSet<Value> &active, const std::function<void(Value, Value)> &accumulate,
+                         const std::function<bool(Operation *)> &backOp, std::string &error) {
   Location loc = loop.getLoc();
   size_t nc = loop.getCarried().size();
   int64_t ns = (int64_t)loop.getScanOutputs();
@@ -346,14 +347,6 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
                      "M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
     return false;
   }
-  auto accumulate = [&](Value v, Value g) {
-    if (!active.count(v) || !g)
-      return;
-    if (typeOf(g).getShape() != typeOf(v).getShape())
-      g = bw.unbroadcast(g, typeOf(v));
-    auto it = grad.find(v);
-    grad[v] = it == grad.end() ? g : bw.add(it->second, g);
-  };
   // The gradients of its results, and what it reads from outside.
   SmallVector<Value> dOut, dScan;
   for (size_t k = 0; k < nc; ++k)
@@ -1466,7 +1459,9 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     }
     return true;
   };
-  loopBackward = [&](LoopOp loop) -> bool { return loopGradient(b, bw, loop, grad, active, backOp, error); };
+  loopBackward = [&](LoopOp loop) -> bool {
+    return loopGradient(b, bw, loop, grad, active, accumulate, backOp, error);
+  };
   for (Operation *op : llvm::reverse(ops))
     if (!backOp(op))
       return false;
