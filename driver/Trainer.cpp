@@ -265,7 +265,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     needs.insert(nn::sourceName(op));
   for (const std::string &n : forward)
     g.backward.push_back({n, needs.count(n) > 0});
-  // Last: under checkpoint it replaces forward LSTMs (`forward` above).
+  // Last: under checkpoint it replaces forward LSTMs.
   setRecurrentMemoryPolicy(func, options.rnnMemory, options.rnnMemoryBudget);
   SmallVector<Value> newParams, newState;
   emitSolverUpdate(b, func.getLoc(), options.solver, lr, params, grads, state, newParams, newState);

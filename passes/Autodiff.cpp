@@ -329,41 +329,64 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   Location loc = loop.getLoc();
   size_t nc = loop.getCarried().size();
   int64_t ns = (int64_t)loop.getScanOutputs();
+  // The most iterations: M (a constant, maybe reshaped) or the scan rows.
+  Value m = loop.getMaxTrip();
+  while (auto r = m.getDefiningOp<ReshapeOp>())
+    m = r.getX();
   DenseElementsAttr trips;
-  if (!matchPattern(loop.getMaxTrip(), m_Constant(&trips))) {
+  int64_t N = -1;
+  if (matchPattern(m, m_Constant(&trips)) && trips.getElementType().isInteger(64))
+    N = std::max<int64_t>(0, (*trips.getValues<APInt>().begin()).getSExtValue());
+  if (ns > 0)
+    N = N < 0 ? typeOf(loop.getResult(nc)).getDimSize(0) : std::min<int64_t>(N, typeOf(loop.getResult(nc)).getDimSize(0));
+  if (N < 0) {
     error = "training through a Loop run as a loop needs its trip count M known at compile time (it saves every "
             "iteration's carried values); give M as a constant";
     return false;
   }
-  int64_t N = (*trips.getValues<APInt>().begin()).getSExtValue();
-  if (ns > 0)
-    N = std::min<int64_t>(N, typeOf(loop.getResult(nc)).getDimSize(0));
   constexpr int64_t kMaxSteps = 1 << 16;
   bool nested = false;
   loop.getBody().walk([&](LoopOp) { nested = true; });
-  if (N < 0 || N > kMaxSteps || nested) {
+  if (N > kMaxSteps || nested) {
     error = nested ? "training through a Loop run as a loop whose body holds another is not supported"
                    : "training through a Loop run as a loop saves every iteration's carried values: its trip count "
                      "M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
     return false;
   }
-  // The gradients of its results, and what it reads from outside.
+  // The gradients of its results, and what its body reads from outside.
   SmallVector<Value> dOut, dScan;
   for (size_t k = 0; k < nc; ++k)
     dOut.push_back(grad.lookup(loop.getResult(k)));
   for (int64_t s = 0; s < ns; ++s)
     dScan.push_back(grad.lookup(loop.getResult(nc + s)));
-  llvm::SetVector<Value> captured = inputsOf(loop);
   SmallVector<Value> carriedIn(loop.getCarried().begin(), loop.getCarried().end());
   SmallVector<unsigned> floats; // carried values with gradients
   for (size_t k = 0; k < nc; ++k)
     if (isFloatTensor(carriedIn[k]))
       floats.push_back(k);
-  SmallVector<Value> outer; // values from outside the body with gradients
-  for (Value v : captured)
-    if (!llvm::is_contained(carriedIn, v) && v != loop.getMaxTrip() && v != loop.getCond() && active.count(v) &&
-        isFloatTensor(v))
-      outer.push_back(v);
+  llvm::SetVector<Value> outer; // values from outside the body with gradients (a carried init too)
+  loop.getBody().walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (!loop->isAncestor(v.getParentRegion()->getParentOp()) && active.count(v) && isFloatTensor(v))
+        outer.insert(v);
+  });
+  bool flows = llvm::any_of(dOut, [](Value g) { return bool(g); }) || llvm::any_of(dScan, [](Value g) { return bool(g); });
+  if (!flows || (floats.empty() && outer.empty()))
+    return true; // no gradient reaches its inputs
+  // Every iteration's carried values are saved: they must fit.
+  int64_t savedBytes = 0;
+  for (Value c : carriedIn) {
+    if (!typeOf(c).hasStaticShape()) {
+      error = "training through a Loop run as a loop needs carried values of static shapes";
+      return false;
+    }
+    savedBytes += N * typeOf(c).getNumElements() * ((typeOf(c).getElementTypeBitWidth() + 7) / 8);
+  }
+  if (savedBytes > (int64_t(1) << 31)) {
+    error = "training through a Loop run as a loop saves every iteration's carried values: " +
+            std::to_string(N) + " iterations take " + std::to_string(savedBytes >> 20) + " MiB, more than 2 GiB";
+    return false;
+  }
 
   // The forward, saving each iteration's carried values.
   OpBuilder fb(loop);
@@ -391,8 +414,6 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   if (ns > 0)
     loop.getResults().back().replaceAllUsesWith(saving.getResults().back());
   loop.erase();
-  if (floats.empty() && outer.empty())
-    return true;
 
   // The backward loop: n iterations, carrying the carried values' gradients
   // and the sums of the outer values'.
@@ -455,7 +476,7 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
                    b.create<GatherOp>(loc, dScan[s], t, b.getI64IntegerAttr(0)));
     bool ok = true;
     for (Operation *op : llvm::reverse(cloned))
-      if (llvm::any_of(op->getResults(), [&](Value r) { return active.count(r); }) && !(ok = backOp(op)))
+      if (llvm::any_of(op->getResults(), [&](Value r) { return grad.count(r); }) && !(ok = backOp(op)))
         break;
     SmallVector<Value> next{block->getArgument(1)};
     for (unsigned k : floats) {
@@ -470,9 +491,9 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
     std::swap(grad, bodyGrad);
     std::swap(active, bodyActive);
     bw.loc = outerLoc;
+    b.create<LoopYieldOp>(loc, next);
     if (!ok)
       return false;
-    b.create<LoopYieldOp>(loc, next);
   }
   for (size_t idx = 0; idx < floats.size(); ++idx)
     accumulate(carriedIn[floats[idx]], back.getResult(idx));
@@ -1712,6 +1733,7 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
       func.emitError("nn-autodiff: ") << error;
       return signalPassFailure();
     }
+    loss = ret->getOperand(0); // differentiate may have replaced its op (a loop)
     numBackward = opsNeedingBackward(loss, wrt).size();
     setRecurrentMemoryPolicy(func, policy, budget);
     SmallVector<Value> results(ret->getOperands());

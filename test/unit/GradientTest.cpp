@@ -121,6 +121,18 @@ const GradCase kCases[] = {
        %sum = nn.reduce_sum %ys {axes = [0], keepdims = false} : tensor<4x3xf64> -> tensor<3xf64>
        %y = nn.add %r, %sum : tensor<3xf64>, tensor<3xf64>
        return %y : tensor<3xf64> })"},
+    // The loop's carried value starts as the weight its body also reads:
+    // both paths carry gradient.
+    {"loop_carries_its_weight", R"(func.func @main(%w: tensor<3xf64>) -> tensor<3xf64> {
+       %m = nn.constant dense<3> : tensor<i64>
+       %c = nn.constant dense<true> : tensor<i1>
+       %r = nn.loop(%m, %c, %w) : (tensor<i64>, tensor<i1>, tensor<3xf64>) -> tensor<3xf64> {
+       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %hi: tensor<3xf64>):
+         %p = nn.mul %hi, %w : tensor<3xf64>, tensor<3xf64>
+         %t = nn.tanh %p : tensor<3xf64>
+         nn.loop_yield %ci, %t : tensor<i1>, tensor<3xf64>
+       }
+       return %r : tensor<3xf64> })"},
     // A while loop: the body computes its condition from the data (sum of
     // t^2 > 1.1: at these inputs 4 iterations of at most 10, the sums
     // 2.41, 1.14, 1.83, 1.09), and carries two values, one swapped with the

@@ -111,6 +111,25 @@ func.func @through_loop(%w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
 
 // -----
 
+// The loss itself is a loop's result (the loop op is replaced while it is
+// differentiated): dw sums w_k-independent terms over the iterations.
+// CHECK-LABEL: func.func @loss_is_loop
+// CHECK: %[[F:.*]]:3 = nn.loop(%{{.*}}, %{{.*}}, %arg0) {scan_outputs = 1 : i64}
+// CHECK: %[[B:.*]]:2 = nn.loop(%[[F]]#2,
+// CHECK: return %[[F]]#0, %{{.*}}
+func.func @loss_is_loop(%w: tensor<f32>) -> tensor<f32> {
+  %m = nn.constant dense<2> : tensor<i64>
+  %c = nn.constant dense<true> : tensor<i1>
+  %r = nn.loop(%m, %c, %w) : (tensor<i64>, tensor<i1>, tensor<f32>) -> tensor<f32> {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<f32>):
+    %y = nn.mul %xi, %w : tensor<f32>, tensor<f32>
+    nn.loop_yield %ci, %y : tensor<i1>, tensor<f32>
+  }
+  return %r : tensor<f32>
+}
+
+// -----
+
 // With a trip count known only at run time the iterations' values cannot
 // be planned: refused, not answered with zero gradients.
 // expected-error @+1 {{training through a Loop run as a loop needs its trip count M known at compile time}}
