@@ -174,7 +174,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     return nullptr;
   }
   ImportOptions io;
-  io.unrollScans = true; // autodiff differentiates the steps, not nn.loop
+  io.unrollScans = true; // each step's backward touches its own rows only
   std::vector<int64_t> shape = inputs[0].shape;
   if (shape.empty()) {
     error = "the model's input '" + inputs[0].name + "' is a scalar; it needs a batch dimension";

@@ -600,7 +600,8 @@ LogicalResult LoopOp::verify() {
   for (int64_t k = 0; k < scans; ++k) {
     auto value = yield.getValues()[1 + carried.size() + k].getType().dyn_cast<RankedTensorType>();
     auto result = getResults()[carried.size() + k].getType().dyn_cast<RankedTensorType>();
-    if (!result || !value || !value.hasStaticShape() || !result.hasStaticShape() || result.getRank() != value.getRank() + 1 ||
+    if (!result || !value || !value.hasStaticShape() || !result.hasStaticShape() ||
+        result.getRank() != value.getRank() + 1 ||
         result.getShape().drop_front() != value.getShape() || result.getElementType() != value.getElementType())
       return emitOpError("scan output ") << k << " must be [N, ...] of its yielded value's static type "
                                           << yield.getValues()[1 + carried.size() + k].getType();

@@ -270,16 +270,24 @@ void layerNormBackward(Backward &bw, LayerNormOp o, Value dy, const llvm::DenseS
 
 } // namespace
 
-/// The values an op reads: its operands and, for nn.loop, the values from
-/// outside that its body reads.
-static llvm::SetVector<Value> inputsOf(Operation *op) {
-  llvm::SetVector<Value> in(op->getOperands().begin(), op->getOperands().end());
-  if (op->getNumRegions())
-    op->walk([&](Operation *inner) {
+/// The values from outside `op` that the ops in its regions (an nn.loop's
+/// body) read.
+static llvm::SetVector<Value> readInside(Operation *op) {
+  llvm::SetVector<Value> in;
+  for (Region &r : op->getRegions())
+    r.walk([&](Operation *inner) {
       for (Value v : inner->getOperands())
         if (!op->isAncestor(v.getParentRegion()->getParentOp()))
           in.insert(v);
     });
+  return in;
+}
+
+/// The values an op reads: its operands and what its regions read.
+static llvm::SetVector<Value> inputsOf(Operation *op) {
+  llvm::SetVector<Value> in(op->getOperands().begin(), op->getOperands().end());
+  llvm::SetVector<Value> inside = readInside(op);
+  in.insert(inside.begin(), inside.end());
   return in;
 }
 
@@ -337,8 +345,10 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   int64_t N = -1;
   if (matchPattern(m, m_Constant(&trips)) && trips.getElementType().isInteger(64))
     N = std::max<int64_t>(0, (*trips.getValues<APInt>().begin()).getSExtValue());
-  if (ns > 0)
-    N = N < 0 ? typeOf(loop.getResult(nc)).getDimSize(0) : std::min<int64_t>(N, typeOf(loop.getResult(nc)).getDimSize(0));
+  if (ns > 0) {
+    int64_t rows = typeOf(loop.getResult(nc)).getDimSize(0);
+    N = N < 0 ? rows : std::min(N, rows);
+  }
   if (N < 0) {
     error = "training through a Loop run as a loop needs its trip count M known at compile time (it saves every "
             "iteration's carried values); give M as a constant";
@@ -364,13 +374,12 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   for (size_t k = 0; k < nc; ++k)
     if (isFloatTensor(carriedIn[k]))
       floats.push_back(k);
-  llvm::SetVector<Value> outer; // values from outside the body with gradients (a carried init too)
-  loop.getBody().walk([&](Operation *inner) {
-    for (Value v : inner->getOperands())
-      if (!loop->isAncestor(v.getParentRegion()->getParentOp()) && active.count(v) && isFloatTensor(v))
-        outer.insert(v);
-  });
-  bool flows = llvm::any_of(dOut, [](Value g) { return bool(g); }) || llvm::any_of(dScan, [](Value g) { return bool(g); });
+  SmallVector<Value> outer; // values from outside the body with gradients (a carried init too)
+  for (Value v : readInside(loop))
+    if (active.count(v) && isFloatTensor(v))
+      outer.push_back(v);
+  auto some = [](ArrayRef<Value> gs) { return llvm::any_of(gs, [](Value g) { return bool(g); }); };
+  bool flows = some(dOut) || some(dScan);
   if (!flows || (floats.empty() && outer.empty()))
     return true; // no gradient reaches its inputs
   // Every iteration's carried values are saved: they must fit.

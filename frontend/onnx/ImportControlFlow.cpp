@@ -300,6 +300,16 @@ LogicalResult importLoop(Node &n) {
   return success();
 }
 
+/// Fails unless scan output k, stacking values like `step`, can take its
+/// scan axis at `axis` (0 to their rank).
+LogicalResult checkScanOutputAxis(Node &n, int k, int64_t axis, Value step) {
+  int64_t rank = step.getType().cast<RankedTensorType>().getRank();
+  if (axis >= 0 && axis <= rank)
+    return success();
+  return n.fail(Twine("scan_output_axes[") + Twine(k) + "] is out of range for a rank-" + Twine(rank) +
+                " scan output");
+}
+
 /// A Scan of T > kScanUnroll steps as nn.loop: iteration t gathers each
 /// scan input's element t (T-1-t reversed) and writes row t of each scan
 /// output, which are then reversed and transposed as the attributes ask.
@@ -324,12 +334,9 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
         return n.fail(Twine("scan state ") + Twine(k) + " ('" + body.output(k).name() +
                       "') changes its type in the body; a Scan of more than 64 steps runs as a loop, whose states "
                       "keep their types");
-    for (int k = 0; k < numScanOut; ++k) {
-      int64_t rank = outs[states.size() + k].getType().cast<RankedTensorType>().getRank();
-      if (outAxes[k] < 0 || outAxes[k] > rank)
-        return n.fail(Twine("scan_output_axes[") + Twine(k) + "] is out of range for a rank-" + Twine(rank) +
-                      " scan output");
-    }
+    for (int k = 0; k < numScanOut; ++k)
+      if (failed(checkScanOutputAxis(n, k, outAxes[k], outs[states.size() + k])))
+        return failure();
     yields.push_back(args[1]);
     yields.append(outs.begin(), outs.end());
     return success();
@@ -364,8 +371,9 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
 
 /// Scan-9+ semantics on states and scan inputs (no batch dimension):
 /// unrolled up to kScanUnroll steps (fast to run, and compile time grows
-/// with the steps), a loop beyond (unless ImportOptions::unrollScans: for
-/// training, whose autodiff differentiates unrolled steps).
+/// with the steps), a loop beyond (unless ImportOptions::unrollScans:
+/// training, where a loop's backward would add each step's gradient of a
+/// scan input into a whole-sequence sum, T times).
 LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value> states,
                        ArrayRef<Value> scanInputs, ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs,
                        ArrayRef<int64_t> outAxes, ArrayRef<int64_t> outDirs, SmallVectorImpl<Value> &results) {
@@ -397,10 +405,8 @@ LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value>
   for (int k = 0; k < numScanOut; ++k) {
     if (scans[k].empty())
       return n.fail("an empty scan has scan outputs of unknown shape");
-    int64_t rank = scans[k][0].getType().cast<RankedTensorType>().getRank();
-    if (outAxes[k] < 0 || outAxes[k] > rank)
-      return n.fail(Twine("scan_output_axes[") + Twine(k) + "] is out of range for a rank-" + Twine(rank) +
-                    " scan output");
+    if (failed(checkScanOutputAxis(n, k, outAxes[k], scans[k][0])))
+      return failure();
     SmallVector<Value> parts = scans[k];
     if (outDirs[k])
       std::reverse(parts.begin(), parts.end());

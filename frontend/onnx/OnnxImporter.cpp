@@ -571,13 +571,6 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
   for (size_t k = 0; k < results.size(); ++k)
     if (rowsKnownAtRunTime.count(results[k]))
       counts.push_back({(int)k, results[k].getDefiningOp<nn::LoopOp>().getResults().back()});
-  for (Value v : rowsKnownAtRunTime)
-    if (!v.use_empty()) { // read by an op the importer built itself
-      error = "the scan output of a loop that runs as a loop is read by " +
-              v.getUsers().begin()->getName().getStringRef().str() +
-              "; its length is known only at run time, so nncc supports it only as a graph output";
-      return nullptr;
-    }
   for (auto &c : counts) {
     results.push_back(c.second);
     resultTypes.push_back(c.second.getType());

@@ -28,9 +28,9 @@ struct ImportOptions {
   std::string baseDir;
   /// Name of the function created for the graph.
   std::string functionName = "main";
-  /// Unroll every Scan, however long (training: autodiff differentiates
-  /// unrolled steps, not a loop). Otherwise a Scan of more than 64 steps
-  /// runs as a loop.
+  /// Unroll every Scan, however long (training: as a loop, each step's
+  /// backward would add its gradient of a scan input into a whole-sequence
+  /// sum, T times). Otherwise a Scan of more than 64 steps runs as a loop.
   bool unrollScans = false;
 };
 
