@@ -256,7 +256,7 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
     if (bufferOf(init) != res)
       emitCopy(b, loc, bufferOf(init), res);
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
-  Value maxTrip = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{});
+  Value trips = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{}), maxTrip = trips;
   if (numScans > 0) { // never more iterations than the scan outputs have rows
     auto rows = loop.getResult(numCarried).getType().cast<RankedTensorType>().getDimSize(0);
     maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, rows, 64));
@@ -343,9 +343,17 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
     Value step = b.create<arith::AddIOp>(loc, after->getArgument(0), b.create<arith::ConstantIntOp>(loc, 1, 64));
     b.create<scf::YieldOp>(loc, ValueRange{step, next});
   }
-  // The iterations that ran: how many rows of the scan outputs hold values.
-  if (numScans > 0 && results.back())
-    b.create<memref::StoreOp>(loc, whileOp.getResult(0), results.back(), ValueRange{});
+  // The iterations that ran: how many rows of the scan outputs hold values;
+  // one more than the rows when they ran out before the loop ended (its
+  // condition still true, fewer than M iterations run): the runtime then
+  // recompiles with more rows.
+  if (numScans > 0 && results.back()) {
+    Value ran = whileOp.getResult(0);
+    Value cut = b.create<arith::AndIOp>(
+        loc, whileOp.getResult(1), b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, ran, trips));
+    Value count = b.create<arith::AddIOp>(loc, ran, b.create<arith::ExtUIOp>(loc, i64, cut));
+    b.create<memref::StoreOp>(loc, count, results.back(), ValueRange{});
+  }
   return success();
 }
 

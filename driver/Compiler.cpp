@@ -11,6 +11,8 @@
 #include "runtime/FileUtil.h"
 #include "runtime/kernels/KernelCache.h"
 
+#include "onnx/onnx_pb.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -23,6 +25,7 @@
 #include <chrono>
 #include <cstring>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 using namespace mlir;
@@ -270,13 +273,8 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   return exe;
 }
 
-bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::string &error) {
-  useFullThreadTeams();
-  if (in.size() != inputs_.size()) {
-    error = "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(in.size()) +
-            " given";
-    return false;
-  }
+bool Executable::runOnce(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::vector<int64_t> &rows,
+                         std::string &error) {
   std::vector<void *> inPtrs, outPtrs;
   for (size_t k = 0; k < in.size(); ++k) {
     const auto &sig = inputs_[k];
@@ -292,25 +290,77 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
     out.emplace_back(sig.dtype, sig.shape);
   for (auto &t : out)
     outPtrs.push_back(t.data());
-  std::vector<int64_t> rows(lengthOf_.size());
+  rows.assign(lengthOf_.size(), 0);
   for (int64_t &r : rows)
     outPtrs.push_back(&r);
-  std::lock_guard<std::mutex> lock(mutex);
   int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
   if (rc != 0) {
     error = "the compiled graph returned error " + std::to_string(rc);
     return false;
+  }
+  return true;
+}
+
+void Executable::adopt(Executable &next) {
+  jit = std::move(next.jit);
+  entry = next.entry;
+  inputs_ = std::move(next.inputs_);
+  outputs_ = std::move(next.outputs_);
+  lengthOf_ = std::move(next.lengthOf_);
+  weights = std::move(next.weights);
+  workspace = std::move(next.workspace);
+  workspaceBytes_ = next.workspaceBytes_;
+  totalIntermediateBytes_ = next.totalIntermediateBytes_;
+  weightBytes_ = next.weightBytes_;
+  profileNames_ = std::move(next.profileNames_);
+  compileSeconds += next.compileSeconds;
+  ++recompilations;
+}
+
+bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::string &error) {
+  useFullThreadTeams();
+  if (in.size() != inputs_.size()) {
+    error = "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(in.size()) +
+            " given";
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<int64_t> rows;
+  for (;;) {
+    if (!runOnce(in, out, rows, error))
+      return false;
+    // A count of one more than the rows: a loop ran out of rows for its
+    // scan outputs before it ended. Recompiled with more, it runs again.
+    int64_t most = -1; // the most rows of an output that ran out of them
+    for (size_t k = 0; k < lengthOf_.size(); ++k) {
+      int64_t have = out[lengthOf_[k]].shape()[0];
+      if (rows[k] < 0 || rows[k] > have + 1) {
+        error = "output '" + outputs_[lengthOf_[k]].name + "' counts " + std::to_string(rows[k]) + " rows of " +
+                std::to_string(have);
+        return false;
+      }
+      if (rows[k] > have)
+        most = std::max(most, have);
+    }
+    if (most < 0)
+      break;
+    std::string why = "a loop ran more than " + std::to_string(most) + " iterations, the rows of its scan outputs";
+    if (!regrow) {
+      error = why + "; compile it with more (ImportOptions::loopRows) or give it a trip count";
+      return false;
+    }
+    std::unique_ptr<Executable> next = regrow(std::max<int64_t>(8 * most, 16), error);
+    if (!next) {
+      error = why + ", and recompiling it with more failed: " + error;
+      return false;
+    }
+    adopt(*next);
   }
   // Outputs whose length is known only now (a loop's scan outputs): their
   // first rows[k] rows.
   for (size_t k = 0; k < lengthOf_.size(); ++k) {
     Tensor &full = out[lengthOf_[k]];
     std::vector<int64_t> shape = full.shape();
-    if (rows[k] < 0 || rows[k] > shape[0]) {
-      error = "output '" + outputs_[lengthOf_[k]].name + "' counts " + std::to_string(rows[k]) + " rows of " +
-              std::to_string(shape[0]);
-      return false;
-    }
     shape[0] = rows[k];
     Tensor trimmed(full.dtype(), shape);
     std::memcpy(trimmed.data(), full.data(), trimmed.byteSize());
@@ -326,7 +376,26 @@ std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &model, const Imp
   auto module = importOnnxModel(context, model, importOptions, error);
   if (!module)
     return nullptr;
-  return compileModule(*module, options, error);
+  auto exe = compileModule(*module, options, error);
+  if (exe && !exe->lengthOf_.empty() && importOptions.loopRows != 0) {
+    // A run may need more rows than a loop's scan outputs have: it then
+    // recompiles from a copy of the model (and of the input values it was
+    // specialized for, which the caller need not keep).
+    auto proto = std::make_shared<const onnx::ModelProto>(model);
+    auto values = std::make_shared<std::map<std::string, Tensor>>();
+    for (const auto &[name, t] : importOptions.inputValues)
+      values->emplace(name, *t);
+    ImportOptions io = importOptions;
+    io.inputValues.clear();
+    exe->regrow = [proto, values, io, options](int64_t rows, std::string &error) {
+      ImportOptions grown = io;
+      grown.loopRows = rows;
+      for (const auto &[name, t] : *values)
+        grown.inputValues[name] = &t;
+      return compileOnnx(*proto, grown, options, error);
+    };
+  }
+  return exe;
 }
 
 } // namespace nncc

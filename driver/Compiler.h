@@ -13,6 +13,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,7 +62,12 @@ public:
   const std::vector<TensorSignature> &inputs() const { return inputs_; }
   const std::vector<TensorSignature> &outputs() const { return outputs_; }
   /// Checks the inputs' element types and shapes, allocates the outputs and
-  /// runs. Safe to call from several threads (calls are serialized).
+  /// runs. Safe to call from several threads (calls are serialized). The
+  /// scan outputs of an ONNX Loop run as a loop are trimmed to the
+  /// iterations that ran; when a run needs more rows than they have (a trip
+  /// count or condition from the data: ImportOptions::loopRows), an
+  /// Executable from compileOnnx recompiles itself with 8 times as many
+  /// and runs again (`recompilations` counts this; outputs() changes).
   bool run(const std::vector<const Tensor *> &inputs, std::vector<Tensor> &outputs, std::string &error);
 
   int64_t workspaceBytes() const { return workspaceBytes_; }
@@ -70,9 +76,19 @@ public:
   /// Names of the timed ops (compiled with CompileOptions::profile), by id.
   const std::vector<std::string> &profileNames() const { return profileNames_; }
   double compileSeconds = 0;
+  int recompilations = 0;
 
 private:
   friend std::unique_ptr<Executable> compileModule(mlir::ModuleOp, const CompileOptions &, std::string &);
+  friend std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &, const ImportOptions &,
+                                                 const CompileOptions &, std::string &);
+  /// One run into `out`; `rows` gets each hidden result's count.
+  bool runOnce(const std::vector<const Tensor *> &inputs, std::vector<Tensor> &out, std::vector<int64_t> &rows,
+               std::string &error);
+  /// Takes over what `next` compiled (its entry point, buffers, signatures).
+  void adopt(Executable &next);
+  /// Recompiles the model with `loopRows` rows per growable scan output.
+  std::function<std::unique_ptr<Executable>(int64_t loopRows, std::string &error)> regrow;
   std::unique_ptr<JitModule> jit;
   int (*entry)(void **, void **, void *, void *) = nullptr;
   std::vector<TensorSignature> inputs_, outputs_;

@@ -53,9 +53,10 @@ public:
   const std::vector<TensorSignature> &outputs() const;
   /// Runs on `inputs` (graph-input order); fills `outputs`. Checks element
   /// types and shapes. Calls are serialized; the model may be shared. The
-  /// scan output of an ONNX Loop that runs as a loop (its condition comes
-  /// from the data) has as many rows as iterations ran: at most the leading
-  /// dimension of its signature.
+  /// scan output of an ONNX Loop that runs as a loop (its trip count or
+  /// condition comes from the data) has as many rows as iterations ran: at
+  /// most the leading dimension of its signature, which grows (the model
+  /// is recompiled, once per 8 times as many rows) when a run needs more.
   bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error);
   /// Bytes of the planned workspace for intermediate tensors.
   int64_t workspaceBytes() const;

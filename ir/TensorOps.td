@@ -287,9 +287,12 @@ def NN_LoopOp : NN_Op<"loop"> {
 
     With `scan_outputs = S` (S > 0) the body also yields S scan values after
     the carried ones, and the op has S more results, each [N, ...the scan
-    value's shape], where N bounds the iterations (the trip count, known at
-    compile time): iteration i's value lands in row i. A last result,
-    tensor<i64>, counts the iterations that ran; rows past it are not
+    value's shape]: iteration i's value lands in row i, and the loop stops
+    after N iterations. N is the trip count when it is known at compile
+    time, else a capacity. A last result, tensor<i64>, counts the
+    iterations that ran, or N + 1 when the rows ran out before the loop
+    ended (its condition still true, fewer than `max_trip` run: the runtime
+    recompiles with more rows and runs again); rows past the count are not
     written. Only the first that many rows are the ONNX scan output, so
     such results may only be graph outputs, which the runtime trims.
   }];

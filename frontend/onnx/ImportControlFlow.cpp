@@ -8,9 +8,10 @@
 // whose iterations are known only at run time (a trip count or condition
 // from the data, a body that computes its condition, or too many iterations
 // to unroll) becomes nn.loop, run as a loop, when its carried values keep
-// their shapes. Its scan outputs then need a trip count known at compile
-// time (their rows) and must be graph outputs: the runtime trims them to the
-// iterations that ran.
+// their shapes. Its scan outputs get rows for the trip count when it is
+// known at compile time (and they fit), else a capacity that the runtime
+// grows, recompiling, when a run needs more; they must be graph outputs: the
+// runtime trims them to the iterations that ran.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/ImporterImpl.h"
@@ -124,12 +125,47 @@ bool conditionStaysTrue(const onnx::GraphProto &body) {
   return name == body.input(1).name();
 }
 
+/// What decides the rows of a loop's scan outputs.
+struct ScanRows {
+  Optional<int64_t> trips; ///< the trip count M, when known at compile time
+  bool exact = false;      ///< the loop runs exactly `trips` iterations
+  std::string why;         ///< why it runs as a loop (for messages)
+};
+
+/// Scan outputs of a loop that may stop early get `trips` rows only up to
+/// this many bytes; beyond it (or without `trips`) a capacity.
+constexpr int64_t kPlannedScanBytes = int64_t(64) << 20;
+
+/// The rows of a loop's scan outputs taking `rowBytes` per iteration: the
+/// trip count when the loop runs exactly that many iterations, or may stop
+/// earlier and they fit kPlannedScanBytes; else (ImportOptions::loopRows)
+/// a capacity, which a run outgrows by counting one iteration more than
+/// the rows (the runtime then recompiles with more).
+FailureOr<int64_t> scanRows(Node &n, ScanRows r, int64_t rowBytes) {
+  constexpr int64_t kMaxRows = 1 << 20;
+  if (r.trips && (r.exact || (*r.trips <= kMaxRows && *r.trips * rowBytes <= kPlannedScanBytes)))
+    return std::max<int64_t>(*r.trips, 0);
+  int64_t capacity = n.importer.options.loopRows;
+  if (capacity < 0)
+    capacity = std::clamp<int64_t>(kPlannedScanBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+  if (capacity > 0)
+    return r.trips ? std::min(std::max<int64_t>(*r.trips, 0), capacity) : capacity;
+  if (r.trips && *r.trips <= kMaxRows)
+    return *r.trips;
+  return n.fail(Twine("this loop runs as a loop (") + r.why + "), and its scan outputs need " +
+                (r.trips ? Twine("a trip count of at most ") + Twine(kMaxRows) + " (it is " + Twine(*r.trips) + ")"
+                         : Twine("a trip count known at compile time")) +
+                " for their rows when every iteration must be planned ahead (training). Give the trip count M as a "
+                "constant (or pass its value as an input), or the trip count and the condition so that the loop is "
+                "unrolled");
+}
+
 /// An nn.loop over `carried` (trip count m, condition c) whose body `fill`
 /// builds: given the block's arguments (iteration, condition, carried
 /// values) it appends the next condition, the next carried values (of the
 /// same types) and `numScan` scan values to `yields`. The scan outputs get
-/// `rows` rows and a last result counts the iterations that ran.
-FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carried, int numScan, int64_t rows,
+/// rows as scanRows says and a last result counts the iterations that ran.
+FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carried, int numScan, ScanRows scanRowsOf,
                                 function_ref<LogicalResult(ArrayRef<Value>, SmallVectorImpl<Value> &)> fill) {
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   SmallVector<Type> types;
@@ -152,16 +188,25 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
     if (failed(fill(args, yields)))
       return failure();
     assert(yields.size() == 1 + carried.size() + numScan && "a condition, the carried and the scan values");
-    for (int k = 0; k < numScan; ++k) {
-      auto t = yields[1 + carried.size() + k].getType().cast<RankedTensorType>();
+    ArrayRef<Value> scanValues = ArrayRef<Value>(yields).drop_front(1 + carried.size());
+    int64_t rowBytes = 0;
+    for (size_t k = 0; k < scanValues.size(); ++k) {
+      auto t = scanValues[k].getType().cast<RankedTensorType>();
       if (!t.hasStaticShape())
         return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
+      rowBytes += nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType());
+    }
+    FailureOr<int64_t> rows = numScan > 0 ? scanRows(n, scanRowsOf, rowBytes) : FailureOr<int64_t>(0);
+    if (failed(rows))
+      return failure();
+    for (size_t k = 0; k < scanValues.size(); ++k) {
+      auto t = scanValues[k].getType().cast<RankedTensorType>();
       constexpr int64_t kMaxBytes = int64_t(1) << 31;
-      if (rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
-        return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(rows) + " rows (the trip count) of " +
+      if (*rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
+        return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(*rows) + " rows of " +
                       Twine(nn::numElements(t.getShape())) + " elements, more than 2 GiB; give the loop a smaller "
                       "trip count");
-      SmallVector<int64_t> shape{rows};
+      SmallVector<int64_t> shape{*rows};
       shape.append(t.getShape().begin(), t.getShape().end());
       types.push_back(RankedTensorType::get(shape, t.getElementType()));
     }
@@ -178,18 +223,11 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
 }
 
 /// The loop as nn.loop: its body imported once, run while the condition
-/// holds and fewer than M iterations have run. Scan outputs get `rows` rows
-/// (the trip count, when known at compile time).
+/// holds and fewer than M iterations have run. `trips` is M when known at
+/// compile time (scan outputs: scanRows).
 LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> carried, const Twine &why,
-                          Optional<int64_t> rows = llvm::None) {
+                          Optional<int64_t> trips = llvm::None) {
   int numScan = body.output_size() - 1 - (int)carried.size();
-  constexpr int64_t kMaxRows = 1 << 20;
-  if (numScan > 0 && (!rows || *rows < 0 || *rows > kMaxRows))
-    return n.fail(Twine("this loop runs as a loop (") + why + "), and its scan outputs need " +
-                  (rows ? Twine("a trip count of at most ") + Twine(kMaxRows) + " (it is " + Twine(*rows) + ")"
-                        : Twine("a trip count known at compile time")) +
-                  " for their rows. Give the trip count M as a constant (or pass its value as an input), or the "
-                  "trip count and the condition so that the loop is unrolled");
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   auto scalarOf = [&](int i, Type elt) -> Value {
     Value v = n.in(i);
@@ -203,8 +241,9 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
                      : n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, i1), true));
   if (!m || !c)
     return failure();
-  auto loop = buildLoop(n, m, c, carried, numScan, rows.value_or(0), [&](ArrayRef<Value> args,
-                                                                         SmallVectorImpl<Value> &yields) {
+  ScanRows scanRowsOf{trips, trips && conditionStaysTrue(body), why.str()};
+  auto loop = buildLoop(n, m, c, carried, numScan, scanRowsOf, [&](ArrayRef<Value> args,
+                                                                  SmallVectorImpl<Value> &yields) {
     SmallVector<Value> outs;
     if (failed(n.importer.importSubgraph(body, args, outs)))
       return failure();
@@ -320,7 +359,7 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
   int numScanOut = body.output_size() - (int)states.size();
   Value m = n.constI64({T}, {});
   Value c = n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, n.b.getI1Type()), true));
-  auto loop = buildLoop(n, m, c, states, numScanOut, T, [&](ArrayRef<Value> args, SmallVectorImpl<Value> &yields) {
+  auto loop = buildLoop(n, m, c, states, numScanOut, ScanRows{T, true, "a long Scan"}, [&](ArrayRef<Value> args, SmallVectorImpl<Value> &yields) {
     SmallVector<Value> ins(args.begin() + 2, args.end());
     for (size_t j = 0; j < scanInputs.size(); ++j) {
       Value t = inDirs[j] ? n.create<nn::SubOp>(n.constI64({T - 1}, {}), args[0]) : args[0];

@@ -32,6 +32,14 @@ struct ImportOptions {
   /// backward would add its gradient of a scan input into a whole-sequence
   /// sum, T times). Otherwise a Scan of more than 64 steps runs as a loop.
   bool unrollScans = false;
+  /// Rows of the scan outputs of a Loop run as a loop when its iterations
+  /// are not known at compile time (a trip count from the data, or a
+  /// condition from the data and a large or no trip count): -1 picks them
+  /// (as many as fit 64 MiB, 16 to 4096), N > 0 gives N. A run that needs
+  /// more counts one iteration more than the rows; `compileOnnx`'s
+  /// Executable then recompiles with 8 times as many and runs again. 0
+  /// refuses such scan outputs (training plans every iteration ahead).
+  int64_t loopRows = -1;
 };
 
 /// Describes one graph input or output of an imported model.

@@ -163,9 +163,9 @@ Tensor scalarI64(int64_t v) {
 }
 
 /// A loop over x [3] (inputs M and cond as given) whose body negates x and
-/// scans it; its condition output is `cond` (built by the caller).
-onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trips) {
-  auto *body = addLoop(g, {trips, "", "x"}, {"y", "ys"});
+/// scans it; its condition output is `cout` (built by the caller).
+onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trips, const std::string &cond = "") {
+  auto *body = addLoop(g, {trips, cond, "x"}, {"y", "ys"});
   addInput(body, "i", onnx::TensorProto::INT64, {});
   addInput(body, "c", onnx::TensorProto::BOOL, {});
   addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
@@ -301,19 +301,101 @@ TEST(Importer, WhileLoopStopsOnTheComputedCondition) {
   }
 }
 
-/// Scan outputs of a loop run as a loop would have a data-dependent length:
-/// the error says so and what to do.
-TEST(Importer, LoopScanOutputsNeedAKnownTripCount) {
+/// Checks a run of the negating, scanning loop: `iterations` rows, each x
+/// negated once more than the last, and x negated `iterations` times.
+static void expectNegateScan(const Tensor &x, const std::vector<Tensor> &out, int64_t iterations) {
+  ASSERT_EQ(out.size(), 2u);
+  ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{iterations, 3}));
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(out[0].data<float>()[k], (iterations % 2 ? -1.0f : 1.0f) * x.data<float>()[k]);
+    for (int64_t it = 0; it < iterations; ++it) // each iteration scans x before negating it
+      EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k]) << "row " << it;
+  }
+}
+
+/// A trip count from the data (a graph input M, the condition passed
+/// through): the scan output gets a capacity of rows (ImportOptions::
+/// loopRows, here 4; by default as many as fit 64 MiB), and a run that
+/// needs more recompiles with 8 times as many and runs again. M = 4 fills
+/// the rows exactly (no recompilation); M = 5 and 40 outgrow 4 and 32.
+TEST(Importer, LoopWithRuntimeTripCountGrowsItsScanOutputs) {
   auto m = makeModel(13);
   auto *g = m.mutable_graph();
   addInput(g, "M", onnx::TensorProto::INT64, {});
   addInput(g, "x", onnx::TensorProto::FLOAT, {3});
   addNode(addNegateScanLoop(g, "M"), "Identity", {"c"}, {"cout"});
   std::string error;
-  auto exe = compileOnnx(m, {}, {}, error);
-  EXPECT_FALSE(exe);
-  EXPECT_NE(error.find("scan outputs"), std::string::npos) << error;
-  EXPECT_NE(error.find("trip count is known only at run time"), std::string::npos) << error;
+  {
+    auto exe = compileOnnx(m, {}, {}, error);
+    ASSERT_TRUE(exe) << error;
+    EXPECT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{4096, 3})) << "12-byte rows: the most rows picked";
+  }
+  ImportOptions io;
+  io.loopRows = 4;
+  auto exe = compileOnnx(m, io, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_EQ(exe->outputs().size(), 2u) << "the row count is not an output";
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = (float)k - 0.5f;
+  struct Case { int64_t trips; int recompilations; int64_t rows; };
+  for (Case c : {Case{0, 0, 4}, Case{3, 0, 4}, Case{4, 0, 4}, Case{5, 1, 32}, Case{2, 1, 32}, Case{40, 2, 256}}) {
+    SCOPED_TRACE("M = " + std::to_string(c.trips));
+    Tensor M = scalarI64(c.trips);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&M, &x}, out, error)) << error;
+    expectNegateScan(x, out, c.trips);
+    EXPECT_EQ(exe->recompilations, c.recompilations);
+    EXPECT_EQ(exe->outputs()[1].shape[0], c.rows);
+  }
+  // Compiled without a way to recompile (compileModule), the run that
+  // outgrows the rows fails and says what to do.
+  mlir::MLIRContext ctx;
+  loadDialects(ctx);
+  auto module = importOnnxModel(ctx, m, io, error);
+  ASSERT_TRUE(module) << error;
+  auto fixed = compileModule(*module, {}, error);
+  ASSERT_TRUE(fixed) << error;
+  Tensor M = scalarI64(5);
+  std::vector<Tensor> out;
+  EXPECT_FALSE(fixed->run({&M, &x}, out, error));
+  EXPECT_NE(error.find("a loop ran more than 4 iterations"), std::string::npos) << error;
+  EXPECT_NE(error.find("ImportOptions::loopRows"), std::string::npos) << error;
+}
+
+/// A while loop without trip count, its condition i < n from the data:
+/// n + 1 iterations. With 16 rows, n = 15
+/// fills them (the loop ends as they run out: no recompilation), n = 16
+/// needs one more (its condition is still true) and n = 200 outgrows 128.
+/// Training imports (loopRows = 0) refuse such scan outputs, saying why.
+TEST(Importer, WhileLoopGrowsItsScanOutputs) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addInput(g, "n", onnx::TensorProto::INT64, {});
+  addScalarConstant(g, "yes", onnx::TensorProto::BOOL, 1);
+  addNode(addNegateScanLoop(g, "", "yes"), "Less", {"i", "n"}, {"cout"});
+  std::string error;
+  ImportOptions io;
+  io.loopRows = 16;
+  auto exe = compileOnnx(m, io, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = 2.0f * (float)k + 1;
+  struct Case { int64_t n; int recompilations; };
+  for (Case c : {Case{0, 0}, Case{15, 0}, Case{16, 1}, Case{200, 2}, Case{7, 2}}) {
+    SCOPED_TRACE("n = " + std::to_string(c.n));
+    Tensor n = scalarI64(c.n);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &n}, out, error)) << error;
+    expectNegateScan(x, out, c.n + 1);
+    EXPECT_EQ(exe->recompilations, c.recompilations);
+  }
+  io.loopRows = 0;
+  EXPECT_FALSE(compileOnnx(m, io, {}, error));
+  EXPECT_NE(error.find("its body computes the condition from data"), std::string::npos) << error;
+  EXPECT_NE(error.find("planned ahead (training)"), std::string::npos) << error;
 }
 
 /// The negating, scanning loop with trip count 10 and condition i < n (n an
@@ -345,15 +427,8 @@ TEST(Importer, LoopRunAsALoopTrimsItsScanOutputs) {
     Tensor nt = scalarI64(n);
     std::vector<Tensor> out;
     ASSERT_TRUE(exe->run({&x, &nt}, out, error)) << error;
-    ASSERT_EQ(out.size(), 2u);
-    int64_t iterations = std::min<int64_t>(n + 1, 10);
-    ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{iterations, 3})) << "n = " << n;
-    for (int k = 0; k < 3; ++k) {
-      EXPECT_EQ(out[0].data<float>()[k], (iterations % 2 ? -1.0f : 1.0f) * x.data<float>()[k]) << "n = " << n;
-      for (int64_t it = 0; it < iterations; ++it) // each iteration scans x before negating it
-        EXPECT_EQ(out[1].data<float>()[it * 3 + k], (it % 2 ? -1.0f : 1.0f) * x.data<float>()[k])
-            << "n = " << n << ", row " << it;
-    }
+    SCOPED_TRACE("n = " + std::to_string(n));
+    expectNegateScan(x, out, std::min<int64_t>(n + 1, 10));
   }
 }
 

@@ -174,6 +174,10 @@ int runCommand(int argc, char **argv) {
       printTensor(exe->outputs()[k].name, outputs[k]);
     std::printf("compile: %.1f ms, run: %.3f ms%s, workspace: %lld bytes\n", exe->compileSeconds * 1000, runMs,
                 repeat > 1 ? " (median)" : "", (long long)exe->workspaceBytes());
+    if (exe->recompilations > 0)
+      std::printf("note: recompiled %d time(s) while running: a loop's scan outputs needed more rows than "
+                  "planned (the compile time includes it)\n",
+                  exe->recompilations);
   }
 
   std::string outDir = args.get("output-dir");
