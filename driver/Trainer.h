@@ -126,6 +126,8 @@ public:
   /// The step's planned intermediate memory (activations, gradients,
   /// optimizer scratch) and its parameter and state bytes.
   int64_t stepWorkspaceBytes() const { return stepExe->workspaceBytes(); }
+  /// Names of the step's timed ops (TrainStepOptions::compile.profile).
+  const std::vector<std::string> &stepProfileNames() const { return stepExe->profileNames(); }
   /// Ops that needed a backward (node names), for the log.
   const std::vector<std::string> &backwardOps() const { return backwardNames; }
 

@@ -30,7 +30,8 @@ Options:
   --input FILE.pb        an input (repeat in graph-input order); without
                          inputs, random values of the declared shapes are used
   --input-shape N=DxD    shape for an input with symbolic dimensions
-  --profile              time every op and print where the time goes
+  --profile              time every op and print where the time goes (with
+                         --train: the ops of the training step)
   --train                time a training step instead: forward, loss, backward
                          and the solver's update, one compiled graph
   --loss L               with --train: softmax_cross_entropy (random labels),
@@ -76,6 +77,32 @@ static Tensor randomTensor(const TensorSignature &sig, unsigned seed) {
   return t;
 }
 
+/// Where the time of `runs` profiled runs went (CompileOptions::profile):
+/// by op kind, then by op.
+static void printProfile(const std::vector<std::string> &names, int runs) {
+  auto entries = profileEntries();
+  auto nameOf = [&](int64_t id) { return id < (int64_t)names.size() ? names[id] : std::string("?"); };
+  double total = 0;
+  std::map<std::string, std::pair<double, int>> byKind; // "nn.conv" -> (ms, ops)
+  for (auto &e : entries) {
+    total += e.totalMs;
+    std::string name = nameOf(e.id);
+    auto &k = byKind[name.substr(0, name.find(' '))];
+    k.first += e.totalMs;
+    ++k.second;
+  }
+  std::vector<std::pair<std::string, std::pair<double, int>>> kinds(byKind.begin(), byKind.end());
+  std::sort(kinds.begin(), kinds.end(), [](auto &a, auto &b) { return a.second.first > b.second.first; });
+  std::printf("time by op kind (ms per run, share of the timed ops, ops):\n");
+  for (auto &k : kinds)
+    std::printf("  %8.4f  %5.1f%%  %-20s %d\n", k.second.first / runs, 100 * k.second.first / total, k.first.c_str(),
+                k.second.second);
+  std::sort(entries.begin(), entries.end(), [](auto &a, auto &b) { return a.totalMs > b.totalMs; });
+  std::printf("time by op (ms per run, share of the timed ops):\n");
+  for (auto &e : entries)
+    std::printf("  %8.4f  %5.1f%%  %s\n", e.totalMs / runs, 100 * e.totalMs / total, nameOf(e.id).c_str());
+}
+
 /// `nncc bench --train`: the median time of one training step.
 /// With --trace: one more run (`run`), traced, written as a Chrome trace.
 static bool tracedRun(const Args &args, const std::function<bool(std::string &)> &run, std::string &error) {
@@ -97,6 +124,7 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
   TrainStepOptions opt;
   if (!trainStepOptionsFrom(args, model, opt, error))
     return fail(error);
+  opt.compile.profile = args.has("profile");
   double lr = std::atof(args.get("lr", "0.01").c_str());
   auto t0 = std::chrono::steady_clock::now();
   auto session = TrainingSession::create(model, opt, error);
@@ -128,6 +156,8 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
   std::vector<double> times;
   float loss = 0;
   for (int r = 0; r < warmup + runs; ++r) {
+    if (r == warmup)
+      profileReset();
     auto s0 = std::chrono::steady_clock::now();
     if (!session->step(x, labels, lr, loss, error))
       return fail(error);
@@ -137,6 +167,8 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
       times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count());
   }
   std::sort(times.begin(), times.end());
+  if (opt.compile.profile) // before the traced run, which would count too
+    printProfile(session->stepProfileNames(), runs);
   if (!tracedRun(args, [&](std::string &e) { return session->step(x, labels, lr, loss, e); }, error))
     return fail(error);
   std::printf("last loss %.6g\n", loss);
@@ -233,32 +265,10 @@ int benchCommand(int argc, char **argv) {
     }
   }
   std::sort(times.begin(), times.end());
+  if (options.profile) // before the traced run, which would count too
+    printProfile(exe->profileNames(), runs);
   if (!tracedRun(args, [&](std::string &e) { return exe->run(in, outputs, e); }, error))
     return fail(error);
-  if (options.profile) {
-    auto entries = profileEntries();
-    const auto &names = exe->profileNames();
-    auto nameOf = [&](int64_t id) { return id < (int64_t)names.size() ? names[id] : std::string("?"); };
-    double total = 0;
-    std::map<std::string, std::pair<double, int>> byKind; // "nn.conv" -> (ms, ops)
-    for (auto &e : entries) {
-      total += e.totalMs;
-      std::string name = nameOf(e.id);
-      auto &k = byKind[name.substr(0, name.find(' '))];
-      k.first += e.totalMs;
-      ++k.second;
-    }
-    std::vector<std::pair<std::string, std::pair<double, int>>> kinds(byKind.begin(), byKind.end());
-    std::sort(kinds.begin(), kinds.end(), [](auto &a, auto &b) { return a.second.first > b.second.first; });
-    std::printf("time by op kind (ms per run, share of the timed ops, ops):\n");
-    for (auto &k : kinds)
-      std::printf("  %8.4f  %5.1f%%  %-20s %d\n", k.second.first / runs, 100 * k.second.first / total, k.first.c_str(),
-                  k.second.second);
-    std::sort(entries.begin(), entries.end(), [](auto &a, auto &b) { return a.totalMs > b.totalMs; });
-    std::printf("time by op (ms per run, share of the timed ops):\n");
-    for (auto &e : entries)
-      std::printf("  %8.4f  %5.1f%%  %s\n", e.totalMs / runs, 100 * e.totalMs / total, nameOf(e.id).c_str());
-  }
   std::printf("median_ms=%.4f min_ms=%.4f peak_arena_bytes=%lld\n", times[times.size() / 2], times.front(),
               (long long)exe->workspaceBytes());
   return 0;
