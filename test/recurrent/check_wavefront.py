@@ -128,6 +128,13 @@ def main():
         print("training with %-30s losses %s (PyTorch %s)" % (" ".join(extra), got, reference))
     assert losses["--threads 1"] == losses["--threads 2"], "the wavefront's training depends on the threads"
 
+    # --profile: where the step's time goes, the stacked kernels by name.
+    out = run(train + ["--threads", "2", "--profile"])
+    kinds = out[out.index("time by op kind"):out.index("time by op (")]
+    for kind in ["nn.lstm_stack ", "nn.lstm_stack_grad "]:
+        assert kind in kinds, "the training step's profile lacks %s:\n%s" % (kind, out)
+    assert out.rstrip().splitlines()[-1].startswith("median_ms="), out
+
     run(train + ["--threads", "2", "--trace", trace])
     events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith("lstm_cells_backward")]
     cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
