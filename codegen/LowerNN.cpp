@@ -258,7 +258,9 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
   Value trips = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{}), maxTrip = trips;
   if (numScans > 0) { // never more iterations than the scan outputs have rows
-    auto rows = loop.getResult(numCarried).getType().cast<RankedTensorType>().getDimSize(0);
+    int64_t rows = INT64_MAX;
+    for (int64_t k = 0; k < numScans; ++k)
+      rows = std::min(rows, loop.getResult(numCarried + k).getType().cast<RankedTensorType>().getDimSize(0));
     maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, rows, 64));
   }
   auto loadCond = [&](Value buf) {

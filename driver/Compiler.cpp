@@ -191,7 +191,21 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
     graph.inputs.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
   }
   graph.lengthOf.clear();
+  graph.rowsWithin.clear();
   for (auto it : llvm::enumerate(fn.getResultTypes())) {
+    if (auto within = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.rows_within")) {
+      auto count = it.value().dyn_cast<RankedTensorType>();
+      if (!count || count.getRank() != 0 || !count.getElementType().isInteger(64) || within.getInt() < 0) {
+        error = "result " + std::to_string(it.index()) + " (nn.rows_within) must be a tensor<i64> iteration count";
+        return false;
+      }
+      graph.rowsWithin.push_back(within.getInt());
+      continue;
+    }
+    if (!graph.rowsWithin.empty()) {
+      error = "the graph function's iteration counts (nn.rows_within) must come last";
+      return false;
+    }
     if (auto of = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of")) {
       int64_t k = of.getInt();
       auto count = it.value().dyn_cast<RankedTensorType>();
@@ -249,6 +263,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   exe->profileNames_ = graph.layout.profileNames;
   exe->outputs_ = graph.outputs;
   exe->lengthOf_ = graph.lengthOf;
+  exe->rowsWithin_ = graph.rowsWithin;
   exe->weightBytes_ = graph.layout.weights;
   exe->weights = alignedAlloc((size_t)std::max<int64_t>(graph.layout.weights, 64));
   if (!buildWeightBlob(*module.getContext(), graph.layout, exe->weights.get(), error))
@@ -290,7 +305,7 @@ bool Executable::runOnce(const std::vector<const Tensor *> &in, std::vector<Tens
     out.emplace_back(sig.dtype, sig.shape);
   for (auto &t : out)
     outPtrs.push_back(t.data());
-  rows.assign(lengthOf_.size(), 0);
+  rows.assign(lengthOf_.size() + rowsWithin_.size(), 0);
   for (int64_t &r : rows)
     outPtrs.push_back(&r);
   int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
@@ -307,6 +322,7 @@ void Executable::adopt(Executable &next) {
   inputs_ = std::move(next.inputs_);
   outputs_ = std::move(next.outputs_);
   lengthOf_ = std::move(next.lengthOf_);
+  rowsWithin_ = std::move(next.rowsWithin_);
   weights = std::move(next.weights);
   workspace = std::move(next.workspace);
   workspaceBytes_ = next.workspaceBytes_;
@@ -342,11 +358,16 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
       if (rows[k] > have)
         most = std::max(most, have);
     }
+    for (size_t j = 0; j < rowsWithin_.size(); ++j) // a loop's saved iterations (training)
+      if (rows[lengthOf_.size() + j] > rowsWithin_[j])
+        most = std::max(most, rowsWithin_[j]);
     if (most < 0)
       break;
-    std::string why = "a loop ran more than " + std::to_string(most) + " iterations, the rows of its scan outputs";
+    std::string why = "a loop ran more than " + std::to_string(most) +
+                      " iterations, the rows planned for its scan outputs (or, training, its saved iterations)";
     if (!regrow) {
-      error = why + "; compile it with more (ImportOptions::loopRows) or give it a trip count";
+      error = why + "; compile it with more (ImportOptions::loopRows, DifferentiateOptions::loopRows) or give it a "
+                    "trip count";
       return false;
     }
     std::unique_ptr<Executable> next = regrow(std::max<int64_t>(8 * most, 16), error);

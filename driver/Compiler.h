@@ -77,6 +77,13 @@ public:
   const std::vector<std::string> &profileNames() const { return profileNames_; }
   double compileSeconds = 0;
   int recompilations = 0;
+  /// How to recompile when a run needs more rows for a loop than planned:
+  /// `recompile(rows, error)` compiles the same graph with `rows` rows for
+  /// such loops (ImportOptions::loopRows, DifferentiateOptions::loopRows).
+  /// compileOnnx sets it; without it such a run fails.
+  void setRecompile(std::function<std::unique_ptr<Executable>(int64_t rows, std::string &error)> recompile) {
+    regrow = std::move(recompile);
+  }
 
 private:
   friend std::unique_ptr<Executable> compileModule(mlir::ModuleOp, const CompileOptions &, std::string &);
@@ -87,8 +94,8 @@ private:
                std::string &error);
   /// Takes over what `next` compiled (its entry point, buffers, signatures).
   void adopt(Executable &next);
-  /// Recompiles the model with `loopRows` rows per growable scan output.
   std::function<std::unique_ptr<Executable>(int64_t loopRows, std::string &error)> regrow;
+  std::vector<int64_t> rowsWithin_; ///< per hidden `nn.rows_within` result: the rows its count may reach
   std::unique_ptr<JitModule> jit;
   int (*entry)(void **, void **, void *, void *) = nullptr;
   std::vector<TensorSignature> inputs_, outputs_;
@@ -116,6 +123,10 @@ struct LoweredGraph {
   /// counts the rows of the output it names that hold values (the scan
   /// outputs of a loop run as a loop); the runtime trims that output.
   std::vector<int> lengthOf;
+  /// Hidden results after those (tensor<i64>, `nn.rows_within`): iteration
+  /// counts of loops whose saved iterations have this many rows; a count
+  /// above them means they ran out (the runtime recompiles with more).
+  std::vector<int64_t> rowsWithin;
   WeightLayout layout;
 };
 

@@ -143,6 +143,9 @@ struct Log {
       os << "  output " << it.index() << " = " << nameOf(it.value()) << " " << typeStr(it.value());
       if (auto of = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of"))
         os << " (hidden: how many rows of output " << of.getInt() << " the run filled)";
+      if (auto within = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.rows_within"))
+        os << " (hidden: a loop's iterations, saved in " << within.getInt()
+           << " rows; more recompiles the step with more)";
       os << "\n";
     }
   }

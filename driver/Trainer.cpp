@@ -175,7 +175,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   }
   ImportOptions io;
   io.unrollScans = true; // each step's backward touches its own rows only
-  io.loopRows = 0;        // the backward plans every iteration's rows ahead
+  io.loopRows = 0;        // a loss would read scan-output rows the run did not fill
   std::vector<int64_t> shape = inputs[0].shape;
   if (shape.empty()) {
     error = "the model's input '" + inputs[0].name + "' is a scalar; it needs a batch dimension";
@@ -256,9 +256,13 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   }
   OpBuilder b(ret);
   Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
-  SmallVector<Value> grads;
-  if (!differentiate(b, loss, params, grads, error))
+  SmallVector<Value> grads, capped;
+  DifferentiateOptions diffOptions;
+  diffOptions.loopRows = options.loopRows;
+  diffOptions.cappedCounts = &capped;
+  if (!differentiate(b, loss, params, grads, error, diffOptions))
     return nullptr;
+  g.cappedLoops = (int)capped.size();
   // By name: differentiate may replace forward ops (a loop run as a loop
   // becomes one that saves its iterations), so `forward` holds only names.
   llvm::StringSet<> needs;
@@ -273,7 +277,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> results{loss};
   results.append(newParams.begin(), newParams.end());
   results.append(newState.begin(), newState.end());
-  setFunctionResults(func, results);
+  setResultsWithRowChecks(func, results, capped);
   return module;
 }
 
@@ -289,6 +293,15 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   s->stepExe = compileModule(*module, options.compile, error);
   if (!s->stepExe)
     return nullptr;
+  if (g.cappedLoops > 0) // a step that outgrows a loop's saved rows recompiles with more
+    s->stepExe->setRecompile([&model, options](int64_t rows, std::string &error) -> std::unique_ptr<Executable> {
+      TrainStepOptions grown = options;
+      grown.loopRows = rows;
+      MLIRContext context;
+      TrainingGraph g;
+      auto module = buildTrainingGraph(context, model, grown, /*step=*/true, g, error);
+      return module ? compileModule(*module, grown.compile, error) : nullptr;
+    });
   s->model = &model;
   s->names = g.names;
   s->paramValues = std::move(g.initial);

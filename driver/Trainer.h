@@ -75,6 +75,10 @@ struct TrainStepOptions {
   /// checkpoint or budget (with rnnMemoryBudget bytes).
   std::string rnnMemory = "store-all";
   int64_t rnnMemoryBudget = 0;
+  /// Iterations saved for the backward of a loop whose iterations are not
+  /// known at compile time (DifferentiateOptions::loopRows): -1 picks them;
+  /// a step that needs more recompiles with 8 times as many.
+  int64_t loopRows = -1;
   CompileOptions compile;
 };
 
@@ -86,6 +90,9 @@ struct TrainingGraph {
   TensorSignature input, output, labels;
   bool hasLabels = false;
   std::vector<std::pair<std::string, bool>> backward; ///< node name, needs backward
+  /// Loops whose saved iterations have a capacity (their counts are the
+  /// step's last results, nn.rows_within).
+  int cappedLoops = 0;
 };
 
 /// Imports `model` into `context` and builds either the training step
@@ -126,6 +133,9 @@ public:
   /// The step's planned intermediate memory (activations, gradients,
   /// optimizer scratch) and its parameter and state bytes.
   int64_t stepWorkspaceBytes() const { return stepExe->workspaceBytes(); }
+  /// How often the step was recompiled because a loop ran more iterations
+  /// than the rows planned to save them (TrainStepOptions::loopRows).
+  int stepRecompilations() const { return stepExe->recompilations; }
   /// Names of the step's timed ops (TrainStepOptions::compile.profile).
   const std::vector<std::string> &stepProfileNames() const { return stepExe->profileNames(); }
   /// Ops that needed a backward (node names), for the log.

@@ -288,7 +288,7 @@ def NN_LoopOp : NN_Op<"loop"> {
     With `scan_outputs = S` (S > 0) the body also yields S scan values after
     the carried ones, and the op has S more results, each [N, ...the scan
     value's shape]: iteration i's value lands in row i, and the loop stops
-    after N iterations. N is the trip count when it is known at compile
+    after N iterations (the fewest rows of them). N is the trip count when it is known at compile
     time, else a capacity. A last result, tensor<i64>, counts the
     iterations that ran, or N + 1 when the rows ran out before the loop
     ended (its condition still true, fewer than `max_trip` run: the runtime

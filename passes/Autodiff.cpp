@@ -320,10 +320,17 @@ llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) 
   return ops;
 }
 
-/// The backward of an nn.loop (an ONNX Loop run as a loop; bounded by a
-/// trip count known at compile time). The loop is replaced by one that also
-/// saves every iteration's carried values (as scan outputs); a second loop
-/// runs as many iterations backwards: iteration i takes step t = n - 1 - i,
+/// Bytes that a loop's saved iterations may take when the loop may stop
+/// before its trip count (beyond: a capacity, DifferentiateOptions::loopRows).
+constexpr int64_t kPlannedLoopBytes = int64_t(64) << 20;
+
+/// The backward of an nn.loop (an ONNX Loop run as a loop). The loop is
+/// replaced by one that also saves every iteration's carried values (as
+/// scan outputs): as many rows as its trip count when that is known at
+/// compile time and the loop runs all of it (a for loop) or the rows fit
+/// kPlannedLoopBytes, else a capacity (`options.loopRows`; its count then
+/// goes to `options.cappedCounts`). A second loop runs as many iterations
+/// backwards: iteration i takes step t = n - 1 - i,
 /// gathers step t's carried values, recomputes the body from them (a clone)
 /// and runs its backward (`backOp`, with `grad` and `active` swapped for the
 /// body's), seeded with the carried values' gradients it carries and row t
@@ -333,7 +340,8 @@ llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) 
 /// value (whichever maps they hold at the time).
 static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap<Value, Value> &grad,
                          llvm::DenseSet<Value> &active, const std::function<void(Value, Value)> &accumulate,
-                         const std::function<bool(Operation *)> &backOp, std::string &error) {
+                         const std::function<bool(Operation *)> &backOp, const DifferentiateOptions &options,
+                         std::string &error) {
   Location loc = loop.getLoc();
   size_t nc = loop.getCarried().size();
   int64_t ns = (int64_t)loop.getScanOutputs();
@@ -345,22 +353,46 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   int64_t N = -1;
   if (matchPattern(m, m_Constant(&trips)) && trips.getElementType().isInteger(64))
     N = std::max<int64_t>(0, (*trips.getValues<APInt>().begin()).getSExtValue());
-  if (ns > 0) {
-    int64_t rows = typeOf(loop.getResult(nc)).getDimSize(0);
-    N = N < 0 ? rows : std::min(N, rows);
-  }
-  if (N < 0) {
-    error = "training through a Loop run as a loop needs its trip count M known at compile time (it saves every "
-            "iteration's carried values); give M as a constant";
-    return false;
-  }
-  constexpr int64_t kMaxSteps = 1 << 16;
+  int64_t scanRows = ns > 0 ? typeOf(loop.getResult(nc)).getDimSize(0) : -1;
+  if (ns > 0)
+    N = N < 0 ? scanRows : std::min(N, scanRows);
   bool nested = false;
   loop.getBody().walk([&](LoopOp) { nested = true; });
-  if (N > kMaxSteps || nested) {
-    error = nested ? "training through a Loop run as a loop whose body holds another is not supported"
-                   : "training through a Loop run as a loop saves every iteration's carried values: its trip count "
-                     "M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+  if (nested) {
+    error = "training through a Loop run as a loop whose body holds another is not supported";
+    return false;
+  }
+  // Every iteration's carried values are saved.
+  int64_t rowBytes = 0;
+  for (Value c : loop.getCarried()) {
+    if (!typeOf(c).hasStaticShape()) {
+      error = "training through a Loop run as a loop needs carried values of static shapes";
+      return false;
+    }
+    rowBytes += typeOf(c).getNumElements() * ((typeOf(c).getElementTypeBitWidth() + 7) / 8);
+  }
+  // A for loop (its condition passed through) runs all N iterations.
+  Block &forward = loop.getBody().front();
+  bool runsAll = cast<LoopYieldOp>(forward.getTerminator()).getValues()[0] == forward.getArgument(1);
+  constexpr int64_t kMaxSteps = 1 << 16;
+  bool capped = false;
+  if (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) {
+    if (options.loopRows == 0 || (runsAll && N >= 0)) {
+      error = N < 0 ? "training through a Loop run as a loop needs its trip count M known at compile time (it "
+                      "saves every iteration's carried values); give M as a constant"
+                    : "training through a Loop run as a loop saves every iteration's carried values: its trip "
+                      "count M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+      return false;
+    }
+    int64_t rows = options.loopRows > 0
+                       ? options.loopRows
+                       : std::clamp<int64_t>(kPlannedLoopBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+    N = N < 0 ? rows : std::min(N, rows);
+    capped = true;
+  }
+  if (N * rowBytes > (int64_t(1) << 31)) {
+    error = "training through a Loop run as a loop saves every iteration's carried values: " +
+            std::to_string(N) + " iterations take " + std::to_string((N * rowBytes) >> 20) + " MiB, more than 2 GiB";
     return false;
   }
   // The gradients of its results, and what its body reads from outside.
@@ -382,21 +414,6 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   bool flows = some(dOut) || some(dScan);
   if (!flows || (floats.empty() && outer.empty()))
     return true; // no gradient reaches its inputs
-  // Every iteration's carried values are saved: they must fit.
-  int64_t savedBytes = 0;
-  for (Value c : carriedIn) {
-    if (!typeOf(c).hasStaticShape()) {
-      error = "training through a Loop run as a loop needs carried values of static shapes";
-      return false;
-    }
-    savedBytes += N * typeOf(c).getNumElements() * ((typeOf(c).getElementTypeBitWidth() + 7) / 8);
-  }
-  if (savedBytes > (int64_t(1) << 31)) {
-    error = "training through a Loop run as a loop saves every iteration's carried values: " +
-            std::to_string(N) + " iterations take " + std::to_string(savedBytes >> 20) + " MiB, more than 2 GiB";
-    return false;
-  }
-
   // The forward, saving each iteration's carried values.
   OpBuilder fb(loop);
   SmallVector<Type> types(loop.getResultTypes().begin(), loop.getResultTypes().begin() + nc + ns);
@@ -425,8 +442,16 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   loop.erase();
 
   // The backward loop: n iterations, carrying the carried values' gradients
-  // and the sums of the outer values'.
+  // and the sums of the outer values'. A capped loop's count may be one
+  // more than its rows (they ran out: the runtime recompiles with more and
+  // runs again); the backward never reads past them.
   Value count = saving.getResults().back();
+  if (capped) {
+    if (options.cappedCounts)
+      options.cappedCounts->push_back(count);
+    auto i64 = RankedTensorType::get({}, b.getI64Type());
+    count = b.create<MinOp>(loc, count, b.create<ConstantOp>(loc, i64, DenseElementsAttr::get(i64, b.getI64IntegerAttr(N).getValue())));
+  }
   SmallVector<Value> init;
   for (unsigned k : floats)
     init.push_back(dOut[k] ? dOut[k] : bw.zerosLike(carriedIn[k]));
@@ -512,7 +537,7 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
 }
 
 bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImpl<Value> &grads,
-                   std::string &error) {
+                   std::string &error, const DifferentiateOptions &options) {
   auto lt = loss.getType().dyn_cast<RankedTensorType>();
   if (!lt || lt.getNumElements() != 1 || !lt.getElementType().isa<FloatType>()) {
     error = "the loss must be a float scalar (one element), got " +
@@ -1490,7 +1515,7 @@ bool differentiate(OpBuilder &b, Value loss, ArrayRef<Value> wrt, SmallVectorImp
     return true;
   };
   loopBackward = [&](LoopOp loop) -> bool {
-    return loopGradient(b, bw, loop, grad, active, accumulate, backOp, error);
+    return loopGradient(b, bw, loop, grad, active, accumulate, backOp, options, error);
   };
   for (Operation *op : llvm::reverse(ops))
     if (!backOp(op))
@@ -1706,6 +1731,17 @@ void setFunctionResults(func::FuncOp func, ArrayRef<Value> values) {
   func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
 }
 
+void setResultsWithRowChecks(func::FuncOp func, ArrayRef<Value> values, ArrayRef<Value> cappedCounts) {
+  SmallVector<Value> all(values.begin(), values.end());
+  all.append(cappedCounts.begin(), cappedCounts.end());
+  setFunctionResults(func, all);
+  for (size_t k = 0; k < cappedCounts.size(); ++k) {
+    auto loop = cast<LoopOp>(cappedCounts[k].getDefiningOp());
+    int64_t rows = typeOf(loop.getResult(loop.getCarried().size())).getDimSize(0);
+    func.setResultAttr(values.size() + k, "nn.rows_within", IntegerAttr::get(IntegerType::get(func.getContext(), 64), rows));
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // The pass, for nncc-opt and IR dumps.
 //===----------------------------------------------------------------------===//
@@ -1738,7 +1774,11 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
       return signalPassFailure();
     }
     OpBuilder b(ret);
-    if (!differentiate(b, loss, wrt, grads, error)) {
+    SmallVector<Value> capped;
+    DifferentiateOptions options;
+    options.loopRows = loopRows;
+    options.cappedCounts = &capped;
+    if (!differentiate(b, loss, wrt, grads, error, options)) {
       func.emitError("nn-autodiff: ") << error;
       return signalPassFailure();
     }
@@ -1747,7 +1787,7 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
     setRecurrentMemoryPolicy(func, policy, budget);
     SmallVector<Value> results(ret->getOperands());
     results.append(grads.begin(), grads.end());
-    setFunctionResults(func, results);
+    setResultsWithRowChecks(func, results, capped);
   }
 };
 } // namespace

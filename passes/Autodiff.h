@@ -14,13 +14,36 @@
 
 namespace nncc {
 
+struct DifferentiateOptions {
+  /// The backward of an nn.loop saves every iteration's carried values. A
+  /// loop whose iterations are not known at compile time (a trip count
+  /// from the data, or a while loop whose trip count is unknown or would
+  /// take more than 64 MiB to save) gets this many rows: -1 picks them (as
+  /// many as fit 64 MiB, 16 to 4096), 0 refuses such loops. The loop stops
+  /// when they run out, and its count of iterations is then one more than
+  /// the rows.
+  int64_t loopRows = -1;
+  /// Gets the iteration counts of such loops (tensor<i64>): the function
+  /// should return them as results marked `nn.rows_within` (the rows), for
+  /// the runtime to recompile with more when a count exceeds them
+  /// (setResultsWithRowChecks).
+  llvm::SmallVectorImpl<mlir::Value> *cappedCounts = nullptr;
+};
+
 /// Emits, at the builder's insertion point, d(loss)/d(v) for every v in
 /// `wrt` (loss: a scalar float tensor). Gradients of values with several
 /// uses are accumulated; ops that do not lie between `wrt` and `loss` get
 /// no backward. A v that the loss does not depend on gets zeros. On an op
 /// without a gradient rule, returns false and names it in `error`.
 bool differentiate(mlir::OpBuilder &b, mlir::Value loss, llvm::ArrayRef<mlir::Value> wrt,
-                   llvm::SmallVectorImpl<mlir::Value> &grads, std::string &error);
+                   llvm::SmallVectorImpl<mlir::Value> &grads, std::string &error,
+                   const DifferentiateOptions &options = {});
+
+/// Makes `values` the results of `func` followed by `cappedCounts`
+/// (DifferentiateOptions), each marked `nn.rows_within` = the rows of its
+/// loop's saved iterations.
+void setResultsWithRowChecks(mlir::func::FuncOp func, llvm::ArrayRef<mlir::Value> values,
+                             llvm::ArrayRef<mlir::Value> cappedCounts);
 
 /// Ops of `func` that need a backward pass to reach the gradients of `wrt`
 /// from `loss` (for nncc inspect).

@@ -155,9 +155,9 @@ FailureOr<int64_t> scanRows(Node &n, ScanRows r, int64_t rowBytes) {
   return n.fail(Twine("this loop runs as a loop (") + r.why + "), and its scan outputs need " +
                 (r.trips ? Twine("a trip count of at most ") + Twine(kMaxRows) + " (it is " + Twine(*r.trips) + ")"
                          : Twine("a trip count known at compile time")) +
-                " for their rows when every iteration must be planned ahead (training). Give the trip count M as a "
-                "constant (or pass its value as an input), or the trip count and the condition so that the loop is "
-                "unrolled");
+                " for their rows when a loss reads them (training: rows the run did not fill would count). Give "
+                "the trip count M as a constant (or pass its value as an input), or the trip count and the "
+                "condition so that the loop is unrolled");
 }
 
 /// An nn.loop over `carried` (trip count m, condition c) whose body `fill`

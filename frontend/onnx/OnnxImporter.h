@@ -38,7 +38,8 @@ struct ImportOptions {
   /// (as many as fit 64 MiB, 16 to 4096), N > 0 gives N. A run that needs
   /// more counts one iteration more than the rows; `compileOnnx`'s
   /// Executable then recompiles with 8 times as many and runs again. 0
-  /// refuses such scan outputs (training plans every iteration ahead).
+  /// refuses such scan outputs (training: a loss would read rows that the
+  /// run did not fill).
   int64_t loopRows = -1;
 };
 

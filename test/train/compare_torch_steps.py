@@ -85,10 +85,12 @@ def compare(nncc, d, inp, name, loss, lr, theirs, extra):
 WHILE_LIMIT, WHILE_TRIPS, WHILE_LR = 2.0, 10, 0.05
 
 
-def while_loop_model(d):
+def while_loop_model(d, trips=WHILE_TRIPS):
     """An ONNX Loop run as a loop: h <- tanh(h W) (h starts as the input),
-    while sum(h^2) > WHILE_LIMIT, at most WHILE_TRIPS times; W a weight. Writes
-    d/model.onnx and d/input.pb; returns the input and W."""
+    while sum(h^2) > WHILE_LIMIT, at most `trips` times (INT64_MAX: as
+    PyTorch exports a scripted `while`, whose iterations nncc's backward
+    then saves in a capacity of rows); W a weight. Writes d/model.onnx and
+    d/input.pb; returns the input and W."""
     from onnx import TensorProto, helper
     rng = np.random.default_rng(5)
     x = rng.standard_normal((4, 3)).astype(np.float32)
@@ -105,7 +107,7 @@ def while_loop_model(d):
     g = helper.make_graph([helper.make_node("Loop", ["trips", "", "x"], ["y"], body=body)], "while_loop",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])],
-                          [numpy_helper.from_array(np.array(WHILE_TRIPS, np.int64), "trips"),
+                          [numpy_helper.from_array(np.array(trips, np.int64), "trips"),
                            numpy_helper.from_array(w, "W"),
                            numpy_helper.from_array(np.array(WHILE_LIMIT, np.float32), "lim")])
     os.makedirs(d, exist_ok=True)
@@ -115,16 +117,16 @@ def while_loop_model(d):
     return x, w
 
 
-def while_loop_torch(x, w, steps=3):
+def while_loop_torch(x, w, steps=3, trips=WHILE_TRIPS):
     """The same loop and SGD steps in PyTorch (sum-of-squares loss); the
     losses and each step's iteration count."""
     W = torch.nn.Parameter(torch.from_numpy(w.copy()))
     opt = torch.optim.SGD([W], lr=WHILE_LR)
-    out, trips = [], []
+    out, ran = [], []
     for _ in range(steps):
         opt.zero_grad()
         h, i = torch.from_numpy(x.copy()), 0
-        while i < WHILE_TRIPS:
+        while i < trips:
             h = torch.tanh(h @ W)
             i += 1
             if not float((h * h).sum()) > WHILE_LIMIT:
@@ -133,25 +135,26 @@ def while_loop_torch(x, w, steps=3):
         l.backward()
         opt.step()
         out.append(float(l))
-        trips.append(i)
-    return out, trips
+        ran.append(i)
+    return out, ran
 
 
 def main():
     nncc, models, shared = sys.argv[1:4]
-    names = sys.argv[4:] or list(CASES) + ["while_loop"]
+    whiles = {"while_loop": WHILE_TRIPS, "while_loop_unbounded": 2 ** 63 - 1}
+    names = sys.argv[4:] or list(CASES) + list(whiles)
     sys.path.insert(0, shared)
     import export_models as em
     torch.set_num_threads(2)
     failed = False
     for name in names:
-        if name == "while_loop":
-            d = os.path.join(models, "while_loop")
-            x, w = while_loop_model(d)
-            theirs, trips = while_loop_torch(x, w)
-            print("while_loop: PyTorch's loop ran %s iterations in the three steps" % trips)
+        if name in whiles:
+            d = os.path.join(models, name)
+            x, w = while_loop_model(d, whiles[name])
+            theirs, trips = while_loop_torch(x, w, trips=whiles[name])
+            print("%s: PyTorch's loop ran %s iterations in the three steps" % (name, trips))
             if not (1 < min(trips) and max(trips) < WHILE_TRIPS):
-                print("while_loop: the condition should stop the loop early; it did not: FAILED")
+                print("%s: the condition should stop the loop early; it did not: FAILED" % name)
                 failed = True
             failed |= not compare(nncc, d, os.path.join(d, "input.pb"), name, "sum_squares", WHILE_LR, theirs, [])
             continue

@@ -153,6 +153,24 @@ const GradCase kCases[] = {
        }
        %y = nn.mul %r, %q : tensor<3xf64>, tensor<3xf64>
        return %y : tensor<3xf64> })"},
+    // The same with trip count INT64_MAX (as PyTorch exports a scripted
+    // while): its iterations are saved in a capacity of rows.
+    {"loop_while_unbounded", R"(func.func @main(%x: tensor<3xf64>, %v: tensor<3xf64>, %w: tensor<3xf64>) -> tensor<3xf64> {
+       %m = nn.constant dense<9223372036854775807> : tensor<i64>
+       %c = nn.constant dense<true> : tensor<i1>
+       %lim = nn.constant dense<1.1> : tensor<f64>
+       %r, %q = nn.loop(%m, %c, %x, %v) : (tensor<i64>, tensor<i1>, tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<3xf64>, %vi: tensor<3xf64>):
+         %p = nn.mul %xi, %w : tensor<3xf64>, tensor<3xf64>
+         %a = nn.add %p, %vi : tensor<3xf64>, tensor<3xf64>
+         %t = nn.tanh %a : tensor<3xf64>
+         %h = nn.mul %t, %t : tensor<3xf64>, tensor<3xf64>
+         %e = nn.reduce_sum %h {axes = [], keepdims = false} : tensor<3xf64> -> tensor<f64>
+         %go = nn.greater %e, %lim : tensor<f64>, tensor<f64>
+         nn.loop_yield %go, %t, %xi : tensor<i1>, tensor<3xf64>, tensor<3xf64>
+       }
+       %y = nn.mul %r, %q : tensor<3xf64>, tensor<3xf64>
+       return %y : tensor<3xf64> })"},
     {"add_broadcast", R"(func.func @main(%a: tensor<3x4xf64>, %b: tensor<4xf64>) -> tensor<3x4xf64> {
        %y = nn.add %a, %b : tensor<3x4xf64>, tensor<4xf64>
        return %y : tensor<3x4xf64> })"},

@@ -2,6 +2,7 @@
 // all named at once, shape-determining inputs are specialized, and a small
 // graph runs through the JIT.
 #include "driver/Compiler.h"
+#include "test/unit/OnnxBuild.h"
 #include "ir/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,39 +11,7 @@
 #include <gtest/gtest.h>
 
 using namespace nncc;
-
-namespace {
-
-onnx::ModelProto makeModel(int opset) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  auto *o = m.add_opset_import();
-  o->set_domain("");
-  o->set_version(opset);
-  return m;
-}
-
-void addInput(onnx::GraphProto *g, const std::string &name, int type, std::vector<int64_t> shape) {
-  auto *vi = g->add_input();
-  vi->set_name(name);
-  auto *tt = vi->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(type);
-  tt->mutable_shape(); // rank 0 when no dimension follows
-  for (int64_t d : shape)
-    tt->mutable_shape()->add_dim()->set_dim_value(d);
-}
-
-onnx::NodeProto *addNode(onnx::GraphProto *g, const std::string &op, std::vector<std::string> in,
-                         std::vector<std::string> out, const std::string &name = "") {
-  auto *n = g->add_node();
-  n->set_op_type(op);
-  n->set_name(name);
-  for (auto &i : in) n->add_input(i);
-  for (auto &o : out) n->add_output(o);
-  return n;
-}
-
-} // namespace
+using namespace nncc::test;
 
 TEST(Importer, NamesEveryUnsupportedOperatorAtOnce) {
   auto m = makeModel(13);
@@ -130,31 +99,6 @@ TEST(Importer, LegacyBroadcastAndRunOnTheJit) {
 // --- ONNX Loop whose iterations are known only at run time: nn.loop --------
 
 namespace {
-
-/// A 0-d float/int/bool Constant node in `g`.
-void addScalarConstant(onnx::GraphProto *g, const std::string &name, int type, double v) {
-  auto *n = addNode(g, "Constant", {}, {name});
-  auto *a = n->add_attribute();
-  a->set_name("value");
-  a->set_type(onnx::AttributeProto::TENSOR);
-  auto *t = a->mutable_t();
-  t->set_data_type(type);
-  if (type == onnx::TensorProto::FLOAT)
-    t->add_float_data((float)v);
-  else if (type == onnx::TensorProto::INT64)
-    t->add_int64_data((int64_t)v);
-  else
-    t->add_int32_data((int32_t)v);
-}
-
-/// A Loop node whose body is built by `fill` (inputs: i, cond, carried...).
-onnx::GraphProto *addLoop(onnx::GraphProto *g, std::vector<std::string> in, std::vector<std::string> out) {
-  auto *n = addNode(g, "Loop", in, out, "loop");
-  auto *a = n->add_attribute();
-  a->set_name("body");
-  a->set_type(onnx::AttributeProto::GRAPH);
-  return a->mutable_g();
-}
 
 Tensor scalarI64(int64_t v) {
   Tensor t(DType::Int64, {});
@@ -395,7 +339,7 @@ TEST(Importer, WhileLoopGrowsItsScanOutputs) {
   io.loopRows = 0;
   EXPECT_FALSE(compileOnnx(m, io, {}, error));
   EXPECT_NE(error.find("its body computes the condition from data"), std::string::npos) << error;
-  EXPECT_NE(error.find("planned ahead (training)"), std::string::npos) << error;
+  EXPECT_NE(error.find("when a loss reads them (training"), std::string::npos) << error;
 }
 
 /// The negating, scanning loop with trip count 10 and condition i < n (n an

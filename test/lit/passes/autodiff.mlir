@@ -130,9 +130,19 @@ func.func @loss_is_loop(%w: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// With a trip count known only at run time the iterations' values cannot
-// be planned: refused, not answered with zero gradients.
-// expected-error @+1 {{training through a Loop run as a loop needs its trip count M known at compile time}}
+// With a trip count known only at run time the iterations are saved in a
+// capacity of rows (loop-rows; by default as many as fit 64 MiB, at most
+// 4096): the saving loop stops when they run out, its count (one more
+// than the rows then) becomes a result marked nn.rows_within for the
+// runtime to recompile with more, and the backward runs at most that many
+// iterations. (With loop-rows=0 it is refused: autodiff-loop-rows.mlir.)
+// CHECK-LABEL: func.func @through_runtime_loop
+// CHECK-SAME: tensor<i64> {nn.rows_within = 4096 : i64}
+// CHECK: %[[F:.*]]:3 = nn.loop(%arg0, %arg1, %arg3) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4096x4xf32>, tensor<i64>)
+// CHECK: %[[CAP:.*]] = nn.constant dense<4096> : tensor<i64>
+// CHECK: %[[N:.*]] = nn.min %[[F]]#2, %[[CAP]]
+// CHECK: nn.loop(%[[N]],
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}}, %[[F]]#2 :
 func.func @through_runtime_loop(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
   %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
   ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
