@@ -105,6 +105,28 @@ void checkGradients(const GradCase &c) {
   }
 }
 
+/// The text of a while loop (nn.loop) with trip count `trips`.
+std::string whileLoop(const std::string &trips) {
+  std::string text = R"(func.func @main(%x: tensor<3xf64>, %v: tensor<3xf64>, %w: tensor<3xf64>) -> tensor<3xf64> {
+       %m = nn.constant dense<TRIPS> : tensor<i64>
+       %c = nn.constant dense<true> : tensor<i1>
+       %lim = nn.constant dense<1.1> : tensor<f64>
+       %r, %q = nn.loop(%m, %c, %x, %v) : (tensor<i64>, tensor<i1>, tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
+       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<3xf64>, %vi: tensor<3xf64>):
+         %p = nn.mul %xi, %w : tensor<3xf64>, tensor<3xf64>
+         %a = nn.add %p, %vi : tensor<3xf64>, tensor<3xf64>
+         %t = nn.tanh %a : tensor<3xf64>
+         %h = nn.mul %t, %t : tensor<3xf64>, tensor<3xf64>
+         %e = nn.reduce_sum %h {axes = [], keepdims = false} : tensor<3xf64> -> tensor<f64>
+         %go = nn.greater %e, %lim : tensor<f64>, tensor<f64>
+         nn.loop_yield %go, %t, %xi : tensor<i1>, tensor<3xf64>, tensor<3xf64>
+       }
+       %y = nn.mul %r, %q : tensor<3xf64>, tensor<3xf64>
+       return %y : tensor<3xf64> })";
+  return text.replace(text.find("TRIPS"), 5, trips);
+}
+const std::string kWhileLoop = whileLoop("10"), kUnboundedWhileLoop = whileLoop("9223372036854775807");
+
 const GradCase kCases[] = {
     // An ONNX Loop run as a loop (nn.loop): through its carried value, its
     // scan output and a weight its body reads from outside.
@@ -137,40 +159,10 @@ const GradCase kCases[] = {
     // t^2 > 1.1: at these inputs 4 iterations of at most 10, the sums
     // 2.41, 1.14, 1.83, 1.09), and carries two values, one swapped with the
     // other.
-    {"loop_while", R"(func.func @main(%x: tensor<3xf64>, %v: tensor<3xf64>, %w: tensor<3xf64>) -> tensor<3xf64> {
-       %m = nn.constant dense<10> : tensor<i64>
-       %c = nn.constant dense<true> : tensor<i1>
-       %lim = nn.constant dense<1.1> : tensor<f64>
-       %r, %q = nn.loop(%m, %c, %x, %v) : (tensor<i64>, tensor<i1>, tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
-       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<3xf64>, %vi: tensor<3xf64>):
-         %p = nn.mul %xi, %w : tensor<3xf64>, tensor<3xf64>
-         %a = nn.add %p, %vi : tensor<3xf64>, tensor<3xf64>
-         %t = nn.tanh %a : tensor<3xf64>
-         %h = nn.mul %t, %t : tensor<3xf64>, tensor<3xf64>
-         %e = nn.reduce_sum %h {axes = [], keepdims = false} : tensor<3xf64> -> tensor<f64>
-         %go = nn.greater %e, %lim : tensor<f64>, tensor<f64>
-         nn.loop_yield %go, %t, %xi : tensor<i1>, tensor<3xf64>, tensor<3xf64>
-       }
-       %y = nn.mul %r, %q : tensor<3xf64>, tensor<3xf64>
-       return %y : tensor<3xf64> })"},
+    {"loop_while", kWhileLoop.c_str()},
     // The same with trip count INT64_MAX (as PyTorch exports a scripted
     // while): its iterations are saved in a capacity of rows.
-    {"loop_while_unbounded", R"(func.func @main(%x: tensor<3xf64>, %v: tensor<3xf64>, %w: tensor<3xf64>) -> tensor<3xf64> {
-       %m = nn.constant dense<9223372036854775807> : tensor<i64>
-       %c = nn.constant dense<true> : tensor<i1>
-       %lim = nn.constant dense<1.1> : tensor<f64>
-       %r, %q = nn.loop(%m, %c, %x, %v) : (tensor<i64>, tensor<i1>, tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>) {
-       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<3xf64>, %vi: tensor<3xf64>):
-         %p = nn.mul %xi, %w : tensor<3xf64>, tensor<3xf64>
-         %a = nn.add %p, %vi : tensor<3xf64>, tensor<3xf64>
-         %t = nn.tanh %a : tensor<3xf64>
-         %h = nn.mul %t, %t : tensor<3xf64>, tensor<3xf64>
-         %e = nn.reduce_sum %h {axes = [], keepdims = false} : tensor<3xf64> -> tensor<f64>
-         %go = nn.greater %e, %lim : tensor<f64>, tensor<f64>
-         nn.loop_yield %go, %t, %xi : tensor<i1>, tensor<3xf64>, tensor<3xf64>
-       }
-       %y = nn.mul %r, %q : tensor<3xf64>, tensor<3xf64>
-       return %y : tensor<3xf64> })"},
+    {"loop_while_unbounded", kUnboundedWhileLoop.c_str()},
     {"add_broadcast", R"(func.func @main(%a: tensor<3x4xf64>, %b: tensor<4xf64>) -> tensor<3x4xf64> {
        %y = nn.add %a, %b : tensor<3x4xf64>, tensor<4xf64>
        return %y : tensor<3x4xf64> })"},

@@ -65,15 +65,7 @@ TEST(Importer, LegacyBroadcastAndRunOnTheJit) {
   auto *g = m.mutable_graph();
   addInput(g, "a", 1, {2, 3, 2});
   addInput(g, "b", 1, {3});
-  auto *n = addNode(g, "Add", {"a", "b"}, {"s"}, "add");
-  auto *attr = n->add_attribute();
-  attr->set_name("broadcast");
-  attr->set_type(onnx::AttributeProto::INT);
-  attr->set_i(1);
-  attr = n->add_attribute();
-  attr->set_name("axis");
-  attr->set_type(onnx::AttributeProto::INT);
-  attr->set_i(1);
+  setIntAttribute(setIntAttribute(addNode(g, "Add", {"a", "b"}, {"s"}, "add"), "broadcast", 1), "axis", 1);
   addNode(g, "Relu", {"s"}, {"y"}, "relu");
   g->add_output()->set_name("y");
   std::string error;
@@ -139,11 +131,7 @@ TEST(Importer, LoopWithRuntimeTripCountRunsAsALoop) {
   addInput(body, "xin", onnx::TensorProto::FLOAT, {2, 3});
   addScalarConstant(body, "two", onnx::TensorProto::FLOAT, 2.0);
   addNode(body, "Mul", {"xin", "two"}, {"x2"});
-  auto *cast = addNode(body, "Cast", {"i"}, {"fi"});
-  auto *to = cast->add_attribute();
-  to->set_name("to");
-  to->set_type(onnx::AttributeProto::INT);
-  to->set_i(onnx::TensorProto::FLOAT);
+  setIntAttribute(addNode(body, "Cast", {"i"}, {"fi"}), "to", onnx::TensorProto::FLOAT);
   addNode(body, "Add", {"x2", "fi"}, {"x3"});
   addNode(body, "Add", {"x3", "b"}, {"xout"});
   addNode(body, "Identity", {"c"}, {"cout"});
@@ -196,11 +184,7 @@ TEST(Importer, WhileLoopStopsOnTheComputedCondition) {
   addScalarConstant(body, "one", onnx::TensorProto::INT64, 1);
   addNode(body, "Mul", {"xin", "two"}, {"xout"});
   addNode(body, "Add", {"n", "one"}, {"nout"});
-  auto *sum = addNode(body, "ReduceSum", {"xout"}, {"s"});
-  auto *keep = sum->add_attribute();
-  keep->set_name("keepdims");
-  keep->set_type(onnx::AttributeProto::INT);
-  keep->set_i(0);
+  setIntAttribute(addNode(body, "ReduceSum", {"xout"}, {"s"}), "keepdims", 0);
   addNode(body, "Less", {"s", "limit"}, {"cout"});
   for (const char *o : {"cout", "xout", "nout"})
     body->add_output()->set_name(o);

@@ -43,6 +43,15 @@ inline onnx::NodeProto *addNode(onnx::GraphProto *g, const std::string &op, std:
   return n;
 }
 
+/// Sets the integer attribute `name` of `node`; returns the node.
+inline onnx::NodeProto *setIntAttribute(onnx::NodeProto *node, const std::string &name, int64_t value) {
+  auto *a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+  return node;
+}
+
 /// A 0-d float/int64/bool Constant node in `g` (an int64 is given exactly).
 inline void addScalarConstant(onnx::GraphProto *g, const std::string &name, int type, double v,
                               int64_t i64 = 0) {

@@ -32,11 +32,7 @@ onnx::ModelProto whileModel(int64_t trips, const std::vector<float> &w) {
   addNode(body, "MatMul", {"xin", "W"}, {"p"});
   addNode(body, "Tanh", {"p"}, {"h"});
   addNode(body, "Mul", {"h", "h"}, {"h2"});
-  auto *sum = addNode(body, "ReduceSum", {"h2"}, {"e"});
-  auto *keep = sum->add_attribute();
-  keep->set_name("keepdims");
-  keep->set_type(onnx::AttributeProto::INT);
-  keep->set_i(0);
+  setIntAttribute(addNode(body, "ReduceSum", {"h2"}, {"e"}), "keepdims", 0);
   addNode(body, "Greater", {"e", "lim"}, {"cout"});
   body->add_output()->set_name("cout");
   body->add_output()->set_name("h");
