@@ -356,12 +356,9 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   int64_t scanRows = ns > 0 ? typeOf(loop.getResult(nc)).getDimSize(0) : -1;
   if (ns > 0)
     N = N < 0 ? scanRows : std::min(N, scanRows);
-  bool nested = false;
-  loop.getBody().walk([&](LoopOp) { nested = true; });
-  if (nested) {
-    error = "training through a Loop run as a loop whose body holds another is not supported";
-    return false;
-  }
+  // A loop inside another's body is differentiated inside the outer
+  // backward's body (from the outer step's recomputed values).
+  bool inner = isa<LoopOp>(loop->getParentOp());
   // Every iteration's carried values are saved.
   int64_t rowBytes = 0;
   for (Value c : loop.getCarried()) {
@@ -377,11 +374,15 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   constexpr int64_t kMaxSteps = 1 << 16;
   bool capped = false;
   if (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) {
-    if (options.loopRows == 0 || (runsAll && N >= 0)) {
+    // A capacity of rows needs its count checked at the end of the run: not
+    // for a loop inside another's body.
+    if (options.loopRows == 0 || (runsAll && N >= 0) || inner) {
       error = N < 0 ? "training through a Loop run as a loop needs its trip count M known at compile time (it "
                       "saves every iteration's carried values); give M as a constant"
                     : "training through a Loop run as a loop saves every iteration's carried values: its trip "
                       "count M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+      if (inner)
+        error += " (a loop inside a loop body: its iterations must be planned at compile time)";
       return false;
     }
     int64_t rows = options.loopRows > 0
@@ -494,8 +495,8 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
     for (unsigned k : floats)
       bodyActive.insert(xs[k]);
     bodyActive.insert(outer.begin(), outer.end());
-    for (Operation *op : cloned)
-      if (llvm::any_of(op->getOperands(), [&](Value v) { return bodyActive.count(v); }))
+    for (Operation *op : cloned) // (an inner loop's body reads values too)
+      if (llvm::any_of(inputsOf(op), [&](Value v) { return bodyActive.count(v); }))
         for (Value r : op->getResults())
           if (isFloatTensor(r))
             bodyActive.insert(r);

@@ -83,33 +83,48 @@ def compare(nncc, d, inp, name, loss, lr, theirs, extra):
 
 
 WHILE_LIMIT, WHILE_TRIPS, WHILE_LR = 2.0, 10, 0.05
+OUTER_LIMIT, OUTER_TRIPS, OUTER_SCALE = 0.6, 6, 0.8
 
 
-def while_loop_model(d, trips=WHILE_TRIPS):
+def while_loop_model(d, trips=WHILE_TRIPS, nested=False):
     """An ONNX Loop run as a loop: h <- tanh(h W) (h starts as the input),
     while sum(h^2) > WHILE_LIMIT, at most `trips` times (INT64_MAX: as
     PyTorch exports a scripted `while`, whose iterations nncc's backward
-    then saves in a capacity of rows); W a weight. Writes d/model.onnx and
-    d/input.pb; returns the input and W."""
+    then saves in a capacity of rows); W a weight. `nested`: that loop is
+    the body of an outer while loop, h <- OUTER_SCALE (inner loop from h)
+    while sum(h^2) > OUTER_LIMIT, at most OUTER_TRIPS times. Writes
+    d/model.onnx and d/input.pb; returns the input and W."""
     from onnx import TensorProto, helper
     rng = np.random.default_rng(5)
     x = rng.standard_normal((4, 3)).astype(np.float32)
     w = (0.6 * rng.standard_normal((3, 3))).astype(np.float32)
+    state = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [4, 3])
+    head = [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("c", TensorProto.BOOL, [])]
+    cond = [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])]
+
+    def stop_below(h, lim):  # sum(h^2) > lim
+        return [helper.make_node("Mul", [h, h], [h + "2"]),
+                helper.make_node("ReduceSum", [h + "2"], [h + "_e"], keepdims=0),
+                helper.make_node("Greater", [h + "_e", lim], ["cout"])]
     body = helper.make_graph(
-        [helper.make_node("MatMul", ["xin", "W"], ["p"]), helper.make_node("Tanh", ["p"], ["h"]),
-         helper.make_node("Mul", ["h", "h"], ["h2"]), helper.make_node("ReduceSum", ["h2"], ["e"], keepdims=0),
-         helper.make_node("Greater", ["e", "lim"], ["cout"])], "body",
-        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-         helper.make_tensor_value_info("c", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("xin", TensorProto.FLOAT, [4, 3])],
-        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []),
-         helper.make_tensor_value_info("h", TensorProto.FLOAT, [4, 3])])
-    g = helper.make_graph([helper.make_node("Loop", ["trips", "", "x"], ["y"], body=body)], "while_loop",
-                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])],
-                          [numpy_helper.from_array(np.array(trips, np.int64), "trips"),
-                           numpy_helper.from_array(w, "W"),
-                           numpy_helper.from_array(np.array(WHILE_LIMIT, np.float32), "lim")])
+        [helper.make_node("MatMul", ["xin", "W"], ["p"]), helper.make_node("Tanh", ["p"], ["h"])] +
+        stop_below("h", "lim"), "body", head + [state("xin")], cond + [state("h")])
+    loop = helper.make_node("Loop", ["trips", "", "x"], ["y"], body=body)
+    constants = [numpy_helper.from_array(np.array(trips, np.int64), "trips"), numpy_helper.from_array(w, "W"),
+                 numpy_helper.from_array(np.array(WHILE_LIMIT, np.float32), "lim")]
+    nodes = []
+    if nested:  # (the scale a Constant node: an initializer would be trained)
+        outer = helper.make_graph(
+            [helper.make_node("Loop", ["trips", "", "hin"], ["g"], body=body),
+             helper.make_node("Mul", ["g", "scale"], ["hout"])] + stop_below("hout", "outer_lim"),
+            "outer", head + [state("hin")], cond + [state("hout")])
+        loop = helper.make_node("Loop", ["outer_trips", "", "x"], ["y"], body=outer)
+        nodes = [helper.make_node("Constant", [], ["scale"],
+                                  value=numpy_helper.from_array(np.array(OUTER_SCALE, np.float32)))]
+        constants += [numpy_helper.from_array(np.array(OUTER_TRIPS, np.int64), "outer_trips"),
+                      numpy_helper.from_array(np.array(OUTER_LIMIT, np.float32), "outer_lim")]
+    g = helper.make_graph(nodes + [loop], "while_loop", [state("x")], [state("y")], constants)
     os.makedirs(d, exist_ok=True)
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), os.path.join(d, "model.onnx"))
     with open(os.path.join(d, "input.pb"), "wb") as f:
@@ -117,31 +132,43 @@ def while_loop_model(d, trips=WHILE_TRIPS):
     return x, w
 
 
-def while_loop_torch(x, w, steps=3, trips=WHILE_TRIPS):
-    """The same loop and SGD steps in PyTorch (sum-of-squares loss); the
-    losses and each step's iteration count."""
+def while_loop_torch(x, w, steps=3, trips=WHILE_TRIPS, nested=False):
+    """The same loop(s) and SGD steps in PyTorch (sum-of-squares loss); the
+    losses and each step's (inner) iteration counts."""
     W = torch.nn.Parameter(torch.from_numpy(w.copy()))
     opt = torch.optim.SGD([W], lr=WHILE_LR)
     out, ran = [], []
-    for _ in range(steps):
-        opt.zero_grad()
-        h, i = torch.from_numpy(x.copy()), 0
+
+    def inner(h):
+        i = 0
         while i < trips:
             h = torch.tanh(h @ W)
             i += 1
             if not float((h * h).sum()) > WHILE_LIMIT:
                 break
+        ran.append(i)
+        return h
+    for _ in range(steps):
+        opt.zero_grad()
+        h = torch.from_numpy(x.copy())
+        if nested:
+            for _ in range(OUTER_TRIPS):
+                h = inner(h) * OUTER_SCALE
+                if not float((h * h).sum()) > OUTER_LIMIT:
+                    break
+        else:
+            h = inner(h)
         l = (h * h).sum()
         l.backward()
         opt.step()
         out.append(float(l))
-        ran.append(i)
     return out, ran
 
 
 def main():
     nncc, models, shared = sys.argv[1:4]
-    whiles = {"while_loop": WHILE_TRIPS, "while_loop_unbounded": 2 ** 63 - 1}
+    whiles = {"while_loop": (WHILE_TRIPS, False), "while_loop_unbounded": (2 ** 63 - 1, False),
+              "nested_while_loops": (WHILE_TRIPS, True)}
     names = sys.argv[4:] or list(CASES) + list(whiles)
     sys.path.insert(0, shared)
     import export_models as em
@@ -150,10 +177,10 @@ def main():
     for name in names:
         if name in whiles:
             d = os.path.join(models, name)
-            x, w = while_loop_model(d, whiles[name])
-            theirs, trips = while_loop_torch(x, w, trips=whiles[name])
-            print("%s: PyTorch's loop ran %s iterations in the three steps" % (name, trips))
-            if not (1 < min(trips) and max(trips) < WHILE_TRIPS):
+            x, w = while_loop_model(d, *whiles[name])
+            theirs, trips = while_loop_torch(x, w, 3, *whiles[name])
+            print("%s: PyTorch's (inner) loop ran %s iterations in the three steps" % (name, trips))
+            if not (1 < max(trips) < WHILE_TRIPS and (len(trips) > 3) == whiles[name][1]):
                 print("%s: the condition should stop the loop early; it did not: FAILED" % name)
                 failed = True
             failed |= not compare(nncc, d, os.path.join(d, "input.pb"), name, "sum_squares", WHILE_LR, theirs, [])

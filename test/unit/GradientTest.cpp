@@ -163,6 +163,58 @@ const GradCase kCases[] = {
     // The same with trip count INT64_MAX (as PyTorch exports a scripted
     // while): its iterations are saved in a capacity of rows.
     {"loop_while_unbounded", kUnboundedWhileLoop.c_str()},
+    // A loop inside a loop's body: differentiated inside the outer
+    // backward's body. The inner loop starts from zeros: only its body
+    // reads values with gradients (the weight and the outer body's h), not
+    // its operands.
+    {"loop_nested", R"(func.func @main(%x: tensor<3xf64>, %w: tensor<3xf64>) -> tensor<3xf64> {
+       %m = nn.constant dense<3> : tensor<i64>
+       %m2 = nn.constant dense<2> : tensor<i64>
+       %c = nn.constant dense<true> : tensor<i1>
+       %half = nn.constant dense<0.5> : tensor<f64>
+       %zeros = nn.constant dense<0.0> : tensor<3xf64>
+       %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<3xf64>) -> tensor<3xf64> {
+       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %h: tensor<3xf64>):
+         %g = nn.loop(%m2, %ci, %zeros) : (tensor<i64>, tensor<i1>, tensor<3xf64>) -> tensor<3xf64> {
+         ^bb0(%j: tensor<i64>, %cj: tensor<i1>, %gi: tensor<3xf64>):
+           %p = nn.mul %gi, %w : tensor<3xf64>, tensor<3xf64>
+           %q = nn.add %p, %h : tensor<3xf64>, tensor<3xf64>
+           %t = nn.tanh %q : tensor<3xf64>
+           nn.loop_yield %cj, %t : tensor<i1>, tensor<3xf64>
+         }
+         %hs = nn.mul %h, %half : tensor<3xf64>, tensor<f64>
+         %s = nn.add %g, %hs : tensor<3xf64>, tensor<3xf64>
+         nn.loop_yield %ci, %s : tensor<i1>, tensor<3xf64>
+       }
+       return %r : tensor<3xf64> })"},
+    // Nested while loops (conditions from the data; the inner one starts
+    // from a condition made inside the outer body).
+    {"loop_nested_while", R"(func.func @main(%x: tensor<4x3xf64>, %w: tensor<3x3xf64>) -> tensor<4x3xf64> {
+       %m = nn.constant dense<3> : tensor<i64>
+       %m2 = nn.constant dense<10> : tensor<i64>
+       %c = nn.constant dense<true> : tensor<i1>
+       %scale = nn.constant dense<0.8> : tensor<f64>
+       %lim = nn.constant dense<4.0> : tensor<f64>
+       %lim2 = nn.constant dense<2.0> : tensor<f64>
+       %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4x3xf64>) -> tensor<4x3xf64> {
+       ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %h: tensor<4x3xf64>):
+         %yes = nn.constant dense<true> : tensor<i1>
+         %g = nn.loop(%m2, %yes, %h) : (tensor<i64>, tensor<i1>, tensor<4x3xf64>) -> tensor<4x3xf64> {
+         ^bb0(%j: tensor<i64>, %cj: tensor<i1>, %gi: tensor<4x3xf64>):
+           %p = nn.matmul %gi, %w : (tensor<4x3xf64>, tensor<3x3xf64>) -> tensor<4x3xf64>
+           %t = nn.tanh %p : tensor<4x3xf64>
+           %t2 = nn.mul %t, %t : tensor<4x3xf64>, tensor<4x3xf64>
+           %e = nn.reduce_sum %t2 {axes = [], keepdims = false} : tensor<4x3xf64> -> tensor<f64>
+           %go = nn.greater %e, %lim : tensor<f64>, tensor<f64>
+           nn.loop_yield %go, %t : tensor<i1>, tensor<4x3xf64>
+         }
+         %hs = nn.mul %g, %scale : tensor<4x3xf64>, tensor<f64>
+         %h2 = nn.mul %hs, %hs : tensor<4x3xf64>, tensor<4x3xf64>
+         %e2 = nn.reduce_sum %h2 {axes = [], keepdims = false} : tensor<4x3xf64> -> tensor<f64>
+         %go2 = nn.greater %e2, %lim2 : tensor<f64>, tensor<f64>
+         nn.loop_yield %go2, %hs : tensor<i1>, tensor<4x3xf64>
+       }
+       return %r : tensor<4x3xf64> })"},
     {"add_broadcast", R"(func.func @main(%a: tensor<3x4xf64>, %b: tensor<4xf64>) -> tensor<3x4xf64> {
        %y = nn.add %a, %b : tensor<3x4xf64>, tensor<4xf64>
        return %y : tensor<3x4xf64> })"},

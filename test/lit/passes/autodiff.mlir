@@ -152,3 +152,29 @@ func.func @through_runtime_loop(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf3
   %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// A while loop inside a loop's body is differentiated inside the outer
+// backward's body, where no count can be checked at the end of the run:
+// its iterations must be planned at compile time (here M = INT64_MAX).
+// expected-error @+1 {{(a loop inside a loop body: its iterations must be planned at compile time)}}
+func.func @inner_while(%w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
+  %m = nn.constant dense<2> : tensor<i64>
+  %big = nn.constant dense<9223372036854775807> : tensor<i64>
+  %c = nn.constant dense<true> : tensor<i1>
+  %lim = nn.constant dense<1.0> : tensor<f32>
+  %r = nn.loop(%m, %c, %x) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %h: tensor<4xf32>):
+    %g = nn.loop(%big, %ci, %h) : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> tensor<4xf32> {
+    ^bb0(%j: tensor<i64>, %cj: tensor<i1>, %gi: tensor<4xf32>):
+      %y = nn.mul %gi, %w : tensor<4xf32>, tensor<4xf32>
+      %e = nn.reduce_sum %y {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+      %go = nn.greater %e, %lim : tensor<f32>, tensor<f32>
+      nn.loop_yield %go, %y : tensor<i1>, tensor<4xf32>
+    }
+    nn.loop_yield %ci, %g : tensor<i1>, tensor<4xf32>
+  }
+  %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
