@@ -257,12 +257,14 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
       emitCopy(b, loc, bufferOf(init), res);
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
   Value trips = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{}), maxTrip = trips;
-  if (numScans > 0) { // never more iterations than the scan outputs have rows
-    int64_t rows = INT64_MAX;
-    for (int64_t k = 0; k < numScans; ++k)
-      rows = std::min(rows, loop.getResult(numCarried + k).getType().cast<RankedTensorType>().getDimSize(0));
-    maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, rows, 64));
-  }
+  // Never more iterations than the scan outputs that are read have rows
+  // (an unread one neither caps the loop nor is written).
+  int64_t capRows = INT64_MAX;
+  for (int64_t k = 0; k < numScans; ++k)
+    if (results[numCarried + k])
+      capRows = std::min(capRows, loop.getResult(numCarried + k).getType().cast<RankedTensorType>().getDimSize(0));
+  if (capRows != INT64_MAX)
+    maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, capRows, 64));
   auto loadCond = [&](Value buf) {
     Value byte = b.create<memref::LoadOp>(loc, buf, ValueRange{});
     return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, byte, b.create<arith::ConstantIntOp>(loc, 0, 8))

@@ -192,7 +192,12 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
   }
   graph.lengthOf.clear();
   graph.rowsWithin.clear();
+  graph.growsLoop.clear();
   for (auto it : llvm::enumerate(fn.getResultTypes())) {
+    if (fn.getResultAttr(it.index(), "nn.rows_within") || fn.getResultAttr(it.index(), "nn.length_of")) {
+      auto grows = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.grows_loop");
+      graph.growsLoop.push_back(grows ? (int)grows.getInt() : -1);
+    }
     if (auto within = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.rows_within")) {
       auto count = it.value().dyn_cast<RankedTensorType>();
       if (!count || count.getRank() != 0 || !count.getElementType().isInteger(64) || within.getInt() < 0) {
@@ -264,6 +269,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   exe->outputs_ = graph.outputs;
   exe->lengthOf_ = graph.lengthOf;
   exe->rowsWithin_ = graph.rowsWithin;
+  exe->growsLoop_ = graph.growsLoop;
   exe->weightBytes_ = graph.layout.weights;
   exe->weights = alignedAlloc((size_t)std::max<int64_t>(graph.layout.weights, 64));
   if (!buildWeightBlob(*module.getContext(), graph.layout, exe->weights.get(), error))
@@ -323,6 +329,7 @@ void Executable::adopt(Executable &next) {
   outputs_ = std::move(next.outputs_);
   lengthOf_ = std::move(next.lengthOf_);
   rowsWithin_ = std::move(next.rowsWithin_);
+  growsLoop_ = std::move(next.growsLoop_);
   weights = std::move(next.weights);
   workspace = std::move(next.workspace);
   workspaceBytes_ = next.workspaceBytes_;
@@ -333,44 +340,69 @@ void Executable::adopt(Executable &next) {
   ++recompilations;
 }
 
+std::vector<int64_t> Executable::loopRows(const std::vector<int64_t> &hiddenRows) const {
+  std::vector<int64_t> rows;
+  for (size_t k = 0; k < growsLoop_.size(); ++k)
+    if (growsLoop_[k] >= 0) {
+      rows.resize(std::max(rows.size(), (size_t)growsLoop_[k] + 1), 0);
+      rows[growsLoop_[k]] = std::max(rows[growsLoop_[k]], hiddenRows[k]);
+    }
+  return rows;
+}
+
 bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> &out, std::string &error) {
   useFullThreadTeams();
+  std::lock_guard<std::mutex> lock(mutex);
   if (in.size() != inputs_.size()) {
     error = "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(in.size()) +
             " given";
     return false;
   }
-  std::lock_guard<std::mutex> lock(mutex);
-  std::vector<int64_t> rows;
+  std::vector<int64_t> rows, before; // before: the rows of each loop that ran out last time
   for (;;) {
     if (!runOnce(in, out, rows, error))
       return false;
-    // A count of one more than the rows: a loop ran out of rows for its
-    // scan outputs before it ended. Recompiled with more, it runs again.
-    int64_t most = -1; // the most rows of an output that ran out of them
-    for (size_t k = 0; k < lengthOf_.size(); ++k) {
-      int64_t have = out[lengthOf_[k]].shape()[0];
-      if (rows[k] < 0 || rows[k] > have + 1) {
-        error = "output '" + outputs_[lengthOf_[k]].name + "' counts " + std::to_string(rows[k]) + " rows of " +
-                std::to_string(have);
+    // Each hidden result's rows: a count above them (by one) says a loop
+    // ran out of them before it ended; recompiled with more for that loop,
+    // the graph runs again.
+    std::vector<int64_t> have(rows.size());
+    for (size_t k = 0; k < lengthOf_.size(); ++k)
+      have[k] = out[lengthOf_[k]].shape()[0];
+    for (size_t j = 0; j < rowsWithin_.size(); ++j)
+      have[lengthOf_.size() + j] = rowsWithin_[j];
+    std::vector<int64_t> grown = loopRows(have);
+    int64_t most = -1;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      if (rows[k] < 0 || rows[k] > have[k] + 1 || (rows[k] > have[k] && growsLoop_[k] < 0)) {
+        error = "hidden result " + std::to_string(k) + " counts " + std::to_string(rows[k]) +
+                " iterations of a loop planned for " + std::to_string(have[k]);
         return false;
       }
-      if (rows[k] > have)
-        most = std::max(most, have);
+      if (rows[k] > have[k]) {
+        int loop = growsLoop_[k];
+        if (loop < (int)before.size() && before[loop] >= have[k]) {
+          error = "a loop ran out of its " + std::to_string(have[k]) + " rows again after recompiling for more";
+          return false;
+        }
+        most = std::max(most, have[k]);
+        grown[loop] = 8 * std::max<int64_t>(have[k], 2);
+      }
     }
-    for (size_t j = 0; j < rowsWithin_.size(); ++j) // a loop's saved iterations (training)
-      if (rows[lengthOf_.size() + j] > rowsWithin_[j])
-        most = std::max(most, rowsWithin_[j]);
+    before = loopRows(have);
     if (most < 0)
       break;
     std::string why = "a loop ran more than " + std::to_string(most) +
                       " iterations, the rows planned for its scan outputs (or, training, its saved iterations)";
     if (!regrow) {
-      error = why + "; compile it with more (ImportOptions::loopRows, DifferentiateOptions::loopRows) or give it a "
+      error = why + "; compile it with more (ImportOptions::loopRows, TrainStepOptions::loopRows) or give it a "
                     "trip count";
       return false;
     }
-    std::unique_ptr<Executable> next = regrow(std::max<int64_t>(8 * most, 16), error);
+    if (most > (int64_t(1) << 28)) {
+      error = why + ", and nncc grows them no further";
+      return false;
+    }
+    std::unique_ptr<Executable> next = regrow(grown, error);
     if (!next) {
       error = why + ", and recompiling it with more failed: " + error;
       return false;
@@ -398,7 +430,7 @@ std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &model, const Imp
   if (!module)
     return nullptr;
   auto exe = compileModule(*module, options, error);
-  if (exe && !exe->lengthOf_.empty() && importOptions.loopRows != 0) {
+  if (exe && exe->mayRecompile()) {
     // A run may need more rows than a loop's scan outputs have: it then
     // recompiles from a copy of the model (and of the input values it was
     // specialized for, which the caller need not keep).
@@ -408,12 +440,15 @@ std::unique_ptr<Executable> compileOnnx(const onnx::ModelProto &model, const Imp
       values->emplace(name, *t);
     ImportOptions io = importOptions;
     io.inputValues.clear();
-    exe->regrow = [proto, values, io, options](int64_t rows, std::string &error) {
+    exe->regrow = [proto, values, io, options](const std::vector<int64_t> &rows, std::string &error) {
       ImportOptions grown = io;
-      grown.loopRows = rows;
+      grown.grownLoopRows = rows;
       for (const auto &[name, t] : *values)
         grown.inputValues[name] = &t;
-      return compileOnnx(*proto, grown, options, error);
+      MLIRContext context;
+      loadDialects(context);
+      auto module = importOnnxModel(context, *proto, grown, error);
+      return module ? compileModule(*module, options, error) : nullptr;
     };
   }
   return exe;

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -62,12 +63,15 @@ public:
   const std::vector<TensorSignature> &inputs() const { return inputs_; }
   const std::vector<TensorSignature> &outputs() const { return outputs_; }
   /// Checks the inputs' element types and shapes, allocates the outputs and
-  /// runs. Safe to call from several threads (calls are serialized). The
-  /// scan outputs of an ONNX Loop run as a loop are trimmed to the
-  /// iterations that ran; when a run needs more rows than they have (a trip
-  /// count or condition from the data: ImportOptions::loopRows), an
-  /// Executable from compileOnnx recompiles itself with 8 times as many
-  /// and runs again (`recompilations` counts this; outputs() changes).
+  /// runs. Calls are serialized. The scan outputs of an ONNX Loop run as a
+  /// loop are trimmed to the iterations that ran. When a run needs more
+  /// rows for a loop than planned (its scan outputs, ImportOptions::
+  /// loopRows, or in training its saved iterations, TrainStepOptions::
+  /// loopRows), an Executable that can recompile (setRecompile; compileOnnx
+  /// and the Trainer set it) recompiles with 8 times as many rows for that
+  /// loop and runs again: `recompilations` counts this, and outputs() (the
+  /// scan outputs' leading dimension) and workspaceBytes() change, so read
+  /// them only while no run is under way.
   bool run(const std::vector<const Tensor *> &inputs, std::vector<Tensor> &outputs, std::string &error);
 
   int64_t workspaceBytes() const { return workspaceBytes_; }
@@ -78,11 +82,15 @@ public:
   double compileSeconds = 0;
   int recompilations = 0;
   /// How to recompile when a run needs more rows for a loop than planned:
-  /// `recompile(rows, error)` compiles the same graph with `rows` rows for
-  /// such loops (ImportOptions::loopRows, DifferentiateOptions::loopRows).
-  /// compileOnnx sets it; without it such a run fails.
-  void setRecompile(std::function<std::unique_ptr<Executable>(int64_t rows, std::string &error)> recompile) {
-    regrow = std::move(recompile);
+  /// `recompile(rows, error)` compiles the same graph with rows[k] rows for
+  /// the k-th loop given a capacity (0: its default;
+  /// ImportOptions::grownLoopRows, DifferentiateOptions::grownLoopRows).
+  /// compileOnnx and the Trainer set it; without it such a run fails.
+  using Recompile = std::function<std::unique_ptr<Executable>(const std::vector<int64_t> &rows, std::string &error)>;
+  void setRecompile(Recompile recompile) { regrow = std::move(recompile); }
+  /// Whether a run may need more rows for a loop than planned.
+  bool mayRecompile() const {
+    return std::any_of(growsLoop_.begin(), growsLoop_.end(), [](int k) { return k >= 0; });
   }
 
 private:
@@ -94,8 +102,11 @@ private:
                std::string &error);
   /// Takes over what `next` compiled (its entry point, buffers, signatures).
   void adopt(Executable &next);
-  std::function<std::unique_ptr<Executable>(int64_t loopRows, std::string &error)> regrow;
+  /// The rows each capacity loop has (by its place; 0: not known here).
+  std::vector<int64_t> loopRows(const std::vector<int64_t> &hiddenRows) const;
+  Recompile regrow;
   std::vector<int64_t> rowsWithin_; ///< per hidden `nn.rows_within` result: the rows its count may reach
+  std::vector<int> growsLoop_;      ///< per hidden result: the capacity loop it counts (its place), or -1
   std::unique_ptr<JitModule> jit;
   int (*entry)(void **, void **, void *, void *) = nullptr;
   std::vector<TensorSignature> inputs_, outputs_;
@@ -127,6 +138,10 @@ struct LoweredGraph {
   /// counts of loops whose saved iterations have this many rows; a count
   /// above them means they ran out (the runtime recompiles with more).
   std::vector<int64_t> rowsWithin;
+  /// Per hidden result (`nn.grows_loop`): the place of the loop whose
+  /// iterations it counts among those given a capacity, or -1 (rows that
+  /// never run out).
+  std::vector<int> growsLoop;
   WeightLayout layout;
 };
 

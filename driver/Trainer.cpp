@@ -259,6 +259,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> grads, capped;
   DifferentiateOptions diffOptions;
   diffOptions.loopRows = options.loopRows;
+  diffOptions.grownLoopRows = options.grownLoopRows;
   diffOptions.cappedCounts = &capped;
   if (!differentiate(b, loss, params, grads, error, diffOptions))
     return nullptr;
@@ -294,9 +295,10 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   if (!s->stepExe)
     return nullptr;
   if (g.cappedLoops > 0) // a step that outgrows a loop's saved rows recompiles with more
-    s->stepExe->setRecompile([&model, options](int64_t rows, std::string &error) -> std::unique_ptr<Executable> {
-      TrainStepOptions grown = options;
-      grown.loopRows = rows;
+    s->stepExe->setRecompile([&model, options](const std::vector<int64_t> &rows,
+                                               std::string &error) -> std::unique_ptr<Executable> {
+      TrainStepOptions grown = options; // (`model` outlives the session)
+      grown.grownLoopRows = rows;
       MLIRContext context;
       TrainingGraph g;
       auto module = buildTrainingGraph(context, model, grown, /*step=*/true, g, error);

@@ -79,6 +79,8 @@ struct TrainStepOptions {
   /// known at compile time (DifferentiateOptions::loopRows): -1 picks them;
   /// a step that needs more recompiles with 8 times as many.
   int64_t loopRows = -1;
+  /// Rows for such loops by their place (set by a recompilation).
+  std::vector<int64_t> grownLoopRows;
   CompileOptions compile;
 };
 

@@ -56,7 +56,8 @@ public:
   /// scan output of an ONNX Loop that runs as a loop (its trip count or
   /// condition comes from the data) has as many rows as iterations ran: at
   /// most the leading dimension of its signature, which grows (the model
-  /// is recompiled, once per 8 times as many rows) when a run needs more.
+  /// is recompiled, once per 8 times as many rows for that loop) when a run
+  /// needs more; read outputs() only while no run is under way.
   bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error);
   /// Bytes of the planned workspace for intermediate tensors.
   int64_t workspaceBytes() const;

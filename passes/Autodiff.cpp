@@ -345,57 +345,6 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   Location loc = loop.getLoc();
   size_t nc = loop.getCarried().size();
   int64_t ns = (int64_t)loop.getScanOutputs();
-  // The most iterations: M (a constant, maybe reshaped) or the scan rows.
-  Value m = loop.getMaxTrip();
-  while (auto r = m.getDefiningOp<ReshapeOp>())
-    m = r.getX();
-  DenseElementsAttr trips;
-  int64_t N = -1;
-  if (matchPattern(m, m_Constant(&trips)) && trips.getElementType().isInteger(64))
-    N = std::max<int64_t>(0, (*trips.getValues<APInt>().begin()).getSExtValue());
-  int64_t scanRows = ns > 0 ? typeOf(loop.getResult(nc)).getDimSize(0) : -1;
-  if (ns > 0)
-    N = N < 0 ? scanRows : std::min(N, scanRows);
-  // A loop inside another's body is differentiated inside the outer
-  // backward's body (from the outer step's recomputed values).
-  bool inner = isa<LoopOp>(loop->getParentOp());
-  // Every iteration's carried values are saved.
-  int64_t rowBytes = 0;
-  for (Value c : loop.getCarried()) {
-    if (!typeOf(c).hasStaticShape()) {
-      error = "training through a Loop run as a loop needs carried values of static shapes";
-      return false;
-    }
-    rowBytes += typeOf(c).getNumElements() * ((typeOf(c).getElementTypeBitWidth() + 7) / 8);
-  }
-  // A for loop (its condition passed through) runs all N iterations.
-  Block &forward = loop.getBody().front();
-  bool runsAll = cast<LoopYieldOp>(forward.getTerminator()).getValues()[0] == forward.getArgument(1);
-  constexpr int64_t kMaxSteps = 1 << 16;
-  bool capped = false;
-  if (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) {
-    // A capacity of rows needs its count checked at the end of the run: not
-    // for a loop inside another's body.
-    if (options.loopRows == 0 || (runsAll && N >= 0) || inner) {
-      error = N < 0 ? "training through a Loop run as a loop needs its trip count M known at compile time (it "
-                      "saves every iteration's carried values); give M as a constant"
-                    : "training through a Loop run as a loop saves every iteration's carried values: its trip "
-                      "count M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
-      if (inner)
-        error += " (a loop inside a loop body: its iterations must be planned at compile time)";
-      return false;
-    }
-    int64_t rows = options.loopRows > 0
-                       ? options.loopRows
-                       : std::clamp<int64_t>(kPlannedLoopBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
-    N = N < 0 ? rows : std::min(N, rows);
-    capped = true;
-  }
-  if (N * rowBytes > (int64_t(1) << 31)) {
-    error = "training through a Loop run as a loop saves every iteration's carried values: " +
-            std::to_string(N) + " iterations take " + std::to_string((N * rowBytes) >> 20) + " MiB, more than 2 GiB";
-    return false;
-  }
   // The gradients of its results, and what its body reads from outside.
   SmallVector<Value> dOut, dScan;
   for (size_t k = 0; k < nc; ++k)
@@ -415,6 +364,75 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   bool flows = some(dOut) || some(dScan);
   if (!flows || (floats.empty() && outer.empty()))
     return true; // no gradient reaches its inputs
+  // The trip count M (a constant, maybe reshaped; -1: known at run time)
+  // and the rows of its scan outputs, which also bound its iterations.
+  Value m = loop.getMaxTrip();
+  while (auto r = m.getDefiningOp<ReshapeOp>())
+    m = r.getX();
+  DenseElementsAttr tripsAttr;
+  int64_t M = -1;
+  if (matchPattern(m, m_Constant(&tripsAttr)) && tripsAttr.getElementType().isInteger(64))
+    M = std::max<int64_t>(0, (*tripsAttr.getValues<APInt>().begin()).getSExtValue());
+  int64_t scanRows = -1;
+  for (int64_t s = 0; s < ns; ++s) {
+    int64_t r = typeOf(loop.getResult(nc + s)).getDimSize(0);
+    scanRows = scanRows < 0 ? r : std::min(scanRows, r);
+  }
+  auto bounded = [&](int64_t n) { return scanRows < 0 ? n : n < 0 ? scanRows : std::min(n, scanRows); };
+  int64_t N = bounded(M); // the iterations saved
+  // Every iteration's carried values are saved.
+  int64_t rowBytes = 0;
+  for (Value c : loop.getCarried()) {
+    if (!typeOf(c).hasStaticShape()) {
+      error = "training through a Loop run as a loop needs carried values of static shapes";
+      return false;
+    }
+    rowBytes += typeOf(c).getNumElements() * ((typeOf(c).getElementTypeBitWidth() + 7) / 8);
+  }
+  // A for loop (its condition passed through) runs all N iterations.
+  Block &forward = loop.getBody().front();
+  bool runsAll = cast<LoopYieldOp>(forward.getTerminator()).getValues()[0] == forward.getArgument(1);
+  // A capacity of rows needs its count checked at the end of the run (a
+  // function result): not for a loop inside another's body, which is
+  // differentiated inside the outer backward's body.
+  bool inner = isa<LoopOp>(loop->getParentOp());
+  bool canCheck = options.loopRows != 0 && options.cappedCounts && !inner;
+  constexpr int64_t kMaxSteps = 1 << 16;
+  bool capped = false;
+  if (canCheck && (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) &&
+      !(runsAll && N >= 0)) {
+    size_t place = options.cappedCounts->size();
+    int64_t rows = place < options.grownLoopRows.size() && options.grownLoopRows[place] > 0
+                       ? options.grownLoopRows[place]
+                   : options.loopRows > 0
+                       ? options.loopRows
+                       : std::clamp<int64_t>(kPlannedLoopBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+    N = bounded(M < 0 ? rows : std::min(M, rows));
+    capped = true;
+  } else if (N < 0 || N > kMaxSteps) {
+    error = N < 0 ? "training through a Loop run as a loop needs its trip count M known at compile time (it "
+                    "saves every iteration's carried values); give M as a constant"
+                  : "training through a Loop run as a loop saves every iteration's carried values: its trip "
+                    "count M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+    if (inner)
+      error += " (a loop inside a loop body: its iterations must be planned at compile time)";
+    return false;
+  }
+  // Scan rows from the import may stop it before its end too: checked as well.
+  if (!capped && (M < 0 || M > N)) {
+    if (!canCheck) {
+      error = "training through a Loop run as a loop whose iterations may outrun the " + std::to_string(N) +
+              " rows of its scan outputs needs their count checked at the end of the run" +
+              (inner ? " (not possible for a loop inside a loop body)" : "") + "; give its trip count M as a constant";
+      return false;
+    }
+    capped = true;
+  }
+  if (N > (int64_t(1) << 31) / std::max<int64_t>(rowBytes, 1)) {
+    error = "training through a Loop run as a loop saves every iteration's carried values: " +
+            std::to_string(N) + " iterations take " + std::to_string((N * rowBytes) >> 20) + " MiB, more than 2 GiB";
+    return false;
+  }
   // The forward, saving each iteration's carried values.
   OpBuilder fb(loop);
   SmallVector<Type> types(loop.getResultTypes().begin(), loop.getResultTypes().begin() + nc + ns);
@@ -447,11 +465,11 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   // more than its rows (they ran out: the runtime recompiles with more and
   // runs again); the backward never reads past them.
   Value count = saving.getResults().back();
-  if (capped) {
-    if (options.cappedCounts)
-      options.cappedCounts->push_back(count);
+  if (capped) { // (canCheck: cappedCounts is set)
+    options.cappedCounts->push_back(count);
     auto i64 = RankedTensorType::get({}, b.getI64Type());
-    count = b.create<MinOp>(loc, count, b.create<ConstantOp>(loc, i64, DenseElementsAttr::get(i64, b.getI64IntegerAttr(N).getValue())));
+    Value rows = b.create<ConstantOp>(loc, i64, DenseElementsAttr::get(i64, b.getI64IntegerAttr(N).getValue()));
+    count = b.create<MinOp>(loc, count, rows);
   }
   SmallVector<Value> init;
   for (unsigned k : floats)
@@ -1736,10 +1754,15 @@ void setResultsWithRowChecks(func::FuncOp func, ArrayRef<Value> values, ArrayRef
   SmallVector<Value> all(values.begin(), values.end());
   all.append(cappedCounts.begin(), cappedCounts.end());
   setFunctionResults(func, all);
+  auto i64 = IntegerType::get(func.getContext(), 64);
   for (size_t k = 0; k < cappedCounts.size(); ++k) {
     auto loop = cast<LoopOp>(cappedCounts[k].getDefiningOp());
-    int64_t rows = typeOf(loop.getResult(loop.getCarried().size())).getDimSize(0);
-    func.setResultAttr(values.size() + k, "nn.rows_within", IntegerAttr::get(IntegerType::get(func.getContext(), 64), rows));
+    size_t nc = loop.getCarried().size();
+    int64_t rows = INT64_MAX; // the loop stops at the fewest rows (codegen)
+    for (int64_t s = 0; s < (int64_t)loop.getScanOutputs(); ++s)
+      rows = std::min(rows, typeOf(loop.getResult(nc + s)).getDimSize(0));
+    func.setResultAttr(values.size() + k, "nn.rows_within", IntegerAttr::get(i64, rows));
+    func.setResultAttr(values.size() + k, "nn.grows_loop", IntegerAttr::get(i64, (int64_t)k));
   }
 }
 

@@ -23,10 +23,14 @@ struct DifferentiateOptions {
   /// when they run out, and its count of iterations is then one more than
   /// the rows.
   int64_t loopRows = -1;
-  /// Gets the iteration counts of such loops (tensor<i64>): the function
-  /// should return them as results marked `nn.rows_within` (the rows), for
-  /// the runtime to recompile with more when a count exceeds them
-  /// (setResultsWithRowChecks).
+  /// Rows for such loops by their place among them (a recompilation's);
+  /// 0 or missing: as loopRows says.
+  llvm::ArrayRef<int64_t> grownLoopRows;
+  /// Gets the iteration counts of such loops (tensor<i64>), and of loops
+  /// whose scan outputs' rows may stop them early: the function should
+  /// return them as results marked `nn.rows_within` (the rows), for the
+  /// runtime to recompile with more when a count exceeds them
+  /// (setResultsWithRowChecks). Without it (null) such loops are refused.
   llvm::SmallVectorImpl<mlir::Value> *cappedCounts = nullptr;
 };
 
@@ -41,7 +45,8 @@ bool differentiate(mlir::OpBuilder &b, mlir::Value loss, llvm::ArrayRef<mlir::Va
 
 /// Makes `values` the results of `func` followed by `cappedCounts`
 /// (DifferentiateOptions), each marked `nn.rows_within` = the rows of its
-/// loop's saved iterations.
+/// loop's scan outputs (saved iterations included; the fewest) and
+/// `nn.grows_loop` = its place.
 void setResultsWithRowChecks(mlir::func::FuncOp func, llvm::ArrayRef<mlir::Value> values,
                              llvm::ArrayRef<mlir::Value> cappedCounts);
 

@@ -50,7 +50,7 @@ def Autodiff : Pass<"nn-autodiff", "::mlir::func::FuncOp"> {
            "Memory policy of the recurrent backward: store-all, recompute-gates, checkpoint or budget=BYTES">,
     Option<"loopRows", "loop-rows", "int64_t", /*default=*/"-1",
            "Iterations saved for a loop whose iterations are not known at compile time (-1: as many as fit "
-           "64 MiB, 0: refuse); its count becomes a result marked nn.rows_within">,
+           "64 MiB, 0: refuse); its count becomes a result marked nn.rows_within and nn.grows_loop">,
   ];
   let statistics = [Statistic<"numBackward", "num-backward", "Ops that needed a backward">];
 }

@@ -63,7 +63,7 @@ LogicalResult importIf(Node &n) {
   if (!branch)
     return n.fail("missing branch graph");
   SmallVector<Value> outs;
-  if (failed(n.importer.importSubgraph(*branch, {}, outs)))
+  if (failed(n.importer.importSubgraph(*branch, {}, outs, /*branch=*/true)))
     return failure();
   for (size_t k = 0; k < outs.size(); ++k)
     n.out(k, outs[k]);
@@ -140,16 +140,28 @@ constexpr int64_t kPlannedScanBytes = int64_t(64) << 20;
 /// trip count when the loop runs exactly that many iterations, or may stop
 /// earlier and they fit kPlannedScanBytes; else (ImportOptions::loopRows)
 /// a capacity, which a run outgrows by counting one iteration more than
-/// the rows (the runtime then recompiles with more).
-FailureOr<int64_t> scanRows(Node &n, ScanRows r, int64_t rowBytes) {
+/// the rows (the runtime then recompiles with more). `ordinal` gets the
+/// loop's place among those given a capacity (ImportOptions::grownLoopRows;
+/// counted even when the rows grew to cover a known trip count, so that
+/// the places stay the same), or -1.
+FailureOr<int64_t> scanRows(Node &n, ScanRows r, int64_t rowBytes, int &ordinal) {
   constexpr int64_t kMaxRows = 1 << 20;
+  ordinal = -1;
   if (r.trips && (r.exact || (*r.trips <= kMaxRows && *r.trips * rowBytes <= kPlannedScanBytes)))
     return std::max<int64_t>(*r.trips, 0);
-  int64_t capacity = n.importer.options.loopRows;
-  if (capacity < 0)
-    capacity = std::clamp<int64_t>(kPlannedScanBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
-  if (capacity > 0)
-    return r.trips ? std::min(std::max<int64_t>(*r.trips, 0), capacity) : capacity;
+  const ImportOptions &o = n.importer.options;
+  if (o.loopRows != 0) {
+    int place = n.importer.capacityLoopCount++;
+    int64_t rows = place < (int)o.grownLoopRows.size() && o.grownLoopRows[place] > 0
+                       ? o.grownLoopRows[place]
+                   : o.loopRows > 0
+                       ? o.loopRows
+                       : std::clamp<int64_t>(kPlannedScanBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+    if (r.trips && *r.trips <= rows) // (then it never runs out)
+      return std::max<int64_t>(*r.trips, 0);
+    ordinal = place;
+    return rows;
+  }
   if (r.trips && *r.trips <= kMaxRows)
     return *r.trips;
   return n.fail(Twine("this loop runs as a loop (") + r.why + "), and its scan outputs need " +
@@ -174,6 +186,7 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
   // The scan values' types are known once the body is built: the op is
   // built with the carried results first, then rebuilt with all of them.
   auto loop = n.b.create<nn::LoopOp>(n.loc, types, m, c, carried);
+  int ordinal = -1;
   Block *block = new Block();
   loop.getBody().push_back(block);
   block->addArgument(RankedTensorType::get({}, i64), n.loc);
@@ -196,13 +209,14 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
         return n.fail(Twine("scan output ") + Twine(k) + " has no static shape");
       rowBytes += nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType());
     }
-    FailureOr<int64_t> rows = numScan > 0 ? scanRows(n, scanRowsOf, rowBytes) : FailureOr<int64_t>(0);
+    FailureOr<int64_t> rows = numScan > 0 ? scanRows(n, scanRowsOf, rowBytes, ordinal) : FailureOr<int64_t>(0);
     if (failed(rows))
       return failure();
     for (size_t k = 0; k < scanValues.size(); ++k) {
       auto t = scanValues[k].getType().cast<RankedTensorType>();
       constexpr int64_t kMaxBytes = int64_t(1) << 31;
-      if (*rows * nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType()) > kMaxBytes)
+      int64_t bytes = nn::numElements(t.getShape()) * nn::elementByteSize(t.getElementType());
+      if (bytes > 0 && *rows > kMaxBytes / bytes)
         return n.fail(Twine("scan output ") + Twine(k) + " would take " + Twine(*rows) + " rows of " +
                       Twine(nn::numElements(t.getShape())) + " elements, more than 2 GiB; give the loop a smaller "
                       "trip count");
@@ -218,6 +232,8 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
     withScans.getBody().takeBody(loop.getBody());
     loop.erase();
     loop = withScans;
+    if (ordinal >= 0)
+      n.importer.capacityLoops[loop.getResults().back()] = ordinal;
   }
   return loop;
 }

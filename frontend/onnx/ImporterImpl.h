@@ -55,6 +55,11 @@ public:
   /// Scan outputs of loops run as loops: their rows are filled at run time,
   /// so no node may read them (not even their shape); graph outputs only.
   llvm::DenseSet<Value> rowsKnownAtRunTime;
+  /// Loops whose scan outputs got a capacity of rows (a run may outgrow it),
+  /// by their count result: their place in import order among the loops
+  /// that could (ImportOptions::grownLoopRows), and how many could so far.
+  llvm::DenseMap<Value, int> capacityLoops;
+  int capacityLoopCount = 0;
   func::FuncOp func;
 
   /// Imports one node in the current scope.
@@ -62,7 +67,10 @@ public:
   /// Imports a subgraph (If branch, Loop or Scan body) inline: its inputs are
   /// bound to `inputs`, it sees the enclosing scope, and its own names do not
   /// leak out. Sets `outputs` to the values of its outputs.
-  LogicalResult importSubgraph(const onnx::GraphProto &g, ArrayRef<Value> inputs, SmallVectorImpl<Value> &outputs);
+  /// A loop's or scan's body (not `branch`, an If's taken branch, whose
+  /// outputs become the If's) may not output a run-time scan output.
+  LogicalResult importSubgraph(const onnx::GraphProto &g, ArrayRef<Value> inputs, SmallVectorImpl<Value> &outputs,
+                               bool branch = false);
   /// The value of `v` when it can be computed at compile time once the graph
   /// inputs it depends on are specialized to their known values; else null.
   Value foldThroughInputs(Value v);

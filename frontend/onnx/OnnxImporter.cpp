@@ -456,7 +456,7 @@ Value OnnxImporterImpl::foldThroughInputs(Value v) {
 }
 
 LogicalResult OnnxImporterImpl::importSubgraph(const onnx::GraphProto &g, ArrayRef<Value> inputs,
-                                               SmallVectorImpl<Value> &outputs) {
+                                               SmallVectorImpl<Value> &outputs, bool branch) {
   // The subgraph's names must not leak out; values replaced while it is
   // imported (specialized inputs, folds) are replaced in the outer scopes too.
   outerScopes.push_back(values);
@@ -483,6 +483,12 @@ LogicalResult OnnxImporterImpl::importSubgraph(const onnx::GraphProto &g, ArrayR
     Value v = lookup(o.name());
     if (!v)
       return emitError(builder.getUnknownLoc()) << "subgraph output '" << o.name() << "' is not produced";
+    if (!branch && rowsKnownAtRunTime.count(v))
+      return emitError(builder.getUnknownLoc())
+             << "the body of '" << g.name() << "' outputs '" << o.name()
+             << "', the scan output of a loop that runs as a loop: its length is known only at run time, so nncc "
+                "supports it only as a graph output. Give the loop a constant trip count and condition so that "
+                "it is unrolled";
     outputs.push_back(v);
   }
   return success();
@@ -579,8 +585,12 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
   func.setType(builder.getFunctionType(argTypes, resultTypes));
   for (int k = 0; k < graph.output_size(); ++k)
     func.setResultAttr(k, "nn.name", builder.getStringAttr(graph.output(k).name()));
-  for (size_t k = 0; k < counts.size(); ++k)
+  for (size_t k = 0; k < counts.size(); ++k) {
     func.setResultAttr(graph.output_size() + k, "nn.length_of", builder.getI64IntegerAttr(counts[k].first));
+    auto grows = capacityLoops.find(counts[k].second);
+    if (grows != capacityLoops.end()) // a run may outgrow its rows: which loop's to grow
+      func.setResultAttr(graph.output_size() + k, "nn.grows_loop", builder.getI64IntegerAttr(grows->second));
+  }
 
   if (failed(verify(*module))) {
     error = diag.empty() ? "the imported IR does not verify" : diag;

@@ -37,10 +37,13 @@ struct ImportOptions {
   /// condition from the data and a large or no trip count): -1 picks them
   /// (as many as fit 64 MiB, 16 to 4096), N > 0 gives N. A run that needs
   /// more counts one iteration more than the rows; `compileOnnx`'s
-  /// Executable then recompiles with 8 times as many and runs again. 0
-  /// refuses such scan outputs (training: a loss would read rows that the
-  /// run did not fill).
+  /// Executable then recompiles with 8 times as many for that loop and runs
+  /// again. 0 refuses such scan outputs (training: a loss would read rows
+  /// that the run did not fill).
   int64_t loopRows = -1;
+  /// Rows for the loops given such a capacity, by their order in the import
+  /// (set by a recompilation); 0 or missing: as loopRows says.
+  std::vector<int64_t> grownLoopRows;
 };
 
 /// Describes one graph input or output of an imported model.

@@ -49,12 +49,16 @@ void checkGradients(const GradCase &c) {
     if (a.getType().cast<RankedTensorType>().getElementType().isF64())
       wrt.push_back(a);
   std::string error;
-  ASSERT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << c.name << ": " << error;
+  // Loops whose iterations are not known at compile time return their
+  // counts, which the run checks against their rows.
+  SmallVector<Value> counts;
+  nncc::DifferentiateOptions options;
+  options.cappedCounts = &counts;
+  ASSERT_TRUE(nncc::differentiate(b, loss, wrt, grads, error, options)) << c.name << ": " << error;
   SmallVector<Value> results{loss};
   results.append(grads.begin(), grads.end());
-  nncc::setFunctionResults(func, results);
-  nncc::CompileOptions options;
-  auto exe = nncc::compileModule(*module, options, error);
+  nncc::setResultsWithRowChecks(func, results, counts);
+  auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
   ASSERT_TRUE(exe) << c.name << ": " << error;
 
   std::vector<nncc::Tensor> inputs;
@@ -567,6 +571,68 @@ class Gradient : public testing::TestWithParam<GradCase> {};
 TEST_P(Gradient, MatchesFiniteDifferences) { checkGradients(GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Ops, Gradient, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<GradCase> &i) { return std::string(i.param.name); });
+
+/// A while loop with trip count INT64_MAX and a scan output of 100000 rows:
+/// too many iterations to save, so its saved iterations get a capacity of
+/// 2 rows (DifferentiateOptions::loopRows). The loop stops at the fewest
+/// rows of all its scan outputs, so its hidden count is checked against 2,
+/// not 100000 (the loss reads rows 0 and 1 of the scan output, and the
+/// last x). Run for 4 iterations (x = 3.5 counts down by 1 while x > 0)
+/// without a way to recompile, the step fails saying so instead of
+/// returning gradients of 2 iterations; run for 2 (x = 1.5), it returns
+/// them.
+TEST(LoopGradient, SavedRowsRunningOutAreDetected) {
+  MLIRContext ctx;
+  auto module = nncc::test::parseModule(ctx, R"(func.func @main(%x: tensor<f64>, %w: tensor<f64>) -> tensor<f64> {
+    %m = nn.constant dense<9223372036854775807> : tensor<i64>
+    %c = nn.constant dense<true> : tensor<i1>
+    %one = nn.constant dense<1.0> : tensor<f64>
+    %zero = nn.constant dense<0.0> : tensor<f64>
+    %r, %ys, %n = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<f64>) -> (tensor<f64>, tensor<100000xf64>, tensor<i64>) {
+    ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<f64>):
+      %d = nn.sub %xi, %one : tensor<f64>, tensor<f64>
+      %go = nn.greater %d, %zero : tensor<f64>, tensor<f64>
+      %y = nn.mul %xi, %w : tensor<f64>, tensor<f64>
+      nn.loop_yield %go, %d, %y : tensor<i1>, tensor<f64>, tensor<f64>
+    }
+    %i0 = nn.constant dense<0> : tensor<i64>
+    %i1 = nn.constant dense<1> : tensor<i64>
+    %y0 = nn.gather %ys, %i0 {axis = 0 : i64} : (tensor<100000xf64>, tensor<i64>) -> tensor<f64>
+    %y1 = nn.gather %ys, %i1 {axis = 0 : i64} : (tensor<100000xf64>, tensor<i64>) -> tensor<f64>
+    %s = nn.add %y0, %y1 : tensor<f64>, tensor<f64>
+    %l = nn.add %s, %r : tensor<f64>, tensor<f64>
+    return %l : tensor<f64> })");
+  ASSERT_TRUE(module);
+  auto func = *module->getOps<func::FuncOp>().begin();
+  Operation *ret = func.getBody().front().getTerminator();
+  OpBuilder b(ret);
+  SmallVector<Value> grads, counts;
+  nncc::DifferentiateOptions options;
+  options.loopRows = 2;
+  options.cappedCounts = &counts;
+  std::string error;
+  ASSERT_TRUE(nncc::differentiate(b, ret->getOperand(0), {func.getArgument(0), func.getArgument(1)}, grads, error,
+                                  options))
+      << error;
+  ASSERT_EQ(counts.size(), 1u);
+  SmallVector<Value> results{ret->getOperand(0)};
+  results.append(grads.begin(), grads.end());
+  nncc::setResultsWithRowChecks(func, results, counts);
+  ASSERT_EQ(func.getResultAttrOfType<IntegerAttr>(3, "nn.rows_within").getInt(), 2);
+  auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
+  ASSERT_TRUE(exe) << error;
+  nncc::Tensor x(nncc::DType::Float64, {}), w(nncc::DType::Float64, {});
+  *w.data<double>() = 0.5;
+  std::vector<nncc::Tensor> out;
+  *x.data<double>() = 3.5;
+  EXPECT_FALSE(exe->run({&x, &w}, out, error));
+  EXPECT_NE(error.find("a loop ran more than 2 iterations"), std::string::npos) << error;
+  *x.data<double>() = 1.5; // 2 iterations: y = 0.75 and 0.25, r = -0.5
+  ASSERT_TRUE(exe->run({&x, &w}, out, error)) << error;
+  EXPECT_DOUBLE_EQ(out[0].data<double>()[0], 0.75 + 0.25 - 0.5);
+  EXPECT_DOUBLE_EQ(out[1].data<double>()[0], 2 * 0.5 + 1); // dl/dx: w per scanned row, 1 through r
+  EXPECT_DOUBLE_EQ(out[2].data<double>()[0], 1.5 + 0.5);   // dl/dw: the scanned x's
+}
 
 /// The three losses, differentiated w.r.t. the prediction.
 void checkLoss(nncc::LossKind kind, const char *body) {

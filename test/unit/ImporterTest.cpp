@@ -92,6 +92,22 @@ TEST(Importer, LegacyBroadcastAndRunOnTheJit) {
 
 namespace {
 
+/// x [3] with x[k] = a k + b.
+Tensor ramp3(float a, float b) {
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = a * (float)k + b;
+  return x;
+}
+
+/// `m` compiled with `rows` rows for the scan outputs of loops given a
+/// capacity (ImportOptions::loopRows).
+std::unique_ptr<Executable> compileWithLoopRows(const onnx::ModelProto &m, int64_t rows, std::string &error) {
+  ImportOptions io;
+  io.loopRows = rows;
+  return compileOnnx(m, io, {}, error);
+}
+
 Tensor scalarI64(int64_t v) {
   Tensor t(DType::Int64, {});
   t.data<int64_t>()[0] = v;
@@ -99,9 +115,12 @@ Tensor scalarI64(int64_t v) {
 }
 
 /// A loop over x [3] (inputs M and cond as given) whose body negates x and
-/// scans it; its condition output is `cout` (built by the caller).
-onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trips, const std::string &cond = "") {
-  auto *body = addLoop(g, {trips, cond, "x"}, {"y", "ys"});
+/// scans it; its condition output is `cout` (built by the caller). Its
+/// results y and ys become graph outputs of `g` unless `inner`.
+onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trips, const std::string &cond = "",
+                                    const std::string &x = "x", const std::string &y = "y",
+                                    const std::string &ys = "ys", bool inner = false) {
+  auto *body = addLoop(g, {trips, cond, x}, {y, ys});
   addInput(body, "i", onnx::TensorProto::INT64, {});
   addInput(body, "c", onnx::TensorProto::BOOL, {});
   addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
@@ -109,8 +128,10 @@ onnx::GraphProto *addNegateScanLoop(onnx::GraphProto *g, const std::string &trip
   addNode(body, "Identity", {"xin"}, {"scan"});
   for (const char *o : {"cout", "xout", "scan"})
     body->add_output()->set_name(o);
-  g->add_output()->set_name("y");
-  g->add_output()->set_name("ys");
+  if (!inner) {
+    g->add_output()->set_name(y);
+    g->add_output()->set_name(ys);
+  }
   return body;
 }
 
@@ -258,14 +279,10 @@ TEST(Importer, LoopWithRuntimeTripCountGrowsItsScanOutputs) {
     ASSERT_TRUE(exe) << error;
     EXPECT_EQ(exe->outputs()[1].shape, (std::vector<int64_t>{4096, 3})) << "12-byte rows: the most rows picked";
   }
-  ImportOptions io;
-  io.loopRows = 4;
-  auto exe = compileOnnx(m, io, {}, error);
+  auto exe = compileWithLoopRows(m, 4, error);
   ASSERT_TRUE(exe) << error;
   ASSERT_EQ(exe->outputs().size(), 2u) << "the row count is not an output";
-  Tensor x(DType::Float32, {3});
-  for (int k = 0; k < 3; ++k)
-    x.data<float>()[k] = (float)k - 0.5f;
+  Tensor x = ramp3(1, -0.5f);
   struct Case { int64_t trips; int recompilations; int64_t rows; };
   for (Case c : {Case{0, 0, 4}, Case{3, 0, 4}, Case{4, 0, 4}, Case{5, 1, 32}, Case{2, 1, 32}, Case{40, 2, 256}}) {
     SCOPED_TRACE("M = " + std::to_string(c.trips));
@@ -280,6 +297,8 @@ TEST(Importer, LoopWithRuntimeTripCountGrowsItsScanOutputs) {
   // outgrows the rows fails and says what to do.
   mlir::MLIRContext ctx;
   loadDialects(ctx);
+  ImportOptions io;
+  io.loopRows = 4;
   auto module = importOnnxModel(ctx, m, io, error);
   ASSERT_TRUE(module) << error;
   auto fixed = compileModule(*module, {}, error);
@@ -304,13 +323,9 @@ TEST(Importer, WhileLoopGrowsItsScanOutputs) {
   addScalarConstant(g, "yes", onnx::TensorProto::BOOL, 1);
   addNode(addNegateScanLoop(g, "", "yes"), "Less", {"i", "n"}, {"cout"});
   std::string error;
-  ImportOptions io;
-  io.loopRows = 16;
-  auto exe = compileOnnx(m, io, {}, error);
+  auto exe = compileWithLoopRows(m, 16, error);
   ASSERT_TRUE(exe) << error;
-  Tensor x(DType::Float32, {3});
-  for (int k = 0; k < 3; ++k)
-    x.data<float>()[k] = 2.0f * (float)k + 1;
+  Tensor x = ramp3(2, 1);
   struct Case { int64_t n; int recompilations; };
   for (Case c : {Case{0, 0}, Case{15, 0}, Case{16, 1}, Case{200, 2}, Case{7, 2}}) {
     SCOPED_TRACE("n = " + std::to_string(c.n));
@@ -320,10 +335,81 @@ TEST(Importer, WhileLoopGrowsItsScanOutputs) {
     expectNegateScan(x, out, c.n + 1);
     EXPECT_EQ(exe->recompilations, c.recompilations);
   }
-  io.loopRows = 0;
-  EXPECT_FALSE(compileOnnx(m, io, {}, error));
+  EXPECT_FALSE(compileWithLoopRows(m, 0, error));
   EXPECT_NE(error.find("its body computes the condition from data"), std::string::npos) << error;
   EXPECT_NE(error.find("when a loss reads them (training"), std::string::npos) << error;
+}
+
+/// Two loops with trip counts from the data (M1, M2), their rows grown
+/// each for itself: one that outgrows its 4 rows gets 32 and then 256,
+/// while the other keeps its 4. A third loop's scan output is not read:
+/// it does not stop that loop, whose carried output is right for any M.
+TEST(Importer, EachLoopGrowsItsOwnScanOutputs) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "M1", onnx::TensorProto::INT64, {});
+  addInput(g, "M2", onnx::TensorProto::INT64, {});
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  for (const char *k : {"1", "2", "3"}) {
+    std::string s = k;
+    auto *body = addLoop(g, {s == "3" ? "M2" : "M" + s, "", "x"}, {"y" + s, "ys" + s});
+    addInput(body, "i", onnx::TensorProto::INT64, {});
+    addInput(body, "c", onnx::TensorProto::BOOL, {});
+    addInput(body, "xin", onnx::TensorProto::FLOAT, {3});
+    addNode(body, "Neg", {"xin"}, {"xout"});
+    addNode(body, "Identity", {"xin"}, {"scan"});
+    addNode(body, "Identity", {"c"}, {"cout"});
+    for (const char *o : {"cout", "xout", "scan"})
+      body->add_output()->set_name(o);
+  }
+  for (const char *o : {"y1", "ys1", "y2", "ys2", "y3"})
+    g->add_output()->set_name(o);
+  std::string error;
+  auto exe = compileWithLoopRows(m, 4, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x = ramp3(1, 0.5f);
+  struct Case { int64_t m1, m2; int recompilations; int64_t rows1, rows2; };
+  for (Case c : {Case{3, 2, 0, 4, 4}, Case{3, 9, 1, 4, 32}, Case{4, 40, 2, 4, 256}, Case{2, 7, 2, 4, 256}}) {
+    SCOPED_TRACE("M1 = " + std::to_string(c.m1) + ", M2 = " + std::to_string(c.m2));
+    Tensor m1 = scalarI64(c.m1), m2 = scalarI64(c.m2);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&m1, &m2, &x}, out, error)) << error;
+    ASSERT_EQ(out.size(), 5u);
+    for (int k = 0; k < 3; ++k) {
+      float v = x.data<float>()[k];
+      EXPECT_EQ(out[0].data<float>()[k], c.m1 % 2 ? -v : v);
+      EXPECT_EQ(out[2].data<float>()[k], c.m2 % 2 ? -v : v);
+      EXPECT_EQ(out[4].data<float>()[k], c.m2 % 2 ? -v : v) << "the loop with an unread scan output stopped early";
+    }
+    EXPECT_EQ(out[1].shape()[0], c.m1);
+    EXPECT_EQ(out[3].shape()[0], c.m2);
+    EXPECT_EQ(exe->recompilations, c.recompilations);
+    EXPECT_EQ(exe->outputs()[1].shape[0], c.rows1);
+    EXPECT_EQ(exe->outputs()[3].shape[0], c.rows2);
+  }
+}
+
+/// A loop's body may not output such a scan output (its count would be
+/// lost): refused, naming the body and the value.
+TEST(Importer, LoopBodyOutputsNoRunTimeScanOutput) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "M", onnx::TensorProto::INT64, {});
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addScalarConstant(g, "five", onnx::TensorProto::INT64, 5000);
+  auto *outer = addLoop(g, {"five", "", "x"}, {"y", "yss"});
+  outer->set_name("outer_body");
+  addInput(outer, "j", onnx::TensorProto::INT64, {});
+  addInput(outer, "cj", onnx::TensorProto::BOOL, {});
+  addInput(outer, "h", onnx::TensorProto::FLOAT, {3});
+  addNode(addNegateScanLoop(outer, "M", "", "h", "hn", "hs", /*inner=*/true), "Identity", {"c"}, {"cout"});
+  addNode(outer, "Identity", {"cj"}, {"cjout"});
+  for (const char *o : {"cjout", "hn", "hs"})
+    outer->add_output()->set_name(o);
+  g->add_output()->set_name("y");
+  std::string error;
+  EXPECT_FALSE(compileOnnx(m, {}, {}, error));
+  EXPECT_NE(error.find("the body of 'outer_body' outputs 'hs'"), std::string::npos) << error;
 }
 
 /// The negating, scanning loop with trip count 10 and condition i < n (n an

@@ -137,7 +137,7 @@ func.func @loss_is_loop(%w: tensor<f32>) -> tensor<f32> {
 // runtime to recompile with more, and the backward runs at most that many
 // iterations. (With loop-rows=0 it is refused: autodiff-loop-rows.mlir.)
 // CHECK-LABEL: func.func @through_runtime_loop
-// CHECK-SAME: tensor<i64> {nn.rows_within = 4096 : i64}
+// CHECK-SAME: tensor<i64> {nn.grows_loop = 0 : i64, nn.rows_within = 4096 : i64}
 // CHECK: %[[F:.*]]:3 = nn.loop(%arg0, %arg1, %arg3) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4096x4xf32>, tensor<i64>)
 // CHECK: %[[CAP:.*]] = nn.constant dense<4096> : tensor<i64>
 // CHECK: %[[N:.*]] = nn.min %[[F]]#2, %[[CAP]]
@@ -174,6 +174,29 @@ func.func @inner_while(%w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
       nn.loop_yield %go, %y : tensor<i1>, tensor<4xf32>
     }
     nn.loop_yield %ci, %g : tensor<i1>, tensor<4xf32>
+  }
+  %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// A loop with a trip count known only at run time and a scan output of 5
+// rows (a capacity given by the import): they may stop it before its end,
+// so its saved iterations get those 5 rows, its count is returned for the
+// runtime to check (nn.rows_within = 5), and the backward runs at most 5
+// iterations.
+// CHECK-LABEL: func.func @scan_rows_bound_it
+// CHECK-SAME: tensor<i64> {nn.grows_loop = 0 : i64, nn.rows_within = 5 : i64}
+// CHECK: %[[F:.*]]:4 = nn.loop(%arg0, %arg1, %arg3) {scan_outputs = 2 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<5x4xf32>, tensor<5x4xf32>, tensor<i64>)
+// CHECK: %[[CAP:.*]] = nn.constant dense<5> : tensor<i64>
+// CHECK: %[[N:.*]] = nn.min %[[F]]#3, %[[CAP]]
+// CHECK: nn.loop(%[[N]],
+func.func @scan_rows_bound_it(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
+  %r, %ys, %n = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<5x4xf32>, tensor<i64>) {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
+    %y = nn.mul %xi, %w : tensor<4xf32>, tensor<4xf32>
+    nn.loop_yield %ci, %y, %xi : tensor<i1>, tensor<4xf32>, tensor<4xf32>
   }
   %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
   return %s : tensor<f32>
