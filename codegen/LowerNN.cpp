@@ -257,11 +257,13 @@ LogicalResult FunctionLowering::lowerLoop(nn::LoopOp loop, ArrayRef<Value> resul
       emitCopy(b, loc, bufferOf(init), res);
   Type i64 = b.getI64Type(), i1 = b.getI1Type();
   Value trips = b.create<memref::LoadOp>(loc, bufferOf(loop.getMaxTrip()), ValueRange{}), maxTrip = trips;
-  // Never more iterations than the scan outputs that are read have rows
-  // (an unread one neither caps the loop nor is written).
+  // Never more iterations than the scan outputs have rows, but an unread
+  // one (not written) caps the loop only when its count is read: a capacity
+  // whose count nothing checks must not cut the loop short.
   int64_t capRows = INT64_MAX;
+  bool counted = numScans > 0 && results.back();
   for (int64_t k = 0; k < numScans; ++k)
-    if (results[numCarried + k])
+    if (results[numCarried + k] || counted)
       capRows = std::min(capRows, loop.getResult(numCarried + k).getType().cast<RankedTensorType>().getDimSize(0));
   if (capRows != INT64_MAX)
     maxTrip = b.create<arith::MinSIOp>(loc, maxTrip, b.create<arith::ConstantIntOp>(loc, capRows, 64));

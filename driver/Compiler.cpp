@@ -358,7 +358,8 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
             " given";
     return false;
   }
-  std::vector<int64_t> rows, before; // before: the rows of each loop that ran out last time
+  std::vector<int64_t> rows;
+  std::map<int, int64_t> ranOut; // loops that ran out of rows before: how many they had
   for (;;) {
     if (!runOnce(in, out, rows, error))
       return false;
@@ -380,7 +381,8 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
       }
       if (rows[k] > have[k]) {
         int loop = growsLoop_[k];
-        if (loop < (int)before.size() && before[loop] >= have[k]) {
+        auto last = ranOut.find(loop);
+        if (last != ranOut.end() && last->second >= have[k]) {
           error = "a loop ran out of its " + std::to_string(have[k]) + " rows again after recompiling for more";
           return false;
         }
@@ -388,7 +390,9 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
         grown[loop] = 8 * std::max<int64_t>(have[k], 2);
       }
     }
-    before = loopRows(have);
+    for (size_t k = 0; k < rows.size(); ++k)
+      if (rows[k] > have[k])
+        ranOut[growsLoop_[k]] = have[k];
     if (most < 0)
       break;
     std::string why = "a loop ran more than " + std::to_string(most) +

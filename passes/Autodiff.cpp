@@ -16,6 +16,7 @@
 
 #include "mlir/IR/BlockAndValueMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -399,7 +400,8 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   bool canCheck = options.loopRows != 0 && options.cappedCounts && !inner;
   constexpr int64_t kMaxSteps = 1 << 16;
   bool capped = false;
-  if (canCheck && (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) &&
+  // (Without carried values nothing is saved: nothing to cap.)
+  if (nc > 0 && canCheck && (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) &&
       !(runsAll && N >= 0)) {
     size_t place = options.cappedCounts->size();
     int64_t rows = place < options.grownLoopRows.size() && options.grownLoopRows[place] > 0
@@ -409,24 +411,24 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
                        : std::clamp<int64_t>(kPlannedLoopBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
     N = bounded(M < 0 ? rows : std::min(M, rows));
     capped = true;
-  } else if (N < 0 || N > kMaxSteps) {
+  } else if (N < 0 || (nc > 0 && N > kMaxSteps)) {
     error = N < 0 ? "training through a Loop run as a loop needs its trip count M known at compile time (it "
                     "saves every iteration's carried values); give M as a constant"
                   : "training through a Loop run as a loop saves every iteration's carried values: its trip "
-                    "count M must be at most " + std::to_string(kMaxSteps) + " (it is " + std::to_string(N) + ")";
+                    "count M must be at most " + std::to_string(kMaxSteps) + " (it may run " +
+                        std::to_string(N) + " iterations)";
     if (inner)
       error += " (a loop inside a loop body: its iterations must be planned at compile time)";
     return false;
   }
-  // Scan rows from the import may stop it before its end too: checked as well.
+  // Scan rows from the import may stop it before its end too: its backward
+  // would then miss the iterations past them, and more rows than the
+  // import gave cannot be had here.
   if (!capped && (M < 0 || M > N)) {
-    if (!canCheck) {
-      error = "training through a Loop run as a loop whose iterations may outrun the " + std::to_string(N) +
-              " rows of its scan outputs needs their count checked at the end of the run" +
-              (inner ? " (not possible for a loop inside a loop body)" : "") + "; give its trip count M as a constant";
-      return false;
-    }
-    capped = true;
+    error = "training through a Loop run as a loop whose iterations may outrun the " + std::to_string(N) +
+            " rows of its scan outputs (their capacity, its trip count known only at run time) is not supported; "
+            "give its trip count M as a constant";
+    return false;
   }
   if (N > (int64_t(1) << 31) / std::max<int64_t>(rowBytes, 1)) {
     error = "training through a Loop run as a loop saves every iteration's carried values: " +
@@ -547,6 +549,11 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
     b.create<LoopYieldOp>(loc, next);
     if (!ok)
       return false;
+    // A recomputed inner loop that nothing reads would still run at every
+    // step (nn.loop is not removed as dead code).
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*block)))
+      if (op.use_empty() && (isa<LoopOp>(op) || isOpTriviallyDead(&op)))
+        op.erase();
   }
   for (size_t idx = 0; idx < floats.size(); ++idx)
     accumulate(carriedIn[floats[idx]], back.getResult(idx));

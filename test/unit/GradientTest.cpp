@@ -572,6 +572,35 @@ TEST_P(Gradient, MatchesFiniteDifferences) { checkGradients(GetParam()); }
 INSTANTIATE_TEST_SUITE_P(Ops, Gradient, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<GradCase> &i) { return std::string(i.param.name); });
 
+/// The function of `module` returning its loss (its result) and the
+/// gradients w.r.t. its first two arguments, loops whose iterations are not
+/// known at compile time saving theirs in 2 rows (their counts returned and
+/// checked by the run), compiled without a way to recompile.
+std::unique_ptr<nncc::Executable> compileLoopGradients(ModuleOp module, std::string &error) {
+  auto func = *module.getOps<func::FuncOp>().begin();
+  Operation *ret = func.getBody().front().getTerminator();
+  OpBuilder b(ret);
+  SmallVector<Value> grads, counts;
+  nncc::DifferentiateOptions options;
+  options.loopRows = 2;
+  options.cappedCounts = &counts;
+  if (!nncc::differentiate(b, ret->getOperand(0), {func.getArgument(0), func.getArgument(1)}, grads, error, options))
+    return nullptr;
+  if (counts.size() != 1) {
+    error = "expected one loop with a capacity of rows, got " + std::to_string(counts.size());
+    return nullptr;
+  }
+  SmallVector<Value> results{ret->getOperand(0)};
+  results.append(grads.begin(), grads.end());
+  nncc::setResultsWithRowChecks(func, results, counts);
+  auto within = func.getResultAttrOfType<IntegerAttr>(results.size(), "nn.rows_within");
+  if (!within || within.getInt() != 2) {
+    error = "the count is not checked against the 2 saved rows";
+    return nullptr;
+  }
+  return nncc::compileModule(module, nncc::CompileOptions(), error);
+}
+
 /// A while loop with trip count INT64_MAX and a scan output of 100000 rows:
 /// too many iterations to save, so its saved iterations get a capacity of
 /// 2 rows (DifferentiateOptions::loopRows). The loop stops at the fewest
@@ -603,23 +632,8 @@ TEST(LoopGradient, SavedRowsRunningOutAreDetected) {
     %l = nn.add %s, %r : tensor<f64>, tensor<f64>
     return %l : tensor<f64> })");
   ASSERT_TRUE(module);
-  auto func = *module->getOps<func::FuncOp>().begin();
-  Operation *ret = func.getBody().front().getTerminator();
-  OpBuilder b(ret);
-  SmallVector<Value> grads, counts;
-  nncc::DifferentiateOptions options;
-  options.loopRows = 2;
-  options.cappedCounts = &counts;
   std::string error;
-  ASSERT_TRUE(nncc::differentiate(b, ret->getOperand(0), {func.getArgument(0), func.getArgument(1)}, grads, error,
-                                  options))
-      << error;
-  ASSERT_EQ(counts.size(), 1u);
-  SmallVector<Value> results{ret->getOperand(0)};
-  results.append(grads.begin(), grads.end());
-  nncc::setResultsWithRowChecks(func, results, counts);
-  ASSERT_EQ(func.getResultAttrOfType<IntegerAttr>(3, "nn.rows_within").getInt(), 2);
-  auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
+  auto exe = compileLoopGradients(*module, error);
   ASSERT_TRUE(exe) << error;
   nncc::Tensor x(nncc::DType::Float64, {}), w(nncc::DType::Float64, {});
   *w.data<double>() = 0.5;
@@ -632,6 +646,42 @@ TEST(LoopGradient, SavedRowsRunningOutAreDetected) {
   EXPECT_DOUBLE_EQ(out[0].data<double>()[0], 0.75 + 0.25 - 0.5);
   EXPECT_DOUBLE_EQ(out[1].data<double>()[0], 2 * 0.5 + 1); // dl/dx: w per scanned row, 1 through r
   EXPECT_DOUBLE_EQ(out[2].data<double>()[0], 1.5 + 0.5);   // dl/dw: the scanned x's
+}
+
+/// h <- h + tanh(w) while h < lim, trip count INT64_MAX: the add's backward
+/// does not read h, so nothing reads the saved iterations (their gathers
+/// are dead); the loop must still stop at their 2 rows (its count is
+/// checked), and a run of 2 iterations gets dr/dw = 2 (1 - tanh(w)^2).
+TEST(LoopGradient, UnreadSavedRowsStillCountIterations) {
+  MLIRContext ctx;
+  auto module = nncc::test::parseModule(ctx, R"(func.func @main(%h0: tensor<f64>, %w: tensor<f64>, %lim: tensor<f64>) -> tensor<f64> {
+    %m = nn.constant dense<9223372036854775807> : tensor<i64>
+    %c = nn.constant dense<true> : tensor<i1>
+    %r = nn.loop(%m, %c, %h0) : (tensor<i64>, tensor<i1>, tensor<f64>) -> tensor<f64> {
+    ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %hi: tensor<f64>):
+      %t = nn.tanh %w : tensor<f64>
+      %h = nn.add %hi, %t : tensor<f64>, tensor<f64>
+      %go = nn.greater %lim, %h : tensor<f64>, tensor<f64>
+      nn.loop_yield %go, %h : tensor<i1>, tensor<f64>
+    }
+    return %r : tensor<f64> })");
+  ASSERT_TRUE(module);
+  std::string error;
+  auto exe = compileLoopGradients(*module, error);
+  ASSERT_TRUE(exe) << error;
+  nncc::Tensor h0(nncc::DType::Float64, {}), w(nncc::DType::Float64, {}), lim(nncc::DType::Float64, {});
+  *h0.data<double>() = 0;
+  *w.data<double>() = 1;
+  double t = std::tanh(1.0);
+  std::vector<nncc::Tensor> out;
+  *lim.data<double>() = 3; // 4 iterations
+  EXPECT_FALSE(exe->run({&h0, &w, &lim}, out, error));
+  EXPECT_NE(error.find("a loop ran more than 2 iterations"), std::string::npos) << error;
+  *lim.data<double>() = 1; // 2 iterations
+  ASSERT_TRUE(exe->run({&h0, &w, &lim}, out, error)) << error;
+  EXPECT_DOUBLE_EQ(out[0].data<double>()[0], 2 * t);
+  EXPECT_DOUBLE_EQ(out[1].data<double>()[0], 1);
+  EXPECT_NEAR(out[2].data<double>()[0], 2 * (1 - t * t), 1e-12);
 }
 
 /// The three losses, differentiated w.r.t. the prediction.

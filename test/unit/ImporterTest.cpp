@@ -389,6 +389,43 @@ TEST(Importer, EachLoopGrowsItsOwnScanOutputs) {
   }
 }
 
+/// Loops that depend on each other: loop 1 (a while loop, n <- n + 1 while
+/// n < K) counts its iterations, and loop 2 runs that many. With 4 rows and
+/// K = 5, loop 1 runs out first (cut at n = 4, so loop 2 fits); recompiled
+/// with more, n = 5 and loop 2 runs out for the first time, and is grown
+/// in turn.
+TEST(Importer, DependentLoopsGrowInTurn) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3});
+  addInput(g, "K", onnx::TensorProto::INT64, {});
+  addScalarConstant(g, "yes", onnx::TensorProto::BOOL, 1);
+  addScalarConstant(g, "zero", onnx::TensorProto::INT64, 0);
+  auto *counting = addLoop(g, {"", "yes", "x", "zero"}, {"y1", "n1", "ys1"});
+  addInput(counting, "i", onnx::TensorProto::INT64, {});
+  addInput(counting, "c", onnx::TensorProto::BOOL, {});
+  addInput(counting, "xin", onnx::TensorProto::FLOAT, {3});
+  addInput(counting, "nin", onnx::TensorProto::INT64, {});
+  addScalarConstant(counting, "one", onnx::TensorProto::INT64, 1);
+  addNode(counting, "Neg", {"xin"}, {"xout"});
+  addNode(counting, "Add", {"nin", "one"}, {"nout"});
+  addNode(counting, "Less", {"nout", "K"}, {"cout"});
+  for (const char *o : {"cout", "xout", "nout", "xin"})
+    counting->add_output()->set_name(o);
+  g->add_output()->set_name("ys1");
+  addNode(addNegateScanLoop(g, "n1"), "Identity", {"c"}, {"cout"});
+  std::string error;
+  auto exe = compileWithLoopRows(m, 4, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x = ramp3(1, 1), K = scalarI64(5);
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x, &K}, out, error)) << error;
+  EXPECT_EQ(exe->recompilations, 2);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].shape()[0], 5) << "loop 1's rows";
+  expectNegateScan(x, {out[1], out[2]}, 5);
+}
+
 /// A loop's body may not output such a scan output (its count would be
 /// lost): refused, naming the body and the value.
 TEST(Importer, LoopBodyOutputsNoRunTimeScanOutput) {

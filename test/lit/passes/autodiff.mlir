@@ -182,16 +182,9 @@ func.func @inner_while(%w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
 // -----
 
 // A loop with a trip count known only at run time and a scan output of 5
-// rows (a capacity given by the import): they may stop it before its end,
-// so its saved iterations get those 5 rows, its count is returned for the
-// runtime to check (nn.rows_within = 5), and the backward runs at most 5
-// iterations.
-// CHECK-LABEL: func.func @scan_rows_bound_it
-// CHECK-SAME: tensor<i64> {nn.grows_loop = 0 : i64, nn.rows_within = 5 : i64}
-// CHECK: %[[F:.*]]:4 = nn.loop(%arg0, %arg1, %arg3) {scan_outputs = 2 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<5x4xf32>, tensor<5x4xf32>, tensor<i64>)
-// CHECK: %[[CAP:.*]] = nn.constant dense<5> : tensor<i64>
-// CHECK: %[[N:.*]] = nn.min %[[F]]#3, %[[CAP]]
-// CHECK: nn.loop(%[[N]],
+// rows (a capacity given by an import): they may stop it before its end,
+// and its backward would miss the iterations past them: refused.
+// expected-error @+1 {{may outrun the 5 rows of its scan outputs}}
 func.func @scan_rows_bound_it(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
   %r, %ys, %n = nn.loop(%m, %c, %x) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>, tensor<4xf32>) -> (tensor<4xf32>, tensor<5x4xf32>, tensor<i64>) {
   ^bb0(%i: tensor<i64>, %ci: tensor<i1>, %xi: tensor<4xf32>):
@@ -199,5 +192,28 @@ func.func @scan_rows_bound_it(%m: tensor<i64>, %c: tensor<i1>, %w: tensor<4xf32>
     nn.loop_yield %ci, %y, %xi : tensor<i1>, tensor<4xf32>, tensor<4xf32>
   }
   %s = nn.reduce_sum %r {axes = [], keepdims = false} : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// A loop without carried values saves nothing: its trip count (100000, more
+// than 65536 iterations could be saved) is planned as it is, without a
+// capacity or a count to check; its backward runs as many iterations as
+// the forward did.
+// CHECK-LABEL: func.func @nothing_carried
+// CHECK-NOT: nn.rows_within
+// CHECK: %[[F:.*]]:2 = nn.loop(%{{.*}}, %{{.*}}) {scan_outputs = 1 : i64}
+// CHECK-NOT: nn.min
+// CHECK: nn.loop(%[[F]]#1,
+func.func @nothing_carried(%w: tensor<2xf32>) -> tensor<f32> {
+  %m = nn.constant dense<100000> : tensor<i64>
+  %c = nn.constant dense<true> : tensor<i1>
+  %ys, %n = nn.loop(%m, %c) {scan_outputs = 1 : i64} : (tensor<i64>, tensor<i1>) -> (tensor<100000x2xf32>, tensor<i64>) {
+  ^bb0(%i: tensor<i64>, %ci: tensor<i1>):
+    %y = nn.mul %w, %w : tensor<2xf32>, tensor<2xf32>
+    nn.loop_yield %ci, %y : tensor<i1>, tensor<2xf32>
+  }
+  %s = nn.reduce_sum %ys {axes = [], keepdims = false} : tensor<100000x2xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
