@@ -4,9 +4,11 @@
     /usr/bin/python3 benchmarks/wavefront.py --nncc build/tools/nncc [--threads 2] [--rounds 3]
         [--runs 20] [--work build/wavefront] [--out docs/benchmarks.md]
 
-The model: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
-from PyTorch. `--schedule wavefront` runs it as one nn.lstm_stack (cells of
-layer l+1 overlap those of layer l on the thread pool) and, in the training
+The models: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
+from PyTorch, and the same GRU (forward only: GRUs stack in inference).
+`--schedule wavefront` runs the LSTM as one nn.lstm_stack (the GRU as one
+nn.gru_stack; cells of layer l+1 overlap those of layer l on the thread
+pool) and, in the training
 step (`nncc bench --train`: forward, sum-of-squares loss, backward, SGD), its
 gradients as one nn.lstm_stack_grad (reverse diagonals); `--schedule
 sequential` runs the four nn.lstm (and nn.lstm_grad) kernels one after the
@@ -35,7 +37,7 @@ torch.manual_seed(0)
 class M(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.rnn = torch.nn.LSTM(512, 512, 4)
+        self.rnn = getattr(torch.nn, sys.argv[2])(512, 512, 4)
     def forward(self, x):
         return self.rnn(x)[0]
 torch.onnx.export(M().eval(), (torch.randn(100, 8, 512),), sys.argv[1], opset_version=14,
@@ -87,16 +89,17 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    model = os.path.join(a.work, "lstm4.onnx")
-    if not os.path.exists(model):
-        run(["/usr/bin/python3", "-c", EXPORT, model])
+    model, gru = os.path.join(a.work, "lstm4.onnx"), os.path.join(a.work, "gru4.onnx")
+    for path, kind in ((model, "LSTM"), (gru, "GRU")):
+        if not os.path.exists(path):
+            run(["/usr/bin/python3", "-c", EXPORT, path, kind])
     # Multiply-adds x 2 per layer: the forward is x W^T and h R^T over all
     # steps; the backward (the forward saved the gates: store-all) is
     # dh = dA R, dW, dR and dX.
     T, B, I, H, L = 100, 8, 512, 512, 4
     unit = 2.0 * T * B * 4 * H * (I + H) * L
-    flops = {"forward": unit, "train": 3 * unit}
-    times = {(mode, sch): [] for mode in ("forward", "train") for sch in ("wavefront", "sequential")}
+    flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4}
+    times = {(mode, sch): [] for mode in ("forward", "train", "gru") for sch in ("wavefront", "sequential")}
     arena = {}
     peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
     for _ in range(a.rounds):
@@ -107,37 +110,40 @@ def main():
         for mode, schedule in times:
             extra = ["--train", "--runs", str(max(3, a.runs // 4)), "--warmup", "1"] if mode == "train" else [
                 "--runs", str(a.runs)]
-            out = run([a.nncc, "bench", model, "--schedule", schedule, "--threads", str(a.threads)] + extra)
+            out = run([a.nncc, "bench", gru if mode == "gru" else model, "--schedule", schedule, "--threads",
+                       str(a.threads)] + extra)
             m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
             times[(mode, schedule)].append(float(m.group(1)))
             arena[(mode, schedule)] = int(m.group(2))
     med = {k: statistics.median(v) for k, v in times.items()}
     steps = step_products(a.kernel_bench)
-    best = max(flops[mode] / ms / 1e6 for (mode, _), ms in med.items())
+    best = max(flops[mode] / ms / 1e6 for (mode, _), ms in med.items() if mode != "gru")
     rows = []
-    for mode in ("forward", "train"):
+    for mode in ("forward", "train", "gru"):
         w, s = med[(mode, "wavefront")], med[(mode, "sequential")]
         print("%s: wavefront %.2f ms, sequential %.2f ms, speedup %.2fx" % (mode, w, s, s / w))
-        for schedule, what in (("sequential", "4 nn.lstm%s kernels, threads inside each step" % (
-                "" if mode == "forward" else " + 4 nn.lstm_grad")),
-                               ("wavefront", "nn.lstm_stack%s, cells of 8 steps along diagonals" % (
-                                   "" if mode == "forward" else " + nn.lstm_stack_grad (reverse diagonals)"))):
+        cell = "gru" if mode == "gru" else "lstm"
+        for schedule, what in (("sequential", "4 nn.%s%s kernels, threads inside each step" % (
+                cell, " + 4 nn.lstm_grad" if mode == "train" else "")),
+                               ("wavefront", "nn.%s_stack%s, cells of 8 steps along diagonals" % (
+                                   cell, " + nn.lstm_stack_grad (reverse diagonals)" if mode == "train" else ""))):
             ms = med[(mode, schedule)]
             rows.append("| %s | %s (%s) | %.1f | %.0f | %d |" % (
-                "forward" if mode == "forward" else "training step", schedule, what, ms,
+                {"forward": "forward", "train": "training step", "gru": "GRU forward"}[mode], schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
         rows.append("| | **speedup of the wavefront** | **%.2fx** | | |" % (s / w))
     lines = [
         "## Wavefront scheduling", "",
         "%s, %d threads. `benchmarks/wavefront.py`: a 4-layer LSTM (input and hidden 512, "
-        "batch 8, 100 steps); median ms (median over %d alternating rounds). The training step is forward, "
+        "batch 8, 100 steps) and, forward only, the same GRU (PyTorch's, linear_before_reset: GRUs stack in "
+        "inference only); median ms (median over %d alternating rounds). The training step is forward, "
         "sum-of-squares loss, backward and SGD (`nncc bench --train`)." % (machine(), a.threads, a.rounds), "",
         "| pass | schedule | ms | GFLOP/s | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [""]
     text = (
-        "The goal is 1.6x for both (2.0x is the limit on 2 cores). GFLOP/s counts the LSTM's multiply-adds "
-        "(%.1f GFLOP forward, %.1f GFLOP per training step: the forward saves the gates (store-all), and the "
-        "backward is dh = dA R, dW, dR and dX). The layer-by-layer schedule already keeps both threads busy "
-        "inside each step, so there is no idle time for the wavefront to fill: it gains only what "
+        "The goal is 1.6x for both (2.0x is the limit on 2 cores). GFLOP/s counts the multiply-adds: the "
+        "LSTM's %.1f GFLOP forward and %.1f GFLOP per training step (the forward saves the gates (store-all), "
+        "and the backward is dh = dA R, dW, dR and dX), the GRU's 3/4 of the LSTM's forward. The "
+        "layer-by-layer schedule already keeps both threads busy inside each step, so there is no idle time for the wavefront to fill: it gains only what "
         "single-threaded cells run faster than products split across threads." % (
             flops["forward"] / 1e9, flops["train"] / 1e9))
     if len(steps) == 3:
@@ -182,7 +188,7 @@ def main():
             step_rate = max(1e-3 * product / steps[(2, 0)], 2e-3 * product / steps[(2, 1)])
             recurrent = {"forward": product * T * L, "train": 2 * product * T * L}
             least = {mode: 1e3 * (recurrent[mode] / (step_rate * 1e9) + (flops[mode] - recurrent[mode]) / (peak * 1e9))
-                     for mode in flops}
+                     for mode in recurrent}
             text += (
                 " Tighter: the step products (%.1f GFLOP of the forward, %.1f of the training step) each stream "
                 "a 4 MB R and reach at most %.0f GFLOP/s on %d threads however they are scheduled (the better "

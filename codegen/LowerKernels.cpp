@@ -466,8 +466,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
       .Case<RNNWithGatesOp>([&](RNNWithGatesOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_rnn", 1);
       })
-      .Case<LSTMStackOp>([&](LSTMStackOp o) -> FailureOr<bool> {
-        KernelCall k("nncc_lstm_stack");
+      .Case<LSTMStackOp, GRUStackOp>([&](auto o) -> FailureOr<bool> {
+        bool gru = isa<GRUStackOp>(o.getOperation());
+        KernelCall k(gru ? "nncc_gru_stack" : "nncc_lstm_stack");
         auto ft = elementOf(o.getX());
         k.tensor(in.ins[0], ft).i((int64_t)o.getWeights().size() / 3);
         for (unsigned i = 1; i < in.ins.size(); ++i)
@@ -476,9 +477,10 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         bool constant = llvm::all_of(o.getWeights(), [](Value w) {
           return isa_and_nonnull<ParamOp, ConstantOp>(w.getDefiningOp());
         });
-        // states, cells and gates only when the backward reads them.
+        // y, then (an LSTM stack's) states, cells and gates only when the
+        // backward reads them.
         for (unsigned r = 0; r < 4; ++r)
-          if (in.outs[r])
+          if (r < in.outs.size() && in.outs[r])
             k.tensor(in.outs[r], ft);
           else
             k.none();

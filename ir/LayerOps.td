@@ -293,6 +293,20 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
 }
 
+// Stacked forward GRUs (linear_before_reset, as PyTorch's), made by
+// nn-stack-recurrent from a chain of nn.gru layers each reading the one
+// below (inference: no layer has a backward): `weights` holds W, R and B
+// ([1, 6H]) per layer, y is the last layer's [T, 1, batch, H]. The kernel
+// runs the same wavefront of (layer, chunk of `chunk_steps` steps) cells
+// as nn.lstm_stack.
+def NN_GRUStackOp : NN_Op<"gru_stack", [NoSideEffect]> {
+  let summary = "Stacked forward GRUs, run as a wavefront of cells.";
+  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+}
+
 // The backward of an nn.lstm_stack, made by nn-stack-recurrent from the
 // chain of nn.lstm_grad ops of its layers: the stack's operands, its
 // results and dy (the gradient of y). Results: dX and, per layer, dW, dR and

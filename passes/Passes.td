@@ -138,7 +138,7 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
 }
 
 def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
-  let summary = "Fuse chains of forward LSTMs into one nn.lstm_stack (wavefront scheduling).";
+  let summary = "Fuse chains of forward LSTMs (GRUs) into one nn.lstm_stack (nn.gru_stack): wavefront scheduling.";
   let description = [{
     A chain of nn.lstm ops where each layer's y (through a reshape) is the
     next layer's only input and nothing else reads it, each forward, with
@@ -149,8 +149,12 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     nn.lstm_grad (each layer's dX the dy of the layer below), the gradients
     become one nn.lstm_stack_grad, run along reverse diagonals, and the
     stack also keeps the lower layers' outputs and a cell state per chunk
-    for it (under the store-all memory policy only). With schedule=sequential the pass leaves the layers as they are
-    (each runs as its own kernel, layer by layer).
+    for it (under the store-all memory policy only). A chain of forward
+    nn.gru layers (linear_before_reset, default activations, no clip,
+    lengths or initial state, final states unused, no backward) becomes
+    one nn.gru_stack the same way. With schedule=sequential the pass
+    leaves the layers as they are (each runs as its own kernel, layer by
+    layer).
   }];
   let constructor = "::nncc::createStackRecurrentPass()";
   let options = [
@@ -161,6 +165,7 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
   ];
   let statistics = [
     Statistic<"numStacked", "stacked", "Chains of LSTMs fused into nn.lstm_stack">,
+    Statistic<"numStackedGRU", "stacked-gru", "Chains of GRUs fused into nn.gru_stack">,
     Statistic<"numStackedGradients", "stacked-gradients",
               "Chains of nn.lstm_grad fused into nn.lstm_stack_grad">,
   ];

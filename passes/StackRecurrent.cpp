@@ -1,10 +1,11 @@
 //===- StackRecurrent.cpp - chains of LSTMs into one wavefront op ---------===//
 //
-// A multi-layer LSTM arrives as one nn.lstm per layer, each layer's y
-// reshaped into the next layer's x. Run one after the other, each layer
+// A multi-layer LSTM (or GRU) arrives as one nn.lstm (nn.gru) per layer,
+// each layer's y reshaped into the next layer's x. Run one after the other, each layer
 // waits for the whole sequence of the layer below; fused into one
 // nn.lstm_stack, the kernel can run cell (l + 1, t) while cell (l, t + 1)
-// runs (runtime/kernels/RecurrentStack.cpp).
+// runs (runtime/kernels/RecurrentStack.cpp). GRUs are stacked into
+// nn.gru_stack in inference graphs.
 //
 // In a training graph (after autodiff) every layer also has its nn.lstm_grad,
 // each layer's dX reshaped into the dy of the layer below. The chain of
@@ -59,10 +60,34 @@ template <typename R, typename F> R withForward(Operation *op, R otherwise, F f)
   return otherwise;
 }
 
+/// Calls f with `op` as what it is: a layer nn.lstm_with_gates, nn.lstm or
+/// nn.gru; anything else: returns `otherwise`.
+template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
+  if (auto g = dyn_cast_or_null<GRUOp>(op))
+    return f(g);
+  return withForward(op, otherwise, f);
+}
+
+/// A GRU layer the stack kernel runs: forward, linear_before_reset (as
+/// PyTorch's), the default activations, no clip or lengths, zero initial
+/// state, float32, its final state unread, and no backward (only
+/// inference graphs stack GRUs).
+bool stackableGRU(GRUOp op) {
+  auto names = toStrings(op.getActivations());
+  bool defaults = names.empty() || (names.size() == 2 && StringRef(names[0]).equals_insensitive("sigmoid") &&
+                                    StringRef(names[1]).equals_insensitive("tanh"));
+  auto trained = [](Value v) { return llvm::any_of(v.getUsers(), [](Operation *u) { return isa<GRUGradOp>(u); }); };
+  return op.getDirection() == "forward" && defaults && op.getLinearBeforeReset() && !op.getSeqLens() &&
+         !op.getClip() && isZeroState(op.getInitialH()) && op.getYH().use_empty() && !trained(op.getX()) &&
+         !trained(op.getY()) && op.getX().getType().cast<RankedTensorType>().getElementType().isF32();
+}
+
 /// A layer the stack kernel runs: forward, one direction, the default
 /// activations, no peepholes, clip, lengths or input_forget, zero initial
 /// state, float32, and nobody reads its final states.
 bool stackable(Operation *layer) {
+  if (auto gru = dyn_cast_or_null<GRUOp>(layer))
+    return stackableGRU(gru);
   return withForward(layer, false, [](auto op) {
     auto names = toStrings(op.getActivations());
     bool defaults = names.empty() || (names.size() == 3 && StringRef(names[0]).equals_insensitive("sigmoid") &&
@@ -91,6 +116,8 @@ Value inputOf(Operation *layer) { return layer->getOperand(0); }
 /// policies the layers keep their own kernels, which honour them). Saved
 /// gates are read by that backward alone.
 LSTMGradOp gradientOf(Operation *layer) {
+  if (isa<GRUOp>(layer))
+    return nullptr;
   LSTMGradOp found;
   for (Operation *user : outputOf(layer).getUsers()) {
     auto g = dyn_cast<LSTMGradOp>(user);
@@ -124,7 +151,7 @@ struct Layer {
 };
 
 int64_t hiddenOf(Operation *layer) {
-  return withForward(layer, int64_t(0), [](auto op) { return (int64_t)op.getHiddenSize(); });
+  return withLayer(layer, int64_t(0), [](auto op) { return (int64_t)op.getHiddenSize(); });
 }
 
 /// The next layer: y's only reader (besides this layer's backward) is a
@@ -146,7 +173,7 @@ Optional<Layer> nextLayer(Layer layer) {
     return llvm::None;
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
-    bool forward = withForward(user, false, [](auto) { return true; });
+    bool forward = isa<GRUOp>(user) == isa<GRUOp>(layer.op) && withLayer(user, false, [](auto) { return true; });
     if (forward && inputOf(user) == reshape.getResult() && !next) {
       next = user;
       continue;
@@ -214,12 +241,13 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     Operation *first = chain.front().op, *last = chain.back().op;
     OpBuilder b(last);
     SmallVector<Value> weights;
+    bool gru = isa<GRUOp>(first);
     for (Layer l : chain) {
-      auto [w, r, bias] = withForward(l.op, std::make_tuple(Value(), Value(), Value()), [](auto op) {
+      auto [w, r, bias] = withLayer(l.op, std::make_tuple(Value(), Value(), Value()), [](auto op) {
         return std::make_tuple(op.getW(), op.getR(), op.getB());
       });
       if (!bias) {
-        auto t = RankedTensorType::get({1, 8 * hiddenOf(l.op)}, b.getF32Type());
+        auto t = RankedTensorType::get({1, (gru ? 6 : 8) * hiddenOf(l.op)}, b.getF32Type());
         bias = b.create<ConstantOp>(l.op->getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
       }
       weights.append({w, r, bias});
@@ -235,6 +263,14 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
+    if (gru) { // (inference only)
+      auto stack = b.create<GRUStackOp>(last->getLoc(), outputOf(last).getType(), inputOf(first), weights, hidden,
+                                        parallel, chunkSteps);
+      outputOf(last).replaceAllUsesWith(stack.getY());
+      eraseLayers(chain);
+      ++numStackedGRU;
+      return;
+    }
     auto fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
                                      inputOf(first), weights, hidden, parallel, chunkSteps);
     if (chain.front().grad) {
@@ -263,13 +299,18 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       ++numStackedGradients;
     }
     outputOf(last).replaceAllUsesWith(fwd.getY());
+    eraseLayers(chain);
+    ++numStacked;
+  }
+
+  /// Erases the stacked layers and the reshapes between them.
+  void eraseLayers(ArrayRef<Layer> chain) {
     for (Layer l : llvm::reverse(chain)) {
-      Operation *reshape = l.op == first ? nullptr : inputOf(l.op).getDefiningOp();
+      Operation *reshape = l.op == chain.front().op ? nullptr : inputOf(l.op).getDefiningOp();
       l.op->erase();
       if (reshape)
         reshape->erase();
     }
-    ++numStacked;
   }
 };
 

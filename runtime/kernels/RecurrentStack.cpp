@@ -1,6 +1,7 @@
 //===- RecurrentStack.cpp - stacked LSTMs as a wavefront of cells ---------===//
 //
-// nn.lstm_stack (passes/StackRecurrent.cpp): L forward LSTM layers, layer l's
+// nn.lstm_stack (passes/StackRecurrent.cpp): L forward LSTM layers (or GRU
+// layers: nn.gru_stack, inference only), layer l's
 // h_t the input of layer l+1 at step t. A cell is (layer l, chunk c of a few
 // steps, 64 rows of steps x batch); cell (l, c) needs (l, c-1) and (l-1, c),
 // so the cells of one diagonal l + c = d are independent: they run at the
@@ -100,10 +101,14 @@ struct StackGemms : CachedKernel {
 /// writes chunk c+1), c, and the gate products.
 struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
+  const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
 };
 
-void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
-  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = 4 * H;
+/// The cells of stacked LSTMs (nn.lstm_stack) or, with `gru`, GRUs with
+/// linear_before_reset (nn.gru_stack: 3 gates, no cell state, the h gate's
+/// recurrent bias applied inside the reset).
+void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength, bool gru) {
+  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = (gru ? 3 : 4) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
   LayerBuffers lb[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
@@ -149,8 +154,9 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
     gw[l] = gemms->input[l].get();
     gr[l] = gemms->recurrent[l].get();
     const float *wb = a.b[l].as<float>(), *rb = wb + G;
-    for (int64_t g = 0; g < G; ++g)
-      lb[l].bias[g] = wb[g] + rb[g];
+    for (int64_t g = 0; g < G; ++g) // (a GRU's h gate takes its recurrent bias inside the reset)
+      lb[l].bias[g] = wb[g] + (gru && g >= 2 * H ? 0.f : rb[g]);
+    lb[l].rbh = rb + 2 * H;
     std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
   float *y = a.y.as<float>();
@@ -177,7 +183,13 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
           for (int64_t g = 0; g < G; ++g)
             saved[g] = xr[g] + hr[g];
         }
-        lstmRow(H, xr, hr, nullptr, b.c + r * H, out + (k * B + r) * H);
+        float *h = out + (k * B + r) * H;
+        if (gru) { // h from the previous step's, in place
+          std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
+          gruRowLinearBeforeReset(H, xr, hr, b.rbh, h);
+        } else {
+          lstmRow(H, xr, hr, nullptr, b.c + r * H, h);
+        }
       }
     }
     if (l == L - 1)
@@ -185,7 +197,7 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
     else if (a.states.present())
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
     if (trace)
-      nncc::traceTask("lstm_cells", l, t0, omp_get_thread_num(), start, nncc::traceNow());
+      nncc::traceTask(gru ? "gru_cells" : "lstm_cells", l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
   alongDiagonals(L, chunks, a.maxParallel, cell);
 }
@@ -321,20 +333,21 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
 
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack) {
+namespace {
+/// Runs a stack (buffers) or measures its scratch (null buffers).
+int64_t stack(const int64_t *meta, void *const *buffers, bool gru) {
   Meta m(meta, buffers);
   StackArgs a = readStack(m);
-  Scratch s = m.scratch();
-  stackKernel(a, s, meta, m.consumed());
-}
-
-NNCC_SCRATCH(nncc_lstm_stack) {
-  Meta m(meta, nullptr);
-  StackArgs a = readStack(m);
-  Scratch s;
-  stackKernel(a, s, meta, 0);
+  Scratch s = buffers ? m.scratch() : Scratch();
+  stackKernel(a, s, meta, buffers ? m.consumed() : 0, gru);
   return (int64_t)s.bytes();
 }
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_lstm_stack) { stack(meta, buffers, /*gru=*/false); }
+NNCC_SCRATCH(nncc_lstm_stack) { return stack(meta, nullptr, /*gru=*/false); }
+extern "C" NNCC_KERNEL(nncc_gru_stack) { stack(meta, buffers, /*gru=*/true); }
+NNCC_SCRATCH(nncc_gru_stack) { return stack(meta, nullptr, /*gru=*/true); }
 
 extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) {
   Meta m(meta, buffers);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stacked LSTMs under both schedules, and the wavefront's trace.
+"""Stacked LSTMs (and GRUs) under both schedules, and the wavefront's trace.
 
     check_wavefront.py NNCC WORK_DIR
 
@@ -11,7 +11,9 @@ nn.lstm kernels), and the wavefront's outputs must be identical whatever the
 number of threads. `nncc bench --trace` must write a Chrome trace in which,
 with 2 threads, a cell of layer l+1 runs beside the next cell of layer l,
 on another thread (their overlap in time is reported, as it also depends on
-the OS's scheduling when other processes load the machine).
+the OS's scheduling when other processes load the machine). The same for
+a 3-layer GRU (one nn.gru_stack in inference; a training step keeps its
+layers).
 
 Training: three SGD steps (`nncc bench --train --losses`, loss the sum of
 squares of the output) under each schedule must give PyTorch's losses; with
@@ -32,13 +34,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recurrent_common import run  # noqa: E402
 
 
-def main():
-    nncc, work = sys.argv[1], sys.argv[2]
-    data = os.path.join(work, "test_data_set_0")
+def check_inference(nncc, work, kind):
+    """A 3-layer `kind` (torch.nn.LSTM or GRU) under both schedules and
+    thread counts, and its trace; returns the model, its data and the
+    PyTorch module."""
+    name = kind.__name__.lower()
+    data = os.path.join(work, name, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
-    model = os.path.join(work, "lstm3.onnx")
+    model = os.path.join(work, name, name + "3.onnx")
     torch.manual_seed(0)
-    rnn = torch.nn.LSTM(24, 32, 3).eval()
+    rnn = kind(24, 32, 3).eval()
     x = torch.randn(37, 4, 24)
     with torch.no_grad():
         y = rnn(x)[0]
@@ -52,31 +57,32 @@ def main():
             return self.rnn(x)[0]
 
     torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
-    for name, arr in (("input_0.pb", x), ("output_0.pb", y)):
-        with open(os.path.join(data, name), "wb") as f:
-            f.write(numpy_helper.from_array(arr.numpy(), name=name[:-5]).SerializeToString())
+    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(data, file), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
 
     plan = run([nncc, "inspect", model])
-    assert "nn.lstm_stack" in plan, "the three layers were not stacked:\n" + plan
+    assert "nn.%s_stack" % name in plan, "the three layers were not stacked:\n" + plan
     plan = run([nncc, "inspect", model, "--schedule", "sequential"])
-    assert plan.count("(nn.lstm)") == 3 and "nn.lstm_stack" not in plan, plan
+    assert plan.count("(nn.%s)" % name) == 3 and "_stack" not in plan, plan
     for extra in [[], ["--max-parallel-timesteps", "1"], ["--schedule", "sequential"]]:
         out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5"] + extra)
-        print("match with %-36s %s" % (" ".join(extra) or "--schedule wavefront", out.strip().splitlines()[-1]))
+        print("%s: match with %-36s %s" % (name, " ".join(extra) or "--schedule wavefront",
+                                             out.strip().splitlines()[-1]))
     outs = []
     for threads in ["1", "2"]:
-        path = os.path.join(work, "out_%s" % threads)
+        path = os.path.join(work, name, "out_%s" % threads)
         run([nncc, "run", model, "--input", os.path.join(data, "input_0.pb"), "--output-dir", path, "--threads",
              threads])
         t = __import__("onnx").TensorProto()
         t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
         outs.append(numpy_helper.to_array(t))
     assert np.array_equal(outs[0], outs[1]), "the wavefront's results depend on the number of threads"
-    print("identical with 1 and 2 threads")
+    print("%s: identical with 1 and 2 threads" % name)
 
-    trace = os.path.join(work, "trace.json")
+    trace = os.path.join(work, name, "trace.json")
     run([nncc, "bench", model, "--runs", "2", "--warmup", "1", "--threads", "2", "--trace", trace])
-    events = json.load(open(trace))["traceEvents"]
+    events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith(name + "_cells ")]
     cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
     layers = 1 + max(l for l, _ in cells)
     starts = sorted({s for _, s in cells})
@@ -92,10 +98,20 @@ def main():
             apart += a["tid"] != b["tid"]
             if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
                 overlaps += 1
-    print("trace: %d cells, %d (l+1, c) / (l, c+1) pairs on different threads, %d overlapping in time" % (
-        len(cells), apart, overlaps))
+    print("%s trace: %d cells, %d (l+1, c) / (l, c+1) pairs on different threads, %d overlapping in time" % (
+        name, len(cells), apart, overlaps))
     if (os.cpu_count() or 1) >= 2:
         assert apart > 0, "no cell of layer l+1 ran beside the next cell of layer l"
+    return model, data, rnn, x
+
+
+def main():
+    nncc, work = sys.argv[1], sys.argv[2]
+    # GRUs stack in inference only: a training step keeps their layers.
+    model, _, _, _ = check_inference(nncc, work, torch.nn.GRU)
+    plan = run([nncc, "inspect", model, "--train"])
+    assert "nn.gru_stack" not in plan and plan.count("(nn.gru_grad)") == 3, plan
+    model, data, rnn, x = check_inference(nncc, work, torch.nn.LSTM)
 
     # Training against PyTorch: 3 SGD steps of sum(y^2).
     lr, steps = 0.01, 3
@@ -135,6 +151,7 @@ def main():
         assert kind in kinds, "the training step's profile lacks %s:\n%s" % (kind, out)
     assert out.rstrip().splitlines()[-1].startswith("median_ms="), out
 
+    trace = os.path.join(work, "lstm", "train_trace.json")
     run(train + ["--threads", "2", "--trace", trace])
     events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith("lstm_cells_backward")]
     cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}

@@ -39,3 +39,38 @@ func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tenso
   return %y1, %h0 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>
 }
 
+
+// -----
+
+// Two forward GRUs with linear_before_reset (PyTorch's): one nn.gru_stack
+// (a zero bias of 6H for the layer that had none). Sequential: unchanged.
+// CHECK-LABEL: func.func @two_grus
+// CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x24xf32>
+// CHECK: nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> tensor<5x1x2x4xf32>
+// CHECK-NOT: nn.gru %
+// SEQ-LABEL: func.func @two_grus
+// SEQ-COUNT-2: nn.gru %
+// SEQ-NOT: nn.gru_stack
+func.func @two_grus(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                    %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// GRUs without linear_before_reset (a second product per step, after the
+// reset gate) keep their layers.
+// CHECK-LABEL: func.func @grus_reset_first
+// CHECK-COUNT-2: nn.gru %
+// CHECK-NOT: nn.gru_stack
+func.func @grus_reset_first(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
