@@ -154,6 +154,8 @@ int64_t hiddenOf(Operation *layer) {
   return withLayer(layer, int64_t(0), [](auto op) { return (int64_t)op.getHiddenSize(); });
 }
 
+int64_t dimOf(Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); }
+
 /// The next layer: y's only reader (besides this layer's backward) is a
 /// reshape to [T, B, H], read only by the x of a stackable nn.lstm (and by
 /// that layer's backward). Either every layer of a chain has a backward or
@@ -169,7 +171,11 @@ Optional<Layer> nextLayer(Layer layer) {
       return llvm::None;
     reshape = r;
   }
-  if (!reshape)
+  // ... to [T, B, H]: the same steps and batch (another split of the rows
+  // would be another recurrence).
+  Value x = inputOf(layer.op);
+  if (!reshape || reshape.getType().cast<RankedTensorType>().getRank() != 3 ||
+      dimOf(reshape.getResult(), 0) != dimOf(x, 0) || dimOf(reshape.getResult(), 1) != dimOf(x, 1))
     return llvm::None;
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
@@ -199,8 +205,6 @@ Optional<Layer> nextLayer(Layer layer) {
   }
   return n;
 }
-
-int64_t dimOf(Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); }
 
 struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
   StackRecurrentPass() = default;

@@ -107,7 +107,7 @@ struct LayerBuffers {
 /// The cells of stacked LSTMs (nn.lstm_stack) or, with `gru`, GRUs with
 /// linear_before_reset (nn.gru_stack: 3 gates, no cell state, the h gate's
 /// recurrent bias applied inside the reset).
-void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength, bool gru) {
+template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
   int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = (gru ? 3 : 4) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
   LayerBuffers lb[kMaxLayers];
@@ -184,7 +184,7 @@ void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t me
             saved[g] = xr[g] + hr[g];
         }
         float *h = out + (k * B + r) * H;
-        if (gru) { // h from the previous step's, in place
+        if constexpr (gru) { // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
           gruRowLinearBeforeReset(H, xr, hr, b.rbh, h);
         } else {
@@ -339,7 +339,7 @@ int64_t stack(const int64_t *meta, void *const *buffers, bool gru) {
   Meta m(meta, buffers);
   StackArgs a = readStack(m);
   Scratch s = buffers ? m.scratch() : Scratch();
-  stackKernel(a, s, meta, buffers ? m.consumed() : 0, gru);
+  (gru ? stackKernel<true> : stackKernel<false>)(a, s, meta, buffers ? m.consumed() : 0);
   return (int64_t)s.bytes();
 }
 } // namespace

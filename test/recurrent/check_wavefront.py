@@ -34,16 +34,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recurrent_common import run  # noqa: E402
 
 
-def check_inference(nncc, work, kind):
-    """A 3-layer `kind` (torch.nn.LSTM or GRU) under both schedules and
-    thread counts, and its trace; returns the model, its data and the
-    PyTorch module."""
+def check_inference(nncc, work, kind, bias=True):
+    """A 3-layer `kind` (torch.nn.LSTM or GRU; with `bias`) under both
+    schedules and thread counts, and its trace; returns the model, its data
+    and the PyTorch module."""
     name = kind.__name__.lower()
+    label = name if bias else name + " without biases"
+    if not bias:
+        work = os.path.join(work, "no_bias")
     data = os.path.join(work, name, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
     model = os.path.join(work, name, name + "3.onnx")
     torch.manual_seed(0)
-    rnn = kind(24, 32, 3).eval()
+    rnn = kind(24, 32, 3, bias=bias).eval()
     x = torch.randn(37, 4, 24)
     with torch.no_grad():
         y = rnn(x)[0]
@@ -67,7 +70,7 @@ def check_inference(nncc, work, kind):
     assert plan.count("(nn.%s)" % name) == 3 and "_stack" not in plan, plan
     for extra in [[], ["--max-parallel-timesteps", "1"], ["--schedule", "sequential"]]:
         out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5"] + extra)
-        print("%s: match with %-36s %s" % (name, " ".join(extra) or "--schedule wavefront",
+        print("%s: match with %-36s %s" % (label, " ".join(extra) or "--schedule wavefront",
                                              out.strip().splitlines()[-1]))
     outs = []
     for threads in ["1", "2"]:
@@ -78,7 +81,7 @@ def check_inference(nncc, work, kind):
         t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
         outs.append(numpy_helper.to_array(t))
     assert np.array_equal(outs[0], outs[1]), "the wavefront's results depend on the number of threads"
-    print("%s: identical with 1 and 2 threads" % name)
+    print("%s: identical with 1 and 2 threads" % label)
 
     trace = os.path.join(work, name, "trace.json")
     run([nncc, "bench", model, "--runs", "2", "--warmup", "1", "--threads", "2", "--trace", trace])
@@ -99,7 +102,7 @@ def check_inference(nncc, work, kind):
             if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
                 overlaps += 1
     print("%s trace: %d cells, %d (l+1, c) / (l, c+1) pairs on different threads, %d overlapping in time" % (
-        name, len(cells), apart, overlaps))
+        label, len(cells), apart, overlaps))
     if (os.cpu_count() or 1) >= 2:
         assert apart > 0, "no cell of layer l+1 ran beside the next cell of layer l"
     return model, data, rnn, x
@@ -109,6 +112,7 @@ def main():
     nncc, work = sys.argv[1], sys.argv[2]
     # GRUs stack in inference only: a training step keeps their layers.
     model, _, _, _ = check_inference(nncc, work, torch.nn.GRU)
+    check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
     plan = run([nncc, "inspect", model, "--train"])
     assert "nn.gru_stack" not in plan and plan.count("(nn.gru_grad)") == 3, plan
     model, data, rnn, x = check_inference(nncc, work, torch.nn.LSTM)

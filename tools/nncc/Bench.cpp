@@ -49,8 +49,9 @@ Options:
                          checkpoint (sqrt(T) segments), or budget=BYTES (the
                          largest segments that fit, e.g. budget=64M)
   --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
-                         one run: every stacked-LSTM cell with its thread
-                         (with --train, one step: cells forward and backward)
+                         one run: every stacked-LSTM (GRU) cell with its
+                         thread (with --train, one step: cells forward and
+                         backward)
   -O0 .. -O3, --print-after-all, --print-after=PASS, --time-passes,
   --dump-dir=DIR, --no-memory-reuse, --schedule, --max-parallel-timesteps,
   --unroll-recurrent

@@ -38,11 +38,11 @@ Compilation and pass debugging:
   --time-passes          time every pass
   --dump-dir=DIR         write DIR/NNN_<pass>.mlir after every pass
   --no-memory-reuse      give every intermediate its own buffer
-  --schedule S           stacked LSTMs: wavefront (default: layer l+1's step
-                         t runs while layer l's step t+1 does) or sequential
-                         (layer by layer)
-  --max-parallel-timesteps K   at most K LSTM cells at once (default: one
-                         per thread)
+  --schedule S           stacked LSTMs (and, in inference, GRUs): wavefront
+                         (default: layer l+1's step t runs while layer l's
+                         step t+1 does) or sequential (layer by layer)
+  --max-parallel-timesteps K   at most K cells at once (default: one per
+                         thread)
   --unroll-recurrent     unroll LSTM/GRU/RNN layers (up to 256 steps) into
                          per-timestep cells in the IR instead of one kernel
                          per layer (see the IR with --print-after=nn-unroll-recurrent)

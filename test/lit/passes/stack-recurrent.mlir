@@ -74,3 +74,18 @@ func.func @grus_reset_first(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
   %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1 : tensor<5x1x2x4xf32>
 }
+
+// -----
+
+// A reshape that splits the rows differently ([5, 2] steps x batch into
+// [10, 1]) makes the next layer another recurrence: not stacked.
+// CHECK-LABEL: func.func @other_recurrence
+// CHECK-COUNT-2: nn.gru %
+// CHECK-NOT: nn.gru_stack
+func.func @other_recurrence(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<10x1x1x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [10, 1, 4]} : tensor<5x1x2x4xf32> -> tensor<10x1x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<10x1x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<10x1x1x4xf32>, tensor<1x1x4xf32>)
+  return %y1 : tensor<10x1x1x4xf32>
+}
