@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Wavefront against layer-by-layer execution of a 4-layer LSTM.
 
-    /usr/bin/python3 benchmarks/wavefront.py --nncc build/tools/nncc [--threads 2] [--rounds 3]
+    /usr/bin/python3 benchmarks/wavefront.py --nncc build/tools/nncc [--threads 2] [--rounds 5]
         [--runs 20] [--work build/wavefront] [--out docs/benchmarks.md]
 
 The models: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
@@ -82,7 +82,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--work", default=os.path.join(ROOT, "build", "wavefront"))
     p.add_argument("--kernel-bench", default=os.path.join(ROOT, "build", "benchmarks", "nncc-kernel-bench"))
