@@ -1,6 +1,7 @@
 //===- TensorOps.cpp - constants, data movement and indexing --------------===//
 #include "ir/OpsCommon.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -571,6 +572,24 @@ OpFoldResult RangeOp::fold(ArrayRef<Attribute>) {
   for (int64_t i = 0; i < type.getNumElements(); ++i)
     v.push_back((int64_t)start + i * (int64_t)delta);
   return makeConst(type, v);
+}
+
+int64_t LoopOp::getScanRows() {
+  int64_t rows = -1;
+  size_t nc = getCarried().size();
+  for (int64_t k = 0; k < (int64_t)getScanOutputs(); ++k) {
+    int64_t r = getResult(nc + k).getType().cast<RankedTensorType>().getDimSize(0);
+    rows = rows < 0 ? r : std::min(rows, r);
+  }
+  return rows;
+}
+
+int64_t LoopOp::capacityRows(int64_t rowBytes, int64_t rows, ArrayRef<int64_t> grown, size_t place) {
+  if (place < grown.size() && grown[place] > 0)
+    return grown[place];
+  if (rows > 0)
+    return rows;
+  return std::clamp<int64_t>(kPlannedBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
 }
 
 LogicalResult LoopOp::verify() {

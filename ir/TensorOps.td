@@ -273,7 +273,7 @@ def NN_RangeOp : NN_Op<"range", [NoSideEffect, NN_InferType]> {
 // Control flow
 //===----------------------------------------------------------------------===//
 
-def NN_LoopOp : NN_Op<"loop"> {
+def NN_LoopOp : NN_Op<"loop", [RecursiveSideEffects]> {
   let summary = "ONNX Loop run as a loop: its trip count or condition is known only at run time.";
   let description = [{
     Runs `body` while `cond` is true and fewer than `max_trip` iterations
@@ -302,6 +302,19 @@ def NN_LoopOp : NN_Op<"loop"> {
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "`(` operands `)` attr-dict `:` functional-type(operands, results) $body";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The fewest rows of its scan outputs (it runs at most that many
+    /// iterations), or -1 without scan outputs.
+    int64_t getScanRows();
+    /// Rows of a loop's scan outputs (or saved iterations) taking `rowBytes`
+    /// per iteration when its iterations are not known at compile time: the
+    /// `place`-th entry of `grown` when set (a recompilation's), else `rows`
+    /// when positive, else as many as fit kPlannedBytes (16 to 4096).
+    static int64_t capacityRows(int64_t rowBytes, int64_t rows, ::llvm::ArrayRef<int64_t> grown, size_t place);
+    /// Bytes of scan outputs planned for a loop that may stop early: beyond
+    /// them it gets a capacity of rows instead of its trip count.
+    static constexpr int64_t kPlannedBytes = int64_t(64) << 20;
+  }];
 }
 
 def NN_LoopYieldOp : NN_Op<"loop_yield", [NoSideEffect, Terminator, HasParent<"LoopOp">]> {

@@ -321,15 +321,11 @@ llvm::DenseSet<Operation *> opsNeedingBackward(Value loss, ArrayRef<Value> wrt) 
   return ops;
 }
 
-/// Bytes that a loop's saved iterations may take when the loop may stop
-/// before its trip count (beyond: a capacity, DifferentiateOptions::loopRows).
-constexpr int64_t kPlannedLoopBytes = int64_t(64) << 20;
-
 /// The backward of an nn.loop (an ONNX Loop run as a loop). The loop is
 /// replaced by one that also saves every iteration's carried values (as
 /// scan outputs): as many rows as its trip count when that is known at
 /// compile time and the loop runs all of it (a for loop) or the rows fit
-/// kPlannedLoopBytes, else a capacity (`options.loopRows`; its count then
+/// LoopOp::kPlannedBytes, else a capacity (`options.loopRows`; its count then
 /// goes to `options.cappedCounts`). A second loop runs as many iterations
 /// backwards: iteration i takes step t = n - 1 - i,
 /// gathers step t's carried values, recomputes the body from them (a clone)
@@ -374,11 +370,7 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   int64_t M = -1;
   if (matchPattern(m, m_Constant(&tripsAttr)) && tripsAttr.getElementType().isInteger(64))
     M = std::max<int64_t>(0, (*tripsAttr.getValues<APInt>().begin()).getSExtValue());
-  int64_t scanRows = -1;
-  for (int64_t s = 0; s < ns; ++s) {
-    int64_t r = typeOf(loop.getResult(nc + s)).getDimSize(0);
-    scanRows = scanRows < 0 ? r : std::min(scanRows, r);
-  }
+  int64_t scanRows = loop.getScanRows();
   auto bounded = [&](int64_t n) { return scanRows < 0 ? n : n < 0 ? scanRows : std::min(n, scanRows); };
   int64_t N = bounded(M); // the iterations saved
   // Every iteration's carried values are saved.
@@ -401,14 +393,10 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   constexpr int64_t kMaxSteps = 1 << 16;
   bool capped = false;
   // (Without carried values nothing is saved: nothing to cap.)
-  if (nc > 0 && canCheck && (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > kPlannedLoopBytes)) &&
+  if (nc > 0 && canCheck && (N < 0 || N > kMaxSteps || (!runsAll && N * rowBytes > LoopOp::kPlannedBytes)) &&
       !(runsAll && N >= 0)) {
-    size_t place = options.cappedCounts->size();
-    int64_t rows = place < options.grownLoopRows.size() && options.grownLoopRows[place] > 0
-                       ? options.grownLoopRows[place]
-                   : options.loopRows > 0
-                       ? options.loopRows
-                       : std::clamp<int64_t>(kPlannedLoopBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+    int64_t rows = LoopOp::capacityRows(rowBytes, options.loopRows, options.grownLoopRows,
+                                        options.cappedCounts->size());
     N = bounded(M < 0 ? rows : std::min(M, rows));
     capped = true;
   } else if (N < 0 || (nc > 0 && N > kMaxSteps)) {
@@ -549,10 +537,10 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
     b.create<LoopYieldOp>(loc, next);
     if (!ok)
       return false;
-    // A recomputed inner loop that nothing reads would still run at every
-    // step (nn.loop is not removed as dead code).
+    // Recomputed ops that nothing reads (an inner loop would run at every
+    // step) go now.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*block)))
-      if (op.use_empty() && (isa<LoopOp>(op) || isOpTriviallyDead(&op)))
+      if (isOpTriviallyDead(&op))
         op.erase();
   }
   for (size_t idx = 0; idx < floats.size(); ++idx)
@@ -1763,11 +1751,8 @@ void setResultsWithRowChecks(func::FuncOp func, ArrayRef<Value> values, ArrayRef
   setFunctionResults(func, all);
   auto i64 = IntegerType::get(func.getContext(), 64);
   for (size_t k = 0; k < cappedCounts.size(); ++k) {
-    auto loop = cast<LoopOp>(cappedCounts[k].getDefiningOp());
-    size_t nc = loop.getCarried().size();
-    int64_t rows = INT64_MAX; // the loop stops at the fewest rows (codegen)
-    for (int64_t s = 0; s < (int64_t)loop.getScanOutputs(); ++s)
-      rows = std::min(rows, typeOf(loop.getResult(nc + s)).getDimSize(0));
+    // (The loop stops at the fewest rows of its scan outputs: codegen.)
+    int64_t rows = cast<LoopOp>(cappedCounts[k].getDefiningOp()).getScanRows();
     func.setResultAttr(values.size() + k, "nn.rows_within", IntegerAttr::get(i64, rows));
     func.setResultAttr(values.size() + k, "nn.grows_loop", IntegerAttr::get(i64, (int64_t)k));
   }

@@ -132,13 +132,9 @@ struct ScanRows {
   std::string why;         ///< why it runs as a loop (for messages)
 };
 
-/// Scan outputs of a loop that may stop early get `trips` rows only up to
-/// this many bytes; beyond it (or without `trips`) a capacity.
-constexpr int64_t kPlannedScanBytes = int64_t(64) << 20;
-
 /// The rows of a loop's scan outputs taking `rowBytes` per iteration: the
 /// trip count when the loop runs exactly that many iterations, or may stop
-/// earlier and they fit kPlannedScanBytes; else (ImportOptions::loopRows)
+/// earlier and they fit LoopOp::kPlannedBytes; else (ImportOptions::loopRows)
 /// a capacity, which a run outgrows by counting one iteration more than
 /// the rows (the runtime then recompiles with more). `ordinal` gets the
 /// loop's place among those given a capacity (ImportOptions::grownLoopRows;
@@ -147,16 +143,12 @@ constexpr int64_t kPlannedScanBytes = int64_t(64) << 20;
 FailureOr<int64_t> scanRows(Node &n, ScanRows r, int64_t rowBytes, int &ordinal) {
   constexpr int64_t kMaxRows = 1 << 20;
   ordinal = -1;
-  if (r.trips && (r.exact || (*r.trips <= kMaxRows && *r.trips * rowBytes <= kPlannedScanBytes)))
+  if (r.trips && (r.exact || (*r.trips <= kMaxRows && *r.trips * rowBytes <= nn::LoopOp::kPlannedBytes)))
     return std::max<int64_t>(*r.trips, 0);
   const ImportOptions &o = n.importer.options;
   if (o.loopRows != 0) {
     int place = n.importer.capacityLoopCount++;
-    int64_t rows = place < (int)o.grownLoopRows.size() && o.grownLoopRows[place] > 0
-                       ? o.grownLoopRows[place]
-                   : o.loopRows > 0
-                       ? o.loopRows
-                       : std::clamp<int64_t>(kPlannedScanBytes / std::max<int64_t>(rowBytes, 1), 16, 4096);
+    int64_t rows = nn::LoopOp::capacityRows(rowBytes, o.loopRows, o.grownLoopRows, place);
     if (r.trips && *r.trips <= rows) // (then it never runs out)
       return std::max<int64_t>(*r.trips, 0);
     ordinal = place;

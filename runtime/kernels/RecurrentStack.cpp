@@ -114,7 +114,7 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
   for (int64_t l = 0; l < L; ++l) {
     lb[l].h[0] = s.alloc<float>(S * B * H);
     lb[l].h[1] = s.alloc<float>(S * B * H);
-    lb[l].c = s.alloc<float>(B * H);
+    lb[l].c = gru ? nullptr : s.alloc<float>(B * H); // (a GRU has no cell state)
     lb[l].xw = s.alloc<float>(S * B * G);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
@@ -157,7 +157,8 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
     for (int64_t g = 0; g < G; ++g) // (a GRU's h gate takes its recurrent bias inside the reset)
       lb[l].bias[g] = wb[g] + (gru && g >= 2 * H ? 0.f : rb[g]);
     lb[l].rbh = rb + 2 * H;
-    std::fill(lb[l].c, lb[l].c + B * H, 0.f);
+    if (!gru)
+      std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
   float *y = a.y.as<float>();
   bool trace = nncc::traceEnabled();
