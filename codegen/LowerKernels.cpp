@@ -477,10 +477,11 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         bool constant = llvm::all_of(o.getWeights(), [](Value w) {
           return isa_and_nonnull<ParamOp, ConstantOp>(w.getDefiningOp());
         });
-        // y, then (an LSTM stack's) states, cells and gates only when the
+        // y, then states, (an LSTM stack's) cells and gates only when the
         // backward reads them.
-        for (unsigned r = 0; r < 4; ++r)
-          if (r < in.outs.size() && in.outs[r])
+        const int lstmResults[] = {0, 1, 2, 3}, gruResults[] = {0, 1, -1, 2};
+        for (int r : gru ? gruResults : lstmResults)
+          if (r >= 0 && r < (int)in.outs.size() && in.outs[r])
             k.tensor(in.outs[r], ft);
           else
             k.none();
@@ -488,12 +489,18 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })
-      .Case<LSTMStackGradOp>([&](LSTMStackGradOp o) -> FailureOr<bool> {
-        KernelCall k("nncc_lstm_stack_grad");
+      .Case<LSTMStackGradOp, GRUStackGradOp>([&](auto o) -> FailureOr<bool> {
+        bool gru = isa<GRUStackGradOp>(o.getOperation());
+        KernelCall k(gru ? "nncc_gru_stack_grad" : "nncc_lstm_stack_grad");
         auto ft = elementOf(o.getX());
         k.i((int64_t)o.getWeights().size() / 3);
-        for (unsigned i = 0; i < in.ins.size(); ++i)
+        // x, the weights, states, (an LSTM stack's) cells, gates, y and dy.
+        unsigned cellsAt = 1 + o.getWeights().size() + 1;
+        for (unsigned i = 0; i < in.ins.size(); ++i) {
+          if (gru && i == cellsAt)
+            k.none();
           k.tensor(in.ins[i], ft);
+        }
         for (unsigned r = 0; r < in.outs.size(); ++r)
           if (in.outs[r])
             k.tensor(in.outs[r], ft);

@@ -295,15 +295,19 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 
 // Stacked forward GRUs (linear_before_reset, as PyTorch's), made by
 // nn-stack-recurrent from a chain of nn.gru layers each reading the one
-// below (inference: no layer has a backward): `weights` holds W, R and B
-// ([1, 6H]) per layer, y is the last layer's [T, 1, batch, H]. The kernel
-// runs the same wavefront of (layer, chunk of `chunk_steps` steps) cells
-// as nn.lstm_stack.
+// below: `weights` holds W, R and B ([1, 6H]) per layer, y is the last
+// layer's [T, 1, batch, H]. The kernel runs the same wavefront of (layer,
+// chunk of `chunk_steps` steps) cells as nn.lstm_stack. For training,
+// `states` gets the outputs of the layers below the last ([L-1, T, batch,
+// H]) and `gates` every layer's and step's [L, T, batch, 4H]: the z and r
+// pre-activations (both biases in), the h gate's input part (x W_h^T +
+// Wb_h) and h_{t-1} R_h^T (without Rb_h); in inference nothing reads them
+// and they are not stored.
 def NN_GRUStackOp : NN_Op<"gru_stack", [NoSideEffect]> {
   let summary = "Stacked forward GRUs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
-  let results = (outs NN_FloatTensor:$y);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
 }
 
@@ -321,6 +325,20 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
   let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+}
+
+// The backward of an nn.gru_stack, made by nn-stack-recurrent from the
+// chain of nn.gru_grad ops of its layers, run along reverse diagonals as
+// nn.lstm_stack_grad: the stack's operands, its states, gates and y, and
+// dy. Results: dX and, per layer, dW, dR and dB.
+def NN_GRUStackGradOp : NN_Op<"gru_stack_grad", [NoSideEffect]> {
+  let summary = "Backward of stacked forward GRUs, run as a reverse wavefront.";
+  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
+                       NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                       I64Attr:$hidden_size,
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
+  let assemblyFormat = "$x `,` $weights `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
 // Backward of a recurrent layer: the forward op's operands, its output y

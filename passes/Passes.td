@@ -151,8 +151,9 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     stack also keeps the lower layers' outputs and a cell state per chunk
     for it (under the store-all memory policy only). A chain of forward
     nn.gru layers (linear_before_reset, default activations, no clip,
-    lengths or initial state, final states unused, no backward) becomes
-    one nn.gru_stack the same way. With schedule=sequential the pass
+    lengths or initial state, final states unused) becomes one
+    nn.gru_stack the same way, and their nn.gru_grad ops one
+    nn.gru_stack_grad. With schedule=sequential the pass
     leaves the layers as they are (each runs as its own kernel, layer by
     layer).
   }];
@@ -168,6 +169,8 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     Statistic<"numStackedGRU", "stacked-gru", "Chains of GRUs fused into nn.gru_stack">,
     Statistic<"numStackedGradients", "stacked-gradients",
               "Chains of nn.lstm_grad fused into nn.lstm_stack_grad">,
+    Statistic<"numStackedGRUGradients", "stacked-gru-gradients",
+              "Chains of nn.gru_grad fused into nn.gru_stack_grad">,
   ];
 }
 

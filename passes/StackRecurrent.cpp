@@ -4,16 +4,19 @@
 // each layer's y reshaped into the next layer's x. Run one after the other, each layer
 // waits for the whole sequence of the layer below; fused into one
 // nn.lstm_stack, the kernel can run cell (l + 1, t) while cell (l, t + 1)
-// runs (runtime/kernels/RecurrentStack.cpp). GRUs are stacked into
-// nn.gru_stack in inference graphs.
+// runs (runtime/kernels/RecurrentStack.cpp). GRUs (linear_before_reset)
+// are stacked into nn.gru_stack the same way.
 //
-// In a training graph (after autodiff) every layer also has its nn.lstm_grad,
+// In a training graph (after autodiff) every layer also has its nn.lstm_grad
+// (nn.gru_grad),
 // each layer's dX reshaped into the dy of the layer below. The chain of
 // gradients becomes one nn.lstm_stack_grad, which runs the cells' backward
 // along reverse diagonals; the forward stack then also keeps what the
 // backward reads (the lower layers' outputs, a cell state per chunk and the
 // gate pre-activations of every step: under store-all the layers come as
 // nn.lstm_with_gates, whose saved gates the stack replaces with its own).
+// A GRU chain's gradients become one nn.gru_stack_grad likewise (a GRU's
+// state is h, which the saved outputs hold: no cell states).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -60,34 +63,46 @@ template <typename R, typename F> R withForward(Operation *op, R otherwise, F f)
   return otherwise;
 }
 
-/// Calls f with `op` as what it is: a layer nn.lstm_with_gates, nn.lstm or
-/// nn.gru; anything else: returns `otherwise`.
-template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
+/// Calls f with `op` as what it is: nn.gru or nn.gru_with_gates (an nn.gru
+/// trained under store-all). Anything else: returns `otherwise`.
+template <typename R, typename F> R withGRU(Operation *op, R otherwise, F f) {
   if (auto g = dyn_cast_or_null<GRUOp>(op))
     return f(g);
+  if (auto g = dyn_cast_or_null<GRUWithGatesOp>(op))
+    return f(g);
+  return otherwise;
+}
+
+bool isGRU(Operation *op) { return isa_and_nonnull<GRUOp, GRUWithGatesOp>(op); }
+
+/// Calls f with `op` as what it is: a layer nn.lstm_with_gates, nn.lstm,
+/// nn.gru or nn.gru_with_gates; anything else: returns `otherwise`.
+template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
+  if (isGRU(op))
+    return withGRU(op, otherwise, f);
   return withForward(op, otherwise, f);
 }
 
 /// A GRU layer the stack kernel runs: forward, linear_before_reset (as
 /// PyTorch's), the default activations, no clip or lengths, zero initial
-/// state, float32, its final state unread, and no backward (only
-/// inference graphs stack GRUs).
-bool stackableGRU(GRUOp op) {
-  auto names = toStrings(op.getActivations());
-  bool defaults = names.empty() || (names.size() == 2 && StringRef(names[0]).equals_insensitive("sigmoid") &&
-                                    StringRef(names[1]).equals_insensitive("tanh"));
-  auto trained = [](Value v) { return llvm::any_of(v.getUsers(), [](Operation *u) { return isa<GRUGradOp>(u); }); };
-  return op.getDirection() == "forward" && defaults && op.getLinearBeforeReset() && !op.getSeqLens() &&
-         !op.getClip() && isZeroState(op.getInitialH()) && op.getYH().use_empty() && !trained(op.getX()) &&
-         !trained(op.getY()) && op.getX().getType().cast<RankedTensorType>().getElementType().isF32();
+/// state, float32 and its final state unread.
+bool stackableGRU(Operation *layer) {
+  return withGRU(layer, false, [](auto op) {
+    auto names = toStrings(op.getActivations());
+    bool defaults = names.empty() || (names.size() == 2 && StringRef(names[0]).equals_insensitive("sigmoid") &&
+                                      StringRef(names[1]).equals_insensitive("tanh"));
+    return op.getDirection() == "forward" && defaults && op.getLinearBeforeReset() && !op.getSeqLens() &&
+           !op.getClip() && isZeroState(op.getInitialH()) && op.getYH().use_empty() &&
+           op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
+  });
 }
 
 /// A layer the stack kernel runs: forward, one direction, the default
 /// activations, no peepholes, clip, lengths or input_forget, zero initial
 /// state, float32, and nobody reads its final states.
 bool stackable(Operation *layer) {
-  if (auto gru = dyn_cast_or_null<GRUOp>(layer))
-    return stackableGRU(gru);
+  if (isGRU(layer))
+    return stackableGRU(layer);
   return withForward(layer, false, [](auto op) {
     auto names = toStrings(op.getActivations());
     bool defaults = names.empty() || (names.size() == 3 && StringRef(names[0]).equals_insensitive("sigmoid") &&
@@ -100,11 +115,37 @@ bool stackable(Operation *layer) {
   });
 }
 
-/// The saved gates of nn.lstm_with_gates (null for nn.lstm).
+/// The saved gates of nn.lstm_with_gates or nn.gru_with_gates (null for
+/// nn.lstm and nn.gru).
 Value savedGates(Operation *layer) {
-  auto g = dyn_cast<LSTMWithGatesOp>(layer);
-  return g ? g.getGates() : Value();
+  if (auto g = dyn_cast<LSTMWithGatesOp>(layer))
+    return g.getGates();
+  if (auto g = dyn_cast<GRUWithGatesOp>(layer))
+    return g.getGates();
+  return Value();
 }
+
+/// Calls f with `op` as an nn.lstm_grad or nn.gru_grad; anything else:
+/// returns `otherwise`.
+template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
+  if (auto g = dyn_cast_or_null<LSTMGradOp>(op))
+    return f(g);
+  if (auto g = dyn_cast_or_null<GRUGradOp>(op))
+    return f(g);
+  return otherwise;
+}
+
+bool isGrad(Operation *op) { return isa_and_nonnull<LSTMGradOp, GRUGradOp>(op); }
+/// A layer backward's dX, dy and the gradients of W, R and B.
+Value dxOf(Operation *grad) { return grad->getResult(0); }
+Value dyOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDy(); }); }
+Value dWeightOf(Operation *grad, unsigned i) { return grad->getResult(1 + i); }
+
+/// What only an LSTM's backward has: none of it given or read.
+bool noLSTMExtras(LSTMGradOp g) {
+  return !g.getP() && !g.getDyC() && !g.getCheckpoints() && g.getDInitialC().use_empty() && g.getDp().use_empty();
+}
+bool noLSTMExtras(GRUGradOp) { return true; }
 
 Value outputOf(Operation *layer) { return layer->getResult(0); }
 Value inputOf(Operation *layer) { return layer->getOperand(0); }
@@ -115,39 +156,42 @@ Value inputOf(Operation *layer) { return layer->getOperand(0); }
 /// policy (the stack keeps every step's gate gradients; under the other
 /// policies the layers keep their own kernels, which honour them). Saved
 /// gates are read by that backward alone.
-LSTMGradOp gradientOf(Operation *layer) {
-  if (isa<GRUOp>(layer))
-    return nullptr;
-  LSTMGradOp found;
+Operation *gradientOf(Operation *layer) {
+  Operation *found = nullptr;
   for (Operation *user : outputOf(layer).getUsers()) {
-    auto g = dyn_cast<LSTMGradOp>(user);
-    if (!g || g.getY() != outputOf(layer))
+    bool ofY = withGrad(user, false, [&](auto g) { return g.getY() == outputOf(layer); });
+    if (!ofY)
       continue;
     if (found)
       return nullptr;
-    found = g;
+    found = user;
   }
-  if (!found)
+  if (!found || isa<GRUGradOp>(found) != isGRU(layer))
     return nullptr;
   Value gates = savedGates(layer);
-  if (found.getGates() != gates || (gates && !gates.hasOneUse()))
-    return nullptr;
-  bool same = withForward(layer, false, [&](auto op) {
-    return found.getX() == op.getX() && found.getW() == op.getW() && found.getR() == op.getR() &&
-           found.getB() == op.getB() && found.getInitialH() == op.getInitialH() &&
-           found.getInitialC() == op.getInitialC();
+  bool same = withLayer(layer, false, [&](auto op) {
+    using Grad = std::conditional_t<std::is_same_v<decltype(op), LSTMOp> || std::is_same_v<decltype(op), LSTMWithGatesOp>,
+                                    LSTMGradOp, GRUGradOp>;
+    auto g = cast<Grad>(found);
+    bool inputs = g.getX() == op.getX() && g.getW() == op.getW() && g.getR() == op.getR() && g.getB() == op.getB() &&
+                  g.getInitialH() == op.getInitialH();
+    if constexpr (std::is_same_v<Grad, LSTMGradOp>)
+      inputs = inputs && g.getInitialC() == op.getInitialC();
+    else
+      inputs = inputs && g.getLinearBeforeReset() == op.getLinearBeforeReset();
+    return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && !g.getDyH() &&
+           g.getDInitialH().use_empty() && noLSTMExtras(g) && g.getMemoryPolicy() == "store-all";
   });
-  if (!same || found.getSeqLens() || found.getP() || !found.getDy() || found.getDyH() || found.getDyC() ||
-      found.getCheckpoints() || !found.getDInitialH().use_empty() || !found.getDInitialC().use_empty() ||
-      !found.getDp().use_empty() || found.getMemoryPolicy() != "store-all")
+  if (!same || (gates && !gates.hasOneUse()))
     return nullptr;
   return found;
 }
 
-/// A layer and, in a training graph, its backward.
+/// A layer and, in a training graph, its backward (nn.lstm_grad or
+/// nn.gru_grad).
 struct Layer {
   Operation *op;
-  LSTMGradOp grad;
+  Operation *grad;
 };
 
 int64_t hiddenOf(Operation *layer) {
@@ -164,7 +208,7 @@ Optional<Layer> nextLayer(Layer layer) {
   Value y = outputOf(layer.op);
   ReshapeOp reshape;
   for (Operation *user : y.getUsers()) {
-    if (user == layer.grad.getOperation())
+    if (user == layer.grad)
       continue;
     auto r = dyn_cast<ReshapeOp>(user);
     if (!r || reshape)
@@ -179,12 +223,12 @@ Optional<Layer> nextLayer(Layer layer) {
     return llvm::None;
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
-    bool forward = isa<GRUOp>(user) == isa<GRUOp>(layer.op) && withLayer(user, false, [](auto) { return true; });
+    bool forward = isGRU(user) == isGRU(layer.op) && withLayer(user, false, [](auto) { return true; });
     if (forward && inputOf(user) == reshape.getResult() && !next) {
       next = user;
       continue;
     }
-    if (!isa<LSTMGradOp>(user))
+    if (!isGrad(user))
       return llvm::None;
   }
   if (!next || !stackable(next) || hiddenOf(next) != hiddenOf(layer.op))
@@ -194,13 +238,13 @@ Optional<Layer> nextLayer(Layer layer) {
     return llvm::None;
   // The reshape's other readers are the next layer's backward only.
   for (Operation *user : reshape.getResult().getUsers())
-    if (user != next && user != n.grad.getOperation())
+    if (user != next && user != n.grad)
       return llvm::None;
   if (n.grad) {
     // This layer's dy is the next one's dX, reshaped, and nothing else reads
     // that dX.
-    auto dy = layer.grad.getDy().getDefiningOp<ReshapeOp>();
-    if (!dy || dy.getX() != n.grad.getDx() || !dy.getResult().hasOneUse() || !n.grad.getDx().hasOneUse())
+    auto dy = dyOf(layer.grad).getDefiningOp<ReshapeOp>();
+    if (!dy || dy.getX() != dxOf(n.grad) || !dy.getResult().hasOneUse() || !dxOf(n.grad).hasOneUse())
       return llvm::None;
   }
   return n;
@@ -245,7 +289,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     Operation *first = chain.front().op, *last = chain.back().op;
     OpBuilder b(last);
     SmallVector<Value> weights;
-    bool gru = isa<GRUOp>(first);
+    bool gru = isGRU(first);
     for (Layer l : chain) {
       auto [w, r, bias] = withLayer(l.op, std::make_tuple(Value(), Value(), Value()), [](auto op) {
         return std::make_tuple(op.getW(), op.getR(), op.getB());
@@ -267,44 +311,47 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
-    if (gru) { // (inference only)
-      auto stack = b.create<GRUStackOp>(last->getLoc(), outputOf(last).getType(), inputOf(first), weights, hidden,
-                                        parallel, chunkSteps);
-      outputOf(last).replaceAllUsesWith(stack.getY());
-      eraseLayers(chain);
-      ++numStackedGRU;
-      return;
-    }
-    auto fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
-                                     inputOf(first), weights, hidden, parallel, chunkSteps);
+    // The forward stack: y, states, (an LSTM stack's) cells and gates.
+    Operation *fwd;
+    if (gru)
+      fwd = b.create<GRUStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, gates}, inputOf(first),
+                                 weights, hidden, parallel, chunkSteps);
+    else
+      fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
+                                  inputOf(first), weights, hidden, parallel, chunkSteps);
+    Value y = fwd->getResult(0);
     if (chain.front().grad) {
       // The layers' backward ops run top layer first: the bottom one is last.
-      LSTMGradOp top = Layer(chain.back()).grad, bottom = Layer(chain.front()).grad;
+      Operation *top = chain.back().grad, *bottom = chain.front().grad;
       OpBuilder gb(bottom);
       SmallVector<Type> dweights;
       for (Value w : weights)
         dweights.push_back(w.getType());
-      auto bwd = gb.create<LSTMStackGradOp>(bottom.getLoc(), bottom.getDx().getType(), dweights, inputOf(first),
-                                            weights, fwd.getStates(), fwd.getCells(), fwd.getGates(), fwd.getY(),
-                                            top.getDy(), hidden, parallel, chunkSteps);
-      for (auto it : llvm::enumerate(chain)) {
-        LSTMGradOp g = Layer(it.value()).grad;
-        g.getDw().replaceAllUsesWith(bwd.getDweights()[3 * it.index()]);
-        g.getDr().replaceAllUsesWith(bwd.getDweights()[3 * it.index() + 1]);
-        g.getDb().replaceAllUsesWith(bwd.getDweights()[3 * it.index() + 2]);
-      }
-      bottom.getDx().replaceAllUsesWith(bwd.getDx());
+      Type dxType = dxOf(bottom).getType();
+      Operation *bwd;
+      if (gru)
+        bwd = gb.create<GRUStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
+                                        fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
+                                        chunkSteps);
+      else
+        bwd = gb.create<LSTMStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
+                                         fwd->getResult(1), fwd->getResult(2), fwd->getResult(3), y, dyOf(top),
+                                         hidden, parallel, chunkSteps);
+      for (auto it : llvm::enumerate(chain))
+        for (unsigned i = 0; i < 3; ++i)
+          dWeightOf(it.value().grad, i).replaceAllUsesWith(bwd->getResult(1 + 3 * it.index() + i));
+      dxOf(bottom).replaceAllUsesWith(bwd->getResult(0));
       for (Layer l : chain) {
-        Operation *dy = l.op == last ? nullptr : l.grad.getDy().getDefiningOp();
-        l.grad.erase();
+        Operation *dy = l.op == last ? nullptr : dyOf(l.grad).getDefiningOp();
+        l.grad->erase();
         if (dy)
           dy->erase();
       }
-      ++numStackedGradients;
+      ++(gru ? numStackedGRUGradients : numStackedGradients);
     }
-    outputOf(last).replaceAllUsesWith(fwd.getY());
+    outputOf(last).replaceAllUsesWith(y);
     eraseLayers(chain);
-    ++numStacked;
+    ++(gru ? numStackedGRU : numStacked);
   }
 
   /// Erases the stacked layers and the reshapes between them.

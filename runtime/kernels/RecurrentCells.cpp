@@ -120,6 +120,21 @@ void gruRowLinearBeforeReset(int64_t H, const float *__restrict x, const float *
 }
 
 NNCC_VECTOR_CLONES
+void gruRowBackwardLinearBeforeReset(int64_t H, float *__restrict a, const float *__restrict rbh,
+                                     const float *__restrict hPrev, float *__restrict dh) {
+  for (int64_t j = 0; j < H; ++j) {
+    float z = fastSigmoid(a[j]), r = fastSigmoid(a[H + j]), hrh = a[3 * H + j] + rbh[j];
+    float n = fastTanh(a[2 * H + j] + r * hrh), dhv = dh[j];
+    float dah = dhv * (1.f - z) * (1.f - n * n);
+    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z);
+    a[H + j] = dah * hrh * r * (1.f - r);
+    a[2 * H + j] = dah * r;
+    a[3 * H + j] = dah;
+    dh[j] = dhv * z;
+  }
+}
+
+NNCC_VECTOR_CLONES
 void gruRowGates(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
                  float *__restrict z, float *__restrict rh) {
   for (int64_t j = 0; j < H; ++j) {

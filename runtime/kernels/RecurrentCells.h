@@ -37,6 +37,15 @@ void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev,
 /// recurrent bias of the h gate ([H]; zeros without bias). Updates h.
 void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h);
 
+/// Backward of one row of a GRU with linear_before_reset: `a` holds the
+/// row's [4H] saved pre-activations (z and r with both biases, the h gate's
+/// input part x W_h^T + Wb_h, then h_{t-1} R_h^T) and gets the gradients of
+/// z's and r's pre-activations, of h_{t-1} R_h^T + Rb_h and of the h gate's
+/// pre-activation, in that order (so that the first 3H are what multiplies
+/// R for dh_{t-1}). dh is the gradient of h_t and gets its direct share of
+/// that of h_{t-1} (z * dh); hPrev is h_{t-1}.
+void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh);
+
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...
 void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh);

@@ -23,7 +23,8 @@ public:
   RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int64_t ldw, const GemmScratch<T> &scratch,
                 bool kByN = false);
   ~RecurrentGemm();
-  /// C[M, N] = A[M, K] (leading dimension lda) * W^T
+  /// C[M, N] = A[M, K] (leading dimension lda) * W^T (on the host prepared
+  /// for the first call's lda and ldc; other ones run the plain GEMM)
   void run(const T *A, int64_t lda, T *C, int64_t ldc);
 
 private:
@@ -34,7 +35,7 @@ private:
 #ifdef NNCC_USE_DNNL
   struct Prepared; // host only: bundles never allocate
   std::unique_ptr<Prepared> prepared;
-  void prepare();
+  void prepare(int64_t lda, int64_t ldc);
 #endif
 };
 

@@ -23,6 +23,7 @@
 #include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
 
+#include <memory>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -648,6 +649,14 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     auto row = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
+    // float, linear_before_reset, sigmoid and tanh, no clip: the vectorized
+    // row (as the stacked GRUs' backward runs it).
+    bool fast = std::is_same<T, float>::value && lbr && c.standard(d, 2);
+    // The per-step products with R, prepared once: dh_{t-1} += [da_z, da_r
+    // (, da_h r)] R, and without linear_before_reset d(r * h_{t-1}) = dA_h R_h.
+    RecurrentGemm<T> back(B, H, lbr ? G : 2 * H, R, H, gs, /*kByN=*/true);
+    std::unique_ptr<RecurrentGemm<T>> backH =
+        lbr ? nullptr : std::make_unique<RecurrentGemm<T>>(B, H, H, R + 2 * H * H, H, gs, /*kByN=*/true);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * LD : bufs.buf, *sb = buf + G;
@@ -689,6 +698,21 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
             int64_t t = g.timeOf(d, st, len);
             T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *sr = row(sb, s0, st, b, LD);
             const T *hpr = row(hp, s0, st, b, H), *dyr = dyRow<T>(g, d, t, b);
+            if (fast) {
+              // The row is [z, r, the h gate's input part, h_{t-1} R_h^T]; the
+              // cell gives [dz, dr, d(h_{t-1} R_h^T + Rb_h), dh gate]: the
+              // last two trade places (dW's columns are the gates').
+              if (dyr)
+                for (int64_t j = 0; j < H; ++j)
+                  dhb[j] += dyr[j];
+              gruRowBackwardLinearBeforeReset(H, (float *)ar, (const float *)(rbh ? rbh : bufs.zeros),
+                                              (const float *)hpr, (float *)dhb);
+              for (int64_t j = 0; j < H; ++j)
+                std::swap(ar[2 * H + j], sr[j]);
+              std::copy(ar, ar + 2 * H, stepRow);
+              std::copy(sr, sr + H, stepRow + 2 * H);
+              continue;
+            }
             for (int64_t j = 0; j < H; ++j) {
               double dhv = (double)dhb[j] + (dyr ? (double)dyr[j] : 0.0);
               double az = ar[j], arr = ar[H + j];
@@ -713,7 +737,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         });
         if (!lbr) {
           // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-          gemm<T>(false, false, B, H, H, T(1), bufs.step + 2 * H, G, R + 2 * H * H, H, T(0), drh, H, gs);
+          backH->run(bufs.step + 2 * H, G, drh, H);
           parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
@@ -730,7 +754,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
           });
         }
         // dh_{t-1} += [da_z, da_r (, da_h r)] R.
-        gemm<T>(false, false, B, H, lbr ? G : 2 * H, T(1), bufs.step, G, R, H, T(0), bufs.dhr, H, gs);
+        back.run(bufs.step, G, bufs.dhr, H);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             for (int64_t j = 0; j < H; ++j)

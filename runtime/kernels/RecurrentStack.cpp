@@ -179,10 +179,17 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
         const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
-        if (a.gates.present()) { // the pre-activations, for the backward
-          float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * G;
-          for (int64_t g = 0; g < G; ++g)
-            saved[g] = xr[g] + hr[g];
+        if (a.gates.present()) { // the pre-activations, for the backward (rows of 4H)
+          float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
+          if constexpr (gru) { // z and r, the h gate's input part, h_{t-1} R_h^T
+            for (int64_t g = 0; g < 2 * H; ++g)
+              saved[g] = xr[g] + hr[g];
+            std::copy(xr + 2 * H, xr + 3 * H, saved + 2 * H);
+            std::copy(hr + 2 * H, hr + 3 * H, saved + 3 * H);
+          } else {
+            for (int64_t g = 0; g < G; ++g)
+              saved[g] = xr[g] + hr[g];
+          }
         }
         float *h = out + (k * B + r) * H;
         if constexpr (gru) { // h from the previous step's, in place
@@ -242,35 +249,48 @@ StackGradArgs readStackGrad(Meta &m) {
 /// Per layer: the gates of every step (the forward's saved pre-activations,
 /// which only this kernel reads: they become the gates' gradients, and the
 /// weight gradients are GEMMs over the whole sequence once every cell is
-/// done), the chunk's cell states, the running gradients of h and c and the
-/// dy of its last two chunks (by parity: layer l+1 writes chunk c while
-/// layer l reads chunk c+1).
+/// done), the chunk's cell states (LSTM), the running gradients of h and c
+/// (LSTM), a GRU's recurrent share of dh_{t-1}, and the dy of its last two
+/// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
+/// c+1).
 struct LayerGradBuffers {
-  float *buf, *cs, *dh, *dc, *dy[2];
+  float *buf, *cs, *dh, *dc, *dhr, *dy[2];
   GemmScratch<float> gs;
 };
 
-void stackGradKernel(const StackGradArgs &a, Scratch &s) {
+/// The backward of stacked LSTMs or, with `gru`, GRUs with
+/// linear_before_reset. Both keep rows of 4H per step: an LSTM's four gates;
+/// a GRU's gradients of z, r, h_{t-1} R_h^T and the h gate (see
+/// gruRowBackwardLinearBeforeReset), whose first 3H multiply R.
+template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = 4 * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
   LayerGradBuffers lb[kMaxLayers];
+  float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1}
+  float *sums = s.alloc<float>(G);                       // dB's column sums
   for (int64_t l = 0; l < L; ++l) {
-    lb[l].cs = s.alloc<float>(S * B * H);
+    lb[l].cs = gru ? nullptr : s.alloc<float>(S * B * H);
     lb[l].dh = s.alloc<float>(B * H);
-    lb[l].dc = s.alloc<float>(B * H);
+    lb[l].dc = gru ? nullptr : s.alloc<float>(B * H);
+    lb[l].dhr = gru ? s.alloc<float>(B * H) : nullptr;
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
   }
   if (s.measuring())
     return;
-  std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers]; // dh_{t-1} = dA_t R
+  if (zeros)
+    std::fill(zeros, zeros + B * H, 0.f);
+  // dh_{t-1} = dA_t R (a GRU: its first 3H, added to z * dh_t)
+  std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
     g.buf = a.gates.as<float>() + l * T * B * G;
-    back[l] = std::make_unique<RecurrentGemm<float>>(B, H, G, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
+    back[l] = std::make_unique<RecurrentGemm<float>>(B, H, gru ? 3 * H : G, a.r[l].as<float>(), H, g.gs,
+                                                     /*kByN=*/true);
     std::fill(g.dh, g.dh + B * H, 0.f);
-    std::fill(g.dc, g.dc + B * H, 0.f);
+    if (!gru)
+      std::fill(g.dc, g.dc + B * H, 0.f);
     if (a.dr[l].present() && T == 1)
       std::fill(a.dr[l].as<float>(), a.dr[l].as<float>() + a.dr[l].numel(), 0.f);
   }
@@ -282,29 +302,50 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0), rows = n * B;
     const float *W = a.w[l].as<float>();
     float *buf = g.buf + t0 * B * G; // the chunk's saved pre-activations
-    const float *c0 = a.cells.as<float>() + (l * chunks + c) * B * H;
+    // An LSTM's cell states: the chunk's steps run forward again from its
+    // first cell state. A GRU's state is h, which y (states) holds.
+    const float *c0 = gru ? nullptr : a.cells.as<float>() + (l * chunks + c) * B * H;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
-    for (int64_t k = 0; k < n; ++k)
-      for (int64_t b = 0; b < B; ++b)
-        lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
+    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
+    const float *rbh = a.b[l].as<float>() + 5 * H; // (GRU)
+    if constexpr (!gru)
+      for (int64_t k = 0; k < n; ++k)
+        for (int64_t b = 0; b < B; ++b)
+          lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
     for (int64_t k = n - 1; k >= 0; --k) {
       for (int64_t b = 0; b < B; ++b) {
         const float *dyr = l == L - 1 ? a.dy.as<float>() + ((t0 + k) * B + b) * H : g.dy[c & 1] + (k * B + b) * H;
         float *dh = g.dh + b * H;
         for (int64_t j = 0; j < H; ++j)
           dh[j] += dyr[j];
-        lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
-                        g.dc + b * H, nullptr);
+        if constexpr (gru) {
+          const float *hPrev = t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : zeros;
+          gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrev, dh);
+        } else {
+          lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
+                          g.dc + b * H, nullptr);
+        }
       }
-      back[l]->run(buf + k * B * G, G, g.dh, H);
+      if constexpr (gru) {
+        back[l]->run(buf + k * B * G, G, g.dhr, H);
+        for (int64_t j = 0; j < B * H; ++j)
+          g.dh[j] += g.dhr[j];
+      } else {
+        back[l]->run(buf + k * B * G, G, g.dh, H);
+      }
     }
-    // The chunk's dX: the dy of the layer below (or the stack's dX).
-    if (l > 0)
-      gemm<float>(false, false, rows, H, G, 1.f, buf, G, W, I, 0.f, lb[l - 1].dy[c & 1], H, g.gs);
-    else if (a.dx.present())
-      gemm<float>(false, false, rows, I0, G, 1.f, buf, G, W, I0, 0.f, a.dx.as<float>() + t0 * B * I0, I0, g.gs);
+    // The chunk's dX: the dy of the layer below (or the stack's dX). A GRU's
+    // gates are z, r and h: its columns 0..2H and 3H..4H.
+    float *dx = l > 0 ? lb[l - 1].dy[c & 1] : a.dx.present() ? a.dx.as<float>() + t0 * B * I0 : nullptr;
+    if (dx && gru) {
+      gemm<float>(false, false, rows, I, 2 * H, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
+      gemm<float>(false, false, rows, I, H, 1.f, buf + 3 * H, G, W + 2 * H * I, I, 1.f, dx, I, g.gs);
+    } else if (dx) {
+      gemm<float>(false, false, rows, I, G, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
+    }
     if (trace)
-      nncc::traceTask("lstm_cells_backward", l, t0, omp_get_thread_num(), start, nncc::traceNow());
+      nncc::traceTask(gru ? "gru_cells_backward" : "lstm_cells_backward", l, t0, omp_get_thread_num(), start,
+                      nncc::traceNow());
   };
   // Reverse diagonals: the top layer's last chunk first.
   alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { cell(L - 1 - l, chunks - 1 - c); });
@@ -315,18 +356,35 @@ void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     int64_t I = l == 0 ? I0 : H;
     const float *in = l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H;
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    if (a.dw[l].present())
-      gemm<float>(true, false, G, I, T * B, 1.f, g.buf, G, in, I, 0.f, a.dw[l].as<float>(), I, g.gs);
+    // (A GRU: dW from the z, r and h gates' columns, dR from the first 3H.)
+    float *dw = a.dw[l].present() ? a.dw[l].as<float>() : nullptr;
+    if (dw && gru) {
+      gemm<float>(true, false, 2 * H, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
+      gemm<float>(true, false, H, I, T * B, 1.f, g.buf + 3 * H, G, in, I, 0.f, dw + 2 * H * I, I, g.gs);
+    } else if (dw) {
+      gemm<float>(true, false, G, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
+    }
     if (a.dr[l].present() && T > 1)
-      gemm<float>(true, false, G, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f, a.dr[l].as<float>(), H, g.gs);
+      gemm<float>(true, false, gru ? 3 * H : G, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
+                  a.dr[l].as<float>(), H, g.gs);
     if (a.db[l].present()) {
       float *db = a.db[l].as<float>();
       parallelFor(G, T * B, [&](int64_t k0, int64_t k1) {
-        std::fill(db + k0, db + k1, 0.f);
+        float *sum = sums + k0; // (row by row: contiguous reads)
+        std::fill(sum, sum + (k1 - k0), 0.f);
         for (int64_t row = 0; row < T * B; ++row)
           for (int64_t k = k0; k < k1; ++k)
-            db[k] += g.buf[row * G + k];
-        std::copy(db + k0, db + k1, db + G + k0); // Rb: as Wb
+            sum[k - k0] += g.buf[row * G + k];
+        for (int64_t k = k0; k < k1; ++k) {
+          if (!gru)
+            db[k] = db[G + k] = sum[k - k0]; // Rb: as Wb
+          else if (k < 2 * H) // z, r: Wb and Rb alike
+            db[k] = db[3 * H + k] = sum[k - k0];
+          else if (k < 3 * H) // h_{t-1} R_h^T + Rb_h: Rb_h
+            db[3 * H + k] = sum[k - k0];
+          else // the h gate: Wb_h
+            db[k - H] = sum[k - k0];
+        }
       });
     }
   }
@@ -350,17 +408,18 @@ NNCC_SCRATCH(nncc_lstm_stack) { return stack(meta, nullptr, /*gru=*/false); }
 extern "C" NNCC_KERNEL(nncc_gru_stack) { stack(meta, buffers, /*gru=*/true); }
 NNCC_SCRATCH(nncc_gru_stack) { return stack(meta, nullptr, /*gru=*/true); }
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) {
+namespace {
+/// Runs a stack's backward (buffers) or measures its scratch (null buffers).
+int64_t stackGrad(const int64_t *meta, void *const *buffers, bool gru) {
   Meta m(meta, buffers);
   StackGradArgs a = readStackGrad(m);
-  Scratch s = m.scratch();
-  stackGradKernel(a, s);
-}
-
-NNCC_SCRATCH(nncc_lstm_stack_grad) {
-  Meta m(meta, nullptr);
-  StackGradArgs a = readStackGrad(m);
-  Scratch s;
-  stackGradKernel(a, s);
+  Scratch s = buffers ? m.scratch() : Scratch();
+  (gru ? stackGradKernel<true> : stackGradKernel<false>)(a, s);
   return (int64_t)s.bytes();
 }
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) { stackGrad(meta, buffers, /*gru=*/false); }
+NNCC_SCRATCH(nncc_lstm_stack_grad) { return stackGrad(meta, nullptr, /*gru=*/false); }
+extern "C" NNCC_KERNEL(nncc_gru_stack_grad) { stackGrad(meta, buffers, /*gru=*/true); }
+NNCC_SCRATCH(nncc_gru_stack_grad) { return stackGrad(meta, nullptr, /*gru=*/true); }

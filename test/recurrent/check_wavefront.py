@@ -12,14 +12,14 @@ number of threads. `nncc bench --trace` must write a Chrome trace in which,
 with 2 threads, a cell of layer l+1 runs beside the next cell of layer l,
 on another thread (their overlap in time is reported, as it also depends on
 the OS's scheduling when other processes load the machine). The same for
-a 3-layer GRU (one nn.gru_stack in inference; a training step keeps its
-layers).
+a 3-layer GRU (one nn.gru_stack), with and without biases.
 
-Training: three SGD steps (`nncc bench --train --losses`, loss the sum of
-squares of the output) under each schedule must give PyTorch's losses; with
-the wavefront the layers' gradients run as one nn.lstm_stack_grad, the losses
-are identical with 1 and 2 threads, and its trace shows the backward's
-reverse diagonals: cell (l-1, c) beside (l, c-1) on another thread.
+Training, LSTM and GRU: three SGD steps (`nncc bench --train --losses`, loss
+the sum of squares of the output) under each schedule must give PyTorch's
+losses; with the wavefront the layers' gradients run as one
+nn.lstm_stack_grad (nn.gru_stack_grad), the losses are identical with 1 and
+2 threads, and its trace shows the backward's reverse diagonals: cell
+(l-1, c) beside (l, c-1) on another thread.
 """
 import copy
 import json
@@ -108,16 +108,10 @@ def check_inference(nncc, work, kind, bias=True):
     return model, data, rnn, x
 
 
-def main():
-    nncc, work = sys.argv[1], sys.argv[2]
-    # GRUs stack in inference only: a training step keeps their layers.
-    model, _, _, _ = check_inference(nncc, work, torch.nn.GRU)
-    check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
-    plan = run([nncc, "inspect", model, "--train"])
-    assert "nn.gru_stack" not in plan and plan.count("(nn.gru_grad)") == 3, plan
-    model, data, rnn, x = check_inference(nncc, work, torch.nn.LSTM)
-
-    # Training against PyTorch: 3 SGD steps of sum(y^2).
+def check_training(nncc, work, name, model, data, rnn, x):
+    """Three SGD steps of the stacked `name` (lstm or gru) against PyTorch
+    under both schedules and thread counts, its profile, and its backward's
+    trace."""
     lr, steps = 0.01, 3
     m = copy.deepcopy(rnn).train()
     reference = []
@@ -130,10 +124,11 @@ def main():
             for p in m.parameters():
                 p -= lr * p.grad
     plan = run([nncc, "inspect", model, "--train"])
-    assert "nn.lstm_stack_grad" in plan and "nn.lstm_grad" not in plan, "the gradients were not stacked:\n" + plan
+    assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, \
+        "the gradients were not stacked:\n" + plan
     # Another memory policy: the layers keep their own backward kernels.
     plan = run([nncc, "inspect", model, "--train", "--rnn-memory", "checkpoint"])
-    assert plan.count("(nn.lstm_grad)") == 3 and "nn.lstm_stack_grad" not in plan, plan
+    assert plan.count("(nn.%s_grad)" % name) == 3 and "_stack_grad" not in plan, plan
     train = [nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
              str(lr), "--runs", str(steps), "--warmup", "0"]
     losses = {}
@@ -143,21 +138,21 @@ def main():
         got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
         assert len(got) == steps, out
         for k, (g, r) in enumerate(zip(got, reference)):
-            assert abs(g - r) <= 1e-4 * abs(r), "step %d with %s: loss %g, PyTorch %g" % (k + 1, extra, g, r)
+            assert abs(g - r) <= 1e-4 * abs(r), "%s step %d with %s: loss %g, PyTorch %g" % (name, k + 1, extra, g, r)
         losses[" ".join(extra)] = got
-        print("training with %-30s losses %s (PyTorch %s)" % (" ".join(extra), got, reference))
+        print("%s training with %-30s losses %s (PyTorch %s)" % (name, " ".join(extra), got, reference))
     assert losses["--threads 1"] == losses["--threads 2"], "the wavefront's training depends on the threads"
 
     # --profile: where the step's time goes, the stacked kernels by name.
     out = run(train + ["--threads", "2", "--profile"])
     kinds = out[out.index("time by op kind"):out.index("time by op (")]
-    for kind in ["nn.lstm_stack ", "nn.lstm_stack_grad "]:
+    for kind in ["nn.%s_stack " % name, "nn.%s_stack_grad " % name]:
         assert kind in kinds, "the training step's profile lacks %s:\n%s" % (kind, out)
     assert out.rstrip().splitlines()[-1].startswith("median_ms="), out
 
-    trace = os.path.join(work, "lstm", "train_trace.json")
+    trace = os.path.join(work, name, "train_trace.json")
     run(train + ["--threads", "2", "--trace", trace])
-    events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith("lstm_cells_backward")]
+    events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith(name + "_cells_backward")]
     cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
     starts = sorted({s for _, s in cells})
     assert len(cells) == 3 * len(starts) and len(starts) >= 2, "unexpected backward cells: %s" % sorted(cells)
@@ -169,10 +164,18 @@ def main():
             apart += a["tid"] != b["tid"]
             if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
                 overlaps += 1
-    print("backward trace: %d cells, %d (l-1, c) / (l, c-1) pairs on different threads, %d overlapping in time" % (
-        len(cells), apart, overlaps))
+    print("%s backward trace: %d cells, %d (l-1, c) / (l, c-1) pairs on different threads, %d overlapping in time" % (
+        name, len(cells), apart, overlaps))
     if (os.cpu_count() or 1) >= 2:
         assert apart > 0, "no backward cell of layer l-1 ran beside the previous cell of layer l"
+
+
+def main():
+    nncc, work = sys.argv[1], sys.argv[2]
+    check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
+    for kind in (torch.nn.GRU, torch.nn.LSTM):
+        model, data, rnn, x = check_inference(nncc, work, kind)
+        check_training(nncc, work, kind.__name__.lower(), model, data, rnn, x)
 
 
 if __name__ == "__main__":

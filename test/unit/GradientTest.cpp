@@ -856,6 +856,32 @@ TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
   expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
 }
 
+/// The same for the float GRU cell with linear_before_reset (the vectorized
+/// row nn.gru_grad and nn.gru_stack_grad share): initial state, both
+/// directions, sequence lengths, H = 19; with biases and without (Rb_h
+/// zero).
+TEST(RecurrentGradient, FloatGRUMatchesDouble) {
+  for (bool bias : {true, false}) {
+    std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x57x5xELT>, %r: tensor<2x57x19xELT>, ARG %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
+      %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+      %y, %h = nn.gru %x, %w, %r, BIAS %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, SEG, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x57x5xELT>, tensor<2x57x19xELT>, TYPE tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
+      %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+      return %0 : tensor<6x2x3x19xELT> })";
+    body.replace(body.find("ARG"), 3, bias ? "%b: tensor<2x114xELT>," : "");
+    body.replace(body.find("BIAS"), 4, bias ? "%b," : "");
+    body.replace(body.find("SEG"), 3, bias ? "1" : "0");
+    body.replace(body.find("TYPE"), 4, bias ? "tensor<2x114xELT>," : "");
+    SCOPED_TRACE(bias ? "with biases" : "without biases");
+    std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 57 * 5, 2 * 57 * 19, 2 * 3 * 19};
+    if (bias)
+      sizes.insert(sizes.begin() + 3, 2 * 114);
+    auto args = randomArgs(sizes, 5);
+    auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
+    ASSERT_EQ(f64.size(), args.size());
+    expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
+  }
+}
+
 /// Every memory policy of a recurrent backward gives store-all's gradients
 /// (within 1e-6 relative to each gradient's largest element), in double and
 /// in float, and the budget is honoured.
@@ -1020,6 +1046,27 @@ TEST(RecurrentGradient, WavefrontStackMatchesLayers) {
     %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<38x3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     return %y2 : tensor<38x1x3x7xELT> })";
   auto args = randomArgs({38 * 3 * 5, 28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, 5);
+  auto reference = gradientsAt(body, "f64", args);
+  ASSERT_EQ(reference.size(), args.size());
+  auto layers = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "sequential");
+  auto stacked = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "wavefront");
+  expectGradientsNear(stacked, layers, 1e-5, "wavefront against sequential");
+  expectGradientsNear(stacked, reference, 2e-4, "wavefront against f64");
+}
+
+/// The same for three stacked GRUs with linear_before_reset (PyTorch's):
+/// nn.gru_stack and nn.gru_stack_grad, whose backward reads the stack's
+/// saved pre-activations and outputs (the last layer has no bias: the
+/// stack's zeros; 38 steps of batch 3, the last chunk short).
+TEST(RecurrentGradient, WavefrontGRUStackMatchesLayers) {
+  const char *body = R"(func.func @main(%x: tensor<38x3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<38x1x3x7xELT> {
+    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<38x3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
+    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<38x3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
+    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<38x3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<38x1x3x7xELT> })";
+  auto args = randomArgs({38 * 3 * 5, 21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7}, 5);
   auto reference = gradientsAt(body, "f64", args);
   ASSERT_EQ(reference.size(), args.size());
   auto layers = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "sequential");

@@ -50,3 +50,52 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
   %loss = nn.reduce_sum %both {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// Two GRUs with linear_before_reset (PyTorch's): under store-all each is an
+// nn.gru_with_gates whose backward reads its saved rows. The chain becomes
+// one nn.gru_stack that returns the lower layer's outputs and every layer's
+// and step's rows of 4H (z, r, the h gate's input part, h_{t-1} R_h^T), and
+// the gradients one nn.gru_stack_grad that reads them (no cell states).
+// CHECK-LABEL: func.func @train_gru
+// CHECK-NOT: nn.gru_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>)
+// CHECK-NOT: nn.gru_with_gates
+// CHECK-NOT: nn.gru_grad
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK-NOT: nn.gru_grad
+// CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// SEQ-LABEL: func.func @train_gru
+// SEQ-NOT: nn.gru_stack
+// SEQ-COUNT-2: nn.gru_with_gates
+// SEQ-COUNT-2: nn.gru_grad
+// SEQ-NOT: nn.gru_stack
+func.func @train_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                     %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// Without linear_before_reset (ONNX's default) GRUs are not stacked: their
+// layers and gradients run one by one.
+// CHECK-LABEL: func.func @gru_reset_first
+// CHECK-NOT: nn.gru_stack
+// CHECK-COUNT-2: nn.gru_grad
+// CHECK-NOT: nn.gru_stack
+func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                           %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
