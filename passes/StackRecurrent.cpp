@@ -174,7 +174,8 @@ Operation *gradientOf(Operation *layer) {
                                     LSTMGradOp, GRUGradOp>;
     auto g = cast<Grad>(found);
     bool inputs = g.getX() == op.getX() && g.getW() == op.getW() && g.getR() == op.getR() && g.getB() == op.getB() &&
-                  g.getInitialH() == op.getInitialH();
+                  g.getInitialH() == op.getInitialH() && g.getDirection() == op.getDirection() &&
+                  g.getActivations() == op.getActivations() && g.getClip() == op.getClip();
     if constexpr (std::is_same_v<Grad, LSTMGradOp>)
       inputs = inputs && g.getInitialC() == op.getInitialC();
     else

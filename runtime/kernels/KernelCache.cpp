@@ -1,5 +1,6 @@
 //===- KernelCache.cpp ----------------------------------------------------===//
 #include "runtime/kernels/KernelCache.h"
+#include "runtime/kernels/RecurrentGemm.h"
 
 #include <cstring>
 
@@ -20,4 +21,7 @@ KernelCache &kernelCache() {
 } // namespace kernels
 } // namespace nncc
 
-extern "C" void nncc_kernel_cache_clear(void) { nncc::kernels::kernelCache().clear(); }
+extern "C" void nncc_kernel_cache_clear(void) {
+  nncc::kernels::kernelCache().clear();
+  nncc::kernels::releaseWeightBuffers();
+}

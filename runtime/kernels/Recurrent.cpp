@@ -84,6 +84,7 @@ template <typename T> RecurrentGemm<T> *cachedRecurrentProduct(const LSTMArgs &a
                                     [&] {
                                       auto e = std::make_unique<CachedRecurrentGemm>();
                                       e->gemm = std::make_unique<RecurrentGemm<float>>(B, G, H, R, H, gs);
+                                      e->gemm->prepareFor(H, G); // (before other calls share it)
                                       return e;
                                     })
           ->gemm.get();

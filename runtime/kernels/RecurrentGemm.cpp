@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <new>
 #endif
 
 namespace nncc {
@@ -39,7 +40,18 @@ public:
         return p;
       }
     }
-    return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    void *p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p)
+      throw std::bad_alloc();
+    return p;
+  }
+  /// Frees every kept buffer.
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto &e : free)
+      std::free(e.second);
+    free.clear();
+    freeBytes = 0;
   }
   void give(void *p, size_t bytes) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -112,11 +124,30 @@ template <typename T> void RecurrentGemm<T>::prepare(int64_t lda, int64_t ldc) {
 
 template <typename T> RecurrentGemm<T>::~RecurrentGemm() = default;
 
-template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, int64_t ldc) {
+void releaseWeightBuffers() {
+#ifdef NNCC_USE_DNNL
+  WeightBuffers::get().release();
+#endif
+}
+
+template <typename T> void RecurrentGemm<T>::prepareFor(int64_t lda, int64_t ldc) {
 #ifdef NNCC_USE_DNNL
   if (!prepared)
     prepare(lda, ldc);
-  if (prepared && prepared->lda == lda && prepared->ldc == ldc) {
+#else
+  (void)lda;
+  (void)ldc;
+#endif
+}
+
+template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, int64_t ldc) {
+#ifdef NNCC_USE_DNNL
+  // (Prepared again for other leading dimensions: the scratch given at
+  // construction may be gone by then, when the object is kept in the
+  // KernelCache. Every caller uses one lda and ldc per object.)
+  if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
+    prepare(lda, ldc);
+  if (prepared) {
     dnnl::memory a(prepared->a, prepared->engine, const_cast<T *>(A)), c(prepared->c, prepared->engine, C);
     prepared->matmul.execute(prepared->stream,
                              {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, c}});

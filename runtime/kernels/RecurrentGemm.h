@@ -16,6 +16,10 @@
 namespace nncc {
 namespace kernels {
 
+/// Frees the buffers of reordered weights kept for later RecurrentGemms
+/// (nncc_kernel_cache_clear calls it).
+void releaseWeightBuffers();
+
 template <typename T> class RecurrentGemm {
 public:
   /// W is [N, K] row-major (leading dimension ldw); products are [M, N].
@@ -26,6 +30,11 @@ public:
   /// C[M, N] = A[M, K] (leading dimension lda) * W^T (on the host prepared
   /// for the first call's lda and ldc; other ones run the plain GEMM)
   void run(const T *A, int64_t lda, T *C, int64_t ldc);
+
+  /// Prepares now for these leading dimensions (outside a parallel region
+  /// the weights' reorder uses every thread; a cell on one thread would
+  /// reorder them alone). Does nothing where nothing is prepared.
+  void prepareFor(int64_t lda, int64_t ldc);
 
 private:
   int64_t M, N, K, ldw;

@@ -1,7 +1,7 @@
 //===- RecurrentStack.cpp - stacked LSTMs as a wavefront of cells ---------===//
 //
 // nn.lstm_stack (passes/StackRecurrent.cpp): L forward LSTM layers (or GRU
-// layers: nn.gru_stack, inference only), layer l's
+// layers with linear_before_reset: nn.gru_stack), layer l's
 // h_t the input of layer l+1 at step t. A cell is (layer l, chunk c of a few
 // steps, 64 rows of steps x batch); cell (l, c) needs (l, c-1) and (l-1, c),
 // so the cells of one diagonal l + c = d are independent: they run at the
@@ -10,17 +10,18 @@
 // overlaps layer l's chunk c+1, and in inference no layer's whole output
 // sequence is stored: each layer keeps its last two chunks of hidden states
 // and its cell state. For training the stack also writes the lower layers'
-// outputs, each chunk's starting cell state and every step's gate
-// pre-activations.
+// outputs, each chunk's starting cell state (LSTM) and every step's gate
+// pre-activations (GRU: z and r, the h gate's input part and h_{t-1} R_h^T).
 //
-// nn.lstm_stack_grad runs the cells' backward along reverse diagonals: cell
-// (l, c) needs the state gradients of (l, c+1) and its dy, the dX of
-// (l+1, c). Each cell takes its gate pre-activations as the forward saved
-// them, runs its steps forward from the chunk's cell state, then back,
-// and passes its dX down as the dy of the layer below. Each layer keeps the
-// gate gradients of all its steps, so once every cell is done its weight
-// gradients are three GEMMs over the whole sequence, on every thread. Host
-// only (bundles run the layers one by one).
+// nn.lstm_stack_grad (nn.gru_stack_grad) runs the cells' backward along
+// reverse diagonals: cell (l, c) needs the state gradients of (l, c+1) and
+// its dy, the dX of (l+1, c). Each cell takes its gate pre-activations as the
+// forward saved them (an LSTM's cells run their steps forward again from the
+// chunk's cell state; a GRU's read h_{t-1} from the saved outputs), then
+// runs its steps back and passes its dX down as the dy of the layer below.
+// Each layer keeps the gate gradients of all its steps, so once every cell
+// is done its weight gradients are GEMMs over the whole sequence, on every
+// thread. Host only (bundles run the layers one by one).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Profile.h"
@@ -32,6 +33,7 @@
 #include "runtime/kernels/RecurrentGemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 
 using namespace nncc::kernels;
@@ -80,8 +82,13 @@ template <typename Cell> void alongDiagonals(int64_t L, int64_t chunks, int64_t 
         cell(l0, d - l0);
         continue;
       }
-      parallelFor(n, 1 << 20, [&](int64_t c0, int64_t c1) {
-        for (int64_t k = c0; k < c1; ++k)
+      // Each thread takes the diagonal's next cell when it is done with one
+      // (cells differ in cost: e.g. the bottom layer's backward computes no
+      // dX for an input that needs none). Which thread runs a cell does not
+      // change its result.
+      std::atomic<int64_t> next{0};
+      parallelFor(std::min<int64_t>(n, std::max(1, omp_get_max_threads())), 1 << 20, [&](int64_t, int64_t) {
+        for (int64_t k; (k = next.fetch_add(1)) < n;)
           cell(l0 + k, d - (l0 + k));
       });
     }
@@ -142,6 +149,8 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
       int64_t I = l == 0 ? I0 : H;
       g->input[l] = std::make_unique<RecurrentGemm<float>>(S * B, G, I, a.w[l].as<float>(), I, gs[l]);
       g->recurrent[l] = std::make_unique<RecurrentGemm<float>>(B, G, H, a.r[l].as<float>(), H, gs[l]);
+      g->input[l]->prepareFor(I, G);
+      g->recurrent[l]->prepareFor(H, G);
     }
     return g;
   };
@@ -288,6 +297,7 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     g.buf = a.gates.as<float>() + l * T * B * G;
     back[l] = std::make_unique<RecurrentGemm<float>>(B, H, gru ? 3 * H : G, a.r[l].as<float>(), H, g.gs,
                                                      /*kByN=*/true);
+    back[l]->prepareFor(G, H);
     std::fill(g.dh, g.dh + B * H, 0.f);
     if (!gru)
       std::fill(g.dc, g.dc + B * H, 0.f);

@@ -6,9 +6,11 @@
 #include "driver/Compiler.h"
 #include "ir/NNOps.h"
 #include "passes/Autodiff.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -745,7 +747,7 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
                                              const std::vector<std::vector<double>> &args,
                                              const char *rnnMemory = "store-all", int64_t budget = 0,
                                              int64_t *workspace = nullptr, const char *schedule = "wavefront",
-                                             int *savingForwards = nullptr) {
+                                             int *savingForwards = nullptr, int *stackedGradients = nullptr) {
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
   MLIRContext ctx;
@@ -778,6 +780,14 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     func.walk([&](Operation *op) { *savingForwards += op->getName().getStringRef().endswith("_with_gates"); });
   }
   nncc::setFunctionResults(func, grads);
+  if (stackedGradients) { // what nn-stack-recurrent makes of (a copy of) it
+    OwningOpRef<ModuleOp> copy = module->clone();
+    PassManager pm(&ctx);
+    pm.addNestedPass<func::FuncOp>(nncc::createStackRecurrentPass(schedule, 0));
+    EXPECT_TRUE(succeeded(pm.run(*copy)));
+    *stackedGradients = 0;
+    copy->walk([&](Operation *op) { *stackedGradients += isa<nncc::nn::LSTMStackGradOp, nncc::nn::GRUStackGradOp>(op); });
+  }
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
   auto exe = nncc::compileModule(*module, options, error);
@@ -1031,48 +1041,66 @@ TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
   EXPECT_LT(checkpoint, all / 4);
 }
 
-/// Three stacked LSTM layers (38 steps, batch 3: chunks of 21 steps, the
-/// last one short): with the wavefront schedule the layers and their
-/// gradients run as nn.lstm_stack and nn.lstm_stack_grad (float only). Their
-/// gradients match the layer-by-layer kernels' in float and the f64
-/// gradients (checked against finite differences above). No activations
-/// given: the ONNX defaults, for the stack and the layers alike.
+/// Stacked layers under the wavefront schedule against the same layers run
+/// one by one (float) and against the f64 gradients (checked against finite
+/// differences above). `body` has STEPS for the sequence length: 38 steps of
+/// batch 3 (chunks of 21 steps, the last one short), 21 (one whole chunk) and
+/// 1. The gradients must run as one stacked backward op.
+void checkWavefrontStack(const std::string &body, int64_t input, const std::vector<int64_t> &weights) {
+  for (int64_t T : {38, 21, 1}) {
+    std::string b = body;
+    for (size_t at; (at = b.find("STEPS")) != std::string::npos;)
+      b.replace(at, 5, std::to_string(T));
+    SCOPED_TRACE("steps: " + std::to_string(T));
+    std::vector<int64_t> sizes{T * 3 * input};
+    sizes.insert(sizes.end(), weights.begin(), weights.end());
+    auto args = randomArgs(sizes, 5);
+    auto reference = gradientsAt(b, "f64", args);
+    ASSERT_EQ(reference.size(), args.size());
+    int stacked = 0, layered = 0;
+    auto layers = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "sequential", nullptr, &layered);
+    auto wavefront = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "wavefront", nullptr, &stacked);
+    EXPECT_EQ(stacked, 1) << "the gradients were not stacked";
+    EXPECT_EQ(layered, 0);
+    ASSERT_EQ(wavefront.size(), args.size());
+    if (T == 1) // h_{-1} is zero: so are dR (arguments 2, 5 and 8), which are then left out
+      for (size_t k : {8, 5, 2}) {
+        for (double v : wavefront[k])
+          EXPECT_EQ(v, 0.0) << "dR of argument " << k;
+        for (auto *g : {&reference, &layers, &wavefront})
+          g->erase(g->begin() + k);
+      }
+    expectGradientsNear(wavefront, layers, 1e-5, "wavefront against sequential");
+    expectGradientsNear(wavefront, reference, 2e-4, "wavefront against f64");
+  }
+}
+
+/// Three stacked LSTM layers: nn.lstm_stack and nn.lstm_stack_grad (float
+/// only). No activations given: the ONNX defaults, for the stack and the
+/// layers alike; the last layer has no bias (the stack's zeros).
 TEST(RecurrentGradient, WavefrontStackMatchesLayers) {
-  const char *body = R"(func.func @main(%x: tensor<38x3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<38x1x3x7xELT> {
-    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<38x3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    %x1 = nn.reshape %y0 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
-    %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<38x3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    %x2 = nn.reshape %y1 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
-    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<38x3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    return %y2 : tensor<38x1x3x7xELT> })";
-  auto args = randomArgs({38 * 3 * 5, 28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, 5);
-  auto reference = gradientsAt(body, "f64", args);
-  ASSERT_EQ(reference.size(), args.size());
-  auto layers = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "sequential");
-  auto stacked = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "wavefront");
-  expectGradientsNear(stacked, layers, 1e-5, "wavefront against sequential");
-  expectGradientsNear(stacked, reference, 2e-4, "wavefront against f64");
+  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })",
+                      5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7});
 }
 
 /// The same for three stacked GRUs with linear_before_reset (PyTorch's):
 /// nn.gru_stack and nn.gru_stack_grad, whose backward reads the stack's
-/// saved pre-activations and outputs (the last layer has no bias: the
-/// stack's zeros; 38 steps of batch 3, the last chunk short).
+/// saved pre-activations and outputs.
 TEST(RecurrentGradient, WavefrontGRUStackMatchesLayers) {
-  const char *body = R"(func.func @main(%x: tensor<38x3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<38x1x3x7xELT> {
-    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<38x3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
-    %x1 = nn.reshape %y0 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
-    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<38x3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
-    %x2 = nn.reshape %y1 {shape = [38, 3, 7]} : tensor<38x1x3x7xELT> -> tensor<38x3x7xELT>
-    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<38x3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<38x1x3x7xELT>, tensor<1x3x7xELT>)
-    return %y2 : tensor<38x1x3x7xELT> })";
-  auto args = randomArgs({38 * 3 * 5, 21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7}, 5);
-  auto reference = gradientsAt(body, "f64", args);
-  ASSERT_EQ(reference.size(), args.size());
-  auto layers = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "sequential");
-  auto stacked = gradientsAt(body, "f32", args, "store-all", 0, nullptr, "wavefront");
-  expectGradientsNear(stacked, layers, 1e-5, "wavefront against sequential");
-  expectGradientsNear(stacked, reference, 2e-4, "wavefront against f64");
+  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })",
+                      5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
 }
 
 /// A loss that is not a scalar is refused with a message.

@@ -1,5 +1,6 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
 
 // Training: after autodiff each layer also has its nn.lstm_grad, each
 // layer's dX (reshaped) the dy of the layer below, and (store-all) each
@@ -67,6 +68,11 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
 // CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.gru_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// Under another memory policy the layers keep their own backward kernels.
+// CKPT-LABEL: func.func @train_gru
+// CKPT-NOT: nn.gru_stack
+// CKPT-COUNT-2: nn.gru_grad
+// CKPT-NOT: nn.gru_stack
 // SEQ-LABEL: func.func @train_gru
 // SEQ-NOT: nn.gru_stack
 // SEQ-COUNT-2: nn.gru_with_gates
@@ -97,5 +103,41 @@ func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
   %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// The loss reads the lower GRU's final state: its backward takes dy_h, so
+// nothing is stacked.
+// CHECK-LABEL: func.func @gru_final_state_read
+// CHECK-NOT: nn.gru_stack
+// CHECK-COUNT-2: nn.gru_grad
+// CHECK-NOT: nn.gru_stack
+func.func @gru_final_state_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                                %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %s1 = nn.reduce_sum %y1 {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  %s0 = nn.reduce_sum %h0 {axes = [], keepdims = false} : tensor<1x2x4xf32> -> tensor<f32>
+  %loss = nn.add %s1, %s0 : tensor<f32>, tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// An LSTM feeding a GRU: two different cells, no chain.
+// CHECK-LABEL: func.func @lstm_into_gru
+// CHECK-NOT: _stack
+// CHECK: nn.gru_grad
+// CHECK: nn.lstm_grad
+// CHECK-NOT: _stack
+func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                         %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %loss = nn.reduce_sum %y1 {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
