@@ -5,11 +5,12 @@
         [--runs 20] [--work build/wavefront] [--out docs/benchmarks.md]
 
 The models: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
-from PyTorch, and the same GRU. `--schedule wavefront` runs the LSTM as one
-nn.lstm_stack (the GRU as one nn.gru_stack; cells of layer l+1 overlap those
-of layer l on the thread pool) and, in the training step (`nncc bench
---train`: forward, sum-of-squares loss, backward, SGD), its gradients as one
-nn.lstm_stack_grad (nn.gru_stack_grad; reverse diagonals); `--schedule
+from PyTorch, and the same GRU and simple RNN (tanh). `--schedule wavefront`
+runs the LSTM as one nn.lstm_stack (the GRU as one nn.gru_stack, the RNN as
+one nn.rnn_stack; cells of layer l+1 overlap those of layer l on the thread
+pool) and, in the training step (`nncc bench --train`: forward,
+sum-of-squares loss, backward, SGD), its gradients as one nn.lstm_stack_grad
+(nn.gru_stack_grad, nn.rnn_stack_grad; reverse diagonals); `--schedule
 sequential` runs the four nn.lstm (and nn.lstm_grad) kernels one after the
 other, each using every thread inside its steps. The two alternate for
 --rounds rounds; the median over rounds of each run's median is kept. Next
@@ -88,8 +89,8 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    model, gru = os.path.join(a.work, "lstm4.onnx"), os.path.join(a.work, "gru4.onnx")
-    for path, kind in ((model, "LSTM"), (gru, "GRU")):
+    paths = {kind: os.path.join(a.work, kind.lower() + "4.onnx") for kind in ("LSTM", "GRU", "RNN")}
+    for kind, path in paths.items():
         if not os.path.exists(path):
             run(["/usr/bin/python3", "-c", EXPORT, path, kind])
     # Multiply-adds x 2 per layer: the forward is x W^T and h R^T over all
@@ -97,8 +98,9 @@ def main():
     # dh = dA R, dW, dR and dX.
     T, B, I, H, L = 100, 8, 512, 512, 4
     unit = 2.0 * T * B * 4 * H * (I + H) * L
-    flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4}
-    modes = ("forward", "train", "gru", "gru_train")
+    flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4,
+             "rnn": unit / 4, "rnn_train": 3 * unit / 4}
+    modes = ("forward", "train", "gru", "gru_train", "rnn", "rnn_train")
     times = {(mode, sch): [] for mode in modes for sch in ("wavefront", "sequential")}
     arena = {}
     peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
@@ -108,21 +110,22 @@ def main():
             peaks.append(peak[a.threads])
             peaks1.append(peak[1])
         for mode, schedule in times:
-            extra = ["--train", "--runs", str(max(3, a.runs // 4)), "--warmup", "1"] if mode.endswith(
+            extra = ["--train", "--runs", str(max(5, a.runs // 2)), "--warmup", "2"] if mode.endswith(
                 "train") else ["--runs", str(a.runs)]
-            out = run([a.nncc, "bench", gru if mode.startswith("gru") else model, "--schedule", schedule, "--threads",
+            kind = "GRU" if mode.startswith("gru") else "RNN" if mode.startswith("rnn") else "LSTM"
+            out = run([a.nncc, "bench", paths[kind], "--schedule", schedule, "--threads",
                        str(a.threads)] + extra)
             m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
             times[(mode, schedule)].append(float(m.group(1)))
             arena[(mode, schedule)] = int(m.group(2))
     med = {k: statistics.median(v) for k, v in times.items()}
     steps = step_products(a.kernel_bench)
-    best = max(flops[mode] / ms / 1e6 for (mode, _), ms in med.items() if not mode.startswith("gru"))
+    best = max(flops[mode] / ms / 1e6 for (mode, _), ms in med.items() if mode in ("forward", "train"))
     rows = []
     for mode in modes:
         w, s = med[(mode, "wavefront")], med[(mode, "sequential")]
         print("%s: wavefront %.2f ms, sequential %.2f ms, speedup %.2fx" % (mode, w, s, s / w))
-        cell = "gru" if mode.startswith("gru") else "lstm"
+        cell = mode[:3] if mode[:3] in ("gru", "rnn") else "lstm"
         train = mode.endswith("train")
         for schedule, what in (("sequential", "4 nn.%s%s kernels, threads inside each step" % (
                 cell, " + 4 nn.%s_grad" % cell if train else "")),
@@ -131,19 +134,20 @@ def main():
             ms = med[(mode, schedule)]
             rows.append("| %s | %s (%s) | %.1f | %.0f | %d |" % (
                 {"forward": "forward", "train": "training step", "gru": "GRU forward",
-                 "gru_train": "GRU training step"}[mode], schedule, what, ms,
+                 "gru_train": "GRU training step", "rnn": "RNN forward", "rnn_train": "RNN training step"}[mode],
+                schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
         rows.append("| | **speedup of the wavefront** | **%.2fx** | | |" % (s / w))
     lines = [
         "## Wavefront scheduling", "",
         "%s, %d threads. `benchmarks/wavefront.py`: a 4-layer LSTM (input and hidden 512, "
-        "batch 8, 100 steps) and the same GRU (PyTorch's, linear_before_reset); median ms (median over %d alternating rounds). The training step is forward, "
+        "batch 8, 100 steps) and the same GRU (PyTorch's, linear_before_reset) and simple RNN (tanh); median ms (median over %d alternating rounds). The training step is forward, "
         "sum-of-squares loss, backward and SGD (`nncc bench --train`)." % (machine(), a.threads, a.rounds), "",
         "| pass | schedule | ms | GFLOP/s | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [""]
     text = (
         "The goal is 1.6x for both (2.0x is the limit on 2 cores). GFLOP/s counts the multiply-adds: the "
         "LSTM's %.1f GFLOP forward and %.1f GFLOP per training step (the forward saves the gates (store-all), "
-        "and the backward is dh = dA R, dW, dR and dX), the GRU's 3/4 of the LSTM's. The "
+        "and the backward is dh = dA R, dW, dR and dX), the GRU's 3/4 of the LSTM's, the RNN's 1/4. The "
         "layer-by-layer schedule already keeps both threads busy inside each step, so there is no idle time for the wavefront to fill: it gains only what "
         "single-threaded cells run faster than products split across threads." % (
             flops["forward"] / 1e9, flops["train"] / 1e9))

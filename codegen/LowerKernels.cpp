@@ -466,9 +466,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
       .Case<RNNWithGatesOp>([&](RNNWithGatesOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_rnn", 1);
       })
-      .Case<LSTMStackOp, GRUStackOp>([&](auto o) -> FailureOr<bool> {
-        bool gru = isa<GRUStackOp>(o.getOperation());
-        KernelCall k(gru ? "nncc_gru_stack" : "nncc_lstm_stack");
+      .Case<LSTMStackOp, GRUStackOp, RNNStackOp>([&](auto o) -> FailureOr<bool> {
+        bool lstm = isa<LSTMStackOp>(o.getOperation());
+        KernelCall k(lstm ? "nncc_lstm_stack" : isa<GRUStackOp>(o.getOperation()) ? "nncc_gru_stack" : "nncc_rnn_stack");
         auto ft = elementOf(o.getX());
         k.tensor(in.ins[0], ft).i((int64_t)o.getWeights().size() / 3);
         for (unsigned i = 1; i < in.ins.size(); ++i)
@@ -479,8 +479,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         });
         // y, then states, (an LSTM stack's) cells and gates only when the
         // backward reads them.
-        const int lstmResults[] = {0, 1, 2, 3}, gruResults[] = {0, 1, -1, 2};
-        for (int r : gru ? gruResults : lstmResults)
+        const int lstmResults[] = {0, 1, 2, 3}, otherResults[] = {0, 1, -1, 2};
+        for (int r : lstm ? lstmResults : otherResults)
           if (r >= 0 && r < (int)in.outs.size() && in.outs[r])
             k.tensor(in.outs[r], ft);
           else
@@ -489,15 +489,17 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })
-      .Case<LSTMStackGradOp, GRUStackGradOp>([&](auto o) -> FailureOr<bool> {
-        bool gru = isa<GRUStackGradOp>(o.getOperation());
-        KernelCall k(gru ? "nncc_gru_stack_grad" : "nncc_lstm_stack_grad");
+      .Case<LSTMStackGradOp, GRUStackGradOp, RNNStackGradOp>([&](auto o) -> FailureOr<bool> {
+        bool lstm = isa<LSTMStackGradOp>(o.getOperation());
+        KernelCall k(lstm                                 ? "nncc_lstm_stack_grad"
+                     : isa<GRUStackGradOp>(o.getOperation()) ? "nncc_gru_stack_grad"
+                                                             : "nncc_rnn_stack_grad");
         auto ft = elementOf(o.getX());
         k.i((int64_t)o.getWeights().size() / 3);
         // x, the weights, states, (an LSTM stack's) cells, gates, y and dy.
         unsigned cellsAt = 1 + o.getWeights().size() + 1;
         for (unsigned i = 0; i < in.ins.size(); ++i) {
-          if (gru && i == cellsAt)
+          if (!lstm && i == cellsAt)
             k.none();
           k.tensor(in.ins[i], ft);
         }

@@ -14,7 +14,7 @@ namespace nncc {
 bool hasOptionalResults(Operation *op) {
   return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::GRUWithGatesOp, nn::RNNOp,
              nn::RNNWithGatesOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp, nn::LSTMStackGradOp,
-             nn::GRUStackOp, nn::GRUStackGradOp>(op);
+             nn::GRUStackOp, nn::GRUStackGradOp, nn::RNNStackOp, nn::RNNStackGradOp>(op);
 }
 
 bool isAliasOp(Operation *op) { return isa<nn::ReshapeOp>(op); }

@@ -153,7 +153,8 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     nn.gru layers (linear_before_reset, default activations, no clip,
     lengths or initial state, final states unused) becomes one
     nn.gru_stack the same way, and their nn.gru_grad ops one
-    nn.gru_stack_grad. With schedule=sequential the pass
+    nn.gru_stack_grad; chains of nn.rnn layers (tanh) become nn.rnn_stack
+    and nn.rnn_stack_grad. With schedule=sequential the pass
     leaves the layers as they are (each runs as its own kernel, layer by
     layer).
   }];
@@ -171,6 +172,9 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
               "Chains of nn.lstm_grad fused into nn.lstm_stack_grad">,
     Statistic<"numStackedGRUGradients", "stacked-gru-gradients",
               "Chains of nn.gru_grad fused into nn.gru_stack_grad">,
+    Statistic<"numStackedRNN", "stacked-rnn", "Chains of RNNs fused into nn.rnn_stack">,
+    Statistic<"numStackedRNNGradients", "stacked-rnn-gradients",
+              "Chains of nn.rnn_grad fused into nn.rnn_stack_grad">,
   ];
 }
 

@@ -1,14 +1,15 @@
 //===- StackRecurrent.cpp - chains of LSTMs into one wavefront op ---------===//
 //
-// A multi-layer LSTM (or GRU) arrives as one nn.lstm (nn.gru) per layer,
+// A multi-layer LSTM (or GRU, RNN) arrives as one nn.lstm (nn.gru, nn.rnn) per layer,
 // each layer's y reshaped into the next layer's x. Run one after the other, each layer
 // waits for the whole sequence of the layer below; fused into one
 // nn.lstm_stack, the kernel can run cell (l + 1, t) while cell (l, t + 1)
 // runs (runtime/kernels/RecurrentStack.cpp). GRUs (linear_before_reset)
-// are stacked into nn.gru_stack the same way.
+// are stacked into nn.gru_stack the same way, simple RNNs (tanh) into
+// nn.rnn_stack.
 //
 // In a training graph (after autodiff) every layer also has its nn.lstm_grad
-// (nn.gru_grad),
+// (nn.gru_grad, nn.rnn_grad),
 // each layer's dX reshaped into the dy of the layer below. The chain of
 // gradients becomes one nn.lstm_stack_grad, which runs the cells' backward
 // along reverse diagonals; the forward stack then also keeps what the
@@ -64,35 +65,69 @@ template <typename R, typename F> R withForward(Operation *op, R otherwise, F f)
 }
 
 /// Calls f with `op` as what it is: nn.gru or nn.gru_with_gates (an nn.gru
-/// trained under store-all). Anything else: returns `otherwise`.
-template <typename R, typename F> R withGRU(Operation *op, R otherwise, F f) {
+/// trained under store-all), nn.rnn or nn.rnn_with_gates. Anything else:
+/// returns `otherwise`.
+template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
   if (auto g = dyn_cast_or_null<GRUOp>(op))
     return f(g);
   if (auto g = dyn_cast_or_null<GRUWithGatesOp>(op))
     return f(g);
+  if (auto g = dyn_cast_or_null<RNNOp>(op))
+    return f(g);
+  if (auto g = dyn_cast_or_null<RNNWithGatesOp>(op))
+    return f(g);
   return otherwise;
 }
 
-bool isGRU(Operation *op) { return isa_and_nonnull<GRUOp, GRUWithGatesOp>(op); }
+/// The cell of a layer or of a layer's backward.
+enum class Kind { None, LSTM, GRU, RNN };
+Kind kindOf(Operation *op) {
+  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMGradOp>(op))
+    return Kind::LSTM;
+  if (isa_and_nonnull<GRUOp, GRUWithGatesOp, GRUGradOp>(op))
+    return Kind::GRU;
+  if (isa_and_nonnull<RNNOp, RNNWithGatesOp, RNNGradOp>(op))
+    return Kind::RNN;
+  return Kind::None;
+}
+bool isGrad(Operation *op) { return isa_and_nonnull<LSTMGradOp, GRUGradOp, RNNGradOp>(op); }
 
-/// Calls f with `op` as what it is: a layer nn.lstm_with_gates, nn.lstm,
-/// nn.gru or nn.gru_with_gates; anything else: returns `otherwise`.
+/// Calls f with `op` as what it is: a layer nn.lstm(_with_gates),
+/// nn.gru(_with_gates) or nn.rnn(_with_gates); anything else: returns
+/// `otherwise`.
 template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  if (isGRU(op))
-    return withGRU(op, otherwise, f);
-  return withForward(op, otherwise, f);
+  if (kindOf(op) == Kind::LSTM)
+    return withForward(op, otherwise, f);
+  return withGRUOrRNN(op, otherwise, f);
 }
 
-/// A GRU layer the stack kernel runs: forward, linear_before_reset (as
-/// PyTorch's), the default activations, no clip or lengths, zero initial
-/// state, float32 and its final state unread.
-bool stackableGRU(Operation *layer) {
-  return withGRU(layer, false, [](auto op) {
-    auto names = toStrings(op.getActivations());
-    bool defaults = names.empty() || (names.size() == 2 && StringRef(names[0]).equals_insensitive("sigmoid") &&
-                                      StringRef(names[1]).equals_insensitive("tanh"));
-    return op.getDirection() == "forward" && defaults && op.getLinearBeforeReset() && !op.getSeqLens() &&
-           !op.getClip() && isZeroState(op.getInitialH()) && op.getYH().use_empty() &&
+/// Activations as ONNX names them: none given (the defaults) or exactly
+/// `names`, in any case.
+bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
+  auto got = toStrings(given);
+  if (got.empty())
+    return true;
+  if (got.size() != names.size())
+    return false;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (!StringRef(got[i]).equals_insensitive(names[i]))
+      return false;
+  return true;
+}
+
+/// A GRU or RNN layer the stack kernel runs: forward, the default
+/// activations (a GRU: sigmoid, tanh and linear_before_reset, as PyTorch's;
+/// an RNN: tanh), no clip or lengths, zero initial state, float32 and its
+/// final state unread.
+bool stackableGRUOrRNN(Operation *layer) {
+  return withGRUOrRNN(layer, false, [](auto op) {
+    bool cell;
+    if constexpr (std::is_same_v<decltype(op), GRUOp> || std::is_same_v<decltype(op), GRUWithGatesOp>)
+      cell = defaultActivations(op.getActivations(), {"sigmoid", "tanh"}) && op.getLinearBeforeReset();
+    else
+      cell = defaultActivations(op.getActivations(), {"tanh"});
+    return op.getDirection() == "forward" && cell && !op.getSeqLens() && !op.getClip() &&
+           isZeroState(op.getInitialH()) && op.getYH().use_empty() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -101,41 +136,39 @@ bool stackableGRU(Operation *layer) {
 /// activations, no peepholes, clip, lengths or input_forget, zero initial
 /// state, float32, and nobody reads its final states.
 bool stackable(Operation *layer) {
-  if (isGRU(layer))
-    return stackableGRU(layer);
+  if (kindOf(layer) != Kind::LSTM)
+    return stackableGRUOrRNN(layer);
   return withForward(layer, false, [](auto op) {
-    auto names = toStrings(op.getActivations());
-    bool defaults = names.empty() || (names.size() == 3 && StringRef(names[0]).equals_insensitive("sigmoid") &&
-                                      StringRef(names[1]).equals_insensitive("tanh") &&
-                                      StringRef(names[2]).equals_insensitive("tanh"));
-    return op.getDirection() == "forward" && defaults && !op.getP() && !op.getSeqLens() && !op.getClip() &&
-           !op.getInputForget() && isZeroState(op.getInitialH()) && isZeroState(op.getInitialC()) &&
-           op.getYH().use_empty() && op.getYC().use_empty() &&
+    return op.getDirection() == "forward" &&
+           defaultActivations(op.getActivations(), {"sigmoid", "tanh", "tanh"}) && !op.getP() &&
+           !op.getSeqLens() && !op.getClip() && !op.getInputForget() && isZeroState(op.getInitialH()) &&
+           isZeroState(op.getInitialC()) && op.getYH().use_empty() && op.getYC().use_empty() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
 
-/// The saved gates of nn.lstm_with_gates or nn.gru_with_gates (null for
-/// nn.lstm and nn.gru).
+/// The saved gates of nn.*_with_gates (null for nn.lstm, nn.gru, nn.rnn).
 Value savedGates(Operation *layer) {
   if (auto g = dyn_cast<LSTMWithGatesOp>(layer))
     return g.getGates();
   if (auto g = dyn_cast<GRUWithGatesOp>(layer))
     return g.getGates();
+  if (auto g = dyn_cast<RNNWithGatesOp>(layer))
+    return g.getGates();
   return Value();
 }
 
-/// Calls f with `op` as an nn.lstm_grad or nn.gru_grad; anything else:
-/// returns `otherwise`.
+/// Calls f with `op` as an nn.lstm_grad, nn.gru_grad or nn.rnn_grad;
+/// anything else: returns `otherwise`.
 template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
   if (auto g = dyn_cast_or_null<LSTMGradOp>(op))
     return f(g);
   if (auto g = dyn_cast_or_null<GRUGradOp>(op))
     return f(g);
+  if (auto g = dyn_cast_or_null<RNNGradOp>(op))
+    return f(g);
   return otherwise;
 }
-
-bool isGrad(Operation *op) { return isa_and_nonnull<LSTMGradOp, GRUGradOp>(op); }
 /// A layer backward's dX, dy and the gradients of W, R and B.
 Value dxOf(Operation *grad) { return grad->getResult(0); }
 Value dyOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDy(); }); }
@@ -146,6 +179,21 @@ bool noLSTMExtras(LSTMGradOp g) {
   return !g.getP() && !g.getDyC() && !g.getCheckpoints() && g.getDInitialC().use_empty() && g.getDp().use_empty();
 }
 bool noLSTMExtras(GRUGradOp) { return true; }
+bool noLSTMExtras(RNNGradOp) { return true; }
+
+/// What a cell's forward and backward must also agree on: an LSTM's initial
+/// cell state, a GRU's linear_before_reset. (Other pairs are other cells.)
+template <typename Grad, typename Op> bool sameCellAttributes(Grad, Op) { return false; }
+template <typename Op> bool sameLSTM(LSTMGradOp g, Op op) { return g.getInitialC() == op.getInitialC(); }
+bool sameCellAttributes(LSTMGradOp g, LSTMOp op) { return sameLSTM(g, op); }
+bool sameCellAttributes(LSTMGradOp g, LSTMWithGatesOp op) { return sameLSTM(g, op); }
+template <typename Op> bool sameGRU(GRUGradOp g, Op op) {
+  return g.getLinearBeforeReset() == op.getLinearBeforeReset();
+}
+bool sameCellAttributes(GRUGradOp g, GRUOp op) { return sameGRU(g, op); }
+bool sameCellAttributes(GRUGradOp g, GRUWithGatesOp op) { return sameGRU(g, op); }
+bool sameCellAttributes(RNNGradOp, RNNOp) { return true; }
+bool sameCellAttributes(RNNGradOp, RNNWithGatesOp) { return true; }
 
 Value outputOf(Operation *layer) { return layer->getResult(0); }
 Value inputOf(Operation *layer) { return layer->getOperand(0); }
@@ -166,22 +214,18 @@ Operation *gradientOf(Operation *layer) {
       return nullptr;
     found = user;
   }
-  if (!found || isa<GRUGradOp>(found) != isGRU(layer))
+  if (!found || kindOf(found) != kindOf(layer))
     return nullptr;
   Value gates = savedGates(layer);
   bool same = withLayer(layer, false, [&](auto op) {
-    using Grad = std::conditional_t<std::is_same_v<decltype(op), LSTMOp> || std::is_same_v<decltype(op), LSTMWithGatesOp>,
-                                    LSTMGradOp, GRUGradOp>;
-    auto g = cast<Grad>(found);
-    bool inputs = g.getX() == op.getX() && g.getW() == op.getW() && g.getR() == op.getR() && g.getB() == op.getB() &&
-                  g.getInitialH() == op.getInitialH() && g.getDirection() == op.getDirection() &&
-                  g.getActivations() == op.getActivations() && g.getClip() == op.getClip();
-    if constexpr (std::is_same_v<Grad, LSTMGradOp>)
-      inputs = inputs && g.getInitialC() == op.getInitialC();
-    else
-      inputs = inputs && g.getLinearBeforeReset() == op.getLinearBeforeReset();
-    return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && !g.getDyH() &&
-           g.getDInitialH().use_empty() && noLSTMExtras(g) && g.getMemoryPolicy() == "store-all";
+    return withGrad(found, false, [&](auto g) {
+      bool inputs = g.getX() == op.getX() && g.getW() == op.getW() && g.getR() == op.getR() &&
+                    g.getB() == op.getB() && g.getInitialH() == op.getInitialH() &&
+                    g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
+                    g.getClip() == op.getClip() && sameCellAttributes(g, op);
+      return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && !g.getDyH() &&
+             g.getDInitialH().use_empty() && noLSTMExtras(g) && g.getMemoryPolicy() == "store-all";
+    });
   });
   if (!same || (gates && !gates.hasOneUse()))
     return nullptr;
@@ -189,7 +233,7 @@ Operation *gradientOf(Operation *layer) {
 }
 
 /// A layer and, in a training graph, its backward (nn.lstm_grad or
-/// nn.gru_grad).
+/// nn.gru_grad or nn.rnn_grad).
 struct Layer {
   Operation *op;
   Operation *grad;
@@ -224,7 +268,7 @@ Optional<Layer> nextLayer(Layer layer) {
     return llvm::None;
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
-    bool forward = isGRU(user) == isGRU(layer.op) && withLayer(user, false, [](auto) { return true; });
+    bool forward = !isGrad(user) && kindOf(user) == kindOf(layer.op) && kindOf(user) != Kind::None;
     if (forward && inputOf(user) == reshape.getResult() && !next) {
       next = user;
       continue;
@@ -290,13 +334,14 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     Operation *first = chain.front().op, *last = chain.back().op;
     OpBuilder b(last);
     SmallVector<Value> weights;
-    bool gru = isGRU(first);
+    Kind kind = kindOf(first);
     for (Layer l : chain) {
       auto [w, r, bias] = withLayer(l.op, std::make_tuple(Value(), Value(), Value()), [](auto op) {
         return std::make_tuple(op.getW(), op.getR(), op.getB());
       });
       if (!bias) {
-        auto t = RankedTensorType::get({1, (gru ? 6 : 8) * hiddenOf(l.op)}, b.getF32Type());
+        int64_t gates = kind == Kind::LSTM ? 4 : kind == Kind::GRU ? 3 : 1;
+        auto t = RankedTensorType::get({1, 2 * gates * hiddenOf(l.op)}, b.getF32Type());
         bias = b.create<ConstantOp>(l.op->getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
       }
       weights.append({w, r, bias});
@@ -308,14 +353,18 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     Type f32 = b.getF32Type();
     auto states = RankedTensorType::get({L - 1, T, B, H}, f32);
     auto cells = RankedTensorType::get({L, chunks, B, H}, f32);
-    auto gates = RankedTensorType::get({L, T, B, 4 * H}, f32);
+    // (rows for the backward: an RNN's are H wide, the others' 4H)
+    auto gates = RankedTensorType::get({L, T, B, (kind == Kind::RNN ? 1 : 4) * H}, f32);
     auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
     // The forward stack: y, states, (an LSTM stack's) cells and gates.
     Operation *fwd;
-    if (gru)
+    if (kind == Kind::GRU)
       fwd = b.create<GRUStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, gates}, inputOf(first),
+                                 weights, hidden, parallel, chunkSteps);
+    else if (kind == Kind::RNN)
+      fwd = b.create<RNNStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, gates}, inputOf(first),
                                  weights, hidden, parallel, chunkSteps);
     else
       fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
@@ -330,8 +379,12 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         dweights.push_back(w.getType());
       Type dxType = dxOf(bottom).getType();
       Operation *bwd;
-      if (gru)
+      if (kind == Kind::GRU)
         bwd = gb.create<GRUStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
+                                        fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
+                                        chunkSteps);
+      else if (kind == Kind::RNN)
+        bwd = gb.create<RNNStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
                                         fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
                                         chunkSteps);
       else
@@ -348,11 +401,11 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         if (dy)
           dy->erase();
       }
-      ++(gru ? numStackedGRUGradients : numStackedGradients);
+      ++(kind == Kind::GRU ? numStackedGRUGradients : kind == Kind::RNN ? numStackedRNNGradients : numStackedGradients);
     }
     outputOf(last).replaceAllUsesWith(y);
     eraseLayers(chain);
-    ++(gru ? numStackedGRU : numStacked);
+    ++(kind == Kind::GRU ? numStackedGRU : kind == Kind::RNN ? numStackedRNN : numStacked);
   }
 
   /// Erases the stacked layers and the reshapes between them.

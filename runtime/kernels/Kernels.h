@@ -53,6 +53,8 @@ NNCC_KERNEL(nncc_lstm_stack);
 NNCC_KERNEL(nncc_lstm_stack_grad);
 NNCC_KERNEL(nncc_gru_stack);
 NNCC_KERNEL(nncc_gru_stack_grad);
+NNCC_KERNEL(nncc_rnn_stack);
+NNCC_KERNEL(nncc_rnn_stack_grad);
 NNCC_KERNEL(nncc_grid_sample_grad);
 NNCC_KERNEL(nncc_roi_align_grad);
 }

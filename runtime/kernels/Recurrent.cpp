@@ -370,9 +370,12 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
+    // float, tanh (code 1), no clip: the vectorized row.
+    bool fast = std::is_same<T, float>::value && f.code == 1 && !c.hasClip;
+    RecurrentGemm<T> recurrent(B, H, H, c.r.as<T>() + d * H * H, H, buf.gs); // prepared once
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      gemm<T>(false, true, B, H, H, T(1), h, H, c.r.as<T>() + d * H * H, H, T(0), hr, H, buf.gs);
+      recurrent.run(h, H, hr, H);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;
@@ -382,6 +385,17 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
           continue;
         }
         int64_t t = c.reverse(d) ? len - 1 - st : st;
+        if (fast) {
+          const T *xr = proj.row(st, bi), *hrr = hr + bi * H;
+          if (saved)
+            for (int64_t j = 0; j < H; ++j)
+              saved[j] = xr[j] + hrr[j];
+          T *hh = h + bi * H;
+          rnnRowTanh(H, (const float *)xr, (const float *)hrr, (float *)hh);
+          if (y.present())
+            std::copy(hh, hh + H, y.as<T>() + ((t * D + d) * B + bi) * H);
+          continue;
+        }
         for (int64_t j = 0; j < H; ++j) {
           double v = (double)proj.row(st, bi)[j] + hr[bi * H + j];
           if (saved)

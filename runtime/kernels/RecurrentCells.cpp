@@ -135,6 +135,26 @@ void gruRowBackwardLinearBeforeReset(int64_t H, float *__restrict a, const float
 }
 
 NNCC_VECTOR_CLONES
+void rnnRowTanh(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h) {
+  for (int64_t j = 0; j < H; ++j)
+    h[j] = fastTanh(x[j] + hr[j]);
+}
+
+NNCC_VECTOR_CLONES
+void rnnRowTanhBackward(int64_t H, const float *__restrict h, const float *__restrict dh, float *__restrict da) {
+  for (int64_t j = 0; j < H; ++j)
+    da[j] = dh[j] * (1.f - h[j] * h[j]);
+}
+
+NNCC_VECTOR_CLONES
+void rnnRowTanhBackwardInPlace(int64_t H, float *__restrict a, const float *__restrict dh) {
+  for (int64_t j = 0; j < H; ++j) {
+    float t = fastTanh(a[j]);
+    a[j] = dh[j] * (1.f - t * t);
+  }
+}
+
+NNCC_VECTOR_CLONES
 void gruRowGates(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
                  float *__restrict z, float *__restrict rh) {
   for (int64_t j = 0; j < H; ++j) {

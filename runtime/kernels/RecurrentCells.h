@@ -46,6 +46,13 @@ void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const f
 /// that of h_{t-1} (z * dh); hPrev is h_{t-1}.
 void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh);
 
+/// Simple RNN with tanh: h = tanh(x + hr) (x holds both biases).
+void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h);
+/// Its backward: da = dh * (1 - h^2), h the row's output.
+void rnnRowTanhBackward(int64_t H, const float *h, const float *dh, float *da);
+/// The same from the pre-activation, in place: a = dh * (1 - tanh(a)^2).
+void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh);
+
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...
 void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh);

@@ -863,6 +863,8 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
     bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
+    RecurrentGemm<T> back(B, H, H, R, H, gs, /*kByN=*/true); // dh_{t-1} = dA_t R, prepared once
+    bool fast = std::is_same<T, float>::value && f.code == 1 && !c.hasClip; // float tanh: the vectorized row
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
@@ -887,12 +889,20 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
             continue;
           }
           const T *dyr = dyRow<T>(g, d, g.timeOf(d, st, len), b);
+          if (fast) {
+            if (dyr)
+              for (int64_t j = 0; j < H; ++j)
+                dh[b * H + j] += dyr[j];
+            rnnRowTanhBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
+            std::copy(ar, ar + H, stepRow);
+            continue;
+          }
           for (int64_t j = 0; j < H; ++j) {
             double dhv = (double)dh[b * H + j] + (dyr ? (double)dyr[j] : 0.0), av = ar[j];
             ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
           }
         }
-        gemm<T>(false, false, B, H, H, T(1), step, H, R, H, T(0), dhr, H, gs);
+        back.run(step, H, dhr, H);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);

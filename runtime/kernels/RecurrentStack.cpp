@@ -33,7 +33,6 @@
 #include "runtime/kernels/RecurrentGemm.h"
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 
 using namespace nncc::kernels;
@@ -82,13 +81,13 @@ template <typename Cell> void alongDiagonals(int64_t L, int64_t chunks, int64_t 
         cell(l0, d - l0);
         continue;
       }
-      // Each thread takes the diagonal's next cell when it is done with one
-      // (cells differ in cost: e.g. the bottom layer's backward computes no
-      // dX for an input that needs none). Which thread runs a cell does not
-      // change its result.
-      std::atomic<int64_t> next{0};
-      parallelFor(std::min<int64_t>(n, std::max(1, omp_get_max_threads())), 1 << 20, [&](int64_t, int64_t) {
-        for (int64_t k; (k = next.fetch_add(1)) < n;)
+      // A static split: in the full diagonals each thread keeps the same
+      // layers, whose weights stay in its caches. (Threads taking whichever
+      // cell is next balanced the backward's cells better but cost the
+      // 4-layer forward its lead: 1.02-1.07x over layer by layer against
+      // 1.12-1.22x, alternating runs.)
+      parallelFor(n, 1 << 20, [&](int64_t c0, int64_t c1) {
+        for (int64_t k = c0; k < c1; ++k)
           cell(l0 + k, d - (l0 + k));
       });
     }
@@ -111,17 +110,30 @@ struct LayerBuffers {
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
 };
 
-/// The cells of stacked LSTMs (nn.lstm_stack) or, with `gru`, GRUs with
-/// linear_before_reset (nn.gru_stack: 3 gates, no cell state, the h gate's
-/// recurrent bias applied inside the reset).
-template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
-  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = (gru ? 3 : 4) * H;
+/// The cell of a stack: LSTM (nn.lstm_stack), GRU with linear_before_reset
+/// (nn.gru_stack: 3 gates, no cell state, the h gate's recurrent bias
+/// applied inside the reset) or simple RNN with tanh (nn.rnn_stack: one
+/// gate).
+enum Cell { kLSTM, kGRU, kRNN };
+
+constexpr int64_t gatesOf(Cell cell) { return cell == kLSTM ? 4 : cell == kGRU ? 3 : 1; }
+/// The width, in H, of the rows the forward saves for the backward.
+constexpr int64_t savedOf(Cell cell) { return cell == kRNN ? 1 : 4; }
+const char *cellName(Cell cell, bool backward) {
+  static const char *names[2][3] = {{"lstm_cells", "gru_cells", "rnn_cells"},
+                                    {"lstm_cells_backward", "gru_cells_backward", "rnn_cells_backward"}};
+  return names[backward][cell];
+}
+
+template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
+  constexpr bool lstm = cell == kLSTM, gru = cell == kGRU;
+  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = gatesOf(cell) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
   LayerBuffers lb[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     lb[l].h[0] = s.alloc<float>(S * B * H);
     lb[l].h[1] = s.alloc<float>(S * B * H);
-    lb[l].c = gru ? nullptr : s.alloc<float>(B * H); // (a GRU has no cell state)
+    lb[l].c = lstm ? s.alloc<float>(B * H) : nullptr; // (only an LSTM has a cell state)
     lb[l].xw = s.alloc<float>(S * B * G);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
@@ -165,13 +177,13 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
     const float *wb = a.b[l].as<float>(), *rb = wb + G;
     for (int64_t g = 0; g < G; ++g) // (a GRU's h gate takes its recurrent bias inside the reset)
       lb[l].bias[g] = wb[g] + (gru && g >= 2 * H ? 0.f : rb[g]);
-    lb[l].rbh = rb + 2 * H;
-    if (!gru)
+    lb[l].rbh = gru ? rb + 2 * H : nullptr;
+    if (lstm)
       std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
   float *y = a.y.as<float>();
   bool trace = nncc::traceEnabled();
-  auto cell = [&](int64_t l, int64_t c) {
+  auto runCell = [&](int64_t l, int64_t c) {
     double start = trace ? nncc::traceNow() : 0;
     LayerBuffers &b = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0);
@@ -188,7 +200,7 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
         const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
-        if (a.gates.present()) { // the pre-activations, for the backward (rows of 4H)
+        if (cell != kRNN && a.gates.present()) { // the pre-activations, for the backward (rows of 4H)
           float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
           if constexpr (gru) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)
@@ -204,8 +216,10 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
         if constexpr (gru) { // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
           gruRowLinearBeforeReset(H, xr, hr, b.rbh, h);
-        } else {
+        } else if constexpr (lstm) {
           lstmRow(H, xr, hr, nullptr, b.c + r * H, h);
+        } else {
+          rnnRowTanh(H, xr, hr, h);
         }
       }
     }
@@ -214,9 +228,9 @@ template <bool gru> void stackKernel(const StackArgs &a, Scratch &s, const int64
     else if (a.states.present())
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
     if (trace)
-      nncc::traceTask(gru ? "gru_cells" : "lstm_cells", l, t0, omp_get_thread_num(), start, nncc::traceNow());
+      nncc::traceTask(cellName(cell, false), l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
-  alongDiagonals(L, chunks, a.maxParallel, cell);
+  alongDiagonals(L, chunks, a.maxParallel, runCell);
 }
 
 //===----------------------------------------------------------------------===//
@@ -267,20 +281,23 @@ struct LayerGradBuffers {
   GemmScratch<float> gs;
 };
 
-/// The backward of stacked LSTMs or, with `gru`, GRUs with
-/// linear_before_reset. Both keep rows of 4H per step: an LSTM's four gates;
-/// a GRU's gradients of z, r, h_{t-1} R_h^T and the h gate (see
-/// gruRowBackwardLinearBeforeReset), whose first 3H multiply R.
-template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
-  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = 4 * H;
+/// The backward of stacked LSTMs, GRUs with linear_before_reset or RNNs
+/// with tanh. LSTMs and GRUs keep rows of 4H per step: an LSTM's four
+/// gates; a GRU's gradients of z, r, h_{t-1} R_h^T and the h gate (see
+/// gruRowBackwardLinearBeforeReset), whose first 3H multiply R. An RNN's
+/// rows are H: its pre-activation's gradient, from its output h.
+template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
+  constexpr bool lstm = cell == kLSTM, gru = cell == kGRU;
+  int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = savedOf(cell) * H;
+  int64_t K = gatesOf(cell) * H; // what multiplies R for dh_{t-1}
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
   LayerGradBuffers lb[kMaxLayers];
   float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1}
   float *sums = s.alloc<float>(G);                       // dB's column sums
   for (int64_t l = 0; l < L; ++l) {
-    lb[l].cs = gru ? nullptr : s.alloc<float>(S * B * H);
+    lb[l].cs = lstm ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dh = s.alloc<float>(B * H);
-    lb[l].dc = gru ? nullptr : s.alloc<float>(B * H);
+    lb[l].dc = lstm ? s.alloc<float>(B * H) : nullptr;
     lb[l].dhr = gru ? s.alloc<float>(B * H) : nullptr;
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
@@ -295,30 +312,29 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
     g.buf = a.gates.as<float>() + l * T * B * G;
-    back[l] = std::make_unique<RecurrentGemm<float>>(B, H, gru ? 3 * H : G, a.r[l].as<float>(), H, g.gs,
-                                                     /*kByN=*/true);
+    back[l] = std::make_unique<RecurrentGemm<float>>(B, H, K, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
     back[l]->prepareFor(G, H);
     std::fill(g.dh, g.dh + B * H, 0.f);
-    if (!gru)
+    if (lstm)
       std::fill(g.dc, g.dc + B * H, 0.f);
     if (a.dr[l].present() && T == 1)
       std::fill(a.dr[l].as<float>(), a.dr[l].as<float>() + a.dr[l].numel(), 0.f);
   }
   const float *states = a.states.present() ? a.states.as<float>() : nullptr;
   bool trace = nncc::traceEnabled();
-  auto cell = [&](int64_t l, int64_t c) {
+  auto runCell = [&](int64_t l, int64_t c) {
     double start = trace ? nncc::traceNow() : 0;
     LayerGradBuffers &g = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0), rows = n * B;
     const float *W = a.w[l].as<float>();
-    float *buf = g.buf + t0 * B * G; // the chunk's saved pre-activations
+    float *buf = g.buf + t0 * B * G; // the chunk's saved pre-activations (an RNN: none saved)
     // An LSTM's cell states: the chunk's steps run forward again from its
     // first cell state. A GRU's state is h, which y (states) holds.
-    const float *c0 = gru ? nullptr : a.cells.as<float>() + (l * chunks + c) * B * H;
+    const float *c0 = lstm ? a.cells.as<float>() + (l * chunks + c) * B * H : nullptr;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    const float *rbh = a.b[l].as<float>() + 5 * H; // (GRU)
-    if constexpr (!gru)
+    const float *rbh = gru ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
+    if constexpr (lstm)
       for (int64_t k = 0; k < n; ++k)
         for (int64_t b = 0; b < B; ++b)
           lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
@@ -331,6 +347,8 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         if constexpr (gru) {
           const float *hPrev = t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : zeros;
           gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrev, dh);
+        } else if constexpr (cell == kRNN) {
+          rnnRowTanhBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
         } else {
           lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
                           g.dc + b * H, nullptr);
@@ -354,11 +372,10 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       gemm<float>(false, false, rows, I, G, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
     }
     if (trace)
-      nncc::traceTask(gru ? "gru_cells_backward" : "lstm_cells_backward", l, t0, omp_get_thread_num(), start,
-                      nncc::traceNow());
+      nncc::traceTask(cellName(cell, true), l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
   // Reverse diagonals: the top layer's last chunk first.
-  alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { cell(L - 1 - l, chunks - 1 - c); });
+  alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { runCell(L - 1 - l, chunks - 1 - c); });
   // The weight gradients, one GEMM over all steps each (every thread):
   // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is zero), dB = sums of dA.
   for (int64_t l = 0; l < L; ++l) {
@@ -375,7 +392,7 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       gemm<float>(true, false, G, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
     }
     if (a.dr[l].present() && T > 1)
-      gemm<float>(true, false, gru ? 3 * H : G, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
+      gemm<float>(true, false, K, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
                   a.dr[l].as<float>(), H, g.gs);
     if (a.db[l].present()) {
       float *db = a.db[l].as<float>();
@@ -387,7 +404,7 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
             sum[k - k0] += g.buf[row * G + k];
         for (int64_t k = k0; k < k1; ++k) {
           if (!gru)
-            db[k] = db[G + k] = sum[k - k0]; // Rb: as Wb
+            db[k] = db[G + k] = sum[k - k0]; // Rb: as Wb (LSTM, RNN)
           else if (k < 2 * H) // z, r: Wb and Rb alike
             db[k] = db[3 * H + k] = sum[k - k0];
           else if (k < 3 * H) // h_{t-1} R_h^T + Rb_h: Rb_h
@@ -404,32 +421,38 @@ template <bool gru> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
 
 namespace {
 /// Runs a stack (buffers) or measures its scratch (null buffers).
-int64_t stack(const int64_t *meta, void *const *buffers, bool gru) {
+int64_t stack(const int64_t *meta, void *const *buffers, Cell cell) {
   Meta m(meta, buffers);
   StackArgs a = readStack(m);
   Scratch s = buffers ? m.scratch() : Scratch();
-  (gru ? stackKernel<true> : stackKernel<false>)(a, s, meta, buffers ? m.consumed() : 0);
+  (cell == kLSTM  ? stackKernel<kLSTM>
+   : cell == kGRU ? stackKernel<kGRU>
+                  : stackKernel<kRNN>)(a, s, meta, buffers ? m.consumed() : 0);
   return (int64_t)s.bytes();
 }
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack) { stack(meta, buffers, /*gru=*/false); }
-NNCC_SCRATCH(nncc_lstm_stack) { return stack(meta, nullptr, /*gru=*/false); }
-extern "C" NNCC_KERNEL(nncc_gru_stack) { stack(meta, buffers, /*gru=*/true); }
-NNCC_SCRATCH(nncc_gru_stack) { return stack(meta, nullptr, /*gru=*/true); }
+extern "C" NNCC_KERNEL(nncc_lstm_stack) { stack(meta, buffers, kLSTM); }
+NNCC_SCRATCH(nncc_lstm_stack) { return stack(meta, nullptr, kLSTM); }
+extern "C" NNCC_KERNEL(nncc_gru_stack) { stack(meta, buffers, kGRU); }
+NNCC_SCRATCH(nncc_gru_stack) { return stack(meta, nullptr, kGRU); }
+extern "C" NNCC_KERNEL(nncc_rnn_stack) { stack(meta, buffers, kRNN); }
+NNCC_SCRATCH(nncc_rnn_stack) { return stack(meta, nullptr, kRNN); }
 
 namespace {
 /// Runs a stack's backward (buffers) or measures its scratch (null buffers).
-int64_t stackGrad(const int64_t *meta, void *const *buffers, bool gru) {
+int64_t stackGrad(const int64_t *meta, void *const *buffers, Cell cell) {
   Meta m(meta, buffers);
   StackGradArgs a = readStackGrad(m);
   Scratch s = buffers ? m.scratch() : Scratch();
-  (gru ? stackGradKernel<true> : stackGradKernel<false>)(a, s);
+  (cell == kLSTM ? stackGradKernel<kLSTM> : cell == kGRU ? stackGradKernel<kGRU> : stackGradKernel<kRNN>)(a, s);
   return (int64_t)s.bytes();
 }
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) { stackGrad(meta, buffers, /*gru=*/false); }
-NNCC_SCRATCH(nncc_lstm_stack_grad) { return stackGrad(meta, nullptr, /*gru=*/false); }
-extern "C" NNCC_KERNEL(nncc_gru_stack_grad) { stackGrad(meta, buffers, /*gru=*/true); }
-NNCC_SCRATCH(nncc_gru_stack_grad) { return stackGrad(meta, nullptr, /*gru=*/true); }
+extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) { stackGrad(meta, buffers, kLSTM); }
+NNCC_SCRATCH(nncc_lstm_stack_grad) { return stackGrad(meta, nullptr, kLSTM); }
+extern "C" NNCC_KERNEL(nncc_gru_stack_grad) { stackGrad(meta, buffers, kGRU); }
+NNCC_SCRATCH(nncc_gru_stack_grad) { return stackGrad(meta, nullptr, kGRU); }
+extern "C" NNCC_KERNEL(nncc_rnn_stack_grad) { stackGrad(meta, buffers, kRNN); }
+NNCC_SCRATCH(nncc_rnn_stack_grad) { return stackGrad(meta, nullptr, kRNN); }

@@ -28,6 +28,8 @@ int64_t nncc_lstm_stack_scratch(const int64_t *);
 int64_t nncc_lstm_stack_grad_scratch(const int64_t *);
 int64_t nncc_gru_stack_scratch(const int64_t *);
 int64_t nncc_gru_stack_grad_scratch(const int64_t *);
+int64_t nncc_rnn_stack_scratch(const int64_t *);
+int64_t nncc_rnn_stack_grad_scratch(const int64_t *);
 void nncc_parallel_for(void (*)(void **, int64_t, int64_t), void **, int64_t, int64_t);
 }
 
@@ -49,7 +51,7 @@ const Entry *entries() {
       K(nncc_gather_nd), K(nncc_scatter_elements), K(nncc_scatter_nd), K(nncc_reverse_sequence),
       KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
       KS(nncc_gru), KS(nncc_rnn), KS(nncc_lstm_grad), KS(nncc_gru_grad), KS(nncc_rnn_grad), KS(nncc_lstm_stack), KS(nncc_lstm_stack_grad),
-      KS(nncc_gru_stack), KS(nncc_gru_stack_grad),
+      KS(nncc_gru_stack), KS(nncc_gru_stack_grad), KS(nncc_rnn_stack), KS(nncc_rnn_stack_grad),
       K(nncc_grid_sample_grad),
       K(nncc_roi_align_grad),
       K(nncc_profile_begin), K(nncc_profile_end), K(nncc_parallel_for), {nullptr, nullptr, nullptr}};

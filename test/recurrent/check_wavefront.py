@@ -12,12 +12,13 @@ number of threads. `nncc bench --trace` must write a Chrome trace in which,
 with 2 threads, a cell of layer l+1 runs beside the next cell of layer l,
 on another thread (their overlap in time is reported, as it also depends on
 the OS's scheduling when other processes load the machine). The same for
-a 3-layer GRU (one nn.gru_stack), with and without biases.
+a 3-layer GRU (one nn.gru_stack), with and without biases, and a 3-layer
+simple RNN (tanh: one nn.rnn_stack).
 
-Training, LSTM and GRU: three SGD steps (`nncc bench --train --losses`, loss
+Training, LSTM, GRU and RNN: three SGD steps (`nncc bench --train --losses`, loss
 the sum of squares of the output) under each schedule must give PyTorch's
 losses; with the wavefront the layers' gradients run as one
-nn.lstm_stack_grad (nn.gru_stack_grad), the losses are identical with 1 and
+nn.lstm_stack_grad (nn.gru_stack_grad, nn.rnn_stack_grad), the losses are identical with 1 and
 2 threads, and its trace shows the backward's reverse diagonals: cell
 (l-1, c) beside (l, c-1) on another thread.
 """
@@ -35,7 +36,7 @@ from recurrent_common import run  # noqa: E402
 
 
 def check_inference(nncc, work, kind, bias=True):
-    """A 3-layer `kind` (torch.nn.LSTM or GRU; with `bias`) under both
+    """A 3-layer `kind` (torch.nn.LSTM, GRU or RNN; with `bias`) under both
     schedules and thread counts, and its trace; returns the model, its data
     and the PyTorch module."""
     name = kind.__name__.lower()
@@ -173,7 +174,7 @@ def check_training(nncc, work, name, model, data, rnn, x):
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
-    for kind in (torch.nn.GRU, torch.nn.LSTM):
+    for kind in (torch.nn.GRU, torch.nn.RNN, torch.nn.LSTM):
         model, data, rnn, x = check_inference(nncc, work, kind)
         check_training(nncc, work, kind.__name__.lower(), model, data, rnn, x)
 

@@ -786,7 +786,7 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     pm.addNestedPass<func::FuncOp>(nncc::createStackRecurrentPass(schedule, 0));
     EXPECT_TRUE(succeeded(pm.run(*copy)));
     *stackedGradients = 0;
-    copy->walk([&](Operation *op) { *stackedGradients += isa<nncc::nn::LSTMStackGradOp, nncc::nn::GRUStackGradOp>(op); });
+    copy->walk([&](Operation *op) { *stackedGradients += isa<nncc::nn::LSTMStackGradOp, nncc::nn::GRUStackGradOp, nncc::nn::RNNStackGradOp>(op); });
   }
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
@@ -890,6 +890,23 @@ TEST(RecurrentGradient, FloatGRUMatchesDouble) {
     ASSERT_EQ(f64.size(), args.size());
     expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
   }
+}
+
+/// The same for the float simple RNN with tanh (the vectorized rows of
+/// nn.rnn and nn.rnn_grad): initial state, both directions, sequence
+/// lengths, H = 19, under store-all (the saved pre-activations) and
+/// recompute-gates.
+TEST(RecurrentGradient, FloatRNNMatchesDouble) {
+  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x19x5xELT>, %r: tensor<2x19x19xELT>, %b: tensor<2x38xELT>, %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
+    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x19x5xELT>, tensor<2x19x19xELT>, tensor<2x38xELT>, tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
+    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+    return %0 : tensor<6x2x3x19xELT> })";
+  auto args = randomArgs({6 * 3 * 5, 2 * 19 * 5, 2 * 19 * 19, 2 * 38, 2 * 3 * 19}, 5);
+  auto f64 = gradientsAt(body, "f64", args);
+  ASSERT_EQ(f64.size(), args.size());
+  for (const char *policy : {"store-all", "recompute-gates"})
+    expectGradientsNear(gradientsAt(body, "f32", args, policy), f64, 2e-4, std::string("f32 against f64, ") + policy);
 }
 
 /// Every memory policy of a recurrent backward gives store-all's gradients
@@ -1101,6 +1118,19 @@ TEST(RecurrentGradient, WavefrontGRUStackMatchesLayers) {
     %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     return %y2 : tensor<STEPSx1x3x7xELT> })",
                       5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
+}
+
+/// The same for three stacked simple RNNs (tanh): nn.rnn_stack and
+/// nn.rnn_stack_grad, whose backward takes tanh' from the saved outputs.
+TEST(RecurrentGradient, WavefrontRNNStackMatchesLayers) {
+  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x7x5xELT>, %r0: tensor<1x7x7xELT>, %b0: tensor<1x14xELT>, %w1: tensor<1x7x7xELT>, %r1: tensor<1x7x7xELT>, %b1: tensor<1x14xELT>, %w2: tensor<1x7x7xELT>, %r2: tensor<1x7x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x7x5xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2 = nn.rnn %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })",
+                      5, {7 * 5, 7 * 7, 14, 7 * 7, 7 * 7, 14, 7 * 7, 7 * 7});
 }
 
 /// A loss that is not a scalar is refused with a message.

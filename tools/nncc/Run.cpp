@@ -38,7 +38,7 @@ Compilation and pass debugging:
   --time-passes          time every pass
   --dump-dir=DIR         write DIR/NNN_<pass>.mlir after every pass
   --no-memory-reuse      give every intermediate its own buffer
-  --schedule S           stacked LSTMs and GRUs: wavefront
+  --schedule S           stacked LSTMs, GRUs and RNNs: wavefront
                          (default: layer l+1's step t runs while layer l's
                          step t+1 does) or sequential (layer by layer)
   --max-parallel-timesteps K   at most K cells at once (default: one per

@@ -141,3 +141,28 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
   %loss = nn.reduce_sum %y1 {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// Two simple RNNs (tanh): one nn.rnn_stack, whose rows for the backward are
+// H wide, and one nn.rnn_stack_grad.
+// CHECK-LABEL: func.func @train_rnn
+// CHECK-NOT: nn.rnn_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x4xf32>)
+// CHECK-NOT: nn.rnn_grad
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK-NOT: nn.rnn_grad
+// CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// SEQ-LABEL: func.func @train_rnn
+// SEQ-NOT: nn.rnn_stack
+// SEQ-COUNT-2: nn.rnn_grad
+func.func @train_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}

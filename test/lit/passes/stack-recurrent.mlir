@@ -90,3 +90,28 @@ func.func @other_recurrence(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
   %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<10x1x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<10x1x1x4xf32>, tensor<1x1x4xf32>)
   return %y1 : tensor<10x1x1x4xf32>
 }
+
+// -----
+
+// Simple RNNs stack when their activation is tanh (the default), not with
+// another one.
+// CHECK-LABEL: func.func @two_rnns
+// CHECK: nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-NOT: nn.rnn %
+// CHECK-LABEL: func.func @relu_rnns
+// CHECK-NOT: nn.rnn_stack
+// CHECK-COUNT-2: nn.rnn %
+func.func @two_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                    %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @relu_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>,
+                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
