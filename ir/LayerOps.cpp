@@ -583,6 +583,85 @@ NN_INFER(STFTOp) {
 }
 
 //===----------------------------------------------------------------------===//
+// Stacked recurrent layers (nn-stack-recurrent): the kernels trust these shapes
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks a stack's x, weights (W, R, B per layer), hidden size and chunk
+/// steps for a cell of `gates` gates; returns the layer count (0 after an
+/// error).
+int64_t verifyStackOperands(Operation *op, Value x, ValueRange weights, int64_t H, int64_t chunkSteps,
+                            int64_t gates) {
+  auto xt = tensorOf(x);
+  if (xt.getRank() != 3 || !xt.getElementType().isF32())
+    return op->emitOpError("x must be a float32 [steps, batch, input] tensor"), 0;
+  int64_t L = weights.size() / 3;
+  if (weights.size() % 3 || L < 2 || L > 32)
+    return op->emitOpError("needs W, R and B for each of 2 to 32 layers"), 0;
+  if (H <= 0 || chunkSteps <= 0)
+    return op->emitOpError("hidden_size and chunk_steps must be positive"), 0;
+  int64_t G = gates * H;
+  for (int64_t l = 0; l < L; ++l) {
+    int64_t I = l == 0 ? xt.getDimSize(2) : H;
+    Shape want[3] = {{1, G, I}, {1, G, H}, {1, 2 * G}};
+    for (int k = 0; k < 3; ++k)
+      if (tensorOf(weights[3 * l + k]).getShape() != ArrayRef<int64_t>(want[k]))
+        return op->emitOpError("layer ") << l << ": " << (k == 0 ? "W" : k == 1 ? "R" : "B") << " must be "
+                                         << tensor(want[k], xt.getElementType()),
+               0;
+  }
+  return L;
+}
+
+/// Checks a stack's states, (an LSTM's) cells and gates: [L-1, T, B, H],
+/// [L, chunks, B, H] and [L, T, B, saved * H].
+LogicalResult verifyStackSaved(Operation *op, Value x, int64_t L, int64_t H, int64_t chunkSteps, Value states,
+                               Value cells, Value gates, int64_t saved) {
+  auto xt = tensorOf(x);
+  int64_t T = xt.getDimSize(0), B = xt.getDimSize(1);
+  int64_t S = std::max<int64_t>(1, std::min(chunkSteps, T)), chunks = (T + S - 1) / S;
+  auto is = [&](Value v, Shape s) { return tensorOf(v).getShape() == ArrayRef<int64_t>(s); };
+  if (!is(states, {L - 1, T, B, H}))
+    return op->emitOpError("states must be [layers - 1, steps, batch, hidden]");
+  if (cells && !is(cells, {L, chunks, B, H}))
+    return op->emitOpError("cells must be [layers, chunks, batch, hidden]");
+  if (!is(gates, {L, T, B, saved * H}))
+    return op->emitOpError("gates must be [layers, steps, batch, ") << saved << " * hidden]";
+  return success();
+}
+
+template <typename Op>
+LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
+  int64_t H = op.getHiddenSize(), S = op.getChunkSteps();
+  int64_t L = verifyStackOperands(op, op.getX(), op.getWeights(), H, S, gates);
+  if (!L)
+    return failure();
+  auto xt = tensorOf(op.getX());
+  if (tensorOf(op.getY()).getShape() != ArrayRef<int64_t>({xt.getDimSize(0), 1, xt.getDimSize(1), H}))
+    return op.emitOpError("y must be [steps, 1, batch, hidden]");
+  return verifyStackSaved(op, op.getX(), L, H, S, op.getStates(), cells, op.getGates(), saved);
+}
+
+template <typename Op>
+LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) {
+  if (failed(verifyStack(op, gates, saved, cells)))
+    return failure();
+  if (op.getDy().getType() != op.getY().getType() || op.getDx().getType() != op.getX().getType())
+    return op.emitOpError("dy must be typed as y and dx as x");
+  if (op.getDweights().getTypes() != op.getWeights().getTypes())
+    return op.emitOpError("dweights must be typed as the weights");
+  return success();
+}
+} // namespace
+
+LogicalResult LSTMStackOp::verify() { return verifyStack(*this, 4, 4, getCells()); }
+LogicalResult GRUStackOp::verify() { return verifyStack(*this, 3, 4, Value()); }
+LogicalResult RNNStackOp::verify() { return verifyStack(*this, 1, 1, Value()); }
+LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
+LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }
+LogicalResult RNNStackGradOp::verify() { return verifyStackGrad(*this, 1, 1, Value()); }
+
+//===----------------------------------------------------------------------===//
 // TableGen'd definitions
 //===----------------------------------------------------------------------===//
 

@@ -291,6 +291,7 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 // Stacked forward GRUs or simple RNNs, made by nn-stack-recurrent like
@@ -311,6 +312,7 @@ class NN_RecurrentStackOp<string mnemonic, string desc> : NN_Op<mnemonic, [NoSid
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 def NN_GRUStackOp : NN_RecurrentStackOp<"gru_stack", "Stacked forward GRUs, run as a wavefront of cells.">;
 def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNNs, run as a wavefront of cells.">;
@@ -329,6 +331,7 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
   let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 // The backward of an nn.gru_stack (nn.rnn_stack), made by
@@ -344,6 +347,7 @@ class NN_RecurrentStackGradOp<string mnemonic, string desc> : NN_Op<mnemonic, [N
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
   let assemblyFormat = "$x `,` $weights `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.">;
 def NN_RNNStackGradOp : NN_RecurrentStackGradOp<"rnn_stack_grad", "Backward of stacked forward RNNs, run as a reverse wavefront.">;

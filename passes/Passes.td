@@ -138,7 +138,7 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
 }
 
 def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
-  let summary = "Fuse chains of forward LSTMs (GRUs) into one nn.lstm_stack (nn.gru_stack): wavefront scheduling.";
+  let summary = "Fuse chains of forward LSTMs (GRUs, RNNs) into one nn.lstm_stack (nn.gru_stack, nn.rnn_stack): wavefront scheduling.";
   let description = [{
     A chain of nn.lstm ops where each layer's y (through a reshape) is the
     next layer's only input and nothing else reads it, each forward, with

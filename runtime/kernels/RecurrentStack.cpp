@@ -1,7 +1,8 @@
-//===- RecurrentStack.cpp - stacked LSTMs as a wavefront of cells ---------===//
+//===- RecurrentStack.cpp - stacked LSTMs, GRUs and RNNs as a wavefront ---===//
 //
 // nn.lstm_stack (passes/StackRecurrent.cpp): L forward LSTM layers (or GRU
-// layers with linear_before_reset: nn.gru_stack), layer l's
+// layers with linear_before_reset: nn.gru_stack; simple RNNs with tanh:
+// nn.rnn_stack), layer l's
 // h_t the input of layer l+1 at step t. A cell is (layer l, chunk c of a few
 // steps, 64 rows of steps x batch); cell (l, c) needs (l, c-1) and (l-1, c),
 // so the cells of one diagonal l + c = d are independent: they run at the
@@ -200,7 +201,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
         const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
-        if (cell != kRNN && a.gates.present()) { // the pre-activations, for the backward (rows of 4H)
+        if (cell != kRNN && a.gates.present()) { // the pre-activations, for the backward (rows of 4H; an RNN's backward needs none)
           float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
           if constexpr (gru) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)

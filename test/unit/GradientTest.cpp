@@ -892,21 +892,34 @@ TEST(RecurrentGradient, FloatGRUMatchesDouble) {
   }
 }
 
-/// The same for the float simple RNN with tanh (the vectorized rows of
-/// nn.rnn and nn.rnn_grad): initial state, both directions, sequence
-/// lengths, H = 19, under store-all (the saved pre-activations) and
-/// recompute-gates.
+/// The same for the float simple RNN (the vectorized rows of nn.rnn and
+/// nn.rnn_grad, taken per direction for tanh without clip): initial state,
+/// both directions, sequence lengths, H = 19, 50 steps of batch 3 (several
+/// projection chunks), under store-all (the saved pre-activations),
+/// recompute-gates and the smallest budget (the shortest segments); then a
+/// Relu direction beside a tanh one, and tanh with clip, which take the
+/// general path.
 TEST(RecurrentGradient, FloatRNNMatchesDouble) {
-  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x19x5xELT>, %r: tensor<2x19x19xELT>, %b: tensor<2x38xELT>, %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
-    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
-    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x19x5xELT>, tensor<2x19x19xELT>, tensor<2x38xELT>, tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
-    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-    return %0 : tensor<6x2x3x19xELT> })";
-  auto args = randomArgs({6 * 3 * 5, 2 * 19 * 5, 2 * 19 * 19, 2 * 38, 2 * 3 * 19}, 5);
-  auto f64 = gradientsAt(body, "f64", args);
-  ASSERT_EQ(f64.size(), args.size());
-  for (const char *policy : {"store-all", "recompute-gates"})
-    expectGradientsNear(gradientsAt(body, "f32", args, policy), f64, 2e-4, std::string("f32 against f64, ") + policy);
+  struct Case {
+    const char *activations, *clip;
+  };
+  for (Case k : {Case{R"("Tanh", "Tanh")", ""}, Case{R"("Tanh", "Relu")", ""}, Case{R"("Tanh", "Tanh")", "clip = 1.5 : f32, "}}) {
+    std::string body = R"(func.func @main(%x: tensor<50x3x5xELT>, %w: tensor<2x19x5xELT>, %r: tensor<2x19x19xELT>, %b: tensor<2x38xELT>, %h0: tensor<2x3x19xELT>) -> tensor<50x2x3x19xELT> {
+      %l = nn.constant dense<[50, 21, 37]> : tensor<3xi32>
+      %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = [ACTS], activation_alpha = [], activation_beta = [], CLIPdirection = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<50x3x5xELT>, tensor<2x19x5xELT>, tensor<2x19x19xELT>, tensor<2x38xELT>, tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<50x2x3x19xELT>, tensor<2x3x19xELT>)
+      %0 = nn.add %y, %h : tensor<50x2x3x19xELT>, tensor<2x3x19xELT>
+      return %0 : tensor<50x2x3x19xELT> })";
+    body.replace(body.find("ACTS"), 4, k.activations);
+    body.replace(body.find("CLIP"), 4, k.clip);
+    SCOPED_TRACE(std::string(k.activations) + " " + k.clip);
+    auto args = randomArgs({50 * 3 * 5, 2 * 19 * 5, 2 * 19 * 19, 2 * 38, 2 * 3 * 19}, 5);
+    auto f64 = gradientsAt(body, "f64", args);
+    ASSERT_EQ(f64.size(), args.size());
+    for (auto [policy, budget] : {std::pair<const char *, int64_t>{"store-all", 0}, {"recompute-gates", 0},
+                                  {"budget", 1}})
+      expectGradientsNear(gradientsAt(body, "f32", args, policy, budget), f64, 2e-4,
+                          std::string("f32 against f64, ") + policy);
+  }
 }
 
 /// Every memory policy of a recurrent backward gives store-all's gradients

@@ -137,3 +137,33 @@ func.func @loop_scan_no_count(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<4xf32>
   }
   return %ys : tensor<6x4xf32>
 }
+
+// -----
+
+// A stack's kernel trusts its shapes: an RNN stack's rows for the backward
+// are hidden wide, not 4 * hidden.
+func.func @rnn_stack_gates(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                           %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.rnn_stack' op gates must be [layers, steps, batch, 1 * hidden]}}
+  %y, %s, %g = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// A GRU stack's bias is 6 * hidden per layer.
+func.func @gru_stack_bias(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x8xf32>,
+                          %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.gru_stack' op layer 0: B must be 'tensor<1x24xf32>'}}
+  %y, %s, %g = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x8xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// One layer is no stack.
+func.func @lstm_stack_one_layer(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.lstm_stack' op needs W, R and B for each of 2 to 32 layers}}
+  %y, %s, %c, %g = nn.lstm_stack %x, %w0, %r0, %b0 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<0x5x2x4xf32>, tensor<1x1x2x4xf32>, tensor<1x5x2x16xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}

@@ -154,6 +154,9 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
 // CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.rnn_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// CKPT-LABEL: func.func @train_rnn
+// CKPT-NOT: nn.rnn_stack
+// CKPT-COUNT-2: nn.rnn_grad
 // SEQ-LABEL: func.func @train_rnn
 // SEQ-NOT: nn.rnn_stack
 // SEQ-COUNT-2: nn.rnn_grad
