@@ -433,13 +433,6 @@ int64_t stack(const int64_t *meta, void *const *buffers, Cell cell) {
 }
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack) { stack(meta, buffers, kLSTM); }
-NNCC_SCRATCH(nncc_lstm_stack) { return stack(meta, nullptr, kLSTM); }
-extern "C" NNCC_KERNEL(nncc_gru_stack) { stack(meta, buffers, kGRU); }
-NNCC_SCRATCH(nncc_gru_stack) { return stack(meta, nullptr, kGRU); }
-extern "C" NNCC_KERNEL(nncc_rnn_stack) { stack(meta, buffers, kRNN); }
-NNCC_SCRATCH(nncc_rnn_stack) { return stack(meta, nullptr, kRNN); }
-
 namespace {
 /// Runs a stack's backward (buffers) or measures its scratch (null buffers).
 int64_t stackGrad(const int64_t *meta, void *const *buffers, Cell cell) {
@@ -451,9 +444,15 @@ int64_t stackGrad(const int64_t *meta, void *const *buffers, Cell cell) {
 }
 } // namespace
 
-extern "C" NNCC_KERNEL(nncc_lstm_stack_grad) { stackGrad(meta, buffers, kLSTM); }
-NNCC_SCRATCH(nncc_lstm_stack_grad) { return stackGrad(meta, nullptr, kLSTM); }
-extern "C" NNCC_KERNEL(nncc_gru_stack_grad) { stackGrad(meta, buffers, kGRU); }
-NNCC_SCRATCH(nncc_gru_stack_grad) { return stackGrad(meta, nullptr, kGRU); }
-extern "C" NNCC_KERNEL(nncc_rnn_stack_grad) { stackGrad(meta, buffers, kRNN); }
-NNCC_SCRATCH(nncc_rnn_stack_grad) { return stackGrad(meta, nullptr, kRNN); }
+/// A kernel and its scratch measure, both by `run` for `cell`.
+#define NNCC_STACK_KERNEL(name, run, cell)                                                         \
+  extern "C" NNCC_KERNEL(name) { run(meta, buffers, cell); }                                       \
+  NNCC_SCRATCH(name) { return run(meta, nullptr, cell); }
+
+NNCC_STACK_KERNEL(nncc_lstm_stack, stack, kLSTM)
+NNCC_STACK_KERNEL(nncc_gru_stack, stack, kGRU)
+NNCC_STACK_KERNEL(nncc_rnn_stack, stack, kRNN)
+NNCC_STACK_KERNEL(nncc_lstm_stack_grad, stackGrad, kLSTM)
+NNCC_STACK_KERNEL(nncc_gru_stack_grad, stackGrad, kGRU)
+NNCC_STACK_KERNEL(nncc_rnn_stack_grad, stackGrad, kRNN)
+#undef NNCC_STACK_KERNEL
