@@ -2,7 +2,7 @@
 """Training-step memory and time of a long LSTM, per --rnn-memory policy, next to PyTorch.
 
     /usr/bin/python3 benchmarks/rnn_memory.py --nncc build/tools/nncc [--steps 100 400 1600]
-        [--threads 2] [--runs 5] [--rounds 3] [--work build/rnn_memory] [--out docs/benchmarks.md]
+        [--threads 2] [--runs 5] [--rounds 5] [--work build/rnn_memory] [--out docs/benchmarks.md]
 
 The model is a 1-layer LSTM, input and hidden 512, batch 16, exported from
 PyTorch for each sequence length T. One step = forward, the sum of squares
@@ -92,7 +92,7 @@ def main():
     p.add_argument("--steps", type=int, nargs="+", default=[100, 400, 1600])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--work", default=os.path.join(ROOT, "build", "rnn_memory"))
     p.add_argument("--out")
     a = p.parse_args()
