@@ -53,30 +53,30 @@ bool isZeroState(Value v) {
   return llvm::all_of(attr.getValues<APFloat>(), [](const APFloat &f) { return f.isZero(); });
 }
 
-/// Calls f with `op` as what it is: nn.lstm or nn.lstm_with_gates (an
-/// nn.lstm trained under store-all, whose gates its backward reads: the
-/// stack saves its own). Anything else: returns `otherwise`.
-template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
-  if (auto l = dyn_cast_or_null<LSTMOp>(op))
-    return f(l);
-  if (auto l = dyn_cast_or_null<LSTMWithGatesOp>(op))
-    return f(l);
-  return otherwise;
+/// Calls f with `op` as the first of Ops that it is; anything else (or
+/// null): returns `otherwise`.
+template <typename... Ops, typename R, typename F> R withOneOf(Operation *op, R otherwise, F f) {
+  Optional<R> result;
+  (void)((isa_and_nonnull<Ops>(op) ? (result = f(cast<Ops>(op)), true) : false) || ...);
+  return result ? *result : otherwise;
 }
 
-/// Calls f with `op` as what it is: nn.gru or nn.gru_with_gates (an nn.gru
-/// trained under store-all), nn.rnn or nn.rnn_with_gates. Anything else:
-/// returns `otherwise`.
+/// nn.lstm or nn.lstm_with_gates (an nn.lstm trained under store-all, whose
+/// gates its backward reads: the stack saves its own).
+template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
+  return withOneOf<LSTMOp, LSTMWithGatesOp>(op, otherwise, f);
+}
+/// nn.gru, nn.rnn or their *_with_gates forms.
 template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
-  if (auto g = dyn_cast_or_null<GRUOp>(op))
-    return f(g);
-  if (auto g = dyn_cast_or_null<GRUWithGatesOp>(op))
-    return f(g);
-  if (auto g = dyn_cast_or_null<RNNOp>(op))
-    return f(g);
-  if (auto g = dyn_cast_or_null<RNNWithGatesOp>(op))
-    return f(g);
-  return otherwise;
+  return withOneOf<GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(op, otherwise, f);
+}
+/// Any layer the pass stacks.
+template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
+  return withOneOf<LSTMOp, LSTMWithGatesOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(op, otherwise, f);
+}
+/// A layer's backward.
+template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
+  return withOneOf<LSTMGradOp, GRUGradOp, RNNGradOp>(op, otherwise, f);
 }
 
 /// The cell of a layer or of a layer's backward.
@@ -91,15 +91,8 @@ Kind kindOf(Operation *op) {
   return Kind::None;
 }
 bool isGrad(Operation *op) { return isa_and_nonnull<LSTMGradOp, GRUGradOp, RNNGradOp>(op); }
-
-/// Calls f with `op` as what it is: a layer nn.lstm(_with_gates),
-/// nn.gru(_with_gates) or nn.rnn(_with_gates); anything else: returns
-/// `otherwise`.
-template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  if (kindOf(op) == Kind::LSTM)
-    return withForward(op, otherwise, f);
-  return withGRUOrRNN(op, otherwise, f);
-}
+/// Gates per cell: each is one H-wide block of W, R and (twice) B.
+int64_t gatesOf(Kind kind) { return kind == Kind::LSTM ? 4 : kind == Kind::GRU ? 3 : 1; }
 
 /// Activations as ONNX names them: none given (the defaults) or exactly
 /// `names`, in any case.
@@ -149,25 +142,8 @@ bool stackable(Operation *layer) {
 
 /// The saved gates of nn.*_with_gates (null for nn.lstm, nn.gru, nn.rnn).
 Value savedGates(Operation *layer) {
-  if (auto g = dyn_cast<LSTMWithGatesOp>(layer))
-    return g.getGates();
-  if (auto g = dyn_cast<GRUWithGatesOp>(layer))
-    return g.getGates();
-  if (auto g = dyn_cast<RNNWithGatesOp>(layer))
-    return g.getGates();
-  return Value();
-}
-
-/// Calls f with `op` as an nn.lstm_grad, nn.gru_grad or nn.rnn_grad;
-/// anything else: returns `otherwise`.
-template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
-  if (auto g = dyn_cast_or_null<LSTMGradOp>(op))
-    return f(g);
-  if (auto g = dyn_cast_or_null<GRUGradOp>(op))
-    return f(g);
-  if (auto g = dyn_cast_or_null<RNNGradOp>(op))
-    return f(g);
-  return otherwise;
+  return withOneOf<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(),
+                                                                     [](auto op) { return op.getGates(); });
 }
 /// A layer backward's dX, dy and the gradients of W, R and B.
 Value dxOf(Operation *grad) { return grad->getResult(0); }
@@ -340,8 +316,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         return std::make_tuple(op.getW(), op.getR(), op.getB());
       });
       if (!bias) {
-        int64_t gates = kind == Kind::LSTM ? 4 : kind == Kind::GRU ? 3 : 1;
-        auto t = RankedTensorType::get({1, 2 * gates * hiddenOf(l.op)}, b.getF32Type());
+        auto t = RankedTensorType::get({1, 2 * gatesOf(kind) * hiddenOf(l.op)}, b.getF32Type());
         bias = b.create<ConstantOp>(l.op->getLoc(), t, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
       }
       weights.append({w, r, bias});
@@ -359,16 +334,16 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
     // The forward stack: y, states, (an LSTM stack's) cells and gates.
-    Operation *fwd;
-    if (kind == Kind::GRU)
-      fwd = b.create<GRUStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, gates}, inputOf(first),
-                                 weights, hidden, parallel, chunkSteps);
-    else if (kind == Kind::RNN)
-      fwd = b.create<RNNStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, gates}, inputOf(first),
-                                 weights, hidden, parallel, chunkSteps);
-    else
-      fwd = b.create<LSTMStackOp>(last->getLoc(), TypeRange{outputOf(last).getType(), states, cells, gates},
-                                  inputOf(first), weights, hidden, parallel, chunkSteps);
+    SmallVector<Type, 4> types{outputOf(last).getType(), states, gates};
+    if (kind == Kind::LSTM)
+      types.insert(types.begin() + 2, cells);
+    auto create = [&](auto stackOp) -> Operation * {
+      return b.create<decltype(stackOp)>(last->getLoc(), types, inputOf(first), weights, hidden, parallel,
+                                         chunkSteps);
+    };
+    Operation *fwd = kind == Kind::GRU   ? create(GRUStackOp())
+                     : kind == Kind::RNN ? create(RNNStackOp())
+                                         : create(LSTMStackOp());
     Value y = fwd->getResult(0);
     if (chain.front().grad) {
       // The layers' backward ops run top layer first: the bottom one is last.
@@ -378,15 +353,16 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       for (Value w : weights)
         dweights.push_back(w.getType());
       Type dxType = dxOf(bottom).getType();
+      auto createGrad = [&](auto gradOp) -> Operation * { // (GRU, RNN: no cells)
+        return gb.create<decltype(gradOp)>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
+                                           fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
+                                           chunkSteps);
+      };
       Operation *bwd;
       if (kind == Kind::GRU)
-        bwd = gb.create<GRUStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
-                                        fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
-                                        chunkSteps);
+        bwd = createGrad(GRUStackGradOp());
       else if (kind == Kind::RNN)
-        bwd = gb.create<RNNStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
-                                        fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
-                                        chunkSteps);
+        bwd = createGrad(RNNStackGradOp());
       else
         bwd = gb.create<LSTMStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
                                          fwd->getResult(1), fwd->getResult(2), fwd->getResult(3), y, dyOf(top),

@@ -145,8 +145,9 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
   // (Prepared again for other leading dimensions: the scratch given at
   // construction may be gone by then, when the object is kept in the
   // KernelCache. Every caller uses one lda and ldc per object.)
-  if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
-    prepare(lda, ldc);
+  if constexpr (std::is_same<T, float>::value) // (nothing is prepared for double)
+    if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
+      prepare(lda, ldc);
   if (prepared) {
     dnnl::memory a(prepared->a, prepared->engine, const_cast<T *>(A)), c(prepared->c, prepared->engine, C);
     prepared->matmul.execute(prepared->stream,

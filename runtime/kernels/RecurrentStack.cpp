@@ -201,7 +201,9 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
         const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
-        if (cell != kRNN && a.gates.present()) { // the pre-activations, for the backward (rows of 4H; an RNN's backward needs none)
+        // The pre-activations, for the backward (rows of 4H; an RNN's
+        // backward needs none).
+        if (cell != kRNN && a.gates.present()) {
           float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
           if constexpr (gru) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)
