@@ -105,6 +105,21 @@ template <typename OpT> constexpr bool isLSTMForward() {
 /// attributes. Backward (nn.*_grad): the forward operands, y, dY and the
 /// final states' gradients (none when absent), the results (dX, dW, dR, dB,
 /// the initial states' gradients, dP), the attributes.
+/// What a stack kernel reads after its sizes to pick its cell: a GRU
+/// stack's linear_before_reset, 1 for an RNN stack with Relu (0: tanh); an
+/// LSTM stack has one cell.
+int64_t stackCellVariant(Operation *op) {
+  if (auto g = dyn_cast<GRUStackOp>(op))
+    return g.getLinearBeforeReset();
+  if (auto g = dyn_cast<GRUStackGradOp>(op))
+    return g.getLinearBeforeReset();
+  if (auto r = dyn_cast<RNNStackOp>(op))
+    return r.getActivation().equals_insensitive("relu");
+  if (auto r = dyn_cast<RNNStackGradOp>(op))
+    return r.getActivation().equals_insensitive("relu");
+  return 0;
+}
+
 template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
   KernelCall k(name);
   auto ft = elementOf(op.getX());
@@ -485,7 +500,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             k.tensor(in.outs[r], ft);
           else
             k.none();
-        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant);
+        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant).i(stackCellVariant(o));
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })
@@ -508,7 +523,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             k.tensor(in.outs[r], ft);
           else
             k.none();
-        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps());
+        k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(stackCellVariant(o));
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })

@@ -652,14 +652,28 @@ LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) 
     return op.emitOpError("dweights must be typed as the weights");
   return success();
 }
+/// A simple RNN stack's activation: what its kernel runs.
+LogicalResult verifyStackActivation(Operation *op, StringRef activation) {
+  if (!activation.equals_insensitive("tanh") && !activation.equals_insensitive("relu"))
+    return op->emitOpError("activation must be Tanh or Relu, got '") << activation << "'";
+  return success();
+}
 } // namespace
 
 LogicalResult LSTMStackOp::verify() { return verifyStack(*this, 4, 4, getCells()); }
 LogicalResult GRUStackOp::verify() { return verifyStack(*this, 3, 4, Value()); }
-LogicalResult RNNStackOp::verify() { return verifyStack(*this, 1, 1, Value()); }
+LogicalResult RNNStackOp::verify() {
+  if (failed(verifyStackActivation(*this, getActivation())))
+    return failure();
+  return verifyStack(*this, 1, 1, Value());
+}
 LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
 LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }
-LogicalResult RNNStackGradOp::verify() { return verifyStackGrad(*this, 1, 1, Value()); }
+LogicalResult RNNStackGradOp::verify() {
+  if (failed(verifyStackActivation(*this, getActivation())))
+    return failure();
+  return verifyStackGrad(*this, 1, 1, Value());
+}
 
 //===----------------------------------------------------------------------===//
 // TableGen'd definitions

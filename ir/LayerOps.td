@@ -295,27 +295,34 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 }
 
 // Stacked forward GRUs or simple RNNs, made by nn-stack-recurrent like
-// nn.lstm_stack from a chain of nn.gru (linear_before_reset, as PyTorch's)
-// or nn.rnn (tanh) layers each reading the one below: `weights` holds W, R
-// and B ([1, 6H] for a GRU, [1, 2H] for an RNN) per layer, y is the last
-// layer's [T, 1, batch, H]. The kernel runs the same wavefront of (layer,
-// chunk of `chunk_steps` steps) cells as nn.lstm_stack. For training,
-// `states` gets the outputs of the layers below the last ([L-1, T, batch,
-// H]) and `gates` rows for the backward: a GRU's [L, T, batch, 4H], the z
-// and r pre-activations (both biases in), the h gate's input part
-// (x W_h^T + Wb_h) and h_{t-1} R_h^T (without Rb_h); an RNN's [L, T, batch,
-// H], which only its backward writes (tanh' comes from the outputs). In
-// inference nothing reads them and they are not stored.
-class NN_RecurrentStackOp<string mnemonic, string desc> : NN_Op<mnemonic, [NoSideEffect]> {
+// nn.lstm_stack from a chain of nn.gru (sigmoid and tanh) or nn.rnn (tanh
+// or Relu, as PyTorch's two) layers each reading the one below: `weights`
+// holds W, R and B ([1, 6H] for a GRU, [1, 2H] for an RNN) per layer, y is
+// the last layer's [T, 1, batch, H]. A GRU stack's linear_before_reset is
+// its layers' (PyTorch's GRUs: true; ONNX's default: false); an RNN
+// stack's activation, Tanh or Relu, its layers'. The kernel runs the same
+// wavefront of (layer, chunk of `chunk_steps` steps) cells as
+// nn.lstm_stack. For training, `states` gets the outputs of the layers
+// below the last ([L-1, T, batch, H]) and `gates` rows for the backward: a
+// GRU's [L, T, batch, 4H], the z and r pre-activations (both biases in),
+// then with linear_before_reset the h gate's input part (x W_h^T + Wb_h)
+// and h_{t-1} R_h^T (without Rb_h), without it the h gate's pre-activation
+// (x W_h^T + (r * h_{t-1}) R_h^T + both biases) and r * h_{t-1}; an RNN's
+// [L, T, batch, H], which only its backward writes (the activation's
+// derivative comes from the outputs). In inference nothing reads them and
+// they are not stored.
+class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs> : NN_Op<mnemonic, [NoSideEffect]> {
   let summary = desc;
-  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
-                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
+                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates);
   let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
-def NN_GRUStackOp : NN_RecurrentStackOp<"gru_stack", "Stacked forward GRUs, run as a wavefront of cells.">;
-def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNNs, run as a wavefront of cells.">;
+def NN_GRUStackOp : NN_RecurrentStackOp<"gru_stack", "Stacked forward GRUs, run as a wavefront of cells.",
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset)>;
+def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNNs, run as a wavefront of cells.",
+    (ins DefaultValuedAttr<StrAttr, "\"Tanh\"">:$activation)>;
 
 // The backward of an nn.lstm_stack, made by nn-stack-recurrent from the
 // chain of nn.lstm_grad ops of its layers: the stack's operands, its
@@ -339,18 +346,20 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
 // layers, run along reverse diagonals as nn.lstm_stack_grad: the stack's
 // operands, its states, gates and y, and dy. Results: dX and, per layer,
 // dW, dR and dB.
-class NN_RecurrentStackGradOp<string mnemonic, string desc> : NN_Op<mnemonic, [NoSideEffect]> {
+class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs> : NN_Op<mnemonic, [NoSideEffect]> {
   let summary = desc;
-  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                       NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
-                       I64Attr:$hidden_size,
-                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
+                            NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                            I64Attr:$hidden_size,
+                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
   let assemblyFormat = "$x `,` $weights `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
-def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.">;
-def NN_RNNStackGradOp : NN_RecurrentStackGradOp<"rnn_stack_grad", "Backward of stacked forward RNNs, run as a reverse wavefront.">;
+def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset)>;
+def NN_RNNStackGradOp : NN_RecurrentStackGradOp<"rnn_stack_grad", "Backward of stacked forward RNNs, run as a reverse wavefront.",
+    (ins DefaultValuedAttr<StrAttr, "\"Tanh\"">:$activation)>;
 
 // Backward of a recurrent layer: the forward op's operands, its output y
 // (the hidden state of every step, from which the gate pre-activations are

@@ -4,9 +4,10 @@
 // each layer's y reshaped into the next layer's x. Run one after the other, each layer
 // waits for the whole sequence of the layer below; fused into one
 // nn.lstm_stack, the kernel can run cell (l + 1, t) while cell (l, t + 1)
-// runs (runtime/kernels/RecurrentStack.cpp). GRUs (linear_before_reset)
-// are stacked into nn.gru_stack the same way, simple RNNs (tanh) into
-// nn.rnn_stack.
+// runs (runtime/kernels/RecurrentStack.cpp). GRUs (with
+// linear_before_reset or without) are stacked into nn.gru_stack the same
+// way, simple RNNs (tanh or Relu) into nn.rnn_stack; the layers of one
+// stack share the variant.
 //
 // In a training graph (after autodiff) every layer also has its nn.lstm_grad
 // (nn.gru_grad, nn.rnn_grad),
@@ -109,19 +110,30 @@ bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
 }
 
 /// A GRU or RNN layer the stack kernel runs: forward, the default
-/// activations (a GRU: sigmoid, tanh and linear_before_reset, as PyTorch's;
-/// an RNN: tanh), no clip or lengths, zero initial state, float32 and its
-/// final state unread.
+/// activations (a GRU: sigmoid and tanh, with linear_before_reset or
+/// without; an RNN: tanh or Relu, PyTorch's two), no clip or lengths, zero
+/// initial state, float32 and its final state unread.
 bool stackableGRUOrRNN(Operation *layer) {
   return withGRUOrRNN(layer, false, [](auto op) {
     bool cell;
     if constexpr (std::is_same_v<decltype(op), GRUOp> || std::is_same_v<decltype(op), GRUWithGatesOp>)
-      cell = defaultActivations(op.getActivations(), {"sigmoid", "tanh"}) && op.getLinearBeforeReset();
+      cell = defaultActivations(op.getActivations(), {"sigmoid", "tanh"});
     else
-      cell = defaultActivations(op.getActivations(), {"tanh"});
+      cell = defaultActivations(op.getActivations(), {"tanh"}) || defaultActivations(op.getActivations(), {"relu"});
     return op.getDirection() == "forward" && cell && !op.getSeqLens() && !op.getClip() &&
            isZeroState(op.getInitialH()) && op.getYH().use_empty() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
+  });
+}
+
+/// What the layers of one stack must share besides their kind: a GRU's
+/// linear_before_reset, an RNN's activation (1: Relu).
+int64_t variantOf(Operation *layer) {
+  return withGRUOrRNN(layer, int64_t(0), [](auto op) -> int64_t {
+    if constexpr (std::is_same_v<decltype(op), GRUOp> || std::is_same_v<decltype(op), GRUWithGatesOp>)
+      return op.getLinearBeforeReset();
+    else
+      return !defaultActivations(op.getActivations(), {"tanh"});
   });
 }
 
@@ -244,7 +256,8 @@ Optional<Layer> nextLayer(Layer layer) {
     return llvm::None;
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
-    bool forward = !isGrad(user) && kindOf(user) == kindOf(layer.op) && kindOf(user) != Kind::None;
+    bool forward = !isGrad(user) && kindOf(user) == kindOf(layer.op) && kindOf(user) != Kind::None &&
+                   variantOf(user) == variantOf(layer.op);
     if (forward && inputOf(user) == reshape.getResult() && !next) {
       next = user;
       continue;
@@ -337,9 +350,20 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     SmallVector<Type, 4> types{outputOf(last).getType(), states, gates};
     if (kind == Kind::LSTM)
       types.insert(types.begin() + 2, cells);
+    // The cell's variant: a GRU's linear_before_reset, an RNN's activation.
+    auto variant = [&](auto stackOp) {
+      if constexpr (std::is_same_v<decltype(stackOp), GRUStackOp> || std::is_same_v<decltype(stackOp), GRUStackGradOp>)
+        return b.getBoolAttr(variantOf(first));
+      else
+        return b.getStringAttr(variantOf(first) ? "Relu" : "Tanh");
+    };
     auto create = [&](auto stackOp) -> Operation * {
-      return b.create<decltype(stackOp)>(last->getLoc(), types, inputOf(first), weights, hidden, parallel,
-                                         chunkSteps);
+      using Op = decltype(stackOp);
+      if constexpr (std::is_same_v<Op, LSTMStackOp>)
+        return b.create<Op>(last->getLoc(), types, inputOf(first), weights, hidden, parallel, chunkSteps);
+      else
+        return b.create<Op>(last->getLoc(), types, inputOf(first), weights, hidden, parallel, chunkSteps,
+                            variant(stackOp));
     };
     Operation *fwd = kind == Kind::GRU   ? create(GRUStackOp())
                      : kind == Kind::RNN ? create(RNNStackOp())
@@ -356,7 +380,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       auto createGrad = [&](auto gradOp) -> Operation * { // (GRU, RNN: no cells)
         return gb.create<decltype(gradOp)>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
                                            fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
-                                           chunkSteps);
+                                           chunkSteps, variant(gradOp));
       };
       Operation *bwd;
       if (kind == Kind::GRU)

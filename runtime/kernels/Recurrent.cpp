@@ -249,7 +249,10 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
     bool fast = std::is_same<T, float>::value && c.standard(d, 2);
-    RecurrentGemm<T> recurrent(B, G, H, R, H, buf.gs), resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
+    // h R^T: without linear_before_reset only z's and r's columns (the h
+    // gate multiplies r * h_{t-1} instead: resetGemm).
+    RecurrentGemm<T> recurrent(B, a.linearBeforeReset ? G : 2 * H, H, R, H, buf.gs),
+        resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
     // Row bi of step st into `gates` (zero past a length), once h R^T and,
     // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {

@@ -2,6 +2,8 @@
 #include "runtime/kernels/RecurrentCells.h"
 #include "runtime/kernels/FastMath.h"
 
+#include <algorithm>
+
 namespace nncc {
 namespace kernels {
 
@@ -155,6 +157,18 @@ void rnnRowTanhBackwardInPlace(int64_t H, float *__restrict a, const float *__re
 }
 
 NNCC_VECTOR_CLONES
+void rnnRowRelu(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h) {
+  for (int64_t j = 0; j < H; ++j)
+    h[j] = std::max(x[j] + hr[j], 0.f);
+}
+
+NNCC_VECTOR_CLONES
+void rnnRowReluBackward(int64_t H, const float *__restrict h, const float *__restrict dh, float *__restrict da) {
+  for (int64_t j = 0; j < H; ++j)
+    da[j] = h[j] > 0.f ? dh[j] : 0.f;
+}
+
+NNCC_VECTOR_CLONES
 void gruRowGates(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
                  float *__restrict z, float *__restrict rh) {
   for (int64_t j = 0; j < H; ++j) {
@@ -169,6 +183,26 @@ void gruRowOutput(int64_t H, const float *__restrict x, const float *__restrict 
   for (int64_t j = 0; j < H; ++j) {
     float n = fastTanh(x[2 * H + j] + rhR[j] + rbh[j]);
     h[j] = (1.f - z[j]) * n + z[j] * h[j];
+  }
+}
+
+NNCC_VECTOR_CLONES
+void gruRowBackwardOutput(int64_t H, float *__restrict a, const float *__restrict hPrev, float *__restrict dh) {
+  for (int64_t j = 0; j < H; ++j) {
+    float z = fastSigmoid(a[j]), n = fastTanh(a[2 * H + j]), dhv = dh[j];
+    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z);
+    a[2 * H + j] = dhv * (1.f - z) * (1.f - n * n);
+    dh[j] = dhv * z;
+  }
+}
+
+NNCC_VECTOR_CLONES
+void gruRowBackwardGates(int64_t H, float *__restrict a, const float *__restrict hPrev, const float *__restrict drh,
+                         float *__restrict dh) {
+  for (int64_t j = 0; j < H; ++j) {
+    float r = fastSigmoid(a[H + j]);
+    a[H + j] = drh[j] * hPrev[j] * r * (1.f - r);
+    dh[j] += drh[j] * r;
   }
 }
 

@@ -53,11 +53,27 @@ void rnnRowTanhBackward(int64_t H, const float *h, const float *dh, float *da);
 /// The same from the pre-activation, in place: a = dh * (1 - tanh(a)^2).
 void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh);
 
+/// Simple RNN with Relu: h = max(x + hr, 0).
+void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h);
+/// Its backward: da = dh where h > 0, else 0.
+void rnnRowReluBackward(int64_t H, const float *h, const float *dh, float *da);
+
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...
 void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh);
 /// ... then h from x's h gate, that product (rhR) and the bias rbh.
 void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h);
+
+/// The backward of a row of a GRU without linear_before_reset, in the same
+/// two halves, in reverse. `a` holds the row's pre-activations [a_z, a_r,
+/// a_h] (a_h = x W_h^T + (r * h_{t-1}) R_h^T + both biases); hPrev is
+/// h_{t-1}. First a_z and a_h become their gradients and dh, the gradient
+/// of h_t, becomes its direct share of that of h_{t-1} (z * dh) ...
+void gruRowBackwardOutput(int64_t H, float *a, const float *hPrev, float *dh);
+/// ... then, given drh = da_h R_h (the gradient of r * h_{t-1}), a_r
+/// becomes its gradient and dh gets r * drh. (R_z and R_r's share of
+/// dh_{t-1} is the caller's: [da_z, da_r] R_zr.)
+void gruRowBackwardGates(int64_t H, float *a, const float *hPrev, const float *drh, float *dh);
 
 } // namespace kernels
 } // namespace nncc

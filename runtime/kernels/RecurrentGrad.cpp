@@ -649,9 +649,9 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     auto row = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
-    // float, linear_before_reset, sigmoid and tanh, no clip: the vectorized
-    // row (as the stacked GRUs' backward runs it).
-    bool fast = std::is_same<T, float>::value && lbr && c.standard(d, 2);
+    // float, sigmoid and tanh, no clip: the vectorized rows (as the stacked
+    // GRUs' backward runs them).
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     // The per-step products with R, prepared once: dh_{t-1} += [da_z, da_r
     // (, da_h r)] R, and without linear_before_reset d(r * h_{t-1}) = dA_h R_h.
     RecurrentGemm<T> back(B, H, lbr ? G : 2 * H, R, H, gs, /*kByN=*/true);
@@ -698,6 +698,15 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
             int64_t t = g.timeOf(d, st, len);
             T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *sr = row(sb, s0, st, b, LD);
             const T *hpr = row(hp, s0, st, b, H), *dyr = dyRow<T>(g, d, t, b);
+            if (fast && !lbr) { // dz and dh gate now, dr once d(r * h_{t-1}) is known
+              if (dyr)
+                for (int64_t j = 0; j < H; ++j)
+                  dhb[j] += dyr[j];
+              gruRowBackwardOutput(H, (float *)ar, (const float *)hpr, (float *)dhb);
+              std::copy(ar, ar + H, stepRow);
+              std::copy(ar + 2 * H, ar + 3 * H, stepRow + 2 * H);
+              continue;
+            }
             if (fast) {
               // The row is [z, r, the h gate's input part, h_{t-1} R_h^T]; the
               // cell gives [dz, dr, d(h_{t-1} R_h^T + Rb_h), dh gate]: the
@@ -744,6 +753,11 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
                 continue;
               T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
               const T *hpr = row(hp, s0, st, b, H);
+              if (fast) {
+                gruRowBackwardGates(H, (float *)ar, (const float *)hpr, (const float *)drh + b * H, (float *)dhb);
+                std::copy(ar + H, ar + 2 * H, stepRow + H);
+                continue;
+              }
               for (int64_t j = 0; j < H; ++j) {
                 double arr = (double)ar[H + j], rt = f(c.clipped(arr)), drhv = drh[b * H + j];
                 double dar = drhv * (double)hpr[j] * f.derivative(c.clipped(arr)) * c.clipSlope(arr);

@@ -1,9 +1,9 @@
 //===- RecurrentStack.cpp - stacked LSTMs, GRUs and RNNs as a wavefront ---===//
 //
 // nn.lstm_stack (passes/StackRecurrent.cpp): L forward LSTM layers (or GRU
-// layers with linear_before_reset: nn.gru_stack; simple RNNs with tanh:
-// nn.rnn_stack), layer l's
-// h_t the input of layer l+1 at step t. A cell is (layer l, chunk c of a few
+// layers, with linear_before_reset or without: nn.gru_stack; simple RNNs
+// with tanh or Relu: nn.rnn_stack), layer l's h_t the input of layer l+1 at
+// step t. A cell is (layer l, chunk c of a few
 // steps, 64 rows of steps x batch); cell (l, c) needs (l, c-1) and (l-1, c),
 // so the cells of one diagonal l + c = d are independent: they run at the
 // same time on the thread pool, each on one thread (its GEMMs
@@ -12,7 +12,8 @@
 // sequence is stored: each layer keeps its last two chunks of hidden states
 // and its cell state. For training the stack also writes the lower layers'
 // outputs, each chunk's starting cell state (LSTM) and every step's gate
-// pre-activations (GRU: z and r, the h gate's input part and h_{t-1} R_h^T).
+// pre-activations (GRU: z and r, then with linear_before_reset the h gate's
+// input part and h_{t-1} R_h^T, without it the h gate and r * h_{t-1}).
 //
 // nn.lstm_stack_grad (nn.gru_stack_grad) runs the cells' backward along
 // reverse diagonals: cell (l, c) needs the state gradients of (l, c+1) and
@@ -35,6 +36,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 
 using namespace nncc::kernels;
 
@@ -47,6 +49,7 @@ struct StackArgs {
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
+  int64_t variant = 0; ///< a GRU's linear_before_reset; an RNN's Relu
 };
 
 StackArgs readStack(Meta &m) {
@@ -66,6 +69,7 @@ StackArgs readStack(Meta &m) {
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
   a.constantWeights = m.i();
+  a.variant = m.i();
   return a;
 }
 
@@ -99,6 +103,7 @@ template <typename Cell> void alongDiagonals(int64_t L, int64_t chunks, int64_t 
 /// when the weights are graph parameters, which never change.
 struct StackGemms : CachedKernel {
   std::unique_ptr<RecurrentGemm<float>> input[kMaxLayers], recurrent[kMaxLayers];
+  std::unique_ptr<RecurrentGemm<float>> reset[kMaxLayers]; ///< a reset-first GRU's (r * h_{t-1}) R_h^T
 };
 
 /// The cells are (layer, chunk of S steps): a chunk's input projection is
@@ -109,25 +114,32 @@ struct StackGemms : CachedKernel {
 struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
+  float *z, *rh;    ///< a reset-first GRU's z and r * h_{t-1} of a step
 };
 
-/// The cell of a stack: LSTM (nn.lstm_stack), GRU with linear_before_reset
-/// (nn.gru_stack: 3 gates, no cell state, the h gate's recurrent bias
-/// applied inside the reset) or simple RNN with tanh (nn.rnn_stack: one
-/// gate).
-enum Cell { kLSTM, kGRU, kRNN };
+/// The cell of a stack: LSTM (nn.lstm_stack); GRU (nn.gru_stack: 3 gates,
+/// no cell state) with linear_before_reset (the h gate's recurrent product
+/// h_{t-1} R_h^T and bias taken inside the reset: one product per step) or
+/// reset first (the h gate multiplies r * h_{t-1}: a second product per
+/// step); simple RNN with tanh or Relu (nn.rnn_stack: one gate).
+enum Cell { kLSTM, kGRULinearBeforeReset, kGRUResetFirst, kRNNTanh, kRNNRelu };
 
-constexpr int64_t gatesOf(Cell cell) { return cell == kLSTM ? 4 : cell == kGRU ? 3 : 1; }
+constexpr bool isGRU(Cell cell) { return cell == kGRULinearBeforeReset || cell == kGRUResetFirst; }
+constexpr bool isRNN(Cell cell) { return cell == kRNNTanh || cell == kRNNRelu; }
+constexpr int64_t gatesOf(Cell cell) { return cell == kLSTM ? 4 : isGRU(cell) ? 3 : 1; }
 /// The width, in H, of the rows the forward saves for the backward.
-constexpr int64_t savedOf(Cell cell) { return cell == kRNN ? 1 : 4; }
+constexpr int64_t savedOf(Cell cell) { return isRNN(cell) ? 1 : 4; }
+/// The width, in H, of the part of h_{t-1}'s product that takes h_{t-1}
+/// itself (a reset-first GRU's h gate takes r * h_{t-1}).
+constexpr int64_t recurrentOf(Cell cell) { return cell == kGRUResetFirst ? 2 : gatesOf(cell); }
 const char *cellName(Cell cell, bool backward) {
-  static const char *names[2][3] = {{"lstm_cells", "gru_cells", "rnn_cells"},
-                                    {"lstm_cells_backward", "gru_cells_backward", "rnn_cells_backward"}};
-  return names[backward][cell];
+  const char *forward = cell == kLSTM ? "lstm_cells" : isGRU(cell) ? "gru_cells" : "rnn_cells";
+  const char *back = cell == kLSTM ? "lstm_cells_backward" : isGRU(cell) ? "gru_cells_backward" : "rnn_cells_backward";
+  return backward ? back : forward;
 }
 
 template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int64_t *meta, int64_t metaLength) {
-  constexpr bool lstm = cell == kLSTM, gru = cell == kGRU;
+  constexpr bool lstm = cell == kLSTM, lbr = cell == kGRULinearBeforeReset, resetFirst = cell == kGRUResetFirst;
   int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = gatesOf(cell) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S, tail = T - (chunks - 1) * S;
   LayerBuffers lb[kMaxLayers];
@@ -138,6 +150,8 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].xw = s.alloc<float>(S * B * G);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
+    lb[l].z = resetFirst ? s.alloc<float>(B * H) : nullptr;
+    lb[l].rh = resetFirst ? s.alloc<float>(B * H) : nullptr;
   }
   float *zeros = s.alloc<float>(B * H);
   float *xTail = tail != S ? s.alloc<float>(S * B * I0) : nullptr; // the last chunk's x, zero-padded
@@ -161,9 +175,14 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     for (int64_t l = 0; l < L; ++l) {
       int64_t I = l == 0 ? I0 : H;
       g->input[l] = std::make_unique<RecurrentGemm<float>>(S * B, G, I, a.w[l].as<float>(), I, gs[l]);
-      g->recurrent[l] = std::make_unique<RecurrentGemm<float>>(B, G, H, a.r[l].as<float>(), H, gs[l]);
+      g->recurrent[l] =
+          std::make_unique<RecurrentGemm<float>>(B, recurrentOf(cell) * H, H, a.r[l].as<float>(), H, gs[l]);
       g->input[l]->prepareFor(I, G);
       g->recurrent[l]->prepareFor(H, G);
+      if (resetFirst) {
+        g->reset[l] = std::make_unique<RecurrentGemm<float>>(B, H, H, a.r[l].as<float>() + 2 * H * H, H, gs[l]);
+        g->reset[l]->prepareFor(H, G);
+      }
     }
     return g;
   };
@@ -171,14 +190,15 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
   StackGemms *gemms = a.constantWeights
                           ? kernelCache().get<StackGemms>(meta, metaLength, a.w[0].data, make)
                           : (own = make()).get();
-  RecurrentGemm<float> *gw[kMaxLayers], *gr[kMaxLayers];
+  RecurrentGemm<float> *gw[kMaxLayers], *gr[kMaxLayers], *grh[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     gw[l] = gemms->input[l].get();
     gr[l] = gemms->recurrent[l].get();
+    grh[l] = gemms->reset[l].get();
     const float *wb = a.b[l].as<float>(), *rb = wb + G;
-    for (int64_t g = 0; g < G; ++g) // (a GRU's h gate takes its recurrent bias inside the reset)
-      lb[l].bias[g] = wb[g] + (gru && g >= 2 * H ? 0.f : rb[g]);
-    lb[l].rbh = gru ? rb + 2 * H : nullptr;
+    for (int64_t g = 0; g < G; ++g) // (with linear_before_reset the h gate takes its recurrent bias inside the reset)
+      lb[l].bias[g] = wb[g] + (lbr && g >= 2 * H ? 0.f : rb[g]);
+    lb[l].rbh = lbr ? rb + 2 * H : resetFirst ? zeros : nullptr;
     if (lstm)
       std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
@@ -198,32 +218,45 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       gr[l]->run(hPrev, H, b.hr, G);
       for (int64_t r = 0; r < B; ++r) {
         float *xr = b.xw + (k * B + r) * G;
-        const float *hr = b.hr + r * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
+        if constexpr (resetFirst) // z and r * h_{t-1}, for the h gate's product
+          gruRowGates(H, xr, b.hr + r * G, hPrev + r * H, b.z + r * H, b.rh + r * H);
+      }
+      if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
+        grh[l]->run(b.rh, H, b.hr + 2 * H, G);
+      for (int64_t r = 0; r < B; ++r) {
+        float *xr = b.xw + (k * B + r) * G;
+        const float *hr = b.hr + r * G;
         // The pre-activations, for the backward (rows of 4H; an RNN's
         // backward needs none).
-        if (cell != kRNN && a.gates.present()) {
+        if (!isRNN(cell) && a.gates.present()) {
           float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
-          if constexpr (gru) { // z and r, the h gate's input part, h_{t-1} R_h^T
+          if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)
               saved[g] = xr[g] + hr[g];
             std::copy(xr + 2 * H, xr + 3 * H, saved + 2 * H);
             std::copy(hr + 2 * H, hr + 3 * H, saved + 3 * H);
-          } else {
+          } else { // (a reset-first GRU's 3H gates, then r * h_{t-1})
             for (int64_t g = 0; g < G; ++g)
               saved[g] = xr[g] + hr[g];
+            if (resetFirst)
+              std::copy(b.rh + r * H, b.rh + (r + 1) * H, saved + 3 * H);
           }
         }
         float *h = out + (k * B + r) * H;
-        if constexpr (gru) { // h from the previous step's, in place
+        if constexpr (isGRU(cell)) // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
+        if constexpr (lbr)
           gruRowLinearBeforeReset(H, xr, hr, b.rbh, h);
-        } else if constexpr (lstm) {
+        else if constexpr (resetFirst)
+          gruRowOutput(H, xr, hr + 2 * H, b.rbh, b.z + r * H, h);
+        else if constexpr (lstm)
           lstmRow(H, xr, hr, nullptr, b.c + r * H, h);
-        } else {
+        else if constexpr (cell == kRNNTanh)
           rnnRowTanh(H, xr, hr, h);
-        }
+        else
+          rnnRowRelu(H, xr, hr, h);
       }
     }
     if (l == L - 1)
@@ -244,6 +277,7 @@ struct StackGradArgs {
   TensorArg x, states, cells, gates, y, dy, dx;
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
+  int64_t variant = 0; ///< as StackArgs'
 };
 
 StackGradArgs readStackGrad(Meta &m) {
@@ -269,6 +303,7 @@ StackGradArgs readStackGrad(Meta &m) {
   a.hidden = m.i();
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
+  a.variant = m.i();
   return a;
 }
 
@@ -280,19 +315,26 @@ StackGradArgs readStackGrad(Meta &m) {
 /// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
 /// c+1).
 struct LayerGradBuffers {
-  float *buf, *cs, *dh, *dc, *dhr, *dy[2];
+  float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   GemmScratch<float> gs;
 };
 
-/// The backward of stacked LSTMs, GRUs with linear_before_reset or RNNs
-/// with tanh. LSTMs and GRUs keep rows of 4H per step: an LSTM's four
-/// gates; a GRU's gradients of z, r, h_{t-1} R_h^T and the h gate (see
-/// gruRowBackwardLinearBeforeReset), whose first 3H multiply R. An RNN's
-/// rows are H: its pre-activation's gradient, from its output h.
+/// The backward of stacked LSTMs, GRUs or RNNs. LSTMs and GRUs keep rows of
+/// 4H per step: an LSTM's four gates; a GRU with linear_before_reset the
+/// gradients of z, r, h_{t-1} R_h^T and the h gate (see
+/// gruRowBackwardLinearBeforeReset), whose first 3H multiply R; a
+/// reset-first GRU those of z, r and the h gate, then r * h_{t-1} (its h
+/// gate's gradient multiplies R_h for that of r * h_{t-1}, its first 2H
+/// R_zr for dh_{t-1}). An RNN's rows are H: its pre-activation's gradient,
+/// from its output h.
 template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
-  constexpr bool lstm = cell == kLSTM, gru = cell == kGRU;
+  constexpr bool lstm = cell == kLSTM, gru = isGRU(cell), lbr = cell == kGRULinearBeforeReset,
+                 resetFirst = cell == kGRUResetFirst;
   int64_t L = a.layers, T = a.x.dim(0), B = a.x.dim(1), I0 = a.x.dim(2), H = a.hidden, G = savedOf(cell) * H;
-  int64_t K = gatesOf(cell) * H; // what multiplies R for dh_{t-1}
+  // What multiplies R for dh_{t-1} (with linear_before_reset: [dz, dr,
+  // d(h_{t-1} R_h^T)]) and what multiplies W: a reset-first GRU's 3 gates
+  // are its first 3H; with linear_before_reset they are 0..2H and 3H..4H.
+  int64_t K = (lbr ? 3 : recurrentOf(cell)) * H, KW = gatesOf(cell) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
   LayerGradBuffers lb[kMaxLayers];
   float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1}
@@ -302,6 +344,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].dh = s.alloc<float>(B * H);
     lb[l].dc = lstm ? s.alloc<float>(B * H) : nullptr;
     lb[l].dhr = gru ? s.alloc<float>(B * H) : nullptr;
+    lb[l].drh = resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
@@ -311,12 +354,18 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   if (zeros)
     std::fill(zeros, zeros + B * H, 0.f);
   // dh_{t-1} = dA_t R (a GRU: its first 3H, added to z * dh_t)
-  std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers];
+  // (a reset-first GRU: d(r * h_{t-1}) = dA_h R_h first)
+  std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers], backH[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
     g.buf = a.gates.as<float>() + l * T * B * G;
     back[l] = std::make_unique<RecurrentGemm<float>>(B, H, K, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
     back[l]->prepareFor(G, H);
+    if (resetFirst) {
+      backH[l] = std::make_unique<RecurrentGemm<float>>(B, H, H, a.r[l].as<float>() + 2 * H * H, H, g.gs,
+                                                        /*kByN=*/true);
+      backH[l]->prepareFor(G, H);
+    }
     std::fill(g.dh, g.dh + B * H, 0.f);
     if (lstm)
       std::fill(g.dc, g.dc + B * H, 0.f);
@@ -336,7 +385,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *c0 = lstm ? a.cells.as<float>() + (l * chunks + c) * B * H : nullptr;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    const float *rbh = gru ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
+    auto hPrevOf = [&](int64_t k, int64_t b) { return t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : zeros; };
+    const float *rbh = lbr ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
     if constexpr (lstm)
       for (int64_t k = 0; k < n; ++k)
         for (int64_t b = 0; b < B; ++b)
@@ -347,15 +397,22 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         float *dh = g.dh + b * H;
         for (int64_t j = 0; j < H; ++j)
           dh[j] += dyr[j];
-        if constexpr (gru) {
-          const float *hPrev = t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : zeros;
-          gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrev, dh);
-        } else if constexpr (cell == kRNN) {
+        if constexpr (lbr)
+          gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrevOf(k, b), dh);
+        else if constexpr (resetFirst) // dz and dh gate; dr once d(r * h_{t-1}) is known
+          gruRowBackwardOutput(H, buf + (k * B + b) * G, hPrevOf(k, b), dh);
+        else if constexpr (cell == kRNNTanh)
           rnnRowTanhBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
-        } else {
+        else if constexpr (cell == kRNNRelu)
+          rnnRowReluBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
+        else
           lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
                           g.dc + b * H, nullptr);
-        }
+      }
+      if constexpr (resetFirst) {
+        backH[l]->run(buf + k * B * G + 2 * H, G, g.drh, H);
+        for (int64_t b = 0; b < B; ++b)
+          gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
       }
       if constexpr (gru) {
         back[l]->run(buf + k * B * G, G, g.dhr, H);
@@ -365,14 +422,15 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         back[l]->run(buf + k * B * G, G, g.dh, H);
       }
     }
-    // The chunk's dX: the dy of the layer below (or the stack's dX). A GRU's
-    // gates are z, r and h: its columns 0..2H and 3H..4H.
+    // The chunk's dX: the dy of the layer below (or the stack's dX). With
+    // linear_before_reset a GRU's gates z, r and h are its columns 0..2H
+    // and 3H..4H.
     float *dx = l > 0 ? lb[l - 1].dy[c & 1] : a.dx.present() ? a.dx.as<float>() + t0 * B * I0 : nullptr;
-    if (dx && gru) {
+    if (dx && lbr) {
       gemm<float>(false, false, rows, I, 2 * H, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
       gemm<float>(false, false, rows, I, H, 1.f, buf + 3 * H, G, W + 2 * H * I, I, 1.f, dx, I, g.gs);
     } else if (dx) {
-      gemm<float>(false, false, rows, I, G, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
+      gemm<float>(false, false, rows, I, KW, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
     }
     if (trace)
       nncc::traceTask(cellName(cell, true), l, t0, omp_get_thread_num(), start, nncc::traceNow());
@@ -386,28 +444,33 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     int64_t I = l == 0 ? I0 : H;
     const float *in = l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H;
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    // (A GRU: dW from the z, r and h gates' columns, dR from the first 3H.)
+    // (A GRU with linear_before_reset: dW from the z, r and h gates'
+    // columns, dR from the first 3H. Reset first: dR_h = dA_h^T (r * H_prev).)
     float *dw = a.dw[l].present() ? a.dw[l].as<float>() : nullptr;
-    if (dw && gru) {
+    if (dw && lbr) {
       gemm<float>(true, false, 2 * H, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
       gemm<float>(true, false, H, I, T * B, 1.f, g.buf + 3 * H, G, in, I, 0.f, dw + 2 * H * I, I, g.gs);
     } else if (dw) {
-      gemm<float>(true, false, G, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
+      gemm<float>(true, false, KW, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
     }
     if (a.dr[l].present() && T > 1)
       gemm<float>(true, false, K, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
                   a.dr[l].as<float>(), H, g.gs);
+    if (a.dr[l].present() && resetFirst)
+      gemm<float>(true, false, H, H, T * B, 1.f, g.buf + 2 * H, G, g.buf + 3 * H, G, 0.f,
+                  a.dr[l].as<float>() + 2 * H * H, H, g.gs);
     if (a.db[l].present()) {
       float *db = a.db[l].as<float>();
-      parallelFor(G, T * B, [&](int64_t k0, int64_t k1) {
+      // (a reset-first GRU's last H are r * h_{t-1}: no bias)
+      parallelFor(resetFirst ? KW : G, T * B, [&](int64_t k0, int64_t k1) {
         float *sum = sums + k0; // (row by row: contiguous reads)
         std::fill(sum, sum + (k1 - k0), 0.f);
         for (int64_t row = 0; row < T * B; ++row)
           for (int64_t k = k0; k < k1; ++k)
             sum[k - k0] += g.buf[row * G + k];
         for (int64_t k = k0; k < k1; ++k) {
-          if (!gru)
-            db[k] = db[G + k] = sum[k - k0]; // Rb: as Wb (LSTM, RNN)
+          if (!lbr)
+            db[k] = db[KW + k] = sum[k - k0]; // Rb: as Wb (LSTM, RNN, reset-first GRU)
           else if (k < 2 * H) // z, r: Wb and Rb alike
             db[k] = db[3 * H + k] = sum[k - k0];
           else if (k < 3 * H) // h_{t-1} R_h^T + Rb_h: Rb_h
@@ -420,41 +483,53 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   }
 }
 
-} // namespace
+/// The kernels' three cell families; the variant in the meta picks the
+/// cell (a GRU's linear_before_reset, an RNN's Relu).
+enum Family { kLSTMs, kGRUs, kRNNs };
 
-namespace {
+/// Calls f with the cell as a compile-time constant.
+template <typename F> void withCell(Family family, int64_t variant, F f) {
+  if (family == kLSTMs)
+    f(std::integral_constant<Cell, kLSTM>());
+  else if (family == kGRUs && variant)
+    f(std::integral_constant<Cell, kGRULinearBeforeReset>());
+  else if (family == kGRUs)
+    f(std::integral_constant<Cell, kGRUResetFirst>());
+  else if (variant)
+    f(std::integral_constant<Cell, kRNNRelu>());
+  else
+    f(std::integral_constant<Cell, kRNNTanh>());
+}
+
 /// Runs a stack (buffers) or measures its scratch (null buffers).
-int64_t stack(const int64_t *meta, void *const *buffers, Cell cell) {
+int64_t stack(const int64_t *meta, void *const *buffers, Family family) {
   Meta m(meta, buffers);
   StackArgs a = readStack(m);
   Scratch s = buffers ? m.scratch() : Scratch();
-  (cell == kLSTM  ? stackKernel<kLSTM>
-   : cell == kGRU ? stackKernel<kGRU>
-                  : stackKernel<kRNN>)(a, s, meta, buffers ? m.consumed() : 0);
+  int64_t metaLength = buffers ? m.consumed() : 0;
+  withCell(family, a.variant, [&](auto cell) { stackKernel<decltype(cell)::value>(a, s, meta, metaLength); });
   return (int64_t)s.bytes();
 }
-} // namespace
 
-namespace {
 /// Runs a stack's backward (buffers) or measures its scratch (null buffers).
-int64_t stackGrad(const int64_t *meta, void *const *buffers, Cell cell) {
+int64_t stackGrad(const int64_t *meta, void *const *buffers, Family family) {
   Meta m(meta, buffers);
   StackGradArgs a = readStackGrad(m);
   Scratch s = buffers ? m.scratch() : Scratch();
-  (cell == kLSTM ? stackGradKernel<kLSTM> : cell == kGRU ? stackGradKernel<kGRU> : stackGradKernel<kRNN>)(a, s);
+  withCell(family, a.variant, [&](auto cell) { stackGradKernel<decltype(cell)::value>(a, s); });
   return (int64_t)s.bytes();
 }
 } // namespace
 
-/// A kernel and its scratch measure, both by `run` for `cell`.
-#define NNCC_STACK_KERNEL(name, run, cell)                                                         \
-  extern "C" NNCC_KERNEL(name) { run(meta, buffers, cell); }                                       \
-  NNCC_SCRATCH(name) { return run(meta, nullptr, cell); }
+/// A kernel and its scratch measure, both by `run` for `family`.
+#define NNCC_STACK_KERNEL(name, run, family)                                                       \
+  extern "C" NNCC_KERNEL(name) { run(meta, buffers, family); }                                     \
+  NNCC_SCRATCH(name) { return run(meta, nullptr, family); }
 
-NNCC_STACK_KERNEL(nncc_lstm_stack, stack, kLSTM)
-NNCC_STACK_KERNEL(nncc_gru_stack, stack, kGRU)
-NNCC_STACK_KERNEL(nncc_rnn_stack, stack, kRNN)
-NNCC_STACK_KERNEL(nncc_lstm_stack_grad, stackGrad, kLSTM)
-NNCC_STACK_KERNEL(nncc_gru_stack_grad, stackGrad, kGRU)
-NNCC_STACK_KERNEL(nncc_rnn_stack_grad, stackGrad, kRNN)
+NNCC_STACK_KERNEL(nncc_lstm_stack, stack, kLSTMs)
+NNCC_STACK_KERNEL(nncc_gru_stack, stack, kGRUs)
+NNCC_STACK_KERNEL(nncc_rnn_stack, stack, kRNNs)
+NNCC_STACK_KERNEL(nncc_lstm_stack_grad, stackGrad, kLSTMs)
+NNCC_STACK_KERNEL(nncc_gru_stack_grad, stackGrad, kGRUs)
+NNCC_STACK_KERNEL(nncc_rnn_stack_grad, stackGrad, kRNNs)
 #undef NNCC_STACK_KERNEL

@@ -13,7 +13,10 @@ with 2 threads, a cell of layer l+1 runs beside the next cell of layer l,
 on another thread (their overlap in time is reported, as it also depends on
 the OS's scheduling when other processes load the machine). The same for
 a 3-layer GRU (one nn.gru_stack), with and without biases, and a 3-layer
-simple RNN (tanh: one nn.rnn_stack).
+simple RNN (tanh: one nn.rnn_stack); then PyTorch's other RNN (Relu) and
+GRUs as ONNX defines them by default (linear_before_reset = 0: PyTorch's
+weights, the model's GRU nodes changed to it, the reference a PyTorch module
+computing that cell with autograd).
 
 Training, LSTM, GRU and RNN: three SGD steps (`nncc bench --train --losses`, loss
 the sum of squares of the output) under each schedule must give PyTorch's
@@ -28,6 +31,7 @@ import os
 import sys
 
 import numpy as np
+import onnx
 import torch
 from onnx import numpy_helper
 
@@ -35,19 +39,54 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recurrent_common import run  # noqa: E402
 
 
-def check_inference(nncc, work, kind, bias=True):
+class ResetFirstGRU(torch.nn.Module):
+    """A torch.nn.GRU's weights in ONNX's default GRU cell
+    (linear_before_reset = 0): the h gate multiplies r * h_{t-1} by R_h,
+    where PyTorch's multiplies h_{t-1} and then applies r. Computed step by
+    step with autograd: the reference for the model's outputs and losses."""
+
+    def __init__(self, gru):
+        super().__init__()
+        self.gru = gru
+
+    def forward(self, x):
+        g, H = self.gru, self.gru.hidden_size
+        for l in range(g.num_layers):
+            w_ih, w_hh = getattr(g, "weight_ih_l%d" % l), getattr(g, "weight_hh_l%d" % l)
+            b_ih, b_hh = getattr(g, "bias_ih_l%d" % l), getattr(g, "bias_hh_l%d" % l)
+            xs = x @ w_ih.T + b_ih  # PyTorch's gate order: r, z, n
+            h, outs = x.new_zeros(x.shape[1], H), []
+            for t in range(x.shape[0]):
+                hr = h @ w_hh[:2 * H].T + b_hh[:2 * H]
+                r = torch.sigmoid(xs[t, :, :H] + hr[:, :H])
+                z = torch.sigmoid(xs[t, :, H:2 * H] + hr[:, H:])
+                n = torch.tanh(xs[t, :, 2 * H:] + (r * h) @ w_hh[2 * H:].T + b_hh[2 * H:])
+                h = (1 - z) * n + z * h
+                outs.append(h)
+            x = torch.stack(outs)
+        return x, h
+
+
+def check_inference(nncc, work, kind, bias=True, variant=None):
     """A 3-layer `kind` (torch.nn.LSTM, GRU or RNN; with `bias`) under both
     schedules and thread counts, and its trace; returns the model, its data
-    and the PyTorch module."""
+    and the PyTorch module. `variant`: "relu" (an RNN) or "reset_first" (a
+    GRU exported with linear_before_reset = 0)."""
     name = kind.__name__.lower()
-    label = name if bias else name + " without biases"
+    label = name + (" " + variant if variant else "") + ("" if bias else " without biases")
     if not bias:
         work = os.path.join(work, "no_bias")
+    if variant:
+        work = os.path.join(work, variant)
     data = os.path.join(work, name, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
     model = os.path.join(work, name, name + "3.onnx")
     torch.manual_seed(0)
-    rnn = kind(24, 32, 3, bias=bias).eval()
+    extra = {"nonlinearity": "relu"} if variant == "relu" else {}
+    rnn = kind(24, 32, 3, bias=bias, **extra).eval()
+    exported = rnn
+    if variant == "reset_first":
+        rnn = ResetFirstGRU(rnn)
     x = torch.randn(37, 4, 24)
     with torch.no_grad():
         y = rnn(x)[0]
@@ -55,18 +94,31 @@ def check_inference(nncc, work, kind, bias=True):
     class M(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.rnn = rnn
+            self.rnn = exported
 
         def forward(self, x):
             return self.rnn(x)[0]
 
     torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
+    if variant == "reset_first":
+        onnx_model = onnx.load(model)
+        gru_nodes = [n for n in onnx_model.graph.node if n.op_type == "GRU"]
+        assert len(gru_nodes) == 3, [n.op_type for n in onnx_model.graph.node]
+        for node in gru_nodes:
+            for attr in node.attribute:
+                if attr.name == "linear_before_reset":
+                    attr.i = 0
+        onnx.save(onnx_model, model)
     for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
         with open(os.path.join(data, file), "wb") as f:
             f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
 
     plan = run([nncc, "inspect", model])
     assert "nn.%s_stack" % name in plan, "the three layers were not stacked:\n" + plan
+    if variant:  # the stack says which cell it runs
+        ir = run([nncc, "inspect", model, "--print-after=nn-stack-recurrent"])
+        cell = 'activation = "Relu"' if variant == "relu" else "linear_before_reset = false"
+        assert cell in ir[ir.index("nn.%s_stack " % name):], ir
     plan = run([nncc, "inspect", model, "--schedule", "sequential"])
     assert plan.count("(nn.%s)" % name) == 3 and "_stack" not in plan, plan
     for extra in [[], ["--max-parallel-timesteps", "1"], ["--schedule", "sequential"]]:
@@ -78,7 +130,7 @@ def check_inference(nncc, work, kind, bias=True):
         path = os.path.join(work, name, "out_%s" % threads)
         run([nncc, "run", model, "--input", os.path.join(data, "input_0.pb"), "--output-dir", path, "--threads",
              threads])
-        t = __import__("onnx").TensorProto()
+        t = onnx.TensorProto()
         t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
         outs.append(numpy_helper.to_array(t))
     assert np.array_equal(outs[0], outs[1]), "the wavefront's results depend on the number of threads"
@@ -109,10 +161,10 @@ def check_inference(nncc, work, kind, bias=True):
     return model, data, rnn, x
 
 
-def check_training(nncc, work, name, model, data, rnn, x):
-    """Three SGD steps of the stacked `name` (lstm or gru) against PyTorch
-    under both schedules and thread counts, its profile, and its backward's
-    trace."""
+def check_training(nncc, work, name, model, data, rnn, x, label):
+    """Three SGD steps of the stacked `name` (lstm, gru or rnn; `label` in
+    messages) against PyTorch under both schedules and thread counts, its
+    profile, and its backward's trace."""
     lr, steps = 0.01, 3
     m = copy.deepcopy(rnn).train()
     reference = []
@@ -139,9 +191,9 @@ def check_training(nncc, work, name, model, data, rnn, x):
         got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
         assert len(got) == steps, out
         for k, (g, r) in enumerate(zip(got, reference)):
-            assert abs(g - r) <= 1e-4 * abs(r), "%s step %d with %s: loss %g, PyTorch %g" % (name, k + 1, extra, g, r)
+            assert abs(g - r) <= 1e-4 * abs(r), "%s step %d with %s: loss %g, PyTorch %g" % (label, k + 1, extra, g, r)
         losses[" ".join(extra)] = got
-        print("%s training with %-30s losses %s (PyTorch %s)" % (name, " ".join(extra), got, reference))
+        print("%s training with %-30s losses %s (PyTorch %s)" % (label, " ".join(extra), got, reference))
     assert losses["--threads 1"] == losses["--threads 2"], "the wavefront's training depends on the threads"
 
     # --profile: where the step's time goes, the stacked kernels by name.
@@ -151,7 +203,7 @@ def check_training(nncc, work, name, model, data, rnn, x):
         assert kind in kinds, "the training step's profile lacks %s:\n%s" % (kind, out)
     assert out.rstrip().splitlines()[-1].startswith("median_ms="), out
 
-    trace = os.path.join(work, name, "train_trace.json")
+    trace = os.path.join(os.path.dirname(model), "train_trace.json")
     run(train + ["--threads", "2", "--trace", trace])
     events = [e for e in json.load(open(trace))["traceEvents"] if e["name"].startswith(name + "_cells_backward")]
     cells = {(e["args"]["layer"], e["args"]["step"]): e for e in events}
@@ -166,7 +218,7 @@ def check_training(nncc, work, name, model, data, rnn, x):
             if a["tid"] != b["tid"] and a["ts"] < b["ts"] + b["dur"] and b["ts"] < a["ts"] + a["dur"]:
                 overlaps += 1
     print("%s backward trace: %d cells, %d (l-1, c) / (l, c-1) pairs on different threads, %d overlapping in time" % (
-        name, len(cells), apart, overlaps))
+        label, len(cells), apart, overlaps))
     if (os.cpu_count() or 1) >= 2:
         assert apart > 0, "no backward cell of layer l-1 ran beside the previous cell of layer l"
 
@@ -174,9 +226,11 @@ def check_training(nncc, work, name, model, data, rnn, x):
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
-    for kind in (torch.nn.GRU, torch.nn.RNN, torch.nn.LSTM):
-        model, data, rnn, x = check_inference(nncc, work, kind)
-        check_training(nncc, work, kind.__name__.lower(), model, data, rnn, x)
+    for kind, variant in ((torch.nn.GRU, None), (torch.nn.GRU, "reset_first"), (torch.nn.RNN, None),
+                          (torch.nn.RNN, "relu"), (torch.nn.LSTM, None)):
+        model, data, rnn, x = check_inference(nncc, work, kind, variant=variant)
+        name = kind.__name__.lower()
+        check_training(nncc, work, name, model, data, rnn, x, name + (" " + variant if variant else ""))
 
 
 if __name__ == "__main__":

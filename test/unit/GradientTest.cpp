@@ -866,30 +866,35 @@ TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
   expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
 }
 
-/// The same for the float GRU cell with linear_before_reset (the vectorized
-/// row nn.gru_grad and nn.gru_stack_grad share): initial state, both
-/// directions, sequence lengths, H = 19; with biases and without (Rb_h
-/// zero).
+/// The same for the float GRU cells, with linear_before_reset and without
+/// (the vectorized rows nn.gru_grad and nn.gru_stack_grad share): initial
+/// state, both directions, sequence lengths, H = 19; with biases and
+/// without (Rb_h zero); under store-all (the forward's saved rows) and
+/// recompute-gates.
 TEST(RecurrentGradient, FloatGRUMatchesDouble) {
-  for (bool bias : {true, false}) {
-    std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x57x5xELT>, %r: tensor<2x57x19xELT>, ARG %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
-      %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
-      %y, %h = nn.gru %x, %w, %r, BIAS %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, SEG, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x57x5xELT>, tensor<2x57x19xELT>, TYPE tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
-      %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-      return %0 : tensor<6x2x3x19xELT> })";
-    body.replace(body.find("ARG"), 3, bias ? "%b: tensor<2x114xELT>," : "");
-    body.replace(body.find("BIAS"), 4, bias ? "%b," : "");
-    body.replace(body.find("SEG"), 3, bias ? "1" : "0");
-    body.replace(body.find("TYPE"), 4, bias ? "tensor<2x114xELT>," : "");
-    SCOPED_TRACE(bias ? "with biases" : "without biases");
-    std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 57 * 5, 2 * 57 * 19, 2 * 3 * 19};
-    if (bias)
-      sizes.insert(sizes.begin() + 3, 2 * 114);
-    auto args = randomArgs(sizes, 5);
-    auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
-    ASSERT_EQ(f64.size(), args.size());
-    expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
-  }
+  for (bool lbr : {true, false})
+    for (bool bias : {true, false}) {
+      std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x57x5xELT>, %r: tensor<2x57x19xELT>, ARG %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
+        %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+        %y, %h = nn.gru %x, %w, %r, BIAS %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, SEG, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x57x5xELT>, tensor<2x57x19xELT>, TYPE tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
+        %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+        return %0 : tensor<6x2x3x19xELT> })";
+      body.replace(body.find("ARG"), 3, bias ? "%b: tensor<2x114xELT>," : "");
+      body.replace(body.find("BIAS"), 4, bias ? "%b," : "");
+      body.replace(body.find("LBR"), 3, lbr ? "true" : "false");
+      body.replace(body.find("SEG"), 3, bias ? "1" : "0");
+      body.replace(body.find("TYPE"), 4, bias ? "tensor<2x114xELT>," : "");
+      SCOPED_TRACE(std::string(lbr ? "linear_before_reset" : "reset first") + (bias ? ", with biases" : ", without biases"));
+      std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 57 * 5, 2 * 57 * 19, 2 * 3 * 19};
+      if (bias)
+        sizes.insert(sizes.begin() + 3, 2 * 114);
+      auto args = randomArgs(sizes, 5);
+      auto f64 = gradientsAt(body, "f64", args);
+      ASSERT_EQ(f64.size(), args.size());
+      for (const char *policy : {"store-all", "recompute-gates"})
+        expectGradientsNear(gradientsAt(body, "f32", args, policy), f64, 2e-4,
+                            std::string("f32 against f64, ") + policy);
+    }
 }
 
 /// The same for the float simple RNN (the vectorized rows of nn.rnn and
@@ -1119,31 +1124,48 @@ TEST(RecurrentGradient, WavefrontStackMatchesLayers) {
                       5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7});
 }
 
-/// The same for three stacked GRUs with linear_before_reset (PyTorch's):
+/// Replaces every `key` in `text` with `value`.
+std::string replaceAll(std::string text, const std::string &key, const std::string &value) {
+  for (size_t at; (at = text.find(key)) != std::string::npos;)
+    text.replace(at, key.size(), value);
+  return text;
+}
+
+/// The same for three stacked GRUs, with linear_before_reset (PyTorch's)
+/// and without (ONNX's default: the h gate's second product per step):
 /// nn.gru_stack and nn.gru_stack_grad, whose backward reads the stack's
 /// saved pre-activations and outputs.
 TEST(RecurrentGradient, WavefrontGRUStackMatchesLayers) {
-  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<STEPSx1x3x7xELT> {
-    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+  const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
-    return %y2 : tensor<STEPSx1x3x7xELT> })",
-                      5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
+    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })";
+  for (const char *lbr : {"true", "false"}) {
+    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
+    checkWavefrontStack(replaceAll(body, "LBR", lbr), 5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
+  }
 }
 
-/// The same for three stacked simple RNNs (tanh): nn.rnn_stack and
-/// nn.rnn_stack_grad, whose backward takes tanh' from the saved outputs.
+/// The same for three stacked simple RNNs, tanh (the first layer naming it,
+/// the others taking the default) and Relu (PyTorch's two nonlinearities):
+/// nn.rnn_stack and nn.rnn_stack_grad, whose backward takes the
+/// activation's derivative from the saved outputs.
 TEST(RecurrentGradient, WavefrontRNNStackMatchesLayers) {
-  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x7x5xELT>, %r0: tensor<1x7x7xELT>, %b0: tensor<1x14xELT>, %w1: tensor<1x7x7xELT>, %r1: tensor<1x7x7xELT>, %b1: tensor<1x14xELT>, %w2: tensor<1x7x7xELT>, %r2: tensor<1x7x7xELT>) -> tensor<STEPSx1x3x7xELT> {
-    %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x7x5xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+  const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x7x5xELT>, %r0: tensor<1x7x7xELT>, %b0: tensor<1x14xELT>, %w1: tensor<1x7x7xELT>, %r1: tensor<1x7x7xELT>, %b1: tensor<1x14xELT>, %w2: tensor<1x7x7xELT>, %r2: tensor<1x7x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = FIRST, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x7x5xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = OTHERS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>, tensor<1x14xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y2, %h2 = nn.rnn %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
-    return %y2 : tensor<STEPSx1x3x7xELT> })",
-                      5, {7 * 5, 7 * 7, 14, 7 * 7, 7 * 7, 14, 7 * 7, 7 * 7});
+    %y2, %h2 = nn.rnn %x2, %w2, %r2 {activations = OTHERS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x7x7xELT>, tensor<1x7x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })";
+  for (auto [first, others] : {std::pair<const char *, const char *>{R"(["Tanh"])", "[]"}, {R"(["Relu"])", R"(["Relu"])"}}) {
+    SCOPED_TRACE(first);
+    checkWavefrontStack(replaceAll(replaceAll(body, "FIRST", first), "OTHERS", others), 5,
+                        {7 * 5, 7 * 7, 14, 7 * 7, 7 * 7, 14, 7 * 7, 7 * 7});
+  }
 }
 
 /// A loss that is not a scalar is refused with a message.

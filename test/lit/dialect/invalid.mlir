@@ -151,6 +151,16 @@ func.func @rnn_stack_gates(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: t
 
 // -----
 
+// An RNN stack's kernel runs tanh or Relu cells only.
+func.func @rnn_stack_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                                %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.rnn_stack' op activation must be Tanh or Relu, got 'Sigmoid'}}
+  %y, %s, %g = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {activation = "Sigmoid", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
 // A GRU stack's bias is 6 * hidden per layer.
 func.func @gru_stack_bias(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x8xf32>,
                           %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<5x1x2x4xf32> {

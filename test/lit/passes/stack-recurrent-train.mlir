@@ -61,11 +61,11 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
 // the gradients one nn.gru_stack_grad that reads them (no cell states).
 // CHECK-LABEL: func.func @train_gru
 // CHECK-NOT: nn.gru_grad
-// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>)
 // CHECK-NOT: nn.gru_with_gates
 // CHECK-NOT: nn.gru_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
 // CHECK-NOT: nn.gru_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // Under another memory policy the layers keep their own backward kernels.
@@ -90,12 +90,15 @@ func.func @train_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tenso
 
 // -----
 
-// Without linear_before_reset (ONNX's default) GRUs are not stacked: their
-// layers and gradients run one by one.
+// Without linear_before_reset (ONNX's default) GRUs stack too: the forward
+// saves rows of 4H (z and r, the h gate's pre-activation, r * h_{t-1}) and
+// the stack and its backward say which GRU they run.
 // CHECK-LABEL: func.func @gru_reset_first
-// CHECK-NOT: nn.gru_stack
-// CHECK-COUNT-2: nn.gru_grad
-// CHECK-NOT: nn.gru_stack
+// CHECK-NOT: nn.gru_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false, max_parallel = 0 : i64}
+// CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>)
+// CHECK: nn.gru_stack_grad %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
+// CHECK-NOT: nn.gru_grad
 func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
   %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
@@ -148,10 +151,10 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
 // H wide, and one nn.rnn_stack_grad.
 // CHECK-LABEL: func.func @train_rnn
 // CHECK-NOT: nn.rnn_grad
-// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Tanh", chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x4xf32>)
 // CHECK-NOT: nn.rnn_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
 // CHECK-NOT: nn.rnn_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // CKPT-LABEL: func.func @train_rnn

@@ -47,7 +47,7 @@ func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tenso
 // for a backward, are unread here and not stored). Sequential: unchanged.
 // CHECK-LABEL: func.func @two_grus
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x24xf32>
-// CHECK: nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK: nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = true, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
 // CHECK-NOT: nn.gru %
 // SEQ-LABEL: func.func @two_grus
@@ -64,15 +64,25 @@ func.func @two_grus(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<
 // -----
 
 // GRUs without linear_before_reset (a second product per step, after the
-// reset gate) keep their layers.
+// reset gate) stack too, the stack saying so; one of each kind does not.
 // CHECK-LABEL: func.func @grus_reset_first
-// CHECK-COUNT-2: nn.gru %
+// CHECK: nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = false, max_parallel = 0 : i64}
+// CHECK-NOT: nn.gru %
+// CHECK-LABEL: func.func @reset_first_below_linear
 // CHECK-NOT: nn.gru_stack
+// CHECK-COUNT-2: nn.gru %
 func.func @grus_reset_first(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                             %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
   %y0, %h0 = nn.gru %x, %w0, %r0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
   %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @reset_first_below_linear(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1 : tensor<5x1x2x4xf32>
 }
 
@@ -93,12 +103,19 @@ func.func @other_recurrence(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
 
 // -----
 
-// Simple RNNs stack when their activation is tanh (the default), not with
-// another one.
+// Simple RNNs stack when their activation is tanh (the default) or Relu
+// (PyTorch's two), the same in every layer; not with another one, nor tanh
+// below Relu.
 // CHECK-LABEL: func.func @two_rnns
-// CHECK: nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK: nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %{{.*}} {activation = "Tanh", chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
 // CHECK-NOT: nn.rnn %
 // CHECK-LABEL: func.func @relu_rnns
+// CHECK: nn.rnn_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {activation = "Relu", chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
+// CHECK-NOT: nn.rnn %
+// CHECK-LABEL: func.func @sigmoid_rnns
+// CHECK-NOT: nn.rnn_stack
+// CHECK-COUNT-2: nn.rnn %
+// CHECK-LABEL: func.func @tanh_below_relu
 // CHECK-NOT: nn.rnn_stack
 // CHECK-COUNT-2: nn.rnn %
 func.func @two_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
@@ -111,6 +128,20 @@ func.func @two_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1
 func.func @relu_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>,
                      %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<5x1x2x4xf32> {
   %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @sigmoid_rnns(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>,
+                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Sigmoid"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Sigmoid"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @tanh_below_relu(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>,
+                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
   %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1 : tensor<5x1x2x4xf32>
