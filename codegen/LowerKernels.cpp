@@ -101,10 +101,6 @@ template <typename OpT> constexpr bool isLSTMForward() {
          std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 
-/// Forward: the operands, the outputs (y and the final states), the
-/// attributes. Backward (nn.*_grad): the forward operands, y, dY and the
-/// final states' gradients (none when absent), the results (dX, dW, dR, dB,
-/// the initial states' gradients, dP), the attributes.
 /// What a stack kernel reads after its sizes to pick its cell: a GRU
 /// stack's linear_before_reset, 1 for an RNN stack with Relu (0: tanh); an
 /// LSTM stack has one cell.
@@ -120,6 +116,10 @@ int64_t stackCellVariant(Operation *op) {
   return 0;
 }
 
+/// Forward: the operands, the outputs (y and the final states), the
+/// attributes. Backward (nn.*_grad): the forward operands, y, dY and the
+/// final states' gradients (none when absent), the results (dX, dW, dR, dB,
+/// the initial states' gradients, dP), the attributes.
 template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name, int numStates) {
   KernelCall k(name);
   auto ft = elementOf(op.getX());

@@ -337,7 +337,7 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
                        I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
-  let assemblyFormat = "$x `,` $weights `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -353,7 +353,7 @@ class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs> : NN_
                             I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
-  let assemblyFormat = "$x `,` $weights `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",

@@ -150,11 +150,12 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     become one nn.lstm_stack_grad, run along reverse diagonals, and the
     stack also keeps the lower layers' outputs and a cell state per chunk
     for it (under the store-all memory policy only). A chain of forward
-    nn.gru layers (linear_before_reset, default activations, no clip,
-    lengths or initial state, final states unused) becomes one
-    nn.gru_stack the same way, and their nn.gru_grad ops one
-    nn.gru_stack_grad; chains of nn.rnn layers (tanh) become nn.rnn_stack
-    and nn.rnn_stack_grad. With schedule=sequential the pass
+    nn.gru layers (default activations, with linear_before_reset or
+    without, the same in every layer; no clip, lengths or initial state,
+    final states unused) becomes one nn.gru_stack the same way, and their
+    nn.gru_grad ops one nn.gru_stack_grad; chains of nn.rnn layers (all
+    tanh or all Relu) become nn.rnn_stack and nn.rnn_stack_grad. With
+    schedule=sequential the pass
     leaves the layers as they are (each runs as its own kernel, layer by
     layer).
   }];

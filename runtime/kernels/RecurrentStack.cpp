@@ -15,9 +15,9 @@
 // pre-activations (GRU: z and r, then with linear_before_reset the h gate's
 // input part and h_{t-1} R_h^T, without it the h gate and r * h_{t-1}).
 //
-// nn.lstm_stack_grad (nn.gru_stack_grad) runs the cells' backward along
-// reverse diagonals: cell (l, c) needs the state gradients of (l, c+1) and
-// its dy, the dX of (l+1, c). Each cell takes its gate pre-activations as the
+// nn.lstm_stack_grad (nn.gru_stack_grad, nn.rnn_stack_grad) runs the
+// cells' backward along reverse diagonals: cell (l, c) needs the state
+// gradients of (l, c+1) and its dy, the dX of (l+1, c). Each cell takes its gate pre-activations as the
 // forward saved them (an LSTM's cells run their steps forward again from the
 // chunk's cell state; a GRU's read h_{t-1} from the saved outputs), then
 // runs its steps back and passes its dX down as the dy of the layer below.
@@ -311,7 +311,8 @@ StackGradArgs readStackGrad(Meta &m) {
 /// which only this kernel reads: they become the gates' gradients, and the
 /// weight gradients are GEMMs over the whole sequence once every cell is
 /// done), the chunk's cell states (LSTM), the running gradients of h and c
-/// (LSTM), a GRU's recurrent share of dh_{t-1}, and the dy of its last two
+/// (LSTM), a GRU's recurrent share of dh_{t-1} (and a reset-first GRU's
+/// d(r * h_{t-1}) of a step), and the dy of its last two
 /// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
 /// c+1).
 struct LayerGradBuffers {
@@ -353,7 +354,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     return;
   if (zeros)
     std::fill(zeros, zeros + B * H, 0.f);
-  // dh_{t-1} = dA_t R (a GRU: its first 3H, added to z * dh_t)
+  // dh_{t-1} = dA_t R (a GRU: its first 3H, or 2H reset first, added to
+  // z * dh_t)
   // (a reset-first GRU: d(r * h_{t-1}) = dA_h R_h first)
   std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers], backH[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {

@@ -161,6 +161,17 @@ func.func @rnn_stack_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %
 
 // -----
 
+// The same for its backward.
+func.func @rnn_stack_grad_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
+                                     %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>) -> tensor<5x2x3xf32> {
+  // expected-error @+1 {{'nn.rnn_stack_grad' op activation must be Tanh or Relu, got 'Elu'}}
+  %dx, %dw:6 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y, %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>)
+  return %dx : tensor<5x2x3xf32>
+}
+
+// -----
+
 // A GRU stack's bias is 6 * hidden per layer.
 func.func @gru_stack_bias(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x8xf32>,
                           %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<5x1x2x4xf32> {

@@ -1,6 +1,8 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
+// The printed stacks parse back (their operand lists are unambiguous):
+// RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s
 
 // Training: after autodiff each layer also has its nn.lstm_grad, each
 // layer's dX (reshaped) the dy of the layer below, and (store-all) each
@@ -16,7 +18,7 @@
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>, tensor<2x40x2x16xf32>)
 // CHECK-NOT: nn.lstm_with_gates
 // CHECK-NOT: nn.lstm_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.lstm_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[C]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.lstm_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // SEQ-LABEL: func.func @train
@@ -65,7 +67,7 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>)
 // CHECK-NOT: nn.gru_with_gates
 // CHECK-NOT: nn.gru_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
 // CHECK-NOT: nn.gru_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // Under another memory policy the layers keep their own backward kernels.
@@ -97,8 +99,11 @@ func.func @train_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tenso
 // CHECK-NOT: nn.gru_grad
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>)
-// CHECK: nn.gru_stack_grad %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}, %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
 // CHECK-NOT: nn.gru_grad
+// CKPT-LABEL: func.func @gru_reset_first
+// CKPT-NOT: nn.gru_stack
+// CKPT-COUNT-2: nn.gru_grad
 func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
   %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
@@ -154,7 +159,7 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Tanh", chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x4xf32>)
 // CHECK-NOT: nn.rnn_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6 = nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
 // CHECK-NOT: nn.rnn_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // CKPT-LABEL: func.func @train_rnn
@@ -168,6 +173,28 @@ func.func @train_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor
   %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
   %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// The same with Relu (PyTorch's nonlinearity='relu'): the backward stack
+// takes Relu's derivative from the outputs.
+// CHECK-LABEL: func.func @train_relu_rnn
+// CHECK-NOT: nn.rnn_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]] = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Relu"
+// CHECK: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Relu"
+// CHECK-NOT: nn.rnn_grad
+// CKPT-LABEL: func.func @train_relu_rnn
+// CKPT-NOT: nn.rnn_stack
+// CKPT-COUNT-2: nn.rnn_grad
+func.func @train_relu_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1, %b1 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>

@@ -88,6 +88,28 @@ func.func @reset_first_below_linear(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf3
 
 // -----
 
+// Two PyTorch GRUs, then two reset-first ones: two stacks, one per cell.
+// CHECK-LABEL: func.func @two_cells_two_stacks
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CHECK: %[[X:.*]] = nn.reshape %[[Y]]
+// CHECK: nn.gru_stack %[[X]], %arg5, %arg6, %{{.*}}, %arg7, %arg8, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = false
+// CHECK-NOT: nn.gru %
+func.func @two_cells_two_stacks(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                                %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>,
+                                %w2: tensor<1x12x4xf32>, %r2: tensor<1x12x4xf32>,
+                                %w3: tensor<1x12x4xf32>, %r3: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x2 = nn.reshape %y1 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x3 = nn.reshape %y2 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y3, %h3 = nn.gru %x3, %w3, %r3 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y3 : tensor<5x1x2x4xf32>
+}
+
+// -----
+
 // A reshape that splits the rows differently ([5, 2] steps x batch into
 // [10, 1]) makes the next layer another recurrence: not stacked.
 // CHECK-LABEL: func.func @other_recurrence
