@@ -219,12 +219,15 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
-  // A forward's last: the pre-activations of every step (nn.*_with_gates).
+  // A forward's last: the pre-activations of every step (nn.*_with_gates),
+  // then whether a bidirectional layer may run its two directions at once
+  // (marked by nn-stack-recurrent under the wavefront schedule).
   if constexpr (!isRecurrentGrad<OpT>()) {
     if (savesGates<OpT>() && in.outs[1 + numStates])
       k.tensor(in.outs[1 + numStates], ft);
     else
       k.none();
+    k.i(op->hasAttr("nncc.directions_at_once"));
   }
   if constexpr (isRecurrentGrad<OpT>()) {
     StringRef policy = op.getMemoryPolicy();

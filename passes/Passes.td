@@ -154,8 +154,11 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     without, the same in every layer; no clip, lengths or initial state,
     final states unused) becomes one nn.gru_stack the same way, and their
     nn.gru_grad ops one nn.gru_stack_grad; chains of nn.rnn layers (all
-    tanh or all Relu) become nn.rnn_stack and nn.rnn_stack_grad. With
-    schedule=sequential the pass
+    tanh or all Relu) become nn.rnn_stack and nn.rnn_stack_grad. A
+    bidirectional layer (whose next layer reads both directions: no
+    diagonal to run along) gets the unit attribute
+    `nncc.directions_at_once`: on 2 threads its kernel runs its two
+    directions at once, one per thread. With schedule=sequential the pass
     leaves the layers as they are (each runs as its own kernel, layer by
     layer).
   }];
@@ -176,6 +179,8 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
     Statistic<"numStackedRNN", "stacked-rnn", "Chains of RNNs fused into nn.rnn_stack">,
     Statistic<"numStackedRNNGradients", "stacked-rnn-gradients",
               "Chains of nn.rnn_grad fused into nn.rnn_stack_grad">,
+    Statistic<"numDirectionsAtOnce", "directions-at-once",
+              "Bidirectional layers marked to run their directions at once">,
   ];
 }
 

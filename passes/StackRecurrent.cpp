@@ -35,6 +35,10 @@ namespace {
 #define GEN_PASS_CLASSES
 #include "passes/Passes.h.inc"
 
+/// The mark of a bidirectional layer whose kernel may run its two
+/// directions at once (read by codegen/LowerKernels.cpp).
+constexpr const char *kDirectionsAtOnce = "nncc.directions_at_once";
+
 /// Layers per nn.lstm_stack (the kernel's fixed operand arrays).
 constexpr size_t kMaxStackLayers = 32;
 /// Rows (steps x batch) of a cell: its input projection is one GEMM of this
@@ -299,6 +303,17 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     }
     if (schedule == "sequential")
       return;
+    // Bidirectional layers: their two directions at once (the kernel's
+    // forEachDirection).
+    getOperation().walk([&](Operation *op) {
+      bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
+                            RNNWithGatesOp>(op, false,
+                                            [](auto layer) { return layer.getDirection() == "bidirectional"; });
+      if (both) {
+        op->setAttr(kDirectionsAtOnce, UnitAttr::get(op->getContext()));
+        ++numDirectionsAtOnce;
+      }
+    });
     SmallVector<SmallVector<Layer>> chains;
     llvm::DenseSet<Operation *> taken;
     getOperation().walk([&](Operation *op) {

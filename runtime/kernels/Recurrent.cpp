@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -49,6 +50,19 @@ template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_
   return r;
 }
 
+/// The buffers and input projection of each direction of a layer (both
+/// directions may run at once: forEachDirection).
+template <typename T> struct DirectionBuffers {
+  RecurrentBuffers<T> buf[2];
+  std::optional<StepProjection<T>> proj[2]; // (bundles never allocate: no heap)
+  DirectionBuffers(const Common &c, int64_t gates, int64_t summedGates, Scratch &s) {
+    for (int64_t d = 0; d < c.numDirections(); ++d) {
+      buf[d] = allocRecurrent<T>(c, gates, s);
+      proj[d].emplace(c, gates, summedGates, s);
+    }
+  }
+};
+
 struct LSTMArgs {
   Common c;
   TensorArg c0, p, y, yh, yc;
@@ -62,6 +76,7 @@ struct LSTMArgs {
   /// x W^T + h R^T + biases of every step, in step order (store-all: the
   /// backward reads them instead of recomputing them).
   TensorArg gates;
+  bool directionsAtOnce; ///< see forEachDirection
 };
 
 #ifdef NNCC_USE_DNNL
@@ -103,22 +118,36 @@ LSTMArgs readLSTM(Meta &m) {
   a.checkpoints = m.tensor();
   a.segmentSteps = m.i();
   a.gates = m.tensor();
+  a.directionsAtOnce = m.i();
   return a;
 }
 
 template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
   const Common &c = a.c;
-  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 4, s);
-  StepProjection<T> proj(c, 4, 4, s);
+  DirectionBuffers<T> dirs(c, 4, 4, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = c.numDirections();
   const TensorArg &y = a.y, &yh = a.yh, &yc = a.yc;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  T *h = buf.h, *cell = buf.cell, *hr = buf.hr;
+  // Each direction's recurrent product: kept across calls when R never
+  // changes, else prepared now (on every thread).
+  std::optional<RecurrentGemm<T>> local[2];
+  RecurrentGemm<T> *products[2] = {nullptr, nullptr};
   for (int64_t d = 0; d < D; ++d) {
-    proj.setDirection(d, buf.gs);
+    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
+    products[d] = cachedRecurrentProduct<T>(a, d, dirs.buf[d].gs);
+    if (!products[d]) {
+      local[d].emplace(B, G, H, c.r.as<T>() + d * G * H, H, dirs.buf[d].gs);
+      local[d]->prepareFor(H, G);
+      products[d] = &*local[d];
+    }
+  }
+  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
+    StepProjection<T> &proj = *dirs.proj[d];
+    RecurrentGemm<T> &recurrent = *products[d];
+    T *h = dirs.buf[d].h, *cell = dirs.buf[d].cell, *hr = dirs.buf[d].hr;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &g = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     for (int64_t k = 0; k < B * H; ++k) {
@@ -126,9 +155,6 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    RecurrentGemm<T> local(B, G, H, c.r.as<T>() + d * G * H, H, buf.gs); // prepared lazily
-    RecurrentGemm<T> *kept = cachedRecurrentProduct<T>(a, d, buf.gs);
-    RecurrentGemm<T> &recurrent = kept ? *kept : local;
     // Row bi of step st's pre-activations into `gates` (zero past a length).
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
       T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * G;
@@ -202,7 +228,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       std::copy(h, h + B * H, yh.as<T>() + d * B * H);
     if (yc.present())
       std::copy(cell, cell + B * H, yc.as<T>() + d * B * H);
-  }
+  });
 }
 
 struct GRUArgs {
@@ -214,6 +240,7 @@ struct GRUArgs {
   /// (linear_before_reset: h_{t-1} R_h^T), in step order, as the backward
   /// would recompute them.
   TensorArg gates;
+  bool directionsAtOnce; ///< see forEachDirection
 };
 
 GRUArgs readGRU(Meta &m) {
@@ -223,23 +250,38 @@ GRUArgs readGRU(Meta &m) {
   a.c.readTail(m);
   a.linearBeforeReset = m.i();
   a.gates = m.tensor();
+  a.directionsAtOnce = m.i();
   return a;
 }
 
 template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   const Common &c = a.c;
-  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 3, s);
-  StepProjection<T> proj(c, 3, 2, s);
+  DirectionBuffers<T> dirs(c, 3, 2, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = c.numDirections();
   const TensorArg &y = a.y, &yh = a.yh;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
-  double *z = buf.z, *r = buf.r;
+  // Each direction's products, prepared now (on every thread): h R^T,
+  // without linear_before_reset only z's and r's columns, and then
+  // (r * h_{t-1}) R_h^T.
+  std::optional<RecurrentGemm<T>> products[2], resets[2];
   for (int64_t d = 0; d < D; ++d) {
-    proj.setDirection(d, buf.gs);
+    const T *R = c.r.as<T>() + d * G * H;
+    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
+    products[d].emplace(B, a.linearBeforeReset ? G : 2 * H, H, R, H, dirs.buf[d].gs);
+    products[d]->prepareFor(H, G);
+    resets[d].emplace(B, H, H, R + 2 * H * H, H, dirs.buf[d].gs);
+    if (!a.linearBeforeReset)
+      resets[d]->prepareFor(H, H);
+  }
+  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
+    RecurrentBuffers<T> &buf = dirs.buf[d];
+    StepProjection<T> &proj = *dirs.proj[d];
+    RecurrentGemm<T> &recurrent = *products[d], &resetGemm = *resets[d];
+    T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
+    double *z = buf.z, *r = buf.r;
     const T *rb = c.b.present() ? c.b.as<T>() + d * 2 * G + G : nullptr; // only its h gate is used
     T *rbh = buf.rbh;
     for (int64_t j = 0; j < H; ++j)
@@ -249,10 +291,6 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
     bool fast = std::is_same<T, float>::value && c.standard(d, 2);
-    // h R^T: without linear_before_reset only z's and r's columns (the h
-    // gate multiplies r * h_{t-1} instead: resetGemm).
-    RecurrentGemm<T> recurrent(B, a.linearBeforeReset ? G : 2 * H, H, R, H, buf.gs),
-        resetGemm(B, H, H, R + 2 * H * H, H, buf.gs);
     // Row bi of step st into `gates` (zero past a length), once h R^T and,
     // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
@@ -339,13 +377,14 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     }
     if (yh.present())
       std::copy(h, h + B * H, yh.as<T>() + d * B * H);
-  }
+  });
 }
 
 struct RNNArgs {
   Common c;
   TensorArg y, yh;
   TensorArg gates; ///< nn.rnn_with_gates: [D, T, B, H], every step's pre-activations
+  bool directionsAtOnce; ///< see forEachDirection
 };
 
 RNNArgs readRNN(Meta &m) {
@@ -354,28 +393,34 @@ RNNArgs readRNN(Meta &m) {
   a.y = m.tensor(); a.yh = m.tensor();
   a.c.readTail(m);
   a.gates = m.tensor();
+  a.directionsAtOnce = m.i();
   return a;
 }
 
 template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
   const Common &c = a.c;
-  RecurrentBuffers<T> buf = allocRecurrent<T>(c, 1, s);
-  StepProjection<T> proj(c, 1, 1, s);
+  DirectionBuffers<T> dirs(c, 1, 1, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = c.numDirections();
   const TensorArg &y = a.y, &yh = a.yh;
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
-  T *h = buf.h, *hr = buf.hr;
+  std::optional<RecurrentGemm<T>> products[2]; // prepared now, on every thread
   for (int64_t d = 0; d < D; ++d) {
-    proj.setDirection(d, buf.gs);
+    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
+    products[d].emplace(B, H, H, c.r.as<T>() + d * H * H, H, dirs.buf[d].gs);
+    products[d]->prepareFor(H, H);
+  }
+  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
+    StepProjection<T> &proj = *dirs.proj[d];
+    RecurrentGemm<T> &recurrent = *products[d];
+    T *h = dirs.buf[d].h, *hr = dirs.buf[d].hr;
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    // float, tanh (code 1), no clip: the vectorized row.
-    bool fast = std::is_same<T, float>::value && f.code == 1 && !c.hasClip;
-    RecurrentGemm<T> recurrent(B, H, H, c.r.as<T>() + d * H * H, H, buf.gs); // prepared once
+    // float, tanh (code 1) or Relu (code 0), no clip: the vectorized rows.
+    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
       recurrent.run(h, H, hr, H);
@@ -394,7 +439,10 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
             for (int64_t j = 0; j < H; ++j)
               saved[j] = xr[j] + hrr[j];
           T *hh = h + bi * H;
-          rnnRowTanh(H, (const float *)xr, (const float *)hrr, (float *)hh);
+          if (f.code == 1)
+            rnnRowTanh(H, (const float *)xr, (const float *)hrr, (float *)hh);
+          else
+            rnnRowRelu(H, (const float *)xr, (const float *)hrr, (float *)hh);
           if (y.present())
             std::copy(hh, hh + H, y.as<T>() + ((t * D + d) * B + bi) * H);
           continue;
@@ -412,7 +460,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     }
     if (yh.present())
       std::copy(h, h + B * H, yh.as<T>() + d * B * H);
-  }
+  });
 }
 
 } // namespace

@@ -169,6 +169,12 @@ void rnnRowReluBackward(int64_t H, const float *__restrict h, const float *__res
 }
 
 NNCC_VECTOR_CLONES
+void rnnRowReluBackwardInPlace(int64_t H, float *__restrict a, const float *__restrict dh) {
+  for (int64_t j = 0; j < H; ++j)
+    a[j] = a[j] > 0.f ? dh[j] : 0.f;
+}
+
+NNCC_VECTOR_CLONES
 void gruRowGates(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
                  float *__restrict z, float *__restrict rh) {
   for (int64_t j = 0; j < H; ++j) {

@@ -57,6 +57,8 @@ void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh);
 void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h);
 /// Its backward: da = dh where h > 0, else 0.
 void rnnRowReluBackward(int64_t H, const float *h, const float *dh, float *da);
+/// The same from the pre-activation, in place: a = dh where a > 0, else 0.
+void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh);
 
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...

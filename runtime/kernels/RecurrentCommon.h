@@ -109,6 +109,29 @@ struct Common {
   }
 };
 
+/// Runs direction(d) for each of a layer's D directions. On 2 threads a
+/// bidirectional layer marked `atOnce` (nn-stack-recurrent's wavefront
+/// schedule) runs its two directions at once, one per thread (their
+/// products and rows then single-threaded), which beats splitting every
+/// step of one direction across both threads (docs/benchmarks.md);
+/// otherwise they run one after the other, each using every thread inside
+/// its steps. Either way each direction needs its own buffers.
+template <typename F> void forEachDirection(int64_t D, bool atOnce, F &&direction) {
+#ifdef NNCC_HOST_THREADS
+  if (atOnce && D == 2 && omp_get_max_threads() == 2) {
+    parallelFor(2, int64_t(1) << 20, [&](int64_t d0, int64_t d1) {
+      for (int64_t d = d0; d < d1; ++d)
+        direction(d);
+    });
+    return;
+  }
+#else
+  (void)atOnce;
+#endif
+  for (int64_t d = 0; d < D; ++d)
+    direction(d);
+}
+
 /// The input projection of a forward pass, computed for a chunk of steps at
 /// a time so that its memory does not grow with the sequence length: row
 /// (st - first) * B + b holds x_t W^T + biases of step st of batch row b
@@ -136,8 +159,10 @@ public:
     // bundles never allocate, and their RecurrentGemm is the GEMM).
     int64_t G = gates * c.hidden, I = c.x.dim(2);
     full.reset();
-    if (c.steps() / chunk >= kPreparedChunks)
+    if (c.steps() / chunk >= kPreparedChunks) {
       full = std::make_unique<RecurrentGemm<T>>(chunk * c.batch(), G, I, c.w.template as<T>() + d * G * I, I, gs);
+      full->prepareFor(I, G); // (outside a parallel region: on every thread)
+    }
 #endif
   }
   /// Makes step st's rows available (call outside parallel regions).

@@ -878,7 +878,8 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
     RecurrentGemm<T> back(B, H, H, R, H, gs, /*kByN=*/true); // dh_{t-1} = dA_t R, prepared once
-    bool fast = std::is_same<T, float>::value && f.code == 1 && !c.hasClip; // float tanh: the vectorized row
+    // float tanh (code 1) or Relu (code 0), no clip: the vectorized rows
+    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
@@ -907,7 +908,10 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
             if (dyr)
               for (int64_t j = 0; j < H; ++j)
                 dh[b * H + j] += dyr[j];
-            rnnRowTanhBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
+            if (f.code == 1)
+              rnnRowTanhBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
+            else
+              rnnRowReluBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
             std::copy(ar, ar + H, stepRow);
             continue;
           }

@@ -223,6 +223,72 @@ def check_training(nncc, work, name, model, data, rnn, x, label):
         assert apart > 0, "no backward cell of layer l-1 ran beside the previous cell of layer l"
 
 
+def check_bidirectional(nncc, work, kind):
+    """A 2-layer bidirectional `kind`: its layers cannot stack (layer l+1
+    reads both directions of layer l), but on 2 threads each layer runs its
+    two directions at once, one per thread. Outputs and three SGD steps'
+    losses must match PyTorch with 1, 2 and 3 threads, bit-identical across
+    them."""
+    name = kind.__name__.lower()
+    d = os.path.join(work, "bidirectional", name)
+    data = os.path.join(d, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    model = os.path.join(d, name + "_bi2.onnx")
+    torch.manual_seed(0)
+    rnn = kind(24, 32, 2, bidirectional=True).eval()
+    x = torch.randn(37, 4, 24)
+    with torch.no_grad():
+        y = rnn(x)[0]
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
+    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(data, file), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
+    outs = []
+    for threads in ["1", "2", "3"]:
+        out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5", "--threads", threads])
+        path = os.path.join(d, "out_%s" % threads)
+        run([nncc, "run", model, "--input", os.path.join(data, "input_0.pb"), "--output-dir", path, "--threads",
+             threads])
+        t = onnx.TensorProto()
+        t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
+        outs.append(numpy_helper.to_array(t))
+        print("bidirectional %s, %s threads: %s" % (name, threads, out.strip().splitlines()[-1]))
+    assert all(np.array_equal(outs[0], o) for o in outs[1:]), "bidirectional %s depends on the threads" % name
+
+    lr, steps = 0.01, 3
+    m = copy.deepcopy(rnn).train()
+    reference = []
+    for _ in range(steps):
+        loss = (m(x)[0] ** 2).sum()
+        reference.append(loss.item())
+        m.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in m.parameters():
+                p -= lr * p.grad
+    losses = []
+    for threads in ["1", "2"]:
+        out = run([nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
+                   str(lr), "--runs", str(steps), "--warmup", "0", "--threads", threads])
+        got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
+        assert len(got) == steps, out
+        for k, (g, r) in enumerate(zip(got, reference)):
+            assert abs(g - r) <= 1e-4 * abs(r), "bidirectional %s step %d, %s threads: loss %g, PyTorch %g" % (
+                name, k + 1, threads, g, r)
+        losses.append(got)
+        print("bidirectional %s training, %s threads: losses %s (PyTorch %s)" % (name, threads, got, reference))
+    assert losses[0] == losses[1], "bidirectional %s training depends on the threads" % name
+
+
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
@@ -231,6 +297,8 @@ def main():
         model, data, rnn, x = check_inference(nncc, work, kind, variant=variant)
         name = kind.__name__.lower()
         check_training(nncc, work, name, model, data, rnn, x, name + (" " + variant if variant else ""))
+    for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
+        check_bidirectional(nncc, work, kind)
 
 
 if __name__ == "__main__":

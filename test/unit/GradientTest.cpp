@@ -898,12 +898,12 @@ TEST(RecurrentGradient, FloatGRUMatchesDouble) {
 }
 
 /// The same for the float simple RNN (the vectorized rows of nn.rnn and
-/// nn.rnn_grad, taken per direction for tanh without clip): initial state,
+/// nn.rnn_grad, taken per direction for tanh or Relu without clip): initial state,
 /// both directions, sequence lengths, H = 19, 50 steps of batch 3 (several
 /// projection chunks), under store-all (the saved pre-activations),
 /// recompute-gates and the smallest budget (the shortest segments); then a
-/// Relu direction beside a tanh one, and tanh with clip, which take the
-/// general path.
+/// Relu direction beside a tanh one (the Relu rows), and tanh with clip,
+/// which takes the general path.
 TEST(RecurrentGradient, FloatRNNMatchesDouble) {
   struct Case {
     const char *activations, *clip;
@@ -995,12 +995,12 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
 
 /// Simple RNN: both directions, lengths, an initial state and clip.
 TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
-  checkMemoryPolicies(R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x7x5xELT>, %r: tensor<2x7x7xELT>, %b: tensor<2x14xELT>, %h0: tensor<2x3x7xELT>) -> tensor<23x2x3x7xELT> {
-    %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
-    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Relu"], activation_alpha = [], activation_beta = [], clip = 2.5 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<23x3x5xELT>, tensor<2x7x5xELT>, tensor<2x7x7xELT>, tensor<2x14xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>)
-    %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
-    return %0 : tensor<23x2x3x7xELT> })",
-                      {23 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
+  checkMemoryPolicies(R"(func.func @main(%x: tensor<60x3x5xELT>, %w: tensor<2x7x5xELT>, %r: tensor<2x7x7xELT>, %b: tensor<2x14xELT>, %h0: tensor<2x3x7xELT>) -> tensor<60x2x3x7xELT> {
+    %l = nn.constant dense<[60, 9, 37]> : tensor<3xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Relu"], activation_alpha = [], activation_beta = [], clip = 2.5 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<60x3x5xELT>, tensor<2x7x5xELT>, tensor<2x7x7xELT>, tensor<2x14xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<60x2x3x7xELT>, tensor<2x3x7xELT>)
+    %0 = nn.add %y, %h : tensor<60x2x3x7xELT>, tensor<2x3x7xELT>
+    return %0 : tensor<60x2x3x7xELT> })",
+                      {60 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
 }
 
 /// budget=BYTES saves the gates when they take at most half the budget (and

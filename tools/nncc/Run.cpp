@@ -40,7 +40,9 @@ Compilation and pass debugging:
   --no-memory-reuse      give every intermediate its own buffer
   --schedule S           stacked LSTMs, GRUs and RNNs: wavefront
                          (default: layer l+1's step t runs while layer l's
-                         step t+1 does) or sequential (layer by layer)
+                         step t+1 does; a bidirectional layer's two
+                         directions run at once on 2 threads) or
+                         sequential (layer by layer, directions in turn)
   --max-parallel-timesteps K   at most K cells at once (default: one per
                          thread)
   --unroll-recurrent     unroll LSTM/GRU/RNN layers (up to 256 steps) into

@@ -168,3 +168,22 @@ func.func @tanh_below_relu(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: t
   %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1 : tensor<5x1x2x4xf32>
 }
+
+// -----
+
+// A bidirectional layer does not stack (the next layer reads both
+// directions), but is marked to run its two directions at once; a forward
+// one is not marked. (Under schedule=sequential nothing is.)
+// CHECK-LABEL: func.func @bidirectional
+// CHECK: nn.gru %arg0, %arg1, %arg2 {{{.*}}direction = "bidirectional", hidden_size = 4 : i64, nncc.directions_at_once,
+// CHECK: nn.gru %{{.*}}, %arg3, %arg4 {activation_alpha = [], activation_beta = [], activations = [], hidden_size = 4 : i64, operand_segment_sizes
+// SEQ-LABEL: func.func @bidirectional
+// SEQ-NOT: nncc.directions_at_once
+// SEQ: return
+func.func @bidirectional(%x: tensor<5x2x3xf32>, %w0: tensor<2x12x3xf32>, %r0: tensor<2x12x4xf32>,
+                         %w1: tensor<1x12x8xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<2x12x3xf32>, tensor<2x12x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 8]} : tensor<5x2x2x4xf32> -> tensor<5x2x8xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x8xf32>, tensor<1x12x8xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Bidirectional layers: both directions at once against one after the other.
+
+    /usr/bin/python3 benchmarks/bidirectional.py --nncc build/tools/nncc [--threads 2] [--rounds 5]
+        [--runs 20] [--work build/bidirectional] [--out docs/benchmarks.md]
+
+The models: 2 bidirectional LSTM layers (input and hidden 512, batch 8, 100
+steps), exported from PyTorch, and the same GRU and simple RNN (tanh). Layer
+2 reads both directions of layer 1, so nothing stacks; under `--schedule
+wavefront` (the default) nn-stack-recurrent marks each layer to run its two
+directions at once, one per thread (`nncc.directions_at_once`), and under
+`--schedule sequential` they run one after the other, each using every
+thread inside its steps. Inference and the training step (`nncc bench
+--train`: forward, sum-of-squares loss, backward, SGD; only the forward
+runs its directions at once). The two schedules alternate for --rounds
+rounds; the median over rounds of each run's median is kept. With --out,
+the "Bidirectional layers" section of that Markdown file is replaced (or
+added).
+"""
+import argparse
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_common import machine, replace_section, run  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+EXPORT = r"""
+import sys, torch
+torch.manual_seed(0)
+class M(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = getattr(torch.nn, sys.argv[2])(512, 512, 2, bidirectional=True)
+    def forward(self, x):
+        return self.rnn(x)[0]
+torch.onnx.export(M().eval(), (torch.randn(100, 8, 512),), sys.argv[1], opset_version=14,
+                  input_names=["input"], output_names=["output"])
+"""
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--work", default=os.path.join(ROOT, "build", "bidirectional"))
+    p.add_argument("--out")
+    a = p.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    kinds = ("LSTM", "GRU", "RNN")
+    paths = {kind: os.path.join(a.work, kind.lower() + "_bi2.onnx") for kind in kinds}
+    for kind, path in paths.items():
+        if not os.path.exists(path):
+            run(["/usr/bin/python3", "-c", EXPORT, path, kind])
+    cases = [(kind, train) for kind in kinds for train in (False, True)]
+    times = {(case, sch): [] for case in cases for sch in ("wavefront", "sequential")}
+    for _ in range(a.rounds):
+        for ((kind, train), schedule) in times:
+            extra = ["--train", "--runs", str(max(5, a.runs // 2)), "--warmup", "2"] if train else [
+                "--runs", str(a.runs)]
+            out = run([a.nncc, "bench", paths[kind], "--schedule", schedule, "--threads", str(a.threads)] + extra)
+            m = re.search(r"median_ms=([0-9.]+)", out)
+            times[((kind, train), schedule)].append(float(m.group(1)))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    rows = []
+    for kind, train in cases:
+        at_once, apart = med[((kind, train), "wavefront")], med[((kind, train), "sequential")]
+        what = "%s %s" % (kind, "training step" if train else "forward")
+        print("%s: directions at once %.2f ms, one after the other %.2f ms, %.2fx" % (
+            what, at_once, apart, apart / at_once))
+        rows.append("| %s | %.1f | %.1f | **%.2fx** |" % (what, apart, at_once, apart / at_once))
+    lines = [
+        "## Bidirectional layers", "",
+        "%s, %d threads. `benchmarks/bidirectional.py`: 2 bidirectional layers (input and hidden 512, batch 8, "
+        "100 steps) of PyTorch's LSTM, GRU and RNN (tanh); median ms (median over %d alternating rounds). "
+        "`--schedule sequential` runs a layer's directions one after the other, each step's products split "
+        "across the threads; the default `--schedule wavefront` runs them at once, one direction per thread. "
+        "In the training step only the forward runs its directions at once (the backward kernels run them "
+        "in turn)." % (machine(), a.threads, a.rounds), "",
+        "| pass | one after the other | at once | speedup |", "|---|---:|---:|---:|"] + rows + [""]
+    if a.out:
+        replace_section(a.out, "Bidirectional layers", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
