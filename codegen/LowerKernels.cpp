@@ -239,6 +239,8 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                                     : LSTMCheckpointedOp();
       k.i(ck ? (int64_t)ck.getSegmentSteps() : 0);
     }
+    // Last: whether a bidirectional backward may run its directions at once.
+    k.i(op->hasAttr("nncc.directions_at_once"));
   }
   k.emit(in.b, in.loc, in.scratch);
   return true;

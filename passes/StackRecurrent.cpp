@@ -303,12 +303,12 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     }
     if (schedule == "sequential")
       return;
-    // Bidirectional layers: their two directions at once (the kernel's
-    // forEachDirection).
+    // Bidirectional layers and their backward ops: their two directions at
+    // once (the kernels' forEachDirection).
     getOperation().walk([&](Operation *op) {
       bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
-                            RNNWithGatesOp>(op, false,
-                                            [](auto layer) { return layer.getDirection() == "bidirectional"; });
+                            RNNWithGatesOp, LSTMGradOp, GRUGradOp, RNNGradOp>(
+          op, false, [](auto layer) { return layer.getDirection() == "bidirectional"; });
       if (both) {
         op->setAttr(kDirectionsAtOnce, UnitAttr::get(op->getContext()));
         ++numDirectionsAtOnce;

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 
 namespace nncc {
 namespace kernels {
@@ -109,11 +110,12 @@ struct Common {
   }
 };
 
-/// Runs direction(d) for each of a layer's D directions. On 2 threads a
-/// bidirectional layer marked `atOnce` (nn-stack-recurrent's wavefront
-/// schedule) runs its two directions at once, one per thread (their
-/// products and rows then single-threaded), which beats splitting every
-/// step of one direction across both threads (docs/benchmarks.md);
+/// Runs direction(d) for each of a layer's D directions (forward or
+/// backward). On 2 threads a bidirectional layer marked `atOnce`
+/// (nn-stack-recurrent's wavefront schedule) runs its two directions at
+/// once, one per thread (their products and rows then single-threaded),
+/// which beats splitting every step of one direction across both threads
+/// (docs/benchmarks.md);
 /// otherwise they run one after the other, each using every thread inside
 /// its steps. Either way each direction needs its own buffers.
 template <typename F> void forEachDirection(int64_t D, bool atOnce, F &&direction) {
@@ -131,6 +133,25 @@ template <typename F> void forEachDirection(int64_t D, bool atOnce, F &&directio
   for (int64_t d = 0; d < D; ++d)
     direction(d);
 }
+
+/// Serializes the directions' additions into a result they share (a
+/// backward's dX) while forEachDirection runs them at once. (Each element
+/// then gets one addition per direction onto zero: either order gives the
+/// same sum.) A std::lock_guard takes it; without host threads it does
+/// nothing.
+class DirectionLock {
+public:
+#ifdef NNCC_HOST_THREADS
+  void lock() { mutex.lock(); }
+  void unlock() { mutex.unlock(); }
+
+private:
+  std::mutex mutex;
+#else
+  void lock() {}
+  void unlock() {}
+#endif
+};
 
 /// The input projection of a forward pass, computed for a chunk of steps at
 /// a time so that its memory does not grow with the sequence length: row

@@ -24,6 +24,8 @@
 #include "runtime/kernels/RecurrentGemm.h"
 
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <type_traits>
 
 using namespace nncc::kernels;
@@ -39,6 +41,7 @@ struct GradCommon {
   /// backward alone, which works in them.
   TensorArg gates;
   TensorArg dx, dw, dr, db, dh0;
+  bool directionsAtOnce = false; ///< marked by nn-stack-recurrent (the meta's last)
 
   void readGrads(Meta &m) { y = m.tensor(); dy = m.tensor(); dyh = m.tensor(); }
   void readResults(Meta &m) { dx = m.tensor(); dw = m.tensor(); dr = m.tensor(); db = m.tensor(); dh0 = m.tensor(); }
@@ -51,6 +54,11 @@ struct GradCommon {
     c.readTail(m);
   }
   int64_t D() const { return c.numDirections(); }
+  /// The working sets a backward keeps: one per direction when it runs
+  /// both at once (forEachDirection): marked, bidirectional and store-all,
+  /// whose one segment is the whole sequence anyway. Other policies keep
+  /// one, which a budget bounds, and run the directions in turn.
+  int sets(int64_t policy) const { return directionsAtOnce && D() == 2 && policy == 0 ? 2 : 1; }
   /// Time index of step `st` of row b (length len) in direction d.
   int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
 };
@@ -181,6 +189,7 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.policy = m.i();
   a.budget = m.i();
   a.segmentSteps = m.i();
+  a.g.directionsAtOnce = m.i();
   return a;
 }
 
@@ -312,20 +321,27 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // recomputing GEMMs, and the backward works in them, a segment's rows at a
   // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
   bool inPlace = gatesInPlace(g);
-  LSTMGradBuffers<T> bufs(a, S, s);
-  T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
-    *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
+  int sets = g.sets(a.policy);
+  std::optional<LSTMGradBuffers<T>> perSet[2];
+  for (int k = 0; k < sets; ++k)
+    perSet[k].emplace(a, S, s);
   bool withY = g.y.present();
   // The states before segment k of direction d, as nn.lstm_checkpointed lays
   // them out: c, then h.
   auto saved = [&](const TensorArg &t, int64_t d, int64_t k, int which) {
     return t.as<T>() + (((d * seg.count + k) * 2 + which) * B) * H;
   };
-  const GemmScratch<T> &gs = bufs.gs;
   if (s.measuring())
     return;
-  startBackward<T>(g, zeros);
-  for (int64_t d = 0; d < D; ++d) {
+  startBackward<T>(g, perSet[0]->zeros);
+  if (sets == 2)
+    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  DirectionLock dxLock;
+  forEachDirection(D, sets == 2, [&](int64_t d) {
+    LSTMGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+    T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
+      *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
+    const GemmScratch<T> &gs = bufs.gs;
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
@@ -554,6 +570,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         bufs.dbSum.add(buf, rows, G, G);
       if (dxg) {
         gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
+        std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, dxg);
       }
     }
@@ -572,7 +589,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         for (int64_t j = 0; j < 3 * H; ++j)
           dp[j] += dpRows[b * 3 * H + j];
     }
-  }
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -591,6 +608,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
   a.linearBeforeReset = m.i();
   a.policy = m.i();
   a.budget = m.i();
+  a.g.directionsAtOnce = m.i();
   return a;
 }
 
@@ -630,15 +648,22 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   bool lbr = a.linearBeforeReset;
   LSTMSegments seg = segmentsFor<GRUGradBuffers<T>>(a);
   int64_t S = seg.S;
-  GRUGradBuffers<T> bufs(a, S, s);
+  int sets = g.sets(a.policy);
+  std::optional<GRUGradBuffers<T>> perSet[2];
+  for (int k = 0; k < sets; ++k)
+    perSet[k].emplace(a, S, s);
   if (s.measuring())
     return;
-  T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *drh = bufs.drh;
   int64_t LD = G + H; // buf's rows: the gates (G), then sb (H)
   bool inPlace = gatesInPlace(g);
-  const GemmScratch<T> &gs = bufs.gs;
-  startBackward<T>(g, bufs.zeros);
-  for (int64_t d = 0; d < D; ++d) {
+  startBackward<T>(g, perSet[0]->zeros);
+  if (sets == 2)
+    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  DirectionLock dxLock;
+  forEachDirection(D, sets == 2, [&](int64_t d) {
+    GRUGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+    T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *drh = bufs.drh;
+    const GemmScratch<T> &gs = bufs.gs;
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *wb = c.b.present() ? c.b.as<T>() + d * 2 * G : nullptr;
     const T *rbh = wb ? wb + G + 2 * H : nullptr;
@@ -798,6 +823,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
       }
       if (bufs.dxg) {
         gemm<T>(false, false, rows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
+        std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
       }
     }
@@ -812,7 +838,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     }
     if (g.dh0.present())
       std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
-  }
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -829,6 +855,7 @@ RNNGradArgs readRNNGrad(Meta &m) {
   a.g.read(m);
   a.policy = m.i();
   a.budget = m.i();
+  a.g.directionsAtOnce = m.i();
   return a;
 }
 
@@ -864,14 +891,21 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D(), I = c.x.dim(2);
   LSTMSegments seg = segmentsFor<RNNGradBuffers<T>>(a);
   int64_t S = seg.S;
-  RNNGradBuffers<T> bufs(a, S, s);
+  int sets = g.sets(a.policy);
+  std::optional<RNNGradBuffers<T>> perSet[2];
+  for (int k = 0; k < sets; ++k)
+    perSet[k].emplace(a, S, s);
   if (s.measuring())
     return;
-  T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
   bool inPlace = gatesInPlace(g);
-  const GemmScratch<T> &gs = bufs.gs;
-  startBackward<T>(g, bufs.zeros);
-  for (int64_t d = 0; d < D; ++d) {
+  startBackward<T>(g, perSet[0]->zeros);
+  if (sets == 2)
+    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  DirectionLock dxLock;
+  forEachDirection(D, sets == 2, [&](int64_t d) {
+    RNNGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+    T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
+    const GemmScratch<T> &gs = bufs.gs;
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;
     const Activation &f = c.acts[d];
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * H : nullptr;
@@ -935,6 +969,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
         bufs.dbSum.add(buf, rows, H, H);
       if (bufs.dxg) {
         gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
+        std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
       }
     }
@@ -944,7 +979,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     }
     if (g.dh0.present())
       std::copy(dh, dh + B * H, g.dh0.as<T>() + d * B * H);
-  }
+  });
 }
 
 } // namespace

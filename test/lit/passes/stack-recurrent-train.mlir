@@ -199,3 +199,21 @@ func.func @train_relu_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: t
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// A bidirectional layer and its backward are both marked to run their
+// directions at once (the backward does under store-all only, see
+// runtime/kernels/RecurrentGrad.cpp).
+// CHECK-LABEL: func.func @train_bidirectional
+// CHECK: nn.rnn_with_gates {{.*}}direction = "bidirectional", {{.*}}nncc.directions_at_once
+// CHECK: nn.rnn_grad {{.*}}direction = "bidirectional", {{.*}}nncc.directions_at_once
+// SEQ-LABEL: func.func @train_bidirectional
+// SEQ-NOT: nncc.directions_at_once
+// SEQ: return
+func.func @train_bidirectional(%x: tensor<40x2x3xf32>, %w: tensor<2x4x3xf32>, %r: tensor<2x4x4xf32>) -> tensor<f32> {
+  %y, %h = nn.rnn %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<2x4x3xf32>, tensor<2x4x4xf32>) -> (tensor<40x2x2x4xf32>, tensor<2x2x4xf32>)
+  %sq = nn.mul %y, %y : tensor<40x2x2x4xf32>, tensor<40x2x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x2x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
