@@ -1,5 +1,6 @@
 """What the benchmark scripts of benchmarks/ share: running a command,
 naming the machine, and replacing one section of docs/benchmarks.md."""
+import argparse
 import datetime
 import os
 import re
@@ -39,3 +40,18 @@ def replace_section(path, title, section):
     with open(path, "w") as f:
         f.write(text)
     print("wrote " + path)
+
+
+def parser(doc, work, runs=20):
+    """The options the timing scripts share: --nncc, --threads, --rounds
+    (alternating rounds), --runs (per nncc bench), --work (models, under
+    build/ by default) and --out (the Markdown file to update)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--nncc", default=os.path.join(root, "build", "tools", "nncc"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--runs", type=int, default=runs)
+    p.add_argument("--work", default=os.path.join(root, "build", work))
+    p.add_argument("--out")
+    return p

@@ -18,16 +18,13 @@ rounds; the median over rounds of each run's median is kept. With --out,
 the "Bidirectional layers" section of that Markdown file is replaced (or
 added).
 """
-import argparse
 import os
 import re
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import machine, replace_section, run  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_common import machine, parser, replace_section, run  # noqa: E402
 
 EXPORT = r"""
 import sys, torch
@@ -44,14 +41,7 @@ torch.onnx.export(M().eval(), (torch.randn(100, 8, 512),), sys.argv[1], opset_ve
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--work", default=os.path.join(ROOT, "build", "bidirectional"))
-    p.add_argument("--out")
-    a = p.parse_args()
+    a = parser(__doc__, "bidirectional").parse_args()
     os.makedirs(a.work, exist_ok=True)
     kinds = ("LSTM", "GRU", "RNN")
     paths = {kind: os.path.join(a.work, kind.lower() + "_bi2.onnx") for kind in kinds}

@@ -204,7 +204,9 @@ static void BM_NnccLSTM(benchmark::State &state) {
   meta.tensor({T, B, I}).tensor({1, 4 * H, I}).tensor({1, 4 * H, H}).tensor({1, 8 * H}).none().none();
   meta.none().none().tensor({T, 1, B, H}).none().none();
   meta.i(H).i(0).i(3).i(2).f(0).f(0).i(1).f(0).f(0).i(1).f(0).f(0).i(0).f(0).i(0);
-  meta.i(0).none().i(0).none(); // R not constant, no checkpoints (segment steps 0), no saved gates
+  // R not constant, no checkpoints (segment steps 0), no saved gates, not
+  // marked to run directions at once (one direction anyway)
+  meta.i(0).none().i(0).none().i(0);
   runKernel(state, nncc_lstm, nncc_lstm_scratch, meta.m, {x.data(), w.data(), r.data(), bias.data(), y.data()});
   flops(state, 2.0 * T * B * 4 * H * (I + H));
 }

@@ -18,16 +18,14 @@ maximum resident set of a fresh process that runs the steps). With --out,
 the "Recurrent memory policies" section of that Markdown file is replaced
 (or added).
 """
-import argparse
 import os
 import re
 import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import machine, replace_section, run  # noqa: E402
+from bench_common import machine, parser, replace_section, run  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POLICIES = ["store-all", "recompute-gates", "checkpoint", "budget=64M", "budget=256M"]
 
 EXPORT = r"""
@@ -87,14 +85,8 @@ def saves_gates(nncc, model, policy):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
+    p = parser(__doc__, "rnn_memory", runs=5)
     p.add_argument("--steps", type=int, nargs="+", default=[100, 400, 1600])
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--work", default=os.path.join(ROOT, "build", "rnn_memory"))
-    p.add_argument("--out")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
     rows, checks = [], []

@@ -21,7 +21,6 @@ ms), and the machine's FMA peak (nncc-kernel-bench's BM_PeakFma, each round),
 which bounds what any schedule could gain. With --out, the
 "Wavefront scheduling" section of that Markdown file is replaced (or added).
 """
-import argparse
 import json
 import os
 import re
@@ -29,7 +28,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import machine, replace_section, run  # noqa: E402
+from bench_common import machine, parser, replace_section, run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -89,14 +88,8 @@ def peak_fma(bench):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--nncc", default=os.path.join(ROOT, "build", "tools", "nncc"))
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--runs", type=int, default=20)
-    p.add_argument("--work", default=os.path.join(ROOT, "build", "wavefront"))
+    p = parser(__doc__, "wavefront")
     p.add_argument("--kernel-bench", default=os.path.join(ROOT, "build", "benchmarks", "nncc-kernel-bench"))
-    p.add_argument("--out")
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
     paths = {kind: os.path.join(a.work, kind.lower() + "4.onnx") for kind in ("LSTM", "GRU", "GRU0", "RNN")}

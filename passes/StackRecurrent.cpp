@@ -304,8 +304,11 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     if (schedule == "sequential")
       return;
     // Bidirectional layers and their backward ops: their two directions at
-    // once (the kernels' forEachDirection).
+    // once (the kernels' forEachDirection), unless at most one cell may run
+    // at a time.
     getOperation().walk([&](Operation *op) {
+      if (maxParallel == 1)
+        return;
       bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
                             RNNWithGatesOp, LSTMGradOp, GRUGradOp, RNNGradOp>(
           op, false, [](auto layer) { return layer.getDirection() == "bidirectional"; });

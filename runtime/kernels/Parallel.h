@@ -17,6 +17,7 @@ void GOMP_parallel(void (*fn)(void *), void *data, unsigned numThreads, unsigned
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
+int omp_in_parallel(void);
 void omp_set_num_threads(int);
 void omp_set_dynamic(int);
 }
@@ -26,13 +27,16 @@ namespace nncc {
 namespace kernels {
 
 /// Calls f(begin, end) on disjoint chunks covering [0, n), in parallel when
-/// the work (n * costPerItem, in rough operations) is worth the threads.
+/// the work (n * costPerItem, in rough operations) is worth the threads and
+/// the caller is not already one of a parallel region's threads (a stack's
+/// cell, a direction run beside the other: then inline, without opening a
+/// one-thread team per call).
 /// Every chunk boundary depends only on n and the thread count, and each
 /// item is computed by one thread, so results do not depend on timing.
 template <typename F> void parallelFor(int64_t n, int64_t costPerItem, F &&f) {
 #ifdef NNCC_HOST_THREADS
   int threads = omp_get_max_threads();
-  if (threads > 1 && n > 1 && n * costPerItem >= 32768) {
+  if (threads > 1 && n > 1 && n * costPerItem >= 32768 && !omp_in_parallel()) {
     struct Context {
       F *f;
       int64_t n;

@@ -50,17 +50,37 @@ template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_
   return r;
 }
 
-/// The buffers and input projection of each direction of a layer (both
-/// directions may run at once: forEachDirection).
+/// A layer's buffers and input projection: one set, or one per direction
+/// when a bidirectional layer runs both at once (marked `atOnce`:
+/// forEachDirection).
 template <typename T> struct DirectionBuffers {
-  RecurrentBuffers<T> buf[2];
-  std::optional<StepProjection<T>> proj[2]; // (bundles never allocate: no heap)
-  DirectionBuffers(const Common &c, int64_t gates, int64_t summedGates, Scratch &s) {
-    for (int64_t d = 0; d < c.numDirections(); ++d) {
-      buf[d] = allocRecurrent<T>(c, gates, s);
-      proj[d].emplace(c, gates, summedGates, s);
+  DirectionBuffers(const Common &c, int64_t gates, int64_t summedGates, bool atOnce, Scratch &s)
+      : count(atOnce && c.numDirections() == 2 ? 2 : 1) {
+    for (int k = 0; k < count; ++k) {
+      buf[k] = allocRecurrent<T>(c, gates, s);
+      proj[k].emplace(c, gates, summedGates, s);
     }
   }
+  bool atOnce() const { return count == 2; }
+  RecurrentBuffers<T> &of(int64_t d) { return buf[atOnce() ? d : 0]; }
+  /// Sets up each direction's projection before they run at once (outside
+  /// the parallel region: its weights are prepared on every thread).
+  void prepare() {
+    for (int k = 0; atOnce() && k < 2; ++k)
+      proj[k]->setDirection(k, buf[k].gs);
+  }
+  /// Direction d's projection, as it starts (in turn: the shared one, set
+  /// up for d now).
+  StepProjection<T> &begin(int64_t d) {
+    if (!atOnce())
+      proj[0]->setDirection(d, buf[0].gs);
+    return *proj[atOnce() ? d : 0];
+  }
+
+private:
+  int count;
+  RecurrentBuffers<T> buf[2];
+  std::optional<StepProjection<T>> proj[2]; // (bundles never allocate: no heap)
 };
 
 struct LSTMArgs {
@@ -124,7 +144,7 @@ LSTMArgs readLSTM(Meta &m) {
 
 template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
   const Common &c = a.c;
-  DirectionBuffers<T> dirs(c, 4, 4, s);
+  DirectionBuffers<T> dirs(c, 4, 4, a.directionsAtOnce, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = c.numDirections();
@@ -135,19 +155,19 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
   // changes, else prepared now (on every thread).
   std::optional<RecurrentGemm<T>> local[2];
   RecurrentGemm<T> *products[2] = {nullptr, nullptr};
+  dirs.prepare();
   for (int64_t d = 0; d < D; ++d) {
-    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
-    products[d] = cachedRecurrentProduct<T>(a, d, dirs.buf[d].gs);
+    products[d] = cachedRecurrentProduct<T>(a, d, dirs.of(d).gs);
     if (!products[d]) {
-      local[d].emplace(B, G, H, c.r.as<T>() + d * G * H, H, dirs.buf[d].gs);
+      local[d].emplace(B, G, H, c.r.as<T>() + d * G * H, H, dirs.of(d).gs);
       local[d]->prepareFor(H, G);
       products[d] = &*local[d];
     }
   }
-  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
-    StepProjection<T> &proj = *dirs.proj[d];
+  forEachDirection(D, dirs.atOnce(), [&](int64_t d) {
+    StepProjection<T> &proj = dirs.begin(d);
     RecurrentGemm<T> &recurrent = *products[d];
-    T *h = dirs.buf[d].h, *cell = dirs.buf[d].cell, *hr = dirs.buf[d].hr;
+    T *h = dirs.of(d).h, *cell = dirs.of(d).cell, *hr = dirs.of(d).hr;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &g = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     for (int64_t k = 0; k < B * H; ++k) {
@@ -256,7 +276,7 @@ GRUArgs readGRU(Meta &m) {
 
 template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   const Common &c = a.c;
-  DirectionBuffers<T> dirs(c, 3, 2, s);
+  DirectionBuffers<T> dirs(c, 3, 2, a.directionsAtOnce, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 3 * H, D = c.numDirections();
@@ -267,18 +287,18 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
   // without linear_before_reset only z's and r's columns, and then
   // (r * h_{t-1}) R_h^T.
   std::optional<RecurrentGemm<T>> products[2], resets[2];
+  dirs.prepare();
   for (int64_t d = 0; d < D; ++d) {
     const T *R = c.r.as<T>() + d * G * H;
-    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
-    products[d].emplace(B, a.linearBeforeReset ? G : 2 * H, H, R, H, dirs.buf[d].gs);
+    products[d].emplace(B, a.linearBeforeReset ? G : 2 * H, H, R, H, dirs.of(d).gs);
     products[d]->prepareFor(H, G);
-    resets[d].emplace(B, H, H, R + 2 * H * H, H, dirs.buf[d].gs);
+    resets[d].emplace(B, H, H, R + 2 * H * H, H, dirs.of(d).gs);
     if (!a.linearBeforeReset)
       resets[d]->prepareFor(H, H);
   }
-  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
-    RecurrentBuffers<T> &buf = dirs.buf[d];
-    StepProjection<T> &proj = *dirs.proj[d];
+  forEachDirection(D, dirs.atOnce(), [&](int64_t d) {
+    RecurrentBuffers<T> &buf = dirs.of(d);
+    StepProjection<T> &proj = dirs.begin(d);
     RecurrentGemm<T> &recurrent = *products[d], &resetGemm = *resets[d];
     T *h = buf.h, *hr = buf.hr, *rh = buf.rh, *rhR = buf.rhR;
     double *z = buf.z, *r = buf.r;
@@ -399,7 +419,7 @@ RNNArgs readRNN(Meta &m) {
 
 template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
   const Common &c = a.c;
-  DirectionBuffers<T> dirs(c, 1, 1, s);
+  DirectionBuffers<T> dirs(c, 1, 1, a.directionsAtOnce, s);
   if (s.measuring())
     return;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = c.numDirections();
@@ -407,15 +427,15 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
   if (y.present())
     std::fill(y.as<T>(), y.as<T>() + y.numel(), T(0));
   std::optional<RecurrentGemm<T>> products[2]; // prepared now, on every thread
+  dirs.prepare();
   for (int64_t d = 0; d < D; ++d) {
-    dirs.proj[d]->setDirection(d, dirs.buf[d].gs);
-    products[d].emplace(B, H, H, c.r.as<T>() + d * H * H, H, dirs.buf[d].gs);
+    products[d].emplace(B, H, H, c.r.as<T>() + d * H * H, H, dirs.of(d).gs);
     products[d]->prepareFor(H, H);
   }
-  forEachDirection(D, a.directionsAtOnce, [&](int64_t d) {
-    StepProjection<T> &proj = *dirs.proj[d];
+  forEachDirection(D, dirs.atOnce(), [&](int64_t d) {
+    StepProjection<T> &proj = dirs.begin(d);
     RecurrentGemm<T> &recurrent = *products[d];
-    T *h = dirs.buf[d].h, *hr = dirs.buf[d].hr;
+    T *h = dirs.of(d).h, *hr = dirs.of(d).hr;
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);

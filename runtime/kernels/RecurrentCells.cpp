@@ -159,7 +159,7 @@ void rnnRowTanhBackwardInPlace(int64_t H, float *__restrict a, const float *__re
 NNCC_VECTOR_CLONES
 void rnnRowRelu(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h) {
   for (int64_t j = 0; j < H; ++j)
-    h[j] = std::max(x[j] + hr[j], 0.f);
+    h[j] = x[j] + hr[j] > 0.f ? x[j] + hr[j] : 0.f; // (NaN and -0 give +0, as the general path)
 }
 
 NNCC_VECTOR_CLONES

@@ -186,7 +186,8 @@ public:
     }
 #endif
   }
-  /// Makes step st's rows available (call outside parallel regions).
+  /// Makes step st's rows available (outside parallel regions, or on a
+  /// direction's own thread: forEachDirection).
   void ensure(int64_t st) {
     if (st >= first && st < end)
       return;

@@ -302,6 +302,27 @@ template <typename Buffers, typename Args> LSTMSegments segmentsFor(const Args &
   });
 }
 
+/// A backward's working sets (Buffers for segments of S steps): one, or one
+/// per direction when it runs both at once (GradCommon::sets).
+template <typename Buffers> struct WorkingSets {
+  using T = std::remove_pointer_t<decltype(Buffers::buf)>;
+  std::optional<Buffers> set[2];
+  int count;
+
+  template <typename Args> WorkingSets(const Args &a, int64_t S, Scratch &s) : count(a.g.sets(a.policy)) {
+    for (int k = 0; k < count; ++k)
+      set[k].emplace(a, S, s);
+  }
+  bool atOnce() const { return count == 2; }
+  Buffers &of(int64_t d) { return *set[atOnce() ? d : 0]; }
+  /// startBackward, and every set's zero row.
+  void start(const GradCommon &g) {
+    startBackward<T>(g, set[0]->zeros);
+    if (atOnce())
+      std::fill(set[1]->zeros, set[1]->zeros + g.c.hidden, T(0));
+  }
+};
+
 template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
@@ -321,10 +342,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // recomputing GEMMs, and the backward works in them, a segment's rows at a
   // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
   bool inPlace = gatesInPlace(g);
-  int sets = g.sets(a.policy);
-  std::optional<LSTMGradBuffers<T>> perSet[2];
-  for (int k = 0; k < sets; ++k)
-    perSet[k].emplace(a, S, s);
+  WorkingSets<LSTMGradBuffers<T>> sets(a, S, s);
   bool withY = g.y.present();
   // The states before segment k of direction d, as nn.lstm_checkpointed lays
   // them out: c, then h.
@@ -333,12 +351,10 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   };
   if (s.measuring())
     return;
-  startBackward<T>(g, perSet[0]->zeros);
-  if (sets == 2)
-    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  sets.start(g);
   DirectionLock dxLock;
-  forEachDirection(D, sets == 2, [&](int64_t d) {
-    LSTMGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+  forEachDirection(D, sets.atOnce(), [&](int64_t d) {
+    LSTMGradBuffers<T> &bufs = sets.of(d);
     T *buf = bufs.buf, *xg = bufs.xg, *hp = bufs.hp, *cs = bufs.cs, *ck = bufs.ck, *hk = bufs.hk, *dxg = bufs.dxg,
       *dh = bufs.dh, *dc = bufs.dc, *dhr = bufs.dhr, *step = bufs.step, *dpRows = bufs.dpRows, *zeros = bufs.zeros;
     const GemmScratch<T> &gs = bufs.gs;
@@ -648,20 +664,15 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   bool lbr = a.linearBeforeReset;
   LSTMSegments seg = segmentsFor<GRUGradBuffers<T>>(a);
   int64_t S = seg.S;
-  int sets = g.sets(a.policy);
-  std::optional<GRUGradBuffers<T>> perSet[2];
-  for (int k = 0; k < sets; ++k)
-    perSet[k].emplace(a, S, s);
+  WorkingSets<GRUGradBuffers<T>> sets(a, S, s);
   if (s.measuring())
     return;
   int64_t LD = G + H; // buf's rows: the gates (G), then sb (H)
   bool inPlace = gatesInPlace(g);
-  startBackward<T>(g, perSet[0]->zeros);
-  if (sets == 2)
-    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  sets.start(g);
   DirectionLock dxLock;
-  forEachDirection(D, sets == 2, [&](int64_t d) {
-    GRUGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+  forEachDirection(D, sets.atOnce(), [&](int64_t d) {
+    GRUGradBuffers<T> &bufs = sets.of(d);
     T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *drh = bufs.drh;
     const GemmScratch<T> &gs = bufs.gs;
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
@@ -891,19 +902,14 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, D = g.D(), I = c.x.dim(2);
   LSTMSegments seg = segmentsFor<RNNGradBuffers<T>>(a);
   int64_t S = seg.S;
-  int sets = g.sets(a.policy);
-  std::optional<RNNGradBuffers<T>> perSet[2];
-  for (int k = 0; k < sets; ++k)
-    perSet[k].emplace(a, S, s);
+  WorkingSets<RNNGradBuffers<T>> sets(a, S, s);
   if (s.measuring())
     return;
   bool inPlace = gatesInPlace(g);
-  startBackward<T>(g, perSet[0]->zeros);
-  if (sets == 2)
-    std::fill(perSet[1]->zeros, perSet[1]->zeros + H, T(0));
+  sets.start(g);
   DirectionLock dxLock;
-  forEachDirection(D, sets == 2, [&](int64_t d) {
-    RNNGradBuffers<T> &bufs = *perSet[sets == 2 ? d : 0];
+  forEachDirection(D, sets.atOnce(), [&](int64_t d) {
+    RNNGradBuffers<T> &bufs = sets.of(d);
     T *xg = bufs.xg, *hp = bufs.hp, *dh = bufs.dh, *dhr = bufs.dhr, *step = bufs.step;
     const GemmScratch<T> &gs = bufs.gs;
     const T *W = c.w.as<T>() + d * H * I, *R = c.r.as<T>() + d * H * H;

@@ -39,6 +39,59 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recurrent_common import run  # noqa: E402
 
 
+LR, STEPS = 0.01, 3  # the training checks' SGD steps
+
+
+def export(module, x, model, data, reference=None):
+    """Exports `module`'s first output for input x to `model`, with x and
+    the first output of `reference` (default: module) as the test data in
+    `data`."""
+    with torch.no_grad():
+        y = (reference or module)(x)[0]
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = module
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
+    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(data, file), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
+
+
+def pytorch_losses(rnn, x, lr=LR):
+    """PyTorch's losses (the sum of squares of the output) over STEPS SGD
+    steps (rate lr) of a copy of rnn."""
+    m = copy.deepcopy(rnn).train()
+    reference = []
+    for _ in range(STEPS):
+        loss = (m(x)[0] ** 2).sum()
+        reference.append(loss.item())
+        m.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in m.parameters():
+                p -= lr * p.grad
+    return reference
+
+
+def nncc_losses(nncc, model, data, extra, reference, label, lr=LR):
+    """nncc's losses over the same SGD steps (`nncc bench --train`), each
+    within 1e-4 of PyTorch's."""
+    out = run([nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
+               str(lr), "--runs", str(STEPS), "--warmup", "0"] + extra)
+    got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
+    assert len(got) == STEPS, out
+    for k, (g, r) in enumerate(zip(got, reference)):
+        assert abs(g - r) <= 1e-4 * abs(r), "%s step %d with %s: loss %g, PyTorch %g" % (label, k + 1, extra, g, r)
+    print("%s training with %-30s losses %s (PyTorch %s)" % (label, " ".join(extra), got, reference))
+    return got
+
+
 class ResetFirstGRU(torch.nn.Module):
     """A torch.nn.GRU's weights in ONNX's default GRU cell
     (linear_before_reset = 0): the h gate multiplies r * h_{t-1} by R_h,
@@ -88,19 +141,8 @@ def check_inference(nncc, work, kind, bias=True, variant=None):
     if variant == "reset_first":
         rnn = ResetFirstGRU(rnn)
     x = torch.randn(37, 4, 24)
-    with torch.no_grad():
-        y = rnn(x)[0]
-
-    class M(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = exported
-
-        def forward(self, x):
-            return self.rnn(x)[0]
-
-    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
-    if variant == "reset_first":
+    export(exported, x, model, data, reference=rnn)
+    if variant == "reset_first":  # the model's GRU nodes to ONNX's default cell
         onnx_model = onnx.load(model)
         gru_nodes = [n for n in onnx_model.graph.node if n.op_type == "GRU"]
         assert len(gru_nodes) == 3, [n.op_type for n in onnx_model.graph.node]
@@ -109,9 +151,6 @@ def check_inference(nncc, work, kind, bias=True, variant=None):
                 if attr.name == "linear_before_reset":
                     attr.i = 0
         onnx.save(onnx_model, model)
-    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
-        with open(os.path.join(data, file), "wb") as f:
-            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
 
     plan = run([nncc, "inspect", model])
     assert "nn.%s_stack" % name in plan, "the three layers were not stacked:\n" + plan
@@ -165,17 +204,7 @@ def check_training(nncc, work, name, model, data, rnn, x, label):
     """Three SGD steps of the stacked `name` (lstm, gru or rnn; `label` in
     messages) against PyTorch under both schedules and thread counts, its
     profile, and its backward's trace."""
-    lr, steps = 0.01, 3
-    m = copy.deepcopy(rnn).train()
-    reference = []
-    for _ in range(steps):
-        loss = (m(x)[0] ** 2).sum()
-        reference.append(loss.item())
-        m.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            for p in m.parameters():
-                p -= lr * p.grad
+    reference = pytorch_losses(rnn, x)
     plan = run([nncc, "inspect", model, "--train"])
     assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, \
         "the gradients were not stacked:\n" + plan
@@ -183,17 +212,11 @@ def check_training(nncc, work, name, model, data, rnn, x, label):
     plan = run([nncc, "inspect", model, "--train", "--rnn-memory", "checkpoint"])
     assert plan.count("(nn.%s_grad)" % name) == 3 and "_stack_grad" not in plan, plan
     train = [nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
-             str(lr), "--runs", str(steps), "--warmup", "0"]
+             str(LR), "--runs", str(STEPS), "--warmup", "0"]
     losses = {}
     for extra in [["--threads", "1"], ["--threads", "2"], ["--max-parallel-timesteps", "1"],
                   ["--schedule", "sequential"]]:
-        out = run(train + extra)
-        got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
-        assert len(got) == steps, out
-        for k, (g, r) in enumerate(zip(got, reference)):
-            assert abs(g - r) <= 1e-4 * abs(r), "%s step %d with %s: loss %g, PyTorch %g" % (label, k + 1, extra, g, r)
-        losses[" ".join(extra)] = got
-        print("%s training with %-30s losses %s (PyTorch %s)" % (label, " ".join(extra), got, reference))
+        losses[" ".join(extra)] = nncc_losses(nncc, model, data, extra, reference, label)
     assert losses["--threads 1"] == losses["--threads 2"], "the wavefront's training depends on the threads"
 
     # --profile: where the step's time goes, the stacked kernels by name.
@@ -223,70 +246,60 @@ def check_training(nncc, work, name, model, data, rnn, x, label):
         assert apart > 0, "no backward cell of layer l-1 ran beside the previous cell of layer l"
 
 
-def check_bidirectional(nncc, work, kind):
-    """A 2-layer bidirectional `kind`: its layers cannot stack (layer l+1
-    reads both directions of layer l), but on 2 threads each layer runs its
-    two directions at once, one per thread. Outputs and three SGD steps'
-    losses must match PyTorch with 1, 2 and 3 threads, bit-identical across
-    them."""
+def check_bidirectional(nncc, work, kind, variant=None):
+    """A 2-layer bidirectional `kind` (`variant` "relu": an RNN with Relu):
+    its layers cannot stack (layer l+1 reads both directions of layer l),
+    but on 2 threads each layer runs its two directions at once, one per
+    thread, forward and backward. 150 steps (several projection chunks) and
+    the final states as outputs too. Outputs and three SGD steps' losses
+    must match PyTorch with 1, 2 and 3 threads (outputs) or 1 and 2
+    (losses), bit-identical across them."""
     name = kind.__name__.lower()
-    d = os.path.join(work, "bidirectional", name)
+    label = "bidirectional %s%s" % (name, " " + variant if variant else "")
+    d = os.path.join(work, "bidirectional", name + (variant or ""))
     data = os.path.join(d, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
     model = os.path.join(d, name + "_bi2.onnx")
     torch.manual_seed(0)
-    rnn = kind(24, 32, 2, bidirectional=True).eval()
-    x = torch.randn(37, 4, 24)
-    with torch.no_grad():
-        y = rnn(x)[0]
+    rnn = kind(24, 32, 2, bidirectional=True, **({"nonlinearity": "relu"} if variant == "relu" else {})).eval()
+    x = torch.randn(150, 4, 24)
 
-    class M(torch.nn.Module):
+    class M(torch.nn.Module):  # y and the final states
         def __init__(self):
             super().__init__()
             self.rnn = rnn
 
         def forward(self, x):
-            return self.rnn(x)[0]
+            y, state = self.rnn(x)
+            return (y,) + (state if isinstance(state, tuple) else (state,))
 
-    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
-    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
+    with torch.no_grad():
+        ys = M()(x)
+    names = ["y", "h", "c"][:len(ys)]
+    torch.onnx.export(M(), (x,), model, opset_version=14, input_names=["input"], output_names=names)
+    for file, arr in [("input_0.pb", x)] + [("output_%d.pb" % k, y) for k, y in enumerate(ys)]:
         with open(os.path.join(data, file), "wb") as f:
-            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-3]).SerializeToString())
     outs = []
     for threads in ["1", "2", "3"]:
         out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5", "--threads", threads])
         path = os.path.join(d, "out_%s" % threads)
         run([nncc, "run", model, "--input", os.path.join(data, "input_0.pb"), "--output-dir", path, "--threads",
              threads])
-        t = onnx.TensorProto()
-        t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
-        outs.append(numpy_helper.to_array(t))
-        print("bidirectional %s, %s threads: %s" % (name, threads, out.strip().splitlines()[-1]))
-    assert all(np.array_equal(outs[0], o) for o in outs[1:]), "bidirectional %s depends on the threads" % name
-
-    lr, steps = 0.01, 3
-    m = copy.deepcopy(rnn).train()
-    reference = []
-    for _ in range(steps):
-        loss = (m(x)[0] ** 2).sum()
-        reference.append(loss.item())
-        m.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            for p in m.parameters():
-                p -= lr * p.grad
-    losses = []
-    for threads in ["1", "2"]:
-        out = run([nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
-                   str(lr), "--runs", str(steps), "--warmup", "0", "--threads", threads])
-        got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
-        assert len(got) == steps, out
-        for k, (g, r) in enumerate(zip(got, reference)):
-            assert abs(g - r) <= 1e-4 * abs(r), "bidirectional %s step %d, %s threads: loss %g, PyTorch %g" % (
-                name, k + 1, threads, g, r)
-        losses.append(got)
-        print("bidirectional %s training, %s threads: losses %s (PyTorch %s)" % (name, threads, got, reference))
-    assert losses[0] == losses[1], "bidirectional %s training depends on the threads" % name
+        got = []
+        for file in sorted(os.listdir(path)):
+            t = onnx.TensorProto()
+            t.ParseFromString(open(os.path.join(path, file), "rb").read())
+            got.append(numpy_helper.to_array(t))
+        assert len(got) == len(ys), sorted(os.listdir(path))
+        outs.append(got)
+        print("%s, %s threads: %s" % (label, threads, out.strip().splitlines()[-1]))
+    for o in outs[1:]:
+        assert all(np.array_equal(p, q) for p, q in zip(outs[0], o)), "%s depends on the threads" % label
+    lr = LR / 100 if variant == "relu" else LR  # (150 steps of Relu: 0.01 makes the third step's loss overflow)
+    reference = pytorch_losses(rnn, x, lr)
+    losses = [nncc_losses(nncc, model, data, ["--threads", t], reference, label, lr) for t in "12"]
+    assert losses[0] == losses[1], "%s training depends on the threads" % label
 
 
 def main():
@@ -297,8 +310,8 @@ def main():
         model, data, rnn, x = check_inference(nncc, work, kind, variant=variant)
         name = kind.__name__.lower()
         check_training(nncc, work, name, model, data, rnn, x, name + (" " + variant if variant else ""))
-    for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
-        check_bidirectional(nncc, work, kind)
+    for kind, variant in ((torch.nn.LSTM, None), (torch.nn.GRU, None), (torch.nn.RNN, None), (torch.nn.RNN, "relu")):
+        check_bidirectional(nncc, work, kind, variant)
 
 
 if __name__ == "__main__":

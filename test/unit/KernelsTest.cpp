@@ -1,7 +1,9 @@
 // The runtime kernels against straightforward reference loops.
+#include "runtime/Threads.h"
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/KernelCache.h"
 #include "runtime/kernels/Kernels.h"
+#include "runtime/kernels/RecurrentCommon.h"
 
 #include <cmath>
 #include <cstring>
@@ -365,4 +367,39 @@ TEST(Kernels, ReorderBetweenLayouts) {
                 ASSERT_EQ(y[offset(to, n, c, h, w)], nchw[offset(0, n, c, h, w)]) << n << " " << c << " " << h << " " << w;
       }
     }
+}
+
+/// A bidirectional layer marked to run its directions at once does so on 2
+/// threads, one direction on each (and each direction's nested parallelFor
+/// stays on its thread); unmarked, on other thread counts or with one
+/// direction, the directions run in turn on the calling thread (their
+/// loops then use every thread).
+TEST(Recurrent, DirectionsAtOnceOnTwoThreads) {
+  using nncc::kernels::forEachDirection;
+  using nncc::kernels::parallelFor;
+  int before = nncc::numThreads();
+  struct Case {
+    int threads;
+    int64_t directions;
+    bool atOnce, apart;
+  };
+  for (Case k : {Case{2, 2, true, true}, Case{2, 2, false, false}, Case{3, 2, true, false}, Case{1, 2, true, false},
+                 Case{2, 1, true, false}}) {
+    SCOPED_TRACE(std::to_string(k.threads) + " threads, " + std::to_string(k.directions) + " directions" +
+                 (k.atOnce ? ", marked" : ""));
+    nncc::setNumThreads(k.threads);
+    int ran[2] = {-1, -1}, inner[2] = {-1, -1};
+    forEachDirection(k.directions, k.atOnce, [&](int64_t d) {
+      ran[d] = omp_get_thread_num();
+      parallelFor(64, int64_t(1) << 20, [&](int64_t, int64_t) { inner[d] = omp_get_thread_num(); });
+    });
+    if (k.apart) {
+      EXPECT_NE(ran[0], ran[1]);
+      for (int64_t d = 0; d < 2; ++d)
+        EXPECT_EQ(inner[d], ran[d]) << "direction " << d << "'s nested loop left its thread";
+    } else
+      for (int64_t d = 0; d < k.directions; ++d)
+        EXPECT_EQ(ran[d], 0) << "direction " << d;
+  }
+  nncc::setNumThreads(before);
 }

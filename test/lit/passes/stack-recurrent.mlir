@@ -1,5 +1,6 @@
 // RUN: nncc-opt %s --nn-stack-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
+// RUN: nncc-opt %s --nn-stack-recurrent=max-parallel=1 --split-input-file | FileCheck %s --check-prefix=K1
 
 // Three forward LSTMs, each layer's y (reshaped) the next one's input:
 // one nn.lstm_stack with the weights of every layer (a zero bias for the
@@ -172,18 +173,31 @@ func.func @tanh_below_relu(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: t
 // -----
 
 // A bidirectional layer does not stack (the next layer reads both
-// directions), but is marked to run its two directions at once; a forward
-// one is not marked. (Under schedule=sequential nothing is.)
+// directions), but is marked to run its two directions at once, whatever
+// its kind; forward and reverse layers are not marked. (Under
+// schedule=sequential, or with at most one cell at a time, nothing is.)
 // CHECK-LABEL: func.func @bidirectional
 // CHECK: nn.gru %arg0, %arg1, %arg2 {{{.*}}direction = "bidirectional", hidden_size = 4 : i64, nncc.directions_at_once,
 // CHECK: nn.gru %{{.*}}, %arg3, %arg4 {activation_alpha = [], activation_beta = [], activations = [], hidden_size = 4 : i64, operand_segment_sizes
+// CHECK: nn.lstm %arg0, %arg5, %arg6 {{{.*}}direction = "bidirectional", hidden_size = 4 : i64, nncc.directions_at_once,
+// CHECK: nn.rnn %arg0, %arg7, %arg8 {{{.*}}direction = "bidirectional", hidden_size = 4 : i64, nncc.directions_at_once,
+// CHECK: nn.rnn %arg0, %arg9, %arg10 {{{.*}}direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes
 // SEQ-LABEL: func.func @bidirectional
 // SEQ-NOT: nncc.directions_at_once
 // SEQ: return
+// K1-LABEL: func.func @bidirectional
+// K1-NOT: nncc.directions_at_once
+// K1: return
 func.func @bidirectional(%x: tensor<5x2x3xf32>, %w0: tensor<2x12x3xf32>, %r0: tensor<2x12x4xf32>,
-                         %w1: tensor<1x12x8xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+                         %w1: tensor<1x12x8xf32>, %r1: tensor<1x12x4xf32>,
+                         %w2: tensor<2x16x3xf32>, %r2: tensor<2x16x4xf32>,
+                         %w3: tensor<2x4x3xf32>, %r3: tensor<2x4x4xf32>,
+                         %w4: tensor<1x4x3xf32>, %r4: tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x1x2x4xf32>) {
   %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<2x12x3xf32>, tensor<2x12x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [5, 2, 8]} : tensor<5x2x2x4xf32> -> tensor<5x2x8xf32>
   %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x8xf32>, tensor<1x12x8xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
-  return %y1 : tensor<5x1x2x4xf32>
+  %y2, %h2, %c2 = nn.lstm %x, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<2x16x3xf32>, tensor<2x16x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>)
+  %y3, %h3 = nn.rnn %x, %w3, %r3 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<2x4x3xf32>, tensor<2x4x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>)
+  %y4, %h4 = nn.rnn %x, %w4, %r4 {activations = [], activation_alpha = [], activation_beta = [], direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1, %y2, %y3, %y4 : tensor<5x1x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x1x2x4xf32>
 }
