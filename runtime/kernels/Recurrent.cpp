@@ -1,9 +1,11 @@
 //===- Recurrent.cpp - ONNX LSTM, GRU and RNN (layout 0) ------------------===//
 //
-// The input projection of all timesteps is one GEMM per direction; each step
-// then does one recurrent GEMM ([B, H] x [H, gates*H]) and the pointwise
-// gate math. Sequence lengths, both directions, clip, peepholes and every
-// ONNX activation are supported.
+// The input projection is hoisted out of the steps: one GEMM per chunk of
+// about 128 rows (steps x batch) per direction (StepProjection); each step
+// then does one recurrent product ([B, H] x [H, gates*H]; a GRU without
+// linear_before_reset two) and the pointwise gate math. Sequence lengths,
+// both directions (at once on 2 threads when marked: forEachDirection),
+// clip, peepholes and every ONNX activation are supported.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/FastMath.h"

@@ -28,7 +28,7 @@ public:
                 bool kByN = false);
   ~RecurrentGemm();
   /// C[M, N] = A[M, K] (leading dimension lda) * W^T (on the host prepared
-  /// for the first call's lda and ldc; other ones run the plain GEMM)
+  /// for the first call's lda and ldc, and prepared again when they change)
   void run(const T *A, int64_t lda, T *C, int64_t ldc);
 
   /// Prepares now for these leading dimensions (outside a parallel region
