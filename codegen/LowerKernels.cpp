@@ -219,15 +219,12 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
-  // A forward's last: the pre-activations of every step (nn.*_with_gates),
-  // then whether a bidirectional layer may run its two directions at once
-  // (marked by nn-stack-recurrent under the wavefront schedule).
+  // A forward's last: the pre-activations of every step (nn.*_with_gates).
   if constexpr (!isRecurrentGrad<OpT>()) {
     if (savesGates<OpT>() && in.outs[1 + numStates])
       k.tensor(in.outs[1 + numStates], ft);
     else
       k.none();
-    k.i(op->hasAttr("nncc.directions_at_once"));
   }
   if constexpr (isRecurrentGrad<OpT>()) {
     StringRef policy = op.getMemoryPolicy();
@@ -239,9 +236,10 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                                     : LSTMCheckpointedOp();
       k.i(ck ? (int64_t)ck.getSegmentSteps() : 0);
     }
-    // Last: whether a bidirectional backward may run its directions at once.
-    k.i(op->hasAttr("nncc.directions_at_once"));
   }
+  // Last, forward or backward: whether a bidirectional layer may run its
+  // two directions at once (marked by nn-stack-recurrent).
+  k.i(op->hasAttr(kDirectionsAtOnceAttr));
   k.emit(in.b, in.loc, in.scratch);
   return true;
 }

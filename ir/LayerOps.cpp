@@ -663,16 +663,14 @@ LogicalResult verifyStackActivation(Operation *op, StringRef activation) {
 LogicalResult LSTMStackOp::verify() { return verifyStack(*this, 4, 4, getCells()); }
 LogicalResult GRUStackOp::verify() { return verifyStack(*this, 3, 4, Value()); }
 LogicalResult RNNStackOp::verify() {
-  if (failed(verifyStackActivation(*this, getActivation())))
-    return failure();
-  return verifyStack(*this, 1, 1, Value());
+  return success(succeeded(verifyStackActivation(*this, getActivation())) &&
+                 succeeded(verifyStack(*this, 1, 1, Value())));
 }
 LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
 LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }
 LogicalResult RNNStackGradOp::verify() {
-  if (failed(verifyStackActivation(*this, getActivation())))
-    return failure();
-  return verifyStackGrad(*this, 1, 1, Value());
+  return success(succeeded(verifyStackActivation(*this, getActivation())) &&
+                 succeeded(verifyStackGrad(*this, 1, 1, Value())));
 }
 
 //===----------------------------------------------------------------------===//

@@ -27,6 +27,11 @@ class Elementwise : public mlir::OpTrait::TraitBase<ConcreteType, Elementwise> {
 
 namespace nncc {
 namespace nn {
+/// A bidirectional recurrent layer (or its backward) whose kernel may run
+/// its two directions at once: set by nn-stack-recurrent, read by the
+/// lowering (a unit attribute).
+constexpr llvm::StringLiteral kDirectionsAtOnceAttr("nncc.directions_at_once");
+
 /// True for ops with the Elementwise trait.
 bool isElementwise(mlir::Operation *op);
 

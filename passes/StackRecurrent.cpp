@@ -35,10 +35,6 @@ namespace {
 #define GEN_PASS_CLASSES
 #include "passes/Passes.h.inc"
 
-/// The mark of a bidirectional layer whose kernel may run its two
-/// directions at once (read by codegen/LowerKernels.cpp).
-constexpr const char *kDirectionsAtOnce = "nncc.directions_at_once";
-
 /// Layers per nn.lstm_stack (the kernel's fixed operand arrays).
 constexpr size_t kMaxStackLayers = 32;
 /// Rows (steps x batch) of a cell: its input projection is one GEMM of this
@@ -306,17 +302,16 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     // Bidirectional layers and their backward ops: their two directions at
     // once (the kernels' forEachDirection), unless at most one cell may run
     // at a time.
-    getOperation().walk([&](Operation *op) {
-      if (maxParallel == 1)
-        return;
-      bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
-                            RNNWithGatesOp, LSTMGradOp, GRUGradOp, RNNGradOp>(
-          op, false, [](auto layer) { return layer.getDirection() == "bidirectional"; });
-      if (both) {
-        op->setAttr(kDirectionsAtOnce, UnitAttr::get(op->getContext()));
-        ++numDirectionsAtOnce;
-      }
-    });
+    if (maxParallel != 1)
+      getOperation().walk([&](Operation *op) {
+        bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
+                              RNNWithGatesOp, LSTMGradOp, GRUGradOp, RNNGradOp>(
+            op, false, [](auto layer) { return layer.getDirection() == "bidirectional"; });
+        if (both) {
+          op->setAttr(kDirectionsAtOnceAttr, UnitAttr::get(op->getContext()));
+          ++numDirectionsAtOnce;
+        }
+      });
     SmallVector<SmallVector<Layer>> chains;
     llvm::DenseSet<Operation *> taken;
     getOperation().walk([&](Operation *op) {

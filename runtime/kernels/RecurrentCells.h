@@ -2,9 +2,9 @@
 //
 // The pointwise math of one batch row of the usual cells (sigmoid and tanh;
 // a simple RNN's tanh or Relu; no clip), in float over contiguous gate
-// blocks, written so that the loops vectorize. On x86-64 hosts each function is built for AVX-512, AVX2 and the
-// baseline and picked at load time; in bundles it is the baseline (NEON on
-// AArch64). The input projection already holds both biases of every gate
+// blocks, written so that the loops vectorize. On x86-64 hosts each
+// function is built for AVX-512, AVX2 and the baseline and picked at load
+// time; in bundles it is the baseline (NEON on AArch64). The input projection already holds both biases of every gate
 // whose pre-activation is a plain sum.
 //
 //===----------------------------------------------------------------------===//

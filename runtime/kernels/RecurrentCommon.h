@@ -115,9 +115,9 @@ struct Common {
 /// (nn-stack-recurrent's wavefront schedule) runs its two directions at
 /// once, one per thread (their products and rows then single-threaded),
 /// which beats splitting every step of one direction across both threads
-/// (docs/benchmarks.md);
-/// otherwise they run one after the other, each using every thread inside
-/// its steps. Either way each direction needs its own buffers.
+/// (docs/benchmarks.md); otherwise they run one after the other, each using
+/// every thread inside its steps. At once, each direction needs its own
+/// buffers.
 template <typename F> void forEachDirection(int64_t D, bool atOnce, F &&direction) {
 #ifdef NNCC_HOST_THREADS
   if (atOnce && D == 2 && omp_get_max_threads() == 2) {

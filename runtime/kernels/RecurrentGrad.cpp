@@ -24,7 +24,6 @@
 #include "runtime/kernels/RecurrentGemm.h"
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <type_traits>
 
