@@ -101,6 +101,13 @@ template <typename OpT> constexpr bool isLSTMForward() {
          std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 
+/// An LSTM stack's initial cell states and its backward's final cell
+/// states' gradient (other stacks have no cell state).
+Value stackInitialC(LSTMStackOp op) { return op.getInitialC(); }
+Value stackInitialC(Operation *) { return Value(); }
+Value stackFinalCGrad(LSTMStackGradOp op) { return op.getDyC(); }
+Value stackFinalCGrad(Operation *) { return Value(); }
+
 /// What a stack kernel reads after its sizes to pick its cell: a GRU
 /// stack's linear_before_reset, 1 for an RNN stack with Relu (0: tanh); an
 /// LSTM stack has one cell.
@@ -488,8 +495,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         bool lstm = isa<LSTMStackOp>(o.getOperation());
         KernelCall k(lstm ? "nncc_lstm_stack" : isa<GRUStackOp>(o.getOperation()) ? "nncc_gru_stack" : "nncc_rnn_stack");
         auto ft = elementOf(o.getX());
-        k.tensor(in.ins[0], ft).i((int64_t)o.getWeights().size() / 3);
-        for (unsigned i = 1; i < in.ins.size(); ++i)
+        unsigned weights = o.getWeights().size();
+        k.tensor(in.ins[0], ft).i((int64_t)weights / 3);
+        for (unsigned i = 1; i <= weights; ++i)
           k.tensor(in.ins[i], ft);
         // Graph parameters never change: the kernel keeps their prepared form.
         bool constant = llvm::all_of(o.getWeights(), [](Value w) {
@@ -498,11 +506,23 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         // y, then states, (an LSTM stack's) cells and gates only when the
         // backward reads them.
         const int lstmResults[] = {0, 1, 2, 3}, otherResults[] = {0, 1, -1, 2};
-        for (int r : lstm ? lstmResults : otherResults)
-          if (r >= 0 && r < (int)in.outs.size() && in.outs[r])
-            k.tensor(in.outs[r], ft);
+        auto results = [&](ArrayRef<int> which) {
+          for (int r : which)
+            if (r >= 0 && r < (int)in.outs.size() && in.outs[r])
+              k.tensor(in.outs[r], ft);
+            else
+              k.none();
+        };
+        results(lstm ? lstmResults : otherResults);
+        // The initial states (none: zeros), then the final ones where read.
+        unsigned next = 1 + weights;
+        for (Value v : {o.getInitialH(), stackInitialC(o)})
+          if (v)
+            k.tensor(in.ins[next++], ft);
           else
             k.none();
+        const int lstmFinal[] = {4, 5}, otherFinal[] = {3, -1};
+        results(lstm ? lstmFinal : otherFinal);
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant).i(stackCellVariant(o));
         k.emit(in.b, in.loc, in.scratch);
         return true;
@@ -513,19 +533,31 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
                      : isa<GRUStackGradOp>(o.getOperation()) ? "nncc_gru_stack_grad"
                                                              : "nncc_rnn_stack_grad");
         auto ft = elementOf(o.getX());
-        k.i((int64_t)o.getWeights().size() / 3);
-        // x, the weights, states, (an LSTM stack's) cells, gates, y and dy.
-        unsigned cellsAt = 1 + o.getWeights().size() + 1;
-        for (unsigned i = 0; i < in.ins.size(); ++i) {
-          if (!lstm && i == cellsAt)
+        unsigned weights = o.getWeights().size();
+        k.i((int64_t)weights / 3);
+        // x, the weights, states, (an LSTM stack's) cells, gates, y and dy;
+        // the initial states, the final states' gradients (none: zeros).
+        unsigned next = 0;
+        for (unsigned i = 0; i < 1 + weights + 1; ++i)
+          k.tensor(in.ins[next++], ft);
+        if (!lstm)
+          k.none();
+        for (unsigned i = 0; i < (lstm ? 4u : 3u); ++i)
+          k.tensor(in.ins[next++], ft);
+        for (Value v : {o.getInitialH(), o.getDyH(), stackFinalCGrad(o)})
+          if (v)
+            k.tensor(in.ins[next++], ft);
+          else
             k.none();
-          k.tensor(in.ins[i], ft);
-        }
+        // dX, dW, dR and dB per layer, the initial states' gradients (none
+        // where unread; a GRU or RNN stack has no cell state).
         for (unsigned r = 0; r < in.outs.size(); ++r)
           if (in.outs[r])
             k.tensor(in.outs[r], ft);
           else
             k.none();
+        if (!lstm)
+          k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(stackCellVariant(o));
         k.emit(in.b, in.loc, in.scratch);
         return true;

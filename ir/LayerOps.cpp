@@ -630,6 +630,23 @@ LogicalResult verifyStackSaved(Operation *op, Value x, int64_t L, int64_t H, int
   return success();
 }
 
+/// Checks that each of `states` (named by `names`), where present, is a
+/// float32 [layers, batch, hidden] tensor.
+LogicalResult verifyLayerStates(Operation *op, Value x, int64_t L, int64_t H, ArrayRef<Value> states,
+                                ArrayRef<StringRef> names) {
+  auto want = tensor({L, tensorOf(x).getDimSize(1), H}, tensorOf(x).getElementType());
+  for (auto [v, name] : llvm::zip(states, names))
+    if (v && v.getType() != want)
+      return op->emitOpError() << name << " must be " << want << " ([layers, batch, hidden])";
+  return success();
+}
+
+/// The LSTM stacks' cell states (the others have none).
+Value initialCOf(LSTMStackOp op) { return op.getInitialC(); }
+Value initialCOf(Operation *) { return Value(); }
+Value finalCOf(LSTMStackOp op) { return op.getYC(); }
+Value finalCOf(Operation *) { return Value(); }
+
 template <typename Op>
 LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
   int64_t H = op.getHiddenSize(), S = op.getChunkSteps();
@@ -639,8 +656,25 @@ LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
   auto xt = tensorOf(op.getX());
   if (tensorOf(op.getY()).getShape() != ArrayRef<int64_t>({xt.getDimSize(0), 1, xt.getDimSize(1), H}))
     return op.emitOpError("y must be [steps, 1, batch, hidden]");
+  if (failed(verifyLayerStates(op, op.getX(), L, H, {op.getInitialH()}, {"initial_h"})))
+    return failure();
   return verifyStackSaved(op, op.getX(), L, H, S, op.getStates(), cells, op.getGates(), saved);
 }
+
+/// A forward stack: its initial and final states too.
+template <typename Op> LogicalResult verifyStackForward(Op op, int64_t gates, int64_t saved, Value cells) {
+  if (failed(verifyStack(op, gates, saved, cells)))
+    return failure();
+  int64_t L = op.getWeights().size() / 3;
+  return verifyLayerStates(op, op.getX(), L, op.getHiddenSize(),
+                           {initialCOf(op), op.getYH(), finalCOf(op)}, {"initial_c", "y_h", "y_c"});
+}
+
+/// The LSTM stack backward's cell-state gradients (the others have none).
+Value finalCGradOf(LSTMStackGradOp op) { return op.getDyC(); }
+Value finalCGradOf(Operation *) { return Value(); }
+Value initialCGradOf(LSTMStackGradOp op) { return op.getDInitialC(); }
+Value initialCGradOf(Operation *) { return Value(); }
 
 template <typename Op>
 LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) {
@@ -650,7 +684,10 @@ LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) 
     return op.emitOpError("dy must be typed as y and dx as x");
   if (op.getDweights().getTypes() != op.getWeights().getTypes())
     return op.emitOpError("dweights must be typed as the weights");
-  return success();
+  int64_t L = op.getWeights().size() / 3;
+  return verifyLayerStates(op, op.getX(), L, op.getHiddenSize(),
+                           {op.getDyH(), finalCGradOf(op), op.getDInitialH(), initialCGradOf(op)},
+                           {"dy_h", "dy_c", "d_initial_h", "d_initial_c"});
 }
 /// A simple RNN stack's activation: what its kernel runs.
 LogicalResult verifyStackActivation(Operation *op, StringRef activation) {
@@ -660,11 +697,11 @@ LogicalResult verifyStackActivation(Operation *op, StringRef activation) {
 }
 } // namespace
 
-LogicalResult LSTMStackOp::verify() { return verifyStack(*this, 4, 4, getCells()); }
-LogicalResult GRUStackOp::verify() { return verifyStack(*this, 3, 4, Value()); }
+LogicalResult LSTMStackOp::verify() { return verifyStackForward(*this, 4, 4, getCells()); }
+LogicalResult GRUStackOp::verify() { return verifyStackForward(*this, 3, 4, Value()); }
 LogicalResult RNNStackOp::verify() {
   return success(succeeded(verifyStackActivation(*this, getActivation())) &&
-                 succeeded(verifyStack(*this, 1, 1, Value())));
+                 succeeded(verifyStackForward(*this, 1, 1, Value())));
 }
 LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
 LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }

@@ -275,9 +275,11 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 
 // Stacked forward LSTMs, made by nn-stack-recurrent from a chain of nn.lstm
 // ops each feeding the next (forward direction, default activations, no
-// peepholes, clip, lengths or initial state). `weights` holds W [1, 4H, I],
-// R [1, 4H, H] and B [1, 8H] of each layer in order; y is the last layer's
-// [T, 1, batch, H]. The kernel runs cells of (layer, chunk of `chunk_steps`
+// peepholes, clip or lengths). `weights` holds W [1, 4H, I], R [1, 4H, H]
+// and B [1, 8H] of each layer in order; y is the last layer's [T, 1, batch,
+// H]. The initial states `initial_h` and `initial_c` are [L, batch, H], a
+// [batch, H] slice per layer (absent: zeros); y_h and y_c are the final
+// ones, [L, batch, H] (not stored when nothing reads them). The kernel runs cells of (layer, chunk of `chunk_steps`
 // steps) along diagonals: cell (l+1, c) overlaps (l, c+1), at most
 // `max_parallel` cells at once (0 = one per thread). For training, `states`
 // gets the outputs of the layers below the last ([L-1, T, batch, H]) and
@@ -285,12 +287,14 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 // `gates` the gate pre-activations of every layer and step ([L, T, batch,
 // 4H], what nn.lstm_with_gates saves: the backward does not recompute
 // them); in inference nothing reads them and they are not stored.
-def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
+def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
-  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
-                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
-  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates);
-  let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+  let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
+                       Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$initial_c,
+                       I64Attr:$hidden_size, DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates,
+                      NN_FloatTensor:$y_h, NN_FloatTensor:$y_c);
+  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -298,9 +302,10 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 // nn.lstm_stack from a chain of nn.gru (sigmoid and tanh) or nn.rnn (tanh
 // or Relu, as PyTorch's two) layers each reading the one below: `weights`
 // holds W, R and B ([1, 6H] for a GRU, [1, 2H] for an RNN) per layer, y is
-// the last layer's [T, 1, batch, H]. A GRU stack's linear_before_reset is
-// its layers' (PyTorch's GRUs: true; ONNX's default: false); an RNN
-// stack's activation, Tanh or Relu, its layers'. The kernel runs the same
+// the last layer's [T, 1, batch, H]; `initial_h` and y_h are the layers'
+// initial and final states, [L, batch, H], as nn.lstm_stack's. A GRU
+// stack's linear_before_reset is its layers' (PyTorch's GRUs: true; ONNX's
+// default: false); an RNN stack's activation, Tanh or Relu, its layers'. The kernel runs the same
 // wavefront of (layer, chunk of `chunk_steps` steps) cells as
 // nn.lstm_stack. For training, `states` gets the outputs of the layers
 // below the last ([L-1, T, batch, H]) and `gates` rows for the backward: a
@@ -311,12 +316,14 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect]> {
 // [L, T, batch, H], which only its backward writes (the activation's
 // derivative comes from the outputs). In inference nothing reads them and
 // they are not stored.
-class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs> : NN_Op<mnemonic, [NoSideEffect]> {
+class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs>
+    : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
-  let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, I64Attr:$hidden_size,
+  let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
+                            Optional<NN_FloatTensor>:$initial_h, I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
-  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates);
-  let assemblyFormat = "$x `,` $weights attr-dict `:` functional-type(operands, results)";
+  let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates, NN_FloatTensor:$y_h);
+  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackOp : NN_RecurrentStackOp<"gru_stack", "Stacked forward GRUs, run as a wavefront of cells.",
@@ -326,34 +333,41 @@ def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNN
 
 // The backward of an nn.lstm_stack, made by nn-stack-recurrent from the
 // chain of nn.lstm_grad ops of its layers: the stack's operands, its
-// results and dy (the gradient of y). Results: dX and, per layer, dW, dR and
-// dB (the types of `weights`). The kernel runs the cells' backward along
+// results and dy (the gradient of y), with the initial hidden states
+// (absent: zeros) and the final states' gradients dy_h and dy_c ([L, batch,
+// H]; absent: zeros). Results: dX, per layer dW, dR and dB (the types of
+// `weights`), and the initial states' gradients ([L, batch, H]). The kernel runs the cells' backward along
 // reverse diagonals: cell (l, c) needs (l+1, c) (its dy) and (l, c+1) (the
 // state gradients), so (l-1, c) overlaps (l, c-1).
-def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect]> {
+def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Backward of stacked forward LSTMs, run as a reverse wavefront.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
                        NN_FloatTensor:$cells, NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
-                       I64Attr:$hidden_size,
+                       Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
+                       Optional<NN_FloatTensor>:$dy_c, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
-  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h,
+                      NN_FloatTensor:$d_initial_c);
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y `,` $dy (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
 // The backward of an nn.gru_stack (nn.rnn_stack), made by
 // nn-stack-recurrent from the chain of nn.gru_grad (nn.rnn_grad) ops of its
 // layers, run along reverse diagonals as nn.lstm_stack_grad: the stack's
-// operands, its states, gates and y, and dy. Results: dX and, per layer,
-// dW, dR and dB.
-class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs> : NN_Op<mnemonic, [NoSideEffect]> {
+// operands, its states, gates and y, dy, and as nn.lstm_stack_grad the
+// initial states and the final states' gradient dy_h. Results: dX, per
+// layer dW, dR and dB, and the initial states' gradient.
+class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs>
+    : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
                             NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                            Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                             I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
-  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y `,` $dy attr-dict `:` functional-type(operands, results)";
+  let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h);
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y `,` $dy (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",

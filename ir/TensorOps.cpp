@@ -280,9 +280,35 @@ LogicalResult ConcatOp::verify() {
   return success();
 }
 
+/// The x whose consecutive unit-step slices along `axis` (each whole along
+/// the other dimensions) `inputs` are, covering it: concatenated, they are x
+/// (null if they are not).
+static Value concatenatedSlices(ValueRange inputs, int64_t axis, Type type) {
+  Value x;
+  int64_t next = 0;
+  for (Value v : inputs) {
+    auto s = v.getDefiningOp<SliceOp>();
+    if (!s || (x && s.getX() != x))
+      return Value();
+    x = s.getX();
+    auto shape = tensorOf(x).getShape();
+    auto starts = toI64(s.getStarts()), steps = toI64(s.getSteps()), sizes = toI64(s.getSizes());
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (steps[d] != 1 || starts[d] != (int64_t(d) == axis ? next : 0) ||
+          (int64_t(d) != axis && sizes[d] != shape[d]))
+        return Value();
+    next += sizes[axis];
+  }
+  return x && x.getType() == type && tensorOf(x).getDimSize(axis) == next ? x : Value();
+}
+
 OpFoldResult ConcatOp::fold(ArrayRef<Attribute> operands) {
   if (getInputs().size() == 1)
     return getInputs()[0];
+  // Slices of one tensor, put back together (the rows of a stacked
+  // RNN's states, nn-stack-recurrent).
+  if (Value x = concatenatedSlices(getInputs(), getAxis(), getType()))
+    return x;
   SmallVector<ConstValues> parts;
   for (Attribute a : operands) {
     auto v = readConst(a);

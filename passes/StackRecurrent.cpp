@@ -111,8 +111,8 @@ bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
 
 /// A GRU or RNN layer the stack kernel runs: forward, the default
 /// activations (a GRU: sigmoid and tanh, with linear_before_reset or
-/// without; an RNN: tanh or Relu, PyTorch's two), no clip or lengths, zero
-/// initial state, float32 and its final state unread.
+/// without; an RNN: tanh or Relu, PyTorch's two), no clip or lengths and
+/// float32.
 bool stackableGRUOrRNN(Operation *layer) {
   return withGRUOrRNN(layer, false, [](auto op) {
     bool cell;
@@ -121,7 +121,6 @@ bool stackableGRUOrRNN(Operation *layer) {
     else
       cell = defaultActivations(op.getActivations(), {"tanh"}) || defaultActivations(op.getActivations(), {"relu"});
     return op.getDirection() == "forward" && cell && !op.getSeqLens() && !op.getClip() &&
-           isZeroState(op.getInitialH()) && op.getYH().use_empty() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -138,16 +137,15 @@ int64_t variantOf(Operation *layer) {
 }
 
 /// A layer the stack kernel runs: forward, one direction, the default
-/// activations, no peepholes, clip, lengths or input_forget, zero initial
-/// state, float32, and nobody reads its final states.
+/// activations, no peepholes, clip, lengths or input_forget, and float32.
+/// (Its initial states and final states become rows of the stack's.)
 bool stackable(Operation *layer) {
   if (kindOf(layer) != Kind::LSTM)
     return stackableGRUOrRNN(layer);
   return withForward(layer, false, [](auto op) {
     return op.getDirection() == "forward" &&
            defaultActivations(op.getActivations(), {"sigmoid", "tanh", "tanh"}) && !op.getP() &&
-           !op.getSeqLens() && !op.getClip() && !op.getInputForget() && isZeroState(op.getInitialH()) &&
-           isZeroState(op.getInitialC()) && op.getYH().use_empty() && op.getYC().use_empty() &&
+           !op.getSeqLens() && !op.getClip() && !op.getInputForget() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -162,10 +160,54 @@ Value dxOf(Operation *grad) { return grad->getResult(0); }
 Value dyOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDy(); }); }
 Value dWeightOf(Operation *grad, unsigned i) { return grad->getResult(1 + i); }
 
-/// What only an LSTM's backward has: none of it given or read.
-bool noLSTMExtras(LSTMGradOp g) {
-  return !g.getP() && !g.getDyC() && !g.getCheckpoints() && g.getDInitialC().use_empty() && g.getDp().use_empty();
+/// A layer's initial and final states (c: an LSTM's; null for the others
+/// and where absent).
+Value initialHOf(Operation *layer) { return withLayer(layer, Value(), [](auto op) { return op.getInitialH(); }); }
+Value initialCOf(Operation *layer) { return withForward(layer, Value(), [](auto op) { return op.getInitialC(); }); }
+Value finalHOf(Operation *layer) { return withLayer(layer, Value(), [](auto op) { return op.getYH(); }); }
+Value finalCOf(Operation *layer) { return withForward(layer, Value(), [](auto op) { return op.getYC(); }); }
+/// A layer backward's final states' gradients and initial states' gradients.
+Value dFinalHOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDyH(); }); }
+Value dFinalCOf(Operation *grad) {
+  return withOneOf<LSTMGradOp>(grad, Value(), [](auto g) { return g.getDyC(); });
 }
+Value dInitialHOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDInitialH(); }); }
+Value dInitialCOf(Operation *grad) {
+  return withOneOf<LSTMGradOp>(grad, Value(), [](auto g) { return g.getDInitialC(); });
+}
+
+/// The ops before `at` in its block that read `values` (null ones are
+/// skipped), directly or through one another, in block order: the stack
+/// replaces the values by slices of its results, defined just before `at`,
+/// so these ops move below them (autodiff puts a layer's initial states'
+/// gradient readers right after that layer's backward). None when one of
+/// them is one of `fixed` (the chain's ops: it would have to move below
+/// itself) or lies outside the block.
+Optional<SmallVector<Operation *>> readersBefore(ArrayRef<Value> values, Operation *at,
+                                                const llvm::DenseSet<Operation *> &fixed) {
+  Block *block = at->getBlock();
+  llvm::SetVector<Operation *> found;
+  SmallVector<Value> work(values.begin(), values.end());
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!v)
+      continue;
+    for (Operation *user : v.getUsers()) {
+      Operation *u = block->findAncestorOpInBlock(*user);
+      if (!u || fixed.count(u))
+        return llvm::None;
+      if (at->isBeforeInBlock(u) || !found.insert(u))
+        continue;
+      work.append(u->result_begin(), u->result_end());
+    }
+  }
+  SmallVector<Operation *> ops(found.begin(), found.end());
+  llvm::sort(ops, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return ops;
+}
+
+/// What only an LSTM's backward has: no peepholes or checkpoints.
+bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && !g.getCheckpoints() && g.getDp().use_empty(); }
 bool noLSTMExtras(GRUGradOp) { return true; }
 bool noLSTMExtras(RNNGradOp) { return true; }
 
@@ -188,7 +230,7 @@ Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
-/// through y only, only dX, dW, dR and dB read, and the store-all memory
+/// through y (and the final states), and the store-all memory
 /// policy (the stack keeps every step's gate gradients; under the other
 /// policies the layers keep their own kernels, which honour them). Saved
 /// gates are read by that backward alone.
@@ -211,8 +253,8 @@ Operation *gradientOf(Operation *layer) {
                     g.getB() == op.getB() && g.getInitialH() == op.getInitialH() &&
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
-      return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && !g.getDyH() &&
-             g.getDInitialH().use_empty() && noLSTMExtras(g) && g.getMemoryPolicy() == "store-all";
+      return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && noLSTMExtras(g) &&
+             g.getMemoryPolicy() == "store-all";
     });
   });
   if (!same || (gates && !gates.hasOneUse()))
@@ -323,6 +365,8 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
           chain.push_back(*next);
         else
           break;
+      while (chain.size() >= 2 && !statesMovable(chain))
+        chain.pop_back();
       for (Layer &l : chain)
         taken.insert(l.op);
       if (chain.size() >= 2)
@@ -332,8 +376,88 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       stack(chain);
   }
 
+  /// The chain's ops: its layers, their backward ops and the reshapes
+  /// between them.
+  static llvm::DenseSet<Operation *> chainOps(ArrayRef<Layer> chain) {
+    llvm::DenseSet<Operation *> ops;
+    for (Layer l : chain) {
+      ops.insert(l.op);
+      if (l.op != chain.front().op)
+        ops.insert(inputOf(l.op).getDefiningOp());
+      if (l.grad) {
+        ops.insert(l.grad);
+        if (l.op != chain.back().op)
+          ops.insert(dyOf(l.grad).getDefiningOp());
+      }
+    }
+    return ops;
+  }
+
+  /// The readers of the layers' final states that the forward stack's
+  /// results must come before (at the last layer), and those of their
+  /// backward ops' weight and initial states' gradients (at the bottom
+  /// layer's backward: an export that rearranges the weights rearranges
+  /// their gradients right after each layer's backward); None if one of
+  /// them cannot move there.
+  static Optional<std::pair<SmallVector<Operation *>, SmallVector<Operation *>>> statesReaders(ArrayRef<Layer> chain) {
+    SmallVector<Value> finals, dInitials;
+    for (Layer l : chain) {
+      finals.append({finalHOf(l.op), finalCOf(l.op)});
+      if (l.grad)
+        dInitials.append({dWeightOf(l.grad, 0), dWeightOf(l.grad, 1), dWeightOf(l.grad, 2), dInitialHOf(l.grad),
+                          dInitialCOf(l.grad)});
+    }
+    auto fixed = chainOps(chain);
+    auto forward = readersBefore(finals, chain.back().op, fixed);
+    if (!forward)
+      return llvm::None;
+    SmallVector<Operation *> backward;
+    if (chain.front().grad) {
+      auto b = readersBefore(dInitials, chain.front().grad, fixed);
+      if (!b)
+        return llvm::None;
+      backward = *b;
+    }
+    return std::make_pair(*forward, backward);
+  }
+  static bool statesMovable(ArrayRef<Layer> chain) { return statesReaders(chain).has_value(); }
+
+  /// The layers' [1, B, H] states as one [L, B, H] (zeros for layers
+  /// without), or null when every one is absent or zeros.
+  static Value layerRows(OpBuilder &b, Location loc, ArrayRef<Value> rows, RankedTensorType type) {
+    if (llvm::all_of(rows, isZeroState))
+      return Value();
+    auto rowType = RankedTensorType::get({1, type.getDimSize(1), type.getDimSize(2)}, type.getElementType());
+    Value zeros;
+    SmallVector<Value> parts;
+    for (Value v : rows) {
+      if (!v && !zeros)
+        zeros = b.create<ConstantOp>(loc, rowType, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0f)));
+      parts.push_back(v ? v : zeros);
+    }
+    return b.create<ConcatOp>(loc, type, parts, b.getI64IntegerAttr(0));
+  }
+
+  /// Replaces each layer's [1, B, H] state (where read) by its row of `all`
+  /// ([L, B, H]).
+  static void replaceByRows(OpBuilder &b, Location loc, Value all, ArrayRef<Value> rows) {
+    auto type = all.getType().cast<RankedTensorType>();
+    for (auto it : llvm::enumerate(rows)) {
+      Value v = it.value();
+      if (!v || v.use_empty())
+        continue;
+      int64_t l = it.index();
+      auto row = b.create<SliceOp>(loc, v.getType(), all, b.getI64ArrayAttr({l, 0, 0}), b.getI64ArrayAttr({1, 1, 1}),
+                                   b.getI64ArrayAttr({1, type.getDimSize(1), type.getDimSize(2)}));
+      v.replaceAllUsesWith(row.getResult());
+    }
+  }
+
   void stack(ArrayRef<Layer> chain) {
     Operation *first = chain.front().op, *last = chain.back().op;
+    auto readers = statesReaders(chain); // (another chain's stack may have moved ops)
+    if (!readers)
+      return;
     OpBuilder b(last);
     SmallVector<Value> weights;
     Kind kind = kindOf(first);
@@ -356,13 +480,27 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto cells = RankedTensorType::get({L, chunks, B, H}, f32);
     // (rows for the backward: an RNN's are H wide, the others' 4H)
     auto gates = RankedTensorType::get({L, T, B, (kind == Kind::RNN ? 1 : 4) * H}, f32);
+    auto layerStates = RankedTensorType::get({L, B, H}, f32);
     auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
-    // The forward stack: y, states, (an LSTM stack's) cells and gates.
-    SmallVector<Type, 4> types{outputOf(last).getType(), states, gates};
-    if (kind == Kind::LSTM)
+    // The layers' initial states, each its [1, B, H] row.
+    auto ofLayers = [&](auto get) {
+      SmallVector<Value> values;
+      for (Layer l : chain)
+        values.push_back(get(l));
+      return values;
+    };
+    Location loc = last->getLoc();
+    Value h0 = layerRows(b, loc, ofLayers([](Layer l) { return initialHOf(l.op); }), layerStates);
+    Value c0 = layerRows(b, loc, ofLayers([](Layer l) { return initialCOf(l.op); }), layerStates);
+    // The forward stack: y, states, (an LSTM stack's) cells, gates, the
+    // final states (an LSTM's h and c).
+    SmallVector<Type, 6> types{outputOf(last).getType(), states, gates, layerStates};
+    if (kind == Kind::LSTM) {
       types.insert(types.begin() + 2, cells);
+      types.push_back(layerStates);
+    }
     // The cell's variant: a GRU's linear_before_reset, an RNN's activation.
     auto variant = [&](auto stackOp) {
       if constexpr (std::is_same_v<decltype(stackOp), GRUStackOp> || std::is_same_v<decltype(stackOp), GRUStackGradOp>)
@@ -373,27 +511,38 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto create = [&](auto stackOp) -> Operation * {
       using Op = decltype(stackOp);
       if constexpr (std::is_same_v<Op, LSTMStackOp>)
-        return b.create<Op>(last->getLoc(), types, inputOf(first), weights, hidden, parallel, chunkSteps);
+        return b.create<Op>(loc, types, inputOf(first), weights, h0, c0, hidden, parallel, chunkSteps);
       else
-        return b.create<Op>(last->getLoc(), types, inputOf(first), weights, hidden, parallel, chunkSteps,
+        return b.create<Op>(loc, types, inputOf(first), weights, h0, hidden, parallel, chunkSteps,
                             variant(stackOp));
     };
     Operation *fwd = kind == Kind::GRU   ? create(GRUStackOp())
                      : kind == Kind::RNN ? create(RNNStackOp())
                                          : create(LSTMStackOp());
     Value y = fwd->getResult(0);
+    unsigned finalAt = kind == Kind::LSTM ? 4 : 3;
+    replaceByRows(b, loc, fwd->getResult(finalAt), ofLayers([](Layer l) { return finalHOf(l.op); }));
+    if (kind == Kind::LSTM)
+      replaceByRows(b, loc, fwd->getResult(5), ofLayers([](Layer l) { return finalCOf(l.op); }));
+    for (Operation *op : readers->first)
+      op->moveBefore(last);
     if (chain.front().grad) {
       // The layers' backward ops run top layer first: the bottom one is last.
       Operation *top = chain.back().grad, *bottom = chain.front().grad;
       OpBuilder gb(bottom);
-      SmallVector<Type> dweights;
+      Location gloc = bottom->getLoc();
+      // dX, dW, dR and dB per layer, the initial states' gradients.
+      SmallVector<Type> gradTypes{dxOf(bottom).getType()};
       for (Value w : weights)
-        dweights.push_back(w.getType());
-      Type dxType = dxOf(bottom).getType();
+        gradTypes.push_back(w.getType());
+      gradTypes.append(kind == Kind::LSTM ? 2 : 1, layerStates);
+      // The final states' gradients, each layer's [1, B, H] row.
+      Value dhn = layerRows(gb, gloc, ofLayers([](Layer l) { return dFinalHOf(l.grad); }), layerStates);
+      Value dcn = layerRows(gb, gloc, ofLayers([](Layer l) { return dFinalCOf(l.grad); }), layerStates);
       auto createGrad = [&](auto gradOp) -> Operation * { // (GRU, RNN: no cells)
-        return gb.create<decltype(gradOp)>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
-                                           fwd->getResult(1), fwd->getResult(2), y, dyOf(top), hidden, parallel,
-                                           chunkSteps, variant(gradOp));
+        return gb.create<decltype(gradOp)>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
+                                           fwd->getResult(2), y, dyOf(top), h0, dhn, hidden, parallel, chunkSteps,
+                                           variant(gradOp));
       };
       Operation *bwd;
       if (kind == Kind::GRU)
@@ -401,13 +550,18 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       else if (kind == Kind::RNN)
         bwd = createGrad(RNNStackGradOp());
       else
-        bwd = gb.create<LSTMStackGradOp>(bottom->getLoc(), dxType, dweights, inputOf(first), weights,
-                                         fwd->getResult(1), fwd->getResult(2), fwd->getResult(3), y, dyOf(top),
-                                         hidden, parallel, chunkSteps);
+        bwd = gb.create<LSTMStackGradOp>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
+                                         fwd->getResult(2), fwd->getResult(3), y, dyOf(top), h0, dhn, dcn, hidden,
+                                         parallel, chunkSteps);
       for (auto it : llvm::enumerate(chain))
         for (unsigned i = 0; i < 3; ++i)
           dWeightOf(it.value().grad, i).replaceAllUsesWith(bwd->getResult(1 + 3 * it.index() + i));
       dxOf(bottom).replaceAllUsesWith(bwd->getResult(0));
+      replaceByRows(gb, gloc, bwd->getResult(1 + 3 * L), ofLayers([](Layer l) { return dInitialHOf(l.grad); }));
+      if (kind == Kind::LSTM)
+        replaceByRows(gb, gloc, bwd->getResult(2 + 3 * L), ofLayers([](Layer l) { return dInitialCOf(l.grad); }));
+      for (Operation *op : readers->second)
+        op->moveBefore(bottom);
       for (Layer l : chain) {
         Operation *dy = l.op == last ? nullptr : dyOf(l.grad).getDefiningOp();
         l.grad->erase();

@@ -10,7 +10,9 @@
 // single-threaded), at most `max_parallel` at once. Layer l+1's chunk c thus
 // overlaps layer l's chunk c+1, and in inference no layer's whole output
 // sequence is stored: each layer keeps its last two chunks of hidden states
-// and its cell state. For training the stack also writes the lower layers'
+// and its cell state. Each layer starts from its initial states (zeros when
+// none are given) and writes its final ones when they are read. For
+// training the stack also writes the lower layers'
 // outputs, each chunk's starting cell state (LSTM) and every step's gate
 // pre-activations (GRU: z and r, then with linear_before_reset the h gate's
 // input part and h_{t-1} R_h^T, without it the h gate and r * h_{t-1}).
@@ -23,7 +25,9 @@
 // runs its steps back and passes its dX down as the dy of the layer below.
 // Each layer keeps the gate gradients of all its steps, so once every cell
 // is done its weight gradients are GEMMs over the whole sequence, on every
-// thread. Host only (bundles run the layers one by one).
+// thread. A layer's state gradients start from those of its final states
+// (zeros when none are given) and end as those of its initial states.
+// Host only (bundles run the layers one by one).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Profile.h"
@@ -46,6 +50,7 @@ constexpr int kMaxLayers = 32;
 
 struct StackArgs {
   TensorArg x, y, states, cells, gates;
+  TensorArg h0, c0, hn, cn; ///< initial and final states, [L, B, H] (none: zeros, unread)
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
@@ -65,6 +70,10 @@ StackArgs readStack(Meta &m) {
   a.states = m.tensor();
   a.cells = m.tensor();
   a.gates = m.tensor();
+  a.h0 = m.tensor();
+  a.c0 = m.tensor();
+  a.hn = m.tensor();
+  a.cn = m.tensor();
   a.hidden = m.i();
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
@@ -199,7 +208,9 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     for (int64_t g = 0; g < G; ++g) // (with linear_before_reset the h gate takes its recurrent bias inside the reset)
       lb[l].bias[g] = wb[g] + (lbr && g >= 2 * H ? 0.f : rb[g]);
     lb[l].rbh = lbr ? rb + 2 * H : resetFirst ? zeros : nullptr;
-    if (lstm)
+    if (lstm && a.c0.present())
+      std::copy(a.c0.as<float>() + l * B * H, a.c0.as<float>() + (l + 1) * B * H, lb[l].c);
+    else if (lstm)
       std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
   float *y = a.y.as<float>();
@@ -213,8 +224,9 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     float *out = b.h[c & 1];
     if (a.cells.present()) // the backward starts each chunk from its cell state
       std::copy(b.c, b.c + B * H, a.cells.as<float>() + (l * chunks + c) * B * H);
+    const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
     for (int64_t k = 0; k < n; ++k) {
-      const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : zeros);
+      const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : h0);
       gr[l]->run(hPrev, H, b.hr, G);
       for (int64_t r = 0; r < B; ++r) {
         float *xr = b.xw + (k * B + r) * G;
@@ -263,6 +275,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       std::copy(out, out + n * B * H, y + t0 * B * H);
     else if (a.states.present())
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
+    if (c == chunks - 1 && a.hn.present()) // the final states
+      std::copy(out + (n - 1) * B * H, out + n * B * H, a.hn.as<float>() + l * B * H);
+    if (c == chunks - 1 && lstm && a.cn.present())
+      std::copy(b.c, b.c + B * H, a.cn.as<float>() + l * B * H);
     if (trace)
       nncc::traceTask(cellName(cell, false), l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
@@ -275,6 +291,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
 
 struct StackGradArgs {
   TensorArg x, states, cells, gates, y, dy, dx;
+  TensorArg h0, dhn, dcn, dh0, dc0; ///< [L, B, H]: initial states, final states' and initial states' gradients
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   int64_t variant = 0; ///< as StackArgs'
@@ -294,12 +311,17 @@ StackGradArgs readStackGrad(Meta &m) {
   a.gates = m.tensor();
   a.y = m.tensor();
   a.dy = m.tensor();
+  a.h0 = m.tensor();
+  a.dhn = m.tensor();
+  a.dcn = m.tensor();
   a.dx = m.tensor();
   for (int64_t l = 0; l < a.layers; ++l) {
     a.dw[l] = m.tensor();
     a.dr[l] = m.tensor();
     a.db[l] = m.tensor();
   }
+  a.dh0 = m.tensor();
+  a.dc0 = m.tensor();
   a.hidden = m.i();
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
@@ -320,6 +342,14 @@ struct LayerGradBuffers {
   GemmScratch<float> gs;
 };
 
+/// Layer l's [n] slice of `from` ([L, n]) into `to`, or zeros without it.
+void startFrom(const TensorArg &from, int64_t l, int64_t n, float *to) {
+  if (from.present())
+    std::copy(from.as<float>() + l * n, from.as<float>() + (l + 1) * n, to);
+  else
+    std::fill(to, to + n, 0.f);
+}
+
 /// The backward of stacked LSTMs, GRUs or RNNs. LSTMs and GRUs keep rows of
 /// 4H per step: an LSTM's four gates; a GRU with linear_before_reset the
 /// gradients of z, r, h_{t-1} R_h^T and the h gate (see
@@ -338,7 +368,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   int64_t K = (lbr ? 3 : recurrentOf(cell)) * H, KW = gatesOf(cell) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
   LayerGradBuffers lb[kMaxLayers];
-  float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1}
+  float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1} without initial states
   float *sums = s.alloc<float>(G);                       // dB's column sums
   for (int64_t l = 0; l < L; ++l) {
     lb[l].cs = lstm ? s.alloc<float>(S * B * H) : nullptr;
@@ -368,9 +398,10 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
                                                         /*kByN=*/true);
       backH[l]->prepareFor(G, H);
     }
-    std::fill(g.dh, g.dh + B * H, 0.f);
+    // The state gradients start from those of the final states.
+    startFrom(a.dhn, l, B * H, g.dh);
     if (lstm)
-      std::fill(g.dc, g.dc + B * H, 0.f);
+      startFrom(a.dcn, l, B * H, g.dc);
     if (a.dr[l].present() && T == 1)
       std::fill(a.dr[l].as<float>(), a.dr[l].as<float>() + a.dr[l].numel(), 0.f);
   }
@@ -387,7 +418,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *c0 = lstm ? a.cells.as<float>() + (l * chunks + c) * B * H : nullptr;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    auto hPrevOf = [&](int64_t k, int64_t b) { return t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : zeros; };
+    const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
+    auto hPrevOf = [&](int64_t k, int64_t b) { return t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : h0 + b * H; };
     const float *rbh = lbr ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
     if constexpr (lstm)
       for (int64_t k = 0; k < n; ++k)
@@ -440,9 +472,15 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   // Reverse diagonals: the top layer's last chunk first.
   alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { runCell(L - 1 - l, chunks - 1 - c); });
   // The weight gradients, one GEMM over all steps each (every thread):
-  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is zero), dB = sums of dA.
+  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is the initial state),
+  // dB = sums of dA; the initial states' gradients are those of h_{-1} and
+  // c_{-1}.
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
+    if (a.dh0.present())
+      std::copy(g.dh, g.dh + B * H, a.dh0.as<float>() + l * B * H);
+    if (lstm && a.dc0.present())
+      std::copy(g.dc, g.dc + B * H, a.dc0.as<float>() + l * B * H);
     int64_t I = l == 0 ? I0 : H;
     const float *in = l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H;
     const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
@@ -458,6 +496,9 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     if (a.dr[l].present() && T > 1)
       gemm<float>(true, false, K, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
                   a.dr[l].as<float>(), H, g.gs);
+    if (a.dr[l].present() && a.h0.present()) // step 0's dA^T h_{-1}
+      gemm<float>(true, false, K, H, B, 1.f, g.buf, G, a.h0.as<float>() + l * B * H, H, 1.f, a.dr[l].as<float>(),
+                  H, g.gs);
     if (a.dr[l].present() && resetFirst)
       gemm<float>(true, false, H, H, T * B, 1.f, g.buf + 2 * H, G, g.buf + 3 * H, G, 0.f,
                   a.dr[l].as<float>() + 2 * H * H, H, g.gs);

@@ -24,6 +24,14 @@ losses; with the wavefront the layers' gradients run as one
 nn.lstm_stack_grad (nn.gru_stack_grad, nn.rnn_stack_grad), the losses are identical with 1 and
 2 threads, and its trace shows the backward's reverse diagonals: cell
 (l-1, c) beside (l, c-1) on another thread.
+
+Stateful stacks (LSTM, GRU, RNN): the model takes the initial states as
+inputs and returns y with the final states (PyTorch's slices of h0 per
+layer and concatenation of the layers' final states: nncc folds both into
+the stack's own [layers, batch, hidden] states). Outputs and three SGD
+steps' losses must match PyTorch, bit-identical across threads: trained
+with initial states learned as parameters and the final states in the loss,
+whose gradients flow through the stacked backward to the initial states.
 """
 import copy
 import json
@@ -302,6 +310,85 @@ def check_bidirectional(nncc, work, kind, variant=None):
     assert losses[0] == losses[1], "%s training depends on the threads" % label
 
 
+def check_stateful(nncc, work, kind):
+    """A 3-layer `kind` from given initial states, its first output y and
+    the final states concatenated ([steps + layers (x 2: LSTM), batch,
+    hidden]), run and trained as one stack."""
+    name = kind.__name__.lower()
+    label = "stateful " + name
+    d = os.path.join(work, "stateful", name)
+    data = os.path.join(d, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    model = os.path.join(d, name + "_state3.onnx")
+    torch.manual_seed(0)
+    rnn = kind(24, 32, 3).eval()
+    lstm = kind is torch.nn.LSTM
+    x = torch.randn(37, 4, 24)
+    states = [0.5 * torch.randn(3, 4, 32) for _ in range(2 if lstm else 1)]
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x, *s):
+            y, final = self.rnn(x, tuple(s) if lstm else s[0])
+            return (torch.cat([y] + list(final if lstm else (final,)), 0),)
+
+    with torch.no_grad():
+        out = M()(x, *states)[0]
+    names = ["input", "h0", "c0"][:1 + len(states)]
+    torch.onnx.export(M(), (x, *states), model, opset_version=14, input_names=names, output_names=["output"])
+    inputs = []
+    for k, arr in enumerate([x] + states):
+        inputs.append(os.path.join(data, "input_%d.pb" % k))
+        with open(inputs[-1], "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=names[k]).SerializeToString())
+    with open(os.path.join(data, "output_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(out.numpy(), name="output").SerializeToString())
+
+    # One stack, reading the initial states and writing the final ones
+    # itself: PyTorch's per-layer slices and concatenation fold away.
+    plan = run([nncc, "inspect", model])
+    assert "(nn.%s_stack)" % name in plan and "(nn.%s)" % name not in plan and "(nn.slice)" not in plan, plan
+    got = []
+    for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]:
+        res = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5"] + extra)
+        print("%s: match with %-24s %s" % (label, " ".join(extra), res.strip().splitlines()[-1]))
+        path = os.path.join(d, "out_" + "_".join(extra).replace("-", ""))
+        run([nncc, "run", model, "--output-dir", path] + [a for i in inputs for a in ("--input", i)] + extra)
+        t = onnx.TensorProto()
+        t.ParseFromString(open(os.path.join(path, sorted(os.listdir(path))[0]), "rb").read())
+        got.append(numpy_helper.to_array(t))
+    assert np.array_equal(got[0], got[1]), "%s depends on the threads" % label
+
+    # Training (one input: the features), the initial states learned as
+    # parameters: the loss, the sum of squares of the output, reads the
+    # final states, and the stacked backward returns the initial states'
+    # gradients.
+    class Learned(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = copy.deepcopy(rnn)
+            self.s = torch.nn.ParameterList([torch.nn.Parameter(t.clone()) for t in states])
+
+        def forward(self, x):
+            y, final = self.rnn(x, tuple(self.s) if lstm else self.s[0])
+            return (torch.cat([y] + list(final if lstm else (final,)), 0),)
+
+    learned = Learned().train()
+    train_model = os.path.join(d, name + "_learned_state3.onnx")
+    torch.onnx.export(copy.deepcopy(learned).eval(), (x,), train_model, opset_version=14, input_names=["input"],
+                      output_names=["output"], do_constant_folding=False)
+    plan = run([nncc, "inspect", train_model, "--train"])
+    assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, plan
+    lr = LR / 10  # (0.01: the GRU's and RNN's losses grow)
+    reference = pytorch_losses(learned, x, lr)
+    losses = [nncc_losses(nncc, train_model, data, extra, reference, label, lr)
+              for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]]
+    assert losses[0] == losses[1], "%s training depends on the threads" % label
+
+
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
@@ -312,6 +399,8 @@ def main():
         check_training(nncc, work, name, model, data, rnn, x, name + (" " + variant if variant else ""))
     for kind, variant in ((torch.nn.LSTM, None), (torch.nn.GRU, None), (torch.nn.RNN, None), (torch.nn.RNN, "relu")):
         check_bidirectional(nncc, work, kind, variant)
+    for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
+        check_stateful(nncc, work, kind)
 
 
 if __name__ == "__main__":

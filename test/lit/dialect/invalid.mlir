@@ -145,7 +145,7 @@ func.func @loop_scan_no_count(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<4xf32>
 func.func @rnn_stack_gates(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
                            %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<5x1x2x4xf32> {
   // expected-error @+1 {{'nn.rnn_stack' op gates must be [layers, steps, batch, 1 * hidden]}}
-  %y, %s, %g = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
+  %y, %s, %g, %hn = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
 }
 
@@ -155,7 +155,7 @@ func.func @rnn_stack_gates(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: t
 func.func @rnn_stack_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
                                 %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<5x1x2x4xf32> {
   // expected-error @+1 {{'nn.rnn_stack' op activation must be Tanh or Relu, got 'Sigmoid'}}
-  %y, %s, %g = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {activation = "Sigmoid", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>)
+  %y, %s, %g, %hn = nn.rnn_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {activation = "Sigmoid", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<2x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
 }
 
@@ -166,7 +166,7 @@ func.func @rnn_stack_grad_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf3
                                      %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
                                      %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{'nn.rnn_stack_grad' op activation must be Tanh or Relu, got 'Elu'}}
-  %dx, %dw:6 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y, %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>)
+  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y, %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
   return %dx : tensor<5x2x3xf32>
 }
 
@@ -176,7 +176,7 @@ func.func @rnn_stack_grad_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf3
 func.func @gru_stack_bias(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x8xf32>,
                           %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<5x1x2x4xf32> {
   // expected-error @+1 {{'nn.gru_stack' op layer 0: B must be 'tensor<1x24xf32>'}}
-  %y, %s, %g = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x8xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
+  %y, %s, %g, %hn = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x8xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
 }
 
@@ -185,6 +185,36 @@ func.func @gru_stack_bias(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: t
 // One layer is no stack.
 func.func @lstm_stack_one_layer(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>) -> tensor<5x1x2x4xf32> {
   // expected-error @+1 {{'nn.lstm_stack' op needs W, R and B for each of 2 to 32 layers}}
-  %y, %s, %c, %g = nn.lstm_stack %x, %w0, %r0, %b0 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<0x5x2x4xf32>, tensor<1x1x2x4xf32>, tensor<1x5x2x16xf32>)
+  %y, %s, %c, %g, %hn, %cn = nn.lstm_stack %x, %w0, %r0, %b0 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<0x5x2x4xf32>, tensor<1x1x2x4xf32>, tensor<1x5x2x16xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// A stack's initial and final states are [layers, batch, hidden].
+func.func @gru_stack_initial_h(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                               %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>, %h: tensor<1x2x4xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.gru_stack' op initial_h must be 'tensor<2x2x4xf32>' ([layers, batch, hidden])}}
+  %y, %s, %g, %hn = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 initial_h %h {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+func.func @lstm_stack_y_c(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,
+                          %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %b1: tensor<1x32xf32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.lstm_stack' op y_c must be 'tensor<2x2x4xf32>' ([layers, batch, hidden])}}
+  %y, %s, %c, %g, %hn, %cn = nn.lstm_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x1x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>, tensor<2x4x4xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}
+
+// -----
+
+// The backward's final states' gradients likewise.
+func.func @rnn_stack_grad_dy_h(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                               %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
+                               %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>, %dhn: tensor<2x2x3xf32>) -> tensor<5x2x3xf32> {
+  // expected-error @+1 {{'nn.rnn_stack_grad' op dy_h must be 'tensor<2x2x4xf32>' ([layers, batch, hidden])}}
+  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y, %y dy_h %dhn {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>, tensor<2x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
+  return %dx : tensor<5x2x3xf32>
 }

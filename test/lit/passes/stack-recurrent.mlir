@@ -1,6 +1,7 @@
 // RUN: nncc-opt %s --nn-stack-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
 // RUN: nncc-opt %s --nn-stack-recurrent=max-parallel=1 --split-input-file | FileCheck %s --check-prefix=K1
+// RUN: nncc-opt %s --nn-stack-recurrent --canonicalize --split-input-file | FileCheck %s --check-prefix=FOLD
 
 // Three forward LSTMs, each layer's y (reshaped) the next one's input:
 // one nn.lstm_stack with the weights of every layer (a zero bias for the
@@ -9,7 +10,7 @@
 // CHECK-NOT: nn.lstm %
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x32xf32>
 // CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6, %arg7, %arg8, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
-// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<2x5x2x4xf32>, tensor<3x1x2x4xf32>, tensor<3x5x2x16xf32>)
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<2x5x2x4xf32>, tensor<3x1x2x4xf32>, tensor<3x5x2x16xf32>, tensor<3x2x4xf32>, tensor<3x2x4xf32>)
 // CHECK-NOT: nn.lstm %
 // SEQ-LABEL: func.func @three_layers
 // SEQ-COUNT-3: nn.lstm %
@@ -27,19 +28,70 @@ func.func @three_layers(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: ten
 
 // -----
 
-// A layer whose final state is read, or whose y has another reader, ends
-// the chain (here nothing is stacked: each would be a chain of one).
-// CHECK-LABEL: func.func @state_read
-// CHECK-COUNT-2: nn.lstm %
-// CHECK-NOT: nn.lstm_stack
-func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
-                      %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>) {
-  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+// Initial and final states: the layers' initial states become the rows of
+// the stack's [L, B, H] ones (a zero row for a layer without), and each
+// final state read after the stack is its row of the stack's.
+// CHECK-LABEL: func.func @states
+// CHECK: %[[H0:.*]] = nn.concat %{{.*}}, %{{.*}} {axis = 0 : i64}
+// CHECK: %[[ZC:.*]] = nn.constant dense<0.000000e+00> : tensor<1x2x4xf32>
+// CHECK: %[[C0:.*]] = nn.concat %arg6, %[[ZC]] {axis = 0 : i64}
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %[[HN:.*]], %[[CN:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} initial_h %[[H0]] initial_c %[[C0]] {
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x1x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>)
+// CHECK: %[[H0:.*]] = nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
+// CHECK: %[[H1:.*]] = nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
+// CHECK: %[[C1:.*]] = nn.slice %[[CN]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
+// CHECK-NOT: nn.lstm %
+// CHECK: return %[[Y]], %[[H0]], %[[H1]], %[[C1]]
+func.func @states(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                  %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %h: tensor<2x2x4xf32>, %c: tensor<1x2x4xf32>)
+    -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) {
+  %h00 = nn.slice %h {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %h00, %c {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 1, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
-  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
-  return %y1, %h0 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>
+  %h10 = nn.slice %h {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %h10 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1, %h0, %h1, %c1 : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>
 }
 
+// -----
+
+// The canonicalizer folds the rows back: the slices of h that were the
+// layers' initial states are h itself, and the concatenated final states
+// the stack's.
+// FOLD-LABEL: func.func @states_folded
+// FOLD: %[[Y:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %[[HN:.*]], %[[CN:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} initial_h %arg5 initial_c %arg6 {
+// FOLD-NOT: nn.concat
+// FOLD: return %[[Y]], %[[HN]], %[[CN]]
+func.func @states_folded(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                         %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %h: tensor<2x2x4xf32>, %c: tensor<2x2x4xf32>)
+    -> (tensor<5x1x2x4xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>) {
+  %h00 = nn.slice %h {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %c00 = nn.slice %c {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %h00, %c00 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 1, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %h10 = nn.slice %h {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %c10 = nn.slice %c {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]} : tensor<2x2x4xf32> -> tensor<1x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %h10, %c10 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 1, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %hn = nn.concat %h0, %h1 {axis = 0 : i64} : (tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<2x2x4xf32>
+  %cn = nn.concat %c0, %c1 {axis = 0 : i64} : (tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> tensor<2x2x4xf32>
+  return %y1, %hn, %cn : tensor<5x1x2x4xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>
+}
+
+// -----
+
+// A final state read before the next layer would be read before the stack
+// defines it (here by that layer's initial state): the chain ends there
+// (nothing is stacked: each would be a chain of one).
+// CHECK-LABEL: func.func @state_read_early
+// CHECK-COUNT-2: nn.lstm %
+// CHECK-NOT: nn.lstm_stack
+func.func @state_read_early(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                            %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %h0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
 
 // -----
 
@@ -49,7 +101,7 @@ func.func @state_read(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tenso
 // CHECK-LABEL: func.func @two_grus
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x24xf32>
 // CHECK: nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %[[Z]] {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = true, max_parallel = 0 : i64}
-// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>)
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.gru %
 // SEQ-LABEL: func.func @two_grus
 // SEQ-COUNT-2: nn.gru %
@@ -91,7 +143,7 @@ func.func @reset_first_below_linear(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf3
 
 // Two PyTorch GRUs, then two reset-first ones: two stacks, one per cell.
 // CHECK-LABEL: func.func @two_cells_two_stacks
-// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = true
 // CHECK: %[[X:.*]] = nn.reshape %[[Y]]
 // CHECK: nn.gru_stack %[[X]], %arg5, %arg6, %{{.*}}, %arg7, %arg8, %{{.*}} {chunk_steps = 5 : i64, hidden_size = 4 : i64, linear_before_reset = false
 // CHECK-NOT: nn.gru %
