@@ -110,6 +110,8 @@ bool Trainer::step(const Tensor &x, const Tensor &labels, double lr, float &loss
   return impl->session->step(x, labels, lr, loss, error);
 }
 
+std::vector<Tensor> &Trainer::carriedStates() { return impl->session->carried(); }
+
 bool Trainer::predict(const Tensor &x, Tensor &y, std::string &error) { return impl->session->predict(x, y, error); }
 
 std::vector<std::string> Trainer::parameterNames() const { return impl->session->paramNames(); }

@@ -168,9 +168,8 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     return nullptr;
   }
   auto inputs = modelInputs(model);
-  if (inputs.size() != 1) {
-    error = "training needs a model with exactly one input (the features), this one has " +
-            std::to_string(inputs.size());
+  if (inputs.empty()) {
+    error = "training needs a model with an input (the features)";
     return nullptr;
   }
   ImportOptions io;
@@ -196,6 +195,8 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   auto func = *module->getOps<func::FuncOp>().begin();
   g = TrainingGraph();
   g.names = paramsToArguments(func);
+  // (the parameters follow the model's inputs)
+  size_t numInputs = inputs.size();
   auto &store = context.getOrLoadDialect<nn::NNDialect>()->getWeightStore();
   for (size_t k = 0; k < g.names.size(); ++k) {
     const auto *bytes = store.lookup(g.names[k]);
@@ -203,12 +204,32 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
       error = "parameter '" + g.names[k] + "' has no data";
       return nullptr;
     }
-    g.initial.push_back(tensorFromBytes(signatureOfType(func.getArgument(1 + k).getType(), g.names[k]), *bytes));
+    g.initial.push_back(
+        tensorFromBytes(signatureOfType(func.getArgument(numInputs + k).getType(), g.names[k]), *bytes));
   }
   Block &body = func.getBody().front();
   Operation *ret = body.getTerminator();
   if (ret->getNumOperands() < 1) {
     error = "the model has no output";
+    return nullptr;
+  }
+  // Inputs after the features are carried states: the output at the same
+  // place hands each back, typed alike.
+  for (size_t k = 1; k < numInputs; ++k) {
+    Type t = func.getArgument(k).getType();
+    if (k < ret->getNumOperands() && ret->getOperand(k).getType() == t && typeOf(ret->getOperand(k)).hasStaticShape()) {
+      g.carried.push_back(signatureOfType(t, inputs[k].name));
+      continue;
+    }
+    std::string out = k < ret->getNumOperands() ? "a " + nn::shapeStr(typeOf(ret->getOperand(k)).getShape()) +
+                                                      " tensor"
+                                                : "missing";
+    error = "the model's input " + std::to_string(k) + " '" + inputs[k].name + "' (" +
+            nn::shapeStr(typeOf(func.getArgument(k)).getShape()) +
+            ") is not a state it hands back: training takes the features as the first input and, after them, only "
+            "states that the output at the same place returns for the next step (as a recurrent model's h0 and "
+            "h_n), but output " +
+            std::to_string(k) + " is " + out;
     return nullptr;
   }
   Value prediction = ret->getOperand(0);
@@ -222,7 +243,8 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     error = "the model's first output is not a float tensor; it cannot feed a loss";
     return nullptr;
   }
-  // step(x, params..., labels, lr, state...) -> (loss, params'..., state'...)
+  // step(x, carried..., params..., labels, lr, state...)
+  //     -> (loss, params'..., state'..., carried'...)
   auto pt = typeOf(prediction);
   // Softmax cross-entropy: one class index per row of logits [..., classes]
   // (a sequence model's [steps, batch, vocab] gets [steps, batch] labels).
@@ -243,7 +265,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   Value lr = appendNamedArgument(func, scalarType, "lr");
   SmallVector<Value> params, state;
   for (size_t k = 0; k < g.names.size(); ++k)
-    params.push_back(func.getArgument(1 + k));
+    params.push_back(func.getArgument(numInputs + k));
   int count = solverStateCount(options.solver.solver);
   for (size_t k = 0; k < g.names.size(); ++k)
     for (int j = 0; j < count; ++j)
@@ -278,6 +300,8 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   SmallVector<Value> results{loss};
   results.append(newParams.begin(), newParams.end());
   results.append(newState.begin(), newState.end());
+  for (size_t k = 1; k < numInputs; ++k) // the final states, for the next step
+    results.push_back(ret->getOperand(k));
   setResultsWithRowChecks(func, results, capped);
   return module;
 }
@@ -311,6 +335,11 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   s->outputSig = g.output;
   s->labelSig = g.labels;
   s->hasLabels = g.hasLabels;
+  s->carriedSigs = g.carried;
+  for (const TensorSignature &sig : g.carried) {
+    s->carriedValues.emplace_back(sig.dtype, sig.shape);
+    std::memset(s->carriedValues.back().data(), 0, s->carriedValues.back().byteSize());
+  }
   for (auto &kv : g.backward)
     if (kv.second)
       s->backwardNames.push_back(kv.first);
@@ -330,6 +359,8 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
     rate = adamStepSize(lr, options.solver.momentum, options.solver.beta2, steps + 1);
   *lrT.data<float>() = (float)rate;
   std::vector<const Tensor *> in{&x};
+  for (auto &c : carriedValues)
+    in.push_back(&c);
   for (auto &p : paramValues)
     in.push_back(&p);
   if (hasLabels)
@@ -345,6 +376,8 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
     paramValues[k] = std::move(out[1 + k]);
   for (size_t k = 0; k < stateValues.size(); ++k)
     stateValues[k] = std::move(out[1 + paramValues.size() + k]);
+  for (size_t k = 0; k < carriedValues.size(); ++k)
+    carriedValues[k] = std::move(out[1 + paramValues.size() + stateValues.size() + k]);
   ++steps;
   return true;
 }
@@ -357,7 +390,14 @@ bool TrainingSession::predict(const Tensor &x, Tensor &y, std::string &error) {
     if (!module || !(predictExe = compileModule(*module, options.compile, error)))
       return false;
   }
+  std::vector<Tensor> zeros;
+  for (const TensorSignature &sig : carriedSigs) {
+    zeros.emplace_back(sig.dtype, sig.shape);
+    std::memset(zeros.back().data(), 0, zeros.back().byteSize());
+  }
   std::vector<const Tensor *> in{&x};
+  for (auto &z : zeros)
+    in.push_back(&z);
   for (auto &p : paramValues)
     in.push_back(&p);
   std::vector<Tensor> out;

@@ -3,11 +3,16 @@
 // A training step is one compiled graph: forward, loss, the gradient graph
 // of passes/Autodiff and the solver's update, all nn ops:
 //
-//   step(x, labels, lr, params..., state...) -> (loss, params'..., state'...)
+//   step(x, carried..., params..., labels, lr, state...)
+//       -> (loss, params'..., state'..., carried'...)
 //
 // The host keeps the parameters and the solver state and feeds each step's
 // results to the next; it computes the learning rate of the iteration from
-// the policy.
+// the policy. A model whose inputs after the first (the features) its
+// outputs at the same places hand back (a recurrent model's initial and
+// final states: PyTorch's `y, h = rnn(x, h0)`) carries them from step to
+// step, as truncated backpropagation through time does: each step starts
+// from the previous step's final states, and no gradient flows into them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNCC_DRIVER_TRAINER_H
@@ -90,6 +95,9 @@ struct TrainingGraph {
   std::vector<std::string> names;
   std::vector<Tensor> initial;
   TensorSignature input, output, labels;
+  /// The carried states: the model's inputs after the first, each fed the
+  /// previous step's output at its place.
+  std::vector<TensorSignature> carried;
   bool hasLabels = false;
   std::vector<std::pair<std::string, bool>> backward; ///< node name, needs backward
   /// Loops whose saved iterations have a capacity (their counts are the
@@ -118,9 +126,17 @@ public:
   /// labels: int64 [batch] for softmax_cross_entropy, the output's shape
   /// for mse and bce_with_logits, ignored for sum_squares); `lr` is the
   /// policy's rate. Returns the loss.
+  /// Each step starts from the carried states (carried(); zeros at first)
+  /// and leaves the model's final ones there for the next.
   bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
-  /// The model's first output for a batch (inference graph, same batch).
+  /// The model's first output for a batch (inference graph, same batch),
+  /// from zero carried states (they are left as they are).
   bool predict(const Tensor &x, Tensor &y, std::string &error);
+  /// The carried states (see the file comment): empty for a model with one
+  /// input. Set them to start the next step elsewhere (e.g. zeros at the
+  /// start of a new sequence).
+  std::vector<Tensor> &carried() { return carriedValues; }
+  const std::vector<TensorSignature> &carriedSignatures() const { return carriedSigs; }
 
   const std::vector<std::string> &paramNames() const { return names; }
   std::vector<Tensor> &params() { return paramValues; }
@@ -148,8 +164,9 @@ private:
   const onnx::ModelProto *model = nullptr;
   std::unique_ptr<Executable> stepExe, predictExe;
   std::vector<std::string> names, backwardNames;
-  std::vector<Tensor> paramValues, stateValues;
+  std::vector<Tensor> paramValues, stateValues, carriedValues;
   TensorSignature inputSig, outputSig, labelSig;
+  std::vector<TensorSignature> carriedSigs;
   int64_t steps = 0;
   bool hasLabels = true;
 };

@@ -94,6 +94,12 @@ public:
   const TensorSignature &output() const;
   /// One training step; returns the loss of the batch (before the update).
   bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
+  /// A recurrent model's carried states: its inputs after the first that
+  /// its outputs at the same places hand back (h0 -> h_n). Each step starts
+  /// from them and leaves the model's final states here (truncated BPTT;
+  /// zeros at first; set them, e.g. to zeros, to start a new sequence).
+  /// Empty for a model with one input.
+  std::vector<Tensor> &carriedStates();
   /// The model's first output for a batch, with the current parameters.
   bool predict(const Tensor &x, Tensor &y, std::string &error);
   std::vector<std::string> parameterNames() const;

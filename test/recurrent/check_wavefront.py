@@ -30,8 +30,10 @@ inputs and returns y with the final states (PyTorch's slices of h0 per
 layer and concatenation of the layers' final states: nncc folds both into
 the stack's own [layers, batch, hidden] states). Outputs and three SGD
 steps' losses must match PyTorch, bit-identical across threads: trained
-with initial states learned as parameters and the final states in the loss,
-whose gradients flow through the stacked backward to the initial states.
+by truncated BPTT (each step starting from the previous step's final
+states, `nncc bench --train` carrying them), and with initial states
+learned as parameters and the final states in the loss, whose gradients
+flow through the stacked backward to the initial states.
 """
 import copy
 import json
@@ -362,6 +364,48 @@ def check_stateful(nncc, work, kind):
         got.append(numpy_helper.to_array(t))
     assert np.array_equal(got[0], got[1]), "%s depends on the threads" % label
 
+    # Truncated BPTT: the model returns y and the final states, each step
+    # starting from the previous step's (the --input files after the first
+    # give the first step's); the loss reads y only, and no gradient flows
+    # into the states.
+    class Carried(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x, *s):
+            y, final = self.rnn(x, tuple(s) if lstm else s[0])
+            return (y,) + (tuple(final) if lstm else (final,))
+
+    lr = LR / 10  # (0.01: the GRU's and RNN's losses grow)
+    tbptt = os.path.join(d, name + "_tbptt3.onnx")
+    torch.onnx.export(Carried(), (x, *states), tbptt, opset_version=14, input_names=names,
+                      output_names=["y", "hn", "cn"][:1 + len(states)])
+    plan = run([nncc, "inspect", tbptt, "--train"])
+    assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, plan
+    m, carried, reference = copy.deepcopy(rnn).train(), [t.clone() for t in states], []
+    for _ in range(STEPS):
+        y, final = m(x, tuple(carried) if lstm else carried[0])
+        loss = (y ** 2).sum()
+        reference.append(loss.item())
+        m.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in m.parameters():
+                p -= lr * p.grad
+        carried = [t.detach() for t in (final if lstm else (final,))]
+    losses = []
+    for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]:
+        res = run([nncc, "bench", tbptt, "--train", "--losses", "--lr", str(lr), "--runs", str(STEPS), "--warmup",
+                   "0"] + [a for i in inputs for a in ("--input", i)] + extra)
+        losses.append([float(l.split()[-1]) for l in res.splitlines() if l.startswith("step ")])
+        assert len(losses[-1]) == STEPS, res
+        for k, (g, r) in enumerate(zip(losses[-1], reference)):
+            assert abs(g - r) <= 1e-4 * abs(r), "%s TBPTT step %d with %s: loss %g, PyTorch %g" % (
+                label, k + 1, extra, g, r)
+        print("%s TBPTT with %-24s losses %s (PyTorch %s)" % (label, " ".join(extra), losses[-1], reference))
+    assert losses[0] == losses[1], "%s TBPTT depends on the threads" % label
+
     # Training (one input: the features), the initial states learned as
     # parameters: the loss, the sum of squares of the output, reads the
     # final states, and the stacked backward returns the initial states'
@@ -382,7 +426,6 @@ def check_stateful(nncc, work, kind):
                       output_names=["output"], do_constant_folding=False)
     plan = run([nncc, "inspect", train_model, "--train"])
     assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, plan
-    lr = LR / 10  # (0.01: the GRU's and RNN's losses grow)
     reference = pytorch_losses(learned, x, lr)
     losses = [nncc_losses(nncc, train_model, data, extra, reference, label, lr)
               for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]]

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -113,4 +114,99 @@ TEST(Trainer, WhileLoopOutgrowsItsSavedRows) {
   cappedOpt.loopRows = 0;
   EXPECT_FALSE(TrainingSession::create(capped, cappedOpt, error));
   EXPECT_NE(error.find("must be at most 65536"), std::string::npos) << error;
+}
+
+namespace {
+
+/// x [4, 3], h0 [4, 3] -> y = tanh(x W + h0 U), with y also the state it
+/// hands back (output 1, `hn`), or (handsBack false) a sum in its place.
+onnx::ModelProto carriedModel(bool handsBack, const std::vector<float> &w, const std::vector<float> &u) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {4, 3});
+  addInput(g, "h0", onnx::TensorProto::FLOAT, {4, 3});
+  addFloatInitializer(g, "W", {3, 3}, w);
+  addFloatInitializer(g, "U", {3, 3}, u);
+  addNode(g, "MatMul", {"x", "W"}, {"a"});
+  addNode(g, "MatMul", {"h0", "U"}, {"b"});
+  addNode(g, "Add", {"a", "b"}, {"p"});
+  addNode(g, "Tanh", {"p"}, {"y"});
+  if (handsBack)
+    addNode(g, "Identity", {"y"}, {"hn"});
+  else
+    setIntAttribute(addNode(g, "ReduceSum", {"y"}, {"hn"}), "keepdims", 0);
+  for (const char *name : {"y", "hn"}) {
+    auto *out = g->add_output();
+    out->set_name(name);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+  return m;
+}
+
+/// tanh(x W + h U) for [4, 3] x and h, [3, 3] W and U.
+std::vector<float> carriedStep(const float *x, const float *h, const float *w, const float *u) {
+  std::vector<float> y(12);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 3; ++c) {
+      float p = 0;
+      for (int k = 0; k < 3; ++k)
+        p += x[r * 3 + k] * w[k * 3 + c] + h[r * 3 + k] * u[k * 3 + c];
+      y[r * 3 + c] = std::tanh(p);
+    }
+  return y;
+}
+
+} // namespace
+
+/// Truncated BPTT: a model whose second input its second output hands back
+/// carries it from step to step (zeros at first); each step's forward
+/// starts from the previous step's final state, under that step's weights.
+/// A second input that no output hands back is refused, saying why.
+TEST(Trainer, CarriesStatesFromStepToStep) {
+  std::vector<float> w{0.5f, -0.3f, 0.2f, 0.1f, 0.4f, -0.2f, -0.6f, 0.3f, 0.7f};
+  std::vector<float> u{0.3f, 0.2f, -0.1f, -0.4f, 0.5f, 0.2f, 0.1f, -0.3f, 0.6f};
+  TrainStepOptions opt;
+  opt.loss = "sum_squares";
+  opt.batch = 4;
+  opt.solver.solver = "sgd";
+  auto model = carriedModel(true, w, u);
+  std::string error;
+  auto s = TrainingSession::create(model, opt, error);
+  ASSERT_TRUE(s) << error;
+  ASSERT_EQ(s->carried().size(), 1u);
+  EXPECT_EQ(s->carriedSignatures()[0].name, "h0");
+  Tensor x(DType::Float32, {4, 3}), none;
+  for (int k = 0; k < 12; ++k)
+    x.data<float>()[k] = 0.9f - 0.15f * (float)k;
+  std::vector<float> h(12, 0.f);
+  const auto &names = s->paramNames();
+  size_t wAt = std::find(names.begin(), names.end(), "W") - names.begin();
+  size_t uAt = std::find(names.begin(), names.end(), "U") - names.begin();
+  ASSERT_LT(std::max(wAt, uAt), names.size());
+  for (int step = 0; step < 3; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    // This step's forward: from the carried h, under the current weights.
+    auto y = carriedStep(x.data<float>(), h.data(), s->params()[wAt].data<float>(), s->params()[uAt].data<float>());
+    float expected = 0, loss = 0;
+    for (float v : y)
+      expected += v * v;
+    ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
+    EXPECT_NEAR(loss, expected, 1e-5f * expected);
+    for (int k = 0; k < 12; ++k)
+      EXPECT_NEAR(s->carried()[0].data<float>()[k], y[k], 1e-6f) << "h[" << k << "]";
+    h = y;
+  }
+  // The state can be reset (a new sequence): the next step starts from it.
+  std::fill(s->carried()[0].data<float>(), s->carried()[0].data<float>() + 12, 0.f);
+  auto y = carriedStep(x.data<float>(), std::vector<float>(12, 0.f).data(), s->params()[wAt].data<float>(),
+                       s->params()[uAt].data<float>());
+  float expected = 0, loss = 0;
+  for (float v : y)
+    expected += v * v;
+  ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
+  EXPECT_NEAR(loss, expected, 1e-5f * expected);
+
+  auto other = carriedModel(false, w, u);
+  EXPECT_FALSE(TrainingSession::create(other, opt, error));
+  EXPECT_NE(error.find("input 1 'h0' ([4, 3]) is not a state it hands back"), std::string::npos) << error;
 }

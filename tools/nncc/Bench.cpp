@@ -33,7 +33,12 @@ Options:
   --profile              time every op and print where the time goes (with
                          --train: the ops of the training step)
   --train                time a training step instead: forward, loss, backward
-                         and the solver's update, one compiled graph
+                         and the solver's update, one compiled graph. A
+                         model whose later inputs its outputs at the same
+                         places hand back (a recurrent model's h0 -> h_n)
+                         carries them from step to step (truncated BPTT;
+                         zeros at first, or the --input files after the
+                         first)
   --loss L               with --train: softmax_cross_entropy (random labels),
                          mse, bce_with_logits, or sum_squares (the default: the
                          sum of squares of the first output)
@@ -138,11 +143,23 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
   std::fflush(stdout);
   Tensor x = randomTensor(session->input(), 1234);
   if (args.has("input")) {
-    std::string name;
-    if (args.all("input").size() != 1 || !readTensorFile(args.get("input"), x, name, error))
-      return fail(args.all("input").size() != 1 ? "--train takes one --input (the model's input)" : error);
-    if (x.dtype() != session->input().dtype || x.shape() != session->input().shape)
-      return fail("--input " + args.get("input") + " does not have the model input's type and shape");
+    // The features, then (optionally) the carried states to start from.
+    auto files = args.all("input");
+    size_t carried = session->carried().size();
+    if (files.size() != 1 && files.size() != 1 + carried)
+      return fail("--train takes the model's first input (the features)" +
+                  (carried ? " and optionally its " + std::to_string(carried) + " carried state(s)" : std::string()) +
+                  " as --input, " + std::to_string(files.size()) + " given");
+    for (size_t k = 0; k < files.size(); ++k) {
+      Tensor &t = k == 0 ? x : session->carried()[k - 1];
+      const TensorSignature &sig = k == 0 ? session->input() : session->carriedSignatures()[k - 1];
+      std::string name;
+      if (!readTensorFile(files[k], t, name, error))
+        return fail(error);
+      if (t.dtype() != sig.dtype || t.shape() != sig.shape)
+        return fail("--input " + files[k] + " does not have the type and shape of the model's input '" + sig.name +
+                    "'");
+    }
   }
   bool showLosses = args.has("losses");
   Tensor labels;

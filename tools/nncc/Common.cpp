@@ -56,8 +56,9 @@ bool trainStepOptionsFrom(const Args &args, const onnx::ModelProto &model, Train
   options.loss = args.get("loss", "sum_squares");
   options.solver.solver = args.get("solver", "sgd");
   auto declared = modelInputs(model);
+  // (the first input: the features; later ones are carried states)
   options.batch =
-      declared.size() == 1 && !declared[0].shape.empty() && declared[0].shape[0] > 0 ? declared[0].shape[0] : 64;
+      !declared.empty() && !declared[0].shape.empty() && declared[0].shape[0] > 0 ? declared[0].shape[0] : 64;
   if (args.has("batch")) {
     std::string v = args.get("batch");
     char *end = nullptr;
