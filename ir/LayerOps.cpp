@@ -631,7 +631,7 @@ LogicalResult verifyStackSaved(Operation *op, Value x, int64_t L, int64_t H, int
 }
 
 /// Checks that each of `states` (named by `names`), where present, is a
-/// float32 [layers, batch, hidden] tensor.
+/// [layers, batch, hidden] tensor of x's element type.
 LogicalResult verifyLayerStates(Operation *op, Value x, int64_t L, int64_t H, ArrayRef<Value> states,
                                 ArrayRef<StringRef> names) {
   auto want = tensor({L, tensorOf(x).getDimSize(1), H}, tensorOf(x).getElementType());

@@ -142,17 +142,17 @@ def StackRecurrent : Pass<"nn-stack-recurrent", "::mlir::func::FuncOp"> {
   let description = [{
     A chain of nn.lstm ops where each layer's y (through a reshape) is the
     next layer's only input and nothing else reads it, each forward, with
-    the default activations and no peepholes, clip, sequence lengths or
-    non-zero initial state, and whose final states are unused, becomes one
-    nn.lstm_stack. Its kernel can then overlap layer l+1's step t with layer
+    the default activations and no peepholes, clip or sequence lengths,
+    becomes one nn.lstm_stack; the layers' initial states become the rows
+    of the stack's, and their final states (read after the chain) rows of
+    the stack's final states. Its kernel can then overlap layer l+1's step t with layer
     l's step t+1. In a training graph, where each layer also has its
     nn.lstm_grad (each layer's dX the dy of the layer below), the gradients
     become one nn.lstm_stack_grad, run along reverse diagonals, and the
     stack also keeps the lower layers' outputs and a cell state per chunk
     for it (under the store-all memory policy only). A chain of forward
     nn.gru layers (default activations, with linear_before_reset or
-    without, the same in every layer; no clip, lengths or initial state,
-    final states unused) becomes one nn.gru_stack the same way, and their
+    without, the same in every layer; no clip or lengths) becomes one nn.gru_stack the same way, and their
     nn.gru_grad ops one nn.gru_stack_grad; chains of nn.rnn layers (all
     tanh or all Relu) become nn.rnn_stack and nn.rnn_stack_grad. A
     bidirectional layer (whose next layer reads both directions: no

@@ -1085,8 +1085,8 @@ TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
 /// differences above). `body` has STEPS for the sequence length: 38 steps of
 /// batch 3 (chunks of 21 steps, the last one short), 21 (one whole chunk) and
 /// 1. The gradients must run as one stacked backward op. With initial
-/// states (`states`: their sizes, after the weights; OUTS is STEPS + 3) step
-/// 1's h_{-1} is not zero.
+/// states (`states`: their sizes, after the weights; OUTS is STEPS + 3) the
+/// first step's h_{-1} is not zero.
 void checkWavefrontStack(const std::string &body, int64_t input, const std::vector<int64_t> &weights,
                          const std::vector<int64_t> &states = {}) {
   for (int64_t T : {38, 21, 1}) {

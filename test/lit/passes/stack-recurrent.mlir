@@ -79,6 +79,47 @@ func.func @states_folded(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: te
 
 // -----
 
+// A reader of a lower layer's final state placed between the layers (that
+// feeds no layer) moves below the stack, after the row it now reads.
+// CHECK-LABEL: func.func @state_read_between
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[HN:.*]], %{{.*}} = nn.lstm_stack
+// CHECK-NEXT: %[[H0:.*]] = nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
+// CHECK-NEXT: %[[N:.*]] = nn.neg %[[H0]]
+// CHECK-NEXT: %[[E:.*]] = nn.exp %[[N]]
+// CHECK-NEXT: return %{{.*}}, %[[E]]
+func.func @state_read_between(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                              %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>) {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %n = nn.neg %h0 : tensor<1x2x4xf32>
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %e = nn.exp %n : tensor<1x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1, %e : tensor<5x1x2x4xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+// Layer 2 starts from layer 0's final state: a chain of three would read
+// its own result, so it ends after layer 1, and layer 2 reads its initial
+// state from the stack's row.
+// CHECK-LABEL: func.func @chain_trimmed
+// CHECK: %[[Y:.*]], %{{.*}}, %{{.*}}, %{{.*}}, %[[HN:.*]], %{{.*}} = nn.lstm_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {
+// CHECK-SAME: -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x1x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>)
+// CHECK: %[[H0:.*]] = nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
+// CHECK: %[[X2:.*]] = nn.reshape %[[Y]]
+// CHECK: nn.lstm %[[X2]], %arg5, %arg6, %[[H0]] {
+func.func @chain_trimmed(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                         %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %w2: tensor<1x16x4xf32>, %r2: tensor<1x16x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x2 = nn.reshape %y1 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %h0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x2x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y2 : tensor<5x1x2x4xf32>
+}
+
+// -----
+
 // A final state read before the next layer would be read before the stack
 // defines it (here by that layer's initial state): the chain ends there
 // (nothing is stacked: each would be a chain of one).
