@@ -535,16 +535,16 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         auto ft = elementOf(o.getX());
         unsigned weights = o.getWeights().size();
         k.i((int64_t)weights / 3);
-        // x, the weights, states, (an LSTM stack's) cells, gates, y and dy;
-        // the initial states, the final states' gradients (none: zeros).
+        // x, the weights, states, (an LSTM stack's) cells, gates and y; dy,
+        // the initial states and the final states' gradients (none: zeros).
         unsigned next = 0;
         for (unsigned i = 0; i < 1 + weights + 1; ++i)
           k.tensor(in.ins[next++], ft);
         if (!lstm)
           k.none();
-        for (unsigned i = 0; i < (lstm ? 4u : 3u); ++i)
+        for (unsigned i = 0; i < (lstm ? 3u : 2u); ++i)
           k.tensor(in.ins[next++], ft);
-        for (Value v : {o.getInitialH(), o.getDyH(), stackFinalCGrad(o)})
+        for (Value v : {o.getDy(), o.getInitialH(), o.getDyH(), stackFinalCGrad(o)})
           if (v)
             k.tensor(in.ins[next++], ft);
           else

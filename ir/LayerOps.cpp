@@ -680,7 +680,7 @@ template <typename Op>
 LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) {
   if (failed(verifyStack(op, gates, saved, cells)))
     return failure();
-  if (op.getDy().getType() != op.getY().getType() || op.getDx().getType() != op.getX().getType())
+  if ((op.getDy() && op.getDy().getType() != op.getY().getType()) || op.getDx().getType() != op.getX().getType())
     return op.emitOpError("dy must be typed as y and dx as x");
   if (op.getDweights().getTypes() != op.getWeights().getTypes())
     return op.emitOpError("dweights must be typed as the weights");

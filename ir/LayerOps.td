@@ -333,7 +333,8 @@ def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNN
 
 // The backward of an nn.lstm_stack, made by nn-stack-recurrent from the
 // chain of nn.lstm_grad ops of its layers: the stack's operands, its
-// results and dy (the gradient of y), with the initial hidden states
+// results and dy (the gradient of y; absent: zeros, as for an encoder
+// whose final states alone are read), with the initial hidden states
 // (absent: zeros) and the final states' gradients dy_h and dy_c ([L, batch,
 // H]; absent: zeros). Results: dX, per layer dW, dR and dB (the types of
 // `weights`), and the initial states' gradients ([L, batch, H]). The kernel runs the cells' backward along
@@ -342,13 +343,13 @@ def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNN
 def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Backward of stacked forward LSTMs, run as a reverse wavefront.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                       NN_FloatTensor:$cells, NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                       NN_FloatTensor:$cells, NN_FloatTensor:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                        Optional<NN_FloatTensor>:$dy_c, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h,
                       NN_FloatTensor:$d_initial_c);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y `,` $dy (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -362,12 +363,12 @@ class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                            NN_FloatTensor:$gates, NN_FloatTensor:$y, NN_FloatTensor:$dy,
+                            NN_FloatTensor:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                             Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                             I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y `,` $dy (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",

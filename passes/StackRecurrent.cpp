@@ -230,7 +230,8 @@ Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
-/// through y (and the final states), and the store-all memory
+/// through y or the final states (an encoder's: its y unread), and the
+/// store-all memory
 /// policy (the stack keeps every step's gate gradients; under the other
 /// policies the layers keep their own kernels, which honour them). Saved
 /// gates are read by that backward alone.
@@ -253,7 +254,7 @@ Operation *gradientOf(Operation *layer) {
                     g.getB() == op.getB() && g.getInitialH() == op.getInitialH() &&
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
-      return inputs && g.getGates() == gates && !g.getSeqLens() && g.getDy() && noLSTMExtras(g) &&
+      return inputs && g.getGates() == gates && !g.getSeqLens() && noLSTMExtras(g) &&
              g.getMemoryPolicy() == "store-all";
     });
   });
@@ -319,7 +320,8 @@ Optional<Layer> nextLayer(Layer layer) {
   if (n.grad) {
     // This layer's dy is the next one's dX, reshaped, and nothing else reads
     // that dX.
-    auto dy = dyOf(layer.grad).getDefiningOp<ReshapeOp>();
+    Value d = dyOf(layer.grad);
+    auto dy = d ? d.getDefiningOp<ReshapeOp>() : ReshapeOp();
     if (!dy || dy.getX() != dxOf(n.grad) || !dy.getResult().hasOneUse() || !dxOf(n.grad).hasOneUse())
       return llvm::None;
   }

@@ -213,7 +213,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     else if (lstm)
       std::fill(lb[l].c, lb[l].c + B * H, 0.f);
   }
-  float *y = a.y.as<float>();
+  float *y = a.y.present() ? a.y.as<float>() : nullptr;
   bool trace = nncc::traceEnabled();
   auto runCell = [&](int64_t l, int64_t c) {
     double start = trace ? nncc::traceNow() : 0;
@@ -271,7 +271,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
           rnnRowRelu(H, xr, hr, h);
       }
     }
-    if (l == L - 1)
+    if (l == L - 1 && y) // (unread when only the final states are: an encoder's)
       std::copy(out, out + n * B * H, y + t0 * B * H);
     else if (a.states.present())
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
@@ -427,9 +427,12 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
           lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
     for (int64_t k = n - 1; k >= 0; --k) {
       for (int64_t b = 0; b < B; ++b) {
-        const float *dyr = l == L - 1 ? a.dy.as<float>() + ((t0 + k) * B + b) * H : g.dy[c & 1] + (k * B + b) * H;
+        // (no dy: only the final states were read)
+        const float *dyr = l < L - 1         ? g.dy[c & 1] + (k * B + b) * H
+                           : a.dy.present() ? a.dy.as<float>() + ((t0 + k) * B + b) * H
+                                            : nullptr;
         float *dh = g.dh + b * H;
-        for (int64_t j = 0; j < H; ++j)
+        for (int64_t j = 0; dyr && j < H; ++j)
           dh[j] += dyr[j];
         if constexpr (lbr)
           gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrevOf(k, b), dh);

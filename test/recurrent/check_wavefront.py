@@ -33,7 +33,9 @@ steps' losses must match PyTorch, bit-identical across threads: trained
 by truncated BPTT (each step starting from the previous step's final
 states, `nncc bench --train` carrying them), and with initial states
 learned as parameters and the final states in the loss, whose gradients
-flow through the stacked backward to the initial states.
+flow through the stacked backward to the initial states. An encoder-decoder
+(LSTM, GRU): the encoder's final states start the decoder; both run and
+train as stacks, against PyTorch.
 """
 import copy
 import json
@@ -432,6 +434,53 @@ def check_stateful(nncc, work, kind):
     assert losses[0] == losses[1], "%s training depends on the threads" % label
 
 
+def check_seq2seq(nncc, work, kind):
+    """An encoder-decoder: a 2-layer `kind` reads 37 steps and hands its
+    final states to a 2-layer decoder of 20 steps, whose y is the output.
+    Both run as stacks (the encoder's y unread: it runs for its final
+    states), and train so: the decoder's stacked backward returns its
+    initial states' gradients, which become the encoder's final states'
+    gradients (its backward has no dy). Outputs and three SGD steps'
+    losses against PyTorch, identical with 1 and 2 threads."""
+    name = kind.__name__.lower()
+    label = "seq2seq " + name
+    d = os.path.join(work, "seq2seq", name)
+    data = os.path.join(d, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    model = os.path.join(d, name + "_seq2seq.onnx")
+    torch.manual_seed(0)
+
+    class Seq2Seq(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc, self.dec = kind(24, 32, 2), kind(16, 32, 2)
+
+        def forward(self, x):
+            _, state = self.enc(x[:, :, :24])
+            return (self.dec(x[:20, :, 24:], state)[0],)
+
+    m = Seq2Seq().eval()
+    x = torch.randn(37, 4, 40)
+    with torch.no_grad():
+        y = m(x)[0]
+    torch.onnx.export(m, (x,), model, opset_version=14, input_names=["input"], output_names=["output"])
+    for file, arr in (("input_0.pb", x), ("output_0.pb", y)):
+        with open(os.path.join(data, file), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
+    for train in ([], ["--train"]):
+        plan = run([nncc, "inspect", model] + train)
+        for op in ("nn.%s_stack" % name,) + (("nn.%s_stack_grad" % name,) if train else ()):
+            assert plan.count("(%s)" % op) == 2, "%s: the encoder and the decoder are not two %s:\n%s" % (
+                label, op, plan)
+    for threads in ("1", "2"):
+        out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5", "--threads", threads])
+        print("%s, %s threads: %s" % (label, threads, out.strip().splitlines()[-1]))
+    reference = pytorch_losses(m, x)
+    losses = [nncc_losses(nncc, model, data, extra, reference, label)
+              for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]]
+    assert losses[0] == losses[1], "%s training depends on the threads" % label
+
+
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
@@ -444,6 +493,8 @@ def main():
         check_bidirectional(nncc, work, kind, variant)
     for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
         check_stateful(nncc, work, kind)
+    for kind in (torch.nn.LSTM, torch.nn.GRU):
+        check_seq2seq(nncc, work, kind)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.lstm_with_gates
 // CHECK-NOT: nn.lstm_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}}, %{{.*}} = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}}, %{{.*}} = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.lstm_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // SEQ-LABEL: func.func @train
@@ -67,7 +67,7 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.gru_with_gates
 // CHECK-NOT: nn.gru_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
 // CHECK-NOT: nn.gru_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // Under another memory policy the layers keep their own backward kernels.
@@ -99,7 +99,7 @@ func.func @train_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tenso
 // CHECK-NOT: nn.gru_grad
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>)
-// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]], %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
 // CHECK-NOT: nn.gru_grad
 // CKPT-LABEL: func.func @gru_reset_first
 // CKPT-NOT: nn.gru_stack
@@ -124,7 +124,7 @@ func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
 // CHECK: nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x2x4xf32>
 // CHECK: %[[DHN:.*]] = nn.concat %{{.*}}, %[[Z]] {axis = 0 : i64}
-// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]], %{{.*}} dy_h %[[DHN]] {
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]] dy %{{.*}} dy_h %[[DHN]] {
 // CHECK-NOT: nn.gru_grad
 func.func @gru_final_state_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                                 %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
@@ -150,7 +150,7 @@ func.func @gru_final_state_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>,
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %[[G:.*]], %[[HN:.*]], %[[CN:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 initial_h %[[H0]] initial_c %[[C0]] {
 // CHECK: nn.slice %[[CN]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
 // CHECK: %[[DCN:.*]] = nn.concat %[[Z:.*]], %{{.*}} {axis = 0 : i64}
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %[[DH0:.*]], %[[DC0:.*]] = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]], %{{.*}} initial_h %[[H0]] dy_c %[[DCN]] {
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %[[DH0:.*]], %[[DC0:.*]] = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]] dy %{{.*}} initial_h %[[H0]] dy_c %[[DCN]] {
 // CHECK-DAG: %[[DH00:.*]] = nn.slice %[[DH0]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
 // CHECK-DAG: %[[DH01:.*]] = nn.slice %[[DH0]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
 // CHECK-DAG: %[[DC00:.*]] = nn.slice %[[DC0]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
@@ -217,7 +217,7 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Tanh", chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x4xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.rnn_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
 // CHECK-NOT: nn.rnn_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // CKPT-LABEL: func.func @train_rnn
@@ -243,7 +243,7 @@ func.func @train_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor
 // CHECK-LABEL: func.func @train_relu_rnn
 // CHECK-NOT: nn.rnn_grad
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Relu"
-// CHECK: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]], %{{.*}} {activation = "Relu"
+// CHECK: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {activation = "Relu"
 // CHECK-NOT: nn.rnn_grad
 // CKPT-LABEL: func.func @train_relu_rnn
 // CKPT-NOT: nn.rnn_stack
