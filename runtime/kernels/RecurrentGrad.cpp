@@ -53,11 +53,18 @@ struct GradCommon {
     c.readTail(m);
   }
   int64_t D() const { return c.numDirections(); }
-  /// The working sets a backward keeps: one per direction when it runs
-  /// both at once (forEachDirection): marked, bidirectional and store-all,
-  /// whose one segment is the whole sequence anyway. Other policies keep
-  /// one, which a budget bounds, and run the directions in turn.
-  int sets(int64_t policy) const { return directionsAtOnce && D() == 2 && policy == 0 ? 2 : 1; }
+  /// The working sets a backward with segments of S steps keeps: one per
+  /// direction when it runs both at once (forEachDirection): marked,
+  /// bidirectional, and store-all (whose one segment is the whole sequence
+  /// anyway) or recompute-gates or checkpoint with segments shorter than
+  /// the sequence (two working sets of a few steps each; with one segment
+  /// they would hold the whole sequence twice, as much as store-all's).
+  /// Under a budget one working set, which the budget bounds, serves the
+  /// directions in turn.
+  int sets(int64_t policy, int64_t S) const {
+    bool atOnce = policy == 0 || ((policy == 1 || policy == 2) && S < c.steps());
+    return directionsAtOnce && D() == 2 && atOnce ? 2 : 1;
+  }
   /// Time index of step `st` of row b (length len) in direction d.
   int64_t timeOf(int64_t d, int64_t st, int64_t len) const { return c.reverse(d) ? len - 1 - st : st; }
 };
@@ -308,7 +315,7 @@ template <typename Buffers> struct WorkingSets {
   std::optional<Buffers> set[2];
   int count;
 
-  template <typename Args> WorkingSets(const Args &a, int64_t S, Scratch &s) : count(a.g.sets(a.policy)) {
+  template <typename Args> WorkingSets(const Args &a, int64_t S, Scratch &s) : count(a.g.sets(a.policy, S)) {
     for (int k = 0; k < count; ++k)
       set[k].emplace(a, S, s);
   }

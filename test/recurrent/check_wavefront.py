@@ -265,7 +265,7 @@ def check_bidirectional(nncc, work, kind, variant=None):
     thread, forward and backward. 150 steps (several projection chunks) and
     the final states as outputs too. Outputs and three SGD steps' losses
     must match PyTorch with 1, 2 and 3 threads (outputs) or 1 and 2
-    (losses), bit-identical across them."""
+    (losses, under store-all and checkpoint), bit-identical across them."""
     name = kind.__name__.lower()
     label = "bidirectional %s%s" % (name, " " + variant if variant else "")
     d = os.path.join(work, "bidirectional", name + (variant or ""))
@@ -312,6 +312,11 @@ def check_bidirectional(nncc, work, kind, variant=None):
     reference = pytorch_losses(rnn, x, lr)
     losses = [nncc_losses(nncc, model, data, ["--threads", t], reference, label, lr) for t in "12"]
     assert losses[0] == losses[1], "%s training depends on the threads" % label
+    # Under checkpoint (segments of 13 steps) the backward runs the
+    # directions at once too, each with its own working set.
+    losses = [nncc_losses(nncc, model, data, ["--rnn-memory", "checkpoint", "--threads", t], reference, label, lr)
+              for t in "12"]
+    assert losses[0] == losses[1], "%s training under checkpoint depends on the threads" % label
 
 
 def check_stateful(nncc, work, kind):
