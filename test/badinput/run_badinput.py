@@ -137,7 +137,7 @@ def main():
          "--rnn-memory takes store-all, recompute-gates, checkpoint or budget=BYTES"),
         ("bad --rnn-memory budget", ["bench", "--train", mlp, "--rnn-memory", "budget=lots"], "got 'budget=lots'"),
         ("train input of wrong shape", ["bench", "--train", mlp, "--input", w("wrong_shape.pb")],
-         "does not have the model input's type and shape"),
+         "does not have the type and shape of the model's input"),
         ("loop scan output in a bundle", ["compile", w("while_scan.onnx"), "-target=arm", "-o", w("while_out")],
          "output 'ys' is the scan output of a loop run as a loop"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
