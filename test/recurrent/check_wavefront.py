@@ -75,13 +75,30 @@ def export(module, x, model, data, reference=None):
             f.write(numpy_helper.from_array(arr.numpy(), name=file[:-5]).SerializeToString())
 
 
-def pytorch_losses(rnn, x, lr=LR):
-    """PyTorch's losses (the sum of squares of the output) over STEPS SGD
-    steps (rate lr) of a copy of rnn."""
+def case(work, group, name, model):
+    """A case's folder under work/group, its test-data folder (made) and the
+    path of its model (file name `model`)."""
+    d = os.path.join(work, group, name)
+    data = os.path.join(d, "test_data_set_0")
+    os.makedirs(data, exist_ok=True)
+    return d, data, os.path.join(d, model)
+
+
+def pytorch_losses(rnn, x, lr=LR, states=None):
+    """PyTorch's losses (the sum of squares of the first output) over STEPS
+    SGD steps (rate lr) of a copy of rnn. With `states` (a list: an
+    LSTM's h and c, or h) rnn is a torch.nn RNN run from them, each step
+    starting from the previous step's final states, detached (truncated
+    BPTT)."""
     m = copy.deepcopy(rnn).train()
     reference = []
     for _ in range(STEPS):
-        loss = (m(x)[0] ** 2).sum()
+        if states is None:
+            y = m(x)[0]
+        else:
+            y, final = m(x, tuple(states) if len(states) == 2 else states[0])
+            states = [t.detach() for t in (final if len(states) == 2 else (final,))]
+        loss = (y ** 2).sum()
         reference.append(loss.item())
         m.zero_grad()
         loss.backward()
@@ -91,11 +108,13 @@ def pytorch_losses(rnn, x, lr=LR):
     return reference
 
 
-def nncc_losses(nncc, model, data, extra, reference, label, lr=LR):
-    """nncc's losses over the same SGD steps (`nncc bench --train`), each
-    within 1e-4 of PyTorch's."""
-    out = run([nncc, "bench", model, "--train", "--losses", "--input", os.path.join(data, "input_0.pb"), "--lr",
-               str(lr), "--runs", str(STEPS), "--warmup", "0"] + extra)
+def nncc_losses(nncc, model, data, extra, reference, label, lr=LR, inputs=1):
+    """nncc's losses over the same SGD steps (`nncc bench --train`, given
+    the first `inputs` inputs of data: the features, then the carried
+    states to start from), each within 1e-4 of PyTorch's."""
+    files = [a for k in range(inputs) for a in ("--input", os.path.join(data, "input_%d.pb" % k))]
+    out = run([nncc, "bench", model, "--train", "--losses"] + files + ["--lr", str(lr), "--runs", str(STEPS),
+                                                                      "--warmup", "0"] + extra)
     got = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("step ")]
     assert len(got) == STEPS, out
     for k, (g, r) in enumerate(zip(got, reference)):
@@ -143,9 +162,7 @@ def check_inference(nncc, work, kind, bias=True, variant=None):
         work = os.path.join(work, "no_bias")
     if variant:
         work = os.path.join(work, variant)
-    data = os.path.join(work, name, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    model = os.path.join(work, name, name + "3.onnx")
+    _, data, model = case(work, "", name, name + "3.onnx")
     torch.manual_seed(0)
     extra = {"nonlinearity": "relu"} if variant == "relu" else {}
     rnn = kind(24, 32, 3, bias=bias, **extra).eval()
@@ -268,10 +285,7 @@ def check_bidirectional(nncc, work, kind, variant=None):
     (losses, under store-all and checkpoint), bit-identical across them."""
     name = kind.__name__.lower()
     label = "bidirectional %s%s" % (name, " " + variant if variant else "")
-    d = os.path.join(work, "bidirectional", name + (variant or ""))
-    data = os.path.join(d, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    model = os.path.join(d, name + "_bi2.onnx")
+    d, data, model = case(work, "bidirectional", name + (variant or ""), name + "_bi2.onnx")
     torch.manual_seed(0)
     rnn = kind(24, 32, 2, bidirectional=True, **({"nonlinearity": "relu"} if variant == "relu" else {})).eval()
     x = torch.randn(150, 4, 24)
@@ -325,10 +339,7 @@ def check_stateful(nncc, work, kind):
     hidden]), run and trained as one stack."""
     name = kind.__name__.lower()
     label = "stateful " + name
-    d = os.path.join(work, "stateful", name)
-    data = os.path.join(d, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    model = os.path.join(d, name + "_state3.onnx")
+    d, data, model = case(work, "stateful", name, name + "_state3.onnx")
     torch.manual_seed(0)
     rnn = kind(24, 32, 3).eval()
     lstm = kind is torch.nn.LSTM
@@ -336,18 +347,22 @@ def check_stateful(nncc, work, kind):
     states = [0.5 * torch.randn(3, 4, 32) for _ in range(2 if lstm else 1)]
 
     class M(torch.nn.Module):
-        def __init__(self):
+        """rnn from the states given after x: y and the final states, one
+        output (`concat`) or each its own (y, h_n[, c_n])."""
+
+        def __init__(self, concat):
             super().__init__()
-            self.rnn = rnn
+            self.rnn, self.concat = rnn, concat
 
         def forward(self, x, *s):
             y, final = self.rnn(x, tuple(s) if lstm else s[0])
-            return (torch.cat([y] + list(final if lstm else (final,)), 0),)
+            final = tuple(final) if lstm else (final,)
+            return (torch.cat((y,) + final, 0),) if self.concat else (y,) + final
 
     with torch.no_grad():
-        out = M()(x, *states)[0]
+        out = M(True)(x, *states)[0]
     names = ["input", "h0", "c0"][:1 + len(states)]
-    torch.onnx.export(M(), (x, *states), model, opset_version=14, input_names=names, output_names=["output"])
+    torch.onnx.export(M(True), (x, *states), model, opset_version=14, input_names=names, output_names=["output"])
     inputs = []
     for k, arr in enumerate([x] + states):
         inputs.append(os.path.join(data, "input_%d.pb" % k))
@@ -375,42 +390,15 @@ def check_stateful(nncc, work, kind):
     # starting from the previous step's (the --input files after the first
     # give the first step's); the loss reads y only, and no gradient flows
     # into the states.
-    class Carried(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = rnn
-
-        def forward(self, x, *s):
-            y, final = self.rnn(x, tuple(s) if lstm else s[0])
-            return (y,) + (tuple(final) if lstm else (final,))
-
     lr = LR / 10  # (0.01: the GRU's and RNN's losses grow)
     tbptt = os.path.join(d, name + "_tbptt3.onnx")
-    torch.onnx.export(Carried(), (x, *states), tbptt, opset_version=14, input_names=names,
+    torch.onnx.export(M(False), (x, *states), tbptt, opset_version=14, input_names=names,
                       output_names=["y", "hn", "cn"][:1 + len(states)])
     plan = run([nncc, "inspect", tbptt, "--train"])
     assert "nn.%s_stack_grad" % name in plan and "nn.%s_grad" % name not in plan, plan
-    m, carried, reference = copy.deepcopy(rnn).train(), [t.clone() for t in states], []
-    for _ in range(STEPS):
-        y, final = m(x, tuple(carried) if lstm else carried[0])
-        loss = (y ** 2).sum()
-        reference.append(loss.item())
-        m.zero_grad()
-        loss.backward()
-        with torch.no_grad():
-            for p in m.parameters():
-                p -= lr * p.grad
-        carried = [t.detach() for t in (final if lstm else (final,))]
-    losses = []
-    for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]:
-        res = run([nncc, "bench", tbptt, "--train", "--losses", "--lr", str(lr), "--runs", str(STEPS), "--warmup",
-                   "0"] + [a for i in inputs for a in ("--input", i)] + extra)
-        losses.append([float(l.split()[-1]) for l in res.splitlines() if l.startswith("step ")])
-        assert len(losses[-1]) == STEPS, res
-        for k, (g, r) in enumerate(zip(losses[-1], reference)):
-            assert abs(g - r) <= 1e-4 * abs(r), "%s TBPTT step %d with %s: loss %g, PyTorch %g" % (
-                label, k + 1, extra, g, r)
-        print("%s TBPTT with %-24s losses %s (PyTorch %s)" % (label, " ".join(extra), losses[-1], reference))
+    reference = pytorch_losses(rnn, x, lr, states)
+    losses = [nncc_losses(nncc, tbptt, data, extra, reference, label + " TBPTT", lr, inputs=len(inputs))
+              for extra in [["--threads", "1"], ["--threads", "2"], ["--schedule", "sequential"]]]
     assert losses[0] == losses[1], "%s TBPTT depends on the threads" % label
 
     # Training (one input: the features), the initial states learned as
@@ -449,10 +437,7 @@ def check_seq2seq(nncc, work, kind):
     losses against PyTorch, identical with 1 and 2 threads."""
     name = kind.__name__.lower()
     label = "seq2seq " + name
-    d = os.path.join(work, "seq2seq", name)
-    data = os.path.join(d, "test_data_set_0")
-    os.makedirs(data, exist_ok=True)
-    model = os.path.join(d, name + "_seq2seq.onnx")
+    _, data, model = case(work, "seq2seq", name, name + "_seq2seq.onnx")
     torch.manual_seed(0)
 
     class Seq2Seq(torch.nn.Module):

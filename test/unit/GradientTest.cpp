@@ -1192,32 +1192,29 @@ TEST(RecurrentGradient, WavefrontRNNStackMatchesLayers) {
 /// (concatenated, OUTS = STEPS + 3 rows).
 TEST(RecurrentGradient, WavefrontStacksCarryStates) {
   // LSTM: layer 0 starts from h and c, layer 1 from zeros, layer 2 from h
-  // only; the loss reads layer 0's h, layer 1's h and layer 2's c.
-  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>, %ih0: tensor<1x3x7xELT>, %ic0: tensor<1x3x7xELT>, %ih2: tensor<1x3x7xELT>) -> tensor<OUTSx1x3x7xELT> {
+  // only; the loss reads READ: y and the final states of layer 0's h, layer
+  // 1's h and layer 2's c; or (an encoder) the final states alone, layer
+  // 0's h and layer 2's h and c (the top layer's y has no gradient: the
+  // stacked backward runs without dy).
+  const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>, %ih0: tensor<1x3x7xELT>, %ic0: tensor<1x3x7xELT>, %ih2: tensor<1x3x7xELT>) -> tensor<RESULT> {
     %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %ih0, %ic0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1, 1, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
     %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
     %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %ih2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %f0 = nn.reshape %h0 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
-    %f1 = nn.reshape %h1 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %f1 = nn.reshape %READ1 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %f2 = nn.reshape %c2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
-    %out = nn.concat %y2, %f0, %f1, %f2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
-    return %out : tensor<OUTSx1x3x7xELT> })",
+    %out = nn.concat READ {axis = 0 : i64} : (READTYPES) -> tensor<RESULT>
+    return %out : tensor<RESULT> })";
+  const std::string f = "tensor<1x1x3x7xELT>";
+  checkWavefrontStack(replaceAll(replaceAll(replaceAll(replaceAll(lstm, "RESULT", "OUTSx1x3x7xELT"), "READ1", "h1"),
+                                            "READTYPES", "tensor<STEPSx1x3x7xELT>, " + f + ", " + f + ", " + f),
+                                 "READ", "%y2, %f0, %f1, %f2"),
                       5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21});
-  // An encoder: the loss reads the final states alone (the top layer's y
-  // has no gradient: the stacked backward runs without dy).
-  checkWavefrontStack(R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>, %ih0: tensor<1x3x7xELT>, %ic0: tensor<1x3x7xELT>, %ih2: tensor<1x3x7xELT>) -> tensor<3x1x3x7xELT> {
-    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %ih0, %ic0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1, 1, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %ih2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 1, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
-    %f0 = nn.reshape %h0 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
-    %f1 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
-    %f2 = nn.reshape %c2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
-    %out = nn.concat %f0, %f1, %f2 {axis = 0 : i64} : (tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<3x1x3x7xELT>
-    return %out : tensor<3x1x3x7xELT> })",
+  checkWavefrontStack(replaceAll(replaceAll(replaceAll(replaceAll(lstm, "RESULT", "3x1x3x7xELT"), "READ1", "h2"),
+                                            "READTYPES", f + ", " + f + ", " + f),
+                                 "READ", "%f0, %f1, %f2"),
                       5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21});
   // GRUs (both cells) and RNNs (tanh, Relu): every layer starts from its
   // own h; the loss reads layer 0's and layer 2's final h and y twice.
