@@ -180,13 +180,23 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     error = "the model's input '" + inputs[0].name + "' is a scalar; it needs a batch dimension";
     return nullptr;
   }
-  shape[0] = options.batch;
+  // The batch: the features' first dimension. A model with carried states
+  // keeps a fixed one (its states' shapes depend on the batch too).
+  if (inputs.size() == 1 || shape[0] < 0)
+    shape[0] = options.batch;
   for (int64_t &d : shape)
     if (d < 0) {
       error = "the model's input '" + inputs[0].name + "' has a symbolic dimension other than the batch";
       return nullptr;
     }
   io.inputShapes[inputs[0].name] = shape;
+  for (size_t k = 1; k < inputs.size(); ++k)
+    if (llvm::any_of(inputs[k].shape, [](int64_t d) { return d < 0; })) {
+      error = "the model's input '" + inputs[k].name +
+              "' has symbolic dimensions; training carries the inputs after the features from step to step as "
+              "recurrent states, which need fixed shapes: export the model without dynamic axes on them";
+      return nullptr;
+    }
 
   loadDialects(context);
   auto module = importOnnxModel(context, model, io, error);

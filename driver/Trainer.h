@@ -75,6 +75,8 @@ double adamStepSize(double lr, double beta1, double beta2, int64_t t);
 struct TrainStepOptions {
   std::string loss = "softmax_cross_entropy";
   SolverConfig solver;
+  /// The features' first dimension (a model with carried states keeps its
+  /// own when the model fixes it).
   int64_t batch = 64;
   /// Backward of the recurrent layers: store-all, recompute-gates,
   /// checkpoint or budget (with rnnMemoryBudget bytes).

@@ -75,6 +75,8 @@ struct TrainOptions {
   double beta2 = 0.999, rmsDecay = 0.99, eps = 1e-8;
   double weightDecay = 0; ///< L2
   double clipNorm = 0;    ///< global-norm clipping (0: off)
+  /// The features' first dimension (a model with carried states keeps its
+  /// own when the model fixes it).
   int64_t batch = 64;
 };
 
@@ -100,7 +102,8 @@ public:
   /// zeros at first; set them, e.g. to zeros, to start a new sequence).
   /// Empty for a model with one input.
   std::vector<Tensor> &carriedStates();
-  /// The model's first output for a batch, with the current parameters.
+  /// The model's first output for a batch, with the current parameters
+  /// (from zero carried states, which it leaves as they are).
   bool predict(const Tensor &x, Tensor &y, std::string &error);
   std::vector<std::string> parameterNames() const;
   bool getParameter(const std::string &name, Tensor &value, std::string &error) const;

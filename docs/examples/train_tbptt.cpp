@@ -29,7 +29,6 @@ static float train(const char *model, bool carry) {
   nncc::TrainOptions options;
   options.solver = "adam";
   options.loss = "softmax_cross_entropy"; // labels: the next symbol of every step
-  options.batch = 20;                     // the first dimension of the tokens: steps
   auto trainer = nncc::Trainer::fromOnnxFile(model, options, error);
   if (!trainer) {
     std::fprintf(stderr, "error: %s\n", error.c_str());

@@ -271,10 +271,12 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
           rnnRowRelu(H, xr, hr, h);
       }
     }
-    if (l == L - 1 && y) // (unread when only the final states are: an encoder's)
-      std::copy(out, out + n * B * H, y + t0 * B * H);
-    else if (a.states.present())
+    if (l == L - 1) {
+      if (y) // (unread when only the final states are: an encoder's)
+        std::copy(out, out + n * B * H, y + t0 * B * H);
+    } else if (a.states.present()) {
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
+    }
     if (c == chunks - 1 && a.hn.present()) // the final states
       std::copy(out + (n - 1) * B * H, out + n * B * H, a.hn.as<float>() + l * B * H);
     if (c == chunks - 1 && lstm && a.cn.present())

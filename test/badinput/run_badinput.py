@@ -74,6 +74,21 @@ def main():
                            helper.make_tensor_value_info("s", TensorProto.INT64, [2])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("dynamic_reshape.onnx"))
+    # A recurrent state its output hands back (h -> hn): carried by the
+    # trainer, so `nncc train` on shuffled rows refuses it; with a symbolic
+    # batch in the state, training refuses it too.
+    for name, rows in (("carried.onnx", 4), ("carried_symbolic.onnx", "n")):
+        g = helper.make_graph(
+            [helper.make_node("MatMul", ["x", "W"], ["p"]), helper.make_node("Add", ["p", "h"], ["q"]),
+             helper.make_node("Tanh", ["q"], ["y"]), helper.make_node("Identity", ["y"], ["hn"])], "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3]),
+             helper.make_tensor_value_info("h", TensorProto.FLOAT, [rows, 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3]),
+             helper.make_tensor_value_info("hn", TensorProto.FLOAT, [rows, 3])],
+            [numpy_helper.from_array(np.eye(3, dtype=np.float32), name="W")])
+        onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w(name))
+    with open(w("rows.csv"), "w") as f:
+        f.write("".join("%d,%d,%d,%d\n" % (k, k + 1, k + 2, k % 2) for k in range(8)))
     # A model with a symbolic batch dimension.
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
@@ -138,6 +153,10 @@ def main():
         ("bad --rnn-memory budget", ["bench", "--train", mlp, "--rnn-memory", "budget=lots"], "got 'budget=lots'"),
         ("train input of wrong shape", ["bench", "--train", mlp, "--input", w("wrong_shape.pb")],
          "does not have the type and shape of the model's input"),
+        ("nncc train, carried states", ["train", w("carried.onnx"), "--data", w("rows.csv"), "--loss", "mse"],
+         "is a recurrent state its outputs hand back"),
+        ("carried state, symbolic shape", ["bench", "--train", w("carried_symbolic.onnx"), "--runs", "1"],
+         "has symbolic dimensions"),
         ("loop scan output in a bundle", ["compile", w("while_scan.onnx"), "-target=arm", "-o", w("while_out")],
          "output 'ys' is the scan output of a loop run as a loop"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],

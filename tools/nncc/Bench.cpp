@@ -140,6 +140,12 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
               "warm-up and %d timed steps\n",
               path.c_str(), std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
               opt.loss.c_str(), opt.solver.solver.c_str(), (long long)opt.batch, numThreads(), warmup, runs);
+  if (!session->carried().empty()) {
+    std::printf("carried from step to step (truncated BPTT):");
+    for (const TensorSignature &sig : session->carriedSignatures())
+      std::printf(" '%s'", sig.name.c_str());
+    std::printf("\n");
+  }
   std::fflush(stdout);
   Tensor x = randomTensor(session->input(), 1234);
   if (args.has("input")) {

@@ -239,6 +239,12 @@ int trainCommand(int argc, char **argv) {
   auto session = TrainingSession::create(model, opt, error);
   if (!session)
     return fail(error);
+  // Rows of a table, shuffled: nothing to carry from one batch to the next.
+  if (!session->carried().empty())
+    return fail("the model's input '" + session->carriedSignatures()[0].name +
+                "' is a recurrent state its outputs hand back (truncated BPTT over consecutive chunks of a "
+                "sequence), which `nncc train` on shuffled rows of a table does not do; train it with the C++ "
+                "Trainer (docs/cpp-api.md) or time it with `nncc bench --train`");
   int64_t features = 1;
   for (size_t d = 1; d < session->input().shape.size(); ++d)
     features *= session->input().shape[d];
