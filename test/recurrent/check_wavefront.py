@@ -34,7 +34,7 @@ by truncated BPTT (each step starting from the previous step's final
 states, `nncc bench --train` carrying them), and with initial states
 learned as parameters and the final states in the loss, whose gradients
 flow through the stacked backward to the initial states. An encoder-decoder
-(LSTM, GRU): the encoder's final states start the decoder; both run and
+(LSTM, GRU, RNN): the encoder's final states start the decoder; both run and
 train as stacks, against PyTorch.
 """
 import copy
@@ -483,7 +483,7 @@ def main():
         check_bidirectional(nncc, work, kind, variant)
     for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
         check_stateful(nncc, work, kind)
-    for kind in (torch.nn.LSTM, torch.nn.GRU):
+    for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
         check_seq2seq(nncc, work, kind)
 
 
