@@ -101,13 +101,6 @@ template <typename OpT> constexpr bool isLSTMForward() {
          std::is_same<OpT, LSTMWithGatesOp>::value;
 }
 
-/// An LSTM stack's initial cell states and its backward's final cell
-/// states' gradient (other stacks have no cell state).
-Value stackInitialC(LSTMStackOp op) { return op.getInitialC(); }
-Value stackInitialC(Operation *) { return Value(); }
-Value stackFinalCGrad(LSTMStackGradOp op) { return op.getDyC(); }
-Value stackFinalCGrad(Operation *) { return Value(); }
-
 /// What a stack kernel reads after its sizes to pick its cell: a GRU
 /// stack's linear_before_reset, 1 for an RNN stack with Relu (0: tanh); an
 /// LSTM stack has one cell.

@@ -227,7 +227,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   // place hands each back, typed alike.
   for (size_t k = 1; k < numInputs; ++k) {
     Type t = func.getArgument(k).getType();
-    if (k < ret->getNumOperands() && ret->getOperand(k).getType() == t && typeOf(ret->getOperand(k)).hasStaticShape()) {
+    if (k < ret->getNumOperands() && ret->getOperand(k).getType() == t) {
       g.carried.push_back(signatureOfType(t, inputs[k].name));
       continue;
     }
@@ -346,10 +346,8 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   s->labelSig = g.labels;
   s->hasLabels = g.hasLabels;
   s->carriedSigs = g.carried;
-  for (const TensorSignature &sig : g.carried) {
+  for (const TensorSignature &sig : g.carried) // (zeros)
     s->carriedValues.emplace_back(sig.dtype, sig.shape);
-    std::memset(s->carriedValues.back().data(), 0, s->carriedValues.back().byteSize());
-  }
   for (auto &kv : g.backward)
     if (kv.second)
       s->backwardNames.push_back(kv.first);
@@ -401,10 +399,8 @@ bool TrainingSession::predict(const Tensor &x, Tensor &y, std::string &error) {
       return false;
   }
   std::vector<Tensor> zeros;
-  for (const TensorSignature &sig : carriedSigs) {
+  for (const TensorSignature &sig : carriedSigs)
     zeros.emplace_back(sig.dtype, sig.shape);
-    std::memset(zeros.back().data(), 0, zeros.back().byteSize());
-  }
   std::vector<const Tensor *> in{&x};
   for (auto &z : zeros)
     in.push_back(&z);

@@ -641,12 +641,6 @@ LogicalResult verifyLayerStates(Operation *op, Value x, int64_t L, int64_t H, Ar
   return success();
 }
 
-/// The LSTM stacks' cell states (the others have none).
-Value initialCOf(LSTMStackOp op) { return op.getInitialC(); }
-Value initialCOf(Operation *) { return Value(); }
-Value finalCOf(LSTMStackOp op) { return op.getYC(); }
-Value finalCOf(Operation *) { return Value(); }
-
 template <typename Op>
 LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
   int64_t H = op.getHiddenSize(), S = op.getChunkSteps();
@@ -667,14 +661,8 @@ template <typename Op> LogicalResult verifyStackForward(Op op, int64_t gates, in
     return failure();
   int64_t L = op.getWeights().size() / 3;
   return verifyLayerStates(op, op.getX(), L, op.getHiddenSize(),
-                           {initialCOf(op), op.getYH(), finalCOf(op)}, {"initial_c", "y_h", "y_c"});
+                           {stackInitialC(op), op.getYH(), stackFinalC(op)}, {"initial_c", "y_h", "y_c"});
 }
-
-/// The LSTM stack backward's cell-state gradients (the others have none).
-Value finalCGradOf(LSTMStackGradOp op) { return op.getDyC(); }
-Value finalCGradOf(Operation *) { return Value(); }
-Value initialCGradOf(LSTMStackGradOp op) { return op.getDInitialC(); }
-Value initialCGradOf(Operation *) { return Value(); }
 
 template <typename Op>
 LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) {
@@ -686,7 +674,7 @@ LogicalResult verifyStackGrad(Op op, int64_t gates, int64_t saved, Value cells) 
     return op.emitOpError("dweights must be typed as the weights");
   int64_t L = op.getWeights().size() / 3;
   return verifyLayerStates(op, op.getX(), L, op.getHiddenSize(),
-                           {op.getDyH(), finalCGradOf(op), op.getDInitialH(), initialCGradOf(op)},
+                           {op.getDyH(), stackFinalCGrad(op), op.getDInitialH(), stackInitialCGrad(op)},
                            {"dy_h", "dy_c", "d_initial_h", "d_initial_c"});
 }
 /// A simple RNN stack's activation: what its kernel runs.
@@ -696,6 +684,23 @@ LogicalResult verifyStackActivation(Operation *op, StringRef activation) {
   return success();
 }
 } // namespace
+
+Value nncc::nn::stackInitialC(Operation *op) {
+  auto s = dyn_cast<LSTMStackOp>(op);
+  return s ? s.getInitialC() : Value();
+}
+Value nncc::nn::stackFinalC(Operation *op) {
+  auto s = dyn_cast<LSTMStackOp>(op);
+  return s ? s.getYC() : Value();
+}
+Value nncc::nn::stackFinalCGrad(Operation *op) {
+  auto s = dyn_cast<LSTMStackGradOp>(op);
+  return s ? s.getDyC() : Value();
+}
+Value nncc::nn::stackInitialCGrad(Operation *op) {
+  auto s = dyn_cast<LSTMStackGradOp>(op);
+  return s ? s.getDInitialC() : Value();
+}
 
 LogicalResult LSTMStackOp::verify() { return verifyStackForward(*this, 4, 4, getCells()); }
 LogicalResult GRUStackOp::verify() { return verifyStackForward(*this, 3, 4, Value()); }

@@ -45,6 +45,14 @@ std::string sourceName(mlir::Operation *op);
 /// bias have one element per normalized element, or one in all.
 bool hasSoftmaxKernel(mlir::Operation *op);
 bool hasLayerNormKernel(mlir::Operation *op);
+
+/// The cell states of a stack (nn.lstm_stack: initial_c and y_c) and of its
+/// backward (nn.lstm_stack_grad: dy_c and d_initial_c); null where absent
+/// and for GRU and RNN stacks, which have none.
+mlir::Value stackInitialC(mlir::Operation *stack);
+mlir::Value stackFinalC(mlir::Operation *stack);
+mlir::Value stackFinalCGrad(mlir::Operation *stackGrad);
+mlir::Value stackInitialCGrad(mlir::Operation *stackGrad);
 } // namespace nn
 } // namespace nncc
 

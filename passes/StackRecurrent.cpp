@@ -367,7 +367,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
           chain.push_back(*next);
         else
           break;
-      while (chain.size() >= 2 && !statesMovable(chain))
+      while (chain.size() >= 2 && !statesReaders(chain))
         chain.pop_back();
       for (Layer &l : chain)
         taken.insert(l.op);
@@ -402,11 +402,11 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
   /// their gradients right after each layer's backward); None if one of
   /// them cannot move there.
   static Optional<std::pair<SmallVector<Operation *>, SmallVector<Operation *>>> statesReaders(ArrayRef<Layer> chain) {
-    SmallVector<Value> finals, dInitials;
+    SmallVector<Value> finals, gradients;
     for (Layer l : chain) {
       finals.append({finalHOf(l.op), finalCOf(l.op)});
       if (l.grad)
-        dInitials.append({dWeightOf(l.grad, 0), dWeightOf(l.grad, 1), dWeightOf(l.grad, 2), dInitialHOf(l.grad),
+        gradients.append({dWeightOf(l.grad, 0), dWeightOf(l.grad, 1), dWeightOf(l.grad, 2), dInitialHOf(l.grad),
                           dInitialCOf(l.grad)});
     }
     auto fixed = chainOps(chain);
@@ -415,14 +415,13 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       return llvm::None;
     SmallVector<Operation *> backward;
     if (chain.front().grad) {
-      auto b = readersBefore(dInitials, chain.front().grad, fixed);
+      auto b = readersBefore(gradients, chain.front().grad, fixed);
       if (!b)
         return llvm::None;
       backward = *b;
     }
     return std::make_pair(*forward, backward);
   }
-  static bool statesMovable(ArrayRef<Layer> chain) { return statesReaders(chain).has_value(); }
 
   /// The layers' [1, B, H] states as one [L, B, H] (zeros for layers
   /// without), or null when every one is absent or zeros.
@@ -486,7 +485,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto hidden = b.getI64IntegerAttr(H);
     auto chunkSteps = b.getI64IntegerAttr(S);
     auto parallel = b.getI64IntegerAttr(maxParallel);
-    // The layers' initial states, each its [1, B, H] row.
+    // One value per layer (a layer's or its backward's state).
     auto ofLayers = [&](auto get) {
       SmallVector<Value> values;
       for (Layer l : chain)
@@ -494,6 +493,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       return values;
     };
     Location loc = last->getLoc();
+    // The layers' initial states, each its [1, B, H] row.
     Value h0 = layerRows(b, loc, ofLayers([](Layer l) { return initialHOf(l.op); }), layerStates);
     Value c0 = layerRows(b, loc, ofLayers([](Layer l) { return initialCOf(l.op); }), layerStates);
     // The forward stack: y, states, (an LSTM stack's) cells, gates, the

@@ -27,6 +27,7 @@ std::unique_ptr<uint8_t, AlignedDeleter> alignedAlloc(size_t bytes);
 class Tensor {
 public:
   Tensor() = default;
+  /// A tensor of zeros.
   Tensor(DType dtype, std::vector<int64_t> shape);
   Tensor(const Tensor &other);
   Tensor &operator=(const Tensor &other);
