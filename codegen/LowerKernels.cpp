@@ -528,16 +528,17 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         auto ft = elementOf(o.getX());
         unsigned weights = o.getWeights().size();
         k.i((int64_t)weights / 3);
-        // x, the weights, states, (an LSTM stack's) cells, gates and y; dy,
-        // the initial states and the final states' gradients (none: zeros).
+        // x, the weights, states, (an LSTM stack's) cells, gates (none:
+        // recomputed) and y; dy, the initial states and the final states'
+        // gradients (none: zeros).
         unsigned next = 0;
         for (unsigned i = 0; i < 1 + weights + 1; ++i)
           k.tensor(in.ins[next++], ft);
-        if (!lstm)
-          k.none();
-        for (unsigned i = 0; i < (lstm ? 3u : 2u); ++i)
+        if (lstm)
           k.tensor(in.ins[next++], ft);
-        for (Value v : {o.getDy(), o.getInitialH(), o.getDyH(), stackFinalCGrad(o)})
+        else
+          k.none();
+        for (Value v : {o.getGates(), o.getY(), o.getDy(), o.getInitialH(), o.getDyH(), stackFinalCGrad(o)})
           if (v)
             k.tensor(in.ins[next++], ft);
           else

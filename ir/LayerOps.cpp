@@ -613,8 +613,8 @@ int64_t verifyStackOperands(Operation *op, Value x, ValueRange weights, int64_t 
   return L;
 }
 
-/// Checks a stack's states, (an LSTM's) cells and gates: [L-1, T, B, H],
-/// [L, chunks, B, H] and [L, T, B, saved * H].
+/// Checks a stack's states, (an LSTM's) cells and gates (where present):
+/// [L-1, T, B, H], [L, chunks, B, H] and [L, T, B, saved * H].
 LogicalResult verifyStackSaved(Operation *op, Value x, int64_t L, int64_t H, int64_t chunkSteps, Value states,
                                Value cells, Value gates, int64_t saved) {
   auto xt = tensorOf(x);
@@ -625,7 +625,7 @@ LogicalResult verifyStackSaved(Operation *op, Value x, int64_t L, int64_t H, int
     return op->emitOpError("states must be [layers - 1, steps, batch, hidden]");
   if (cells && !is(cells, {L, chunks, B, H}))
     return op->emitOpError("cells must be [layers, chunks, batch, hidden]");
-  if (!is(gates, {L, T, B, saved * H}))
+  if (gates && !is(gates, {L, T, B, saved * H}))
     return op->emitOpError("gates must be [layers, steps, batch, ") << saved << " * hidden]";
   return success();
 }

@@ -336,39 +336,42 @@ def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNN
 // results and dy (the gradient of y; absent: zeros, as for an encoder
 // whose final states alone are read), with the initial hidden states
 // (absent: zeros) and the final states' gradients dy_h and dy_c ([L, batch,
-// H]; absent: zeros). Results: dX, per layer dW, dR and dB (the types of
+// H]; absent: zeros). Without `gates` (the memory policies other than
+// store-all) the kernel recomputes each chunk's pre-activations from x and
+// the saved outputs, and the forward stack stores no gates. Results: dX, per layer dW, dR and dB (the types of
 // `weights`), and the initial states' gradients ([L, batch, H]). The kernel runs the cells' backward along
 // reverse diagonals: cell (l, c) needs (l+1, c) (its dy) and (l, c+1) (the
 // state gradients), so (l-1, c) overlaps (l, c-1).
 def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Backward of stacked forward LSTMs, run as a reverse wavefront.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                       NN_FloatTensor:$cells, NN_FloatTensor:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
+                       NN_FloatTensor:$cells, Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                        Optional<NN_FloatTensor>:$dy_c, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h,
                       NN_FloatTensor:$d_initial_c);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` $gates `,` $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
 // The backward of an nn.gru_stack (nn.rnn_stack), made by
 // nn-stack-recurrent from the chain of nn.gru_grad (nn.rnn_grad) ops of its
 // layers, run along reverse diagonals as nn.lstm_stack_grad: the stack's
-// operands, its states, gates and y, dy, and as nn.lstm_stack_grad the
+// operands, its states, gates (absent: recomputed, as nn.lstm_stack_grad's)
+// and y, dy, and as nn.lstm_stack_grad the
 // initial states and the final states' gradient dy_h. Results: dX, per
 // layer dW, dR and dB, and the initial states' gradient.
 class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
-                            NN_FloatTensor:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
+                            Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                             Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                             I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $gates `,` $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",

@@ -62,10 +62,12 @@ template <typename... Ops, typename R, typename F> R withOneOf(Operation *op, R 
   return result ? *result : otherwise;
 }
 
-/// nn.lstm or nn.lstm_with_gates (an nn.lstm trained under store-all, whose
-/// gates its backward reads: the stack saves its own).
+/// nn.lstm, nn.lstm_with_gates (an nn.lstm trained under store-all, whose
+/// gates its backward reads: the stack saves its own) or
+/// nn.lstm_checkpointed (under checkpoint: the stack's backward starts each
+/// chunk from its own saved cell state).
 template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp>(op, otherwise, f);
 }
 /// nn.gru, nn.rnn or their *_with_gates forms.
 template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
@@ -73,7 +75,8 @@ template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f
 }
 /// Any layer the pass stacks.
 template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(
+      op, otherwise, f);
 }
 /// A layer's backward.
 template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
@@ -83,7 +86,7 @@ template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
 /// The cell of a layer or of a layer's backward.
 enum class Kind { None, LSTM, GRU, RNN };
 Kind kindOf(Operation *op) {
-  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMGradOp>(op))
+  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMGradOp>(op))
     return Kind::LSTM;
   if (isa_and_nonnull<GRUOp, GRUWithGatesOp, GRUGradOp>(op))
     return Kind::GRU;
@@ -206,10 +209,20 @@ Optional<SmallVector<Operation *>> readersBefore(ArrayRef<Value> values, Operati
   return ops;
 }
 
-/// What only an LSTM's backward has: no peepholes or checkpoints.
-bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && !g.getCheckpoints() && g.getDp().use_empty(); }
+/// What only an LSTM's backward has: no peepholes.
+bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && g.getDp().use_empty(); }
 bool noLSTMExtras(GRUGradOp) { return true; }
 bool noLSTMExtras(RNNGradOp) { return true; }
+
+/// The checkpoints of nn.lstm_checkpointed, and those an LSTM's backward
+/// reads (null for the others).
+Value checkpointsOf(Operation *op) {
+  if (auto c = dyn_cast_or_null<LSTMCheckpointedOp>(op))
+    return c.getCheckpoints();
+  if (auto g = dyn_cast_or_null<LSTMGradOp>(op))
+    return g.getCheckpoints();
+  return Value();
+}
 
 /// What a cell's forward and backward must also agree on: an LSTM's initial
 /// cell state, a GRU's linear_before_reset. (Other pairs are other cells.)
@@ -217,6 +230,7 @@ template <typename Grad, typename Op> bool sameCellAttributes(Grad, Op) { return
 template <typename Op> bool sameLSTM(LSTMGradOp g, Op op) { return g.getInitialC() == op.getInitialC(); }
 bool sameCellAttributes(LSTMGradOp g, LSTMOp op) { return sameLSTM(g, op); }
 bool sameCellAttributes(LSTMGradOp g, LSTMWithGatesOp op) { return sameLSTM(g, op); }
+bool sameCellAttributes(LSTMGradOp g, LSTMCheckpointedOp op) { return sameLSTM(g, op); }
 template <typename Op> bool sameGRU(GRUGradOp g, Op op) {
   return g.getLinearBeforeReset() == op.getLinearBeforeReset();
 }
@@ -230,21 +244,26 @@ Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
-/// through y or the final states (an encoder's: its y unread), and the
-/// store-all memory
-/// policy (the stack keeps every step's gate gradients; under the other
-/// policies the layers keep their own kernels, which honour them). Saved
-/// gates are read by that backward alone.
+/// through y or the final states (an encoder's: its y unread), under any
+/// memory policy. Under store-all (or a budget they fit) the layer saved its
+/// gates, which that backward alone reads: the stack saves its own. Under
+/// the other policies the stack's backward recomputes them chunk by chunk;
+/// under checkpoint the layer's backward reads its checkpoints instead of y
+/// (the stack's reads y and the chunks' cell states).
 Operation *gradientOf(Operation *layer) {
   Operation *found = nullptr;
-  for (Operation *user : outputOf(layer).getUsers()) {
-    bool ofY = withGrad(user, false, [&](auto g) { return g.getY() == outputOf(layer); });
-    if (!ofY)
-      continue;
-    if (found)
-      return nullptr;
-    found = user;
-  }
+  Value checkpoints = checkpointsOf(layer);
+  for (Value result : layer->getResults())
+    for (Operation *user : result.getUsers()) {
+      bool of = withGrad(user, false, [&](auto g) {
+        return g.getY() ? g.getY() == outputOf(layer) : checkpoints && checkpointsOf(g) == checkpoints;
+      });
+      if (!of || user == found)
+        continue;
+      if (found)
+        return nullptr;
+      found = user;
+    }
   if (!found || kindOf(found) != kindOf(layer))
     return nullptr;
   Value gates = savedGates(layer);
@@ -255,7 +274,7 @@ Operation *gradientOf(Operation *layer) {
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
       return inputs && g.getGates() == gates && !g.getSeqLens() && noLSTMExtras(g) &&
-             g.getMemoryPolicy() == "store-all";
+             checkpointsOf(g) == checkpoints;
     });
   });
   if (!same || (gates && !gates.hasOneUse()))
@@ -308,7 +327,9 @@ Optional<Layer> nextLayer(Layer layer) {
     if (!isGrad(user))
       return llvm::None;
   }
-  if (!next || !stackable(next) || hiddenOf(next) != hiddenOf(layer.op))
+  // (One stack saves the gates of all its layers or of none.)
+  if (!next || !stackable(next) || hiddenOf(next) != hiddenOf(layer.op) ||
+      (bool)savedGates(next) != (bool)savedGates(layer.op))
     return llvm::None;
   Layer n{next, gradientOf(next)};
   if ((bool)n.grad != (bool)layer.grad)
@@ -543,7 +564,8 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       Value dcn = layerRows(gb, gloc, ofLayers([](Layer l) { return dFinalCOf(l.grad); }), layerStates);
       auto createGrad = [&](auto gradOp) -> Operation * { // (GRU, RNN: no cells)
         return gb.create<decltype(gradOp)>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
-                                           fwd->getResult(2), y, dyOf(top), h0, dhn, hidden, parallel, chunkSteps,
+                                           savedGates(first) ? fwd->getResult(2) : Value(), y, dyOf(top), h0, dhn,
+                                           hidden, parallel, chunkSteps,
                                            variant(gradOp));
       };
       Operation *bwd;
@@ -553,7 +575,8 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         bwd = createGrad(RNNStackGradOp());
       else
         bwd = gb.create<LSTMStackGradOp>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
-                                         fwd->getResult(2), fwd->getResult(3), y, dyOf(top), h0, dhn, dcn, hidden,
+                                         fwd->getResult(2), savedGates(first) ? fwd->getResult(3) : Value(), y,
+                                         dyOf(top), h0, dhn, dcn, hidden,
                                          parallel, chunkSteps);
       for (auto it : llvm::enumerate(chain))
         for (unsigned i = 0; i < 3; ++i)

@@ -25,7 +25,12 @@
 // runs its steps back and passes its dX down as the dy of the layer below.
 // Each layer keeps the gate gradients of all its steps, so once every cell
 // is done its weight gradients are GEMMs over the whole sequence, on every
-// thread. A layer's state gradients start from those of its final states
+// thread. Without saved pre-activations (the memory policies other than
+// store-all: the forward saves only the outputs and each chunk's cell
+// state) each cell recomputes its chunk's from x and h_{t-1} with two GEMMs
+// of the chunk's rows, and adds its share of the weight gradients itself, so
+// nothing the backward keeps grows with the sequence. A layer's state
+// gradients start from those of its final states
 // (zeros when none are given) and end as those of its initial states.
 // Host only (bundles run the layers one by one).
 //
@@ -341,6 +346,8 @@ StackGradArgs readStackGrad(Meta &m) {
 /// c+1).
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
+  float *chunk, *hr, *z; ///< recomputing: a chunk's rows, its h_{t-1} products, a reset-first GRU's z
+  double *dbSum;         ///< the bias gradient's column sums
   GemmScratch<float> gs;
 };
 
@@ -369,9 +376,13 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   // are its first 3H; with linear_before_reset they are 0..2H and 3H..4H.
   int64_t K = (lbr ? 3 : recurrentOf(cell)) * H, KW = gatesOf(cell) * H;
   int64_t S = std::max<int64_t>(1, std::min(a.chunkSteps, T)), chunks = (T + S - 1) / S;
+  // Without the forward's pre-activations each cell recomputes its chunk's
+  // and adds its share of the weight gradients (in chunk order, last first:
+  // the same sums whatever the threads).
+  bool recompute = !a.gates.present();
+  int64_t sumWidth = resetFirst ? KW : G; // (a reset-first GRU's last H are r * h_{t-1}: no bias)
   LayerGradBuffers lb[kMaxLayers];
-  float *zeros = gru ? s.alloc<float>(B * H) : nullptr; // h_{-1} without initial states
-  float *sums = s.alloc<float>(G);                       // dB's column sums
+  float *zeros = s.alloc<float>(B * H); // h_{-1} without initial states
   for (int64_t l = 0; l < L; ++l) {
     lb[l].cs = lstm ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dh = s.alloc<float>(B * H);
@@ -380,19 +391,22 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].drh = resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
+    lb[l].chunk = recompute ? s.alloc<float>(S * B * G) : nullptr;
+    lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
+    lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
+    lb[l].dbSum = a.db[l].present() ? s.alloc<double>(sumWidth) : nullptr;
     lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
   }
   if (s.measuring())
     return;
-  if (zeros)
-    std::fill(zeros, zeros + B * H, 0.f);
+  std::fill(zeros, zeros + B * H, 0.f);
   // dh_{t-1} = dA_t R (a GRU: its first 3H, or 2H reset first, added to
   // z * dh_t)
   // (a reset-first GRU: d(r * h_{t-1}) = dA_h R_h first)
   std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers], backH[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
-    g.buf = a.gates.as<float>() + l * T * B * G;
+    g.buf = recompute ? g.chunk : a.gates.as<float>() + l * T * B * G;
     back[l] = std::make_unique<RecurrentGemm<float>>(B, H, K, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
     back[l]->prepareFor(G, H);
     if (resetFirst) {
@@ -404,17 +418,128 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     startFrom(a.dhn, l, B * H, g.dh);
     if (lstm)
       startFrom(a.dcn, l, B * H, g.dc);
-    if (a.dr[l].present() && T == 1)
-      std::fill(a.dr[l].as<float>(), a.dr[l].as<float>() + a.dr[l].numel(), 0.f);
   }
   const float *states = a.states.present() ? a.states.as<float>() : nullptr;
+  // Layer l's outputs (the top layer's: y) and inputs, from step t0.
+  auto outputsOf = [&](int64_t l, int64_t t0) {
+    return (l == L - 1 ? a.y.as<float>() : states + l * T * B * H) + t0 * B * H;
+  };
+  auto inputsOf = [&](int64_t l, int64_t t0) {
+    return l == 0 ? a.x.as<float>() + t0 * B * I0 : outputsOf(l - 1, t0);
+  };
+  // C (+)= Hprev^T-side products of steps [t0, t0 + n) of layer l:
+  // product(rows of h_{t-1}, count, their first row) for the rows of step 0
+  // (the initial states, or none: zeros) and of the later steps, in that
+  // order, each told whether it is the first (which takes `beta`).
+  // Returns whether any ran.
+  auto withPrevious = [&](int64_t l, int64_t t0, int64_t n, auto product) {
+    const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : nullptr;
+    bool any = false;
+    if (t0 == 0 && h0) {
+      product(h0, B, 0, !any);
+      any = true;
+    }
+    int64_t from = t0 == 0 ? 1 : 0; // (step 0's h_{-1}: h0 above)
+    if (n > from) {
+      product(outputsOf(l, t0 + from - 1), (n - from) * B, from * B, !any);
+      any = true;
+    }
+    return any;
+  };
+  // The chunk's saved rows (see the forward), recomputed into g.buf: x W^T
+  // and h_{t-1} R^T over all its rows at once (its h are known), with the
+  // biases as the forward added them. An RNN's backward needs none.
+  auto recomputeRows = [&](int64_t l, int64_t t0, int64_t n) {
+    LayerGradBuffers &g = lb[l];
+    int64_t I = l == 0 ? I0 : H, rows = n * B, N = gatesOf(cell) * H;
+    const float *W = a.w[l].as<float>(), *R = a.r[l].as<float>(), *wb = a.b[l].as<float>(), *rb = wb + N;
+    gemm<float>(false, true, rows, N, I, 1.f, inputsOf(l, t0), I, W, I, 0.f, g.buf, G, g.gs);
+    // h_{t-1} R^T: into buf (LSTM), or beside it (GRU: [rows, 3H]; reset
+    // first only the z and r gates', whose r the h gate's product needs).
+    float *hr = lstm ? g.buf : g.hr;
+    int64_t ldh = lstm ? G : 3 * H, width = resetFirst ? 2 * H : N;
+    withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool) {
+      gemm<float>(false, true, count, width, H, 1.f, h, H, R, H, lstm ? 1.f : 0.f, hr + row * ldh, ldh, g.gs);
+    });
+    if (!lstm && t0 == 0 && !a.h0.present()) // step 0's rows: h_{-1} is zero
+      std::fill(hr, hr + B * ldh, 0.f);
+    for (int64_t row = 0; row < rows; ++row) {
+      float *r = g.buf + row * G;
+      const float *h = hr + row * ldh;
+      if constexpr (lstm) {
+        for (int64_t k = 0; k < G; ++k)
+          r[k] += wb[k] + rb[k];
+      } else if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
+        for (int64_t k = 0; k < 2 * H; ++k)
+          r[k] += h[k] + wb[k] + rb[k];
+        for (int64_t k = 2 * H; k < 3 * H; ++k)
+          r[k] += wb[k];
+        std::copy(h + 2 * H, h + 3 * H, r + 3 * H);
+      } else { // reset first: r * h_{t-1} into the last H, then the sums
+        for (int64_t k = 0; k < N; ++k)
+          r[k] += wb[k] + rb[k];
+        int64_t k = row / B, b = row % B;
+        const float *hPrev = t0 + k > 0 ? outputsOf(l, t0 + k - 1) + b * H
+                             : a.h0.present() ? a.h0.as<float>() + (l * B + b) * H
+                                              : zeros;
+        gruRowGates(H, r, h, hPrev, g.z + b * H, r + 3 * H);
+        for (int64_t j = 0; j < 2 * H; ++j)
+          r[j] += h[j];
+      }
+    }
+    if constexpr (resetFirst) // (r * h_{t-1}) R_h^T, into the h gate's rows
+      gemm<float>(false, true, rows, H, H, 1.f, g.buf + 3 * H, G, R + 2 * H * H, H, 1.f, g.buf + 2 * H, G, g.gs);
+  };
+  // The weight gradients of steps [t0, t0 + n) of layer l from their gate
+  // gradients dA (rows of G), added to the earlier chunks' (`add`) or not:
+  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is the initial state),
+  // dB = sums of dA (in double). A GRU with linear_before_reset: dW from the
+  // z, r and h gates' columns, dR from the first 3H. Reset first: dR_h =
+  // dA_h^T (r * H_prev).
+  auto weightGrads = [&](int64_t l, int64_t t0, int64_t n, const float *dA, bool add) {
+    LayerGradBuffers &g = lb[l];
+    int64_t I = l == 0 ? I0 : H, rows = n * B;
+    float beta = add ? 1.f : 0.f;
+    const float *in = inputsOf(l, t0);
+    if (float *dw = a.dw[l].present() ? a.dw[l].as<float>() : nullptr) {
+      if (lbr) {
+        gemm<float>(true, false, 2 * H, I, rows, 1.f, dA, G, in, I, beta, dw, I, g.gs);
+        gemm<float>(true, false, H, I, rows, 1.f, dA + 3 * H, G, in, I, beta, dw + 2 * H * I, I, g.gs);
+      } else {
+        gemm<float>(true, false, KW, I, rows, 1.f, dA, G, in, I, beta, dw, I, g.gs);
+      }
+    }
+    if (float *dr = a.dr[l].present() ? a.dr[l].as<float>() : nullptr) {
+      if (!withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool first) {
+            gemm<float>(true, false, K, H, count, 1.f, dA + row * G, G, h, H, first ? beta : 1.f, dr, H, g.gs);
+          }) && !add)
+        std::fill(dr, dr + K * H, 0.f); // (one step from zeros)
+      if (resetFirst)
+        gemm<float>(true, false, H, H, rows, 1.f, dA + 2 * H, G, dA + 3 * H, G, beta, dr + 2 * H * H, H, g.gs);
+    }
+    if (g.dbSum) {
+      // (by column: contiguous reads within a row; each column's rows in
+      // order)
+      parallelFor(sumWidth, rows, [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k)
+          if (!add)
+            g.dbSum[k] = 0;
+        for (int64_t row = 0; row < rows; ++row)
+          for (int64_t k = k0; k < k1; ++k)
+            g.dbSum[k] += dA[row * G + k];
+      });
+    }
+  };
   bool trace = nncc::traceEnabled();
   auto runCell = [&](int64_t l, int64_t c) {
     double start = trace ? nncc::traceNow() : 0;
     LayerGradBuffers &g = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0), rows = n * B;
     const float *W = a.w[l].as<float>();
-    float *buf = g.buf + t0 * B * G; // the chunk's saved pre-activations (an RNN: none saved)
+    // The chunk's saved pre-activations (an RNN: none saved), or recomputed
+    float *buf = recompute ? g.buf : g.buf + t0 * B * G;
+    if (recompute && !isRNN(cell))
+      recomputeRows(l, t0, n);
     // An LSTM's cell states: the chunk's steps run forward again from its
     // first cell state. A GRU's state is h, which y (states) holds.
     const float *c0 = lstm ? a.cells.as<float>() + (l * chunks + c) * B * H : nullptr;
@@ -471,62 +596,37 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     } else if (dx) {
       gemm<float>(false, false, rows, I, KW, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
     }
+    if (recompute) // the chunk's share (the last chunk comes first)
+      weightGrads(l, t0, n, buf, /*add=*/c < chunks - 1);
     if (trace)
       nncc::traceTask(cellName(cell, true), l, t0, omp_get_thread_num(), start, nncc::traceNow());
   };
   // Reverse diagonals: the top layer's last chunk first.
   alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { runCell(L - 1 - l, chunks - 1 - c); });
-  // The weight gradients, one GEMM over all steps each (every thread):
-  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is the initial state),
-  // dB = sums of dA; the initial states' gradients are those of h_{-1} and
-  // c_{-1}.
+  // The initial states' gradients are those of h_{-1} and c_{-1}. With the
+  // saved pre-activations, the weight gradients are one GEMM over all steps
+  // each (every thread).
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
     if (a.dh0.present())
       std::copy(g.dh, g.dh + B * H, a.dh0.as<float>() + l * B * H);
     if (lstm && a.dc0.present())
       std::copy(g.dc, g.dc + B * H, a.dc0.as<float>() + l * B * H);
-    int64_t I = l == 0 ? I0 : H;
-    const float *in = l == 0 ? a.x.as<float>() : states + (l - 1) * T * B * H;
-    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    // (A GRU with linear_before_reset: dW from the z, r and h gates'
-    // columns, dR from the first 3H. Reset first: dR_h = dA_h^T (r * H_prev).)
-    float *dw = a.dw[l].present() ? a.dw[l].as<float>() : nullptr;
-    if (dw && lbr) {
-      gemm<float>(true, false, 2 * H, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
-      gemm<float>(true, false, H, I, T * B, 1.f, g.buf + 3 * H, G, in, I, 0.f, dw + 2 * H * I, I, g.gs);
-    } else if (dw) {
-      gemm<float>(true, false, KW, I, T * B, 1.f, g.buf, G, in, I, 0.f, dw, I, g.gs);
-    }
-    if (a.dr[l].present() && T > 1)
-      gemm<float>(true, false, K, H, (T - 1) * B, 1.f, g.buf + B * G, G, hs, H, 0.f,
-                  a.dr[l].as<float>(), H, g.gs);
-    if (a.dr[l].present() && a.h0.present()) // step 0's dA^T h_{-1}
-      gemm<float>(true, false, K, H, B, 1.f, g.buf, G, a.h0.as<float>() + l * B * H, H, 1.f, a.dr[l].as<float>(),
-                  H, g.gs);
-    if (a.dr[l].present() && resetFirst)
-      gemm<float>(true, false, H, H, T * B, 1.f, g.buf + 2 * H, G, g.buf + 3 * H, G, 0.f,
-                  a.dr[l].as<float>() + 2 * H * H, H, g.gs);
-    if (a.db[l].present()) {
-      float *db = a.db[l].as<float>();
-      // (a reset-first GRU's last H are r * h_{t-1}: no bias)
-      parallelFor(resetFirst ? KW : G, T * B, [&](int64_t k0, int64_t k1) {
-        float *sum = sums + k0; // (row by row: contiguous reads)
-        std::fill(sum, sum + (k1 - k0), 0.f);
-        for (int64_t row = 0; row < T * B; ++row)
-          for (int64_t k = k0; k < k1; ++k)
-            sum[k - k0] += g.buf[row * G + k];
-        for (int64_t k = k0; k < k1; ++k) {
-          if (!lbr)
-            db[k] = db[KW + k] = sum[k - k0]; // Rb: as Wb (LSTM, RNN, reset-first GRU)
-          else if (k < 2 * H) // z, r: Wb and Rb alike
-            db[k] = db[3 * H + k] = sum[k - k0];
-          else if (k < 3 * H) // h_{t-1} R_h^T + Rb_h: Rb_h
-            db[3 * H + k] = sum[k - k0];
-          else // the h gate: Wb_h
-            db[k - H] = sum[k - k0];
-        }
-      });
+    if (!recompute)
+      weightGrads(l, 0, T, g.buf, /*add=*/false);
+    if (!a.db[l].present())
+      continue;
+    float *db = a.db[l].as<float>();
+    for (int64_t k = 0; k < sumWidth; ++k) {
+      float sum = (float)g.dbSum[k];
+      if (!lbr)
+        db[k] = db[KW + k] = sum; // Rb: as Wb (LSTM, RNN, reset-first GRU)
+      else if (k < 2 * H) // z, r: Wb and Rb alike
+        db[k] = db[3 * H + k] = sum;
+      else if (k < 3 * H) // h_{t-1} R_h^T + Rb_h: Rb_h
+        db[3 * H + k] = sum;
+      else // the h gate: Wb_h
+        db[k - H] = sum;
     }
   }
 }

@@ -1103,14 +1103,16 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
     auto reference = gradientsAt(b, "f64", args);
     ASSERT_EQ(reference.size(), args.size());
     int stacked = 0, layered = 0;
+    int64_t allBytes = 0;
     auto layers = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "sequential", nullptr, &layered);
-    auto wavefront = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "wavefront", nullptr, &stacked);
+    auto wavefront = gradientsAt(b, "f32", args, "store-all", 0, &allBytes, "wavefront", nullptr, &stacked);
     EXPECT_EQ(stacked, 1) << "the gradients were not stacked";
     EXPECT_EQ(layered, 0);
     ASSERT_EQ(wavefront.size(), args.size());
     // One step from a zero h_{-1} (a layer without initial state): dR
     // (arguments 2, 5 and 8) is zero, and then left out.
     auto zero = [](const std::vector<double> &g) { return llvm::all_of(g, [](double v) { return v == 0.0; }); };
+    std::vector<size_t> zeroDR;
     if (T == 1)
       for (size_t k : {8, 5, 2}) {
         if (!zero(reference[k]))
@@ -1119,9 +1121,30 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
           EXPECT_EQ(v, 0.0) << "dR of argument " << k;
         for (auto *g : {&reference, &layers, &wavefront})
           g->erase(g->begin() + k);
+        zeroDR.push_back(k);
       }
     expectGradientsNear(wavefront, layers, 1e-5, "wavefront against sequential");
     expectGradientsNear(wavefront, reference, 2e-4, "wavefront against f64");
+    // The other memory policies: the stacked backward recomputes each
+    // chunk's pre-activations (the forward saves none) and gives store-all's
+    // gradients.
+    for (auto [policy, budget] : {std::pair<const char *, int64_t>{"recompute-gates", 0}, {"checkpoint", 0},
+                                  {"budget", 1}}) {
+      int recomputed = 0, saving = -1;
+      int64_t bytes = 0;
+      auto got = gradientsAt(b, "f32", args, policy, budget, &bytes, "wavefront", &saving, &recomputed);
+      EXPECT_EQ(recomputed, 1) << policy << ": the gradients were not stacked";
+      EXPECT_EQ(saving, 0) << policy << ": gates saved";
+      if (T > 21) // (several chunks: the gates of all steps against a chunk's per layer)
+        EXPECT_LT(bytes, allBytes) << policy;
+      ASSERT_EQ(got.size(), args.size());
+      for (size_t k : zeroDR) {
+        for (double v : got[k])
+          EXPECT_EQ(v, 0.0) << policy << ": dR of argument " << k;
+        got.erase(got.begin() + k);
+      }
+      expectGradientsNear(got, wavefront, 1e-6, std::string(policy) + " against store-all");
+    }
   }
 }
 

@@ -166,7 +166,7 @@ func.func @rnn_stack_grad_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf3
                                      %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
                                      %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{'nn.rnn_stack_grad' op activation must be Tanh or Relu, got 'Elu'}}
-  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y dy %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
+  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, gates %g, %y dy %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
   return %dx : tensor<5x2x3xf32>
 }
 
@@ -215,6 +215,6 @@ func.func @rnn_stack_grad_dy_h(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r
                                %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
                                %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>, %dhn: tensor<2x2x3xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{'nn.rnn_stack_grad' op dy_h must be 'tensor<2x2x4xf32>' ([layers, batch, hidden])}}
-  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %g, %y dy %y dy_h %dhn {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>, tensor<2x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
+  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, gates %g, %y dy %y dy_h %dhn {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>, tensor<2x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
   return %dx : tensor<5x2x3xf32>
 }

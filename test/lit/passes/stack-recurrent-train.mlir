@@ -1,6 +1,7 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=RECOMP
 // The printed stacks parse back (their operand lists are unambiguous):
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s
 
@@ -18,9 +19,28 @@
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x2x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.lstm_with_gates
 // CHECK-NOT: nn.lstm_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}}, %{{.*}} = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}}, %{{.*}} = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], gates %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.lstm_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// Under checkpoint the layers are nn.lstm_checkpointed, whose backward
+// reads checkpoints instead of y; under recompute-gates plain nn.lstm ops.
+// Either way they stack, and the stacked backward has no saved gates: it
+// recomputes each chunk's from x, the saved outputs and the chunk's cell
+// state, and the forward stack's gates are read by nothing (not stored).
+// CKPT-LABEL: func.func @train
+// CKPT-NOT: nn.lstm_checkpointed
+// CKPT-NOT: nn.lstm_grad
+// CKPT: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
+// CKPT-NOT: nn.lstm_grad
+// CKPT: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
+// CKPT-NOT: nn.lstm_grad
+// CKPT: return
+// RECOMP-LABEL: func.func @train
+// RECOMP-NOT: nn.lstm_grad
+// RECOMP: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
+// RECOMP: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
+// RECOMP-NOT: nn.lstm_grad
+// RECOMP: return
 // SEQ-LABEL: func.func @train
 // SEQ-NOT: nn.lstm_stack
 // SEQ-COUNT-2: nn.lstm_with_gates
@@ -67,14 +87,16 @@ func.func @lower_output_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.gru_with_gates
 // CHECK-NOT: nn.gru_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
 // CHECK-NOT: nn.gru_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
-// Under another memory policy the layers keep their own backward kernels.
+// Under another memory policy the layers save no rows: neither does the
+// stack, whose backward recomputes them.
 // CKPT-LABEL: func.func @train_gru
-// CKPT-NOT: nn.gru_stack
-// CKPT-COUNT-2: nn.gru_grad
-// CKPT-NOT: nn.gru_stack
+// CKPT-NOT: nn.gru_grad
+// CKPT: %[[Y:.*]], %[[S:.*]], %{{.*}}, %{{.*}} = nn.gru_stack %arg0,
+// CKPT: nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = true
+// CKPT-NOT: nn.gru_grad
 // SEQ-LABEL: func.func @train_gru
 // SEQ-NOT: nn.gru_stack
 // SEQ-COUNT-2: nn.gru_with_gates
@@ -99,11 +121,12 @@ func.func @train_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tenso
 // CHECK-NOT: nn.gru_grad
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x16xf32>, tensor<2x2x4xf32>)
-// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
 // CHECK-NOT: nn.gru_grad
 // CKPT-LABEL: func.func @gru_reset_first
-// CKPT-NOT: nn.gru_stack
-// CKPT-COUNT-2: nn.gru_grad
+// CKPT-NOT: nn.gru_grad
+// CKPT: %[[Y:.*]], %[[S:.*]], %{{.*}}, %{{.*}} = nn.gru_stack %arg0,
+// CKPT: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64, hidden_size = 4 : i64, linear_before_reset = false
 func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                            %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
   %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
@@ -124,7 +147,7 @@ func.func @gru_reset_first(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0:
 // CHECK: nn.slice %[[HN]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
 // CHECK: %[[Z:.*]] = nn.constant dense<0.000000e+00> : tensor<1x2x4xf32>
 // CHECK: %[[DHN:.*]] = nn.concat %{{.*}}, %[[Z]] {axis = 0 : i64}
-// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], %[[G]], %[[Y]] dy %{{.*}} dy_h %[[DHN]] {
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}}], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} dy_h %[[DHN]] {
 // CHECK-NOT: nn.gru_grad
 func.func @gru_final_state_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
                                 %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
@@ -150,7 +173,7 @@ func.func @gru_final_state_read(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>,
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %[[G:.*]], %[[HN:.*]], %[[CN:.*]] = nn.lstm_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 initial_h %[[H0]] initial_c %[[C0]] {
 // CHECK: nn.slice %[[CN]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
 // CHECK: %[[DCN:.*]] = nn.concat %[[Z:.*]], %{{.*}} {axis = 0 : i64}
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %[[DH0:.*]], %[[DC0:.*]] = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[G]], %[[Y]] dy %{{.*}} initial_h %[[H0]] dy_c %[[DCN]] {
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %[[DH0:.*]], %[[DC0:.*]] = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], gates %[[G]], %[[Y]] dy %{{.*}} initial_h %[[H0]] dy_c %[[DCN]] {
 // CHECK-DAG: %[[DH00:.*]] = nn.slice %[[DH0]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
 // CHECK-DAG: %[[DH01:.*]] = nn.slice %[[DH0]] {sizes = [1, 2, 4], starts = [1, 0, 0], steps = [1, 1, 1]}
 // CHECK-DAG: %[[DC00:.*]] = nn.slice %[[DC0]] {sizes = [1, 2, 4], starts = [0, 0, 0], steps = [1, 1, 1]}
@@ -217,12 +240,14 @@ func.func @lstm_into_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: t
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Tanh", chunk_steps = 32 : i64, hidden_size = 4 : i64, max_parallel = 0 : i64}
 // CHECK-SAME: -> (tensor<40x1x2x4xf32>, tensor<1x40x2x4xf32>, tensor<2x40x2x4xf32>, tensor<2x2x4xf32>)
 // CHECK-NOT: nn.rnn_grad
-// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
+// CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}} = nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} {activation = "Tanh", chunk_steps = 32 : i64
 // CHECK-NOT: nn.rnn_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
 // CKPT-LABEL: func.func @train_rnn
-// CKPT-NOT: nn.rnn_stack
-// CKPT-COUNT-2: nn.rnn_grad
+// CKPT-NOT: nn.rnn_grad
+// CKPT: %[[Y:.*]], %[[S:.*]], %{{.*}}, %{{.*}} = nn.rnn_stack %arg0,
+// CKPT: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[Y]] dy %{{.*}} {activation = "Tanh"
+// CKPT-NOT: nn.rnn_grad
 // SEQ-LABEL: func.func @train_rnn
 // SEQ-NOT: nn.rnn_stack
 // SEQ-COUNT-2: nn.rnn_grad
@@ -243,11 +268,11 @@ func.func @train_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor
 // CHECK-LABEL: func.func @train_relu_rnn
 // CHECK-NOT: nn.rnn_grad
 // CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.rnn_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 {activation = "Relu"
-// CHECK: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[G]], %[[Y]] dy %{{.*}} {activation = "Relu"
+// CHECK: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} {activation = "Relu"
 // CHECK-NOT: nn.rnn_grad
 // CKPT-LABEL: func.func @train_relu_rnn
-// CKPT-NOT: nn.rnn_stack
-// CKPT-COUNT-2: nn.rnn_grad
+// CKPT-NOT: nn.rnn_grad
+// CKPT: nn.rnn_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %{{.*}}, %{{.*}} dy %{{.*}} {activation = "Relu"
 func.func @train_relu_rnn(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
                      %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>) -> tensor<f32> {
   %y0, %h0 = nn.rnn %x, %w0, %r0, %b0 {activations = ["Relu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
