@@ -242,6 +242,22 @@ bool sameCellAttributes(RNNGradOp, RNNWithGatesOp) { return true; }
 Value outputOf(Operation *layer) { return layer->getResult(0); }
 Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
+/// Whether the stacked backward's working set for a layer (recomputing the
+/// gates: a chunk's rows of them, their h_{t-1} products, cell states and
+/// dy, about 64 rows each) fits the layer's budget=BYTES, as the layer's
+/// own kernel would make it (which shortens its segments down to one step).
+/// Other policies have no bound; saved gates are within it by autodiff's
+/// choice.
+template <typename Grad> bool withinBudget(Grad g, bool savedGates) {
+  if (g.getMemoryPolicy() != "budget" || savedGates)
+    return true;
+  auto x = g.getX().getType().template cast<RankedTensorType>();
+  int64_t B = std::max<int64_t>(1, x.getDimSize(1)), T = std::max<int64_t>(1, x.getDimSize(0));
+  int64_t rows = std::min<int64_t>(T, std::max<int64_t>(1, kChunkRows / B)) * B, H = g.getHiddenSize();
+  int64_t bytes = 4 * rows * (4 * H + 3 * H + 3 * H) + 4 * 8 * B * H;
+  return bytes <= (int64_t)g.getMemoryBudget();
+}
+
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
 /// through y or the final states (an encoder's: its y unread), under any
@@ -274,7 +290,7 @@ Operation *gradientOf(Operation *layer) {
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
       return inputs && g.getGates() == gates && !g.getSeqLens() && noLSTMExtras(g) &&
-             checkpointsOf(g) == checkpoints;
+             checkpointsOf(g) == checkpoints && withinBudget(g, (bool)gates);
     });
   });
   if (!same || (gates && !gates.hasOneUse()))
