@@ -286,7 +286,8 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 // `cells` the cell state before each chunk ([L, chunks, batch, H]) and
 // `gates` the gate pre-activations of every layer and step ([L, T, batch,
 // 4H], what nn.lstm_with_gates saves: the backward does not recompute
-// them); in inference nothing reads them and they are not stored.
+// them; stored only when nn.lstm_stack_grad reads them, under store-all); in
+// inference nothing reads them and they are not stored.
 def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
@@ -314,8 +315,9 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments
 // and h_{t-1} R_h^T (without Rb_h), without it the h gate's pre-activation
 // (x W_h^T + (r * h_{t-1}) R_h^T + both biases) and r * h_{t-1}; an RNN's
 // [L, T, batch, H], which only its backward writes (the activation's
-// derivative comes from the outputs). In inference nothing reads them and
-// they are not stored.
+// derivative comes from the outputs); stored only when the backward reads
+// them (store-all). In inference nothing reads them and they are not
+// stored.
 class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;

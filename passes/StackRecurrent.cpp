@@ -14,9 +14,12 @@
 // each layer's dX reshaped into the dy of the layer below. The chain of
 // gradients becomes one nn.lstm_stack_grad, which runs the cells' backward
 // along reverse diagonals; the forward stack then also keeps what the
-// backward reads (the lower layers' outputs, a cell state per chunk and the
-// gate pre-activations of every step: under store-all the layers come as
-// nn.lstm_with_gates, whose saved gates the stack replaces with its own).
+// backward reads (the lower layers' outputs, a cell state per chunk and,
+// under store-all, the gate pre-activations of every step: the layers come
+// as nn.lstm_with_gates, whose saved gates the stack replaces with its own).
+// Under the other memory policies the layers save no gates and neither
+// does the stack: its backward recomputes each chunk's gates (an LSTM
+// under checkpoint keeps its own kernels: gradientOf).
 // A GRU chain's gradients become one nn.gru_stack_grad likewise (a GRU's
 // state is h, which the saved outputs hold: no cell states).
 //
@@ -62,12 +65,10 @@ template <typename... Ops, typename R, typename F> R withOneOf(Operation *op, R 
   return result ? *result : otherwise;
 }
 
-/// nn.lstm, nn.lstm_with_gates (an nn.lstm trained under store-all, whose
-/// gates its backward reads: the stack saves its own) or
-/// nn.lstm_checkpointed (under checkpoint: the stack's backward starts each
-/// chunk from its own saved cell state).
+/// nn.lstm or nn.lstm_with_gates (an nn.lstm trained under store-all, whose
+/// gates its backward reads: the stack saves its own).
 template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp>(op, otherwise, f);
 }
 /// nn.gru, nn.rnn or their *_with_gates forms.
 template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
@@ -75,8 +76,7 @@ template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f
 }
 /// Any layer the pass stacks.
 template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(
-      op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(op, otherwise, f);
 }
 /// A layer's backward.
 template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
@@ -86,7 +86,7 @@ template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
 /// The cell of a layer or of a layer's backward.
 enum class Kind { None, LSTM, GRU, RNN };
 Kind kindOf(Operation *op) {
-  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMGradOp>(op))
+  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMGradOp>(op))
     return Kind::LSTM;
   if (isa_and_nonnull<GRUOp, GRUWithGatesOp, GRUGradOp>(op))
     return Kind::GRU;
@@ -209,20 +209,10 @@ Optional<SmallVector<Operation *>> readersBefore(ArrayRef<Value> values, Operati
   return ops;
 }
 
-/// What only an LSTM's backward has: no peepholes.
-bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && g.getDp().use_empty(); }
+/// What only an LSTM's backward has: no peepholes or checkpoints.
+bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && !g.getCheckpoints() && g.getDp().use_empty(); }
 bool noLSTMExtras(GRUGradOp) { return true; }
 bool noLSTMExtras(RNNGradOp) { return true; }
-
-/// The checkpoints of nn.lstm_checkpointed, and those an LSTM's backward
-/// reads (null for the others).
-Value checkpointsOf(Operation *op) {
-  if (auto c = dyn_cast_or_null<LSTMCheckpointedOp>(op))
-    return c.getCheckpoints();
-  if (auto g = dyn_cast_or_null<LSTMGradOp>(op))
-    return g.getCheckpoints();
-  return Value();
-}
 
 /// What a cell's forward and backward must also agree on: an LSTM's initial
 /// cell state, a GRU's linear_before_reset. (Other pairs are other cells.)
@@ -230,7 +220,6 @@ template <typename Grad, typename Op> bool sameCellAttributes(Grad, Op) { return
 template <typename Op> bool sameLSTM(LSTMGradOp g, Op op) { return g.getInitialC() == op.getInitialC(); }
 bool sameCellAttributes(LSTMGradOp g, LSTMOp op) { return sameLSTM(g, op); }
 bool sameCellAttributes(LSTMGradOp g, LSTMWithGatesOp op) { return sameLSTM(g, op); }
-bool sameCellAttributes(LSTMGradOp g, LSTMCheckpointedOp op) { return sameLSTM(g, op); }
 template <typename Op> bool sameGRU(GRUGradOp g, Op op) {
   return g.getLinearBeforeReset() == op.getLinearBeforeReset();
 }
@@ -242,44 +231,47 @@ bool sameCellAttributes(RNNGradOp, RNNWithGatesOp) { return true; }
 Value outputOf(Operation *layer) { return layer->getResult(0); }
 Value inputOf(Operation *layer) { return layer->getOperand(0); }
 
-/// Whether the stacked backward's working set for a layer (recomputing the
-/// gates: a chunk's rows of them, their h_{t-1} products, cell states and
-/// dy, about 64 rows each) fits the layer's budget=BYTES, as the layer's
-/// own kernel would make it (which shortens its segments down to one step).
-/// Other policies have no bound; saved gates are within it by autodiff's
-/// choice.
+/// Whether what the stack keeps for a layer's backward beyond its output
+/// fits the layer's budget=BYTES, as the layer's own kernel would make it
+/// (which shortens its segments down to one step): recomputing the gates,
+/// the backward's rows of a chunk (the gates, their h_{t-1} products, cell
+/// states and dy, about 64 rows each) and, for an LSTM, the cell state the
+/// forward saves before each chunk. Saved gates are within the budget by
+/// autodiff's choice.
 template <typename Grad> bool withinBudget(Grad g, bool savedGates) {
   if (g.getMemoryPolicy() != "budget" || savedGates)
     return true;
   auto x = g.getX().getType().template cast<RankedTensorType>();
   int64_t B = std::max<int64_t>(1, x.getDimSize(1)), T = std::max<int64_t>(1, x.getDimSize(0));
-  int64_t rows = std::min<int64_t>(T, std::max<int64_t>(1, kChunkRows / B)) * B, H = g.getHiddenSize();
-  int64_t bytes = 4 * rows * (4 * H + 3 * H + 3 * H) + 4 * 8 * B * H;
+  int64_t S = std::min<int64_t>(T, std::max<int64_t>(1, kChunkRows / B)), H = g.getHiddenSize();
+  int64_t bytes = 4 * (S * B * (4 * H + 3 * H + 3 * H) + 8 * B * H);
+  if (kindOf(g) == Kind::LSTM)
+    bytes += 4 * ((T + S - 1) / S) * B * H;
   return bytes <= (int64_t)g.getMemoryBudget();
 }
 
 /// The layer's backward (autodiff's nn.lstm_grad of it), if it has one the
 /// stack's backward can take over: the same operands, gradients flowing in
-/// through y or the final states (an encoder's: its y unread), under any
-/// memory policy. Under store-all (or a budget they fit) the layer saved its
-/// gates, which that backward alone reads: the stack saves its own. Under
-/// the other policies the stack's backward recomputes them chunk by chunk;
-/// under checkpoint the layer's backward reads its checkpoints instead of y
-/// (the stack's reads y and the chunks' cell states).
+/// through y or the final states (an encoder's: its y unread). Under
+/// store-all (or a budget they fit) the layer saved its gates, which that
+/// backward alone reads: the stack saves its own. Under recompute-gates
+/// (and a budget that holds the stack's working set: withinBudget) the
+/// stack's backward recomputes them chunk by chunk, as GRUs' and RNNs'
+/// under checkpoint (whose layers keep y and recompute their gates too). An
+/// LSTM under checkpoint (nn.lstm_checkpointed, whose backward reads
+/// checkpoints instead of y) keeps its own kernels: that policy keeps about
+/// 2 sqrt(T) states and lets y die, where the stack would keep y and a cell
+/// state per chunk.
 Operation *gradientOf(Operation *layer) {
   Operation *found = nullptr;
-  Value checkpoints = checkpointsOf(layer);
-  for (Value result : layer->getResults())
-    for (Operation *user : result.getUsers()) {
-      bool of = withGrad(user, false, [&](auto g) {
-        return g.getY() ? g.getY() == outputOf(layer) : checkpoints && checkpointsOf(g) == checkpoints;
-      });
-      if (!of || user == found)
-        continue;
-      if (found)
-        return nullptr;
-      found = user;
-    }
+  for (Operation *user : outputOf(layer).getUsers()) {
+    bool ofY = withGrad(user, false, [&](auto g) { return g.getY() == outputOf(layer); });
+    if (!ofY)
+      continue;
+    if (found)
+      return nullptr;
+    found = user;
+  }
   if (!found || kindOf(found) != kindOf(layer))
     return nullptr;
   Value gates = savedGates(layer);
@@ -290,7 +282,7 @@ Operation *gradientOf(Operation *layer) {
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
       return inputs && g.getGates() == gates && !g.getSeqLens() && noLSTMExtras(g) &&
-             checkpointsOf(g) == checkpoints && withinBudget(g, (bool)gates);
+             withinBudget(g, (bool)gates);
     });
   });
   if (!same || (gates && !gates.hasOneUse()))

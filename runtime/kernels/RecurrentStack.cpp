@@ -13,23 +13,25 @@
 // and its cell state. Each layer starts from its initial states (zeros when
 // none are given) and writes its final ones when they are read. For
 // training the stack also writes the lower layers'
-// outputs, each chunk's starting cell state (LSTM) and every step's gate
-// pre-activations (GRU: z and r, then with linear_before_reset the h gate's
-// input part and h_{t-1} R_h^T, without it the h gate and r * h_{t-1}).
+// outputs, each chunk's starting cell state (LSTM) and, under store-all,
+// every step's gate pre-activations (GRU: z and r, then with
+// linear_before_reset the h gate's input part and h_{t-1} R_h^T, without it
+// the h gate and r * h_{t-1}).
 //
 // nn.lstm_stack_grad (nn.gru_stack_grad, nn.rnn_stack_grad) runs the
 // cells' backward along reverse diagonals: cell (l, c) needs the state
-// gradients of (l, c+1) and its dy, the dX of (l+1, c). Each cell takes its gate pre-activations as the
-// forward saved them (an LSTM's cells run their steps forward again from the
-// chunk's cell state; a GRU's read h_{t-1} from the saved outputs), then
-// runs its steps back and passes its dX down as the dy of the layer below.
-// Each layer keeps the gate gradients of all its steps, so once every cell
-// is done its weight gradients are GEMMs over the whole sequence, on every
-// thread. Without saved pre-activations (the memory policies other than
-// store-all: the forward saves only the outputs and each chunk's cell
-// state) each cell recomputes its chunk's from x and h_{t-1} with two GEMMs
-// of the chunk's rows, and adds its share of the weight gradients itself, so
-// nothing the backward keeps grows with the sequence. A layer's state
+// gradients of (l, c+1) and its dy, the dX of (l+1, c). Under store-all each
+// cell takes its gate pre-activations as the forward saved them (an LSTM's
+// cells run their steps forward again from the chunk's cell state; a GRU's
+// read h_{t-1} from the saved outputs), then runs its steps back and passes
+// its dX down as the dy of the layer below. Each layer keeps the gate
+// gradients of all its steps, so once every cell is done its weight
+// gradients are GEMMs over the whole sequence, on every thread. Without
+// saved pre-activations (recompute-gates, a budget, a GRU's or RNN's
+// checkpoint: the forward saves only the outputs and each chunk's cell
+// state) each cell first recomputes its chunk's from x and h_{t-1} with two
+// GEMMs of the chunk's rows, and adds its share of the weight gradients
+// itself, so nothing the backward keeps grows with the sequence. A layer's state
 // gradients start from those of its final states
 // (zeros when none are given) and end as those of its initial states.
 // Host only (bundles run the layers one by one).
@@ -339,7 +341,9 @@ StackGradArgs readStackGrad(Meta &m) {
 /// Per layer: the gates of every step (the forward's saved pre-activations,
 /// which only this kernel reads: they become the gates' gradients, and the
 /// weight gradients are GEMMs over the whole sequence once every cell is
-/// done), the chunk's cell states (LSTM), the running gradients of h and c
+/// done) or, recomputing them, those of a chunk (with its h_{t-1} products
+/// and a reset-first GRU's z), the bias gradient's sums, the chunk's cell
+/// states (LSTM), the running gradients of h and c
 /// (LSTM), a GRU's recurrent share of dh_{t-1} (and a reset-first GRU's
 /// d(r * h_{t-1}) of a step), and the dy of its last two
 /// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk

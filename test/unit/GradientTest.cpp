@@ -1082,14 +1082,14 @@ TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
 
 /// Stacked layers under the wavefront schedule against the same layers run
 /// one by one (float) and against the f64 gradients (checked against finite
-/// differences above). `body` has STEPS for the sequence length: 38 steps of
-/// batch 3 (chunks of 21 steps, the last one short), 21 (one whole chunk) and
-/// 1. The gradients must run as one stacked backward op. With initial
+/// differences above). `body` has STEPS for the sequence length: 70 steps of
+/// batch 3 (chunks of 21 steps, the last one short, two in the middle), 21
+/// (one whole chunk) and 1. The gradients must run as one stacked backward op. With initial
 /// states (`states`: their sizes, after the weights; OUTS is STEPS + 3) the
 /// first step's h_{-1} is not zero.
 void checkWavefrontStack(const std::string &body, int64_t input, const std::vector<int64_t> &weights,
                          const std::vector<int64_t> &states = {}) {
-  for (int64_t T : {38, 21, 1}) {
+  for (int64_t T : {70, 21, 1}) {
     std::string b = body;
     for (size_t at; (at = b.find("STEPS")) != std::string::npos;)
       b.replace(at, 5, std::to_string(T));
@@ -1127,16 +1127,20 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
     expectGradientsNear(wavefront, reference, 2e-4, "wavefront against f64");
     // The other memory policies: the stacked backward recomputes each
     // chunk's pre-activations (the forward saves none) and gives store-all's
-    // gradients. A budget stacks the layers when it holds the stacked
-    // backward's working set per layer (a chunk's rows: 18312 bytes here;
-    // 20000 saves the gates where they take at most half of it, T = 21 and
-    // 1); below it (1 byte) each layer keeps its own kernel, which honours it.
+    // gradients. A budget stacks the layers when it holds what the stack
+    // keeps per layer beyond its output (a chunk's rows: 18312 bytes here,
+    // and an LSTM's cell state per chunk; 20000 saves the gates where they
+    // take at most half of it, T = 21 and 1); below it (1 byte) each layer
+    // keeps its own kernel, which honours it, as an LSTM under checkpoint
+    // does (which keeps fewer states and lets y die).
     struct Policy {
       const char *name;
       int64_t budget;
       int stacks, saves; ///< (saves: -1 either way)
     };
-    for (Policy p : {Policy{"recompute-gates", 0, 1, 0}, Policy{"checkpoint", 0, 1, 0}, Policy{"budget", 20000, 1, -1},
+    bool lstm = b.find("nn.lstm ") != std::string::npos;
+    for (Policy p : {Policy{"recompute-gates", 0, 1, 0}, Policy{"checkpoint", 0, lstm ? 0 : 1, 0},
+                     Policy{"budget", 20000, 1, -1},
                      Policy{"budget", 1, 0, 0}}) {
       const char *policy = p.name;
       int recomputed = 0, saving = -1;
@@ -1153,7 +1157,11 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
           EXPECT_EQ(v, 0.0) << policy << ": dR of argument " << k;
         got.erase(got.begin() + k);
       }
-      expectGradientsNear(got, p.stacks ? wavefront : layers, 1e-6, std::string(policy) + " against store-all");
+      // (2e-6: stacks run in float only, where 210 rows of sums round
+      // differently in other orders; the layers' own budget kernel differs
+      // from their store-all by 1.2e-6 here too. In double the policies
+      // agree to 1e-6: MemoryPoliciesAgree*.)
+      expectGradientsNear(got, p.stacks ? wavefront : layers, 2e-6, std::string(policy) + " against store-all");
     }
   }
 }
@@ -1182,7 +1190,7 @@ std::string replaceAll(std::string text, const std::string &key, const std::stri
 /// The same for three stacked GRUs, with linear_before_reset (PyTorch's)
 /// and without (ONNX's default: the h gate's second product per step):
 /// nn.gru_stack and nn.gru_stack_grad, whose backward reads the stack's
-/// saved pre-activations and outputs.
+/// saved pre-activations (or recomputes them) and outputs.
 TEST(RecurrentGradient, WavefrontGRUStackMatchesLayers) {
   const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<STEPSx1x3x7xELT> {
     %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)

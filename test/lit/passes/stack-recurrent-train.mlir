@@ -2,6 +2,9 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent=schedule=sequential --split-input-file | FileCheck %s --check-prefix=SEQ
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=RECOMP
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s --check-prefix=RECOMP
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=10300 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=BUDGET
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=10000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=SMALL
 // The printed stacks parse back (their operand lists are unambiguous):
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s
 
@@ -22,19 +25,30 @@
 // CHECK: %[[DX:.*]], %[[DW:.*]]:6, %{{.*}}, %{{.*}} = nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], gates %[[G]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
 // CHECK-NOT: nn.lstm_grad
 // CHECK: return %{{.*}}, %[[DX]], %[[DW]]#0, %[[DW]]#1, %[[DW]]#2, %[[DW]]#3, %[[DW]]#4, %[[DW]]#5
+// Under recompute-gates the layers are plain nn.lstm ops; they stack, and
+// the stacked backward has no saved gates: it recomputes each chunk's from
+// x, the saved outputs and the chunk's cell state, and the forward stack's
+// gates are read by nothing (not stored). The printed form parses back.
 // Under checkpoint the layers are nn.lstm_checkpointed, whose backward
-// reads checkpoints instead of y; under recompute-gates plain nn.lstm ops.
-// Either way they stack, and the stacked backward has no saved gates: it
-// recomputes each chunk's from x, the saved outputs and the chunk's cell
-// state, and the forward stack's gates are read by nothing (not stored).
+// reads checkpoints instead of y (about 2 sqrt(T) saved states, y not
+// kept): they keep their own kernels.
 // CKPT-LABEL: func.func @train
-// CKPT-NOT: nn.lstm_checkpointed
-// CKPT-NOT: nn.lstm_grad
-// CKPT: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
-// CKPT-NOT: nn.lstm_grad
-// CKPT: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[Y]] dy %{{.*}} {chunk_steps = 32 : i64
-// CKPT-NOT: nn.lstm_grad
-// CKPT: return
+// CKPT-NOT: nn.lstm_stack
+// CKPT-COUNT-2: nn.lstm_checkpointed
+// CKPT-COUNT-2: nn.lstm_grad
+// CKPT-NOT: nn.lstm_stack
+// A budget that holds the saved gates (2 x 5120 bytes per layer) stacks
+// them as store-all; one that holds neither them nor what the stack would
+// keep per layer (10560 bytes: a chunk's rows and 2 cell states) keeps the
+// layers' own kernels, which shorten their segments to fit.
+// BUDGET-LABEL: func.func @train
+// BUDGET: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %[[G:.*]], %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
+// BUDGET: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], gates %[[G]], %[[Y]] dy
+// SMALL-LABEL: func.func @train
+// SMALL-NOT: nn.lstm_stack
+// SMALL-COUNT-2: nn.lstm_grad
+// SMALL-NOT: nn.lstm_stack
+// SMALL: return
 // RECOMP-LABEL: func.func @train
 // RECOMP-NOT: nn.lstm_grad
 // RECOMP: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
