@@ -103,13 +103,13 @@ def main():
     unit = 2.0 * T * B * 4 * H * (I + H) * L
     # (A GRU without linear_before_reset multiplies r * h_{t-1} instead of
     # h_{t-1} by R_h: the same FLOPs.)
-    # Under checkpoint the backward also recomputes the gates (x W^T and
-    # h R^T again: one forward's FLOPs more, counted).
+    # Under recompute-gates the backward also recomputes the gates (x W^T
+    # and h R^T again: one forward's FLOPs more, counted).
     flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4,
              "gru0": unit * 3 / 4, "gru0_train": 3 * unit * 3 / 4, "rnn": unit / 4, "rnn_train": 3 * unit / 4,
-             "train_checkpoint": 4 * unit, "gru_train_checkpoint": 4 * unit * 3 / 4}
-    modes = ("forward", "train", "gru", "gru_train", "gru0", "gru0_train", "rnn", "rnn_train", "train_checkpoint",
-             "gru_train_checkpoint")
+             "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4}
+    modes = ("forward", "train", "gru", "gru_train", "gru0", "gru0_train", "rnn", "rnn_train", "train_recompute",
+             "gru_train_recompute")
     times = {(mode, sch): [] for mode in modes for sch in ("wavefront", "sequential")}
     arena = {}
     peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
@@ -121,8 +121,8 @@ def main():
         for mode, schedule in times:
             extra = ["--train", "--runs", str(max(5, a.runs // 2)), "--warmup", "2"] if "train" in mode \
                 else ["--runs", str(a.runs)]
-            if mode.endswith("checkpoint"):
-                extra += ["--rnn-memory", "checkpoint"]
+            if mode.endswith("recompute"):
+                extra += ["--rnn-memory", "recompute-gates"]
             kind = "GRU0" if mode.startswith("gru0") else "GRU" if mode.startswith("gru") else \
                 "RNN" if mode.startswith("rnn") else "LSTM"
             out = run([a.nncc, "bench", paths[kind], "--schedule", schedule, "--threads",
@@ -148,8 +148,8 @@ def main():
                 {"forward": "forward", "train": "training step", "gru": "GRU forward",
                  "gru_train": "GRU training step", "gru0": "GRU (ONNX default cell) forward",
                  "gru0_train": "GRU (ONNX default cell) training step", "rnn": "RNN forward",
-                 "rnn_train": "RNN training step", "train_checkpoint": "training step, `--rnn-memory checkpoint`",
-                 "gru_train_checkpoint": "GRU training step, `--rnn-memory checkpoint`"}[mode],
+                 "rnn_train": "RNN training step", "train_recompute": "training step, `--rnn-memory recompute-gates`",
+                 "gru_train_recompute": "GRU training step, `--rnn-memory recompute-gates`"}[mode],
                 schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
         rows.append("| | **speedup of the wavefront** | **%.2fx** | | |" % (s / w))
@@ -169,10 +169,10 @@ def main():
         "single-threaded cells run faster than products split across threads. The GRU with ONNX's default cell "
         "has two dependent products per step (h R_zr^T, then (r * h) R_h^T), each split across the threads "
         "with a wait between them layer by layer, which makes its layers slower than the linear_before_reset "
-        "GRU's for the same FLOPs; its stack runs both unsplit in each cell. Under `--rnn-memory checkpoint` the stack's forward saves no gates "
-        "(only the lower layers' outputs and each chunk's cell state) and each backward cell recomputes its chunk's "
-        "gates with two GEMMs of its 64 rows and adds its chunk's weight gradients, single-threaded beside the other "
-        "layers' cells; layer by layer, each layer's backward recomputes segments of about sqrt(T) steps with GEMMs "
+        "GRU's for the same FLOPs; its stack runs both unsplit in each cell. Under `--rnn-memory recompute-gates` the stack's forward saves no "
+        "gates (only the lower layers' outputs and each chunk's cell state) and each backward cell recomputes its "
+        "chunk's gates with two GEMMs of its 64 rows and adds its chunk's weight gradients, single-threaded beside "
+        "the other layers' cells; layer by layer, each layer's backward recomputes segments of 256 rows with GEMMs "
         "on both threads. Both recompute the same FLOPs, so the wavefront again gains only on the step products." % (
             flops["forward"] / 1e9, flops["train"] / 1e9))
     if len(steps) == 3:
