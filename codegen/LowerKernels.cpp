@@ -516,6 +516,10 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             k.none();
         const int lstmFinal[] = {4, 5}, otherFinal[] = {3, -1};
         results(lstm ? lstmFinal : otherFinal);
+        if (Value lens = o.getSeqLens()) // (the batch rows' lengths; none: every row runs every step)
+          k.tensor(in.ins[next], elementOf(lens));
+        else
+          k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant).i(stackCellVariant(o));
         k.emit(in.b, in.loc, in.scratch);
         return true;
@@ -543,6 +547,10 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             k.tensor(in.ins[next++], ft);
           else
             k.none();
+        if (Value lens = o.getSeqLens())
+          k.tensor(in.ins[next++], elementOf(lens));
+        else
+          k.none();
         // dX, dW, dR and dB per layer, the initial states' gradients (none
         // where unread; a GRU or RNN stack has no cell state).
         for (unsigned r = 0; r < in.outs.size(); ++r)

@@ -652,6 +652,8 @@ LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
     return op.emitOpError("y must be [steps, 1, batch, hidden]");
   if (failed(verifyLayerStates(op, op.getX(), L, H, {op.getInitialH()}, {"initial_h"})))
     return failure();
+  if (op.getSeqLens() && tensorOf(op.getSeqLens()).getShape() != ArrayRef<int64_t>({xt.getDimSize(1)}))
+    return op.emitOpError("seq_lens must be [batch]");
   return verifyStackSaved(op, op.getX(), L, H, S, op.getStates(), cells, op.getGates(), saved);
 }
 

@@ -279,7 +279,10 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 // and B [1, 8H] of each layer in order; y is the last layer's [T, 1, batch,
 // H]. The initial states `initial_h` and `initial_c` are [L, batch, H], a
 // [batch, H] slice per layer (absent: zeros); y_h and y_c are the final
-// ones, [L, batch, H] (not stored when nothing reads them). The kernel runs cells of (layer, chunk of `chunk_steps`
+// ones, [L, batch, H] (not stored when nothing reads them). With
+// `seq_lens` ([batch], the layers' own) each batch row runs its first
+// seq_lens[b] steps: past them its y rows are zeros and its states stay
+// those of its last step (ONNX's sequence_lens). The kernel runs cells of (layer, chunk of `chunk_steps`
 // steps) along diagonals: cell (l+1, c) overlaps (l, c+1), at most
 // `max_parallel` cells at once (0 = one per thread). For training, `states`
 // gets the outputs of the layers below the last ([L-1, T, batch, H]) and
@@ -292,10 +295,11 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$initial_c,
+                       Optional<NN_IndexTensor>:$seq_lens,
                        I64Attr:$hidden_size, DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates,
                       NN_FloatTensor:$y_h, NN_FloatTensor:$y_c);
-  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -304,7 +308,8 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments
 // or Relu, as PyTorch's two) layers each reading the one below: `weights`
 // holds W, R and B ([1, 6H] for a GRU, [1, 2H] for an RNN) per layer, y is
 // the last layer's [T, 1, batch, H]; `initial_h` and y_h are the layers'
-// initial and final states, [L, batch, H], as nn.lstm_stack's. A GRU
+// initial and final states, [L, batch, H], and `seq_lens`, as
+// nn.lstm_stack's. A GRU
 // stack's linear_before_reset is its layers' (PyTorch's GRUs: true; ONNX's
 // default: false); an RNN stack's activation, Tanh or Relu, its layers'. The kernel runs the same
 // wavefront of (layer, chunk of `chunk_steps` steps) cells as
@@ -322,10 +327,11 @@ class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
-                            Optional<NN_FloatTensor>:$initial_h, I64Attr:$hidden_size,
+                            Optional<NN_FloatTensor>:$initial_h, Optional<NN_IndexTensor>:$seq_lens,
+                            I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates, NN_FloatTensor:$y_h);
-  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackOp : NN_RecurrentStackOp<"gru_stack", "Stacked forward GRUs, run as a wavefront of cells.",
@@ -338,7 +344,9 @@ def NN_RNNStackOp : NN_RecurrentStackOp<"rnn_stack", "Stacked forward simple RNN
 // results and dy (the gradient of y; absent: zeros, as for an encoder
 // whose final states alone are read), with the initial hidden states
 // (absent: zeros) and the final states' gradients dy_h and dy_c ([L, batch,
-// H]; absent: zeros). Without `gates` (the memory policies other than
+// H]; absent: zeros), and the forward's `seq_lens` (steps past a row's
+// length pass its state gradients through unchanged and take no dy).
+// Without `gates` (the memory policies other than
 // store-all) the kernel recomputes each chunk's pre-activations from x and
 // the saved outputs, and the forward stack stores no gates. Results: dX, per layer dW, dR and dB (the types of
 // `weights`), and the initial states' gradients ([L, batch, H]). The kernel runs the cells' backward along
@@ -349,11 +357,11 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect, AttrSizedOperan
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
                        NN_FloatTensor:$cells, Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
-                       Optional<NN_FloatTensor>:$dy_c, I64Attr:$hidden_size,
+                       Optional<NN_FloatTensor>:$dy_c, Optional<NN_IndexTensor>:$seq_lens, I64Attr:$hidden_size,
                        DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h,
                       NN_FloatTensor:$d_initial_c);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
@@ -370,10 +378,10 @@ class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs>
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights, NN_FloatTensor:$states,
                             Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                             Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
-                            I64Attr:$hidden_size,
+                            Optional<NN_IndexTensor>:$seq_lens, I64Attr:$hidden_size,
                             DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h);
-  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 def NN_GRUStackGradOp : NN_RecurrentStackGradOp<"gru_stack_grad", "Backward of stacked forward GRUs, run as a reverse wavefront.",

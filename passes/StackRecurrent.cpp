@@ -7,7 +7,7 @@
 // runs (runtime/kernels/RecurrentStack.cpp). GRUs (with
 // linear_before_reset or without) are stacked into nn.gru_stack the same
 // way, simple RNNs (tanh or Relu) into nn.rnn_stack; the layers of one
-// stack share the variant.
+// stack share the variant and their sequence lengths, if any.
 //
 // In a training graph (after autodiff) every layer also has its nn.lstm_grad
 // (nn.gru_grad, nn.rnn_grad),
@@ -114,8 +114,7 @@ bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
 
 /// A GRU or RNN layer the stack kernel runs: forward, the default
 /// activations (a GRU: sigmoid and tanh, with linear_before_reset or
-/// without; an RNN: tanh or Relu, PyTorch's two), no clip or lengths and
-/// float32.
+/// without; an RNN: tanh or Relu, PyTorch's two), no clip, and float32.
 bool stackableGRUOrRNN(Operation *layer) {
   return withGRUOrRNN(layer, false, [](auto op) {
     bool cell;
@@ -123,7 +122,7 @@ bool stackableGRUOrRNN(Operation *layer) {
       cell = defaultActivations(op.getActivations(), {"sigmoid", "tanh"});
     else
       cell = defaultActivations(op.getActivations(), {"tanh"}) || defaultActivations(op.getActivations(), {"relu"});
-    return op.getDirection() == "forward" && cell && !op.getSeqLens() && !op.getClip() &&
+    return op.getDirection() == "forward" && cell && !op.getClip() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -140,15 +139,16 @@ int64_t variantOf(Operation *layer) {
 }
 
 /// A layer the stack kernel runs: forward, one direction, the default
-/// activations, no peepholes, clip, lengths or input_forget, and float32.
-/// (Its initial states and final states become rows of the stack's.)
+/// activations, no peepholes, clip or input_forget, and float32. (Its
+/// initial states and final states become rows of the stack's; its
+/// sequence lengths, the same for every layer of a chain, the stack's.)
 bool stackable(Operation *layer) {
   if (kindOf(layer) != Kind::LSTM)
     return stackableGRUOrRNN(layer);
   return withForward(layer, false, [](auto op) {
     return op.getDirection() == "forward" &&
            defaultActivations(op.getActivations(), {"sigmoid", "tanh", "tanh"}) && !op.getP() &&
-           !op.getSeqLens() && !op.getClip() && !op.getInputForget() &&
+           !op.getClip() && !op.getInputForget() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -158,6 +158,8 @@ Value savedGates(Operation *layer) {
   return withOneOf<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(),
                                                                      [](auto op) { return op.getGates(); });
 }
+/// A layer's sequence lengths (null: none).
+Value seqLensOf(Operation *layer) { return withLayer(layer, Value(), [](auto op) { return op.getSeqLens(); }); }
 /// A layer backward's dX, dy and the gradients of W, R and B.
 Value dxOf(Operation *grad) { return grad->getResult(0); }
 Value dyOf(Operation *grad) { return withGrad(grad, Value(), [](auto g) { return g.getDy(); }); }
@@ -281,7 +283,7 @@ Operation *gradientOf(Operation *layer) {
                     g.getB() == op.getB() && g.getInitialH() == op.getInitialH() &&
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
-      return inputs && g.getGates() == gates && !g.getSeqLens() && noLSTMExtras(g) &&
+      return inputs && g.getGates() == gates && g.getSeqLens() == op.getSeqLens() && noLSTMExtras(g) &&
              withinBudget(g, (bool)gates);
     });
   });
@@ -335,9 +337,10 @@ Optional<Layer> nextLayer(Layer layer) {
     if (!isGrad(user))
       return llvm::None;
   }
-  // (One stack saves the gates of all its layers or of none.)
+  // (One stack saves the gates of all its layers or of none, and has one
+  // set of sequence lengths.)
   if (!next || !stackable(next) || hiddenOf(next) != hiddenOf(layer.op) ||
-      (bool)savedGates(next) != (bool)savedGates(layer.op))
+      (bool)savedGates(next) != (bool)savedGates(layer.op) || seqLensOf(next) != seqLensOf(layer.op))
     return llvm::None;
   Layer n{next, gradientOf(next)};
   if ((bool)n.grad != (bool)layer.grad)
@@ -525,6 +528,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     // The layers' initial states, each its [1, B, H] row.
     Value h0 = layerRows(b, loc, ofLayers([](Layer l) { return initialHOf(l.op); }), layerStates);
     Value c0 = layerRows(b, loc, ofLayers([](Layer l) { return initialCOf(l.op); }), layerStates);
+    Value lens = seqLensOf(first); // (every layer's)
     // The forward stack: y, states, (an LSTM stack's) cells, gates, the
     // final states (an LSTM's h and c).
     SmallVector<Type, 6> types{outputOf(last).getType(), states, gates, layerStates};
@@ -542,9 +546,9 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto create = [&](auto stackOp) -> Operation * {
       using Op = decltype(stackOp);
       if constexpr (std::is_same_v<Op, LSTMStackOp>)
-        return b.create<Op>(loc, types, inputOf(first), weights, h0, c0, hidden, parallel, chunkSteps);
+        return b.create<Op>(loc, types, inputOf(first), weights, h0, c0, lens, hidden, parallel, chunkSteps);
       else
-        return b.create<Op>(loc, types, inputOf(first), weights, h0, hidden, parallel, chunkSteps,
+        return b.create<Op>(loc, types, inputOf(first), weights, h0, lens, hidden, parallel, chunkSteps,
                             variant(stackOp));
     };
     Operation *fwd = kind == Kind::GRU   ? create(GRUStackOp())
@@ -573,7 +577,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       auto createGrad = [&](auto gradOp) -> Operation * { // (GRU, RNN: no cells)
         return gb.create<decltype(gradOp)>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
                                            savedGates(first) ? fwd->getResult(2) : Value(), y, dyOf(top), h0, dhn,
-                                           hidden, parallel, chunkSteps,
+                                           lens, hidden, parallel, chunkSteps,
                                            variant(gradOp));
       };
       Operation *bwd;
@@ -584,7 +588,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
       else
         bwd = gb.create<LSTMStackGradOp>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
                                          fwd->getResult(2), savedGates(first) ? fwd->getResult(3) : Value(), y,
-                                         dyOf(top), h0, dhn, dcn, hidden,
+                                         dyOf(top), h0, dhn, dcn, lens, hidden,
                                          parallel, chunkSteps);
       for (auto it : llvm::enumerate(chain))
         for (unsigned i = 0; i < 3; ++i)

@@ -11,7 +11,10 @@
 // overlaps layer l's chunk c+1, and in inference no layer's whole output
 // sequence is stored: each layer keeps its last two chunks of hidden states
 // and its cell state. Each layer starts from its initial states (zeros when
-// none are given) and writes its final ones when they are read. For
+// none are given) and writes its final ones when they are read. With
+// sequence lengths a batch row's steps past its length leave its states as
+// they are (its y rows are zeros), so its final states are those of its
+// last step; in the backward those steps pass its state gradients through. For
 // training the stack also writes the lower layers'
 // outputs, each chunk's starting cell state (LSTM) and, under store-all,
 // every step's gate pre-activations (GRU: z and r, then with
@@ -58,6 +61,7 @@ constexpr int kMaxLayers = 32;
 struct StackArgs {
   TensorArg x, y, states, cells, gates;
   TensorArg h0, c0, hn, cn; ///< initial and final states, [L, B, H] (none: zeros, unread)
+  TensorArg lens;           ///< [B]: each row's steps (none: all)
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
@@ -81,12 +85,20 @@ StackArgs readStack(Meta &m) {
   a.c0 = m.tensor();
   a.hn = m.tensor();
   a.cn = m.tensor();
+  a.lens = m.tensor();
   a.hidden = m.i();
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
   a.constantWeights = m.i();
   a.variant = m.i();
   return a;
+}
+
+/// Each batch row's number of steps (ONNX sequence_lens, within [0, T]; T
+/// for every row without them), into `to` ([B]).
+void rowLengths(const TensorArg &lens, int64_t B, int64_t T, int64_t *to) {
+  for (int64_t b = 0; b < B; ++b)
+    to[b] = lens.present() ? std::max<int64_t>(0, std::min<int64_t>(indexAt(lens, b), T)) : T;
 }
 
 /// Runs cell(l, c) for l < L, c < chunks along the diagonals l + c = d, at
@@ -170,6 +182,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].rh = resetFirst ? s.alloc<float>(B * H) : nullptr;
   }
   float *zeros = s.alloc<float>(B * H);
+  int64_t *len = s.alloc<int64_t>(B);
   float *xTail = tail != S ? s.alloc<float>(S * B * I0) : nullptr; // the last chunk's x, zero-padded
   GemmScratch<float> gs[kMaxLayers];
   for (int64_t l = 0; l < L; ++l)
@@ -177,6 +190,8 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
   if (s.measuring())
     return;
   std::fill(zeros, zeros + B * H, 0.f);
+  rowLengths(a.lens, B, T, len);
+  bool allRun = std::all_of(len, len + B, [&](int64_t n) { return n == T; });
   // Each layer's input and recurrent products, weights prepared once per
   // call.
   // (The last chunk runs as a full one on padded rows: one prepared input
@@ -264,6 +279,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
           }
         }
         float *h = out + (k * B + r) * H;
+        if (t0 + k >= len[r]) { // past the row's length: its states stay
+          std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
+          continue;
+        }
         if constexpr (isGRU(cell)) // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
         if constexpr (lbr)
@@ -280,7 +299,14 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     }
     if (l == L - 1) {
       if (y) // (unread when only the final states are: an encoder's)
-        std::copy(out, out + n * B * H, y + t0 * B * H);
+        for (int64_t k = 0; k < n; ++k)
+          for (int64_t r = 0; r < B; ++r) { // (zeros past a row's length)
+            float *dst = y + ((t0 + k) * B + r) * H;
+            if (allRun || t0 + k < len[r])
+              std::copy(out + (k * B + r) * H, out + (k * B + r + 1) * H, dst);
+            else
+              std::fill(dst, dst + H, 0.f);
+          }
     } else if (a.states.present()) {
       std::copy(out, out + n * B * H, a.states.as<float>() + (l * T + t0) * B * H);
     }
@@ -301,6 +327,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
 struct StackGradArgs {
   TensorArg x, states, cells, gates, y, dy, dx;
   TensorArg h0, dhn, dcn, dh0, dc0; ///< [L, B, H]: initial states, final states' and initial states' gradients
+  TensorArg lens;                   ///< [B]: each row's steps (none: all)
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   int64_t variant = 0; ///< as StackArgs'
@@ -323,6 +350,7 @@ StackGradArgs readStackGrad(Meta &m) {
   a.h0 = m.tensor();
   a.dhn = m.tensor();
   a.dcn = m.tensor();
+  a.lens = m.tensor();
   a.dx = m.tensor();
   for (int64_t l = 0; l < a.layers; ++l) {
     a.dw[l] = m.tensor();
@@ -351,6 +379,7 @@ StackGradArgs readStackGrad(Meta &m) {
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   float *chunk, *hr, *z; ///< recomputing: a chunk's rows, its h_{t-1} products, a reset-first GRU's z
+  float *kept;           ///< the state gradients of rows past their length (LSTM, RNN)
   double *dbSum;         ///< the bias gradient's column sums
   GemmScratch<float> gs;
 };
@@ -387,6 +416,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   int64_t sumWidth = resetFirst ? KW : G; // (a reset-first GRU's last H are r * h_{t-1}: no bias)
   LayerGradBuffers lb[kMaxLayers];
   float *zeros = s.alloc<float>(B * H); // h_{-1} without initial states
+  int64_t *len = s.alloc<int64_t>(B);
   for (int64_t l = 0; l < L; ++l) {
     lb[l].cs = lstm ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dh = s.alloc<float>(B * H);
@@ -396,6 +426,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].chunk = recompute ? s.alloc<float>(S * B * G) : nullptr;
+    lb[l].kept = a.lens.present() && !gru ? s.alloc<float>(B * H) : nullptr;
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dbSum = a.db[l].present() ? s.alloc<double>(sumWidth) : nullptr;
@@ -404,6 +435,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   if (s.measuring())
     return;
   std::fill(zeros, zeros + B * H, 0.f);
+  rowLengths(a.lens, B, T, len);
   // dh_{t-1} = dA_t R (a GRU: its first 3H, or 2H reset first, added to
   // z * dh_t)
   // (a reset-first GRU: d(r * h_{t-1}) = dA_h R_h first)
@@ -552,12 +584,24 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
     auto hPrevOf = [&](int64_t k, int64_t b) { return t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : h0 + b * H; };
     const float *rbh = lbr ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
+    // Past a row's length its states stay (the cell state too) and its
+    // steps pass the state gradients through: no gate gradients, no dy.
+    auto runs = [&](int64_t k, int64_t b) { return t0 + k < len[b]; };
     if constexpr (lstm)
       for (int64_t k = 0; k < n; ++k)
         for (int64_t b = 0; b < B; ++b)
-          lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
+          if (runs(k, b))
+            lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
+          else
+            std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
     for (int64_t k = n - 1; k >= 0; --k) {
+      bool someStop = false;
       for (int64_t b = 0; b < B; ++b) {
+        if (!runs(k, b)) {
+          std::fill(buf + (k * B + b) * G, buf + (k * B + b + 1) * G, 0.f);
+          someStop = true;
+          continue;
+        }
         // (no dy: only the final states were read)
         const float *dyr = l < L - 1         ? g.dy[c & 1] + (k * B + b) * H
                            : a.dy.present() ? a.dy.as<float>() + ((t0 + k) * B + b) * H
@@ -580,14 +624,23 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       if constexpr (resetFirst) {
         backH[l]->run(buf + k * B * G + 2 * H, G, g.drh, H);
         for (int64_t b = 0; b < B; ++b)
-          gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
+          if (runs(k, b))
+            gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
       }
-      if constexpr (gru) {
+      if constexpr (gru) { // (rows past their length: dA R is zero)
         back[l]->run(buf + k * B * G, G, g.dhr, H);
         for (int64_t j = 0; j < B * H; ++j)
           g.dh[j] += g.dhr[j];
       } else {
+        // dh_{t-1} = dA R replaces dh, but a row past its length keeps its
+        // dh (kept aside)
+        for (int64_t b = 0; someStop && b < B; ++b)
+          if (!runs(k, b))
+            std::copy(g.dh + b * H, g.dh + (b + 1) * H, g.kept + b * H);
         back[l]->run(buf + k * B * G, G, g.dh, H);
+        for (int64_t b = 0; someStop && b < B; ++b)
+          if (!runs(k, b))
+            std::copy(g.kept + b * H, g.kept + (b + 1) * H, g.dh + b * H);
       }
     }
     // The chunk's dX: the dy of the layer below (or the stack's dX). With

@@ -41,6 +41,7 @@ import copy
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 import onnx
@@ -481,6 +482,55 @@ def check_seq2seq(nncc, work, kind):
     assert losses[0] == losses[1], "%s training depends on the threads" % label
 
 
+def check_packed(nncc, work, kind):
+    """A 3-layer `kind` over a padded batch of rows of 37, 20, 11 and 30
+    steps (PyTorch's pack_padded_sequence, unsorted: ONNX's sequence_lens on
+    every layer): its y (zeros past each row's length) and final states
+    (each row's at its last step), run and trained as one stack. Outputs
+    and three SGD steps' losses against PyTorch, identical with 1 and 2
+    threads and under recompute-gates."""
+    name = kind.__name__.lower()
+    label = "packed " + name
+    _, data, model = case(work, "packed", name, name + "_packed3.onnx")
+    torch.manual_seed(0)
+    lengths = torch.tensor([37, 20, 11, 30])
+
+    class Packed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = kind(24, 32, 3)
+
+        def forward(self, x):
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+            y, state = self.rnn(packed)
+            y = torch.nn.utils.rnn.pad_packed_sequence(y, total_length=x.shape[0])[0]
+            return y, (state[0] if isinstance(state, tuple) else state)
+
+    m = Packed().eval()
+    x = torch.randn(37, 4, 24)
+    with torch.no_grad():
+        ys = m(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (x,), model, opset_version=14, input_names=["input"], output_names=["y", "h"])
+    for file, arr in (("input_0.pb", x), ("output_0.pb", ys[0]), ("output_1.pb", ys[1])):
+        with open(os.path.join(data, file), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name=file[:-3]).SerializeToString())
+    for train in ([], ["--train"]):
+        plan = run([nncc, "inspect", model] + train)
+        ops = ("nn.%s_stack" % name,) + (("nn.%s_stack_grad" % name,) if train else ())
+        assert all(plan.count("(%s)" % op) == 1 for op in ops) and "(nn.%s)" % name not in plan, \
+            "%s: the layers are not one stack:\n%s" % (label, plan)
+    for threads in ("1", "2"):
+        out = run([nncc, "run", model, "--test-data", data, "--rtol", "1e-4", "--atol", "1e-5", "--threads", threads])
+        print("%s, %s threads: %s" % (label, threads, out.strip().splitlines()[-1]))
+    reference = pytorch_losses(m, x)
+    losses = [nncc_losses(nncc, model, data, extra, reference, label)
+              for extra in [["--threads", "1"], ["--threads", "2"], ["--rnn-memory", "recompute-gates"],
+                            ["--schedule", "sequential"]]]
+    assert losses[0] == losses[1], "%s training depends on the threads" % label
+
+
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     check_inference(nncc, work, torch.nn.GRU, bias=False)  # (the stack gives the layers zero biases)
@@ -495,6 +545,8 @@ def main():
         check_stateful(nncc, work, kind)
     for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
         check_seq2seq(nncc, work, kind)
+    for kind in (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN):
+        check_packed(nncc, work, kind)
 
 
 if __name__ == "__main__":

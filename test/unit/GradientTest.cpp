@@ -742,12 +742,14 @@ TEST(Loss, BinaryCrossEntropyWithLogits) {
 }
 
 /// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
-/// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values.
+/// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values
+/// (and, with `outputs`, y's values there).
 std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
                                              const std::vector<std::vector<double>> &args,
                                              const char *rnnMemory = "store-all", int64_t budget = 0,
                                              int64_t *workspace = nullptr, const char *schedule = "wavefront",
-                                             int *savingForwards = nullptr, int *stackedGradients = nullptr) {
+                                             int *savingForwards = nullptr, int *stackedGradients = nullptr,
+                                             std::vector<double> *outputs = nullptr) {
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
   MLIRContext ctx;
@@ -779,7 +781,10 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     *savingForwards = 0;
     func.walk([&](Operation *op) { *savingForwards += op->getName().getStringRef().endswith("_with_gates"); });
   }
-  nncc::setFunctionResults(func, grads);
+  SmallVector<Value> results(grads.begin(), grads.end());
+  if (outputs) // (y as the return reads it now: the policy may have replaced its op)
+    results.push_back(ret->getOperand(0));
+  nncc::setFunctionResults(func, results);
   if (stackedGradients) { // what nn-stack-recurrent makes of (a copy of) it
     OwningOpRef<ModuleOp> copy = module->clone();
     PassManager pm(&ctx);
@@ -818,6 +823,10 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     for (int64_t e = 0; e < t.numElements(); ++e)
       v.push_back(t.dtype() == nncc::DType::Float64 ? t.data<double>()[e] : (double)t.data<float>()[e]);
     result.push_back(std::move(v));
+  }
+  if (outputs && !result.empty()) {
+    *outputs = std::move(result.back());
+    result.pop_back();
   }
   return result;
 }
@@ -1095,6 +1104,10 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
       b.replace(at, 5, std::to_string(T));
     for (size_t at; (at = b.find("OUTS")) != std::string::npos;)
       b.replace(at, 4, std::to_string(T + 3));
+    for (size_t at; (at = b.find("HALF")) != std::string::npos;) // (sequence lengths)
+      b.replace(at, 4, std::to_string(std::max<int64_t>(1, T / 2)));
+    for (size_t at; (at = b.find("THIRD")) != std::string::npos;)
+      b.replace(at, 5, std::to_string(std::max<int64_t>(1, T / 3)));
     SCOPED_TRACE("steps: " + std::to_string(T));
     std::vector<int64_t> sizes{T * 3 * input};
     sizes.insert(sizes.end(), weights.begin(), weights.end());
@@ -1104,8 +1117,12 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
     ASSERT_EQ(reference.size(), args.size());
     int stacked = 0, layered = 0;
     int64_t allBytes = 0;
-    auto layers = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "sequential", nullptr, &layered);
-    auto wavefront = gradientsAt(b, "f32", args, "store-all", 0, &allBytes, "wavefront", nullptr, &stacked);
+    std::vector<double> layersY, wavefrontY;
+    auto layers = gradientsAt(b, "f32", args, "store-all", 0, nullptr, "sequential", nullptr, &layered, &layersY);
+    auto wavefront =
+        gradientsAt(b, "f32", args, "store-all", 0, &allBytes, "wavefront", nullptr, &stacked, &wavefrontY);
+    // The outputs too (the gradients do not depend on them).
+    expectGradientsNear({wavefrontY}, {layersY}, 1e-5, "the wavefront's outputs against sequential");
     EXPECT_EQ(stacked, 1) << "the gradients were not stacked";
     EXPECT_EQ(layered, 0);
     ASSERT_EQ(wavefront.size(), args.size());
@@ -1280,6 +1297,51 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
     std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
     b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
     checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7}, {21, 21, 21});
+  }
+}
+
+/// Stacks of layers with sequence lengths (ONNX sequence_lens, PyTorch's
+/// packed sequences): rows of 35, 70 and 23 steps of 70 (10, 21 and 7 of
+/// 21). Past its length a row's outputs are zeros and its states stay;
+/// the loss reads y and the final states (layer 0's, layer 2's twice), so
+/// the state gradients must pass unchanged through the steps past each
+/// row's length down to its last step.
+TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
+  const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<OUTSx1x3x7xELT> {
+    %l = nn.constant dense<[HALF, STEPS, THIRD]> : tensor<3xi32>
+    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %f0 = nn.reshape %h0 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %g2 = nn.reshape %c2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %out = nn.concat %y2, %f0, %f2, %g2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
+    return %out : tensor<OUTSx1x3x7xELT> })";
+  checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7});
+  const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1xGx5xELT>, %r0: tensor<1xGx7xELT>, %b0: tensor<1xBxELT>, %w1: tensor<1xGx7xELT>, %r1: tensor<1xGx7xELT>, %b1: tensor<1xBxELT>, %w2: tensor<1xGx7xELT>, %r2: tensor<1xGx7xELT>) -> tensor<OUTSx1x3x7xELT> {
+    %l = nn.constant dense<[HALF, STEPS, THIRD]> : tensor<3xi32>
+    %y0, %h0 = nn.OP %x, %w0, %r0, %b0, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1xGx5xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1 = nn.OP %x1, %w1, %r1, %b1, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1xGx7xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2 = nn.OP %x2, %w2, %r2, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1xGx7xELT>, tensor<1xGx7xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %f0 = nn.reshape %h0 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
+    %out = nn.concat %y2, %f0, %f2, %f2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
+    return %out : tensor<OUTSx1x3x7xELT> })";
+  struct Case {
+    const char *op, *acts, *cell;
+    int64_t gates;
+  };
+  for (Case c : {Case{"gru", "[]", "linear_before_reset = true,", 3}, Case{"gru", "[]", "linear_before_reset = false,", 3},
+                 Case{"rnn", R"(["Tanh"])", "", 1}, Case{"rnn", R"(["Relu"])", "", 1}}) {
+    SCOPED_TRACE(std::string(c.op) + " " + c.acts + " " + c.cell);
+    int64_t G = c.gates * 7;
+    std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
+    b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
+    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7});
   }
 }
 

@@ -218,3 +218,12 @@ func.func @rnn_stack_grad_dy_h(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r
   %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, gates %g, %y dy %y dy_h %dhn {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>, tensor<2x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
   return %dx : tensor<5x2x3xf32>
 }
+
+// -----
+
+func.func @gru_stack_seq_lens(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                              %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>, %l: tensor<3xi32>) -> tensor<5x1x2x4xf32> {
+  // expected-error @+1 {{'nn.gru_stack' op seq_lens must be [batch]}}
+  %y, %s, %g, %hn = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 seq_lens %l {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<3xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
+  return %y : tensor<5x1x2x4xf32>
+}

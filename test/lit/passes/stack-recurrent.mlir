@@ -294,3 +294,29 @@ func.func @bidirectional(%x: tensor<5x2x3xf32>, %w0: tensor<2x12x3xf32>, %r0: te
   %y4, %h4 = nn.rnn %x, %w4, %r4 {activations = [], activation_alpha = [], activation_beta = [], direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1, %y2, %y3, %y4 : tensor<5x1x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x2x2x4xf32>, tensor<5x1x2x4xf32>
 }
+
+// -----
+
+// Sequence lengths (PyTorch's packed sequences): layers that share theirs
+// stack, and the stack runs each batch row its own number of steps.
+// Layers with different lengths are different recurrences: not stacked.
+// CHECK-LABEL: func.func @lengths
+// CHECK: nn.lstm_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} seq_lens %arg5 {chunk_steps = 5 : i64
+// CHECK-NOT: nn.lstm %
+// CHECK-LABEL: func.func @other_lengths
+// CHECK-NOT: nn.lstm_stack
+// CHECK-COUNT-2: nn.lstm %
+func.func @lengths(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                   %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %l: tensor<2xi32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<2xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<2xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @other_lengths(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>,
+                         %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %l: tensor<2xi32>, %m: tensor<2xi32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<2xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %m {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<2xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
