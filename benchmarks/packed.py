@@ -18,12 +18,10 @@ run's median is kept. With --out, the "Padded batches" section of that
 Markdown file is replaced (or added).
 """
 import os
-import re
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import machine, parser, replace_section, run  # noqa: E402
+from bench_common import TORCH_TIMING, against_pytorch, machine, parser, pytorch_rows, run, write_pytorch_section  # noqa: E402
 
 T, B, H, L = 100, 8, 512, 4
 LENGTHS = [100, 93, 85, 77, 64, 52, 40, 28]
@@ -55,7 +53,7 @@ with warnings.catch_warnings():
 # PyTorch in a fresh process (torch.set_num_threads before any parallel
 # work): the forward, or a training step.
 TORCH_TIMER = MODEL + r"""
-import sys, time, statistics
+import sys
 kind, mode, threads, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -72,14 +70,7 @@ def step():
     with torch.no_grad():
         for p in m.parameters():
             p -= 1e-4 * p.grad
-times = []
-for k in range(3 + runs):
-    t0 = time.perf_counter()
-    step()
-    if k >= 3:
-        times.append((time.perf_counter() - t0) * 1e3)
-print("%.4f" % statistics.median(times))
-"""
+""" + TORCH_TIMING
 
 
 def main():
@@ -95,57 +86,21 @@ def main():
             run(["/usr/bin/python3", "-c", EXPORT, kind, models[kind]])
         plan = run([a.nncc, "inspect", models[kind], "--train"])
         assert "nn.%s_stack_grad" % kind.lower() in plan, "the %s's training step is not stacked" % kind
-    train_runs = str(max(5, a.runs // 2))
-    cases = [(kind, mode, who) for kind in kinds for mode in ("forward", "train")
-             for who in ("wavefront", "sequential", "pytorch")]
-    times = {c: [] for c in cases}
-    arena = {}
-    for _ in range(a.rounds):
-        for kind, mode, who in cases:
-            if who == "pytorch":
-                out = run(["/usr/bin/python3", "-c", TORCH_TIMER, kind, mode, str(a.threads),
-                           train_runs if mode == "train" else str(a.runs)])
-                times[(kind, mode, who)].append(float(out.split()[0]))
-                continue
-            extra = ["--train", "--lr", "1e-4", "--runs", train_runs, "--warmup", "2"] if mode == "train" else \
-                ["--runs", str(a.runs)]
-            out = run([a.nncc, "bench", models[kind], "--schedule", who, "--threads", str(a.threads)] + extra)
-            m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
-            times[(kind, mode, who)].append(float(m.group(1)))
-            arena[(kind, mode, who)] = int(m.group(2))
-    med = {c: statistics.median(v) for c, v in times.items()}
-    torch_version = run(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"]).strip()
-    rows = []
-    for kind in kinds:
-        for mode in ("forward", "train"):
-            torch_ms = med[(kind, mode, "pytorch")]
-            what = "%s %s" % (kind, "forward" if mode == "forward" else "training step")
-            for who in ("wavefront", "sequential", "pytorch"):
-                ms = med[(kind, mode, who)]
-                label = {"wavefront": "nncc, one stack (wavefront)", "sequential": "nncc, layer by layer",
-                         "pytorch": "PyTorch %s, packed sequence" % torch_version}[who]
-                kib = "%d" % (arena[(kind, mode, who)] // 1024) if who != "pytorch" else ""
-                rows.append("| %s | %s | %.1f | %.2fx | %s |" % (what, label, ms, torch_ms / ms, kib))
-                print("%s %s %s: %.2f ms (PyTorch / it: %.2fx)" % (kind, mode, who, ms, torch_ms / ms))
-                what = ""
-    lines = [
-        "## Padded batches", "",
+    med, arena = against_pytorch(a, kinds, models, TORCH_TIMER)
+    rows = pytorch_rows(kinds, med, arena, {"forward": "forward", "train": "training step"}, ", packed sequence")
+    write_pytorch_section(
+        a, "Padded batches",
         "%s, %d threads. `benchmarks/packed.py`: a 4-layer LSTM and a 4-layer GRU (PyTorch's; input and hidden "
         "512, batch 8, 100 steps) over a padded batch whose rows have %s steps (%.0f%% of the padded steps), "
         "packed with `pack_padded_sequence` and exported with the lengths as every layer's `sequence_lens`. The "
         "training step is sum-of-squares loss of y, backward and SGD (`nncc bench --train`). Median ms (median "
         "over %d alternating rounds); the speedup is PyTorch's time over each one's; the arena is nncc's planned "
         "intermediates." % (machine(), a.threads, ", ".join(map(str, LENGTHS)),
-                            100.0 * sum(LENGTHS) / (T * B), a.rounds), "",
-        "| model, pass | runs as | ms | speedup over PyTorch | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [
-        "", "nncc's kernels run every row's products over the padded length (a row past its length keeps its "
+                            100.0 * sum(LENGTHS) / (T * B), a.rounds),
+        rows,
+        "nncc's kernels run every row's products over the padded length (a row past its length keeps its "
         "state and contributes nothing); PyTorch's packed kernels shrink the batch as rows end. PyTorch here is "
-        "Debian's build (`BLAS_INFO=generic`, OpenBLAS), as in the sections above.", ""]
-    section = "\n".join(lines)
-    print(section)
-    if a.out:
-        replace_section(a.out, "Padded batches", section)
-
+        "Debian's build (`BLAS_INFO=generic`, OpenBLAS), as in the sections above.")
 
 if __name__ == "__main__":
     main()

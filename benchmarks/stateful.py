@@ -19,12 +19,10 @@ median over rounds of each run's median is kept. With --out, the "Stateful
 RNNs" section of that Markdown file is replaced (or added).
 """
 import os
-import re
-import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import machine, parser, replace_section, run  # noqa: E402
+from bench_common import TORCH_TIMING, against_pytorch, machine, parser, pytorch_rows, run, write_pytorch_section  # noqa: E402
 
 T, B, H, L = 100, 8, 512, 4
 
@@ -57,7 +55,7 @@ for k, t in enumerate([x] + states):
 # PyTorch in a fresh process (torch.set_num_threads before any parallel
 # work): the forward from given states, or a truncated-BPTT step.
 TORCH_TIMER = r"""
-import sys, time, statistics, torch
+import sys, torch
 kind, mode, threads, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -80,14 +78,7 @@ def step():
         for p in rnn.parameters():
             p -= 1e-4 * p.grad
     states = [t.detach() for t in (final if lstm else (final,))]
-times = []
-for k in range(3 + runs):
-    t0 = time.perf_counter()
-    step()
-    if k >= 3:
-        times.append((time.perf_counter() - t0) * 1e3)
-print("%%.4f" %% statistics.median(times))
-""" % (T, B, H, L)
+""" % (T, B, H, L) + TORCH_TIMING
 
 
 def main():
@@ -106,59 +97,22 @@ def main():
                         for x in ("--input", os.path.join(data, "input_%d.pb" % k))]
         plan = run([a.nncc, "inspect", models[kind], "--train"])
         assert "nn.%s_stack_grad" % kind.lower() in plan, "the %s's training step is not stacked" % kind
-    train_runs = str(max(5, a.runs // 2))
-    cases = [(kind, mode, who) for kind in kinds for mode in ("forward", "train")
-             for who in ("wavefront", "sequential", "pytorch")]
-    times = {c: [] for c in cases}
-    arena = {}
-    for _ in range(a.rounds):
-        for kind, mode, who in cases:
-            if who == "pytorch":
-                out = run(["/usr/bin/python3", "-c", TORCH_TIMER, kind, mode, str(a.threads),
-                           train_runs if mode == "train" else str(a.runs)])
-                times[(kind, mode, who)].append(float(out.split()[0]))
-                continue
-            extra = ["--train", "--lr", "1e-4", "--runs", train_runs, "--warmup", "2"] if mode == "train" else \
-                ["--runs", str(a.runs)]
-            out = run([a.nncc, "bench", models[kind], "--schedule", who, "--threads", str(a.threads)] +
-                      inputs[kind] + extra)
-            m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
-            times[(kind, mode, who)].append(float(m.group(1)))
-            arena[(kind, mode, who)] = int(m.group(2))
-    med = {c: statistics.median(v) for c, v in times.items()}
-    torch_version = run(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"]).strip()
-    rows = []
-    for kind in kinds:
-        for mode in ("forward", "train"):
-            torch_ms = med[(kind, mode, "pytorch")]
-            what = "%s %s" % (kind, "forward from given states" if mode == "forward" else
-                              "truncated-BPTT training step")
-            for who in ("wavefront", "sequential", "pytorch"):
-                ms = med[(kind, mode, who)]
-                label = {"wavefront": "nncc, one stack (wavefront)", "sequential": "nncc, layer by layer",
-                         "pytorch": "PyTorch " + torch_version}[who]
-                kib = "%d" % (arena[(kind, mode, who)] // 1024) if who != "pytorch" else ""
-                rows.append("| %s | %s | %.1f | %.2fx | %s |" % (what, label, ms, torch_ms / ms, kib))
-                print("%s %s %s: %.2f ms (PyTorch / it: %.2fx)" % (kind, mode, who, ms, torch_ms / ms))
-                what = ""
-    lines = [
-        "## Stateful RNNs (streaming inference, truncated BPTT)", "",
+    med, arena = against_pytorch(a, kinds, models, TORCH_TIMER, inputs)
+    rows = pytorch_rows(kinds, med, arena, {"forward": "forward from given states",
+                                            "train": "truncated-BPTT training step"}, "")
+    write_pytorch_section(
+        a, "Stateful RNNs (streaming inference, truncated BPTT)",
         "%s, %d threads. `benchmarks/stateful.py`: a 4-layer LSTM and a 4-layer GRU (PyTorch's; input and hidden "
         "512, batch 8) that take their initial states as inputs and return their final states, on chunks of 100 "
         "steps. The training step is truncated BPTT: forward from the carried states, sum-of-squares loss of y, "
         "backward and SGD, the final states carried to the next step (`nncc bench --train`; PyTorch's loop "
         "detaches them). Median ms (median over %d alternating rounds); the speedup is PyTorch's time over each "
-        "one's; the arena is nncc's planned intermediates." % (machine(), a.threads, a.rounds), "",
-        "| model, pass | runs as | ms | speedup over PyTorch | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [
-        "", "The stack takes the layers' initial states and writes their final states itself (PyTorch's per-layer "
+        "one's; the arena is nncc's planned intermediates." % (machine(), a.threads, a.rounds),
+        rows,
+        "The stack takes the layers' initial states and writes their final states itself (PyTorch's per-layer "
         "slices of h0 and concatenation of the final states fold away), so stateful models run and train as one "
         "wavefront like stateless ones. PyTorch here is Debian's build (`BLAS_INFO=generic`: its GEMMs go to the "
-        "system BLAS, OpenBLAS on this machine), not an MKL build: the ratios compare against what `apt install python3-torch` gives.", ""]
-    section = "\n".join(lines)
-    print(section)
-    if a.out:
-        replace_section(a.out, "Stateful RNNs (streaming inference, truncated BPTT)", section)
-
+        "system BLAS, OpenBLAS on this machine), not an MKL build: the ratios compare against what `apt install python3-torch` gives.")
 
 if __name__ == "__main__":
     main()

@@ -1241,6 +1241,24 @@ TEST(RecurrentGradient, WavefrontRNNStackMatchesLayers) {
   }
 }
 
+/// checkWavefrontStack for 3-layer GRUs (both cells) and RNNs (tanh,
+/// Relu) of hidden 7 over inputs of 5: `body` has OP (gru, rnn), ACTS, CELL
+/// (a GRU's linear_before_reset), G and B (W's rows and B's width) for them.
+void checkGRUAndRNNStacks(const std::string &body, const std::vector<int64_t> &states = {}) {
+  struct Case {
+    const char *op, *acts, *cell;
+    int64_t gates;
+  };
+  for (Case c : {Case{"gru", "[]", "linear_before_reset = true,", 3}, Case{"gru", "[]", "linear_before_reset = false,", 3},
+                 Case{"rnn", R"(["Tanh"])", "", 1}, Case{"rnn", R"(["Relu"])", "", 1}}) {
+    SCOPED_TRACE(std::string(c.op) + " " + c.acts + " " + c.cell);
+    int64_t G = c.gates * 7;
+    std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
+    b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
+    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7}, states);
+  }
+}
+
 /// Stacks with initial states and final states in the loss (streaming
 /// inference, truncated BPTT, an encoder's state handed on): the layers'
 /// initial states become rows of the stack's (a zero row for a layer
@@ -1286,18 +1304,7 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
     %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %out = nn.concat %y2, %f0, %f2, %f2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
     return %out : tensor<OUTSx1x3x7xELT> })";
-  struct Case {
-    const char *op, *acts, *cell;
-    int64_t gates;
-  };
-  for (Case c : {Case{"gru", "[]", "linear_before_reset = true,", 3}, Case{"gru", "[]", "linear_before_reset = false,", 3},
-                 Case{"rnn", R"(["Tanh"])", "", 1}, Case{"rnn", R"(["Relu"])", "", 1}}) {
-    SCOPED_TRACE(std::string(c.op) + " " + c.acts + " " + c.cell);
-    int64_t G = c.gates * 7;
-    std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
-    b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
-    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7}, {21, 21, 21});
-  }
+  checkGRUAndRNNStacks(body, {21, 21, 21});
 }
 
 /// Stacks of layers with sequence lengths (ONNX sequence_lens, PyTorch's
@@ -1331,18 +1338,7 @@ TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
     %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %out = nn.concat %y2, %f0, %f2, %f2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
     return %out : tensor<OUTSx1x3x7xELT> })";
-  struct Case {
-    const char *op, *acts, *cell;
-    int64_t gates;
-  };
-  for (Case c : {Case{"gru", "[]", "linear_before_reset = true,", 3}, Case{"gru", "[]", "linear_before_reset = false,", 3},
-                 Case{"rnn", R"(["Tanh"])", "", 1}, Case{"rnn", R"(["Relu"])", "", 1}}) {
-    SCOPED_TRACE(std::string(c.op) + " " + c.acts + " " + c.cell);
-    int64_t G = c.gates * 7;
-    std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
-    b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
-    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7});
-  }
+  checkGRUAndRNNStacks(body);
 }
 
 /// A loss that is not a scalar is refused with a message.
