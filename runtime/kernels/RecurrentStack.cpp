@@ -298,11 +298,13 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       }
     }
     if (l == L - 1) {
-      if (y) // (unread when only the final states are: an encoder's)
+      if (y && allRun) // (unread when only the final states are: an encoder's)
+        std::copy(out, out + n * B * H, y + t0 * B * H);
+      else if (y)
         for (int64_t k = 0; k < n; ++k)
           for (int64_t r = 0; r < B; ++r) { // (zeros past a row's length)
             float *dst = y + ((t0 + k) * B + r) * H;
-            if (allRun || t0 + k < len[r])
+            if (t0 + k < len[r])
               std::copy(out + (k * B + r) * H, out + (k * B + r + 1) * H, dst);
             else
               std::fill(dst, dst + H, 0.f);

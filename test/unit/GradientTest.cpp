@@ -1108,6 +1108,10 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
       b.replace(at, 4, std::to_string(std::max<int64_t>(1, T / 2)));
     for (size_t at; (at = b.find("THIRD")) != std::string::npos;)
       b.replace(at, 5, std::to_string(std::max<int64_t>(1, T / 3)));
+    for (size_t at; (at = b.find("CHUNK")) != std::string::npos;) // (a chunk's steps, or fewer)
+      b.replace(at, 5, std::to_string(std::min<int64_t>(21, T)));
+    for (size_t at; (at = b.find("MORE")) != std::string::npos;) // (more than there are: clamped)
+      b.replace(at, 4, std::to_string(T + 5));
     SCOPED_TRACE("steps: " + std::to_string(T));
     std::vector<int64_t> sizes{T * 3 * input};
     sizes.insert(sizes.end(), weights.begin(), weights.end());
@@ -1308,25 +1312,28 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
 }
 
 /// Stacks of layers with sequence lengths (ONNX sequence_lens, PyTorch's
-/// packed sequences): rows of 35, 70 and 23 steps of 70 (10, 21 and 7 of
-/// 21). Past its length a row's outputs are zeros and its states stay;
-/// the loss reads y and the final states (layer 0's, layer 2's twice), so
-/// the state gradients must pass unchanged through the steps past each
-/// row's length down to its last step.
+/// packed sequences): GRUs and RNNs with rows of 35, 70 and 23 steps of 70
+/// (10, 21 and 7 of 21); LSTMs from initial states (layer 0's h and c,
+/// layer 2's h) with rows of 0 steps (the final states are the initial
+/// ones), one chunk's (21: the row ends at a chunk's end) and more than
+/// there are (clamped). Past its length a row's outputs are zeros and its
+/// states stay; the loss reads y and final states, so the state gradients
+/// must pass unchanged through the steps past each row's length down to its
+/// last step (or, for the empty row, to the initial states).
 TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
-  const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<OUTSx1x3x7xELT> {
-    %l = nn.constant dense<[HALF, STEPS, THIRD]> : tensor<3xi32>
-    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+  const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>, %ih0: tensor<1x3x7xELT>, %ic0: tensor<1x3x7xELT>, %ih2: tensor<1x3x7xELT>) -> tensor<OUTSx1x3x7xELT> {
+    %l = nn.constant dense<[0, CHUNK, MORE]> : tensor<3xi32>
+    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %l, %ih0, %ic0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>, tensor<1x3x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
     %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
-    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2, %l, %ih2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 1, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<3xi32>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %f0 = nn.reshape %h0 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %g2 = nn.reshape %c2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %out = nn.concat %y2, %f0, %f2, %g2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
     return %out : tensor<OUTSx1x3x7xELT> })";
-  checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7});
+  checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21});
   const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1xGx5xELT>, %r0: tensor<1xGx7xELT>, %b0: tensor<1xBxELT>, %w1: tensor<1xGx7xELT>, %r1: tensor<1xGx7xELT>, %b1: tensor<1xBxELT>, %w2: tensor<1xGx7xELT>, %r2: tensor<1xGx7xELT>) -> tensor<OUTSx1x3x7xELT> {
     %l = nn.constant dense<[HALF, STEPS, THIRD]> : tensor<3xi32>
     %y0, %h0 = nn.OP %x, %w0, %r0, %b0, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1xGx5xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)

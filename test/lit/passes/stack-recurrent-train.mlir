@@ -314,3 +314,23 @@ func.func @train_bidirectional(%x: tensor<40x2x3xf32>, %w: tensor<2x4x3xf32>, %r
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x2x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// Two GRUs over a padded batch (shared sequence lengths): the stack and its
+// backward both take them.
+// CHECK-LABEL: func.func @train_gru_lengths
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.gru_stack %arg0, %arg1, %arg2, %arg3, %arg4, %arg5, %arg6 seq_lens %arg7 {
+// CHECK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], gates %[[G]], %[[Y]] dy %{{.*}} seq_lens %arg7 {
+// CHECK-NOT: nn.gru_grad
+// RECOMP-LABEL: func.func @train_gru_lengths
+// RECOMP: nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %{{[a-z_0-9]*}}, %{{[a-z_0-9]*}} dy %{{.*}} seq_lens %arg7 {
+func.func @train_gru_lengths(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                             %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>, %l: tensor<2xi32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0, %b0, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<2xi32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1, %b1, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<2xi32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
