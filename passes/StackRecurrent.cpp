@@ -43,6 +43,10 @@ constexpr size_t kMaxStackLayers = 32;
 /// Rows (steps x batch) of a cell: its input projection is one GEMM of this
 /// many rows.
 constexpr int64_t kChunkRows = 64;
+/// Steps per cell of a stack over T steps of batch B: kChunkRows rows.
+int64_t chunkStepsFor(int64_t T, int64_t B) {
+  return std::max<int64_t>(1, std::min<int64_t>(T, kChunkRows / std::max<int64_t>(B, 1)));
+}
 
 /// Absent, or a constant of zeros.
 bool isZeroState(Value v) {
@@ -245,7 +249,7 @@ template <typename Grad> bool withinBudget(Grad g, bool savedGates) {
     return true;
   auto x = g.getX().getType().template cast<RankedTensorType>();
   int64_t B = std::max<int64_t>(1, x.getDimSize(1)), T = std::max<int64_t>(1, x.getDimSize(0));
-  int64_t S = std::min<int64_t>(T, std::max<int64_t>(1, kChunkRows / B)), H = g.getHiddenSize();
+  int64_t S = chunkStepsFor(T, B), H = g.getHiddenSize();
   int64_t bytes = 4 * (S * B * (4 * H + 3 * H + 3 * H) + 8 * B * H);
   if (kindOf(g) == Kind::LSTM)
     bytes += 4 * ((T + S - 1) / S) * B * H;
@@ -506,7 +510,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     }
     int64_t L = chain.size(), T = dimOf(inputOf(first), 0), B = dimOf(inputOf(first), 1);
     int64_t H = hiddenOf(last);
-    int64_t S = std::max<int64_t>(1, std::min<int64_t>(T, kChunkRows / std::max<int64_t>(B, 1)));
+    int64_t S = chunkStepsFor(T, B);
     int64_t chunks = (T + S - 1) / S;
     Type f32 = b.getF32Type();
     auto states = RankedTensorType::get({L - 1, T, B, H}, f32);

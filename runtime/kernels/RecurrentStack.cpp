@@ -380,7 +380,7 @@ StackGradArgs readStackGrad(Meta &m) {
 /// c+1).
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
-  float *chunk, *hr, *z; ///< recomputing: a chunk's rows, its h_{t-1} products, a reset-first GRU's z
+  float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z
   float *kept;           ///< the state gradients of rows past their length (LSTM, RNN)
   double *dbSum;         ///< the bias gradient's column sums
   GemmScratch<float> gs;
@@ -427,7 +427,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].drh = resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
-    lb[l].chunk = recompute ? s.alloc<float>(S * B * G) : nullptr;
+    lb[l].buf = recompute ? s.alloc<float>(S * B * G) : nullptr; // (a chunk's; else the saved gates)
     lb[l].kept = a.lens.present() && !gru ? s.alloc<float>(B * H) : nullptr;
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
@@ -444,7 +444,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   std::unique_ptr<RecurrentGemm<float>> back[kMaxLayers], backH[kMaxLayers];
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
-    g.buf = recompute ? g.chunk : a.gates.as<float>() + l * T * B * G;
+    if (!recompute)
+      g.buf = a.gates.as<float>() + l * T * B * G;
     back[l] = std::make_unique<RecurrentGemm<float>>(B, H, K, a.r[l].as<float>(), H, g.gs, /*kByN=*/true);
     back[l]->prepareFor(G, H);
     if (resetFirst) {
@@ -465,11 +466,16 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   auto inputsOf = [&](int64_t l, int64_t t0) {
     return l == 0 ? a.x.as<float>() + t0 * B * I0 : outputsOf(l - 1, t0);
   };
-  // C (+)= Hprev^T-side products of steps [t0, t0 + n) of layer l:
-  // product(rows of h_{t-1}, count, their first row) for the rows of step 0
-  // (the initial states, or none: zeros) and of the later steps, in that
-  // order, each told whether it is the first (which takes `beta`).
-  // Returns whether any ran.
+  // h_{t-1} of row b of layer l at step t (step 0: the initial state, or
+  // zeros).
+  auto hPrevRow = [&](int64_t l, int64_t t, int64_t b) {
+    return t > 0 ? outputsOf(l, t - 1) + b * H : a.h0.present() ? a.h0.as<float>() + (l * B + b) * H : zeros + b * H;
+  };
+  // Calls product(h, count, row, first) for the h_{t-1} rows of steps
+  // [t0, t0 + n) of layer l, which are contiguous but for step 0's: `count`
+  // rows from h are those of the chunk's rows from `row` on; `first` says
+  // whether it is the first call. Step 0's rows come alone, and not at all
+  // without initial states (h_{-1} is zero). Returns whether any call ran.
   auto withPrevious = [&](int64_t l, int64_t t0, int64_t n, auto product) {
     const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : nullptr;
     bool any = false;
@@ -516,11 +522,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       } else { // reset first: r * h_{t-1} into the last H, then the sums
         for (int64_t k = 0; k < N; ++k)
           r[k] += wb[k] + rb[k];
-        int64_t k = row / B, b = row % B;
-        const float *hPrev = t0 + k > 0 ? outputsOf(l, t0 + k - 1) + b * H
-                             : a.h0.present() ? a.h0.as<float>() + (l * B + b) * H
-                                              : zeros;
-        gruRowGates(H, r, h, hPrev, g.z + b * H, r + 3 * H);
+        int64_t b = row % B;
+        gruRowGates(H, r, h, hPrevRow(l, t0 + row / B, b), g.z + b * H, r + 3 * H);
         for (int64_t j = 0; j < 2 * H; ++j)
           r[j] += h[j];
       }
@@ -582,9 +585,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     // first cell state. A GRU's state is h, which y (states) holds.
     const float *c0 = lstm ? a.cells.as<float>() + (l * chunks + c) * B * H : nullptr;
     auto cPrevOf = [&](int64_t k, int64_t b) { return k > 0 ? g.cs + ((k - 1) * B + b) * H : c0 + b * H; };
-    const float *hs = l == L - 1 ? a.y.as<float>() : states + l * T * B * H;
-    const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
-    auto hPrevOf = [&](int64_t k, int64_t b) { return t0 + k > 0 ? hs + ((t0 + k - 1) * B + b) * H : h0 + b * H; };
+    const float *hs = outputsOf(l, 0);
+    auto hPrevOf = [&](int64_t k, int64_t b) { return hPrevRow(l, t0 + k, b); };
     const float *rbh = lbr ? a.b[l].as<float>() + 5 * H : nullptr; // Rb_h
     // Past a row's length its states stay (the cell state too) and its
     // steps pass the state gradients through: no gate gradients, no dy.
