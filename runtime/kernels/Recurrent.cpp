@@ -194,7 +194,8 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         std::copy(h, h + B * H, saved + B * H);
       }
       proj.ensure(st);
-      recurrent.run(h, H, hr, G);
+      int64_t running = c.rowsRunning(st, Tn);
+      recurrent.run(h, H, hr, G, running);
       if (fast) {
         // Rows in parallel; each row's gates vectorized (RecurrentCells).
         parallelFor(B, H * 64, [&](int64_t b0, int64_t b1) {
@@ -329,7 +330,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     };
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      recurrent.run(h, H, hr, G);
+      int64_t running = c.rowsRunning(st, Tn);
+      recurrent.run(h, H, hr, G, running);
       if (fast) {
         float *zf = (float *)z; // the double buffer holds floats here
         auto rows = [&](int64_t b0, int64_t b1, int half) {
@@ -356,7 +358,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         };
         if (!a.linearBeforeReset) {
           parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) { rows(b0, b1, 0); });
-          resetGemm.run(rh, H, rhR, H);
+          resetGemm.run(rh, H, rhR, H, running);
         }
         parallelFor(B, H * 48, [&](int64_t b0, int64_t b1) { rows(b0, b1, 1); });
         continue;
@@ -375,8 +377,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
           rh[bi * H + j] = (T)(r[bi * H + j] * h[bi * H + j]);
         }
       }
-      if (!a.linearBeforeReset)
-        gemm<T>(false, true, B, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
+      if (!a.linearBeforeReset && running > 0)
+          gemm<T>(false, true, running, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         if (a.gates.present())
@@ -445,7 +447,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      recurrent.run(h, H, hr, H);
+      recurrent.run(h, H, hr, H, c.rowsRunning(st, Tn));
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;

@@ -108,6 +108,11 @@ struct Common {
   int64_t length(int64_t b, int64_t T) const {
     return lens.present() ? maxOf<int64_t>(0, minOf(indexAt(lens, b), T)) : T;
   }
+  /// How many of the first rows a step's products take: all up to the
+  /// last row still running at step st.
+  int64_t rowsRunning(int64_t st, int64_t T) const {
+    return lens.present() ? runningRows(batch(), st, [&](int64_t b) { return length(b, T); }) : batch();
+  }
 };
 
 /// Runs direction(d) for each of a layer's D directions (forward or

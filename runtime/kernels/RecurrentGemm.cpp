@@ -10,6 +10,8 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
+#include <vector>
 #endif
 
 namespace nncc {
@@ -80,6 +82,10 @@ template <typename T> struct RecurrentGemm<T>::Prepared {
   void *buffer = nullptr;   ///< the reordered weights' (from WeightBuffers)
   size_t bytes = 0;
   dnnl::memory weights;
+  /// The primitives for fewer rows than M (index: rows), made on first
+  /// use; a null one where oneDNN wanted the weights in another layout.
+  std::mutex mutex;
+  std::vector<std::optional<dnnl::matmul>> fewer;
   ~Prepared() {
     if (buffer)
       WeightBuffers::get().give(buffer, bytes);
@@ -138,6 +144,43 @@ template <typename T> void RecurrentGemm<T>::prepareFor(int64_t lda, int64_t ldc
   (void)lda;
   (void)ldc;
 #endif
+}
+
+template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, int64_t ldc, int64_t rows) {
+  if (rows >= M)
+    return run(A, lda, C, ldc);
+  if (rows <= 0)
+    return;
+#ifdef NNCC_USE_DNNL
+  if constexpr (std::is_same<T, float>::value) {
+    if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
+      prepare(lda, ldc);
+    Prepared &p = *prepared;
+    dnnl::memory::desc a({rows, K}, dnnl::memory::data_type::f32, dnnl::memory::dims{lda, 1});
+    dnnl::memory::desc c({rows, N}, dnnl::memory::data_type::f32, dnnl::memory::dims{ldc, 1});
+    std::optional<dnnl::matmul> matmul;
+    {
+      // (a kernel kept in the KernelCache may run on several threads)
+      std::lock_guard<std::mutex> lock(p.mutex);
+      if (p.fewer.empty())
+        p.fewer.resize(M);
+      std::optional<dnnl::matmul> &slot = p.fewer[rows];
+      if (!slot) {
+        dnnl::memory::desc anyWeights({K, N}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, anyWeights, c), p.engine);
+        slot = pd.weights_desc() == p.weights.get_desc() ? dnnl::matmul(pd) : dnnl::matmul();
+      }
+      matmul = slot;
+    }
+    if (*matmul) {
+      dnnl::memory am(a, p.engine, const_cast<T *>(A)), cm(c, p.engine, C);
+      matmul->execute(p.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, cm}});
+      p.stream.wait();
+      return;
+    }
+  }
+#endif
+  gemm<T>(false, !kByN, rows, N, K, T(1), A, lda, W, ldw, T(0), C, ldc, scratch);
 }
 
 template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, int64_t ldc) {

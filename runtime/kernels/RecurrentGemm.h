@@ -20,6 +20,17 @@ namespace kernels {
 /// (nncc_kernel_cache_clear calls it).
 void releaseWeightBuffers();
 
+/// The rows of a step's products: those up to the last row whose length
+/// (length(b)) is past step st. Rows past their length need no product;
+/// with the rows sorted longest first (PyTorch's pack_padded_sequence) no
+/// row takes one it does not need.
+template <typename Length> int64_t runningRows(int64_t B, int64_t st, Length length) {
+  for (int64_t b = B; b > 0; --b)
+    if (length(b - 1) > st)
+      return b;
+  return 0;
+}
+
 template <typename T> class RecurrentGemm {
 public:
   /// W is [N, K] row-major (leading dimension ldw); products are [M, N].
@@ -30,6 +41,11 @@ public:
   /// C[M, N] = A[M, K] (leading dimension lda) * W^T (on the host prepared
   /// for the first call's lda and ldc, and prepared again when they change)
   void run(const T *A, int64_t lda, T *C, int64_t ldc);
+  /// The same for the first `rows` rows of A and C only (rows <= M; rows
+  /// past a sequence's length need no product): C's other rows are left as
+  /// they are. On the host a primitive per row count, made on first use,
+  /// runs on the same reordered weights.
+  void run(const T *A, int64_t lda, T *C, int64_t ldc, int64_t rows);
 
   /// Prepares now for these leading dimensions (outside a parallel region
   /// the weights' reorder uses every thread; a cell on one thread would

@@ -460,7 +460,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       }
       std::copy(hk + k * B * H, hk + (k + 1) * B * H, hp);
       for (int64_t st = s0; st < s1; ++st) {
-        forwardProduct.run(rowOf(hp, s0, st, 0, H), H, step, G);
+        forwardProduct.run(rowOf(hp, s0, st, 0, H), H, step, G, c.rowsRunning(st, Tn));
         parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             T *hNext = rowOf(hp, s0, st + 1, b, H);
@@ -577,7 +577,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
             std::copy(ar, ar + G, stepRow);
           }
         });
-        back.run(step, G, dhr, H);
+        back.run(step, G, dhr, H, c.rowsRunning(st, Tn));
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
@@ -788,7 +788,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         });
         if (!lbr) {
           // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-          backH->run(bufs.step + 2 * H, G, drh, H);
+          backH->run(bufs.step + 2 * H, G, drh, H, c.rowsRunning(st, Tn));
           parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
@@ -810,7 +810,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
           });
         }
         // dh_{t-1} += [da_z, da_r (, da_h r)] R.
-        back.run(bufs.step, G, bufs.dhr, H);
+        back.run(bufs.step, G, bufs.dhr, H, c.rowsRunning(st, Tn));
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             for (int64_t j = 0; j < H; ++j)
@@ -966,7 +966,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
             ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
           }
         }
-        back.run(step, H, dhr, H);
+        back.run(step, H, dhr, H, c.rowsRunning(st, Tn));
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);

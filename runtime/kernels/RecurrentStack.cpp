@@ -249,8 +249,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
     for (int64_t k = 0; k < n; ++k) {
       const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : h0);
-      gr[l]->run(hPrev, H, b.hr, G);
-      for (int64_t r = 0; r < B; ++r) {
+      // (rows from `running` on are past their lengths: no products)
+      int64_t running = runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+      gr[l]->run(hPrev, H, b.hr, G, running);
+      for (int64_t r = 0; r < running; ++r) {
         float *xr = b.xw + (k * B + r) * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
@@ -258,14 +260,23 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
           gruRowGates(H, xr, b.hr + r * G, hPrev + r * H, b.z + r * H, b.rh + r * H);
       }
       if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
-        grh[l]->run(b.rh, H, b.hr + 2 * H, G);
+        grh[l]->run(b.rh, H, b.hr + 2 * H, G, running);
       for (int64_t r = 0; r < B; ++r) {
         float *xr = b.xw + (k * B + r) * G;
         const float *hr = b.hr + r * G;
+        float *h = out + (k * B + r) * H;
+        float *saved = !isRNN(cell) && a.gates.present()
+                           ? a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H
+                           : nullptr;
+        if (t0 + k >= len[r]) { // past the row's length: its states stay (no gradient: zeros saved)
+          std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
+          if (saved)
+            std::fill(saved, saved + 4 * H, 0.f);
+          continue;
+        }
         // The pre-activations, for the backward (rows of 4H; an RNN's
         // backward needs none).
-        if (!isRNN(cell) && a.gates.present()) {
-          float *saved = a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H;
+        if (saved) {
           if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)
               saved[g] = xr[g] + hr[g];
@@ -277,11 +288,6 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
             if (resetFirst)
               std::copy(b.rh + r * H, b.rh + (r + 1) * H, saved + 3 * H);
           }
-        }
-        float *h = out + (k * B + r) * H;
-        if (t0 + k >= len[r]) { // past the row's length: its states stay
-          std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
-          continue;
         }
         if constexpr (isGRU(cell)) // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
@@ -591,14 +597,18 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     // Past a row's length its states stay (the cell state too) and its
     // steps pass the state gradients through: no gate gradients, no dy.
     auto runs = [&](int64_t k, int64_t b) { return t0 + k < len[b]; };
-    if constexpr (lstm)
+    if constexpr (lstm) {
       for (int64_t k = 0; k < n; ++k)
         for (int64_t b = 0; b < B; ++b)
           if (runs(k, b))
             lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
           else
             std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
+    }
     for (int64_t k = n - 1; k >= 0; --k) {
+      // (rows from `running` on are past their lengths: no products; their
+      // dh stays)
+      int64_t running = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
       bool someStop = false;
       for (int64_t b = 0; b < B; ++b) {
         if (!runs(k, b)) {
@@ -626,23 +636,23 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
                           g.dc + b * H, nullptr);
       }
       if constexpr (resetFirst) {
-        backH[l]->run(buf + k * B * G + 2 * H, G, g.drh, H);
+        backH[l]->run(buf + k * B * G + 2 * H, G, g.drh, H, running);
         for (int64_t b = 0; b < B; ++b)
           if (runs(k, b))
             gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
       }
       if constexpr (gru) { // (rows past their length: dA R is zero)
-        back[l]->run(buf + k * B * G, G, g.dhr, H);
-        for (int64_t j = 0; j < B * H; ++j)
+        back[l]->run(buf + k * B * G, G, g.dhr, H, running);
+        for (int64_t j = 0; j < running * H; ++j)
           g.dh[j] += g.dhr[j];
       } else {
         // dh_{t-1} = dA R replaces dh, but a row past its length keeps its
         // dh (kept aside)
-        for (int64_t b = 0; someStop && b < B; ++b)
+        for (int64_t b = 0; someStop && b < running; ++b)
           if (!runs(k, b))
             std::copy(g.dh + b * H, g.dh + (b + 1) * H, g.kept + b * H);
-        back[l]->run(buf + k * B * G, G, g.dh, H);
-        for (int64_t b = 0; someStop && b < B; ++b)
+        back[l]->run(buf + k * B * G, G, g.dh, H, running);
+        for (int64_t b = 0; someStop && b < running; ++b)
           if (!runs(k, b))
             std::copy(g.kept + b * H, g.kept + (b + 1) * H, g.dh + b * H);
       }

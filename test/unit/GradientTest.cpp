@@ -1314,15 +1314,18 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
 /// Stacks of layers with sequence lengths (ONNX sequence_lens, PyTorch's
 /// packed sequences): GRUs and RNNs with rows of 35, 70 and 23 steps of 70
 /// (10, 21 and 7 of 21); LSTMs from initial states (layer 0's h and c,
-/// layer 2's h) with rows of 0 steps (the final states are the initial
-/// ones), one chunk's (21: the row ends at a chunk's end) and more than
-/// there are (clamped). Past its length a row's outputs are zeros and its
-/// states stay; the loss reads y and final states, so the state gradients
-/// must pass unchanged through the steps past each row's length down to its
-/// last step (or, for the empty row, to the initial states).
+/// layer 2's h) with rows of one chunk's steps (21: the row ends at a
+/// chunk's end), more than there are (clamped) and 0 (the final states are
+/// the initial ones; the last row: no step's products take it). Past its
+/// length a row's outputs are zeros and its states stay; the loss reads y
+/// and final states, so the state gradients must pass unchanged through the
+/// steps past each row's length down to its last step (or, for the empty
+/// row, to the initial states). Rows after the last one running take no
+/// step products (the GRU's and RNN's third row after step 23, the LSTM's
+/// third throughout).
 TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
   const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>, %ih0: tensor<1x3x7xELT>, %ic0: tensor<1x3x7xELT>, %ih2: tensor<1x3x7xELT>) -> tensor<OUTSx1x3x7xELT> {
-    %l = nn.constant dense<[0, CHUNK, MORE]> : tensor<3xi32>
+    %l = nn.constant dense<[CHUNK, MORE, 0]> : tensor<3xi32>
     %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0, %l, %ih0, %ic0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>, tensor<1x3x7xELT>, tensor<1x3x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
     %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)

@@ -403,3 +403,59 @@ TEST(Recurrent, DirectionsAtOnceOnTwoThreads) {
   }
   nncc::setNumThreads(before);
 }
+
+// A step's product over its first rows only (rows past a sequence's length
+// take none): those rows as the full product has them, the others left as
+// they were; on the host (float: oneDNN, a primitive per row count on the
+// same reordered weights) and the portable GEMM (double), with W as [N, K]
+// and [K, N], and leading dimensions wider than the rows.
+template <typename T> void checkRunningRows(bool kByN) {
+  using nncc::kernels::RecurrentGemm;
+  SCOPED_TRACE(std::string(sizeof(T) == 4 ? "float" : "double") + (kByN ? ", W as [K, N]" : ", W as [N, K]"));
+  const int64_t M = 8, N = 96, K = 40, lda = K + 3, ldc = N + 5;
+  auto a = random(M * lda, 31), w = random(N * K, 32);
+  std::vector<T> A(a.begin(), a.end()), W(w.begin(), w.end());
+  nncc::kernels::Scratch measure;
+  nncc::kernels::allocGemm<T>(measure, N, K);
+  std::vector<uint8_t> bytes(measure.bytes() + 64);
+  nncc::kernels::Scratch s(bytes.data(), bytes.size());
+  auto gs = nncc::kernels::allocGemm<T>(s, N, K);
+  RecurrentGemm<T> product(M, N, K, W.data(), kByN ? N : K, gs, kByN);
+  std::vector<T> full(M * ldc, T(0));
+  product.run(A.data(), lda, full.data(), ldc);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; n += 7) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k)
+        acc += (double)A[m * lda + k] * (kByN ? W[k * N + n] : W[n * K + k]);
+      ASSERT_NEAR(full[m * ldc + n], acc, 1e-4) << m << ", " << n;
+    }
+  for (int64_t rows : {8, 0, 5, 1, 7, 5, 3}) { // (5 twice: the kept primitive)
+    SCOPED_TRACE(std::to_string(rows) + " rows");
+    std::vector<T> C(M * ldc, T(-7));
+    product.run(A.data(), lda, C.data(), ldc, rows);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n)
+        if (m < rows)
+          ASSERT_NEAR(C[m * ldc + n], full[m * ldc + n], 1e-5) << m << ", " << n;
+        else
+          ASSERT_EQ(C[m * ldc + n], T(-7)) << m << ", " << n;
+  }
+}
+
+TEST(Recurrent, ProductsOfTheRunningRowsOnly) {
+  for (bool kByN : {false, true}) {
+    checkRunningRows<float>(kByN);
+    checkRunningRows<double>(kByN);
+  }
+  // The rows up to the last one still running.
+  auto running = [](std::vector<int64_t> lens, int64_t st) {
+    return nncc::kernels::runningRows((int64_t)lens.size(), st, [&](int64_t b) { return lens[b]; });
+  };
+  EXPECT_EQ(running({5, 3, 3, 0}, 0), 3);
+  EXPECT_EQ(running({5, 3, 3, 0}, 2), 3);
+  EXPECT_EQ(running({5, 3, 3, 0}, 3), 1);
+  EXPECT_EQ(running({5, 3, 3, 0}, 5), 0);
+  EXPECT_EQ(running({1, 4, 2}, 1), 3); // (unsorted: row 0 is past its length but takes its product)
+  EXPECT_EQ(running({1, 4, 2}, 2), 2);
+}
