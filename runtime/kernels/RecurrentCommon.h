@@ -174,6 +174,7 @@ public:
     chunk = maxOf<int64_t>(1, minOf<int64_t>(Tn, kRows / maxOf<int64_t>(B, 1)));
     xw = s.alloc<T>(chunk * B * gates * c.hidden);
     xrows = s.alloc<T>(chunk * B * c.x.dim(2));
+    start = s.alloc<int64_t>(chunk);
   }
   void setDirection(int64_t dir, const GemmScratch<T> &scratch) {
     d = dir;
@@ -199,13 +200,19 @@ public:
     int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2), G = gates * c.hidden;
     first = st;
     end = minOf(Tn, st + chunk);
-    int64_t rows = (end - first) * B;
+    int64_t rows = 0;
+    for (int64_t k = first; k < end; ++k) {
+      start[k - first] = rows;
+      rows += c.rowsRunning(k, Tn);
+    }
     const T *xin = c.x.as<T>() + first * B * I;
     if (c.lens.present() || c.reverse(d)) {
+      // Each step's rows up to its last one running (rows past their
+      // length take no projection), one step's after the other.
       for (int64_t k = first; k < end; ++k)
-        for (int64_t b = 0; b < B; ++b) {
+        for (int64_t b = 0, n = c.rowsRunning(k, Tn); b < n; ++b) {
           int64_t len = c.length(b, Tn);
-          T *dst = xrows + ((k - first) * B + b) * I;
+          T *dst = xrows + (start[k - first] + b) * I;
           if (k >= len) {
             std::fill(dst, dst + I, T(0));
             continue;
@@ -216,9 +223,11 @@ public:
         }
       xin = xrows;
     }
+    if (rows == 0)
+      return;
 #ifdef NNCC_USE_DNNL
-    if (full && rows == chunk * B)
-      full->run(xin, I, xw, G);
+    if (full)
+      full->run(xin, I, xw, G, rows);
     else
 #endif
       gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);
@@ -232,12 +241,14 @@ public:
           xw[row * G + g] += g < sumTo ? wb[g] + rb[g] : wb[g];
     });
   }
-  const T *row(int64_t st, int64_t b) const { return xw + ((st - first) * c.batch() + b) * gates * c.hidden; }
+  /// Row b of step st (b below the step's rowsRunning).
+  const T *row(int64_t st, int64_t b) const { return xw + (start[st - first] + b) * gates * c.hidden; }
 
 private:
   const Common &c;
   int64_t gates, summed, chunk = 1, d = 0, first = -1, end = -1;
   T *xw = nullptr, *xrows = nullptr;
+  int64_t *start = nullptr; ///< the row of xw where each step's rows begin
   GemmScratch<T> gs;
 #ifdef NNCC_USE_DNNL
   std::unique_ptr<RecurrentGemm<T>> full;

@@ -10,8 +10,7 @@
 #include <map>
 #include <mutex>
 #include <new>
-#include <optional>
-#include <vector>
+#include <tuple>
 #endif
 
 namespace nncc {
@@ -73,19 +72,67 @@ private:
 };
 } // namespace
 
-template <typename T> struct RecurrentGemm<T>::Prepared {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
+dnnl::engine &cpuEngine() {
+  static dnnl::engine *engine = new dnnl::engine(dnnl::engine::kind::cpu, 0); // (used until exit)
+  return *engine;
+}
+
+/// The matmul primitive descriptors of [rows, K] x [K, N] (A and C with
+/// leading dimensions lda and ldc; the weights in the layout oneDNN
+/// prefers, which comes with it), kept for the process: a training step
+/// prepares its products again on every call (its weights change), and a
+/// step with fewer rows running (sequence lengths) takes one of its own;
+/// making a descriptor costs microseconds even when oneDNN's cache has the
+/// primitive. (Only descriptors: the primitives themselves are each
+/// RecurrentGemm's own, as the products of two layers or directions that
+/// run at once on two threads must not share one.)
+class Matmuls {
+public:
+  static Matmuls &get() {
+    static Matmuls *matmuls = new Matmuls; // (used until exit)
+    return *matmuls;
+  }
+  dnnl::matmul::primitive_desc find(int64_t rows, int64_t N, int64_t K, int64_t lda, int64_t ldc) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto key = std::make_tuple(rows, N, K, lda, ldc);
+    auto it = made.find(key);
+    if (it != made.end())
+      return it->second;
+    using dt = dnnl::memory::data_type;
+    dnnl::memory::desc a({rows, K}, dt::f32, dnnl::memory::dims{lda, 1});
+    dnnl::memory::desc c({rows, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+    dnnl::memory::desc anyWeights({K, N}, dt::f32, dnnl::memory::format_tag::any);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, anyWeights, c), cpuEngine());
+    made.emplace(key, pd);
+    return pd;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mutex);
+    made.clear();
+  }
+
+private:
+  std::mutex mutex;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>, dnnl::matmul::primitive_desc> made;
+};
+
+/// A product's primitive, for some number of rows.
+struct Product {
   dnnl::matmul matmul;
   dnnl::memory::desc a, c;
+};
+
+template <typename T> struct RecurrentGemm<T>::Prepared {
+  dnnl::stream stream{cpuEngine()};
+  Product all;              ///< for M rows
+  /// For fewer rows (by rows), made on first use; a null primitive where
+  /// oneDNN wanted the weights in another layout.
+  std::map<int64_t, Product> fewer;
+  dnnl::memory::desc weightsDesc;
   int64_t lda = 0, ldc = 0; ///< the leading dimensions a and c were made for
   void *buffer = nullptr;   ///< the reordered weights' (from WeightBuffers)
   size_t bytes = 0;
   dnnl::memory weights;
-  /// The primitives for fewer rows than M (index: rows), made on first
-  /// use; a null one where oneDNN wanted the weights in another layout.
-  std::mutex mutex;
-  std::vector<std::optional<dnnl::matmul>> fewer;
   ~Prepared() {
     if (buffer)
       WeightBuffers::get().give(buffer, bytes);
@@ -104,23 +151,20 @@ RecurrentGemm<T>::RecurrentGemm(int64_t M, int64_t N, int64_t K, const T *W, int
 /// run's leading dimensions of A and C.
 template <typename T> void RecurrentGemm<T>::prepare(int64_t lda, int64_t ldc) {
   if constexpr (std::is_same<T, float>::value) {
-    using tag = dnnl::memory::format_tag;
-    using dt = dnnl::memory::data_type;
     auto p = std::make_unique<Prepared>();
-    p->a = dnnl::memory::desc({M, K}, dt::f32, dnnl::memory::dims{lda, 1});
-    p->c = dnnl::memory::desc({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+    dnnl::matmul::primitive_desc pd = Matmuls::get().find(M, N, K, lda, ldc);
+    p->all = Product{dnnl::matmul(pd), pd.src_desc(), pd.dst_desc()};
+    p->weightsDesc = pd.weights_desc();
     p->lda = lda;
     p->ldc = ldc;
-    dnnl::memory::desc anyWeights({K, N}, dt::f32, tag::any);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p->a, anyWeights, p->c), p->engine);
-    p->matmul = dnnl::matmul(pd);
     // W^T as a [K, N] matrix with strides (1, ldw) (or W itself: (ldw, 1)),
     // reordered once.
-    dnnl::memory::desc userDesc({K, N}, dt::f32, kByN ? dnnl::memory::dims{ldw, 1} : dnnl::memory::dims{1, ldw});
-    dnnl::memory user(userDesc, p->engine, const_cast<float *>(W));
-    p->bytes = pd.weights_desc().get_size();
+    dnnl::memory::desc userDesc({K, N}, dnnl::memory::data_type::f32,
+                                kByN ? dnnl::memory::dims{ldw, 1} : dnnl::memory::dims{1, ldw});
+    dnnl::memory user(userDesc, cpuEngine(), const_cast<float *>(W));
+    p->bytes = p->weightsDesc.get_size();
     p->buffer = WeightBuffers::get().take(p->bytes);
-    p->weights = dnnl::memory(pd.weights_desc(), p->engine, p->buffer);
+    p->weights = dnnl::memory(p->weightsDesc, cpuEngine(), p->buffer);
     dnnl::reorder(user, p->weights).execute(p->stream, user, p->weights);
     p->stream.wait();
     prepared = std::move(p);
@@ -133,6 +177,7 @@ template <typename T> RecurrentGemm<T>::~RecurrentGemm() = default;
 void releaseWeightBuffers() {
 #ifdef NNCC_USE_DNNL
   WeightBuffers::get().release();
+  Matmuls::get().clear();
 #endif
 }
 
@@ -155,27 +200,20 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
   if constexpr (std::is_same<T, float>::value) {
     if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
       prepare(lda, ldc);
-    Prepared &p = *prepared;
-    dnnl::memory::desc a({rows, K}, dnnl::memory::data_type::f32, dnnl::memory::dims{lda, 1});
-    dnnl::memory::desc c({rows, N}, dnnl::memory::data_type::f32, dnnl::memory::dims{ldc, 1});
-    std::optional<dnnl::matmul> matmul;
-    {
-      // (a kernel kept in the KernelCache may run on several threads)
-      std::lock_guard<std::mutex> lock(p.mutex);
-      if (p.fewer.empty())
-        p.fewer.resize(M);
-      std::optional<dnnl::matmul> &slot = p.fewer[rows];
-      if (!slot) {
-        dnnl::memory::desc anyWeights({K, N}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
-        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, anyWeights, c), p.engine);
-        slot = pd.weights_desc() == p.weights.get_desc() ? dnnl::matmul(pd) : dnnl::matmul();
-      }
-      matmul = slot;
+    // (oneDNN may want the weights in another layout for these rows: then
+    // the GEMM on W)
+    auto it = prepared->fewer.find(rows);
+    if (it == prepared->fewer.end()) {
+      dnnl::matmul::primitive_desc pd = Matmuls::get().find(rows, N, K, lda, ldc);
+      Product made{pd.weights_desc() == prepared->weightsDesc ? dnnl::matmul(pd) : dnnl::matmul(), pd.src_desc(),
+                   pd.dst_desc()};
+      it = prepared->fewer.emplace(rows, made).first;
     }
-    if (*matmul) {
-      dnnl::memory am(a, p.engine, const_cast<T *>(A)), cm(c, p.engine, C);
-      matmul->execute(p.stream, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, cm}});
-      p.stream.wait();
+    if (const Product &m = it->second; m.matmul) {
+      dnnl::memory am(m.a, cpuEngine(), const_cast<T *>(A)), cm(m.c, cpuEngine(), C);
+      m.matmul.execute(prepared->stream,
+                       {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, cm}});
+      prepared->stream.wait();
       return;
     }
   }
@@ -192,9 +230,10 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
     if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
       prepare(lda, ldc);
   if (prepared) {
-    dnnl::memory a(prepared->a, prepared->engine, const_cast<T *>(A)), c(prepared->c, prepared->engine, C);
-    prepared->matmul.execute(prepared->stream,
-                             {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, c}});
+    const Product &m = prepared->all;
+    dnnl::memory a(m.a, cpuEngine(), const_cast<T *>(A)), c(m.c, cpuEngine(), C);
+    m.matmul.execute(prepared->stream,
+                     {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, c}});
     prepared->stream.wait();
     return;
   }

@@ -141,6 +141,8 @@ struct StackGemms : CachedKernel {
 /// writes chunk c+1), c, and the gate products.
 struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
+  float *xin;      ///< with lengths: the chunk's running rows of the input, one step after the other
+  int64_t *start;  ///< the row of xw where each step's rows begin
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
   float *z, *rh;    ///< a reset-first GRU's z and r * h_{t-1} of a step
 };
@@ -176,6 +178,8 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].h[1] = s.alloc<float>(S * B * H);
     lb[l].c = lstm ? s.alloc<float>(B * H) : nullptr; // (only an LSTM has a cell state)
     lb[l].xw = s.alloc<float>(S * B * G);
+    lb[l].xin = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
+    lb[l].start = s.alloc<int64_t>(S);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
     lb[l].z = resetFirst ? s.alloc<float>(B * H) : nullptr;
@@ -242,7 +246,23 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     LayerBuffers &b = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0);
     const float *in = l > 0 ? lb[l - 1].h[c & 1] : (n < S ? xTail : a.x.as<float>() + t0 * B * I0);
-    gw[l]->run(in, I, b.xw, G);
+    // With lengths, only the rows that run take the input projection: each
+    // step's rows up to its last one running, one step's after the other.
+    int64_t total = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      b.start[k] = total;
+      total += allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+    }
+    if (total < S * B && b.xin) {
+      for (int64_t k = 0; k < n; ++k)
+        std::copy(in + k * B * I, in + (k * B + (k + 1 < n ? b.start[k + 1] : total) - b.start[k]) * I,
+                  b.xin + b.start[k] * I);
+      gw[l]->run(b.xin, I, b.xw, G, total);
+    } else {
+      for (int64_t k = 0; k < n; ++k)
+        b.start[k] = k * B;
+      gw[l]->run(in, I, b.xw, G);
+    }
     float *out = b.h[c & 1];
     if (a.cells.present()) // the backward starts each chunk from its cell state
       std::copy(b.c, b.c + B * H, a.cells.as<float>() + (l * chunks + c) * B * H);
@@ -253,7 +273,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       int64_t running = runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
       gr[l]->run(hPrev, H, b.hr, G, running);
       for (int64_t r = 0; r < running; ++r) {
-        float *xr = b.xw + (k * B + r) * G;
+        float *xr = b.xw + (b.start[k] + r) * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
         if constexpr (resetFirst) // z and r * h_{t-1}, for the h gate's product
@@ -262,8 +282,6 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
         grh[l]->run(b.rh, H, b.hr + 2 * H, G, running);
       for (int64_t r = 0; r < B; ++r) {
-        float *xr = b.xw + (k * B + r) * G;
-        const float *hr = b.hr + r * G;
         float *h = out + (k * B + r) * H;
         float *saved = !isRNN(cell) && a.gates.present()
                            ? a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H
@@ -274,6 +292,8 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
             std::fill(saved, saved + 4 * H, 0.f);
           continue;
         }
+        float *xr = b.xw + (b.start[k] + r) * G;
+        const float *hr = b.hr + r * G;
         // The pre-activations, for the backward (rows of 4H; an RNN's
         // backward needs none).
         if (saved) {
