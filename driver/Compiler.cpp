@@ -23,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iomanip>
 #include <map>
@@ -314,6 +315,14 @@ bool Executable::runOnce(const std::vector<const Tensor *> &in, std::vector<Tens
   rows.assign(lengthOf_.size() + rowsWithin_.size(), 0);
   for (int64_t &r : rows)
     outPtrs.push_back(&r);
+  // NNCC_POISON_WORKSPACE=1 (debugging): the workspace and the outputs
+  // filled with NaNs first, so that a kernel that reads what this call did
+  // not write shows in the results.
+  if (const char *poison = std::getenv("NNCC_POISON_WORKSPACE"); poison && *poison && *poison != '0') {
+    std::memset(workspace.get(), 0xff, (size_t)std::max<int64_t>(workspaceBytes_, 64));
+    for (auto &t : out)
+      std::memset(t.data(), 0xff, t.byteSize());
+  }
   int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
   if (rc != 0) {
     error = "the compiled graph returned error " + std::to_string(rc);

@@ -408,6 +408,8 @@ struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z
   float *kept;           ///< the state gradients of rows past their length (LSTM, RNN)
+  float *dac, *dxc;      ///< with lengths: a chunk's running rows of dA and their dX
+  int64_t *running;      ///< the rows running at each of a chunk's steps
   double *dbSum;         ///< the bias gradient's column sums
   GemmScratch<float> gs;
 };
@@ -455,6 +457,9 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].buf = recompute ? s.alloc<float>(S * B * G) : nullptr; // (a chunk's; else the saved gates)
     lb[l].kept = a.lens.present() && !gru ? s.alloc<float>(B * H) : nullptr;
+    lb[l].dac = a.lens.present() ? s.alloc<float>(S * B * G) : nullptr;
+    lb[l].dxc = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
+    lb[l].running = s.alloc<int64_t>(S);
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dbSum = a.db[l].present() ? s.alloc<double>(sumWidth) : nullptr;
@@ -681,12 +686,32 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     // linear_before_reset a GRU's gates z, r and h are its columns 0..2H
     // and 3H..4H.
     float *dx = l > 0 ? lb[l - 1].dy[c & 1] : a.dx.present() ? a.dx.as<float>() + t0 * B * I0 : nullptr;
-    if (dx && lbr) {
-      gemm<float>(false, false, rows, I, 2 * H, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
-      gemm<float>(false, false, rows, I, H, 1.f, buf + 3 * H, G, W + 2 * H * I, I, 1.f, dx, I, g.gs);
-    } else if (dx) {
-      gemm<float>(false, false, rows, I, KW, 1.f, buf, G, W, I, 0.f, dx, I, g.gs);
+    // With lengths, only each step's rows up to its last one running (one
+    // step's after the other); the others' dX is zero.
+    int64_t *running = g.running, total = 0;
+    for (int64_t k = 0; k < n; ++k)
+      total += running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
+    bool compact = dx && g.dac && total < rows;
+    const float *dA = buf;
+    float *dxTo = dx;
+    if (compact) {
+      for (int64_t k = 0, at = 0; k < n; at += running[k++])
+        std::copy(buf + k * B * G, buf + (k * B + running[k]) * G, g.dac + at * G);
+      dA = g.dac;
+      dxTo = g.dxc;
     }
+    int64_t dxRows = compact ? total : rows;
+    if (dx && lbr) {
+      gemm<float>(false, false, dxRows, I, 2 * H, 1.f, dA, G, W, I, 0.f, dxTo, I, g.gs);
+      gemm<float>(false, false, dxRows, I, H, 1.f, dA + 3 * H, G, W + 2 * H * I, I, 1.f, dxTo, I, g.gs);
+    } else if (dx) {
+      gemm<float>(false, false, dxRows, I, KW, 1.f, dA, G, W, I, 0.f, dxTo, I, g.gs);
+    }
+    if (compact)
+      for (int64_t k = 0, at = 0; k < n; at += running[k++]) {
+        std::copy(g.dxc + at * I, g.dxc + (at + running[k]) * I, dx + k * B * I);
+        std::fill(dx + (k * B + running[k]) * I, dx + (k + 1) * B * I, 0.f);
+      }
     if (recompute) // the chunk's share (the last chunk comes first)
       weightGrads(l, t0, n, buf, /*add=*/c < chunks - 1);
     if (trace)

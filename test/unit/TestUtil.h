@@ -4,6 +4,10 @@
 
 #include "driver/Compiler.h"
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
@@ -16,6 +20,26 @@ inline mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &ctx, llv
   loadDialects(ctx);
   return mlir::parseSourceString<mlir::ModuleOp>(body, &ctx);
 }
+
+/// Sets an environment variable for its scope (restoring what it was).
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const char *value) : name(name) {
+    if (const char *old = std::getenv(name))
+      before = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (before)
+      setenv(name, before->c_str(), 1);
+    else
+      unsetenv(name);
+  }
+
+private:
+  const char *name;
+  std::optional<std::string> before;
+};
 
 } // namespace test
 } // namespace nncc
