@@ -12,4 +12,7 @@ cd "$root/build"
 # glibc fills freed heap memory with 0xa5, so a read through a stale pointer
 # fails every run instead of in a few percent of them.
 export MALLOC_PERTURB_="${MALLOC_PERTURB_:-165}"
+# Compiled graphs' workspaces and outputs start as NaNs on every call, so a
+# kernel that reads what the call did not write fails too.
+export NNCC_POISON_WORKSPACE="${NNCC_POISON_WORKSPACE:-1}"
 ctest --output-on-failure -j "${NNCC_JOBS:-2}" "$@"

@@ -227,7 +227,7 @@ public:
       return;
 #ifdef NNCC_USE_DNNL
     if (full)
-      full->run(xin, I, xw, G, rows);
+      full->run(xin, I, xw, G, xin == xrows ? gatheredRows(rows, chunk * B) : rows);
     else
 #endif
       gemm<T>(false, true, rows, G, I, T(1), xin, I, c.w.as<T>() + d * G * I, I, T(0), xw, G, gs);

@@ -1,5 +1,6 @@
 //===- RecurrentGemm.cpp --------------------------------------------------===//
 #include "runtime/kernels/RecurrentGemm.h"
+#include "runtime/kernels/Parallel.h"
 
 #include <type_traits>
 
@@ -70,7 +71,6 @@ private:
   std::multimap<size_t, void *> free;
   size_t freeBytes = 0;
 };
-} // namespace
 
 dnnl::engine &cpuEngine() {
   static dnnl::engine *engine = new dnnl::engine(dnnl::engine::kind::cpu, 0); // (used until exit)
@@ -78,31 +78,51 @@ dnnl::engine &cpuEngine() {
 }
 
 /// The matmul primitive descriptors of [rows, K] x [K, N] (A and C with
-/// leading dimensions lda and ldc; the weights in the layout oneDNN
-/// prefers, which comes with it), kept for the process: a training step
+/// leading dimensions lda and ldc), kept for the process: a training step
 /// prepares its products again on every call (its weights change), and a
 /// step with fewer rows running (sequence lengths) takes one of its own;
 /// making a descriptor costs microseconds even when oneDNN's cache has the
-/// primitive. (Only descriptors: the primitives themselves are each
-/// RecurrentGemm's own, as the products of two layers or directions that
-/// run at once on two threads must not share one.)
+/// primitive. The weights are in the layout oneDNN prefers, which comes
+/// with the descriptor, or (`weights`) in the one a product of `weightsOf`
+/// rows preferred: fewer rows run on the same reordered weights (a null
+/// descriptor where oneDNN has no implementation for that). Only
+/// descriptors: the primitives themselves are each RecurrentGemm's own, as
+/// the products of two layers or directions that run at once on two
+/// threads must not share one.
 class Matmuls {
 public:
   static Matmuls &get() {
     static Matmuls *matmuls = new Matmuls; // (used until exit)
     return *matmuls;
   }
-  dnnl::matmul::primitive_desc find(int64_t rows, int64_t N, int64_t K, int64_t lda, int64_t ldc) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto key = std::make_tuple(rows, N, K, lda, ldc);
-    auto it = made.find(key);
-    if (it != made.end())
-      return it->second;
+  dnnl::matmul::primitive_desc find(int64_t rows, int64_t N, int64_t K, int64_t lda, int64_t ldc,
+                                    int64_t weightsOf = 0, const dnnl::memory::desc *weights = nullptr) {
+    // (oneDNN splits a product for the threads it may use where the
+    // descriptor is made: one inside a parallel region)
+#ifdef NNCC_HOST_THREADS
+    int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    int threads = 1;
+#endif
+    auto key = std::make_tuple(rows, N, K, lda, ldc, threads, weights ? weightsOf : 0);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = made.find(key);
+      if (it != made.end())
+        return it->second;
+    }
     using dt = dnnl::memory::data_type;
     dnnl::memory::desc a({rows, K}, dt::f32, dnnl::memory::dims{lda, 1});
     dnnl::memory::desc c({rows, N}, dt::f32, dnnl::memory::dims{ldc, 1});
-    dnnl::memory::desc anyWeights({K, N}, dt::f32, dnnl::memory::format_tag::any);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, anyWeights, c), cpuEngine());
+    dnnl::memory::desc w = weights ? *weights : dnnl::memory::desc({K, N}, dt::f32, dnnl::memory::format_tag::any);
+    dnnl::matmul::primitive_desc pd;
+    try {
+      pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, w, c), cpuEngine());
+    } catch (const dnnl::error &) {
+      if (!weights)
+        throw;
+    }
+    std::lock_guard<std::mutex> lock(mutex);
     made.emplace(key, pd);
     return pd;
   }
@@ -113,7 +133,7 @@ public:
 
 private:
   std::mutex mutex;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>, dnnl::matmul::primitive_desc> made;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int, int64_t>, dnnl::matmul::primitive_desc> made;
 };
 
 /// A product's primitive, for some number of rows.
@@ -121,13 +141,15 @@ struct Product {
   dnnl::matmul matmul;
   dnnl::memory::desc a, c;
 };
+} // namespace
 
 template <typename T> struct RecurrentGemm<T>::Prepared {
   dnnl::stream stream{cpuEngine()};
   Product all;              ///< for M rows
-  /// For fewer rows (by rows), made on first use; a null primitive where
-  /// oneDNN wanted the weights in another layout.
+  /// For fewer rows (by rows), made on first use on the same weights; a
+  /// null primitive where oneDNN has no implementation for that.
   std::map<int64_t, Product> fewer;
+  std::mutex fewerMutex; ///< (a product kept in the KernelCache may serve two calls at once)
   dnnl::memory::desc weightsDesc;
   int64_t lda = 0, ldc = 0; ///< the leading dimensions a and c were made for
   void *buffer = nullptr;   ///< the reordered weights' (from WeightBuffers)
@@ -200,16 +222,20 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
   if constexpr (std::is_same<T, float>::value) {
     if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
       prepare(lda, ldc);
-    // (oneDNN may want the weights in another layout for these rows: then
-    // the GEMM on W)
-    auto it = prepared->fewer.find(rows);
-    if (it == prepared->fewer.end()) {
-      dnnl::matmul::primitive_desc pd = Matmuls::get().find(rows, N, K, lda, ldc);
-      Product made{pd.weights_desc() == prepared->weightsDesc ? dnnl::matmul(pd) : dnnl::matmul(), pd.src_desc(),
-                   pd.dst_desc()};
-      it = prepared->fewer.emplace(rows, made).first;
+    // (on the weights as reordered for M rows; where oneDNN cannot, the
+    // GEMM on W)
+    Product m;
+    {
+      std::lock_guard<std::mutex> lock(prepared->fewerMutex);
+      auto it = prepared->fewer.find(rows);
+      if (it == prepared->fewer.end()) {
+        dnnl::matmul::primitive_desc pd = Matmuls::get().find(rows, N, K, lda, ldc, M, &prepared->weightsDesc);
+        Product made = pd ? Product{dnnl::matmul(pd), pd.src_desc(), pd.dst_desc()} : Product{};
+        it = prepared->fewer.emplace(rows, made).first;
+      }
+      m = it->second;
     }
-    if (const Product &m = it->second; m.matmul) {
+    if (m.matmul) {
       dnnl::memory am(m.a, cpuEngine(), const_cast<T *>(A)), cm(m.c, cpuEngine(), C);
       m.matmul.execute(prepared->stream,
                        {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, cm}});

@@ -31,6 +31,13 @@ template <typename Length> int64_t runningRows(int64_t B, int64_t st, Length len
   return 0;
 }
 
+/// A count of gathered rows (those running at a chunk's steps) rounded up
+/// to a multiple of 4, at most `most` (the buffer's rows past the count are
+/// computed and never read): with lengths that change from call to call a
+/// product of gathered rows takes at most most / 4 row counts, each one
+/// primitive.
+inline int64_t gatheredRows(int64_t rows, int64_t most) { return rows + 3 < most ? (rows + 3) / 4 * 4 : most; }
+
 template <typename T> class RecurrentGemm {
 public:
   /// W is [N, K] row-major (leading dimension ldw); products are [M, N].

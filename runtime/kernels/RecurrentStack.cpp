@@ -257,7 +257,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       for (int64_t k = 0; k < n; ++k)
         std::copy(in + k * B * I, in + (k * B + (k + 1 < n ? b.start[k + 1] : total) - b.start[k]) * I,
                   b.xin + b.start[k] * I);
-      gw[l]->run(b.xin, I, b.xw, G, total);
+      gw[l]->run(b.xin, I, b.xw, G, gatheredRows(total, S * B));
     } else {
       for (int64_t k = 0; k < n; ++k)
         b.start[k] = k * B;

@@ -1093,12 +1093,13 @@ TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
 /// one by one (float) and against the f64 gradients (checked against finite
 /// differences above). `body` has STEPS for the sequence length: 70 steps of
 /// batch 3 (chunks of 21 steps, the last one short, two in the middle), 21
-/// (one whole chunk) and 1. The gradients must run as one stacked backward op. With initial
-/// states (`states`: their sizes, after the weights; OUTS is STEPS + 3) the
-/// first step's h_{-1} is not zero.
+/// (one whole chunk) and 1 (or `steps`). The gradients must run as one
+/// stacked backward op. With initial states (`states`: their sizes, after
+/// the weights; OUTS is STEPS + 3) the first step's h_{-1} is not zero.
 void checkWavefrontStack(const std::string &body, int64_t input, const std::vector<int64_t> &weights,
-                         const std::vector<int64_t> &states = {}) {
-  for (int64_t T : {70, 21, 1}) {
+                         const std::vector<int64_t> &states = {},
+                         const std::vector<int64_t> &steps = {70, 21, 1}) {
+  for (int64_t T : steps) {
     std::string b = body;
     for (size_t at; (at = b.find("STEPS")) != std::string::npos;)
       b.replace(at, 5, std::to_string(T));
@@ -1248,7 +1249,8 @@ TEST(RecurrentGradient, WavefrontRNNStackMatchesLayers) {
 /// checkWavefrontStack for 3-layer GRUs (both cells) and RNNs (tanh,
 /// Relu) of hidden 7 over inputs of 5: `body` has OP (gru, rnn), ACTS, CELL
 /// (a GRU's linear_before_reset), G and B (W's rows and B's width) for them.
-void checkGRUAndRNNStacks(const std::string &body, const std::vector<int64_t> &states = {}) {
+void checkGRUAndRNNStacks(const std::string &body, const std::vector<int64_t> &states = {},
+                          const std::vector<int64_t> &steps = {70, 21, 1}) {
   struct Case {
     const char *op, *acts, *cell;
     int64_t gates;
@@ -1259,7 +1261,7 @@ void checkGRUAndRNNStacks(const std::string &body, const std::vector<int64_t> &s
     int64_t G = c.gates * 7;
     std::string b = replaceAll(replaceAll(replaceAll(body, "OP", c.op), "ACTS", c.acts), "CELL", c.cell);
     b = replaceAll(replaceAll(b, "xGx", "x" + std::to_string(G) + "x"), "xBx", "x" + std::to_string(2 * G) + "x");
-    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7}, states);
+    checkWavefrontStack(b, 5, {G * 5, G * 7, 2 * G, G * 7, G * 7, 2 * G, G * 7, G * 7}, states, steps);
   }
 }
 
@@ -1312,17 +1314,20 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
 }
 
 /// Stacks of layers with sequence lengths (ONNX sequence_lens, PyTorch's
-/// packed sequences): GRUs and RNNs with rows of 35, 70 and 23 steps of 70
-/// (10, 21 and 7 of 21); LSTMs from initial states (layer 0's h and c,
+/// packed sequences): GRUs and RNNs with rows of half, none and a third of
+/// the steps, over 170, 70, 21 and 1 steps (past half of them no row runs:
+/// whole chunks without rows; at 170 the layers' input projections run on
+/// weights prepared once); LSTMs from initial states (layer 0's h and c,
 /// layer 2's h) with rows of one chunk's steps (21: the row ends at a
 /// chunk's end), more than there are (clamped) and 0 (the final states are
 /// the initial ones; the last row: no step's products take it). Past its
 /// length a row's outputs are zeros and its states stay; the loss reads y
 /// and final states, so the state gradients must pass unchanged through the
 /// steps past each row's length down to its last step (or, for the empty
-/// row, to the initial states). Rows after the last one running take no
-/// step products (the GRU's and RNN's third row after step 23, the LSTM's
-/// third throughout).
+/// rows, to the initial states). Rows after the last one running take no
+/// products (the GRU's and RNN's second and third after a third of the
+/// steps, the LSTM's third throughout); a row past its length before one
+/// still running takes them, unread (the GRU's and RNN's second before).
 TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
   // (the rows past a length must be written too: zeros)
   nncc::test::ScopedEnv poison("NNCC_POISON_WORKSPACE", "1");
@@ -1340,7 +1345,7 @@ TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
     return %out : tensor<OUTSx1x3x7xELT> })";
   checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21});
   const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1xGx5xELT>, %r0: tensor<1xGx7xELT>, %b0: tensor<1xBxELT>, %w1: tensor<1xGx7xELT>, %r1: tensor<1xGx7xELT>, %b1: tensor<1xBxELT>, %w2: tensor<1xGx7xELT>, %r2: tensor<1xGx7xELT>) -> tensor<OUTSx1x3x7xELT> {
-    %l = nn.constant dense<[HALF, STEPS, THIRD]> : tensor<3xi32>
+    %l = nn.constant dense<[HALF, 0, THIRD]> : tensor<3xi32>
     %y0, %h0 = nn.OP %x, %w0, %r0, %b0, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1xGx5xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
     %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
     %y1, %h1 = nn.OP %x1, %w1, %r1, %b1, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1xGx7xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
@@ -1350,7 +1355,7 @@ TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
     %f2 = nn.reshape %h2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %out = nn.concat %y2, %f0, %f2, %f2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
     return %out : tensor<OUTSx1x3x7xELT> })";
-  checkGRUAndRNNStacks(body);
+  checkGRUAndRNNStacks(body, {}, {170, 70, 21, 1});
 }
 
 /// A loss that is not a scalar is refused with a message.
