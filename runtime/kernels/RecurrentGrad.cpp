@@ -148,7 +148,8 @@ struct RowSums {
 
 /// dX (+)= the segment's dA W, scattered back to time order.
 template <typename T>
-void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg) {
+void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg,
+                      const int64_t *start = nullptr) {
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
   parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
@@ -156,12 +157,35 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
       int64_t len = c.length(b, Tn);
       for (int64_t st = s0; st < minOf(s1, len); ++st) {
         T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-        const T *src = dxg + ((st - s0) * B + b) * I;
+        const T *src = dxg + ((start ? start[st - s0] : (st - s0) * B) + b) * I;
         for (int64_t j = 0; j < I; ++j)
           dst[j] += src[j];
       }
     }
   });
+}
+
+/// The rows of a segment's dX: with lengths, each step's rows up to its
+/// last one running are moved to the front of `buf` (gate gradient rows of
+/// `ld`; the rows left out are past their lengths, zeros with no dX), one
+/// step's after the other, and `start` gets the row where each of the
+/// segment's steps begins (scatterInputGrad's). Returns the row count
+/// (all of the segment's, unmoved, without lengths).
+template <typename T>
+int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1, T *buf, int64_t ld, int64_t *&start) {
+  int64_t B = c.batch(), Tn = c.steps(), rows = 0;
+  if (!c.lens.present()) {
+    start = nullptr;
+    return (s1 - s0) * B;
+  }
+  for (int64_t st = s0; st < s1; ++st) {
+    int64_t n = c.rowsRunning(st, Tn), from = (st - s0) * B;
+    start[st - s0] = rows;
+    if (from != rows) // (forward: the destination starts before the source)
+      std::copy(buf + from * ld, buf + (from + n) * ld, buf + rows * ld);
+    rows += n;
+  }
+  return rows;
 }
 
 //===----------------------------------------------------------------------===//
@@ -230,6 +254,7 @@ inline bool gatesInPlace(const GradCommon &g) {
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
   T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
+  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
 
@@ -246,6 +271,7 @@ template <typename T> struct LSTMGradBuffers {
     ck = s.alloc<T>(count * B * H); // c before each segment's first step
     hk = withY ? nullptr : s.alloc<T>(count * B * H); // and h, when y does not hold it
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dc = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
@@ -590,10 +616,11 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
         gemm<T>(true, false, G, H, rows, T(1), buf, G, hp, H, beta, g.dr.as<T>() + d * G * H, H, gs);
       if (db)
         bufs.dbSum.add(buf, rows, G, G);
-      if (dxg) {
-        gemm<T>(false, false, rows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
+      if (dxg) { // (last: buf's rows move)
+        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, G, start);
+        gemm<T>(false, false, dxRows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
-        scatterInputGrad<T>(g, d, s0, s1, dxg);
+        scatterInputGrad<T>(g, d, s0, s1, dxg, start);
       }
     }
     if (db) {
@@ -640,6 +667,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
 /// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
+  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
   RowSums dbSum; // the three gates', then (linear_before_reset) Rb_h's
   GemmScratch<T> gs;
 
@@ -653,6 +681,7 @@ template <typename T> struct GRUGradBuffers {
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
@@ -838,10 +867,11 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         if (lbr)
           bufs.dbSum.add(sb, rows, LD, H, G);
       }
-      if (bufs.dxg) {
-        gemm<T>(false, false, rows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
+      if (bufs.dxg) { // (last: buf's rows move)
+        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, LD, start);
+        gemm<T>(false, false, dxRows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
-        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
+        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg, start);
       }
     }
     if (db) {
@@ -882,6 +912,7 @@ RNNGradArgs readRNNGrad(Meta &m) {
 /// them).
 template <typename T> struct RNNGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
+  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
 
@@ -893,6 +924,7 @@ template <typename T> struct RNNGradBuffers {
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
+    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     step = s.alloc<T>(B * H);
@@ -979,10 +1011,11 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
         gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, beta, g.dr.as<T>() + d * H * H, H, gs);
       if (db)
         bufs.dbSum.add(buf, rows, H, H);
-      if (bufs.dxg) {
-        gemm<T>(false, false, rows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
+      if (bufs.dxg) { // (last: buf's rows move)
+        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, H, start);
+        gemm<T>(false, false, dxRows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
-        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg);
+        scatterInputGrad<T>(g, d, s0, s1, bufs.dxg, start);
       }
     }
     if (db) {
