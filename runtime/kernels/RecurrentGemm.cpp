@@ -155,6 +155,12 @@ template <typename T> struct RecurrentGemm<T>::Prepared {
   void *buffer = nullptr;   ///< the reordered weights' (from WeightBuffers)
   size_t bytes = 0;
   dnnl::memory weights;
+  /// C = A * the weights, by m's primitive.
+  void execute(const Product &m, const void *A, void *C) {
+    dnnl::memory a(m.a, cpuEngine(), const_cast<void *>(A)), c(m.c, cpuEngine(), C);
+    m.matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, c}});
+    stream.wait();
+  }
   ~Prepared() {
     if (buffer)
       WeightBuffers::get().give(buffer, bytes);
@@ -235,13 +241,8 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
       }
       m = it->second;
     }
-    if (m.matmul) {
-      dnnl::memory am(m.a, cpuEngine(), const_cast<T *>(A)), cm(m.c, cpuEngine(), C);
-      m.matmul.execute(prepared->stream,
-                       {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, cm}});
-      prepared->stream.wait();
-      return;
-    }
+    if (m.matmul)
+      return prepared->execute(m, A, C);
   }
 #endif
   gemm<T>(false, !kByN, rows, N, K, T(1), A, lda, W, ldw, T(0), C, ldc, scratch);
@@ -255,14 +256,8 @@ template <typename T> void RecurrentGemm<T>::run(const T *A, int64_t lda, T *C, 
   if constexpr (std::is_same<T, float>::value) // (nothing is prepared for double)
     if (!prepared || prepared->lda != lda || prepared->ldc != ldc)
       prepare(lda, ldc);
-  if (prepared) {
-    const Product &m = prepared->all;
-    dnnl::memory a(m.a, cpuEngine(), const_cast<T *>(A)), c(m.c, cpuEngine(), C);
-    m.matmul.execute(prepared->stream,
-                     {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, prepared->weights}, {DNNL_ARG_DST, c}});
-    prepared->stream.wait();
-    return;
-  }
+  if (prepared)
+    return prepared->execute(prepared->all, A, C);
 #endif
   gemm<T>(false, !kByN, M, N, K, T(1), A, lda, W, ldw, T(0), C, ldc, scratch);
 }
