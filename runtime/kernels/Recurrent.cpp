@@ -378,7 +378,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         }
       }
       if (!a.linearBeforeReset && running > 0)
-          gemm<T>(false, true, running, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
+        gemm<T>(false, true, running, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         if (a.gates.present())

@@ -11,6 +11,7 @@
 
 #include "runtime/kernels/Gemm.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace nncc {
@@ -29,6 +30,24 @@ template <typename Length> int64_t runningRows(int64_t B, int64_t st, Length len
     if (length(b - 1) > st)
       return b;
   return 0;
+}
+
+/// Gathers the rows of n steps that take products (step k's rows start at
+/// row k * B of `from`, rows of `ld`; its first running(k)) into `to`, one
+/// step's after the other; start[k] gets the row where step k's begin.
+/// `to` may be `from`: the rows only move towards the front. Returns their
+/// count.
+template <typename T, typename Running>
+int64_t gatherRunningRows(const T *from, int64_t ld, int64_t B, int64_t n, Running running, T *to, int64_t *start) {
+  int64_t rows = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t m = running(k);
+    start[k] = rows;
+    if (to != from || rows != k * B)
+      std::copy(from + k * B * ld, from + (k * B + m) * ld, to + rows * ld);
+    rows += m;
+  }
+  return rows;
 }
 
 /// A count of gathered rows (those running at a chunk's steps) rounded up

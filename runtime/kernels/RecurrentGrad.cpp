@@ -166,26 +166,18 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
 }
 
 /// The rows of a segment's dX: with lengths, each step's rows up to its
-/// last one running are moved to the front of `buf` (gate gradient rows of
-/// `ld`; the rows left out are past their lengths, zeros with no dX), one
-/// step's after the other, and `start` gets the row where each of the
-/// segment's steps begins (scatterInputGrad's). Returns the row count
-/// (all of the segment's, unmoved, without lengths).
+/// last one running move to the front of `buf` (gate gradient rows of `ld`;
+/// the rows left out are past their lengths, zeros with no dX), and `start`
+/// gets the row where each of the segment's steps begins (scatterInputGrad's).
+/// Returns the row count (all of the segment's, unmoved, without lengths).
 template <typename T>
 int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1, T *buf, int64_t ld, int64_t *&start) {
-  int64_t B = c.batch(), Tn = c.steps(), rows = 0;
   if (!c.lens.present()) {
     start = nullptr;
-    return (s1 - s0) * B;
+    return (s1 - s0) * c.batch();
   }
-  for (int64_t st = s0; st < s1; ++st) {
-    int64_t n = c.rowsRunning(st, Tn), from = (st - s0) * B;
-    start[st - s0] = rows;
-    if (from != rows) // (forward: the destination starts before the source)
-      std::copy(buf + from * ld, buf + (from + n) * ld, buf + rows * ld);
-    rows += n;
-  }
-  return rows;
+  return gatherRunningRows(
+      buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
 }
 
 //===----------------------------------------------------------------------===//

@@ -143,6 +143,7 @@ struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
   float *xin;      ///< with lengths: the chunk's running rows of the input, one step after the other
   int64_t *start;  ///< the row of xw where each step's rows begin
+  int64_t *running; ///< how many rows take products at each of the chunk's steps
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
   float *z, *rh;    ///< a reset-first GRU's z and r * h_{t-1} of a step
 };
@@ -180,6 +181,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].xw = s.alloc<float>(S * B * G);
     lb[l].xin = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
     lb[l].start = s.alloc<int64_t>(S);
+    lb[l].running = s.alloc<int64_t>(S);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
     lb[l].z = resetFirst ? s.alloc<float>(B * H) : nullptr;
@@ -249,14 +251,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     // With lengths, only the rows that run take the input projection: each
     // step's rows up to its last one running, one step's after the other.
     int64_t total = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      b.start[k] = total;
-      total += allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
-    }
+    for (int64_t k = 0; k < n; ++k)
+      total += b.running[k] = allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
     if (total < S * B && b.xin) {
-      for (int64_t k = 0; k < n; ++k)
-        std::copy(in + k * B * I, in + (k * B + (k + 1 < n ? b.start[k + 1] : total) - b.start[k]) * I,
-                  b.xin + b.start[k] * I);
+      gatherRunningRows(in, I, B, n, [&](int64_t k) { return b.running[k]; }, b.xin, b.start);
       gw[l]->run(b.xin, I, b.xw, G, gatheredRows(total, S * B));
     } else {
       for (int64_t k = 0; k < n; ++k)
@@ -270,7 +268,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     for (int64_t k = 0; k < n; ++k) {
       const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : h0);
       // (rows from `running` on are past their lengths: no products)
-      int64_t running = runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+      int64_t running = b.running[k];
       gr[l]->run(hPrev, H, b.hr, G, running);
       for (int64_t r = 0; r < running; ++r) {
         float *xr = b.xw + (b.start[k] + r) * G;
@@ -409,7 +407,8 @@ struct LayerGradBuffers {
   float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z
   float *kept;           ///< the state gradients of rows past their length (LSTM, RNN)
   float *dac, *dxc;      ///< with lengths: a chunk's running rows of dA and their dX
-  int64_t *running;      ///< the rows running at each of a chunk's steps
+  int64_t *running;      ///< how many rows take products at each of a chunk's steps
+  int64_t *start;        ///< where each step's rows begin in dac and dxc
   double *dbSum;         ///< the bias gradient's column sums
   GemmScratch<float> gs;
 };
@@ -460,6 +459,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].dac = a.lens.present() ? s.alloc<float>(S * B * G) : nullptr;
     lb[l].dxc = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
     lb[l].running = s.alloc<int64_t>(S);
+    lb[l].start = s.alloc<int64_t>(S);
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dbSum = a.db[l].present() ? s.alloc<double>(sumWidth) : nullptr;
@@ -630,10 +630,13 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
           else
             std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
     }
+    int64_t total = 0;
+    for (int64_t k = 0; k < n; ++k)
+      total += g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     for (int64_t k = n - 1; k >= 0; --k) {
       // (rows from `running` on are past their lengths: no products; their
       // dh stays)
-      int64_t running = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
+      int64_t running = g.running[k];
       bool someStop = false;
       for (int64_t b = 0; b < B; ++b) {
         if (!runs(k, b)) {
@@ -688,15 +691,11 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     float *dx = l > 0 ? lb[l - 1].dy[c & 1] : a.dx.present() ? a.dx.as<float>() + t0 * B * I0 : nullptr;
     // With lengths, only each step's rows up to its last one running (one
     // step's after the other); the others' dX is zero.
-    int64_t *running = g.running, total = 0;
-    for (int64_t k = 0; k < n; ++k)
-      total += running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     bool compact = dx && g.dac && total < rows;
     const float *dA = buf;
     float *dxTo = dx;
     if (compact) {
-      for (int64_t k = 0, at = 0; k < n; at += running[k++])
-        std::copy(buf + k * B * G, buf + (k * B + running[k]) * G, g.dac + at * G);
+      gatherRunningRows(buf, G, B, n, [&](int64_t k) { return g.running[k]; }, g.dac, g.start);
       dA = g.dac;
       dxTo = g.dxc;
     }
@@ -708,9 +707,9 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       gemm<float>(false, false, dxRows, I, KW, 1.f, dA, G, W, I, 0.f, dxTo, I, g.gs);
     }
     if (compact)
-      for (int64_t k = 0, at = 0; k < n; at += running[k++]) {
-        std::copy(g.dxc + at * I, g.dxc + (at + running[k]) * I, dx + k * B * I);
-        std::fill(dx + (k * B + running[k]) * I, dx + (k + 1) * B * I, 0.f);
+      for (int64_t k = 0; k < n; ++k) {
+        std::copy(g.dxc + g.start[k] * I, g.dxc + (g.start[k] + g.running[k]) * I, dx + k * B * I);
+        std::fill(dx + (k * B + g.running[k]) * I, dx + (k + 1) * B * I, 0.f);
       }
     if (recompute) // the chunk's share (the last chunk comes first)
       weightGrads(l, t0, n, buf, /*add=*/c < chunks - 1);
