@@ -5,6 +5,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -71,22 +72,68 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
   define(name + "_workspace_size", sizeT, {});
   b.CreateRet(llvm::ConstantInt::get(sizeT, graph.layout.workspace));
 
-  // int NAME_run(const void *const *inputs, void *const *outputs, void *workspace)
+  // int NAME_run_rows(const void *const *inputs, void *const *outputs, void *workspace, int64_t *rows)
   llvm::Function *entry = m.getFunction(graph.name + "_entry");
-  llvm::Function *run = define(name + "_run", i32, {i8pp, i8pp, i8p});
+  llvm::Function *runRows = define(name + "_run_rows", i32, {i8pp, i8pp, i8p, i64p});
   llvm::Value *w;
   if (blob) {
     w = b.CreateBitCast(blob, i8p);
   } else {
     w = b.CreateLoad(i8p, blobPtr);
-    llvm::BasicBlock *missing = llvm::BasicBlock::Create(c, "no_weights", run);
-    llvm::BasicBlock *go = llvm::BasicBlock::Create(c, "run", run);
+    llvm::BasicBlock *missing = llvm::BasicBlock::Create(c, "no_weights", runRows);
+    llvm::BasicBlock *go = llvm::BasicBlock::Create(c, "run", runRows);
     b.CreateCondBr(b.CreateIsNull(w), missing, go);
     b.SetInsertPoint(missing);
     b.CreateRet(llvm::ConstantInt::get(i32, 1));
     b.SetInsertPoint(go);
   }
-  b.CreateRet(b.CreateCall(entry, {run->getArg(0), run->getArg(1), run->getArg(2), w}));
+  // The graph function takes the outputs followed by one int64_t per
+  // output whose rows are known only at run time (a loop's scan output):
+  // the iterations that ran, one more than its rows when the loop ran out.
+  size_t nOut = graph.outputs.size(), nCounted = graph.lengthOf.size();
+  llvm::Value *outs = runRows->getArg(1), *counts = nullptr;
+  if (nCounted) {
+    auto *all = b.CreateAlloca(llvm::ArrayType::get(i8p, nOut + nCounted));
+    counts = b.CreateAlloca(i64, llvm::ConstantInt::get(i32, nCounted));
+    for (size_t k = 0; k < nOut; ++k)
+      b.CreateStore(b.CreateLoad(i8p, b.CreateConstGEP1_64(i8p, runRows->getArg(1), k)),
+                    b.CreateConstGEP2_64(all->getAllocatedType(), all, 0, k));
+    for (size_t h = 0; h < nCounted; ++h)
+      b.CreateStore(b.CreateBitCast(b.CreateConstGEP1_64(i64, counts, h), i8p),
+                    b.CreateConstGEP2_64(all->getAllocatedType(), all, 0, nOut + h));
+    outs = b.CreateBitCast(all, i8pp);
+  }
+  llvm::Value *rc = b.CreateCall(entry, {runRows->getArg(0), outs, runRows->getArg(2), w});
+  llvm::BasicBlock *failed = llvm::BasicBlock::Create(c, "failed", runRows);
+  llvm::BasicBlock *ran = llvm::BasicBlock::Create(c, "ran", runRows);
+  b.CreateCondBr(b.CreateICmpNE(rc, llvm::ConstantInt::get(i32, 0)), failed, ran);
+  b.SetInsertPoint(failed);
+  b.CreateRet(rc);
+  b.SetInsertPoint(ran);
+  // rows[k]: dims[0] (1 for a scalar), or the iterations that ran, at most
+  // dims[0]; 2 when a loop ran out of rows. rows may be NULL.
+  llvm::Value *mine = b.CreateAlloca(i64, llvm::ConstantInt::get(i32, std::max<size_t>(nOut, 1)));
+  llvm::Value *rows = b.CreateSelect(b.CreateIsNull(runRows->getArg(3)), mine, runRows->getArg(3));
+  llvm::Value *ranOut = b.getFalse();
+  for (size_t k = 0; k < nOut; ++k) {
+    int64_t cap = graph.outputs[k].shape.empty() ? 1 : graph.outputs[k].shape[0];
+    llvm::Value *n = llvm::ConstantInt::get(i64, cap);
+    for (size_t h = 0; h < nCounted; ++h) {
+      if (graph.lengthOf[h] != (int)k)
+        continue;
+      llvm::Value *count = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, counts, h));
+      llvm::Value *over = b.CreateICmpSGT(count, n);
+      ranOut = b.CreateOr(ranOut, over);
+      n = b.CreateSelect(over, n, count);
+    }
+    b.CreateStore(n, b.CreateConstGEP1_64(i64, rows, k));
+  }
+  b.CreateRet(b.CreateSelect(ranOut, llvm::ConstantInt::get(i32, 2), llvm::ConstantInt::get(i32, 0)));
+
+  // int NAME_run(const void *const *inputs, void *const *outputs, void *workspace)
+  llvm::Function *run = define(name + "_run", i32, {i8pp, i8pp, i8p});
+  b.CreateRet(b.CreateCall(runRows, {run->getArg(0), run->getArg(1), run->getArg(2),
+                                     llvm::ConstantPointerNull::get(i64p)}));
 
   // const nncc_tensor_info NAME_inputs[], NAME_outputs[]
   auto *info = llvm::StructType::get(c, {i8p, i32, i32, i64p, sizeT});
@@ -138,14 +185,18 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
     << "       NNCC_UINT64 = 13, NNCC_BFLOAT16 = 16 };\n"
     << "typedef struct {\n  const char *name;\n  int dtype;\n  int rank;\n  const int64_t *dims;\n  size_t bytes;\n"
     << "} nncc_tensor_info;\n#endif\n\n";
-  auto describe = [&](const char *what, const std::vector<TensorSignature> &sigs) {
-    for (size_t k = 0; k < sigs.size(); ++k)
+  auto describe = [&](const char *what, const std::vector<TensorSignature> &sigs, const std::vector<int> &counted) {
+    for (size_t k = 0; k < sigs.size(); ++k) {
       h << " *   " << what << "[" << k << "] \"" << sigs[k].name << "\": " << dtypeName(sigs[k].dtype)
         << shapeToString(sigs[k].shape) << "\n";
+      if (llvm::is_contained(counted, (int)k))
+        h << " *     a loop's scan output: holds up to " << sigs[k].shape[0]
+          << " rows, one per iteration that ran:\n *     " << n << "_run_rows says how many\n";
+    }
   };
   h << "/*\n";
-  describe("inputs", bundle.inputs);
-  describe("outputs", bundle.outputs);
+  describe("inputs", bundle.inputs, {});
+  describe("outputs", bundle.outputs, bundle.countedOutputs);
   h << " */\n";
   h << "enum { " << n << "_NUM_INPUTS = " << bundle.inputs.size() << ", " << n
     << "_NUM_OUTPUTS = " << bundle.outputs.size() << " };\n\n";
@@ -154,7 +205,13 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
   h << "/* Runs the model. Returns 0 on success";
   if (external)
     h << ", 1 when the weights are not set";
+  if (!bundle.countedOutputs.empty())
+    h << ", 2 when a loop ran more iterations than its\n * scan outputs hold rows (their dims[0]: recompile with `nncc compile --loop-rows=N`)";
   h << ". */\nint " << n << "_run(const void *const *inputs, void *const *outputs, void *workspace);\n\n";
+  h << "/* Runs the model as " << n << "_run does; rows[k] (" << n << "_NUM_OUTPUTS of them, or NULL)\n"
+    << " * receives the rows output k holds: its dims[0] (1 for a scalar) or, for a\n"
+    << " * loop's scan output, the iterations that ran (at most dims[0]). */\n"
+    << "int " << n << "_run_rows(const void *const *inputs, void *const *outputs, void *workspace, int64_t *rows);\n\n";
   if (external)
     h << "/* The weights are in " << n << ".weights.bin (" << bundle.weightBytes << " bytes). Load the file into\n"
       << " * memory (64-byte aligned) and hand it over once, before the first run;\n"
@@ -200,11 +257,8 @@ bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOpt
   compile.hostKernels = false; // bundles link the portable kernels
   if (!lowerToLLVM(*module, compile, graph, error))
     return false;
-  if (!graph.lengthOf.empty()) {
-    error = "output '" + graph.outputs[graph.lengthOf[0]].name +
-            "' is the scan output of a loop run as a loop: its length is known only at run time, which bundles "
-            "(fixed output sizes) do not support; run the model with `nncc run`, or give the loop a constant trip "
-            "count and condition so that it is unrolled";
+  if (!graph.rowsWithin.empty()) {
+    error = "the graph saves a loop's iterations for a backward pass (a training graph), which bundles do not run";
     return false;
   }
   std::vector<uint8_t> weights((size_t)std::max<int64_t>(graph.layout.weights, 1));
@@ -230,6 +284,7 @@ bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOpt
   bundle.name = options.name;
   bundle.inputs = graph.inputs;
   bundle.outputs = graph.outputs;
+  bundle.countedOutputs = graph.lengthOf;
   bundle.workspaceBytes = graph.layout.workspace;
   bundle.weightBytes = graph.layout.weights;
   if (options.externalWeights)

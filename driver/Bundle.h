@@ -27,6 +27,9 @@ struct Bundle {
   std::string runtimeSources; ///< the kernel sources, when no archive is prebuilt
   int64_t workspaceBytes = 0, weightBytes = 0;
   std::vector<TensorSignature> inputs, outputs;
+  /// Outputs whose rows are known only at run time (a loop's scan outputs):
+  /// their buffers hold dims[0] rows, NAME_run_rows says how many were written.
+  std::vector<int> countedOutputs;
 };
 
 /// Imports, compiles and emits `model` for `options.target`.

@@ -95,7 +95,8 @@ def main():
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("symbolic.onnx"))
     # A loop run as a loop (its condition comes from the input n) with a scan
-    # output: its length is known only at run time, which bundles cannot hold.
+    # output: its length is known only at run time (bundles hold up to
+    # --loop-rows rows).
     body = helper.make_graph(
         [helper.make_node("Neg", ["xin"], ["xout"]), helper.make_node("Identity", ["xin"], ["scan"]),
          helper.make_node("Less", ["i", "n"], ["cout"])], "body",
@@ -157,8 +158,8 @@ def main():
          "is a recurrent state its outputs hand back"),
         ("carried state, symbolic shape", ["bench", "--train", w("carried_symbolic.onnx"), "--runs", "1"],
          "has symbolic dimensions"),
-        ("loop scan output in a bundle", ["compile", w("while_scan.onnx"), "-target=arm", "-o", w("while_out")],
-         "output 'ys' is the scan output of a loop run as a loop"),
+        ("loop rows not a count", ["compile", w("while_scan.onnx"), "-target=arm", "--loop-rows=0", "-o",
+                                   w("while_out")], "--loop-rows takes a number of rows from 1"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
          "cannot write the trace"),
     ]

@@ -59,12 +59,14 @@ def compare(actual, expected, rtol, atol):
     return None
 
 
-def bundle_case(args, target, name, model, data, atol, cxx=False):
+def bundle_case(args, target, name, model, data, atol, cxx=False, flags=(), fails_with=None):
+    """Compiles `model` with `flags`, runs the bundle on `data` and compares
+    its outputs; with `fails_with`, the run must fail saying that instead."""
     t = TARGETS[target]
     work = os.path.join(args.work, target, name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    p = run([args.nncc, "compile", model, "-target=" + target, "--name", name, "-o", work])
+    p = run([args.nncc, "compile", model, "-target=" + target, "--name", name, "-o", work] + list(flags))
     if p.returncode:
         return "nncc compile failed: " + p.stdout.strip()[-800:]
     compiler = t["cxx"] if cxx else t["cc"]
@@ -93,6 +95,11 @@ def bundle_case(args, target, name, model, data, atol, cxx=False):
         outs.append(os.path.join(work, "out_%d.bin" % k))
         k += 1
     p = run(t["run"] + [exe] + ins + outs, timeout=900)
+    if fails_with:
+        if p.returncode == 0 or fails_with not in p.stdout:
+            return "expected the run to fail with %r; it returned %d: %s" % (fails_with, p.returncode,
+                                                                             p.stdout.strip()[-400:])
+        return None
     if p.returncode:
         return "run failed (%d): %s" % (p.returncode, p.stdout.strip()[-800:])
     for path, e in zip(outs, expected):
@@ -211,6 +218,67 @@ def while_loop_model(work):
     return model, sets
 
 
+def save_data_set(root, k, inputs, outputs):
+    data = os.path.join(root, "test_data_set_%d" % k)
+    os.makedirs(data, exist_ok=True)
+    for kind, arrays in (("input", inputs), ("output", outputs)):
+        for j, arr in enumerate(arrays):
+            with open(os.path.join(data, "%s_%d.pb" % (kind, j)), "wb") as f:
+                f.write(numpy_helper.from_array(arr).SerializeToString())
+    return data
+
+
+def while_scan_model(work):
+    """An ONNX Loop with scan outputs whose iterations only the run knows (the
+    trip count M is an input and the body computes its condition): each
+    iteration writes a row of x and its iteration number. The bundle's
+    buffers hold a capacity of rows and NAME_run_rows reports how many the
+    run wrote. Data sets stopped by M (0 and 3 iterations) and by the
+    condition; the expected outputs come from the same loop in NumPy."""
+    from onnx import TensorProto, helper
+    body = helper.make_graph([
+        helper.make_node("Mul", ["xin", "two"], ["x2"]),
+        helper.make_node("Add", ["x2", "b"], ["xout"]),
+        helper.make_node("ReduceSum", ["xout"], ["s"], keepdims=0),
+        helper.make_node("Less", ["s", "limit"], ["cout"]),
+        helper.make_node("Identity", ["xout"], ["xs"]),
+        helper.make_node("Identity", ["i"], ["is"]),
+    ], "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                helper.make_tensor_value_info("c", TensorProto.BOOL, []),
+                helper.make_tensor_value_info("xin", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("xout", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("xs", TensorProto.FLOAT, [4]),
+         helper.make_tensor_value_info("is", TensorProto.INT64, [])],
+        [helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])])
+    graph = helper.make_graph([helper.make_node("Loop", ["M", "", "x"], ["y", "ys", "iters"], body=body)],
+                              "while_scan",
+                              [helper.make_tensor_value_info("M", TensorProto.INT64, []),
+                               helper.make_tensor_value_info("x", TensorProto.FLOAT, [4]),
+                               helper.make_tensor_value_info("b", TensorProto.FLOAT, [4]),
+                               helper.make_tensor_value_info("limit", TensorProto.FLOAT, [])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4]),
+                               helper.make_tensor_value_info("ys", TensorProto.FLOAT, ["n", 4]),
+                               helper.make_tensor_value_info("iters", TensorProto.INT64, ["n"])])
+    root = os.path.join(work, "while_scan")
+    os.makedirs(root, exist_ok=True)
+    model = os.path.join(root, "model.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), model)
+    sets = {}
+    for trips, limit in [(0, 1e9), (3, 1e9), (100, 1000.0), (100, 1e9)]:
+        x, b = np.array([1, 2, 3, 4], np.float32), np.full(4, 0.5, np.float32)
+        y, i, go, ys = x.copy(), 0, True, []
+        while i < trips and go:
+            y = (y * np.float32(2) + b).astype(np.float32)
+            ys.append(y)
+            go, i = bool(y.sum() < limit), i + 1
+        rows = np.array(ys, np.float32).reshape(-1, 4)
+        sets[(trips, limit)] = save_data_set(
+            root, len(sets), [np.array(trips, np.int64), x, b, np.array(limit, np.float32)],
+            [y, rows, np.arange(len(ys), dtype=np.int64)])
+    return model, sets
+
+
 def long_scan_model(work):
     """A Scan of 100 steps (more than nncc unrolls: it runs as a loop, gathering
     step t of x and writing row t of the scan outputs), x read backwards:
@@ -282,6 +350,17 @@ def main():
     for target in targets:
         for k, data in enumerate(loop_sets):
             cases.append((target, "while_loop_%d" % k, loop_model, data, 1e-7, False))
+    # Its scan outputs: rows as many as the run made, up to a capacity; a run
+    # needing more than --loop-rows fails with 2.
+    scan_loop, scan_sets = while_scan_model(args.work)
+    for target in targets:
+        for (trips, limit), data in scan_sets.items():
+            if (trips, limit) != (100, 1e9):  # (30 iterations)
+                cases.append((target, "while_scan_%d_%d" % (trips, min(limit, 9999)), scan_loop, data, 1e-7, False))
+        cases.append((target, "while_scan_rows_4", scan_loop, scan_sets[(3, 1e9)], 1e-7, False,
+                      ["--loop-rows=4"], None))
+        cases.append((target, "while_scan_ran_out", scan_loop, scan_sets[(100, 1e9)], 1e-7, False,
+                      ["--loop-rows=4"], "run returned 2"))
     scan_model, scan_data = long_scan_model(args.work)
     if "(nn.loop)" not in run([args.nncc, "inspect", scan_model]).stdout:
         print("FAIL      long_scan: the 100-step Scan was not imported as a loop")
@@ -296,10 +375,10 @@ def main():
     shutil.copy(os.path.join(args.models, "mlp", "model.onnx"), renamed)
     cases.append(("arm", "mlp_as_pb", renamed, os.path.join(args.models, "mlp", "test_data_set_0"), 1e-4, False))
     failures = 0
-    for target, name, model, data, atol, cxx in cases:
+    for target, name, model, data, atol, cxx, *more in cases:
         if args.pattern and not re.search(args.pattern, name):
             continue
-        why = bundle_case(args, target, name, model, data, atol, cxx)
+        why = bundle_case(args, target, name, model, data, atol, cxx, *more)
         print("%-4s %-4s %-45s %s" % ("FAIL" if why else "ok", target, name + (" (C++)" if cxx else ""), why or ""))
         sys.stdout.flush()
         failures += bool(why)

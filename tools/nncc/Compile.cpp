@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 namespace nncc {
 
@@ -27,6 +28,10 @@ Options:
   --weights=external    write the weights to NAME.weights.bin instead of the
                         object; the application hands them to NAME_set_weights
   --input-shape N=DxD   shape of an input with symbolic dimensions
+  --loop-rows=N         rows of the scan outputs of a Loop whose iterations
+                        are known only at run time (default: as many as fit
+                        64 MiB, 16 to 4096); NAME_run returns 2 when a run
+                        needs more, NAME_run_rows tells how many were written
   -o DIR                output directory (created if needed)
   --print-after-all, --print-after=PASS, --time-passes, --dump-dir=DIR
                         pass debugging, as for `nncc run`
@@ -38,7 +43,7 @@ Example:
 
 int compileCommand(int argc, char **argv) {
   std::set<std::string> valued = kCompileValued, flags = kCompileFlags;
-  valued.insert({"target", "mcpu", "name", "o", "weights"});
+  valued.insert({"target", "mcpu", "name", "o", "weights", "loop-rows"});
   flags.insert({"help", "quiet"});
   Args args(valued, flags);
   std::string error;
@@ -74,6 +79,14 @@ int compileCommand(int argc, char **argv) {
   ImportOptions importOptions;
   if (!inputShapesFrom(args, importOptions, error))
     return fail(error);
+  if (args.has("loop-rows")) {
+    std::string v = args.get("loop-rows");
+    char *end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 1 || n > (1LL << 28))
+      return fail("--loop-rows takes a number of rows from 1 to 268435456, got '" + v + "'");
+    importOptions.loopRows = n;
+  }
   auto slash = modelPath.find_last_of('/');
   importOptions.baseDir = slash == std::string::npos ? "." : modelPath.substr(0, slash);
 
