@@ -23,9 +23,11 @@
 #include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 using namespace nncc::kernels;
 
@@ -165,19 +167,25 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
   });
 }
 
-/// The rows of a segment's dX: with lengths, each step's rows up to its
-/// last one running move to the front of `buf` (gate gradient rows of `ld`;
-/// the rows left out are past their lengths, zeros with no dX), and `start`
-/// gets the row where each of the segment's steps begins (scatterInputGrad's).
-/// Returns the row count (all of the segment's, unmoved, without lengths).
+/// The rows of a segment that take products in its backward: with lengths,
+/// each step's rows up to its last one running move to the front of every
+/// one of `arrays` ({rows, their leading dimension}: the gate gradients and
+/// the x_t and h_{t-1} rows the weight gradients read; the rows left out
+/// are past their lengths, with zero gradients), and `start` gets the row
+/// where each of the segment's steps begins (scatterInputGrad's). Returns
+/// the row count (all of the segment's, unmoved, without lengths).
 template <typename T>
-int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1, T *buf, int64_t ld, int64_t *&start) {
+int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1,
+                           std::initializer_list<std::pair<T *, int64_t>> arrays, int64_t *&start) {
   if (!c.lens.present()) {
     start = nullptr;
     return (s1 - s0) * c.batch();
   }
-  return gatherRunningRows(
-      buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
+  int64_t rows = 0;
+  for (auto [buf, ld] : arrays)
+    rows = gatherRunningRows(
+        buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
+  return rows;
 }
 
 //===----------------------------------------------------------------------===//
@@ -246,7 +254,7 @@ inline bool gatesInPlace(const GradCommon &g) {
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
   T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
-  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
+  int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
 
@@ -263,7 +271,7 @@ template <typename T> struct LSTMGradBuffers {
     ck = s.alloc<T>(count * B * H); // c before each segment's first step
     hk = withY ? nullptr : s.alloc<T>(count * B * H); // and h, when y does not hold it
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
-    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
+    start = c.lens.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dc = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
@@ -600,17 +608,17 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
       }
-      // The segment's share of dW, dR, dB and dX (rows past a length are zero).
+      // The segment's share of dW, dR, dB and dX, over the running rows.
       T beta = T(k == seg.count - 1 ? 0 : 1);
+      int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{buf, G}, {xg, I}, {hp, H}}, start);
       if (g.dw.present())
-        gemm<T>(true, false, G, I, rows, T(1), buf, G, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
+        gemm<T>(true, false, G, I, running, T(1), buf, G, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
       if (g.dr.present())
-        gemm<T>(true, false, G, H, rows, T(1), buf, G, hp, H, beta, g.dr.as<T>() + d * G * H, H, gs);
+        gemm<T>(true, false, G, H, running, T(1), buf, G, hp, H, beta, g.dr.as<T>() + d * G * H, H, gs);
       if (db)
-        bufs.dbSum.add(buf, rows, G, G);
-      if (dxg) { // (last: buf's rows move)
-        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, G, start);
-        gemm<T>(false, false, dxRows, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
+        bufs.dbSum.add(buf, running, G, G);
+      if (dxg) {
+        gemm<T>(false, false, running, I, G, T(1), buf, G, W, I, T(0), dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, dxg, start);
       }
@@ -659,7 +667,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
 /// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
-  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
+  int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum; // the three gates', then (linear_before_reset) Rb_h's
   GemmScratch<T> gs;
 
@@ -673,7 +681,7 @@ template <typename T> struct GRUGradBuffers {
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
-    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
+    start = c.lens.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
@@ -843,25 +851,26 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
           std::fill(row(buf, s0, st, b, LD), row(buf, s0, st, b, LD) + LD, T(0)); // sb too
         }
       // The segment's share of dW, dR, dB and dX.
+      // (over the running rows; sb's are in buf's)
       T beta = T(k == seg.count - 1 ? 0 : 1);
+      int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{buf, LD}, {xg, I}, {hp, H}}, start);
       if (g.dw.present())
-        gemm<T>(true, false, G, I, rows, T(1), buf, LD, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
+        gemm<T>(true, false, G, I, running, T(1), buf, LD, xg, I, beta, g.dw.as<T>() + d * G * I, I, gs);
       if (g.dr.present()) {
         T *dr = g.dr.as<T>() + d * G * H;
-        gemm<T>(true, false, 2 * H, H, rows, T(1), buf, LD, hp, H, beta, dr, H, gs);
+        gemm<T>(true, false, 2 * H, H, running, T(1), buf, LD, hp, H, beta, dr, H, gs);
         if (lbr)
-          gemm<T>(true, false, H, H, rows, T(1), sb, LD, hp, H, beta, dr + 2 * H * H, H, gs);
+          gemm<T>(true, false, H, H, running, T(1), sb, LD, hp, H, beta, dr + 2 * H * H, H, gs);
         else
-          gemm<T>(true, false, H, H, rows, T(1), buf + 2 * H, LD, sb, LD, beta, dr + 2 * H * H, H, gs);
+          gemm<T>(true, false, H, H, running, T(1), buf + 2 * H, LD, sb, LD, beta, dr + 2 * H * H, H, gs);
       }
       if (db) {
-        bufs.dbSum.add(buf, rows, LD, G);
+        bufs.dbSum.add(buf, running, LD, G);
         if (lbr)
-          bufs.dbSum.add(sb, rows, LD, H, G);
+          bufs.dbSum.add(sb, running, LD, H, G);
       }
-      if (bufs.dxg) { // (last: buf's rows move)
-        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, LD, start);
-        gemm<T>(false, false, dxRows, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
+      if (bufs.dxg) {
+        gemm<T>(false, false, running, I, G, T(1), buf, LD, W, I, T(0), bufs.dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg, start);
       }
@@ -904,7 +913,7 @@ RNNGradArgs readRNNGrad(Meta &m) {
 /// them).
 template <typename T> struct RNNGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
-  int64_t *start; ///< where each step's rows begin in a segment's dX (runningRowsToFront)
+  int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
 
@@ -916,7 +925,7 @@ template <typename T> struct RNNGradBuffers {
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
     dxg = a.g.dx.present() ? s.alloc<T>(S * B * I) : nullptr;
-    start = c.lens.present() && a.g.dx.present() ? s.alloc<int64_t>(S) : nullptr;
+    start = c.lens.present() ? s.alloc<int64_t>(S) : nullptr;
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     step = s.alloc<T>(B * H);
@@ -997,15 +1006,15 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
       }
       // The segment's share of dW, dR, dB and dX.
       T beta = T(k == seg.count - 1 ? 0 : 1);
+      int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{buf, H}, {xg, I}, {hp, H}}, start);
       if (g.dw.present())
-        gemm<T>(true, false, H, I, rows, T(1), buf, H, xg, I, beta, g.dw.as<T>() + d * H * I, I, gs);
+        gemm<T>(true, false, H, I, running, T(1), buf, H, xg, I, beta, g.dw.as<T>() + d * H * I, I, gs);
       if (g.dr.present())
-        gemm<T>(true, false, H, H, rows, T(1), buf, H, hp, H, beta, g.dr.as<T>() + d * H * H, H, gs);
+        gemm<T>(true, false, H, H, running, T(1), buf, H, hp, H, beta, g.dr.as<T>() + d * H * H, H, gs);
       if (db)
-        bufs.dbSum.add(buf, rows, H, H);
-      if (bufs.dxg) { // (last: buf's rows move)
-        int64_t *start = bufs.start, dxRows = runningRowsToFront(c, s0, s1, buf, H, start);
-        gemm<T>(false, false, dxRows, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
+        bufs.dbSum.add(buf, running, H, H);
+      if (bufs.dxg) {
+        gemm<T>(false, false, running, I, H, T(1), buf, H, W, I, T(0), bufs.dxg, I, gs);
         std::lock_guard<DirectionLock> hold(dxLock);
         scatterInputGrad<T>(g, d, s0, s1, bufs.dxg, start);
       }

@@ -402,6 +402,18 @@ StackGradArgs readStackGrad(Meta &m) {
 /// d(r * h_{t-1}) of a step), and the dy of its last two
 /// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
 /// c+1).
+/// With lengths: up to `rows` gathered rows of the inputs (x) and h_{t-1}
+/// (h) of gate gradients, for the weight gradients.
+struct RunningRows {
+  float *x = nullptr, *h = nullptr;
+  int64_t rows = 0;
+  void alloc(Scratch &s, int64_t n, int64_t I, int64_t H) {
+    rows = n;
+    x = s.alloc<float>(n * I);
+    h = s.alloc<float>(n * H);
+  }
+};
+
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z
@@ -410,6 +422,7 @@ struct LayerGradBuffers {
   int64_t *running;      ///< how many rows take products at each of a chunk's steps
   int64_t *start;        ///< where each step's rows begin in dac and dxc
   double *dbSum;         ///< the bias gradient's column sums
+  RunningRows w;         ///< recomputing, with lengths: a chunk's running rows for the weight gradients
   GemmScratch<float> gs;
 };
 
@@ -445,6 +458,13 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   int64_t sumWidth = resetFirst ? KW : G; // (a reset-first GRU's last H are r * h_{t-1}: no bias)
   LayerGradBuffers lb[kMaxLayers];
   float *zeros = s.alloc<float>(B * H); // h_{-1} without initial states
+  // With lengths and the saved pre-activations: the layers' weight
+  // gradients (one after the other, once every cell is done) gather blocks
+  // of at most kWeightRows running rows.
+  constexpr int64_t kWeightRows = 512;
+  RunningRows shared;
+  if (a.lens.present() && !recompute)
+    shared.alloc(s, std::min(T * B, std::max(kWeightRows, B)), std::max(I0, H), H);
   int64_t *len = s.alloc<int64_t>(B);
   for (int64_t l = 0; l < L; ++l) {
     lb[l].cs = lstm ? s.alloc<float>(S * B * H) : nullptr;
@@ -463,6 +483,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
     lb[l].dbSum = a.db[l].present() ? s.alloc<double>(sumWidth) : nullptr;
+    if (a.lens.present() && recompute)
+      lb[l].w.alloc(s, S * B, l == 0 ? I0 : H, H);
     lb[l].gs = allocGemm<float>(s, std::max(G, std::max(I0, H)), std::max(std::max(G, T * B), std::max(I0, H)));
   }
   if (s.measuring())
@@ -562,17 +584,18 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     if constexpr (resetFirst) // (r * h_{t-1}) R_h^T, into the h gate's rows
       gemm<float>(false, true, rows, H, H, 1.f, g.buf + 3 * H, G, R + 2 * H * H, H, 1.f, g.buf + 2 * H, G, g.gs);
   };
-  // The weight gradients of steps [t0, t0 + n) of layer l from their gate
-  // gradients dA (rows of G), added to the earlier chunks' (`add`) or not:
-  // dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is the initial state),
-  // dB = sums of dA (in double). A GRU with linear_before_reset: dW from the
-  // z, r and h gates' columns, dR from the first 3H. Reset first: dR_h =
-  // dA_h^T (r * H_prev).
-  auto weightGrads = [&](int64_t l, int64_t t0, int64_t n, const float *dA, bool add) {
+  // Layer l's weight gradients of `rows` rows of gate gradients dA (rows of
+  // G), their inputs `in` and their h_{t-1} rows `hPrev` (or, without, those
+  // of steps [t0, t0 + n): withPrevious), added to the earlier ones (`add`)
+  // or not: dW = dA^T X, dR = dA^T H_prev (step 0's h_{t-1} is the initial
+  // state), dB = sums of dA (in double). A GRU with linear_before_reset: dW
+  // from the z, r and h gates' columns, dR from the first 3H. Reset first:
+  // dR_h = dA_h^T (r * H_prev).
+  auto gradsOf = [&](int64_t l, const float *dA, int64_t rows, const float *in, const float *hPrev, int64_t t0,
+                     int64_t n, bool add) {
     LayerGradBuffers &g = lb[l];
-    int64_t I = l == 0 ? I0 : H, rows = n * B;
+    int64_t I = l == 0 ? I0 : H;
     float beta = add ? 1.f : 0.f;
-    const float *in = inputsOf(l, t0);
     if (float *dw = a.dw[l].present() ? a.dw[l].as<float>() : nullptr) {
       if (lbr) {
         gemm<float>(true, false, 2 * H, I, rows, 1.f, dA, G, in, I, beta, dw, I, g.gs);
@@ -582,9 +605,11 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       }
     }
     if (float *dr = a.dr[l].present() ? a.dr[l].as<float>() : nullptr) {
-      if (!withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool first) {
-            gemm<float>(true, false, K, H, count, 1.f, dA + row * G, G, h, H, first ? beta : 1.f, dr, H, g.gs);
-          }) && !add)
+      if (hPrev)
+        gemm<float>(true, false, K, H, rows, 1.f, dA, G, hPrev, H, beta, dr, H, g.gs);
+      else if (!withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool first) {
+                 gemm<float>(true, false, K, H, count, 1.f, dA + row * G, G, h, H, first ? beta : 1.f, dr, H, g.gs);
+               }) && !add)
         std::fill(dr, dr + K * H, 0.f); // (one step from zeros)
       if (resetFirst)
         gemm<float>(true, false, H, H, rows, 1.f, dA + 2 * H, G, dA + 3 * H, G, beta, dr + 2 * H * H, H, g.gs);
@@ -601,6 +626,35 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
             g.dbSum[k] += dA[row * G + k];
       });
     }
+  };
+  // The weight gradients of steps [t0, t0 + n) of layer l from their gate
+  // gradients dA (which they use up). With lengths only each step's rows up
+  // to its last one running take part (the others' dA are zeros), a block
+  // of at most w.rows rows at a time: their dA move to the block's front,
+  // their inputs and h_{t-1} are gathered into w.
+  auto weightGrads = [&](int64_t l, int64_t t0, int64_t n, float *dA, bool add) {
+    if (!a.lens.present())
+      return gradsOf(l, dA, n * B, inputsOf(l, t0), nullptr, t0, n, add);
+    int64_t I = l == 0 ? I0 : H;
+    RunningRows &w = recompute ? lb[l].w : shared;
+    int64_t t = t0;
+    do {
+      float *block = dA + (t - t0) * B * G;
+      int64_t rows = 0;
+      for (; t < t0 + n; ++t) {
+        int64_t m = runningRows(B, t, [&](int64_t b) { return len[b]; });
+        if (rows + m > w.rows)
+          break;
+        const float *from = dA + (t - t0) * B * G;
+        if (from != block + rows * G) // (rows only move towards the front)
+          std::copy(from, from + m * G, block + rows * G);
+        std::copy(inputsOf(l, t), inputsOf(l, t) + m * I, w.x + rows * I);
+        std::copy(hPrevRow(l, t, 0), hPrevRow(l, t, 0) + m * H, w.h + rows * H);
+        rows += m;
+      }
+      gradsOf(l, block, rows, w.x, w.h, t0, n, add);
+      add = true;
+    } while (t < t0 + n);
   };
   bool trace = nncc::traceEnabled();
   auto runCell = [&](int64_t l, int64_t c) {

@@ -1317,8 +1317,9 @@ TEST(RecurrentGradient, WavefrontStacksCarryStates) {
 /// packed sequences): GRUs and RNNs with rows of half, none and a third of
 /// the steps, over 170, 70, 21 and 1 steps (past half of them no row runs:
 /// whole chunks without rows; at 170 the layers' input projections run on
-/// weights prepared once); LSTMs from initial states (layer 0's h and c,
-/// layer 2's h) with rows of one chunk's steps (21: the row ends at a
+/// weights prepared once); LSTMs (over 300 steps too: their weight
+/// gradients gather the running rows in more than one block) from initial
+/// states (layer 0's h and c, layer 2's h) with rows of one chunk's steps (21: the row ends at a
 /// chunk's end), more than there are (clamped) and 0 (the final states are
 /// the initial ones; the last row: no step's products take it). Past its
 /// length a row's outputs are zeros and its states stay; the loss reads y
@@ -1343,7 +1344,8 @@ TEST(RecurrentGradient, WavefrontStacksWithSequenceLengths) {
     %g2 = nn.reshape %c2 {shape = [1, 1, 3, 7]} : tensor<1x3x7xELT> -> tensor<1x1x3x7xELT>
     %out = nn.concat %y2, %f0, %f2, %g2 {axis = 0 : i64} : (tensor<STEPSx1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>, tensor<1x1x3x7xELT>) -> tensor<OUTSx1x3x7xELT>
     return %out : tensor<OUTSx1x3x7xELT> })";
-  checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21});
+  checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7}, {21, 21, 21},
+                      {300, 70, 21, 1});
   const std::string body = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1xGx5xELT>, %r0: tensor<1xGx7xELT>, %b0: tensor<1xBxELT>, %w1: tensor<1xGx7xELT>, %r1: tensor<1xGx7xELT>, %b1: tensor<1xBxELT>, %w2: tensor<1xGx7xELT>, %r2: tensor<1xGx7xELT>) -> tensor<OUTSx1x3x7xELT> {
     %l = nn.constant dense<[HALF, 0, THIRD]> : tensor<3xi32>
     %y0, %h0 = nn.OP %x, %w0, %r0, %b0, %l {activations = ACTS, activation_alpha = [], activation_beta = [], hidden_size = 7 : i64, CELL operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1xGx5xELT>, tensor<1xGx7xELT>, tensor<1xBxELT>, tensor<3xi32>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
