@@ -59,9 +59,10 @@ def compare(actual, expected, rtol, atol):
     return None
 
 
-def bundle_case(args, target, name, model, data, atol, cxx=False, flags=(), fails_with=None):
-    """Compiles `model` with `flags`, runs the bundle on `data` and compares
-    its outputs; with `fails_with`, the run must fail saying that instead."""
+def bundle_case(args, target, name, model, data, atol, cxx=False, flags=(), fails_with=None, compile_says=None):
+    """Compiles `model` with `flags` (nncc compile printing `compile_says`),
+    runs the bundle on `data` and compares its outputs; with `fails_with`,
+    the run must fail saying that instead."""
     t = TARGETS[target]
     work = os.path.join(args.work, target, name)
     shutil.rmtree(work, ignore_errors=True)
@@ -69,6 +70,8 @@ def bundle_case(args, target, name, model, data, atol, cxx=False, flags=(), fail
     p = run([args.nncc, "compile", model, "-target=" + target, "--name", name, "-o", work] + list(flags))
     if p.returncode:
         return "nncc compile failed: " + p.stdout.strip()[-800:]
+    if compile_says and compile_says not in p.stdout:
+        return "nncc compile did not say %r: %s" % (compile_says, p.stdout.strip()[-800:])
     compiler = t["cxx"] if cxx else t["cc"]
     src = os.path.join(work, "harness.cpp" if cxx else "harness.c")
     shutil.copy(os.path.join(HERE, "harness.c"), src)
@@ -358,7 +361,7 @@ def main():
             if (trips, limit) != (100, 1e9):  # (30 iterations)
                 cases.append((target, "while_scan_%d_%d" % (trips, min(limit, 9999)), scan_loop, data, 1e-7, False))
         cases.append((target, "while_scan_rows_4", scan_loop, scan_sets[(3, 1e9)], 1e-7, False,
-                      ["--loop-rows=4"], None))
+                      ["--loop-rows=4"], None, "output 1 ('ys') is a loop's scan output: room for 4 rows"))
         cases.append((target, "while_scan_ran_out", scan_loop, scan_sets[(100, 1e9)], 1e-7, False,
                       ["--loop-rows=4"], "run returned 2"))
     scan_model, scan_data = long_scan_model(args.work)

@@ -109,6 +109,10 @@ int compileCommand(int argc, char **argv) {
     std::printf("workspace: %lld bytes (%s_workspace_size()), weights: %lld bytes%s\n",
                 (long long)bundle.workspaceBytes, name.c_str(), (long long)bundle.weightBytes,
                 options.externalWeights ? " (external)" : " (embedded)");
+    for (int k : bundle.countedOutputs)
+      std::printf("output %d ('%s') is a loop's scan output: room for %lld rows; %s_run_rows tells how many a "
+                  "run wrote, and a run needing more returns 2 (--loop-rows=N)\n",
+                  k, bundle.outputs[k].name.c_str(), (long long)bundle.outputs[k].shape[0], name.c_str());
     if (bundle.runtimeArchive.empty())
       std::printf("note: no prebuilt runtime for %s; build runtime/kernels/*.cpp for it with "
                   "runtime/build-bundle-runtime.sh\n",
