@@ -545,44 +545,72 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   };
   // The chunk's saved rows (see the forward), recomputed into g.buf: x W^T
   // and h_{t-1} R^T over all its rows at once (its h are known), with the
-  // biases as the forward added them. An RNN's backward needs none.
+  // biases as the forward added them. An RNN's backward needs none. With
+  // lengths only each step's rows up to its last one running (g.running):
+  // their x and h_{t-1} gathered into g.w, computed one step's after the
+  // other, then spread to their places (the other rows are set to zeros
+  // before they are read).
   auto recomputeRows = [&](int64_t l, int64_t t0, int64_t n) {
     LayerGradBuffers &g = lb[l];
     int64_t I = l == 0 ? I0 : H, rows = n * B, N = gatesOf(cell) * H;
     const float *W = a.w[l].as<float>(), *R = a.r[l].as<float>(), *wb = a.b[l].as<float>(), *rb = wb + N;
-    gemm<float>(false, true, rows, N, I, 1.f, inputsOf(l, t0), I, W, I, 0.f, g.buf, G, g.gs);
+    bool gathered = a.lens.present();
+    const float *x = inputsOf(l, t0);
+    if (gathered) {
+      rows = 0;
+      for (int64_t k = 0; k < n; ++k) {
+        int64_t m = g.running[k];
+        g.start[k] = rows;
+        std::copy(inputsOf(l, t0 + k), inputsOf(l, t0 + k) + m * I, g.w.x + rows * I);
+        std::copy(hPrevRow(l, t0 + k, 0), hPrevRow(l, t0 + k, 0) + m * H, g.w.h + rows * H);
+        rows += m;
+      }
+      x = g.w.x;
+    }
+    gemm<float>(false, true, rows, N, I, 1.f, x, I, W, I, 0.f, g.buf, G, g.gs);
     // h_{t-1} R^T: into buf (LSTM), or beside it (GRU: [rows, 3H]; reset
     // first only the z and r gates', whose r the h gate's product needs).
     float *hr = lstm ? g.buf : g.hr;
     int64_t ldh = lstm ? G : 3 * H, width = resetFirst ? 2 * H : N;
-    withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool) {
-      gemm<float>(false, true, count, width, H, 1.f, h, H, R, H, lstm ? 1.f : 0.f, hr + row * ldh, ldh, g.gs);
-    });
-    if (!lstm && t0 == 0 && !a.h0.present()) // step 0's rows: h_{-1} is zero
-      std::fill(hr, hr + B * ldh, 0.f);
-    for (int64_t row = 0; row < rows; ++row) {
-      float *r = g.buf + row * G;
-      const float *h = hr + row * ldh;
-      if constexpr (lstm) {
-        for (int64_t k = 0; k < G; ++k)
-          r[k] += wb[k] + rb[k];
-      } else if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
-        for (int64_t k = 0; k < 2 * H; ++k)
-          r[k] += h[k] + wb[k] + rb[k];
-        for (int64_t k = 2 * H; k < 3 * H; ++k)
-          r[k] += wb[k];
-        std::copy(h + 2 * H, h + 3 * H, r + 3 * H);
-      } else { // reset first: r * h_{t-1} into the last H, then the sums
-        for (int64_t k = 0; k < N; ++k)
-          r[k] += wb[k] + rb[k];
-        int64_t b = row % B;
-        gruRowGates(H, r, h, hPrevRow(l, t0 + row / B, b), g.z + b * H, r + 3 * H);
-        for (int64_t j = 0; j < 2 * H; ++j)
-          r[j] += h[j];
+    if (gathered) {
+      gemm<float>(false, true, rows, width, H, 1.f, g.w.h, H, R, H, lstm ? 1.f : 0.f, hr, ldh, g.gs);
+    } else {
+      withPrevious(l, t0, n, [&](const float *h, int64_t count, int64_t row, bool) {
+        gemm<float>(false, true, count, width, H, 1.f, h, H, R, H, lstm ? 1.f : 0.f, hr + row * ldh, ldh, g.gs);
+      });
+      if (!lstm && t0 == 0 && !a.h0.present()) // step 0's rows: h_{-1} is zero
+        std::fill(hr, hr + B * ldh, 0.f);
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      int64_t first = gathered ? g.start[k] : k * B, m = gathered ? g.running[k] : B;
+      for (int64_t b = 0; b < m; ++b) {
+        float *r = g.buf + (first + b) * G;
+        const float *h = hr + (first + b) * ldh;
+        if constexpr (lstm) {
+          for (int64_t j = 0; j < G; ++j)
+            r[j] += wb[j] + rb[j];
+        } else if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
+          for (int64_t j = 0; j < 2 * H; ++j)
+            r[j] += h[j] + wb[j] + rb[j];
+          for (int64_t j = 2 * H; j < 3 * H; ++j)
+            r[j] += wb[j];
+          std::copy(h + 2 * H, h + 3 * H, r + 3 * H);
+        } else { // reset first: r * h_{t-1} into the last H, then the sums
+          for (int64_t j = 0; j < N; ++j)
+            r[j] += wb[j] + rb[j];
+          gruRowGates(H, r, h, hPrevRow(l, t0 + k, b), g.z + b * H, r + 3 * H);
+          for (int64_t j = 0; j < 2 * H; ++j)
+            r[j] += h[j];
+        }
       }
     }
     if constexpr (resetFirst) // (r * h_{t-1}) R_h^T, into the h gate's rows
       gemm<float>(false, true, rows, H, H, 1.f, g.buf + 3 * H, G, R + 2 * H * H, H, 1.f, g.buf + 2 * H, G, g.gs);
+    if (gathered) // (last step first: the rows only move towards the back)
+      for (int64_t k = n - 1; k >= 0; --k)
+        if (g.start[k] != k * B)
+          std::copy_backward(g.buf + g.start[k] * G, g.buf + (g.start[k] + g.running[k]) * G,
+                             g.buf + (k * B + g.running[k]) * G);
   };
   // Layer l's weight gradients of `rows` rows of gate gradients dA (rows of
   // G), their inputs `in` and their h_{t-1} rows `hPrev` (or, without, those
@@ -664,6 +692,9 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *W = a.w[l].as<float>();
     // The chunk's saved pre-activations (an RNN: none saved), or recomputed
     float *buf = recompute ? g.buf : g.buf + t0 * B * G;
+    int64_t total = 0;
+    for (int64_t k = 0; k < n; ++k)
+      total += g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     if (recompute && !isRNN(cell))
       recomputeRows(l, t0, n);
     // An LSTM's cell states: the chunk's steps run forward again from its
@@ -684,9 +715,6 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
           else
             std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
     }
-    int64_t total = 0;
-    for (int64_t k = 0; k < n; ++k)
-      total += g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     for (int64_t k = n - 1; k >= 0; --k) {
       // (rows from `running` on are past their lengths: no products; their
       // dh stays)
