@@ -183,9 +183,28 @@ int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1,
   }
   int64_t rows = 0;
   for (auto [buf, ld] : arrays)
-    rows = gatherRunningRows(
-        buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
+    if (buf)
+      rows = gatherRunningRows(
+          buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
   return rows;
+}
+
+/// Undoes runningRowsToFront (given its `start`; nothing without): each
+/// step's rows go back to row (st - s0) * B of every one of `arrays`. The
+/// rows of a step past its running ones keep whatever they held: rows past
+/// a length, which nothing reads before their gradients are set to zeros.
+template <typename T>
+void runningRowsToPlaces(const Common &c, int64_t s0, int64_t s1,
+                         std::initializer_list<std::pair<T *, int64_t>> arrays, const int64_t *start) {
+  if (!start)
+    return;
+  int64_t B = c.batch();
+  for (auto [buf, ld] : arrays)
+    for (int64_t k = s1 - s0 - 1; buf && k >= 0; --k) { // (last first: rows move towards the back)
+      int64_t m = c.rowsRunning(s0 + k, c.steps());
+      if (start[k] != k * B)
+        std::copy_backward(buf + start[k] * ld, buf + (start[k] + m) * ld, buf + (k * B + m) * ld);
+    }
 }
 
 //===----------------------------------------------------------------------===//
@@ -413,21 +432,26 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
           gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
         return;
       }
+      // (with lengths over the running rows only, moved to the front and
+      // back again)
       gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
+      T *hpRows = withY ? hp : nullptr;
+      int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{xg, I}, {hpRows, H}}, start);
       if (rows == S * B)
-        inputProduct.run(xg, I, buf, G);
+        inputProduct.run(xg, I, buf, G, start ? gatheredRows(running, rows) : rows);
       else
-        gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
+        gemm<T>(false, true, running, G, I, T(1), xg, I, W, I, T(0), buf, G, gs);
       if (withY)
-        gemm<T>(false, true, rows, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
+        gemm<T>(false, true, running, G, H, T(1), hp, H, R, H, T(1), buf, G, gs);
       if (c.b.present()) {
         const T *wb = c.b.as<T>() + d * 2 * G, *rb = wb + G;
-        parallelFor(rows, G, [&](int64_t r0, int64_t r1) {
+        parallelFor(running, G, [&](int64_t r0, int64_t r1) {
           for (int64_t row = r0; row < r1; ++row)
             for (int64_t k = 0; k < G; ++k)
               buf[row * G + k] += wb[k] + rb[k];
         });
       }
+      runningRowsToPlaces<T>(c, s0, s1, {{buf, G}, {xg, I}, {hpRows, H}}, start);
     };
     // One cell forward: fast rows keep the gate activations in ar, the
     // others the full pre-activations (peepholes in); cNew gets c_t.
@@ -734,26 +758,30 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
       // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
       // r; the h gate's recurrent part as the variant defines it.
       // (Saved by the forward: only x and h_{t-1} are gathered, for dW and dR.)
+      // (Recomputed with lengths over the running rows only, moved to the
+      // front and back again.)
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
       if (!inPlace) {
-        gemm<T>(false, true, rows, G, I, T(1), xg, I, W, I, T(0), buf, LD, gs);
+        int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{xg, I}, {hp, H}}, start);
+        gemm<T>(false, true, running, G, I, T(1), xg, I, W, I, T(0), buf, LD, gs);
         if (wb)
-          for (int64_t r = 0; r < rows; ++r)
+          for (int64_t r = 0; r < running; ++r)
             for (int64_t j = 0; j < G; ++j)
               buf[r * LD + j] += j < 2 * H ? wb[j] + wb[G + j] : wb[j];
-        gemm<T>(false, true, rows, 2 * H, H, T(1), hp, H, R, H, T(1), buf, LD, gs);
+        gemm<T>(false, true, running, 2 * H, H, T(1), hp, H, R, H, T(1), buf, LD, gs);
         if (lbr) {
-          gemm<T>(false, true, rows, H, H, T(1), hp, H, R + 2 * H * H, H, T(0), sb, LD, gs);
+          gemm<T>(false, true, running, H, H, T(1), hp, H, R + 2 * H * H, H, T(0), sb, LD, gs);
         } else {
-          for (int64_t r = 0; r < rows; ++r)
+          for (int64_t r = 0; r < running; ++r)
             for (int64_t j = 0; j < H; ++j)
               sb[r * LD + j] = (T)(f(c.clipped((double)buf[r * LD + H + j])) * (double)hp[r * H + j]);
-          gemm<T>(false, true, rows, H, H, T(1), sb, LD, R + 2 * H * H, H, T(1), buf + 2 * H, LD, gs);
+          gemm<T>(false, true, running, H, H, T(1), sb, LD, R + 2 * H * H, H, T(1), buf + 2 * H, LD, gs);
           if (rbh)
-            for (int64_t r = 0; r < rows; ++r)
+            for (int64_t r = 0; r < running; ++r)
               for (int64_t j = 0; j < H; ++j)
                 buf[r * LD + 2 * H + j] += rbh[j];
         }
+        runningRowsToPlaces<T>(c, s0, s1, {{buf, LD}, {xg, I}, {hp, H}}, start);
       }
       for (int64_t st = s1 - 1; st >= s0; --st) {
         // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
@@ -963,15 +991,17 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
-      if (!inPlace) { // not saved by the forward: recomputed
-        gemm<T>(false, true, rows, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
+      if (!inPlace) { // not saved by the forward: recomputed (with lengths: the running rows)
+        int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{xg, I}, {hp, H}}, start);
+        gemm<T>(false, true, running, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
         if (c.b.present()) {
           const T *wb = c.b.as<T>() + d * 2 * H;
-          for (int64_t r = 0; r < rows; ++r)
+          for (int64_t r = 0; r < running; ++r)
             for (int64_t j = 0; j < H; ++j)
               buf[r * H + j] += wb[j] + wb[H + j];
         }
-        gemm<T>(false, true, rows, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
+        gemm<T>(false, true, running, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
+        runningRowsToPlaces<T>(c, s0, s1, {{buf, H}, {xg, I}, {hp, H}}, start);
       }
       for (int64_t st = s1 - 1; st >= s0; --st) {
         for (int64_t b = 0; b < B; ++b) {
