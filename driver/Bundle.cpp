@@ -75,6 +75,18 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
   // int NAME_run_rows(const void *const *inputs, void *const *outputs, void *workspace, int64_t *rows)
   llvm::Function *entry = m.getFunction(graph.name + "_entry");
   llvm::Function *runRows = define(name + "_run_rows", i32, {i8pp, i8pp, i8p, i64p});
+  // The graph function takes the outputs followed by one int64_t per
+  // output whose rows are known only at run time (a loop's scan output):
+  // the iterations that ran, one more than its rows when the loop ran out.
+  // Stack slots (in the entry block): those pointers and counts, and the
+  // rows when the caller passes NULL.
+  size_t nOut = graph.outputs.size(), nCounted = graph.lengthOf.size();
+  llvm::AllocaInst *all = nullptr, *counts = nullptr;
+  if (nCounted) {
+    all = b.CreateAlloca(llvm::ArrayType::get(i8p, nOut + nCounted));
+    counts = b.CreateAlloca(llvm::ArrayType::get(i64, nCounted));
+  }
+  llvm::AllocaInst *mine = b.CreateAlloca(llvm::ArrayType::get(i64, std::max<size_t>(nOut, 1)));
   llvm::Value *w;
   if (blob) {
     w = b.CreateBitCast(blob, i8p);
@@ -87,20 +99,16 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
     b.CreateRet(llvm::ConstantInt::get(i32, 1));
     b.SetInsertPoint(go);
   }
-  // The graph function takes the outputs followed by one int64_t per
-  // output whose rows are known only at run time (a loop's scan output):
-  // the iterations that ran, one more than its rows when the loop ran out.
-  size_t nOut = graph.outputs.size(), nCounted = graph.lengthOf.size();
-  llvm::Value *outs = runRows->getArg(1), *counts = nullptr;
+  llvm::Value *outs = runRows->getArg(1);
+  auto countAt = [&](size_t h) { return b.CreateConstGEP2_64(counts->getAllocatedType(), counts, 0, h); };
   if (nCounted) {
-    auto *all = b.CreateAlloca(llvm::ArrayType::get(i8p, nOut + nCounted));
-    counts = b.CreateAlloca(i64, llvm::ConstantInt::get(i32, nCounted));
     for (size_t k = 0; k < nOut; ++k)
       b.CreateStore(b.CreateLoad(i8p, b.CreateConstGEP1_64(i8p, runRows->getArg(1), k)),
                     b.CreateConstGEP2_64(all->getAllocatedType(), all, 0, k));
-    for (size_t h = 0; h < nCounted; ++h)
-      b.CreateStore(b.CreateBitCast(b.CreateConstGEP1_64(i64, counts, h), i8p),
-                    b.CreateConstGEP2_64(all->getAllocatedType(), all, 0, nOut + h));
+    for (size_t h = 0; h < nCounted; ++h) {
+      b.CreateStore(llvm::ConstantInt::get(i64, 0), countAt(h));
+      b.CreateStore(b.CreateBitCast(countAt(h), i8p), b.CreateConstGEP2_64(all->getAllocatedType(), all, 0, nOut + h));
+    }
     outs = b.CreateBitCast(all, i8pp);
   }
   llvm::Value *rc = b.CreateCall(entry, {runRows->getArg(0), outs, runRows->getArg(2), w});
@@ -112,8 +120,8 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
   b.SetInsertPoint(ran);
   // rows[k]: dims[0] (1 for a scalar), or the iterations that ran, at most
   // dims[0]; 2 when a loop ran out of rows. rows may be NULL.
-  llvm::Value *mine = b.CreateAlloca(i64, llvm::ConstantInt::get(i32, std::max<size_t>(nOut, 1)));
-  llvm::Value *rows = b.CreateSelect(b.CreateIsNull(runRows->getArg(3)), mine, runRows->getArg(3));
+  llvm::Value *rows = b.CreateSelect(b.CreateIsNull(runRows->getArg(3)), b.CreateBitCast(mine, i64p),
+                                     runRows->getArg(3));
   llvm::Value *ranOut = b.getFalse();
   for (size_t k = 0; k < nOut; ++k) {
     int64_t cap = graph.outputs[k].shape.empty() ? 1 : graph.outputs[k].shape[0];
@@ -121,7 +129,7 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
     for (size_t h = 0; h < nCounted; ++h) {
       if (graph.lengthOf[h] != (int)k)
         continue;
-      llvm::Value *count = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, counts, h));
+      llvm::Value *count = b.CreateLoad(i64, countAt(h));
       llvm::Value *over = b.CreateICmpSGT(count, n);
       ranOut = b.CreateOr(ranOut, over);
       n = b.CreateSelect(over, n, count);

@@ -570,7 +570,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     T *db = g.db.present() ? g.db.as<T>() + d * 2 * G : nullptr;
     bufs.dbSum.clear();
     for (int64_t k = seg.count - 1; k >= 0; --k) {
-      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       recompute(s0, s1);
       cellsForward(k, s0, s1);
       for (int64_t st = s1 - 1; st >= s0; --st) {
@@ -753,7 +753,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     std::unique_ptr<RecurrentGemm<T>> backH =
         lbr ? nullptr : std::make_unique<RecurrentGemm<T>>(B, H, H, R + 2 * H * H, H, gs, /*kByN=*/true);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
-      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * LD : bufs.buf, *sb = buf + G;
       // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
       // r; the h gate's recurrent part as the variant defines it.
@@ -988,7 +988,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     // float tanh (code 1) or Relu (code 0), no clip: the vectorized rows
     bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
     for (int64_t k = seg.count - 1; k >= 0; --k) {
-      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S), rows = (s1 - s0) * B;
+      int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
       if (!inPlace) { // not saved by the forward: recomputed (with lengths: the running rows)

@@ -392,16 +392,6 @@ StackGradArgs readStackGrad(Meta &m) {
   return a;
 }
 
-/// Per layer: the gates of every step (the forward's saved pre-activations,
-/// which only this kernel reads: they become the gates' gradients, and the
-/// weight gradients are GEMMs over the whole sequence once every cell is
-/// done) or, recomputing them, those of a chunk (with its h_{t-1} products
-/// and a reset-first GRU's z), the bias gradient's sums, the chunk's cell
-/// states (LSTM), the running gradients of h and c
-/// (LSTM), a GRU's recurrent share of dh_{t-1} (and a reset-first GRU's
-/// d(r * h_{t-1}) of a step), and the dy of its last two
-/// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
-/// c+1).
 /// With lengths: up to `rows` gathered rows of the inputs (x) and h_{t-1}
 /// (h) of gate gradients, for the weight gradients.
 struct RunningRows {
@@ -414,6 +404,16 @@ struct RunningRows {
   }
 };
 
+/// Per layer: the gates of every step (the forward's saved pre-activations,
+/// which only this kernel reads: they become the gates' gradients, and the
+/// weight gradients are GEMMs over the whole sequence once every cell is
+/// done) or, recomputing them, those of a chunk (with its h_{t-1} products
+/// and a reset-first GRU's z), the bias gradient's sums, the chunk's cell
+/// states (LSTM), the running gradients of h and c
+/// (LSTM), a GRU's recurrent share of dh_{t-1} (and a reset-first GRU's
+/// d(r * h_{t-1}) of a step), and the dy of its last two
+/// chunks (by parity: layer l+1 writes chunk c while layer l reads chunk
+/// c+1).
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z

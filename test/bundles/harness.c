@@ -44,14 +44,40 @@ int main(int argc, char **argv) {
     outputs[o] = calloc(1, SYM(_outputs)[o].bytes ? SYM(_outputs)[o].bytes : 1);
   size_t ws = (SYM(_workspace_size)() + 63) / 64 * 64;
   void *workspace = aligned_alloc(64, ws ? ws : 64);
-  /* Outputs whose rows only the run knows (a loop's scan outputs) are
-   * written as far as it filled them. */
+#ifdef WEIGHTS_FILE
+  /* External weights: the run refuses (1) until they are set. */
+  if (SYM(_run)(inputs, outputs, workspace) != 1) {
+    fprintf(stderr, "run without weights did not return 1\n");
+    return 1;
+  }
+  size_t wbytes = SYM(_weights_size)();
+  void *weights = aligned_alloc(64, (wbytes + 63) / 64 * 64);
+  void *read = read_file(WEIGHTS_FILE, wbytes);
+  memcpy(weights, read, wbytes);
+  SYM(_set_weights)(weights);
+#endif
+  /* NAME_run first, then NAME_run_rows into other buffers: the same
+   * return code and the same values. Outputs whose rows only the run knows
+   * (a loop's scan outputs) are written as far as it filled them. */
+  void *again[64];
+  for (int o = 0; o < nout; ++o)
+    again[o] = calloc(1, SYM(_outputs)[o].bytes ? SYM(_outputs)[o].bytes : 1);
+  int first = SYM(_run)(inputs, again, workspace);
   int64_t rows[64];
   int rc = SYM(_run_rows)(inputs, outputs, workspace, rows);
+  if (rc != first) {
+    fprintf(stderr, "run returned %d, run_rows %d\n", first, rc);
+    return 1;
+  }
   if (rc != 0) {
     fprintf(stderr, "run returned %d\n", rc);
     return 1;
   }
+  for (int o = 0; o < nout; ++o)
+    if (memcmp(outputs[o], again[o], SYM(_outputs)[o].bytes) != 0) {
+      fprintf(stderr, "output %d differs between run and run_rows\n", o);
+      return 1;
+    }
   for (int o = 0; o < nout; ++o) {
     const nncc_tensor_info *info = &SYM(_outputs)[o];
     size_t bytes = info->bytes;
