@@ -488,7 +488,8 @@ def check_packed(nncc, work, kind):
     every layer): its y (zeros past each row's length) and final states
     (each row's at its last step), run and trained as one stack. Outputs
     and three SGD steps' losses against PyTorch, identical with 1 and 2
-    threads and under recompute-gates."""
+    threads; also under recompute-gates and checkpoint, and layer by layer
+    (store-all and checkpoint)."""
     name = kind.__name__.lower()
     label = "packed " + name
     _, data, model = case(work, "packed", name, name + "_packed3.onnx")
@@ -527,7 +528,8 @@ def check_packed(nncc, work, kind):
     reference = pytorch_losses(m, x)
     losses = [nncc_losses(nncc, model, data, extra, reference, label)
               for extra in [["--threads", "1"], ["--threads", "2"], ["--rnn-memory", "recompute-gates"],
-                            ["--schedule", "sequential"]]]
+                            ["--rnn-memory", "checkpoint"], ["--schedule", "sequential"],
+                            ["--schedule", "sequential", "--rnn-memory", "checkpoint"]]]
     assert losses[0] == losses[1], "%s training depends on the threads" % label
 
 
