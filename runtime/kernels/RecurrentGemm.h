@@ -50,6 +50,51 @@ int64_t gatherRunningRows(const T *from, int64_t ld, int64_t B, int64_t n, Runni
   return rows;
 }
 
+/// Gathers, of n steps (step k's rows start at row k * B of `from`, rows of
+/// `ld`), the rows that run (runs(k, b): row b is within its length at step
+/// k) into `to`, one step's after the other, each step's in order of b;
+/// start[k] gets the row where step k's begin. `to` may be `from`: the rows
+/// only move towards the front. Returns their count. Unlike
+/// gatherRunningRows it leaves out every row past its length, whatever
+/// the order of the lengths, for products that take each row on its own
+/// (a backward's dX, weight gradients, recomputed gates).
+template <typename T, typename Runs>
+int64_t gatherRowsThatRun(const T *from, int64_t ld, int64_t B, int64_t n, Runs runs, T *to, int64_t *start) {
+  int64_t rows = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    start[k] = rows;
+    for (int64_t b = 0; b < B; ++b)
+      if (runs(k, b)) {
+        const T *src = from + (k * B + b) * ld;
+        if (src != to + rows * ld)
+          std::copy(src, src + ld, to + rows * ld);
+        ++rows;
+      }
+  }
+  return rows;
+}
+
+/// Undoes gatherRowsThatRun in `buf` (given the count it returned): each
+/// gathered row goes back to row k * B + b (the last first: rows move
+/// towards the back). The rows that do not run keep whatever they held.
+template <typename T, typename Runs>
+void rowsThatRunToPlaces(T *buf, int64_t ld, int64_t B, int64_t n, Runs runs, int64_t total) {
+  int64_t j = total;
+  for (int64_t k = n - 1; k >= 0; --k)
+    for (int64_t b = B - 1; b >= 0; --b)
+      if (runs(k, b) && --j != k * B + b)
+        std::copy(buf + j * ld, buf + (j + 1) * ld, buf + (k * B + b) * ld);
+}
+
+/// Where row b of a step is among the step's gathered rows
+/// (gatherRowsThatRun): how many rows before it run.
+template <typename Runs> int64_t placeAmongRunning(int64_t b, Runs runs) {
+  int64_t j = 0;
+  for (int64_t r = 0; r < b; ++r)
+    j += runs(r);
+  return j;
+}
+
 /// A count of gathered rows (those running at a chunk's steps) rounded up
 /// to a multiple of 4, at most `most` (the buffer's rows past the count are
 /// computed and never read): with lengths that change from call to call a

@@ -148,7 +148,8 @@ struct RowSums {
   }
 };
 
-/// dX (+)= the segment's dA W, scattered back to time order.
+/// dX (+)= the segment's dA W, scattered back to time order (given start:
+/// of the running rows, gathered by runningRowsToFront).
 template <typename T>
 void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, const T *dxg,
                       const int64_t *start = nullptr) {
@@ -159,7 +160,9 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
       int64_t len = c.length(b, Tn);
       for (int64_t st = s0; st < minOf(s1, len); ++st) {
         T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-        const T *src = dxg + ((start ? start[st - s0] : (st - s0) * B) + b) * I;
+        int64_t row = start ? start[st - s0] + placeAmongRunning(b, [&](int64_t r) { return st < c.length(r, Tn); })
+                            : (st - s0) * B + b;
+        const T *src = dxg + row * I;
         for (int64_t j = 0; j < I; ++j)
           dst[j] += src[j];
       }
@@ -168,12 +171,13 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
 }
 
 /// The rows of a segment that take products in its backward: with lengths,
-/// each step's rows up to its last one running move to the front of every
-/// one of `arrays` ({rows, their leading dimension}: the gate gradients and
-/// the x_t and h_{t-1} rows the weight gradients read; the rows left out
-/// are past their lengths, with zero gradients), and `start` gets the row
-/// where each of the segment's steps begins (scatterInputGrad's). Returns
-/// the row count (all of the segment's, unmoved, without lengths).
+/// each step's rows still within their lengths (gatherRowsThatRun: in any
+/// order of the lengths) move to the front of every one of `arrays` ({rows,
+/// their leading dimension}: the gate gradients and the x_t and h_{t-1}
+/// rows the weight gradients read; the rows left out are past their
+/// lengths, with zero gradients), and `start` gets the row where each of
+/// the segment's steps begins (scatterInputGrad's). Returns the row count
+/// (all of the segment's, unmoved, without lengths).
 template <typename T>
 int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1,
                            std::initializer_list<std::pair<T *, int64_t>> arrays, int64_t *&start) {
@@ -184,27 +188,27 @@ int64_t runningRowsToFront(const Common &c, int64_t s0, int64_t s1,
   int64_t rows = 0;
   for (auto [buf, ld] : arrays)
     if (buf)
-      rows = gatherRunningRows(
-          buf, ld, c.batch(), s1 - s0, [&](int64_t k) { return c.rowsRunning(s0 + k, c.steps()); }, buf, start);
+      rows = gatherRowsThatRun(
+          buf, ld, c.batch(), s1 - s0, [&](int64_t k, int64_t b) { return s0 + k < c.length(b, c.steps()); }, buf,
+          start);
   return rows;
 }
 
-/// Undoes runningRowsToFront (given its `start`; nothing without): each
-/// step's rows go back to row (st - s0) * B of every one of `arrays`. The
-/// rows of a step past its running ones keep whatever they held: rows past
-/// a length, which nothing reads before their gradients are set to zeros.
+/// Undoes runningRowsToFront (given its `start` and count; nothing
+/// without): each row goes back to row (st - s0) * B + b of every one of
+/// `arrays`. The other rows keep whatever they held: rows past a length,
+/// which nothing reads before their gradients are set to zeros.
 template <typename T>
 void runningRowsToPlaces(const Common &c, int64_t s0, int64_t s1,
-                         std::initializer_list<std::pair<T *, int64_t>> arrays, const int64_t *start) {
+                         std::initializer_list<std::pair<T *, int64_t>> arrays, const int64_t *start,
+                         int64_t count) {
   if (!start)
     return;
-  int64_t B = c.batch();
   for (auto [buf, ld] : arrays)
-    for (int64_t k = s1 - s0 - 1; buf && k >= 0; --k) { // (last first: rows move towards the back)
-      int64_t m = c.rowsRunning(s0 + k, c.steps());
-      if (start[k] != k * B)
-        std::copy_backward(buf + start[k] * ld, buf + (start[k] + m) * ld, buf + (k * B + m) * ld);
-    }
+    if (buf)
+      rowsThatRunToPlaces(
+          buf, ld, c.batch(), s1 - s0, [&](int64_t k, int64_t b) { return s0 + k < c.length(b, c.steps()); },
+          count);
 }
 
 //===----------------------------------------------------------------------===//
@@ -451,7 +455,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
               buf[row * G + k] += wb[k] + rb[k];
         });
       }
-      runningRowsToPlaces<T>(c, s0, s1, {{buf, G}, {xg, I}, {hpRows, H}}, start);
+      runningRowsToPlaces<T>(c, s0, s1, {{buf, G}, {xg, I}, {hpRows, H}}, start, running);
     };
     // One cell forward: fast rows keep the gate activations in ar, the
     // others the full pre-activations (peepholes in); cNew gets c_t.
@@ -781,7 +785,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
               for (int64_t j = 0; j < H; ++j)
                 buf[r * LD + 2 * H + j] += rbh[j];
         }
-        runningRowsToPlaces<T>(c, s0, s1, {{buf, LD}, {xg, I}, {hp, H}}, start);
+        runningRowsToPlaces<T>(c, s0, s1, {{buf, LD}, {xg, I}, {hp, H}}, start, running);
       }
       for (int64_t st = s1 - 1; st >= s0; --st) {
         // Phase 1: dz, dn and the h gate's gradient; with linear_before_reset
@@ -1001,7 +1005,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
               buf[r * H + j] += wb[j] + wb[H + j];
         }
         gemm<T>(false, true, running, H, H, T(1), hp, H, R, H, T(1), buf, H, gs);
-        runningRowsToPlaces<T>(c, s0, s1, {{buf, H}, {xg, I}, {hp, H}}, start);
+        runningRowsToPlaces<T>(c, s0, s1, {{buf, H}, {xg, I}, {hp, H}}, start, running);
       }
       for (int64_t st = s1 - 1; st >= s0; --st) {
         for (int64_t b = 0; b < B; ++b) {

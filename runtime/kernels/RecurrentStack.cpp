@@ -546,24 +546,26 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   // The chunk's saved rows (see the forward), recomputed into g.buf: x W^T
   // and h_{t-1} R^T over all its rows at once (its h are known), with the
   // biases as the forward added them. An RNN's backward needs none. With
-  // lengths only each step's rows up to its last one running (g.running):
-  // their x and h_{t-1} gathered into g.w, computed one step's after the
-  // other, then spread to their places (the other rows are set to zeros
-  // before they are read).
+  // lengths only the rows within their lengths: their x and h_{t-1}
+  // gathered into g.w, computed one step's after the other, then spread to
+  // their places (the other rows are set to zeros before they are read).
   auto recomputeRows = [&](int64_t l, int64_t t0, int64_t n) {
     LayerGradBuffers &g = lb[l];
     int64_t I = l == 0 ? I0 : H, rows = n * B, N = gatesOf(cell) * H;
     const float *W = a.w[l].as<float>(), *R = a.r[l].as<float>(), *wb = a.b[l].as<float>(), *rb = wb + N;
     bool gathered = a.lens.present();
     const float *x = inputsOf(l, t0);
+    auto runs = [&](int64_t k, int64_t b) { return t0 + k < len[b]; };
     if (gathered) {
       rows = 0;
       for (int64_t k = 0; k < n; ++k) {
-        int64_t m = g.running[k];
         g.start[k] = rows;
-        std::copy(inputsOf(l, t0 + k), inputsOf(l, t0 + k) + m * I, g.w.x + rows * I);
-        std::copy(hPrevRow(l, t0 + k, 0), hPrevRow(l, t0 + k, 0) + m * H, g.w.h + rows * H);
-        rows += m;
+        for (int64_t b = 0; b < B; ++b)
+          if (runs(k, b)) {
+            std::copy(inputsOf(l, t0 + k) + b * I, inputsOf(l, t0 + k) + (b + 1) * I, g.w.x + rows * I);
+            std::copy(hPrevRow(l, t0 + k, b), hPrevRow(l, t0 + k, b) + H, g.w.h + rows * H);
+            ++rows;
+          }
       }
       x = g.w.x;
     }
@@ -581,11 +583,13 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       if (!lstm && t0 == 0 && !a.h0.present()) // step 0's rows: h_{-1} is zero
         std::fill(hr, hr + B * ldh, 0.f);
     }
-    for (int64_t k = 0; k < n; ++k) {
-      int64_t first = gathered ? g.start[k] : k * B, m = gathered ? g.running[k] : B;
-      for (int64_t b = 0; b < m; ++b) {
-        float *r = g.buf + (first + b) * G;
-        const float *h = hr + (first + b) * ldh;
+    for (int64_t k = 0, row = 0; k < n; ++k) {
+      for (int64_t b = 0; b < B; ++b) {
+        if (gathered && !runs(k, b))
+          continue;
+        float *r = g.buf + row * G;
+        const float *h = hr + row * ldh;
+        ++row;
         if constexpr (lstm) {
           for (int64_t j = 0; j < G; ++j)
             r[j] += wb[j] + rb[j];
@@ -606,11 +610,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     }
     if constexpr (resetFirst) // (r * h_{t-1}) R_h^T, into the h gate's rows
       gemm<float>(false, true, rows, H, H, 1.f, g.buf + 3 * H, G, R + 2 * H * H, H, 1.f, g.buf + 2 * H, G, g.gs);
-    if (gathered) // (last step first: the rows only move towards the back)
-      for (int64_t k = n - 1; k >= 0; --k)
-        if (g.start[k] != k * B)
-          std::copy_backward(g.buf + g.start[k] * G, g.buf + (g.start[k] + g.running[k]) * G,
-                             g.buf + (k * B + g.running[k]) * G);
+    if (gathered)
+      rowsThatRunToPlaces(g.buf, G, B, n, runs, rows);
   };
   // Layer l's weight gradients of `rows` rows of gate gradients dA (rows of
   // G), their inputs `in` and their h_{t-1} rows `hPrev` (or, without, those
@@ -656,10 +657,10 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     }
   };
   // The weight gradients of steps [t0, t0 + n) of layer l from their gate
-  // gradients dA (which they use up). With lengths only each step's rows up
-  // to its last one running take part (the others' dA are zeros), a block
-  // of at most w.rows rows at a time: their dA move to the block's front,
-  // their inputs and h_{t-1} are gathered into w.
+  // gradients dA (which they use up). With lengths only the rows within
+  // their lengths take part (the others' dA are zeros), a block of at most
+  // w.rows rows at a time: their dA move to the block's front, their inputs
+  // and h_{t-1} are gathered into w.
   auto weightGrads = [&](int64_t l, int64_t t0, int64_t n, float *dA, bool add) {
     if (!a.lens.present())
       return gradsOf(l, dA, n * B, inputsOf(l, t0), nullptr, t0, n, add);
@@ -670,15 +671,21 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       float *block = dA + (t - t0) * B * G;
       int64_t rows = 0;
       for (; t < t0 + n; ++t) {
-        int64_t m = runningRows(B, t, [&](int64_t b) { return len[b]; });
+        int64_t m = 0;
+        for (int64_t b = 0; b < B; ++b)
+          m += t < len[b];
         if (rows + m > w.rows)
           break;
-        const float *from = dA + (t - t0) * B * G;
-        if (from != block + rows * G) // (rows only move towards the front)
-          std::copy(from, from + m * G, block + rows * G);
-        std::copy(inputsOf(l, t), inputsOf(l, t) + m * I, w.x + rows * I);
-        std::copy(hPrevRow(l, t, 0), hPrevRow(l, t, 0) + m * H, w.h + rows * H);
-        rows += m;
+        for (int64_t b = 0; b < B; ++b) {
+          if (t >= len[b])
+            continue;
+          const float *from = dA + ((t - t0) * B + b) * G;
+          if (from != block + rows * G) // (rows only move towards the front)
+            std::copy(from, from + G, block + rows * G);
+          std::copy(inputsOf(l, t) + b * I, inputsOf(l, t) + (b + 1) * I, w.x + rows * I);
+          std::copy(hPrevRow(l, t, b), hPrevRow(l, t, b) + H, w.h + rows * H);
+          ++rows;
+        }
       }
       gradsOf(l, block, rows, w.x, w.h, t0, n, add);
       add = true;
@@ -692,9 +699,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *W = a.w[l].as<float>();
     // The chunk's saved pre-activations (an RNN: none saved), or recomputed
     float *buf = recompute ? g.buf : g.buf + t0 * B * G;
-    int64_t total = 0;
     for (int64_t k = 0; k < n; ++k)
-      total += g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
+      g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     if (recompute && !isRNN(cell))
       recomputeRows(l, t0, n);
     // An LSTM's cell states: the chunk's steps run forward again from its
@@ -771,17 +777,21 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     // linear_before_reset a GRU's gates z, r and h are its columns 0..2H
     // and 3H..4H.
     float *dx = l > 0 ? lb[l - 1].dy[c & 1] : a.dx.present() ? a.dx.as<float>() + t0 * B * I0 : nullptr;
-    // With lengths, only each step's rows up to its last one running (one
-    // step's after the other); the others' dX is zero.
-    bool compact = dx && g.dac && total < rows;
+    // With lengths, only the rows within their lengths (one step's after
+    // the other); the others' dX is zero.
+    int64_t within = 0;
+    for (int64_t k = 0; k < n; ++k)
+      for (int64_t b = 0; b < B; ++b)
+        within += runs(k, b);
+    bool compact = dx && g.dac && within < rows;
     const float *dA = buf;
     float *dxTo = dx;
     if (compact) {
-      gatherRunningRows(buf, G, B, n, [&](int64_t k) { return g.running[k]; }, g.dac, g.start);
+      gatherRowsThatRun(buf, G, B, n, runs, g.dac, g.start);
       dA = g.dac;
       dxTo = g.dxc;
     }
-    int64_t dxRows = compact ? total : rows;
+    int64_t dxRows = compact ? within : rows;
     if (dx && lbr) {
       gemm<float>(false, false, dxRows, I, 2 * H, 1.f, dA, G, W, I, 0.f, dxTo, I, g.gs);
       gemm<float>(false, false, dxRows, I, H, 1.f, dA + 3 * H, G, W + 2 * H * I, I, 1.f, dxTo, I, g.gs);
@@ -789,10 +799,14 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       gemm<float>(false, false, dxRows, I, KW, 1.f, dA, G, W, I, 0.f, dxTo, I, g.gs);
     }
     if (compact)
-      for (int64_t k = 0; k < n; ++k) {
-        std::copy(g.dxc + g.start[k] * I, g.dxc + (g.start[k] + g.running[k]) * I, dx + k * B * I);
-        std::fill(dx + (k * B + g.running[k]) * I, dx + (k + 1) * B * I, 0.f);
-      }
+      for (int64_t k = 0, row = 0; k < n; ++k)
+        for (int64_t b = 0; b < B; ++b) {
+          float *to = dx + (k * B + b) * I;
+          if (runs(k, b))
+            std::copy(g.dxc + row * I, g.dxc + (row + 1) * I, to), ++row;
+          else
+            std::fill(to, to + I, 0.f);
+        }
     if (recompute) // the chunk's share (the last chunk comes first)
       weightGrads(l, t0, n, buf, /*add=*/c < chunks - 1);
     if (trace)
