@@ -112,6 +112,8 @@ bool Trainer::step(const Tensor &x, const Tensor &labels, double lr, float &loss
 
 std::vector<Tensor> &Trainer::carriedStates() { return impl->session->carried(); }
 
+std::vector<Tensor> &Trainer::givenInputs() { return impl->session->given(); }
+
 bool Trainer::predict(const Tensor &x, Tensor &y, std::string &error) { return impl->session->predict(x, y, error); }
 
 std::vector<std::string> Trainer::parameterNames() const { return impl->session->paramNames(); }

@@ -193,8 +193,9 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   for (size_t k = 1; k < inputs.size(); ++k)
     if (llvm::any_of(inputs[k].shape, [](int64_t d) { return d < 0; })) {
       error = "the model's input '" + inputs[k].name +
-              "' has symbolic dimensions; training carries the inputs after the features from step to step as "
-              "recurrent states, which need fixed shapes: export the model without dynamic axes on them";
+              "' has symbolic dimensions; training takes the inputs after the features (recurrent states it "
+              "carries from step to step, or inputs given for each step such as sequence lengths) with fixed "
+              "shapes: export the model without dynamic axes on them";
       return nullptr;
     }
 
@@ -223,24 +224,14 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     error = "the model has no output";
     return nullptr;
   }
-  // Inputs after the features are carried states: the output at the same
-  // place hands each back, typed alike.
+  // Inputs after the features are carried states when the output at the
+  // same place hands them back, typed alike; the others are given for each
+  // step (a batch's sequence lengths).
   for (size_t k = 1; k < numInputs; ++k) {
     Type t = func.getArgument(k).getType();
-    if (k < ret->getNumOperands() && ret->getOperand(k).getType() == t) {
-      g.carried.push_back(signatureOfType(t, inputs[k].name));
-      continue;
-    }
-    std::string out = k < ret->getNumOperands() ? "a " + nn::shapeStr(typeOf(ret->getOperand(k)).getShape()) +
-                                                      " tensor"
-                                                : "missing";
-    error = "the model's input " + std::to_string(k) + " '" + inputs[k].name + "' (" +
-            nn::shapeStr(typeOf(func.getArgument(k)).getShape()) +
-            ") is not a state it hands back: training takes the features as the first input and, after them, only "
-            "states that the output at the same place returns for the next step (as a recurrent model's h0 and "
-            "h_n), but output " +
-            std::to_string(k) + " is " + out;
-    return nullptr;
+    bool carried = k < ret->getNumOperands() && ret->getOperand(k).getType() == t;
+    (carried ? g.carried : g.given).push_back(signatureOfType(t, inputs[k].name));
+    g.isCarried.push_back(carried);
   }
   Value prediction = ret->getOperand(0);
   g.input = signatureOfType(func.getArgument(0).getType(), inputs[0].name);
@@ -253,7 +244,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     error = "the model's first output is not a float tensor; it cannot feed a loss";
     return nullptr;
   }
-  // step(x, carried..., params..., labels, lr, state...)
+  // step(x, carried and given..., params..., labels, lr, state...)
   //     -> (loss, params'..., state'..., carried'...)
   auto pt = typeOf(prediction);
   // Softmax cross-entropy: one class index per row of logits [..., classes]
@@ -311,7 +302,8 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   results.append(newParams.begin(), newParams.end());
   results.append(newState.begin(), newState.end());
   for (size_t k = 1; k < numInputs; ++k) // the final states, for the next step
-    results.push_back(ret->getOperand(k));
+    if (g.isCarried[k - 1])
+      results.push_back(ret->getOperand(k));
   setResultsWithRowChecks(func, results, capped);
   return module;
 }
@@ -348,6 +340,10 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   s->carriedSigs = g.carried;
   for (const TensorSignature &sig : g.carried) // (zeros)
     s->carriedValues.emplace_back(sig.dtype, sig.shape);
+  s->givenSigs = g.given;
+  for (const TensorSignature &sig : g.given) // (zeros until set)
+    s->givenValues.emplace_back(sig.dtype, sig.shape);
+  s->isCarried = g.isCarried;
   for (auto &kv : g.backward)
     if (kv.second)
       s->backwardNames.push_back(kv.first);
@@ -360,6 +356,24 @@ std::unique_ptr<TrainingSession> TrainingSession::create(const onnx::ModelProto 
   return s;
 }
 
+std::vector<std::pair<Tensor *, const TensorSignature *>> TrainingSession::laterInputs() {
+  std::vector<std::pair<Tensor *, const TensorSignature *>> all;
+  size_t c = 0, g = 0;
+  for (bool isC : isCarried) {
+    if (isC)
+      all.push_back({&carriedValues[c], &carriedSigs[c]}), ++c;
+    else
+      all.push_back({&givenValues[g], &givenSigs[g]}), ++g;
+  }
+  return all;
+}
+
+void TrainingSession::appendInputs(std::vector<const Tensor *> &in, const std::vector<Tensor> &carried) const {
+  size_t c = 0, g = 0;
+  for (bool isC : isCarried)
+    in.push_back(isC ? &carried[c++] : &givenValues[g++]);
+}
+
 bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error) {
   Tensor lrT(DType::Float32, {});
   double rate = lr;
@@ -367,8 +381,7 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
     rate = adamStepSize(lr, options.solver.momentum, options.solver.beta2, steps + 1);
   *lrT.data<float>() = (float)rate;
   std::vector<const Tensor *> in{&x};
-  for (auto &c : carriedValues)
-    in.push_back(&c);
+  appendInputs(in, carriedValues);
   for (auto &p : paramValues)
     in.push_back(&p);
   if (hasLabels)
@@ -402,8 +415,7 @@ bool TrainingSession::predict(const Tensor &x, Tensor &y, std::string &error) {
   for (const TensorSignature &sig : carriedSigs)
     zeros.emplace_back(sig.dtype, sig.shape);
   std::vector<const Tensor *> in{&x};
-  for (auto &z : zeros)
-    in.push_back(&z);
+  appendInputs(in, zeros);
   for (auto &p : paramValues)
     in.push_back(&p);
   std::vector<Tensor> out;

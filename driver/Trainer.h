@@ -13,6 +13,10 @@
 // final states: PyTorch's `y, h = rnn(x, h0)`) carries them from step to
 // step, as truncated backpropagation through time does: each step starts
 // from the previous step's final states, and no gradient flows into them.
+// Its other inputs after the features are given by the caller for each step
+// (a batch's sequence lengths, a mask), also without gradients; the step
+// takes the inputs in the model's order (`carried...` above stands for
+// both).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNCC_DRIVER_TRAINER_H
@@ -97,9 +101,13 @@ struct TrainingGraph {
   std::vector<std::string> names;
   std::vector<Tensor> initial;
   TensorSignature input, output, labels;
-  /// The carried states: the model's inputs after the first, each fed the
-  /// previous step's output at its place.
+  /// The carried states: the model's inputs after the first that the
+  /// output at their place hands back, each fed the previous step's.
   std::vector<TensorSignature> carried;
+  /// The other inputs after the first: given for each step.
+  std::vector<TensorSignature> given;
+  /// Per input after the first, in the model's order: whether it is carried.
+  std::vector<bool> isCarried;
   bool hasLabels = false;
   std::vector<std::pair<std::string, bool>> backward; ///< node name, needs backward
   /// Loops whose saved iterations have a capacity (their counts are the
@@ -139,6 +147,14 @@ public:
   /// start of a new sequence).
   std::vector<Tensor> &carried() { return carriedValues; }
   const std::vector<TensorSignature> &carriedSignatures() const { return carriedSigs; }
+  /// The inputs after the first that no output hands back (a batch's
+  /// sequence lengths, a mask): what each step and predict() take for them
+  /// (zeros until set). Empty when there are none.
+  std::vector<Tensor> &given() { return givenValues; }
+  const std::vector<TensorSignature> &givenSignatures() const { return givenSigs; }
+  /// The inputs after the first in the model's order (carried states and
+  /// given inputs), with their signatures.
+  std::vector<std::pair<Tensor *, const TensorSignature *>> laterInputs();
 
   const std::vector<std::string> &paramNames() const { return names; }
   std::vector<Tensor> &params() { return paramValues; }
@@ -166,9 +182,13 @@ private:
   const onnx::ModelProto *model = nullptr;
   std::unique_ptr<Executable> stepExe, predictExe;
   std::vector<std::string> names, backwardNames;
-  std::vector<Tensor> paramValues, stateValues, carriedValues;
+  std::vector<Tensor> paramValues, stateValues, carriedValues, givenValues;
   TensorSignature inputSig, outputSig, labelSig;
-  std::vector<TensorSignature> carriedSigs;
+  std::vector<TensorSignature> carriedSigs, givenSigs;
+  std::vector<bool> isCarried;
+  /// The inputs after the features, in the model's order: the carried
+  /// states (from `carried`) and the given inputs.
+  void appendInputs(std::vector<const Tensor *> &in, const std::vector<Tensor> &carried) const;
   int64_t steps = 0;
   bool hasLabels = true;
 };

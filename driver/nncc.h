@@ -102,6 +102,11 @@ public:
   /// zeros at first; set them, e.g. to zeros, to start a new sequence).
   /// Empty for a model with one input.
   std::vector<Tensor> &carriedStates();
+  /// The model's other inputs after the first (no output hands them back):
+  /// given for every step and predict(), e.g. a batch's sequence lengths
+  /// (zeros until set; no gradient flows into them). Empty when there are
+  /// none.
+  std::vector<Tensor> &givenInputs();
   /// The model's first output for a batch, with the current parameters
   /// (from zero carried states, which it leaves as they are).
   bool predict(const Tensor &x, Tensor &y, std::string &error);

@@ -87,6 +87,14 @@ def main():
              helper.make_tensor_value_info("hn", TensorProto.FLOAT, [rows, 3])],
             [numpy_helper.from_array(np.eye(3, dtype=np.float32), name="W")])
         onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w(name))
+    # A second input no output hands back (a mask): given for each step.
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["p"]), helper.make_node("Mul", ["p", "m"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 3]),
+         helper.make_tensor_value_info("m", TensorProto.FLOAT, [4, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])],
+        [numpy_helper.from_array(np.eye(3, dtype=np.float32), name="W")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("given.onnx"))
     with open(w("rows.csv"), "w") as f:
         f.write("".join("%d,%d,%d,%d\n" % (k, k + 1, k + 2, k % 2) for k in range(8)))
     # A model with a symbolic batch dimension.
@@ -156,6 +164,10 @@ def main():
          "does not have the type and shape of the model's input"),
         ("nncc train, carried states", ["train", w("carried.onnx"), "--data", w("rows.csv"), "--loss", "mse"],
          "is a recurrent state its outputs hand back"),
+        ("nncc train, given input", ["train", w("given.onnx"), "--data", w("rows.csv"), "--loss", "mse"],
+         "is given for each batch beside the features"),
+        ("bench --train, given input missing", ["bench", "--train", w("given.onnx"), "--runs", "1"],
+         "give every input of the model, in its order, with --input (2 files)"),
         ("carried state, symbolic shape", ["bench", "--train", w("carried_symbolic.onnx"), "--runs", "1"],
          "has symbolic dimensions"),
         ("loop rows not a count", ["compile", w("while_scan.onnx"), "-target=arm", "--loop-rows=0", "-o",

@@ -489,7 +489,8 @@ def check_packed(nncc, work, kind):
     (each row's at its last step), run and trained as one stack. Outputs
     and three SGD steps' losses against PyTorch, identical with 1 and 2
     threads; also under recompute-gates and checkpoint, and layer by layer
-    (store-all and checkpoint)."""
+    (store-all and checkpoint); and with the lengths as the model's second
+    input, given for each training step (`--input`)."""
     name = kind.__name__.lower()
     label = "packed " + name
     _, data, model = case(work, "packed", name, name + "_packed3.onnx")
@@ -531,6 +532,33 @@ def check_packed(nncc, work, kind):
                             ["--rnn-memory", "checkpoint"], ["--schedule", "sequential"],
                             ["--schedule", "sequential", "--rnn-memory", "checkpoint"]]]
     assert losses[0] == losses[1], "%s training depends on the threads" % label
+    # The lengths as the model's second input (each batch its own: PyTorch
+    # exports a TopK and Gathers that sort the rows), given for every
+    # training step: the same losses.
+    given_model = model.replace(".onnx", "_lengths.onnx")
+    given_data = os.path.join(os.path.dirname(data), "given_lengths")
+    os.makedirs(given_data, exist_ok=True)
+
+    class GivenLengths(torch.nn.Module):
+        def __init__(self, rnn):
+            super().__init__()
+            self.rnn = rnn
+
+        def forward(self, x, lengths):
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+            return (torch.nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0], total_length=x.shape[0])[0],)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(GivenLengths(m.rnn), (x, lengths), given_model, opset_version=14,
+                          input_names=["input", "lengths"], output_names=["y"])
+    for k, arr in enumerate((x, lengths)):
+        with open(os.path.join(given_data, "input_%d.pb" % k), "wb") as f:
+            f.write(numpy_helper.from_array(arr.numpy(), name="input_%d" % k).SerializeToString())
+    plan = run([nncc, "inspect", given_model, "--train"])
+    assert plan.count("(nn.%s_stack_grad)" % name) == 1, "%s with given lengths: not one stack:\n%s" % (label, plan)
+    for extra in [[], ["--schedule", "sequential", "--rnn-memory", "recompute-gates"]]:
+        nncc_losses(nncc, given_model, given_data, extra, reference, label + ", lengths given", inputs=2)
 
 
 def main():

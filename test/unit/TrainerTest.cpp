@@ -217,7 +217,6 @@ static void checkCarried(const onnx::ModelProto &model, const char *solver) {
 /// Truncated BPTT: a model whose second input its second output hands back
 /// carries it from step to step (zeros at first); each step's forward
 /// starts from the previous step's final state, under that step's weights.
-/// A second input that no output hands back is refused, saying why.
 TEST(Trainer, CarriesStatesFromStepToStep) {
   std::vector<float> w{0.5f, -0.3f, 0.2f, 0.1f, 0.4f, -0.2f, -0.6f, 0.3f, 0.7f};
   std::vector<float> u{0.3f, 0.2f, -0.1f, -0.4f, 0.5f, 0.2f, 0.1f, -0.3f, 0.6f};
@@ -225,10 +224,52 @@ TEST(Trainer, CarriesStatesFromStepToStep) {
     SCOPED_TRACE(solver);
     checkCarried(carriedModel(true, w, u), solver);
   }
+}
+
+/// A second input that no output hands back (a batch's sequence lengths, a
+/// mask) is given for each step: the step and predict() read what the
+/// caller set (zeros before), it stays as set, and the weights train.
+TEST(Trainer, TakesGivenInputsEachStep) {
+  std::vector<float> w{0.5f, -0.3f, 0.2f, 0.1f, 0.4f, -0.2f, -0.6f, 0.3f, 0.7f};
+  std::vector<float> u{0.3f, 0.2f, -0.1f, -0.4f, 0.5f, 0.2f, 0.1f, -0.3f, 0.6f};
   std::string error;
   TrainStepOptions opt;
   opt.loss = "sum_squares";
-  auto other = carriedModel(false, w, u);
-  EXPECT_FALSE(TrainingSession::create(other, opt, error));
-  EXPECT_NE(error.find("input 1 'h0' ([4, 3]) is not a state it hands back"), std::string::npos) << error;
+  auto model = carriedModel(false, w, u);
+  auto s = TrainingSession::create(model, opt, error);
+  ASSERT_TRUE(s) << error;
+  EXPECT_TRUE(s->carried().empty());
+  ASSERT_EQ(s->given().size(), 1u);
+  EXPECT_EQ(s->givenSignatures()[0].name, "h0");
+  ASSERT_EQ(s->laterInputs().size(), 1u);
+  EXPECT_EQ(s->laterInputs()[0].first, &s->given()[0]);
+  const auto &names = s->paramNames();
+  size_t wAt = std::find(names.begin(), names.end(), "W") - names.begin();
+  size_t uAt = std::find(names.begin(), names.end(), "U") - names.begin();
+  ASSERT_LT(std::max(wAt, uAt), names.size());
+  Tensor x(DType::Float32, {4, 3}), none;
+  for (int k = 0; k < 12; ++k)
+    x.data<float>()[k] = 0.9f - 0.15f * (float)k;
+  for (int step = 0; step < 3; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    std::vector<float> h(12, 0.f); // zeros first, then values set for the step
+    if (step > 0)
+      for (int k = 0; k < 12; ++k)
+        h[k] = s->given()[0].data<float>()[k] = 0.1f * (float)(k % 5) - 0.2f * (float)step;
+    auto y = carriedStep(x.data<float>(), h.data(), s->params()[wAt].data<float>(), s->params()[uAt].data<float>());
+    float expected = 0, loss = 0;
+    for (float v : y)
+      expected += v * v;
+    ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
+    EXPECT_NEAR(loss, expected, 1e-5f * expected);
+    for (int k = 0; k < 12; ++k)
+      EXPECT_EQ(s->given()[0].data<float>()[k], h[k]) << "h[" << k << "]";
+  }
+  EXPECT_NE(s->params()[wAt].data<float>()[0], w[0]) << "W was not trained";
+  auto y = carriedStep(x.data<float>(), s->given()[0].data<float>(), s->params()[wAt].data<float>(),
+                       s->params()[uAt].data<float>());
+  Tensor predicted;
+  ASSERT_TRUE(s->predict(x, predicted, error)) << error;
+  for (int k = 0; k < 12; ++k)
+    EXPECT_NEAR(predicted.data<float>()[k], y[k], 1e-6f) << "y[" << k << "]";
 }

@@ -146,19 +146,32 @@ static int benchTrain(const onnx::ModelProto &model, const std::string &path, co
       std::printf(" '%s'", sig.name.c_str());
     std::printf("\n");
   }
+  if (!session->given().empty()) {
+    std::printf("given for every step (--input):");
+    for (const TensorSignature &sig : session->givenSignatures())
+      std::printf(" '%s' %s%s", sig.name.c_str(), dtypeName(sig.dtype), shapeToString(sig.shape).c_str());
+    std::printf("\n");
+  }
   std::fflush(stdout);
   Tensor x = randomTensor(session->input(), 1234);
+  auto later = session->laterInputs();
+  if (!session->given().empty() && args.all("input").size() != 1 + later.size())
+    return fail("the model's input '" + session->givenSignatures()[0].name +
+                "' is neither the features nor a state it hands back: give every input of the model, in its "
+                "order, with --input (" +
+                std::to_string(1 + later.size()) + " files)");
   if (args.has("input")) {
-    // The features, then (optionally) the carried states to start from.
+    // The features, then (optionally) the carried states to start from
+    // and the given inputs, in the model's order.
     auto files = args.all("input");
     size_t carried = session->carried().size();
-    if (files.size() != 1 && files.size() != 1 + carried)
+    if (files.size() != 1 && files.size() != 1 + later.size())
       return fail("--train takes the model's first input (the features)" +
                   (carried ? " and optionally its " + std::to_string(carried) + " carried state(s)" : std::string()) +
                   " as --input, " + std::to_string(files.size()) + " given");
     for (size_t k = 0; k < files.size(); ++k) {
-      Tensor &t = k == 0 ? x : session->carried()[k - 1];
-      const TensorSignature &sig = k == 0 ? session->input() : session->carriedSignatures()[k - 1];
+      Tensor &t = k == 0 ? x : *later[k - 1].first;
+      const TensorSignature &sig = k == 0 ? session->input() : *later[k - 1].second;
       std::string name;
       if (!readTensorFile(files[k], t, name, error))
         return fail(error);

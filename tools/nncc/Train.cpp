@@ -245,6 +245,11 @@ int trainCommand(int argc, char **argv) {
                 "' is a recurrent state its outputs hand back (truncated BPTT over consecutive chunks of a "
                 "sequence), which `nncc train` on shuffled rows of a table does not do; train it with the C++ "
                 "Trainer (docs/cpp-api.md) or time it with `nncc bench --train`");
+  if (!session->given().empty())
+    return fail("the model's input '" + session->givenSignatures()[0].name +
+                "' is given for each batch beside the features (sequence lengths, a mask), which a table's rows "
+                "do not hold; train it with the C++ Trainer (Trainer::givenInputs, docs/cpp-api.md) or time it "
+                "with `nncc bench --train --input ...`");
   int64_t features = 1;
   for (size_t d = 1; d < session->input().shape.size(); ++d)
     features *= session->input().shape[d];
