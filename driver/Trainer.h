@@ -140,7 +140,8 @@ public:
   /// and leaves the model's final ones there for the next.
   bool step(const Tensor &x, const Tensor &labels, double lr, float &loss, std::string &error);
   /// The model's first output for a batch (inference graph, same batch),
-  /// from zero carried states (they are left as they are).
+  /// from zero carried states (they are left as they are) and the given
+  /// inputs as set.
   bool predict(const Tensor &x, Tensor &y, std::string &error);
   /// The carried states (see the file comment): empty for a model with one
   /// input. Set them to start the next step elsewhere (e.g. zeros at the

@@ -108,7 +108,8 @@ public:
   /// none.
   std::vector<Tensor> &givenInputs();
   /// The model's first output for a batch, with the current parameters
-  /// (from zero carried states, which it leaves as they are).
+  /// (from zero carried states, which it leaves as they are, and the given
+  /// inputs as set).
   bool predict(const Tensor &x, Tensor &y, std::string &error);
   std::vector<std::string> parameterNames() const;
   bool getParameter(const std::string &name, Tensor &value, std::string &error) const;
