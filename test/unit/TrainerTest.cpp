@@ -156,6 +156,21 @@ std::vector<float> carriedStep(const float *x, const float *h, const float *w, c
   return y;
 }
 
+/// One training step of the carried-state model (weights W and U at wAt
+/// and uAt) whose forward starts from h: its loss against the
+/// hand-computed forward under the current weights, whose y it returns.
+std::vector<float> checkedStep(TrainingSession &s, const Tensor &x, const float *h, size_t wAt, size_t uAt) {
+  auto y = carriedStep(x.data<float>(), h, s.params()[wAt].data<float>(), s.params()[uAt].data<float>());
+  float expected = 0, loss = 0;
+  for (float v : y)
+    expected += v * v;
+  std::string error;
+  Tensor none;
+  EXPECT_TRUE(s.step(x, none, 0.1, loss, error)) << error;
+  EXPECT_NEAR(loss, expected, 1e-5f * expected);
+  return y;
+}
+
 } // namespace
 
 /// Trains the carried-state model with `solver` (Adam: the carried states
@@ -172,7 +187,7 @@ static void checkCarried(const onnx::ModelProto &model, const char *solver) {
   ASSERT_TRUE(s) << error;
   ASSERT_EQ(s->carried().size(), 1u);
   EXPECT_EQ(s->carriedSignatures()[0].name, "h0");
-  Tensor x(DType::Float32, {4, 3}), none;
+  Tensor x(DType::Float32, {4, 3});
   for (int k = 0; k < 12; ++k)
     x.data<float>()[k] = 0.9f - 0.15f * (float)k;
   std::vector<float> h(12, 0.f);
@@ -183,28 +198,17 @@ static void checkCarried(const onnx::ModelProto &model, const char *solver) {
   for (int step = 0; step < 3; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     // This step's forward: from the carried h, under the current weights.
-    auto y = carriedStep(x.data<float>(), h.data(), s->params()[wAt].data<float>(), s->params()[uAt].data<float>());
-    float expected = 0, loss = 0;
-    for (float v : y)
-      expected += v * v;
-    ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
-    EXPECT_NEAR(loss, expected, 1e-5f * expected);
+    auto y = checkedStep(*s, x, h.data(), wAt, uAt);
     for (int k = 0; k < 12; ++k)
       EXPECT_NEAR(s->carried()[0].data<float>()[k], y[k], 1e-6f) << "h[" << k << "]";
     h = y;
   }
   // The state can be reset (a new sequence): the next step starts from it.
   std::fill(s->carried()[0].data<float>(), s->carried()[0].data<float>() + 12, 0.f);
-  auto y = carriedStep(x.data<float>(), std::vector<float>(12, 0.f).data(), s->params()[wAt].data<float>(),
-                       s->params()[uAt].data<float>());
-  float expected = 0, loss = 0;
-  for (float v : y)
-    expected += v * v;
-  ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
-  EXPECT_NEAR(loss, expected, 1e-5f * expected);
+  checkedStep(*s, x, std::vector<float>(12, 0.f).data(), wAt, uAt);
   // predict: from zero states, which it leaves as they are.
   std::vector<float> kept(s->carried()[0].data<float>(), s->carried()[0].data<float>() + 12);
-  y = carriedStep(x.data<float>(), std::vector<float>(12, 0.f).data(), s->params()[wAt].data<float>(),
+  auto y = carriedStep(x.data<float>(), std::vector<float>(12, 0.f).data(), s->params()[wAt].data<float>(),
                   s->params()[uAt].data<float>());
   Tensor predicted;
   ASSERT_TRUE(s->predict(x, predicted, error)) << error;
@@ -247,7 +251,7 @@ TEST(Trainer, TakesGivenInputsEachStep) {
   size_t wAt = std::find(names.begin(), names.end(), "W") - names.begin();
   size_t uAt = std::find(names.begin(), names.end(), "U") - names.begin();
   ASSERT_LT(std::max(wAt, uAt), names.size());
-  Tensor x(DType::Float32, {4, 3}), none;
+  Tensor x(DType::Float32, {4, 3});
   for (int k = 0; k < 12; ++k)
     x.data<float>()[k] = 0.9f - 0.15f * (float)k;
   for (int step = 0; step < 3; ++step) {
@@ -256,12 +260,7 @@ TEST(Trainer, TakesGivenInputsEachStep) {
     if (step > 0)
       for (int k = 0; k < 12; ++k)
         h[k] = s->given()[0].data<float>()[k] = 0.1f * (float)(k % 5) - 0.2f * (float)step;
-    auto y = carriedStep(x.data<float>(), h.data(), s->params()[wAt].data<float>(), s->params()[uAt].data<float>());
-    float expected = 0, loss = 0;
-    for (float v : y)
-      expected += v * v;
-    ASSERT_TRUE(s->step(x, none, 0.1, loss, error)) << error;
-    EXPECT_NEAR(loss, expected, 1e-5f * expected);
+    checkedStep(*s, x, h.data(), wAt, uAt);
     for (int k = 0; k < 12; ++k)
       EXPECT_EQ(s->given()[0].data<float>()[k], h[k]) << "h[" << k << "]";
   }
