@@ -160,8 +160,10 @@ private:
 
 /// The input projection of a forward pass, computed for a chunk of steps at
 /// a time so that its memory does not grow with the sequence length: row
-/// (st - first) * B + b holds x_t W^T + biases of step st of batch row b
-/// (t is st, or len - 1 - st in reverse; zero past the row's length).
+/// slot[(st - first) * B + b] holds x_t W^T + biases of step st of batch
+/// row b (t is st, or len - 1 - st in reverse). With lengths only the rows
+/// within them have one, one step's after the other, in any order of the
+/// lengths.
 template <typename T> class StepProjection {
 public:
   /// Rows (steps x batch) per chunk: enough for an efficient GEMM.
@@ -174,7 +176,7 @@ public:
     chunk = maxOf<int64_t>(1, minOf<int64_t>(Tn, kRows / maxOf<int64_t>(B, 1)));
     xw = s.alloc<T>(chunk * B * gates * c.hidden);
     xrows = s.alloc<T>(chunk * B * c.x.dim(2));
-    start = s.alloc<int64_t>(chunk);
+    slot = s.alloc<int64_t>(chunk * B);
   }
   void setDirection(int64_t dir, const GemmScratch<T> &scratch) {
     d = dir;
@@ -201,25 +203,21 @@ public:
     first = st;
     end = minOf(Tn, st + chunk);
     int64_t rows = 0;
-    for (int64_t k = first; k < end; ++k) {
-      start[k - first] = rows;
-      rows += c.rowsRunning(k, Tn);
-    }
+    for (int64_t k = first; k < end; ++k)
+      for (int64_t b = 0; b < B; ++b)
+        slot[(k - first) * B + b] = k < c.length(b, Tn) ? rows++ : -1;
     const T *xin = c.x.as<T>() + first * B * I;
     if (c.lens.present() || c.reverse(d)) {
-      // Each step's rows up to its last one running (rows past their
-      // length take no projection), one step's after the other.
+      // The rows within their lengths (the others take no projection),
+      // gathered in time order.
       for (int64_t k = first; k < end; ++k)
-        for (int64_t b = 0, n = c.rowsRunning(k, Tn); b < n; ++b) {
-          int64_t len = c.length(b, Tn);
-          T *dst = xrows + (start[k - first] + b) * I;
-          if (k >= len) {
-            std::fill(dst, dst + I, T(0));
+        for (int64_t b = 0; b < B; ++b) {
+          int64_t len = c.length(b, Tn), at = slot[(k - first) * B + b];
+          if (at < 0)
             continue;
-          }
           int64_t t = c.reverse(d) ? len - 1 - k : k;
           const T *src = c.x.as<T>() + (t * B + b) * I;
-          std::copy(src, src + I, dst);
+          std::copy(src, src + I, xrows + at * I);
         }
       xin = xrows;
     }
@@ -241,14 +239,16 @@ public:
           xw[row * G + g] += g < sumTo ? wb[g] + rb[g] : wb[g];
     });
   }
-  /// Row b of step st (b below the step's rowsRunning).
-  const T *row(int64_t st, int64_t b) const { return xw + (start[st - first] + b) * gates * c.hidden; }
+  /// Row b of step st (within its length).
+  const T *row(int64_t st, int64_t b) const {
+    return xw + slot[(st - first) * c.batch() + b] * gates * c.hidden;
+  }
 
 private:
   const Common &c;
   int64_t gates, summed, chunk = 1, d = 0, first = -1, end = -1;
   T *xw = nullptr, *xrows = nullptr;
-  int64_t *start = nullptr; ///< the row of xw where each step's rows begin
+  int64_t *slot = nullptr; ///< per step and batch row of the chunk: its row of xw, or -1
   GemmScratch<T> gs;
 #ifdef NNCC_USE_DNNL
   std::unique_ptr<RecurrentGemm<T>> full;

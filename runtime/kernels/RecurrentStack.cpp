@@ -248,13 +248,17 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     LayerBuffers &b = lb[l];
     int64_t I = l == 0 ? I0 : H, t0 = c * S, n = std::min(S, T - t0);
     const float *in = l > 0 ? lb[l - 1].h[c & 1] : (n < S ? xTail : a.x.as<float>() + t0 * B * I0);
-    // With lengths, only the rows that run take the input projection: each
-    // step's rows up to its last one running, one step's after the other.
+    // With lengths, only the rows within them take the input projection
+    // (in any order of the lengths), one step's after the other.
+    auto runs = [&](int64_t k, int64_t r) { return t0 + k < len[r]; };
     int64_t total = 0;
-    for (int64_t k = 0; k < n; ++k)
-      total += b.running[k] = allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+    for (int64_t k = 0; k < n; ++k) {
+      b.running[k] = allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+      for (int64_t r = 0; r < B; ++r)
+        total += runs(k, r);
+    }
     if (total < S * B && b.xin) {
-      gatherRunningRows(in, I, B, n, [&](int64_t k) { return b.running[k]; }, b.xin, b.start);
+      gatherRowsThatRun(in, I, B, n, runs, b.xin, b.start);
       gw[l]->run(b.xin, I, b.xw, G, gatheredRows(total, S * B));
     } else {
       for (int64_t k = 0; k < n; ++k)
@@ -270,8 +274,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       // (rows from `running` on are past their lengths: no products)
       int64_t running = b.running[k];
       gr[l]->run(hPrev, H, b.hr, G, running);
-      for (int64_t r = 0; r < running; ++r) {
-        float *xr = b.xw + (b.start[k] + r) * G;
+      for (int64_t r = 0, j = b.start[k]; r < running; ++r) {
+        if (!runs(k, r))
+          continue;
+        float *xr = b.xw + j++ * G;
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
         if constexpr (resetFirst) // z and r * h_{t-1}, for the h gate's product
@@ -279,7 +285,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
       }
       if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
         grh[l]->run(b.rh, H, b.hr + 2 * H, G, running);
-      for (int64_t r = 0; r < B; ++r) {
+      for (int64_t r = 0, j = b.start[k]; r < B; ++r) {
         float *h = out + (k * B + r) * H;
         float *saved = !isRNN(cell) && a.gates.present()
                            ? a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H
@@ -290,7 +296,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
             std::fill(saved, saved + 4 * H, 0.f);
           continue;
         }
-        float *xr = b.xw + (b.start[k] + r) * G;
+        float *xr = b.xw + j++ * G;
         const float *hr = b.hr + r * G;
         // The pre-activations, for the backward (rows of 4H; an RNN's
         // backward needs none).
