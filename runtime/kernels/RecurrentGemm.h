@@ -32,32 +32,14 @@ template <typename Length> int64_t runningRows(int64_t B, int64_t st, Length len
   return 0;
 }
 
-/// Gathers the rows of n steps that take products (step k's rows start at
-/// row k * B of `from`, rows of `ld`; its first running(k)) into `to`, one
-/// step's after the other; start[k] gets the row where step k's begin.
-/// `to` may be `from`: the rows only move towards the front. Returns their
-/// count.
-template <typename T, typename Running>
-int64_t gatherRunningRows(const T *from, int64_t ld, int64_t B, int64_t n, Running running, T *to, int64_t *start) {
-  int64_t rows = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    int64_t m = running(k);
-    start[k] = rows;
-    if (to != from || rows != k * B)
-      std::copy(from + k * B * ld, from + (k * B + m) * ld, to + rows * ld);
-    rows += m;
-  }
-  return rows;
-}
-
 /// Gathers, of n steps (step k's rows start at row k * B of `from`, rows of
 /// `ld`), the rows that run (runs(k, b): row b is within its length at step
 /// k) into `to`, one step's after the other, each step's in order of b;
 /// start[k] gets the row where step k's begin. `to` may be `from`: the rows
-/// only move towards the front. Returns their count. Unlike
-/// gatherRunningRows it leaves out every row past its length, whatever
-/// the order of the lengths, for products that take each row on its own
-/// (a backward's dX, weight gradients, recomputed gates).
+/// only move towards the front. Returns their count. (Every row past its
+/// length is left out, whatever the order of the lengths: for products that
+/// take each row on its own, such as input projections, dX, weight
+/// gradients and recomputed gates.)
 template <typename T, typename Runs>
 int64_t gatherRowsThatRun(const T *from, int64_t ld, int64_t B, int64_t n, Runs runs, T *to, int64_t *start) {
   int64_t rows = 0;

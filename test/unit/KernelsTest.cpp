@@ -459,3 +459,41 @@ TEST(Recurrent, ProductsOfTheRunningRowsOnly) {
   EXPECT_EQ(running({1, 4, 2}, 1), 3); // (unsorted: row 0 is past its length but takes its product)
   EXPECT_EQ(running({1, 4, 2}, 2), 2);
 }
+
+/// The rows within their lengths, unsorted, gathered in place (each step's
+/// in order, no others) and put back: the rows that run are back where they
+/// were, the others untouched by the gather's start and count.
+TEST(Recurrent, GathersTheRowsWithinTheirLengths) {
+  using nncc::kernels::gatherRowsThatRun;
+  const int64_t B = 4, n = 3, ld = 2;
+  std::vector<int64_t> lens{1, 3, 0, 2}; // steps 0..2: rows {0, 1, 3}, {1, 3}, {1}
+  auto runs = [&](int64_t k, int64_t b) { return k < lens[b]; };
+  std::vector<float> rows(n * B * ld);
+  for (size_t k = 0; k < rows.size(); ++k)
+    rows[k] = (float)k;
+  std::vector<float> buf = rows, copy(n * B * ld, -1.f);
+  int64_t start[n], startCopy[n];
+  EXPECT_EQ(gatherRowsThatRun(rows.data(), ld, B, n, runs, copy.data(), startCopy), 6);
+  EXPECT_EQ(gatherRowsThatRun(buf.data(), ld, B, n, runs, buf.data(), start), 6);
+  std::vector<int64_t> order{0, 1, 3, 4 + 1, 4 + 3, 8 + 1}; // (step * B + row) of each gathered row
+  for (size_t j = 0; j < order.size(); ++j)
+    for (int64_t c = 0; c < ld; ++c) {
+      EXPECT_EQ(buf[j * ld + c], rows[order[j] * ld + c]) << j;
+      EXPECT_EQ(copy[j * ld + c], rows[order[j] * ld + c]) << j;
+    }
+  EXPECT_EQ(std::vector<int64_t>(start, start + n), (std::vector<int64_t>{0, 3, 5}));
+  EXPECT_EQ(std::vector<int64_t>(startCopy, startCopy + n), (std::vector<int64_t>{0, 3, 5}));
+  // A running row's place among its step's gathered rows.
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t b = 0; b < B; ++b)
+      if (runs(k, b)) {
+        int64_t j = start[k] + nncc::kernels::placeAmongRunning(b, [&](int64_t r) { return runs(k, r); });
+        EXPECT_EQ(buf[j * ld], rows[(k * B + b) * ld]) << k << ", " << b;
+      }
+  nncc::kernels::rowsThatRunToPlaces(buf.data(), ld, B, n, runs, 6);
+  for (int64_t k = 0; k < n; ++k)
+    for (int64_t b = 0; b < B; ++b)
+      if (runs(k, b))
+        for (int64_t c = 0; c < ld; ++c)
+          EXPECT_EQ(buf[(k * B + b) * ld + c], rows[(k * B + b) * ld + c]) << k << ", " << b;
+}
