@@ -156,13 +156,17 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), I = c.x.dim(2);
   parallelFor(B, (s1 - s0) * I, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      int64_t len = c.length(b, Tn);
-      for (int64_t st = s0; st < minOf(s1, len); ++st) {
-        T *dst = g.dx.as<T>() + (g.timeOf(d, st, len) * B + b) * I;
-        int64_t row = start ? start[st - s0] + placeAmongRunning(b, [&](int64_t r) { return st < c.length(r, Tn); })
-                            : (st - s0) * B + b;
-        const T *src = dxg + row * I;
+    for (int64_t st = s0; st < s1; ++st) {
+      auto runs = [&](int64_t r) { return st < c.length(r, Tn); };
+      // (row b's: the step's first, then those of the rows before it that run)
+      int64_t row = start ? start[st - s0] + placeAmongRunning(b0, runs) : (st - s0) * B + b0;
+      for (int64_t b = b0; b < b1; ++b) {
+        if (!runs(b)) {
+          row += !start;
+          continue;
+        }
+        T *dst = g.dx.as<T>() + (g.timeOf(d, st, c.length(b, Tn)) * B + b) * I;
+        const T *src = dxg + row++ * I;
         for (int64_t j = 0; j < I; ++j)
           dst[j] += src[j];
       }

@@ -484,8 +484,9 @@ def check_seq2seq(nncc, work, kind):
 
 def check_packed(nncc, work, kind):
     """A 3-layer `kind` over a padded batch of rows of 37, 20, 11 and 30
-    steps (PyTorch's pack_padded_sequence, unsorted: ONNX's sequence_lens on
-    every layer): its y (zeros past each row's length) and final states
+    steps (PyTorch's pack_padded_sequence with enforce_sorted=False, whose
+    export sorts the rows: ONNX's sequence_lens on every layer, sorted;
+    unsorted lengths are the unit tests'): its y (zeros past each row's length) and final states
     (each row's at its last step), run and trained as one stack. Outputs
     and three SGD steps' losses against PyTorch, identical with 1 and 2
     threads; also under recompute-gates and checkpoint, and layer by layer

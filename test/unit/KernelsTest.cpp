@@ -460,9 +460,10 @@ TEST(Recurrent, ProductsOfTheRunningRowsOnly) {
   EXPECT_EQ(running({1, 4, 2}, 2), 2);
 }
 
-/// The rows within their lengths, unsorted, gathered in place (each step's
-/// in order, no others) and put back: the rows that run are back where they
-/// were, the others untouched by the gather's start and count.
+/// The rows within their lengths, unsorted, gathered in place and to a copy
+/// (each step's in order, no others), each one's place, and put back: the
+/// rows that run are back where they were (the others hold whatever the
+/// moves left there).
 TEST(Recurrent, GathersTheRowsWithinTheirLengths) {
   using nncc::kernels::gatherRowsThatRun;
   const int64_t B = 4, n = 3, ld = 2;
