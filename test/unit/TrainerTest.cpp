@@ -272,3 +272,68 @@ TEST(Trainer, TakesGivenInputsEachStep) {
   for (int k = 0; k < 12; ++k)
     EXPECT_NEAR(predicted.data<float>()[k], y[k], 1e-6f) << "y[" << k << "]";
 }
+
+/// Inputs (x, g, h0) and outputs (y = tanh(x W + g U) + h0, a sum, hn = y):
+/// g is given (no output hands it back), h0 carried (hn at its place). Each
+/// step takes the given g as set and the carried h0 from the step before, in
+/// the model's order.
+TEST(Trainer, MixesGivenAndCarriedInputs) {
+  std::vector<float> w{0.5f, -0.3f, 0.2f, 0.1f, 0.4f, -0.2f, -0.6f, 0.3f, 0.7f};
+  std::vector<float> u{0.3f, 0.2f, -0.1f, -0.4f, 0.5f, 0.2f, 0.1f, -0.3f, 0.6f};
+  auto m = makeModel(13);
+  auto *gr = m.mutable_graph();
+  for (const char *name : {"x", "g", "h0"})
+    addInput(gr, name, onnx::TensorProto::FLOAT, {4, 3});
+  addFloatInitializer(gr, "W", {3, 3}, w);
+  addFloatInitializer(gr, "U", {3, 3}, u);
+  addNode(gr, "MatMul", {"x", "W"}, {"a"});
+  addNode(gr, "MatMul", {"g", "U"}, {"b"});
+  addNode(gr, "Add", {"a", "b"}, {"p"});
+  addNode(gr, "Tanh", {"p"}, {"t"});
+  addNode(gr, "Add", {"t", "h0"}, {"y"});
+  setIntAttribute(addNode(gr, "ReduceSum", {"y"}, {"sum"}), "keepdims", 0);
+  addNode(gr, "Identity", {"y"}, {"hn"});
+  for (const char *name : {"y", "sum", "hn"}) {
+    auto *out = gr->add_output();
+    out->set_name(name);
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+  std::string error;
+  TrainStepOptions opt;
+  opt.loss = "sum_squares";
+  auto s = TrainingSession::create(m, opt, error);
+  ASSERT_TRUE(s) << error;
+  ASSERT_EQ(s->given().size(), 1u);
+  ASSERT_EQ(s->carried().size(), 1u);
+  EXPECT_EQ(s->givenSignatures()[0].name, "g");
+  EXPECT_EQ(s->carriedSignatures()[0].name, "h0");
+  auto later = s->laterInputs();
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].first, &s->given()[0]);
+  EXPECT_EQ(later[1].first, &s->carried()[0]);
+  const auto &names = s->paramNames();
+  size_t wAt = std::find(names.begin(), names.end(), "W") - names.begin();
+  size_t uAt = std::find(names.begin(), names.end(), "U") - names.begin();
+  ASSERT_LT(std::max(wAt, uAt), names.size());
+  Tensor x(DType::Float32, {4, 3}), none;
+  for (int k = 0; k < 12; ++k)
+    x.data<float>()[k] = 0.9f - 0.15f * (float)k;
+  std::vector<float> h(12, 0.f);
+  for (int step = 0; step < 3; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    float *g = s->given()[0].data<float>();
+    for (int k = 0; k < 12; ++k)
+      g[k] = 0.2f * (float)(k % 3) - 0.1f * (float)step;
+    auto y = carriedStep(x.data<float>(), g, s->params()[wAt].data<float>(), s->params()[uAt].data<float>());
+    float expected = 0, loss = 0;
+    for (int k = 0; k < 12; ++k) {
+      y[k] += h[k];
+      expected += y[k] * y[k];
+    }
+    ASSERT_TRUE(s->step(x, none, 0.05, loss, error)) << error;
+    EXPECT_NEAR(loss, expected, 1e-5f * expected);
+    for (int k = 0; k < 12; ++k)
+      EXPECT_NEAR(s->carried()[0].data<float>()[k], y[k], 1e-5f) << "hn[" << k << "]";
+    h = y;
+  }
+}
