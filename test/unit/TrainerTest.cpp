@@ -118,6 +118,17 @@ TEST(Trainer, WhileLoopOutgrowsItsSavedRows) {
 
 namespace {
 
+/// The parameters W and U ([3, 3]) and t = tanh(x W + h U) in g.
+void addTanhCell(onnx::GraphProto *g, const std::string &h, const std::string &t, const std::vector<float> &w,
+                 const std::vector<float> &u) {
+  addFloatInitializer(g, "W", {3, 3}, w);
+  addFloatInitializer(g, "U", {3, 3}, u);
+  addNode(g, "MatMul", {"x", "W"}, {"a"});
+  addNode(g, "MatMul", {h, "U"}, {"b"});
+  addNode(g, "Add", {"a", "b"}, {"p"});
+  addNode(g, "Tanh", {"p"}, {t});
+}
+
 /// x [4, 3], h0 [4, 3] -> y = tanh(x W + h0 U), with y also the state it
 /// hands back (output 1, `hn`), or (handsBack false) a sum in its place.
 onnx::ModelProto carriedModel(bool handsBack, const std::vector<float> &w, const std::vector<float> &u) {
@@ -125,12 +136,7 @@ onnx::ModelProto carriedModel(bool handsBack, const std::vector<float> &w, const
   auto *g = m.mutable_graph();
   addInput(g, "x", onnx::TensorProto::FLOAT, {4, 3});
   addInput(g, "h0", onnx::TensorProto::FLOAT, {4, 3});
-  addFloatInitializer(g, "W", {3, 3}, w);
-  addFloatInitializer(g, "U", {3, 3}, u);
-  addNode(g, "MatMul", {"x", "W"}, {"a"});
-  addNode(g, "MatMul", {"h0", "U"}, {"b"});
-  addNode(g, "Add", {"a", "b"}, {"p"});
-  addNode(g, "Tanh", {"p"}, {"y"});
+  addTanhCell(g, "h0", "y", w, u);
   if (handsBack)
     addNode(g, "Identity", {"y"}, {"hn"});
   else
@@ -284,20 +290,12 @@ TEST(Trainer, MixesGivenAndCarriedInputs) {
   auto *gr = m.mutable_graph();
   for (const char *name : {"x", "g", "h0"})
     addInput(gr, name, onnx::TensorProto::FLOAT, {4, 3});
-  addFloatInitializer(gr, "W", {3, 3}, w);
-  addFloatInitializer(gr, "U", {3, 3}, u);
-  addNode(gr, "MatMul", {"x", "W"}, {"a"});
-  addNode(gr, "MatMul", {"g", "U"}, {"b"});
-  addNode(gr, "Add", {"a", "b"}, {"p"});
-  addNode(gr, "Tanh", {"p"}, {"t"});
+  addTanhCell(gr, "g", "t", w, u);
   addNode(gr, "Add", {"t", "h0"}, {"y"});
   setIntAttribute(addNode(gr, "ReduceSum", {"y"}, {"sum"}), "keepdims", 0);
   addNode(gr, "Identity", {"y"}, {"hn"});
-  for (const char *name : {"y", "sum", "hn"}) {
-    auto *out = gr->add_output();
-    out->set_name(name);
-    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
-  }
+  for (const char *name : {"y", "sum", "hn"})
+    gr->add_output()->set_name(name);
   std::string error;
   TrainStepOptions opt;
   opt.loss = "sum_squares";
