@@ -98,10 +98,11 @@ def main():
         "intermediates." % (machine(), a.threads, ", ".join(map(str, LENGTHS)),
                             100.0 * sum(LENGTHS) / (T * B), a.rounds),
         rows,
-        "Like PyTorch's packed kernels, nncc's shrink the batch as rows end: a step's products, each "
-        "chunk's input projection and, in the backward, dX and the weight gradients take only the rows up to "
-        "the last one still running (the rows are sorted longest first); a row past its length keeps its "
-        "state and contributes nothing. PyTorch here is Debian's build (`BLAS_INFO=generic`, OpenBLAS), as in the "
+        "Like PyTorch's packed kernels, nncc's shrink the batch as rows end: a step's products take only the "
+        "rows up to the last one still running (the rows are sorted longest first), and each chunk's input "
+        "projection and, in the backward, dX, the weight gradients and recomputed gates only the rows within "
+        "their lengths (in any order of the lengths); a row past its length keeps its state and contributes "
+        "nothing. PyTorch here is Debian's build (`BLAS_INFO=generic`, OpenBLAS), as in the "
         "sections above.")
 
 if __name__ == "__main__":
