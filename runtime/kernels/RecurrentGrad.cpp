@@ -161,10 +161,8 @@ void scatterInputGrad(const GradCommon &g, int64_t d, int64_t s0, int64_t s1, co
       // (row b's: the step's first, then those of the rows before it that run)
       int64_t row = start ? start[st - s0] + placeAmongRunning(b0, runs) : (st - s0) * B + b0;
       for (int64_t b = b0; b < b1; ++b) {
-        if (!runs(b)) {
-          row += !start;
+        if (!runs(b)) // (only with lengths: start given)
           continue;
-        }
         T *dst = g.dx.as<T>() + (g.timeOf(d, st, c.length(b, Tn)) * B + b) * I;
         const T *src = dxg + row++ * I;
         for (int64_t j = 0; j < I; ++j)

@@ -549,6 +549,12 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     }
     return any;
   };
+  // Row b of step t of layer l's inputs and h_{t-1} into row `at` of w.
+  auto gatherInputs = [&](int64_t l, int64_t t, int64_t b, RunningRows &w, int64_t at) {
+    int64_t I = l == 0 ? I0 : H;
+    std::copy(inputsOf(l, t) + b * I, inputsOf(l, t) + (b + 1) * I, w.x + at * I);
+    std::copy(hPrevRow(l, t, b), hPrevRow(l, t, b) + H, w.h + at * H);
+  };
   // The chunk's saved rows (see the forward), recomputed into g.buf: x W^T
   // and h_{t-1} R^T over all its rows at once (its h are known), with the
   // biases as the forward added them. An RNN's backward needs none. With
@@ -567,11 +573,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       for (int64_t k = 0; k < n; ++k) {
         g.start[k] = rows;
         for (int64_t b = 0; b < B; ++b)
-          if (runs(k, b)) {
-            std::copy(inputsOf(l, t0 + k) + b * I, inputsOf(l, t0 + k) + (b + 1) * I, g.w.x + rows * I);
-            std::copy(hPrevRow(l, t0 + k, b), hPrevRow(l, t0 + k, b) + H, g.w.h + rows * H);
-            ++rows;
-          }
+          if (runs(k, b))
+            gatherInputs(l, t0 + k, b, g.w, rows++);
       }
       x = g.w.x;
     }
@@ -666,12 +669,13 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   // gradients dA (which they use up). With lengths only the rows within
   // their lengths take part (the others' dA are zeros), a block of at most
   // w.rows rows at a time: their dA move to the block's front, their inputs
-  // and h_{t-1} are gathered into w.
+  // and h_{t-1} are gathered into w (a recomputed chunk's are there
+  // already: recomputeRows gathered them, in the same order).
   auto weightGrads = [&](int64_t l, int64_t t0, int64_t n, float *dA, bool add) {
     if (!a.lens.present())
       return gradsOf(l, dA, n * B, inputsOf(l, t0), nullptr, t0, n, add);
-    int64_t I = l == 0 ? I0 : H;
     RunningRows &w = recompute ? lb[l].w : shared;
+    bool gathered = recompute && !isRNN(cell);
     int64_t t = t0;
     do {
       float *block = dA + (t - t0) * B * G;
@@ -688,8 +692,8 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
           const float *from = dA + ((t - t0) * B + b) * G;
           if (from != block + rows * G) // (rows only move towards the front)
             std::copy(from, from + G, block + rows * G);
-          std::copy(inputsOf(l, t) + b * I, inputsOf(l, t) + (b + 1) * I, w.x + rows * I);
-          std::copy(hPrevRow(l, t, b), hPrevRow(l, t, b) + H, w.h + rows * H);
+          if (!gathered)
+            gatherInputs(l, t, b, w, rows);
           ++rows;
         }
       }
