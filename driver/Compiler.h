@@ -63,7 +63,9 @@ public:
   const std::vector<TensorSignature> &inputs() const { return inputs_; }
   const std::vector<TensorSignature> &outputs() const { return outputs_; }
   /// Checks the inputs' element types and shapes, allocates the outputs and
-  /// runs. Calls are serialized. The scan outputs of an ONNX Loop run as a
+  /// runs. Tensors already in `outputs` with an output's element type and
+  /// shape are written over instead (any that is one of the inputs is
+  /// replaced). Calls are serialized. The scan outputs of an ONNX Loop run as a
   /// loop are trimmed to the iterations that ran. When a run needs more
   /// rows for a loop than planned (its scan outputs, ImportOptions::
   /// loopRows, or in training its saved iterations, TrainStepOptions::

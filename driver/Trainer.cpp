@@ -389,16 +389,20 @@ bool TrainingSession::step(const Tensor &x, const Tensor &labels, double lr, flo
   in.push_back(&lrT);
   for (auto &st : stateValues)
     in.push_back(&st);
-  std::vector<Tensor> out;
+  // The outputs go into the buffers of the step before (double buffering:
+  // the step reads this step's values while it writes the next ones).
+  std::vector<Tensor> out = std::move(spareOutputs);
+  spareOutputs.clear();
   if (!stepExe->run(in, out, error))
     return false;
   loss = *out[0].data<float>();
   for (size_t k = 0; k < paramValues.size(); ++k)
-    paramValues[k] = std::move(out[1 + k]);
+    std::swap(paramValues[k], out[1 + k]);
   for (size_t k = 0; k < stateValues.size(); ++k)
-    stateValues[k] = std::move(out[1 + paramValues.size() + k]);
+    std::swap(stateValues[k], out[1 + paramValues.size() + k]);
   for (size_t k = 0; k < carriedValues.size(); ++k)
-    carriedValues[k] = std::move(out[1 + paramValues.size() + stateValues.size() + k]);
+    std::swap(carriedValues[k], out[1 + paramValues.size() + stateValues.size() + k]);
+  spareOutputs = std::move(out);
   ++steps;
   return true;
 }

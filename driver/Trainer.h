@@ -184,6 +184,9 @@ private:
   std::unique_ptr<Executable> stepExe, predictExe;
   std::vector<std::string> names, backwardNames;
   std::vector<Tensor> paramValues, stateValues, carriedValues, givenValues;
+  /// The step before last's outputs (its loss, parameters, optimizer state
+  /// and carried states), which the next step writes over.
+  std::vector<Tensor> spareOutputs;
   TensorSignature inputSig, outputSig, labelSig;
   std::vector<TensorSignature> carriedSigs, givenSigs;
   std::vector<bool> isCarried;

@@ -52,7 +52,9 @@ public:
   const std::vector<TensorSignature> &inputs() const;
   const std::vector<TensorSignature> &outputs() const;
   /// Runs on `inputs` (graph-input order); fills `outputs`. Checks element
-  /// types and shapes. Calls are serialized; the model may be shared. The
+  /// types and shapes. Tensors `outputs` already holds with an output's
+  /// element type and shape (a previous run's) are written over rather
+  /// than allocated again (one that is also in `inputs` is replaced). Calls are serialized; the model may be shared. The
   /// scan output of an ONNX Loop that runs as a loop (its trip count or
   /// condition comes from the data) has as many rows as iterations ran: at
   /// most the leading dimension of its signature, which grows (the model

@@ -172,6 +172,32 @@ TEST(GraphBuilder, BuildsCompilesAndRuns) {
   expectNear(out[0], {0, 0, 5, 5.5}, 1e-6, "relu(x W + b)");
 }
 
+TEST(GraphBuilder, RunsAgainIntoItsOutputs) {
+  // A second run writes over the first run's output tensors; one whose
+  // outputs are its inputs reads them before they are written.
+  GraphBuilder g;
+  auto x = g.input("x", {2, 2});
+  auto w = g.weight("w", tensorOf({2, 2}, {1, 2, 3, 4}));
+  g.output(g.matmul(x, w), "y");
+  std::string error;
+  auto model = nncc::CompiledModel::fromBuilder(g, error);
+  ASSERT_TRUE(model) << error;
+  std::vector<Tensor> out;
+  ASSERT_TRUE(model->run({tensorOf({2, 2}, {1, 0, 0, 1})}, out, error)) << error;
+  expectNear(out[0], {1, 2, 3, 4}, 1e-6, "x W, first run");
+  const void *buffer = out[0].data();
+  ASSERT_TRUE(model->run({tensorOf({2, 2}, {1, 1, 0, 2})}, out, error)) << error;
+  EXPECT_EQ(out[0].data(), buffer);
+  expectNear(out[0], {4, 6, 6, 8}, 1e-6, "x W, second run");
+  out[0] = tensorOf({3}, {7, 7, 7}); // another shape: replaced
+  ASSERT_TRUE(model->run({tensorOf({2, 2}, {0, 1, 1, 0})}, out, error)) << error;
+  expectNear(out[0], {3, 4, 1, 2}, 1e-6, "x W into a tensor of another shape");
+  std::vector<Tensor> state{tensorOf({2, 2}, {1, 0, 0, 1})};
+  for (int k = 0; k < 2; ++k)
+    ASSERT_TRUE(model->run(state, state, error)) << error;
+  expectNear(state[0], {7, 10, 15, 22}, 1e-6, "W W, the outputs fed back as the inputs");
+}
+
 TEST(GraphBuilder, ReportsMisuseByName) {
   GraphBuilder g;
   auto x = g.input("x", {2, 3});
