@@ -33,6 +33,7 @@ namespace {
 /// Buffers of one recurrent layer, from the scratch.
 template <typename T> struct RecurrentBuffers {
   T *h, *cell, *hr, *rh, *rhR, *rbh;
+  T *gathered; ///< with lengths: the rows of h (or r * h) a step's product takes, when not the first ones
   double *z, *r;
   GemmScratch<T> gs;
 };
@@ -46,6 +47,7 @@ template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_
   r.rh = s.alloc<T>(B * H);
   r.rhR = s.alloc<T>(B * H);
   r.rbh = s.alloc<T>(H);
+  r.gathered = c.lens.present() ? s.alloc<T>(B * H) : nullptr;
   r.z = s.alloc<double>(B * H);
   r.r = s.alloc<double>(B * H);
   r.gs = allocGemm<T>(s, G, maxOf(c.x.dim(2), H));
@@ -194,8 +196,8 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         std::copy(h, h + B * H, saved + B * H);
       }
       proj.ensure(st);
-      int64_t running = c.rowsRunning(st, Tn);
-      recurrent.run(h, H, hr, G, running);
+      auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+      recurrent.runRows(h, H, hr, G, B, runs, dirs.of(d).gathered);
       if (fast) {
         // Rows in parallel; each row's gates vectorized (RecurrentCells).
         parallelFor(B, H * 64, [&](int64_t b0, int64_t b1) {
@@ -331,7 +333,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
       int64_t running = c.rowsRunning(st, Tn);
-      recurrent.run(h, H, hr, G, running);
+      auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+      recurrent.runRows(h, H, hr, G, B, runs, buf.gathered);
       if (fast) {
         float *zf = (float *)z; // the double buffer holds floats here
         auto rows = [&](int64_t b0, int64_t b1, int half) {
@@ -358,7 +361,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
         };
         if (!a.linearBeforeReset) {
           parallelFor(B, H * 32, [&](int64_t b0, int64_t b1) { rows(b0, b1, 0); });
-          resetGemm.run(rh, H, rhR, H, running);
+          resetGemm.runRows(rh, H, rhR, H, B, runs, buf.gathered);
         }
         parallelFor(B, H * 48, [&](int64_t b0, int64_t b1) { rows(b0, b1, 1); });
         continue;
@@ -447,7 +450,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      recurrent.run(h, H, hr, H, c.rowsRunning(st, Tn));
+      recurrent.runRows(h, H, hr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, dirs.of(d).gathered);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;

@@ -99,6 +99,31 @@ public:
   /// they are. On the host a primitive per row count, made on first use,
   /// runs on the same reordered weights.
   void run(const T *A, int64_t lda, T *C, int64_t ldc, int64_t rows);
+  /// The same for exactly the rows b < B that run (runs(b): within their
+  /// length), in any order of the lengths: when they are not the first
+  /// rows, their rows of A are gathered into `gathered` ([B, lda]), multiplied
+  /// at once, and the products moved to their rows of C. C's other rows are
+  /// left as they are. Without `gathered`, the rows up to the last that
+  /// runs.
+  template <typename Runs> void runRows(const T *A, int64_t lda, T *C, int64_t ldc, int64_t B, Runs runs, T *gathered) {
+    int64_t count = 0, last = 0;
+    for (int64_t b = 0; b < B; ++b)
+      if (runs(b)) {
+        ++count;
+        last = b + 1;
+      }
+    if (count == last || !gathered)
+      return run(A, lda, C, ldc, last);
+    for (int64_t b = 0, q = 0; b < B; ++b)
+      if (runs(b))
+        std::copy(A + b * lda, A + b * lda + K, gathered + q++ * lda);
+    run(gathered, lda, C, ldc, count);
+    // (the last first: rows move towards the back, and none is read after
+    // it is written)
+    for (int64_t b = B - 1, q = count; b >= 0; --b)
+      if (runs(b) && --q != b)
+        std::copy(C + q * ldc, C + q * ldc + N, C + b * ldc);
+  }
 
   /// Prepares now for these leading dimensions (outside a parallel region
   /// the weights' reorder uses every thread; a cell on one thread would

@@ -142,6 +142,7 @@ struct StackGemms : CachedKernel {
 struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
   float *xin;      ///< with lengths: the chunk's running rows of the input, one step after the other
+  float *gathered; ///< with lengths: the rows of h_{t-1} (or r * h_{t-1}) a step's product takes, when not the first ones
   int64_t *start;  ///< the row of xw where each step's rows begin
   int64_t *running; ///< how many rows take products at each of the chunk's steps
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
@@ -180,6 +181,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].c = lstm ? s.alloc<float>(B * H) : nullptr; // (only an LSTM has a cell state)
     lb[l].xw = s.alloc<float>(S * B * G);
     lb[l].xin = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
+    lb[l].gathered = a.lens.present() ? s.alloc<float>(B * H) : nullptr;
     lb[l].start = s.alloc<int64_t>(S);
     lb[l].running = s.alloc<int64_t>(S);
     lb[l].hr = s.alloc<float>(B * G);
@@ -271,9 +273,11 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
     for (int64_t k = 0; k < n; ++k) {
       const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : h0);
-      // (rows from `running` on are past their lengths: no products)
+      // (only the rows within their lengths take products; none from
+      // `running` on)
       int64_t running = b.running[k];
-      gr[l]->run(hPrev, H, b.hr, G, running);
+      auto runsNow = [&](int64_t r) { return runs(k, r); };
+      gr[l]->runRows(hPrev, H, b.hr, G, B, runsNow, b.gathered);
       for (int64_t r = 0, j = b.start[k]; r < running; ++r) {
         if (!runs(k, r))
           continue;
@@ -284,7 +288,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
           gruRowGates(H, xr, b.hr + r * G, hPrev + r * H, b.z + r * H, b.rh + r * H);
       }
       if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
-        grh[l]->run(b.rh, H, b.hr + 2 * H, G, running);
+        grh[l]->runRows(b.rh, H, b.hr + 2 * H, G, B, runsNow, b.gathered);
       for (int64_t r = 0, j = b.start[k]; r < B; ++r) {
         float *h = out + (k * B + r) * H;
         float *saved = !isRNN(cell) && a.gates.present()
