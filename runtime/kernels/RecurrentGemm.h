@@ -101,10 +101,11 @@ public:
   void run(const T *A, int64_t lda, T *C, int64_t ldc, int64_t rows);
   /// The same for exactly the rows b < B that run (runs(b): within their
   /// length), in any order of the lengths: when they are not the first
-  /// rows, their rows of A are gathered into `gathered` ([B, lda]), multiplied
-  /// at once, and the products moved to their rows of C. C's other rows are
-  /// left as they are. Without `gathered`, the rows up to the last that
-  /// runs.
+  /// rows, their rows of A are gathered into `gathered` ([B, lda]),
+  /// multiplied at once into C's first rows, and the products moved to
+  /// their rows. C's other rows are then left as the moves leave them (the
+  /// products pass through them). Without `gathered`, the rows up to the
+  /// last that runs (C's other rows are left as they are).
   template <typename Runs> void runRows(const T *A, int64_t lda, T *C, int64_t ldc, int64_t B, Runs runs, T *gathered) {
     int64_t count = 0, last = 0;
     for (int64_t b = 0; b < B; ++b)

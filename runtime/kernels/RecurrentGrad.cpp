@@ -279,6 +279,7 @@ inline bool gatesInPlace(const GradCommon &g) {
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
   T *buf, *xg, *hp, *cs, *ck, *hk, *dxg, *dh, *dc, *dhr, *step, *dpRows, *zeros;
+  T *gathered; ///< with lengths: the rows a step's product takes, when not the first ones
   int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
@@ -301,6 +302,7 @@ template <typename T> struct LSTMGradBuffers {
     dc = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     step = s.alloc<T>(B * G);
+    gathered = c.lens.present() ? s.alloc<T>(B * G) : nullptr; // (rows of dA or h)
     dpRows = s.alloc<T>(B * 3 * H);
     zeros = s.alloc<T>(H);
     dbSum.alloc(s, G, a.g.db.present());
@@ -516,7 +518,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       }
       std::copy(hk + k * B * H, hk + (k + 1) * B * H, hp);
       for (int64_t st = s0; st < s1; ++st) {
-        forwardProduct.run(rowOf(hp, s0, st, 0, H), H, step, G, c.rowsRunning(st, Tn));
+        forwardProduct.runRows(rowOf(hp, s0, st, 0, H), H, step, G, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
         parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             T *hNext = rowOf(hp, s0, st + 1, b, H);
@@ -633,7 +635,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
             std::copy(ar, ar + G, stepRow);
           }
         });
-        back.run(step, G, dhr, H, c.rowsRunning(st, Tn));
+        back.runRows(step, G, dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
@@ -697,6 +699,7 @@ GRUGradArgs readGRUGrad(Meta &m) {
 /// policies only trade GEMM size for memory.
 template <typename T> struct GRUGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *drh, *step, *zeros;
+  T *gathered; ///< with lengths: the rows a step's product takes, when not the first ones
   int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum; // the three gates', then (linear_before_reset) Rb_h's
   GemmScratch<T> gs;
@@ -716,6 +719,7 @@ template <typename T> struct GRUGradBuffers {
     dhr = s.alloc<T>(B * H);
     drh = s.alloc<T>(B * H); // d(r * h_{t-1}) of a step (without linear_before_reset)
     step = s.alloc<T>(B * G);
+    gathered = c.lens.present() ? s.alloc<T>(B * G) : nullptr; // (rows of dA or h)
     zeros = s.alloc<T>(H);
     dbSum.alloc(s, G + H, a.g.db.present());
     gs = allocGemm<T>(s, maxOf(maxOf(G, I), H), maxOf(maxOf(S * B, G), maxOf(H, I)));
@@ -851,7 +855,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         });
         if (!lbr) {
           // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-          backH->run(bufs.step + 2 * H, G, drh, H, c.rowsRunning(st, Tn));
+          backH->runRows(bufs.step + 2 * H, G, drh, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
           parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
@@ -873,7 +877,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
           });
         }
         // dh_{t-1} += [da_z, da_r (, da_h r)] R.
-        back.run(bufs.step, G, bufs.dhr, H, c.rowsRunning(st, Tn));
+        back.runRows(bufs.step, G, bufs.dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             for (int64_t j = 0; j < H; ++j)
@@ -947,6 +951,7 @@ RNNGradArgs readRNNGrad(Meta &m) {
 /// them).
 template <typename T> struct RNNGradBuffers {
   T *buf, *xg, *hp, *dxg, *dh, *dhr, *step, *zeros;
+  T *gathered; ///< with lengths: the rows a step's product takes, when not the first ones
   int64_t *start; ///< where each step's rows begin in a segment's backward (runningRowsToFront)
   RowSums dbSum;
   GemmScratch<T> gs;
@@ -963,6 +968,7 @@ template <typename T> struct RNNGradBuffers {
     dh = s.alloc<T>(B * H);
     dhr = s.alloc<T>(B * H);
     step = s.alloc<T>(B * H);
+    gathered = c.lens.present() ? s.alloc<T>(B * H) : nullptr; // (rows of dA or h)
     zeros = s.alloc<T>(H);
     dbSum.alloc(s, H, a.g.db.present());
     gs = allocGemm<T>(s, maxOf(H, I), maxOf(S * B, maxOf(H, I)));
@@ -1035,7 +1041,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
             ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
           }
         }
-        back.run(step, H, dhr, H, c.rowsRunning(st, Tn));
+        back.runRows(step, H, dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);

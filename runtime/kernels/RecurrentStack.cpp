@@ -427,9 +427,9 @@ struct RunningRows {
 struct LayerGradBuffers {
   float *buf, *cs, *dh, *dc, *dhr, *drh, *dy[2];
   float *hr, *z; ///< recomputing: a chunk's h_{t-1} products, a reset-first GRU's z
+  float *gathered;       ///< with lengths: the rows of dA a step's product takes, when not the first ones
   float *kept;           ///< the state gradients of rows past their length (LSTM, RNN)
   float *dac, *dxc;      ///< with lengths: a chunk's running rows of dA and their dX
-  int64_t *running;      ///< how many rows take products at each of a chunk's steps
   int64_t *start;        ///< where each step's rows begin in dac and dxc
   double *dbSum;         ///< the bias gradient's column sums
   RunningRows w;         ///< recomputing, with lengths: a chunk's running rows for the weight gradients
@@ -485,10 +485,10 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     lb[l].dy[0] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].dy[1] = l + 1 < L ? s.alloc<float>(S * B * H) : nullptr;
     lb[l].buf = recompute ? s.alloc<float>(S * B * G) : nullptr; // (a chunk's; else the saved gates)
+    lb[l].gathered = a.lens.present() ? s.alloc<float>(B * G) : nullptr;
     lb[l].kept = a.lens.present() && !gru ? s.alloc<float>(B * H) : nullptr;
     lb[l].dac = a.lens.present() ? s.alloc<float>(S * B * G) : nullptr;
     lb[l].dxc = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
-    lb[l].running = s.alloc<int64_t>(S);
     lb[l].start = s.alloc<int64_t>(S);
     lb[l].hr = recompute && gru ? s.alloc<float>(S * B * 3 * H) : nullptr;
     lb[l].z = recompute && resetFirst ? s.alloc<float>(B * H) : nullptr;
@@ -713,8 +713,6 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
     const float *W = a.w[l].as<float>();
     // The chunk's saved pre-activations (an RNN: none saved), or recomputed
     float *buf = recompute ? g.buf : g.buf + t0 * B * G;
-    for (int64_t k = 0; k < n; ++k)
-      g.running[k] = runningRows(B, t0 + k, [&](int64_t b) { return len[b]; });
     if (recompute && !isRNN(cell))
       recomputeRows(l, t0, n);
     // An LSTM's cell states: the chunk's steps run forward again from its
@@ -736,14 +734,12 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
             std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
     }
     for (int64_t k = n - 1; k >= 0; --k) {
-      // (rows from `running` on are past their lengths: no products; their
-      // dh stays)
-      int64_t running = g.running[k];
-      bool someStop = false;
+      // (only the rows within their lengths take products; the others' dh
+      // stays)
+      auto runsNow = [&](int64_t b) { return runs(k, b); };
       for (int64_t b = 0; b < B; ++b) {
         if (!runs(k, b)) {
           std::fill(buf + (k * B + b) * G, buf + (k * B + b + 1) * G, 0.f);
-          someStop = true;
           continue;
         }
         // (no dy: only the final states were read)
@@ -766,23 +762,24 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
                           g.dc + b * H, nullptr);
       }
       if constexpr (resetFirst) {
-        backH[l]->run(buf + k * B * G + 2 * H, G, g.drh, H, running);
+        backH[l]->runRows(buf + k * B * G + 2 * H, G, g.drh, H, B, runsNow, g.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (runs(k, b))
             gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
       }
       if constexpr (gru) { // (rows past their length: dA R is zero)
-        back[l]->run(buf + k * B * G, G, g.dhr, H, running);
-        for (int64_t j = 0; j < running * H; ++j)
-          g.dh[j] += g.dhr[j];
+        back[l]->runRows(buf + k * B * G, G, g.dhr, H, B, runsNow, g.gathered);
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t j = 0; runs(k, b) && j < H; ++j)
+            g.dh[b * H + j] += g.dhr[b * H + j];
       } else {
         // dh_{t-1} = dA R replaces dh, but a row past its length keeps its
-        // dh (kept aside)
-        for (int64_t b = 0; someStop && b < running; ++b)
+        // dh (kept aside: the products may pass through its row)
+        for (int64_t b = 0; g.kept && b < B; ++b)
           if (!runs(k, b))
             std::copy(g.dh + b * H, g.dh + (b + 1) * H, g.kept + b * H);
-        back[l]->run(buf + k * B * G, G, g.dh, H, running);
-        for (int64_t b = 0; someStop && b < running; ++b)
+        back[l]->runRows(buf + k * B * G, G, g.dh, H, B, runsNow, g.gathered);
+        for (int64_t b = 0; g.kept && b < B; ++b)
           if (!runs(k, b))
             std::copy(g.kept + b * H, g.kept + (b + 1) * H, g.dh + b * H);
       }
