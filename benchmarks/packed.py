@@ -14,10 +14,15 @@ one kernel per layer (`--schedule sequential`); PyTorch runs the packed
 sequence (its kernels shrink the batch as rows end). The forward and a
 training step (sum-of-squares loss of y, backward, SGD; `nncc bench
 --train`) alternate for --rounds rounds; the median over rounds of each
-run's median is kept. With --out, the "Padded batches" section of that
-Markdown file is replaced (or added).
+run's median is kept. Then the order of the rows: the same 4-layer LSTM
+built with its lengths as an input, given longest first, in the order
+28, 100, 52, 77, 40, 93, 64, 85 (unsorted: as a server batches requests)
+and with every row full, forward and training step, nncc only. With --out,
+the "Padded batches" section of that Markdown file is replaced (or added).
 """
 import os
+import re
+import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +30,40 @@ from bench_common import TORCH_TIMING, against_pytorch, machine, parser, pytorch
 
 T, B, H, L = 100, 8, 512, 4
 LENGTHS = [100, 93, 85, 77, 64, 52, 40, 28]
+ORDERS = {"longest first": LENGTHS, "unsorted": [28, 100, 52, 77, 40, 93, 64, 85], "every row full": [T] * B}
+
+# The LSTM with its lengths as an input (for the order of the rows): the
+# model, x and each order's lengths as tensor files.
+BY_ORDER = r"""
+import os, sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+T, B, H, L = %d, %d, %d, %d
+orders = %r
+work = sys.argv[1]
+rng = np.random.default_rng(0)
+nodes, inits, x = [], [], "x"
+for l in range(L):
+    s = 1 / np.sqrt(H)
+    for name, shape in (("W", (1, 4 * H, H)), ("R", (1, 4 * H, H)), ("B", (1, 8 * H))):
+        inits.append(numpy_helper.from_array(rng.uniform(-s, s, shape).astype(np.float32), "%%s%%d" %% (name, l)))
+    nodes.append(helper.make_node("LSTM", [x, "W%%d" %% l, "R%%d" %% l, "B%%d" %% l, "lengths"], ["y%%d" %% l],
+                                  hidden_size=H))
+    nodes.append(helper.make_node("Squeeze", ["y%%d" %% l, "axis"], ["h%%d" %% l]))
+    x = "h%%d" %% l
+inits.append(numpy_helper.from_array(np.array([1], np.int64), "axis"))
+graph = helper.make_graph(nodes, "lstm4_lengths", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [T, B, H]),
+                          helper.make_tensor_value_info("lengths", TensorProto.INT32, [B])],
+                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, [T, B, H])], inits)
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)]), os.path.join(work, "lstm4_lengths.onnx"))
+def save(a, name):
+    with open(os.path.join(work, name), "wb") as f:
+        f.write(numpy_helper.from_array(a).SerializeToString())
+save(rng.standard_normal((T, B, H)).astype(np.float32), "x.pb")
+for k, (order, lengths) in enumerate(orders):
+    save(np.array(lengths, np.int32), "lengths%%d.pb" %% k)
+"""
 
 MODEL = r"""
 import torch
@@ -88,6 +127,7 @@ def main():
         assert "nn.%s_stack_grad" % kind.lower() in plan, "the %s's training step is not stacked" % kind
     med, arena = against_pytorch(a, kinds, models, TORCH_TIMER)
     rows = pytorch_rows(kinds, med, arena, {"forward": "forward", "train": "training step"}, ", packed sequence")
+    order_rows = by_order(a)
     write_pytorch_section(
         a, "Padded batches",
         "%s, %d threads. `benchmarks/packed.py`: a 4-layer LSTM and a 4-layer GRU (PyTorch's; input and hidden "
@@ -98,12 +138,48 @@ def main():
         "intermediates." % (machine(), a.threads, ", ".join(map(str, LENGTHS)),
                             100.0 * sum(LENGTHS) / (T * B), a.rounds),
         rows,
-        "Like PyTorch's packed kernels, nncc's shrink the batch as rows end: a step's products take only the "
-        "rows up to the last one still running (the rows are sorted longest first), and each chunk's input "
-        "projection and, in the backward, dX, the weight gradients and recomputed gates only the rows within "
-        "their lengths (in any order of the lengths); a row past its length keeps its state and contributes "
+        "Like PyTorch's packed kernels, nncc's shrink the batch as rows end: every product (a step's h_{t-1} "
+        "R^T and dA R, each chunk's input projection and, in the backward, dX, the weight gradients and "
+        "recomputed gates) takes only the rows within their lengths, in any order of the lengths (the rows "
+        "exported here are sorted longest first); a row past its length keeps its state and contributes "
         "nothing. PyTorch here is Debian's build (`BLAS_INFO=generic`, OpenBLAS), as in the "
-        "sections above.")
+        "sections above.\n\n"
+        "The order of the rows (nncc only; PyTorch's `pack_padded_sequence` sorts them): the same 4-layer LSTM "
+        "built with its lengths as an input (random weights), median ms (median over %d alternating rounds). "
+        "Unsorted, a step's rows that run are not the first ones: its products gather them.\n\n"
+        "| lengths | pass | one stack (wavefront) | layer by layer |\n|---|---|---:|---:|\n%s"
+        % (a.rounds, "\n".join(order_rows)))
+
+
+def by_order(a):
+    """The LSTM with its lengths as an input, each order of ORDERS, forward
+    and training step, one stack and layer by layer (alternating rounds):
+    Markdown rows."""
+    run(["/usr/bin/python3", "-c", BY_ORDER % (T, B, H, L, list(ORDERS.items())), a.work])
+    model = os.path.join(a.work, "lstm4_lengths.onnx")
+    train_runs = str(max(5, a.runs // 2))
+    times = {}
+    for _ in range(a.rounds):
+        for k, order in enumerate(ORDERS):
+            for mode in ("forward", "train"):
+                for who in ("wavefront", "sequential"):
+                    extra = ["--train", "--lr", "1e-4", "--runs", train_runs, "--warmup", "2"] \
+                        if mode == "train" else ["--runs", str(a.runs)]
+                    out = run([a.nncc, "bench", model, "--schedule", who, "--threads", str(a.threads), "--input",
+                               os.path.join(a.work, "x.pb"), "--input",
+                               os.path.join(a.work, "lengths%d.pb" % k)] + extra)
+                    ms = float(re.search(r"median_ms=([0-9.]+)", out).group(1))
+                    times.setdefault((order, mode, who), []).append(ms)
+    rows = []
+    for order, lengths in ORDERS.items():
+        for mode in ("forward", "train"):
+            ms = [statistics.median(times[(order, mode, who)]) for who in ("wavefront", "sequential")]
+            print("lengths %s, %s: %.1f / %.1f ms" % (order, mode, ms[0], ms[1]))
+            rows.append("| %s (%s) | %s | %.1f | %.1f |" % (order, ", ".join(map(str, lengths)) if len(set(lengths)) > 1
+                                                          else "all %d" % lengths[0],
+                                                          "forward" if mode == "forward" else "training step",
+                                                          ms[0], ms[1]))
+    return rows
 
 if __name__ == "__main__":
     main()
