@@ -51,10 +51,6 @@ const std::vector<TensorSignature> &CompiledModel::outputs() const { return exe-
 int64_t CompiledModel::workspaceBytes() const { return exe->workspaceBytes(); }
 
 bool CompiledModel::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error) {
-  if (&inputs == &outputs) { // (outputs fed back as the inputs: read from a copy)
-    std::vector<Tensor> copy = inputs;
-    return run(copy, outputs, error);
-  }
   std::vector<const Tensor *> in;
   for (auto &t : inputs)
     in.push_back(&t);

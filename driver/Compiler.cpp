@@ -22,9 +22,11 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -310,14 +312,12 @@ bool Executable::runOnce(const std::vector<const Tensor *> &in, std::vector<Tens
   // Tensors `out` already holds with an output's element type and shape
   // are written over (a caller that runs again, or a training step's
   // previous parameters): no allocation, zeroing and first-touch page
-  // faults for tens of MB a step. Every output is written in full. (One
-  // that is also an input is not: the graph reads its inputs throughout.)
+  // faults for tens of MB a step. Every output is written in full. (run()
+  // sees that none is an input.)
   out.resize(outputs_.size());
-  for (size_t k = 0; k < outputs_.size(); ++k) {
-    bool isInput = std::any_of(in.begin(), in.end(), [&](const Tensor *t) { return t->data() == out[k].data(); });
-    if (out[k].dtype() != outputs_[k].dtype || out[k].shape() != outputs_[k].shape || !out[k].data() || isInput)
+  for (size_t k = 0; k < outputs_.size(); ++k)
+    if (out[k].dtype() != outputs_[k].dtype || out[k].shape() != outputs_[k].shape || !out[k].data())
       out[k] = Tensor(outputs_[k].dtype, outputs_[k].shape);
-  }
   for (auto &t : out)
     outPtrs.push_back(t.data());
   rows.assign(lengthOf_.size() + rowsWithin_.size(), 0);
@@ -375,6 +375,17 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
             " given";
     return false;
   }
+  // Inputs that are tensors of `out` (tensors own their bytes: only then
+  // do outputs and inputs share them) stay as they are until the run is
+  // done, held here, and `out` gets new tensors: the graph reads its inputs
+  // throughout.
+  std::less<const Tensor *> before;
+  bool inputsInOut = std::any_of(in.begin(), in.end(), [&](const Tensor *t) {
+    return !out.empty() && !before(t, out.data()) && before(t, out.data() + out.size());
+  });
+  std::vector<Tensor> held;
+  if (inputsInOut)
+    held.swap(out); // (the vector's elements keep their addresses)
   std::vector<int64_t> rows;
   std::map<int, int64_t> ranOut; // loops that ran out of rows before: how many they had
   for (;;) {

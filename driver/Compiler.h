@@ -64,9 +64,10 @@ public:
   const std::vector<TensorSignature> &outputs() const { return outputs_; }
   /// Checks the inputs' element types and shapes, allocates the outputs and
   /// runs. Tensors already in `outputs` with an output's element type and
-  /// shape are written over instead (any that is one of the inputs is
-  /// replaced). Calls are serialized. The scan outputs of an ONNX Loop run as a
-  /// loop are trimmed to the iterations that ran. When a run needs more
+  /// shape are written over instead (inputs that are tensors of `outputs`
+  /// are read as they were: `outputs` then gets new tensors). Calls are
+  /// serialized. The scan outputs of an ONNX Loop run as a loop are trimmed
+  /// to the iterations that ran. When a run needs more
   /// rows for a loop than planned (its scan outputs, ImportOptions::
   /// loopRows, or in training its saved iterations, TrainStepOptions::
   /// loopRows), an Executable that can recompile (setRecompile; compileOnnx

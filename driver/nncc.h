@@ -54,12 +54,14 @@ public:
   /// Runs on `inputs` (graph-input order); fills `outputs`. Checks element
   /// types and shapes. Tensors `outputs` already holds with an output's
   /// element type and shape (a previous run's) are written over rather
-  /// than allocated again (one that is also in `inputs` is replaced). Calls are serialized; the model may be shared. The
-  /// scan output of an ONNX Loop that runs as a loop (its trip count or
-  /// condition comes from the data) has as many rows as iterations ran: at
-  /// most the leading dimension of its signature, which grows (the model
-  /// is recompiled, once per 8 times as many rows for that loop) when a run
-  /// needs more; read outputs() only while no run is under way.
+  /// than allocated again (`outputs` may be `inputs`: a recurrent model's
+  /// state fed back reads as it was). Calls are serialized; the model may
+  /// be shared. The scan output of an ONNX Loop that runs as a loop (its
+  /// trip count or condition comes from the data) has as many rows as
+  /// iterations ran: at most the leading dimension of its signature, which
+  /// grows (the model is recompiled, once per 8 times as many rows for that
+  /// loop) when a run needs more; read outputs() only while no run is under
+  /// way.
   bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error);
   /// Bytes of the planned workspace for intermediate tensors.
   int64_t workspaceBytes() const;

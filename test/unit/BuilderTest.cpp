@@ -174,7 +174,7 @@ TEST(GraphBuilder, BuildsCompilesAndRuns) {
 
 TEST(GraphBuilder, RunsAgainIntoItsOutputs) {
   // A second run writes over the first run's output tensors; one whose
-  // outputs are its inputs reads them before they are written.
+  // outputs are its inputs reads them as they were.
   GraphBuilder g;
   auto x = g.input("x", {2, 2});
   auto w = g.weight("w", tensorOf({2, 2}, {1, 2, 3, 4}));
@@ -196,6 +196,18 @@ TEST(GraphBuilder, RunsAgainIntoItsOutputs) {
   for (int k = 0; k < 2; ++k)
     ASSERT_TRUE(model->run(state, state, error)) << error;
   expectNear(state[0], {7, 10, 15, 22}, 1e-6, "W W, the outputs fed back as the inputs");
+  // More outputs than inputs: the vector grows while the run reads it.
+  GraphBuilder two;
+  auto x2 = two.input("x", {2, 2});
+  two.output(two.matmul(x2, two.weight("w", tensorOf({2, 2}, {1, 2, 3, 4}))), "y");
+  two.output(two.relu(x2), "z");
+  auto both = nncc::CompiledModel::fromBuilder(two, error);
+  ASSERT_TRUE(both) << error;
+  std::vector<Tensor> v{tensorOf({2, 2}, {1, -1, 0, 2})};
+  ASSERT_TRUE(both->run(v, v, error)) << error;
+  ASSERT_EQ(v.size(), 2u);
+  expectNear(v[0], {-2, -2, 6, 8}, 1e-6, "x W into the inputs' vector");
+  expectNear(v[1], {1, 0, 0, 2}, 1e-6, "relu(x) into the inputs' vector");
 }
 
 TEST(GraphBuilder, ReportsMisuseByName) {
