@@ -534,6 +534,8 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
     return op.emitOpError("W must be [") << dirs << ", " << gates * h << ", input], got " << w;
   if (r.getRank() != 3 || r.getDimSize(0) != dirs || r.getDimSize(1) != gates * h || r.getDimSize(2) != h)
     return op.emitOpError("R must be [") << dirs << ", " << gates * h << ", " << h << "], got " << r;
+  if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
+    return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
   return success();
 }
 

@@ -178,7 +178,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
-    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3, /*clipToo=*/true) && !a.inputForget;
     // Row bi of step st's pre-activations into `gates` (zero past a length).
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
       T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * G;
@@ -210,7 +210,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
             int64_t t = c.reverse(d) ? len - 1 - st : st;
             float *hh = (float *)h + bi * H;
             lstmRow(H, (const float *)proj.row(st, bi), (const float *)hr + bi * G, (const float *)peep,
-                    (float *)cell + bi * H, hh);
+                    (float *)cell + bi * H, hh, c.rowClip());
             if (y.present())
               std::copy(hh, hh + H, y.as<float>() + ((t * D + d) * B + bi) * H);
           }
@@ -315,7 +315,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     const Activation &f = c.acts[d * 2], &g = c.acts[d * 2 + 1];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2, /*clipToo=*/true);
     // Row bi of step st into `gates` (zero past a length), once h R^T and,
     // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
@@ -348,13 +348,13 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
             const float *xr = (const float *)proj.row(st, bi), *hrr = (const float *)hr + bi * G;
             float *hh = (float *)h + bi * H;
             if (half == 0) {
-              gruRowGates(H, xr, hrr, hh, zf + bi * H, (float *)rh + bi * H);
+              gruRowGates(H, xr, hrr, hh, zf + bi * H, (float *)rh + bi * H, c.rowClip());
               continue;
             }
             if (a.linearBeforeReset)
-              gruRowLinearBeforeReset(H, xr, hrr, (const float *)rbh, hh);
+              gruRowLinearBeforeReset(H, xr, hrr, (const float *)rbh, hh, c.rowClip());
             else
-              gruRowOutput(H, xr, (const float *)rhR + bi * H, (const float *)rbh, zf + bi * H, hh);
+              gruRowOutput(H, xr, (const float *)rhR + bi * H, (const float *)rbh, zf + bi * H, hh, c.rowClip());
             if (y.present())
               std::copy(hh, hh + H, y.as<float>() + ((t * D + d) * B + bi) * H);
           }
@@ -446,8 +446,8 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     const Activation &f = c.acts[d];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    // float, tanh (code 1) or Relu (code 0), no clip: the vectorized rows.
-    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
+    // float, tanh (code 1) or Relu (code 0): the vectorized rows.
+    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0);
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
       recurrent.runRows(h, H, hr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, dirs.of(d).gathered);
@@ -467,9 +467,9 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
               saved[j] = xr[j] + hrr[j];
           T *hh = h + bi * H;
           if (f.code == 1)
-            rnnRowTanh(H, (const float *)xr, (const float *)hrr, (float *)hh);
+            rnnRowTanh(H, (const float *)xr, (const float *)hrr, (float *)hh, c.rowClip());
           else
-            rnnRowRelu(H, (const float *)xr, (const float *)hrr, (float *)hh);
+            rnnRowRelu(H, (const float *)xr, (const float *)hrr, (float *)hh, c.rowClip());
           if (y.present())
             std::copy(hh, hh + H, y.as<T>() + ((t * D + d) * B + bi) * H);
           continue;

@@ -8,9 +8,15 @@ namespace nncc {
 namespace kernels {
 
 namespace {
-template <bool Peephole>
+/// A pre-activation within [-clip, clip] (ONNX's clip attribute), when
+/// there is one.
+template <bool Clip> inline float clipped(float v, float clip) {
+  return Clip ? std::min(std::max(v, -clip), clip) : v;
+}
+
+template <bool Peephole, bool Clip>
 inline void lstmLoop(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict peep,
-                     float *__restrict c, float *__restrict h) {
+                     float *__restrict c, float *__restrict h, float clip) {
   for (int64_t j = 0; j < H; ++j) {
     float gi = x[j] + hr[j], go = x[H + j] + hr[H + j], gf = x[2 * H + j] + hr[2 * H + j],
           gc = x[3 * H + j] + hr[3 * H + j];
@@ -19,21 +25,27 @@ inline void lstmLoop(int64_t H, const float *__restrict x, const float *__restri
       gi += peep[j] * cPrev;
       gf += peep[2 * H + j] * cPrev;
     }
-    float cNew = fastSigmoid(gf) * cPrev + fastSigmoid(gi) * fastTanh(gc);
+    float cNew = fastSigmoid(clipped<Clip>(gf, clip)) * cPrev +
+                 fastSigmoid(clipped<Clip>(gi, clip)) * fastTanh(clipped<Clip>(gc, clip));
     if (Peephole)
       go += peep[H + j] * cNew;
     c[j] = cNew;
-    h[j] = fastSigmoid(go) * fastTanh(cNew);
+    h[j] = fastSigmoid(clipped<Clip>(go, clip)) * fastTanh(cNew);
   }
 }
 } // namespace
 
 NNCC_VECTOR_CLONES
-void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h) {
-  if (peep)
-    lstmLoop<true>(H, x, hr, peep, c, h);
+void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h, float clip) {
+  bool clips = clip < kNoClip;
+  if (peep && clips)
+    lstmLoop<true, true>(H, x, hr, peep, c, h, clip);
+  else if (peep)
+    lstmLoop<true, false>(H, x, hr, peep, c, h, clip);
+  else if (clips)
+    lstmLoop<false, true>(H, x, hr, nullptr, c, h, clip);
   else
-    lstmLoop<false>(H, x, hr, nullptr, c, h);
+    lstmLoop<false, false>(H, x, hr, nullptr, c, h, clip);
 }
 
 namespace {
@@ -111,14 +123,24 @@ void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev,
     lstmBackwardLoop<false>(H, a, nullptr, cPrev, cNew, dh, dc, dp);
 }
 
-NNCC_VECTOR_CLONES
-void gruRowLinearBeforeReset(int64_t H, const float *__restrict x, const float *__restrict hr,
-                             const float *__restrict rbh, float *__restrict h) {
+namespace {
+template <bool Clip>
+inline void gruLinearBeforeResetLoop(int64_t H, const float *__restrict x, const float *__restrict hr,
+                                     const float *__restrict rbh, float *__restrict h, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float z = fastSigmoid(x[j] + hr[j]), r = fastSigmoid(x[H + j] + hr[H + j]);
-    float n = fastTanh(x[2 * H + j] + r * (hr[2 * H + j] + rbh[j]));
+    float z = fastSigmoid(clipped<Clip>(x[j] + hr[j], clip)), r = fastSigmoid(clipped<Clip>(x[H + j] + hr[H + j], clip));
+    float n = fastTanh(clipped<Clip>(x[2 * H + j] + r * (hr[2 * H + j] + rbh[j]), clip));
     h[j] = (1.f - z) * n + z * h[j];
   }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h, float clip) {
+  if (clip < kNoClip)
+    gruLinearBeforeResetLoop<true>(H, x, hr, rbh, h, clip);
+  else
+    gruLinearBeforeResetLoop<false>(H, x, hr, rbh, h, clip);
 }
 
 NNCC_VECTOR_CLONES
@@ -136,10 +158,29 @@ void gruRowBackwardLinearBeforeReset(int64_t H, float *__restrict a, const float
   }
 }
 
-NNCC_VECTOR_CLONES
-void rnnRowTanh(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h) {
+namespace {
+template <bool Clip>
+inline void rnnTanhLoop(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h,
+                        float clip) {
   for (int64_t j = 0; j < H; ++j)
-    h[j] = fastTanh(x[j] + hr[j]);
+    h[j] = fastTanh(clipped<Clip>(x[j] + hr[j], clip));
+}
+template <bool Clip>
+inline void rnnReluLoop(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h,
+                        float clip) {
+  for (int64_t j = 0; j < H; ++j) {
+    float v = clipped<Clip>(x[j] + hr[j], clip);
+    h[j] = v > 0.f ? v : 0.f; // (NaN and -0 give +0, as the general path)
+  }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h, float clip) {
+  if (clip < kNoClip)
+    rnnTanhLoop<true>(H, x, hr, h, clip);
+  else
+    rnnTanhLoop<false>(H, x, hr, h, clip);
 }
 
 NNCC_VECTOR_CLONES
@@ -157,9 +198,11 @@ void rnnRowTanhBackwardInPlace(int64_t H, float *__restrict a, const float *__re
 }
 
 NNCC_VECTOR_CLONES
-void rnnRowRelu(int64_t H, const float *__restrict x, const float *__restrict hr, float *__restrict h) {
-  for (int64_t j = 0; j < H; ++j)
-    h[j] = x[j] + hr[j] > 0.f ? x[j] + hr[j] : 0.f; // (NaN and -0 give +0, as the general path)
+void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h, float clip) {
+  if (clip < kNoClip)
+    rnnReluLoop<true>(H, x, hr, h, clip);
+  else
+    rnnReluLoop<false>(H, x, hr, h, clip);
 }
 
 NNCC_VECTOR_CLONES
@@ -174,22 +217,39 @@ void rnnRowReluBackwardInPlace(int64_t H, float *__restrict a, const float *__re
     a[j] = a[j] > 0.f ? dh[j] : 0.f;
 }
 
-NNCC_VECTOR_CLONES
-void gruRowGates(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
-                 float *__restrict z, float *__restrict rh) {
+namespace {
+template <bool Clip>
+inline void gruGatesLoop(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict h,
+                         float *__restrict z, float *__restrict rh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    z[j] = fastSigmoid(x[j] + hr[j]);
-    rh[j] = fastSigmoid(x[H + j] + hr[H + j]) * h[j];
+    z[j] = fastSigmoid(clipped<Clip>(x[j] + hr[j], clip));
+    rh[j] = fastSigmoid(clipped<Clip>(x[H + j] + hr[H + j], clip)) * h[j];
   }
+}
+template <bool Clip>
+inline void gruOutputLoop(int64_t H, const float *__restrict x, const float *__restrict rhR,
+                          const float *__restrict rbh, const float *__restrict z, float *__restrict h, float clip) {
+  for (int64_t j = 0; j < H; ++j) {
+    float n = fastTanh(clipped<Clip>(x[2 * H + j] + rhR[j] + rbh[j], clip));
+    h[j] = (1.f - z[j]) * n + z[j] * h[j];
+  }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh, float clip) {
+  if (clip < kNoClip)
+    gruGatesLoop<true>(H, x, hr, h, z, rh, clip);
+  else
+    gruGatesLoop<false>(H, x, hr, h, z, rh, clip);
 }
 
 NNCC_VECTOR_CLONES
-void gruRowOutput(int64_t H, const float *__restrict x, const float *__restrict rhR, const float *__restrict rbh,
-                  const float *__restrict z, float *__restrict h) {
-  for (int64_t j = 0; j < H; ++j) {
-    float n = fastTanh(x[2 * H + j] + rhR[j] + rbh[j]);
-    h[j] = (1.f - z[j]) * n + z[j] * h[j];
-  }
+void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h, float clip) {
+  if (clip < kNoClip)
+    gruOutputLoop<true>(H, x, rhR, rbh, z, h, clip);
+  else
+    gruOutputLoop<false>(H, x, rhR, rbh, z, h, clip);
 }
 
 NNCC_VECTOR_CLONES

@@ -1,24 +1,31 @@
 //===- RecurrentCells.h - the standard LSTM/GRU cells, one row ---*- C++ -*-===//
 //
 // The pointwise math of one batch row of the usual cells (sigmoid and tanh;
-// a simple RNN's tanh or Relu; no clip), in float over contiguous gate
-// blocks, written so that the loops vectorize. On x86-64 hosts each
-// function is built for AVX-512, AVX2 and the baseline and picked at load
-// time; in bundles it is the baseline (NEON on AArch64). The input projection already holds both biases of every gate
-// whose pre-activation is a plain sum.
+// a simple RNN's tanh or Relu; the forward's rows also with ONNX's clip),
+// in float over contiguous gate blocks, written so that the loops
+// vectorize. On x86-64 hosts each function is built for AVX-512, AVX2 and
+// the baseline and picked at load time; in bundles it is the baseline (NEON
+// on AArch64). The input projection already holds both biases of every
+// gate whose pre-activation is a plain sum.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNCC_RUNTIME_KERNELS_RECURRENTCELLS_H
 #define NNCC_RUNTIME_KERNELS_RECURRENTCELLS_H
 
 #include <cstdint>
+#include <limits>
 
 namespace nncc {
 namespace kernels {
 
+/// No clip: the forward rows' `clip` (ONNX's attribute: every pre-activation
+/// within [-clip, clip] before its activation) when there is none.
+constexpr float kNoClip = std::numeric_limits<float>::infinity();
+
 /// x and hr are the row's [4H] input projection and recurrent product (ONNX
 /// gate order i, o, f, c); peep is [3H] (i, o, f) or null. Updates c and h.
-void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h);
+void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h,
+             float clip = kNoClip);
 
 /// Training: `a` holds the row's [4H] pre-activations without peepholes
 /// (x W^T + h R^T + biases) and gets the gate activations (i, o, f, c);
@@ -35,7 +42,8 @@ void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev,
 
 /// GRU with linear_before_reset: x and hr are [3H] (z, r, h); rbh is the
 /// recurrent bias of the h gate ([H]; zeros without bias). Updates h.
-void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h);
+void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h,
+                             float clip = kNoClip);
 
 /// Backward of one row of a GRU with linear_before_reset: `a` holds the
 /// row's [4H] saved pre-activations (z and r with both biases, the h gate's
@@ -47,14 +55,14 @@ void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const f
 void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh);
 
 /// Simple RNN with tanh: h = tanh(x + hr) (x holds both biases).
-void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h);
+void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h, float clip = kNoClip);
 /// Its backward: da = dh * (1 - h^2), h the row's output.
 void rnnRowTanhBackward(int64_t H, const float *h, const float *dh, float *da);
 /// The same from the pre-activation, in place: a = dh * (1 - tanh(a)^2).
 void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh);
 
 /// Simple RNN with Relu: h = max(x + hr, 0).
-void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h);
+void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h, float clip = kNoClip);
 /// Its backward: da = dh where h > 0, else 0.
 void rnnRowReluBackward(int64_t H, const float *h, const float *dh, float *da);
 /// The same from the pre-activation, in place: a = dh where a > 0, else 0.
@@ -62,9 +70,11 @@ void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh);
 
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...
-void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh);
+void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh,
+                 float clip = kNoClip);
 /// ... then h from x's h gate, that product (rhR) and the bias rbh.
-void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h);
+void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h,
+                  float clip = kNoClip);
 
 /// The backward of a row of a GRU without linear_before_reset, in the same
 /// two halves, in reverse. `a` holds the row's pre-activations [a_z, a_r,

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -89,9 +90,10 @@ struct Common {
     clip = m.f();
   }
   int64_t numDirections() const { return direction == 2 ? 2 : 1; }
-  /// The usual cell: the default activations and no clip (the fast path).
-  bool standard(int64_t d, int perDirection) const {
-    if (hasClip)
+  /// The usual cell: the default activations and, unless `clipToo` (the
+  /// forward's rows clip), no clip (the fast path).
+  bool standard(int64_t d, int perDirection, bool clipToo = false) const {
+    if (hasClip && !clipToo)
       return false;
     const Activation *a = acts + d * perDirection;
     for (int k = 0; k < perDirection; ++k)
@@ -103,6 +105,8 @@ struct Common {
   int64_t batch() const { return x.dim(1); }
   bool reverse(int64_t d) const { return direction == 1 || (direction == 2 && d == 1); }
   double clipped(double v) const { return hasClip ? std::max(-clip, std::min(clip, v)) : v; }
+  /// The clip of the fast path's rows (RecurrentCells: kNoClip for none).
+  float rowClip() const { return hasClip ? (float)clip : std::numeric_limits<float>::infinity(); }
   /// The derivative of clipped() at v: 0 where the clip is active.
   double clipSlope(double v) const { return hasClip && (v > clip || v < -clip) ? 0.0 : 1.0; }
   int64_t length(int64_t b, int64_t T) const {

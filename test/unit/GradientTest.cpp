@@ -858,34 +858,58 @@ void expectGradientsNear(const std::vector<std::vector<double>> &got, const std:
   }
 }
 
+/// The float forward with ONNX's clip (the vectorized rows clamp the
+/// pre-activations; the backward takes the general path) against the
+/// double path: the outputs too, and the clip must bind somewhere.
+void expectClippedOutputsNear(const std::string &body, const std::vector<std::vector<double>> &args) {
+  std::vector<double> y64, y32, unclipped;
+  gradientsAt(body, "f64", args, "store-all", 0, nullptr, "wavefront", nullptr, nullptr, &y64);
+  gradientsAt(body, "f32", args, "store-all", 0, nullptr, "wavefront", nullptr, nullptr, &y32);
+  std::string without = body;
+  without.erase(without.find("clip = "), without.find("direction") - without.find("clip = "));
+  gradientsAt(without, "f64", args, "store-all", 0, nullptr, "wavefront", nullptr, nullptr, &unclipped);
+  expectGradientsNear({y32}, {y64}, 2e-5, "the outputs, f32 against f64");
+  double moved = 0;
+  for (size_t k = 0; k < y64.size() && k < unclipped.size(); ++k)
+    moved = std::max(moved, std::fabs(y64[k] - unclipped[k]));
+  EXPECT_GT(moved, 1e-2) << "the clip never binds";
+}
+
 /// The float LSTM cell (vectorized sigmoid and tanh, activations kept from the
 /// recomputed forward) against the double path, which the finite-difference
 /// cases check: peepholes, both directions, sequence lengths, H = 19 (a
-/// vector tail).
+/// vector tail); without clip and with.
 TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
-  const char *body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
-    %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
-    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xELT>, tensor<2x76x5xELT>, tensor<2x76x19xELT>, tensor<2x152xELT>, tensor<3xi32>, tensor<2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x57xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x3x19xELT>)
-    %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-    %1 = nn.add %0, %c : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
-    return %1 : tensor<6x2x3x19xELT> })";
-  auto args = randomArgs({6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57}, 5);
-  auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
-  ASSERT_EQ(f64.size(), args.size());
-  expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
+  for (const char *clip : {"", "clip = 0.5 : f32, "}) {
+    std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
+      %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
+      %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Tanh", "Tanh", "Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], CLIPdirection = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xELT>, tensor<2x76x5xELT>, tensor<2x76x19xELT>, tensor<2x152xELT>, tensor<3xi32>, tensor<2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x57xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>, tensor<2x3x19xELT>)
+      %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+      %1 = nn.add %0, %c : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
+      return %1 : tensor<6x2x3x19xELT> })";
+    body.replace(body.find("CLIP"), 4, clip);
+    SCOPED_TRACE(clip);
+    auto args = randomArgs({6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57}, 5);
+    auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
+    ASSERT_EQ(f64.size(), args.size());
+    expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
+    if (*clip)
+      expectClippedOutputsNear(body, args);
+  }
 }
 
 /// The same for the float GRU cells, with linear_before_reset and without
 /// (the vectorized rows nn.gru_grad and nn.gru_stack_grad share): initial
 /// state, both directions, sequence lengths, H = 19; with biases and
 /// without (Rb_h zero); under store-all (the forward's saved rows) and
-/// recompute-gates.
+/// recompute-gates; with biases, also with clip.
 TEST(RecurrentGradient, FloatGRUMatchesDouble) {
   for (bool lbr : {true, false})
-    for (bool bias : {true, false}) {
+    for (int variant : {0, 1, 2}) {
+      bool bias = variant != 1, clip = variant == 2;
       std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x57x5xELT>, %r: tensor<2x57x19xELT>, ARG %h0: tensor<2x3x19xELT>) -> tensor<6x2x3x19xELT> {
         %l = nn.constant dense<[6, 2, 5]> : tensor<3xi32>
-        %y, %h = nn.gru %x, %w, %r, BIAS %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 19 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, SEG, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x57x5xELT>, tensor<2x57x19xELT>, TYPE tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
+        %y, %h = nn.gru %x, %w, %r, BIAS %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], CLIPdirection = "bidirectional", hidden_size = 19 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, SEG, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xELT>, tensor<2x57x5xELT>, tensor<2x57x19xELT>, TYPE tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<6x2x3x19xELT>, tensor<2x3x19xELT>)
         %0 = nn.add %y, %h : tensor<6x2x3x19xELT>, tensor<2x3x19xELT>
         return %0 : tensor<6x2x3x19xELT> })";
       body.replace(body.find("ARG"), 3, bias ? "%b: tensor<2x114xELT>," : "");
@@ -893,7 +917,9 @@ TEST(RecurrentGradient, FloatGRUMatchesDouble) {
       body.replace(body.find("LBR"), 3, lbr ? "true" : "false");
       body.replace(body.find("SEG"), 3, bias ? "1" : "0");
       body.replace(body.find("TYPE"), 4, bias ? "tensor<2x114xELT>," : "");
-      SCOPED_TRACE(std::string(lbr ? "linear_before_reset" : "reset first") + (bias ? ", with biases" : ", without biases"));
+      body.replace(body.find("CLIP"), 4, clip ? "clip = 0.5 : f32, " : "");
+      SCOPED_TRACE(std::string(lbr ? "linear_before_reset" : "reset first") + (bias ? ", with biases" : ", without biases") +
+                   (clip ? ", clip" : ""));
       std::vector<int64_t> sizes = {6 * 3 * 5, 2 * 57 * 5, 2 * 57 * 19, 2 * 3 * 19};
       if (bias)
         sizes.insert(sizes.begin() + 3, 2 * 114);
@@ -903,21 +929,24 @@ TEST(RecurrentGradient, FloatGRUMatchesDouble) {
       for (const char *policy : {"store-all", "recompute-gates"})
         expectGradientsNear(gradientsAt(body, "f32", args, policy), f64, 2e-4,
                             std::string("f32 against f64, ") + policy);
+      if (clip)
+        expectClippedOutputsNear(body, args);
     }
 }
 
 /// The same for the float simple RNN (the vectorized rows of nn.rnn and
-/// nn.rnn_grad, taken per direction for tanh or Relu without clip): initial state,
-/// both directions, sequence lengths, H = 19, 50 steps of batch 3 (several
-/// projection chunks), under store-all (the saved pre-activations),
-/// recompute-gates and the smallest budget (the shortest segments); then a
-/// Relu direction beside a tanh one (the Relu rows), and tanh with clip,
-/// which takes the general path.
+/// nn.rnn_grad, taken per direction for tanh or Relu; nn.rnn's with clip
+/// too): initial state, both directions, sequence lengths, H = 19, 50 steps
+/// of batch 3 (several projection chunks), under store-all (the saved
+/// pre-activations), recompute-gates and the smallest budget (the shortest
+/// segments); then a Relu direction beside a tanh one (the Relu rows), and
+/// both with clip, whose backward takes the general path.
 TEST(RecurrentGradient, FloatRNNMatchesDouble) {
   struct Case {
     const char *activations, *clip;
   };
-  for (Case k : {Case{R"("Tanh", "Tanh")", ""}, Case{R"("Tanh", "Relu")", ""}, Case{R"("Tanh", "Tanh")", "clip = 1.5 : f32, "}}) {
+  for (Case k : {Case{R"("Tanh", "Tanh")", ""}, Case{R"("Tanh", "Relu")", ""}, Case{R"("Tanh", "Tanh")", "clip = 1.5 : f32, "},
+                 Case{R"("Relu", "Tanh")", "clip = 0.5 : f32, "}}) {
     std::string body = R"(func.func @main(%x: tensor<50x3x5xELT>, %w: tensor<2x19x5xELT>, %r: tensor<2x19x19xELT>, %b: tensor<2x38xELT>, %h0: tensor<2x3x19xELT>) -> tensor<50x2x3x19xELT> {
       %l = nn.constant dense<[50, 21, 37]> : tensor<3xi32>
       %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = [ACTS], activation_alpha = [], activation_beta = [], CLIPdirection = "bidirectional", hidden_size = 19 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<50x3x5xELT>, tensor<2x19x5xELT>, tensor<2x19x19xELT>, tensor<2x38xELT>, tensor<3xi32>, tensor<2x3x19xELT>) -> (tensor<50x2x3x19xELT>, tensor<2x3x19xELT>)
@@ -933,6 +962,8 @@ TEST(RecurrentGradient, FloatRNNMatchesDouble) {
                                   {"budget", 1}})
       expectGradientsNear(gradientsAt(body, "f32", args, policy, budget), f64, 2e-4,
                           std::string("f32 against f64, ") + policy);
+    if (*k.clip)
+      expectClippedOutputsNear(body, args);
   }
 }
 
