@@ -521,6 +521,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         else
           k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant).i(stackCellVariant(o));
+        auto clip = o.getClip();
+        k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })

@@ -290,13 +290,16 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 // `gates` the gate pre-activations of every layer and step ([L, T, batch,
 // 4H], what nn.lstm_with_gates saves: the backward does not recompute
 // them; stored only when nn.lstm_stack_grad reads them, under store-all); in
-// inference nothing reads them and they are not stored.
+// inference nothing reads them and they are not stored. `clip` is its
+// layers' (ONNX's attribute), in inference only: nn.lstm_stack_grad does
+// not clip.
 def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$initial_c,
                        Optional<NN_IndexTensor>:$seq_lens,
-                       I64Attr:$hidden_size, DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+                       I64Attr:$hidden_size, DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps,
+                       OptionalAttr<F32Attr>:$clip);
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$cells, NN_FloatTensor:$gates,
                       NN_FloatTensor:$y_h, NN_FloatTensor:$y_c);
   let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`initial_c` $initial_c^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
@@ -322,14 +325,15 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments
 // [L, T, batch, H], which only its backward writes (the activation's
 // derivative comes from the outputs); stored only when the backward reads
 // them (store-all). In inference nothing reads them and they are not
-// stored.
+// stored. `clip`, as nn.lstm_stack's.
 class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
   let arguments = !con((ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
                             Optional<NN_FloatTensor>:$initial_h, Optional<NN_IndexTensor>:$seq_lens,
                             I64Attr:$hidden_size,
-                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
+                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs,
+                       (ins OptionalAttr<F32Attr>:$clip));
   let results = (outs NN_FloatTensor:$y, NN_FloatTensor:$states, NN_FloatTensor:$gates, NN_FloatTensor:$y_h);
   let assemblyFormat = "$x `,` $weights (`initial_h` $initial_h^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -116,9 +116,23 @@ bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
   return true;
 }
 
+/// A layer's clip (ONNX's attribute; null: none).
+FloatAttr clipOf(Operation *layer) {
+  return withLayer(layer, FloatAttr(), [](auto op) { return op.getClipAttr(); });
+}
+/// Whether no backward reads the layer (inference): the stack's backward
+/// does not clip, so only such layers with clip stack.
+bool noBackward(Operation *layer) {
+  return llvm::none_of(layer->getUsers(), [](Operation *user) { return isGrad(user); }) &&
+         withOneOf<LSTMOp, GRUOp, RNNOp>(layer, false, [](auto) { return true; });
+}
+/// No clip, or one the stack runs: that of a layer no backward reads.
+bool clipStacks(Operation *layer) { return !clipOf(layer) || noBackward(layer); }
+
 /// A GRU or RNN layer the stack kernel runs: forward, the default
 /// activations (a GRU: sigmoid and tanh, with linear_before_reset or
-/// without; an RNN: tanh or Relu, PyTorch's two), no clip, and float32.
+/// without; an RNN: tanh or Relu, PyTorch's two), no clip unless no
+/// backward reads it, and float32.
 bool stackableGRUOrRNN(Operation *layer) {
   return withGRUOrRNN(layer, false, [](auto op) {
     bool cell;
@@ -126,7 +140,7 @@ bool stackableGRUOrRNN(Operation *layer) {
       cell = defaultActivations(op.getActivations(), {"sigmoid", "tanh"});
     else
       cell = defaultActivations(op.getActivations(), {"tanh"}) || defaultActivations(op.getActivations(), {"relu"});
-    return op.getDirection() == "forward" && cell && !op.getClip() &&
+    return op.getDirection() == "forward" && cell && clipStacks(op) &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -143,7 +157,8 @@ int64_t variantOf(Operation *layer) {
 }
 
 /// A layer the stack kernel runs: forward, one direction, the default
-/// activations, no peepholes, clip or input_forget, and float32. (Its
+/// activations, no peepholes or input_forget, no clip unless no backward
+/// reads it, and float32. (Its
 /// initial states and final states become rows of the stack's; its
 /// sequence lengths, the same for every layer of a chain, the stack's.)
 bool stackable(Operation *layer) {
@@ -152,7 +167,7 @@ bool stackable(Operation *layer) {
   return withForward(layer, false, [](auto op) {
     return op.getDirection() == "forward" &&
            defaultActivations(op.getActivations(), {"sigmoid", "tanh", "tanh"}) && !op.getP() &&
-           !op.getClip() && !op.getInputForget() &&
+           clipStacks(op) && !op.getInputForget() &&
            op.getX().getType().template cast<RankedTensorType>().getElementType().isF32();
   });
 }
@@ -333,7 +348,7 @@ Optional<Layer> nextLayer(Layer layer) {
   Operation *next = nullptr;
   for (Operation *user : reshape.getResult().getUsers()) {
     bool forward = !isGrad(user) && kindOf(user) == kindOf(layer.op) && kindOf(user) != Kind::None &&
-                   variantOf(user) == variantOf(layer.op);
+                   variantOf(user) == variantOf(layer.op) && clipOf(user) == clipOf(layer.op);
     if (forward && inputOf(user) == reshape.getResult() && !next) {
       next = user;
       continue;
@@ -550,10 +565,11 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     auto create = [&](auto stackOp) -> Operation * {
       using Op = decltype(stackOp);
       if constexpr (std::is_same_v<Op, LSTMStackOp>)
-        return b.create<Op>(loc, types, inputOf(first), weights, h0, c0, lens, hidden, parallel, chunkSteps);
+        return b.create<Op>(loc, types, inputOf(first), weights, h0, c0, lens, hidden, parallel, chunkSteps,
+                            clipOf(first));
       else
         return b.create<Op>(loc, types, inputOf(first), weights, h0, lens, hidden, parallel, chunkSteps,
-                            variant(stackOp));
+                            variant(stackOp), clipOf(first));
     };
     Operation *fwd = kind == Kind::GRU   ? create(GRUStackOp())
                      : kind == Kind::RNN ? create(RNNStackOp())

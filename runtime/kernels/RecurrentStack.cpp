@@ -66,6 +66,7 @@ struct StackArgs {
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   bool constantWeights = false;
   int64_t variant = 0; ///< a GRU's linear_before_reset; an RNN's Relu
+  float clip = kNoClip; ///< ONNX's clip of every layer (RecurrentCells)
 };
 
 StackArgs readStack(Meta &m) {
@@ -91,6 +92,10 @@ StackArgs readStack(Meta &m) {
   a.chunkSteps = m.i();
   a.constantWeights = m.i();
   a.variant = m.i();
+  bool clips = m.i();
+  double clip = m.f();
+  if (clips)
+    a.clip = (float)clip;
   return a;
 }
 
@@ -289,7 +294,7 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
         for (int64_t g = 0; g < G; ++g)
           xr[g] += b.bias[g];
         if constexpr (resetFirst) // z and r * h_{t-1}, for the h gate's product
-          gruRowGates(H, xr, b.hr + r * G, hPrev + r * H, b.z + r * H, b.rh + r * H);
+          gruRowGates(H, xr, b.hr + r * G, hPrev + r * H, b.z + r * H, b.rh + r * H, a.clip);
       }
       if constexpr (resetFirst) // (r * h_{t-1}) R_h^T: the h gate's recurrent part
         grh[l]->runRows(b.rh, H, b.hr + 2 * H, G, B, runsNow, b.gathered);
@@ -324,15 +329,15 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
         if constexpr (isGRU(cell)) // h from the previous step's, in place
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
         if constexpr (lbr)
-          gruRowLinearBeforeReset(H, xr, hr, b.rbh, h);
+          gruRowLinearBeforeReset(H, xr, hr, b.rbh, h, a.clip);
         else if constexpr (resetFirst)
-          gruRowOutput(H, xr, hr + 2 * H, b.rbh, b.z + r * H, h);
+          gruRowOutput(H, xr, hr + 2 * H, b.rbh, b.z + r * H, h, a.clip);
         else if constexpr (lstm)
-          lstmRow(H, xr, hr, nullptr, b.c + r * H, h);
+          lstmRow(H, xr, hr, nullptr, b.c + r * H, h, a.clip);
         else if constexpr (cell == kRNNTanh)
-          rnnRowTanh(H, xr, hr, h);
+          rnnRowTanh(H, xr, hr, h, a.clip);
         else
-          rnnRowRelu(H, xr, hr, h);
+          rnnRowRelu(H, xr, hr, h, a.clip);
       }
     }
     if (l == L - 1) {

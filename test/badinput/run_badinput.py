@@ -97,6 +97,15 @@ def main():
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("given.onnx"))
     with open(w("rows.csv"), "w") as f:
         f.write("".join("%d,%d,%d,%d\n" % (k, k + 1, k + 2, k % 2) for k in range(8)))
+    # An LSTM whose clip is not positive (ONNX: a threshold).
+    rng_np = np.random.default_rng(0)
+    g = helper.make_graph(
+        [helper.make_node("LSTM", ["x", "W", "R"], ["y"], hidden_size=2, clip=-1.0, name="lstm0")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(rng_np.standard_normal((1, 8, 3)).astype(np.float32), name="W"),
+         numpy_helper.from_array(rng_np.standard_normal((1, 8, 2)).astype(np.float32), name="R")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]), w("negative_clip.onnx"))
     # A model with a symbolic batch dimension.
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
@@ -144,6 +153,7 @@ def main():
          "the model takes 1 input(s)"),
         ("random bytes as input", ["run", w("relu.onnx"), "--input", w("random_tensor.pb")], "input 0"),
         ("short initializer", ["run", w("short_initializer.onnx"), "--test-data", mlp_data], "holds 100 bytes"),
+        ("clip not positive", ["inspect", w("negative_clip.onnx")], "node 'lstm0': 'nn.lstm' op clip must be positive"),
         ("wrong dtype, 2nd input", ["run", w("dynamic_reshape.onnx"), "--input", w("good_small.pb"), "--input",
                                  w("good_small.pb")], "has element type float32 but the model expects int64"),
         ("test data without outputs", ["run", mlp, "--test-data", w("empty_test_data")], "has no output_*.pb"),

@@ -3,8 +3,11 @@
 // of steps at a time; a y nobody reads is not computed).
 #include "driver/Compiler.h"
 #include "ir/NNOps.h"
+#include "passes/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>
@@ -71,8 +74,9 @@ INSTANTIATE_TEST_SUITE_P(Recurrent, ForwardMemory, testing::ValuesIn(kForward),
 namespace {
 
 /// Runs `body` (f32) on seeded random inputs, with or without unrolling the
-/// recurrent layers into cells; returns every output.
-std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll) {
+/// recurrent layers into cells, under a recurrent schedule; returns every
+/// output.
+std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll, const char *schedule = "wavefront") {
   MLIRContext ctx;
   auto module = nncc::test::parseModule(ctx, body);
   EXPECT_TRUE(module);
@@ -80,6 +84,7 @@ std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll) {
     return {};
   nncc::CompileOptions options;
   options.unrollRecurrent = unroll;
+  options.recurrentSchedule = schedule;
   std::string error;
   auto exe = nncc::compileModule(*module, options, error);
   EXPECT_TRUE(exe) << error;
@@ -176,6 +181,74 @@ TEST(SavedGates, ReadTwiceAreNotOverwritten) {
   for (size_t k = 0; k < given.size(); ++k)
     for (int64_t e = 0; e < given[k].numElements(); ++e)
       EXPECT_NEAR(given[k].data<float>()[e], recomputed[k].data<float>()[e], 1e-5) << "output " << k << " element " << e;
+}
+
+} // namespace
+
+namespace {
+
+/// Stacks of layers with ONNX's clip (inference: the stack clips in its
+/// cells' rows) against the same layers one by one, whose rows the float
+/// against double tests check (GradientTest): LSTM, both GRU cells and both
+/// RNN activations, three layers, sequence lengths in no order, with a clip
+/// (0.5) that binds. Each chain must run as one stack.
+TEST(ClippedStacks, MatchLayers) {
+  struct Cell {
+    const char *name, *op, *attrs, *results;
+    int gates;
+  };
+  const Cell cells[] = {
+      {"lstm", "nn.lstm", "", ", %c", 4},
+      {"gru", "nn.gru", "linear_before_reset = true, ", "", 3},
+      {"gru_reset_first", "nn.gru", "", "", 3},
+      {"rnn_tanh", "nn.rnn", "", "", 1},
+      {"rnn_relu", "nn.rnn", "", "", 1},
+  };
+  for (const Cell &cell : cells) {
+    SCOPED_TRACE(cell.name);
+    bool lstm = cell.gates == 4, relu = std::string(cell.name) == "rnn_relu";
+    int64_t G = cell.gates * 7;
+    std::string acts = relu ? R"(["Relu"])" : "[]";
+    std::string segments = lstm ? "dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>" : "dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>";
+    std::string states = lstm ? ", tensor<1x3x7xf32>, tensor<1x3x7xf32>" : ", tensor<1x3x7xf32>";
+    std::string body = "func.func @main(%x: tensor<18x3x5xf32>";
+    for (int l = 0; l < 3; ++l)
+      body += ", %w" + std::to_string(l) + ": tensor<1x" + std::to_string(G) + "x" + (l ? "7" : "5") + "xf32>, %r" +
+              std::to_string(l) + ": tensor<1x" + std::to_string(G) + "x7xf32>";
+    body += ") -> tensor<18x1x3x7xf32> {\n  %l = nn.constant dense<[9, 18, 4]> : tensor<3xi32>\n";
+    std::string in = "%x";
+    for (int l = 0; l < 3; ++l) {
+      std::string L = std::to_string(l), I = l ? "7" : "5";
+      body += "  %y" + L + ", %h" + L + (lstm ? ", %c" + L : "") + " = " + cell.op + " " + in + ", %w" + L + ", %r" + L +
+              ", %l {activations = " + acts + ", activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, " +
+              "hidden_size = 7 : i64, " + cell.attrs + "operand_segment_sizes = " + segments + "} : (tensor<18x3x" + I +
+              "xf32>, tensor<1x" + std::to_string(G) + "x" + I + "xf32>, tensor<1x" + std::to_string(G) +
+              "x7xf32>, tensor<3xi32>) -> (tensor<18x1x3x7xf32>" + states + ")\n";
+      if (l < 2) {
+        body += "  %x" + L + " = nn.reshape %y" + L + " {shape = [18, 3, 7]} : tensor<18x1x3x7xf32> -> tensor<18x3x7xf32>\n";
+        in = "%x" + L;
+      }
+    }
+    body += "  return %y2 : tensor<18x1x3x7xf32>\n}";
+    {
+      MLIRContext ctx;
+      auto module = nncc::test::parseModule(ctx, body);
+      ASSERT_TRUE(module) << body;
+      PassManager pm(&ctx);
+      pm.addNestedPass<func::FuncOp>(nncc::createStackRecurrentPass("wavefront", 0));
+      ASSERT_TRUE(succeeded(pm.run(*module)));
+      int stacks = 0;
+      module->walk([&](Operation *op) {
+        stacks += isa<nncc::nn::LSTMStackOp, nncc::nn::GRUStackOp, nncc::nn::RNNStackOp>(op);
+      });
+      EXPECT_EQ(stacks, 1) << "the clipped layers were not stacked";
+    }
+    auto stacked = runBody(body, false, "wavefront"), layers = runBody(body, false, "sequential");
+    ASSERT_EQ(stacked.size(), 1u);
+    ASSERT_EQ(layers.size(), 1u);
+    for (int64_t e = 0; e < layers[0].numElements(); ++e)
+      EXPECT_NEAR(stacked[0].data<float>()[e], layers[0].data<float>()[e], 2e-5) << "element " << e;
+  }
 }
 
 } // namespace

@@ -320,3 +320,39 @@ func.func @other_lengths(%x: tensor<5x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: te
   %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %m {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<2xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   return %y1 : tensor<5x1x2x4xf32>
 }
+
+// -----
+
+// ONNX's clip: layers that share theirs stack, the stack clipping as they
+// did (in inference: the stacked backward does not clip); layers with
+// different clips, or one with and one without, do not.
+// CHECK-LABEL: func.func @clip
+// CHECK: nn.gru_stack %arg0, %arg1, %arg2, %{{.*}}, %arg3, %arg4, %{{.*}} {chunk_steps = 5 : i64, clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, max_parallel = 0 : i64}
+// CHECK-NOT: nn.gru %
+// CHECK-LABEL: func.func @other_clip
+// CHECK-NOT: nn.gru_stack
+// CHECK-COUNT-2: nn.gru %
+// CHECK-LABEL: func.func @clip_and_none
+// CHECK-NOT: nn.gru_stack
+// CHECK-COUNT-2: nn.gru %
+func.func @clip(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @other_clip(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                      %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], clip = 2.500000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
+func.func @clip_and_none(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                         %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<5x1x2x4xf32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [5, 2, 4]} : tensor<5x1x2x4xf32> -> tensor<5x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y1 : tensor<5x1x2x4xf32>
+}
