@@ -13,6 +13,11 @@ namespace {
 template <bool Clip> inline float clipped(float v, float clip) {
   return Clip ? std::min(std::max(v, -clip), clip) : v;
 }
+/// The derivative of clipped(v): 0 where the clip binds (as the general
+/// path's Common::clipSlope).
+template <bool Clip> inline float clipSlope(float v, float clip) {
+  return Clip && (v > clip || v < -clip) ? 0.f : 1.f;
+}
 
 template <bool Peephole, bool Clip>
 inline void lstmLoop(int64_t H, const float *__restrict x, const float *__restrict hr, const float *__restrict peep,
@@ -49,41 +54,61 @@ void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, floa
 }
 
 namespace {
-template <bool Peephole>
+/// With Clip `a` keeps the pre-activations (peepholes in), as the general
+/// path does: the backward needs them for the clip's derivative.
+template <bool Peephole, bool Clip>
 inline void lstmTrainLoop(int64_t H, float *__restrict a, const float *__restrict peep,
-                          const float *__restrict cPrev, float *__restrict cNew) {
+                          const float *__restrict cPrev, float *__restrict cNew, float clip) {
   for (int64_t j = 0; j < H; ++j) {
     float gi = a[j], go = a[H + j], gf = a[2 * H + j], cp = cPrev[j];
     if (Peephole) {
       gi += peep[j] * cp;
       gf += peep[2 * H + j] * cp;
     }
-    float it = fastSigmoid(gi), ft = fastSigmoid(gf), ct = fastTanh(a[3 * H + j]);
+    float it = fastSigmoid(clipped<Clip>(gi, clip)), ft = fastSigmoid(clipped<Clip>(gf, clip)),
+          ct = fastTanh(clipped<Clip>(a[3 * H + j], clip));
     float cn = ft * cp + it * ct;
     if (Peephole)
       go += peep[H + j] * cn;
-    a[j] = it;
-    a[H + j] = fastSigmoid(go);
-    a[2 * H + j] = ft;
-    a[3 * H + j] = ct;
+    if (Clip) {
+      a[j] = gi;
+      a[H + j] = go;
+      a[2 * H + j] = gf;
+    } else {
+      a[j] = it;
+      a[H + j] = fastSigmoid(go);
+      a[2 * H + j] = ft;
+      a[3 * H + j] = ct;
+    }
     cNew[j] = cn;
   }
 }
 
-template <bool Peephole>
+template <bool Peephole, bool Clip>
 inline void lstmBackwardLoop(int64_t H, float *__restrict a, const float *__restrict peep,
                              const float *__restrict cPrev, const float *__restrict cNew, const float *__restrict dh,
-                             float *__restrict dc, float *__restrict dp) {
+                             float *__restrict dc, float *__restrict dp, float clip) {
   for (int64_t j = 0; j < H; ++j) {
     float it = a[j], ot = a[H + j], ft = a[2 * H + j], ct = a[3 * H + j];
+    float si = 1.f, so = 1.f, sf = 1.f, sc = 1.f; // (the clip's derivatives)
+    if (Clip) { // (`a` holds the pre-activations)
+      si = clipSlope<Clip>(it, clip);
+      so = clipSlope<Clip>(ot, clip);
+      sf = clipSlope<Clip>(ft, clip);
+      sc = clipSlope<Clip>(ct, clip);
+      it = fastSigmoid(clipped<Clip>(it, clip));
+      ot = fastSigmoid(clipped<Clip>(ot, clip));
+      ft = fastSigmoid(clipped<Clip>(ft, clip));
+      ct = fastTanh(clipped<Clip>(ct, clip));
+    }
     float cp = cPrev[j], hc = fastTanh(cNew[j]), dhv = dh[j];
     float dcv = dc[j] + dhv * ot * (1.f - hc * hc);
-    float dao = dhv * hc * ot * (1.f - ot);
+    float dao = dhv * hc * ot * (1.f - ot) * so;
     if (Peephole)
       dcv += dao * peep[H + j];
-    float dai = dcv * ct * it * (1.f - it);
-    float daf = dcv * cp * ft * (1.f - ft);
-    float dac = dcv * it * (1.f - ct * ct);
+    float dai = dcv * ct * it * (1.f - it) * si;
+    float daf = dcv * cp * ft * (1.f - ft) * sf;
+    float dac = dcv * it * (1.f - ct * ct) * sc;
     float dcp = dcv * ft;
     if (Peephole) {
       dcp += dai * peep[j] + daf * peep[2 * H + j];
@@ -100,27 +125,48 @@ inline void lstmBackwardLoop(int64_t H, float *__restrict a, const float *__rest
 }
 } // namespace
 
-NNCC_VECTOR_CLONES
-void lstmRowHidden(int64_t H, const float *__restrict a, const float *__restrict cNew, float *__restrict h) {
+namespace {
+template <bool Clip>
+inline void lstmHiddenLoop(int64_t H, const float *__restrict a, const float *__restrict cNew, float *__restrict h,
+                           float clip) {
   for (int64_t j = 0; j < H; ++j)
-    h[j] = a[H + j] * fastTanh(cNew[j]);
+    h[j] = (Clip ? fastSigmoid(clipped<Clip>(a[H + j], clip)) : a[H + j]) * fastTanh(cNew[j]);
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void lstmRowHidden(int64_t H, const float *a, const float *cNew, float *h, float clip) {
+  if (clip < kNoClip)
+    lstmHiddenLoop<true>(H, a, cNew, h, clip);
+  else
+    lstmHiddenLoop<false>(H, a, cNew, h, clip);
 }
 
 NNCC_VECTOR_CLONES
-void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew) {
-  if (peep)
-    lstmTrainLoop<true>(H, a, peep, cPrev, cNew);
+void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew, float clip) {
+  bool clips = clip < kNoClip;
+  if (peep && clips)
+    lstmTrainLoop<true, true>(H, a, peep, cPrev, cNew, clip);
+  else if (peep)
+    lstmTrainLoop<true, false>(H, a, peep, cPrev, cNew, clip);
+  else if (clips)
+    lstmTrainLoop<false, true>(H, a, nullptr, cPrev, cNew, clip);
   else
-    lstmTrainLoop<false>(H, a, nullptr, cPrev, cNew);
+    lstmTrainLoop<false, false>(H, a, nullptr, cPrev, cNew, clip);
 }
 
 NNCC_VECTOR_CLONES
 void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev, const float *cNew, const float *dh,
-                     float *dc, float *dp) {
-  if (peep)
-    lstmBackwardLoop<true>(H, a, peep, cPrev, cNew, dh, dc, dp);
+                     float *dc, float *dp, float clip) {
+  bool clips = clip < kNoClip;
+  if (peep && clips)
+    lstmBackwardLoop<true, true>(H, a, peep, cPrev, cNew, dh, dc, dp, clip);
+  else if (peep)
+    lstmBackwardLoop<true, false>(H, a, peep, cPrev, cNew, dh, dc, dp, clip);
+  else if (clips)
+    lstmBackwardLoop<false, true>(H, a, nullptr, cPrev, cNew, dh, dc, dp, clip);
   else
-    lstmBackwardLoop<false>(H, a, nullptr, cPrev, cNew, dh, dc, dp);
+    lstmBackwardLoop<false, false>(H, a, nullptr, cPrev, cNew, dh, dc, dp, clip);
 }
 
 namespace {
@@ -143,19 +189,32 @@ void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const f
     gruLinearBeforeResetLoop<false>(H, x, hr, rbh, h, clip);
 }
 
-NNCC_VECTOR_CLONES
-void gruRowBackwardLinearBeforeReset(int64_t H, float *__restrict a, const float *__restrict rbh,
-                                     const float *__restrict hPrev, float *__restrict dh) {
+namespace {
+template <bool Clip>
+inline void gruBackwardLinearBeforeResetLoop(int64_t H, float *__restrict a, const float *__restrict rbh,
+                                             const float *__restrict hPrev, float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float z = fastSigmoid(a[j]), r = fastSigmoid(a[H + j]), hrh = a[3 * H + j] + rbh[j];
-    float n = fastTanh(a[2 * H + j] + r * hrh), dhv = dh[j];
-    float dah = dhv * (1.f - z) * (1.f - n * n);
-    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z);
-    a[H + j] = dah * hrh * r * (1.f - r);
+    float az = a[j], ar = a[H + j];
+    float z = fastSigmoid(clipped<Clip>(az, clip)), r = fastSigmoid(clipped<Clip>(ar, clip)), hrh = a[3 * H + j] + rbh[j];
+    float ah = a[2 * H + j] + r * hrh;
+    float n = fastTanh(clipped<Clip>(ah, clip)), dhv = dh[j];
+    float dah = dhv * (1.f - z) * (1.f - n * n) * clipSlope<Clip>(ah, clip);
+    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z) * clipSlope<Clip>(az, clip);
+    a[H + j] = dah * hrh * r * (1.f - r) * clipSlope<Clip>(ar, clip);
     a[2 * H + j] = dah * r;
     a[3 * H + j] = dah;
     dh[j] = dhv * z;
   }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh,
+                                     float clip) {
+  if (clip < kNoClip)
+    gruBackwardLinearBeforeResetLoop<true>(H, a, rbh, hPrev, dh, clip);
+  else
+    gruBackwardLinearBeforeResetLoop<false>(H, a, rbh, hPrev, dh, clip);
 }
 
 namespace {
@@ -189,12 +248,25 @@ void rnnRowTanhBackward(int64_t H, const float *__restrict h, const float *__res
     da[j] = dh[j] * (1.f - h[j] * h[j]);
 }
 
-NNCC_VECTOR_CLONES
-void rnnRowTanhBackwardInPlace(int64_t H, float *__restrict a, const float *__restrict dh) {
+namespace {
+template <bool Clip> inline void rnnTanhBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float t = fastTanh(a[j]);
-    a[j] = dh[j] * (1.f - t * t);
+    float t = fastTanh(clipped<Clip>(a[j], clip));
+    a[j] = dh[j] * (1.f - t * t) * clipSlope<Clip>(a[j], clip);
   }
+}
+template <bool Clip> inline void rnnReluBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
+  for (int64_t j = 0; j < H; ++j)
+    a[j] = a[j] > 0.f ? dh[j] * clipSlope<Clip>(a[j], clip) : 0.f;
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh, float clip) {
+  if (clip < kNoClip)
+    rnnTanhBackwardLoop<true>(H, a, dh, clip);
+  else
+    rnnTanhBackwardLoop<false>(H, a, dh, clip);
 }
 
 NNCC_VECTOR_CLONES
@@ -212,9 +284,11 @@ void rnnRowReluBackward(int64_t H, const float *__restrict h, const float *__res
 }
 
 NNCC_VECTOR_CLONES
-void rnnRowReluBackwardInPlace(int64_t H, float *__restrict a, const float *__restrict dh) {
-  for (int64_t j = 0; j < H; ++j)
-    a[j] = a[j] > 0.f ? dh[j] : 0.f;
+void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh, float clip) {
+  if (clip < kNoClip)
+    rnnReluBackwardLoop<true>(H, a, dh, clip);
+  else
+    rnnReluBackwardLoop<false>(H, a, dh, clip);
 }
 
 namespace {
@@ -252,24 +326,43 @@ void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh,
     gruOutputLoop<false>(H, x, rhR, rbh, z, h, clip);
 }
 
-NNCC_VECTOR_CLONES
-void gruRowBackwardOutput(int64_t H, float *__restrict a, const float *__restrict hPrev, float *__restrict dh) {
+namespace {
+template <bool Clip>
+inline void gruBackwardOutputLoop(int64_t H, float *__restrict a, const float *__restrict hPrev, float *__restrict dh,
+                                  float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float z = fastSigmoid(a[j]), n = fastTanh(a[2 * H + j]), dhv = dh[j];
-    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z);
-    a[2 * H + j] = dhv * (1.f - z) * (1.f - n * n);
+    float az = a[j], ah = a[2 * H + j];
+    float z = fastSigmoid(clipped<Clip>(az, clip)), n = fastTanh(clipped<Clip>(ah, clip)), dhv = dh[j];
+    a[j] = dhv * (hPrev[j] - n) * z * (1.f - z) * clipSlope<Clip>(az, clip);
+    a[2 * H + j] = dhv * (1.f - z) * (1.f - n * n) * clipSlope<Clip>(ah, clip);
     dh[j] = dhv * z;
   }
 }
-
-NNCC_VECTOR_CLONES
-void gruRowBackwardGates(int64_t H, float *__restrict a, const float *__restrict hPrev, const float *__restrict drh,
-                         float *__restrict dh) {
+template <bool Clip>
+inline void gruBackwardGatesLoop(int64_t H, float *__restrict a, const float *__restrict hPrev,
+                                 const float *__restrict drh, float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float r = fastSigmoid(a[H + j]);
-    a[H + j] = drh[j] * hPrev[j] * r * (1.f - r);
+    float ar = a[H + j], r = fastSigmoid(clipped<Clip>(ar, clip));
+    a[H + j] = drh[j] * hPrev[j] * r * (1.f - r) * clipSlope<Clip>(ar, clip);
     dh[j] += drh[j] * r;
   }
+}
+} // namespace
+
+NNCC_VECTOR_CLONES
+void gruRowBackwardOutput(int64_t H, float *a, const float *hPrev, float *dh, float clip) {
+  if (clip < kNoClip)
+    gruBackwardOutputLoop<true>(H, a, hPrev, dh, clip);
+  else
+    gruBackwardOutputLoop<false>(H, a, hPrev, dh, clip);
+}
+
+NNCC_VECTOR_CLONES
+void gruRowBackwardGates(int64_t H, float *a, const float *hPrev, const float *drh, float *dh, float clip) {
+  if (clip < kNoClip)
+    gruBackwardGatesLoop<true>(H, a, hPrev, drh, dh, clip);
+  else
+    gruBackwardGatesLoop<false>(H, a, hPrev, drh, dh, clip);
 }
 
 } // namespace kernels

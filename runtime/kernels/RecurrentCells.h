@@ -1,7 +1,7 @@
 //===- RecurrentCells.h - the standard LSTM/GRU cells, one row ---*- C++ -*-===//
 //
 // The pointwise math of one batch row of the usual cells (sigmoid and tanh;
-// a simple RNN's tanh or Relu; the forward's rows also with ONNX's clip),
+// a simple RNN's tanh or Relu; with ONNX's clip or without),
 // in float over contiguous gate blocks, written so that the loops
 // vectorize. On x86-64 hosts each function is built for AVX-512, AVX2 and
 // the baseline and picked at load time; in bundles it is the baseline (NEON
@@ -29,16 +29,19 @@ void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, floa
 
 /// Training: `a` holds the row's [4H] pre-activations without peepholes
 /// (x W^T + h R^T + biases) and gets the gate activations (i, o, f, c);
-/// cNew = f * cPrev + i * c.
-void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew);
+/// cNew = f * cPrev + i * c. With a clip, `a` gets the pre-activations with
+/// the peepholes in instead (the backward needs them for the clip's
+/// derivative), as the general path keeps them.
+void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew, float clip = kNoClip);
 /// h_t of a row lstmRowTrain ran: o * tanh(cNew), as lstmRow computes it (the
 /// checkpoint backward recomputes h this way instead of reading y).
-void lstmRowHidden(int64_t H, const float *a, const float *cNew, float *h);
-/// Backward of one row: `a` holds lstmRowTrain's activations and gets the
-/// gradients of the pre-activations; dh is the gradient of h_t, dc that of
-/// c_t (replaced by that of c_{t-1}); dp accumulates the peepholes' [3H].
+void lstmRowHidden(int64_t H, const float *a, const float *cNew, float *h, float clip = kNoClip);
+/// Backward of one row: `a` holds what lstmRowTrain left (with the same
+/// clip) and gets the gradients of the pre-activations; dh is the gradient
+/// of h_t, dc that of c_t (replaced by that of c_{t-1}); dp accumulates the
+/// peepholes' [3H].
 void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev, const float *cNew, const float *dh,
-                     float *dc, float *dp);
+                     float *dc, float *dp, float clip = kNoClip);
 
 /// GRU with linear_before_reset: x and hr are [3H] (z, r, h); rbh is the
 /// recurrent bias of the h gate ([H]; zeros without bias). Updates h.
@@ -52,21 +55,22 @@ void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const f
 /// pre-activation, in that order (so that the first 3H are what multiplies
 /// R for dh_{t-1}). dh is the gradient of h_t and gets its direct share of
 /// that of h_{t-1} (z * dh); hPrev is h_{t-1}.
-void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh);
+void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh,
+                                     float clip = kNoClip);
 
 /// Simple RNN with tanh: h = tanh(x + hr) (x holds both biases).
 void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h, float clip = kNoClip);
 /// Its backward: da = dh * (1 - h^2), h the row's output.
 void rnnRowTanhBackward(int64_t H, const float *h, const float *dh, float *da);
 /// The same from the pre-activation, in place: a = dh * (1 - tanh(a)^2).
-void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh);
+void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh, float clip = kNoClip);
 
 /// Simple RNN with Relu: h = max(x + hr, 0).
 void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h, float clip = kNoClip);
 /// Its backward: da = dh where h > 0, else 0.
 void rnnRowReluBackward(int64_t H, const float *h, const float *dh, float *da);
 /// The same from the pre-activation, in place: a = dh where a > 0, else 0.
-void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh);
+void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh, float clip = kNoClip);
 
 /// GRU without linear_before_reset, in two halves around the product
 /// (r * h) R_h^T: first z and r * h from the z and r gates ...
@@ -81,11 +85,11 @@ void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh,
 /// a_h] (a_h = x W_h^T + (r * h_{t-1}) R_h^T + both biases); hPrev is
 /// h_{t-1}. First a_z and a_h become their gradients and dh, the gradient
 /// of h_t, becomes its direct share of that of h_{t-1} (z * dh) ...
-void gruRowBackwardOutput(int64_t H, float *a, const float *hPrev, float *dh);
+void gruRowBackwardOutput(int64_t H, float *a, const float *hPrev, float *dh, float clip = kNoClip);
 /// ... then, given drh = da_h R_h (the gradient of r * h_{t-1}), a_r
 /// becomes its gradient and dh gets r * drh. (R_z and R_r's share of
 /// dh_{t-1} is the caller's: [da_z, da_r] R_zr.)
-void gruRowBackwardGates(int64_t H, float *a, const float *hPrev, const float *drh, float *dh);
+void gruRowBackwardGates(int64_t H, float *a, const float *hPrev, const float *drh, float *dh, float clip = kNoClip);
 
 } // namespace kernels
 } // namespace nncc

@@ -420,7 +420,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
-    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3, /*clipToo=*/true) && !a.inputForget;
     T *savedRows = inPlace ? g.gates.as<T>() + d * Tn * B * G : nullptr;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
@@ -465,7 +465,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // others the full pre-activations (peepholes in); cNew gets c_t.
     auto cellRow = [&](T *ar, const T *cPrev, T *cNew) {
       if (fast) {
-        lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew);
+        lstmRowTrain(H, (float *)ar, (const float *)peep, (const float *)cPrev, (float *)cNew, c.rowClip());
         return;
       }
       for (int64_t j = 0; j < H; ++j) {
@@ -488,7 +488,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // h_t of a cell that cellRow ran.
     auto hiddenRow = [&](const T *ar, const T *cNew, T *h) {
       if (fast)
-        return lstmRowHidden(H, (const float *)ar, (const float *)cNew, (float *)h);
+        return lstmRowHidden(H, (const float *)ar, (const float *)cNew, (float *)h, c.rowClip());
       for (int64_t j = 0; j < H; ++j)
         h[j] = (T)(f(c.clipped((double)ar[H + j])) * hact((double)cNew[j]));
     };
@@ -600,7 +600,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
                 dhb[j] += dyr[j];
             if (fast) {
               lstmRowBackward(H, (float *)ar, (const float *)peep, (const float *)cPrev, (const float *)cNew,
-                              (const float *)dhb, (float *)dcr, (float *)dpr);
+                              (const float *)dhb, (float *)dcr, (float *)dpr, c.rowClip());
             } else {
               for (int64_t j = 0; j < H; ++j) {
                 double cp = cPrev[j], cn = cNew[j];
@@ -754,9 +754,9 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     auto row = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
-    // float, sigmoid and tanh, no clip: the vectorized rows (as the stacked
-    // GRUs' backward runs them).
-    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
+    // float, sigmoid and tanh (with clip or without): the vectorized rows
+    // (as the stacked GRUs' backward runs them).
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2, /*clipToo=*/true);
     // The per-step products with R, prepared once: dh_{t-1} += [da_z, da_r
     // (, da_h r)] R, and without linear_before_reset d(r * h_{t-1}) = dA_h R_h.
     RecurrentGemm<T> back(B, H, lbr ? G : 2 * H, R, H, gs, /*kByN=*/true);
@@ -811,7 +811,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
               if (dyr)
                 for (int64_t j = 0; j < H; ++j)
                   dhb[j] += dyr[j];
-              gruRowBackwardOutput(H, (float *)ar, (const float *)hpr, (float *)dhb);
+              gruRowBackwardOutput(H, (float *)ar, (const float *)hpr, (float *)dhb, c.rowClip());
               std::copy(ar, ar + H, stepRow);
               std::copy(ar + 2 * H, ar + 3 * H, stepRow + 2 * H);
               continue;
@@ -824,7 +824,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
                 for (int64_t j = 0; j < H; ++j)
                   dhb[j] += dyr[j];
               gruRowBackwardLinearBeforeReset(H, (float *)ar, (const float *)(rbh ? rbh : bufs.zeros),
-                                              (const float *)hpr, (float *)dhb);
+                                              (const float *)hpr, (float *)dhb, c.rowClip());
               for (int64_t j = 0; j < H; ++j)
                 std::swap(ar[2 * H + j], sr[j]);
               std::copy(ar, ar + 2 * H, stepRow);
@@ -863,7 +863,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
               T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
               const T *hpr = row(hp, s0, st, b, H);
               if (fast) {
-                gruRowBackwardGates(H, (float *)ar, (const float *)hpr, (const float *)drh + b * H, (float *)dhb);
+                gruRowBackwardGates(H, (float *)ar, (const float *)hpr, (const float *)drh + b * H, (float *)dhb, c.rowClip());
                 std::copy(ar + H, ar + 2 * H, stepRow + H);
                 continue;
               }
@@ -997,8 +997,8 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     bufs.dbSum.clear();
     initialHiddenGrad<T>(g, d, dh);
     RecurrentGemm<T> back(B, H, H, R, H, gs, /*kByN=*/true); // dh_{t-1} = dA_t R, prepared once
-    // float tanh (code 1) or Relu (code 0), no clip: the vectorized rows
-    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0) && !c.hasClip;
+    // float tanh (code 1) or Relu (code 0), with clip or without: the vectorized rows
+    bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
       T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
@@ -1030,9 +1030,9 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
               for (int64_t j = 0; j < H; ++j)
                 dh[b * H + j] += dyr[j];
             if (f.code == 1)
-              rnnRowTanhBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
+              rnnRowTanhBackwardInPlace(H, (float *)ar, (const float *)dh + b * H, c.rowClip());
             else
-              rnnRowReluBackwardInPlace(H, (float *)ar, (const float *)dh + b * H);
+              rnnRowReluBackwardInPlace(H, (float *)ar, (const float *)dh + b * H, c.rowClip());
             std::copy(ar, ar + H, stepRow);
             continue;
           }

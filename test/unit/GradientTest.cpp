@@ -878,7 +878,8 @@ void expectClippedOutputsNear(const std::string &body, const std::vector<std::ve
 /// The float LSTM cell (vectorized sigmoid and tanh, activations kept from the
 /// recomputed forward) against the double path, which the finite-difference
 /// cases check: peepholes, both directions, sequence lengths, H = 19 (a
-/// vector tail); without clip and with.
+/// vector tail), under store-all, recompute-gates and checkpoint; without
+/// clip and with.
 TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
   for (const char *clip : {"", "clip = 0.5 : f32, "}) {
     std::string body = R"(func.func @main(%x: tensor<6x3x5xELT>, %w: tensor<2x76x5xELT>, %r: tensor<2x76x19xELT>, %b: tensor<2x152xELT>, %h0: tensor<2x3x19xELT>, %c0: tensor<2x3x19xELT>, %p: tensor<2x57xELT>) -> tensor<6x2x3x19xELT> {
@@ -890,9 +891,11 @@ TEST(RecurrentGradient, FloatLSTMMatchesDouble) {
     body.replace(body.find("CLIP"), 4, clip);
     SCOPED_TRACE(clip);
     auto args = randomArgs({6 * 3 * 5, 2 * 76 * 5, 2 * 76 * 19, 2 * 152, 2 * 3 * 19, 2 * 3 * 19, 2 * 57}, 5);
-    auto f64 = gradientsAt(body, "f64", args), f32 = gradientsAt(body, "f32", args);
+    auto f64 = gradientsAt(body, "f64", args);
     ASSERT_EQ(f64.size(), args.size());
-    expectGradientsNear(f32, f64, 2e-4, "f32 against f64");
+    // (checkpoint: the backward recomputes h from the rows too)
+    for (const char *policy : {"store-all", "recompute-gates", "checkpoint"})
+      expectGradientsNear(gradientsAt(body, "f32", args, policy), f64, 2e-4, std::string("f32 against f64, ") + policy);
     if (*clip)
       expectClippedOutputsNear(body, args);
   }
