@@ -563,6 +563,8 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (!lstm)
           k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(stackCellVariant(o));
+        auto clip = o.getClip();
+        k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })

@@ -656,9 +656,8 @@ LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
     return failure();
   if (op.getSeqLens() && tensorOf(op.getSeqLens()).getShape() != ArrayRef<int64_t>({xt.getDimSize(1)}))
     return op.emitOpError("seq_lens must be [batch]");
-  if constexpr (std::is_same_v<Op, LSTMStackOp> || std::is_same_v<Op, GRUStackOp> || std::is_same_v<Op, RNNStackOp>)
-    if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
-      return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
+  if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
+    return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
   return verifyStackSaved(op, op.getX(), L, H, S, op.getStates(), cells, op.getGates(), saved);
 }
 
@@ -718,6 +717,8 @@ LogicalResult RNNStackOp::verify() {
 LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
 LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }
 LogicalResult RNNStackGradOp::verify() {
+  if (getClip()) // (the activation's derivative comes from the outputs)
+    return emitOpError("takes no clip: its layers' own kernels train clipped RNNs");
   return success(succeeded(verifyStackActivation(*this, getActivation())) &&
                  succeeded(verifyStackGrad(*this, 1, 1, Value())));
 }

@@ -291,8 +291,7 @@ def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also retur
 // 4H], what nn.lstm_with_gates saves: the backward does not recompute
 // them; stored only when nn.lstm_stack_grad reads them, under store-all); in
 // inference nothing reads them and they are not stored. `clip` is its
-// layers' (ONNX's attribute), in inference only: nn.lstm_stack_grad does
-// not clip.
+// layers' (ONNX's attribute), as its backward's.
 def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = "Stacked forward LSTMs, run as a wavefront of cells.";
   let arguments = (ins NN_FloatTensor:$x, Variadic<NN_FloatTensor>:$weights,
@@ -325,7 +324,8 @@ def NN_LSTMStackOp : NN_Op<"lstm_stack", [NoSideEffect, AttrSizedOperandSegments
 // [L, T, batch, H], which only its backward writes (the activation's
 // derivative comes from the outputs); stored only when the backward reads
 // them (store-all). In inference nothing reads them and they are not
-// stored. `clip`, as nn.lstm_stack's.
+// stored. `clip`, as nn.lstm_stack's (an RNN stack's only in inference:
+// its backward takes the activation's derivative from the outputs).
 class NN_RecurrentStackOp<string mnemonic, string desc, dag cellAttrs>
     : NN_Op<mnemonic, [NoSideEffect, AttrSizedOperandSegments]> {
   let summary = desc;
@@ -362,7 +362,8 @@ def NN_LSTMStackGradOp : NN_Op<"lstm_stack_grad", [NoSideEffect, AttrSizedOperan
                        NN_FloatTensor:$cells, Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                        Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                        Optional<NN_FloatTensor>:$dy_c, Optional<NN_IndexTensor>:$seq_lens, I64Attr:$hidden_size,
-                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps);
+                       DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps,
+                       OptionalAttr<F32Attr>:$clip);
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h,
                       NN_FloatTensor:$d_initial_c);
   let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` $cells `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`dy_c` $dy_c^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
@@ -383,7 +384,8 @@ class NN_RecurrentStackGradOp<string mnemonic, string desc, dag cellAttrs>
                             Optional<NN_FloatTensor>:$gates, NN_FloatTensor:$y, Optional<NN_FloatTensor>:$dy,
                             Optional<NN_FloatTensor>:$initial_h, Optional<NN_FloatTensor>:$dy_h,
                             Optional<NN_IndexTensor>:$seq_lens, I64Attr:$hidden_size,
-                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs);
+                            DefaultValuedAttr<I64Attr, "0">:$max_parallel, I64Attr:$chunk_steps), cellAttrs,
+                       (ins OptionalAttr<F32Attr>:$clip));
   let results = (outs NN_FloatTensor:$dx, Variadic<NN_FloatTensor>:$dweights, NN_FloatTensor:$d_initial_h);
   let assemblyFormat = "$x `,` `[` $weights `]` `,` $states `,` (`gates` $gates^ `,`)? $y (`dy` $dy^)? (`initial_h` $initial_h^)? (`dy_h` $dy_h^)? (`seq_lens` $seq_lens^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

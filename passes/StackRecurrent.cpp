@@ -120,19 +120,22 @@ bool defaultActivations(ArrayAttr given, ArrayRef<StringRef> names) {
 FloatAttr clipOf(Operation *layer) {
   return withLayer(layer, FloatAttr(), [](auto op) { return op.getClipAttr(); });
 }
-/// Whether no backward reads the layer (inference): the stack's backward
-/// does not clip, so only such layers with clip stack.
+/// Whether no backward reads the layer (inference).
 bool noBackward(Operation *layer) {
   return llvm::none_of(layer->getUsers(), [](Operation *user) { return isGrad(user); }) &&
          withOneOf<LSTMOp, GRUOp, RNNOp>(layer, false, [](auto) { return true; });
 }
-/// No clip, or one the stack runs: that of a layer no backward reads.
-bool clipStacks(Operation *layer) { return !clipOf(layer) || noBackward(layer); }
+/// No clip, or one the stack runs: an LSTM's or a GRU's, or that of an RNN
+/// no backward reads (the RNN stack's backward takes the activation's
+/// derivative from the outputs, which do not say where the clip bound).
+bool clipStacks(Operation *layer) {
+  return !clipOf(layer) || kindOf(layer) != Kind::RNN || noBackward(layer);
+}
 
 /// A GRU or RNN layer the stack kernel runs: forward, the default
 /// activations (a GRU: sigmoid and tanh, with linear_before_reset or
-/// without; an RNN: tanh or Relu, PyTorch's two), no clip unless no
-/// backward reads it, and float32.
+/// without; an RNN: tanh or Relu, PyTorch's two), a clip it runs
+/// (clipStacks), and float32.
 bool stackableGRUOrRNN(Operation *layer) {
   return withGRUOrRNN(layer, false, [](auto op) {
     bool cell;
@@ -157,8 +160,8 @@ int64_t variantOf(Operation *layer) {
 }
 
 /// A layer the stack kernel runs: forward, one direction, the default
-/// activations, no peepholes or input_forget, no clip unless no backward
-/// reads it, and float32. (Its
+/// activations, no peepholes or input_forget, a clip it runs (clipStacks),
+/// and float32. (Its
 /// initial states and final states become rows of the stack's; its
 /// sequence lengths, the same for every layer of a chain, the stack's.)
 bool stackable(Operation *layer) {
@@ -598,7 +601,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         return gb.create<decltype(gradOp)>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
                                            savedGates(first) ? fwd->getResult(2) : Value(), y, dyOf(top), h0, dhn,
                                            lens, hidden, parallel, chunkSteps,
-                                           variant(gradOp));
+                                           variant(gradOp), clipOf(first));
       };
       Operation *bwd;
       if (kind == Kind::GRU)
@@ -609,7 +612,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
         bwd = gb.create<LSTMStackGradOp>(gloc, gradTypes, inputOf(first), weights, fwd->getResult(1),
                                          fwd->getResult(2), savedGates(first) ? fwd->getResult(3) : Value(), y,
                                          dyOf(top), h0, dhn, dcn, lens, hidden,
-                                         parallel, chunkSteps);
+                                         parallel, chunkSteps, clipOf(first));
       for (auto it : llvm::enumerate(chain))
         for (unsigned i = 0; i < 3; ++i)
           dWeightOf(it.value().grad, i).replaceAllUsesWith(bwd->getResult(1 + 3 * it.index() + i));

@@ -376,6 +376,7 @@ struct StackGradArgs {
   TensorArg w[kMaxLayers], r[kMaxLayers], b[kMaxLayers], dw[kMaxLayers], dr[kMaxLayers], db[kMaxLayers];
   int64_t layers = 0, hidden = 0, maxParallel = 0, chunkSteps = 1;
   int64_t variant = 0; ///< as StackArgs'
+  float clip = kNoClip; ///< as StackArgs'
 };
 
 StackGradArgs readStackGrad(Meta &m) {
@@ -408,6 +409,10 @@ StackGradArgs readStackGrad(Meta &m) {
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
   a.variant = m.i();
+  bool clips = m.i();
+  double clip = m.f();
+  if (clips)
+    a.clip = (float)clip;
   return a;
 }
 
@@ -624,7 +629,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         } else { // reset first: r * h_{t-1} into the last H, then the sums
           for (int64_t j = 0; j < N; ++j)
             r[j] += wb[j] + rb[j];
-          gruRowGates(H, r, h, hPrevRow(l, t0 + k, b), g.z + b * H, r + 3 * H);
+          gruRowGates(H, r, h, hPrevRow(l, t0 + k, b), g.z + b * H, r + 3 * H, a.clip);
           for (int64_t j = 0; j < 2 * H; ++j)
             r[j] += h[j];
         }
@@ -738,7 +743,7 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
       for (int64_t k = 0; k < n; ++k)
         for (int64_t b = 0; b < B; ++b)
           if (runs(k, b))
-            lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H);
+            lstmRowTrain(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, a.clip);
           else
             std::copy(cPrevOf(k, b), cPrevOf(k, b) + H, g.cs + (k * B + b) * H);
     }
@@ -759,22 +764,22 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         for (int64_t j = 0; dyr && j < H; ++j)
           dh[j] += dyr[j];
         if constexpr (lbr)
-          gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrevOf(k, b), dh);
+          gruRowBackwardLinearBeforeReset(H, buf + (k * B + b) * G, rbh, hPrevOf(k, b), dh, a.clip);
         else if constexpr (resetFirst) // dz and dh gate; dr once d(r * h_{t-1}) is known
-          gruRowBackwardOutput(H, buf + (k * B + b) * G, hPrevOf(k, b), dh);
+          gruRowBackwardOutput(H, buf + (k * B + b) * G, hPrevOf(k, b), dh, a.clip);
         else if constexpr (cell == kRNNTanh)
           rnnRowTanhBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
         else if constexpr (cell == kRNNRelu)
           rnnRowReluBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
         else
           lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
-                          g.dc + b * H, nullptr);
+                          g.dc + b * H, nullptr, a.clip);
       }
       if constexpr (resetFirst) {
         backH[l]->runRows(buf + k * B * G + 2 * H, G, g.drh, H, B, runsNow, g.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (runs(k, b))
-            gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H);
+            gruRowBackwardGates(H, buf + (k * B + b) * G, hPrevOf(k, b), g.drh + b * H, g.dh + b * H, a.clip);
       }
       if constexpr (gru) { // (rows past their length: dA R is zero)
         back[l]->runRows(buf + k * B * G, G, g.dhr, H, B, runsNow, g.gathered);

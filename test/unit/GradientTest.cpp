@@ -1243,6 +1243,33 @@ std::string replaceAll(std::string text, const std::string &key, const std::stri
   return text;
 }
 
+/// Stacks of clipped LSTMs and GRUs (both cells) train too: their forward
+/// and backward rows clip (ONNX's clip on every layer, 0.5: it binds).
+TEST(RecurrentGradient, WavefrontClippedStacksMatchLayers) {
+  const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x28x7xELT>, tensor<1x28x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })";
+  {
+    SCOPED_TRACE("LSTM");
+    checkWavefrontStack(lstm, 5, {28 * 5, 28 * 7, 56, 28 * 7, 28 * 7, 56, 28 * 7, 28 * 7});
+  }
+  const std::string gru = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x21x5xELT>, %r0: tensor<1x21x7xELT>, %b0: tensor<1x42xELT>, %w1: tensor<1x21x7xELT>, %r1: tensor<1x21x7xELT>, %b1: tensor<1x42xELT>, %w2: tensor<1x21x7xELT>, %r2: tensor<1x21x7xELT>) -> tensor<STEPSx1x3x7xELT> {
+    %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x21x5xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x1 = nn.reshape %y0 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>, tensor<1x42xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    %x2 = nn.reshape %y1 {shape = [STEPS, 3, 7]} : tensor<STEPSx1x3x7xELT> -> tensor<STEPSx3x7xELT>
+    %y2, %h2 = nn.gru %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<STEPSx3x7xELT>, tensor<1x21x7xELT>, tensor<1x21x7xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>)
+    return %y2 : tensor<STEPSx1x3x7xELT> })";
+  for (const char *lbr : {"true", "false"}) {
+    SCOPED_TRACE(std::string("GRU, linear_before_reset = ") + lbr);
+    checkWavefrontStack(replaceAll(gru, "LBR", lbr), 5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
+  }
+}
+
 /// The same for three stacked GRUs, with linear_before_reset (PyTorch's)
 /// and without (ONNX's default: the h gate's second product per step):
 /// nn.gru_stack and nn.gru_stack_grad, whose backward reads the stack's

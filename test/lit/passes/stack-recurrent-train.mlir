@@ -337,8 +337,10 @@ func.func @train_gru_lengths(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r
 
 // -----
 
-// Clipped layers in training: the stacked backward does not clip, so they
-// keep their own kernels (forward and backward), under every policy.
+// Clipped RNNs in training: the RNN stack's backward takes the
+// activation's derivative from the outputs, which do not say where the
+// clip bound, so they keep their own kernels (forward and backward), under
+// every policy.
 // CHECK-LABEL: func.func @train_clip
 // CHECK-NOT: nn.rnn_stack
 // CHECK-COUNT-2: nn.rnn_grad
@@ -352,6 +354,26 @@ func.func @train_clip(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tenso
   %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
   %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// Clipped GRUs (LSTMs alike) train as a stack: forward and backward clip.
+// CHECK-LABEL: func.func @train_clip_gru
+// CHECK: nn.gru_stack %arg0, {{.*}}clip = 5.000000e-01 : f32
+// CHECK: nn.gru_stack_grad %arg0, {{.*}}clip = 5.000000e-01 : f32
+// CHECK-NOT: nn.gru_grad
+// RECOMP-LABEL: func.func @train_clip_gru
+// RECOMP: nn.gru_stack %arg0, {{.*}}clip = 5.000000e-01 : f32
+// RECOMP: nn.gru_stack_grad %arg0, {{.*}}clip = 5.000000e-01 : f32
+func.func @train_clip_gru(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>,
+                          %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 4]} : tensor<40x1x2x4xf32> -> tensor<40x2x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
