@@ -6,8 +6,8 @@
 
 The models: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
 from PyTorch, and the same GRU, the same GRU with ONNX's default cell
-(linear_before_reset = 0: the model's GRU nodes changed to it) and simple RNN
-(tanh). `--schedule wavefront`
+(linear_before_reset = 0: the model's GRU nodes changed to it), simple RNN
+(tanh) and the LSTM with ONNX's clip (3) on every layer. `--schedule wavefront`
 runs the LSTM as one nn.lstm_stack (the GRU as one nn.gru_stack, the RNN as
 one nn.rnn_stack; cells of layer l+1 overlap those of layer l on the thread
 pool) and, in the training step (`nncc bench --train`: forward,
@@ -51,6 +51,12 @@ if kind == "GRU0":  # ONNX's default GRU cell: linear_before_reset = 0
             if node.op_type == "GRU" and attr.name == "linear_before_reset":
                 attr.i = 0
     onnx.save(model, sys.argv[1])
+if kind == "LSTM0":  # ONNX's clip on every layer (3: it binds on the largest pre-activations)
+    model = onnx.load(sys.argv[1])
+    for node in model.graph.node:
+        if node.op_type == "LSTM":
+            node.attribute.append(onnx.helper.make_attribute("clip", 3.0))
+    onnx.save(model, sys.argv[1])
 """
 
 
@@ -92,7 +98,7 @@ def main():
     p.add_argument("--kernel-bench", default=os.path.join(ROOT, "build", "benchmarks", "nncc-kernel-bench"))
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    paths = {kind: os.path.join(a.work, kind.lower() + "4.onnx") for kind in ("LSTM", "GRU", "GRU0", "RNN")}
+    paths = {kind: os.path.join(a.work, kind.lower() + "4.onnx") for kind in ("LSTM", "GRU", "GRU0", "RNN", "LSTM0")}
     for kind, path in paths.items():
         if not os.path.exists(path):
             run(["/usr/bin/python3", "-c", EXPORT, path, kind])
@@ -107,9 +113,9 @@ def main():
     # and h R^T again: one forward's FLOPs more, counted).
     flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4,
              "gru0": unit * 3 / 4, "gru0_train": 3 * unit * 3 / 4, "rnn": unit / 4, "rnn_train": 3 * unit / 4,
-             "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4}
+             "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4, "clip": unit, "clip_train": 3 * unit}
     modes = ("forward", "train", "gru", "gru_train", "gru0", "gru0_train", "rnn", "rnn_train", "train_recompute",
-             "gru_train_recompute")
+             "gru_train_recompute", "clip", "clip_train")
     times = {(mode, sch): [] for mode in modes for sch in ("wavefront", "sequential")}
     arena = {}
     peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
@@ -124,7 +130,7 @@ def main():
             if mode.endswith("recompute"):
                 extra += ["--rnn-memory", "recompute-gates"]
             kind = "GRU0" if mode.startswith("gru0") else "GRU" if mode.startswith("gru") else \
-                "RNN" if mode.startswith("rnn") else "LSTM"
+                "RNN" if mode.startswith("rnn") else "LSTM0" if mode.startswith("clip") else "LSTM"
             out = run([a.nncc, "bench", paths[kind], "--schedule", schedule, "--threads",
                        str(a.threads)] + extra)
             m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
@@ -149,7 +155,8 @@ def main():
                  "gru_train": "GRU training step", "gru0": "GRU (ONNX default cell) forward",
                  "gru0_train": "GRU (ONNX default cell) training step", "rnn": "RNN forward",
                  "rnn_train": "RNN training step", "train_recompute": "training step, `--rnn-memory recompute-gates`",
-                 "gru_train_recompute": "GRU training step, `--rnn-memory recompute-gates`"}[mode],
+                 "gru_train_recompute": "GRU training step, `--rnn-memory recompute-gates`",
+                 "clip": "forward, ONNX's clip = 3", "clip_train": "training step, ONNX's clip = 3"}[mode],
                 schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
         rows.append("| | **speedup of the wavefront** | **%.2fx** | | |" % (s / w))
@@ -158,7 +165,8 @@ def main():
         "%s, %d threads. `benchmarks/wavefront.py`: a 4-layer LSTM (input and hidden 512, "
         "batch 8, 100 steps) and the same GRU (PyTorch's, linear_before_reset; and with ONNX's default cell, "
         "linear_before_reset = 0, whose h gate multiplies r * h_{t-1} by R_h: a second product per step) "
-        "and simple RNN (tanh); median ms (median over %d alternating rounds). The training step is forward, "
+        "and simple RNN (tanh), and the LSTM with ONNX's clip attribute (3) on every layer, whose rows clamp "
+        "the pre-activations; median ms (median over %d alternating rounds). The training step is forward, "
         "sum-of-squares loss, backward and SGD (`nncc bench --train`)." % (machine(), a.threads, a.rounds), "",
         "| pass | schedule | ms | GFLOP/s | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [""]
     text = (
