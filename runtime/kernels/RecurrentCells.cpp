@@ -3,6 +3,7 @@
 #include "runtime/kernels/FastMath.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace nncc {
 namespace kernels {
@@ -17,6 +18,14 @@ template <bool Clip> inline float clipped(float v, float clip) {
 /// path's Common::clipSlope).
 template <bool Clip> inline float clipSlope(float v, float clip) {
   return Clip && (v > clip || v < -clip) ? 0.f : 1.f;
+}
+/// Calls f(std::true_type) when there is a clip, f(std::false_type) when
+/// not: the loops' Clip parameter.
+template <typename F> inline void withClip(float clip, F f) {
+  if (clip < kNoClip)
+    f(std::true_type());
+  else
+    f(std::false_type());
 }
 
 template <bool Peephole, bool Clip>
@@ -42,15 +51,12 @@ inline void lstmLoop(int64_t H, const float *__restrict x, const float *__restri
 
 NNCC_VECTOR_CLONES
 void lstmRow(int64_t H, const float *x, const float *hr, const float *peep, float *c, float *h, float clip) {
-  bool clips = clip < kNoClip;
-  if (peep && clips)
-    lstmLoop<true, true>(H, x, hr, peep, c, h, clip);
-  else if (peep)
-    lstmLoop<true, false>(H, x, hr, peep, c, h, clip);
-  else if (clips)
-    lstmLoop<false, true>(H, x, hr, nullptr, c, h, clip);
-  else
-    lstmLoop<false, false>(H, x, hr, nullptr, c, h, clip);
+  withClip(clip, [&](auto clips) {
+    if (peep)
+      lstmLoop<true, decltype(clips)::value>(H, x, hr, peep, c, h, clip);
+    else
+      lstmLoop<false, decltype(clips)::value>(H, x, hr, nullptr, c, h, clip);
+  });
 }
 
 namespace {
@@ -136,37 +142,28 @@ inline void lstmHiddenLoop(int64_t H, const float *__restrict a, const float *__
 
 NNCC_VECTOR_CLONES
 void lstmRowHidden(int64_t H, const float *a, const float *cNew, float *h, float clip) {
-  if (clip < kNoClip)
-    lstmHiddenLoop<true>(H, a, cNew, h, clip);
-  else
-    lstmHiddenLoop<false>(H, a, cNew, h, clip);
+  withClip(clip, [&](auto clips) { lstmHiddenLoop<decltype(clips)::value>(H, a, cNew, h, clip); });
 }
 
 NNCC_VECTOR_CLONES
 void lstmRowTrain(int64_t H, float *a, const float *peep, const float *cPrev, float *cNew, float clip) {
-  bool clips = clip < kNoClip;
-  if (peep && clips)
-    lstmTrainLoop<true, true>(H, a, peep, cPrev, cNew, clip);
-  else if (peep)
-    lstmTrainLoop<true, false>(H, a, peep, cPrev, cNew, clip);
-  else if (clips)
-    lstmTrainLoop<false, true>(H, a, nullptr, cPrev, cNew, clip);
-  else
-    lstmTrainLoop<false, false>(H, a, nullptr, cPrev, cNew, clip);
+  withClip(clip, [&](auto clips) {
+    if (peep)
+      lstmTrainLoop<true, decltype(clips)::value>(H, a, peep, cPrev, cNew, clip);
+    else
+      lstmTrainLoop<false, decltype(clips)::value>(H, a, nullptr, cPrev, cNew, clip);
+  });
 }
 
 NNCC_VECTOR_CLONES
 void lstmRowBackward(int64_t H, float *a, const float *peep, const float *cPrev, const float *cNew, const float *dh,
                      float *dc, float *dp, float clip) {
-  bool clips = clip < kNoClip;
-  if (peep && clips)
-    lstmBackwardLoop<true, true>(H, a, peep, cPrev, cNew, dh, dc, dp, clip);
-  else if (peep)
-    lstmBackwardLoop<true, false>(H, a, peep, cPrev, cNew, dh, dc, dp, clip);
-  else if (clips)
-    lstmBackwardLoop<false, true>(H, a, nullptr, cPrev, cNew, dh, dc, dp, clip);
-  else
-    lstmBackwardLoop<false, false>(H, a, nullptr, cPrev, cNew, dh, dc, dp, clip);
+  withClip(clip, [&](auto clips) {
+    if (peep)
+      lstmBackwardLoop<true, decltype(clips)::value>(H, a, peep, cPrev, cNew, dh, dc, dp, clip);
+    else
+      lstmBackwardLoop<false, decltype(clips)::value>(H, a, nullptr, cPrev, cNew, dh, dc, dp, clip);
+  });
 }
 
 namespace {
@@ -174,7 +171,8 @@ template <bool Clip>
 inline void gruLinearBeforeResetLoop(int64_t H, const float *__restrict x, const float *__restrict hr,
                                      const float *__restrict rbh, float *__restrict h, float clip) {
   for (int64_t j = 0; j < H; ++j) {
-    float z = fastSigmoid(clipped<Clip>(x[j] + hr[j], clip)), r = fastSigmoid(clipped<Clip>(x[H + j] + hr[H + j], clip));
+    float z = fastSigmoid(clipped<Clip>(x[j] + hr[j], clip));
+    float r = fastSigmoid(clipped<Clip>(x[H + j] + hr[H + j], clip));
     float n = fastTanh(clipped<Clip>(x[2 * H + j] + r * (hr[2 * H + j] + rbh[j]), clip));
     h[j] = (1.f - z) * n + z * h[j];
   }
@@ -183,10 +181,7 @@ inline void gruLinearBeforeResetLoop(int64_t H, const float *__restrict x, const
 
 NNCC_VECTOR_CLONES
 void gruRowLinearBeforeReset(int64_t H, const float *x, const float *hr, const float *rbh, float *h, float clip) {
-  if (clip < kNoClip)
-    gruLinearBeforeResetLoop<true>(H, x, hr, rbh, h, clip);
-  else
-    gruLinearBeforeResetLoop<false>(H, x, hr, rbh, h, clip);
+  withClip(clip, [&](auto clips) { gruLinearBeforeResetLoop<decltype(clips)::value>(H, x, hr, rbh, h, clip); });
 }
 
 namespace {
@@ -195,7 +190,8 @@ inline void gruBackwardLinearBeforeResetLoop(int64_t H, float *__restrict a, con
                                              const float *__restrict hPrev, float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
     float az = a[j], ar = a[H + j];
-    float z = fastSigmoid(clipped<Clip>(az, clip)), r = fastSigmoid(clipped<Clip>(ar, clip)), hrh = a[3 * H + j] + rbh[j];
+    float z = fastSigmoid(clipped<Clip>(az, clip)), r = fastSigmoid(clipped<Clip>(ar, clip));
+    float hrh = a[3 * H + j] + rbh[j];
     float ah = a[2 * H + j] + r * hrh;
     float n = fastTanh(clipped<Clip>(ah, clip)), dhv = dh[j];
     float dah = dhv * (1.f - z) * (1.f - n * n) * clipSlope<Clip>(ah, clip);
@@ -211,10 +207,9 @@ inline void gruBackwardLinearBeforeResetLoop(int64_t H, float *__restrict a, con
 NNCC_VECTOR_CLONES
 void gruRowBackwardLinearBeforeReset(int64_t H, float *a, const float *rbh, const float *hPrev, float *dh,
                                      float clip) {
-  if (clip < kNoClip)
-    gruBackwardLinearBeforeResetLoop<true>(H, a, rbh, hPrev, dh, clip);
-  else
-    gruBackwardLinearBeforeResetLoop<false>(H, a, rbh, hPrev, dh, clip);
+  withClip(clip, [&](auto clips) {
+    gruBackwardLinearBeforeResetLoop<decltype(clips)::value>(H, a, rbh, hPrev, dh, clip);
+  });
 }
 
 namespace {
@@ -236,10 +231,7 @@ inline void rnnReluLoop(int64_t H, const float *__restrict x, const float *__res
 
 NNCC_VECTOR_CLONES
 void rnnRowTanh(int64_t H, const float *x, const float *hr, float *h, float clip) {
-  if (clip < kNoClip)
-    rnnTanhLoop<true>(H, x, hr, h, clip);
-  else
-    rnnTanhLoop<false>(H, x, hr, h, clip);
+  withClip(clip, [&](auto clips) { rnnTanhLoop<decltype(clips)::value>(H, x, hr, h, clip); });
 }
 
 NNCC_VECTOR_CLONES
@@ -249,13 +241,15 @@ void rnnRowTanhBackward(int64_t H, const float *__restrict h, const float *__res
 }
 
 namespace {
-template <bool Clip> inline void rnnTanhBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
+template <bool Clip>
+inline void rnnTanhBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j) {
     float t = fastTanh(clipped<Clip>(a[j], clip));
     a[j] = dh[j] * (1.f - t * t) * clipSlope<Clip>(a[j], clip);
   }
 }
-template <bool Clip> inline void rnnReluBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
+template <bool Clip>
+inline void rnnReluBackwardLoop(int64_t H, float *__restrict a, const float *__restrict dh, float clip) {
   for (int64_t j = 0; j < H; ++j)
     a[j] = a[j] > 0.f ? dh[j] * clipSlope<Clip>(a[j], clip) : 0.f;
 }
@@ -263,18 +257,12 @@ template <bool Clip> inline void rnnReluBackwardLoop(int64_t H, float *__restric
 
 NNCC_VECTOR_CLONES
 void rnnRowTanhBackwardInPlace(int64_t H, float *a, const float *dh, float clip) {
-  if (clip < kNoClip)
-    rnnTanhBackwardLoop<true>(H, a, dh, clip);
-  else
-    rnnTanhBackwardLoop<false>(H, a, dh, clip);
+  withClip(clip, [&](auto clips) { rnnTanhBackwardLoop<decltype(clips)::value>(H, a, dh, clip); });
 }
 
 NNCC_VECTOR_CLONES
 void rnnRowRelu(int64_t H, const float *x, const float *hr, float *h, float clip) {
-  if (clip < kNoClip)
-    rnnReluLoop<true>(H, x, hr, h, clip);
-  else
-    rnnReluLoop<false>(H, x, hr, h, clip);
+  withClip(clip, [&](auto clips) { rnnReluLoop<decltype(clips)::value>(H, x, hr, h, clip); });
 }
 
 NNCC_VECTOR_CLONES
@@ -285,10 +273,7 @@ void rnnRowReluBackward(int64_t H, const float *__restrict h, const float *__res
 
 NNCC_VECTOR_CLONES
 void rnnRowReluBackwardInPlace(int64_t H, float *a, const float *dh, float clip) {
-  if (clip < kNoClip)
-    rnnReluBackwardLoop<true>(H, a, dh, clip);
-  else
-    rnnReluBackwardLoop<false>(H, a, dh, clip);
+  withClip(clip, [&](auto clips) { rnnReluBackwardLoop<decltype(clips)::value>(H, a, dh, clip); });
 }
 
 namespace {
@@ -312,18 +297,12 @@ inline void gruOutputLoop(int64_t H, const float *__restrict x, const float *__r
 
 NNCC_VECTOR_CLONES
 void gruRowGates(int64_t H, const float *x, const float *hr, const float *h, float *z, float *rh, float clip) {
-  if (clip < kNoClip)
-    gruGatesLoop<true>(H, x, hr, h, z, rh, clip);
-  else
-    gruGatesLoop<false>(H, x, hr, h, z, rh, clip);
+  withClip(clip, [&](auto clips) { gruGatesLoop<decltype(clips)::value>(H, x, hr, h, z, rh, clip); });
 }
 
 NNCC_VECTOR_CLONES
 void gruRowOutput(int64_t H, const float *x, const float *rhR, const float *rbh, const float *z, float *h, float clip) {
-  if (clip < kNoClip)
-    gruOutputLoop<true>(H, x, rhR, rbh, z, h, clip);
-  else
-    gruOutputLoop<false>(H, x, rhR, rbh, z, h, clip);
+  withClip(clip, [&](auto clips) { gruOutputLoop<decltype(clips)::value>(H, x, rhR, rbh, z, h, clip); });
 }
 
 namespace {
@@ -351,18 +330,12 @@ inline void gruBackwardGatesLoop(int64_t H, float *__restrict a, const float *__
 
 NNCC_VECTOR_CLONES
 void gruRowBackwardOutput(int64_t H, float *a, const float *hPrev, float *dh, float clip) {
-  if (clip < kNoClip)
-    gruBackwardOutputLoop<true>(H, a, hPrev, dh, clip);
-  else
-    gruBackwardOutputLoop<false>(H, a, hPrev, dh, clip);
+  withClip(clip, [&](auto clips) { gruBackwardOutputLoop<decltype(clips)::value>(H, a, hPrev, dh, clip); });
 }
 
 NNCC_VECTOR_CLONES
 void gruRowBackwardGates(int64_t H, float *a, const float *hPrev, const float *drh, float *dh, float clip) {
-  if (clip < kNoClip)
-    gruBackwardGatesLoop<true>(H, a, hPrev, drh, dh, clip);
-  else
-    gruBackwardGatesLoop<false>(H, a, hPrev, drh, dh, clip);
+  withClip(clip, [&](auto clips) { gruBackwardGatesLoop<decltype(clips)::value>(H, a, hPrev, drh, dh, clip); });
 }
 
 } // namespace kernels

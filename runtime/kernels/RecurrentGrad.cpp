@@ -518,7 +518,8 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       }
       std::copy(hk + k * B * H, hk + (k + 1) * B * H, hp);
       for (int64_t st = s0; st < s1; ++st) {
-        forwardProduct.runRows(rowOf(hp, s0, st, 0, H), H, step, G, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
+        auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+        forwardProduct.runRows(rowOf(hp, s0, st, 0, H), H, step, G, B, runs, bufs.gathered);
         parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             T *hNext = rowOf(hp, s0, st + 1, b, H);
@@ -855,7 +856,8 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         });
         if (!lbr) {
           // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-          backH->runRows(bufs.step + 2 * H, G, drh, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
+          auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+          backH->runRows(bufs.step + 2 * H, G, drh, H, B, runs, bufs.gathered);
           parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
@@ -863,7 +865,8 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
               T *ar = row(buf, s0, st, b, LD), *dhb = dh + b * H, *stepRow = bufs.step + b * G;
               const T *hpr = row(hp, s0, st, b, H);
               if (fast) {
-                gruRowBackwardGates(H, (float *)ar, (const float *)hpr, (const float *)drh + b * H, (float *)dhb, c.rowClip());
+                gruRowBackwardGates(H, (float *)ar, (const float *)hpr, (const float *)drh + b * H, (float *)dhb,
+                                    c.rowClip());
                 std::copy(ar + H, ar + 2 * H, stepRow + H);
                 continue;
               }

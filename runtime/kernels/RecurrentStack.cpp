@@ -151,7 +151,7 @@ struct StackGemms : CachedKernel {
 struct LayerBuffers {
   float *h[2], *c, *xw, *hr, *bias;
   float *xin;      ///< with lengths: the chunk's running rows of the input, one step after the other
-  float *gathered; ///< with lengths: the rows of h_{t-1} (or r * h_{t-1}) a step's product takes, when not the first ones
+  float *gathered; ///< with lengths: the rows of h_{t-1} (or r * h_{t-1}) a step's product takes (runRows)
   int64_t *start;  ///< the row of xw where each step's rows begin
   int64_t *running; ///< how many rows take products at each of the chunk's steps
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
