@@ -27,6 +27,12 @@ int64_t reductionCode(StringRef r) {
 
 /// Activation codes of runtime/kernels/Recurrent.cpp with their alpha/beta:
 /// alpha and beta lists are consumed in order by the activations using them.
+/// ONNX's clip, as the recurrent kernels read it: whether there is one,
+/// then its threshold.
+void addClip(KernelCall &k, Optional<APFloat> clip) {
+  k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
+}
+
 void addActivations(KernelCall &k, ArrayAttr acts, ArrayAttr alphas, ArrayAttr betas) {
   auto al = toF64(alphas), be = toF64(betas);
   size_t ai = 0, bi = 0;
@@ -200,8 +206,7 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     acts = ArrayAttr::get(op->getContext(), all);
   }
   addActivations(k, acts, op.getActivationAlpha(), op.getActivationBeta());
-  auto clip = op.getClip();
-  k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
+  addClip(k, op.getClip());
   if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());
   if constexpr (isLSTMForward<OpT>()) { // R a graph parameter: prepared once
@@ -521,8 +526,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         else
           k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(constant).i(stackCellVariant(o));
-        auto clip = o.getClip();
-        k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
+        addClip(k, o.getClip());
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })
@@ -563,8 +567,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         if (!lstm)
           k.none();
         k.i(o.getHiddenSize()).i(o.getMaxParallel()).i(o.getChunkSteps()).i(stackCellVariant(o));
-        auto clip = o.getClip();
-        k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
+        addClip(k, o.getClip());
         k.emit(in.b, in.loc, in.scratch);
         return true;
       })

@@ -522,6 +522,13 @@ NN_INFER(RNNGradOp) {
   return success();
 }
 
+/// ONNX's clip (a layer's or a stack's), where given: a positive threshold.
+template <typename OpT> static LogicalResult verifyClip(OpT op) {
+  if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
+    return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
+  return success();
+}
+
 template <typename OpT>
 static LogicalResult verifyRecurrent(OpT op, int gates) {
   StringRef dir = op.getDirection();
@@ -534,9 +541,7 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
     return op.emitOpError("W must be [") << dirs << ", " << gates * h << ", input], got " << w;
   if (r.getRank() != 3 || r.getDimSize(0) != dirs || r.getDimSize(1) != gates * h || r.getDimSize(2) != h)
     return op.emitOpError("R must be [") << dirs << ", " << gates * h << ", " << h << "], got " << r;
-  if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
-    return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
-  return success();
+  return verifyClip(op);
 }
 
 LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
@@ -656,8 +661,8 @@ LogicalResult verifyStack(Op op, int64_t gates, int64_t saved, Value cells) {
     return failure();
   if (op.getSeqLens() && tensorOf(op.getSeqLens()).getShape() != ArrayRef<int64_t>({xt.getDimSize(1)}))
     return op.emitOpError("seq_lens must be [batch]");
-  if (auto clip = op.getClip(); clip && !(clip->convertToDouble() > 0))
-    return op.emitOpError("clip must be positive, got ") << clip->convertToDouble();
+  if (failed(verifyClip(op)))
+    return failure();
   return verifyStackSaved(op, op.getX(), L, H, S, op.getStates(), cells, op.getGates(), saved);
 }
 

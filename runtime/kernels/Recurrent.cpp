@@ -178,7 +178,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
-    bool fast = std::is_same<T, float>::value && c.standard(d, 3, /*clipToo=*/true) && !a.inputForget;
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
     // Row bi of step st's pre-activations into `gates` (zero past a length).
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
       T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * G;
@@ -196,7 +196,7 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
         std::copy(h, h + B * H, saved + B * H);
       }
       proj.ensure(st);
-      auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+      auto runs = c.runsAt(st, Tn);
       recurrent.runRows(h, H, hr, G, B, runs, dirs.of(d).gathered);
       if (fast) {
         // Rows in parallel; each row's gates vectorized (RecurrentCells).
@@ -315,7 +315,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     const Activation &f = c.acts[d * 2], &g = c.acts[d * 2 + 1];
     for (int64_t k = 0; k < B * H; ++k)
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
-    bool fast = std::is_same<T, float>::value && c.standard(d, 2, /*clipToo=*/true);
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     // Row bi of step st into `gates` (zero past a length), once h R^T and,
     // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
@@ -332,8 +332,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
     };
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      int64_t running = c.rowsRunning(st, Tn);
-      auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
+      auto runs = c.runsAt(st, Tn);
       recurrent.runRows(h, H, hr, G, B, runs, buf.gathered);
       if (fast) {
         float *zf = (float *)z; // the double buffer holds floats here
@@ -380,8 +379,8 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
           rh[bi * H + j] = (T)(r[bi * H + j] * h[bi * H + j]);
         }
       }
-      if (!a.linearBeforeReset && running > 0)
-        gemm<T>(false, true, running, H, H, T(1), rh, H, R + 2 * H * H, H, T(0), rhR, H, buf.gs);
+      if (!a.linearBeforeReset)
+        resetGemm.runRows(rh, H, rhR, H, B, runs, buf.gathered);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         if (a.gates.present())
@@ -450,7 +449,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0);
     for (int64_t st = 0; st < Tn; ++st) {
       proj.ensure(st);
-      recurrent.runRows(h, H, hr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, dirs.of(d).gathered);
+      recurrent.runRows(h, H, hr, H, B, c.runsAt(st, Tn), dirs.of(d).gathered);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
         T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;

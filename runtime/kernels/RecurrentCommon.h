@@ -12,11 +12,11 @@
 #include "runtime/kernels/Gemm.h"
 #include "runtime/kernels/Meta.h"
 #include "runtime/kernels/Parallel.h"
+#include "runtime/kernels/RecurrentCells.h"
 #include "runtime/kernels/RecurrentGemm.h"
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -90,11 +90,9 @@ struct Common {
     clip = m.f();
   }
   int64_t numDirections() const { return direction == 2 ? 2 : 1; }
-  /// The usual cell: the default activations and, unless `clipToo` (the
-  /// forward's rows clip), no clip (the fast path).
-  bool standard(int64_t d, int perDirection, bool clipToo = false) const {
-    if (hasClip && !clipToo)
-      return false;
+  /// The usual cell, whose rows RecurrentCells has (with clip or without):
+  /// the default activations (the fast path).
+  bool standard(int64_t d, int perDirection) const {
     const Activation *a = acts + d * perDirection;
     for (int k = 0; k < perDirection; ++k)
       if (a[k].code != (k == 0 ? 2 : 1)) // sigmoid, then tanh
@@ -106,16 +104,16 @@ struct Common {
   bool reverse(int64_t d) const { return direction == 1 || (direction == 2 && d == 1); }
   double clipped(double v) const { return hasClip ? std::max(-clip, std::min(clip, v)) : v; }
   /// The clip of the fast path's rows (RecurrentCells: kNoClip for none).
-  float rowClip() const { return hasClip ? (float)clip : std::numeric_limits<float>::infinity(); }
+  float rowClip() const { return hasClip ? (float)clip : kNoClip; }
   /// The derivative of clipped() at v: 0 where the clip is active.
   double clipSlope(double v) const { return hasClip && (v > clip || v < -clip) ? 0.0 : 1.0; }
   int64_t length(int64_t b, int64_t T) const {
     return lens.present() ? maxOf<int64_t>(0, minOf(indexAt(lens, b), T)) : T;
   }
-  /// How many of the first rows a step's products take: all up to the
-  /// last row still running at step st.
-  int64_t rowsRunning(int64_t st, int64_t T) const {
-    return lens.present() ? runningRows(batch(), st, [&](int64_t b) { return length(b, T); }) : batch();
+  /// Whether row b runs at step st (within its length): runsAt(st, T)(b),
+  /// for RecurrentGemm::runRows.
+  auto runsAt(int64_t st, int64_t T) const {
+    return [this, st, T](int64_t b) { return st < length(b, T); };
   }
 };
 

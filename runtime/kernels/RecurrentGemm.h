@@ -21,13 +21,12 @@ namespace kernels {
 /// (nncc_kernel_cache_clear calls it).
 void releaseWeightBuffers();
 
-/// The rows of a step's products: those up to the last row whose length
-/// (length(b)) is past step st. Rows past their length need no product;
-/// with the rows sorted longest first (PyTorch's pack_padded_sequence) no
-/// row takes one it does not need.
-template <typename Length> int64_t runningRows(int64_t B, int64_t st, Length length) {
+/// The rows up to the last of B that runs at a step (runs(b): row b is
+/// within its length): with the rows sorted longest first (PyTorch's
+/// pack_padded_sequence), exactly those that run.
+template <typename Runs> int64_t runningRows(int64_t B, Runs runs) {
   for (int64_t b = B; b > 0; --b)
-    if (length(b - 1) > st)
+    if (runs(b - 1))
       return b;
   return 0;
 }
@@ -107,12 +106,9 @@ public:
   /// products pass through them). Without `gathered`, the rows up to the
   /// last that runs (C's other rows are left as they are).
   template <typename Runs> void runRows(const T *A, int64_t lda, T *C, int64_t ldc, int64_t B, Runs runs, T *gathered) {
-    int64_t count = 0, last = 0;
-    for (int64_t b = 0; b < B; ++b)
-      if (runs(b)) {
-        ++count;
-        last = b + 1;
-      }
+    int64_t last = runningRows(B, runs), count = 0;
+    for (int64_t b = 0; b < last; ++b)
+      count += runs(b);
     if (count == last || !gathered)
       return run(A, lda, C, ldc, last);
     for (int64_t b = 0, q = 0; b < B; ++b)

@@ -420,7 +420,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *W = c.w.as<T>() + d * G * I, *R = c.r.as<T>() + d * G * H;
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
-    bool fast = std::is_same<T, float>::value && c.standard(d, 3, /*clipToo=*/true) && !a.inputForget;
+    bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
     T *savedRows = inPlace ? g.gates.as<T>() + d * Tn * B * G : nullptr;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
@@ -518,8 +518,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
       }
       std::copy(hk + k * B * H, hk + (k + 1) * B * H, hp);
       for (int64_t st = s0; st < s1; ++st) {
-        auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
-        forwardProduct.runRows(rowOf(hp, s0, st, 0, H), H, step, G, B, runs, bufs.gathered);
+        forwardProduct.runRows(rowOf(hp, s0, st, 0, H), H, step, G, B, c.runsAt(st, Tn), bufs.gathered);
         parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
           for (int64_t b = b0; b < b1; ++b) {
             T *hNext = rowOf(hp, s0, st + 1, b, H);
@@ -636,7 +635,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
             std::copy(ar, ar + G, stepRow);
           }
         });
-        back.runRows(step, G, dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
+        back.runRows(step, G, dhr, H, B, c.runsAt(st, Tn), bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);
@@ -757,7 +756,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
     };
     // float, sigmoid and tanh (with clip or without): the vectorized rows
     // (as the stacked GRUs' backward runs them).
-    bool fast = std::is_same<T, float>::value && c.standard(d, 2, /*clipToo=*/true);
+    bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     // The per-step products with R, prepared once: dh_{t-1} += [da_z, da_r
     // (, da_h r)] R, and without linear_before_reset d(r * h_{t-1}) = dA_h R_h.
     RecurrentGemm<T> back(B, H, lbr ? G : 2 * H, R, H, gs, /*kByN=*/true);
@@ -856,8 +855,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         });
         if (!lbr) {
           // d(r * h_{t-1}) = dA_h R_h, then dr and r's share of dh_{t-1}.
-          auto runs = [&](int64_t b) { return st < c.length(b, Tn); };
-          backH->runRows(bufs.step + 2 * H, G, drh, H, B, runs, bufs.gathered);
+          backH->runRows(bufs.step + 2 * H, G, drh, H, B, c.runsAt(st, Tn), bufs.gathered);
           parallelFor(B, H * 16, [&](int64_t b0, int64_t b1) {
             for (int64_t b = b0; b < b1; ++b) {
               if (st >= c.length(b, Tn))
@@ -880,7 +878,7 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
           });
         }
         // dh_{t-1} += [da_z, da_r (, da_h r)] R.
-        back.runRows(bufs.step, G, bufs.dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
+        back.runRows(bufs.step, G, bufs.dhr, H, B, c.runsAt(st, Tn), bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             for (int64_t j = 0; j < H; ++j)
@@ -1044,7 +1042,7 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
             ar[j] = stepRow[j] = (T)(dhv * f.derivative(c.clipped(av)) * c.clipSlope(av));
           }
         }
-        back.runRows(step, H, dhr, H, B, [&](int64_t b) { return st < c.length(b, Tn); }, bufs.gathered);
+        back.runRows(step, H, dhr, H, B, c.runsAt(st, Tn), bufs.gathered);
         for (int64_t b = 0; b < B; ++b)
           if (st < c.length(b, Tn))
             std::copy(dhr + b * H, dhr + (b + 1) * H, dh + b * H);

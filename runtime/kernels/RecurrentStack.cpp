@@ -69,6 +69,14 @@ struct StackArgs {
   float clip = kNoClip; ///< ONNX's clip of every layer (RecurrentCells)
 };
 
+/// ONNX's clip as the lowering writes it (whether there is one, then the
+/// threshold), as the rows take it (kNoClip: none).
+float readClip(Meta &m) {
+  bool clips = m.i();
+  double clip = m.f();
+  return clips ? (float)clip : kNoClip;
+}
+
 StackArgs readStack(Meta &m) {
   StackArgs a;
   a.x = m.tensor();
@@ -92,10 +100,7 @@ StackArgs readStack(Meta &m) {
   a.chunkSteps = m.i();
   a.constantWeights = m.i();
   a.variant = m.i();
-  bool clips = m.i();
-  double clip = m.f();
-  if (clips)
-    a.clip = (float)clip;
+  a.clip = readClip(m);
   return a;
 }
 
@@ -153,7 +158,6 @@ struct LayerBuffers {
   float *xin;      ///< with lengths: the chunk's running rows of the input, one step after the other
   float *gathered; ///< with lengths: the rows of h_{t-1} (or r * h_{t-1}) a step's product takes (runRows)
   int64_t *start;  ///< the row of xw where each step's rows begin
-  int64_t *running; ///< how many rows take products at each of the chunk's steps
   const float *rbh; ///< GRU: the recurrent bias of the h gate (zeros without bias)
   float *z, *rh;    ///< a reset-first GRU's z and r * h_{t-1} of a step
 };
@@ -192,7 +196,6 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     lb[l].xin = a.lens.present() ? s.alloc<float>(S * B * (l == 0 ? I0 : H)) : nullptr;
     lb[l].gathered = a.lens.present() ? s.alloc<float>(B * H) : nullptr;
     lb[l].start = s.alloc<int64_t>(S);
-    lb[l].running = s.alloc<int64_t>(S);
     lb[l].hr = s.alloc<float>(B * G);
     lb[l].bias = s.alloc<float>(G);
     lb[l].z = resetFirst ? s.alloc<float>(B * H) : nullptr;
@@ -263,11 +266,9 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     // (in any order of the lengths), one step's after the other.
     auto runs = [&](int64_t k, int64_t r) { return t0 + k < len[r]; };
     int64_t total = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      b.running[k] = allRun ? B : runningRows(B, t0 + k, [&](int64_t r) { return len[r]; });
+    for (int64_t k = 0; k < n; ++k)
       for (int64_t r = 0; r < B; ++r)
         total += runs(k, r);
-    }
     if (total < S * B && b.xin) {
       gatherRowsThatRun(in, I, B, n, runs, b.xin, b.start);
       gw[l]->run(b.xin, I, b.xw, G, gatheredRows(total, S * B));
@@ -282,12 +283,10 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
     const float *h0 = a.h0.present() ? a.h0.as<float>() + l * B * H : zeros;
     for (int64_t k = 0; k < n; ++k) {
       const float *hPrev = k > 0 ? out + (k - 1) * B * H : (c > 0 ? b.h[(c - 1) & 1] + (S - 1) * B * H : h0);
-      // (only the rows within their lengths take products; none from
-      // `running` on)
-      int64_t running = b.running[k];
+      // (only the rows within their lengths take products)
       auto runsNow = [&](int64_t r) { return runs(k, r); };
       gr[l]->runRows(hPrev, H, b.hr, G, B, runsNow, b.gathered);
-      for (int64_t r = 0, j = b.start[k]; r < running; ++r) {
+      for (int64_t r = 0, j = b.start[k]; r < B; ++r) {
         if (!runs(k, r))
           continue;
         float *xr = b.xw + j++ * G;
@@ -409,10 +408,7 @@ StackGradArgs readStackGrad(Meta &m) {
   a.maxParallel = m.i();
   a.chunkSteps = m.i();
   a.variant = m.i();
-  bool clips = m.i();
-  double clip = m.f();
-  if (clips)
-    a.clip = (float)clip;
+  a.clip = readClip(m);
   return a;
 }
 

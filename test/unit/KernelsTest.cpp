@@ -450,7 +450,7 @@ TEST(Recurrent, ProductsOfTheRunningRowsOnly) {
   }
   // The rows up to the last one still running.
   auto running = [](std::vector<int64_t> lens, int64_t st) {
-    return nncc::kernels::runningRows((int64_t)lens.size(), st, [&](int64_t b) { return lens[b]; });
+    return nncc::kernels::runningRows((int64_t)lens.size(), [&](int64_t b) { return lens[b] > st; });
   };
   EXPECT_EQ(running({5, 3, 3, 0}, 0), 3);
   EXPECT_EQ(running({5, 3, 3, 0}, 2), 3);
