@@ -13,6 +13,7 @@
 
 #include "ir/NNOps.h"
 #include "ir/ShapeUtils.h"
+#include "runtime/kernels/RecurrentSegments.h"
 
 #include "mlir/IR/BlockAndValueMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -1700,20 +1701,30 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     if (op.getCheckpoints() ||
         saveGates(op, fwd, LSTMWithGatesOp::getOperationName(), 4 * (int64_t)op.getHiddenSize()))
       return;
-    // Checkpointing: the forward also saves the states before each segment
-    // of about sqrt(T) steps; the backward starts each segment from them and
-    // recomputes h inside it, reading no y, so y (T-sized) can die with the
-    // loss and its gradient.
-    if (policy != "checkpoint" || !fwd || op.getGates())
+    // The forward also saves the states before each segment of the
+    // backward, which starts each segment from them instead of running a
+    // first pass forward to compute them. Checkpointing: segments of about
+    // sqrt(T) steps; the backward recomputes h inside each, reading no y,
+    // so y (T-sized) can die with the loss and its gradient.
+    // Recompute-gates and a budget that does not hold the gates keep y and
+    // save c (and h) every recompute segment, a few percent of y's size (the
+    // budget's segments are multiples of them where they fit).
+    if (!fwd || op.getGates() || policy == "store-all")
       return;
     Value x = op.getX();
-    int64_t T = dimOf(x, 0), S = 1;
-    while (S * S < T)
-      ++S;
-    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, 2, dimOf(x, 1), (int64_t)op.getHiddenSize()});
+    auto xType = x.getType().cast<RankedTensorType>();
+    if (!xType.hasStaticShape())
+      return;
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1);
+    bool checkpoint = policy == "checkpoint";
+    int64_t S = checkpoint ? checkpointSegmentSteps(T) : recomputeSegmentSteps(T, B);
+    if (!checkpoint && S >= T)
+      return; // one segment, which starts from the initial states
+    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, 2, B, (int64_t)op.getHiddenSize()});
     op.getCheckpointsMutable().assign(extendForward(fwd, LSTMCheckpointedOp::getOperationName(), type,
                                                     {b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))}));
-    op.getYMutable().clear();
+    if (checkpoint)
+      op.getYMutable().clear();
   });
   func.walk([&](GRUGradOp op) {
     set(op);

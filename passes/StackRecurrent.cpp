@@ -69,10 +69,12 @@ template <typename... Ops, typename R, typename F> R withOneOf(Operation *op, R 
   return result ? *result : otherwise;
 }
 
-/// nn.lstm or nn.lstm_with_gates (an nn.lstm trained under store-all, whose
-/// gates its backward reads: the stack saves its own).
+/// nn.lstm, nn.lstm_with_gates (an nn.lstm trained under store-all, whose
+/// gates its backward reads: the stack saves its own) or nn.lstm_checkpointed
+/// (whose states before each segment its backward reads: the stack saves
+/// its own chunks').
 template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp>(op, otherwise, f);
 }
 /// nn.gru, nn.rnn or their *_with_gates forms.
 template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
@@ -80,7 +82,8 @@ template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f
 }
 /// Any layer the pass stacks.
 template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(
+      op, otherwise, f);
 }
 /// A layer's backward.
 template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
@@ -90,7 +93,7 @@ template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
 /// The cell of a layer or of a layer's backward.
 enum class Kind { None, LSTM, GRU, RNN };
 Kind kindOf(Operation *op) {
-  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMGradOp>(op))
+  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMGradOp>(op))
     return Kind::LSTM;
   if (isa_and_nonnull<GRUOp, GRUWithGatesOp, GRUGradOp>(op))
     return Kind::GRU;
@@ -159,6 +162,8 @@ int64_t variantOf(Operation *layer) {
   });
 }
 
+Operation *gradientOf(Operation *layer);
+
 /// A layer the stack kernel runs: forward, one direction, the default
 /// activations, no peepholes or input_forget, a clip it runs (clipStacks),
 /// and float32. (Its
@@ -167,6 +172,10 @@ int64_t variantOf(Operation *layer) {
 bool stackable(Operation *layer) {
   if (kindOf(layer) != Kind::LSTM)
     return stackableGRUOrRNN(layer);
+  // An nn.lstm_checkpointed whose backward reads no y (the checkpoint
+  // policy) keeps its kernels (gradientOf).
+  if (isa<LSTMCheckpointedOp>(layer) && !gradientOf(layer))
+    return false;
   return withForward(layer, false, [](auto op) {
     return op.getDirection() == "forward" &&
            defaultActivations(op.getActivations(), {"sigmoid", "tanh", "tanh"}) && !op.getP() &&
@@ -179,6 +188,14 @@ bool stackable(Operation *layer) {
 Value savedGates(Operation *layer) {
   return withOneOf<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(),
                                                                      [](auto op) { return op.getGates(); });
+}
+/// The saved states of nn.lstm_checkpointed (null for the others).
+Value savedCheckpoints(Operation *layer) {
+  return withOneOf<LSTMCheckpointedOp>(layer, Value(), [](auto op) { return op.getCheckpoints(); });
+}
+/// The checkpoints an LSTM's backward reads (null: none, and the others').
+Value checkpointsRead(Operation *grad) {
+  return withOneOf<LSTMGradOp>(grad, Value(), [](auto g) { return g.getCheckpoints(); });
 }
 /// A layer's sequence lengths (null: none).
 Value seqLensOf(Operation *layer) { return withLayer(layer, Value(), [](auto op) { return op.getSeqLens(); }); }
@@ -233,8 +250,8 @@ Optional<SmallVector<Operation *>> readersBefore(ArrayRef<Value> values, Operati
   return ops;
 }
 
-/// What only an LSTM's backward has: no peepholes or checkpoints.
-bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && !g.getCheckpoints() && g.getDp().use_empty(); }
+/// What only an LSTM's backward has: no peepholes.
+bool noLSTMExtras(LSTMGradOp g) { return !g.getP() && g.getDp().use_empty(); }
 bool noLSTMExtras(GRUGradOp) { return true; }
 bool noLSTMExtras(RNNGradOp) { return true; }
 
@@ -244,6 +261,7 @@ template <typename Grad, typename Op> bool sameCellAttributes(Grad, Op) { return
 template <typename Op> bool sameLSTM(LSTMGradOp g, Op op) { return g.getInitialC() == op.getInitialC(); }
 bool sameCellAttributes(LSTMGradOp g, LSTMOp op) { return sameLSTM(g, op); }
 bool sameCellAttributes(LSTMGradOp g, LSTMWithGatesOp op) { return sameLSTM(g, op); }
+bool sameCellAttributes(LSTMGradOp g, LSTMCheckpointedOp op) { return sameLSTM(g, op); }
 template <typename Op> bool sameGRU(GRUGradOp g, Op op) {
   return g.getLinearBeforeReset() == op.getLinearBeforeReset();
 }
@@ -281,7 +299,9 @@ template <typename Grad> bool withinBudget(Grad g, bool savedGates) {
 /// backward alone reads: the stack saves its own. Under recompute-gates
 /// (and a budget that holds the stack's working set: withinBudget) the
 /// stack's backward recomputes them chunk by chunk, as GRUs' and RNNs'
-/// under checkpoint (whose layers keep y and recompute their gates too). An
+/// under checkpoint (whose layers keep y and recompute their gates too);
+/// the cell states an LSTM saved for its backward's segments
+/// (nn.lstm_checkpointed with y) give way to the stack's chunks'. An
 /// LSTM under checkpoint (nn.lstm_checkpointed, whose backward reads
 /// checkpoints instead of y) keeps its own kernels: that policy keeps about
 /// 2 sqrt(T) states and lets y die, where the stack would keep y and a cell
@@ -309,7 +329,11 @@ Operation *gradientOf(Operation *layer) {
              withinBudget(g, (bool)gates);
     });
   });
-  if (!same || (gates && !gates.hasOneUse()))
+  // (The layer's checkpoints, if it saves some, are read by this backward
+  // alone: the stack saves its own.)
+  Value checkpoints = savedCheckpoints(layer);
+  if (!same || (gates && !gates.hasOneUse()) || checkpointsRead(found) != checkpoints ||
+      (checkpoints && !checkpoints.hasOneUse()))
     return nullptr;
   return found;
 }

@@ -22,6 +22,7 @@
 #include "runtime/kernels/RecurrentCells.h"
 #include "runtime/kernels/RecurrentCommon.h"
 #include "runtime/kernels/RecurrentGemm.h"
+#include "runtime/kernels/RecurrentSegments.h"
 
 #include <initializer_list>
 #include <memory>
@@ -220,13 +221,14 @@ void runningRowsToPlaces(const Common &c, int64_t s0, int64_t s1,
 struct LSTMGradArgs {
   GradCommon g;
   TensorArg c0, p, dyc, dc0, dp;
-  /// [D, segments, 2 (c, h), B, H]: the states before each segment, saved by
-  /// the forward (nn.lstm_checkpointed; the checkpoint policy, without y).
+  /// [D, ceil(T / spacing), 2 (c, h), B, H]: the states before every
+  /// `spacing` steps, saved by the forward (nn.lstm_checkpointed: the
+  /// checkpoint policy, without y; recompute-gates and a budget, with y).
   TensorArg checkpoints;
   bool inputForget;
   int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
   int64_t budget;  // bytes, for the budget policy
-  int64_t segmentSteps; // > 0: segments of this many steps, whatever the policy
+  int64_t spacing; // > 0: the saved checkpoints' segment length
 };
 
 LSTMGradArgs readLSTMGrad(Meta &m) {
@@ -243,7 +245,7 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
   a.inputForget = m.i();
   a.policy = m.i();
   a.budget = m.i();
-  a.segmentSteps = m.i();
+  a.spacing = m.i();
   a.g.directionsAtOnce = m.i();
   return a;
 }
@@ -258,8 +260,10 @@ LSTMGradArgs readLSTMGrad(Meta &m) {
 /// sqrt(T) (checkpoint: at most
 /// ceil(T/S) + S + 2 cell states live), a GEMM-sized handful of steps
 /// (recompute-gates: only h and the checkpointed c persist) or the largest S
-/// whose working set fits a byte budget. With more than one segment, a first
-/// pass forward through the segments saves the checkpoints.
+/// whose working set fits a byte budget. The forward saves the states before
+/// each segment (nn.lstm_checkpointed) where autodiff knew the shapes; the
+/// backward reads them when its segments are multiples of theirs, and
+/// otherwise a first pass forward through the segments computes them.
 ///
 /// Without y (the checkpoint policy: autodiff leaves it out so that the
 /// T-sized output can die early) h is recomputed too: the checkpoints also
@@ -311,24 +315,24 @@ template <typename T> struct LSTMGradBuffers {
 };
 
 /// Segment length for a memory policy (0 store-all, 1 recompute-gates,
-/// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps.
+/// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps and
+/// `spacing` (> 0) that of the checkpoints the forward saved.
 template <typename BytesFn>
-LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t B, BytesFn bytesOf) {
+LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t B, int64_t spacing,
+                            BytesFn bytesOf) {
   Tn = maxOf<int64_t>(Tn, 1);
-  B = maxOf<int64_t>(B, 1);
   LSTMSegments seg;
   switch (policy) {
-  case 1: seg.S = maxOf<int64_t>(1, minOf<int64_t>(Tn, 256 / B)); break;
-  case 2: {
-    int64_t r = 1;
-    while (r * r < Tn)
-      ++r;
-    seg.S = r;
-    break;
-  }
+  case 1: seg.S = spacing > 0 ? spacing : nncc::recomputeSegmentSteps(Tn, B); break;
+  case 2: seg.S = spacing > 0 ? spacing : nncc::checkpointSegmentSteps(Tn); break;
   case 3: {
-    // The largest S that fits; failing that, the smallest working set.
+    // The largest S that fits: first among the whole sequence and the
+    // multiples of the saved checkpoints' segments (no first pass), then
+    // any; failing that, the smallest working set.
     int64_t best = -1, smallest = 1, smallestBytes = bytesOf(1);
+    for (int64_t S = Tn; S >= 1 && best < 0; --S)
+      if ((S == Tn || spacing <= 0 || S % spacing == 0) && bytesOf(S) <= budget)
+        best = S;
     for (int64_t S = Tn; S >= 1; --S) {
       int64_t bytes = bytesOf(S);
       if (best < 0 && bytes <= budget)
@@ -348,12 +352,18 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
 }
 
 /// The segments of a backward whose working set for S steps is Buffers(a, S)
-/// and, when it works in them, the saved pre-activations (the budget counts
+/// and, when it works in them, the saved pre-activations, and the
+/// checkpoints saved every `spacing` steps (`checkpoints`; the budget counts
 /// them: they live from the forward to here).
-template <typename Buffers, typename Args> LSTMSegments segmentsFor(const Args &a) {
+template <typename Buffers, typename Args>
+LSTMSegments segmentsFor(const Args &a, const TensorArg *checkpoints = nullptr, int64_t spacing = 0) {
   using T = std::remove_pointer_t<decltype(Buffers::buf)>;
   int64_t saved = gatesInPlace(a.g) ? a.g.gates.numel() * (int64_t)sizeof(T) : 0;
-  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), [&](int64_t S) {
+  if (checkpoints && checkpoints->present())
+    saved += checkpoints->numel() * (int64_t)sizeof(T);
+  else
+    spacing = 0;
+  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), spacing, [&](int64_t S) {
     Scratch measure;
     Buffers probe(a, S, measure);
     (void)probe;
@@ -386,17 +396,13 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   const GradCommon &g = a.g;
   const Common &c = g.c;
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = 4 * H, D = g.D(), I = c.x.dim(2);
-  LSTMSegments seg;
-  if (a.segmentSteps > 0) {
-    seg.S = minOf(maxOf<int64_t>(Tn, 1), a.segmentSteps);
-    seg.count = (maxOf<int64_t>(Tn, 1) + seg.S - 1) / seg.S;
-  } else {
-    seg = segmentsFor<LSTMGradBuffers<T>>(a);
-  }
+  LSTMSegments seg = segmentsFor<LSTMGradBuffers<T>>(a, &a.checkpoints, a.spacing);
   int64_t S = seg.S;
-  // Checkpoints laid out for other segments are not read (the lowering
-  // passes their segment length): the first pass computes them instead.
-  bool useSaved = a.checkpoints.present() && a.checkpoints.dim(1) == seg.count;
+  // Saved checkpoints are read when the segments are multiples of theirs
+  // (the lowering passes their segment length): segment k starts at their
+  // k * stride. Otherwise the first pass computes the checkpoints.
+  int64_t stride = a.spacing > 0 && S % a.spacing == 0 ? S / a.spacing : 0;
+  bool useSaved = a.checkpoints.present() && stride > 0;
   // Saved pre-activations (store-all; budget when they fit) replace the
   // recomputing GEMMs, and the backward works in them, a segment's rows at a
   // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
@@ -406,7 +412,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // The states before segment k of direction d, as nn.lstm_checkpointed lays
   // them out: c, then h.
   auto saved = [&](const TensorArg &t, int64_t d, int64_t k, int which) {
-    return t.as<T>() + (((d * seg.count + k) * 2 + which) * B) * H;
+    return t.as<T>() + (((d * t.dim(1) + k * stride) * 2 + which) * B) * H;
   };
   if (s.measuring())
     return;

@@ -1022,6 +1022,37 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeLSTMSegments) {
                       {40 * 16 * 3, 20 * 3, 20 * 5, 40});
 }
 
+/// Under recompute-gates, and a budget that does not hold the gates, the
+/// forward saves the states before every recompute segment (batch 8: 32
+/// steps; nn.lstm_checkpointed, keeping y) and the backward starts its
+/// segments from them: from each (recompute-gates), from every other one
+/// (a budget's segments of 64, 96, ... steps) or, for segments of other lengths,
+/// from the states its own first pass computes. A sweep of budgets from the
+/// smallest working set to store-all's runs all of these, and each gives
+/// store-all's gradients. Both directions, lengths, initial states and
+/// peepholes.
+TEST(RecurrentGradient, SavedCheckpointsServeEverySegmentLength) {
+  const char *body = R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x24x5xELT>, %r: tensor<2x24x6xELT>, %b: tensor<2x48xELT>, %h0: tensor<2x8x6xELT>, %c0: tensor<2x8x6xELT>, %p: tensor<2x18xELT>) -> tensor<200x2x8x6xELT> {
+    %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 6 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<200x8x5xELT>, tensor<2x24x5xELT>, tensor<2x24x6xELT>, tensor<2x48xELT>, tensor<8xi32>, tensor<2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x18xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x8x6xELT>)
+    %0 = nn.add %y, %c : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
+    return %0 : tensor<200x2x8x6xELT> })";
+  auto args = randomArgs({200 * 8 * 5, 2 * 24 * 5, 2 * 24 * 6, 2 * 48, 2 * 8 * 6, 2 * 8 * 6, 2 * 18}, 12);
+  for (const char *elt : {"f64", "f32"}) {
+    SCOPED_TRACE(elt);
+    int64_t allBytes = 0, minimalBytes = 0;
+    auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes);
+    ASSERT_EQ(reference.size(), args.size());
+    expectGradientsNear(gradientsAt(body, elt, args, "recompute-gates"), reference, 1e-6, "recompute-gates");
+    expectGradientsNear(gradientsAt(body, elt, args, "budget", 1, &minimalBytes), reference, 1e-6, "budget=1");
+    for (int k = 1; k <= 12; ++k) {
+      int64_t budget = minimalBytes + (allBytes - minimalBytes) * k / 12;
+      expectGradientsNear(gradientsAt(body, elt, args, "budget", budget), reference, 1e-6,
+                          "budget=" + std::to_string(budget));
+    }
+  }
+}
+
 /// GRU, with and without linear_before_reset, both directions and lengths.
 TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
   for (const char *lbr : {"true", "false"}) {

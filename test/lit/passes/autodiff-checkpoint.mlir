@@ -1,4 +1,6 @@
-// RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint | FileCheck %s
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --split-input-file | FileCheck %s
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --split-input-file | FileCheck %s --check-prefixes=RECOMP,SEGMENTS
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=40000 --split-input-file | FileCheck %s --check-prefix=SEGMENTS
 // Under the checkpoint memory policy the forward LSTM also saves its states
 // before every segment of ceil(sqrt(T)) steps (T = 5: segments of 3, so 2),
 // and its backward starts from them: it reads no y, which can then die with
@@ -15,5 +17,30 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
   %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y, %y : tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>
   %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<5x1x2x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// Under recompute-gates (and a budget that does not hold the gates) the
+// forward saves the states before every segment of 256 / batch = 16 steps
+// (40 steps: 3 segments) and keeps y, which the backward reads with the
+// checkpoints: it recomputes the gates from y, and starts each segment from
+// its saved cell state instead of running a first pass to compute them.
+// With one segment (batch 2: 128 steps) it saves none: the backward starts
+// from the initial states.
+// RECOMP-LABEL: func.func @lstm
+// RECOMP: nn.lstm %
+// RECOMP-NOT: nn.lstm_checkpointed
+// SEGMENTS-LABEL: func.func @segments
+// SEGMENTS: %[[Y:.*]], %{{.*}}, %{{.*}}, %[[CK:.*]] = nn.lstm_checkpointed %arg0, %arg1, %arg2 {{{.*}}segment_steps = 16 : i64} : {{.*}} -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x3x2x16x4xf32>)
+// y (operand 8), dY and the checkpoints present, no gates.
+// SEGMENTS: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}}, %[[CK]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0]>
+// CHECK-LABEL: func.func @segments
+// CHECK: nn.lstm_checkpointed %arg0, %arg1, %arg2 {{{.*}}segment_steps = 7 : i64}
+func.func @segments(%x: tensor<40x16x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x16x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>)
+  %sq = nn.mul %y, %y : tensor<40x1x16x4xf32>, tensor<40x1x16x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x16x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }

@@ -72,6 +72,37 @@ func.func @train(%x: tensor<40x2x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x
 
 // -----
 
+// A batch of 16 over 40 steps: under recompute-gates each layer's forward
+// also saves its states before every segment of 256 / 16 = 16 steps
+// (nn.lstm_checkpointed, y kept), which only its backward reads. They stack
+// all the same: the stack saves its own chunks' cell states, and the
+// layers' checkpoints go with them. Under checkpoint (no y) they keep their
+// own kernels.
+// RECOMP-LABEL: func.func @train_segments
+// RECOMP-NOT: nn.lstm_checkpointed
+// RECOMP-NOT: nn.lstm_grad
+// RECOMP: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
+// RECOMP-NOT: nn.lstm_checkpointed
+// RECOMP: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[Y]] dy %{{.*}} {chunk_steps = 4 : i64
+// RECOMP-NOT: nn.lstm_grad
+// RECOMP: return
+// CKPT-LABEL: func.func @train_segments
+// CKPT-NOT: nn.lstm_stack
+// CKPT-COUNT-2: nn.lstm_checkpointed
+// CKPT-COUNT-2: nn.lstm_grad
+// CKPT-NOT: nn.lstm_stack
+func.func @train_segments(%x: tensor<40x16x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,
+                          %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %b1: tensor<1x32xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x16x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 16, 4]} : tensor<40x1x16x4xf32> -> tensor<40x16x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x16x4xf32>, tensor<40x1x16x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x16x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
 // The loss also reads the lower layer's output: its backward takes a second
 // gradient, so neither the layers nor their gradients are stacked.
 // CHECK-LABEL: func.func @lower_output_read
