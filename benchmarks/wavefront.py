@@ -35,14 +35,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPORT = r"""
 import sys, onnx, torch
 torch.manual_seed(0)
-kind = sys.argv[2]
+kind, H = sys.argv[2], int(sys.argv[3])
 class M(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.rnn = getattr(torch.nn, kind.rstrip("0"))(512, 512, 4)
+        self.rnn = getattr(torch.nn, kind.rstrip("0"))(H, H, 4)
     def forward(self, x):
         return self.rnn(x)[0]
-torch.onnx.export(M().eval(), (torch.randn(100, 8, 512),), sys.argv[1], opset_version=14,
+torch.onnx.export(M().eval(), (torch.randn(100, 8, H),), sys.argv[1], opset_version=14,
                   input_names=["input"], output_names=["output"])
 if kind == "GRU0":  # ONNX's default GRU cell: linear_before_reset = 0
     model = onnx.load(sys.argv[1])
@@ -98,10 +98,13 @@ def main():
     p.add_argument("--kernel-bench", default=os.path.join(ROOT, "build", "benchmarks", "nncc-kernel-bench"))
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    paths = {kind: os.path.join(a.work, kind.lower() + "4.onnx") for kind in ("LSTM", "GRU", "GRU0", "RNN", "LSTM0")}
+    # (LSTM-128 and LSTM-256: the LSTM with hidden 128 and 256)
+    kinds = {"LSTM": ("LSTM", 512), "GRU": ("GRU", 512), "GRU0": ("GRU0", 512), "RNN": ("RNN", 512),
+             "LSTM0": ("LSTM0", 512), "LSTM-128": ("LSTM", 128), "LSTM-256": ("LSTM", 256)}
+    paths = {kind: os.path.join(a.work, kind.lower().replace("-", "_") + "4.onnx") for kind in kinds}
     for kind, path in paths.items():
         if not os.path.exists(path):
-            run(["/usr/bin/python3", "-c", EXPORT, path, kind])
+            run(["/usr/bin/python3", "-c", EXPORT, path, kinds[kind][0], str(kinds[kind][1])])
     # Multiply-adds x 2 per layer: the forward is x W^T and h R^T over all
     # steps; the backward (the forward saved the gates: store-all) is
     # dh = dA R, dW, dR and dX.
@@ -113,9 +116,27 @@ def main():
     # and h R^T again: one forward's FLOPs more, counted).
     flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4,
              "gru0": unit * 3 / 4, "gru0_train": 3 * unit * 3 / 4, "rnn": unit / 4, "rnn_train": 3 * unit / 4,
-             "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4, "clip": unit, "clip_train": 3 * unit}
+             "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4, "clip": unit, "clip_train": 3 * unit,
+             "train_recompute_256": 4 * unit / 4, "train_recompute_128": 4 * unit / 16}
     modes = ("forward", "train", "gru", "gru_train", "gru0", "gru0_train", "rnn", "rnn_train", "train_recompute",
-             "gru_train_recompute", "clip", "clip_train")
+             "train_recompute_256", "train_recompute_128", "gru_train_recompute", "clip", "clip_train")
+
+    def kind_of(mode):
+        return "GRU0" if mode.startswith("gru0") else "GRU" if mode.startswith("gru") else \
+            "RNN" if mode.startswith("rnn") else "LSTM0" if mode.startswith("clip") else \
+            "LSTM-" + mode.split("_")[-1] if mode.startswith("train_recompute_") else "LSTM"
+
+    def extra_of(mode):
+        extra = ["--train"] if "train" in mode else []
+        return extra + (["--rnn-memory", "recompute-gates"] if "recompute" in mode else [])
+
+    # Whether the wavefront schedule stacks each model's layers (the pass
+    # decides: under recompute-gates an LSTM of hidden 512 keeps its layers).
+    stacked = {}
+    for mode in modes:
+        out = run([a.nncc, "bench", paths[kind_of(mode)], "--threads", str(a.threads), "--runs", "1",
+                   "--warmup", "0", "--profile"] + extra_of(mode))
+        stacked[mode] = "_stack" in out
     times = {(mode, sch): [] for mode in modes for sch in ("wavefront", "sequential")}
     arena = {}
     peaks, peaks1 = [], []  # the machine's FMA peak on --threads threads and on 1, once per round
@@ -125,14 +146,10 @@ def main():
             peaks.append(peak[a.threads])
             peaks1.append(peak[1])
         for mode, schedule in times:
-            extra = ["--train", "--runs", str(max(5, a.runs // 2)), "--warmup", "2"] if "train" in mode \
+            extra = ["--runs", str(max(5, a.runs // 2)), "--warmup", "2"] if "train" in mode \
                 else ["--runs", str(a.runs)]
-            if mode.endswith("recompute"):
-                extra += ["--rnn-memory", "recompute-gates"]
-            kind = "GRU0" if mode.startswith("gru0") else "GRU" if mode.startswith("gru") else \
-                "RNN" if mode.startswith("rnn") else "LSTM0" if mode.startswith("clip") else "LSTM"
-            out = run([a.nncc, "bench", paths[kind], "--schedule", schedule, "--threads",
-                       str(a.threads)] + extra)
+            out = run([a.nncc, "bench", paths[kind_of(mode)], "--schedule", schedule, "--threads",
+                       str(a.threads)] + extra + extra_of(mode))
             m = re.search(r"median_ms=([0-9.]+) min_ms=[0-9.]+ peak_arena_bytes=([0-9]+)", out)
             times[(mode, schedule)].append(float(m.group(1)))
             arena[(mode, schedule)] = int(m.group(2))
@@ -145,10 +162,11 @@ def main():
         print("%s: wavefront %.2f ms, sequential %.2f ms, speedup %.2fx" % (mode, w, s, s / w))
         cell = mode[:3] if mode[:3] in ("gru", "rnn") else "lstm"
         train = "train" in mode
-        for schedule, what in (("sequential", "4 nn.%s%s kernels, threads inside each step" % (
-                cell, " + 4 nn.%s_grad" % cell if train else "")),
-                               ("wavefront", "nn.%s_stack%s, cells of 8 steps along diagonals" % (
-                                   cell, " + nn.%s_stack_grad (reverse diagonals)" % cell if train else ""))):
+        layers = "4 nn.%s%s kernels, threads inside each step" % (cell, " + 4 nn.%s_grad" % cell if train else "")
+        stack = "nn.%s_stack%s, cells of 8 steps along diagonals" % (
+            cell, " + nn.%s_stack_grad (reverse diagonals)" % cell if train else "")
+        for schedule, what in (("sequential", layers),
+                               ("wavefront", stack if stacked[mode] else "not stacked: " + layers)):
             ms = med[(mode, schedule)]
             rows.append("| %s | %s (%s) | %.1f | %.0f | %d |" % (
                 {"forward": "forward", "train": "training step", "gru": "GRU forward",
@@ -156,6 +174,8 @@ def main():
                  "gru0_train": "GRU (ONNX default cell) training step", "rnn": "RNN forward",
                  "rnn_train": "RNN training step", "train_recompute": "training step, `--rnn-memory recompute-gates`",
                  "gru_train_recompute": "GRU training step, `--rnn-memory recompute-gates`",
+                 "train_recompute_256": "training step, `--rnn-memory recompute-gates`, hidden 256",
+                 "train_recompute_128": "training step, `--rnn-memory recompute-gates`, hidden 128",
                  "clip": "forward, ONNX's clip = 3", "clip_train": "training step, ONNX's clip = 3"}[mode],
                 schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
@@ -180,8 +200,12 @@ def main():
         "GRU's for the same FLOPs; its stack runs both unsplit in each cell. Under `--rnn-memory recompute-gates` the stack's forward saves no "
         "gates (only the lower layers' outputs and each chunk's cell state) and each backward cell recomputes its "
         "chunk's gates with two GEMMs of its 64 rows and adds its chunk's weight gradients, single-threaded beside "
-        "the other layers' cells; layer by layer, each layer's backward recomputes segments of 256 rows with GEMMs "
-        "on both threads. Both recompute the same FLOPs, so the wavefront again gains only on the step products." % (
+        "the other layers' cells, one of which (the bottom layer's) computes no dX; layer by layer, each layer's "
+        "backward starts each segment of 256 rows from the cell state its forward saved there and recomputes the "
+        "segment's gates with GEMMs on both threads. Both recompute the same FLOPs. For the LSTM of hidden 512 the "
+        "layers are the faster, so the pass keeps them (the \"not stacked\" rows; `stackRecomputes` in "
+        "passes/StackRecurrent.cpp); at hidden 256 and 128, where a step's product split across two threads "
+        "loses more, the stack is the faster and the pass stacks them." % (
             flops["forward"] / 1e9, flops["train"] / 1e9))
     if len(steps) == 3:
         one, split, both = steps[(1, 0)], steps[(2, 0)], steps[(2, 1)]

@@ -103,6 +103,31 @@ func.func @train_segments(%x: tensor<40x16x3xf32>, %w0: tensor<1x16x3xf32>, %r0:
 
 // -----
 
+// Hidden 512: under store-all the LSTMs stack; under recompute-gates their
+// layers train faster (each stacked backward cell would recompute its
+// chunk's gates on one thread: stackRecomputes), and they keep their own
+// kernels.
+// CHECK-LABEL: func.func @train_wide
+// CHECK: nn.lstm_stack %arg0
+// CHECK: nn.lstm_stack_grad %arg0
+// CHECK-NOT: nn.lstm_grad
+// RECOMP-LABEL: func.func @train_wide
+// RECOMP-NOT: nn.lstm_stack
+// RECOMP-COUNT-2: nn.lstm_grad
+// RECOMP-NOT: nn.lstm_stack
+// RECOMP: return
+func.func @train_wide(%x: tensor<40x2x3xf32>, %w0: tensor<1x2048x3xf32>, %r0: tensor<1x2048x512xf32>,
+                      %w1: tensor<1x2048x512xf32>, %r1: tensor<1x2048x512xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 512 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x3xf32>, tensor<1x2048x3xf32>, tensor<1x2048x512xf32>) -> (tensor<40x1x2x512xf32>, tensor<1x2x512xf32>, tensor<1x2x512xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 2, 512]} : tensor<40x1x2x512xf32> -> tensor<40x2x512xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 512 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x512xf32>, tensor<1x2048x512xf32>, tensor<1x2048x512xf32>) -> (tensor<40x1x2x512xf32>, tensor<1x2x512xf32>, tensor<1x2x512xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x2x512xf32>, tensor<40x1x2x512xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x512xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
 // The loss also reads the lower layer's output: its backward takes a second
 // gradient, so neither the layers nor their gradients are stacked.
 // CHECK-LABEL: func.func @lower_output_read
