@@ -1670,20 +1670,24 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   auto dimOf = [](Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); };
   // Store-all: the forward keeps every step's pre-activations ([D, T, B,
   // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
-  // GEMM to recompute them. A budget does too when they take at most half
-  // of it and the rest holds the backward's smallest working set (the
-  // kernel picks the longest segments that fit the rest).
+  // GEMM to recompute them. A budget does too when they fit beside the
+  // backward's working set for segments of recomputeSegmentSteps (GEMMs of
+  // about 256 rows); the kernel then picks the longest segments that fit
+  // beside them. (Shorter segments would add their weight gradients with
+  // GEMMs over a few rows each, reading and writing dW and dR every time:
+  // slower than recomputing the gates.)
   auto fitsBudget = [&](RankedTensorType saved, Value x, int64_t H) {
     if (policy != "budget" || !saved.hasStaticShape())
       return false;
     int64_t elt = (saved.getElementTypeBitWidth() + 7) / 8, bytes = saved.getNumElements() * elt;
-    int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2);
-    // One-step segments, counted generously: a cell state per step (the
-    // LSTM's checkpoints), x and dx rows, per-step rows and the portable
-    // GEMM's packing scratch (runtime/kernels/Gemm.cpp).
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2), S = recomputeSegmentSteps(T, B);
+    // Counted generously: a segment's x, dx, h_{t-1} and c rows, a cell
+    // state per segment (the LSTM's checkpoints), per-row buffers and the
+    // portable GEMM's packing scratch (runtime/kernels/Gemm.cpp).
     int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({B, 4 * H, I}), 256);
-    int64_t smallest = elt * (T * B * H + 2 * B * I + 8 * B * H + 4 * H + K * std::min<int64_t>(N, 512) + K);
-    return 2 * bytes <= budget && bytes + smallest <= budget;
+    int64_t working = elt * (S * B * (2 * I + 2 * H) + (T + S - 1) / S * B * H + 16 * B * H + 8 * H +
+                             K * std::min<int64_t>(N, 512) + K);
+    return bytes + working <= budget;
   };
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
     if (!fwd || grad.getGates())

@@ -741,22 +741,18 @@ TEST(Loss, BinaryCrossEntropyWithLogits) {
     return %t : tensor<5x1xf64> })");
 }
 
-/// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
-/// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values
-/// (and, with `outputs`, y's values there).
-std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
-                                             const std::vector<std::vector<double>> &args,
-                                             const char *rnnMemory = "store-all", int64_t budget = 0,
-                                             int64_t *workspace = nullptr, const char *schedule = "wavefront",
-                                             int *savingForwards = nullptr, int *stackedGradients = nullptr,
-                                             std::vector<double> *outputs = nullptr) {
+/// The training graph of `body` with "ELT" read as `elt` (f32 or f64): a
+/// function that returns the gradients of sum(y * R) (R from a fixed seed)
+/// w.r.t. every argument, under the given recurrent memory policy (and,
+/// with `withOutput`, y last); null if it does not parse.
+OwningOpRef<ModuleOp> trainingModule(MLIRContext &ctx, std::string body, const char *elt, const char *rnnMemory,
+                                     int64_t budget, bool withOutput) {
   for (size_t at; (at = body.find("ELT")) != std::string::npos;)
     body.replace(at, 3, elt);
-  MLIRContext ctx;
   auto module = nncc::test::parseModule(ctx, body);
   EXPECT_TRUE(module);
   if (!module)
-    return {};
+    return module;
   auto func = *module->getOps<func::FuncOp>().begin();
   Operation *ret = func.getBody().front().getTerminator();
   Value y = ret->getOperand(0);
@@ -777,14 +773,36 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   std::string error;
   EXPECT_TRUE(nncc::differentiate(b, loss, wrt, grads, error)) << error;
   nncc::setRecurrentMemoryPolicy(func, rnnMemory, budget);
-  if (savingForwards) { // nn.lstm_with_gates, nn.gru_with_gates, nn.rnn_with_gates
-    *savingForwards = 0;
-    func.walk([&](Operation *op) { *savingForwards += op->getName().getStringRef().endswith("_with_gates"); });
-  }
   SmallVector<Value> results(grads.begin(), grads.end());
-  if (outputs) // (y as the return reads it now: the policy may have replaced its op)
+  if (withOutput) // (y as the return reads it now: the policy may have replaced its op)
     results.push_back(ret->getOperand(0));
   nncc::setFunctionResults(func, results);
+  return module;
+}
+
+/// The forwards that save their gates (nn.lstm_with_gates,
+/// nn.gru_with_gates, nn.rnn_with_gates) in a module.
+int savingForwards(ModuleOp module) {
+  int n = 0;
+  module.walk([&](Operation *op) { n += op->getName().getStringRef().endswith("_with_gates"); });
+  return n;
+}
+
+/// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
+/// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values
+/// (and, with `outputs`, y's values there).
+std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
+                                             const std::vector<std::vector<double>> &args,
+                                             const char *rnnMemory = "store-all", int64_t budget = 0,
+                                             int64_t *workspace = nullptr, const char *schedule = "wavefront",
+                                             int *savingForwardsOut = nullptr, int *stackedGradients = nullptr,
+                                             std::vector<double> *outputs = nullptr) {
+  MLIRContext ctx;
+  auto module = trainingModule(ctx, body, elt, rnnMemory, budget, outputs != nullptr);
+  if (!module)
+    return {};
+  if (savingForwardsOut)
+    *savingForwardsOut = savingForwards(*module);
   if (stackedGradients) { // what nn-stack-recurrent makes of (a copy of) it
     OwningOpRef<ModuleOp> copy = module->clone();
     PassManager pm(&ctx);
@@ -793,6 +811,7 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     *stackedGradients = 0;
     copy->walk([&](Operation *op) { *stackedGradients += isa<nncc::nn::LSTMStackGradOp, nncc::nn::GRUStackGradOp, nncc::nn::RNNStackGradOp>(op); });
   }
+  std::string error;
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
   auto exe = nncc::compileModule(*module, options, error);
@@ -1081,59 +1100,75 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeRNN) {
                       {60 * 3 * 5, 2 * 7 * 5, 2 * 7 * 7, 2 * 14, 2 * 3 * 7});
 }
 
-/// budget=BYTES saves the gates when they take at most half the budget (and
-/// the rest holds the backward's smallest working set); the backward then
-/// works in them segment by segment, in the rest. Inputs much
-/// wider than the hidden state make the whole sequence's working set larger
-/// than that rest, so several segments run in the saved rows (for the LSTM
-/// a first pass also computes the cell-state checkpoints from them without
-/// activating them). Lengths and both directions included.
+/// budget=BYTES saves the gates when they fit beside the backward's working
+/// set for segments of 256 / batch steps (16 here): from some budget above
+/// the gates' own bytes on, found by bisection, and not below it. The
+/// backward then works in them segment by segment, in the rest: at that
+/// budget in segments shorter than the 30 steps (for the LSTM a first pass
+/// also computes the cell-state checkpoints from the saved rows without
+/// activating them). Either way the gradients are store-all's. Lengths and
+/// both directions included.
 void checkBudgetSavesGates(const char *body, const std::vector<int64_t> &sizes, int64_t savedElements) {
   auto args = randomArgs(sizes, 4);
   for (const char *elt : {"f64", "f32"}) {
     SCOPED_TRACE(elt);
     int64_t saved = savedElements * (std::string(elt) == "f64" ? 8 : 4), allBytes = 0, bytes = 0;
+    auto saves = [&](int64_t budget) {
+      MLIRContext ctx;
+      auto module = trainingModule(ctx, body, elt, "budget", budget, false);
+      return module ? savingForwards(*module) : -1;
+    };
+    int64_t lo = saved, hi = 64 * saved;
+    ASSERT_EQ(saves(lo), 0) << "the gates alone fill the budget: recomputed";
+    ASSERT_EQ(saves(hi), 1);
+    while (hi - lo > 1) {
+      int64_t mid = lo + (hi - lo) / 2;
+      (saves(mid) ? hi : lo) = mid;
+    }
+    int64_t threshold = hi;
+    for (int64_t budget : {threshold + 1, threshold + saved, 2 * threshold})
+      EXPECT_EQ(saves(budget), 1) << "budget " << budget << " above " << threshold;
     int saving = 0;
     auto reference = gradientsAt(body, elt, args, "store-all", 0, &allBytes, "wavefront", &saving);
     ASSERT_EQ(reference.size(), args.size());
     EXPECT_EQ(saving, 1);
-    auto got = gradientsAt(body, elt, args, "budget", 2 * saved + 16384, &bytes, "wavefront", &saving);
-    EXPECT_EQ(saving, 1) << "the gates take less than half the budget: saved";
+    auto got = gradientsAt(body, elt, args, "budget", threshold, &bytes, "wavefront", &saving);
+    EXPECT_EQ(saving, 1) << "the gates fit beside a segment's working set: saved";
     expectGradientsNear(got, reference, 1e-6, "budget saving the gates");
     EXPECT_LT(bytes, allBytes) << "segments shorter than the sequence";
-    got = gradientsAt(body, elt, args, "budget", 2 * saved - 1, &bytes, "wavefront", &saving);
-    EXPECT_EQ(saving, 0) << "the gates take more than half the budget: recomputed";
+    got = gradientsAt(body, elt, args, "budget", threshold - 1, &bytes, "wavefront", &saving);
+    EXPECT_EQ(saving, 0) << "they do not: recomputed";
     expectGradientsNear(got, reference, 1e-6, "budget recomputing the gates");
   }
 }
 
 TEST(RecurrentGradient, BudgetSavesGatesLSTM) {
-  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x12x40xELT>, %r: tensor<2x12x3xELT>, %b: tensor<2x24xELT>, %c0: tensor<2x3x3xELT>, %p: tensor<2x9xELT>) -> tensor<30x2x3x3xELT> {
-    %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
-    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 1, 1]> : vector<8xi32>} : (tensor<30x3x40xELT>, tensor<2x12x40xELT>, tensor<2x12x3xELT>, tensor<2x24xELT>, tensor<3xi32>, tensor<2x3x3xELT>, tensor<2x9xELT>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>, tensor<2x3x3xELT>)
-    %0 = nn.add %y, %c : tensor<30x2x3x3xELT>, tensor<2x3x3xELT>
-    return %0 : tensor<30x2x3x3xELT> })",
-                        {30 * 3 * 40, 2 * 12 * 40, 2 * 12 * 3, 2 * 24, 2 * 3 * 3, 2 * 9}, 2 * 30 * 3 * 12);
+  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x16x40xELT>, %w: tensor<2x12x40xELT>, %r: tensor<2x12x3xELT>, %b: tensor<2x24xELT>, %c0: tensor<2x16x3xELT>, %p: tensor<2x9xELT>) -> tensor<30x2x16x3xELT> {
+    %l = nn.constant dense<[30, 11, 23, 30, 5, 17, 29, 30, 1, 12, 30, 26, 8, 30, 19, 22]> : tensor<16xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 1, 1]> : vector<8xi32>} : (tensor<30x16x40xELT>, tensor<2x12x40xELT>, tensor<2x12x3xELT>, tensor<2x24xELT>, tensor<16xi32>, tensor<2x16x3xELT>, tensor<2x9xELT>) -> (tensor<30x2x16x3xELT>, tensor<2x16x3xELT>, tensor<2x16x3xELT>)
+    %0 = nn.add %y, %c : tensor<30x2x16x3xELT>, tensor<2x16x3xELT>
+    return %0 : tensor<30x2x16x3xELT> })",
+                        {30 * 16 * 40, 2 * 12 * 40, 2 * 12 * 3, 2 * 24, 2 * 16 * 3, 2 * 9}, 2 * 30 * 16 * 12);
 }
 
 TEST(RecurrentGradient, BudgetSavesGatesGRU) {
   for (const char *lbr : {"true", "false"}) {
-    std::string body = R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x9x40xELT>, %r: tensor<2x9x3xELT>, %b: tensor<2x18xELT>) -> tensor<30x2x3x3xELT> {
-      %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
-      %y, %h = nn.gru %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x3x40xELT>, tensor<2x9x40xELT>, tensor<2x9x3xELT>, tensor<2x18xELT>, tensor<3xi32>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>)
-      return %y : tensor<30x2x3x3xELT> })";
+    std::string body = R"(func.func @main(%x: tensor<30x16x40xELT>, %w: tensor<2x9x40xELT>, %r: tensor<2x9x3xELT>, %b: tensor<2x18xELT>) -> tensor<30x2x16x3xELT> {
+      %l = nn.constant dense<[30, 11, 23, 30, 5, 17, 29, 30, 1, 12, 30, 26, 8, 30, 19, 22]> : tensor<16xi32>
+      %y, %h = nn.gru %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x16x40xELT>, tensor<2x9x40xELT>, tensor<2x9x3xELT>, tensor<2x18xELT>, tensor<16xi32>) -> (tensor<30x2x16x3xELT>, tensor<2x16x3xELT>)
+      return %y : tensor<30x2x16x3xELT> })";
     body.replace(body.find("LBR"), 3, lbr);
     SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
-    checkBudgetSavesGates(body.c_str(), {30 * 3 * 40, 2 * 9 * 40, 2 * 9 * 3, 2 * 18}, 2 * 30 * 3 * 12);
+    checkBudgetSavesGates(body.c_str(), {30 * 16 * 40, 2 * 9 * 40, 2 * 9 * 3, 2 * 18}, 2 * 30 * 16 * 12);
   }
 }
 
 TEST(RecurrentGradient, BudgetSavesGatesRNN) {
-  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x3x40xELT>, %w: tensor<2x3x40xELT>, %r: tensor<2x3x3xELT>, %b: tensor<2x6xELT>) -> tensor<30x2x3x3xELT> {
-    %l = nn.constant dense<[30, 11, 23]> : tensor<3xi32>
-    %y, %h = nn.rnn %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x3x40xELT>, tensor<2x3x40xELT>, tensor<2x3x3xELT>, tensor<2x6xELT>, tensor<3xi32>) -> (tensor<30x2x3x3xELT>, tensor<2x3x3xELT>)
-    return %y : tensor<30x2x3x3xELT> })",
-                        {30 * 3 * 40, 2 * 3 * 40, 2 * 3 * 3, 2 * 6}, 2 * 30 * 3 * 3);
+  checkBudgetSavesGates(R"(func.func @main(%x: tensor<30x16x40xELT>, %w: tensor<2x3x40xELT>, %r: tensor<2x3x3xELT>, %b: tensor<2x6xELT>) -> tensor<30x2x16x3xELT> {
+    %l = nn.constant dense<[30, 11, 23, 30, 5, 17, 29, 30, 1, 12, 30, 26, 8, 30, 19, 22]> : tensor<16xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x16x40xELT>, tensor<2x3x40xELT>, tensor<2x3x3xELT>, tensor<2x6xELT>, tensor<16xi32>) -> (tensor<30x2x16x3xELT>, tensor<2x16x3xELT>)
+    return %y : tensor<30x2x16x3xELT> })",
+                        {30 * 16 * 40, 2 * 3 * 40, 2 * 3 * 3, 2 * 6}, 2 * 30 * 16 * 3);
 }
 
 /// Under checkpoint the backward reads no y (it recomputes h from the

@@ -2,12 +2,12 @@
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=2000 | FileCheck %s --check-prefix=RECOMPUTE
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=1000 | FileCheck %s --check-prefix=RECOMPUTE
 // Under a byte budget the forward saves its gate pre-activations, as under
-// store-all, when they take at most half of the budget (here 5 x 2 x 16
-// floats, 640 bytes) and the rest holds the backward's smallest working set
-// (one-step segments: 1616 bytes here, counted generously). The backward
-// works in them in segments that fit the rest. With 2000 bytes the gates
-// would fit in half, but not with that working set; with 1000 they take
-// more than half. Then the gates are recomputed.
+// store-all, when they (here 5 x 2 x 16 floats, 640 bytes) fit beside the
+// backward's working set for segments of 256 / batch steps (all 5 steps
+// here: 2320 bytes, counted generously; from 2960 bytes on). The backward
+// works in them in segments that fit the rest. 2000 bytes would hold the
+// gates, but not beside that working set; 1000 bytes hold neither. Then the
+// gates are recomputed.
 
 // SAVE-LABEL: func.func @lstm
 // SAVE: %[[Y:.*]], %{{.*}}, %{{.*}}, %[[G:.*]] = nn.lstm_with_gates %arg0, %arg1, %arg2 {{.*}} -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
