@@ -461,7 +461,8 @@ NN_INFER(LSTMCheckpointedOp) {
     return failure();
   int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1;
   int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps()); // 0: the verifier's error
-  inferred.push_back(tensor({dirs, (T + S - 1) / S, 2, x.getDimSize(1), (int64_t)a.getHiddenSize()},
+  int64_t states = a.getStates() == 1 ? 1 : 2;                                   // else: the verifier's
+  inferred.push_back(tensor({dirs, (T + S - 1) / S, states, x.getDimSize(1), (int64_t)a.getHiddenSize()},
                             x.getElementType()));
   return success();
 }
@@ -548,6 +549,8 @@ LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
 LogicalResult LSTMCheckpointedOp::verify() {
   if (getSegmentSteps() < 1)
     return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
+  if (getStates() != 1 && getStates() != 2)
+    return emitOpError("states must be 1 (c) or 2 (c and h), got ") << getStates();
   return verifyRecurrent(*this, 4);
 }
 LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }

@@ -236,15 +236,18 @@ def NN_LSTMOp : NN_RecurrentOp<"lstm", "ONNX LSTM (gates i, o, f, c)",
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c)>;
-// The forward of an nn.lstm trained under the checkpoint memory policy
-// (autodiff's setRecurrentMemoryPolicy puts it in the nn.lstm's place): it
-// also returns `checkpoints`, [directions, ceil(T / segment_steps), 2,
-// batch, hidden], the cell state (0) and hidden state (1) before the first
-// step of each segment of `segment_steps` steps (in each direction's step
-// order), which its nn.lstm_grad starts from.
+// The forward of an nn.lstm trained under the checkpoint, recompute-gates
+// or budget memory policy (autodiff's setRecurrentMemoryPolicy puts it in
+// the nn.lstm's place): it also returns `checkpoints`, [directions,
+// ceil(T / segment_steps), states, batch, hidden], the cell state (0) and,
+// with `states` = 2, the hidden state (1) before the first step of each
+// segment of `segment_steps` steps (in each direction's step order), which
+// its nn.lstm_grad starts from. (A backward that reads y, which holds h,
+// needs only c: `states` = 1.)
 def NN_LSTMCheckpointedOp : NN_RecurrentOp<"lstm_checkpointed", "nn.lstm that also saves its states every segment",
     (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
-    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps,
+         DefaultValuedAttr<I64Attr, "2">:$states),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$checkpoints)>;
 // The forward of an nn.lstm trained under the store-all memory policy
 // (setRecurrentMemoryPolicy puts it in the nn.lstm's place): it also returns

@@ -1677,16 +1677,18 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   // GEMMs over a few rows each, reading and writing dW and dR every time:
   // slower than recomputing the gates.)
   auto fitsBudget = [&](RankedTensorType saved, Value x, int64_t H) {
-    if (policy != "budget" || !saved.hasStaticShape())
+    if (policy != "budget" || !saved.hasStaticShape() || !x.getType().cast<RankedTensorType>().hasStaticShape())
       return false;
     int64_t elt = (saved.getElementTypeBitWidth() + 7) / 8, bytes = saved.getNumElements() * elt;
     int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2), S = recomputeSegmentSteps(T, B);
     // Counted generously: a segment's x, dx, h_{t-1} and c rows, a cell
-    // state per segment (the LSTM's checkpoints), per-row buffers and the
-    // portable GEMM's packing scratch (runtime/kernels/Gemm.cpp).
-    int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({B, 4 * H, I}), 256);
+    // state per segment (the LSTM's checkpoints), per-row buffers, the
+    // portable GEMM's packing scratch (runtime/kernels/Gemm.cpp: its K is
+    // the segment's rows, at most 256) and each buffer's alignment.
+    int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({S * B, 4 * H, I}), 256);
     int64_t working = elt * (S * B * (2 * I + 2 * H) + (T + S - 1) / S * B * H + 16 * B * H + 8 * H +
-                             K * std::min<int64_t>(N, 512) + K);
+                             K * std::min<int64_t>(N, 512) + K) +
+                      8 * S + 32 * 64;
     return bytes + working <= budget;
   };
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
@@ -1711,8 +1713,8 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     // sqrt(T) steps; the backward recomputes h inside each, reading no y,
     // so y (T-sized) can die with the loss and its gradient.
     // Recompute-gates and a budget that does not hold the gates keep y and
-    // save c (and h) every recompute segment, a few percent of y's size (the
-    // budget's segments are multiples of them where they fit).
+    // save only c every recompute segment of 256 rows (1 / (256 / B) of y's
+    // size; the budget's segments are multiples of them where they fit).
     if (!fwd || op.getGates() || policy == "store-all")
       return;
     Value x = op.getX();
@@ -1724,9 +1726,13 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     int64_t S = checkpoint ? checkpointSegmentSteps(T) : recomputeSegmentSteps(T, B);
     if (!checkpoint && S >= T)
       return; // one segment, which starts from the initial states
-    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, 2, B, (int64_t)op.getHiddenSize()});
-    op.getCheckpointsMutable().assign(extendForward(fwd, LSTMCheckpointedOp::getOperationName(), type,
-                                                    {b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))}));
+    int64_t states = checkpoint ? 2 : 1;
+    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, states, B, (int64_t)op.getHiddenSize()});
+    SmallVector<NamedAttribute> attrs{b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))};
+    if (states != 2) // (the default)
+      attrs.push_back(b.getNamedAttr("states", b.getI64IntegerAttr(states)));
+    op.getCheckpointsMutable().assign(
+        extendForward(fwd, LSTMCheckpointedOp::getOperationName(), type, attrs));
     if (checkpoint)
       op.getYMutable().clear();
   });

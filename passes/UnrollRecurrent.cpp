@@ -113,7 +113,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     auto x = op.getX().getType().template cast<RankedTensorType>();
     if (op.getSeqLens() || op.getClip() || !supportedActivations(op.getActivations()) || x.getDimSize(0) > maxSteps)
       return false;
-    if constexpr (std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value)
+    if constexpr (std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value ||
+                  std::is_same<OpT, LSTMCheckpointedOp>::value)
       return !op.getInputForget();
     return true;
   }
@@ -121,17 +122,29 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   /// A forward that saves its pre-activations for its backward
   /// (nn.*_with_gates, store-all) and can be unrolled becomes the plain op
   /// again (`plain`): its cells keep no pre-activations, so its backward
-  /// recomputes them (from y, with GEMMs over all steps).
-  template <typename GradOp> static bool readsAsGates(Operation *user, Value gates) {
+  /// recomputes them (from y, with GEMMs over all steps). So does an
+  /// nn.lstm_checkpointed whose backward also reads y (recompute-gates, a
+  /// budget): that backward computes the cell states in a first pass. (One
+  /// whose backward reads no y, under checkpoint, stays whole.)
+  template <typename GradOp> static bool readsAsSaved(Operation *user, Value saved) {
     auto g = dyn_cast<GradOp>(user);
-    return g && g.getGates() == gates;
+    if constexpr (std::is_same<GradOp, LSTMGradOp>::value)
+      if (g && g.getCheckpoints() == saved)
+        return (bool)g.getY();
+    return g && g.getGates() == saved;
   }
-  template <typename GradOp> static void forgetSavedGates(Operation *op, StringRef plain) {
-    Value gates = op->getResults().back();
-    if (!llvm::all_of(gates.getUsers(), [&](Operation *u) { return readsAsGates<GradOp>(u, gates); }))
+  template <typename GradOp> static void forgetSaved(Operation *op, StringRef plain) {
+    Value saved = op->getResults().back();
+    if (!llvm::all_of(saved.getUsers(), [&](Operation *u) { return readsAsSaved<GradOp>(u, saved); }))
       return; // read otherwise: keep the layer whole
-    for (Operation *user : llvm::make_early_inc_range(gates.getUsers()))
-      cast<GradOp>(user).getGatesMutable().clear();
+    for (Operation *user : llvm::make_early_inc_range(saved.getUsers())) {
+      auto g = cast<GradOp>(user);
+      if constexpr (std::is_same<GradOp, LSTMGradOp>::value)
+        if (g.getCheckpoints() == saved)
+          g.getCheckpointsMutable().clear();
+      if (g.getGates() == saved)
+        g.getGatesMutable().clear();
+    }
     replaceWithKind(op, plain, op->getResults().drop_back().getTypes());
   }
 
@@ -156,12 +169,16 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   void runOnOperation() override {
     for (Operation *op : unrollableLayers<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>()) {
       if (isa<LSTMWithGatesOp>(op))
-        forgetSavedGates<LSTMGradOp>(op, LSTMOp::getOperationName());
+        forgetSaved<LSTMGradOp>(op, LSTMOp::getOperationName());
       else if (isa<GRUWithGatesOp>(op))
-        forgetSavedGates<GRUGradOp>(op, GRUOp::getOperationName());
+        forgetSaved<GRUGradOp>(op, GRUOp::getOperationName());
       else
-        forgetSavedGates<RNNGradOp>(op, RNNOp::getOperationName());
+        forgetSaved<RNNGradOp>(op, RNNOp::getOperationName());
     }
+    getOperation().walk([&](LSTMCheckpointedOp op) {
+      if (unrollable(op))
+        forgetSaved<LSTMGradOp>(op, LSTMOp::getOperationName());
+    });
     for (Operation *op : unrollableLayers<LSTMOp, GRUOp, RNNOp>()) {
       OpBuilder b(op);
       Emit e(b, op->getLoc());

@@ -191,9 +191,12 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     for (int64_t st = 0; st < Tn; ++st) {
       if (a.checkpoints.present() && st % a.segmentSteps == 0) {
         // Rows past their length keep their last state, as the backward's.
-        T *saved = a.checkpoints.as<T>() + (d * a.checkpoints.dim(1) + st / a.segmentSteps) * 2 * B * H;
+        // (c, then h unless only c is saved: its backward reads y.)
+        int64_t states = a.checkpoints.dim(2);
+        T *saved = a.checkpoints.as<T>() + (d * a.checkpoints.dim(1) + st / a.segmentSteps) * states * B * H;
         std::copy(cell, cell + B * H, saved);
-        std::copy(h, h + B * H, saved + B * H);
+        if (states > 1)
+          std::copy(h, h + B * H, saved + B * H);
       }
       proj.ensure(st);
       auto runs = c.runsAt(st, Tn);

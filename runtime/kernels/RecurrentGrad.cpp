@@ -221,9 +221,10 @@ void runningRowsToPlaces(const Common &c, int64_t s0, int64_t s1,
 struct LSTMGradArgs {
   GradCommon g;
   TensorArg c0, p, dyc, dc0, dp;
-  /// [D, ceil(T / spacing), 2 (c, h), B, H]: the states before every
-  /// `spacing` steps, saved by the forward (nn.lstm_checkpointed: the
-  /// checkpoint policy, without y; recompute-gates and a budget, with y).
+  /// [D, ceil(T / spacing), states (c, then h), B, H]: the states before
+  /// every `spacing` steps, saved by the forward (nn.lstm_checkpointed: the
+  /// checkpoint policy, without y, c and h; recompute-gates and a budget,
+  /// with y, only c).
   TensorArg checkpoints;
   bool inputForget;
   int64_t policy;  // 0 store-all, 1 recompute-gates, 2 checkpoint, 3 budget
@@ -401,8 +402,9 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // Saved checkpoints are read when the segments are multiples of theirs
   // (the lowering passes their segment length): segment k starts at their
   // k * stride. Otherwise the first pass computes the checkpoints.
+  // (Without y they must hold h too.)
   int64_t stride = a.spacing > 0 && S % a.spacing == 0 ? S / a.spacing : 0;
-  bool useSaved = a.checkpoints.present() && stride > 0;
+  bool useSaved = a.checkpoints.present() && stride > 0 && (g.y.present() || a.checkpoints.dim(2) > 1);
   // Saved pre-activations (store-all; budget when they fit) replace the
   // recomputing GEMMs, and the backward works in them, a segment's rows at a
   // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
@@ -410,9 +412,9 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   WorkingSets<LSTMGradBuffers<T>> sets(a, S, s);
   bool withY = g.y.present();
   // The states before segment k of direction d, as nn.lstm_checkpointed lays
-  // them out: c, then h.
+  // them out: c, then (with 2 states) h.
   auto saved = [&](const TensorArg &t, int64_t d, int64_t k, int which) {
-    return t.as<T>() + (((d * t.dim(1) + k * stride) * 2 + which) * B) * H;
+    return t.as<T>() + (((d * t.dim(1) + k * stride) * t.dim(2) + which) * B) * H;
   };
   if (s.measuring())
     return;

@@ -23,8 +23,8 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
 // -----
 
 // Under recompute-gates (and a budget that does not hold the gates) the
-// forward saves the states before every segment of 256 / batch = 16 steps
-// (40 steps: 3 segments) and keeps y, which the backward reads with the
+// forward saves the cell state (states = 1: y holds h) before every segment
+// of 256 / batch = 16 steps (40 steps: 3 segments) and keeps y, which the backward reads with the
 // checkpoints: it recomputes the gates from y, and starts each segment from
 // its saved cell state instead of running a first pass to compute them.
 // With one segment (batch 2: 128 steps) it saves none: the backward starts
@@ -33,7 +33,7 @@ func.func @lstm(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4
 // RECOMP: nn.lstm %
 // RECOMP-NOT: nn.lstm_checkpointed
 // SEGMENTS-LABEL: func.func @segments
-// SEGMENTS: %[[Y:.*]], %{{.*}}, %{{.*}}, %[[CK:.*]] = nn.lstm_checkpointed %arg0, %arg1, %arg2 {{{.*}}segment_steps = 16 : i64} : {{.*}} -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x3x2x16x4xf32>)
+// SEGMENTS: %[[Y:.*]], %{{.*}}, %{{.*}}, %[[CK:.*]] = nn.lstm_checkpointed %arg0, %arg1, %arg2 {{{.*}}segment_steps = 16 : i64, states = 1 : i64} : {{.*}} -> (tensor<40x1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x3x1x16x4xf32>)
 // y (operand 8), dY and the checkpoints present, no gates.
 // SEGMENTS: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}}, %[[CK]] {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0]>
 // CHECK-LABEL: func.func @segments

@@ -1,5 +1,7 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=RECOMP
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
 
 // Training under store-all: autodiff makes the forward an
 // nn.lstm_with_gates whose backward reads its gate pre-activations. Unrolled,
@@ -38,5 +40,28 @@ func.func @gru(%x: tensor<3x2x2xf32>, %w: tensor<1x12x2xf32>, %r: tensor<1x12x4x
   %y, %h = nn.gru %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x12x2xf32>, tensor<1x12x4xf32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y, %y : tensor<3x1x2x4xf32>, tensor<3x1x2x4xf32>
   %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<3x1x2x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+
+// -----
+
+// Batch 128: under recompute-gates the forward saves its cell state every
+// 256 / 128 = 2 steps (nn.lstm_checkpointed, y kept) for its backward.
+// Unrolled, the cells save none: the layer is unrolled as an nn.lstm and
+// its backward reads y but no checkpoints (it computes the cell states in a
+// first pass). Under checkpoint the backward reads no y, only the saved
+// states: the layer stays whole.
+// RECOMP-LABEL: func.func @lstm_segments
+// RECOMP-NOT: nn.lstm_checkpointed
+// RECOMP-COUNT-3: nn.matmul {{.*}} : (tensor<128x4xf32>, tensor<4x16xf32>) -> tensor<128x16xf32>
+// RECOMP: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x128x4xf32>
+// RECOMP: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
+// CKPT-LABEL: func.func @lstm_segments
+// CKPT: %{{.*}}, %{{.*}}, %{{.*}}, %[[CK:.*]] = nn.lstm_checkpointed {{.*}} -> (tensor<3x1x128x4xf32>, tensor<1x128x4xf32>, tensor<1x128x4xf32>, tensor<1x2x2x128x4xf32>)
+// CKPT: nn.lstm_grad {{.*}}%[[CK]]
+func.func @lstm_segments(%x: tensor<3x128x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x128x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<3x1x128x4xf32>, tensor<1x128x4xf32>, tensor<1x128x4xf32>)
+  %sq = nn.mul %y, %y : tensor<3x1x128x4xf32>, tensor<3x1x128x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<3x1x128x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
