@@ -837,7 +837,12 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   alongDiagonals(L, chunks, a.maxParallel, [&](int64_t l, int64_t c) { runCell(L - 1 - l, chunks - 1 - c); });
   // The initial states' gradients are those of h_{-1} and c_{-1}. With the
   // saved pre-activations, the weight gradients are one GEMM over all steps
-  // each (every thread).
+  // each (every thread). (The bottom layer's cells compute no dX, so one
+  // thread of each full diagonal waits. Adding that layer's dW chunk by
+  // chunk in its cells instead, a product of the same size as the other
+  // cells' dX, measured no faster on the 4-layer LSTM: 168-176 ms per
+  // training step either way over 4 alternating rounds; each cell's
+  // [2048 x 64] x [64 x 512] product reads and writes all of dW.)
   for (int64_t l = 0; l < L; ++l) {
     LayerGradBuffers &g = lb[l];
     if (a.dh0.present())
