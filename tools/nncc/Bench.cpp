@@ -51,8 +51,11 @@ Options:
                          gates at once),
                          recompute-gates (keep h and cell-state checkpoints,
                          recompute the gates a few steps at a time),
-                         checkpoint (sqrt(T) segments), or budget=BYTES (the
-                         largest segments that fit, e.g. budget=64M)
+                         checkpoint (sqrt(T) segments, y not kept), or
+                         budget=BYTES (per layer, e.g. budget=64M: the
+                         gates saved when they fit beside a few steps'
+                         working set, else recomputed; the largest segments
+                         that fit)
   --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
                          one run: every stacked-LSTM (GRU) cell with its
                          thread (with --train, one step: cells forward and

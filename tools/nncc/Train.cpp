@@ -33,12 +33,15 @@ Data and model:
   --loss L                softmax_cross_entropy (integer labels 0..C-1, default),
                           mse, bce_with_logits
   --batch N               minibatch size (default 64)
-  --rnn-memory P          how the LSTM backward trades memory for
+  --rnn-memory P          how the LSTM, GRU and RNN backward trade memory for
                           time: store-all (default; every step's gates at once),
                           recompute-gates (keep h and cell-state checkpoints,
                           recompute the gates a few steps at a time),
-                          checkpoint (sqrt(T) segments), or budget=BYTES (the
-                          largest segments that fit, e.g. budget=64M)
+                          checkpoint (sqrt(T) segments, y not kept), or
+                          budget=BYTES (per layer, e.g. budget=64M: the
+                          gates saved when they fit beside a few steps'
+                          working set, else recomputed; the largest
+                          segments that fit)
   --epochs N              passes over the training rows (default 10)
   --seed S                shuffling seed (default 1)
 Solver:
