@@ -85,16 +85,22 @@ template <typename OpT> KernelCall &gridSampleAttrs(KernelCall &k, OpT g) {
 
 template <typename OpT> constexpr bool isLSTM() {
   return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMGradOp>::value ||
-         std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value;
+         std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value ||
+         std::is_same<OpT, LSTMSavingOp>::value;
 }
 template <typename OpT> constexpr bool isGRU() {
   return std::is_same<OpT, GRUOp>::value || std::is_same<OpT, GRUGradOp>::value ||
          std::is_same<OpT, GRUWithGatesOp>::value;
 }
-/// Forwards that also return their pre-activations (store-all).
+/// Forwards that also return their pre-activations (store-all; a budget:
+/// nn.lstm_saving, those of the last steps).
 template <typename OpT> constexpr bool savesGates() {
   return std::is_same<OpT, LSTMWithGatesOp>::value || std::is_same<OpT, GRUWithGatesOp>::value ||
-         std::is_same<OpT, RNNWithGatesOp>::value;
+         std::is_same<OpT, RNNWithGatesOp>::value || std::is_same<OpT, LSTMSavingOp>::value;
+}
+/// Forwards that also save their states before every segment.
+template <typename OpT> constexpr bool savesCheckpoints() {
+  return std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMSavingOp>::value;
 }
 template <typename OpT> constexpr bool isRecurrentGrad() {
   return std::is_same<OpT, LSTMGradOp>::value || std::is_same<OpT, GRUGradOp>::value ||
@@ -104,7 +110,7 @@ template <typename OpT> constexpr bool isRecurrentGrad() {
 /// also saves its states or its gate pre-activations.
 template <typename OpT> constexpr bool isLSTMForward() {
   return std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMCheckpointedOp>::value ||
-         std::is_same<OpT, LSTMWithGatesOp>::value;
+         std::is_same<OpT, LSTMWithGatesOp>::value || std::is_same<OpT, LSTMSavingOp>::value;
 }
 
 /// What a stack kernel reads after its sizes to pick its cell: a GRU
@@ -151,7 +157,7 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
       return false;
     }
     if constexpr (std::is_same<OpT, LSTMGradOp>::value)
-      if (op.getCheckpoints() && !op.getCheckpoints().template getDefiningOp<LSTMCheckpointedOp>()) {
+      if (op.getCheckpoints() && !isa_and_nonnull<LSTMCheckpointedOp, LSTMSavingOp>(op.getCheckpoints().getDefiningOp())) {
         op.emitOpError("reads checkpoints that do not come from nn.lstm_checkpointed (their segment length "
                        "is unknown)");
         return false;
@@ -163,7 +169,7 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     Value gates = op.getGates();
     if (gates) {
       Operation *saver = gates.getDefiningOp();
-      bool ownKind = std::is_same<OpT, LSTMGradOp>::value   ? isa_and_nonnull<LSTMWithGatesOp>(saver)
+      bool ownKind = std::is_same<OpT, LSTMGradOp>::value   ? isa_and_nonnull<LSTMWithGatesOp, LSTMSavingOp>(saver)
                      : std::is_same<OpT, GRUGradOp>::value ? isa_and_nonnull<GRUWithGatesOp>(saver)
                                                            : isa_and_nonnull<RNNWithGatesOp>(saver);
       if (!op.getY() || !ownKind || saver->getOperand(0) != op.getX() || saver->getOperand(1) != op.getW() ||
@@ -212,7 +218,7 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   if constexpr (isLSTMForward<OpT>()) { // R a graph parameter: prepared once
     k.i(isa_and_nonnull<ParamOp, ConstantOp>(op.getR().getDefiningOp()));
     // The states before every segment_steps steps (nn.lstm_checkpointed).
-    if constexpr (std::is_same<OpT, LSTMCheckpointedOp>::value) {
+    if constexpr (savesCheckpoints<OpT>()) {
       if (in.outs[3]) // unread checkpoints are not stored
         k.tensor(in.outs[3], ft);
       else
@@ -226,8 +232,9 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     k.i(op.getLinearBeforeReset());
   // A forward's last: the pre-activations of every step (nn.*_with_gates).
   if constexpr (!isRecurrentGrad<OpT>()) {
-    if (savesGates<OpT>() && in.outs[1 + numStates])
-      k.tensor(in.outs[1 + numStates], ft);
+    unsigned gates = savesCheckpoints<OpT>() ? 2 + numStates : 1 + numStates; // (after the checkpoints)
+    if (savesGates<OpT>() && in.outs[gates])
+      k.tensor(in.outs[gates], ft);
     else
       k.none();
   }
@@ -237,9 +244,13 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
         .i(op.getMemoryBudget());
     if constexpr (isLSTM<OpT>()) {
       // Segments as long as those of the checkpoints read (0: the policy's).
-      auto ck = op.getCheckpoints() ? op.getCheckpoints().template getDefiningOp<LSTMCheckpointedOp>()
-                                    : LSTMCheckpointedOp();
-      k.i(ck ? (int64_t)ck.getSegmentSteps() : 0);
+      Operation *ck = op.getCheckpoints() ? op.getCheckpoints().getDefiningOp() : nullptr;
+      int64_t spacing = 0;
+      if (auto c = dyn_cast_or_null<LSTMCheckpointedOp>(ck))
+        spacing = c.getSegmentSteps();
+      else if (auto c = dyn_cast_or_null<LSTMSavingOp>(ck))
+        spacing = c.getSegmentSteps();
+      k.i(spacing);
     }
   }
   // Last, forward or backward: whether a bidirectional layer may run its
@@ -475,6 +486,9 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         return recurrent(in, o, "nncc_lstm", 2);
       })
       .Case<LSTMWithGatesOp>([&](LSTMWithGatesOp o) -> FailureOr<bool> {
+        return recurrent(in, o, "nncc_lstm", 2);
+      })
+      .Case<LSTMSavingOp>([&](LSTMSavingOp o) -> FailureOr<bool> {
         return recurrent(in, o, "nncc_lstm", 2);
       })
       .Case<GRUOp>([&](GRUOp o) -> FailureOr<bool> {

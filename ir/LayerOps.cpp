@@ -466,6 +466,18 @@ NN_INFER(LSTMCheckpointedOp) {
                             x.getElementType()));
   return success();
 }
+NN_INFER(LSTMSavingOp) {
+  LSTMSavingOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(a.getX());
+  if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
+    return failure();
+  int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1, H = a.getHiddenSize();
+  int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps()); // else: the verifier's errors
+  int64_t states = a.getStates() == 1 ? 1 : 2, K = std::max<int64_t>(0, a.getSavedSteps());
+  inferred.push_back(tensor({dirs, (T + S - 1) / S, states, x.getDimSize(1), H}, x.getElementType()));
+  inferred.push_back(tensor({dirs, K, x.getDimSize(1), 4 * H}, x.getElementType()));
+  return success();
+}
 NN_INFER(LSTMWithGatesOp) {
   LSTMWithGatesOp::Adaptor a(operands, attrs, regions);
   return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, 4 * a.getHiddenSize(),
@@ -554,6 +566,18 @@ LogicalResult LSTMCheckpointedOp::verify() {
   return verifyRecurrent(*this, 4);
 }
 LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }
+LogicalResult LSTMSavingOp::verify() {
+  if (getSegmentSteps() < 1)
+    return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
+  if (getStates() != 1 && getStates() != 2)
+    return emitOpError("states must be 1 (c) or 2 (c and h), got ") << getStates();
+  auto x = getX().getType().dyn_cast<RankedTensorType>();
+  int64_t T = x && x.getRank() > 0 ? x.getDimSize(0) : ShapedType::kDynamicSize;
+  if (getSavedSteps() < 1 || (!ShapedType::isDynamic(T) && getSavedSteps() >= T))
+    return emitOpError("saved_steps must be at least 1 and fewer than the steps (else nn.lstm_with_gates), got ")
+           << getSavedSteps();
+  return verifyRecurrent(*this, 4);
+}
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
 LogicalResult GRUWithGatesOp::verify() { return verifyRecurrent(*this, 3); }

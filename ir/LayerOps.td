@@ -249,6 +249,20 @@ def NN_LSTMCheckpointedOp : NN_RecurrentOp<"lstm_checkpointed", "nn.lstm that al
     (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps,
          DefaultValuedAttr<I64Attr, "2">:$states),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$checkpoints)>;
+// The forward of an nn.lstm trained under a budget that holds the gate
+// pre-activations of some steps but not of all: it returns `checkpoints`
+// as nn.lstm_checkpointed does (with `states` = 1: its backward reads y)
+// and `gates`, [directions, saved_steps, batch, 4 * hidden], the
+// pre-activations of the last `saved_steps` steps (in each direction's step
+// order), as nn.lstm_with_gates does for all. Its nn.lstm_grad works in
+// the saved ones and recomputes the others segment by segment from the
+// checkpoints.
+def NN_LSTMSavingOp : NN_RecurrentOp<"lstm_saving", "nn.lstm that saves its states every segment and the gates of its last steps",
+    (ins Optional<NN_FloatTensor>:$initial_c, Optional<NN_FloatTensor>:$p),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$input_forget, I64Attr:$segment_steps,
+         DefaultValuedAttr<I64Attr, "2">:$states, I64Attr:$saved_steps),
+    (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$y_c, NN_FloatTensor:$checkpoints,
+          NN_FloatTensor:$gates)>;
 // The forward of an nn.lstm trained under the store-all memory policy
 // (setRecurrentMemoryPolicy puts it in the nn.lstm's place): it also returns
 // `gates`, [directions, T, batch, 4 * hidden], the gate pre-activations

@@ -1676,20 +1676,24 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   // beside them. (Shorter segments would add their weight gradients with
   // GEMMs over a few rows each, reading and writing dW and dR every time:
   // slower than recomputing the gates.)
+  // The backward's working set for segments of recomputeSegmentSteps,
+  // counted generously: a segment's x, dx, h_{t-1} and c rows (with
+  // `recomputing`, its pre-activations too), a cell state per segment (the
+  // LSTM's checkpoints), per-row buffers, the portable GEMM's packing
+  // scratch (runtime/kernels/Gemm.cpp: its K is the segment's rows, at most
+  // 256) and each buffer's alignment. (x of static shape.)
+  auto workingBytes = [&](Value x, int64_t H, int64_t elt, bool recomputing) {
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2), S = recomputeSegmentSteps(T, B);
+    int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({S * B, 4 * H, I}), 256);
+    return elt * (S * B * (2 * I + 2 * H + (recomputing ? 4 * H : 0)) + (T + S - 1) / S * B * H + 16 * B * H +
+                  8 * H + K * std::min<int64_t>(N, 512) + K) +
+           8 * S + 32 * 64;
+  };
   auto fitsBudget = [&](RankedTensorType saved, Value x, int64_t H) {
     if (policy != "budget" || !saved.hasStaticShape() || !x.getType().cast<RankedTensorType>().hasStaticShape())
       return false;
     int64_t elt = (saved.getElementTypeBitWidth() + 7) / 8, bytes = saved.getNumElements() * elt;
-    int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2), S = recomputeSegmentSteps(T, B);
-    // Counted generously: a segment's x, dx, h_{t-1} and c rows, a cell
-    // state per segment (the LSTM's checkpoints), per-row buffers, the
-    // portable GEMM's packing scratch (runtime/kernels/Gemm.cpp: its K is
-    // the segment's rows, at most 256) and each buffer's alignment.
-    int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({S * B, 4 * H, I}), 256);
-    int64_t working = elt * (S * B * (2 * I + 2 * H) + (T + S - 1) / S * B * H + 16 * B * H + 8 * H +
-                             K * std::min<int64_t>(N, 512) + K) +
-                      8 * S + 32 * 64;
-    return bytes + working <= budget;
+    return bytes + workingBytes(x, H, elt, false) <= budget;
   };
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
     if (!fwd || grad.getGates())
@@ -1721,16 +1725,37 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     auto xType = x.getType().cast<RankedTensorType>();
     if (!xType.hasStaticShape())
       return;
-    int64_t T = dimOf(x, 0), B = dimOf(x, 1);
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1), H = op.getHiddenSize();
     bool checkpoint = policy == "checkpoint";
     int64_t S = checkpoint ? checkpointSegmentSteps(T) : recomputeSegmentSteps(T, B);
     if (!checkpoint && S >= T)
       return; // one segment, which starts from the initial states
     int64_t states = checkpoint ? 2 : 1;
-    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, states, B, (int64_t)op.getHiddenSize()});
+    auto type = savedType(x, fwd.getDirection(), {(T + S - 1) / S, states, B, H});
     SmallVector<NamedAttribute> attrs{b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))};
     if (states != 2) // (the default)
       attrs.push_back(b.getNamedAttr("states", b.getI64IntegerAttr(states)));
+    // A budget that holds the gates of some steps but not of all, beside
+    // the working set of recomputed segments and the checkpoints: the
+    // forward also saves those of the steps after the first m segments,
+    // the fewest that leave the rest within the budget (nn.lstm_saving),
+    // and the backward works in them there.
+    if (policy == "budget") {
+      int64_t elt = (type.getElementTypeBitWidth() + 7) / 8, D = type.getDimSize(0);
+      int64_t room = budget - workingBytes(x, H, elt, true) - type.getNumElements() * elt;
+      int64_t fit = room > 0 ? room / (D * B * 4 * H * elt) : 0;
+      int64_t m = std::max<int64_t>(1, (T - fit + S - 1) / S), saved = T - m * S;
+      if (fit > 0 && saved >= 1) {
+        attrs.push_back(b.getNamedAttr("saved_steps", b.getI64IntegerAttr(saved)));
+        SmallVector<Type> types(fwd->getResultTypes());
+        types.push_back(type);
+        types.push_back(savedType(x, fwd.getDirection(), {saved, B, 4 * H}));
+        Operation *saving = replaceWithKind(fwd, LSTMSavingOp::getOperationName(), types, attrs);
+        op.getCheckpointsMutable().assign(saving->getResult(3));
+        op.getGatesMutable().assign(saving->getResult(4));
+        return;
+      }
+    }
     op.getCheckpointsMutable().assign(
         extendForward(fwd, LSTMCheckpointedOp::getOperationName(), type, attrs));
     if (checkpoint)

@@ -12,7 +12,7 @@ using namespace mlir;
 namespace nncc {
 
 bool hasOptionalResults(Operation *op) {
-  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::GRUWithGatesOp, nn::RNNOp,
+  return isa<nn::LSTMOp, nn::LSTMCheckpointedOp, nn::LSTMSavingOp, nn::LSTMWithGatesOp, nn::GRUOp, nn::GRUWithGatesOp, nn::RNNOp,
              nn::RNNWithGatesOp, nn::LSTMGradOp, nn::GRUGradOp, nn::RNNGradOp, nn::LSTMStackOp, nn::LSTMStackGradOp,
              nn::GRUStackOp, nn::GRUStackGradOp, nn::RNNStackOp, nn::RNNStackGradOp>(op);
 }

@@ -443,7 +443,7 @@ struct StackRecurrentPass : StackRecurrentBase<StackRecurrentPass> {
     // at a time.
     if (maxParallel != 1)
       getOperation().walk([&](Operation *op) {
-        bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp,
+        bool both = withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMSavingOp, GRUOp, GRUWithGatesOp, RNNOp,
                               RNNWithGatesOp, LSTMGradOp, GRUGradOp, RNNGradOp>(
             op, false, [](auto layer) { return layer.getDirection() == "bidirectional"; });
         if (both) {

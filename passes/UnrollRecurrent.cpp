@@ -114,7 +114,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     if (op.getSeqLens() || op.getClip() || !supportedActivations(op.getActivations()) || x.getDimSize(0) > maxSteps)
       return false;
     if constexpr (std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value ||
-                  std::is_same<OpT, LSTMCheckpointedOp>::value)
+                  std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMSavingOp>::value)
       return !op.getInputForget();
     return true;
   }
@@ -124,8 +124,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   /// again (`plain`): its cells keep no pre-activations, so its backward
   /// recomputes them (from y, with GEMMs over all steps). So does an
   /// nn.lstm_checkpointed whose backward also reads y (recompute-gates, a
-  /// budget): that backward computes the cell states in a first pass. (One
-  /// whose backward reads no y, under checkpoint, stays whole.)
+  /// budget; and nn.lstm_saving, which saves both, `count` = 2): that
+  /// backward computes the cell states in a first pass. (One whose backward
+  /// reads no y, under checkpoint, stays whole.)
   template <typename GradOp> static bool readsAsSaved(Operation *user, Value saved) {
     auto g = dyn_cast<GradOp>(user);
     if constexpr (std::is_same<GradOp, LSTMGradOp>::value)
@@ -133,19 +134,21 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
         return (bool)g.getY();
     return g && g.getGates() == saved;
   }
-  template <typename GradOp> static void forgetSaved(Operation *op, StringRef plain) {
-    Value saved = op->getResults().back();
-    if (!llvm::all_of(saved.getUsers(), [&](Operation *u) { return readsAsSaved<GradOp>(u, saved); }))
-      return; // read otherwise: keep the layer whole
-    for (Operation *user : llvm::make_early_inc_range(saved.getUsers())) {
-      auto g = cast<GradOp>(user);
-      if constexpr (std::is_same<GradOp, LSTMGradOp>::value)
-        if (g.getCheckpoints() == saved)
-          g.getCheckpointsMutable().clear();
-      if (g.getGates() == saved)
-        g.getGatesMutable().clear();
-    }
-    replaceWithKind(op, plain, op->getResults().drop_back().getTypes());
+  template <typename GradOp> static void forgetSaved(Operation *op, StringRef plain, unsigned count = 1) {
+    SmallVector<Value> saved(op->getResults().take_back(count));
+    for (Value v : saved)
+      if (!llvm::all_of(v.getUsers(), [&](Operation *u) { return readsAsSaved<GradOp>(u, v); }))
+        return; // read otherwise: keep the layer whole
+    for (Value v : saved)
+      for (Operation *user : llvm::make_early_inc_range(v.getUsers())) {
+        auto g = cast<GradOp>(user);
+        if constexpr (std::is_same<GradOp, LSTMGradOp>::value)
+          if (g.getCheckpoints() == v)
+            g.getCheckpointsMutable().clear();
+        if (g.getGates() == v)
+          g.getGatesMutable().clear();
+      }
+    replaceWithKind(op, plain, op->getResults().drop_back(count).getTypes());
   }
 
   /// The layers of kinds L, G and R (LSTM, GRU and RNN: the plain ops or
@@ -175,9 +178,11 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       else
         forgetSaved<RNNGradOp>(op, RNNOp::getOperationName());
     }
-    getOperation().walk([&](LSTMCheckpointedOp op) {
-      if (unrollable(op))
+    getOperation().walk([&](Operation *op) {
+      if (auto ck = dyn_cast<LSTMCheckpointedOp>(op); ck && unrollable(ck))
         forgetSaved<LSTMGradOp>(op, LSTMOp::getOperationName());
+      else if (auto saving = dyn_cast<LSTMSavingOp>(op); saving && unrollable(saving))
+        forgetSaved<LSTMGradOp>(op, LSTMOp::getOperationName(), 2);
     });
     for (Operation *op : unrollableLayers<LSTMOp, GRUOp, RNNOp>()) {
       OpBuilder b(op);

@@ -98,7 +98,8 @@ struct LSTMArgs {
   int64_t segmentSteps;
   /// nn.lstm_with_gates: [D, T, B, 4H] gets the gate pre-activations
   /// x W^T + h R^T + biases of every step, in step order (store-all: the
-  /// backward reads them instead of recomputing them).
+  /// backward reads them instead of recomputing them); nn.lstm_saving:
+  /// [D, K, B, 4H], those of the last K steps.
   TensorArg gates;
   bool directionsAtOnce; ///< see forEachDirection
 };
@@ -179,9 +180,13 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
       cell[k] = a.c0.present() ? a.c0.as<T>()[d * B * H + k] : T(0);
     }
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    // Row bi of step st's pre-activations into `gates` (zero past a length).
+    // Row bi of step st's pre-activations into `gates` (zero past a
+    // length), from step `savedFrom` on.
+    int64_t savedSteps = a.gates.present() ? a.gates.dim(1) : 0, savedFrom = Tn - savedSteps;
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
-      T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * G;
+      if (st < savedFrom)
+        return;
+      T *out = a.gates.as<T>() + ((d * savedSteps + st - savedFrom) * B + bi) * G;
       if (!live)
         return std::fill(out, out + G, T(0));
       const T *xr = proj.row(st, bi), *hrr = hr + bi * G;

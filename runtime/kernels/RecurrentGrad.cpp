@@ -280,6 +280,11 @@ struct LSTMSegments {
 inline bool gatesInPlace(const GradCommon &g) {
   return g.gates.present() && g.y.present() && g.gates.dim(1) == g.c.steps();
 }
+/// How many steps' pre-activations the forward saved for this backward,
+/// the last ones (nn.lstm_saving: some; nn.*_with_gates: all), with y.
+inline int64_t savedGateSteps(const GradCommon &g) {
+  return g.gates.present() && g.y.present() ? g.gates.dim(1) : 0;
+}
 
 /// The backward's working set for segments of S steps.
 template <typename T> struct LSTMGradBuffers {
@@ -359,7 +364,7 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
 template <typename Buffers, typename Args>
 LSTMSegments segmentsFor(const Args &a, const TensorArg *checkpoints = nullptr, int64_t spacing = 0) {
   using T = std::remove_pointer_t<decltype(Buffers::buf)>;
-  int64_t saved = gatesInPlace(a.g) ? a.g.gates.numel() * (int64_t)sizeof(T) : 0;
+  int64_t saved = savedGateSteps(a.g) > 0 ? a.g.gates.numel() * (int64_t)sizeof(T) : 0;
   if (checkpoints && checkpoints->present())
     saved += checkpoints->numel() * (int64_t)sizeof(T);
   else
@@ -405,10 +410,13 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
   // (Without y they must hold h too.)
   int64_t stride = a.spacing > 0 && S % a.spacing == 0 ? S / a.spacing : 0;
   bool useSaved = a.checkpoints.present() && stride > 0 && (g.y.present() || a.checkpoints.dim(2) > 1);
-  // Saved pre-activations (store-all; budget when they fit) replace the
-  // recomputing GEMMs, and the backward works in them, a segment's rows at a
-  // time; the gathered x_t and h_{t-1} rows are still needed for dW and dR.
-  bool inPlace = gatesInPlace(g);
+  // Saved pre-activations (store-all; a budget: all, or those of the last
+  // steps) replace the recomputing GEMMs, and the backward works in them, a
+  // segment's rows at a time; the gathered x_t and h_{t-1} rows are still
+  // needed for dW and dR. A segment works in them when all its steps are
+  // among the saved ones (from step savedFrom on).
+  int64_t savedSteps = savedGateSteps(g), savedFrom = Tn - savedSteps;
+  auto inSaved = [&](int64_t s0) { return savedSteps > 0 && s0 >= savedFrom; };
   WorkingSets<LSTMGradBuffers<T>> sets(a, S, s);
   bool withY = g.y.present();
   // The states before segment k of direction d, as nn.lstm_checkpointed lays
@@ -429,7 +437,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    T *savedRows = inPlace ? g.gates.as<T>() + d * Tn * B * G : nullptr;
+    T *savedRows = savedSteps > 0 ? g.gates.as<T>() + d * savedSteps * B * G : nullptr;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
@@ -442,12 +450,13 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     // false: the first pass needs neither x nor h.)
     auto recompute = [&](int64_t s0, int64_t s1, bool gather = true) {
       int64_t rows = (s1 - s0) * B;
-      if (inPlace) {
-        buf = savedRows + s0 * B * G;
+      if (inSaved(s0)) {
+        buf = savedRows + (s0 - savedFrom) * B * G;
         if (gather)
           gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
         return;
       }
+      buf = bufs.buf;
       // (with lengths over the running rows only, moved to the front and
       // back again)
       gatherSegment<T>(g, d, s0, s1, xg, withY ? hp : nullptr, zeros);
@@ -563,8 +572,8 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     }
     for (int64_t k = 0; k + 1 < seg.count && !useSaved; ++k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
-      recompute(s0, s1, /*gather=*/!inPlace);
-      cellsForward(k, s0, s1, /*keepRows=*/inPlace);
+      recompute(s0, s1, /*gather=*/!inSaved(s0));
+      cellsForward(k, s0, s1, /*keepRows=*/inSaved(s0));
       for (int64_t b = 0; b < B; ++b) {
         int64_t last = minOf(s1, c.length(b, Tn)) - 1;
         const T *src = last >= s0 ? rowOf(cs, s0, last, b, H) : ck + (k * B + b) * H;

@@ -1041,6 +1041,14 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeLSTMSegments) {
                       {40 * 16 * 3, 20 * 3, 20 * 5, 40});
 }
 
+/// A bidirectional LSTM of 200 steps with lengths, initial states and
+/// peepholes, batch 8 (segments of 256 / 8 = 32 steps).
+const char *kLongLSTM = R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x24x5xELT>, %r: tensor<2x24x6xELT>, %b: tensor<2x48xELT>, %h0: tensor<2x8x6xELT>, %c0: tensor<2x8x6xELT>, %p: tensor<2x18xELT>) -> tensor<200x2x8x6xELT> {
+    %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
+    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 6 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<200x8x5xELT>, tensor<2x24x5xELT>, tensor<2x24x6xELT>, tensor<2x48xELT>, tensor<8xi32>, tensor<2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x18xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x8x6xELT>)
+    %0 = nn.add %y, %c : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
+    return %0 : tensor<200x2x8x6xELT> })";
+
 /// Under recompute-gates, and a budget that does not hold the gates, the
 /// forward saves the states before every recompute segment (batch 8: 32
 /// steps; nn.lstm_checkpointed, keeping y) and the backward starts its
@@ -1051,11 +1059,7 @@ TEST(RecurrentGradient, MemoryPoliciesAgreeLSTMSegments) {
 /// store-all's gradients. Both directions, lengths, initial states and
 /// peepholes.
 TEST(RecurrentGradient, SavedCheckpointsServeEverySegmentLength) {
-  const char *body = R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x24x5xELT>, %r: tensor<2x24x6xELT>, %b: tensor<2x48xELT>, %h0: tensor<2x8x6xELT>, %c0: tensor<2x8x6xELT>, %p: tensor<2x18xELT>) -> tensor<200x2x8x6xELT> {
-    %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
-    %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 6 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<200x8x5xELT>, tensor<2x24x5xELT>, tensor<2x24x6xELT>, tensor<2x48xELT>, tensor<8xi32>, tensor<2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x18xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>, tensor<2x8x6xELT>)
-    %0 = nn.add %y, %c : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
-    return %0 : tensor<200x2x8x6xELT> })";
+  const char *body = kLongLSTM;
   auto args = randomArgs({200 * 8 * 5, 2 * 24 * 5, 2 * 24 * 6, 2 * 48, 2 * 8 * 6, 2 * 8 * 6, 2 * 18}, 12);
   for (const char *elt : {"f64", "f32"}) {
     SCOPED_TRACE(elt);
@@ -1068,6 +1072,67 @@ TEST(RecurrentGradient, SavedCheckpointsServeEverySegmentLength) {
       int64_t budget = minimalBytes + (allBytes - minimalBytes) * k / 12;
       expectGradientsNear(gradientsAt(body, elt, args, "budget", budget), reference, 1e-6,
                           "budget=" + std::to_string(budget));
+    }
+  }
+}
+
+/// nn.lstm_saving's saved_steps in a module (0: there is none).
+int64_t savedStepsIn(ModuleOp module) {
+  int64_t steps = 0;
+  module.walk([&](nncc::nn::LSTMSavingOp op) { steps = op.getSavedSteps(); });
+  return steps;
+}
+
+/// A budget that holds the gates of some steps but not of all saves those
+/// of the steps after the first m segments of 32 (nn.lstm_saving), the more
+/// of them the larger the budget, and the backward works in them there and
+/// recomputes the others from the saved cell states: store-all's gradients
+/// at every budget. Each direction saves its own last steps (in its step
+/// order); rows past their length have zero rows there.
+TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
+  auto args = randomArgs({200 * 8 * 5, 2 * 24 * 5, 2 * 24 * 6, 2 * 48, 2 * 8 * 6, 2 * 8 * 6, 2 * 18}, 13);
+  for (const char *elt : {"f64", "f32"}) {
+    SCOPED_TRACE(elt);
+    auto inspect = [&](int64_t budget, int *allSaved) {
+      MLIRContext ctx;
+      auto module = trainingModule(ctx, kLongLSTM, elt, "budget", budget, false);
+      *allSaved = module ? savingForwards(*module) : -1;
+      return module ? savedStepsIn(*module) : -1;
+    };
+    // The smallest budget that saves some steps' gates and the smallest
+    // that saves all (nn.lstm_with_gates), by bisection.
+    auto smallest = [&](auto saves) {
+      int64_t lo = 1, hi = int64_t(1) << 26;
+      while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        (saves(mid) ? hi : lo) = mid;
+      }
+      return hi;
+    };
+    int all = 0;
+    int64_t some = smallest([&](int64_t b) {
+      int allOf = 0;
+      return inspect(b, &allOf) > 0 || allOf > 0;
+    });
+    int64_t every = smallest([&](int64_t b) {
+      int allOf = 0;
+      inspect(b, &allOf);
+      return allOf > 0;
+    });
+    ASSERT_LT(some, every);
+    EXPECT_EQ(inspect(some, &all), 200 - 6 * 32) << "the steps after 6 segments of 32";
+    EXPECT_EQ(inspect(every - 1, &all), 200 - 32) << "all but the first segment";
+    auto reference = gradientsAt(kLongLSTM, elt, args, "store-all");
+    ASSERT_EQ(reference.size(), args.size());
+    int64_t last = 0;
+    for (int k = 0; k <= 4; ++k) {
+      int64_t budget = some + (every - 1 - some) * k / 4, saved = inspect(budget, &all);
+      EXPECT_EQ(all, 0);
+      EXPECT_GE(saved, last) << "budget " << budget;
+      EXPECT_EQ((200 - saved) % 32, 0) << "budget " << budget;
+      last = saved;
+      expectGradientsNear(gradientsAt(kLongLSTM, elt, args, "budget", budget), reference, 1e-6,
+                          "budget=" + std::to_string(budget) + ", " + std::to_string(saved) + " steps saved");
     }
   }
 }

@@ -54,7 +54,8 @@ Options:
                          checkpoint (sqrt(T) segments, y not kept), or
                          budget=BYTES (per layer, e.g. budget=64M: the
                          gates saved when they fit beside a few steps'
-                         working set, else recomputed; the largest segments
+                         working set, else an LSTM's of its last steps that
+                         fit; the others recomputed in the largest segments
                          that fit)
   --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
                          one run: every stacked-LSTM (GRU) cell with its

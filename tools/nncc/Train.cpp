@@ -40,7 +40,8 @@ Data and model:
                           checkpoint (sqrt(T) segments, y not kept), or
                           budget=BYTES (per layer, e.g. budget=64M: the
                           gates saved when they fit beside a few steps'
-                          working set, else recomputed; the largest
+                          working set, else an LSTM's of its last steps
+                          that fit; the others recomputed in the largest
                           segments that fit)
   --epochs N              passes over the training rows (default 10)
   --seed S                shuffling seed (default 1)

@@ -117,6 +117,15 @@ func.func @checkpoint_states(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: 
 
 // -----
 
+// nn.lstm_saving saves the gates of some steps, not all (nn.lstm_with_gates).
+func.func @saving_all_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: tensor<1x16x4xf32>) {
+  // expected-error @+1 {{saved_steps must be at least 1 and fewer than the steps (else nn.lstm_with_gates), got 5}}
+  %y, %h, %c, %ck, %g = nn.lstm_saving %x, %w, %r {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, segment_steps = 3 : i64, states = 1 : i64, saved_steps = 5 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x2x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x1x2x4xf32>, tensor<1x5x2x16xf32>)
+  return
+}
+
+// -----
+
 // The GRU's saved rows are 4H wide: the three gates and r * h_{t-1}.
 func.func @gru_saved_width(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x12x4xf32>) {
   // expected-error @+1 {{inferred type(s)}}
