@@ -157,9 +157,10 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
       return false;
     }
     if constexpr (std::is_same<OpT, LSTMGradOp>::value)
-      if (op.getCheckpoints() && !isa_and_nonnull<LSTMCheckpointedOp, LSTMSavingOp>(op.getCheckpoints().getDefiningOp())) {
-        op.emitOpError("reads checkpoints that do not come from nn.lstm_checkpointed (their segment length "
-                       "is unknown)");
+      if (op.getCheckpoints() &&
+          !isa_and_nonnull<LSTMCheckpointedOp, LSTMSavingOp>(op.getCheckpoints().getDefiningOp())) {
+        op.emitOpError("reads checkpoints that do not come from nn.lstm_checkpointed or nn.lstm_saving (their "
+                       "segment length is unknown)");
         return false;
       }
     // Saved pre-activations: from this layer's own forward (the kind that
@@ -174,7 +175,8 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
                                                            : isa_and_nonnull<RNNWithGatesOp>(saver);
       if (!op.getY() || !ownKind || saver->getOperand(0) != op.getX() || saver->getOperand(1) != op.getW() ||
           saver->getOperand(2) != op.getR()) {
-        op.emitOpError("reads gates that its own forward's nn.*_with_gates did not save, or reads no y");
+        op.emitOpError("reads gates that its own forward's nn.*_with_gates did not save (nor, for an LSTM, "
+                       "nn.lstm_saving), or reads no y");
         return false;
       }
       if (!gates.hasOneUse())

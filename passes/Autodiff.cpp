@@ -1735,17 +1735,21 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     SmallVector<NamedAttribute> attrs{b.getNamedAttr("segment_steps", b.getI64IntegerAttr(S))};
     if (states != 2) // (the default)
       attrs.push_back(b.getNamedAttr("states", b.getI64IntegerAttr(states)));
-    // A budget that holds the gates of some steps but not of all, beside
-    // the working set of recomputed segments and the checkpoints: the
-    // forward also saves those of the steps after the first m segments,
-    // the fewest that leave the rest within the budget (nn.lstm_saving),
-    // and the backward works in them there.
+    // A budget that holds the gates of at least half the steps but not of
+    // all, beside the working set of recomputed segments and the
+    // checkpoints: the forward also saves those of the steps after the
+    // first m segments, the fewest that leave the rest within the budget
+    // (nn.lstm_saving), and the backward works in them there. (With fewer,
+    // the budget does more as room for longer recomputed segments: a
+    // 1-layer LSTM of 512 units, batch 16, 1600 steps, under budget=64M
+    // took 1.29x store-all's step time saving the gates of its last 416
+    // steps, 1.21x recomputing all of them in the longest segments.)
     if (policy == "budget") {
       int64_t elt = (type.getElementTypeBitWidth() + 7) / 8, D = type.getDimSize(0);
       int64_t room = budget - workingBytes(x, H, elt, true) - type.getNumElements() * elt;
       int64_t fit = room > 0 ? room / (D * B * 4 * H * elt) : 0;
       int64_t m = std::max<int64_t>(1, (T - fit + S - 1) / S), saved = T - m * S;
-      if (fit > 0 && saved >= 1) {
+      if (fit > 0 && saved >= 1 && 2 * saved >= T) {
         attrs.push_back(b.getNamedAttr("saved_steps", b.getI64IntegerAttr(saved)));
         SmallVector<Type> types(fwd->getResultTypes());
         types.push_back(type);

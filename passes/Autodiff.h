@@ -82,9 +82,12 @@ bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64
 /// Sets the memory policy of every LSTM, GRU and RNN gradient op of `func`.
 /// Under checkpoint, a forward nn.lstm becomes nn.lstm_checkpointed (erased
 /// and replaced) and its nn.lstm_grad reads the checkpoints instead of y;
-/// under store-all it becomes nn.lstm_with_gates (nn.gru and nn.rnn:
-/// nn.gru_with_gates, nn.rnn_with_gates) and its gradient op reads the saved
-/// gate pre-activations instead of recomputing them.
+/// under recompute-gates too, keeping y (only c saved); under store-all it
+/// becomes nn.lstm_with_gates (nn.gru and nn.rnn: nn.gru_with_gates,
+/// nn.rnn_with_gates) and its gradient op reads the saved gate
+/// pre-activations instead of recomputing them. A budget picks one of
+/// these per layer, or for an LSTM whose gates do not all fit,
+/// nn.lstm_saving (the checkpoints and the gates of its last steps).
 void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
 
 /// Makes `values` the results of `func` (its return operands and type).

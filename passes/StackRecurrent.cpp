@@ -70,11 +70,12 @@ template <typename... Ops, typename R, typename F> R withOneOf(Operation *op, R 
 }
 
 /// nn.lstm, nn.lstm_with_gates (an nn.lstm trained under store-all, whose
-/// gates its backward reads: the stack saves its own) or nn.lstm_checkpointed
+/// gates its backward reads: the stack saves its own), nn.lstm_checkpointed
 /// (whose states before each segment its backward reads: the stack saves
-/// its own chunks').
+/// its own chunks') or nn.lstm_saving (a budget's: those states and the
+/// gates of its last steps, which the stack, recomputing, does without).
 template <typename R, typename F> R withForward(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp>(op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMSavingOp>(op, otherwise, f);
 }
 /// nn.gru, nn.rnn or their *_with_gates forms.
 template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f) {
@@ -82,8 +83,8 @@ template <typename R, typename F> R withGRUOrRNN(Operation *op, R otherwise, F f
 }
 /// Any layer the pass stacks.
 template <typename R, typename F> R withLayer(Operation *op, R otherwise, F f) {
-  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, GRUOp, GRUWithGatesOp, RNNOp, RNNWithGatesOp>(
-      op, otherwise, f);
+  return withOneOf<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMSavingOp, GRUOp, GRUWithGatesOp, RNNOp,
+                   RNNWithGatesOp>(op, otherwise, f);
 }
 /// A layer's backward.
 template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
@@ -93,7 +94,7 @@ template <typename R, typename F> R withGrad(Operation *op, R otherwise, F f) {
 /// The cell of a layer or of a layer's backward.
 enum class Kind { None, LSTM, GRU, RNN };
 Kind kindOf(Operation *op) {
-  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMGradOp>(op))
+  if (isa_and_nonnull<LSTMOp, LSTMWithGatesOp, LSTMCheckpointedOp, LSTMSavingOp, LSTMGradOp>(op))
     return Kind::LSTM;
   if (isa_and_nonnull<GRUOp, GRUWithGatesOp, GRUGradOp>(op))
     return Kind::GRU;
@@ -173,8 +174,9 @@ bool stackable(Operation *layer) {
   if (kindOf(layer) != Kind::LSTM)
     return stackableGRUOrRNN(layer);
   // An nn.lstm_checkpointed whose backward reads no y (the checkpoint
-  // policy) keeps its kernels (gradientOf).
-  if (isa<LSTMCheckpointedOp>(layer) && !gradientOf(layer))
+  // policy) keeps its kernels (gradientOf), and so does an nn.lstm_saving
+  // whose backward the stack does not take over.
+  if (isa<LSTMCheckpointedOp, LSTMSavingOp>(layer) && !gradientOf(layer))
     return false;
   return withForward(layer, false, [](auto op) {
     return op.getDirection() == "forward" &&
@@ -189,9 +191,19 @@ Value savedGates(Operation *layer) {
   return withOneOf<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(),
                                                                      [](auto op) { return op.getGates(); });
 }
-/// The saved states of nn.lstm_checkpointed (null for the others).
+/// The saved states of nn.lstm_checkpointed and nn.lstm_saving (null for
+/// the others).
 Value savedCheckpoints(Operation *layer) {
-  return withOneOf<LSTMCheckpointedOp>(layer, Value(), [](auto op) { return op.getCheckpoints(); });
+  return withOneOf<LSTMCheckpointedOp, LSTMSavingOp>(layer, Value(), [](auto op) { return op.getCheckpoints(); });
+}
+/// The gates of the last steps that nn.lstm_saving saves (null for the
+/// others).
+Value partialGates(Operation *layer) {
+  return withOneOf<LSTMSavingOp>(layer, Value(), [](auto op) { return op.getGates(); });
+}
+/// The gates a layer's backward reads (null: none).
+Value gatesRead(Operation *grad) {
+  return withGrad(grad, Value(), [](auto g) { return g.getGates(); });
 }
 /// The checkpoints an LSTM's backward reads (null: none, and the others').
 Value checkpointsRead(Operation *grad) {
@@ -262,6 +274,7 @@ template <typename Op> bool sameLSTM(LSTMGradOp g, Op op) { return g.getInitialC
 bool sameCellAttributes(LSTMGradOp g, LSTMOp op) { return sameLSTM(g, op); }
 bool sameCellAttributes(LSTMGradOp g, LSTMWithGatesOp op) { return sameLSTM(g, op); }
 bool sameCellAttributes(LSTMGradOp g, LSTMCheckpointedOp op) { return sameLSTM(g, op); }
+bool sameCellAttributes(LSTMGradOp g, LSTMSavingOp op) { return sameLSTM(g, op); }
 template <typename Op> bool sameGRU(GRUGradOp g, Op op) {
   return g.getLinearBeforeReset() == op.getLinearBeforeReset();
 }
@@ -342,15 +355,17 @@ Operation *gradientOf(Operation *layer) {
                     g.getB() == op.getB() && g.getInitialH() == op.getInitialH() &&
                     g.getDirection() == op.getDirection() && g.getActivations() == op.getActivations() &&
                     g.getClip() == op.getClip() && sameCellAttributes(g, op);
-      return inputs && g.getGates() == gates && g.getSeqLens() == op.getSeqLens() && noLSTMExtras(g) &&
-             withinBudget(g, (bool)gates) && stackRecomputes(g, (bool)gates);
+      return inputs && g.getSeqLens() == op.getSeqLens() && noLSTMExtras(g) && withinBudget(g, (bool)gates) &&
+             stackRecomputes(g, (bool)gates);
     });
   });
-  // (The layer's checkpoints, if it saves some, are read by this backward
-  // alone: the stack saves its own.)
-  Value checkpoints = savedCheckpoints(layer);
-  if (!same || (gates && !gates.hasOneUse()) || checkpointsRead(found) != checkpoints ||
-      (checkpoints && !checkpoints.hasOneUse()))
+  // (The layer's checkpoints and the gates of its last steps, if it saves
+  // some, are read by this backward alone: the stack saves its own, or
+  // recomputes them.)
+  Value checkpoints = savedCheckpoints(layer), partial = partialGates(layer);
+  auto readByItAlone = [](Value v) { return !v || v.hasOneUse(); };
+  if (!same || gatesRead(found) != (gates ? gates : partial) || checkpointsRead(found) != checkpoints ||
+      !readByItAlone(gates) || !readByItAlone(checkpoints) || !readByItAlone(partial))
     return nullptr;
   return found;
 }

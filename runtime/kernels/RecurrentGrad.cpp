@@ -322,20 +322,26 @@ template <typename T> struct LSTMGradBuffers {
 
 /// Segment length for a memory policy (0 store-all, 1 recompute-gates,
 /// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps and
-/// `spacing` (> 0) that of the checkpoints the forward saved.
+/// `spacing` (> 0) that of the checkpoints the forward saved, `savedFrom`
+/// (> 0) the first step whose gates the forward saved (nn.lstm_saving).
 template <typename BytesFn>
 LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t B, int64_t spacing,
-                            BytesFn bytesOf) {
+                            int64_t savedFrom, BytesFn bytesOf) {
   Tn = maxOf<int64_t>(Tn, 1);
   LSTMSegments seg;
   switch (policy) {
   case 1: seg.S = spacing > 0 ? spacing : nncc::recomputeSegmentSteps(Tn, B); break;
   case 2: seg.S = spacing > 0 ? spacing : nncc::checkpointSegmentSteps(Tn); break;
   case 3: {
-    // The largest S that fits: first among the whole sequence and the
-    // multiples of the saved checkpoints' segments (no first pass), then
-    // any; failing that, the smallest working set.
+    // The largest S that fits: first among the multiples of the saved
+    // checkpoints' segments (no first pass) that start a segment at
+    // savedFrom (none straddles it, recomputing saved steps), then among the
+    // whole sequence and those multiples, then any; failing that, the
+    // smallest working set.
     int64_t best = -1, smallest = 1, smallestBytes = bytesOf(1);
+    for (int64_t S = Tn; S >= 1 && best < 0 && savedFrom > 0 && spacing > 0; --S)
+      if (S % spacing == 0 && savedFrom % S == 0 && bytesOf(S) <= budget)
+        best = S;
     for (int64_t S = Tn; S >= 1 && best < 0; --S)
       if ((S == Tn || spacing <= 0 || S % spacing == 0) && bytesOf(S) <= budget)
         best = S;
@@ -369,7 +375,8 @@ LSTMSegments segmentsFor(const Args &a, const TensorArg *checkpoints = nullptr, 
     saved += checkpoints->numel() * (int64_t)sizeof(T);
   else
     spacing = 0;
-  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), spacing, [&](int64_t S) {
+  int64_t savedFrom = savedGateSteps(a.g) > 0 ? a.g.c.steps() - savedGateSteps(a.g) : 0;
+  return chooseSegments(a.policy, a.budget, a.g.c.steps(), a.g.c.batch(), spacing, savedFrom, [&](int64_t S) {
     Scratch measure;
     Buffers probe(a, S, measure);
     (void)probe;

@@ -1083,9 +1083,9 @@ int64_t savedStepsIn(ModuleOp module) {
   return steps;
 }
 
-/// A budget that holds the gates of some steps but not of all saves those
-/// of the steps after the first m segments of 32 (nn.lstm_saving), the more
-/// of them the larger the budget, and the backward works in them there and
+/// A budget that holds the gates of at least half the steps but not of all
+/// saves those of the steps after the first m segments of 32
+/// (nn.lstm_saving), the more of them the larger the budget, and the backward works in them there and
 /// recomputes the others from the saved cell states: store-all's gradients
 /// at every budget. Each direction saves its own last steps (in its step
 /// order); rows past their length have zero rows there.
@@ -1120,7 +1120,7 @@ TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
       return allOf > 0;
     });
     ASSERT_LT(some, every);
-    EXPECT_EQ(inspect(some, &all), 200 - 6 * 32) << "the steps after 6 segments of 32";
+    EXPECT_EQ(inspect(some, &all), 200 - 3 * 32) << "the steps after 3 segments of 32: at least half";
     EXPECT_EQ(inspect(every - 1, &all), 200 - 32) << "all but the first segment";
     auto reference = gradientsAt(kLongLSTM, elt, args, "store-all");
     ASSERT_EQ(reference.size(), args.size());

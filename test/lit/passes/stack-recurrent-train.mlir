@@ -5,6 +5,7 @@
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s --check-prefix=RECOMP
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=19000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=BUDGET
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=10000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=120000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=PSTACK
 // The printed stacks parse back (their operand lists are unambiguous):
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s
 
@@ -124,6 +125,30 @@ func.func @train_wide(%x: tensor<40x2x3xf32>, %w0: tensor<1x2048x3xf32>, %r0: te
   %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 512 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x2x512xf32>, tensor<1x2048x512xf32>, tensor<1x2048x512xf32>) -> (tensor<40x1x2x512xf32>, tensor<1x2x512xf32>, tensor<1x2x512xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x2x512xf32>, tensor<40x1x2x512xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x512xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// Batch 32: a budget of 120000 bytes holds the gates of 24 of each layer's
+// 40 steps beside its recomputed segments (nn.lstm_saving), and what the
+// stack keeps: the layers stack, and the stack's backward recomputes every
+// chunk's gates (the layers' saved states and gates go with them).
+// PSTACK-LABEL: func.func @train_partial
+// PSTACK-NOT: nn.lstm_saving
+// PSTACK-NOT: nn.lstm_grad
+// PSTACK: %[[Y:.*]], %[[S:.*]], %[[C:.*]], %{{.*}}, %{{.*}}, %{{.*}} = nn.lstm_stack %arg0,
+// PSTACK-NOT: nn.lstm_saving
+// PSTACK: nn.lstm_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[C]], %[[Y]] dy
+// PSTACK-NOT: nn.lstm_grad
+// PSTACK: return
+func.func @train_partial(%x: tensor<40x32x3xf32>, %w0: tensor<1x16x3xf32>, %r0: tensor<1x16x4xf32>, %b0: tensor<1x32xf32>,
+                          %w1: tensor<1x16x4xf32>, %r1: tensor<1x16x4xf32>, %b1: tensor<1x32xf32>) -> tensor<f32> {
+  %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x32x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>, tensor<1x32x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 32, 4]} : tensor<40x1x32x4xf32> -> tensor<40x32x4xf32>
+  %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x32x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>, tensor<1x32x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x32x4xf32>, tensor<40x1x32x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x32x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
 

@@ -2,8 +2,8 @@
 // RUN: nncc-opt %s --nn-autodiff --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=recompute-gates --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=RECOMP
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=checkpoint --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=CKPT
-// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=106000 --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=PARTIAL
-// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=106000 --split-input-file | FileCheck %s --check-prefix=BUDGET
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=135000 --nn-unroll-recurrent --split-input-file | FileCheck %s --check-prefix=PARTIAL
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=135000 --split-input-file | FileCheck %s --check-prefix=BUDGET
 
 // Training under store-all: autodiff makes the forward an
 // nn.lstm_with_gates whose backward reads its gate pre-activations. Unrolled,
@@ -70,21 +70,21 @@ func.func @lstm_segments(%x: tensor<3x128x2xf32>, %w: tensor<1x16x2xf32>, %r: te
 
 // -----
 
-// 5 steps of batch 128 under a budget that holds the gates of 1 step beside
+// 8 steps of batch 128 under a budget that holds the gates of 4 steps beside
 // the rest: the forward saves the cell state every 2 steps and the gates of
-// the last step (nn.lstm_saving). Unrolled, the cells save neither: the
+// the last 4 steps (nn.lstm_saving). Unrolled, the cells save neither: the
 // layer is unrolled as an nn.lstm and its backward reads y, neither gates
 // nor checkpoints.
 // PARTIAL-LABEL: func.func @lstm_partial
 // PARTIAL-NOT: nn.lstm_saving
-// PARTIAL-COUNT-5: nn.matmul {{.*}} : (tensor<128x4xf32>, tensor<4x16xf32>) -> tensor<128x16xf32>
-// PARTIAL: %[[Y:.*]] = nn.concat {{.*}} -> tensor<5x1x128x4xf32>
+// PARTIAL-COUNT-8: nn.matmul {{.*}} : (tensor<128x4xf32>, tensor<4x16xf32>) -> tensor<128x16xf32>
+// PARTIAL: %[[Y:.*]] = nn.concat {{.*}} -> tensor<8x1x128x4xf32>
 // PARTIAL: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
 // BUDGET-LABEL: func.func @lstm_partial
-// BUDGET: nn.lstm_saving {{.*}}saved_steps = 1 : i64
-func.func @lstm_partial(%x: tensor<5x128x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
-  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<5x128x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<5x1x128x4xf32>, tensor<1x128x4xf32>, tensor<1x128x4xf32>)
-  %sq = nn.mul %y, %y : tensor<5x1x128x4xf32>, tensor<5x1x128x4xf32>
-  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<5x1x128x4xf32> -> tensor<f32>
+// BUDGET: nn.lstm_saving {{.*}}saved_steps = 4 : i64
+func.func @lstm_partial(%x: tensor<8x128x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<f32> {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<8x128x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<8x1x128x4xf32>, tensor<1x128x4xf32>, tensor<1x128x4xf32>)
+  %sq = nn.mul %y, %y : tensor<8x1x128x4xf32>, tensor<8x1x128x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<8x1x128x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
