@@ -247,12 +247,10 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
     if constexpr (isLSTM<OpT>()) {
       // Segments as long as those of the checkpoints read (0: the policy's).
       Operation *ck = op.getCheckpoints() ? op.getCheckpoints().getDefiningOp() : nullptr;
-      int64_t spacing = 0;
-      if (auto c = dyn_cast_or_null<LSTMCheckpointedOp>(ck))
-        spacing = c.getSegmentSteps();
-      else if (auto c = dyn_cast_or_null<LSTMSavingOp>(ck))
-        spacing = c.getSegmentSteps();
-      k.i(spacing);
+      k.i(!ck ? 0
+              : llvm::TypeSwitch<Operation *, int64_t>(ck)
+                    .Case<LSTMCheckpointedOp, LSTMSavingOp>([](auto c) { return (int64_t)c.getSegmentSteps(); })
+                    .Default([](Operation *) { return int64_t(0); }));
     }
   }
   // Last, forward or backward: whether a bidirectional layer may run its

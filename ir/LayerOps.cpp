@@ -454,8 +454,11 @@ NN_INFER(LSTMOp) {
   LSTMOp::Adaptor a(operands, attrs, regions);
   return inferRecurrent(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 2, inferred);
 }
-NN_INFER(LSTMCheckpointedOp) {
-  LSTMCheckpointedOp::Adaptor a(operands, attrs, regions);
+/// An LSTM forward's results and, after them, its `checkpoints` ([D,
+/// ceil(T / segment_steps), states, B, H]: nn.lstm_checkpointed,
+/// nn.lstm_saving).
+template <typename Adaptor>
+LogicalResult inferCheckpointed(Optional<Location> loc, Adaptor a, SmallVectorImpl<Type> &inferred) {
   auto x = tensorOf(a.getX());
   if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
     return failure();
@@ -466,16 +469,16 @@ NN_INFER(LSTMCheckpointedOp) {
                             x.getElementType()));
   return success();
 }
+NN_INFER(LSTMCheckpointedOp) {
+  return inferCheckpointed(loc, LSTMCheckpointedOp::Adaptor(operands, attrs, regions), inferred);
+}
 NN_INFER(LSTMSavingOp) {
   LSTMSavingOp::Adaptor a(operands, attrs, regions);
-  auto x = tensorOf(a.getX());
-  if (failed(inferRecurrent(loc, x, a.getHiddenSize(), a.getDirection(), 2, inferred)))
+  if (failed(inferCheckpointed(loc, a, inferred)))
     return failure();
-  int64_t dirs = a.getDirection() == "bidirectional" ? 2 : 1, H = a.getHiddenSize();
-  int64_t T = x.getDimSize(0), S = std::max<int64_t>(1, a.getSegmentSteps()); // else: the verifier's errors
-  int64_t states = a.getStates() == 1 ? 1 : 2, K = std::max<int64_t>(0, a.getSavedSteps());
-  inferred.push_back(tensor({dirs, (T + S - 1) / S, states, x.getDimSize(1), H}, x.getElementType()));
-  inferred.push_back(tensor({dirs, K, x.getDimSize(1), 4 * H}, x.getElementType()));
+  auto x = tensorOf(a.getX());
+  int64_t dirs = inferred.back().cast<RankedTensorType>().getDimSize(0), K = std::max<int64_t>(0, a.getSavedSteps());
+  inferred.push_back(tensor({dirs, K, x.getDimSize(1), 4 * (int64_t)a.getHiddenSize()}, x.getElementType()));
   return success();
 }
 NN_INFER(LSTMWithGatesOp) {
@@ -558,25 +561,23 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
 }
 
 LogicalResult LSTMOp::verify() { return verifyRecurrent(*this, 4); }
-LogicalResult LSTMCheckpointedOp::verify() {
-  if (getSegmentSteps() < 1)
-    return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
-  if (getStates() != 1 && getStates() != 2)
-    return emitOpError("states must be 1 (c) or 2 (c and h), got ") << getStates();
-  return verifyRecurrent(*this, 4);
+/// An LSTM forward that saves checkpoints: their segments and states.
+template <typename OpT> LogicalResult verifyCheckpointed(OpT op) {
+  if (op.getSegmentSteps() < 1)
+    return op.emitOpError("segment_steps must be at least 1, got ") << op.getSegmentSteps();
+  if (op.getStates() != 1 && op.getStates() != 2)
+    return op.emitOpError("states must be 1 (c) or 2 (c and h), got ") << op.getStates();
+  return verifyRecurrent(op, 4);
 }
+LogicalResult LSTMCheckpointedOp::verify() { return verifyCheckpointed(*this); }
 LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }
 LogicalResult LSTMSavingOp::verify() {
-  if (getSegmentSteps() < 1)
-    return emitOpError("segment_steps must be at least 1, got ") << getSegmentSteps();
-  if (getStates() != 1 && getStates() != 2)
-    return emitOpError("states must be 1 (c) or 2 (c and h), got ") << getStates();
   auto x = getX().getType().dyn_cast<RankedTensorType>();
   int64_t T = x && x.getRank() > 0 ? x.getDimSize(0) : ShapedType::kDynamicSize;
   if (getSavedSteps() < 1 || (!ShapedType::isDynamic(T) && getSavedSteps() >= T))
     return emitOpError("saved_steps must be at least 1 and fewer than the steps (else nn.lstm_with_gates), got ")
            << getSavedSteps();
-  return verifyRecurrent(*this, 4);
+  return verifyCheckpointed(*this);
 }
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }

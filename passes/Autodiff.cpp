@@ -1668,14 +1668,6 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     op.setMemoryBudgetAttr(b.getI64IntegerAttr(budget));
   };
   auto dimOf = [](Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); };
-  // Store-all: the forward keeps every step's pre-activations ([D, T, B,
-  // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
-  // GEMM to recompute them. A budget does too when they fit beside the
-  // backward's working set for segments of recomputeSegmentSteps (GEMMs of
-  // about 256 rows); the kernel then picks the longest segments that fit
-  // beside them. (Shorter segments would add their weight gradients with
-  // GEMMs over a few rows each, reading and writing dW and dR every time:
-  // slower than recomputing the gates.)
   // The backward's working set for segments of recomputeSegmentSteps,
   // counted generously: a segment's x, dx, h_{t-1} and c rows (with
   // `recomputing`, its pre-activations too), a cell state per segment (the
@@ -1689,6 +1681,14 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
                   8 * H + K * std::min<int64_t>(N, 512) + K) +
            8 * S + 32 * 64;
   };
+  // Store-all: the forward keeps every step's pre-activations ([D, T, B,
+  // width]; the GRU's rows also keep r * h_{t-1}), so the backward runs no
+  // GEMM to recompute them. A budget does too when they fit beside the
+  // backward's working set for segments of recomputeSegmentSteps (GEMMs of
+  // about 256 rows); the kernel then picks the longest segments that fit
+  // beside them. (Shorter segments would add their weight gradients with
+  // GEMMs over a few rows each, reading and writing dW and dR every time:
+  // slower than recomputing the gates.)
   auto fitsBudget = [&](RankedTensorType saved, Value x, int64_t H) {
     if (policy != "budget" || !saved.hasStaticShape() || !x.getType().cast<RankedTensorType>().hasStaticShape())
       return false;
