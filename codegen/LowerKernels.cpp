@@ -93,7 +93,8 @@ template <typename OpT> constexpr bool isGRU() {
          std::is_same<OpT, GRUWithGatesOp>::value;
 }
 /// Forwards that also return their pre-activations (store-all; a budget:
-/// nn.lstm_saving, those of the last steps).
+/// nn.lstm_saving and nn.gru_with_gates / nn.rnn_with_gates with
+/// saved_steps, those of the last steps).
 template <typename OpT> constexpr bool savesGates() {
   return std::is_same<OpT, LSTMWithGatesOp>::value || std::is_same<OpT, GRUWithGatesOp>::value ||
          std::is_same<OpT, RNNWithGatesOp>::value || std::is_same<OpT, LSTMSavingOp>::value;
@@ -232,7 +233,8 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   }
   if constexpr (isGRU<OpT>())
     k.i(op.getLinearBeforeReset());
-  // A forward's last: the pre-activations of every step (nn.*_with_gates).
+  // A forward's last: the pre-activations of every step (nn.*_with_gates),
+  // or of the last saved_steps (the kernel reads how many from their shape).
   if constexpr (!isRecurrentGrad<OpT>()) {
     unsigned gates = savesCheckpoints<OpT>() ? 2 + numStates : 1 + numStates; // (after the checkpoints)
     if (savesGates<OpT>() && in.outs[gates])

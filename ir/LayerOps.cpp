@@ -439,14 +439,16 @@ static LogicalResult inferRecurrent(Optional<Location> loc, RankedTensorType x, 
 }
 
 /// A recurrent forward's results, then its saved pre-activations
-/// [dirs, T, batch, width].
+/// [dirs, steps, batch, width]: of every step, or of the last `savedSteps`
+/// (when given).
 static LogicalResult inferWithGates(Optional<Location> loc, RankedTensorType x, int64_t hidden,
                                     StringRef direction, int numStates, int64_t width,
-                                    SmallVectorImpl<Type> &inferred) {
+                                    SmallVectorImpl<Type> &inferred, Optional<uint64_t> savedSteps = llvm::None) {
   if (failed(inferRecurrent(loc, x, hidden, direction, numStates, inferred)))
     return failure();
   int64_t dirs = direction == "bidirectional" ? 2 : 1;
-  inferred.push_back(tensor({dirs, x.getDimSize(0), x.getDimSize(1), width}, x.getElementType()));
+  int64_t steps = savedSteps ? std::max<int64_t>(0, (int64_t)*savedSteps) : x.getDimSize(0); // (< 1: the verifier's)
+  inferred.push_back(tensor({dirs, steps, x.getDimSize(1), width}, x.getElementType()));
   return success();
 }
 
@@ -497,12 +499,12 @@ NN_INFER(RNNOp) {
 NN_INFER(GRUWithGatesOp) {
   GRUWithGatesOp::Adaptor a(operands, attrs, regions);
   return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, 4 * a.getHiddenSize(),
-                        inferred);
+                        inferred, a.getSavedSteps());
 }
 NN_INFER(RNNWithGatesOp) {
   RNNWithGatesOp::Adaptor a(operands, attrs, regions);
   return inferWithGates(loc, tensorOf(a.getX()), a.getHiddenSize(), a.getDirection(), 1, a.getHiddenSize(),
-                        inferred);
+                        inferred, a.getSavedSteps());
 }
 
 /// dX, dW, dR like the operands; dB [dirs, 2 * gates * H]; the initial
@@ -571,18 +573,32 @@ template <typename OpT> LogicalResult verifyCheckpointed(OpT op) {
 }
 LogicalResult LSTMCheckpointedOp::verify() { return verifyCheckpointed(*this); }
 LogicalResult LSTMWithGatesOp::verify() { return verifyRecurrent(*this, 4); }
-LogicalResult LSTMSavingOp::verify() {
-  auto x = getX().getType().dyn_cast<RankedTensorType>();
+/// The steps whose gates a forward saves, when not all (`saved_steps`):
+/// at least one, and fewer than the sequence's (`all`: what saves them all).
+template <typename OpT> static LogicalResult verifySavedSteps(OpT op, int64_t savedSteps, StringRef all) {
+  auto x = op.getX().getType().template dyn_cast<RankedTensorType>();
   int64_t T = x && x.getRank() > 0 ? x.getDimSize(0) : ShapedType::kDynamicSize;
-  if (getSavedSteps() < 1 || (!ShapedType::isDynamic(T) && getSavedSteps() >= T))
-    return emitOpError("saved_steps must be at least 1 and fewer than the steps (else nn.lstm_with_gates), got ")
-           << getSavedSteps();
+  if (savedSteps < 1 || (!ShapedType::isDynamic(T) && savedSteps >= T))
+    return op.emitOpError("saved_steps must be at least 1 and fewer than the steps (else ")
+           << all << "), got " << savedSteps;
+  return success();
+}
+LogicalResult LSTMSavingOp::verify() {
+  if (failed(verifySavedSteps(*this, getSavedSteps(), "nn.lstm_with_gates")))
+    return failure();
   return verifyCheckpointed(*this);
 }
 LogicalResult GRUOp::verify() { return verifyRecurrent(*this, 3); }
 LogicalResult RNNOp::verify() { return verifyRecurrent(*this, 1); }
-LogicalResult GRUWithGatesOp::verify() { return verifyRecurrent(*this, 3); }
-LogicalResult RNNWithGatesOp::verify() { return verifyRecurrent(*this, 1); }
+/// A GRU's or RNN's forward that saves its pre-activations, of every step
+/// or of the last saved_steps.
+template <typename OpT> static LogicalResult verifyWithGates(OpT op, int gates) {
+  if (auto k = op.getSavedSteps(); k && failed(verifySavedSteps(op, (int64_t)*k, "no saved_steps")))
+    return failure();
+  return verifyRecurrent(op, gates);
+}
+LogicalResult GRUWithGatesOp::verify() { return verifyWithGates(*this, 3); }
+LogicalResult RNNWithGatesOp::verify() { return verifyWithGates(*this, 1); }
 
 //===----------------------------------------------------------------------===//
 // Signal processing
@@ -750,8 +766,11 @@ LogicalResult RNNStackOp::verify() {
 LogicalResult LSTMStackGradOp::verify() { return verifyStackGrad(*this, 4, 4, getCells()); }
 LogicalResult GRUStackGradOp::verify() { return verifyStackGrad(*this, 3, 4, Value()); }
 LogicalResult RNNStackGradOp::verify() {
-  if (getClip()) // (the activation's derivative comes from the outputs)
-    return emitOpError("takes no clip: its layers' own kernels train clipped RNNs");
+  // (Without a clip the activation's derivative comes from the outputs;
+  // with one, from the pre-activations: zero where the clip bound.)
+  if (getClip() && !getGates())
+    return emitOpError("with a clip needs the forward's saved pre-activations (gates): the outputs do not tell "
+                       "where the clip bound");
   return success(succeeded(verifyStackActivation(*this, getActivation())) &&
                  succeeded(verifyStackGrad(*this, 1, 1, Value())));
 }

@@ -284,10 +284,16 @@ def NN_RNNOp : NN_RecurrentOp<"rnn", "ONNX simple RNN", (ins), (ins),
 // pre-activations (the h gate's as the variant defines it: with
 // linear_before_reset its input part only) and then r * h_{t-1} (with
 // linear_before_reset: h_{t-1} R_h^T). RNN: [directions, T, batch, hidden].
+// With `saved_steps` (a budget that holds the rows of some steps but not of
+// all) only those of the last saved_steps steps (in each direction's step
+// order): [directions, saved_steps, batch, width]. The backward works in
+// them there and recomputes the others segment by segment from x and y
+// (which holds every h_{t-1}: no states need saving).
 def NN_GRUWithGatesOp : NN_RecurrentOp<"gru_with_gates", "nn.gru that also returns its gate pre-activations", (ins),
-    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset),
+    (ins DefaultValuedAttr<BoolAttr, "false">:$linear_before_reset, OptionalAttr<I64Attr>:$saved_steps),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$gates)>;
-def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also returns its pre-activations", (ins), (ins),
+def NN_RNNWithGatesOp : NN_RecurrentOp<"rnn_with_gates", "nn.rnn that also returns its pre-activations", (ins),
+    (ins OptionalAttr<I64Attr>:$saved_steps),
     (outs NN_FloatTensor:$y, NN_FloatTensor:$y_h, NN_FloatTensor:$gates)>;
 
 // Stacked forward LSTMs, made by nn-stack-recurrent from a chain of nn.lstm

@@ -1669,15 +1669,16 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   };
   auto dimOf = [](Value v, unsigned i) { return v.getType().cast<RankedTensorType>().getDimSize(i); };
   // The backward's working set for segments of recomputeSegmentSteps,
-  // counted generously: a segment's x, dx, h_{t-1} and c rows (with
-  // `recomputing`, its pre-activations too), a cell state per segment (the
-  // LSTM's checkpoints), per-row buffers, the portable GEMM's packing
-  // scratch (runtime/kernels/Gemm.cpp: its K is the segment's rows, at most
-  // 256) and each buffer's alignment. (x of static shape.)
-  auto workingBytes = [&](Value x, int64_t H, int64_t elt, bool recomputing) {
+  // counted generously: a segment's x, dx, h_{t-1} and c rows (and, when
+  // it recomputes them, its pre-activations, `recomputed` wide), a cell
+  // state per segment (the LSTM's checkpoints), per-row buffers, the
+  // portable GEMM's packing scratch (runtime/kernels/Gemm.cpp: its K is the
+  // segment's rows, at most 256) and each buffer's alignment. (x of static
+  // shape.)
+  auto workingBytes = [&](Value x, int64_t H, int64_t elt, int64_t recomputed) {
     int64_t T = dimOf(x, 0), B = dimOf(x, 1), I = dimOf(x, 2), S = recomputeSegmentSteps(T, B);
     int64_t N = std::max({4 * H, I, H}), K = std::min<int64_t>(std::max({S * B, 4 * H, I}), 256);
-    return elt * (S * B * (2 * I + 2 * H + (recomputing ? 4 * H : 0)) + (T + S - 1) / S * B * H + 16 * B * H +
+    return elt * (S * B * (2 * I + 2 * H + recomputed) + (T + S - 1) / S * B * H + 16 * B * H +
                   8 * H + K * std::min<int64_t>(N, 512) + K) +
            8 * S + 32 * 64;
   };
@@ -1693,7 +1694,7 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     if (policy != "budget" || !saved.hasStaticShape() || !x.getType().cast<RankedTensorType>().hasStaticShape())
       return false;
     int64_t elt = (saved.getElementTypeBitWidth() + 7) / 8, bytes = saved.getNumElements() * elt;
-    return bytes + workingBytes(x, H, elt, false) <= budget;
+    return bytes + workingBytes(x, H, elt, 0) <= budget;
   };
   auto saveGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
     if (!fwd || grad.getGates())
@@ -1704,6 +1705,42 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
       return false;
     grad.getGatesMutable().assign(extendForward(fwd, name, type));
     return true;
+  };
+  // A budget that holds the pre-activations (rows of `width`, in D
+  // directions) of at least half the steps but not of all, beside the
+  // working set of recomputed segments and `held` bytes the forward saves
+  // besides: the steps after the first m segments of recomputeSegmentSteps,
+  // the fewest m that leave the rest within the budget; else 0. The
+  // backward works in their rows and recomputes the others. (With fewer,
+  // the budget does more as room for longer recomputed segments. A 1-layer
+  // LSTM of 512 units, batch 16, 1600 steps, under budget=64M took 1.29x
+  // store-all's step time saving the gates of its last 416 steps, 1.21x
+  // recomputing all of them in the longest segments; the same GRU, 1023 to
+  // 1029 ms saving the rows of its last 432 steps against 982 to 1041 ms
+  // recomputing them all. Under budget=128M the GRU took 836 to 993 ms
+  // saving those of its last 944 steps, 1005 to 1084 ms recomputing them.)
+  auto lastStepsFitting = [&](Value x, int64_t H, int64_t D, int64_t width, int64_t elt, int64_t held) {
+    int64_t T = dimOf(x, 0), B = dimOf(x, 1), S = recomputeSegmentSteps(T, B);
+    int64_t room = budget - workingBytes(x, H, elt, width) - held;
+    int64_t fit = room > 0 ? room / (D * B * width * elt) : 0;
+    int64_t m = std::max<int64_t>(1, (T - fit + S - 1) / S), saved = T - m * S;
+    return fit > 0 && saved >= 1 && 2 * saved >= T ? saved : int64_t(0);
+  };
+  // A GRU's or RNN's forward saves the rows of such steps (nn.*_with_gates
+  // with saved_steps): its state is h, which y holds, so the backward
+  // recomputes the others from x and y, with no states saved.
+  auto saveLastGates = [&](auto grad, auto fwd, StringRef name, int64_t width) {
+    Value x = grad.getX();
+    if (!fwd || grad.getGates() || policy != "budget" || !x.getType().cast<RankedTensorType>().hasStaticShape())
+      return;
+    auto xType = x.getType().cast<RankedTensorType>();
+    int64_t elt = (xType.getElementTypeBitWidth() + 7) / 8, D = fwd.getDirection() == "bidirectional" ? 2 : 1;
+    int64_t saved = lastStepsFitting(x, (int64_t)grad.getHiddenSize(), D, width, elt, 0);
+    if (saved == 0)
+      return;
+    auto type = savedType(x, fwd.getDirection(), {saved, dimOf(x, 1), width});
+    grad.getGatesMutable().assign(
+        extendForward(fwd, name, type, {b.getNamedAttr("saved_steps", b.getI64IntegerAttr(saved))}));
   };
   func.walk([&](LSTMGradOp op) {
     set(op);
@@ -1736,20 +1773,12 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
     if (states != 2) // (the default)
       attrs.push_back(b.getNamedAttr("states", b.getI64IntegerAttr(states)));
     // A budget that holds the gates of at least half the steps but not of
-    // all, beside the working set of recomputed segments and the
-    // checkpoints: the forward also saves those of the steps after the
-    // first m segments, the fewest that leave the rest within the budget
-    // (nn.lstm_saving), and the backward works in them there. (With fewer,
-    // the budget does more as room for longer recomputed segments: a
-    // 1-layer LSTM of 512 units, batch 16, 1600 steps, under budget=64M
-    // took 1.29x store-all's step time saving the gates of its last 416
-    // steps, 1.21x recomputing all of them in the longest segments.)
+    // all, beside the checkpoints (lastStepsFitting): the forward also saves
+    // those (nn.lstm_saving), and the backward works in them there.
     if (policy == "budget") {
       int64_t elt = (type.getElementTypeBitWidth() + 7) / 8, D = type.getDimSize(0);
-      int64_t room = budget - workingBytes(x, H, elt, true) - type.getNumElements() * elt;
-      int64_t fit = room > 0 ? room / (D * B * 4 * H * elt) : 0;
-      int64_t m = std::max<int64_t>(1, (T - fit + S - 1) / S), saved = T - m * S;
-      if (fit > 0 && saved >= 1 && 2 * saved >= T) {
+      int64_t saved = lastStepsFitting(x, H, D, 4 * H, elt, type.getNumElements() * elt);
+      if (saved > 0) {
         attrs.push_back(b.getNamedAttr("saved_steps", b.getI64IntegerAttr(saved)));
         SmallVector<Type> types(fwd->getResultTypes());
         types.push_back(type);
@@ -1767,13 +1796,17 @@ void setRecurrentMemoryPolicy(func::FuncOp func, StringRef policy, int64_t budge
   });
   func.walk([&](GRUGradOp op) {
     set(op);
-    saveGates(op, op.getY() ? op.getY().getDefiningOp<GRUOp>() : GRUOp(), GRUWithGatesOp::getOperationName(),
-              4 * (int64_t)op.getHiddenSize());
+    auto fwd = op.getY() ? op.getY().getDefiningOp<GRUOp>() : GRUOp();
+    int64_t width = 4 * (int64_t)op.getHiddenSize();
+    if (!saveGates(op, fwd, GRUWithGatesOp::getOperationName(), width))
+      saveLastGates(op, fwd, GRUWithGatesOp::getOperationName(), width);
   });
   func.walk([&](RNNGradOp op) {
     set(op);
-    saveGates(op, op.getY() ? op.getY().getDefiningOp<RNNOp>() : RNNOp(), RNNWithGatesOp::getOperationName(),
-              (int64_t)op.getHiddenSize());
+    auto fwd = op.getY() ? op.getY().getDefiningOp<RNNOp>() : RNNOp();
+    int64_t width = op.getHiddenSize();
+    if (!saveGates(op, fwd, RNNWithGatesOp::getOperationName(), width))
+      saveLastGates(op, fwd, RNNWithGatesOp::getOperationName(), width);
   });
 }
 

@@ -87,7 +87,9 @@ bool parseRecurrentMemoryPolicy(llvm::StringRef text, std::string &policy, int64
 /// nn.rnn_with_gates) and its gradient op reads the saved gate
 /// pre-activations instead of recomputing them. A budget picks one of
 /// these per layer, or for an LSTM whose gates do not all fit,
-/// nn.lstm_saving (the checkpoints and the gates of its last steps).
+/// nn.lstm_saving (the checkpoints and the gates of its last steps); for a
+/// GRU or RNN, nn.*_with_gates with saved_steps (the rows of its last
+/// steps).
 void setRecurrentMemoryPolicy(mlir::func::FuncOp func, llvm::StringRef policy, int64_t budget);
 
 /// Makes `values` the results of `func` (its return operands and type).

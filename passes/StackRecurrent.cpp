@@ -17,9 +17,10 @@
 // backward reads (the lower layers' outputs, a cell state per chunk and,
 // under store-all, the gate pre-activations of every step: the layers come
 // as nn.lstm_with_gates, whose saved gates the stack replaces with its own).
-// Under the other memory policies the layers save no gates and neither
-// does the stack: its backward recomputes each chunk's gates (an LSTM
-// under checkpoint keeps its own kernels: gradientOf).
+// Under the other memory policies the layers save no gates, or a budget's
+// layers those of their last steps, and the stack saves none: its backward
+// recomputes each chunk's gates (an LSTM under checkpoint keeps its own
+// kernels: gradientOf; so does a clipped RNN: clipStacks).
 // A GRU chain's gradients become one nn.gru_stack_grad likewise (a GRU's
 // state is h, which the saved outputs hold: no cell states).
 //
@@ -129,11 +130,15 @@ bool noBackward(Operation *layer) {
   return llvm::none_of(layer->getUsers(), [](Operation *user) { return isGrad(user); }) &&
          withOneOf<LSTMOp, GRUOp, RNNOp>(layer, false, [](auto) { return true; });
 }
+Value savedGates(Operation *layer);
+
 /// No clip, or one the stack runs: an LSTM's or a GRU's, or that of an RNN
-/// no backward reads (the RNN stack's backward takes the activation's
-/// derivative from the outputs, which do not say where the clip bound).
+/// no backward reads or whose forward saves its pre-activations (store-all,
+/// or a budget that holds them: the stack saves its own, from which its
+/// backward takes the clipped activation's derivative; without them it
+/// takes it from the outputs, which do not say where the clip bound).
 bool clipStacks(Operation *layer) {
-  return !clipOf(layer) || kindOf(layer) != Kind::RNN || noBackward(layer);
+  return !clipOf(layer) || kindOf(layer) != Kind::RNN || noBackward(layer) || savedGates(layer);
 }
 
 /// A GRU or RNN layer the stack kernel runs: forward, the default
@@ -186,21 +191,29 @@ bool stackable(Operation *layer) {
   });
 }
 
-/// The saved gates of nn.*_with_gates (null for nn.lstm, nn.gru, nn.rnn).
-Value savedGates(Operation *layer) {
-  return withOneOf<LSTMWithGatesOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(),
-                                                                     [](auto op) { return op.getGates(); });
+/// The gates a layer's forward saves for its backward: those of every step
+/// (`partial` false: nn.*_with_gates) or of its last steps (`partial` true:
+/// a budget's nn.lstm_saving, or nn.gru_with_gates / nn.rnn_with_gates with
+/// saved_steps); null for the others.
+Value gatesSaved(Operation *layer, bool partial) {
+  return withOneOf<LSTMWithGatesOp, LSTMSavingOp, GRUWithGatesOp, RNNWithGatesOp>(layer, Value(), [&](auto op) {
+    bool some;
+    if constexpr (std::is_same_v<decltype(op), LSTMWithGatesOp> || std::is_same_v<decltype(op), LSTMSavingOp>)
+      some = std::is_same_v<decltype(op), LSTMSavingOp>;
+    else
+      some = op.getSavedSteps().has_value();
+    return some == partial ? op.getGates() : Value();
+  });
 }
+/// The saved gates of every step (nn.*_with_gates without saved_steps).
+Value savedGates(Operation *layer) { return gatesSaved(layer, false); }
 /// The saved states of nn.lstm_checkpointed and nn.lstm_saving (null for
 /// the others).
 Value savedCheckpoints(Operation *layer) {
   return withOneOf<LSTMCheckpointedOp, LSTMSavingOp>(layer, Value(), [](auto op) { return op.getCheckpoints(); });
 }
-/// The gates of the last steps that nn.lstm_saving saves (null for the
-/// others).
-Value partialGates(Operation *layer) {
-  return withOneOf<LSTMSavingOp>(layer, Value(), [](auto op) { return op.getGates(); });
-}
+/// The gates of the last steps a budget's layer saves.
+Value partialGates(Operation *layer) { return gatesSaved(layer, true); }
 /// The gates a layer's backward reads (null: none).
 Value gatesRead(Operation *grad) {
   return withGrad(grad, Value(), [](auto g) { return g.getGates(); });

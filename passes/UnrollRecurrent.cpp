@@ -8,8 +8,9 @@
 // concatenated in time order. Layers with sequence lengths, clip,
 // input_forget, activations other than sigmoid, tanh and relu, or more steps
 // than `max-steps` keep their whole-layer kernel. A forward that saves its
-// gate pre-activations for its backward (nn.*_with_gates, store-all) is
-// unrolled as the plain op: its backward then recomputes them.
+// gate pre-activations for its backward (nn.*_with_gates: store-all, or a
+// budget's, of all steps or of the last ones) is unrolled as the plain op:
+// its backward then recomputes them.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -120,7 +121,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   }
 
   /// A forward that saves its pre-activations for its backward
-  /// (nn.*_with_gates, store-all) and can be unrolled becomes the plain op
+  /// (nn.*_with_gates: store-all, or a budget's, with saved_steps those of
+  /// its last steps) and can be unrolled becomes the plain op
   /// again (`plain`): its cells keep no pre-activations, so its backward
   /// recomputes them (from y, with GEMMs over all steps). So does an
   /// nn.lstm_checkpointed whose backward also reads y (recompute-gates, a
@@ -148,7 +150,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
         if (g.getGates() == v)
           g.getGatesMutable().clear();
       }
-    replaceWithKind(op, plain, op->getResults().drop_back(count).getTypes());
+    Operation *layer = replaceWithKind(op, plain, op->getResults().drop_back(count).getTypes());
+    for (StringRef saving : {"segment_steps", "states", "saved_steps"}) // (what the saving kinds alone have)
+      layer->removeAttr(saving);
   }
 
   /// The layers of kinds L, G and R (LSTM, GRU and RNN: the plain ops or

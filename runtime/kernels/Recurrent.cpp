@@ -38,6 +38,16 @@ template <typename T> struct RecurrentBuffers {
   GemmScratch<T> gs;
 };
 
+/// Row bi of step st of direction d in a forward's saved pre-activations
+/// (`gates`: [D, K, B, width], those of the last K of the Tn steps), or null
+/// for a step before them (or when none are saved).
+template <typename T> T *savedRow(const TensorArg &gates, int64_t Tn, int64_t d, int64_t st, int64_t bi) {
+  if (!gates.present() || st < Tn - gates.dim(1))
+    return nullptr;
+  int64_t K = gates.dim(1);
+  return gates.as<T>() + ((d * K + st - (Tn - K)) * gates.dim(2) + bi) * gates.dim(3);
+}
+
 template <typename T> RecurrentBuffers<T> allocRecurrent(const Common &c, int64_t gates, Scratch &s) {
   int64_t Tn = c.steps(), B = c.batch(), H = c.hidden, G = gates * H;
   RecurrentBuffers<T> r;
@@ -181,12 +191,11 @@ template <typename T> void lstmTyped(const LSTMArgs &a, Scratch &s) {
     }
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
     // Row bi of step st's pre-activations into `gates` (zero past a
-    // length), from step `savedFrom` on.
-    int64_t savedSteps = a.gates.present() ? a.gates.dim(1) : 0, savedFrom = Tn - savedSteps;
+    // length), for the steps it keeps.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
-      if (st < savedFrom)
+      T *out = savedRow<T>(a.gates, Tn, d, st, bi);
+      if (!out)
         return;
-      T *out = a.gates.as<T>() + ((d * savedSteps + st - savedFrom) * B + bi) * G;
       if (!live)
         return std::fill(out, out + G, T(0));
       const T *xr = proj.row(st, bi), *hrr = hr + bi * G;
@@ -271,7 +280,7 @@ struct GRUArgs {
   /// nn.gru_with_gates: [D, T, B, 4H] gets every step's z, r and h
   /// pre-activations (the h gate's as the variant defines it) and r * h_{t-1}
   /// (linear_before_reset: h_{t-1} R_h^T), in step order, as the backward
-  /// would recompute them.
+  /// would recompute them; [D, K, B, 4H] those of the last K steps.
   TensorArg gates;
   bool directionsAtOnce; ///< see forEachDirection
 };
@@ -325,9 +334,12 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
       h[k] = c.h0.present() ? c.h0.as<T>()[d * B * H + k] : T(0);
     bool fast = std::is_same<T, float>::value && c.standard(d, 2);
     // Row bi of step st into `gates` (zero past a length), once h R^T and,
-    // without linear_before_reset, (r * h_{t-1}) R_h^T are known.
+    // without linear_before_reset, (r * h_{t-1}) R_h^T are known, for the
+    // steps it keeps.
     auto saveGates = [&](int64_t st, int64_t bi, bool live) {
-      T *out = a.gates.as<T>() + ((d * Tn + st) * B + bi) * 4 * H;
+      T *out = savedRow<T>(a.gates, Tn, d, st, bi);
+      if (!out)
+        return;
       if (!live)
         return std::fill(out, out + 4 * H, T(0));
       const T *xr = proj.row(st, bi), *hrr = hr + bi * G;
@@ -417,7 +429,7 @@ template <typename T> void gruTyped(const GRUArgs &a, Scratch &s) {
 struct RNNArgs {
   Common c;
   TensorArg y, yh;
-  TensorArg gates; ///< nn.rnn_with_gates: [D, T, B, H], every step's pre-activations
+  TensorArg gates; ///< nn.rnn_with_gates: [D, T, B, H], every step's pre-activations (or the last K steps')
   bool directionsAtOnce; ///< see forEachDirection
 };
 
@@ -460,7 +472,7 @@ template <typename T> void rnnTyped(const RNNArgs &a, Scratch &s) {
       recurrent.runRows(h, H, hr, H, B, c.runsAt(st, Tn), dirs.of(d).gathered);
       for (int64_t bi = 0; bi < B; ++bi) {
         int64_t len = c.length(bi, Tn);
-        T *saved = a.gates.present() ? a.gates.as<T>() + ((d * Tn + st) * B + bi) * H : nullptr;
+        T *saved = savedRow<T>(a.gates, Tn, d, st, bi); // (the steps it keeps)
         if (st >= len) {
           if (saved) // zero past a length
             std::fill(saved, saved + H, T(0));

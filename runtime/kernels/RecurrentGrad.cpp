@@ -3,7 +3,9 @@
 // Backpropagation through time for the layers of Recurrent.cpp. Under
 // store-all (and a budget they fit) the forward saved its gate
 // pre-activations (nn.lstm_with_gates, nn.gru_with_gates, nn.rnn_with_gates)
-// and the backward works in them. Otherwise the forward
+// and the backward works in them; under a budget that holds those of some
+// steps, in the last steps' (nn.lstm_saving; nn.gru_with_gates,
+// nn.rnn_with_gates with saved_steps). Otherwise the forward
 // output y holds h_t of every step, so the gate pre-activations are
 // recomputed with two GEMMs over many steps at once (x W^T and h_{t-1} R^T),
 // not step by step. The backward walk is then sequential in time only for the
@@ -38,9 +40,11 @@ namespace {
 struct GradCommon {
   Common c;
   TensorArg y, dy, dyh;
-  /// [D, T, B, width]: every step's pre-activations, saved by the forward
-  /// (nn.*_with_gates; store-all, or a budget they fit). Read by this
-  /// backward alone, which works in them.
+  /// [D, K, B, width]: the pre-activations of the last K steps (K = T:
+  /// every step's), saved by the forward (nn.*_with_gates: store-all, or a
+  /// budget that holds them; nn.lstm_saving and nn.*_with_gates with
+  /// saved_steps: a budget that holds K steps'). Read by this backward
+  /// alone, which works in them.
   TensorArg gates;
   TensorArg dx, dw, dr, db, dh0;
   bool directionsAtOnce = false; ///< marked by nn-stack-recurrent (the meta's last)
@@ -274,16 +278,26 @@ struct LSTMSegments {
   int64_t S = 1, count = 1;
 };
 
-/// Whether the backward works in the forward's saved pre-activations
-/// (nn.*_with_gates; read by this backward alone, which turns them into the
-/// gates' gradients, segment by segment): with y.
+/// Whether the backward works in the forward's saved pre-activations of
+/// every step (nn.*_with_gates; read by this backward alone, which turns
+/// them into the gates' gradients, segment by segment): with y.
 inline bool gatesInPlace(const GradCommon &g) {
   return g.gates.present() && g.y.present() && g.gates.dim(1) == g.c.steps();
 }
 /// How many steps' pre-activations the forward saved for this backward,
-/// the last ones (nn.lstm_saving: some; nn.*_with_gates: all), with y.
+/// the last ones (nn.lstm_saving, nn.*_with_gates with saved_steps: some;
+/// otherwise nn.*_with_gates: all), with y.
 inline int64_t savedGateSteps(const GradCommon &g) {
   return g.gates.present() && g.y.present() ? g.gates.dim(1) : 0;
+}
+/// Direction d's saved pre-activation rows (`width` each) from step s0 on,
+/// when the forward saved them (store-all: all steps; a budget: the last
+/// savedGateSteps); null when the backward must recompute them.
+template <typename T> T *savedRowsFrom(const GradCommon &g, int64_t d, int64_t s0, int64_t width) {
+  int64_t K = savedGateSteps(g), from = g.c.steps() - K;
+  if (K == 0 || s0 < from)
+    return nullptr;
+  return g.gates.as<T>() + (d * K + s0 - from) * g.c.batch() * width;
 }
 
 /// The backward's working set for segments of S steps.
@@ -323,7 +337,8 @@ template <typename T> struct LSTMGradBuffers {
 /// Segment length for a memory policy (0 store-all, 1 recompute-gates,
 /// 2 checkpoint, 3 budget); bytesOf(S) is the working set for S steps and
 /// `spacing` (> 0) that of the checkpoints the forward saved, `savedFrom`
-/// (> 0) the first step whose gates the forward saved (nn.lstm_saving).
+/// (> 0) the first step whose gates the forward saved (nn.lstm_saving; a
+/// GRU's or RNN's nn.*_with_gates with saved_steps).
 template <typename BytesFn>
 LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t B, int64_t spacing,
                             int64_t savedFrom, BytesFn bytesOf) {
@@ -333,14 +348,14 @@ LSTMSegments chooseSegments(int64_t policy, int64_t budget, int64_t Tn, int64_t 
   case 1: seg.S = spacing > 0 ? spacing : nncc::recomputeSegmentSteps(Tn, B); break;
   case 2: seg.S = spacing > 0 ? spacing : nncc::checkpointSegmentSteps(Tn); break;
   case 3: {
-    // The largest S that fits: first among the multiples of the saved
-    // checkpoints' segments (no first pass) that start a segment at
+    // The largest S that fits: first among those (multiples of the saved
+    // checkpoints' segments, if any: no first pass) that start a segment at
     // savedFrom (none straddles it, recomputing saved steps), then among the
     // whole sequence and those multiples, then any; failing that, the
     // smallest working set.
     int64_t best = -1, smallest = 1, smallestBytes = bytesOf(1);
-    for (int64_t S = Tn; S >= 1 && best < 0 && savedFrom > 0 && spacing > 0; --S)
-      if (S % spacing == 0 && savedFrom % S == 0 && bytesOf(S) <= budget)
+    for (int64_t S = Tn; S >= 1 && best < 0 && savedFrom > 0; --S)
+      if ((spacing <= 0 || S % spacing == 0) && savedFrom % S == 0 && bytesOf(S) <= budget)
         best = S;
     for (int64_t S = Tn; S >= 1 && best < 0; --S)
       if ((S == Tn || spacing <= 0 || S % spacing == 0) && bytesOf(S) <= budget)
@@ -444,7 +459,6 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     const T *peep = a.p.present() ? a.p.as<T>() + d * 3 * H : nullptr;
     const Activation &f = c.acts[d * 3], &gact = c.acts[d * 3 + 1], &hact = c.acts[d * 3 + 2];
     bool fast = std::is_same<T, float>::value && c.standard(d, 3) && !a.inputForget;
-    T *savedRows = savedSteps > 0 ? g.gates.as<T>() + d * savedSteps * B * G : nullptr;
     auto rowOf = [&](T *base, int64_t s0, int64_t st, int64_t b, int64_t width) {
       return base + ((st - s0) * B + b) * width;
     };
@@ -458,7 +472,7 @@ template <typename T> void lstmGradTyped(const LSTMGradArgs &a, Scratch &s) {
     auto recompute = [&](int64_t s0, int64_t s1, bool gather = true) {
       int64_t rows = (s1 - s0) * B;
       if (inSaved(s0)) {
-        buf = savedRows + (s0 - savedFrom) * B * G;
+        buf = savedRowsFrom<T>(g, d, s0, G);
         if (gather)
           gatherSegment<T>(g, d, s0, s1, xg, hp, zeros);
         return;
@@ -733,7 +747,8 @@ template <typename T> struct GRUGradBuffers {
     int64_t B = c.batch(), H = c.hidden, G = 3 * H, I = c.x.dim(2);
     // Rows of 4H: the pre-activations, then the gates' gradients (3H); then
     // (linear_before_reset) h_{t-1} R_h^T, then the gradient of it (+ Rb_h),
-    // or r_t * h_{t-1}. Or the forward's saved rows (nn.gru_with_gates).
+    // or r_t * h_{t-1}. (With the forward's saved rows of every step, none:
+    // the backward works in those.)
     buf = gatesInPlace(a.g) ? nullptr : s.alloc<T>(S * B * (G + H));
     xg = s.alloc<T>(S * B * I);
     hp = s.alloc<T>(S * B * H);
@@ -761,7 +776,6 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
   if (s.measuring())
     return;
   int64_t LD = G + H; // buf's rows: the gates (G), then sb (H)
-  bool inPlace = gatesInPlace(g);
   sets.start(g);
   DirectionLock dxLock;
   forEachDirection(D, sets.atOnce(), [&](int64_t d) {
@@ -788,14 +802,14 @@ template <typename T> void gruGradTyped(const GRUGradArgs &a, Scratch &s) {
         lbr ? nullptr : std::make_unique<RecurrentGemm<T>>(B, H, H, R + 2 * H * H, H, gs, /*kByN=*/true);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
-      T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * LD : bufs.buf, *sb = buf + G;
+      T *saved = savedRowsFrom<T>(g, d, s0, LD), *buf = saved ? saved : bufs.buf, *sb = buf + G;
       // The segment's pre-activations: x W^T + biases, + h R_zr^T for z and
       // r; the h gate's recurrent part as the variant defines it.
       // (Saved by the forward: only x and h_{t-1} are gathered, for dW and dR.)
       // (Recomputed with lengths over the running rows only, moved to the
       // front and back again.)
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
-      if (!inPlace) {
+      if (!saved) {
         int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{xg, I}, {hp, H}}, start);
         gemm<T>(false, true, running, G, I, T(1), xg, I, W, I, T(0), buf, LD, gs);
         if (wb)
@@ -1009,7 +1023,6 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
   WorkingSets<RNNGradBuffers<T>> sets(a, S, s);
   if (s.measuring())
     return;
-  bool inPlace = gatesInPlace(g);
   sets.start(g);
   DirectionLock dxLock;
   forEachDirection(D, sets.atOnce(), [&](int64_t d) {
@@ -1026,9 +1039,9 @@ template <typename T> void rnnGradTyped(const RNNGradArgs &a, Scratch &s) {
     bool fast = std::is_same<T, float>::value && (f.code == 1 || f.code == 0);
     for (int64_t k = seg.count - 1; k >= 0; --k) {
       int64_t s0 = k * S, s1 = minOf(Tn, s0 + S);
-      T *buf = inPlace ? g.gates.as<T>() + (d * Tn + s0) * B * H : bufs.buf;
+      T *saved = savedRowsFrom<T>(g, d, s0, H), *buf = saved ? saved : bufs.buf;
       gatherSegment<T>(g, d, s0, s1, xg, hp, bufs.zeros);
-      if (!inPlace) { // not saved by the forward: recomputed (with lengths: the running rows)
+      if (!saved) { // not saved by the forward: recomputed (with lengths: the running rows)
         int64_t *start = bufs.start, running = runningRowsToFront<T>(c, s0, s1, {{xg, I}, {hp, H}}, start);
         gemm<T>(false, true, running, H, I, T(1), xg, I, W, I, T(0), buf, H, gs);
         if (c.b.present()) {

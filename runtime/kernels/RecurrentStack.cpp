@@ -299,21 +299,25 @@ template <Cell cell> void stackKernel(const StackArgs &a, Scratch &s, const int6
         grh[l]->runRows(b.rh, H, b.hr + 2 * H, G, B, runsNow, b.gathered);
       for (int64_t r = 0, j = b.start[k]; r < B; ++r) {
         float *h = out + (k * B + r) * H;
-        float *saved = !isRNN(cell) && a.gates.present()
-                           ? a.gates.as<float>() + ((l * T + t0 + k) * B + r) * 4 * H
+        // The pre-activations, for the backward (rows of 4H; an RNN's
+        // backward needs none but with a clip, whose derivative its outputs
+        // do not tell: then rows of H).
+        float *saved = a.gates.present() && (!isRNN(cell) || a.clip != kNoClip)
+                           ? a.gates.as<float>() + ((l * T + t0 + k) * B + r) * savedOf(cell) * H
                            : nullptr;
         if (t0 + k >= len[r]) { // past the row's length: its states stay (no gradient: zeros saved)
           std::copy(hPrev + r * H, hPrev + (r + 1) * H, h);
           if (saved)
-            std::fill(saved, saved + 4 * H, 0.f);
+            std::fill(saved, saved + savedOf(cell) * H, 0.f);
           continue;
         }
         float *xr = b.xw + j++ * G;
         const float *hr = b.hr + r * G;
-        // The pre-activations, for the backward (rows of 4H; an RNN's
-        // backward needs none).
         if (saved) {
-          if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
+          if constexpr (isRNN(cell)) {
+            for (int64_t g = 0; g < H; ++g)
+              saved[g] = xr[g] + hr[g];
+          } else if constexpr (lbr) { // z and r, the h gate's input part, h_{t-1} R_h^T
             for (int64_t g = 0; g < 2 * H; ++g)
               saved[g] = xr[g] + hr[g];
             std::copy(xr + 2 * H, xr + 3 * H, saved + 2 * H);
@@ -461,7 +465,7 @@ void startFrom(const TensorArg &from, int64_t l, int64_t n, float *to) {
 /// reset-first GRU those of z, r and the h gate, then r * h_{t-1} (its h
 /// gate's gradient multiplies R_h for that of r * h_{t-1}, its first 2H
 /// R_zr for dh_{t-1}). An RNN's rows are H: its pre-activation's gradient,
-/// from its output h.
+/// from its output h (with a clip: from its saved pre-activation, in place).
 template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   constexpr bool lstm = cell == kLSTM, gru = isGRU(cell), lbr = cell == kGRULinearBeforeReset,
                  resetFirst = cell == kGRUResetFirst;
@@ -475,6 +479,9 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
   // and adds its share of the weight gradients (in chunk order, last first:
   // the same sums whatever the threads).
   bool recompute = !a.gates.present();
+  // A clipped RNN's derivative comes from the saved pre-activations (the
+  // verifier asks for them): zero where the clip bound.
+  bool clipped = isRNN(cell) && a.clip != kNoClip;
   int64_t sumWidth = resetFirst ? KW : G; // (a reset-first GRU's last H are r * h_{t-1}: no bias)
   LayerGradBuffers lb[kMaxLayers];
   float *zeros = s.alloc<float>(B * H); // h_{-1} without initial states
@@ -764,9 +771,11 @@ template <Cell cell> void stackGradKernel(const StackGradArgs &a, Scratch &s) {
         else if constexpr (resetFirst) // dz and dh gate; dr once d(r * h_{t-1}) is known
           gruRowBackwardOutput(H, buf + (k * B + b) * G, hPrevOf(k, b), dh, a.clip);
         else if constexpr (cell == kRNNTanh)
-          rnnRowTanhBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
+          clipped ? rnnRowTanhBackwardInPlace(H, buf + (k * B + b) * G, dh, a.clip)
+                  : rnnRowTanhBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
         else if constexpr (cell == kRNNRelu)
-          rnnRowReluBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
+          clipped ? rnnRowReluBackwardInPlace(H, buf + (k * B + b) * G, dh, a.clip)
+                  : rnnRowReluBackward(H, hs + ((t0 + k) * B + b) * H, dh, buf + (k * B + b) * G);
         else
           lstmRowBackward(H, buf + (k * B + b) * G, nullptr, cPrevOf(k, b), g.cs + (k * B + b) * H, dh,
                           g.dc + b * H, nullptr, a.clip);

@@ -780,13 +780,19 @@ OwningOpRef<ModuleOp> trainingModule(MLIRContext &ctx, std::string body, const c
   return module;
 }
 
-/// The forwards that save their gates (nn.lstm_with_gates,
-/// nn.gru_with_gates, nn.rnn_with_gates) in a module.
+/// The forwards that save the gates of every step (nn.lstm_with_gates,
+/// nn.gru_with_gates, nn.rnn_with_gates without saved_steps) in a module.
 int savingForwards(ModuleOp module) {
   int n = 0;
-  module.walk([&](Operation *op) { n += op->getName().getStringRef().endswith("_with_gates"); });
+  module.walk([&](Operation *op) {
+    n += op->getName().getStringRef().endswith("_with_gates") && !op->hasAttr("saved_steps");
+  });
   return n;
 }
+
+std::vector<std::vector<double>> runGradients(ModuleOp module, const std::vector<std::vector<double>> &args,
+                                              int64_t *workspace = nullptr, const char *schedule = "wavefront",
+                                              std::vector<double> *outputs = nullptr);
 
 /// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
 /// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values
@@ -811,10 +817,19 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
     *stackedGradients = 0;
     copy->walk([&](Operation *op) { *stackedGradients += isa<nncc::nn::LSTMStackGradOp, nncc::nn::GRUStackGradOp, nncc::nn::RNNStackGradOp>(op); });
   }
+  return runGradients(*module, args, workspace, schedule, outputs);
+}
+
+/// Compiles a training module (trainingModule's) and runs it at the given
+/// argument values: its results (the gradients; with `outputs`, the last
+/// result, y, goes there).
+std::vector<std::vector<double>> runGradients(ModuleOp module, const std::vector<std::vector<double>> &args,
+                                              int64_t *workspace, const char *schedule,
+                                              std::vector<double> *outputs) {
   std::string error;
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
-  auto exe = nncc::compileModule(*module, options, error);
+  auto exe = nncc::compileModule(module, options, error);
   EXPECT_TRUE(exe) << error;
   if (!exe)
     return {};
@@ -1076,31 +1091,37 @@ TEST(RecurrentGradient, SavedCheckpointsServeEverySegmentLength) {
   }
 }
 
-/// nn.lstm_saving's saved_steps in a module (0: there is none).
+/// The saved_steps of a forward that saves the gates of its last steps in a
+/// module (nn.lstm_saving, nn.gru_with_gates, nn.rnn_with_gates; 0: none).
 int64_t savedStepsIn(ModuleOp module) {
   int64_t steps = 0;
-  module.walk([&](nncc::nn::LSTMSavingOp op) { steps = op.getSavedSteps(); });
+  module.walk([&](Operation *op) {
+    if (auto k = op->getAttrOfType<IntegerAttr>("saved_steps"))
+      steps = k.getInt();
+  });
   return steps;
 }
 
 /// A budget that holds the gates of at least half the steps but not of all
-/// saves those of the steps after the first m segments of 32
-/// (nn.lstm_saving), the more of them the larger the budget, and the backward works in them there and
-/// recomputes the others from the saved cell states: store-all's gradients
-/// at every budget. Each direction saves its own last steps (in its step
-/// order); rows past their length have zero rows there.
-TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
-  auto args = randomArgs({200 * 8 * 5, 2 * 24 * 5, 2 * 24 * 6, 2 * 48, 2 * 8 * 6, 2 * 8 * 6, 2 * 18}, 13);
+/// saves those of the steps after the first m segments of 32 (batch 8; an
+/// LSTM: nn.lstm_saving, a GRU or RNN: nn.*_with_gates with saved_steps),
+/// the more of them the larger the budget, and the backward works in them
+/// there and recomputes the others (an LSTM's from the saved cell states, a
+/// GRU's or RNN's from y): store-all's gradients at every budget. Each
+/// direction saves its own last steps (in its step order); rows past their
+/// length have zero rows there. `body` is 200 steps of batch 8.
+void checkBudgetSavesTheLastSteps(const char *body, const std::vector<int64_t> &sizes) {
+  auto args = randomArgs(sizes, 13);
   for (const char *elt : {"f64", "f32"}) {
     SCOPED_TRACE(elt);
     auto inspect = [&](int64_t budget, int *allSaved) {
       MLIRContext ctx;
-      auto module = trainingModule(ctx, kLongLSTM, elt, "budget", budget, false);
+      auto module = trainingModule(ctx, body, elt, "budget", budget, false);
       *allSaved = module ? savingForwards(*module) : -1;
       return module ? savedStepsIn(*module) : -1;
     };
     // The smallest budget that saves some steps' gates and the smallest
-    // that saves all (nn.lstm_with_gates), by bisection.
+    // that saves all (nn.*_with_gates), by bisection.
     auto smallest = [&](auto saves) {
       int64_t lo = 1, hi = int64_t(1) << 26;
       while (hi - lo > 1) {
@@ -1122,7 +1143,7 @@ TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
     ASSERT_LT(some, every);
     EXPECT_EQ(inspect(some, &all), 200 - 3 * 32) << "the steps after 3 segments of 32: at least half";
     EXPECT_EQ(inspect(every - 1, &all), 200 - 32) << "all but the first segment";
-    auto reference = gradientsAt(kLongLSTM, elt, args, "store-all");
+    auto reference = gradientsAt(body, elt, args, "store-all");
     ASSERT_EQ(reference.size(), args.size());
     int64_t last = 0;
     for (int k = 0; k <= 4; ++k) {
@@ -1131,10 +1152,51 @@ TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
       EXPECT_GE(saved, last) << "budget " << budget;
       EXPECT_EQ((200 - saved) % 32, 0) << "budget " << budget;
       last = saved;
-      expectGradientsNear(gradientsAt(kLongLSTM, elt, args, "budget", budget), reference, 1e-6,
+      expectGradientsNear(gradientsAt(body, elt, args, "budget", budget), reference, 1e-6,
                           "budget=" + std::to_string(budget) + ", " + std::to_string(saved) + " steps saved");
     }
+    // Segments that straddle the first saved step (a budget's start one
+    // there): a GRU's or RNN's backward under checkpoint (segments of
+    // ceil(sqrt(200)) = 15 steps; an LSTM's follow its checkpoints')
+    // recomputes such a segment whole and works in the saved rows from the
+    // next one on.
+    if (std::string(body).find("nn.lstm ") == std::string::npos) {
+      MLIRContext ctx;
+      auto module = trainingModule(ctx, body, elt, "budget", some, false);
+      ASSERT_EQ(savedStepsIn(*module), 200 - 3 * 32);
+      module->walk([&](Operation *op) {
+        if (isa<nncc::nn::GRUGradOp, nncc::nn::RNNGradOp>(op))
+          op->setAttr("memory_policy", StringAttr::get(&ctx, "checkpoint"));
+      });
+      expectGradientsNear(runGradients(*module, args), reference, 1e-6, "segments of 15 over 104 saved steps");
+    }
   }
+}
+
+TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
+  checkBudgetSavesTheLastSteps(kLongLSTM, {200 * 8 * 5, 2 * 24 * 5, 2 * 24 * 6, 2 * 48, 2 * 8 * 6, 2 * 8 * 6, 2 * 18});
+}
+
+TEST(RecurrentGradient, BudgetSavesTheLastStepsGatesGRU) {
+  for (const char *lbr : {"true", "false"}) {
+    std::string body = R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x18x5xELT>, %r: tensor<2x18x6xELT>, %b: tensor<2x36xELT>, %h0: tensor<2x8x6xELT>) -> tensor<200x2x8x6xELT> {
+      %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
+      %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 6 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<200x8x5xELT>, tensor<2x18x5xELT>, tensor<2x18x6xELT>, tensor<2x36xELT>, tensor<8xi32>, tensor<2x8x6xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>)
+      %0 = nn.add %y, %h : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
+      return %0 : tensor<200x2x8x6xELT> })";
+    body.replace(body.find("LBR"), 3, lbr);
+    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
+    checkBudgetSavesTheLastSteps(body.c_str(), {200 * 8 * 5, 2 * 18 * 5, 2 * 18 * 6, 2 * 36, 2 * 8 * 6});
+  }
+}
+
+TEST(RecurrentGradient, BudgetSavesTheLastStepsGatesRNN) {
+  checkBudgetSavesTheLastSteps(R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x6x5xELT>, %r: tensor<2x6x6xELT>, %b: tensor<2x12xELT>, %h0: tensor<2x8x6xELT>) -> tensor<200x2x8x6xELT> {
+    %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
+    %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Tanh", "Relu"], activation_alpha = [], activation_beta = [], clip = 2.5 : f32, direction = "bidirectional", hidden_size = 6 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<200x8x5xELT>, tensor<2x6x5xELT>, tensor<2x6x6xELT>, tensor<2x12xELT>, tensor<8xi32>, tensor<2x8x6xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>)
+    %0 = nn.add %y, %h : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
+    return %0 : tensor<200x2x8x6xELT> })",
+                               {200 * 8 * 5, 2 * 6 * 5, 2 * 6 * 6, 2 * 12, 2 * 8 * 6});
 }
 
 /// GRU, with and without linear_before_reset, both directions and lengths.
@@ -1261,9 +1323,11 @@ TEST(RecurrentGradient, CheckpointLetsTheOutputDie) {
 /// (one whole chunk) and 1 (or `steps`). The gradients must run as one
 /// stacked backward op. With initial states (`states`: their sizes, after
 /// the weights; OUTS is STEPS + 3) the first step's h_{-1} is not zero.
+/// Without `recomputing` the layers stack only where their forward saves
+/// their pre-activations (clipped RNNs: the stack's backward needs them).
 void checkWavefrontStack(const std::string &body, int64_t input, const std::vector<int64_t> &weights,
                          const std::vector<int64_t> &states = {},
-                         const std::vector<int64_t> &steps = {70, 21, 1}) {
+                         const std::vector<int64_t> &steps = {70, 21, 1}, bool recomputing = true) {
   for (int64_t T : steps) {
     std::string b = body;
     for (size_t at; (at = b.find("STEPS")) != std::string::npos;)
@@ -1333,7 +1397,8 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
       int recomputed = 0, saving = -1;
       int64_t bytes = 0;
       auto got = gradientsAt(b, "f32", args, policy, p.budget, &bytes, "wavefront", &saving, &recomputed);
-      EXPECT_EQ(recomputed, p.stacks) << policy << " " << p.budget << ": stacked or not";
+      int stacks = recomputing ? p.stacks : saving > 0;
+      EXPECT_EQ(recomputed, stacks) << policy << " " << p.budget << ": stacked or not";
       if (p.saves >= 0)
         EXPECT_EQ(saving, p.saves) << policy << ": gates saved";
       if (T > 21 && saving == 0) // (several chunks: the gates of all steps against a chunk's per layer)
@@ -1348,7 +1413,7 @@ void checkWavefrontStack(const std::string &body, int64_t input, const std::vect
       // differently in other orders; the layers' own budget kernel differs
       // from their store-all by 1.2e-6 here too. In double the policies
       // agree to 1e-6: MemoryPoliciesAgree*.)
-      expectGradientsNear(got, p.stacks ? wavefront : layers, 2e-6, std::string(policy) + " against store-all");
+      expectGradientsNear(got, stacks ? wavefront : layers, 2e-6, std::string(policy) + " against store-all");
     }
   }
 }
@@ -1374,8 +1439,12 @@ std::string replaceAll(std::string text, const std::string &key, const std::stri
   return text;
 }
 
-/// Stacks of clipped LSTMs and GRUs (both cells) train too: their forward
-/// and backward rows clip (ONNX's clip on every layer, 0.5: it binds).
+/// Stacks of clipped LSTMs, GRUs (both cells) and RNNs (tanh and Relu)
+/// train too: their forward and backward rows clip (ONNX's clip on every
+/// layer, 0.5: it binds). The RNNs' backward takes the derivative from the
+/// pre-activations the stack saves: they stack where the layers save theirs
+/// (store-all, or a budget that holds them), and otherwise keep their own
+/// kernels.
 TEST(RecurrentGradient, WavefrontClippedStacksMatchLayers) {
   const std::string lstm = R"(func.func @main(%x: tensor<STEPSx3x5xELT>, %w0: tensor<1x28x5xELT>, %r0: tensor<1x28x7xELT>, %b0: tensor<1x56xELT>, %w1: tensor<1x28x7xELT>, %r1: tensor<1x28x7xELT>, %b1: tensor<1x56xELT>, %w2: tensor<1x28x7xELT>, %r2: tensor<1x28x7xELT>) -> tensor<STEPSx1x3x7xELT> {
     %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<STEPSx3x5xELT>, tensor<1x28x5xELT>, tensor<1x28x7xELT>, tensor<1x56xELT>) -> (tensor<STEPSx1x3x7xELT>, tensor<1x3x7xELT>, tensor<1x3x7xELT>)
@@ -1398,6 +1467,14 @@ TEST(RecurrentGradient, WavefrontClippedStacksMatchLayers) {
   for (const char *lbr : {"true", "false"}) {
     SCOPED_TRACE(std::string("GRU, linear_before_reset = ") + lbr);
     checkWavefrontStack(replaceAll(gru, "LBR", lbr), 5, {21 * 5, 21 * 7, 42, 21 * 7, 21 * 7, 42, 21 * 7, 21 * 7});
+  }
+  std::string rnn = replaceAll(replaceAll(replaceAll(gru, "nn.gru", "nn.rnn"), "linear_before_reset = LBR, ", ""),
+                               "x21x", "x7x");
+  rnn = replaceAll(rnn, "x42x", "x14x");
+  for (const char *acts : {R"(["Tanh"])", R"(["Relu"])"}) {
+    SCOPED_TRACE(std::string("RNN, ") + acts);
+    checkWavefrontStack(replaceAll(rnn, "activations = []", std::string("activations = ") + acts), 5,
+                        {7 * 5, 7 * 7, 14, 7 * 7, 7 * 7, 14, 7 * 7, 7 * 7}, {}, {70, 21, 1}, false);
   }
 }
 

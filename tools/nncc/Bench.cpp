@@ -54,9 +54,9 @@ Options:
                          checkpoint (sqrt(T) segments, y not kept), or
                          budget=BYTES (per layer, e.g. budget=64M: the
                          gates saved when they fit beside a few steps'
-                         working set, else an LSTM's of its last steps that
-                         fit; the others recomputed in the largest segments
-                         that fit)
+                         working set, else those of its last steps that
+                         fit when at least half do; the others recomputed
+                         in the largest segments that fit)
   --trace FILE.json      write a Chrome trace (chrome://tracing, Perfetto) of
                          one run: every stacked-LSTM (GRU) cell with its
                          thread (with --train, one step: cells forward and

@@ -40,9 +40,9 @@ Data and model:
                           checkpoint (sqrt(T) segments, y not kept), or
                           budget=BYTES (per layer, e.g. budget=64M: the
                           gates saved when they fit beside a few steps'
-                          working set, else an LSTM's of its last steps
-                          that fit; the others recomputed in the largest
-                          segments that fit)
+                          working set, else those of its last steps that
+                          fit when at least half do; the others recomputed
+                          in the largest segments that fit)
   --epochs N              passes over the training rows (default 10)
   --seed S                shuffling seed (default 1)
 Solver:

@@ -126,6 +126,33 @@ func.func @saving_all_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: t
 
 // -----
 
+// A GRU's or RNN's saved_steps (the last steps' rows only) are fewer than
+// its steps: all of them are saved without it.
+func.func @gru_saving_all_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x12x4xf32>) {
+  // expected-error @+1 {{saved_steps must be at least 1 and fewer than the steps (else no saved_steps), got 5}}
+  %y, %h, %g = nn.gru_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, saved_steps = 5 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @rnn_saving_no_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>, %r: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{saved_steps must be at least 1 and fewer than the steps (else no saved_steps), got 0}}
+  %y, %h, %g = nn.rnn_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, saved_steps = 0 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x0x2x4xf32>)
+  return
+}
+
+// -----
+
+// Its saved rows are those of saved_steps steps.
+func.func @rnn_saved_steps_type(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>, %r: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{inferred type(s)}}
+  %y, %h, %g = nn.rnn_with_gates %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, saved_steps = 3 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x5x2x4xf32>)
+  return
+}
+
+// -----
+
 // The GRU's saved rows are 4H wide: the three gates and r * h_{t-1}.
 func.func @gru_saved_width(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x12x4xf32>) {
   // expected-error @+1 {{inferred type(s)}}
@@ -184,6 +211,17 @@ func.func @rnn_stack_grad_activation(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf3
                                      %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{'nn.rnn_stack_grad' op activation must be Tanh or Relu, got 'Elu'}}
   %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, gates %g, %y dy %y {activation = "Elu", chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
+  return %dx : tensor<5x2x3xf32>
+}
+
+// -----
+
+// A clipped RNN stack's backward reads the saved pre-activations.
+func.func @rnn_stack_grad_clip_without_gates(%x: tensor<5x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>, %b0: tensor<1x8xf32>,
+                                     %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>, %b1: tensor<1x8xf32>,
+                                     %s: tensor<1x5x2x4xf32>, %g: tensor<2x5x2x4xf32>, %y: tensor<5x1x2x4xf32>) -> tensor<5x2x3xf32> {
+  // expected-error @+1 {{'nn.rnn_stack_grad' op with a clip needs the forward's saved pre-activations (gates): the outputs do not tell where the clip bound}}
+  %dx, %dw:6, %dh0 = nn.rnn_stack_grad %x, [%w0, %r0, %b0, %w1, %r1, %b1], %s, %y dy %y {clip = 5.000000e-01 : f32, chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x5x2x4xf32>, tensor<5x1x2x4xf32>, tensor<5x1x2x4xf32>) -> (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>, tensor<1x8xf32>, tensor<2x2x4xf32>)
   return %dx : tensor<5x2x3xf32>
 }
 

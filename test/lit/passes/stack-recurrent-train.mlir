@@ -6,6 +6,9 @@
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=19000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=BUDGET
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=10000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=SMALL
 // RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=120000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=PSTACK
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=120000 --split-input-file | FileCheck %s --check-prefix=PSAVE
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=64000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=RCLIP
+// RUN: nncc-opt %s --nn-autodiff=rnn-memory=budget=100000 --nn-stack-recurrent --split-input-file | FileCheck %s --check-prefix=RCLIPALL
 // The printed stacks parse back (their operand lists are unambiguous):
 // RUN: nncc-opt %s --nn-autodiff --nn-stack-recurrent --split-input-file | nncc-opt --split-input-file | FileCheck %s
 
@@ -147,6 +150,32 @@ func.func @train_partial(%x: tensor<40x32x3xf32>, %w0: tensor<1x16x3xf32>, %r0: 
   %y0, %h0, %c0 = nn.lstm %x, %w0, %r0, %b0 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x32x3xf32>, tensor<1x16x3xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>, tensor<1x32x4xf32>)
   %x1 = nn.reshape %y0 {shape = [40, 32, 4]} : tensor<40x1x32x4xf32> -> tensor<40x32x4xf32>
   %y1, %h1, %c1 = nn.lstm %x1, %w1, %r1, %b1 {activations = ["Sigmoid", "Tanh", "Tanh"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<40x32x4xf32>, tensor<1x16x4xf32>, tensor<1x16x4xf32>, tensor<1x32xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>, tensor<1x32x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x32x4xf32>, tensor<40x1x32x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x32x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// The same budget holds the rows of 24 of each GRU layer's 40 steps
+// (nn.gru_with_gates with saved_steps); the layers stack, and the stack's
+// backward recomputes every chunk's rows (the layers' saved rows go with
+// them).
+// PSAVE-LABEL: func.func @train_gru_partial
+// PSAVE-COUNT-2: nn.gru_with_gates {{.*}}saved_steps = 24 : i64
+// PSTACK-LABEL: func.func @train_gru_partial
+// PSTACK-NOT: nn.gru_with_gates
+// PSTACK-NOT: nn.gru_grad
+// PSTACK: %[[Y:.*]], %[[S:.*]], %{{.*}}, %{{.*}} = nn.gru_stack %arg0,
+// PSTACK-NOT: nn.gru_with_gates
+// PSTACK: nn.gru_stack_grad %arg0, [%arg1, %arg2, %arg3, %arg4, %arg5, %arg6], %[[S]], %[[Y]] dy
+// PSTACK-NOT: nn.gru_grad
+// PSTACK: return
+func.func @train_gru_partial(%x: tensor<40x32x3xf32>, %w0: tensor<1x12x3xf32>, %r0: tensor<1x12x4xf32>, %b0: tensor<1x24xf32>,
+                              %w1: tensor<1x12x4xf32>, %r1: tensor<1x12x4xf32>, %b1: tensor<1x24xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.gru %x, %w0, %r0, %b0 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x32x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 32, 4]} : tensor<40x1x32x4xf32> -> tensor<40x32x4xf32>
+  %y1, %h1 = nn.gru %x1, %w1, %r1, %b1 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 0]> : vector<6xi32>} : (tensor<40x32x4xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x32x4xf32>, tensor<40x1x32x4xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x32x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
@@ -419,14 +448,16 @@ func.func @train_gru_lengths(%x: tensor<40x2x3xf32>, %w0: tensor<1x12x3xf32>, %r
 
 // -----
 
-// Clipped RNNs in training: the RNN stack's backward takes the
-// activation's derivative from the outputs, which do not say where the
-// clip bound, so they keep their own kernels (forward and backward), under
-// every policy.
+// Clipped RNNs in training: the outputs do not say where the clip bound,
+// so the RNN stack's backward takes the activation's derivative from the
+// pre-activations its forward saves. The layers stack where their forward
+// saves theirs (store-all); where it does not (recompute-gates), they keep
+// their own kernels (forward and backward).
 // CHECK-LABEL: func.func @train_clip
-// CHECK-NOT: nn.rnn_stack
-// CHECK-COUNT-2: nn.rnn_grad
-// CHECK-NOT: nn.rnn_stack
+// CHECK-NOT: nn.rnn_grad
+// CHECK: %[[Y:.*]], %[[S:.*]], %[[G:.*]], %{{.*}} = nn.rnn_stack %arg0, {{.*}}clip = 5.000000e-01 : f32
+// CHECK: nn.rnn_stack_grad %arg0, [{{.*}}], %[[S]], gates %[[G]], %[[Y]] dy {{.*}}clip = 5.000000e-01 : f32
+// CHECK-NOT: nn.rnn_grad
 // RECOMP-LABEL: func.func @train_clip
 // RECOMP-NOT: nn.rnn_stack
 // RECOMP-COUNT-2: nn.rnn_grad
@@ -438,6 +469,31 @@ func.func @train_clip(%x: tensor<40x2x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tenso
   %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x2x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<40x1x2x4xf32>, tensor<1x2x4xf32>)
   %sq = nn.mul %y1, %y1 : tensor<40x1x2x4xf32>, tensor<40x1x2x4xf32>
   %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x2x4xf32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+
+// -----
+
+// Clipped RNNs under a budget that holds the pre-activations of 24 of their
+// 40 steps (nn.rnn_with_gates with saved_steps) keep their own kernels: the
+// stack's backward needs every step's. A budget that holds them all stacks
+// them.
+// RCLIP-LABEL: func.func @train_clip_partial
+// RCLIP-NOT: nn.rnn_stack
+// RCLIP-COUNT-2: nn.rnn_with_gates {{.*}}saved_steps = 24 : i64
+// RCLIP-COUNT-2: nn.rnn_grad
+// RCLIP-NOT: nn.rnn_stack
+// RCLIPALL-LABEL: func.func @train_clip_partial
+// RCLIPALL: nn.rnn_stack %arg0
+// RCLIPALL: nn.rnn_stack_grad %arg0, {{.*}} gates
+// RCLIPALL-NOT: nn.rnn_grad
+func.func @train_clip_partial(%x: tensor<40x32x3xf32>, %w0: tensor<1x4x3xf32>, %r0: tensor<1x4x4xf32>,
+                              %w1: tensor<1x4x4xf32>, %r1: tensor<1x4x4xf32>) -> tensor<f32> {
+  %y0, %h0 = nn.rnn %x, %w0, %r0 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x32x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>)
+  %x1 = nn.reshape %y0 {shape = [40, 32, 4]} : tensor<40x1x32x4xf32> -> tensor<40x32x4xf32>
+  %y1, %h1 = nn.rnn %x1, %w1, %r1 {activations = ["Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<40x32x4xf32>, tensor<1x4x4xf32>, tensor<1x4x4xf32>) -> (tensor<40x1x32x4xf32>, tensor<1x32x4xf32>)
+  %sq = nn.mul %y1, %y1 : tensor<40x1x32x4xf32>, tensor<40x1x32x4xf32>
+  %loss = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<40x1x32x4xf32> -> tensor<f32>
   return %loss : tensor<f32>
 }
 

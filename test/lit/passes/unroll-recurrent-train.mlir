@@ -88,3 +88,21 @@ func.func @lstm_partial(%x: tensor<8x128x2xf32>, %w: tensor<1x16x2xf32>, %r: ten
   %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<8x1x128x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// The same for a GRU: the budget holds the rows of its last 4 steps
+// (nn.gru_with_gates with saved_steps). Unrolled, the cells save none: its
+// backward reads y and recomputes them all.
+// PARTIAL-LABEL: func.func @gru_partial
+// PARTIAL-NOT: nn.gru_with_gates
+// PARTIAL: %[[Y:.*]] = nn.concat {{.*}} -> tensor<8x1x128x4xf32>
+// PARTIAL: nn.gru_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 1, 1, 0, 0]>
+// BUDGET-LABEL: func.func @gru_partial
+// BUDGET: nn.gru_with_gates {{.*}}saved_steps = 4 : i64
+func.func @gru_partial(%x: tensor<8x128x2xf32>, %w: tensor<1x12x2xf32>, %r: tensor<1x12x4xf32>) -> tensor<f32> {
+  %y, %h = nn.gru %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<8x128x2xf32>, tensor<1x12x2xf32>, tensor<1x12x4xf32>) -> (tensor<8x1x128x4xf32>, tensor<1x128x4xf32>)
+  %sq = nn.mul %y, %y : tensor<8x1x128x4xf32>, tensor<8x1x128x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<8x1x128x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
