@@ -10,6 +10,7 @@
 #include "codegen/Lowering.h"
 
 #include "ir/NNOps.h"
+#include "ir/RecurrentActivations.h"
 #include "ir/ShapeUtils.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -33,28 +34,12 @@ void addClip(KernelCall &k, Optional<APFloat> clip) {
   k.i(clip.has_value()).f(clip.has_value() ? clip->convertToDouble() : 0.0);
 }
 
-void addActivations(KernelCall &k, ArrayAttr acts, ArrayAttr alphas, ArrayAttr betas) {
-  auto al = toF64(alphas), be = toF64(betas);
-  size_t ai = 0, bi = 0;
-  auto names = toStrings(acts);
-  k.i((int64_t)names.size());
-  for (auto &name : names) {
-    std::string n = StringRef(name).lower();
-    int64_t code = llvm::StringSwitch<int64_t>(n)
-                       .Case("relu", 0).Case("tanh", 1).Case("sigmoid", 2).Case("affine", 3)
-                       .Case("leakyrelu", 4).Case("thresholdedrelu", 5).Case("scaledtanh", 6)
-                       .Case("hardsigmoid", 7).Case("elu", 8).Case("softsign", 9).Case("softplus", 10)
-                       .Default(-1);
-    double a = 0, b = 0;
-    bool usesAlpha = code == 3 || code == 4 || code == 5 || code == 6 || code == 7 || code == 8;
-    bool usesBeta = code == 3 || code == 6 || code == 7;
-    double defA = code == 4 ? 0.01 : code == 7 ? 0.2 : 1.0, defB = code == 7 ? 0.5 : code == 3 ? 0.0 : 1.0;
-    if (usesAlpha)
-      a = ai < al.size() ? al[ai++] : defA;
-    if (usesBeta)
-      b = bi < be.size() ? be[bi++] : defB;
-    k.i(code).f(a).f(b);
-  }
+/// A recurrent layer's activations as its kernel reads them: their count,
+/// then (code, alpha, beta) each (RecurrentActivations.h).
+void addActivations(KernelCall &k, ArrayRef<RecurrentActivation> acts) {
+  k.i((int64_t)acts.size());
+  for (const RecurrentActivation &a : acts)
+    k.i(a.code).f(a.alpha).f(a.beta);
 }
 
 /// Post-ops as (code, alpha, beta) triples; codes of runtime/kernels/PostOps.h.
@@ -203,18 +188,11 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   k.i(op.getHiddenSize()).i(dir == "forward" ? 0 : dir == "reverse" ? 1 : 2);
   // No activations given: ONNX's defaults (LSTM sigmoid, tanh, tanh; GRU
   // sigmoid, tanh; RNN tanh), per direction.
-  ArrayAttr acts = op.getActivations();
-  if (acts.empty()) {
-    SmallVector<StringRef> names = isLSTM<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh", "Tanh"}
-                                   : isGRU<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh"}
-                                                  : SmallVector<StringRef>{"Tanh"};
-    SmallVector<Attribute> all;
-    for (int64_t d = 0; d < (dir == "bidirectional" ? 2 : 1); ++d)
-      for (StringRef n : names)
-        all.push_back(StringAttr::get(op->getContext(), n));
-    acts = ArrayAttr::get(op->getContext(), all);
-  }
-  addActivations(k, acts, op.getActivationAlpha(), op.getActivationBeta());
+  SmallVector<StringRef> defaults = isLSTM<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh", "Tanh"}
+                                    : isGRU<OpT>() ? SmallVector<StringRef>{"Sigmoid", "Tanh"}
+                                                   : SmallVector<StringRef>{"Tanh"};
+  addActivations(k, recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(),
+                                         defaults, dir == "bidirectional" ? 2 : 1));
   addClip(k, op.getClip());
   if constexpr (isLSTM<OpT>())
     k.i(op.getInputForget());

@@ -5,9 +5,13 @@
 // (x W^T + biases), then each step is one recurrent matmul (gates * H wide)
 // and the cell's pointwise math (peepholes and initial states included),
 // which nn-fuse-elementwise then fuses. The outputs are the steps' h
-// concatenated in time order. Layers with sequence lengths, clip,
-// input_forget, activations other than sigmoid, tanh and relu, or more steps
-// than `max-steps` keep their whole-layer kernel. A forward that saves its
+// concatenated in time order. ONNX's attributes all unroll: every
+// activation function with its alpha and beta, clip (the activations'
+// inputs clamped), input_forget (f = 1 - i), and sequence lengths (each step
+// selects, per batch row, the new states where the row runs and keeps the
+// old ones past its length, where its output is zero; a reverse direction
+// reverses each row's first len steps of x and of its outputs). Layers of
+// more steps than `max-steps` keep their whole-layer kernel. A forward that saves its
 // gate pre-activations for its backward (nn.*_with_gates: store-all, or a
 // budget's, of all steps or of the last ones) is unrolled as the plain op:
 // its backward then recomputes them.
@@ -17,6 +21,7 @@
 #include "passes/Rewrite.h"
 
 #include "ir/NNOps.h"
+#include "ir/RecurrentActivations.h"
 #include "ir/ShapeUtils.h"
 
 using namespace mlir;
@@ -76,32 +81,50 @@ struct Emit {
   }
   /// Direction d's row of a [D, n] tensor, as [n].
   Value row(Value v, int64_t d) { return reshape(slice(v, 0, d, d + 1), {shapeOf(v)[1]}); }
-  Value act(StringRef name, Value v) {
-    std::string n = name.lower();
-    if (n == "sigmoid")
-      return b.create<SigmoidOp>(loc, v);
-    if (n == "tanh")
-      return b.create<TanhOp>(loc, v);
-    return b.create<ReluOp>(loc, v);
+  /// A rank-0 constant of v's element type.
+  Value scalar(Value v, double x) {
+    Type et = v.getType().cast<RankedTensorType>().getElementType();
+    auto t = RankedTensorType::get({}, et);
+    return b.create<ConstantOp>(loc, t, DenseElementsAttr::get(t, b.getFloatAttr(et, x)));
+  }
+  /// ONNX's clip of an activation's input (none: v).
+  Value clip(Value v, Optional<APFloat> threshold) {
+    if (!threshold)
+      return v;
+    double c = threshold->convertToDouble();
+    return b.create<MinOp>(loc, b.create<MaxOp>(loc, v, scalar(v, -c)), scalar(v, c));
+  }
+  /// An activation function (RecurrentActivations.h) of v, clipped first.
+  Value act(const RecurrentActivation &a, Value v, Optional<APFloat> threshold) {
+    v = clip(v, threshold);
+    auto f32 = [&](double x) { return b.getF32FloatAttr((float)x); };
+    switch (a.code) {
+    case 0: return b.create<ReluOp>(loc, v);
+    case 1: return b.create<TanhOp>(loc, v);
+    case 2: return b.create<SigmoidOp>(loc, v);
+    case 3: return add(mul(v, scalar(v, a.alpha)), scalar(v, a.beta));
+    case 4: return b.create<LeakyReluOp>(loc, v, f32(a.alpha));
+    case 5: return b.create<ThresholdedReluOp>(loc, v, f32(a.alpha));
+    case 6: return mul(b.create<TanhOp>(loc, mul(v, scalar(v, a.beta))), scalar(v, a.alpha));
+    case 7: return b.create<HardSigmoidOp>(loc, v, f32(a.alpha), f32(a.beta));
+    case 8: return b.create<EluOp>(loc, v, f32(a.alpha));
+    case 9: return b.create<SoftsignOp>(loc, v);
+    case 10: return b.create<SoftplusOp>(loc, v);
+    default: return v; // (unrollable() admits none other)
+    }
   }
 };
 
-bool supportedActivations(ArrayAttr acts) {
-  for (std::string &a : toStrings(acts)) {
-    std::string n = StringRef(a).lower();
-    if (n != "sigmoid" && n != "tanh" && n != "relu")
-      return false;
-  }
-  return true;
-}
-
-/// The activation names of direction d (ONNX's defaults when none given).
-SmallVector<std::string> activationsOf(ArrayAttr acts, int64_t d, ArrayRef<StringRef> defaults) {
-  auto names = toStrings(acts);
-  SmallVector<std::string> out;
+/// The activations of direction d (ONNX's defaults when none given), with
+/// their alphas and betas.
+template <typename OpT>
+SmallVector<RecurrentActivation> activationsOf(OpT op, int64_t d, ArrayRef<StringRef> defaults) {
+  auto all = recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(), defaults,
+                                  op.getDirection() == "bidirectional" ? 2 : 1);
+  SmallVector<RecurrentActivation> out;
   for (size_t k = 0; k < defaults.size(); ++k) {
     size_t at = d * defaults.size() + k;
-    out.push_back(at < names.size() ? names[at] : defaults[k].str());
+    out.push_back(at < all.size() ? all[at] : recurrentActivations({}, {}, {}, defaults, 1)[k]);
   }
   return out;
 }
@@ -110,14 +133,13 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   UnrollRecurrentPass() = default;
   explicit UnrollRecurrentPass(int64_t steps) { maxSteps = steps; }
 
+  /// Static shapes, at most maxSteps steps, and activations ONNX defines.
   template <typename OpT> bool unrollable(OpT op) {
     auto x = op.getX().getType().template cast<RankedTensorType>();
-    if (op.getSeqLens() || op.getClip() || !supportedActivations(op.getActivations()) || x.getDimSize(0) > maxSteps)
+    if (!x.hasStaticShape() || x.getDimSize(0) > maxSteps)
       return false;
-    if constexpr (std::is_same<OpT, LSTMOp>::value || std::is_same<OpT, LSTMWithGatesOp>::value ||
-                  std::is_same<OpT, LSTMCheckpointedOp>::value || std::is_same<OpT, LSTMSavingOp>::value)
-      return !op.getInputForget();
-    return true;
+    auto acts = recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(), {}, 1);
+    return llvm::none_of(acts, [](const RecurrentActivation &a) { return a.code < 0; });
   }
 
   /// A forward that saves its pre-activations for its backward
@@ -205,7 +227,10 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   /// The shared skeleton: per direction, the hoisted projection xw
   /// [T*B, G*H] (with `inputBias`), the initial states, then
   /// step(xw_t, states) for each step in the direction's order. Replaces
-  /// the results: y, then the final value of each state.
+  /// the results: y, then the final value of each state. With sequence
+  /// lengths each step keeps a row's states past its length (and its output
+  /// is zero there), and a reverse direction runs on x with each row's first
+  /// len steps reversed, its outputs reversed back.
   template <typename OpT, typename Step>
   void unroll(Emit &e, OpT op, int64_t numStates, ArrayRef<Value> initial,
               function_ref<Value(int64_t d)> inputBias, Step step) {
@@ -214,20 +239,49 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     int64_t D = op.getDirection() == "bidirectional" ? 2 : 1;
     bool reverse = op.getDirection() == "reverse";
     Type et = op.getX().getType().template cast<RankedTensorType>().getElementType();
-    Value x2 = e.reshape(op.getX(), {T * B, I});
+    Value lens = op.getSeqLens();
+    // Whether step st runs, per batch row ([B, 1], for selecting rows).
+    SmallVector<Value> runs;
+    if (lens) {
+      auto lensType = lens.getType().template cast<RankedTensorType>();
+      auto stepType = RankedTensorType::get({}, lensType.getElementType());
+      for (int64_t st = 0; st < T; ++st) {
+        auto value = DenseElementsAttr::get(stepType, e.b.getIntegerAttr(lensType.getElementType(), st));
+        Value at = e.b.create<ConstantOp>(e.loc, stepType, value);
+        runs.push_back(e.reshape(e.b.create<LessOp>(e.loc, at, lens), {B, 1}));
+      }
+    }
     SmallVector<Value> ys, finals[2];
     for (int64_t d = 0; d < D; ++d) {
-      Value xw = e.matmul(x2, e.transposedBlock(op.getW(), d), inputBias(d));
+      bool backwards = reverse || d == 1;
+      // (With lengths a reverse direction's rows start at their own ends.)
+      Value x = lens && backwards ? e.b.create<ReverseSequenceOp>(e.loc, op.getX(), lens, e.b.getI64IntegerAttr(1),
+                                                                    e.b.getI64IntegerAttr(0))
+                                  : op.getX();
+      Value xw = e.matmul(e.reshape(x, {T * B, I}), e.transposedBlock(op.getW(), d), inputBias(d));
       SmallVector<Value> states;
       for (int64_t s = 0; s < numStates; ++s)
         states.push_back(initial[s] ? e.reshape(e.slice(initial[s], 0, d, d + 1), {B, H}) : e.zeros({B, H}, et));
+      Value zeros = lens ? e.zeros({B, H}, et) : Value();
       SmallVector<Value> hs(T);
       for (int64_t st = 0; st < T; ++st) {
-        int64_t t = (reverse || d == 1) ? T - 1 - st : st;
+        int64_t t = backwards && !lens ? T - 1 - st : st;
+        SmallVector<Value> before = states;
         step(d, e.slice(xw, 0, t * B, (t + 1) * B), states);
-        hs[t] = e.reshape(states[0], {1, 1, B, H});
+        Value h = states[0];
+        if (lens) { // rows past their length: the states stay, the output is zero
+          for (int64_t s = 0; s < numStates; ++s)
+            states[s] = e.b.create<SelectOp>(e.loc, runs[st], states[s], before[s]);
+          h = e.b.create<SelectOp>(e.loc, runs[st], h, zeros);
+        }
+        hs[t] = e.reshape(h, {1, 1, B, H});
       }
-      ys.push_back(e.concat(hs, 0));
+      Value y = e.concat(hs, 0);
+      if (lens && backwards)
+        y = e.reshape(e.b.create<ReverseSequenceOp>(e.loc, e.reshape(y, {T, B, H}), lens, e.b.getI64IntegerAttr(1),
+                                                    e.b.getI64IntegerAttr(0)),
+                      {T, 1, B, H});
+      ys.push_back(y);
       for (int64_t s = 0; s < numStates; ++s)
         finals[s].push_back(e.reshape(states[s], {1, B, H}));
     }
@@ -249,17 +303,20 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     unroll(e, op, 2, {op.getInitialH(), op.getInitialC()},
            [&](int64_t d) { return biasSum(e, op.getB(), d, 4 * H); },
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
-             auto acts = activationsOf(op.getActivations(), d, {"Sigmoid", "Tanh", "Tanh"});
+             auto acts = activationsOf(op, d, {"Sigmoid", "Tanh", "Tanh"});
+             auto clip = op.getClip();
              Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
              Value pre = e.add(xt, e.matmul(s[0], rT));
              Value p = op.getP() ? e.cached(op.getP(), d, [&] { return e.row(op.getP(), d); }) : Value();
              auto gate = [&](int64_t k) { return e.slice(pre, 1, k * H, (k + 1) * H); };
              auto peep = [&](Value g, int64_t k, Value c) { return p ? e.add(g, e.mul(e.slice(p, 0, k * H, (k + 1) * H), c)) : g; };
              Value c = s[1];
-             Value i = e.act(acts[0], peep(gate(0), 0, c)), f = e.act(acts[0], peep(gate(2), 2, c));
-             Value cNew = e.add(e.mul(f, c), e.mul(i, e.act(acts[1], gate(3))));
-             Value o = e.act(acts[0], peep(gate(1), 1, cNew));
-             s[0] = e.mul(o, e.act(acts[2], cNew));
+             // (the clip bounds the gates' inputs, not the cell state's)
+             Value i = e.act(acts[0], peep(gate(0), 0, c), clip);
+             Value f = op.getInputForget() ? e.sub(e.scalar(i, 1.0), i) : e.act(acts[0], peep(gate(2), 2, c), clip);
+             Value cNew = e.add(e.mul(f, c), e.mul(i, e.act(acts[1], gate(3), clip)));
+             Value o = e.act(acts[0], peep(gate(1), 1, cNew), clip);
+             s[0] = e.mul(o, e.act(acts[2], cNew, llvm::None));
              s[1] = cNew;
            });
   }
@@ -276,7 +333,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       return e.concat({zr, e.slice(row, 0, 2 * H, 3 * H)}, 0);
     };
     unroll(e, op, 1, {op.getInitialH()}, inputBias, [&](int64_t d, Value xt, SmallVector<Value> &s) {
-      auto acts = activationsOf(op.getActivations(), d, {"Sigmoid", "Tanh"});
+      auto acts = activationsOf(op, d, {"Sigmoid", "Tanh"});
+      auto clip = op.getClip();
       Value h = s[0], rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
       Value rbh = op.getB() ? e.cached(op.getB(), d, [&] { return e.slice(e.row(op.getB(), d), 0, 5 * H, 6 * H); })
                             : Value();
@@ -284,8 +342,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       // first, then the h gate's product of r * h.
       Value rZR = lbr ? rT : e.cached(rT, 0, [&] { return e.slice(rT, 1, 0, 2 * H); });
       Value hr = e.matmul(h, rZR);
-      Value z = e.act(acts[0], e.add(e.slice(xt, 1, 0, H), e.slice(hr, 1, 0, H)));
-      Value r = e.act(acts[0], e.add(e.slice(xt, 1, H, 2 * H), e.slice(hr, 1, H, 2 * H)));
+      Value z = e.act(acts[0], e.add(e.slice(xt, 1, 0, H), e.slice(hr, 1, 0, H)), clip);
+      Value r = e.act(acts[0], e.add(e.slice(xt, 1, H, 2 * H), e.slice(hr, 1, H, 2 * H)), clip);
       Value hh;
       if (lbr) {
         hh = e.slice(hr, 1, 2 * H, 3 * H);
@@ -297,7 +355,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
         if (rbh)
           hh = e.add(hh, rbh);
       }
-      Value n = e.act(acts[1], e.add(e.slice(xt, 1, 2 * H, 3 * H), hh));
+      Value n = e.act(acts[1], e.add(e.slice(xt, 1, 2 * H, 3 * H), hh), clip);
       s[0] = e.add(n, e.mul(z, e.sub(h, n))); // (1 - z) n + z h
     });
   }
@@ -306,9 +364,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     int64_t H = op.getHiddenSize();
     unroll(e, op, 1, {op.getInitialH()}, [&](int64_t d) { return biasSum(e, op.getB(), d, H); },
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
-             auto acts = activationsOf(op.getActivations(), d, {"Tanh"});
+             auto acts = activationsOf(op, d, {"Tanh"});
              Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
-             s[0] = e.act(acts[0], e.add(xt, e.matmul(s[0], rT)));
+             s[0] = e.act(acts[0], e.add(xt, e.matmul(s[0], rT)), op.getClip());
            });
   }
 };

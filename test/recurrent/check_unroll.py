@@ -6,8 +6,7 @@
 Every ONNX backend node test of LSTM, GRU and RNN, and the lstm_lm and
 gru_2layer reference models, must match its reference output when run with
 --unroll-recurrent. `nncc inspect` must show the layers gone (their cells in
-their place: matmuls and fused pointwise kernels) for every test without
-sequence lengths or clip, which keep their whole-layer kernel.
+their place: matmuls and fused pointwise kernels) for every one.
 """
 import os
 import re
@@ -32,8 +31,7 @@ def main():
         unrolled += whole == 0
         print("%-34s %s  %s" % (name, out.strip().splitlines()[-1],
                                 "unrolled" if whole == 0 else "%d layer(s) kept whole" % whole))
-    # Only the tests with sequence lengths may keep a whole layer.
-    assert unrolled >= len(cases) - 2, "too few layers unrolled: %d of %d" % (unrolled, len(cases))
+    assert unrolled == len(cases), "layers kept whole: unrolled %d of %d" % (unrolled, len(cases))
 
 
 if __name__ == "__main__":

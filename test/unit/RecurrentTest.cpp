@@ -134,12 +134,54 @@ const UnrollCase kUnroll[] = {
     {"rnn_bidirectional", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x7x5xf32>, %r: tensor<2x7x7xf32>, %b: tensor<2x14xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
        %y, %h = nn.rnn %x, %w, %r, %b, %h0 {activations = ["Relu", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 0, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x7x5xf32>, tensor<2x7x7xf32>, tensor<2x14xf32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
        return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
+    // Sequence lengths (in no order, one row running all 6 steps, one none),
+    // clip (0.5: it binds) and peepholes, both directions.
+    {"lstm_bidirectional_lengths_clip", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x28x5xf32>, %r: tensor<2x28x7xf32>, %b: tensor<2x56xf32>, %h0: tensor<2x3x7xf32>, %c0: tensor<2x3x7xf32>, %p: tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>) {
+       %l = nn.constant dense<[2, 6, 0]> : tensor<3xi32>
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xf32>, tensor<2x28x5xf32>, tensor<2x28x7xf32>, tensor<2x56xf32>, tensor<3xi32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h, %c : tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32> })"},
+    // input_forget (f = 1 - i) and ONNX's other activations, with alphas and
+    // betas consumed in order by those that take them (HardSigmoid 0.3 and
+    // 0.4, ScaledTanh 0.8 and 1.2; Softplus none; then LeakyRelu 0.2, Affine
+    // 0.6 and -0.1, Elu's default 1).
+    {"lstm_input_forget_activations", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x28x5xf32>, %r: tensor<2x28x7xf32>, %b: tensor<2x56xf32>, %h0: tensor<2x3x7xf32>, %c0: tensor<2x3x7xf32>, %p: tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>) {
+       %l = nn.constant dense<[6, 4, 5]> : tensor<3xi32>
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["HardSigmoid", "ScaledTanh", "Softplus", "LeakyRelu", "Affine", "Elu"], activation_alpha = [3.000000e-01 : f32, 8.000000e-01 : f32, 2.000000e-01 : f32, 6.000000e-01 : f32], activation_beta = [4.000000e-01 : f32, 1.200000e+00 : f32, -1.000000e-01 : f32], direction = "bidirectional", hidden_size = 7 : i64, input_forget = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xf32>, tensor<2x28x5xf32>, tensor<2x28x7xf32>, tensor<2x56xf32>, tensor<3xi32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h, %c : tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32> })"},
+    // A reverse GRU (ONNX's default cell) with lengths and clip; one with
+    // linear_before_reset and other activations (ThresholdedRelu 0.1,
+    // Softsign).
+    {"gru_reverse_lengths_clip", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<1x21x5xf32>, %r: tensor<1x21x7xf32>, %b: tensor<1x42xf32>, %h0: tensor<1x3x7xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>) {
+       %l = nn.constant dense<[4, 6, 1]> : tensor<3xi64>
+       %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "reverse", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<1x21x5xf32>, tensor<1x21x7xf32>, tensor<1x42xf32>, tensor<3xi64>, tensor<1x3x7xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>)
+       return %y, %h : tensor<6x1x3x7xf32>, tensor<1x3x7xf32> })"},
+    {"gru_bidirectional_lengths_activations", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x21x5xf32>, %r: tensor<2x21x7xf32>, %b: tensor<2x42xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
+       %l = nn.constant dense<[5, 3, 6]> : tensor<3xi32>
+       %y, %h = nn.gru %x, %w, %r, %b, %l {activations = ["Sigmoid", "Softsign", "ThresholdedRelu", "Tanh"], activation_alpha = [1.000000e-01 : f32], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x21x5xf32>, tensor<2x21x7xf32>, tensor<2x42xf32>, tensor<3xi32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
+    // RNNs with lengths, clip and alpha-taking activations (Elu 0.7,
+    // LeakyRelu 0.2).
+    {"rnn_bidirectional_lengths_clip_activations", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x7x5xf32>, %r: tensor<2x7x7xf32>, %b: tensor<2x14xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
+       %l = nn.constant dense<[3, 6, 1]> : tensor<3xi32>
+       %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Elu", "LeakyRelu"], activation_alpha = [7.000000e-01 : f32, 2.000000e-01 : f32], activation_beta = [], clip = 4.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x7x5xf32>, tensor<2x7x7xf32>, tensor<2x14xf32>, tensor<3xi32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
 };
 
 class UnrolledCells : public testing::TestWithParam<UnrollCase> {};
 
 /// nn-unroll-recurrent's cells compute what the whole-layer kernels do.
 TEST_P(UnrolledCells, MatchWholeLayers) {
+  {
+    MLIRContext ctx;
+    auto module = nncc::test::parseModule(ctx, GetParam().body);
+    ASSERT_TRUE(module);
+    PassManager pm(&ctx);
+    pm.addNestedPass<func::FuncOp>(nncc::createUnrollRecurrentPass());
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    int whole = 0;
+    module->walk([&](Operation *op) { whole += isa<nncc::nn::LSTMOp, nncc::nn::GRUOp, nncc::nn::RNNOp>(op); });
+    EXPECT_EQ(whole, 0) << "a layer kept whole";
+  }
   auto layer = runBody(GetParam().body, false), cells = runBody(GetParam().body, true);
   ASSERT_EQ(layer.size(), cells.size());
   ASSERT_FALSE(layer.empty());

@@ -21,10 +21,25 @@ func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4
 
 // -----
 
-// Sequence lengths: the layer keeps its kernel.
-// CHECK-LABEL: func.func @lengths
-// CHECK: nn.rnn
-func.func @lengths(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> tensor<3x1x2x4xf32> {
-  %y, %h = nn.rnn %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
-  return %y : tensor<3x1x2x4xf32>
+// Sequence lengths and clip unroll too. Each step clamps the activation's
+// input (nn.max, nn.min) and selects, per batch row, the new state where
+// the row runs (step < its length) and the old one past it, where the
+// output is zero. A reverse direction runs on x with each row's first len
+// steps reversed, and reverses its outputs back.
+// CHECK-LABEL: func.func @lengths_clip
+// CHECK-NOT: nn.rnn
+// CHECK: %[[XR:.*]] = nn.reverse_sequence %arg0, %arg3
+// CHECK: nn.reshape %[[XR]]
+// CHECK: %[[LO:.*]] = nn.max
+// CHECK: %[[HI:.*]] = nn.min %[[LO]]
+// CHECK-NEXT: %[[H:.*]] = nn.tanh %[[HI]]
+// CHECK-NEXT: nn.select %{{.*}}, %[[H]], %{{.*}} : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK-NEXT: nn.select %{{.*}}, %[[H]], %{{.*}} : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK-COUNT-4: nn.select
+// CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x2x4xf32>
+// CHECK: nn.reverse_sequence {{.*}}, %arg3 {{.*}} -> tensor<3x2x4xf32>
+// CHECK-NOT: nn.rnn
+func.func @lengths_clip(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>) {
+  %y, %h = nn.rnn %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
+  return %y, %h : tensor<3x1x2x4xf32>, tensor<1x2x4xf32>
 }
