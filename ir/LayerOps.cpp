@@ -1,5 +1,6 @@
 //===- LayerOps.cpp - reductions, linear algebra, conv, norm, RNN ---------===//
 #include "ir/OpsCommon.h"
+#include "ir/RecurrentActivations.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -559,6 +560,19 @@ static LogicalResult verifyRecurrent(OpT op, int gates) {
     return op.emitOpError("W must be [") << dirs << ", " << gates * h << ", input], got " << w;
   if (r.getRank() != 3 || r.getDimSize(0) != dirs || r.getDimSize(1) != gates * h || r.getDimSize(2) != h)
     return op.emitOpError("R must be [") << dirs << ", " << gates * h << ", " << h << "], got " << r;
+  // Activations: none (ONNX's defaults) or each function of the cell for
+  // each direction (LSTM 3, GRU 2, RNN 1), ONNX's names.
+  auto names = toStrings(op.getActivations());
+  size_t perDirection = gates == 4 ? 3 : gates == 3 ? 2 : 1;
+  if (!names.empty() && names.size() != dirs * perDirection)
+    return op.emitOpError("activations must name ") << perDirection << " function(s) per direction, " << dirs
+                                                    << " direction(s): " << dirs * perDirection << ", got "
+                                                    << names.size();
+  for (const std::string &name : names)
+    if (recurrentActivationCode(name) < 0)
+      return op.emitOpError("activation '")
+             << name << "' is not one of ONNX's (Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, "
+                        "ScaledTanh, HardSigmoid, Elu, Softsign, Softplus)";
   return verifyClip(op);
 }
 

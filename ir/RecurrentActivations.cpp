@@ -34,7 +34,8 @@ llvm::SmallVector<RecurrentActivation, 6> recurrentActivations(ArrayAttr names, 
     int64_t c = a.code;
     bool usesAlpha = c == 3 || c == 4 || c == 5 || c == 6 || c == 7 || c == 8;
     bool usesBeta = c == 3 || c == 6 || c == 7;
-    double defA = c == 4 ? 0.01 : c == 7 ? 0.2 : 1.0, defB = c == 7 ? 0.5 : c == 3 ? 0.0 : 1.0;
+    // (float, as ONNX's attributes are: the cells' ops take them so)
+    double defA = (float)(c == 4 ? 0.01 : c == 7 ? 0.2 : 1.0), defB = (float)(c == 7 ? 0.5 : c == 3 ? 0.0 : 1.0);
     if (usesAlpha)
       a.alpha = ai < al.size() ? al[ai++] : defA;
     if (usesBeta)

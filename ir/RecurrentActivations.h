@@ -33,7 +33,8 @@ int64_t recurrentActivationCode(llvm::StringRef name);
 /// and betas are consumed in order by the activations that take them
 /// (Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu for
 /// alpha; Affine, ScaledTanh, HardSigmoid for beta); missing ones take the
-/// defaults of the ONNX operators of the same name.
+/// defaults of the ONNX operators of the same name (as float32 values, like
+/// every ONNX float attribute).
 llvm::SmallVector<RecurrentActivation, 6> recurrentActivations(mlir::ArrayAttr names, mlir::ArrayAttr alphas,
                                                                mlir::ArrayAttr betas,
                                                                llvm::ArrayRef<llvm::StringRef> defaults,

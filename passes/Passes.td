@@ -125,9 +125,12 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
     matmul (gates * H wide; the GRU without linear_before_reset adds the
     h gate's product of r * h) and the cell's pointwise ops, peepholes and
     initial states included; y, Y_h and Y_c are rebuilt from the steps'
-    states. Layers with sequence lengths, clip, input_forget, activations
-    other than sigmoid, tanh and relu, or more than max-steps steps keep
-    their whole-layer kernel.
+    states. Every ONNX attribute unrolls: sequence lengths (per step a
+    select keeps each row's states past its length and zeroes its output;
+    a reverse direction reverses each row's first len steps of x and of its
+    outputs), clip, input_forget and all of ONNX's activations with their
+    alphas and betas. Layers of more than max-steps steps, or of shapes
+    known only at run time, keep their whole-layer kernel.
   }];
   let constructor = "::nncc::createUnrollRecurrentPass()";
   let options = [

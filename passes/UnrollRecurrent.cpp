@@ -11,7 +11,8 @@
 // selects, per batch row, the new states where the row runs and keeps the
 // old ones past its length, where its output is zero; a reverse direction
 // reverses each row's first len steps of x and of its outputs). Layers of
-// more steps than `max-steps` keep their whole-layer kernel. A forward that saves its
+// more steps than `max-steps`, or of shapes known only at run time, keep
+// their whole-layer kernel. A forward that saves its
 // gate pre-activations for its backward (nn.*_with_gates: store-all, or a
 // budget's, of all steps or of the last ones) is unrolled as the plain op:
 // its backward then recomputes them.
@@ -110,22 +111,20 @@ struct Emit {
     case 8: return b.create<EluOp>(loc, v, f32(a.alpha));
     case 9: return b.create<SoftsignOp>(loc, v);
     case 10: return b.create<SoftplusOp>(loc, v);
-    default: return v; // (unrollable() admits none other)
+    default: return v; // (the verifier admits none other)
     }
   }
 };
 
-/// The activations of direction d (ONNX's defaults when none given), with
-/// their alphas and betas.
+/// The activations of each direction (ONNX's defaults when none given;
+/// the verifier asks for all or none), with their alphas and betas.
 template <typename OpT>
-SmallVector<RecurrentActivation> activationsOf(OpT op, int64_t d, ArrayRef<StringRef> defaults) {
-  auto all = recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(), defaults,
-                                  op.getDirection() == "bidirectional" ? 2 : 1);
-  SmallVector<RecurrentActivation> out;
-  for (size_t k = 0; k < defaults.size(); ++k) {
-    size_t at = d * defaults.size() + k;
-    out.push_back(at < all.size() ? all[at] : recurrentActivations({}, {}, {}, defaults, 1)[k]);
-  }
+SmallVector<SmallVector<RecurrentActivation>, 2> activationsOf(OpT op, ArrayRef<StringRef> defaults) {
+  int64_t D = op.getDirection() == "bidirectional" ? 2 : 1;
+  auto all = recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(), defaults, D);
+  SmallVector<SmallVector<RecurrentActivation>, 2> out(D);
+  for (int64_t d = 0; d < D; ++d)
+    out[d].assign(all.begin() + d * defaults.size(), all.begin() + (d + 1) * defaults.size());
   return out;
 }
 
@@ -133,13 +132,10 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   UnrollRecurrentPass() = default;
   explicit UnrollRecurrentPass(int64_t steps) { maxSteps = steps; }
 
-  /// Static shapes, at most maxSteps steps, and activations ONNX defines.
+  /// An input of static shape, of at most maxSteps steps.
   template <typename OpT> bool unrollable(OpT op) {
     auto x = op.getX().getType().template cast<RankedTensorType>();
-    if (!x.hasStaticShape() || x.getDimSize(0) > maxSteps)
-      return false;
-    auto acts = recurrentActivations(op.getActivations(), op.getActivationAlpha(), op.getActivationBeta(), {}, 1);
-    return llvm::none_of(acts, [](const RecurrentActivation &a) { return a.code < 0; });
+    return x.hasStaticShape() && x.getDimSize(0) <= maxSteps;
   }
 
   /// A forward that saves its pre-activations for its backward
@@ -300,10 +296,11 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
 
   void unroll(Emit &e, LSTMOp op) {
     int64_t H = op.getHiddenSize();
+    auto actsOf = activationsOf(op, {"Sigmoid", "Tanh", "Tanh"});
     unroll(e, op, 2, {op.getInitialH(), op.getInitialC()},
            [&](int64_t d) { return biasSum(e, op.getB(), d, 4 * H); },
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
-             auto acts = activationsOf(op, d, {"Sigmoid", "Tanh", "Tanh"});
+             auto &acts = actsOf[d];
              auto clip = op.getClip();
              Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
              Value pre = e.add(xt, e.matmul(s[0], rT));
@@ -332,8 +329,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       Value zr = e.add(e.slice(row, 0, 0, 2 * H), e.slice(row, 0, 3 * H, 5 * H));
       return e.concat({zr, e.slice(row, 0, 2 * H, 3 * H)}, 0);
     };
+    auto actsOf = activationsOf(op, {"Sigmoid", "Tanh"});
     unroll(e, op, 1, {op.getInitialH()}, inputBias, [&](int64_t d, Value xt, SmallVector<Value> &s) {
-      auto acts = activationsOf(op, d, {"Sigmoid", "Tanh"});
+      auto &acts = actsOf[d];
       auto clip = op.getClip();
       Value h = s[0], rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
       Value rbh = op.getB() ? e.cached(op.getB(), d, [&] { return e.slice(e.row(op.getB(), d), 0, 5 * H, 6 * H); })
@@ -362,9 +360,10 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
 
   void unroll(Emit &e, RNNOp op) {
     int64_t H = op.getHiddenSize();
+    auto actsOf = activationsOf(op, {"Tanh"});
     unroll(e, op, 1, {op.getInitialH()}, [&](int64_t d) { return biasSum(e, op.getB(), d, H); },
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
-             auto acts = activationsOf(op, d, {"Tanh"});
+             auto &acts = actsOf[d];
              Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
              s[0] = e.act(acts[0], e.add(xt, e.matmul(s[0], rT)), op.getClip());
            });

@@ -792,7 +792,7 @@ int savingForwards(ModuleOp module) {
 
 std::vector<std::vector<double>> runGradients(ModuleOp module, const std::vector<std::vector<double>> &args,
                                               int64_t *workspace = nullptr, const char *schedule = "wavefront",
-                                              std::vector<double> *outputs = nullptr);
+                                              std::vector<double> *outputs = nullptr, bool unroll = false);
 
 /// Gradients of sum(y * R) (R from a fixed seed) w.r.t. every argument of
 /// `body` with "ELT" read as `elt` (f32 or f64), at the given argument values
@@ -820,15 +820,17 @@ std::vector<std::vector<double>> gradientsAt(std::string body, const char *elt,
   return runGradients(*module, args, workspace, schedule, outputs);
 }
 
-/// Compiles a training module (trainingModule's) and runs it at the given
-/// argument values: its results (the gradients; with `outputs`, the last
-/// result, y, goes there).
+/// Compiles a training module (trainingModule's; with `unroll`, its
+/// recurrent forwards unrolled into cells) and runs it at the given argument
+/// values: its results (the gradients; with `outputs`, the last result, y,
+/// goes there).
 std::vector<std::vector<double>> runGradients(ModuleOp module, const std::vector<std::vector<double>> &args,
                                               int64_t *workspace, const char *schedule,
-                                              std::vector<double> *outputs) {
+                                              std::vector<double> *outputs, bool unroll) {
   std::string error;
   nncc::CompileOptions options;
   options.recurrentSchedule = schedule;
+  options.unrollRecurrent = unroll;
   auto exe = nncc::compileModule(module, options, error);
   EXPECT_TRUE(exe) << error;
   if (!exe)
@@ -1197,6 +1199,44 @@ TEST(RecurrentGradient, BudgetSavesTheLastStepsGatesRNN) {
     %0 = nn.add %y, %h : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
     return %0 : tensor<200x2x8x6xELT> })",
                                {200 * 8 * 5, 2 * 6 * 5, 2 * 6 * 6, 2 * 12, 2 * 8 * 6});
+}
+
+/// Training through layers unrolled into cells (--unroll-recurrent: the
+/// forward's cells, the layers' backward kernels reading their y) with
+/// sequence lengths, clip and non-default activations gives the gradients
+/// of the layers' own kernels, in double, under store-all (the forward
+/// unrolled as the plain op) and recompute-gates.
+TEST(RecurrentGradient, UnrolledLayersTrainWithLengthsAndClip) {
+  const char *body = R"(func.func @main(%x: tensor<7x3x5xELT>, %w: tensor<2x21x5xELT>, %r: tensor<2x21x7xELT>, %b: tensor<2x42xELT>, %h0: tensor<2x3x7xELT>, %rw: tensor<2x7x14xELT>, %rr: tensor<2x7x7xELT>) -> tensor<7x2x3x7xELT> {
+    %l = nn.constant dense<[7, 2, 5]> : tensor<3xi32>
+    %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = ["Sigmoid", "Softsign", "HardSigmoid", "Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<7x3x5xELT>, tensor<2x21x5xELT>, tensor<2x21x7xELT>, tensor<2x42xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<7x2x3x7xELT>, tensor<2x3x7xELT>)
+    %t = nn.transpose %y {perm = [0, 2, 1, 3]} : tensor<7x2x3x7xELT> -> tensor<7x3x2x7xELT>
+    %x1 = nn.reshape %t {shape = [7, 3, 14]} : tensor<7x3x2x7xELT> -> tensor<7x3x14xELT>
+    %y1, %h1 = nn.rnn %x1, %rw, %rr, %l {activations = ["Elu", "Tanh"], activation_alpha = [5.000000e-01 : f32], activation_beta = [], clip = 8.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<7x3x14xELT>, tensor<2x7x14xELT>, tensor<2x7x7xELT>, tensor<3xi32>) -> (tensor<7x2x3x7xELT>, tensor<2x3x7xELT>)
+    %0 = nn.add %y1, %h1 : tensor<7x2x3x7xELT>, tensor<2x3x7xELT>
+    return %0 : tensor<7x2x3x7xELT> })";
+  auto args = randomArgs({7 * 3 * 5, 2 * 21 * 5, 2 * 21 * 7, 2 * 42, 2 * 3 * 7, 2 * 7 * 14, 2 * 7 * 7}, 21);
+  for (const char *policy : {"store-all", "recompute-gates"}) {
+    SCOPED_TRACE(policy);
+    auto layers = gradientsAt(body, "f64", args, policy);
+    ASSERT_EQ(layers.size(), args.size());
+    MLIRContext ctx;
+    auto module = trainingModule(ctx, body, "f64", policy, 0, false);
+    ASSERT_TRUE(module);
+    {
+      OwningOpRef<ModuleOp> copy = module->clone();
+      PassManager pm(&ctx);
+      pm.addNestedPass<func::FuncOp>(nncc::createUnrollRecurrentPass());
+      ASSERT_TRUE(succeeded(pm.run(*copy)));
+      int whole = 0;
+      copy->walk([&](Operation *op) {
+        whole += isa<nncc::nn::GRUOp, nncc::nn::GRUWithGatesOp, nncc::nn::RNNOp, nncc::nn::RNNWithGatesOp>(op);
+      });
+      EXPECT_EQ(whole, 0) << "a forward kept whole";
+    }
+    expectGradientsNear(runGradients(*module, args, nullptr, "wavefront", nullptr, /*unroll=*/true), layers, 1e-9,
+                        "unrolled against the layers");
+  }
 }
 
 /// GRU, with and without linear_before_reset, both directions and lengths.

@@ -3,6 +3,7 @@
 // of steps at a time; a y nobody reads is not computed).
 #include "driver/Compiler.h"
 #include "ir/NNOps.h"
+#include "ir/RecurrentActivations.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <cstring>
 #include <string>
@@ -95,8 +97,17 @@ std::vector<nncc::Tensor> runBody(const std::string &body, bool unroll, const ch
   std::vector<nncc::Tensor> inputs;
   for (auto &sig : exe->inputs()) {
     inputs.emplace_back(sig.dtype, sig.shape);
-    for (int64_t k = 0; k < inputs.back().numElements(); ++k)
-      inputs.back().data<float>()[k] = unit(rng);
+    // (integer inputs are sequence lengths: ragged, one past the steps,
+    // one zero)
+    const int64_t lengths[] = {2, 7, 0, 5};
+    for (int64_t k = 0; k < inputs.back().numElements(); ++k) {
+      if (sig.dtype == nncc::DType::Int32)
+        inputs.back().data<int32_t>()[k] = (int32_t)lengths[k % 4];
+      else if (sig.dtype == nncc::DType::Int64)
+        inputs.back().data<int64_t>()[k] = lengths[k % 4];
+      else
+        inputs.back().data<float>()[k] = unit(rng);
+    }
   }
   std::vector<const nncc::Tensor *> in;
   for (auto &t : inputs)
@@ -159,6 +170,14 @@ const UnrollCase kUnroll[] = {
        %l = nn.constant dense<[5, 3, 6]> : tensor<3xi32>
        %y, %h = nn.gru %x, %w, %r, %b, %l {activations = ["Sigmoid", "Softsign", "ThresholdedRelu", "Tanh"], activation_alpha = [1.000000e-01 : f32], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x21x5xf32>, tensor<2x21x7xf32>, tensor<2x42xf32>, tensor<3xi32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
        return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
+    // Lengths known at run time only (runBody: 2, 7 and 0 of 6 steps),
+    // i32 and i64.
+    {"lstm_bidirectional_runtime_lengths", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x28x5xf32>, %r: tensor<2x28x7xf32>, %b: tensor<2x56xf32>, %l: tensor<3xi32>, %h0: tensor<2x3x7xf32>, %c0: tensor<2x3x7xf32>, %p: tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>) {
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %l, %h0, %c0, %p {activations = ["Sigmoid", "Softsign", "Tanh", "Sigmoid", "Tanh", "Softplus"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1, 1, 1]> : vector<8xi32>} : (tensor<6x3x5xf32>, tensor<2x28x5xf32>, tensor<2x28x7xf32>, tensor<2x56xf32>, tensor<3xi32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x21xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32>)
+       return %y, %h, %c : tensor<6x2x3x7xf32>, tensor<2x3x7xf32>, tensor<2x3x7xf32> })"},
+    {"gru_reverse_runtime_lengths_i64", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<1x21x5xf32>, %r: tensor<1x21x7xf32>, %b: tensor<1x42xf32>, %l: tensor<3xi64>, %h0: tensor<1x3x7xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>) {
+       %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = ["HardSigmoid", "Tanh"], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "reverse", hidden_size = 7 : i64, linear_before_reset = true, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<1x21x5xf32>, tensor<1x21x7xf32>, tensor<1x42xf32>, tensor<3xi64>, tensor<1x3x7xf32>) -> (tensor<6x1x3x7xf32>, tensor<1x3x7xf32>)
+       return %y, %h : tensor<6x1x3x7xf32>, tensor<1x3x7xf32> })"},
     // RNNs with lengths, clip and alpha-taking activations (Elu 0.7,
     // LeakyRelu 0.2).
     {"rnn_bidirectional_lengths_clip_activations", R"(func.func @main(%x: tensor<6x3x5xf32>, %w: tensor<2x7x5xf32>, %r: tensor<2x7x7xf32>, %b: tensor<2x14xf32>, %h0: tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>) {
@@ -166,6 +185,47 @@ const UnrollCase kUnroll[] = {
        %y, %h = nn.rnn %x, %w, %r, %b, %l, %h0 {activations = ["Elu", "LeakyRelu"], activation_alpha = [7.000000e-01 : f32, 2.000000e-01 : f32], activation_beta = [], clip = 4.000000e-01 : f32, direction = "bidirectional", hidden_size = 7 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<6x3x5xf32>, tensor<2x7x5xf32>, tensor<2x7x7xf32>, tensor<2x14xf32>, tensor<3xi32>, tensor<2x3x7xf32>) -> (tensor<6x2x3x7xf32>, tensor<2x3x7xf32>)
        return %y, %h : tensor<6x2x3x7xf32>, tensor<2x3x7xf32> })"},
 };
+
+/// ONNX's activation_alpha and activation_beta go, in order, to the
+/// activations that take them (Affine, LeakyRelu, ThresholdedRelu,
+/// ScaledTanh, HardSigmoid, Elu take an alpha; Affine, ScaledTanh,
+/// HardSigmoid a beta); the rest take the defaults of the ONNX operators of
+/// the same names; none given: the cell's defaults for every direction.
+TEST(RecurrentActivations, AlphasAndBetasInOrder) {
+  MLIRContext ctx;
+  Builder b(&ctx);
+  auto floats = [&](std::vector<float> v) {
+    SmallVector<Attribute> a;
+    for (float x : v)
+      a.push_back(b.getF32FloatAttr(x));
+    return b.getArrayAttr(a);
+  };
+  struct Want {
+    int64_t code;
+    double alpha, beta;
+  };
+  auto expect = [](ArrayRef<nncc::nn::RecurrentActivation> got, std::vector<Want> want) {
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < want.size(); ++k) {
+      EXPECT_EQ(got[k].code, want[k].code) << k;
+      EXPECT_NEAR(got[k].alpha, want[k].alpha, 1e-6) << k;
+      EXPECT_NEAR(got[k].beta, want[k].beta, 1e-6) << k;
+    }
+  };
+  expect(nncc::nn::recurrentActivations(
+             b.getStrArrayAttr({"HardSigmoid", "ScaledTanh", "Softplus", "leakyrelu", "Affine", "Elu"}),
+             floats({0.3f, 0.8f, 0.2f, 0.6f}), floats({0.4f, 1.2f, -0.1f}), {}, 2),
+         {{7, 0.3, 0.4}, {6, 0.8, 1.2}, {10, 0, 0}, {4, 0.2, 0}, {3, 0.6, -0.1}, {8, 1.0, 0}});
+  // Defaults: LeakyRelu 0.01, HardSigmoid 0.2 and 0.5, ThresholdedRelu 1,
+  // Affine 1 and 0, ScaledTanh 1 and 1, Elu 1.
+  expect(nncc::nn::recurrentActivations(
+             b.getStrArrayAttr({"LeakyRelu", "HardSigmoid", "ThresholdedRelu", "Affine", "ScaledTanh", "Elu"}), {},
+             {}, {}, 2),
+         {{4, 0.01, 0}, {7, 0.2, 0.5}, {5, 1.0, 0}, {3, 1.0, 0.0}, {6, 1.0, 1.0}, {8, 1.0, 0}});
+  expect(nncc::nn::recurrentActivations(b.getStrArrayAttr({}), {}, {}, {"Sigmoid", "Tanh"}, 2),
+         {{2, 0, 0}, {1, 0, 0}, {2, 0, 0}, {1, 0, 0}});
+  EXPECT_EQ(nncc::nn::recurrentActivationCode("Gelu"), -1);
+}
 
 class UnrolledCells : public testing::TestWithParam<UnrollCase> {};
 
@@ -181,6 +241,19 @@ TEST_P(UnrolledCells, MatchWholeLayers) {
     int whole = 0;
     module->walk([&](Operation *op) { whole += isa<nncc::nn::LSTMOp, nncc::nn::GRUOp, nncc::nn::RNNOp>(op); });
     EXPECT_EQ(whole, 0) << "a layer kept whole";
+  }
+  // A clip must bind: the outputs without it differ.
+  std::string body = GetParam().body;
+  if (size_t at = body.find("clip = "); at != std::string::npos) {
+    std::string unclipped = body;
+    unclipped.erase(at, body.find("direction") - at);
+    auto with = runBody(body, false), without = runBody(unclipped, false);
+    ASSERT_FALSE(with.empty());
+    ASSERT_EQ(with.size(), without.size());
+    float moved = 0;
+    for (int64_t e = 0; e < with[0].numElements(); ++e)
+      moved = std::max(moved, std::fabs(with[0].data<float>()[e] - without[0].data<float>()[e]));
+    EXPECT_GT(moved, 1e-2f) << "the clip never binds";
   }
   auto layer = runBody(GetParam().body, false), cells = runBody(GetParam().body, true);
   ASSERT_EQ(layer.size(), cells.size());

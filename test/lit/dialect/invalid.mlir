@@ -126,6 +126,24 @@ func.func @saving_all_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x16x3xf32>, %r: t
 
 // -----
 
+// A recurrent layer's activations: none, or every function of its cell
+// for each direction, as ONNX names them.
+func.func @gru_activations_count(%x: tensor<5x2x3xf32>, %w: tensor<2x12x3xf32>, %r: tensor<2x12x4xf32>) {
+  // expected-error @+1 {{activations must name 2 function(s) per direction, 2 direction(s): 4, got 2}}
+  %y, %h = nn.gru %x, %w, %r {activations = ["Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<2x12x3xf32>, tensor<2x12x4xf32>) -> (tensor<5x2x2x4xf32>, tensor<2x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @rnn_activation_name(%x: tensor<5x2x3xf32>, %w: tensor<1x4x3xf32>, %r: tensor<1x4x4xf32>) {
+  // expected-error @+1 {{activation 'Gelu' is not one of ONNX's}}
+  %y, %h = nn.rnn %x, %w, %r {activations = ["Gelu"], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<5x2x3xf32>, tensor<1x4x3xf32>, tensor<1x4x4xf32>) -> (tensor<5x1x2x4xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
 // A GRU's or RNN's saved_steps (the last steps' rows only) are fewer than
 // its steps: all of them are saved without it.
 func.func @gru_saving_all_steps(%x: tensor<5x2x3xf32>, %w: tensor<1x12x3xf32>, %r: tensor<1x12x4xf32>) {

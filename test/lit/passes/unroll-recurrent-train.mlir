@@ -106,3 +106,21 @@ func.func @gru_partial(%x: tensor<8x128x2xf32>, %w: tensor<1x12x2xf32>, %r: tens
   %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<8x1x128x4xf32> -> tensor<f32>
   return %s : tensor<f32>
 }
+
+// -----
+
+// A GRU with sequence lengths and clip unrolls in training too: its cells
+// select each row's states past its length and clamp the gates' inputs,
+// and its backward kernel reads the cells' y (zeros past the lengths) and
+// the same lengths.
+// CHECK-LABEL: func.func @gru_lengths_clip
+// CHECK-NOT: nn.gru_with_gates
+// CHECK-COUNT-4: nn.select
+// CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<2x1x3x4xf32>
+// CHECK: nn.gru_grad %arg0, %arg1, %arg2, %arg3, %[[Y]], %{{[0-9]+}} {{{.*}}clip = 5.000000e-01 : f32
+func.func @gru_lengths_clip(%x: tensor<2x3x2xf32>, %w: tensor<1x12x2xf32>, %r: tensor<1x12x4xf32>, %l: tensor<3xi32>) -> tensor<f32> {
+  %y, %h = nn.gru %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<2x3x2xf32>, tensor<1x12x2xf32>, tensor<1x12x4xf32>, tensor<3xi32>) -> (tensor<2x1x3x4xf32>, tensor<1x3x4xf32>)
+  %sq = nn.mul %y, %y : tensor<2x1x3x4xf32>, tensor<2x1x3x4xf32>
+  %s = nn.reduce_sum %sq {axes = [], keepdims = false} : tensor<2x1x3x4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
