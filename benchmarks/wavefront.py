@@ -7,7 +7,7 @@
 The models: 4 LSTM layers, input and hidden 512, batch 8, 100 steps, exported
 from PyTorch, and the same GRU, the same GRU with ONNX's default cell
 (linear_before_reset = 0: the model's GRU nodes changed to it), simple RNN
-(tanh) and the LSTM with ONNX's clip (3) on every layer. `--schedule wavefront`
+(tanh), and the LSTM and the RNN with ONNX's clip (3) on every layer. `--schedule wavefront`
 runs the LSTM as one nn.lstm_stack (the GRU as one nn.gru_stack, the RNN as
 one nn.rnn_stack; cells of layer l+1 overlap those of layer l on the thread
 pool) and, in the training step (`nncc bench --train`: forward,
@@ -51,10 +51,10 @@ if kind == "GRU0":  # ONNX's default GRU cell: linear_before_reset = 0
             if node.op_type == "GRU" and attr.name == "linear_before_reset":
                 attr.i = 0
     onnx.save(model, sys.argv[1])
-if kind == "LSTM0":  # ONNX's clip on every layer (3: it binds on the largest pre-activations)
+if kind in ("LSTM0", "RNN0"):  # ONNX's clip on every layer (3: it binds on the largest pre-activations)
     model = onnx.load(sys.argv[1])
     for node in model.graph.node:
-        if node.op_type == "LSTM":
+        if node.op_type in ("LSTM", "RNN"):
             node.attribute.append(onnx.helper.make_attribute("clip", 3.0))
     onnx.save(model, sys.argv[1])
 """
@@ -100,7 +100,7 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     # (LSTM-128 and LSTM-256: the LSTM with hidden 128 and 256)
     kinds = {"LSTM": ("LSTM", 512), "GRU": ("GRU", 512), "GRU0": ("GRU0", 512), "RNN": ("RNN", 512),
-             "LSTM0": ("LSTM0", 512), "LSTM-128": ("LSTM", 128), "LSTM-256": ("LSTM", 256)}
+             "LSTM0": ("LSTM0", 512), "RNN0": ("RNN0", 512), "LSTM-128": ("LSTM", 128), "LSTM-256": ("LSTM", 256)}
     paths = {kind: os.path.join(a.work, kind.lower().replace("-", "_") + "4.onnx") for kind in kinds}
     for kind, path in paths.items():
         if not os.path.exists(path):
@@ -117,13 +117,16 @@ def main():
     flops = {"forward": unit, "train": 3 * unit, "gru": unit * 3 / 4, "gru_train": 3 * unit * 3 / 4,
              "gru0": unit * 3 / 4, "gru0_train": 3 * unit * 3 / 4, "rnn": unit / 4, "rnn_train": 3 * unit / 4,
              "train_recompute": 4 * unit, "gru_train_recompute": 4 * unit * 3 / 4, "clip": unit, "clip_train": 3 * unit,
+             "rnn_clip": unit / 4, "rnn_clip_train": 3 * unit / 4,
              "train_recompute_256": 4 * unit / 4, "train_recompute_128": 4 * unit / 16}
     modes = ("forward", "train", "gru", "gru_train", "gru0", "gru0_train", "rnn", "rnn_train", "train_recompute",
-             "train_recompute_256", "train_recompute_128", "gru_train_recompute", "clip", "clip_train")
+             "train_recompute_256", "train_recompute_128", "gru_train_recompute", "clip", "clip_train",
+             "rnn_clip", "rnn_clip_train")
 
     def kind_of(mode):
         return "GRU0" if mode.startswith("gru0") else "GRU" if mode.startswith("gru") else \
-            "RNN" if mode.startswith("rnn") else "LSTM0" if mode.startswith("clip") else \
+            "RNN0" if mode.startswith("rnn_clip") else "RNN" if mode.startswith("rnn") else \
+            "LSTM0" if mode.startswith("clip") else \
             "LSTM-" + mode.split("_")[-1] if mode.startswith("train_recompute_") else "LSTM"
 
     def extra_of(mode):
@@ -176,7 +179,9 @@ def main():
                  "gru_train_recompute": "GRU training step, `--rnn-memory recompute-gates`",
                  "train_recompute_256": "training step, `--rnn-memory recompute-gates`, hidden 256",
                  "train_recompute_128": "training step, `--rnn-memory recompute-gates`, hidden 128",
-                 "clip": "forward, ONNX's clip = 3", "clip_train": "training step, ONNX's clip = 3"}[mode],
+                 "clip": "forward, ONNX's clip = 3", "clip_train": "training step, ONNX's clip = 3",
+                 "rnn_clip": "RNN forward, ONNX's clip = 3",
+                 "rnn_clip_train": "RNN training step, ONNX's clip = 3"}[mode],
                 schedule, what, ms,
                 flops[mode] / ms / 1e6, arena[(mode, schedule)] // 1024))
         rows.append("| | **speedup of the wavefront** | **%.2fx** | | |" % (s / w))
@@ -185,8 +190,8 @@ def main():
         "%s, %d threads. `benchmarks/wavefront.py`: a 4-layer LSTM (input and hidden 512, "
         "batch 8, 100 steps) and the same GRU (PyTorch's, linear_before_reset; and with ONNX's default cell, "
         "linear_before_reset = 0, whose h gate multiplies r * h_{t-1} by R_h: a second product per step) "
-        "and simple RNN (tanh), and the LSTM with ONNX's clip attribute (3) on every layer, whose rows clamp "
-        "the pre-activations; median ms (median over %d alternating rounds). The training step is forward, "
+        "and simple RNN (tanh), and the LSTM and the RNN with ONNX's clip attribute (3) on every layer, whose "
+        "rows clamp the pre-activations (the clipped RNN stack's forward also saves them for its backward); median ms (median over %d alternating rounds). The training step is forward, "
         "sum-of-squares loss, backward and SGD (`nncc bench --train`)." % (machine(), a.threads, a.rounds), "",
         "| pass | schedule | ms | GFLOP/s | arena (KiB) |", "|---|---|---:|---:|---:|"] + rows + [""]
     text = (
