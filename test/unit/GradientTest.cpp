@@ -1104,6 +1104,17 @@ int64_t savedStepsIn(ModuleOp module) {
   return steps;
 }
 
+/// Runs `check` on `body` with its GRU's LBR read as linear_before_reset
+/// true and then false (both cells), each under a trace naming it.
+template <typename Check> void forBothGRUCells(const std::string &body, Check check) {
+  for (const char *lbr : {"true", "false"}) {
+    std::string b = body;
+    b.replace(b.find("LBR"), 3, lbr);
+    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
+    check(b.c_str());
+  }
+}
+
 /// A budget that holds the gates of at least half the steps but not of all
 /// saves those of the steps after the first m segments of 32 (batch 8; an
 /// LSTM: nn.lstm_saving, a GRU or RNN: nn.*_with_gates with saved_steps),
@@ -1180,16 +1191,13 @@ TEST(RecurrentGradient, BudgetSavesTheLastStepsGates) {
 }
 
 TEST(RecurrentGradient, BudgetSavesTheLastStepsGatesGRU) {
-  for (const char *lbr : {"true", "false"}) {
-    std::string body = R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x18x5xELT>, %r: tensor<2x18x6xELT>, %b: tensor<2x36xELT>, %h0: tensor<2x8x6xELT>) -> tensor<200x2x8x6xELT> {
+  forBothGRUCells(R"(func.func @main(%x: tensor<200x8x5xELT>, %w: tensor<2x18x5xELT>, %r: tensor<2x18x6xELT>, %b: tensor<2x36xELT>, %h0: tensor<2x8x6xELT>) -> tensor<200x2x8x6xELT> {
       %l = nn.constant dense<[200, 9, 33, 64, 200, 1, 140, 165]> : tensor<8xi32>
       %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 6 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<200x8x5xELT>, tensor<2x18x5xELT>, tensor<2x18x6xELT>, tensor<2x36xELT>, tensor<8xi32>, tensor<2x8x6xELT>) -> (tensor<200x2x8x6xELT>, tensor<2x8x6xELT>)
       %0 = nn.add %y, %h : tensor<200x2x8x6xELT>, tensor<2x8x6xELT>
-      return %0 : tensor<200x2x8x6xELT> })";
-    body.replace(body.find("LBR"), 3, lbr);
-    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
-    checkBudgetSavesTheLastSteps(body.c_str(), {200 * 8 * 5, 2 * 18 * 5, 2 * 18 * 6, 2 * 36, 2 * 8 * 6});
-  }
+      return %0 : tensor<200x2x8x6xELT> })", [](const char *body) {
+    checkBudgetSavesTheLastSteps(body, {200 * 8 * 5, 2 * 18 * 5, 2 * 18 * 6, 2 * 36, 2 * 8 * 6});
+  });
 }
 
 TEST(RecurrentGradient, BudgetSavesTheLastStepsGatesRNN) {
@@ -1241,16 +1249,13 @@ TEST(RecurrentGradient, UnrolledLayersTrainWithLengthsAndClip) {
 
 /// GRU, with and without linear_before_reset, both directions and lengths.
 TEST(RecurrentGradient, MemoryPoliciesAgreeGRU) {
-  for (const char *lbr : {"true", "false"}) {
-    std::string body = R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x21x5xELT>, %r: tensor<2x21x7xELT>, %b: tensor<2x42xELT>, %h0: tensor<2x3x7xELT>) -> tensor<23x2x3x7xELT> {
+  forBothGRUCells(R"(func.func @main(%x: tensor<23x3x5xELT>, %w: tensor<2x21x5xELT>, %r: tensor<2x21x7xELT>, %b: tensor<2x42xELT>, %h0: tensor<2x3x7xELT>) -> tensor<23x2x3x7xELT> {
       %l = nn.constant dense<[23, 9, 17]> : tensor<3xi32>
       %y, %h = nn.gru %x, %w, %r, %b, %l, %h0 {activations = ["Sigmoid", "Tanh", "Sigmoid", "Tanh"], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 7 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 1]> : vector<6xi32>} : (tensor<23x3x5xELT>, tensor<2x21x5xELT>, tensor<2x21x7xELT>, tensor<2x42xELT>, tensor<3xi32>, tensor<2x3x7xELT>) -> (tensor<23x2x3x7xELT>, tensor<2x3x7xELT>)
       %0 = nn.add %y, %h : tensor<23x2x3x7xELT>, tensor<2x3x7xELT>
-      return %0 : tensor<23x2x3x7xELT> })";
-    body.replace(body.find("LBR"), 3, lbr);
-    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
-    checkMemoryPolicies(body.c_str(), {23 * 3 * 5, 2 * 21 * 5, 2 * 21 * 7, 2 * 42, 2 * 3 * 7});
-  }
+      return %0 : tensor<23x2x3x7xELT> })", [](const char *body) {
+    checkMemoryPolicies(body, {23 * 3 * 5, 2 * 21 * 5, 2 * 21 * 7, 2 * 42, 2 * 3 * 7});
+  });
 }
 
 /// Simple RNN: both directions, lengths, an initial state and clip. (60
@@ -1319,15 +1324,12 @@ TEST(RecurrentGradient, BudgetSavesGatesLSTM) {
 }
 
 TEST(RecurrentGradient, BudgetSavesGatesGRU) {
-  for (const char *lbr : {"true", "false"}) {
-    std::string body = R"(func.func @main(%x: tensor<30x16x40xELT>, %w: tensor<2x9x40xELT>, %r: tensor<2x9x3xELT>, %b: tensor<2x18xELT>) -> tensor<30x2x16x3xELT> {
+  forBothGRUCells(R"(func.func @main(%x: tensor<30x16x40xELT>, %w: tensor<2x9x40xELT>, %r: tensor<2x9x3xELT>, %b: tensor<2x18xELT>) -> tensor<30x2x16x3xELT> {
       %l = nn.constant dense<[30, 11, 23, 30, 5, 17, 29, 30, 1, 12, 30, 26, 8, 30, 19, 22]> : tensor<16xi32>
       %y, %h = nn.gru %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 3 : i64, linear_before_reset = LBR, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0]> : vector<6xi32>} : (tensor<30x16x40xELT>, tensor<2x9x40xELT>, tensor<2x9x3xELT>, tensor<2x18xELT>, tensor<16xi32>) -> (tensor<30x2x16x3xELT>, tensor<2x16x3xELT>)
-      return %y : tensor<30x2x16x3xELT> })";
-    body.replace(body.find("LBR"), 3, lbr);
-    SCOPED_TRACE(std::string("linear_before_reset = ") + lbr);
-    checkBudgetSavesGates(body.c_str(), {30 * 16 * 40, 2 * 9 * 40, 2 * 9 * 3, 2 * 18}, 2 * 30 * 16 * 12);
-  }
+      return %y : tensor<30x2x16x3xELT> })", [](const char *body) {
+    checkBudgetSavesGates(body, {30 * 16 * 40, 2 * 9 * 40, 2 * 9 * 3, 2 * 18}, 2 * 30 * 16 * 12);
+  });
 }
 
 TEST(RecurrentGradient, BudgetSavesGatesRNN) {
