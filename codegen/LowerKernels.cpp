@@ -240,6 +240,14 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   return true;
 }
 
+/// A graph parameter, or a reshape of one (the same bytes): a product's
+/// weights that do not change between runs.
+bool isParameterView(Value v) {
+  while (auto r = v.getDefiningOp<ReshapeOp>())
+    v = r.getX();
+  return isa_and_nonnull<ParamOp>(v.getDefiningOp());
+}
+
 } // namespace
 
 FailureOr<bool> lowerKernel(LoweringInput &in) {
@@ -256,7 +264,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
           k.tensor(in.ins[2], elt(2));
         else
           k.none();
-        k.i(isa_and_nonnull<ParamOp>(m.getB().getDefiningOp()));
+        k.i(isParameterView(m.getB()));
         addPostOps(k, m.getPostOps());
         k.emit(b, loc, in.scratch);
         return true;
@@ -270,7 +278,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
           k.none();
         k.tensor(in.outs[0], relt(0)).i(g.getTransA()).i(g.getTransB())
             .f(g.getAlpha().convertToDouble()).f(g.getBeta().convertToDouble());
-        k.i(isa_and_nonnull<ParamOp>(g.getB().getDefiningOp()));
+        k.i(isParameterView(g.getB()));
         addPostOps(k, g.getPostOps());
         k.emit(b, loc, in.scratch);
         return true;

@@ -100,20 +100,25 @@ AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t>
   return AffineMap::get(out.size(), 0, exprs, ctx);
 }
 
-void emitBroadcastGeneric(OpBuilder &b, Location loc, ArrayRef<Value> ins, Value out,
-                          function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  auto outType = out.getType().cast<MemRefType>();
+void emitBroadcastGeneric(OpBuilder &b, Location loc, ArrayRef<Value> ins, ValueRange outs,
+                          function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)> body) {
+  auto outType = outs[0].getType().cast<MemRefType>();
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value in : ins)
     maps.push_back(broadcastMap(ctx, in.getType().cast<MemRefType>().getShape(), outType.getShape()));
-  maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
+  maps.append(outs.size(), AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
   SmallVector<StringRef> iters(outType.getRank(), getParallelIteratorTypeName());
-  b.create<linalg::GenericOp>(loc, ins, ValueRange{out}, maps, iters,
-                              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                                Value r = body(nb, nl, args.drop_back());
-                                nb.create<linalg::YieldOp>(nl, r);
-                              });
+  b.create<linalg::GenericOp>(loc, ins, outs, maps, iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+    nb.create<linalg::YieldOp>(nl, body(nb, nl, args.drop_back(outs.size())));
+  });
+}
+
+void emitBroadcastGeneric(OpBuilder &b, Location loc, ArrayRef<Value> ins, Value out,
+                          function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  emitBroadcastGeneric(b, loc, ins, ValueRange{out}, [&](OpBuilder &nb, Location nl, ValueRange args) {
+    return SmallVector<Value>{body(nb, nl, args)};
+  });
 }
 
 void emitCopy(OpBuilder &b, Location loc, Value src, Value dst) {

@@ -70,6 +70,11 @@ mlir::Value buildScalar(mlir::Operation *op, mlir::OpBuilder &b, mlir::Location 
 void emitBroadcastGeneric(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> ins,
                           mlir::Value out,
                           llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> body);
+/// The same, writing several outputs of one shape: `body` returns one
+/// storage scalar per output.
+void emitBroadcastGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<mlir::Value> ins, mlir::ValueRange outs,
+    llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::OpBuilder &, mlir::Location, mlir::ValueRange)> body);
 /// The indexing map reading an operand of shape `in` broadcast to `out`.
 mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out);
 

@@ -8,6 +8,7 @@
 #include "codegen/Lowering.h"
 
 #include "ir/NNOps.h"
+#include "ir/ShapeUtils.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -188,7 +189,9 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
       .Case<AcoshOp>([&](auto) { return s.libm("acosh", {x()}); })
       .Case<AtanhOp>([&](auto) { return s.libm("atanh", {x()}); })
       .Case<ErfOp>([&](auto) { return s.libm("erf", {x()}); })
-      .Case<TanhOp>([&](auto) { return s.libm("tanh", {x()}); })
+      // (float32: math.tanh, which nncc-lower-to-llvm approximates by a
+      // rational polynomial that vectorizes; float64: libm)
+      .Case<TanhOp>([&](auto) { return t.isF32() ? b.create<math::TanhOp>(loc, x()) : s.libm("tanh", {x()}); })
       .Case<SigmoidOp>([&](auto) {
         // 1 / (1 + e^-x), computed from e^-|x| so it never overflows.
         Value e = s.exp(s.neg(s.abs(x())));
@@ -315,16 +318,34 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
       .Default([&](Operation *) { return Value(); });
 }
 
-/// nn.fused: one loop nest; the body's ops applied in order to scalars.
+/// nn.fused: one loop nest over the results' shape; the body's ops applied
+/// in order to scalars. An argument the body slices is read through a view
+/// (memref.subview) per slice, which the loop nest visits as an input of
+/// the results' shape.
 FailureOr<bool> lowerFused(LoweringInput &in, FusedOp fused) {
   Block &body = fused.getBody().front();
-  Type outElt = elementOf(fused.getY());
+  // The loop nest's inputs, and the body value each one carries.
+  SmallVector<Value> loopIns, carried;
+  for (BlockArgument arg : body.getArguments())
+    if (llvm::any_of(arg.getUsers(), [](Operation *u) { return !isa<SliceOp>(u); })) {
+      loopIns.push_back(in.ins[arg.getArgNumber()]);
+      carried.push_back(arg);
+    }
+  for (auto s : body.getOps<SliceOp>()) {
+    Value source = in.ins[s.getX().cast<BlockArgument>().getArgNumber()];
+    auto sizes = s.getType().cast<RankedTensorType>().getShape();
+    loopIns.push_back(in.b.create<memref::SubViewOp>(in.loc, source, toI64(s.getStarts()), sizes, toI64(s.getSteps())));
+    carried.push_back(s.getResult());
+  }
+  auto yields = cast<YieldOp>(body.getTerminator()).getValues();
   Operation *failed = nullptr;
-  emitBroadcastGeneric(in.b, in.loc, in.ins, in.outs[0], [&](OpBuilder &b, Location loc, ValueRange args) {
+  emitBroadcastGeneric(in.b, in.loc, loopIns, in.outs, [&](OpBuilder &b, Location loc, ValueRange args) {
     llvm::DenseMap<Value, Value> scalar; // nn value -> compute-form scalar
-    for (auto it : llvm::enumerate(args))
-      scalar[body.getArgument(it.index())] = toCompute(b, loc, it.value(), elementOf(body.getArgument(it.index())));
+    for (auto [v, a] : llvm::zip(carried, args))
+      scalar[v] = toCompute(b, loc, a, elementOf(v));
     for (Operation &op : body.without_terminator()) {
+      if (isa<SliceOp>(op))
+        continue;
       SmallVector<Value> cargs;
       for (Value v : op.getOperands())
         cargs.push_back(scalar.lookup(v));
@@ -335,8 +356,10 @@ FailureOr<bool> lowerFused(LoweringInput &in, FusedOp fused) {
       }
       scalar[op.getResult(0)] = r;
     }
-    Value result = scalar.lookup(cast<YieldOp>(body.getTerminator()).getValue());
-    return fromCompute(b, loc, result, outElt);
+    SmallVector<Value> results;
+    for (Value y : yields)
+      results.push_back(fromCompute(b, loc, scalar.lookup(y), elementOf(y)));
+    return results;
   });
   if (failed)
     return (failed->emitOpError("has no scalar lowering"), false);

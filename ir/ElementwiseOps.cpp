@@ -279,14 +279,28 @@ LogicalResult FusedOp::verify() {
   for (auto [arg, in] : llvm::zip(block.getArguments(), getInputs()))
     if (arg.getType() != in.getType())
       return emitOpError("body argument ") << arg.getType() << " differs from input " << in.getType();
+  if (getYs().empty())
+    return emitOpError("has no results");
   auto yield = dyn_cast<YieldOp>(block.getTerminator());
-  if (!yield || yield.getValue().getType() != getY().getType())
-    return emitOpError("body must end in nn.yield of the result type ") << getY().getType();
-  auto shape = getY().getType().cast<RankedTensorType>().getShape();
+  if (!yield || yield.getValues().getTypes() != getYs().getTypes())
+    return emitOpError("body must end in nn.yield of the result types");
+  auto shape = tensorOf(getYs()[0]).getShape();
+  for (Value y : getYs())
+    if (tensorOf(y).getShape() != shape)
+      return emitOpError("results differ in shape: ") << y.getType() << " and " << getYs()[0].getType();
   for (Operation &op : block.without_terminator()) {
+    auto opShape = op.getResult(0).getType().cast<RankedTensorType>().getShape();
+    if (auto s = dyn_cast<SliceOp>(op)) {
+      if (!s.getX().isa<BlockArgument>() || llvm::any_of(toI64(s.getSteps()), [](int64_t st) { return st <= 0; }))
+        return op.emitOpError("inside nn.fused must slice an argument, with steps above zero");
+      Shape out;
+      if (!broadcastShapes(opShape, shape, out) || llvm::makeArrayRef(out) != shape)
+        return op.emitOpError("inside nn.fused must broadcast to the result's shape ") << shapeStr(shape);
+      continue;
+    }
     if (!isElementwise(&op) || op.getNumResults() != 1)
       return op.emitOpError("inside nn.fused must be elementwise");
-    if (op.getResult(0).getType().cast<RankedTensorType>().getShape() != shape)
+    if (opShape != shape)
       return op.emitOpError("inside nn.fused must have the result's shape ") << shapeStr(shape);
   }
   return success();

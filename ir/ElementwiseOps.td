@@ -192,24 +192,27 @@ def NN_SelectOp : NN_Op<"select", [NoSideEffect, NN_Elementwise, NN_InferType]> 
 //===----------------------------------------------------------------------===//
 
 def NN_FusedOp : NN_Op<"fused", [NoSideEffect, IsolatedFromAbove]> {
-  let summary = "A chain of elementwise ops computed in one pass over the result.";
+  let summary = "Elementwise ops computed in one pass over the results' shape.";
   let description = [{
-    The body's arguments are the inputs (each broadcast to the result's
-    shape as by its users); its ops are elementwise nn ops whose results all
-    have the result's shape; `nn.yield` names the result. Codegen emits one
-    loop nest for the whole chain, with no intermediate buffers.
+    The body's arguments are the inputs; its ops are elementwise nn ops
+    whose results all have the results' shape (an input is broadcast to it
+    as by its users), and `nn.slice`s of arguments with steps above zero
+    (codegen reads them as views: the slice's elements, not the argument's,
+    are visited). `nn.yield` names the results, one or more, all of one
+    shape. Codegen emits one loop nest for the whole body, with no
+    intermediate buffers.
   }];
   let arguments = (ins Variadic<NN_AnyTensor>:$inputs);
-  let results = (outs NN_AnyTensor:$y);
+  let results = (outs Variadic<NN_AnyTensor>:$ys);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "`(` $inputs `)` attr-dict `:` functional-type($inputs, $y) $body";
+  let assemblyFormat = "`(` $inputs `)` attr-dict `:` functional-type($inputs, $ys) $body";
   let hasVerifier = 1;
 }
 
 def NN_YieldOp : NN_Op<"yield", [NoSideEffect, Terminator, HasParent<"FusedOp">]> {
-  let summary = "The result of an nn.fused body.";
-  let arguments = (ins NN_AnyTensor:$value);
-  let assemblyFormat = "$value attr-dict `:` type($value)";
+  let summary = "The results of an nn.fused body.";
+  let arguments = (ins Variadic<NN_AnyTensor>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
 }
 
 #endif // NNCC_IR_ELEMENTWISEOPS_TD

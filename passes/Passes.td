@@ -104,17 +104,29 @@ def Fuse : Pass<"nn-fuse", "::mlir::func::FuncOp"> {
 }
 
 def FuseElementwise : Pass<"nn-fuse-elementwise", "::mlir::func::FuncOp"> {
-  let summary = "Group chains of elementwise ops into nn.fused ops (one loop nest each).";
+  let summary = "Group elementwise ops into nn.fused ops (one loop nest each).";
   let description = [{
-    Walking back from each elementwise op, a producer joins its consumers'
-    group when it is elementwise, all its users are in that group and its
-    result has the group's shape (broadcast operands stay inputs). Each
-    group of two or more ops becomes one nn.fused op: codegen computes it in
-    one pass, with no intermediate buffers.
+    Slices first move up through the elementwise ops they read (an op read
+    only by slices is computed on its operands' slices; slices of a value
+    no group computes are read as views). Then, walking back from each
+    elementwise op, a producer joins its consumers' group when all its users
+    are in that group and its result has the group's shape (broadcast
+    operands stay inputs); a cheap op of values computed elsewhere, used by
+    a few groups, is recomputed in each; otherwise a producer joins the
+    first of its users' groups as one more result when all its other users
+    come later. Last, a group merges with a group it feeds when their
+    shapes agree and every other user of their results comes after both.
+    Each group of two or more ops becomes one nn.fused op, with a result
+    per value read outside it: codegen computes it in one pass, with no
+    intermediate buffers. An unrolled LSTM step (gate pre-activations to
+    h and c) is one nn.fused op.
   }];
   let constructor = "::nncc::createFuseElementwisePass()";
   let statistics = [Statistic<"numGroups", "num-groups", "nn.fused ops made">,
-                    Statistic<"numOps", "num-ops", "Elementwise ops moved into them">];
+                    Statistic<"numOps", "num-ops", "Elementwise ops moved into them">,
+                    Statistic<"numResults", "num-results", "Results of the nn.fused ops">,
+                    Statistic<"numSlicesSunk", "num-slices-sunk",
+                              "Elementwise ops computed on their operands' slices instead">];
 }
 
 def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {

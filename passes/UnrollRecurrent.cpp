@@ -59,7 +59,12 @@ struct Emit {
     return b.create<SliceOp>(loc, v, b.getI64ArrayAttr(starts), b.getI64ArrayAttr(steps), b.getI64ArrayAttr(sizes));
   }
   Value reshape(Value v, ArrayRef<int64_t> shape) { return reshapeTo(b, loc, v, shape); }
-  Value matmul(Value x, Value y, Value bias = {}) { return b.create<MatMulOp>(loc, x, y, bias, b.getStrArrayAttr({})); }
+  /// x w^T (+ c, broadcast): w's rows are the outputs (no transposed copy
+  /// of the weights; a parameter's stay constant for the kernel's caching).
+  Value matmulT(Value x, Value w, Value c = {}) {
+    return b.create<GemmOp>(loc, x, w, c, b.getF32FloatAttr(1.0), b.getF32FloatAttr(1.0), b.getBoolAttr(false),
+                            b.getBoolAttr(true), b.getStrArrayAttr({}));
+  }
   Value add(Value x, Value y) { return b.create<AddOp>(loc, x, y); }
   Value sub(Value x, Value y) { return b.create<SubOp>(loc, x, y); }
   Value mul(Value x, Value y) { return b.create<MulOp>(loc, x, y); }
@@ -75,10 +80,10 @@ struct Emit {
     auto t = RankedTensorType::get(shape, parts[0].getType().cast<RankedTensorType>().getElementType());
     return b.create<ConcatOp>(loc, t, parts, b.getI64IntegerAttr(axis));
   }
-  /// Direction d's [rows, cols] block of a [D, rows, cols] tensor, transposed.
-  Value transposedBlock(Value w, int64_t d) {
+  /// Direction d's [rows, cols] block of a [D, rows, cols] tensor.
+  Value block(Value w, int64_t d) {
     auto s = shapeOf(w);
-    return b.create<TransposeOp>(loc, reshape(slice(w, 0, d, d + 1), {s[1], s[2]}), b.getI64ArrayAttr({1, 0}));
+    return reshape(slice(w, 0, d, d + 1), {s[1], s[2]});
   }
   /// Direction d's row of a [D, n] tensor, as [n].
   Value row(Value v, int64_t d) { return reshape(slice(v, 0, d, d + 1), {shapeOf(v)[1]}); }
@@ -254,7 +259,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       Value x = lens && backwards ? e.b.create<ReverseSequenceOp>(e.loc, op.getX(), lens, e.b.getI64IntegerAttr(1),
                                                                     e.b.getI64IntegerAttr(0))
                                   : op.getX();
-      Value xw = e.matmul(e.reshape(x, {T * B, I}), e.transposedBlock(op.getW(), d), inputBias(d));
+      Value xw = e.matmulT(e.reshape(x, {T * B, I}), e.block(op.getW(), d), inputBias(d));
       SmallVector<Value> states;
       for (int64_t s = 0; s < numStates; ++s)
         states.push_back(initial[s] ? e.reshape(e.slice(initial[s], 0, d, d + 1), {B, H}) : e.zeros({B, H}, et));
@@ -302,8 +307,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
              auto &acts = actsOf[d];
              auto clip = op.getClip();
-             Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
-             Value pre = e.add(xt, e.matmul(s[0], rT));
+             Value r = e.cached(op.getR(), d, [&] { return e.block(op.getR(), d); });
+             Value pre = e.add(xt, e.matmulT(s[0], r));
              Value p = op.getP() ? e.cached(op.getP(), d, [&] { return e.row(op.getP(), d); }) : Value();
              auto gate = [&](int64_t k) { return e.slice(pre, 1, k * H, (k + 1) * H); };
              auto peep = [&](Value g, int64_t k, Value c) { return p ? e.add(g, e.mul(e.slice(p, 0, k * H, (k + 1) * H), c)) : g; };
@@ -333,13 +338,13 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     unroll(e, op, 1, {op.getInitialH()}, inputBias, [&](int64_t d, Value xt, SmallVector<Value> &s) {
       auto &acts = actsOf[d];
       auto clip = op.getClip();
-      Value h = s[0], rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
+      Value h = s[0], rd = e.cached(op.getR(), d, [&] { return e.block(op.getR(), d); });
       Value rbh = op.getB() ? e.cached(op.getB(), d, [&] { return e.slice(e.row(op.getB(), d), 0, 5 * H, 6 * H); })
                             : Value();
       // One 3H-wide product with linear_before_reset; otherwise z and r
       // first, then the h gate's product of r * h.
-      Value rZR = lbr ? rT : e.cached(rT, 0, [&] { return e.slice(rT, 1, 0, 2 * H); });
-      Value hr = e.matmul(h, rZR);
+      Value rZR = lbr ? rd : e.cached(rd, 0, [&] { return e.slice(rd, 0, 0, 2 * H); });
+      Value hr = e.matmulT(h, rZR);
       Value z = e.act(acts[0], e.add(e.slice(xt, 1, 0, H), e.slice(hr, 1, 0, H)), clip);
       Value r = e.act(acts[0], e.add(e.slice(xt, 1, H, 2 * H), e.slice(hr, 1, H, 2 * H)), clip);
       Value hh;
@@ -349,7 +354,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
           hh = e.add(hh, rbh);
         hh = e.mul(r, hh);
       } else {
-        hh = e.matmul(e.mul(r, h), e.cached(rT, 1, [&] { return e.slice(rT, 1, 2 * H, 3 * H); }));
+        hh = e.matmulT(e.mul(r, h), e.cached(rd, 1, [&] { return e.slice(rd, 0, 2 * H, 3 * H); }));
         if (rbh)
           hh = e.add(hh, rbh);
       }
@@ -364,8 +369,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     unroll(e, op, 1, {op.getInitialH()}, [&](int64_t d) { return biasSum(e, op.getB(), d, H); },
            [&](int64_t d, Value xt, SmallVector<Value> &s) {
              auto &acts = actsOf[d];
-             Value rT = e.cached(op.getR(), d, [&] { return e.transposedBlock(op.getR(), d); });
-             s[0] = e.act(acts[0], e.add(xt, e.matmul(s[0], rT)), op.getClip());
+             Value r = e.cached(op.getR(), d, [&] { return e.block(op.getR(), d); });
+             s[0] = e.act(acts[0], e.add(xt, e.matmulT(s[0], r)), op.getClip());
            });
   }
 };

@@ -253,8 +253,7 @@ void checkRecurrent(Kind kind, int layers) {
   EXPECT_EQ(count(g.ir(), "nn.matmul"), layers * (1 + T));
   {
     // After the graph passes the hoisting stands (one projection per layer,
-    // one recurrent matmul per step) and each step's pointwise math is fused
-    // (the gate slices stay copies of their own).
+    // one recurrent matmul per step) and each step's pointwise math is fused.
     std::string error;
     mlir::ModuleOp *module = g.module(error);
     ASSERT_TRUE(module) << error;
@@ -269,7 +268,11 @@ void checkRecurrent(Kind kind, int layers) {
         ++ops[op->getName().getStringRef().str()];
     });
     EXPECT_EQ(ops["nn.matmul"], layers * (1 + T));
-    EXPECT_GE(ops["nn.fused"], layers * T);
+    // One nn.fused op per step (gate slices, activations, h and c), no
+    // pointwise op of a step outside it.
+    EXPECT_EQ(ops["nn.fused"], layers * T);
+    for (const char *name : {"nn.sigmoid", "nn.tanh", "nn.slice", "nn.add", "nn.mul"})
+      EXPECT_EQ(ops[name], 0) << name << " outside nn.fused";
   }
   Vec want = xv;
   for (int l = 0; l < layers; ++l)

@@ -242,6 +242,38 @@ TEST_P(UnrolledCells, MatchWholeLayers) {
     module->walk([&](Operation *op) { whole += isa<nncc::nn::LSTMOp, nncc::nn::GRUOp, nncc::nn::RNNOp>(op); });
     EXPECT_EQ(whole, 0) << "a layer kept whole";
   }
+  {
+    // After the graph passes each step's pointwise math (gate slices,
+    // activations, clip, the lengths' selects, the new states and the
+    // output) is one nn.fused op, two for a GRU whose reset gate comes
+    // before its second product; nothing of a step's shape stays outside.
+    MLIRContext ctx;
+    auto module = nncc::test::parseModule(ctx, GetParam().body);
+    ASSERT_TRUE(module);
+    nncc::loadDialects(ctx);
+    nncc::CompileOptions options;
+    options.unrollRecurrent = true;
+    PassManager pm(&ctx);
+    nncc::buildGraphPipeline(pm, options);
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+    auto main = *module->getOps<func::FuncOp>().begin();
+    auto y = main.getFunctionType().getResult(0).cast<RankedTensorType>().getShape(); // [T, D, B, H]
+    std::string body = GetParam().body;
+    bool twoProducts = body.find("nn.gru") != std::string::npos && body.find("linear_before_reset") == std::string::npos;
+    SmallVector<int64_t> step = {y[2], y[3]};
+    int64_t fused = 0;
+    for (Operation &op : main.getBody().front()) {
+      if (op.getNumResults() == 0 || !op.getResult(0).getType().isa<RankedTensorType>() ||
+          op.getResult(0).getType().cast<RankedTensorType>().getShape() != llvm::makeArrayRef(step))
+        continue;
+      if (isa<nncc::nn::FusedOp>(op))
+        ++fused;
+      else
+        EXPECT_FALSE(nncc::nn::isElementwise(&op) || isa<nncc::nn::SliceOp>(op))
+            << "outside nn.fused: " << op.getName().getStringRef().str();
+    }
+    EXPECT_EQ(fused, y[0] * y[1] * (twoProducts ? 2 : 1));
+  }
   // A clip must bind: the outputs without it differ.
   std::string body = GetParam().body;
   if (size_t at = body.find("clip = "); at != std::string::npos) {

@@ -300,3 +300,45 @@ func.func @gru_stack_seq_lens(%x: tensor<5x2x3xf32>, %w0: tensor<1x12x3xf32>, %r
   %y, %s, %g, %hn = nn.gru_stack %x, %w0, %r0, %b0, %w1, %r1, %b1 seq_lens %l {chunk_steps = 5 : i64, hidden_size = 4 : i64} : (tensor<5x2x3xf32>, tensor<1x12x3xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<1x12x4xf32>, tensor<1x12x4xf32>, tensor<1x24xf32>, tensor<3xi32>) -> (tensor<5x1x2x4xf32>, tensor<1x5x2x4xf32>, tensor<2x5x2x16xf32>, tensor<2x2x4xf32>)
   return %y : tensor<5x1x2x4xf32>
 }
+
+// -----
+
+// nn.fused: results of one shape; slices of arguments only (codegen reads
+// them as views).
+func.func @fused_result_shapes(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'nn.fused' op results differ in shape: 'tensor<4xf32>' and 'tensor<2x4xf32>'}}
+  %a, %b = nn.fused(%x) : (tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>) {
+  ^bb0(%v: tensor<2x4xf32>):
+    %n = nn.neg %v : tensor<2x4xf32>
+    %s = nn.slice %v {sizes = [1, 4], starts = [0, 0], steps = [1, 1]} : tensor<2x4xf32> -> tensor<1x4xf32>
+    %r = nn.reshape %s {shape = [4]} : tensor<1x4xf32> -> tensor<4xf32>
+    nn.yield %n, %r : tensor<2x4xf32>, tensor<4xf32>
+  }
+  return %a : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @fused_slice_of_value(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %y = nn.fused(%x) : (tensor<2x8xf32>) -> tensor<2x4xf32> {
+  ^bb0(%v: tensor<2x8xf32>):
+    %a = nn.slice %v {sizes = [2, 4], starts = [0, 0], steps = [1, 2]} : tensor<2x8xf32> -> tensor<2x4xf32>
+    // expected-error @+1 {{'nn.slice' op inside nn.fused must slice an argument, with steps above zero}}
+    %b = nn.slice %a {sizes = [2, 4], starts = [0, 0], steps = [1, 1]} : tensor<2x4xf32> -> tensor<2x4xf32>
+    nn.yield %b : tensor<2x4xf32>
+  }
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @fused_slice_shape(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %y = nn.fused(%x) : (tensor<2x8xf32>) -> tensor<2x4xf32> {
+  ^bb0(%v: tensor<2x8xf32>):
+    // expected-error @+1 {{'nn.slice' op inside nn.fused must broadcast to the result's shape [2, 4]}}
+    %s = nn.slice %v {sizes = [2, 3], starts = [0, 0], steps = [1, 1]} : tensor<2x8xf32> -> tensor<2x3xf32>
+    %t = nn.slice %v {sizes = [2, 4], starts = [0, 4], steps = [1, 1]} : tensor<2x8xf32> -> tensor<2x4xf32>
+    nn.yield %t : tensor<2x4xf32>
+  }
+  return %y : tensor<2x4xf32>
+}

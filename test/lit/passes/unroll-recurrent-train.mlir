@@ -13,7 +13,7 @@
 // CHECK-LABEL: func.func @lstm
 // CHECK-NOT: nn.lstm_with_gates
 // CHECK-NOT: nn.lstm %
-// CHECK-COUNT-3: nn.matmul {{.*}} : (tensor<2x4xf32>, tensor<4x16xf32>) -> tensor<2x16xf32>
+// CHECK-COUNT-3: nn.gemm {{.*}}transB = true} : (tensor<2x4xf32>, tensor<16x4xf32>) -> tensor<2x16xf32>
 // CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x2x4xf32>
 // CHECK: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
 // LIMIT-LABEL: func.func @lstm
@@ -55,7 +55,7 @@ func.func @gru(%x: tensor<3x2x2xf32>, %w: tensor<1x12x2xf32>, %r: tensor<1x12x4x
 // states: the layer stays whole.
 // RECOMP-LABEL: func.func @lstm_segments
 // RECOMP-NOT: nn.lstm_checkpointed
-// RECOMP-COUNT-3: nn.matmul {{.*}} : (tensor<128x4xf32>, tensor<4x16xf32>) -> tensor<128x16xf32>
+// RECOMP-COUNT-3: nn.gemm {{.*}}transB = true} : (tensor<128x4xf32>, tensor<16x4xf32>) -> tensor<128x16xf32>
 // RECOMP: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x128x4xf32>
 // RECOMP: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
 // CKPT-LABEL: func.func @lstm_segments
@@ -77,7 +77,7 @@ func.func @lstm_segments(%x: tensor<3x128x2xf32>, %w: tensor<1x16x2xf32>, %r: te
 // nor checkpoints.
 // PARTIAL-LABEL: func.func @lstm_partial
 // PARTIAL-NOT: nn.lstm_saving
-// PARTIAL-COUNT-8: nn.matmul {{.*}} : (tensor<128x4xf32>, tensor<4x16xf32>) -> tensor<128x16xf32>
+// PARTIAL-COUNT-8: nn.gemm {{.*}}transB = true} : (tensor<128x4xf32>, tensor<16x4xf32>) -> tensor<128x16xf32>
 // PARTIAL: %[[Y:.*]] = nn.concat {{.*}} -> tensor<8x1x128x4xf32>
 // PARTIAL: nn.lstm_grad %arg0, %arg1, %arg2, %[[Y]], %{{[0-9]+}} {{{.*}}operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0]>
 // BUDGET-LABEL: func.func @lstm_partial

@@ -2,15 +2,19 @@
 // RUN: nncc-opt %s --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
 
 // A forward LSTM of 3 steps: one hoisted input projection, then one
-// recurrent matmul per step (R transposed once), and y rebuilt from the
-// steps' h in time order. With max-steps=2 the layer stays whole.
+// recurrent product per step, and y rebuilt from the steps' h in time
+// order. The products read W and R as they are (transB: no transposed copy
+// of the weights). With max-steps=2 the layer stays whole.
 // CHECK-LABEL: func.func @lstm
 // CHECK-NOT: nn.lstm
+// CHECK-NOT: nn.transpose
 // CHECK: %[[X:.*]] = nn.reshape %arg0 {{.*}} -> tensor<6x2xf32>
-// CHECK: %[[WT:.*]] = nn.transpose
-// CHECK: nn.matmul %[[X]], %[[WT]], bias {{.*}} -> tensor<6x16xf32>
-// CHECK-COUNT-3: nn.matmul {{.*}} : (tensor<2x4xf32>, tensor<4x16xf32>) -> tensor<2x16xf32>
+// CHECK: %[[W:.*]] = nn.reshape {{.*}} -> tensor<16x2xf32>
+// CHECK: nn.gemm %[[X]], %[[W]], %{{.*}}transB = true} : (tensor<6x2xf32>, tensor<16x2xf32>, tensor<16xf32>) -> tensor<6x16xf32>
+// CHECK-COUNT-3: nn.gemm {{.*}}transB = true} : (tensor<2x4xf32>, tensor<16x4xf32>) -> tensor<2x16xf32>
+// CHECK-NOT: nn.gemm
 // CHECK-NOT: nn.matmul
+// CHECK-NOT: nn.transpose
 // CHECK: nn.concat {{.*}} -> tensor<3x1x2x4xf32>
 // LIMIT-LABEL: func.func @lstm
 // LIMIT: nn.lstm
