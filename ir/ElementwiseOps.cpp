@@ -289,6 +289,8 @@ LogicalResult FusedOp::verify() {
     if (tensorOf(y).getShape() != shape)
       return emitOpError("results differ in shape: ") << y.getType() << " and " << getYs()[0].getType();
   for (Operation &op : block.without_terminator()) {
+    if (!isa<SliceOp>(op) && (!isElementwise(&op) || op.getNumResults() != 1))
+      return op.emitOpError("inside nn.fused must be elementwise");
     auto opShape = op.getResult(0).getType().cast<RankedTensorType>().getShape();
     if (auto s = dyn_cast<SliceOp>(op)) {
       if (!s.getX().isa<BlockArgument>() || llvm::any_of(toI64(s.getSteps()), [](int64_t st) { return st <= 0; }))
@@ -298,8 +300,6 @@ LogicalResult FusedOp::verify() {
         return op.emitOpError("inside nn.fused must broadcast to the result's shape ") << shapeStr(shape);
       continue;
     }
-    if (!isElementwise(&op) || op.getNumResults() != 1)
-      return op.emitOpError("inside nn.fused must be elementwise");
     if (opShape != shape)
       return op.emitOpError("inside nn.fused must have the result's shape ") << shapeStr(shape);
   }

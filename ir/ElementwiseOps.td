@@ -212,7 +212,7 @@ def NN_FusedOp : NN_Op<"fused", [NoSideEffect, IsolatedFromAbove]> {
 def NN_YieldOp : NN_Op<"yield", [NoSideEffect, Terminator, HasParent<"FusedOp">]> {
   let summary = "The results of an nn.fused body.";
   let arguments = (ins Variadic<NN_AnyTensor>:$values);
-  let assemblyFormat = "$values attr-dict `:` type($values)";
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
 #endif // NNCC_IR_ELEMENTWISEOPS_TD

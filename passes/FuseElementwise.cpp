@@ -6,7 +6,8 @@
 // 1. Slices move up through elementwise ops: an elementwise op read only by
 //    slices (an LSTM's gate pre-activations, one slice per gate) is computed
 //    on the slices of its operands instead; a slice of a slice becomes one.
-//    A slice of a value no group computes is read as a view by codegen.
+//    Slices in a group read its inputs as views (codegen: subviews); a slice
+//    never reads a value its own group computes.
 // 2. Ops are visited from the end of the function to the start, so every
 //    op's users are decided before it. An op whose users all belong to one
 //    group of its shape joins it. A cheap op computed from values no group
@@ -157,15 +158,20 @@ int64_t sinkSlices(Block &body) {
         OpBuilder b(s);
         auto starts = toI64(s.getStarts()), steps = toI64(s.getSteps()), sizes = toI64(s.getSizes());
         OperationState state(e->getLoc(), e->getName());
-        for (Value v : e->getOperands())
-          state.operands.push_back(sliceOperand(b, s.getLoc(), v, shapeOf(r), starts, steps, sizes));
+        llvm::SmallDenseMap<Value, Value, 4> parts; // (an operand used twice is sliced once)
+        for (Value v : e->getOperands()) {
+          Value &part = parts[v];
+          if (!part)
+            part = sliceOperand(b, s.getLoc(), v, shapeOf(r), starts, steps, sizes);
+          state.operands.push_back(part);
+        }
         state.types.push_back(s.getType());
         state.attributes = e->getAttrDictionary();
         s.getResult().replaceAllUsesWith(b.create(state)->getResult(0));
         s.erase();
       }
       // Slices of e's operands may have lost their last users: they go too.
-      SmallVector<Value> operands(e->getOperands());
+      llvm::SmallSetVector<Value, 4> operands(e->getOperands().begin(), e->getOperands().end());
       e->erase();
       for (Value v : operands)
         if (auto s = v.getDefiningOp<SliceOp>(); s && s.getResult().use_empty())

@@ -39,13 +39,12 @@ SmallVector<Value, 2> inPlaceCandidates(Operation *op) {
   if (!nn::isElementwise(op) && !isa<nn::FusedOp>(op))
     return out;
   auto rt = r.getType().cast<RankedTensorType>();
-  auto fused = dyn_cast<nn::FusedOp>(op);
-  for (OpOperand &use : op->getOpOperands()) {
-    Value v = use.get();
-    // (an argument an nn.fused body slices is read at other elements)
-    if (fused && llvm::any_of(fused.getBody().getArgument(use.getOperandNumber()).getUsers(),
-                              [](Operation *u) { return isa<nn::SliceOp>(u); }))
-      continue;
+  // An nn.fused body that slices its arguments reads them at other
+  // elements than it writes: nothing is overwritten (not even an operand
+  // that only shares their storage: a reshape, a concat's part).
+  if (auto fused = dyn_cast<nn::FusedOp>(op); fused && !fused.getBody().getOps<nn::SliceOp>().empty())
+    return out;
+  for (Value v : op->getOperands()) {
     auto t = v.getType().cast<RankedTensorType>();
     if (t.getShape() == rt.getShape() && storageBytes(v) == storageBytes(r) &&
         nn::elementByteSize(t.getElementType()) == nn::elementByteSize(rt.getElementType()))

@@ -51,7 +51,7 @@ bool isAliasOp(mlir::Operation *op);
 
 /// The operands `op`'s result may overwrite (each element read before the
 /// same element is written): elementwise ops' and single-result nn.fused's
-/// operands of the result's shape and byte size (not those the body slices),
+/// operands of the result's shape and byte size (none when the body slices),
 /// and a convolution's residual (the sum post-op accumulates into it).
 llvm::SmallVector<mlir::Value, 2> inPlaceCandidates(mlir::Operation *op);
 

@@ -133,9 +133,11 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
   let summary = "Unroll nn.lstm / nn.gru / nn.rnn into per-timestep cells.";
   let description = [{
     Each direction of a recurrent layer becomes one hoisted input-projection
-    matmul (x W^T + biases over every step) and, per timestep, one recurrent
-    matmul (gates * H wide; the GRU without linear_before_reset adds the
-    h gate's product of r * h) and the cell's pointwise ops, peepholes and
+    product (nn.gemm with transB: x W^T + biases over every step) and, per
+    timestep, one recurrent product (h R^T, gates * H wide; the GRU without
+    linear_before_reset adds the h gate's product of r * h; a parameter's
+    direction or rows become a frozen parameter of their own) and the
+    cell's pointwise ops, peepholes and
     initial states included; y, Y_h and Y_c are rebuilt from the steps'
     states. Every ONNX attribute unrolls: sequence lengths (per step a
     select keeps each row's states past its length and zeroes its output;

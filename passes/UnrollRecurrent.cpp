@@ -1,10 +1,13 @@
 //===- UnrollRecurrent.cpp - recurrent layers into per-timestep cells -----===//
 //
 // nn.lstm / nn.gru / nn.rnn become their cells in the IR, one per direction
-// and timestep: the input projection of every step is one hoisted matmul
-// (x W^T + biases), then each step is one recurrent matmul (gates * H wide)
-// and the cell's pointwise math (peepholes and initial states included),
-// which nn-fuse-elementwise then fuses. The outputs are the steps' h
+// and timestep: the input projection of every step is one hoisted product
+// (nn.gemm: x W^T + biases), then each step is one recurrent product (h R^T,
+// gates * H wide; both read the weights as they are, transB) and the cell's
+// pointwise math (peepholes and initial states included), which
+// nn-fuse-elementwise then fuses into one nn.fused op per step. A direction
+// or a GRU's part of a parameter's rows is a frozen parameter of its own, so
+// the products' kernels see constant weights. The outputs are the steps' h
 // concatenated in time order. ONNX's attributes all unroll: every
 // activation function with its alpha and beta, clip (the activations'
 // inputs clamped), input_forget (f = 1 - i), and sequence lengths (each step
@@ -80,11 +83,33 @@ struct Emit {
     auto t = RankedTensorType::get(shape, parts[0].getType().cast<RankedTensorType>().getElementType());
     return b.create<ConcatOp>(loc, t, parts, b.getI64IntegerAttr(axis));
   }
-  /// Direction d's [rows, cols] block of a [D, rows, cols] tensor.
-  Value block(Value w, int64_t d) {
+  /// Rows [from, to) of direction d's [rows, cols] block of a [D, rows,
+  /// cols] tensor. Of a parameter (inference), a part is a new frozen
+  /// parameter holding those rows, as nn-fuse's folded batch norms: the
+  /// products then read constant weights, which their kernels keep in the
+  /// layout they prefer, and no run copies them (the whole parameter, when
+  /// nothing else reads it, leaves the weights).
+  Value weightRows(Value w, int64_t d, int64_t from, int64_t to) {
     auto s = shapeOf(w);
-    return reshape(slice(w, 0, d, d + 1), {s[1], s[2]});
+    bool whole = s[0] == 1 && from == 0 && to == s[1];
+    auto type = RankedTensorType::get({to - from, s[2]}, w.getType().cast<RankedTensorType>().getElementType());
+    if (auto p = w.getDefiningOp<ParamOp>(); p && !whole) {
+      auto &store = b.getContext()->getLoadedDialect<NNDialect>()->getWeightStore();
+      int64_t row = s[2] * elementByteSize(type.getElementType());
+      const auto *bytes = store.lookup(p.getName());
+      if (bytes && (int64_t)bytes->size() == s[0] * s[1] * row) {
+        auto first = bytes->begin() + (d * s[1] + from) * row;
+        std::string name = store.uniqueName(
+            (p.getName() + ".d" + Twine(d) + ".rows" + Twine(from) + "_" + Twine(to)).str());
+        store.set(name, WeightStore::Bytes(first, first + (to - from) * row));
+        return b.create<ParamOp>(loc, type, b.getStringAttr(name), b.getUnitAttr());
+      }
+    }
+    Value block = reshape(slice(w, 0, d, d + 1), {s[1], s[2]});
+    return from == 0 && to == s[1] ? block : slice(block, 0, from, to);
   }
+  /// Direction d's [rows, cols] block of a [D, rows, cols] tensor.
+  Value block(Value w, int64_t d) { return weightRows(w, d, 0, shapeOf(w)[1]); }
   /// Direction d's row of a [D, n] tensor, as [n].
   Value row(Value v, int64_t d) { return reshape(slice(v, 0, d, d + 1), {shapeOf(v)[1]}); }
   /// A rank-0 constant of v's element type.
@@ -338,12 +363,13 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     unroll(e, op, 1, {op.getInitialH()}, inputBias, [&](int64_t d, Value xt, SmallVector<Value> &s) {
       auto &acts = actsOf[d];
       auto clip = op.getClip();
-      Value h = s[0], rd = e.cached(op.getR(), d, [&] { return e.block(op.getR(), d); });
+      Value h = s[0];
       Value rbh = op.getB() ? e.cached(op.getB(), d, [&] { return e.slice(e.row(op.getB(), d), 0, 5 * H, 6 * H); })
                             : Value();
       // One 3H-wide product with linear_before_reset; otherwise z and r
       // first, then the h gate's product of r * h.
-      Value rZR = lbr ? rd : e.cached(rd, 0, [&] { return e.slice(rd, 0, 0, 2 * H); });
+      Value rZR = lbr ? e.cached(op.getR(), d, [&] { return e.block(op.getR(), d); })
+                      : e.cached(op.getR(), 2 + d, [&] { return e.weightRows(op.getR(), d, 0, 2 * H); });
       Value hr = e.matmulT(h, rZR);
       Value z = e.act(acts[0], e.add(e.slice(xt, 1, 0, H), e.slice(hr, 1, 0, H)), clip);
       Value r = e.act(acts[0], e.add(e.slice(xt, 1, H, 2 * H), e.slice(hr, 1, H, 2 * H)), clip);
@@ -354,7 +380,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
           hh = e.add(hh, rbh);
         hh = e.mul(r, hh);
       } else {
-        hh = e.matmulT(e.mul(r, h), e.cached(rd, 1, [&] { return e.slice(rd, 0, 2 * H, 3 * H); }));
+        hh = e.matmulT(e.mul(r, h), e.cached(op.getR(), 4 + d, [&] { return e.weightRows(op.getR(), d, 2 * H, 3 * H); }));
         if (rbh)
           hh = e.add(hh, rbh);
       }

@@ -11,6 +11,8 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 
+#include <gtest/gtest.h>
+
 namespace nncc {
 namespace test {
 
@@ -19,6 +21,31 @@ namespace test {
 inline mlir::OwningOpRef<mlir::ModuleOp> parseModule(mlir::MLIRContext &ctx, llvm::StringRef body) {
   loadDialects(ctx);
   return mlir::parseSourceString<mlir::ModuleOp>(body, &ctx);
+}
+
+/// Compiles the module text `body` in `ctx`; null, with a test failure,
+/// when it does not parse or compile.
+inline std::unique_ptr<Executable> compileText(mlir::MLIRContext &ctx, llvm::StringRef body,
+                                               const CompileOptions &options) {
+  auto module = parseModule(ctx, body);
+  EXPECT_TRUE(module);
+  if (!module)
+    return nullptr;
+  std::string error;
+  auto exe = compileModule(*module, options, error);
+  EXPECT_TRUE(exe) << error;
+  return exe;
+}
+
+/// `exe`'s outputs for `inputs` (a test failure when the run fails).
+inline std::vector<Tensor> runExecutable(Executable &exe, const std::vector<Tensor> &inputs) {
+  std::vector<const Tensor *> in;
+  for (auto &t : inputs)
+    in.push_back(&t);
+  std::vector<Tensor> out;
+  std::string error;
+  EXPECT_TRUE(exe.run(in, out, error)) << error;
+  return out;
 }
 
 /// Sets an environment variable for its scope (restoring what it was).

@@ -47,9 +47,11 @@ Compilation and pass debugging:
                          thread)
   --unroll-recurrent     unroll LSTM/GRU/RNN layers (up to 256 steps) into
                          per-timestep cells in the IR instead of one kernel
-                         per layer (see the IR with --print-after=nn-unroll-recurrent);
-                         slower to compile (minutes for hundreds of cells;
-                         -O0 compiles faster) and to run than the kernels
+                         per layer (see the IR with --print-after=nn-unroll-recurrent):
+                         per step one recurrent product and one fused
+                         pointwise kernel; runs about as fast as the kernels
+                         (LSTM) but compiles slower (seconds per hundred
+                         cells; -O0 compiles faster)
 
 Example:
   nncc run build/models/mlp/model.onnx --test-data build/models/mlp/test_data_set_0

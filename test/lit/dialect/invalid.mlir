@@ -342,3 +342,26 @@ func.func @fused_slice_shape(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
   }
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @fused_no_results(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{'nn.fused' op has no results}}
+  nn.fused(%x) : (tensor<2x4xf32>) -> () {
+  ^bb0(%v: tensor<2x4xf32>):
+    nn.yield
+  }
+  return
+}
+
+// -----
+
+func.func @fused_yield_types(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{'nn.fused' op body must end in nn.yield of the result types}}
+  %a, %b = nn.fused(%x) : (tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  ^bb0(%v: tensor<2x4xf32>):
+    %n = nn.neg %v : tensor<2x4xf32>
+    nn.yield %n : tensor<2x4xf32>
+  }
+  return %a : tensor<2x4xf32>
+}

@@ -218,3 +218,29 @@ func.func @slice_of_member(%a: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %z = nn.mul %y, %y : tensor<4x8xf32>, tensor<4x8xf32>
   return %z : tensor<4x8xf32>
 }
+
+// -----
+
+// Slices of slices compose (start s1 + st1 * s2, step st1 * st2): rows 1,
+// 5, 9 of x (every other row from 1, then every other from 0), columns 3,
+// 9 (every third column from 0, then every other from 1). An operand used
+// twice is sliced once; a select (its i1 condition broadcast) and a cast
+// move below slices as any elementwise op does.
+// CHECK-LABEL: func.func @steps
+// CHECK: nn.fused(%arg1, %arg0, %{{.*}}) : (tensor<12x1xi1>, tensor<12x12xf32>, tensor<f32>) -> tensor<3x2xf32>
+// CHECK-NEXT: ^bb0(%[[M:.*]]: tensor<12x1xi1>, %[[X:.*]]: tensor<12x12xf32>, %{{.*}}: tensor<f32>):
+// CHECK-DAG: nn.slice %[[X]] {sizes = [3, 2], starts = [1, 3], steps = [4, 6]} : tensor<12x12xf32> -> tensor<3x2xf32>
+// CHECK-DAG: nn.slice %[[M]] {sizes = [3, 1], starts = [1, 0], steps = [4, 1]} : tensor<12x1xi1> -> tensor<3x1xi1>
+// CHECK-NOT: nn.slice
+// CHECK: nn.yield
+func.func @steps(%x: tensor<12x12xf32>, %m: tensor<12x1xi1>) -> tensor<3x2xf32> {
+  %z = nn.constant dense<0.0> : tensor<f32>
+  %sq = nn.mul %x, %x : tensor<12x12xf32>, tensor<12x12xf32>
+  %sel = nn.select %m, %sq, %z : tensor<12x1xi1>, tensor<12x12xf32>, tensor<f32>
+  %h = nn.cast %sel : tensor<12x12xf32> to f16
+  %a = nn.slice %h {sizes = [6, 4], starts = [1, 0], steps = [2, 3]} : tensor<12x12xf16> -> tensor<6x4xf16>
+  %b = nn.slice %a {sizes = [3, 2], starts = [0, 1], steps = [2, 2]} : tensor<6x4xf16> -> tensor<3x2xf16>
+  %f = nn.cast %b : tensor<3x2xf16> to f32
+  %y = nn.exp %f : tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
