@@ -28,14 +28,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def bench(a, path, unroll):
-    """(median ms, compile ms) of one nncc bench run."""
+    """(median ms, compile ms, peak arena bytes) of one nncc bench run."""
     cmd = [a.nncc, "bench", path, "--threads", str(a.threads), "--runs", str(a.runs)]
     if unroll:
         cmd.append("--unroll-recurrent")
     out = run(cmd)
     ms = float(re.search(r"median_ms=([0-9.]+)", out).group(1))
     compiled = re.search(r"compiled .* in ([0-9]+) ms", out)
-    return ms, float(compiled.group(1)) if compiled else float("nan")
+    arena = int(re.search(r"peak_arena_bytes=([0-9]+)", out).group(1))
+    return ms, float(compiled.group(1)) if compiled else float("nan"), arena
 
 
 def main():
@@ -59,26 +60,31 @@ def main():
             raise SystemExit("missing %s: build the models first (ctest -R models_export)" % path)
         times = {False: [], True: []}
         compiles = {False: [], True: []}
+        arenas = {}
         for r in range(a.rounds):
             for unroll in (False, True):
-                ms, compile_ms = bench(a, path, unroll)
+                ms, compile_ms, arenas[unroll] = bench(a, path, unroll)
                 times[unroll].append(ms)
                 compiles[unroll].append(compile_ms)
                 print("%s round %d %s: %.2f ms (compiled in %.0f ms)" %
                       (label, r + 1, "unrolled" if unroll else "kernels", ms, compile_ms), flush=True)
         k, u = statistics.median(times[False]), statistics.median(times[True])
-        rows.append((label, k, u, statistics.median(compiles[False]), statistics.median(compiles[True])))
+        rows.append((label, k, u, statistics.median(compiles[False]), statistics.median(compiles[True]),
+                     arenas[False], arenas[True]))
     lines = ["## Unrolled recurrent cells", "",
              "`benchmarks/unroll.py` (%s; %d threads, median of %d rounds of %d runs): inference with each "
              "recurrent layer's kernel (stacked, wavefront schedule) against the same model compiled with "
              "`--unroll-recurrent`, whose cells are one recurrent product (`nn.gemm` reading R as it is) and "
              "one `nn.fused` op per step (two for ONNX's default GRU cell, whose reset gate comes before "
-             "its second product), and the compile time `nncc bench` reports." %
+             "its second product; the input projection made in chunks of about 128 rows, so the arena does "
+             "not grow with the steps), the compile time and the peak arena `nncc bench` reports." %
              (machine(), a.threads, a.rounds, a.runs), "",
-             "| model | kernels (ms) | unrolled (ms) | unrolled / kernels | compile, kernels (s) | compile, unrolled (s) |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for label, k, u, ck, cu in rows:
-        lines.append("| %s | %.2f | %.2f | %.2fx | %.1f | %.1f |" % (label, k, u, u / k, ck / 1e3, cu / 1e3))
+             "| model | kernels (ms) | unrolled (ms) | unrolled / kernels | compile, kernels (s) | compile, unrolled (s) "
+             "| arena, kernels (MB) | arena, unrolled (MB) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, k, u, ck, cu, ak, au in rows:
+        lines.append("| %s | %.2f | %.2f | %.2fx | %.1f | %.1f | %.1f | %.1f |" %
+                     (label, k, u, u / k, ck / 1e3, cu / 1e3, ak / 1e6, au / 1e6))
     section = "\n".join(lines) + "\n"
     print(section)
     if a.out:

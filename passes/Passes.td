@@ -132,8 +132,9 @@ def FuseElementwise : Pass<"nn-fuse-elementwise", "::mlir::func::FuncOp"> {
 def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
   let summary = "Unroll nn.lstm / nn.gru / nn.rnn into per-timestep cells.";
   let description = [{
-    Each direction of a recurrent layer becomes one hoisted input-projection
-    product (nn.gemm with transB: x W^T + biases over every step) and, per
+    Each direction of a recurrent layer becomes hoisted input-projection
+    products (nn.gemm with transB: x W^T + biases, one per chunk of about
+    128 rows of steps x batch) and, per
     timestep, one recurrent product (h R^T, gates * H wide; the GRU without
     linear_before_reset adds the h gate's product of r * h; a parameter's
     direction or rows become a frozen parameter of their own) and the

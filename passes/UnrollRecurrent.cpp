@@ -1,9 +1,10 @@
 //===- UnrollRecurrent.cpp - recurrent layers into per-timestep cells -----===//
 //
 // nn.lstm / nn.gru / nn.rnn become their cells in the IR, one per direction
-// and timestep: the input projection of every step is one hoisted product
-// (nn.gemm: x W^T + biases), then each step is one recurrent product (h R^T,
-// gates * H wide; both read the weights as they are, transB) and the cell's
+// and timestep: the input projection is hoisted out of the steps, one product
+// per chunk of about 128 rows (nn.gemm: x W^T + biases; forward memory does
+// not grow with T), then each step is one recurrent product (h R^T, gates *
+// H wide; both read the weights as they are, transB) and the cell's
 // pointwise math (peepholes and initial states included), which
 // nn-fuse-elementwise then fuses into one nn.fused op per step. A direction
 // or a GRU's part of a parameter's rows is a frozen parameter of its own, so
@@ -36,6 +37,11 @@ namespace {
 
 #define GEN_PASS_CLASSES
 #include "passes/Passes.h.inc"
+
+/// Rows (steps x batch) of the input projection made at once, as the
+/// kernels' (runtime/kernels/Recurrent.cpp): a GEMM large enough to run
+/// well, and forward memory that does not grow with the sequence.
+constexpr int64_t kProjectionRows = 128;
 
 /// Value-building helpers at one insertion point.
 struct Emit {
@@ -251,7 +257,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   }
 
   /// The shared skeleton: per direction, the hoisted projection xw
-  /// [T*B, G*H] (with `inputBias`), the initial states, then
+  /// [T*B, G*H] (with `inputBias`; in chunks of steps), the initial states, then
   /// step(xw_t, states) for each step in the direction's order. Replaces
   /// the results: y, then the final value of each state. With sequence
   /// lengths each step keeps a row's states past its length (and its output
@@ -284,7 +290,29 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       Value x = lens && backwards ? e.b.create<ReverseSequenceOp>(e.loc, op.getX(), lens, e.b.getI64IntegerAttr(1),
                                                                     e.b.getI64IntegerAttr(0))
                                   : op.getX();
-      Value xw = e.matmulT(e.reshape(x, {T * B, I}), e.block(op.getW(), d), inputBias(d));
+      // The projection of chunks of about kProjectionRows rows, each made
+      // at its first step's use (a reverse direction's last chunk first) and
+      // free after its last step's: memory does not grow with T. (The two
+      // directions copy their chunks of x differently, rows of x as [T*B,
+      // I] and steps of x: as one op, CSE would share each chunk's copy,
+      // which would then live from the first direction's step to the
+      // second's.)
+      Value w = e.block(op.getW(), d), bias = inputBias(d), rowsOfX;
+      int64_t chunk = std::max<int64_t>(1, kProjectionRows / B);
+      llvm::SmallDenseMap<int64_t, Value> chunks;
+      auto projected = [&](int64_t t) {
+        int64_t c = t / chunk, from = c * chunk, to = std::min(T, from + chunk);
+        Value &xw = chunks[c];
+        if (!xw) {
+          if (!rowsOfX)
+            rowsOfX = e.reshape(x, {T * B, I});
+          Value rows = from == 0 && to == T ? rowsOfX
+                       : d == 0             ? e.slice(rowsOfX, 0, from * B, to * B)
+                                            : e.reshape(e.slice(x, 0, from, to), {(to - from) * B, I});
+          xw = e.matmulT(rows, w, bias);
+        }
+        return e.slice(xw, 0, (t - from) * B, (t - from + 1) * B);
+      };
       SmallVector<Value> states;
       for (int64_t s = 0; s < numStates; ++s)
         states.push_back(initial[s] ? e.reshape(e.slice(initial[s], 0, d, d + 1), {B, H}) : e.zeros({B, H}, et));
@@ -293,7 +321,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       for (int64_t st = 0; st < T; ++st) {
         int64_t t = backwards && !lens ? T - 1 - st : st;
         SmallVector<Value> before = states;
-        step(d, e.slice(xw, 0, t * B, (t + 1) * B), states);
+        step(d, projected(t), states);
         Value h = states[0];
         if (lens) { // rows past their length: the states stay, the output is zero
           for (int64_t s = 0; s < numStates; ++s)

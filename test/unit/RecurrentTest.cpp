@@ -29,15 +29,11 @@ std::string withSteps(std::string body, int64_t steps) {
   return body;
 }
 
-int64_t workspaceOf(const std::string &body) {
+int64_t workspaceOf(const std::string &body, bool unroll = false) {
   MLIRContext ctx;
-  auto module = nncc::test::parseModule(ctx, body);
-  EXPECT_TRUE(module);
-  if (!module)
-    return -1;
-  std::string error;
-  auto exe = nncc::compileModule(*module, nncc::CompileOptions(), error);
-  EXPECT_TRUE(exe) << error;
+  nncc::CompileOptions options;
+  options.unrollRecurrent = unroll;
+  auto exe = nncc::test::compileText(ctx, body, options);
   return exe ? exe->workspaceBytes() : -1;
 }
 
@@ -66,6 +62,15 @@ TEST_P(ForwardMemory, DoesNotGrowWithSequenceLength) {
   int64_t long1000 = workspaceOf(withSteps(GetParam().body, 1000));
   ASSERT_GT(short10, 0);
   EXPECT_LE((double)long1000, 1.1 * (double)short10) << "T=10: " << short10 << " B, T=1000: " << long1000 << " B";
+}
+
+/// Unrolled into cells too (up to 256 steps): the input projection is made
+/// in chunks of steps, each freed after its last step.
+TEST_P(ForwardMemory, UnrolledDoesNotGrowWithSequenceLength) {
+  int64_t short10 = workspaceOf(withSteps(GetParam().body, 10), true);
+  int64_t long48 = workspaceOf(withSteps(GetParam().body, 48), true);
+  ASSERT_GT(short10, 0);
+  EXPECT_LE((double)long48, 1.1 * (double)short10) << "T=10: " << short10 << " B, T=48: " << long48 << " B";
 }
 
 INSTANTIATE_TEST_SUITE_P(Recurrent, ForwardMemory, testing::ValuesIn(kForward),

@@ -8,8 +8,8 @@
 // CHECK-LABEL: func.func @lstm
 // CHECK-NOT: nn.lstm
 // CHECK-NOT: nn.transpose
-// CHECK: %[[X:.*]] = nn.reshape %arg0 {{.*}} -> tensor<6x2xf32>
 // CHECK: %[[W:.*]] = nn.reshape {{.*}} -> tensor<16x2xf32>
+// CHECK: %[[X:.*]] = nn.reshape %arg0 {{.*}} -> tensor<6x2xf32>
 // CHECK: nn.gemm %[[X]], %[[W]], %{{.*}}transB = true} : (tensor<6x2xf32>, tensor<16x2xf32>, tensor<16xf32>) -> tensor<6x16xf32>
 // CHECK-COUNT-3: nn.gemm {{.*}}transB = true} : (tensor<2x4xf32>, tensor<16x4xf32>) -> tensor<2x16xf32>
 // CHECK-NOT: nn.gemm
@@ -46,4 +46,21 @@ func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4
 func.func @lengths_clip(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>) {
   %y, %h = nn.rnn %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y, %h : tensor<3x1x2x4xf32>, tensor<1x2x4xf32>
+}
+
+// -----
+
+// The input projection is made in chunks of about 128 rows (steps x
+// batch), each just before its first step: batch 64, 2 steps a chunk.
+// CHECK-LABEL: func.func @chunks
+// CHECK: %[[X:.*]] = nn.reshape %arg0 {{.*}} -> tensor<192x2xf32>
+// CHECK: %[[X0:.*]] = nn.slice %[[X]] {sizes = [128, 2], starts = [0, 0], steps = [1, 1]}
+// CHECK: %[[P0:.*]] = nn.gemm %[[X0]], {{.*}} -> tensor<128x16xf32>
+// CHECK: nn.slice %[[P0]] {sizes = [64, 16], starts = [0, 0], steps = [1, 1]}
+// CHECK: nn.slice %[[P0]] {sizes = [64, 16], starts = [64, 0], steps = [1, 1]}
+// CHECK: %[[X1:.*]] = nn.slice %[[X]] {sizes = [64, 2], starts = [128, 0], steps = [1, 1]}
+// CHECK: nn.gemm %[[X1]], {{.*}} -> tensor<64x16xf32>
+func.func @chunks(%x: tensor<3x64x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<1x64x4xf32> {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x64x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<3x1x64x4xf32>, tensor<1x64x4xf32>, tensor<1x64x4xf32>)
+  return %h : tensor<1x64x4xf32>
 }
