@@ -137,7 +137,8 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
     128 rows of steps x batch) and, per
     timestep, one recurrent product (h R^T, gates * H wide; the GRU without
     linear_before_reset adds the h gate's product of r * h; a parameter's
-    direction or rows become a frozen parameter of their own) and the
+    direction or rows become a frozen parameter of their own, so run it
+    after nn-autodiff) and the
     cell's pointwise ops, peepholes and
     initial states included; y, Y_h and Y_c are rebuilt from the steps'
     states. Every ONNX attribute unrolls: sequence lengths (per step a

@@ -3,12 +3,15 @@
 // nn.lstm / nn.gru / nn.rnn become their cells in the IR, one per direction
 // and timestep: the input projection is hoisted out of the steps, one product
 // per chunk of about 128 rows (nn.gemm: x W^T + biases; forward memory does
-// not grow with T), then each step is one recurrent product (h R^T, gates *
+// not grow with T, except for a backward direction with sequence lengths,
+// whose reversed copy of x lives until its last chunk), then each step is one recurrent product (h R^T, gates *
 // H wide; both read the weights as they are, transB) and the cell's
 // pointwise math (peepholes and initial states included), which
 // nn-fuse-elementwise then fuses into one nn.fused op per step. A direction
 // or a GRU's part of a parameter's rows is a frozen parameter of its own, so
-// the products' kernels see constant weights. The outputs are the steps' h
+// the products' kernels see constant weights (the pass runs after autodiff,
+// whose trained parameters are arguments by then: frozen copies made before
+// it would get no gradient). The outputs are the steps' h
 // concatenated in time order. ONNX's attributes all unroll: every
 // activation function with its alpha and beta, clip (the activations'
 // inputs clamped), input_forget (f = 1 - i), and sequence lengths (each step

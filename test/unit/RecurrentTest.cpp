@@ -10,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "TestUtil.h"
+#include "test/unit/OnnxBuild.h"
 
 #include <gtest/gtest.h>
 
@@ -393,3 +394,64 @@ TEST(ClippedStacks, MatchLayers) {
 }
 
 } // namespace
+
+namespace {
+
+/// An ONNX bidirectional `op` layer (LSTM or GRU) whose W, R and B are
+/// initializers (parameters of the graph), T = 12 steps of batch 16: two
+/// chunks of the unrolled input projection, and each direction's W and R
+/// (a default GRU's R rows split in two) made parameters of their own.
+onnx::ModelProto bidirectionalLayer(const std::string &op, int gates) {
+  const int64_t T = 12, B = 16, I = 5, H = 7;
+  auto m = nncc::test::makeModel(14);
+  auto *g = m.mutable_graph();
+  nncc::test::addInput(g, "x", 1, {T, B, I});
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> unit(-0.6f, 0.6f);
+  auto values = [&](int64_t n) {
+    std::vector<float> v(n);
+    for (float &f : v)
+      f = unit(rng);
+    return v;
+  };
+  nncc::test::addFloatInitializer(g, "W", {2, gates * H, I}, values(2 * gates * H * I));
+  nncc::test::addFloatInitializer(g, "R", {2, gates * H, H}, values(2 * gates * H * H));
+  nncc::test::addFloatInitializer(g, "B", {2, 2 * gates * H}, values(2 * 2 * gates * H));
+  auto *node = nncc::test::setIntAttribute(nncc::test::addNode(g, op, {"x", "W", "R", "B"}, {"y"}, "layer"),
+                                           "hidden_size", H);
+  auto *a = node->add_attribute();
+  a->set_name("direction");
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s("bidirectional");
+  g->add_output()->set_name("y");
+  return m;
+}
+
+} // namespace
+
+/// Unrolled with the weights as parameters (per-direction and per-part
+/// parameters, chunked projections), the layer computes what its kernel does.
+TEST(UnrolledParameters, MatchWholeLayers) {
+  for (auto [op, gates] : {std::pair<const char *, int>{"LSTM", 4}, {"GRU", 3}}) {
+    SCOPED_TRACE(op);
+    auto model = bidirectionalLayer(op, gates);
+    nncc::Tensor x(nncc::DType::Float32, {12, 16, 5});
+    std::mt19937 rng(2);
+    std::uniform_real_distribution<float> unit(-1.f, 1.f);
+    for (int64_t k = 0; k < x.numElements(); ++k)
+      x.data<float>()[k] = unit(rng);
+    std::vector<nncc::Tensor> outs[2];
+    for (int unroll = 0; unroll < 2; ++unroll) {
+      nncc::CompileOptions options;
+      options.unrollRecurrent = unroll;
+      std::string error;
+      auto exe = nncc::compileOnnx(model, {}, options, error);
+      ASSERT_TRUE(exe) << error;
+      outs[unroll] = nncc::test::runExecutable(*exe, {x});
+      ASSERT_EQ(outs[unroll].size(), 1u);
+    }
+    ASSERT_EQ(outs[0][0].shape(), outs[1][0].shape());
+    for (int64_t e = 0; e < outs[0][0].numElements(); ++e)
+      ASSERT_NEAR(outs[1][0].data<float>()[e], outs[0][0].data<float>()[e], 2e-5) << "element " << e;
+  }
+}
