@@ -240,8 +240,8 @@ template <typename OpT> bool recurrent(LoweringInput &in, OpT op, StringRef name
   return true;
 }
 
-/// A graph parameter, or a reshape of one (the same bytes): a product's
-/// weights that do not change between runs.
+/// A graph parameter, or a reshape of one (the same bytes): a product's or
+/// convolution's weights that do not change between runs.
 bool isParameterView(Value v) {
   while (auto r = v.getDefiningOp<ReshapeOp>())
     v = r.getX();
@@ -291,7 +291,7 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             .ints(toI64(c.getDilations()));
         // Weights that are parameters do not change between runs: a kernel
         // may keep them reordered.
-        k.i(isa_and_nonnull<ParamOp>(c.getW().getDefiningOp()));
+        k.i(isParameterView(c.getW()));
         ActivationLayout layout = ActivationLayout::NCHW;
         parseActivationLayout(c.getLayout(), layout);
         k.i((int64_t)layout); // 0 nchw, 1 nhwc, 2 nchw16c

@@ -191,15 +191,12 @@ bool readFloats(Value v, std::vector<double> &out) {
 /// A new frozen parameter holding `values` (float32).
 Value newParam(PatternRewriter &b, Location loc, StringRef base, RankedTensorType type,
                const std::vector<double> &values) {
-  auto &store = b.getContext()->getLoadedDialect<NNDialect>()->getWeightStore();
-  std::string name = store.uniqueName(base);
   std::vector<uint8_t> bytes(values.size() * 4);
   for (size_t k = 0; k < values.size(); ++k) {
     float f = (float)values[k];
     std::memcpy(bytes.data() + 4 * k, &f, 4);
   }
-  store.set(name, std::move(bytes));
-  return b.create<ParamOp>(loc, type, b.getStringAttr(name), b.getUnitAttr());
+  return newFrozenParam(b, loc, base, type, std::move(bytes));
 }
 
 /// batch_norm(conv(x, w, b)) in inference -> conv(x, w * s, (b - mean) * s + beta)

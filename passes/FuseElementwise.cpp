@@ -204,7 +204,6 @@ struct Grouping {
   llvm::DenseMap<Operation *, llvm::SetVector<Operation *>> members;
 
   Operation *find(Operation *g) { return classes.getLeaderValue(g); }
-  bool grouped(Operation *op) { return groupsOf.count(op); }
   bool inGroup(Operation *op, Operation *g) {
     auto it = groupsOf.find(op);
     return it != groupsOf.end() && llvm::any_of(it->second, [&](Operation *h) { return find(h) == g; });

@@ -41,6 +41,13 @@ Operation *replaceWithKind(Operation *op, StringRef name, TypeRange types, Array
   return n;
 }
 
+Value newFrozenParam(OpBuilder &b, Location loc, StringRef base, RankedTensorType type, std::vector<uint8_t> bytes) {
+  auto &store = b.getContext()->getLoadedDialect<nn::NNDialect>()->getWeightStore();
+  std::string name = store.uniqueName(base);
+  store.set(name, std::move(bytes));
+  return b.create<nn::ParamOp>(loc, type, b.getStringAttr(name), b.getUnitAttr());
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
   if (v.getType().cast<RankedTensorType>().getShape() == shape)
     return v;

@@ -23,6 +23,12 @@ mlir::Operation *replaceWithKind(mlir::Operation *op, llvm::StringRef name, mlir
 /// already has that shape.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, llvm::ArrayRef<int64_t> shape);
 
+/// A new frozen parameter (a unique name from `base`) holding `bytes` in
+/// the dialect's weight store: weights derived at compile time (folded batch
+/// norms, a recurrent layer's direction).
+mlir::Value newFrozenParam(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef base, mlir::RankedTensorType type,
+                           std::vector<uint8_t> bytes);
+
 /// The value of a rank-0 (or single-element) float constant.
 bool scalarConstant(mlir::Value v, double &out);
 

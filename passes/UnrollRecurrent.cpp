@@ -103,15 +103,12 @@ struct Emit {
     bool whole = s[0] == 1 && from == 0 && to == s[1];
     auto type = RankedTensorType::get({to - from, s[2]}, w.getType().cast<RankedTensorType>().getElementType());
     if (auto p = w.getDefiningOp<ParamOp>(); p && !whole) {
-      auto &store = b.getContext()->getLoadedDialect<NNDialect>()->getWeightStore();
       int64_t row = s[2] * elementByteSize(type.getElementType());
-      const auto *bytes = store.lookup(p.getName());
+      const auto *bytes = b.getContext()->getLoadedDialect<NNDialect>()->getWeightStore().lookup(p.getName());
       if (bytes && (int64_t)bytes->size() == s[0] * s[1] * row) {
         auto first = bytes->begin() + (d * s[1] + from) * row;
-        std::string name = store.uniqueName(
-            (p.getName() + ".d" + Twine(d) + ".rows" + Twine(from) + "_" + Twine(to)).str());
-        store.set(name, WeightStore::Bytes(first, first + (to - from) * row));
-        return b.create<ParamOp>(loc, type, b.getStringAttr(name), b.getUnitAttr());
+        return newFrozenParam(b, loc, (p.getName() + ".d" + Twine(d) + ".rows" + Twine(from) + "_" + Twine(to)).str(),
+                              type, std::vector<uint8_t>(first, first + (to - from) * row));
       }
     }
     Value block = reshape(slice(w, 0, d, d + 1), {s[1], s[2]});
