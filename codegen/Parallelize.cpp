@@ -2,21 +2,24 @@
 //
 // After nncc-lower-nn, the graph function's linalg ops on buffers (the
 // elementwise, data-movement and reduction code nncc generates) run on one
-// thread. This pass outlines each one with enough work into a function
+// thread. This pass outlines each one into a function
 // `@<graph>_par<k>(buffers..., %begin, %end)` that runs the op on the slice
 // [begin, end) of one parallel loop, and replaces it by nnk.parallel_for,
-// which the runtime splits across its thread pool.
+// which the runtime splits across its thread pool when the work is worth it
+// (on the calling thread otherwise, and in bundles).
 //
 // The split loop is the outermost parallel one (of at least two iterations)
 // that every operand indexes with that loop alone, or not at all, and that
 // every output indexes: each output element is then written by exactly one
-// chunk, and the result does not depend on the number of threads. The buffers
-// passed are the graph function's own arguments; the views of them an op
-// reads (arena slices, subviews, reshapes) are rebuilt inside the outlined
-// function, which is why an op qualifies only when everything it uses is a
-// function argument, a view of one, or a constant.
+// chunk, and the result does not depend on the number of threads.
 //
-// Bundles (nncc.portable_kernels) are single-threaded: nothing to do there.
+// The buffers passed are the op's own operands, views included: each
+// arrives as a pointer to its first element (packBuffers in LowerToLLVM),
+// typed in the body with the view's shape and strides at offset 0. Ops that
+// differ only in where their views lie in the arena (an unrolled RNN's
+// steps, the layers of a stack) then print alike, and share one function:
+// LLVM compiles it once, not once per step. Views that the op's region
+// captures are rebuilt inside from the buffers under them.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/KernelCall.h"
@@ -101,11 +104,38 @@ int64_t chooseLoop(linalg::LinalgOp op, ArrayRef<int64_t> ranges) {
   return -1;
 }
 
+/// The type a body function takes `type` as: the same shape and strides
+/// with offset 0 (the caller passes the view's first element; see
+/// packBuffers in LowerToLLVM), identity when the strides are row-major. So
+/// views at different places of a buffer share one body. Null when a stride
+/// is dynamic or the layout is not strided.
+MemRefType bodyArgType(MemRefType type) {
+  if (!type.hasStaticShape())
+    return {};
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(getStridesAndOffset(type, strides, offset)) || llvm::any_of(strides, ShapedType::isDynamicStrideOrOffset))
+    return {};
+  SmallVector<int64_t> rowMajor(type.getRank(), 1);
+  for (int64_t i = type.getRank() - 2; i >= 0; --i)
+    rowMajor[i] = rowMajor[i + 1] * type.getDimSize(i + 1);
+  bool identity = true;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    identity &= type.getDimSize(i) == 1 || strides[i] == rowMajor[i];
+  if (identity)
+    return MemRefType::get(type.getShape(), type.getElementType(), AffineMap(), type.getMemorySpace());
+  return MemRefType::get(type.getShape(), type.getElementType(),
+                         makeStridedLinearLayoutMap(strides, 0, type.getContext()), type.getMemorySpace());
+}
+
 struct ParallelizePass : ParallelizeBase<ParallelizePass> {
+  /// Body functions made so far, by their printed form (name left out):
+  /// identical loops (an unrolled RNN's steps) share one.
+  llvm::StringMap<std::string> bodies;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (module->hasAttr(codegen::kPortableKernelsAttr))
-      return;
+    bodies.clear();
     SmallVector<func::FuncOp> graphs;
     for (auto f : module.getOps<func::FuncOp>())
       if (f->hasAttr("nncc.num_inputs"))
@@ -115,8 +145,9 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
       for (Operation &op : llvm::make_early_inc_range(f.getBody().front()))
         if (auto l = dyn_cast<linalg::LinalgOp>(&op))
           if (outline(module, f, l, counter))
-            ++numParallel;
+            ++numOutlined;
     }
+    numBodies = bodies.size();
   }
 
   bool outline(ModuleOp module, func::FuncOp f, linalg::LinalgOp op, int &counter) {
@@ -129,47 +160,57 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
         return false;
       iterations *= r;
     }
+    if (iterations == 0) // (an empty tensor's buffers may have no strides)
+      return false;
     int64_t bodyOps = 1;
     op->walk([&](Operation *) { ++bodyOps; });
     int64_t work = iterations * bodyOps;
-    if (work < minWork)
-      return false;
     int64_t d = chooseLoop(op, ranges);
     if (d < 0)
       return false;
 
-    // What the op uses: its operands and any value its region captures.
+    // The body's arguments: the op's buffers as they are (views included),
+    // then the buffers under any view its region captures (rebuilt inside);
+    // constants are cloned in.
     Block &entry = f.getBody().front();
-    llvm::SetVector<Operation *> slice;
     llvm::SetVector<Value> args;
-    for (Value v : op->getOperands())
-      if (!collectSlice(v, entry, slice, args))
+    SmallVector<Type> argTypes;
+    llvm::SetVector<Operation *> constants, slice;
+    for (Value v : op->getOperands()) {
+      if (auto type = v.getType().dyn_cast<MemRefType>()) {
+        MemRefType argType = bodyArgType(type);
+        if (!argType)
+          return false;
+        if (args.insert(v))
+          argTypes.push_back(argType);
+      } else if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
+        constants.insert(c);
+      } else {
         return false;
+      }
+    }
+    llvm::SetVector<Value> captured;
     bool capturesOk = true;
     for (Region &region : op->getRegions())
       region.walk([&](Operation *inner) {
         for (Value v : inner->getOperands())
-          if (!region.isAncestor(v.getParentRegion()) && !collectSlice(v, entry, slice, args))
+          if (!region.isAncestor(v.getParentRegion()) && !collectSlice(v, entry, slice, captured))
             capturesOk = false;
       });
     if (!capturesOk)
       return false;
+    for (Value v : captured)
+      if (args.insert(v))
+        argTypes.push_back(v.getType());
 
-    // The outlined function.
+    // The body function.
     MLIRContext *ctx = module.getContext();
     Location loc = op.getLoc();
     OpBuilder mb(ctx);
     mb.setInsertionPointAfter(f);
-    SmallVector<Type> argTypes;
-    for (Value a : args)
-      argTypes.push_back(a.getType());
     Type index = mb.getIndexType();
     argTypes.append({index, index});
-    std::string name;
-    do {
-      name = (f.getName() + "_par" + Twine(counter++)).str();
-    } while (module.lookupSymbol(name));
-    auto fn = mb.create<func::FuncOp>(loc, name, mb.getFunctionType(argTypes, {}));
+    auto fn = mb.create<func::FuncOp>(loc, "__body", mb.getFunctionType(argTypes, {}));
     fn.setPrivate();
     fn->setAttr("nncc.parallel_body", UnitAttr::get(ctx));
     Block *body = fn.addEntryBlock();
@@ -178,7 +219,9 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     for (auto it : llvm::enumerate(args))
       mapping.map(it.value(), body->getArgument(it.index()));
     Value begin = body->getArgument(args.size()), end = body->getArgument(args.size() + 1);
-    // Clone the views in program order.
+    for (Operation *c : constants)
+      b.clone(*c, mapping);
+    // Captured views and constants, in program order.
     for (Operation &o : entry)
       if (slice.contains(&o))
         b.clone(o, mapping);
@@ -213,9 +256,28 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     });
     b.create<func::ReturnOp>(loc);
 
+    // One function per distinct body: the printed form (without locations;
+    // the name is still the placeholder) is the key.
+    std::string key;
+    {
+      llvm::raw_string_ostream os(key);
+      fn->print(os, OpPrintingFlags().useLocalScope());
+    }
+    auto [it, inserted] = bodies.try_emplace(key, "");
+    if (inserted) {
+      std::string name;
+      do {
+        name = (f.getName() + "_par" + Twine(counter++)).str();
+      } while (module.lookupSymbol(name));
+      fn.setName(name);
+      it->second = name;
+    } else {
+      fn.erase();
+    }
+
     // The call site.
     OpBuilder cb(op);
-    cb.create<nnk::ParallelForOp>(loc, SymbolRefAttr::get(ctx, name), args.getArrayRef(),
+    cb.create<nnk::ParallelForOp>(loc, SymbolRefAttr::get(ctx, it->second), args.getArrayRef(),
                                   cb.getI64IntegerAttr(ranges[d]), cb.getI64IntegerAttr(work / ranges[d]));
     op->erase();
     return true;

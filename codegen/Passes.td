@@ -28,21 +28,24 @@ def LowerNN : Pass<"nncc-lower-nn", "::mlir::ModuleOp"> {
 }
 
 def Parallelize : Pass<"nncc-parallelize", "::mlir::ModuleOp"> {
-  let summary = "Outline generated linalg ops with enough work into nnk.parallel_for bodies.";
+  let summary = "Outline generated linalg ops into shared nnk.parallel_for bodies.";
   let description = [{
-    Each linalg op on buffers in a graph function whose iterations times
-    body size reach `min-work` is moved into a function over a slice
-    [begin, end) of one parallel loop, called through nnk.parallel_for (the
-    runtime's thread pool). Skipped for nncc.portable_kernels modules.
+    Each linalg op on buffers in a graph function that has a parallel loop
+    every output indexes moves into a function over a slice [begin, end) of
+    that loop, called through nnk.parallel_for: the runtime splits it across
+    its thread pool when the work is worth it (and runs it on the calling
+    thread otherwise, and always in bundles). The body takes the op's
+    buffers, views included, at offset 0, so identical loops over different
+    places of the arena (an unrolled RNN's steps, a stack's layers) share one
+    function, compiled once.
   }];
   let constructor = "::nncc::createParallelizePass()";
   let dependentDialects = ["::mlir::arith::ArithmeticDialect", "::mlir::memref::MemRefDialect",
                            "::nncc::nnk::NNKDialect"];
-  let options = [
-    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
-           "Parallelize ops whose iterations x body ops reach this">,
+  let statistics = [
+    Statistic<"numOutlined", "num-outlined", "Ops moved into nnk.parallel_for bodies">,
+    Statistic<"numBodies", "num-bodies", "Distinct body functions">,
   ];
-  let statistics = [Statistic<"numParallel", "num-parallel", "Ops run across threads">];
 }
 
 def LowerToLLVM : Pass<"nncc-lower-to-llvm", "::mlir::ModuleOp"> {

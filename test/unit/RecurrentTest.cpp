@@ -7,6 +7,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "TestUtil.h"
@@ -72,6 +73,37 @@ TEST_P(ForwardMemory, UnrolledDoesNotGrowWithSequenceLength) {
   int64_t long48 = workspaceOf(withSteps(GetParam().body, 48), true);
   ASSERT_GT(short10, 0);
   EXPECT_LE((double)long48, 1.1 * (double)short10) << "T=10: " << short10 << " B, T=48: " << long48 << " B";
+}
+
+/// The functions of generated loops (nncc-parallelize's bodies) in `body`
+/// lowered with its layers unrolled.
+int64_t loopBodiesOf(const std::string &body) {
+  MLIRContext ctx;
+  nncc::loadDialects(ctx);
+  auto module = nncc::test::parseModule(ctx, body);
+  if (!module)
+    return -1;
+  nncc::CompileOptions options;
+  options.unrollRecurrent = true;
+  nncc::LoweredGraph graph;
+  std::string error;
+  if (!nncc::lowerToLLVM(*module, options, graph, error))
+    return -1;
+  int64_t bodies = 0;
+  module->walk([&](LLVM::LLVMFuncOp f) {
+    bodies += f.getName().contains("_par") && !f.getName().endswith("_thunk") && !f.isExternal();
+  });
+  return bodies;
+}
+
+/// Each step of an unrolled layer runs the same loops over other places of
+/// the arena: they share one compiled function each, so the code (and the
+/// compile time) does not grow with the sequence length either.
+TEST_P(ForwardMemory, UnrolledCodeDoesNotGrowWithSequenceLength) {
+  int64_t short10 = loopBodiesOf(withSteps(GetParam().body, 10));
+  int64_t long48 = loopBodiesOf(withSteps(GetParam().body, 48));
+  ASSERT_GT(short10, 0);
+  EXPECT_LE(long48, short10) << "T=10: " << short10 << " functions, T=48: " << long48;
 }
 
 INSTANTIATE_TEST_SUITE_P(Recurrent, ForwardMemory, testing::ValuesIn(kForward),
