@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Recurrent layers unrolled into cells (--unroll-recurrent) against their
-whole-layer kernels: inference time and compile time.
+whole-layer kernels (stacked, and layer by layer): inference time, compile
+time and arena.
 
     /usr/bin/python3 benchmarks/unroll.py --nncc build/tools/nncc [--threads 2] [--rounds 3]
         [--runs 20] [--work build/unroll] [--models build/models] [--out docs/benchmarks.md]
@@ -9,8 +10,8 @@ The models: lstm_lm and gru_2layer (../shared/models/export_models.py, under
 --models), and wavefront.py's 4-layer LSTM and GRU with ONNX's default cell
 (linear_before_reset = 0: two products per step), input and hidden 512,
 batch 8, 100 steps. Each runs with its layers' kernels (the default: the
-layers stacked, wavefront schedule) and unrolled into per-step cells; the
-two alternate for --rounds rounds and the median over rounds of each run's
+layers stacked, wavefront schedule), the same kernels layer by layer
+(--schedule sequential) and unrolled into per-step cells; the three alternate for --rounds rounds and the median over rounds of each run's
 median is kept, next to the compile time nncc bench reports (the median over
 rounds). With --out, the "Unrolled recurrent cells" section of that
 Markdown file is replaced (or added).
@@ -27,11 +28,16 @@ from wavefront import EXPORT  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def bench(a, path, unroll):
+# The three ways compared: the layers' kernels stacked (the default, cells of
+# the layers along diagonals of the thread pool), the same kernels layer by
+# layer, and the layers unrolled into cells (run in program order, each op
+# across the threads).
+MODES = (("kernels", []), ("layer by layer", ["--schedule", "sequential"]), ("unrolled", ["--unroll-recurrent"]))
+
+
+def bench(a, path, flags):
     """(median ms, compile ms, peak arena bytes) of one nncc bench run."""
-    cmd = [a.nncc, "bench", path, "--threads", str(a.threads), "--runs", str(a.runs)]
-    if unroll:
-        cmd.append("--unroll-recurrent")
+    cmd = [a.nncc, "bench", path, "--threads", str(a.threads), "--runs", str(a.runs)] + flags
     out = run(cmd)
     ms = float(re.search(r"median_ms=([0-9.]+)", out).group(1))
     compiled = re.search(r"compiled .* in ([0-9]+) ms", out)
@@ -58,19 +64,20 @@ def main():
     for label, path in models:
         if not os.path.exists(path):
             raise SystemExit("missing %s: build the models first (ctest -R models_export)" % path)
-        times = {False: [], True: []}
-        compiles = {False: [], True: []}
+        times = {m: [] for m, _ in MODES}
+        compiles = {m: [] for m, _ in MODES}
         arenas = {}
         for r in range(a.rounds):
-            for unroll in (False, True):
-                ms, compile_ms, arenas[unroll] = bench(a, path, unroll)
-                times[unroll].append(ms)
-                compiles[unroll].append(compile_ms)
-                print("%s round %d %s: %.2f ms (compiled in %.0f ms)" %
-                      (label, r + 1, "unrolled" if unroll else "kernels", ms, compile_ms), flush=True)
-        k, u = statistics.median(times[False]), statistics.median(times[True])
-        rows.append((label, k, u, statistics.median(compiles[False]), statistics.median(compiles[True]),
-                     arenas[False], arenas[True]))
+            for mode, flags in MODES:
+                ms, compile_ms, arenas[mode] = bench(a, path, flags)
+                times[mode].append(ms)
+                compiles[mode].append(compile_ms)
+                print("%s round %d %s: %.2f ms (compiled in %.0f ms)" % (label, r + 1, mode, ms, compile_ms),
+                      flush=True)
+        med = {m: statistics.median(times[m]) for m, _ in MODES}
+        rows.append((label, med["kernels"], med["layer by layer"], med["unrolled"],
+                     statistics.median(compiles["kernels"]), statistics.median(compiles["unrolled"]),
+                     arenas["kernels"], arenas["unrolled"]))
     lines = ["## Unrolled recurrent cells", "",
              "`benchmarks/unroll.py` (%s; %d threads, median of %d rounds of %d runs): inference with each "
              "recurrent layer's kernel (stacked, wavefront schedule) against the same model compiled with "
@@ -79,12 +86,16 @@ def main():
              "its second product; the input projection made in chunks of about 128 rows, so the arena does "
              "not grow with the steps), the compile time and the peak arena `nncc bench` reports." %
              (machine(), a.threads, a.rounds, a.runs), "",
-             "| model | kernels (ms) | unrolled (ms) | unrolled / kernels | compile, kernels (s) | compile, unrolled (s) "
+             "The layer-by-layer column runs the same kernels with `--schedule sequential`: the unrolled cells "
+             "run in program order too, one op at a time across the threads, so they have no wavefront; that "
+             "column is the one they compare with step for step.", "",
+             "| model | kernels (ms) | layer by layer (ms) | unrolled (ms) | unrolled / kernels "
+             "| unrolled / layer by layer | compile, kernels (s) | compile, unrolled (s) "
              "| arena, kernels (MB) | arena, unrolled (MB) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for label, k, u, ck, cu, ak, au in rows:
-        lines.append("| %s | %.2f | %.2f | %.2fx | %.1f | %.1f | %.1f | %.1f |" %
-                     (label, k, u, u / k, ck / 1e3, cu / 1e3, ak / 1e6, au / 1e6))
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, k, s, u, ck, cu, ak, au in rows:
+        lines.append("| %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.1f | %.1f | %.1f | %.1f |" %
+                     (label, k, s, u, u / k, u / s, ck / 1e3, cu / 1e3, ak / 1e6, au / 1e6))
     section = "\n".join(lines) + "\n"
     print(section)
     if a.out:

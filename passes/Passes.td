@@ -143,8 +143,8 @@ def UnrollRecurrent : Pass<"nn-unroll-recurrent", "::mlir::func::FuncOp"> {
     initial states included; y, Y_h and Y_c are rebuilt from the steps'
     states. Every ONNX attribute unrolls: sequence lengths (per step a
     select keeps each row's states past its length and zeroes its output;
-    a reverse direction reverses each row's first len steps of x and of its
-    outputs), clip, input_forget and all of ONNX's activations with their
+    a reverse direction runs from the last step down, so each row starts at
+    its own last step), clip, input_forget and all of ONNX's activations with their
     alphas and betas. Layers of more than max-steps steps, or of shapes
     known only at run time, keep their whole-layer kernel.
   }];

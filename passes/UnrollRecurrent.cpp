@@ -3,8 +3,7 @@
 // nn.lstm / nn.gru / nn.rnn become their cells in the IR, one per direction
 // and timestep: the input projection is hoisted out of the steps, one product
 // per chunk of about 128 rows (nn.gemm: x W^T + biases; forward memory does
-// not grow with T, except for a backward direction with sequence lengths,
-// whose reversed copy of x lives until its last chunk), then each step is one recurrent product (h R^T, gates *
+// not grow with T), then each step is one recurrent product (h R^T, gates *
 // H wide; both read the weights as they are, transB) and the cell's
 // pointwise math (peepholes and initial states included), which
 // nn-fuse-elementwise then fuses into one nn.fused op per step. A direction
@@ -17,7 +16,7 @@
 // inputs clamped), input_forget (f = 1 - i), and sequence lengths (each step
 // selects, per batch row, the new states where the row runs and keeps the
 // old ones past its length, where its output is zero; a reverse direction
-// reverses each row's first len steps of x and of its outputs). Layers of
+// runs from the last step down, so each row starts at its own last step). Layers of
 // more steps than `max-steps`, or of shapes known only at run time, keep
 // their whole-layer kernel. A forward that saves its
 // gate pre-activations for its backward (nn.*_with_gates: store-all, or a
@@ -261,8 +260,8 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
   /// step(xw_t, states) for each step in the direction's order. Replaces
   /// the results: y, then the final value of each state. With sequence
   /// lengths each step keeps a row's states past its length (and its output
-  /// is zero there), and a reverse direction runs on x with each row's first
-  /// len steps reversed, its outputs reversed back.
+  /// is zero there); a reverse direction's rows then start at their own last
+  /// steps.
   template <typename OpT, typename Step>
   void unroll(Emit &e, OpT op, int64_t numStates, ArrayRef<Value> initial,
               function_ref<Value(int64_t d)> inputBias, Step step) {
@@ -272,7 +271,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     bool reverse = op.getDirection() == "reverse";
     Type et = op.getX().getType().template cast<RankedTensorType>().getElementType();
     Value lens = op.getSeqLens();
-    // Whether step st runs, per batch row ([B, 1], for selecting rows).
+    // Whether step t runs, per batch row ([B, 1], for selecting rows).
     SmallVector<Value> runs;
     if (lens) {
       auto lensType = lens.getType().template cast<RankedTensorType>();
@@ -286,10 +285,7 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     SmallVector<Value> ys, finals[2];
     for (int64_t d = 0; d < D; ++d) {
       bool backwards = reverse || d == 1;
-      // (With lengths a reverse direction's rows start at their own ends.)
-      Value x = lens && backwards ? e.b.create<ReverseSequenceOp>(e.loc, op.getX(), lens, e.b.getI64IntegerAttr(1),
-                                                                    e.b.getI64IntegerAttr(0))
-                                  : op.getX();
+      Value x = op.getX();
       // The projection of chunks of about kProjectionRows rows, each made
       // at its first step's use (a reverse direction's last chunk first) and
       // free after its last step's: memory does not grow with T. (The two
@@ -319,23 +315,22 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       Value zeros = lens ? e.zeros({B, H}, et) : Value();
       SmallVector<Value> hs(T);
       for (int64_t st = 0; st < T; ++st) {
-        int64_t t = backwards && !lens ? T - 1 - st : st;
+        int64_t t = backwards ? T - 1 - st : st;
         SmallVector<Value> before = states;
         step(d, projected(t), states);
         Value h = states[0];
-        if (lens) { // rows past their length: the states stay, the output is zero
+        // Steps at or past a row's length: its states stay, its output is
+        // zero. Going backwards, those steps come first, so each row starts
+        // from the initial states at its own last step, as ONNX reverses
+        // only the first len steps.
+        if (lens) {
           for (int64_t s = 0; s < numStates; ++s)
-            states[s] = e.b.create<SelectOp>(e.loc, runs[st], states[s], before[s]);
-          h = e.b.create<SelectOp>(e.loc, runs[st], h, zeros);
+            states[s] = e.b.create<SelectOp>(e.loc, runs[t], states[s], before[s]);
+          h = e.b.create<SelectOp>(e.loc, runs[t], h, zeros);
         }
         hs[t] = e.reshape(h, {1, 1, B, H});
       }
-      Value y = e.concat(hs, 0);
-      if (lens && backwards)
-        y = e.reshape(e.b.create<ReverseSequenceOp>(e.loc, e.reshape(y, {T, B, H}), lens, e.b.getI64IntegerAttr(1),
-                                                    e.b.getI64IntegerAttr(0)),
-                      {T, 1, B, H});
-      ys.push_back(y);
+      ys.push_back(e.concat(hs, 0));
       for (int64_t s = 0; s < numStates; ++s)
         finals[s].push_back(e.reshape(states[s], {1, B, H}));
     }

@@ -55,6 +55,11 @@ const ForwardCase kForward[] = {
     {"rnn_reverse", R"(func.func @main(%x: tensor<Tx16x64xf32>, %w: tensor<1x128x64xf32>, %r: tensor<1x128x128xf32>) -> tensor<1x16x128xf32> {
        %y, %h = nn.rnn %x, %w, %r {activations = ["Tanh"], activation_alpha = [], activation_beta = [], direction = "reverse", hidden_size = 128 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0]> : vector<6xi32>} : (tensor<Tx16x64xf32>, tensor<1x128x64xf32>, tensor<1x128x128xf32>) -> (tensor<Tx1x16x128xf32>, tensor<1x16x128xf32>)
        return %h : tensor<1x16x128xf32> })"},
+    // Sequence lengths, both directions: the backward one starts each row
+    // at its own last step.
+    {"lstm_bidirectional_lengths", R"(func.func @main(%x: tensor<Tx16x64xf32>, %w: tensor<2x512x64xf32>, %r: tensor<2x512x128xf32>, %b: tensor<2x1024xf32>, %l: tensor<16xi32>) -> tensor<2x16x128xf32> {
+       %y, %h, %c = nn.lstm %x, %w, %r, %b, %l {activations = [], activation_alpha = [], activation_beta = [], direction = "bidirectional", hidden_size = 128 : i64, operand_segment_sizes = dense<[1, 1, 1, 1, 1, 0, 0, 0]> : vector<8xi32>} : (tensor<Tx16x64xf32>, tensor<2x512x64xf32>, tensor<2x512x128xf32>, tensor<2x1024xf32>, tensor<16xi32>) -> (tensor<Tx2x16x128xf32>, tensor<2x16x128xf32>, tensor<2x16x128xf32>)
+       return %h : tensor<2x16x128xf32> })"},
 };
 
 class ForwardMemory : public testing::TestWithParam<ForwardCase> {};

@@ -28,21 +28,31 @@ func.func @lstm(%x: tensor<3x2x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4
 // Sequence lengths and clip unroll too. Each step clamps the activation's
 // input (nn.max, nn.min) and selects, per batch row, the new state where
 // the row runs (step < its length) and the old one past it, where the
-// output is zero. A reverse direction runs on x with each row's first len
-// steps reversed, and reverses its outputs back.
+// output is zero. A reverse direction runs from the last step down (here
+// step 2, rows 4 and 5 of the projection, first), selecting by the step's
+// own index: a row starts from the initial state at its own last step. No
+// reversed copy of x, none of y.
 // CHECK-LABEL: func.func @lengths_clip
 // CHECK-NOT: nn.rnn
-// CHECK: %[[XR:.*]] = nn.reverse_sequence %arg0, %arg3
-// CHECK: nn.reshape %[[XR]]
+// CHECK-NOT: nn.reverse_sequence
+// CHECK: %[[T2:.*]] = nn.constant dense<2> : tensor<i32>
+// CHECK: %[[L2:.*]] = nn.less %[[T2]], %arg3
+// CHECK: %[[R2:.*]] = nn.reshape %[[L2]] {{.*}} -> tensor<2x1xi1>
+// CHECK: %[[Z:.*]] = nn.constant dense<0.0{{.*}}> : tensor<2x4xf32>
+// CHECK: %[[P:.*]] = nn.gemm
+// CHECK: %[[X2:.*]] = nn.slice %[[P]] {sizes = [2, 4], starts = [4, 0], steps = [1, 1]}
+// CHECK: nn.add %[[X2]]
 // CHECK: %[[LO:.*]] = nn.max
 // CHECK: %[[HI:.*]] = nn.min %[[LO]]
 // CHECK-NEXT: %[[H:.*]] = nn.tanh %[[HI]]
-// CHECK-NEXT: nn.select %{{.*}}, %[[H]], %{{.*}} : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
-// CHECK-NEXT: nn.select %{{.*}}, %[[H]], %{{.*}} : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK-NEXT: nn.select %[[R2]], %[[H]], %[[Z]] : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK-NEXT: nn.select %[[R2]], %[[H]], %{{.*}} : tensor<2x1xi1>, tensor<2x4xf32>, tensor<2x4xf32>
+// CHECK: nn.slice %[[P]] {sizes = [2, 4], starts = [2, 0], steps = [1, 1]}
 // CHECK-COUNT-4: nn.select
 // CHECK: %[[Y:.*]] = nn.concat {{.*}} -> tensor<3x1x2x4xf32>
-// CHECK: nn.reverse_sequence {{.*}}, %arg3 {{.*}} -> tensor<3x2x4xf32>
+// CHECK-NOT: nn.reverse_sequence
 // CHECK-NOT: nn.rnn
+// CHECK: return %[[Y]]
 func.func @lengths_clip(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor<1x4x4xf32>, %l: tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>) {
   %y, %h = nn.rnn %x, %w, %r, %l {activations = [], activation_alpha = [], activation_beta = [], clip = 5.000000e-01 : f32, direction = "reverse", hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 1, 0]> : vector<6xi32>} : (tensor<3x2x2xf32>, tensor<1x4x2xf32>, tensor<1x4x4xf32>, tensor<2xi32>) -> (tensor<3x1x2x4xf32>, tensor<1x2x4xf32>)
   return %y, %h : tensor<3x1x2x4xf32>, tensor<1x2x4xf32>
