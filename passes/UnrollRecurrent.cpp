@@ -294,6 +294,12 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       // which would then live from the first direction's step to the
       // second's.)
       Value w = e.block(op.getW(), d), bias = inputBias(d), rowsOfX;
+      // x made of per-step parts (the steps of a layer unrolled before
+      // this one): a chunk concatenates its own steps' parts, so it depends
+      // on those steps only, and this layer's cells can run beside the
+      // lower layer's later ones (nn-schedule-cells). (Direction 1 copies
+      // its chunks as below, for the reason given there.)
+      SmallVector<Value> parts = d == 0 ? stepParts(x, T) : SmallVector<Value>();
       int64_t chunk = std::max<int64_t>(1, kProjectionRows / B);
       llvm::SmallDenseMap<int64_t, Value> chunks;
       auto projected = [&](int64_t t) {
@@ -302,7 +308,9 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
         if (!xw) {
           if (!rowsOfX)
             rowsOfX = e.reshape(x, {T * B, I});
-          Value rows = from == 0 && to == T ? rowsOfX
+          Value rows = !parts.empty()          ? e.reshape(e.concat(ArrayRef<Value>(parts).slice(from, to - from), 0),
+                                                               {(to - from) * B, I})
+                       : from == 0 && to == T ? rowsOfX
                        : d == 0             ? e.slice(rowsOfX, 0, from * B, to * B)
                                             : e.reshape(e.slice(x, 0, from, to), {(to - from) * B, I});
           xw = e.matmulT(rows, w, bias);
@@ -337,6 +345,29 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
     op->getResult(0).replaceAllUsesWith(D == 1 ? ys[0] : e.concat(ys, 1));
     for (int64_t s = 0; s < numStates; ++s)
       op->getResult(1 + s).replaceAllUsesWith(D == 1 ? finals[s][0] : e.concat(finals[s], 0));
+  }
+
+  /// The T steps `x` ([T, ...]) is a concatenation of, each of leading
+  /// dimension 1, seen through reshapes that keep the leading T; empty when
+  /// it is not one.
+  static SmallVector<Value> stepParts(Value x, int64_t T) {
+    auto leading = [&](Value v) {
+      auto t = v.getType().dyn_cast<RankedTensorType>();
+      return t && t.getRank() > 0 ? t.getDimSize(0) : -1;
+    };
+    while (auto r = x.getDefiningOp<ReshapeOp>()) {
+      if (leading(r.getOperand()) != T)
+        return {};
+      x = r.getOperand();
+    }
+    auto concat = x.getDefiningOp<ConcatOp>();
+    if (!concat || concat.getAxis() != 0 || (int64_t)concat.getInputs().size() != T)
+      return {};
+    SmallVector<Value> parts(concat.getInputs().begin(), concat.getInputs().end());
+    for (Value p : parts)
+      if (leading(p) != 1)
+        return {};
+    return parts;
   }
 
   /// Both biases of all gates summed, direction d ([G*H]; null without).

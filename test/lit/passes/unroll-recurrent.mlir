@@ -1,5 +1,6 @@
 // RUN: nncc-opt %s --nn-unroll-recurrent --split-input-file | FileCheck %s
 // RUN: nncc-opt %s --nn-unroll-recurrent=max-steps=2 --split-input-file | FileCheck %s --check-prefix=LIMIT
+// RUN: nncc-opt %s --nn-unroll-recurrent --canonicalize --split-input-file | FileCheck %s --check-prefix=DEAD
 
 // A forward LSTM of 3 steps: one hoisted input projection, then one
 // recurrent product per step, and y rebuilt from the steps' h in time
@@ -73,4 +74,28 @@ func.func @lengths_clip(%x: tensor<3x2x2xf32>, %w: tensor<1x4x2xf32>, %r: tensor
 func.func @chunks(%x: tensor<3x64x2xf32>, %w: tensor<1x16x2xf32>, %r: tensor<1x16x4xf32>) -> tensor<1x64x4xf32> {
   %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 4 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<3x64x2xf32>, tensor<1x16x2xf32>, tensor<1x16x4xf32>) -> (tensor<3x1x64x4xf32>, tensor<1x64x4xf32>, tensor<1x64x4xf32>)
   return %h : tensor<1x64x4xf32>
+}
+
+// -----
+
+// A layer whose x is the steps of a layer unrolled before it (through a
+// reshape) makes each chunk of its input projection from those steps'
+// outputs: chunk c waits only for the lower layer's chunk c, and the lower
+// layer's whole y is not kept for it (here 3 chunks of 4 steps).
+// CHECK-LABEL: func.func @stacked
+// CHECK-COUNT-3: nn.slice %{{.*}} {sizes = [128, 8], starts = [{{[0-9]+}}, 0], steps = [1, 1]} : tensor<384x8xf32> -> tensor<128x8xf32>
+// CHECK: nn.concat %{{.*}} {axis = 0 : i64} : ({{.*}}) -> tensor<12x1x32x8xf32>
+// CHECK-COUNT-3: nn.concat {{.*}} -> tensor<4x1x32x8xf32>
+// CHECK-NOT: nn.slice %{{.*}} : tensor<384x8xf32>
+// CHECK: return
+// (nothing reads the lower layer's y then: canonicalize drops it)
+// DEAD-LABEL: func.func @stacked
+// DEAD-COUNT-1: -> tensor<12x1x32x8xf32>
+// DEAD-NOT: -> tensor<12x1x32x8xf32>
+// DEAD: return
+func.func @stacked(%x: tensor<12x32x8xf32>, %w: tensor<1x32x8xf32>, %r: tensor<1x32x8xf32>, %w2: tensor<1x32x8xf32>, %r2: tensor<1x32x8xf32>) -> (tensor<12x1x32x8xf32>, tensor<1x32x8xf32>) {
+  %y, %h, %c = nn.lstm %x, %w, %r {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 8 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<12x32x8xf32>, tensor<1x32x8xf32>, tensor<1x32x8xf32>) -> (tensor<12x1x32x8xf32>, tensor<1x32x8xf32>, tensor<1x32x8xf32>)
+  %x2 = nn.reshape %y {shape = [12, 32, 8]} : tensor<12x1x32x8xf32> -> tensor<12x32x8xf32>
+  %y2, %h2, %c2 = nn.lstm %x2, %w2, %r2 {activations = [], activation_alpha = [], activation_beta = [], hidden_size = 8 : i64, operand_segment_sizes = dense<[1, 1, 1, 0, 0, 0, 0, 0]> : vector<8xi32>} : (tensor<12x32x8xf32>, tensor<1x32x8xf32>, tensor<1x32x8xf32>) -> (tensor<12x1x32x8xf32>, tensor<1x32x8xf32>, tensor<1x32x8xf32>)
+  return %y2, %h : tensor<12x1x32x8xf32>, tensor<1x32x8xf32>
 }
