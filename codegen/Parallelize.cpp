@@ -165,8 +165,11 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     int64_t bodyOps = 1;
     op->walk([&](Operation *) { ++bodyOps; });
     int64_t work = iterations * bodyOps;
-    int64_t d = chooseLoop(op, ranges);
-    if (d < 0)
+    // Below min-work the loop runs whole on the calling thread: its body
+    // keeps the static bounds (count 1; begin and end unused).
+    bool whole = work < minWork;
+    int64_t d = whole ? -1 : chooseLoop(op, ranges);
+    if (d < 0 && !whole)
       return false;
 
     // The body's arguments: the op's buffers as they are (views included),
@@ -213,6 +216,13 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     auto fn = mb.create<func::FuncOp>(loc, "__body", mb.getFunctionType(argTypes, {}));
     fn.setPrivate();
     fn->setAttr("nncc.parallel_body", UnitAttr::get(ctx));
+    // A constant global is never written: `noalias` tells LLVM no store of
+    // the loop changes what it reads there (a broadcast scalar stays in a
+    // register, the loop vectorizes without alias checks).
+    for (auto it : llvm::enumerate(args))
+      if (auto global = it.value().getDefiningOp<memref::GetGlobalOp>())
+        if (auto def = module.lookupSymbol<memref::GlobalOp>(global.getName()); def && def.getConstant())
+          fn.setArgAttr(it.index(), "llvm.noalias", UnitAttr::get(ctx));
     Block *body = fn.addEntryBlock();
     OpBuilder b = OpBuilder::atBlockBegin(body);
     BlockAndValueMapping mapping;
@@ -231,7 +241,7 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     for (OpOperand &operand : op->getOpOperands()) {
       Value v = mapping.lookupOrDefault(operand.get());
       auto type = v.getType().dyn_cast<MemRefType>();
-      int64_t pos = type ? positionOfLoop(op.getTiedIndexingMap(&operand), (unsigned)d) : -1;
+      int64_t pos = type && !whole ? positionOfLoop(op.getTiedIndexingMap(&operand), (unsigned)d) : -1;
       if (pos >= 0) {
         SmallVector<OpFoldResult> offsets, sizes, strides;
         for (int64_t i = 0; i < type.getRank(); ++i) {
@@ -247,7 +257,7 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     clone->setOperands(operands);
     // linalg.index of loop d counts from the slice's start now.
     clone->walk([&](linalg::IndexOp idx) {
-      if ((int64_t)idx.getDim() != d)
+      if (whole || (int64_t)idx.getDim() != d)
         return;
       OpBuilder ib(idx->getContext());
       ib.setInsertionPointAfter(idx);
@@ -278,7 +288,8 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     // The call site.
     OpBuilder cb(op);
     cb.create<nnk::ParallelForOp>(loc, SymbolRefAttr::get(ctx, it->second), args.getArrayRef(),
-                                  cb.getI64IntegerAttr(ranges[d]), cb.getI64IntegerAttr(work / ranges[d]));
+                                  cb.getI64IntegerAttr(whole ? 1 : ranges[d]),
+                                  cb.getI64IntegerAttr(whole ? work : work / ranges[d]));
     op->erase();
     return true;
   }

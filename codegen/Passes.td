@@ -37,11 +37,17 @@ def Parallelize : Pass<"nncc-parallelize", "::mlir::ModuleOp"> {
     thread otherwise, and always in bundles). The body takes the op's
     buffers, views included, at offset 0, so identical loops over different
     places of the arena (an unrolled RNN's steps, a stack's layers) share one
-    function, compiled once.
+    function, compiled once. A loop with less work than `min-work` runs
+    whole (count 1): its body keeps its static bounds.
   }];
   let constructor = "::nncc::createParallelizePass()";
   let dependentDialects = ["::mlir::arith::ArithmeticDialect", "::mlir::memref::MemRefDialect",
                            "::nncc::nnk::NNKDialect"];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Loops whose iterations x body ops are below this run whole on the calling thread (count 1, "
+           "static bounds)">,
+  ];
   let statistics = [
     Statistic<"numOutlined", "num-outlined", "Ops moved into nnk.parallel_for bodies">,
     Statistic<"numBodies", "num-bodies", "Distinct body functions">,

@@ -18,6 +18,10 @@ void buildLoweringPipeline(OpPassManager &pm, bool reuseMemory, bool profile) {
                         " profile=" + (profile ? "true" : "false");
   (void)lower->initializeOptions(options);
   pm.addPass(std::move(lower));
+  // One value per buffer view (an op written in place reads and writes the
+  // same view, made twice): its loop body then gets one pointer for both,
+  // and LLVM vectorizes it without alias checks that would fail.
+  pm.addNestedPass<func::FuncOp>(createCSEPass());
   pm.addPass(createParallelizePass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());

@@ -1,4 +1,5 @@
-// RUN: nncc-opt %s --split-input-file --nn-plan-memory --nncc-lower-nn --nncc-parallelize | FileCheck %s
+// RUN: nncc-opt %s --split-input-file --nn-plan-memory --nncc-lower-nn --nncc-parallelize=min-work=1 | FileCheck %s
+// RUN: nncc-opt %s --split-input-file --nn-plan-memory --nncc-lower-nn --nncc-parallelize | FileCheck %s --check-prefix=WHOLE
 // Generated loops move into functions over a slice [begin, end) of one
 // parallel loop, run by nnk.parallel_for; each output element is written
 // by exactly one slice. An op's buffers are passed as the views it reads.
@@ -54,6 +55,16 @@ func.func @g(%x: tensor<64x32xf32>, %y: tensor<32xf32>) -> (tensor<32x64xf32>, t
 // CHECK: func.func private @steps_par1(
 // CHECK: func.func private @steps_par0(%arg0: memref<8x16xf32, #[[S:map[0-9]*]]>, %arg1: memref<8x16xf32, #[[S]]>, %arg2: memref<8x16xf32>, %arg3: index, %arg4: index)
 // CHECK-NOT: @steps_par2
+
+// Below min-work (by default) a loop runs whole on the calling thread: count
+// 1, its body over the static shapes, begin and end unused. Shared alike.
+// WHOLE-LABEL: func.func @steps(
+// WHOLE: nnk.parallel_for @steps_par0({{.*}}) {cost = {{[0-9]+}} : i64, count = 1 : i64}
+// WHOLE: nnk.parallel_for @steps_par0({{.*}}) {cost = {{[0-9]+}} : i64, count = 1 : i64}
+// WHOLE: nnk.parallel_for @steps_par1({{.*}}) {cost = {{[0-9]+}} : i64, count = 1 : i64}
+// WHOLE: func.func private @steps_par0(%arg0: memref<8x16xf32, #[[S:map[0-9]*]]>, %arg1: memref<8x16xf32, #[[S]]>, %arg2: memref<8x16xf32>, %arg3: index, %arg4: index)
+// WHOLE-NOT: memref.subview
+// WHOLE: linalg.generic {{.*}} ins(%arg0, %arg1 : {{.*}}) outs(%arg2 : memref<8x16xf32>)
 func.func @steps(%g: tensor<8x128xf32>) -> (tensor<8x16xf32>, tensor<8x16xf32>, tensor<8x16xf32>) {
   %a0 = nn.fused(%g) : (tensor<8x128xf32>) -> tensor<8x16xf32> {
   ^bb0(%v: tensor<8x128xf32>):
@@ -89,4 +100,16 @@ func.func @iota(%x: tensor<64x8xf32>) -> tensor<64x8xi64> {
   %0 = nn.argmax %x {axis = 1 : i64, keepdims = true, select_last_index = false} : tensor<64x8xf32> -> tensor<64x1xi64>
   %1 = nn.expand %0 {shape = [64, 8]} : tensor<64x1xi64> -> tensor<64x8xi64>
   return %1 : tensor<64x8xi64>
+}
+
+// -----
+
+// A constant global is never written: its argument is noalias, so LLVM
+// keeps the broadcast scalar in a register (the output may alias the
+// other buffers, which stay plain).
+// CHECK-LABEL: func.func private @scale_par0(%arg0: memref<64x32xf32>, %arg1: memref<f32> {llvm.noalias}, %arg2: memref<64x32xf32>, %arg3: index, %arg4: index)
+func.func @scale(%x: tensor<64x32xf32>) -> tensor<64x32xf32> {
+  %c = nn.constant dense<3.0> : tensor<f32>
+  %0 = nn.div %x, %c : tensor<64x32xf32>, tensor<f32>
+  return %0 : tensor<64x32xf32>
 }

@@ -63,3 +63,25 @@ func.func @square(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = nn.pow %x, %c : tensor<4xf32>, tensor<f32>
   return %0 : tensor<4xf32>
 }
+
+// A division by a constant power of two (attention's 1 / sqrt(64)) is a
+// multiplication by its reciprocal, which is exact; by any other constant,
+// or of integers, it stays a division.
+// CHECK-LABEL: func.func @div_by_eight
+// CHECK-DAG: %[[R:.*]] = nn.constant dense<1.250000e-01> : tensor<f32>
+// CHECK-DAG: %[[N:.*]] = nn.constant dense<-2.500000e-01> : tensor<f32>
+// CHECK: nn.mul %arg0, %[[R]]
+// CHECK: nn.mul %arg0, %[[N]]
+// CHECK: nn.div %arg0, %{{.*}} : tensor<4xf32>, tensor<f32>
+// CHECK: nn.div %arg1, %{{.*}} : tensor<4xi32>, tensor<i32>
+func.func @div_by_eight(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>) {
+  %c8 = nn.constant dense<8.0> : tensor<f32>
+  %0 = nn.div %x, %c8 : tensor<4xf32>, tensor<f32>
+  %cm4 = nn.constant dense<-4.0> : tensor<f32>
+  %1 = nn.div %x, %cm4 : tensor<4xf32>, tensor<f32>
+  %c3 = nn.constant dense<3.0> : tensor<f32>
+  %2 = nn.div %x, %c3 : tensor<4xf32>, tensor<f32>
+  %i8 = nn.constant dense<8> : tensor<i32>
+  %3 = nn.div %i, %i8 : tensor<4xi32>, tensor<i32>
+  return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>
+}
