@@ -22,7 +22,7 @@
 // captures are rebuilt inside from the buffers under them.
 //
 //===----------------------------------------------------------------------===//
-#include "codegen/KernelCall.h"
+#include "codegen/KernelOps.h"
 #include "codegen/Passes.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -173,12 +173,12 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
       return false;
 
     // The body's arguments: the op's buffers as they are (views included),
-    // then the buffers under any view its region captures (rebuilt inside);
-    // constants are cloned in.
+    // then the buffers under any view its region captures; those views and
+    // constants are rebuilt inside.
     Block &entry = f.getBody().front();
-    llvm::SetVector<Value> args;
+    llvm::SetVector<Value> args, captured;
     SmallVector<Type> argTypes;
-    llvm::SetVector<Operation *> constants, slice;
+    llvm::SetVector<Operation *> slice;
     for (Value v : op->getOperands()) {
       if (auto type = v.getType().dyn_cast<MemRefType>()) {
         MemRefType argType = bodyArgType(type);
@@ -186,13 +186,10 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
           return false;
         if (args.insert(v))
           argTypes.push_back(argType);
-      } else if (auto c = v.getDefiningOp<arith::ConstantOp>()) {
-        constants.insert(c);
-      } else {
+      } else if (!collectSlice(v, entry, slice, captured)) {
         return false;
       }
     }
-    llvm::SetVector<Value> captured;
     bool capturesOk = true;
     for (Region &region : op->getRegions())
       region.walk([&](Operation *inner) {
@@ -229,8 +226,6 @@ struct ParallelizePass : ParallelizeBase<ParallelizePass> {
     for (auto it : llvm::enumerate(args))
       mapping.map(it.value(), body->getArgument(it.index()));
     Value begin = body->getArgument(args.size()), end = body->getArgument(args.size() + 1);
-    for (Operation *c : constants)
-      b.clone(*c, mapping);
     // Captured views and constants, in program order.
     for (Operation &o : entry)
       if (slice.contains(&o))

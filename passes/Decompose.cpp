@@ -201,13 +201,10 @@ struct DivByPowerOfTwo : OpRewritePattern<DivOp> {
     auto et = op.getType().cast<RankedTensorType>().getElementType();
     if (!et.isa<FloatType>() || !scalarConstant(op.getRhs(), c) || op.getType() != op.getLhs().getType() || c == 0)
       return failure();
-    int exponent;
+    int exponent; // (within float32's normal range, so 1 / c is one too)
     if (std::frexp(std::fabs(c), &exponent) != 0.5 || exponent < -100 || exponent > 100)
       return failure();
-    auto scalarType = RankedTensorType::get({}, et);
-    Value inverse = b.create<ConstantOp>(op.getLoc(), scalarType,
-                                         DenseElementsAttr::get(scalarType, b.getFloatAttr(et, 1.0 / c)));
-    b.replaceOpWithNewOp<MulOp>(op, op.getLhs(), inverse);
+    b.replaceOpWithNewOp<MulOp>(op, op.getLhs(), Emit{b, op.getLoc()}.scalar(1.0 / c, et));
     return success();
   }
 };

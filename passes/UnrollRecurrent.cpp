@@ -295,10 +295,10 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
       // second's.)
       Value w = e.block(op.getW(), d), bias = inputBias(d), rowsOfX;
       // x made of per-step parts (the steps of a layer unrolled before
-      // this one): a chunk concatenates its own steps' parts, so it depends
-      // on those steps only, and this layer's cells can run beside the
-      // lower layer's later ones (nn-schedule-cells). (Direction 1 copies
-      // its chunks as below, for the reason given there.)
+      // this one): a chunk concatenates its own steps' parts, computed in
+      // place in it, so the lower layer's whole y is not kept for it.
+      // (Direction 1 copies its chunks as below, for the reason given
+      // there.)
       SmallVector<Value> parts = d == 0 ? stepParts(x, T) : SmallVector<Value>();
       int64_t chunk = std::max<int64_t>(1, kProjectionRows / B);
       llvm::SmallDenseMap<int64_t, Value> chunks;
@@ -306,10 +306,10 @@ struct UnrollRecurrentPass : UnrollRecurrentBase<UnrollRecurrentPass> {
         int64_t c = t / chunk, from = c * chunk, to = std::min(T, from + chunk);
         Value &xw = chunks[c];
         if (!xw) {
-          if (!rowsOfX)
+          if (!rowsOfX && parts.empty())
             rowsOfX = e.reshape(x, {T * B, I});
-          Value rows = !parts.empty()          ? e.reshape(e.concat(ArrayRef<Value>(parts).slice(from, to - from), 0),
-                                                               {(to - from) * B, I})
+          Value rows = !parts.empty()       ? e.reshape(e.concat(ArrayRef<Value>(parts).slice(from, to - from), 0),
+                                                        {(to - from) * B, I})
                        : from == 0 && to == T ? rowsOfX
                        : d == 0             ? e.slice(rowsOfX, 0, from * B, to * B)
                                             : e.reshape(e.slice(x, 0, from, to), {(to - from) * B, I});
