@@ -25,36 +25,6 @@ using namespace nncc::onnximport;
 
 namespace {
 
-/// x with a new leading dimension of 1 at `axis`.
-Value unsqueezeAt(Node &n, Value x, int64_t axis) {
-  auto s = x.getType().cast<RankedTensorType>().getShape();
-  Shape shape(s.begin(), s.end());
-  shape.insert(shape.begin() + axis, 1);
-  return n.reshape(x, shape);
-}
-
-/// Element t of x along `axis`, without that dimension.
-Value takeAt(Node &n, Value x, int64_t axis, int64_t t) {
-  auto s = x.getType().cast<RankedTensorType>().getShape();
-  SmallVector<int64_t> starts(s.size(), 0), steps(s.size(), 1), sizes(s.begin(), s.end());
-  starts[axis] = t;
-  sizes[axis] = 1;
-  Value slice = n.create<nn::SliceOp>(x, n.i64s(starts), n.i64s(steps), n.i64s(sizes));
-  Shape shape(s.begin(), s.end());
-  shape.erase(shape.begin() + axis);
-  return n.reshape(slice, shape);
-}
-
-/// Stacks equal-shaped values along a new dimension `axis`.
-Value stack(Node &n, ArrayRef<Value> parts, int64_t axis) {
-  SmallVector<Value> expanded;
-  for (Value p : parts)
-    expanded.push_back(unsqueezeAt(n, p, axis));
-  if (expanded.size() == 1)
-    return expanded[0];
-  return n.create<nn::ConcatOp>(expanded, n.b.getI64IntegerAttr(axis));
-}
-
 LogicalResult importIf(Node &n) {
   auto cond = n.requireConstant(0, "condition, which selects the branch");
   if (failed(cond))
@@ -236,6 +206,11 @@ FailureOr<nn::LoopOp> buildLoop(Node &n, Value m, Value c, ArrayRef<Value> carri
 LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> carried, const Twine &why,
                           Optional<int64_t> trips = llvm::None) {
   int numScan = body.output_size() - 1 - (int)carried.size();
+  for (size_t k = 0; k < carried.size(); ++k)
+    if (isSequence(carried[k]))
+      return n.fail(Twine("this loop runs as a loop (") + why + ") and carries a sequence (input " + Twine(2 + k) +
+                    "), which is not supported: nncc knows a sequence's length at compile time. Give the loop a "
+                    "constant trip count and condition so that it is unrolled");
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   auto scalarOf = [&](int i, Type elt) -> Value {
     Value v = n.in(i);
@@ -334,8 +309,11 @@ LogicalResult importLoop(Node &n) {
     cond = c.cast<DenseElementsAttr>().getSplatValue<bool>();
     for (size_t k = 0; k < carried.size(); ++k)
       carried[k] = outs[1 + k];
-    for (int k = 0; k < numScan; ++k)
+    for (int k = 0; k < numScan; ++k) {
+      if (isSequence(outs[1 + carried.size() + k]))
+        return n.fail(Twine("scan output ") + Twine(k) + " is a sequence; scan outputs must be tensors");
       scans[k].push_back(outs[1 + carried.size() + k]);
+    }
   }
   for (size_t k = 0; k < carried.size(); ++k)
     n.out(k, carried[k]);

@@ -268,15 +268,6 @@ LogicalResult importConcat(Node &n) {
   return success();
 }
 
-/// A contiguous slice [start, start + size) of dimension `axis`.
-static Value sliceAxis(Node &n, Value x, int64_t axis, int64_t start, int64_t size, int64_t step = 1) {
-  auto shape = x.getType().cast<RankedTensorType>().getShape();
-  SmallVector<int64_t> starts(shape.size(), 0), steps(shape.size(), 1), sizes(shape.begin(), shape.end());
-  starts[axis] = size ? start : 0;
-  steps[axis] = step;
-  sizes[axis] = size;
-  return n.create<nn::SliceOp>(x, n.i64s(starts), n.i64s(steps), n.i64s(sizes));
-}
 
 LogicalResult importSplit(Node &n) {
   auto shape = n.shape(0);

@@ -80,7 +80,12 @@ public:
 private:
   LogicalResult checkSupported(const onnx::GraphProto &graph, std::string &error);
   LogicalResult importInitializer(const onnx::TensorProto &t, std::string &error);
-  Type inputType(const onnx::ValueInfoProto &vi, std::string &error);
+  /// The type of graph input `name` (a tensor, or a sequence's element).
+  Type inputType(const std::string &name, const onnx::TypeProto_Tensor &tt, std::string &error);
+  /// The types of the elements of sequence input `vi`: its length is
+  /// ImportOptions::sequenceLengths' or that of the elements `name[k]` with a
+  /// value or shape.
+  LogicalResult sequenceInputTypes(const onnx::ValueInfoProto &vi, SmallVectorImpl<Type> &types, std::string &error);
   void replaceValue(Value from, Value to);
 };
 

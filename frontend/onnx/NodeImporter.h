@@ -81,6 +81,8 @@ public:
   int numOutputs() const { return proto.output_size(); }
   bool wantsOutput(int i) const { return i < proto.output_size() && !proto.output(i).empty(); }
   void out(int i, mlir::Value v);
+  /// Sets output i to a sequence of these elements (see isSequence).
+  void outSequence(int i, mlir::ValueRange elements);
 
   /// Fails the import with a message naming this node.
   mlir::LogicalResult fail(const llvm::Twine &msg);
@@ -139,7 +141,34 @@ void registerReductionHandlers(HandlerMap &m);
 void registerLossHandlers(HandlerMap &m);
 void registerControlFlowHandlers(HandlerMap &m);
 void registerGeneratorHandlers(HandlerMap &m);
+void registerSequenceHandlers(HandlerMap &m);
 const HandlerMap &handlers();
+
+// --- sequences ---------------------------------------------------------------
+// A sequence's length and elements are known at compile time (static
+// shapes). While a graph is imported, a sequence is a value of tuple type:
+// the result of a builtin.unrealized_conversion_cast of its elements, which
+// the sequence operators take apart and build anew. Graph inputs and outputs
+// that are sequences pass as their elements (OnnxImporter.h); no such cast
+// outlives the import.
+
+/// Whether `v` is a sequence (see above).
+bool isSequence(mlir::Value v);
+/// The elements of sequence `v`.
+llvm::SmallVector<mlir::Value> sequenceElements(mlir::Value v);
+/// The sequence of `elements`, built at the builder's insertion point.
+mlir::Value makeSequence(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);
+/// Whether input `index` of an ONNX `opType` node may be a sequence.
+bool takesSequence(llvm::StringRef opType, int index);
+
+// --- slicing helpers shared by the handlers -------------------------------------
+/// A contiguous slice [start, start + size) of dimension `axis` (every
+/// `step`-th element).
+mlir::Value sliceAxis(Node &n, mlir::Value x, int64_t axis, int64_t start, int64_t size, int64_t step = 1);
+/// Element t of x along `axis`, without that dimension.
+mlir::Value takeAt(Node &n, mlir::Value x, int64_t axis, int64_t t);
+/// Stacks equal-shaped values along a new dimension `axis`.
+mlir::Value stack(Node &n, llvm::ArrayRef<mlir::Value> parts, int64_t axis);
 
 /// Reads ONNX-style axes (negative counts from the end) into sorted,
 /// non-negative, unique axes; false when one is out of range.

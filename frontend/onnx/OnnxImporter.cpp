@@ -228,15 +228,10 @@ Value OnnxImporterImpl::specialize(const std::string &name) {
   return c;
 }
 
-Type OnnxImporterImpl::inputType(const onnx::ValueInfoProto &vi, std::string &error) {
-  const auto &tt = vi.type().tensor_type();
-  if (!vi.type().has_tensor_type()) {
-    error = "graph input '" + vi.name() + "' is not a tensor (sequences, maps and optionals are not supported)";
-    return {};
-  }
+Type OnnxImporterImpl::inputType(const std::string &name, const onnx::TypeProto_Tensor &tt, std::string &error) {
   Type elt = nn::typeFromOnnxDataType(&ctx, tt.elem_type());
   if (!elt) {
-    error = "graph input '" + vi.name() + "' has element type " +
+    error = "graph input '" + name + "' has element type " +
             (tt.elem_type() == 8 ? std::string("string") : "code " + std::to_string(tt.elem_type())) +
             ", which nncc does not support";
     return {};
@@ -246,13 +241,13 @@ Type OnnxImporterImpl::inputType(const onnx::ValueInfoProto &vi, std::string &er
   for (const auto &d : tt.shape().dim())
     declared.push_back(d.has_dim_value() ? d.dim_value() : -1);
 
-  auto given = options.inputValues.find(vi.name());
-  auto override = options.inputShapes.find(vi.name());
+  auto given = options.inputValues.find(name);
+  auto override = options.inputShapes.find(name);
   std::vector<int64_t> shape = declared;
   if (given != options.inputValues.end()) {
     const Tensor &t = *given->second;
     if ((int)t.dtype() != tt.elem_type()) {
-      error = "input '" + vi.name() + "' has element type " + dtypeName(t.dtype()) +
+      error = "input '" + name + "' has element type " + dtypeName(t.dtype()) +
               " but the model expects " + dtypeName(static_cast<DType>(tt.elem_type()));
       return {};
     }
@@ -264,7 +259,7 @@ Type OnnxImporterImpl::inputType(const onnx::ValueInfoProto &vi, std::string &er
         std::string decl = "[";
         for (size_t k = 0; k < declared.size(); ++k)
           decl += (k ? ", " : "") + (declared[k] < 0 ? std::string("?") : std::to_string(declared[k]));
-        error = "input '" + vi.name() + "' has shape " + shapeToString(t.shape()) +
+        error = "input '" + name + "' has shape " + shapeToString(t.shape()) +
                 " but the model expects " + decl + "]";
         return {};
       }
@@ -273,27 +268,62 @@ Type OnnxImporterImpl::inputType(const onnx::ValueInfoProto &vi, std::string &er
   } else if (override != options.inputShapes.end()) {
     shape = override->second;
     if (hasShape && shape.size() != declared.size()) {
-      error = "--input-shape for '" + vi.name() + "' has rank " + std::to_string(shape.size()) +
+      error = "--input-shape for '" + name + "' has rank " + std::to_string(shape.size()) +
               " but the model declares rank " + std::to_string(declared.size());
       return {};
     }
   } else {
     if (!hasShape) {
-      error = "graph input '" + vi.name() + "' has no declared shape; give its value (--input) or "
-              "its shape (--input-shape " + vi.name() + "=DxDx...)";
+      error = "graph input '" + name + "' has no declared shape; give its value (--input) or "
+              "its shape (--input-shape " + name + "=DxDx...)";
       return {};
     }
     for (size_t k = 0; k < shape.size(); ++k)
       if (shape[k] < 0) {
         const auto &dim = tt.shape().dim((int)k);
-        error = "graph input '" + vi.name() + "' has symbolic dimension " +
+        error = "graph input '" + name + "' has symbolic dimension " +
                 (dim.dim_param().empty() ? std::string("?") : "'" + dim.dim_param() + "'") +
                 " at position " + std::to_string(k) + "; give its shape with --input-shape " +
-                vi.name() + "=DxDx... or pass the input's value";
+                name + "=DxDx... or pass the input's value";
         return {};
       }
   }
   return RankedTensorType::get(shape, elt);
+}
+
+LogicalResult OnnxImporterImpl::sequenceInputTypes(const onnx::ValueInfoProto &vi, SmallVectorImpl<Type> &types,
+                                                   std::string &error) {
+  const auto &elem = vi.type().sequence_type().elem_type();
+  if (!elem.has_tensor_type()) {
+    error = "graph input '" + vi.name() + "' is a sequence of non-tensors, which nncc does not support";
+    return failure();
+  }
+  // Its length: as given, else as many elements as have a value or shape.
+  auto given = options.sequenceLengths.find(vi.name());
+  int64_t length = 0;
+  if (given != options.sequenceLengths.end()) {
+    length = given->second;
+  } else {
+    auto known = [&](int64_t k) {
+      std::string name = vi.name() + "[" + std::to_string(k) + "]";
+      return options.inputValues.count(name) || options.inputShapes.count(name);
+    };
+    while (known(length))
+      ++length;
+    if (length == 0) {
+      error = "graph input '" + vi.name() + "' is a sequence, whose length nncc must know at compile time: give "
+              "its value, or its elements' shapes (--input-shape " + vi.name() + "[0]=DxDx... --input-shape " +
+              vi.name() + "[1]=..., one per element)";
+      return failure();
+    }
+  }
+  for (int64_t k = 0; k < length; ++k) {
+    Type t = inputType(vi.name() + "[" + std::to_string(k) + "]", elem.tensor_type(), error);
+    if (!t)
+      return failure();
+    types.push_back(t);
+  }
+  return success();
 }
 
 LogicalResult OnnxImporterImpl::checkSupported(const onnx::GraphProto &graph, std::string &error) {
@@ -367,6 +397,9 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
     if (!v)
       return emitError(loc) << node.op_type() << " node '" << label << "': input '" << node.input(k)
                             << "' is not produced by any earlier node, initializer or graph input";
+    if (onnximport::isSequence(v) && !onnximport::takesSequence(node.op_type(), k))
+      return emitError(loc) << node.op_type() << " node '" << label << "': input " << k << " ('" << node.input(k)
+                            << "') is a sequence, where the operator takes a tensor";
     if (rowsKnownAtRunTime.count(v))
       return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k)
                             << "', the scan output of a loop that runs as a loop: its length is known only at "
@@ -525,17 +558,41 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
 
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  // A sequence input is one argument per element, named `name[k]`.
+  struct SequenceInput {
+    std::string name;
+    unsigned first, length;
+  };
+  SmallVector<SequenceInput> sequenceInputs;
   for (const auto &vi : graph.input()) {
     if (initNames.count(vi.name()))
       continue;
-    Type t = inputType(vi, error);
-    if (!t)
+    SmallVector<Type> types;
+    SmallVector<std::string> names;
+    if (vi.type().has_sequence_type()) {
+      if (failed(sequenceInputTypes(vi, types, error)))
+        return nullptr;
+      sequenceInputs.push_back({vi.name(), (unsigned)argTypes.size(), (unsigned)types.size()});
+      for (size_t k = 0; k < types.size(); ++k)
+        names.push_back(vi.name() + "[" + std::to_string(k) + "]");
+    } else if (!vi.type().has_tensor_type()) {
+      error = "graph input '" + vi.name() + "' is not a tensor or a sequence of tensors (maps and optionals are "
+              "not supported)";
       return nullptr;
-    argTypes.push_back(t);
-    argNames.push_back(vi.name());
-    auto given = options.inputValues.find(vi.name());
-    if (given != options.inputValues.end())
-      graphInputValues[vi.name()] = given->second;
+    } else {
+      Type t = inputType(vi.name(), vi.type().tensor_type(), error);
+      if (!t)
+        return nullptr;
+      types.push_back(t);
+      names.push_back(vi.name());
+    }
+    for (size_t k = 0; k < types.size(); ++k) {
+      argTypes.push_back(types[k]);
+      argNames.push_back(names[k]);
+      auto given = options.inputValues.find(names[k]);
+      if (given != options.inputValues.end())
+        graphInputValues[names[k]] = given->second;
+    }
   }
   func = builder.create<func::FuncOp>(unknown, options.functionName,
                                       builder.getFunctionType(argTypes, {}));
@@ -545,6 +602,9 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
     func.setArgAttr(k, "nn.name", builder.getStringAttr(argNames[k]));
   }
   builder.setInsertionPointToStart(entry);
+  for (const auto &seq : sequenceInputs)
+    define(seq.name, onnximport::makeSequence(builder, NameLoc::get(builder.getStringAttr(seq.name)),
+                                              entry->getArguments().slice(seq.first, seq.length)));
 
   for (const auto &t : graph.initializer())
     if (failed(importInitializer(t, error)))
@@ -560,14 +620,21 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
 
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
+  SmallVector<std::string> resultNames;
   for (const auto &o : graph.output()) {
     Value v = lookup(o.name());
     if (!v) {
       error = "graph output '" + o.name() + "' is not produced by any node";
       return nullptr;
     }
-    results.push_back(v);
-    resultTypes.push_back(v.getType());
+    // A sequence output is one result per element, named `name[k]`.
+    bool sequence = onnximport::isSequence(v);
+    SmallVector<Value> elements = sequence ? onnximport::sequenceElements(v) : SmallVector<Value>{v};
+    for (size_t k = 0; k < elements.size(); ++k) {
+      results.push_back(elements[k]);
+      resultTypes.push_back(elements[k].getType());
+      resultNames.push_back(sequence ? o.name() + "[" + std::to_string(k) + "]" : o.name());
+    }
   }
   // The scan outputs of a loop run as a loop hold as many rows as iterations
   // ran, counted by the loop's last result: only graph outputs can be such
@@ -583,13 +650,26 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
   }
   builder.create<func::ReturnOp>(unknown, results);
   func.setType(builder.getFunctionType(argTypes, resultTypes));
-  for (int k = 0; k < graph.output_size(); ++k)
-    func.setResultAttr(k, "nn.name", builder.getStringAttr(graph.output(k).name()));
+  for (size_t k = 0; k < resultNames.size(); ++k)
+    func.setResultAttr(k, "nn.name", builder.getStringAttr(resultNames[k]));
   for (size_t k = 0; k < counts.size(); ++k) {
-    func.setResultAttr(graph.output_size() + k, "nn.length_of", builder.getI64IntegerAttr(counts[k].first));
+    unsigned index = resultNames.size() + k;
+    func.setResultAttr(index, "nn.length_of", builder.getI64IntegerAttr(counts[k].first));
     auto grows = capacityLoops.find(counts[k].second);
     if (grows != capacityLoops.end()) // a run may outgrow its rows: which loop's to grow
-      func.setResultAttr(graph.output_size() + k, "nn.grows_loop", builder.getI64IntegerAttr(grows->second));
+      func.setResultAttr(index, "nn.grows_loop", builder.getI64IntegerAttr(grows->second));
+  }
+
+  // The sequences were the lists of their elements (NodeImporter.h): none
+  // is used now.
+  SmallVector<Operation *> sequences;
+  func.walk([&](UnrealizedConversionCastOp op) { sequences.push_back(op); });
+  for (Operation *op : llvm::reverse(sequences)) {
+    if (!op->use_empty()) {
+      error = "internal error: a sequence is still used after the import";
+      return nullptr;
+    }
+    op->erase();
   }
 
   if (failed(verify(*module))) {
@@ -757,6 +837,35 @@ Value Node::expandTo(Value v, ArrayRef<int64_t> shape) {
   return create<nn::ExpandOp>(v, i64s(shape));
 }
 
+Value sliceAxis(Node &n, Value x, int64_t axis, int64_t start, int64_t size, int64_t step) {
+  auto shape = x.getType().cast<RankedTensorType>().getShape();
+  SmallVector<int64_t> starts(shape.size(), 0), steps(shape.size(), 1), sizes(shape.begin(), shape.end());
+  starts[axis] = size ? start : 0;
+  steps[axis] = step;
+  sizes[axis] = size;
+  return n.create<nn::SliceOp>(x, n.i64s(starts), n.i64s(steps), n.i64s(sizes));
+}
+
+Value takeAt(Node &n, Value x, int64_t axis, int64_t t) {
+  auto s = x.getType().cast<RankedTensorType>().getShape();
+  Shape shape(s.begin(), s.end());
+  shape.erase(shape.begin() + axis);
+  return n.reshape(sliceAxis(n, x, axis, t, 1), shape);
+}
+
+Value stack(Node &n, ArrayRef<Value> parts, int64_t axis) {
+  SmallVector<Value> expanded;
+  for (Value p : parts) {
+    auto s = p.getType().cast<RankedTensorType>().getShape();
+    Shape shape(s.begin(), s.end());
+    shape.insert(shape.begin() + axis, 1);
+    expanded.push_back(n.reshape(p, shape));
+  }
+  if (expanded.size() == 1)
+    return expanded[0];
+  return n.create<nn::ConcatOp>(expanded, n.b.getI64IntegerAttr(axis));
+}
+
 bool normalizeAxes(ArrayRef<int64_t> axes, int64_t rank, SmallVectorImpl<int64_t> &out) {
   std::set<int64_t> s;
   for (int64_t a : axes) {
@@ -779,6 +888,7 @@ const HandlerMap &handlers() {
     registerLossHandlers(m);
     registerControlFlowHandlers(m);
     registerGeneratorHandlers(m);
+    registerSequenceHandlers(m);
     return m;
   }();
   return map;

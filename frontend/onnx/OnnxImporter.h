@@ -24,6 +24,12 @@ struct ImportOptions {
   std::map<std::string, const Tensor *> inputValues;
   /// Shapes for graph inputs whose declared shape has symbolic dimensions.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Lengths of graph inputs that are sequences. A sequence input of length
+  /// N takes N arguments, its elements, named `name[0]` to `name[N-1]` (so
+  /// are their values and shapes above, and the elements of a sequence
+  /// output, one result each). Without a length here, the elements with a
+  /// value or shape count.
+  std::map<std::string, int64_t> sequenceLengths;
   /// Directory of the model file, for tensors with external data.
   std::string baseDir;
   /// Name of the function created for the graph.

@@ -2,6 +2,7 @@
 #include "frontend/onnx/TensorProto.h"
 #include "runtime/FileUtil.h"
 
+#include "onnx/onnx-data_pb.h"
 #include "onnx/onnx_pb.h"
 
 #include <cstring>
@@ -171,6 +172,35 @@ bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std
     error = "'" + path + "': " + error;
     return false;
   }
+  name = proto.name();
+  return true;
+}
+
+bool readSequenceFile(const std::string &path, std::vector<Tensor> &out, std::string &name, std::string &error) {
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return false;
+  onnx::SequenceProto proto;
+  if (!proto.ParseFromString(bytes)) {
+    error = "'" + path + "' is not a serialized ONNX SequenceProto (protobuf parse failed)";
+    return false;
+  }
+  if (proto.elem_type() != onnx::SequenceProto::TENSOR && proto.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    error = "'" + path + "' is a sequence of non-tensors (element type " + std::to_string(proto.elem_type()) +
+            "), which nncc does not support";
+    return false;
+  }
+  std::string dir;
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos)
+    dir = path.substr(0, slash);
+  out.clear();
+  out.resize(proto.tensor_values_size());
+  for (int k = 0; k < proto.tensor_values_size(); ++k)
+    if (!tensorFromProto(proto.tensor_values(k), dir, out[k], error)) {
+      error = "'" + path + "', element " + std::to_string(k) + ": " + error;
+      return false;
+    }
   name = proto.name();
   return true;
 }

@@ -5,6 +5,7 @@
 #include "runtime/Tensor.h"
 
 #include <string>
+#include <vector>
 
 namespace onnx {
 class TensorProto;
@@ -23,6 +24,9 @@ void tensorToProto(const Tensor &tensor, const std::string &name, onnx::TensorPr
 
 /// Reads a serialized TensorProto file (the ONNX backend-test `input_0.pb`).
 bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std::string &error);
+/// Reads a serialized SequenceProto file of tensors (a backend test's
+/// sequence input or output), element by element.
+bool readSequenceFile(const std::string &path, std::vector<Tensor> &out, std::string &name, std::string &error);
 /// Writes a tensor as a serialized TensorProto, atomically (temp + rename).
 bool writeTensorFile(const std::string &path, const Tensor &tensor, const std::string &name,
                      std::string &error);

@@ -9,6 +9,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "onnx/onnx_pb.h"
 #include <gtest/gtest.h>
+#include <functional>
 
 using namespace nncc;
 using namespace nncc::test;
@@ -655,4 +656,230 @@ TEST(Importer, LongScanRunsAsALoop) {
     EXPECT_EQ(out[0].data<float>()[0], s[0]);
     EXPECT_EQ(out[0].data<float>()[1], s[1]);
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Sequences: known element by element at compile time
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// x [4, 3] split into its 4 rows (SplitToSequence, keepdims 0).
+onnx::ModelProto splitRowsModel() {
+  auto m = makeModel(17);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {4, 3});
+  setIntAttribute(addNode(g, "SplitToSequence", {"x"}, {"rows"}), "keepdims", 0);
+  return m;
+}
+
+Tensor iota(std::vector<int64_t> shape) {
+  Tensor x(DType::Float32, shape);
+  for (int64_t k = 0; k < x.numElements(); ++k)
+    x.data<float>()[k] = (float)k;
+  return x;
+}
+
+} // namespace
+
+/// SequenceAt whose position is a graph input, not given at compile time:
+/// one compiled graph takes the row at each position, negative ones from
+/// the back.
+TEST(Importer, SequenceAtTakesARunTimePosition) {
+  auto m = splitRowsModel();
+  auto *g = m.mutable_graph();
+  addInput(g, "pos", onnx::TensorProto::INT64, {});
+  addNode(g, "SequenceAt", {"rows", "pos"}, {"row"});
+  g->add_output()->set_name("row");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x = iota({4, 3});
+  for (int64_t pos : {0, 2, 3, -1, -4}) {
+    Tensor p = scalarI64(pos);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &p}, out, error)) << error;
+    ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{3}));
+    int64_t row = pos < 0 ? pos + 4 : pos;
+    for (int j = 0; j < 3; ++j)
+      EXPECT_EQ(out[0].data<float>()[j], (float)(row * 3 + j)) << "position " << pos;
+  }
+}
+
+/// The pattern of a Python list appended to in a loop: an unrolled Loop
+/// carries a sequence, inserting x * (i + 1) at the front on each of its 3
+/// iterations, and the result is concatenated; a SequenceMap then adds a
+/// tensor to each element of a split and the results are stacked.
+TEST(Importer, UnrolledLoopCarriesASequence) {
+  auto m = makeModel(17);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {2});
+  addNode(g, "SequenceEmpty", {}, {"empty"});
+  auto *tripsNode = addNode(g, "Constant", {}, {"M"});
+  auto *a = tripsNode->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  a->mutable_t()->add_int64_data(3);
+  auto *body = addLoop(g, {"M", "", "empty"}, {"seq"});
+  addInput(body, "i", onnx::TensorProto::INT64, {});
+  addInput(body, "c", onnx::TensorProto::BOOL, {});
+  body->add_input()->set_name("seq_in"); // a sequence
+  addScalarConstant(body, "one", onnx::TensorProto::FLOAT, 1.0);
+  addScalarConstant(body, "front", onnx::TensorProto::INT64, 0);
+  setIntAttribute(addNode(body, "Cast", {"i"}, {"fi"}), "to", onnx::TensorProto::FLOAT);
+  addNode(body, "Add", {"fi", "one"}, {"f"});
+  addNode(body, "Mul", {"x", "f"}, {"xf"});
+  addNode(body, "SequenceInsert", {"seq_in", "xf", "front"}, {"seq_out"});
+  addNode(body, "Identity", {"c"}, {"cout"});
+  body->add_output()->set_name("cout");
+  body->add_output()->set_name("seq_out");
+  setIntAttribute(addNode(g, "ConcatFromSequence", {"seq"}, {"cat"}), "axis", 0);
+  g->add_output()->set_name("cat");
+  // SequenceMap: each part of x split in 2 (sizes [1, 1]) plus b, stacked.
+  addInput(g, "b", onnx::TensorProto::FLOAT, {1});
+  addNode(g, "SplitToSequence", {"x"}, {"parts"});
+  auto *map = addNode(g, "SequenceMap", {"parts", "b"}, {"sums"});
+  auto *mb = map->add_attribute();
+  mb->set_name("body");
+  mb->set_type(onnx::AttributeProto::GRAPH);
+  auto *mapBody = mb->mutable_g();
+  addInput(mapBody, "part", onnx::TensorProto::FLOAT, {1});
+  addInput(mapBody, "bias", onnx::TensorProto::FLOAT, {1});
+  addNode(mapBody, "Add", {"part", "bias"}, {"sum"});
+  mapBody->add_output()->set_name("sum");
+  auto *stacked = setIntAttribute(addNode(g, "ConcatFromSequence", {"sums"}, {"stacked"}), "axis", -1);
+  setIntAttribute(stacked, "new_axis", 1);
+  g->add_output()->set_name("stacked");
+
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {2}), b(DType::Float32, {1});
+  x.data<float>()[0] = 1.5f, x.data<float>()[1] = -2;
+  b.data<float>()[0] = 0.25f;
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x, &b}, out, error)) << error;
+  ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{6}));
+  for (int k = 0; k < 3; ++k) // inserted at the front: iteration 2 first
+    for (int j = 0; j < 2; ++j)
+      EXPECT_EQ(out[0].data<float>()[k * 2 + j], x.data<float>()[j] * (float)(3 - k)) << k << ", " << j;
+  ASSERT_EQ(out[1].shape(), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(out[1].data<float>()[0], 1.75f);
+  EXPECT_EQ(out[1].data<float>()[1], -1.75f);
+}
+
+/// What nncc cannot resolve at compile time is refused with the reason.
+TEST(Importer, SequenceErrorsNameTheCause) {
+  struct Case {
+    const char *what;
+    std::function<void(onnx::GraphProto *)> build;
+    const char *message;
+  };
+  std::vector<Case> cases = {
+      {"a sequence given to a tensor operator",
+       [](onnx::GraphProto *g) {
+         addNode(g, "Neg", {"rows"}, {"y"});
+         g->add_output()->set_name("y");
+       },
+       "input 0 ('rows') is a sequence, where the operator takes a tensor"},
+      {"a sequence input without its length",
+       [](onnx::GraphProto *g) {
+         auto *vi = g->add_input();
+         vi->set_name("seq");
+         vi->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()->set_elem_type(
+             onnx::TensorProto::FLOAT);
+         addNode(g, "SequenceLength", {"seq"}, {"n"});
+         g->add_output()->set_name("n");
+       },
+       "graph input 'seq' is a sequence, whose length nncc must know at compile time"},
+      {"an erase past the end",
+       [](onnx::GraphProto *g) {
+         addScalarConstant(g, "p", onnx::TensorProto::INT64, 4);
+         addNode(g, "SequenceErase", {"rows", "p"}, {"fewer"});
+         addNode(g, "SequenceLength", {"fewer"}, {"n"});
+         g->add_output()->set_name("n");
+       },
+       "position 4 is out of range for a sequence of 4 elements"},
+      {"a run-time position over elements of different shapes",
+       [](onnx::GraphProto *g) {
+         addInput(g, "pos", onnx::TensorProto::INT64, {});
+         addInput(g, "z", onnx::TensorProto::FLOAT, {5});
+         addNode(g, "SequenceInsert", {"rows", "z"}, {"more"});
+         addNode(g, "SequenceAt", {"more", "pos"}, {"y"});
+         g->add_output()->set_name("y");
+       },
+       "the elements' shapes differ"},
+      {"a sequence carried by a loop that runs as a loop",
+       [](onnx::GraphProto *g) {
+         addInput(g, "M", onnx::TensorProto::INT64, {});
+         auto *body = addLoop(g, {"M", "", "rows"}, {"seq"});
+         addInput(body, "i", onnx::TensorProto::INT64, {});
+         addInput(body, "c", onnx::TensorProto::BOOL, {});
+         body->add_input()->set_name("seq_in");
+         addNode(body, "Identity", {"c"}, {"cout"});
+         addNode(body, "Identity", {"seq_in"}, {"seq_out"});
+         body->add_output()->set_name("cout");
+         body->add_output()->set_name("seq_out");
+         addNode(g, "SequenceLength", {"seq"}, {"n"});
+         g->add_output()->set_name("n");
+       },
+       "carries a sequence (input 2), which is not supported"},
+  };
+  for (auto &c : cases) {
+    auto m = splitRowsModel();
+    c.build(m.mutable_graph());
+    std::string error;
+    auto exe = compileOnnx(m, {}, {}, error);
+    EXPECT_FALSE(exe) << c.what;
+    EXPECT_NE(error.find(c.message), std::string::npos) << c.what << ": " << error;
+  }
+}
+
+/// A sequence graph input is one argument per element, named `name[k]`, its
+/// length given by the elements' shapes (--input-shape xs[0]=... in the
+/// tool); a sequence output is one result per element.
+TEST(Importer, SequenceInputsAndOutputsPassAsTheirElements) {
+  auto m = makeModel(17);
+  auto *g = m.mutable_graph();
+  auto *vi = g->add_input();
+  vi->set_name("xs");
+  vi->mutable_type()->mutable_sequence_type()->mutable_elem_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::FLOAT);
+  addInput(g, "z", onnx::TensorProto::FLOAT, {1});
+  addNode(g, "SequenceInsert", {"xs", "z"}, {"more"});
+  addNode(g, "SequenceLength", {"more"}, {"n"});
+  g->add_output()->set_name("more");
+  g->add_output()->set_name("n");
+  ImportOptions io;
+  io.inputShapes["xs[0]"] = {2};
+  io.inputShapes["xs[1]"] = {3};
+  std::string error;
+  auto exe = compileOnnx(m, io, {}, error);
+  ASSERT_TRUE(exe) << error;
+  std::vector<std::string> in, out;
+  for (auto &s : exe->inputs())
+    in.push_back(s.name);
+  for (auto &s : exe->outputs())
+    out.push_back(s.name);
+  EXPECT_EQ(in, (std::vector<std::string>{"xs[0]", "xs[1]", "z"}));
+  EXPECT_EQ(out, (std::vector<std::string>{"more[0]", "more[1]", "more[2]", "n"}));
+  Tensor a = iota({2}), b = iota({3}), z(DType::Float32, {1});
+  z.data<float>()[0] = -1;
+  std::vector<Tensor> results;
+  ASSERT_TRUE(exe->run({&a, &b, &z}, results, error)) << error;
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[1].shape(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(results[1].data<float>()[2], 2.0f);
+  EXPECT_EQ(results[2].data<float>()[0], -1.0f);
+  EXPECT_EQ(results[3].data<int64_t>()[0], 3);
+  // Given its length, a sequence may be empty.
+  io.inputShapes.clear();
+  io.sequenceLengths["xs"] = 0;
+  exe = compileOnnx(m, io, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_TRUE(exe->run({&z}, results, error)) << error;
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].data<float>()[0], -1.0f);
+  EXPECT_EQ(results[1].data<int64_t>()[0], 1);
 }

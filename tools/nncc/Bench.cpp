@@ -253,20 +253,13 @@ int benchCommand(int argc, char **argv) {
   auto slash = modelPath.find_last_of('/');
   importOptions.baseDir = slash == std::string::npos ? "." : modelPath.substr(0, slash);
   auto declared = modelInputs(model);
-  std::vector<Tensor> given;
+  std::vector<std::unique_ptr<Tensor>> given;
   auto files = args.all("input");
   if (!files.empty() && files.size() != declared.size())
     return fail("the model takes " + std::to_string(declared.size()) + " input(s), " + std::to_string(files.size()) +
                 " given");
-  for (size_t k = 0; k < files.size(); ++k) {
-    Tensor t;
-    std::string name;
-    if (!readTensorFile(files[k], t, name, error))
-      return fail(error);
-    given.push_back(std::move(t));
-  }
-  for (size_t k = 0; k < given.size(); ++k)
-    importOptions.inputValues[declared[k].name] = &given[k];
+  if (!readInputFiles(declared, files, importOptions, given, error))
+    return fail(error);
   CompileOptions options;
   if (!compileOptionsFrom(args, options, error))
     return fail(error);
@@ -275,12 +268,12 @@ int benchCommand(int argc, char **argv) {
   if (!exe)
     return fail(error);
   std::vector<Tensor> inputs;
-  if (!given.empty())
-    inputs = std::move(given);
-  else
+  if (files.empty())
     for (size_t k = 0; k < exe->inputs().size(); ++k)
       inputs.push_back(randomTensor(exe->inputs()[k], 1234 + (unsigned)k));
   std::vector<const Tensor *> in;
+  for (auto &t : given)
+    in.push_back(t.get());
   for (auto &t : inputs)
     in.push_back(&t);
   std::printf("compiled %s in %.0f ms; %d thread(s), %d warm-up and %d timed runs\n", modelPath.c_str(),

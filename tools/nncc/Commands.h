@@ -6,7 +6,9 @@
 #include "driver/Trainer.h"
 #include "tools/nncc/Args.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace nncc {
 
@@ -23,6 +25,12 @@ extern const std::set<std::string> kCompileFlags;
 bool compileOptionsFrom(const Args &args, CompileOptions &options, std::string &error);
 /// --input-shape NAME=DxDxD
 bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &error);
+/// Reads `files`, one per declared graph input (a TensorProto; a
+/// SequenceProto for a sequence input, which passes as its elements), into
+/// `values` in argument order, and gives their values (and sequences'
+/// lengths) to `options`.
+bool readInputFiles(const std::vector<TensorSignature> &declared, const std::vector<std::string> &files,
+                    ImportOptions &options, std::vector<std::unique_ptr<Tensor>> &values, std::string &error);
 /// --threads N: sets the runtime's worker threads (absent: all cores).
 bool threadsFrom(const Args &args, std::string &error);
 

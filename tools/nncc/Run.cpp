@@ -18,8 +18,9 @@ static const char *kRunHelp = R"(usage: nncc run MODEL [options]
 Compiles MODEL (ONNX, recognised by content) for this machine and runs it.
 
 Inputs and outputs:
-  --input FILE.pb        an input as an ONNX TensorProto, in graph-input order
-                         (repeat for each input; initializers are not inputs)
+  --input FILE.pb        an input as an ONNX TensorProto (a SequenceProto for
+                         a sequence), in graph-input order (repeat for each
+                         input; initializers are not inputs)
   --test-data DIR        an ONNX backend-test folder: runs DIR/input_*.pb and
                          compares with DIR/output_*.pb (rtol 1e-3, atol 1e-7);
                          exits 1 on a mismatch, printing the worst element
@@ -135,24 +136,11 @@ int runCommand(int argc, char **argv) {
     return fail("the model takes " + std::to_string(declared.size()) + " input(s) (" + names + "), " +
                 std::to_string(inputFiles.size()) + " given; pass one --input FILE.pb per input or --test-data DIR");
   }
-  for (auto &d : declared)
-    if (d.kind != "tensor")
-      return fail("graph input '" + d.name + "' is a" + std::string(d.kind == "optional" ? "n " : " ") + d.kind +
-                  "; nncc supports tensor inputs and outputs only (sequences, maps and optionals are not supported)");
   std::vector<std::unique_ptr<Tensor>> inputs;
   auto slash = modelPath.find_last_of('/');
   importOptions.baseDir = slash == std::string::npos ? "." : modelPath.substr(0, slash);
-  for (size_t k = 0; k < inputFiles.size(); ++k) {
-    auto t = std::make_unique<Tensor>();
-    std::string name;
-    if (!readTensorFile(inputFiles[k], *t, name, error))
-      return fail("input " + std::to_string(k) + ": " + error);
-    // The ONNX test data stores bfloat16 as uint16 (numpy has no bfloat16).
-    if (declared[k].dtype == DType::BFloat16 && t->dtype() == DType::UInt16)
-      t->reinterpret(DType::BFloat16);
-    importOptions.inputValues[declared[k].name] = t.get();
-    inputs.push_back(std::move(t));
-  }
+  if (!readInputFiles(declared, inputFiles, importOptions, inputs, error))
+    return fail(error);
 
   auto exe = compileOnnx(model, importOptions, options, error);
   if (!exe)
@@ -198,15 +186,28 @@ int runCommand(int argc, char **argv) {
 
   if (!expectedFiles.empty()) {
     double rtol = std::atof(args.get("rtol", "1e-3").c_str()), atol = std::atof(args.get("atol", "1e-7").c_str());
-    if (expectedFiles.size() != outputs.size())
-      return fail("the model has " + std::to_string(outputs.size()) + " output(s) but '" + testData + "' has " +
-                  std::to_string(expectedFiles.size()));
+    auto declaredOutputs = modelOutputs(model);
+    if (expectedFiles.size() != declaredOutputs.size())
+      return fail("the model has " + std::to_string(declaredOutputs.size()) + " output(s) but '" + testData +
+                  "' has " + std::to_string(expectedFiles.size()));
+    // A sequence output: its elements are outputs in turn.
+    std::vector<Tensor> expectedValues;
+    for (size_t k = 0; k < expectedFiles.size(); ++k) {
+      std::vector<Tensor> values(1);
+      std::string name;
+      bool ok = declaredOutputs[k].kind == "sequence" ? readSequenceFile(expectedFiles[k], values, name, error)
+                                                      : readTensorFile(expectedFiles[k], values[0], name, error);
+      if (!ok)
+        return fail(error);
+      for (auto &v : values)
+        expectedValues.push_back(std::move(v));
+    }
+    if (expectedValues.size() != outputs.size())
+      return fail("the model computed " + std::to_string(outputs.size()) + " output tensor(s) but '" + testData +
+                  "' holds " + std::to_string(expectedValues.size()) + " (with the elements of sequences)");
     bool allOk = true;
     for (size_t k = 0; k < outputs.size(); ++k) {
-      Tensor expected;
-      std::string name;
-      if (!readTensorFile(expectedFiles[k], expected, name, error))
-        return fail(error);
+      Tensor &expected = expectedValues[k];
       if (outputs[k].dtype() == DType::BFloat16 && expected.dtype() == DType::UInt16)
         expected.reinterpret(DType::BFloat16);
       std::string report;
