@@ -18,6 +18,8 @@ std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &pa
   ImportOptions importOptions;
   importOptions.inputShapes = options.inputShapes;
   importOptions.inputValues = options.inputValues;
+  importOptions.sequenceLengths = options.sequenceLengths;
+  importOptions.emptyOptionals = options.emptyOptionals;
   auto slash = path.find_last_of('/');
   importOptions.baseDir = slash == std::string::npos ? "." : path.substr(0, slash);
   CompileOptions compileOptions;

@@ -18,6 +18,7 @@
 #include "runtime/Tensor.h"
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,13 @@ struct ModelOptions {
   /// Values of inputs that determine shapes (a Reshape's shape given as a
   /// graph input, ...). The model is compiled for these values.
   std::map<std::string, const Tensor *> inputValues;
+  /// Lengths of sequence inputs: a sequence `xs` of N tensors is N inputs,
+  /// `xs[0]` .. `xs[N-1]` (without a length here, the elements given a shape
+  /// above count). Sequence outputs are one output per element.
+  std::map<std::string, int64_t> sequenceLengths;
+  /// Optional inputs that hold no value (they are no input); any other
+  /// optional input is its value's input(s).
+  std::set<std::string> emptyOptionals;
   /// LLVM optimization level, 0 to 3.
   unsigned optLevel = 2;
 };

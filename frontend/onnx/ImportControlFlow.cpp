@@ -207,10 +207,12 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
                           Optional<int64_t> trips = llvm::None) {
   int numScan = body.output_size() - 1 - (int)carried.size();
   for (size_t k = 0; k < carried.size(); ++k)
-    if (isSequence(carried[k]))
-      return n.fail(Twine("this loop runs as a loop (") + why + ") and carries a sequence (input " + Twine(2 + k) +
-                    "), which is not supported: nncc knows a sequence's length at compile time. Give the loop a "
-                    "constant trip count and condition so that it is unrolled");
+    if (isSequence(carried[k]) || isOptional(carried[k]))
+      return n.fail(Twine("this loop runs as a loop (") + why + ") and carries " +
+                    (isSequence(carried[k]) ? "a sequence" : "an optional") + " (input " + Twine(2 + k) +
+                    "), which is not supported: nncc knows a sequence's length and whether an optional holds a "
+                    "value at compile time. Give the loop a constant trip count and condition so that it is "
+                    "unrolled");
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();
   auto scalarOf = [&](int i, Type elt) -> Value {
     Value v = n.in(i);
@@ -310,8 +312,8 @@ LogicalResult importLoop(Node &n) {
     for (size_t k = 0; k < carried.size(); ++k)
       carried[k] = outs[1 + k];
     for (int k = 0; k < numScan; ++k) {
-      if (isSequence(outs[1 + carried.size() + k]))
-        return n.fail(Twine("scan output ") + Twine(k) + " is a sequence; scan outputs must be tensors");
+      if (isSequence(outs[1 + carried.size() + k]) || isOptional(outs[1 + carried.size() + k]))
+        return n.fail(Twine("scan output ") + Twine(k) + " is not a tensor; scan outputs must be tensors");
       scans[k].push_back(outs[1 + carried.size() + k]);
     }
   }

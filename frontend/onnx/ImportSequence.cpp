@@ -1,11 +1,12 @@
-//===- ImportSequence.cpp - ONNX sequences, resolved at import ------------===//
+//===- ImportSequence.cpp - ONNX sequences and optionals, resolved at import -===//
 //
 // nncc compiles static shapes, so a sequence inside a graph has a length and
 // elements known at compile time: the importer keeps it as the list of its
 // element tensors (NodeImporter.h, "Sequences") and each sequence operator
 // rearranges that list. Only a position known at compile time may insert or
 // erase; SequenceAt with a position known only at run time gathers from the
-// stacked elements when they all have one shape.
+// stacked elements when they all have one shape. Whether an optional holds a
+// value is known at compile time too.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/onnx/ImporterImpl.h"
@@ -15,9 +16,11 @@ using namespace mlir;
 using namespace nncc;
 using namespace nncc::onnximport;
 
+static constexpr StringLiteral kOptional = "nn.optional";
+
 bool nncc::onnximport::isSequence(Value v) {
   auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>() : nullptr;
-  return cast && v.getType().isa<TupleType>();
+  return cast && v.getType().isa<TupleType>() && !cast->hasAttr(kOptional);
 }
 
 SmallVector<Value> nncc::onnximport::sequenceElements(Value v) {
@@ -31,13 +34,35 @@ Value nncc::onnximport::makeSequence(OpBuilder &b, Location loc, ValueRange elem
   return b.create<UnrealizedConversionCastOp>(loc, TypeRange{type}, elements).getResult(0);
 }
 
-bool nncc::onnximport::takesSequence(StringRef opType, int index) {
+bool nncc::onnximport::isOptional(Value v) {
+  auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>() : nullptr;
+  return cast && v.getType().isa<TupleType>() && cast->hasAttr(kOptional);
+}
+
+Value nncc::onnximport::optionalValue(Value v) {
+  assert(isOptional(v) && "not an optional");
+  auto operands = v.getDefiningOp()->getOperands();
+  return operands.empty() ? Value() : operands[0];
+}
+
+Value nncc::onnximport::makeOptional(OpBuilder &b, Location loc, Value value) {
+  SmallVector<Value, 1> operands;
+  if (value)
+    operands.push_back(value);
+  auto type = TupleType::get(b.getContext(), ValueRange(operands).getTypes());
+  auto cast = b.create<UnrealizedConversionCastOp>(loc, TypeRange{type}, operands);
+  cast->setAttr(kOptional, b.getUnitAttr());
+  return cast.getResult(0);
+}
+
+bool nncc::onnximport::takesList(StringRef opType, int index) {
   if (opType == "SequenceMap")
     return true;
   if (opType == "Loop") // the carried values
     return index >= 2;
-  static const StringRef first[] = {"SequenceAt",         "SequenceLength", "SequenceInsert", "SequenceErase",
-                                    "ConcatFromSequence", "Identity"};
+  static const StringRef first[] = {"SequenceAt",         "SequenceLength", "SequenceInsert",     "SequenceErase",
+                                    "ConcatFromSequence", "Identity",       "Optional",           "OptionalHasElement",
+                                    "OptionalGetElement"};
   return index == 0 && llvm::is_contained(first, opType);
 }
 
@@ -260,8 +285,8 @@ LogicalResult importSequenceMap(Node &n) {
     if ((int)outs.size() != n.numOutputs())
       return n.fail(Twine("the body has ") + Twine(outs.size()) + " outputs, the node " + Twine(n.numOutputs()));
     for (size_t k = 0; k < outs.size(); ++k) {
-      if (isSequence(outs[k]))
-        return n.fail("a body output that is a sequence is not supported");
+      if (isSequence(outs[k]) || isOptional(outs[k]))
+        return n.fail("a body output that is not a tensor is not supported");
       outputs[k].push_back(outs[k]);
     }
   }
@@ -270,9 +295,39 @@ LogicalResult importSequenceMap(Node &n) {
   return success();
 }
 
+LogicalResult importOptional(Node &n) {
+  if (n.has(0) && isOptional(n.in(0)))
+    return n.fail("an optional of an optional is not supported");
+  if (!n.has(0) && !n.hasAttr("type"))
+    return n.fail("an empty optional needs its attribute 'type'");
+  n.out(0, makeOptional(n.b, n.loc, n.has(0) ? n.in(0) : Value()));
+  return success();
+}
+
+/// OptionalHasElement: whether the optional holds a value; a tensor or a
+/// sequence does (opset 18), a missing input does not.
+LogicalResult importOptionalHasElement(Node &n) {
+  bool has = n.has(0) && (!isOptional(n.in(0)) || optionalValue(n.in(0)));
+  n.out(0, n.create<nn::ConstantOp>(DenseElementsAttr::get(RankedTensorType::get({}, n.b.getI1Type()), has)));
+  return success();
+}
+
+/// OptionalGetElement: the optional's value; a tensor or a sequence is its
+/// own (opset 18).
+LogicalResult importOptionalGetElement(Node &n) {
+  Value v = n.in(0);
+  if (isOptional(v) && !(v = optionalValue(v)))
+    return n.fail("the optional '" + n.proto.input(0) + "' is empty; guard the read with OptionalHasElement");
+  n.out(0, v);
+  return success();
+}
+
 } // namespace
 
 void nncc::onnximport::registerSequenceHandlers(HandlerMap &m) {
+  m["Optional"] = importOptional;
+  m["OptionalHasElement"] = importOptionalHasElement;
+  m["OptionalGetElement"] = importOptionalGetElement;
   m["SequenceEmpty"] = importSequenceEmpty;
   m["SequenceConstruct"] = importSequenceConstruct;
   m["SequenceInsert"] = importSequenceInsert;

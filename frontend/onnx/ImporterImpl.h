@@ -82,10 +82,17 @@ private:
   LogicalResult importInitializer(const onnx::TensorProto &t, std::string &error);
   /// The type of graph input `name` (a tensor, or a sequence's element).
   Type inputType(const std::string &name, const onnx::TypeProto_Tensor &tt, std::string &error);
-  /// The types of the elements of sequence input `vi`: its length is
-  /// ImportOptions::sequenceLengths' or that of the elements `name[k]` with a
-  /// value or shape.
-  LogicalResult sequenceInputTypes(const onnx::ValueInfoProto &vi, SmallVectorImpl<Type> &types, std::string &error);
+  /// The arguments (types and names) of a graph input `name` of ONNX type
+  /// `type`: a tensor's one, a sequence's elements (`name[k]`; the length
+  /// is ImportOptions::sequenceLengths' or that of the elements with a value
+  /// or shape), an optional's value's (none when empty).
+  LogicalResult inputArguments(const std::string &name, const onnx::TypeProto &type, SmallVectorImpl<Type> &types,
+                               SmallVectorImpl<std::string> &names, std::string &error);
+  /// The value of that graph input, from its arguments at the front of
+  /// `args` (which it drops).
+  Value inputValue(const std::string &name, const onnx::TypeProto &type, ArrayRef<BlockArgument> &args);
+  /// The lengths inputArguments gave the sequence inputs, by name.
+  std::map<std::string, int64_t> sequenceInputLengths;
   void replaceValue(Value from, Value to);
 };
 

@@ -144,13 +144,15 @@ void registerGeneratorHandlers(HandlerMap &m);
 void registerSequenceHandlers(HandlerMap &m);
 const HandlerMap &handlers();
 
-// --- sequences ---------------------------------------------------------------
+// --- sequences and optionals ------------------------------------------------
 // A sequence's length and elements are known at compile time (static
-// shapes). While a graph is imported, a sequence is a value of tuple type:
-// the result of a builtin.unrealized_conversion_cast of its elements, which
-// the sequence operators take apart and build anew. Graph inputs and outputs
-// that are sequences pass as their elements (OnnxImporter.h); no such cast
-// outlives the import.
+// shapes), and so is whether an optional holds a value. While a graph is
+// imported, either is a value of tuple type: the result of a
+// builtin.unrealized_conversion_cast of its elements (an optional's: none or
+// its value, a tensor or a sequence; the cast marked `nn.optional`), which
+// the operators take apart and build anew. Graph inputs and outputs of these
+// types pass as their elements (OnnxImporter.h); no such cast outlives the
+// import.
 
 /// Whether `v` is a sequence (see above).
 bool isSequence(mlir::Value v);
@@ -158,8 +160,15 @@ bool isSequence(mlir::Value v);
 llvm::SmallVector<mlir::Value> sequenceElements(mlir::Value v);
 /// The sequence of `elements`, built at the builder's insertion point.
 mlir::Value makeSequence(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);
-/// Whether input `index` of an ONNX `opType` node may be a sequence.
-bool takesSequence(llvm::StringRef opType, int index);
+/// Whether `v` is an optional.
+bool isOptional(mlir::Value v);
+/// The value optional `v` holds, or null when it is empty.
+mlir::Value optionalValue(mlir::Value v);
+/// The optional holding `value` (empty when null).
+mlir::Value makeOptional(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+/// Whether input `index` of an ONNX `opType` node may be a sequence or an
+/// optional.
+bool takesList(llvm::StringRef opType, int index);
 
 // --- slicing helpers shared by the handlers -------------------------------------
 /// A contiguous slice [start, start + size) of dimension `axis` (every

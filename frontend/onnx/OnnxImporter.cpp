@@ -291,39 +291,75 @@ Type OnnxImporterImpl::inputType(const std::string &name, const onnx::TypeProto_
   return RankedTensorType::get(shape, elt);
 }
 
-LogicalResult OnnxImporterImpl::sequenceInputTypes(const onnx::ValueInfoProto &vi, SmallVectorImpl<Type> &types,
-                                                   std::string &error) {
-  const auto &elem = vi.type().sequence_type().elem_type();
+LogicalResult OnnxImporterImpl::inputArguments(const std::string &name, const onnx::TypeProto &type,
+                                               SmallVectorImpl<Type> &types, SmallVectorImpl<std::string> &names,
+                                               std::string &error) {
+  if (type.has_tensor_type()) {
+    Type t = inputType(name, type.tensor_type(), error);
+    if (!t)
+      return failure();
+    types.push_back(t);
+    names.push_back(name);
+    return success();
+  }
+  if (type.has_optional_type())
+    return options.emptyOptionals.count(name)
+               ? success()
+               : inputArguments(name, type.optional_type().elem_type(), types, names, error);
+  if (!type.has_sequence_type()) {
+    error = "graph input '" + name + "' is not a tensor, a sequence of tensors or an optional of either (maps are "
+            "not supported)";
+    return failure();
+  }
+  const auto &elem = type.sequence_type().elem_type();
   if (!elem.has_tensor_type()) {
-    error = "graph input '" + vi.name() + "' is a sequence of non-tensors, which nncc does not support";
+    error = "graph input '" + name + "' is a sequence of non-tensors, which nncc does not support";
     return failure();
   }
   // Its length: as given, else as many elements as have a value or shape.
-  auto given = options.sequenceLengths.find(vi.name());
+  auto element = [&](int64_t k) { return name + "[" + std::to_string(k) + "]"; };
+  auto given = options.sequenceLengths.find(name);
   int64_t length = 0;
   if (given != options.sequenceLengths.end()) {
     length = given->second;
   } else {
-    auto known = [&](int64_t k) {
-      std::string name = vi.name() + "[" + std::to_string(k) + "]";
-      return options.inputValues.count(name) || options.inputShapes.count(name);
-    };
-    while (known(length))
+    while (options.inputValues.count(element(length)) || options.inputShapes.count(element(length)))
       ++length;
     if (length == 0) {
-      error = "graph input '" + vi.name() + "' is a sequence, whose length nncc must know at compile time: give "
-              "its value, or its elements' shapes (--input-shape " + vi.name() + "[0]=DxDx... --input-shape " +
-              vi.name() + "[1]=..., one per element)";
+      error = "graph input '" + name + "' is a sequence, whose length nncc must know at compile time: give its "
+              "value, or its elements' shapes (--input-shape " + element(0) + "=DxDx... --input-shape " +
+              element(1) + "=..., one per element)";
       return failure();
     }
   }
+  sequenceInputLengths[name] = length;
   for (int64_t k = 0; k < length; ++k) {
-    Type t = inputType(vi.name() + "[" + std::to_string(k) + "]", elem.tensor_type(), error);
+    Type t = inputType(element(k), elem.tensor_type(), error);
     if (!t)
       return failure();
     types.push_back(t);
+    names.push_back(element(k));
   }
   return success();
+}
+
+Value OnnxImporterImpl::inputValue(const std::string &name, const onnx::TypeProto &type,
+                                   ArrayRef<BlockArgument> &args) {
+  Location loc = NameLoc::get(builder.getStringAttr(name));
+  if (type.has_tensor_type()) {
+    Value v = args.front();
+    args = args.drop_front();
+    return v;
+  }
+  if (type.has_optional_type())
+    return onnximport::makeOptional(builder, loc,
+                                    options.emptyOptionals.count(name)
+                                        ? Value()
+                                        : inputValue(name, type.optional_type().elem_type(), args));
+  int64_t length = sequenceInputLengths[name];
+  Value v = onnximport::makeSequence(builder, loc, ValueRange(args.take_front(length)));
+  args = args.drop_front(length);
+  return v;
 }
 
 LogicalResult OnnxImporterImpl::checkSupported(const onnx::GraphProto &graph, std::string &error) {
@@ -397,9 +433,10 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
     if (!v)
       return emitError(loc) << node.op_type() << " node '" << label << "': input '" << node.input(k)
                             << "' is not produced by any earlier node, initializer or graph input";
-    if (onnximport::isSequence(v) && !onnximport::takesSequence(node.op_type(), k))
+    if ((onnximport::isSequence(v) || onnximport::isOptional(v)) && !onnximport::takesList(node.op_type(), k))
       return emitError(loc) << node.op_type() << " node '" << label << "': input " << k << " ('" << node.input(k)
-                            << "') is a sequence, where the operator takes a tensor";
+                            << "') is " << (onnximport::isSequence(v) ? "a sequence" : "an optional")
+                            << ", where the operator takes a tensor";
     if (rowsKnownAtRunTime.count(v))
       return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k)
                             << "', the scan output of a loop that runs as a loop: its length is known only at "
@@ -558,40 +595,20 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
 
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
-  // A sequence input is one argument per element, named `name[k]`.
-  struct SequenceInput {
-    std::string name;
-    unsigned first, length;
-  };
-  SmallVector<SequenceInput> sequenceInputs;
+  // A sequence input is one argument per element, named `name[k]`; an
+  // optional input, its value's arguments (none when empty).
+  SmallVector<const onnx::ValueInfoProto *> declared;
   for (const auto &vi : graph.input()) {
     if (initNames.count(vi.name()))
       continue;
-    SmallVector<Type> types;
-    SmallVector<std::string> names;
-    if (vi.type().has_sequence_type()) {
-      if (failed(sequenceInputTypes(vi, types, error)))
-        return nullptr;
-      sequenceInputs.push_back({vi.name(), (unsigned)argTypes.size(), (unsigned)types.size()});
-      for (size_t k = 0; k < types.size(); ++k)
-        names.push_back(vi.name() + "[" + std::to_string(k) + "]");
-    } else if (!vi.type().has_tensor_type()) {
-      error = "graph input '" + vi.name() + "' is not a tensor or a sequence of tensors (maps and optionals are "
-              "not supported)";
+    declared.push_back(&vi);
+    size_t first = argNames.size();
+    if (failed(inputArguments(vi.name(), vi.type(), argTypes, argNames, error)))
       return nullptr;
-    } else {
-      Type t = inputType(vi.name(), vi.type().tensor_type(), error);
-      if (!t)
-        return nullptr;
-      types.push_back(t);
-      names.push_back(vi.name());
-    }
-    for (size_t k = 0; k < types.size(); ++k) {
-      argTypes.push_back(types[k]);
-      argNames.push_back(names[k]);
-      auto given = options.inputValues.find(names[k]);
+    for (size_t k = first; k < argNames.size(); ++k) {
+      auto given = options.inputValues.find(argNames[k]);
       if (given != options.inputValues.end())
-        graphInputValues[names[k]] = given->second;
+        graphInputValues[argNames[k]] = given->second;
     }
   }
   func = builder.create<func::FuncOp>(unknown, options.functionName,
@@ -602,9 +619,12 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
     func.setArgAttr(k, "nn.name", builder.getStringAttr(argNames[k]));
   }
   builder.setInsertionPointToStart(entry);
-  for (const auto &seq : sequenceInputs)
-    define(seq.name, onnximport::makeSequence(builder, NameLoc::get(builder.getStringAttr(seq.name)),
-                                              entry->getArguments().slice(seq.first, seq.length)));
+  ArrayRef<BlockArgument> args = entry->getArguments();
+  for (const auto *vi : declared)
+    if (!vi->type().has_tensor_type())
+      define(vi->name(), inputValue(vi->name(), vi->type(), args));
+    else
+      args = args.drop_front();
 
   for (const auto &t : graph.initializer())
     if (failed(importInitializer(t, error)))
@@ -627,9 +647,14 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
       error = "graph output '" + o.name() + "' is not produced by any node";
       return nullptr;
     }
-    // A sequence output is one result per element, named `name[k]`.
-    bool sequence = onnximport::isSequence(v);
-    SmallVector<Value> elements = sequence ? onnximport::sequenceElements(v) : SmallVector<Value>{v};
+    // A sequence output is one result per element, named `name[k]`; an
+    // optional output, its value's results (none when empty).
+    if (onnximport::isOptional(v))
+      v = onnximport::optionalValue(v);
+    bool sequence = v && onnximport::isSequence(v);
+    SmallVector<Value> elements = sequence ? onnximport::sequenceElements(v) : SmallVector<Value>{};
+    if (v && !sequence)
+      elements.push_back(v);
     for (size_t k = 0; k < elements.size(); ++k) {
       results.push_back(elements[k]);
       resultTypes.push_back(elements[k].getType());
@@ -660,13 +685,13 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
       func.setResultAttr(index, "nn.grows_loop", builder.getI64IntegerAttr(grows->second));
   }
 
-  // The sequences were the lists of their elements (NodeImporter.h): none
-  // is used now.
-  SmallVector<Operation *> sequences;
-  func.walk([&](UnrealizedConversionCastOp op) { sequences.push_back(op); });
-  for (Operation *op : llvm::reverse(sequences)) {
+  // The sequences and optionals were the lists of their elements
+  // (NodeImporter.h): none is used now but by another.
+  SmallVector<Operation *> lists;
+  func.walk([&](UnrealizedConversionCastOp op) { lists.push_back(op); });
+  for (Operation *op : llvm::reverse(lists)) {
     if (!op->use_empty()) {
-      error = "internal error: a sequence is still used after the import";
+      error = "internal error: a sequence or optional is still used after the import";
       return nullptr;
     }
     op->erase();

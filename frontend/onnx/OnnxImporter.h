@@ -8,6 +8,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct ImportOptions {
   /// output, one result each). Without a length here, the elements with a
   /// value or shape count.
   std::map<std::string, int64_t> sequenceLengths;
+  /// Graph inputs that are optionals and hold no value (they take no
+  /// argument). Any other optional input takes its value's arguments: a
+  /// tensor's, named as the input, or a sequence's.
+  std::set<std::string> emptyOptionals;
   /// Directory of the model file, for tensors with external data.
   std::string baseDir;
   /// Name of the function created for the graph.

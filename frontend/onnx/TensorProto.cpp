@@ -176,33 +176,72 @@ bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std
   return true;
 }
 
-bool readSequenceFile(const std::string &path, std::vector<Tensor> &out, std::string &name, std::string &error) {
-  std::string bytes;
-  if (!readFile(path, bytes, error))
-    return false;
-  onnx::SequenceProto proto;
-  if (!proto.ParseFromString(bytes)) {
-    error = "'" + path + "' is not a serialized ONNX SequenceProto (protobuf parse failed)";
-    return false;
-  }
+static std::string dirOf(const std::string &path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+static bool sequenceFromProto(const onnx::SequenceProto &proto, const std::string &path, std::vector<Tensor> &out,
+                              std::string &error) {
   if (proto.elem_type() != onnx::SequenceProto::TENSOR && proto.elem_type() != onnx::SequenceProto::UNDEFINED) {
     error = "'" + path + "' is a sequence of non-tensors (element type " + std::to_string(proto.elem_type()) +
             "), which nncc does not support";
     return false;
   }
-  std::string dir;
-  auto slash = path.find_last_of('/');
-  if (slash != std::string::npos)
-    dir = path.substr(0, slash);
-  out.clear();
   out.resize(proto.tensor_values_size());
   for (int k = 0; k < proto.tensor_values_size(); ++k)
-    if (!tensorFromProto(proto.tensor_values(k), dir, out[k], error)) {
+    if (!tensorFromProto(proto.tensor_values(k), dirOf(path), out[k], error)) {
       error = "'" + path + "', element " + std::to_string(k) + ": " + error;
       return false;
     }
-  name = proto.name();
   return true;
+}
+
+bool readValueFile(const std::string &path, const std::string &kind, ValueFile &out, std::string &error) {
+  out = ValueFile();
+  if (kind == "tensor") {
+    out.tensors.resize(1);
+    std::string name;
+    return readTensorFile(path, out.tensors[0], name, error);
+  }
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return false;
+  if (kind == "sequence") {
+    onnx::SequenceProto proto;
+    if (!proto.ParseFromString(bytes)) {
+      error = "'" + path + "' is not a serialized ONNX SequenceProto (protobuf parse failed)";
+      return false;
+    }
+    out.sequence = true;
+    return sequenceFromProto(proto, path, out.tensors, error);
+  }
+  if (kind == "optional") {
+    onnx::OptionalProto proto;
+    if (!proto.ParseFromString(bytes)) {
+      error = "'" + path + "' is not a serialized ONNX OptionalProto (protobuf parse failed)";
+      return false;
+    }
+    if (proto.has_tensor_value()) {
+      out.tensors.resize(1);
+      return tensorFromProto(proto.tensor_value(), dirOf(path), out.tensors[0], error) ||
+             (error = "'" + path + "': " + error, false);
+    }
+    if (proto.has_sequence_value()) {
+      out.sequence = true;
+      return sequenceFromProto(proto.sequence_value(), path, out.tensors, error);
+    }
+    if (proto.elem_type() != onnx::OptionalProto::TENSOR && proto.elem_type() != onnx::OptionalProto::SEQUENCE &&
+        proto.elem_type() != onnx::OptionalProto::UNDEFINED) {
+      error = "'" + path + "' is an optional of a type nncc does not support (element type " +
+              std::to_string(proto.elem_type()) + ")";
+      return false;
+    }
+    out.present = false;
+    return true;
+  }
+  error = "'" + path + "': nncc does not read values of ONNX type " + kind;
+  return false;
 }
 
 bool writeTensorFile(const std::string &path, const Tensor &tensor, const std::string &name,

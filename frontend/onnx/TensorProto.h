@@ -24,9 +24,16 @@ void tensorToProto(const Tensor &tensor, const std::string &name, onnx::TensorPr
 
 /// Reads a serialized TensorProto file (the ONNX backend-test `input_0.pb`).
 bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std::string &error);
-/// Reads a serialized SequenceProto file of tensors (a backend test's
-/// sequence input or output), element by element.
-bool readSequenceFile(const std::string &path, std::vector<Tensor> &out, std::string &name, std::string &error);
+/// A backend test's value of a graph input or output: a tensor, a sequence
+/// of tensors or an optional (of either).
+struct ValueFile {
+  std::vector<Tensor> tensors; ///< the tensor, or the sequence's elements
+  bool sequence = false;       ///< a sequence (its elements in `tensors`)
+  bool present = true;         ///< false for an empty optional
+};
+/// Reads a serialized TensorProto, SequenceProto or OptionalProto, as `kind`
+/// ("tensor", "sequence", "optional"; TensorSignature::kind) says.
+bool readValueFile(const std::string &path, const std::string &kind, ValueFile &out, std::string &error);
 /// Writes a tensor as a serialized TensorProto, atomically (temp + rename).
 bool writeTensorFile(const std::string &path, const Tensor &tensor, const std::string &name,
                      std::string &error);

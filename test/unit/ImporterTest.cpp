@@ -883,3 +883,64 @@ TEST(Importer, SequenceInputsAndOutputsPassAsTheirElements) {
   EXPECT_EQ(results[0].data<float>()[0], -1.0f);
   EXPECT_EQ(results[1].data<int64_t>()[0], 1);
 }
+
+/// Optionals: whether one holds a value is known at compile time. An
+/// optional graph input takes its value's argument, or none when given as
+/// empty; OptionalHasElement folds to a constant that an If can branch on;
+/// reading an empty optional names the cause.
+TEST(Importer, OptionalsAreResolvedAtCompileTime) {
+  auto build = [] {
+    auto m = makeModel(16);
+    auto *g = m.mutable_graph();
+    auto *vi = g->add_input();
+    vi->set_name("maybe");
+    auto *tt = vi->mutable_type()->mutable_optional_type()->mutable_elem_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(2);
+    addInput(g, "x", onnx::TensorProto::FLOAT, {2});
+    addNode(g, "OptionalHasElement", {"maybe"}, {"has"});
+    // If it has a value: value + x, else x.
+    auto *ifNode = addNode(g, "If", {"has"}, {"y"});
+    for (const char *branch : {"then_branch", "else_branch"}) {
+      auto *a = ifNode->add_attribute();
+      a->set_name(branch);
+      a->set_type(onnx::AttributeProto::GRAPH);
+      auto *b = a->mutable_g();
+      if (std::string(branch) == "then_branch") {
+        addNode(b, "OptionalGetElement", {"maybe"}, {"value"});
+        addNode(b, "Add", {"value", "x"}, {"out"});
+      } else {
+        addNode(b, "Identity", {"x"}, {"out"});
+      }
+      b->add_output()->set_name("out");
+    }
+    g->add_output()->set_name("y");
+    g->add_output()->set_name("has");
+    return m;
+  };
+  Tensor x = iota({2}), value(DType::Float32, {2});
+  value.data<float>()[0] = 10, value.data<float>()[1] = 20;
+  std::string error;
+  std::vector<Tensor> out;
+  auto exe = compileOnnx(build(), {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_EQ(exe->inputs().size(), 2u);
+  ASSERT_TRUE(exe->run({&value, &x}, out, error)) << error;
+  EXPECT_EQ(out[0].data<float>()[1], 21.0f);
+  EXPECT_TRUE(out[1].data<bool>()[0]);
+  ImportOptions io;
+  io.emptyOptionals.insert("maybe");
+  exe = compileOnnx(build(), io, {}, error);
+  ASSERT_TRUE(exe) << error;
+  ASSERT_EQ(exe->inputs().size(), 1u) << "an empty optional takes no argument";
+  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+  EXPECT_EQ(out[0].data<float>()[1], 1.0f);
+  EXPECT_FALSE(out[1].data<bool>()[0]);
+  // Read without the guard.
+  auto m = build();
+  addNode(m.mutable_graph(), "OptionalGetElement", {"maybe"}, {"unguarded"});
+  m.mutable_graph()->add_output()->set_name("unguarded");
+  exe = compileOnnx(m, io, {}, error);
+  EXPECT_FALSE(exe);
+  EXPECT_NE(error.find("the optional 'maybe' is empty"), std::string::npos) << error;
+}

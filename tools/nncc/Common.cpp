@@ -120,36 +120,28 @@ bool inputShapesFrom(const Args &args, ImportOptions &options, std::string &erro
 bool readInputFiles(const std::vector<TensorSignature> &declared, const std::vector<std::string> &files,
                     ImportOptions &options, std::vector<std::unique_ptr<Tensor>> &values, std::string &error) {
   for (auto &d : declared)
-    if (d.kind != "tensor" && d.kind != "sequence") {
-      error = "graph input '" + d.name + "' is a" + std::string(d.kind == "optional" ? "n " : " ") + d.kind +
-              "; nncc supports tensors and sequences of tensors as inputs and outputs (maps and optionals are not "
-              "supported)";
+    if (d.kind == "map") {
+      error = "graph input '" + d.name + "' is a map; nncc supports tensors, sequences of tensors and optionals "
+              "of either as inputs and outputs (maps are not supported)";
       return false;
     }
   for (size_t k = 0; k < files.size() && k < declared.size(); ++k) {
-    std::vector<Tensor> read(1);
-    std::vector<std::string> names{declared[k].name};
-    std::string name;
-    bool ok;
-    if (declared[k].kind == "sequence") {
-      ok = readSequenceFile(files[k], read, name, error);
-      options.sequenceLengths[declared[k].name] = (int64_t)read.size();
-      names.clear();
-      for (size_t e = 0; e < read.size(); ++e)
-        names.push_back(declared[k].name + "[" + std::to_string(e) + "]");
-    } else {
-      ok = readTensorFile(files[k], read[0], name, error);
-    }
-    if (!ok) {
+    const std::string &name = declared[k].name;
+    ValueFile read;
+    if (!readValueFile(files[k], declared[k].kind, read, error)) {
       error = "input " + std::to_string(k) + ": " + error;
       return false;
     }
-    for (size_t e = 0; e < read.size(); ++e) {
-      auto t = std::make_unique<Tensor>(std::move(read[e]));
+    if (!read.present)
+      options.emptyOptionals.insert(name);
+    if (read.sequence)
+      options.sequenceLengths[name] = (int64_t)read.tensors.size();
+    for (size_t e = 0; e < read.tensors.size(); ++e) {
+      auto t = std::make_unique<Tensor>(std::move(read.tensors[e]));
       // The ONNX test data stores bfloat16 as uint16 (numpy has no bfloat16).
       if (declared[k].dtype == DType::BFloat16 && t->dtype() == DType::UInt16)
         t->reinterpret(DType::BFloat16);
-      options.inputValues[names[e]] = t.get();
+      options.inputValues[read.sequence ? name + "[" + std::to_string(e) + "]" : name] = t.get();
       values.push_back(std::move(t));
     }
   }

@@ -18,9 +18,10 @@ static const char *kRunHelp = R"(usage: nncc run MODEL [options]
 Compiles MODEL (ONNX, recognised by content) for this machine and runs it.
 
 Inputs and outputs:
-  --input FILE.pb        an input as an ONNX TensorProto (a SequenceProto for
-                         a sequence), in graph-input order (repeat for each
-                         input; initializers are not inputs)
+  --input FILE.pb        an input as an ONNX TensorProto (a SequenceProto or
+                         OptionalProto for a sequence or optional input), in
+                         graph-input order (repeat for each input;
+                         initializers are not inputs)
   --test-data DIR        an ONNX backend-test folder: runs DIR/input_*.pb and
                          compares with DIR/output_*.pb (rtol 1e-3, atol 1e-7);
                          exits 1 on a mismatch, printing the worst element
@@ -190,21 +191,20 @@ int runCommand(int argc, char **argv) {
     if (expectedFiles.size() != declaredOutputs.size())
       return fail("the model has " + std::to_string(declaredOutputs.size()) + " output(s) but '" + testData +
                   "' has " + std::to_string(expectedFiles.size()));
-    // A sequence output: its elements are outputs in turn.
+    // A sequence output: its elements are outputs in turn (an optional:
+    // its value's, none when empty).
     std::vector<Tensor> expectedValues;
     for (size_t k = 0; k < expectedFiles.size(); ++k) {
-      std::vector<Tensor> values(1);
-      std::string name;
-      bool ok = declaredOutputs[k].kind == "sequence" ? readSequenceFile(expectedFiles[k], values, name, error)
-                                                      : readTensorFile(expectedFiles[k], values[0], name, error);
-      if (!ok)
+      ValueFile read;
+      if (!readValueFile(expectedFiles[k], declaredOutputs[k].kind, read, error))
         return fail(error);
-      for (auto &v : values)
+      for (auto &v : read.tensors)
         expectedValues.push_back(std::move(v));
     }
     if (expectedValues.size() != outputs.size())
       return fail("the model computed " + std::to_string(outputs.size()) + " output tensor(s) but '" + testData +
-                  "' holds " + std::to_string(expectedValues.size()) + " (with the elements of sequences)");
+                  "' holds " + std::to_string(expectedValues.size()) +
+                  " (counting the elements of sequences and optionals)");
     bool allOk = true;
     for (size_t k = 0; k < outputs.size(); ++k) {
       Tensor &expected = expectedValues[k];
