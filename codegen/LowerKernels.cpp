@@ -451,6 +451,27 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<RandomUniformOp>([&](RandomUniformOp r) -> FailureOr<bool> {
+        // The op's draw counter: a mutable one-element global of the module
+        // (its own, whatever else shares the stream), which each run advances.
+        auto counterType = MemRefType::get({1}, b.getI64Type());
+        std::string name = "nncc_random_draws_" + std::to_string(r.getStream());
+        for (int k = 1; in.module.lookupSymbol(name); ++k)
+          name = "nncc_random_draws_" + std::to_string(r.getStream()) + "_" + std::to_string(k);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(in.module.getBody());
+          b.create<memref::GlobalOp>(loc, name, b.getStringAttr("private"), counterType,
+                                     DenseElementsAttr::get(RankedTensorType::get({1}, b.getI64Type()),
+                                                            b.getI64IntegerAttr(0).getValue()),
+                                     /*constant=*/false, IntegerAttr());
+        }
+        Value counter = b.create<memref::GetGlobalOp>(loc, counterType, name);
+        KernelCall("nncc_random_uniform").tensor(in.outs[0], relt(0)).tensor(counter, b.getI64Type())
+            .i(r.getSeed()).i(r.getStream()).f(r.getLow().convertToDouble()).f(r.getHigh().convertToDouble())
+            .emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<DFTOp>([&](DFTOp d) -> FailureOr<bool> {
         KernelCall("nncc_dft").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0)).i(d.getAxis())
             .i(d.getInverse()).i(d.getLength()).emit(b, loc, in.scratch);

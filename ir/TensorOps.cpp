@@ -577,6 +577,15 @@ NN_INFER(MaxUnpoolOp) {
   return success();
 }
 
+NN_INFER(RandomUniformOp) {
+  RandomUniformOp::Adaptor a(operands, attrs, regions);
+  Type et = a.getElementType();
+  if (!et.isF32() && !et.isF64())
+    return emitOptionalError(loc, "random_uniform draws f32 or f64 values");
+  inferred.push_back(tensor(toI64(a.getShape()), et));
+  return success();
+}
+
 NN_INFER(RangeOp) {
   RangeOp::Adaptor a(operands, attrs, regions);
   inferred.push_back(tensor({(int64_t)a.getSize()}, a.getElementType()));

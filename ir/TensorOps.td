@@ -269,6 +269,21 @@ def NN_RangeOp : NN_Op<"range", [NoSideEffect, NN_InferType]> {
   let hasFolder = 1;
 }
 
+def NN_RandomUniformOp : NN_Op<"random_uniform", [NN_InferType]> {
+  let summary = "Uniform random numbers in [low, high), drawn anew by every run.";
+  let description = [{
+    Element i of run r is a hash of (seed, stream, r, i): the op's values
+    are reproducible from its seed and stream (the importer gives each
+    random op its own) and differ from run to run. f32 or f64. The op has
+    no declared memory effects, so passes neither fold, merge, hoist nor
+    recompute it.
+  }];
+  let arguments = (ins I64ArrayAttr:$shape, TypeAttr:$element_type, F64Attr:$low, F64Attr:$high, I64Attr:$seed,
+                       I64Attr:$stream);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "attr-dict `:` type($y)";
+}
+
 //===----------------------------------------------------------------------===//
 // Control flow
 //===----------------------------------------------------------------------===//

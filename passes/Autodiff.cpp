@@ -362,6 +362,13 @@ static bool loopGradient(OpBuilder &b, Backward &bw, LoopOp loop, llvm::DenseMap
   bool flows = some(dOut) || some(dScan);
   if (!flows || (floats.empty() && outer.empty()))
     return true; // no gradient reaches its inputs
+  // The backward recomputes the body: its random draws would differ.
+  if (loop.getBody().walk([](RandomUniformOp) { return WalkResult::interrupt(); }).wasInterrupted()) {
+    error = "the loop's body draws random numbers (Dropout, RandomUniform, ...), and its backward recomputes the "
+            "body, which would draw others: nncc differentiates such a loop only unrolled (give it a constant "
+            "trip count and condition)";
+    return false;
+  }
   // The trip count M (a constant, maybe reshaped; -1: known at run time)
   // and the rows of its scan outputs, which also bound its iterations.
   Value m = loop.getMaxTrip();

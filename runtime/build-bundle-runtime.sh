@@ -8,7 +8,7 @@ cxx="$1" ar="$2" src="$3" out="$4"
 shift 4
 mkdir -p "$out/obj"
 objs=()
-for f in Gemm Linalg Conv Pool Reorder Normalize ParallelFor Index Resample Recurrent RecurrentCells RecurrentGemm Signal; do
+for f in Gemm Linalg Conv Pool Reorder Normalize ParallelFor Index Random Resample Recurrent RecurrentCells RecurrentGemm Signal; do
   "$cxx" -std=c++17 -O3 -fPIC -fno-exceptions -fno-rtti -fno-threadsafe-statics \
     -fno-asynchronous-unwind-tables -ffp-contract=fast "$@" -I"$src" \
     -c "$src/runtime/kernels/$f.cpp" -o "$out/obj/$f.o"

@@ -160,8 +160,19 @@ LogicalResult importDropout(Node &n) {
       training = t->asInt(0) != 0;
     }
   }
-  if (training && ratio > 0)
-    return n.fail("training-mode dropout draws random masks; nncc runs dropout in inference mode only");
+  if (training && ratio > 0) {
+    // Keeps each element with probability 1 - ratio, scaled by 1 / (1 - ratio).
+    Type et = n.elt(0);
+    if (!et.isa<FloatType>())
+      return n.fail("training-mode dropout of a non-float tensor");
+    Value u = randomUniform(n, n.shape(0), et.isF64() ? et : n.b.getF32Type(), 0, 1);
+    Value keep = n.create<nn::GreaterEqualOp>(u, n.scalar(ratio, u.getType().cast<RankedTensorType>().getElementType()));
+    Value zero = n.scalar(0, et);
+    Value scaled = ratio < 1 ? n.create<nn::MulOp>(n.in(0), n.scalar(1 / (1 - ratio), et)) : zero;
+    n.out(0, n.create<nn::SelectOp>(keep, scaled, zero));
+    n.out(1, keep);
+    return success();
+  }
   n.out(0, n.in(0));
   if (n.wantsOutput(1)) {
     auto t = RankedTensorType::get(n.shape(0), n.b.getI1Type());

@@ -1,7 +1,10 @@
 //===- ImportGenerators.cpp - windows, mel matrix, DFT, training updates --===//
+#include "frontend/onnx/ImporterImpl.h"
 #include "frontend/onnx/NodeImporter.h"
 
 #include <cmath>
+#include <cstring>
+#include <random>
 
 using namespace mlir;
 using namespace nncc;
@@ -204,9 +207,114 @@ LogicalResult importAdam(Node &n) {
   return success();
 }
 
+// --- random numbers -----------------------------------------------------------
+
+/// The element type of a random op's result: its `dtype` attribute, else
+/// `def`; float types only.
+FailureOr<Type> randomType(Node &n, Type def, StringRef attr = "dtype") {
+  Type et = n.hasAttr(attr) ? nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i(attr, 1)) : def;
+  if (!et || !et.isa<FloatType>())
+    return n.fail(Twine("unsupported ") + attr + " (random numbers are floating point)");
+  return et;
+}
+
+/// Normal numbers (mean, scale) by Box-Muller: sqrt(-2 ln(1 - u1)) cos(2 pi u2).
+Value randomNormal(Node &n, ArrayRef<int64_t> shape, Type et, double mean, double scale) {
+  Type ft = et.isF64() ? et : n.b.getF32Type();
+  Value u1 = randomUniform(n, shape, ft, 0, 1), u2 = randomUniform(n, shape, ft, 0, 1);
+  Value r = n.create<nn::SqrtOp>(n.create<nn::MulOp>(
+      n.scalar(-2, ft), n.create<nn::LogOp>(n.create<nn::SubOp>(n.scalar(1, ft), u1))));
+  Value z = n.create<nn::MulOp>(r, n.create<nn::CosOp>(n.create<nn::MulOp>(n.scalar(2 * M_PI, ft), u2)));
+  Value v = n.create<nn::AddOp>(n.create<nn::MulOp>(z, n.scalar(scale, ft)), n.scalar(mean, ft));
+  return n.cast(v, et);
+}
+
+/// The shape of RandomUniform/RandomNormal (attribute) or of the *Like's input.
+SmallVector<int64_t> randomShape(Node &n, bool like) {
+  if (like)
+    return SmallVector<int64_t>(n.shape(0).begin(), n.shape(0).end());
+  return n.ints("shape");
+}
+
+template <bool Like> LogicalResult importRandomUniform(Node &n) {
+  auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
+  if (failed(et))
+    return failure();
+  n.out(0, randomUniform(n, randomShape(n, Like), *et, n.f("low", 0.0), n.f("high", 1.0)));
+  return success();
+}
+
+template <bool Like> LogicalResult importRandomNormal(Node &n) {
+  auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
+  if (failed(et))
+    return failure();
+  n.out(0, randomNormal(n, randomShape(n, Like), *et, n.f("mean", 0.0), n.f("scale", 1.0)));
+  return success();
+}
+
+/// Bernoulli: 1 where a uniform number falls below the input's probability.
+LogicalResult importBernoulli(Node &n) {
+  Type et = n.hasAttr("dtype") ? nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 1)) : n.elt(0);
+  if (!et)
+    return n.fail("unsupported dtype");
+  Value u = randomUniform(n, n.shape(0), n.elt(0), 0, 1);
+  n.out(0, n.cast(n.create<nn::LessOp>(u, n.in(0)), et));
+  return success();
+}
+
+/// Multinomial: `sample_size` class indices per row of unnormalized log
+/// probabilities [batch, classes]: the number of entries of the cumulative
+/// distribution at or below a uniform number (at most classes - 1).
+LogicalResult importMultinomial(Node &n) {
+  if (n.rank(0) != 2)
+    return n.fail("input must be [batch, classes]");
+  int64_t batch = n.shape(0)[0], classes = n.shape(0)[1], samples = n.i("sample_size", 1);
+  if (samples < 1)
+    return n.fail("sample_size must be positive");
+  Type et = nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 6));
+  if (!et || !et.isa<IntegerType>())
+    return n.fail("dtype must be int32 or int64");
+  Type ft = n.elt(0);
+  Value cdf = n.create<nn::CumSumOp>(n.create<nn::SoftmaxOp>(n.in(0), n.b.getI64IntegerAttr(1)),
+                                     n.b.getI64IntegerAttr(1), n.b.getBoolAttr(false), n.b.getBoolAttr(false));
+  Value u = randomUniform(n, {batch, samples, 1}, ft, 0, 1);
+  Value below = n.create<nn::LessEqualOp>(n.reshape(cdf, {batch, 1, classes}), u);
+  Value count = n.create<nn::ReduceSumOp>(n.cast(below, n.b.getI64Type()), n.i64s({2}), n.b.getBoolAttr(false));
+  Value index = n.create<nn::MinOp>(count, n.constI64({classes - 1}, {}));
+  n.out(0, n.cast(index, et));
+  return success();
+}
+
 } // namespace
 
+Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt, double low, double high) {
+  OnnxImporterImpl &im = n.importer;
+  int64_t seed;
+  if (const onnx::AttributeProto *a = n.attr("seed")) {
+    double s = a->f(); // (Dropout's is an integer)
+    if (a->type() == onnx::AttributeProto::INT)
+      seed = a->i();
+    else
+      std::memcpy(&seed, &s, sizeof seed);
+  } else {
+    if (!im.importSeed)
+      im.importSeed = (int64_t)(((uint64_t)std::random_device()() << 32) | std::random_device()());
+    seed = *im.importSeed;
+  }
+  Type ft = elt.isF64() ? elt : n.b.getF32Type();
+  Value u = n.create<nn::RandomUniformOp>(n.i64s(shape), TypeAttr::get(ft), n.b.getF64FloatAttr(low),
+                                          n.b.getF64FloatAttr(high), n.b.getI64IntegerAttr(seed),
+                                          n.b.getI64IntegerAttr(im.randomStreams++));
+  return n.cast(u, elt);
+}
+
 void nncc::onnximport::registerGeneratorHandlers(HandlerMap &m) {
+  m["RandomUniform"] = importRandomUniform<false>;
+  m["RandomUniformLike"] = importRandomUniform<true>;
+  m["RandomNormal"] = importRandomNormal<false>;
+  m["RandomNormalLike"] = importRandomNormal<true>;
+  m["Bernoulli"] = importBernoulli;
+  m["Multinomial"] = importMultinomial;
   m["HannWindow"] = importHann;
   m["HammingWindow"] = importHamming;
   m["BlackmanWindow"] = importBlackman;

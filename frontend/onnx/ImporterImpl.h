@@ -60,6 +60,11 @@ public:
   /// that could (ImportOptions::grownLoopRows), and how many could so far.
   llvm::DenseMap<Value, int> capacityLoops;
   int capacityLoopCount = 0;
+  /// Streams given to the random ops so far (each op its own).
+  int64_t randomStreams = 0;
+  /// The seed of random ops without one: drawn once per import, as ONNX
+  /// leaves it to the runtime.
+  Optional<int64_t> importSeed;
   func::FuncOp func;
 
   /// Imports one node in the current scope.

@@ -176,6 +176,10 @@ bool takesList(llvm::StringRef opType, int index);
 mlir::Value sliceAxis(Node &n, mlir::Value x, int64_t axis, int64_t start, int64_t size, int64_t step = 1);
 /// Element t of x along `axis`, without that dimension.
 mlir::Value takeAt(Node &n, mlir::Value x, int64_t axis, int64_t t);
+/// Uniform random numbers in [low, high) of `shape`, drawn anew on every
+/// run: f32 (f64 when `elt` is) cast to `elt`, from the node's `seed`
+/// attribute (else the import's) and a stream of their own.
+mlir::Value randomUniform(Node &n, llvm::ArrayRef<int64_t> shape, mlir::Type elt, double low, double high);
 /// Stacks equal-shaped values along a new dimension `axis`.
 mlir::Value stack(Node &n, llvm::ArrayRef<mlir::Value> parts, int64_t axis);
 

@@ -36,3 +36,23 @@ func.func @host(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
   %0 = nn.matmul %x, %w, bias %b {post_ops = ["relu"]} : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
   return %0 : tensor<4x16xf32>
 }
+
+// -----
+
+// A random op calls its kernel with the output and its own draw counter, a
+// mutable global of the module that each run advances; two ops of one
+// stream (a clone) still get a counter each. Meta: the output (f32 [2, 3]),
+// the counter (i64 [1]), the seed (7), the stream (3), low 0.0 and high 1.0
+// (doubles' bits), no scratch.
+// CHECK-DAG: memref.global "private" @nncc_random_draws_3 : memref<1xi64> = dense<0>
+// CHECK-DAG: memref.global "private" @nncc_random_draws_3_1 : memref<1xi64> = dense<0>
+// CHECK-LABEL: func.func @draws
+// CHECK: %[[C:.*]] = memref.get_global @nncc_random_draws_3 : memref<1xi64>
+// CHECK: nnk.call "nncc_random_uniform"(%{{.*}}, %[[C]]) {meta = [1, 2, 2, 3, 7, 1, 1, 7, 3, 0, 4607182418800017408, 0]}
+// CHECK: %[[D:.*]] = memref.get_global @nncc_random_draws_3_1 : memref<1xi64>
+// CHECK: nnk.call "nncc_random_uniform"(%{{.*}}, %[[D]])
+func.func @draws() -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %0 = nn.random_uniform {shape = [2, 3], element_type = f32, low = 0.0, high = 1.0, seed = 7, stream = 3} : tensor<2x3xf32>
+  %1 = nn.random_uniform {shape = [2, 3], element_type = f32, low = 0.0, high = 1.0, seed = 7, stream = 3} : tensor<2x3xf32>
+  return %0, %1 : tensor<2x3xf32>, tensor<2x3xf32>
+}
