@@ -175,6 +175,7 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   ImportOptions io;
   io.unrollScans = true; // each step's backward touches its own rows only
   io.loopRows = 0;        // a loss would read scan-output rows the run did not fill
+  io.evaluation = !step;  // predictions drop nothing
   std::vector<int64_t> shape = inputs[0].shape;
   if (shape.empty()) {
     error = "the model's input '" + inputs[0].name + "' is a scalar; it needs a batch dimension";

@@ -1,4 +1,5 @@
 //===- ImportElementwise.cpp - ONNX elementwise ops -----------------------===//
+#include "frontend/onnx/ImporterImpl.h"
 #include "frontend/onnx/NodeImporter.h"
 
 #include <cfloat>
@@ -160,7 +161,7 @@ LogicalResult importDropout(Node &n) {
       training = t->asInt(0) != 0;
     }
   }
-  if (training && ratio > 0) {
+  if (training && ratio > 0 && !n.importer.options.evaluation) {
     // Keeps each element with probability 1 - ratio, scaled by 1 / (1 - ratio).
     Type et = n.elt(0);
     if (!et.isa<FloatType>())

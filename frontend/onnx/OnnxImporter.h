@@ -43,6 +43,9 @@ struct ImportOptions {
   /// backward would add its gradient of a scan input into a whole-sequence
   /// sum, T times). Otherwise a Scan of more than 64 steps runs as a loop.
   bool unrollScans = false;
+  /// Evaluation, as PyTorch's model.eval(): Dropout passes its input
+  /// through even when its training_mode is true (the trainer's predictions).
+  bool evaluation = false;
   /// Rows of the scan outputs of a Loop run as a loop when its iterations
   /// are not known at compile time (a trip count from the data, or a
   /// condition from the data and a large or no trip count): -1 picks them

@@ -335,3 +335,54 @@ TEST(Trainer, MixesGivenAndCarriedInputs) {
     h = y;
   }
 }
+
+/// A model whose Dropout is in training mode (ratio 0.5): each training
+/// step drops (the loss at lr 0 differs from step to step), predictions
+/// drop nothing (as PyTorch's model.eval(): equal to x W).
+TEST(Trainer, DropoutDropsInStepsNotInPredictions) {
+  auto m = makeModel(15);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {8, 16});
+  std::vector<float> w(16 * 4);
+  for (size_t k = 0; k < w.size(); ++k)
+    w[k] = 0.05f * (float)(k % 9) - 0.2f;
+  addFloatInitializer(g, "W", {16, 4}, w);
+  addScalarConstant(g, "ratio", onnx::TensorProto::FLOAT, 0.5);
+  auto *t = addNode(g, "Constant", {}, {"training"});
+  auto *a = t->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::BOOL);
+  a->mutable_t()->add_int32_data(1);
+  addNode(g, "Dropout", {"x", "ratio", "training"}, {"xd"});
+  addNode(g, "MatMul", {"xd", "W"}, {"y"});
+  g->add_output()->set_name("y");
+  TrainStepOptions opt;
+  opt.loss = "sum_squares";
+  opt.batch = 8;
+  std::string error;
+  auto s = TrainingSession::create(m, opt, error);
+  ASSERT_TRUE(s) << error;
+  Tensor x(DType::Float32, {8, 16}), none;
+  for (int k = 0; k < 8 * 16; ++k)
+    x.data<float>()[k] = 0.1f * (float)(k % 11) - 0.4f;
+  std::vector<float> losses;
+  for (int step = 0; step < 3; ++step) {
+    float loss = 0;
+    ASSERT_TRUE(s->step(x, none, 0.0, loss, error)) << error;
+    losses.push_back(loss);
+  }
+  EXPECT_NE(losses[0], losses[1]);
+  EXPECT_NE(losses[1], losses[2]);
+  Tensor y1, y2;
+  ASSERT_TRUE(s->predict(x, y1, error)) << error;
+  ASSERT_TRUE(s->predict(x, y2, error)) << error;
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 4; ++c) {
+      float want = 0;
+      for (int k = 0; k < 16; ++k)
+        want += x.data<float>()[r * 16 + k] * w[k * 4 + c];
+      EXPECT_NEAR(y1.data<float>()[r * 4 + c], want, 1e-5f) << r << ", " << c;
+      EXPECT_EQ(y1.data<float>()[r * 4 + c], y2.data<float>()[r * 4 + c]);
+    }
+}
