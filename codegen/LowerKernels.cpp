@@ -451,6 +451,11 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<MaxRoiPoolOp>([&](MaxRoiPoolOp p) -> FailureOr<bool> {
+        KernelCall("nncc_max_roi_pool").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.outs[0], relt(0)).f(p.getSpatialScale().convertToDouble()).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<RandomUniformOp>([&](RandomUniformOp r) -> FailureOr<bool> {
         // The op's draw counter: a mutable one-element global of the module
         // (its own, whatever else shares the stream), which each run advances.

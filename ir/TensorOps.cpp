@@ -562,6 +562,29 @@ NN_INFER(GridSampleOp) {
   return success();
 }
 
+NN_INFER(MaxRoiPoolOp) {
+  MaxRoiPoolOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]), rois = tensorOf(operands[1]);
+  auto pooled = toI64(a.getPooledShape());
+  if (x.getRank() != 4 || rois.getRank() != 2 || pooled.size() != 2)
+    return emitOptionalError(loc, "max_roi_pool takes x [N, C, H, W], rois [num_rois, 5] and 2 pooled sizes");
+  inferred.push_back(tensor({rois.getDimSize(0), x.getDimSize(1), pooled[0], pooled[1]}, x.getElementType()));
+  return success();
+}
+
+LogicalResult MaxRoiPoolOp::verify() {
+  auto rois = getRois().getType().cast<RankedTensorType>();
+  if (rois.getRank() != 2 || rois.getDimSize(1) != 5)
+    return emitOpError("rois must be [num_rois, 5] (batch index, x1, y1, x2, y2)");
+  auto pooled = toI64(getPooledShape());
+  if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1)
+    return emitOpError("pooled_shape must be two positive sizes");
+  if (getRois().getType().cast<RankedTensorType>().getElementType() !=
+      getX().getType().cast<RankedTensorType>().getElementType())
+    return emitOpError("rois must have the element type of x");
+  return success();
+}
+
 NN_INFER(RoiAlignOp) {
   RoiAlignOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]), rois = tensorOf(operands[1]);

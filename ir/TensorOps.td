@@ -236,6 +236,20 @@ def NN_RoiAlignGradOp : NN_Op<"roi_align_grad", [NoSideEffect]> {
   let assemblyFormat = "$x `,` $rois `,` $batch_indices `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_MaxRoiPoolOp : NN_Op<"max_roi_pool", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX MaxRoiPool (Caffe's ROI pooling): the max of each of pooled_shape bins of each roi.";
+  let description = [{
+    rois is [num_rois, 5]: (batch index, x1, y1, x2, y2) in input
+    coordinates, scaled by spatial_scale and rounded to pixels; an empty bin
+    gives 0. The result is [num_rois, C, pooled_h, pooled_w].
+  }];
+  let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$rois, I64ArrayAttr:$pooled_shape,
+                       DefaultValuedAttr<F32Attr, "1.0">:$spatial_scale);
+  let results = (outs NN_FloatTensor:$y);
+  let assemblyFormat = "$x `,` $rois attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_RoiAlignOp : NN_Op<"roi_align", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX RoiAlign.";
   let arguments = (ins NN_FloatTensor:$x, NN_FloatTensor:$rois, NN_IndexTensor:$batch_indices,

@@ -178,6 +178,22 @@ LogicalResult importGlobalLpPool(Node &n) {
   return success();
 }
 
+/// LpNormalization: x / ||x||_p along `axis` (p 1 or 2).
+LogicalResult importLpNormalization(Node &n) {
+  int64_t p = n.i("p", 2);
+  if (p != 1 && p != 2)
+    return n.fail("p must be 1 or 2, not " + Twine(p));
+  int64_t axis = nn::normalizeAxis(n.i("axis", -1), n.rank(0));
+  if (axis < 0)
+    return n.fail("axis out of range");
+  Value x = n.in(0);
+  Value norm = p == 1 ? n.create<nn::ReduceSumOp>(n.create<nn::AbsOp>(x), n.i64s({axis}), n.b.getBoolAttr(true))
+                      : n.create<nn::SqrtOp>(n.create<nn::ReduceSumOp>(n.create<nn::MulOp>(x, x), n.i64s({axis}),
+                                                                       n.b.getBoolAttr(true)));
+  n.out(0, n.create<nn::DivOp>(x, norm));
+  return success();
+}
+
 LogicalResult importGemm(Node &n) {
   Value c = n.has(2) ? n.in(2) : Value();
   n.out(0, n.create<nn::GemmOp>(n.in(0), n.in(1), c, n.f32(n.f("alpha", 1.0)), n.f32(n.f("beta", 1.0)),
@@ -633,6 +649,7 @@ void nncc::onnximport::registerNNHandlers(HandlerMap &m) {
   m["GlobalAveragePool"] = importGlobalAveragePool;
   m["GlobalMaxPool"] = importGlobalMaxPool;
   m["GlobalLpPool"] = importGlobalLpPool;
+  m["LpNormalization"] = importLpNormalization;
   m["Gemm"] = importGemm;
   m["MatMul"] = importMatMul;
   m["MatMulInteger"] = importMatMulInteger;

@@ -718,6 +718,14 @@ LogicalResult importGridSample(Node &n) {
   return success();
 }
 
+LogicalResult importMaxRoiPool(Node &n) {
+  if (n.rank(0) != 4)
+    return n.fail("input must be [N, C, H, W]");
+  n.out(0, n.create<nn::MaxRoiPoolOp>(n.in(0), n.cast(n.in(1), n.elt(0)), n.i64s(n.ints("pooled_shape")),
+                                      n.f32(n.f("spatial_scale", 1.0))));
+  return success();
+}
+
 LogicalResult importRoiAlign(Node &n) {
   bool halfPixel = n.opset >= 16 && n.s("coordinate_transformation_mode", "half_pixel") == "half_pixel";
   n.out(0, n.create<nn::RoiAlignOp>(n.in(0), n.in(1), n.in(2), n.b.getStringAttr(n.s("mode", "avg")),
@@ -787,5 +795,6 @@ void nncc::onnximport::registerTensorHandlers(HandlerMap &m) {
   m["Upsample"] = importUpsample;
   m["GridSample"] = importGridSample;
   m["RoiAlign"] = importRoiAlign;
+  m["MaxRoiPool"] = importMaxRoiPool;
   m["MaxUnpool"] = importMaxUnpool;
 }

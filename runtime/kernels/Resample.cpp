@@ -1,6 +1,7 @@
 //===- Resample.cpp - resize, grid_sample, roi_align ----------------------===//
 #include "runtime/kernels/Kernels.h"
 #include "runtime/kernels/Meta.h"
+#include "runtime/kernels/Parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -544,6 +545,57 @@ extern "C" NNCC_KERNEL(nncc_roi_align_grad) {
   double scale = m.f();
   bool half = m.i();
   dispatchFloat(x.dtype, [&](auto t) { roiAlignGradTyped<decltype(t)>(x, rois, b, dy, dx, isMax, ratio, scale, half); });
+}
+
+namespace {
+
+/// Caffe's ROI pooling, as ONNX MaxRoiPool (and ONNX Runtime) define it.
+template <typename T>
+void maxRoiPoolTyped(const TensorArg &x, const TensorArg &rois, const TensorArg &y, double scale) {
+  const T *X = x.as<T>(), *R = rois.as<T>();
+  T *Y = y.as<T>();
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  int64_t num = y.dim(0), PH = y.dim(2), PW = y.dim(3);
+  parallelFor(num * C, PH * PW * 8, [&](int64_t begin, int64_t end) {
+    for (int64_t rc = begin; rc < end; ++rc) {
+      int64_t r = rc / C, c = rc % C;
+      const T *roi = R + r * 5;
+      int64_t b = std::min<int64_t>(std::max<int64_t>((int64_t)roi[0], 0), N - 1);
+      // (in T, as Caffe and ONNX Runtime compute the bins)
+      T s = (T)scale;
+      int64_t x1 = (int64_t)std::round(roi[1] * s), y1 = (int64_t)std::round(roi[2] * s);
+      int64_t x2 = (int64_t)std::round(roi[3] * s), y2 = (int64_t)std::round(roi[4] * s);
+      T binH = (T)std::max<int64_t>(y2 - y1 + 1, 1) / (T)PH;
+      T binW = (T)std::max<int64_t>(x2 - x1 + 1, 1) / (T)PW;
+      const T *plane = X + (b * C + c) * H * W;
+      T *out = Y + rc * PH * PW;
+      for (int64_t ph = 0; ph < PH; ++ph) {
+        int64_t h0 = std::min(std::max((int64_t)std::floor((T)ph * binH) + y1, int64_t(0)), H);
+        int64_t h1 = std::min(std::max((int64_t)std::ceil((T)(ph + 1) * binH) + y1, int64_t(0)), H);
+        for (int64_t pw = 0; pw < PW; ++pw) {
+          int64_t w0 = std::min(std::max((int64_t)std::floor((T)pw * binW) + x1, int64_t(0)), W);
+          int64_t w1 = std::min(std::max((int64_t)std::ceil((T)(pw + 1) * binW) + x1, int64_t(0)), W);
+          T best = 0;
+          if (h1 > h0 && w1 > w0) {
+            best = plane[h0 * W + w0];
+            for (int64_t h = h0; h < h1; ++h)
+              for (int64_t w = w0; w < w1; ++w)
+                best = std::max(best, plane[h * W + w]);
+          }
+          out[ph * PW + pw] = best;
+        }
+      }
+    }
+  });
+}
+
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_max_roi_pool) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), rois = m.tensor(), y = m.tensor();
+  double scale = m.f();
+  dispatchFloat(x.dtype, [&](auto t) { maxRoiPoolTyped<decltype(t)>(x, rois, y, scale); });
 }
 
 extern "C" NNCC_KERNEL(nncc_roi_align) {
