@@ -451,6 +451,14 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<TfIdfVectorizerOp>([&](TfIdfVectorizerOp t) -> FailureOr<bool> {
+        int64_t mode = llvm::StringSwitch<int64_t>(t.getMode()).Case("TF", 0).Case("IDF", 1).Default(2);
+        KernelCall("nncc_tfidf_vectorizer").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.ins[2], elt(2)).tensor(in.ins[3], elt(3)).tensor(in.outs[0], relt(0))
+            .i(t.getMinGramLength()).i(t.getMaxGramLength()).i(t.getMaxSkipCount()).i(mode)
+            .ints(toI64(t.getNgramCounts())).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<MaxRoiPoolOp>([&](MaxRoiPoolOp p) -> FailureOr<bool> {
         KernelCall("nncc_max_roi_pool").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
             .tensor(in.outs[0], relt(0)).f(p.getSpatialScale().convertToDouble()).emit(b, loc, in.scratch);

@@ -562,6 +562,19 @@ NN_INFER(GridSampleOp) {
   return success();
 }
 
+NN_INFER(TfIdfVectorizerOp) {
+  TfIdfVectorizerOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  if (x.getRank() != 1 && x.getRank() != 2)
+    return emitOptionalError(loc, "tfidf_vectorizer takes tokens [C] or [N, C]");
+  Shape shape;
+  if (x.getRank() == 2)
+    shape.push_back(x.getDimSize(0));
+  shape.push_back((int64_t)a.getOutputSize());
+  inferred.push_back(tensor(shape, Float32Type::get(ctx)));
+  return success();
+}
+
 NN_INFER(MaxRoiPoolOp) {
   MaxRoiPoolOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]), rois = tensorOf(operands[1]);

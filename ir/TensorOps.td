@@ -236,6 +236,23 @@ def NN_RoiAlignGradOp : NN_Op<"roi_align_grad", [NoSideEffect]> {
   let assemblyFormat = "$x `,` $rois `,` $batch_indices `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_TfIdfVectorizerOp : NN_Op<"tfidf_vectorizer", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX TfIdfVectorizer over integer tokens: n-gram counts (TF), weights (IDF) or both.";
+  let description = [{
+    x is [C] or [N, C] tokens. The pool holds the n-grams of each length
+    back to back, those of length n + min_gram_length from token
+    ngram_counts[n + min_gram_length - 1]; n-gram j counts into output
+    column indexes[j]. An n-gram takes tokens skip + 1 apart, for every
+    skip up to max_skip_count (unigrams once). The result is f32
+    [output_size] or [N, output_size].
+  }];
+  let arguments = (ins NN_IndexTensor:$x, I64Tensor:$pool, I64Tensor:$indexes, F32Tensor:$weights,
+                       I64ArrayAttr:$ngram_counts, I64Attr:$min_gram_length, I64Attr:$max_gram_length,
+                       I64Attr:$max_skip_count, StrAttr:$mode, I64Attr:$output_size);
+  let results = (outs F32Tensor:$y);
+  let assemblyFormat = "$x `,` $pool `,` $indexes `,` $weights attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_MaxRoiPoolOp : NN_Op<"max_roi_pool", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX MaxRoiPool (Caffe's ROI pooling): the max of each of pooled_shape bins of each roi.";
   let description = [{

@@ -718,6 +718,46 @@ LogicalResult importGridSample(Node &n) {
   return success();
 }
 
+/// TfIdfVectorizer over integer tokens (nncc has no string tensors).
+LogicalResult importTfIdfVectorizer(Node &n) {
+  if (n.hasAttr("pool_strings") && !n.hasAttr("pool_int64s"))
+    return n.fail("a pool of strings is not supported (nncc has no string tensors); give the tokens as integers "
+                  "with pool_int64s");
+  if (!n.elt(0).isInteger(32) && !n.elt(0).isInteger(64))
+    return n.fail("tokens must be int32 or int64");
+  std::string mode = n.s("mode", "");
+  if (mode != "TF" && mode != "IDF" && mode != "TFIDF")
+    return n.fail("mode must be TF, IDF or TFIDF, not '" + mode + "'");
+  int64_t minN = n.i("min_gram_length", 0), maxN = n.i("max_gram_length", 0), skip = n.i("max_skip_count", 0);
+  if (minN < 1 || maxN < minN || skip < 0)
+    return n.fail("need 1 <= min_gram_length <= max_gram_length and max_skip_count >= 0");
+  auto pool = n.ints("pool_int64s"), indexes = n.ints("ngram_indexes"), counts = n.ints("ngram_counts");
+  auto weights = n.floats("weights");
+  if (indexes.empty())
+    return n.fail("ngram_indexes is empty");
+  if (!weights.empty() && weights.size() != indexes.size())
+    return n.fail("weights must have one entry per n-gram (" + Twine(indexes.size()) + "), not " +
+                  Twine(weights.size()));
+  for (size_t k = 0; k < counts.size(); ++k)
+    if (counts[k] < 0 || counts[k] > (int64_t)pool.size() || (k && counts[k] < counts[k - 1]))
+      return n.fail("ngram_counts must be increasing offsets into the pool");
+  int64_t width = *std::max_element(indexes.begin(), indexes.end()) + 1;
+  if (*std::min_element(indexes.begin(), indexes.end()) < 0)
+    return n.fail("ngram_indexes must not be negative");
+  std::vector<double> w(indexes.size(), 1.0);
+  for (size_t k = 0; k < weights.size(); ++k)
+    w[k] = weights[k];
+  Value poolValue = n.constI64(pool, {(int64_t)pool.size()});
+  Value indexValue = n.constI64(indexes, {(int64_t)indexes.size()});
+  Value weightValue = n.b.create<nn::ConstantOp>(
+      n.loc, nn::makeConst(RankedTensorType::get({(int64_t)w.size()}, n.b.getF32Type()), ArrayRef<double>(w)));
+  n.out(0, n.create<nn::TfIdfVectorizerOp>(n.in(0), poolValue, indexValue, weightValue, n.i64s(counts),
+                                           n.b.getI64IntegerAttr(minN), n.b.getI64IntegerAttr(maxN),
+                                           n.b.getI64IntegerAttr(skip), n.b.getStringAttr(mode),
+                                           n.b.getI64IntegerAttr(width)));
+  return success();
+}
+
 LogicalResult importMaxRoiPool(Node &n) {
   if (n.rank(0) != 4)
     return n.fail("input must be [N, C, H, W]");
@@ -796,5 +836,6 @@ void nncc::onnximport::registerTensorHandlers(HandlerMap &m) {
   m["GridSample"] = importGridSample;
   m["RoiAlign"] = importRoiAlign;
   m["MaxRoiPool"] = importMaxRoiPool;
+  m["TfIdfVectorizer"] = importTfIdfVectorizer;
   m["MaxUnpool"] = importMaxUnpool;
 }

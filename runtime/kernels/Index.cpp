@@ -286,3 +286,59 @@ extern "C" NNCC_KERNEL(nncc_concat) {
     }
   });
 }
+
+/// TfIdfVectorizer over integer tokens. Each candidate n-gram is looked up
+/// by a scan of the pool's n-grams of its length (no allocation: bundles).
+extern "C" NNCC_KERNEL(nncc_tfidf_vectorizer) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), pool = m.tensor(), indexes = m.tensor(), weights = m.tensor(), y = m.tensor();
+  int64_t minN = m.i(), maxN = m.i(), maxSkip = m.i(), mode = m.i(); // mode: 0 TF, 1 IDF, 2 TFIDF
+  IntList counts = m.ints(); // pool offsets of the n-grams of length 1, 2, ...
+  int64_t levels = counts.n;
+  const int64_t *starts = counts.p;
+  const int64_t *P = pool.as<int64_t>(), *I = indexes.as<int64_t>();
+  const float *Wt = weights.as<float>();
+  int64_t poolSize = pool.numel(), grams = indexes.numel(), width = y.dim(y.rank - 1);
+  int64_t rows = x.rank == 2 ? x.dim(0) : 1, C = x.dim(x.rank - 1);
+  float *Y = y.as<float>();
+  for (int64_t k = 0; k < rows * width; ++k)
+    Y[k] = 0;
+  // The n-grams of length n: pool[from, to), and the index of the first.
+  auto range = [&](int64_t n, int64_t &from, int64_t &to, int64_t &first) {
+    from = n <= levels ? starts[n - 1] : poolSize;
+    to = n < levels ? starts[n] : poolSize;
+    first = 0;
+    for (int64_t l = 1; l < n && l <= levels; ++l)
+      first += ((l < levels ? starts[l] : poolSize) - starts[l - 1]) / l;
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    float *out = Y + r * width;
+    for (int64_t n = std::max<int64_t>(minN, 1); n <= maxN; ++n) {
+      int64_t from, to, first;
+      range(n, from, to, first);
+      for (int64_t skip = 0; skip <= (n == 1 ? 0 : maxSkip); ++skip)
+        for (int64_t i = 0; i + (n - 1) * (skip + 1) < C; ++i)
+          for (int64_t g = from; g + n <= to; g += n) {
+            bool match = true;
+            for (int64_t t = 0; t < n && match; ++t)
+              match = indexAt(x, r * C + i + t * (skip + 1)) == P[g + t];
+            if (!match)
+              continue;
+            int64_t j = first + (g - from) / n;
+            if (j < grams && I[j] >= 0 && I[j] < width)
+              out[I[j]] += 1;
+          }
+    }
+  }
+  if (mode == 0)
+    return;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < grams; ++j) {
+      int64_t c = I[j];
+      if (c < 0 || c >= width)
+        continue;
+      float &v = Y[r * width + c];
+      float w = weights.present() && j < weights.numel() ? Wt[j] : 1.0f;
+      v = mode == 1 ? (v > 0 ? w : 0) : v * w;
+    }
+}

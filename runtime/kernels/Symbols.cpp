@@ -49,7 +49,7 @@ const Entry *entries() {
       KS(nncc_matmul), KS(nncc_gemm), K(nncc_einsum), KS(nncc_det), KS(nncc_conv), KS(nncc_conv_transpose),
       K(nncc_pool), K(nncc_reorder), K(nncc_concat), K(nncc_softmax), K(nncc_layer_norm), K(nncc_maxpool_indices), K(nncc_max_unpool), KS(nncc_topk), K(nncc_cumsum), K(nncc_random_uniform),
       K(nncc_gather_nd), K(nncc_scatter_elements), K(nncc_scatter_nd), K(nncc_reverse_sequence),
-      KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), K(nncc_max_roi_pool), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
+      KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), K(nncc_max_roi_pool), K(nncc_tfidf_vectorizer), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
       KS(nncc_gru), KS(nncc_rnn), KS(nncc_lstm_grad), KS(nncc_gru_grad), KS(nncc_rnn_grad), KS(nncc_lstm_stack), KS(nncc_lstm_stack_grad),
       KS(nncc_gru_stack), KS(nncc_gru_stack_grad), KS(nncc_rnn_stack), KS(nncc_rnn_stack_grad),
       K(nncc_grid_sample_grad),

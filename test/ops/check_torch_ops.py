@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""ONNX operators without backend test data, against PyTorch.
+"""ONNX operators without (enough) backend test data, against PyTorch.
 
 Builds each case as an ONNX backend-test folder (model.onnx, input_*.pb,
 output_*.pb) in WORK, the expected outputs computed by PyTorch or
-torchvision, and runs `nncc run --test-data` on it:
+torchvision (a NumPy reference where PyTorch has no such operator), and
+runs `nncc run --test-data` on it:
 
   - MaxRoiPool: torchvision.ops.roi_pool (Caffe's ROI pooling), rois that
     reach past the image, fractional scales, several batches;
-  - LpNormalization: torch.nn.functional.normalize, p 1 and 2, axes.
+  - LpNormalization: torch.nn.functional.normalize, p 1 and 2, axes;
+  - TfIdfVectorizer in IDF and TFIDF modes with weights (the backend data
+    has TF only): the ONNX definition written out in NumPy.
 
   check_torch_ops.py NNCC WORK
 """
@@ -22,14 +25,44 @@ import torchvision
 from onnx import helper, numpy_helper, TensorProto
 
 
+def tfidf_reference(x, pool, counts, indexes, weights, min_n, max_n, max_skip, mode):
+    """ONNX TfIdfVectorizer: n-grams of tokens skip + 1 apart, counted into
+    the column of their pool entry (unigrams once per position)."""
+    rows = x.reshape(-1, x.shape[-1])
+    grams = {}  # n-gram -> its index in the pool's order
+    j = 0
+    bounds = list(counts) + [len(pool)]
+    for level in range(len(counts)):
+        n = level + 1
+        for g in range(bounds[level], bounds[level + 1], n):
+            grams[tuple(pool[g:g + n])] = j
+            j += 1
+    width = max(indexes) + 1
+    y = np.zeros((rows.shape[0], width), np.float32)
+    for r, row in enumerate(rows):
+        for n in range(min_n, max_n + 1):
+            for skip in range(0, 1 if n == 1 else max_skip + 1):
+                for i in range(len(row) - (n - 1) * (skip + 1)):
+                    key = tuple(int(v) for v in row[i:i + (n - 1) * (skip + 1) + 1:skip + 1])
+                    if key in grams:
+                        y[r, indexes[grams[key]]] += 1
+    w = np.ones(len(indexes), np.float32) if weights is None else np.asarray(weights, np.float32)
+    out = y.copy()
+    for g, c in enumerate(indexes):
+        out[:, c] = (y[:, c] > 0) * w[g] if mode == "IDF" else y[:, c] * w[g] if mode == "TFIDF" else y[:, c]
+    return out.reshape(x.shape[:-1] + (width,))
+
+
 def write_case(work, name, node, inputs, outputs, opset=13):
     folder = os.path.join(work, name)
     data = os.path.join(folder, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
     graph = helper.make_graph(
         [node], name,
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(v.shape)) for n, v in inputs],
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(v.shape)) for n, v in outputs])
+        [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
+         for n, v in inputs],
+        [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
+         for n, v in outputs])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     onnx.save(model, os.path.join(folder, "model.onnx"))
     for k, (n, v) in enumerate(inputs):
@@ -64,6 +97,22 @@ def cases(rng):
             y = torch.nn.functional.normalize(torch.from_numpy(x), p=p, dim=axis, eps=0).numpy()
             node = helper.make_node("LpNormalization", ["x"], ["y"], p=p, axis=axis)
             yield "lp_normalization_p%d_axis%d" % (p, axis), node, [("x", x)], [("y", y)]
+    # TfIdfVectorizer: 6 unigrams, 4 bigrams and 2 trigrams of tokens 0..5.
+    pool = [0, 1, 2, 3, 4, 5,  1, 2, 2, 3, 5, 5, 0, 1,  1, 1, 2, 3, 5, 0]
+    counts = [0, 6, 14]
+    indexes = [5, 4, 3, 2, 1, 0, 6, 7, 8, 9, 10, 11]
+    weights = [0.5, 1.5, 2.0, 0.25, 1.0, 3.0, 0.75, 1.25, 2.5, 0.1, 4.0, 0.3]
+    x = rng.integers(0, 6, size=(3, 17)).astype(np.int64)
+    for mode, min_n, max_n, skip, w in [("IDF", 1, 3, 2, weights), ("TFIDF", 2, 3, 3, weights),
+                                        ("TFIDF", 1, 2, 0, None), ("IDF", 1, 1, 0, None)]:
+        y = tfidf_reference(x, pool, counts, indexes, w, min_n, max_n, skip, mode)
+        attrs = dict(mode=mode, min_gram_length=min_n, max_gram_length=max_n, max_skip_count=skip,
+                     pool_int64s=pool, ngram_counts=counts, ngram_indexes=indexes)
+        if w is not None:
+            attrs["weights"] = w
+        node = helper.make_node("TfIdfVectorizer", ["x"], ["y"], **attrs)
+        yield "tfidf_%s_%d_%d_skip%d%s" % (mode.lower(), min_n, max_n, skip, "_weights" if w else ""), node, \
+            [("x", x)], [("y", y)]
 
 
 def main():
@@ -82,7 +131,7 @@ def main():
             print("FAIL %s: %s" % (name, p.stdout.strip()))
         else:
             print("ok   %s" % name)
-    print("%d of %d cases match PyTorch" % (count - failed, count))
+    print("%d of %d cases match their references" % (count - failed, count))
     return 1 if failed else 0
 
 
