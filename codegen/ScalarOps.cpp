@@ -121,6 +121,17 @@ bool isUnsignedElement(Value v) {
   return t.isUnsignedInteger();
 }
 
+Value castScalar(OpBuilder &b, Location loc, Value v, Type from, Type to);
+
+/// A cast to f16 or bf16 (computed in f32) rounds to the narrow type, as its
+/// stored result would: a fused consumer must see the rounded value.
+Value castAndRound(OpBuilder &b, Location loc, Value v, Type from, Type to) {
+  Value c = castScalar(b, loc, v, from, to);
+  if ((to.isF16() || to.isBF16()) && from != to)
+    c = toCompute(b, loc, fromCompute(b, loc, c, to), to);
+  return c;
+}
+
 Value castScalar(OpBuilder &b, Location loc, Value v, Type from, Type to) {
   Type cf = computeType(from), ct = computeType(to);
   if (cf == ct)
@@ -259,7 +270,7 @@ Value buildScalar(Operation *op, OpBuilder &b, Location loc, ValueRange args, Mo
           r = b.create<arith::OrIOp>(loc, r, s.eq(x(), ninf));
         return r;
       })
-      .Case<CastOp>([&](CastOp o) { return castScalar(b, loc, x(), elementOf(o.getX()), o.getTo()); })
+      .Case<CastOp>([&](CastOp o) { return castAndRound(b, loc, x(), elementOf(o.getX()), o.getTo()); })
       // --- binary ------------------------------------------------------------
       .Case<AddOp>([&](auto) { return s.add(x(), y()); })
       .Case<SubOp>([&](auto) { return s.sub(x(), y()); })

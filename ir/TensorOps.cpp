@@ -579,8 +579,9 @@ NN_INFER(MaxRoiPoolOp) {
   MaxRoiPoolOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]), rois = tensorOf(operands[1]);
   auto pooled = toI64(a.getPooledShape());
-  if (x.getRank() != 4 || rois.getRank() != 2 || pooled.size() != 2)
-    return emitOptionalError(loc, "max_roi_pool takes x [N, C, H, W], rois [num_rois, 5] and 2 pooled sizes");
+  if (x.getRank() != 4 || rois.getRank() != 2 || pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1)
+    return emitOptionalError(loc, "max_roi_pool takes x [N, C, H, W], rois [num_rois, 5] and 2 positive pooled "
+                                  "sizes");
   inferred.push_back(tensor({rois.getDimSize(0), x.getDimSize(1), pooled[0], pooled[1]}, x.getElementType()));
   return success();
 }
@@ -592,8 +593,10 @@ LogicalResult MaxRoiPoolOp::verify() {
   auto pooled = toI64(getPooledShape());
   if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1)
     return emitOpError("pooled_shape must be two positive sizes");
-  if (getRois().getType().cast<RankedTensorType>().getElementType() !=
-      getX().getType().cast<RankedTensorType>().getElementType())
+  Type et = getX().getType().cast<RankedTensorType>().getElementType();
+  if (!et.isF32() && !et.isF64())
+    return emitOpError("x must be f32 or f64 (the importer widens f16 and bf16)");
+  if (getRois().getType().cast<RankedTensorType>().getElementType() != et)
     return emitOpError("rois must have the element type of x");
   return success();
 }
@@ -618,7 +621,10 @@ NN_INFER(RandomUniformOp) {
   Type et = a.getElementType();
   if (!et.isF32() && !et.isF64())
     return emitOptionalError(loc, "random_uniform draws f32 or f64 values");
-  inferred.push_back(tensor(toI64(a.getShape()), et));
+  auto shape = toI64(a.getShape());
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return emitOptionalError(loc, "random_uniform's shape has a negative size");
+  inferred.push_back(tensor(shape, et));
   return success();
 }
 

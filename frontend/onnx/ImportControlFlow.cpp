@@ -25,6 +25,19 @@ using namespace nncc::onnximport;
 
 namespace {
 
+/// Fails unless the body's outputs [from, to) are tensors (not sequences or
+/// optionals): a condition, a scan's values, whatever a loop run as a loop
+/// yields.
+LogicalResult tensorOutputs(Node &n, const onnx::GraphProto &body, ArrayRef<Value> outs, size_t from = 0,
+                            size_t to = SIZE_MAX) {
+  for (size_t k = from; k < std::min(to, outs.size()); ++k)
+    if (isSequence(outs[k]) || isOptional(outs[k]))
+      return n.fail(Twine("the body's output ") + Twine(k) + " ('" + body.output((int)k).name() + "') is " +
+                    (isSequence(outs[k]) ? "a sequence" : "an optional") +
+                    ", which is supported only as the carried value of a loop that is unrolled");
+  return success();
+}
+
 LogicalResult importIf(Node &n) {
   auto cond = n.requireConstant(0, "condition, which selects the branch");
   if (failed(cond))
@@ -230,7 +243,7 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
   auto loop = buildLoop(n, m, c, carried, numScan, scanRowsOf, [&](ArrayRef<Value> args,
                                                                   SmallVectorImpl<Value> &yields) {
     SmallVector<Value> outs;
-    if (failed(n.importer.importSubgraph(body, args, outs)))
+    if (failed(n.importer.importSubgraph(body, args, outs)) || failed(tensorOutputs(n, body, outs)))
       return failure();
     auto cond = outs[0].getType().cast<RankedTensorType>();
     if (cond.getNumElements() != 1)
@@ -302,7 +315,8 @@ LogicalResult importLoop(Node &n) {
                                                        DenseElementsAttr::get(RankedTensorType::get({}, boolType), true))};
     ins.append(carried.begin(), carried.end());
     SmallVector<Value> outs;
-    if (failed(n.importer.importSubgraph(*body, ins, outs)))
+    if (failed(n.importer.importSubgraph(*body, ins, outs)) || failed(tensorOutputs(n, *body, outs, 0, 1)) ||
+        failed(tensorOutputs(n, *body, outs, 1 + carried.size())))
       return failure();
     Attribute c;
     if (!matchPattern(outs[0], m_Constant(&c)))
@@ -311,11 +325,8 @@ LogicalResult importLoop(Node &n) {
     cond = c.cast<DenseElementsAttr>().getSplatValue<bool>();
     for (size_t k = 0; k < carried.size(); ++k)
       carried[k] = outs[1 + k];
-    for (int k = 0; k < numScan; ++k) {
-      if (isSequence(outs[1 + carried.size() + k]) || isOptional(outs[1 + carried.size() + k]))
-        return n.fail(Twine("scan output ") + Twine(k) + " is not a tensor; scan outputs must be tensors");
+    for (int k = 0; k < numScan; ++k)
       scans[k].push_back(outs[1 + carried.size() + k]);
-    }
   }
   for (size_t k = 0; k < carried.size(); ++k)
     n.out(k, carried[k]);
@@ -354,7 +365,7 @@ LogicalResult scanAsLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value> 
       ins.push_back(n.create<nn::GatherOp>(scanInputs[j], t, n.b.getI64IntegerAttr(inAxes[j])));
     }
     SmallVector<Value> outs;
-    if (failed(n.importer.importSubgraph(body, ins, outs)))
+    if (failed(n.importer.importSubgraph(body, ins, outs)) || failed(tensorOutputs(n, body, outs)))
       return failure();
     for (size_t k = 0; k < states.size(); ++k)
       if (outs[k].getType() != states[k].getType())
@@ -421,7 +432,7 @@ LogicalResult scanOnce(Node &n, const onnx::GraphProto &body, SmallVector<Value>
     for (size_t j = 0; j < scanInputs.size(); ++j)
       ins.push_back(takeAt(n, scanInputs[j], inAxes[j], inDirs[j] ? T - 1 - t : t));
     SmallVector<Value> outs;
-    if (failed(n.importer.importSubgraph(body, ins, outs)))
+    if (failed(n.importer.importSubgraph(body, ins, outs)) || failed(tensorOutputs(n, body, outs)))
       return failure();
     for (size_t k = 0; k < states.size(); ++k)
       states[k] = outs[k];

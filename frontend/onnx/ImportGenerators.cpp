@@ -230,25 +230,32 @@ Value randomNormal(Node &n, ArrayRef<int64_t> shape, Type et, double mean, doubl
 }
 
 /// The shape of RandomUniform/RandomNormal (attribute) or of the *Like's input.
-SmallVector<int64_t> randomShape(Node &n, bool like) {
+FailureOr<SmallVector<int64_t>> randomShape(Node &n, bool like) {
   if (like)
     return SmallVector<int64_t>(n.shape(0).begin(), n.shape(0).end());
-  return n.ints("shape");
+  if (!n.hasAttr("shape"))
+    return n.fail("missing attribute 'shape'");
+  auto shape = n.ints("shape");
+  if (llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+    return n.fail("shape has a negative size");
+  return shape;
 }
 
 template <bool Like> LogicalResult importRandomUniform(Node &n) {
   auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
-  if (failed(et))
+  auto shape = randomShape(n, Like);
+  if (failed(et) || failed(shape))
     return failure();
-  n.out(0, randomUniform(n, randomShape(n, Like), *et, n.f("low", 0.0), n.f("high", 1.0)));
+  n.out(0, randomUniform(n, *shape, *et, n.f("low", 0.0), n.f("high", 1.0)));
   return success();
 }
 
 template <bool Like> LogicalResult importRandomNormal(Node &n) {
   auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
-  if (failed(et))
+  auto shape = randomShape(n, Like);
+  if (failed(et) || failed(shape))
     return failure();
-  n.out(0, randomNormal(n, randomShape(n, Like), *et, n.f("mean", 0.0), n.f("scale", 1.0)));
+  n.out(0, randomNormal(n, *shape, *et, n.f("mean", 0.0), n.f("scale", 1.0)));
   return success();
 }
 
@@ -257,8 +264,10 @@ LogicalResult importBernoulli(Node &n) {
   Type et = n.hasAttr("dtype") ? nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 1)) : n.elt(0);
   if (!et)
     return n.fail("unsupported dtype");
-  Value u = randomUniform(n, n.shape(0), n.elt(0), 0, 1);
-  n.out(0, n.cast(n.create<nn::LessOp>(u, n.in(0)), et));
+  // Compared in f32 (f64): a narrower u could round up to 1.
+  Type wide = n.elt(0).isF64() ? n.elt(0) : n.b.getF32Type();
+  Value u = randomUniform(n, n.shape(0), wide, 0, 1);
+  n.out(0, n.cast(n.create<nn::LessOp>(u, n.cast(n.in(0), wide)), et));
   return success();
 }
 
@@ -274,8 +283,8 @@ LogicalResult importMultinomial(Node &n) {
   Type et = nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 6));
   if (!et || !et.isa<IntegerType>())
     return n.fail("dtype must be int32 or int64");
-  Type ft = n.elt(0);
-  Value cdf = n.create<nn::CumSumOp>(n.create<nn::SoftmaxOp>(n.in(0), n.b.getI64IntegerAttr(1)),
+  Type ft = n.elt(0).isF64() ? n.elt(0) : n.b.getF32Type(); // (f16: in f32)
+  Value cdf = n.create<nn::CumSumOp>(n.create<nn::SoftmaxOp>(n.cast(n.in(0), ft), n.b.getI64IntegerAttr(1)),
                                      n.b.getI64IntegerAttr(1), n.b.getBoolAttr(false), n.b.getBoolAttr(false));
   Value u = randomUniform(n, {batch, samples, 1}, ft, 0, 1);
   Value below = n.create<nn::LessEqualOp>(n.reshape(cdf, {batch, 1, classes}), u);
@@ -305,7 +314,11 @@ Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt
   Value u = n.create<nn::RandomUniformOp>(n.i64s(shape), TypeAttr::get(ft), n.b.getF64FloatAttr(low),
                                           n.b.getF64FloatAttr(high), n.b.getI64IntegerAttr(seed),
                                           n.b.getI64IntegerAttr(im.randomStreams++));
-  return n.cast(u, elt);
+  if (elt == ft)
+    return u;
+  // Narrowed (f16, bf16), a value may round up to `high`: it becomes `low`.
+  Value v = n.cast(u, elt);
+  return n.create<nn::SelectOp>(n.create<nn::LessOp>(v, n.scalar(high, elt)), v, n.scalar(low, elt));
 }
 
 void nncc::onnximport::registerGeneratorHandlers(HandlerMap &m) {

@@ -190,7 +190,9 @@ LogicalResult importLpNormalization(Node &n) {
   Value norm = p == 1 ? n.create<nn::ReduceSumOp>(n.create<nn::AbsOp>(x), n.i64s({axis}), n.b.getBoolAttr(true))
                       : n.create<nn::SqrtOp>(n.create<nn::ReduceSumOp>(n.create<nn::MulOp>(x, x), n.i64s({axis}),
                                                                        n.b.getBoolAttr(true)));
-  n.out(0, n.create<nn::DivOp>(x, norm));
+  // A zero vector stays zero (as ONNX Runtime), not 0 / 0.
+  Value zero = n.scalar(0, n.elt(0));
+  n.out(0, n.create<nn::SelectOp>(n.create<nn::EqualOp>(norm, zero), zero, n.create<nn::DivOp>(x, norm)));
   return success();
 }
 

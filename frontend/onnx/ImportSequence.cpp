@@ -17,6 +17,7 @@ using namespace nncc;
 using namespace nncc::onnximport;
 
 static constexpr StringLiteral kOptional = "nn.optional";
+static constexpr StringLiteral kElementType = "nn.element_type";
 
 bool nncc::onnximport::isSequence(Value v) {
   auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>() : nullptr;
@@ -29,9 +30,21 @@ SmallVector<Value> nncc::onnximport::sequenceElements(Value v) {
   return SmallVector<Value>(operands.begin(), operands.end());
 }
 
-Value nncc::onnximport::makeSequence(OpBuilder &b, Location loc, ValueRange elements) {
+Value nncc::onnximport::makeSequence(OpBuilder &b, Location loc, ValueRange elements, Type elementType) {
   auto type = TupleType::get(b.getContext(), elements.getTypes());
-  return b.create<UnrealizedConversionCastOp>(loc, TypeRange{type}, elements).getResult(0);
+  auto cast = b.create<UnrealizedConversionCastOp>(loc, TypeRange{type}, elements);
+  if (elements.empty() && elementType)
+    cast->setAttr(kElementType, TypeAttr::get(elementType));
+  return cast.getResult(0);
+}
+
+Type nncc::onnximport::sequenceElementType(Value v) {
+  assert(isSequence(v) && "not a sequence");
+  Operation *cast = v.getDefiningOp();
+  if (cast->getNumOperands() > 0)
+    return cast->getOperand(0).getType().cast<RankedTensorType>().getElementType();
+  auto attr = cast->getAttrOfType<TypeAttr>(kElementType);
+  return attr ? attr.getValue() : Type();
 }
 
 bool nncc::onnximport::isOptional(Value v) {
@@ -66,7 +79,9 @@ bool nncc::onnximport::takesList(StringRef opType, int index) {
   return index == 0 && llvm::is_contained(first, opType);
 }
 
-void Node::outSequence(int i, ValueRange elements) { out(i, makeSequence(b, loc, elements)); }
+void Node::outSequence(int i, ValueRange elements, Type elementType) {
+  out(i, makeSequence(b, loc, elements, elementType));
+}
 
 namespace {
 
@@ -83,6 +98,8 @@ FailureOr<int64_t> position(Node &n, int i, int64_t size, bool end, StringRef ro
   auto c = n.requireConstant(i, role);
   if (failed(c))
     return failure();
+  if (nn::numElements(n.shape(i)) != 1)
+    return n.fail(Twine("the ") + role + " must hold one value");
   int64_t p = c->asInt(0);
   int64_t q = p < 0 ? p + size : p;
   if (q < 0 || q > size || (!end && q == size))
@@ -91,13 +108,11 @@ FailureOr<int64_t> position(Node &n, int i, int64_t size, bool end, StringRef ro
   return q;
 }
 
-/// Fails unless `v` has the element type of the sequence's elements.
-LogicalResult checkElementType(Node &n, ArrayRef<Value> elements, Value v) {
-  if (elements.empty())
-    return success();
-  Type want = elements[0].getType().cast<RankedTensorType>().getElementType();
+/// Fails unless `v` has the element type `want` of a sequence's tensors
+/// (null: any).
+LogicalResult checkElementType(Node &n, Type want, Value v) {
   Type got = v.getType().cast<RankedTensorType>().getElementType();
-  if (want == got)
+  if (!want || want == got)
     return success();
   std::string msg;
   llvm::raw_string_ostream os(msg);
@@ -109,14 +124,14 @@ LogicalResult importSequenceEmpty(Node &n) {
   Type et = nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 1));
   if (!et)
     return n.fail("unsupported dtype");
-  n.outSequence(0, {});
+  n.outSequence(0, {}, et);
   return success();
 }
 
 LogicalResult importSequenceConstruct(Node &n) {
   SmallVector<Value> elements;
   for (int k = 0; k < n.numInputs(); ++k) {
-    if (failed(checkElementType(n, elements, n.in(k))))
+    if (k && failed(checkElementType(n, n.elt(0), n.in(k))))
       return failure();
     elements.push_back(n.in(k));
   }
@@ -126,7 +141,7 @@ LogicalResult importSequenceConstruct(Node &n) {
 
 LogicalResult importSequenceInsert(Node &n) {
   auto elements = sequenceIn(n, 0);
-  if (failed(elements) || failed(checkElementType(n, *elements, n.in(1))))
+  if (failed(elements) || failed(checkElementType(n, sequenceElementType(n.in(0)), n.in(1))))
     return failure();
   int64_t size = elements->size();
   FailureOr<int64_t> at = n.has(2) ? position(n, 2, size, /*end=*/true, "position") : FailureOr<int64_t>(size);
@@ -147,8 +162,9 @@ LogicalResult importSequenceErase(Node &n) {
   FailureOr<int64_t> at = n.has(1) ? position(n, 1, size, /*end=*/false, "position") : FailureOr<int64_t>(size - 1);
   if (failed(at))
     return failure();
+  Type et = sequenceElementType(n.in(0));
   elements->erase(elements->begin() + *at);
-  n.outSequence(0, *elements);
+  n.outSequence(0, *elements, et);
   return success();
 }
 

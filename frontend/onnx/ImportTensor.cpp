@@ -761,18 +761,31 @@ LogicalResult importTfIdfVectorizer(Node &n) {
 LogicalResult importMaxRoiPool(Node &n) {
   if (n.rank(0) != 4)
     return n.fail("input must be [N, C, H, W]");
-  n.out(0, n.create<nn::MaxRoiPoolOp>(n.in(0), n.cast(n.in(1), n.elt(0)), n.i64s(n.ints("pooled_shape")),
-                                      n.f32(n.f("spatial_scale", 1.0))));
+  if (n.rank(1) != 2 || n.shape(1)[1] != 5)
+    return n.fail("rois must be [num_rois, 5] (batch index, x1, y1, x2, y2), not " +
+                  shapeToString(std::vector<int64_t>(n.shape(1).begin(), n.shape(1).end())));
+  auto pooled = n.ints("pooled_shape");
+  if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1)
+    return n.fail("pooled_shape must be two positive sizes");
+  // The kernel pools f32 or f64: f16 and bf16 widen to f32 and back.
+  Type et = n.elt(0), wide = et.isF64() ? et : n.b.getF32Type();
+  Value y = n.create<nn::MaxRoiPoolOp>(n.cast(n.in(0), wide), n.cast(n.in(1), wide), n.i64s(pooled),
+                                       n.f32(n.f("spatial_scale", 1.0)));
+  n.out(0, n.cast(y, et));
   return success();
 }
 
 LogicalResult importRoiAlign(Node &n) {
   bool halfPixel = n.opset >= 16 && n.s("coordinate_transformation_mode", "half_pixel") == "half_pixel";
-  n.out(0, n.create<nn::RoiAlignOp>(n.in(0), n.in(1), n.in(2), n.b.getStringAttr(n.s("mode", "avg")),
-                                    n.b.getI64IntegerAttr(n.i("output_height", 1)),
-                                    n.b.getI64IntegerAttr(n.i("output_width", 1)),
-                                    n.b.getI64IntegerAttr(n.i("sampling_ratio", 0)),
-                                    n.f32(n.f("spatial_scale", 1.0)), n.b.getBoolAttr(halfPixel)));
+  // The kernel reads f32 or f64: f16 and bf16 widen to f32 and back.
+  Type et = n.elt(0), wide = et.isF64() ? et : n.b.getF32Type();
+  Value y = n.create<nn::RoiAlignOp>(n.cast(n.in(0), wide), n.cast(n.in(1), wide), n.in(2),
+                                     n.b.getStringAttr(n.s("mode", "avg")),
+                                     n.b.getI64IntegerAttr(n.i("output_height", 1)),
+                                     n.b.getI64IntegerAttr(n.i("output_width", 1)),
+                                     n.b.getI64IntegerAttr(n.i("sampling_ratio", 0)),
+                                     n.f32(n.f("spatial_scale", 1.0)), n.b.getBoolAttr(halfPixel));
+  n.out(0, n.cast(y, et));
   return success();
 }
 

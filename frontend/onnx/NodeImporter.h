@@ -82,7 +82,7 @@ public:
   bool wantsOutput(int i) const { return i < proto.output_size() && !proto.output(i).empty(); }
   void out(int i, mlir::Value v);
   /// Sets output i to a sequence of these elements (see isSequence).
-  void outSequence(int i, mlir::ValueRange elements);
+  void outSequence(int i, mlir::ValueRange elements, mlir::Type elementType = {});
 
   /// Fails the import with a message naming this node.
   mlir::LogicalResult fail(const llvm::Twine &msg);
@@ -158,8 +158,13 @@ const HandlerMap &handlers();
 bool isSequence(mlir::Value v);
 /// The elements of sequence `v`.
 llvm::SmallVector<mlir::Value> sequenceElements(mlir::Value v);
-/// The sequence of `elements`, built at the builder's insertion point.
-mlir::Value makeSequence(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);
+/// The sequence of `elements`, built at the builder's insertion point; an
+/// empty one keeps `elementType` (SequenceEmpty's dtype), when given.
+mlir::Value makeSequence(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements,
+                         mlir::Type elementType = {});
+/// The element type of sequence `v`'s tensors; null when it is empty and
+/// none was given.
+mlir::Type sequenceElementType(mlir::Value v);
 /// Whether `v` is an optional.
 bool isOptional(mlir::Value v);
 /// The value optional `v` holds, or null when it is empty.
@@ -176,12 +181,14 @@ bool takesList(llvm::StringRef opType, int index);
 mlir::Value sliceAxis(Node &n, mlir::Value x, int64_t axis, int64_t start, int64_t size, int64_t step = 1);
 /// Element t of x along `axis`, without that dimension.
 mlir::Value takeAt(Node &n, mlir::Value x, int64_t axis, int64_t t);
+/// Stacks equal-shaped values along a new dimension `axis`.
+mlir::Value stack(Node &n, llvm::ArrayRef<mlir::Value> parts, int64_t axis);
+
+// --- random numbers -----------------------------------------------------------
 /// Uniform random numbers in [low, high) of `shape`, drawn anew on every
 /// run: f32 (f64 when `elt` is) cast to `elt`, from the node's `seed`
 /// attribute (else the import's) and a stream of their own.
 mlir::Value randomUniform(Node &n, llvm::ArrayRef<int64_t> shape, mlir::Type elt, double low, double high);
-/// Stacks equal-shaped values along a new dimension `axis`.
-mlir::Value stack(Node &n, llvm::ArrayRef<mlir::Value> parts, int64_t axis);
 
 /// Reads ONNX-style axes (negative counts from the end) into sorted,
 /// non-negative, unique axes; false when one is out of range.

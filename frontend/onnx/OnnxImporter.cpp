@@ -136,7 +136,11 @@ static std::vector<TensorSignature> signatures(const google::protobuf::RepeatedP
       continue;
     TensorSignature s;
     s.name = vi.name();
-    s.dtype = static_cast<DType>(vi.type().tensor_type().elem_type());
+    // (a sequence's or optional's: that of its tensors)
+    const onnx::TypeProto *t = &vi.type();
+    while (t->has_optional_type() || t->has_sequence_type())
+      t = t->has_optional_type() ? &t->optional_type().elem_type() : &t->sequence_type().elem_type();
+    s.dtype = static_cast<DType>(t->tensor_type().elem_type());
     switch (vi.type().value_case()) {
     case onnx::TypeProto::kSequenceType: s.kind = "sequence"; break;
     case onnx::TypeProto::kOptionalType: s.kind = "optional"; break;
@@ -357,7 +361,8 @@ Value OnnxImporterImpl::inputValue(const std::string &name, const onnx::TypeProt
                                         ? Value()
                                         : inputValue(name, type.optional_type().elem_type(), args));
   int64_t length = sequenceInputLengths[name];
-  Value v = onnximport::makeSequence(builder, loc, ValueRange(args.take_front(length)));
+  Type elementType = nn::typeFromOnnxDataType(&ctx, type.sequence_type().elem_type().tensor_type().elem_type());
+  Value v = onnximport::makeSequence(builder, loc, ValueRange(args.take_front(length)), elementType);
   args = args.drop_front(length);
   return v;
 }

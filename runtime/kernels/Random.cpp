@@ -4,7 +4,8 @@
 // Element i of draw r is a hash of (seed, stream, r, i) (SplitMix64's
 // finalizer, chained): no generator state but the op's draw counter, a
 // one-element buffer of the compiled module that each call advances, so
-// every run draws anew and a fresh compilation repeats the same draws.
+// every run draws anew and a fresh compilation of a model whose random ops
+// have seeds repeats the same draws.
 // The elements are independent, so the fill splits across threads with
 // the same result for any thread count.
 //
@@ -47,8 +48,8 @@ extern "C" NNCC_KERNEL(nncc_random_uniform) {
   TensorArg y = m.tensor(), draws = m.tensor();
   uint64_t seed = (uint64_t)m.i(), stream = (uint64_t)m.i();
   double low = m.f(), high = m.f();
-  int64_t *counter = draws.as<int64_t>();
-  uint64_t draw = (uint64_t)counter[0]++;
+  // (atomic: a bundle's NAME_run may run on several threads at once)
+  uint64_t draw = (uint64_t)__atomic_fetch_add(draws.as<int64_t>(), 1, __ATOMIC_RELAXED);
   uint64_t key = mix(seed ^ mix(stream ^ mix(draw)));
   dispatchFloat(y.dtype, [&](auto t) { fill(y.as<decltype(t)>(), y.numel(), key, low, high); });
 }

@@ -560,7 +560,14 @@ void maxRoiPoolTyped(const TensorArg &x, const TensorArg &rois, const TensorArg 
     for (int64_t rc = begin; rc < end; ++rc) {
       int64_t r = rc / C, c = rc % C;
       const T *roi = R + r * 5;
-      int64_t b = std::min<int64_t>(std::max<int64_t>((int64_t)roi[0], 0), N - 1);
+      T *out = Y + rc * PH * PW;
+      // A batch index out of range (or NaN) pools nothing.
+      if (!(roi[0] >= 0 && roi[0] < (T)N)) {
+        for (int64_t k = 0; k < PH * PW; ++k)
+          out[k] = 0;
+        continue;
+      }
+      int64_t b = (int64_t)roi[0];
       // (in T, as Caffe and ONNX Runtime compute the bins)
       T s = (T)scale;
       int64_t x1 = (int64_t)std::round(roi[1] * s), y1 = (int64_t)std::round(roi[2] * s);
@@ -568,7 +575,6 @@ void maxRoiPoolTyped(const TensorArg &x, const TensorArg &rois, const TensorArg 
       T binH = (T)std::max<int64_t>(y2 - y1 + 1, 1) / (T)PH;
       T binW = (T)std::max<int64_t>(x2 - x1 + 1, 1) / (T)PW;
       const T *plane = X + (b * C + c) * H * W;
-      T *out = Y + rc * PH * PW;
       for (int64_t ph = 0; ph < PH; ++ph) {
         int64_t h0 = std::min(std::max((int64_t)std::floor((T)ph * binH) + y1, int64_t(0)), H);
         int64_t h1 = std::min(std::max((int64_t)std::ceil((T)(ph + 1) * binH) + y1, int64_t(0)), H);

@@ -129,6 +129,29 @@ def main():
                            helper.make_tensor_value_info("ys", TensorProto.FLOAT, None)],
                           [numpy_helper.from_array(np.array(10, np.int64), "ten")])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("while_scan.onnx"))
+    # Sequences: a sequence input, SequenceAt at a position from an input.
+    seq_in = helper.make_tensor_sequence_value_info("xs", TensorProto.FLOAT, None)
+    g = helper.make_graph([helper.make_node("SequenceAt", ["xs", "pos"], ["y"], name="at")], "g",
+                          [seq_in, helper.make_tensor_value_info("pos", TensorProto.INT64, [])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 15)]), w("sequence_at.onnx"))
+    with open(w("two_tensors.pb"), "wb") as f:
+        f.write(onnx.helper.make_sequence("xs", onnx.SequenceProto.TENSOR,
+                                          [numpy_helper.from_array(np.ones((2, 3), np.float32)),
+                                           numpy_helper.from_array(np.ones((4,), np.float32))]).SerializeToString())
+    save_tensor(w("position_5.pb"), np.array(5, np.int64))
+    # MaxRoiPool with rois of 4 columns; TfIdfVectorizer with a string pool.
+    g = helper.make_graph([helper.make_node("MaxRoiPool", ["x", "rois"], ["y"], pooled_shape=[2, 2], name="pool")],
+                          "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 8]),
+                                helper.make_tensor_value_info("rois", TensorProto.FLOAT, [3, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("roi_pool_4_columns.onnx"))
+    g = helper.make_graph([helper.make_node("TfIdfVectorizer", ["x"], ["y"], mode="TF", min_gram_length=1,
+                                            max_gram_length=1, max_skip_count=0, ngram_counts=[0],
+                                            ngram_indexes=[0, 1], pool_strings=["a", "b"], name="tfidf")],
+                          "g", [helper.make_tensor_value_info("x", TensorProto.INT64, [4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("tfidf_strings.onnx"))
     os.makedirs(w("empty_test_data"), exist_ok=True)
     os.makedirs(w("unwritable"), exist_ok=True)
     open(w("unwritable/file"), "w").write("x")
@@ -182,6 +205,17 @@ def main():
          "has symbolic dimensions"),
         ("loop rows not a count", ["compile", w("while_scan.onnx"), "-target=arm", "--loop-rows=0", "-o",
                                    w("while_out")], "--loop-rows takes a number of rows from 1"),
+        ("sequence input, random bytes", ["run", w("sequence_at.onnx"), "--input", w("random_tensor.pb"),
+                                          "--input", w("position_5.pb")],
+         "input 0: '%s' is not a serialized ONNX SequenceProto" % w("random_tensor.pb")),
+        ("sequence input, no length", ["compile", w("sequence_at.onnx"), "-target=x86-64", "-o", w("seq_out")],
+         "graph input 'xs' is a sequence, whose length nncc must know at compile time"),
+        ("sequence position past the end", ["run", w("sequence_at.onnx"), "--input", w("two_tensors.pb"),
+                                            "--input", w("position_5.pb")],
+         "position 5 is out of range for a sequence of 2 elements"),
+        ("max_roi_pool rois of 4 columns", ["inspect", w("roi_pool_4_columns.onnx")],
+         "node 'pool': MaxRoiPool: rois must be [num_rois, 5] (batch index, x1, y1, x2, y2), not [3, 4]"),
+        ("tfidf with a string pool", ["inspect", w("tfidf_strings.onnx")], "a pool of strings is not supported"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
          "cannot write the trace"),
     ]

@@ -90,11 +90,19 @@ def cases(rng):
         node = helper.make_node("MaxRoiPool", ["x", "rois"], ["y"], pooled_shape=list(pooled), spatial_scale=scale)
         yield "max_roi_pool_%dx%d_%s" % (pooled[0], pooled[1], str(scale).replace(".", "_")), node, \
             [("x", x), ("rois", r)], [("y", y)]
-    # LpNormalization
+        if scale == 0.5:  # in half precision (the max is exact in either)
+            xh, rh = x.astype(np.float16), r.astype(np.float16)
+            yh = torchvision.ops.roi_pool(torch.from_numpy(xh.astype(np.float32)),
+                                          torch.from_numpy(rh.astype(np.float32)), pooled, scale).numpy()
+            yield "max_roi_pool_f16", node, [("x", xh), ("rois", rh)], [("y", yh.astype(np.float16))]
+    # LpNormalization, a zero vector along the last axis staying zero (as in
+    # ONNX Runtime; PyTorch's eps=0 would divide 0 by 0).
     x = rng.standard_normal((3, 5, 7)).astype(np.float32)
+    x[1, 2, :] = 0
     for p in (1, 2):
         for axis in (-1, 0, 1):
             y = torch.nn.functional.normalize(torch.from_numpy(x), p=p, dim=axis, eps=0).numpy()
+            y = np.nan_to_num(y, nan=0.0)
             node = helper.make_node("LpNormalization", ["x"], ["y"], p=p, axis=axis)
             yield "lp_normalization_p%d_axis%d" % (p, axis), node, [("x", x)], [("y", y)]
     # TfIdfVectorizer: 6 unigrams, 4 bigrams and 2 trigrams of tokens 0..5.

@@ -810,6 +810,27 @@ TEST(Importer, SequenceErrorsNameTheCause) {
          g->add_output()->set_name("y");
        },
        "the elements' shapes differ"},
+      {"an element of another type joining an empty sequence",
+       [](onnx::GraphProto *g) {
+         setIntAttribute(addNode(g, "SequenceEmpty", {}, {"ints"}), "dtype", onnx::TensorProto::INT64);
+         addNode(g, "SequenceInsert", {"ints", "x"}, {"mixed"});
+         addNode(g, "SequenceLength", {"mixed"}, {"n"});
+         g->add_output()->set_name("n");
+       },
+       "the sequence holds i64 tensors; a f32 tensor cannot join it"},
+      {"a sequence as the scan output of a loop that runs as a loop",
+       [](onnx::GraphProto *g) {
+         addInput(g, "M", onnx::TensorProto::INT64, {});
+         auto *body = addLoop(g, {"M", ""}, {"ys"});
+         addInput(body, "i", onnx::TensorProto::INT64, {});
+         addInput(body, "c", onnx::TensorProto::BOOL, {});
+         addNode(body, "Identity", {"c"}, {"cout"});
+         addNode(body, "SequenceConstruct", {"x"}, {"seq"});
+         body->add_output()->set_name("cout");
+         body->add_output()->set_name("seq");
+         g->add_output()->set_name("ys");
+       },
+       "the body's output 1 ('seq') is a sequence, which is supported only as the carried value"},
       {"a sequence carried by a loop that runs as a loop",
        [](onnx::GraphProto *g) {
          addInput(g, "M", onnx::TensorProto::INT64, {});

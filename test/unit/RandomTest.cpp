@@ -125,6 +125,33 @@ TEST(Random, DrawsHaveTheirDistributions) {
     EXPECT_NEAR((double)counts[c] / kN, 0.1 * (c + 1), 0.005) << "class " << c;
 }
 
+/// Narrowed to f16, uniform numbers stay below `high` and Bernoulli(1) is
+/// always 1 (both compare or clamp in f32).
+TEST(Random, HalfPrecisionDrawsKeepTheirRange) {
+  auto m = makeModel(15);
+  auto *g = m.mutable_graph();
+  addInput(g, "p", onnx::TensorProto::FLOAT16, {kN});
+  auto *u = addNode(g, "RandomUniform", {}, {"u"});
+  setIntsAttribute(u, "shape", {kN});
+  setIntAttribute(u, "dtype", onnx::TensorProto::FLOAT16);
+  addNode(g, "Bernoulli", {"p"}, {"b"});
+  g->add_output()->set_name("u");
+  g->add_output()->set_name("b");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor p(DType::Float16, {kN});
+  for (int64_t k = 0; k < kN; ++k)
+    p.data<uint16_t>()[k] = 0x3c00; // 1.0
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&p}, out, error)) << error;
+  Moments mu = moments(out[0]), mb = moments(out[1]);
+  EXPECT_GE(mu.min, 0.0);
+  EXPECT_LT(mu.max, 1.0);
+  EXPECT_NEAR(mu.mean, 0.5, 0.005);
+  EXPECT_EQ(mb.min, 1.0);
+}
+
 /// Each run draws anew; two ops of one seed draw differently; compiling
 /// again (a fresh draw counter) repeats the first compilation's draws, on
 /// 1 thread as on 2.

@@ -56,3 +56,24 @@ func.func @draws() -> (tensor<2x3xf32>, tensor<2x3xf32>) {
   %1 = nn.random_uniform {shape = [2, 3], element_type = f32, low = 0.0, high = 1.0, seed = 7, stream = 3} : tensor<2x3xf32>
   return %0, %1 : tensor<2x3xf32>, tensor<2x3xf32>
 }
+
+// -----
+
+// A cast to f16 inside a fused loop rounds (truncf, then extf back to the
+// f32 it is computed in): the comparison sees the f16 value, as it would
+// had the cast been stored.
+// CHECK-LABEL: func.func @rounds_to_half
+// CHECK: linalg.generic
+// CHECK: %[[T:.*]] = arith.truncf %{{.*}} : f32 to f16
+// CHECK: %[[E:.*]] = arith.extf %[[T]] : f16 to f32
+// CHECK: arith.cmpf olt, %[[E]]
+func.func @rounds_to_half(%x: tensor<8xf32>) -> tensor<8xi1> {
+  %one = nn.constant dense<1.0> : tensor<f16>
+  %fused = nn.fused(%x, %one) : (tensor<8xf32>, tensor<f16>) -> tensor<8xi1> {
+  ^bb0(%a: tensor<8xf32>, %b: tensor<f16>):
+    %h = nn.cast %a : tensor<8xf32> to f16
+    %lt = nn.less %h, %b : tensor<8xf16>, tensor<f16>
+    nn.yield %lt : tensor<8xi1>
+  }
+  return %fused : tensor<8xi1>
+}
