@@ -241,21 +241,15 @@ FailureOr<SmallVector<int64_t>> randomShape(Node &n, bool like) {
   return shape;
 }
 
-template <bool Like> LogicalResult importRandomUniform(Node &n) {
+/// RandomUniform, RandomNormal and their *Like forms (shape and, by
+/// default, element type of the input).
+template <bool Normal, bool Like> LogicalResult importRandom(Node &n) {
   auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
   auto shape = randomShape(n, Like);
   if (failed(et) || failed(shape))
     return failure();
-  n.out(0, randomUniform(n, *shape, *et, n.f("low", 0.0), n.f("high", 1.0)));
-  return success();
-}
-
-template <bool Like> LogicalResult importRandomNormal(Node &n) {
-  auto et = randomType(n, Like ? n.elt(0) : n.b.getF32Type());
-  auto shape = randomShape(n, Like);
-  if (failed(et) || failed(shape))
-    return failure();
-  n.out(0, randomNormal(n, *shape, *et, n.f("mean", 0.0), n.f("scale", 1.0)));
+  n.out(0, Normal ? randomNormal(n, *shape, *et, n.f("mean", 0.0), n.f("scale", 1.0))
+                  : randomUniform(n, *shape, *et, n.f("low", 0.0), n.f("high", 1.0)));
   return success();
 }
 
@@ -322,10 +316,10 @@ Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt
 }
 
 void nncc::onnximport::registerGeneratorHandlers(HandlerMap &m) {
-  m["RandomUniform"] = importRandomUniform<false>;
-  m["RandomUniformLike"] = importRandomUniform<true>;
-  m["RandomNormal"] = importRandomNormal<false>;
-  m["RandomNormalLike"] = importRandomNormal<true>;
+  m["RandomUniform"] = importRandom<false, false>;
+  m["RandomUniformLike"] = importRandom<false, true>;
+  m["RandomNormal"] = importRandom<true, false>;
+  m["RandomNormalLike"] = importRandom<true, true>;
   m["Bernoulli"] = importBernoulli;
   m["Multinomial"] = importMultinomial;
   m["HannWindow"] = importHann;

@@ -69,6 +69,15 @@ inline void addScalarConstant(onnx::GraphProto *g, const std::string &name, int 
     t->add_int32_data((int32_t)v);
 }
 
+/// A 0-d bool Constant node in `g`.
+inline void addBoolConstant(onnx::GraphProto *g, const std::string &name, bool v) {
+  auto *a = addNode(g, "Constant", {}, {name})->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::BOOL);
+  a->mutable_t()->add_int32_data(v ? 1 : 0);
+}
+
 /// A float initializer of `g`.
 inline void addFloatInitializer(onnx::GraphProto *g, const std::string &name, std::vector<int64_t> shape,
                                 const std::vector<float> &values) {

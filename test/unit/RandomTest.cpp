@@ -193,12 +193,7 @@ TEST(Random, TrainingDropoutKeepsAndScales) {
   auto *g = m.mutable_graph();
   addInput(g, "x", onnx::TensorProto::FLOAT, {kN});
   addScalarConstant(g, "ratio", onnx::TensorProto::FLOAT, 0.25);
-  auto *t = addNode(g, "Constant", {}, {"training"});
-  auto *a = t->add_attribute();
-  a->set_name("value");
-  a->set_type(onnx::AttributeProto::TENSOR);
-  a->mutable_t()->set_data_type(onnx::TensorProto::BOOL);
-  a->mutable_t()->add_int32_data(1);
+  addBoolConstant(g, "training", true);
   addNode(g, "Dropout", {"x", "ratio", "training"}, {"y", "mask"});
   g->add_output()->set_name("y");
   g->add_output()->set_name("mask");

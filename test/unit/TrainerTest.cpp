@@ -348,12 +348,7 @@ TEST(Trainer, DropoutDropsInStepsNotInPredictions) {
     w[k] = 0.05f * (float)(k % 9) - 0.2f;
   addFloatInitializer(g, "W", {16, 4}, w);
   addScalarConstant(g, "ratio", onnx::TensorProto::FLOAT, 0.5);
-  auto *t = addNode(g, "Constant", {}, {"training"});
-  auto *a = t->add_attribute();
-  a->set_name("value");
-  a->set_type(onnx::AttributeProto::TENSOR);
-  a->mutable_t()->set_data_type(onnx::TensorProto::BOOL);
-  a->mutable_t()->add_int32_data(1);
+  addBoolConstant(g, "training", true);
   addNode(g, "Dropout", {"x", "ratio", "training"}, {"xd"});
   addNode(g, "MatMul", {"xd", "W"}, {"y"});
   g->add_output()->set_name("y");
