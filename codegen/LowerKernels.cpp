@@ -451,6 +451,14 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
         k.tensor(in.outs[0], relt(0)).str(e.getEquation()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<NonMaxSuppressionOp>([&](NonMaxSuppressionOp s) -> FailureOr<bool> {
+        KernelCall k("nncc_non_max_suppression");
+        for (int i = 0; i < 5; ++i)
+          k.tensor(in.ins[i], elt(i));
+        k.tensor(in.outs[0], relt(0)).tensor(in.outs[1], relt(1)).i(s.getCenterPointBox())
+            .i(s.getHasScoreThreshold()).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<TfIdfVectorizerOp>([&](TfIdfVectorizerOp t) -> FailureOr<bool> {
         int64_t mode = llvm::StringSwitch<int64_t>(t.getMode()).Case("TF", 0).Case("IDF", 1).Default(2);
         KernelCall("nncc_tfidf_vectorizer").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))

@@ -198,8 +198,9 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
       h << " *   " << what << "[" << k << "] \"" << sigs[k].name << "\": " << dtypeName(sigs[k].dtype)
         << shapeToString(sigs[k].shape) << "\n";
       if (llvm::is_contained(counted, (int)k))
-        h << " *     a loop's scan output: holds up to " << sigs[k].shape[0]
-          << " rows, one per iteration that ran:\n *     " << n << "_run_rows says how many\n";
+        h << " *     rows known only at run time (a loop's scan output, one per iteration\n"
+          << " *     that ran; NonMaxSuppression's selections): holds up to " << sigs[k].shape[0]
+          << " rows,\n *     " << n << "_run_rows says how many\n";
     }
   };
   h << "/*\n";

@@ -562,6 +562,20 @@ NN_INFER(GridSampleOp) {
   return success();
 }
 
+NN_INFER(NonMaxSuppressionOp) {
+  NonMaxSuppressionOp::Adaptor a(operands, attrs, regions);
+  auto boxes = tensorOf(operands[0]), scores = tensorOf(operands[1]);
+  if (boxes.getRank() != 3 || boxes.getDimSize(2) != 4 || scores.getRank() != 3 ||
+      scores.getDimSize(0) != boxes.getDimSize(0) || scores.getDimSize(2) != boxes.getDimSize(1))
+    return emitOptionalError(loc, "non_max_suppression takes boxes [B, N, 4] and scores [B, C, N]");
+  if ((int64_t)a.getCapacity() < 0)
+    return emitOptionalError(loc, "non_max_suppression's capacity is negative");
+  Type i64 = IntegerType::get(ctx, 64);
+  inferred.push_back(tensor({(int64_t)a.getCapacity(), 3}, i64));
+  inferred.push_back(tensor({}, i64));
+  return success();
+}
+
 NN_INFER(TfIdfVectorizerOp) {
   TfIdfVectorizerOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]);

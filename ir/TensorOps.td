@@ -236,6 +236,28 @@ def NN_RoiAlignGradOp : NN_Op<"roi_align_grad", [NoSideEffect]> {
   let assemblyFormat = "$x `,` $rois `,` $batch_indices `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX NonMaxSuppression: the selected (batch, class, box) rows and their count.";
+  let description = [{
+    boxes [B, N, 4] (corners, or center and size with center_point_box),
+    scores [B, C, N]; max_output, iou_threshold and score_threshold are
+    scalars (score_threshold read only with has_score_threshold). Per batch
+    and class, boxes in order of falling score (ties: lower index first),
+    above the score threshold, each kept unless its IoU with one kept
+    before exceeds the threshold, at most max_output. `selected` has
+    `capacity` rows, of which the first `count` are written: its rows are
+    known only at run time.
+  }];
+  let arguments = (ins F32Tensor:$boxes, F32Tensor:$scores, I64Tensor:$max_output, F32Tensor:$iou_threshold,
+                       F32Tensor:$score_threshold, I64Attr:$center_point_box, BoolAttr:$has_score_threshold,
+                       I64Attr:$capacity);
+  let results = (outs I64Tensor:$selected, I64Tensor:$count);
+  let assemblyFormat = [{
+    $boxes `,` $scores `,` $max_output `,` $iou_threshold `,` $score_threshold attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 def NN_TfIdfVectorizerOp : NN_Op<"tfidf_vectorizer", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX TfIdfVectorizer over integer tokens: n-gram counts (TF), weights (IDF) or both.";
   let description = [{

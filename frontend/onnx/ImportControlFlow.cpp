@@ -269,7 +269,9 @@ LogicalResult runtimeLoop(Node &n, const onnx::GraphProto &body, ArrayRef<Value>
   for (size_t k = 0; k < carried.size() + numScan; ++k)
     n.out(k, loop->getResult(k));
   for (int k = 0; k < numScan; ++k)
-    n.importer.rowsKnownAtRunTime.insert(loop->getResult(carried.size() + k));
+    n.importer.rowsKnownAtRunTime[loop->getResult(carried.size() + k)] = {
+        loop->getResults().back(), "the scan output of a loop that runs as a loop",
+        "Give the loop a constant trip count and condition so that it is unrolled"};
   return success();
 }
 

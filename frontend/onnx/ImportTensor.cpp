@@ -1,4 +1,5 @@
 //===- ImportTensor.cpp - ONNX constants, shapes, data movement, indexing -===//
+#include "frontend/onnx/ImporterImpl.h"
 #include "frontend/onnx/NodeImporter.h"
 #include "frontend/onnx/TensorProto.h"
 
@@ -718,6 +719,40 @@ LogicalResult importGridSample(Node &n) {
   return success();
 }
 
+/// NonMaxSuppression: its selected indices have room for every box each
+/// class may keep (max_output_boxes_per_class when known at compile time,
+/// else all N) and as many rows as it selected at run time: a graph output
+/// only (OnnxImporterImpl::rowsKnownAtRunTime).
+LogicalResult importNonMaxSuppression(Node &n) {
+  if (n.rank(0) != 3 || n.shape(0)[2] != 4 || n.rank(1) != 3 || n.shape(1)[0] != n.shape(0)[0] ||
+      n.shape(1)[2] != n.shape(0)[1])
+    return n.fail("boxes must be [B, N, 4] and scores [B, C, N]");
+  int64_t B = n.shape(0)[0], N = n.shape(0)[1], C = n.shape(1)[1];
+  int64_t perClass = 0;
+  if (n.has(2)) {
+    auto known = n.knownConstant(2);
+    perClass = known ? std::min(std::max<int64_t>(known->asInt(0), 0), N) : N;
+  }
+  Type f32 = n.b.getF32Type(), i64 = n.b.getI64Type();
+  auto scalarIn = [&](int i, Type et, double def) {
+    return n.has(i) ? n.cast(n.reshape(n.in(i), {}), et) : n.scalar(def, et);
+  };
+  for (int i = 2; i < 5; ++i)
+    if (n.has(i) && nn::numElements(n.shape(i)) != 1)
+      return n.fail(Twine("input ") + Twine(i) + " must hold one value");
+  Operation *op = n.build<nn::NonMaxSuppressionOp>(
+      n.cast(n.in(0), f32), n.cast(n.in(1), f32), scalarIn(2, i64, 0), scalarIn(3, f32, 0), scalarIn(4, f32, 0),
+      n.b.getI64IntegerAttr(n.i("center_point_box", 0)), n.b.getBoolAttr(n.has(4)),
+      n.b.getI64IntegerAttr(B * C * perClass));
+  if (!op)
+    return failure();
+  n.out(0, op->getResult(0));
+  n.importer.rowsKnownAtRunTime[op->getResult(0)] = {
+      op->getResult(1), "the indices NonMaxSuppression selected",
+      "Gather the boxes from them after the model runs (its selected indices are its output)"};
+  return success();
+}
+
 /// TfIdfVectorizer over integer tokens (nncc has no string tensors).
 LogicalResult importTfIdfVectorizer(Node &n) {
   if (n.hasAttr("pool_strings") && !n.hasAttr("pool_int64s"))
@@ -850,5 +885,6 @@ void nncc::onnximport::registerTensorHandlers(HandlerMap &m) {
   m["RoiAlign"] = importRoiAlign;
   m["MaxRoiPool"] = importMaxRoiPool;
   m["TfIdfVectorizer"] = importTfIdfVectorizer;
+  m["NonMaxSuppression"] = importNonMaxSuppression;
   m["MaxUnpool"] = importMaxUnpool;
 }

@@ -52,9 +52,16 @@ public:
   llvm::DenseMap<Value, const Tensor *> paramData;
   std::vector<std::unique_ptr<Tensor>> ownedTensors;
   std::map<std::string, const Tensor *> graphInputValues;
-  /// Scan outputs of loops run as loops: their rows are filled at run time,
-  /// so no node may read them (not even their shape); graph outputs only.
-  llvm::DenseSet<Value> rowsKnownAtRunTime;
+  /// Values whose rows are known only at run time (the scan outputs of a
+  /// loop run as a loop, NonMaxSuppression's selected indices): no node may
+  /// read them (not even their shape); graph outputs only, each returning
+  /// the count of its rows as a hidden result. `what` names the value and
+  /// `advice` says how to avoid it, for messages.
+  struct RunTimeRows {
+    Value count;
+    std::string what, advice;
+  };
+  llvm::DenseMap<Value, RunTimeRows> rowsKnownAtRunTime;
   /// Loops whose scan outputs got a capacity of rows (a run may outgrow it),
   /// by their count result: their place in import order among the loops
   /// that could (ImportOptions::grownLoopRows), and how many could so far.

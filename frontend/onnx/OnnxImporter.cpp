@@ -442,11 +442,12 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
       return emitError(loc) << node.op_type() << " node '" << label << "': input " << k << " ('" << node.input(k)
                             << "') is " << (onnximport::isSequence(v) ? "a sequence" : "an optional")
                             << ", where the operator takes a tensor";
-    if (rowsKnownAtRunTime.count(v))
-      return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k)
-                            << "', the scan output of a loop that runs as a loop: its length is known only at "
-                               "run time, so nncc supports it only as a graph output. Give the loop a constant "
-                               "trip count and condition so that it is unrolled";
+    auto rows = rowsKnownAtRunTime.find(v);
+    if (rows != rowsKnownAtRunTime.end())
+      return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k) << "', "
+                            << rows->second.what
+                            << ": its length is known only at run time, so nncc supports it only as a graph output. "
+                            << rows->second.advice;
   }
   auto it = opsets.find(domain);
   int64_t opset = it == opsets.end() ? 1 : it->second;
@@ -558,12 +559,12 @@ LogicalResult OnnxImporterImpl::importSubgraph(const onnx::GraphProto &g, ArrayR
     Value v = lookup(o.name());
     if (!v)
       return emitError(builder.getUnknownLoc()) << "subgraph output '" << o.name() << "' is not produced";
-    if (!branch && rowsKnownAtRunTime.count(v))
+    auto rows = rowsKnownAtRunTime.find(v);
+    if (!branch && rows != rowsKnownAtRunTime.end())
       return emitError(builder.getUnknownLoc())
-             << "the body of '" << g.name() << "' outputs '" << o.name()
-             << "', the scan output of a loop that runs as a loop: its length is known only at run time, so nncc "
-                "supports it only as a graph output. Give the loop a constant trip count and condition so that "
-                "it is unrolled";
+             << "the body of '" << g.name() << "' outputs '" << o.name() << "', " << rows->second.what
+             << ": its length is known only at run time, so nncc supports it only as a graph output. "
+             << rows->second.advice;
     outputs.push_back(v);
   }
   return success();
@@ -667,13 +668,16 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
     }
   }
   // The scan outputs of a loop run as a loop hold as many rows as iterations
-  // ran, counted by the loop's last result: only graph outputs can be such
+  // ran, counted by the loop's last result (NonMaxSuppression's selected
+  // indices as many as it selected): only graph outputs can be such
   // (importNode refuses other readers; the runtime trims them); each gets
   // that count as a hidden result. (A Scan run as a loop fills every row.)
   SmallVector<std::pair<int, Value>> counts;
-  for (size_t k = 0; k < results.size(); ++k)
-    if (rowsKnownAtRunTime.count(results[k]))
-      counts.push_back({(int)k, results[k].getDefiningOp<nn::LoopOp>().getResults().back()});
+  for (size_t k = 0; k < results.size(); ++k) {
+    auto rows = rowsKnownAtRunTime.find(results[k]);
+    if (rows != rowsKnownAtRunTime.end())
+      counts.push_back({(int)k, rows->second.count});
+  }
   for (auto &c : counts) {
     results.push_back(c.second);
     resultTypes.push_back(c.second.getType());

@@ -342,3 +342,99 @@ extern "C" NNCC_KERNEL(nncc_tfidf_vectorizer) {
       v = mode == 1 ? (v > 0 ? w : 0) : v * w;
     }
 }
+
+namespace {
+
+struct NmsArgs {
+  TensorArg boxes, scores, maxOut, iou, scoreThreshold, selected, count;
+  int64_t center;
+  bool hasScoreThreshold;
+};
+
+NmsArgs readNms(Meta &m) {
+  NmsArgs a;
+  a.boxes = m.tensor(), a.scores = m.tensor(), a.maxOut = m.tensor(), a.iou = m.tensor();
+  a.scoreThreshold = m.tensor(), a.selected = m.tensor(), a.count = m.tensor();
+  a.center = m.i();
+  a.hasScoreThreshold = m.i();
+  return a;
+}
+
+/// Corners (x0, y0, x1, y1), ordered, of box `i`: ONNX's [y1, x1, y2, x2]
+/// (either corner first) or, with center_point_box, [xc, yc, w, h].
+void corners(const float *box, int64_t center, float c[4]) {
+  if (center) {
+    c[0] = box[0] - box[2] / 2, c[2] = box[0] + box[2] / 2;
+    c[1] = box[1] - box[3] / 2, c[3] = box[1] + box[3] / 2;
+  } else {
+    c[0] = std::min(box[1], box[3]), c[2] = std::max(box[1], box[3]);
+    c[1] = std::min(box[0], box[2]), c[3] = std::max(box[0], box[2]);
+  }
+}
+
+/// Intersection over union (0 when either box has no area), as ONNX Runtime.
+float iou(const float *a, const float *b, int64_t center) {
+  float p[4], q[4];
+  corners(a, center, p);
+  corners(b, center, q);
+  float areaP = (p[2] - p[0]) * (p[3] - p[1]), areaQ = (q[2] - q[0]) * (q[3] - q[1]);
+  if (areaP <= 0 || areaQ <= 0)
+    return 0;
+  float w = std::min(p[2], q[2]) - std::max(p[0], q[0]), h = std::min(p[3], q[3]) - std::max(p[1], q[1]);
+  if (w <= 0 || h <= 0)
+    return 0;
+  float inter = w * h;
+  return inter / (areaP + areaQ - inter);
+}
+
+void nms(const NmsArgs &a, Scratch &s) {
+  int64_t B = a.boxes.dim(0), N = a.boxes.dim(1), C = a.scores.dim(1);
+  int64_t *order = s.alloc<int64_t>(N), *kept = s.alloc<int64_t>(N);
+  if (s.measuring())
+    return;
+  int64_t maxOut = std::max<int64_t>(a.maxOut.as<int64_t>()[0], 0);
+  float iouThreshold = a.iou.as<float>()[0], scoreThreshold = a.scoreThreshold.as<float>()[0];
+  const float *boxes = a.boxes.as<float>(), *scores = a.scores.as<float>();
+  int64_t *rows = a.selected.as<int64_t>(), capacity = a.selected.dim(0), written = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float *S = scores + (b * C + c) * N, *box = boxes + b * N * 4;
+      int64_t candidates = 0;
+      for (int64_t i = 0; i < N; ++i)
+        if (S[i] == S[i] && (!a.hasScoreThreshold || S[i] > scoreThreshold)) // (NaN never)
+          order[candidates++] = i;
+      std::sort(order, order + candidates, [&](int64_t p, int64_t q) { return S[p] > S[q] || (S[p] == S[q] && p < q); });
+      int64_t keptCount = 0;
+      for (int64_t j = 0; j < candidates && keptCount < maxOut; ++j) {
+        int64_t i = order[j];
+        bool keep = true;
+        for (int64_t k = 0; k < keptCount && keep; ++k)
+          keep = !(iou(box + i * 4, box + kept[k] * 4, a.center) > iouThreshold);
+        if (!keep)
+          continue;
+        kept[keptCount++] = i;
+        if (written < capacity) {
+          rows[written * 3] = b, rows[written * 3 + 1] = c, rows[written * 3 + 2] = i;
+          ++written;
+        }
+      }
+    }
+  a.count.as<int64_t>()[0] = written;
+}
+
+} // namespace
+
+extern "C" NNCC_KERNEL(nncc_non_max_suppression) {
+  Meta m(meta, buffers);
+  NmsArgs a = readNms(m);
+  Scratch s = m.scratch();
+  nms(a, s);
+}
+
+NNCC_SCRATCH(nncc_non_max_suppression) {
+  Meta m(meta, nullptr);
+  NmsArgs a = readNms(m);
+  Scratch s;
+  nms(a, s);
+  return (int64_t)s.bytes();
+}

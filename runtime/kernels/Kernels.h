@@ -37,6 +37,7 @@ NNCC_KERNEL(nncc_cumsum);
 NNCC_KERNEL(nncc_random_uniform);
 NNCC_KERNEL(nncc_max_roi_pool);
 NNCC_KERNEL(nncc_tfidf_vectorizer);
+NNCC_KERNEL(nncc_non_max_suppression);
 NNCC_KERNEL(nncc_gather_nd);
 NNCC_KERNEL(nncc_scatter_elements);
 NNCC_KERNEL(nncc_scatter_nd);

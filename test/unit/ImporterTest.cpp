@@ -965,3 +965,59 @@ TEST(Importer, OptionalsAreResolvedAtCompileTime) {
   EXPECT_FALSE(exe);
   EXPECT_NE(error.find("the optional 'maybe' is empty"), std::string::npos) << error;
 }
+
+/// NonMaxSuppression selects as many boxes as the data allow: its output
+/// has room for all (max_output_boxes_per_class from a graph input, known
+/// only at run time, leaves room for every box) and is trimmed to the rows
+/// selected, per run. Another node reading it is refused.
+TEST(Importer, NonMaxSuppressionRowsAreKnownAtRunTime) {
+  auto build = [](bool readIt) {
+    auto m = makeModel(13);
+    auto *g = m.mutable_graph();
+    addInput(g, "boxes", onnx::TensorProto::FLOAT, {1, 6, 4});
+    addInput(g, "scores", onnx::TensorProto::FLOAT, {1, 1, 6});
+    addInput(g, "max_out", onnx::TensorProto::INT64, {1});
+    addInput(g, "iou", onnx::TensorProto::FLOAT, {1});
+    addNode(g, "NonMaxSuppression", {"boxes", "scores", "max_out", "iou"}, {"selected"}, "nms");
+    if (readIt)
+      addNode(g, "Shape", {"selected"}, {"n"});
+    g->add_output()->set_name(readIt ? "n" : "selected");
+    return m;
+  };
+  std::string error;
+  auto exe = compileOnnx(build(false), {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  // ONNX's suppress-by-IoU example: boxes 0-2 overlap, 3-4 overlap, 5 alone.
+  const float corners[6][4] = {{0, 0, 1, 1}, {0, 0.1f, 1, 1.1f}, {0, -0.1f, 1, 0.9f},
+                               {0, 10, 1, 11}, {0, 10.1f, 1, 11.1f}, {0, 100, 1, 101}};
+  const float score[6] = {0.9f, 0.75f, 0.6f, 0.95f, 0.5f, 0.3f};
+  Tensor boxes(DType::Float32, {1, 6, 4}), scores(DType::Float32, {1, 1, 6}), iou(DType::Float32, {1});
+  for (int b = 0; b < 6; ++b) {
+    scores.data<float>()[b] = score[b];
+    for (int k = 0; k < 4; ++k)
+      boxes.data<float>()[b * 4 + k] = corners[b][k];
+  }
+  iou.data<float>()[0] = 0.5f;
+  struct Case {
+    int64_t maxOut;
+    std::vector<int64_t> boxes;
+  };
+  for (const Case &c : {Case{3, {3, 0, 5}}, Case{2, {3, 0}}, Case{10, {3, 0, 5}}, Case{0, {}}}) {
+    Tensor maxOut(DType::Int64, {1});
+    maxOut.data<int64_t>()[0] = c.maxOut;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&boxes, &scores, &maxOut, &iou}, out, error)) << error;
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{(int64_t)c.boxes.size(), 3})) << "max " << c.maxOut;
+    for (size_t r = 0; r < c.boxes.size(); ++r) {
+      EXPECT_EQ(out[0].data<int64_t>()[r * 3], 0);
+      EXPECT_EQ(out[0].data<int64_t>()[r * 3 + 1], 0);
+      EXPECT_EQ(out[0].data<int64_t>()[r * 3 + 2], c.boxes[r]) << "max " << c.maxOut << ", row " << r;
+    }
+  }
+  EXPECT_FALSE(compileOnnx(build(true), {}, {}, error));
+  EXPECT_NE(error.find("Shape node"), std::string::npos) << error;
+  EXPECT_NE(error.find("the indices NonMaxSuppression selected: its length is known only at run time"),
+            std::string::npos)
+      << error;
+}

@@ -110,8 +110,9 @@ int compileCommand(int argc, char **argv) {
                 (long long)bundle.workspaceBytes, name.c_str(), (long long)bundle.weightBytes,
                 options.externalWeights ? " (external)" : " (embedded)");
     for (int k : bundle.countedOutputs)
-      std::printf("output %d ('%s') is a loop's scan output: room for %lld rows; %s_run_rows tells how many a "
-                  "run wrote, and a run needing more returns 2 (--loop-rows=N)\n",
+      std::printf("output %d ('%s') has rows known only at run time (a loop's scan output, NonMaxSuppression's "
+                  "selections): room for %lld rows; %s_run_rows tells how many a run wrote, and a run needing more "
+                  "returns 2 (a loop's: --loop-rows=N)\n",
                   k, bundle.outputs[k].name.c_str(), (long long)bundle.outputs[k].shape[0], name.c_str());
     if (bundle.runtimeArchive.empty())
       std::printf("note: no prebuilt runtime for %s; build runtime/kernels/*.cpp for it with "
