@@ -121,17 +121,6 @@ bool isUnsignedElement(Value v) {
   return t.isUnsignedInteger();
 }
 
-Value castScalar(OpBuilder &b, Location loc, Value v, Type from, Type to);
-
-/// A cast to f16 or bf16 (computed in f32) rounds to the narrow type, as its
-/// stored result would: a fused consumer must see the rounded value.
-Value castAndRound(OpBuilder &b, Location loc, Value v, Type from, Type to) {
-  Value c = castScalar(b, loc, v, from, to);
-  if ((to.isF16() || to.isBF16()) && from != to)
-    c = toCompute(b, loc, fromCompute(b, loc, c, to), to);
-  return c;
-}
-
 Value castScalar(OpBuilder &b, Location loc, Value v, Type from, Type to) {
   Type cf = computeType(from), ct = computeType(to);
   if (cf == ct)
@@ -163,6 +152,15 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type from, Type to) {
   if (from.isUnsignedInteger() || from.isInteger(1))
     return b.create<arith::ExtUIOp>(loc, ct, v);
   return b.create<arith::ExtSIOp>(loc, ct, v);
+}
+
+/// A cast to f16 or bf16 (computed in f32) rounds to the narrow type, as its
+/// stored result would: a fused consumer must see the rounded value.
+Value castAndRound(OpBuilder &b, Location loc, Value v, Type from, Type to) {
+  Value c = castScalar(b, loc, v, from, to);
+  if ((to.isF16() || to.isBF16()) && from != to)
+    c = toCompute(b, loc, fromCompute(b, loc, c, to), to);
+  return c;
 }
 
 } // namespace

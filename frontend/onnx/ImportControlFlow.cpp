@@ -25,19 +25,6 @@ using namespace nncc::onnximport;
 
 namespace {
 
-/// Fails unless the body's outputs [from, to) are tensors (not sequences or
-/// optionals): a condition, a scan's values, whatever a loop run as a loop
-/// yields.
-LogicalResult tensorOutputs(Node &n, const onnx::GraphProto &body, ArrayRef<Value> outs, size_t from = 0,
-                            size_t to = SIZE_MAX) {
-  for (size_t k = from; k < std::min(to, outs.size()); ++k)
-    if (isSequence(outs[k]) || isOptional(outs[k]))
-      return n.fail(Twine("the body's output ") + Twine(k) + " ('" + body.output((int)k).name() + "') is " +
-                    (isSequence(outs[k]) ? "a sequence" : "an optional") +
-                    ", which is supported only as the carried value of a loop that is unrolled");
-  return success();
-}
-
 LogicalResult importIf(Node &n) {
   auto cond = n.requireConstant(0, "condition, which selects the branch");
   if (failed(cond))

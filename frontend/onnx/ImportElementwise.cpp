@@ -166,7 +166,7 @@ LogicalResult importDropout(Node &n) {
     Type et = n.elt(0);
     if (!et.isa<FloatType>())
       return n.fail("training-mode dropout of a non-float tensor");
-    Value u = randomUniform(n, n.shape(0), et.isF64() ? et : n.b.getF32Type(), 0, 1);
+    Value u = randomUniform(n, n.shape(0), n.wideFloat(et), 0, 1);
     Value keep = n.create<nn::GreaterEqualOp>(u, n.scalar(ratio, u.getType().cast<RankedTensorType>().getElementType()));
     Value zero = n.scalar(0, et);
     Value scaled = ratio < 1 ? n.create<nn::MulOp>(n.in(0), n.scalar(1 / (1 - ratio), et)) : zero;

@@ -220,7 +220,7 @@ FailureOr<Type> randomType(Node &n, Type def, StringRef attr = "dtype") {
 
 /// Normal numbers (mean, scale) by Box-Muller: sqrt(-2 ln(1 - u1)) cos(2 pi u2).
 Value randomNormal(Node &n, ArrayRef<int64_t> shape, Type et, double mean, double scale) {
-  Type ft = et.isF64() ? et : n.b.getF32Type();
+  Type ft = n.wideFloat(et);
   Value u1 = randomUniform(n, shape, ft, 0, 1), u2 = randomUniform(n, shape, ft, 0, 1);
   Value r = n.create<nn::SqrtOp>(n.create<nn::MulOp>(
       n.scalar(-2, ft), n.create<nn::LogOp>(n.create<nn::SubOp>(n.scalar(1, ft), u1))));
@@ -259,7 +259,7 @@ LogicalResult importBernoulli(Node &n) {
   if (!et)
     return n.fail("unsupported dtype");
   // Compared in f32 (f64): a narrower u could round up to 1.
-  Type wide = n.elt(0).isF64() ? n.elt(0) : n.b.getF32Type();
+  Type wide = n.wideFloat(n.elt(0));
   Value u = randomUniform(n, n.shape(0), wide, 0, 1);
   n.out(0, n.cast(n.create<nn::LessOp>(u, n.cast(n.in(0), wide)), et));
   return success();
@@ -277,7 +277,7 @@ LogicalResult importMultinomial(Node &n) {
   Type et = nn::typeFromOnnxDataType(n.b.getContext(), (int)n.i("dtype", 6));
   if (!et || !et.isa<IntegerType>())
     return n.fail("dtype must be int32 or int64");
-  Type ft = n.elt(0).isF64() ? n.elt(0) : n.b.getF32Type(); // (f16: in f32)
+  Type ft = n.wideFloat(n.elt(0)); // (f16: in f32)
   Value cdf = n.create<nn::CumSumOp>(n.create<nn::SoftmaxOp>(n.cast(n.in(0), ft), n.b.getI64IntegerAttr(1)),
                                      n.b.getI64IntegerAttr(1), n.b.getBoolAttr(false), n.b.getBoolAttr(false));
   Value u = randomUniform(n, {batch, samples, 1}, ft, 0, 1);
@@ -304,7 +304,7 @@ Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt
       im.importSeed = (int64_t)(((uint64_t)std::random_device()() << 32) | std::random_device()());
     seed = *im.importSeed;
   }
-  Type ft = elt.isF64() ? elt : n.b.getF32Type();
+  Type ft = n.wideFloat(elt);
   Value u = n.create<nn::RandomUniformOp>(n.i64s(shape), TypeAttr::get(ft), n.b.getF64FloatAttr(low),
                                           n.b.getF64FloatAttr(high), n.b.getI64IntegerAttr(seed),
                                           n.b.getI64IntegerAttr(im.randomStreams++));

@@ -79,6 +79,18 @@ bool nncc::onnximport::takesList(StringRef opType, int index) {
   return index == 0 && llvm::is_contained(first, opType);
 }
 
+/// Fails unless the body's outputs [from, to) are tensors (not sequences or
+/// optionals): a condition, a scan's values, whatever a loop run as a loop
+/// yields.
+LogicalResult nncc::onnximport::tensorOutputs(Node &n, const onnx::GraphProto &body, ArrayRef<Value> outs, size_t from, size_t to) {
+  for (size_t k = from; k < std::min(to, outs.size()); ++k)
+    if (isSequence(outs[k]) || isOptional(outs[k]))
+      return n.fail(Twine("the body's output ") + Twine(k) + " ('" + body.output((int)k).name() + "') is " +
+                    (isSequence(outs[k]) ? "a sequence" : "an optional") +
+                    ", which is supported only as the carried value of a loop that is unrolled");
+  return success();
+}
+
 void Node::outSequence(int i, ValueRange elements, Type elementType) {
   out(i, makeSequence(b, loc, elements, elementType));
 }
@@ -296,15 +308,12 @@ LogicalResult importSequenceMap(Node &n) {
     SmallVector<Value> args, outs;
     for (int k = 0; k < n.numInputs(); ++k)
       args.push_back(isSequence(n.in(k)) ? inputs[k][i] : inputs[k][0]);
-    if (failed(n.importer.importSubgraph(*body, args, outs)))
+    if (failed(n.importer.importSubgraph(*body, args, outs)) || failed(tensorOutputs(n, *body, outs)))
       return failure();
     if ((int)outs.size() != n.numOutputs())
       return n.fail(Twine("the body has ") + Twine(outs.size()) + " outputs, the node " + Twine(n.numOutputs()));
-    for (size_t k = 0; k < outs.size(); ++k) {
-      if (isSequence(outs[k]) || isOptional(outs[k]))
-        return n.fail("a body output that is not a tensor is not supported");
+    for (size_t k = 0; k < outs.size(); ++k)
       outputs[k].push_back(outs[k]);
-    }
   }
   for (int k = 0; k < n.numOutputs(); ++k)
     n.outSequence(k, outputs[k]);

@@ -803,7 +803,7 @@ LogicalResult importMaxRoiPool(Node &n) {
   if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1)
     return n.fail("pooled_shape must be two positive sizes");
   // The kernel pools f32 or f64: f16 and bf16 widen to f32 and back.
-  Type et = n.elt(0), wide = et.isF64() ? et : n.b.getF32Type();
+  Type et = n.elt(0), wide = n.wideFloat(et);
   Value y = n.create<nn::MaxRoiPoolOp>(n.cast(n.in(0), wide), n.cast(n.in(1), wide), n.i64s(pooled),
                                        n.f32(n.f("spatial_scale", 1.0)));
   n.out(0, n.cast(y, et));
@@ -813,7 +813,7 @@ LogicalResult importMaxRoiPool(Node &n) {
 LogicalResult importRoiAlign(Node &n) {
   bool halfPixel = n.opset >= 16 && n.s("coordinate_transformation_mode", "half_pixel") == "half_pixel";
   // The kernel reads f32 or f64: f16 and bf16 widen to f32 and back.
-  Type et = n.elt(0), wide = et.isF64() ? et : n.b.getF32Type();
+  Type et = n.elt(0), wide = n.wideFloat(et);
   Value y = n.create<nn::RoiAlignOp>(n.cast(n.in(0), wide), n.cast(n.in(1), wide), n.in(2),
                                      n.b.getStringAttr(n.s("mode", "avg")),
                                      n.b.getI64IntegerAttr(n.i("output_height", 1)),

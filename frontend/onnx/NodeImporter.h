@@ -123,6 +123,9 @@ public:
   mlir::Value cast(mlir::Value v, mlir::Type elt);
   mlir::Value transpose(mlir::Value v, llvm::ArrayRef<int64_t> perm);
   mlir::Value expandTo(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+  /// The type kernels and comparisons that must not round use for floats of
+  /// type `et`: f64 for f64, else f32 (f16 and bf16 widen).
+  mlir::Type wideFloat(mlir::Type et) { return et.isF64() ? et : b.getF32Type(); }
   mlir::ArrayAttr i64s(llvm::ArrayRef<int64_t> v) { return b.getI64ArrayAttr(v); }
   mlir::FloatAttr f32(double v) { return b.getF32FloatAttr((float)v); }
 
@@ -171,6 +174,11 @@ bool isOptional(mlir::Value v);
 mlir::Value optionalValue(mlir::Value v);
 /// The optional holding `value` (empty when null).
 mlir::Value makeOptional(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value);
+/// Fails (at node n) unless a body's outputs [from, to) are tensors, not
+/// sequences or optionals: a condition, a scan's values, what a loop run as
+/// a loop yields, what SequenceMap collects.
+mlir::LogicalResult tensorOutputs(Node &n, const onnx::GraphProto &body, llvm::ArrayRef<mlir::Value> outs,
+                                  size_t from = 0, size_t to = SIZE_MAX);
 /// Whether input `index` of an ONNX `opType` node may be a sequence or an
 /// optional.
 bool takesList(llvm::StringRef opType, int index);

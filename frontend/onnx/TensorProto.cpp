@@ -151,6 +151,11 @@ void tensorToProto(const Tensor &tensor, const std::string &name, onnx::TensorPr
   proto.set_raw_data(tensor.data(), tensor.byteSize());
 }
 
+static std::string dirOf(const std::string &path) {
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
 bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std::string &error) {
   std::string bytes;
   if (!readFile(path, bytes, error))
@@ -164,21 +169,12 @@ bool readTensorFile(const std::string &path, Tensor &out, std::string &name, std
     error = "'" + path + "' is not a serialized ONNX TensorProto (no element type)";
     return false;
   }
-  std::string dir;
-  auto slash = path.find_last_of('/');
-  if (slash != std::string::npos)
-    dir = path.substr(0, slash);
-  if (!tensorFromProto(proto, dir, out, error)) {
+  if (!tensorFromProto(proto, dirOf(path), out, error)) {
     error = "'" + path + "': " + error;
     return false;
   }
   name = proto.name();
   return true;
-}
-
-static std::string dirOf(const std::string &path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
 static bool sequenceFromProto(const onnx::SequenceProto &proto, const std::string &path, std::vector<Tensor> &out,
@@ -224,8 +220,11 @@ bool readValueFile(const std::string &path, const std::string &kind, ValueFile &
     }
     if (proto.has_tensor_value()) {
       out.tensors.resize(1);
-      return tensorFromProto(proto.tensor_value(), dirOf(path), out.tensors[0], error) ||
-             (error = "'" + path + "': " + error, false);
+      if (!tensorFromProto(proto.tensor_value(), dirOf(path), out.tensors[0], error)) {
+        error = "'" + path + "': " + error;
+        return false;
+      }
+      return true;
     }
     if (proto.has_sequence_value()) {
       out.sequence = true;
