@@ -459,6 +459,24 @@ FailureOr<bool> lowerKernel(LoweringInput &in) {
             .i(s.getHasScoreThreshold()).emit(b, loc, in.scratch);
         return true;
       })
+      .Case<NonZeroOp>([&](NonZeroOp) -> FailureOr<bool> {
+        KernelCall("nncc_non_zero").tensor(in.ins[0], elt(0)).tensor(in.outs[0], relt(0))
+            .tensor(in.outs[1], relt(1)).emit(b, loc, in.scratch);
+        return true;
+      })
+      .Case<UniqueOp>([&](UniqueOp u) -> FailureOr<bool> {
+        KernelCall k("nncc_unique");
+        k.tensor(in.ins[0], elt(0));
+        for (int r = 0; r < 5; ++r)
+          k.tensor(in.outs[r], relt(r));
+        k.i(u.getSorted()).emit(b, loc, in.scratch);
+        return true;
+      })
+      .Case<PackPrefixOp>([&](PackPrefixOp p) -> FailureOr<bool> {
+        KernelCall("nncc_pack_prefix").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))
+            .tensor(in.outs[0], relt(0)).i(p.getDim()).emit(b, loc, in.scratch);
+        return true;
+      })
       .Case<TfIdfVectorizerOp>([&](TfIdfVectorizerOp t) -> FailureOr<bool> {
         int64_t mode = llvm::StringSwitch<int64_t>(t.getMode()).Case("TF", 0).Case("IDF", 1).Default(2);
         KernelCall("nncc_tfidf_vectorizer").tensor(in.ins[0], elt(0)).tensor(in.ins[1], elt(1))

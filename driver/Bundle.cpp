@@ -124,11 +124,13 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
                                      runRows->getArg(3));
   llvm::Value *ranOut = b.getFalse();
   for (size_t k = 0; k < nOut; ++k) {
-    int64_t cap = graph.outputs[k].shape.empty() ? 1 : graph.outputs[k].shape[0];
+    const std::vector<int64_t> &shape = graph.outputs[k].shape;
+    int64_t cap = shape.empty() ? 1 : shape[0];
     llvm::Value *n = llvm::ConstantInt::get(i64, cap);
     for (size_t h = 0; h < nCounted; ++h) {
       if (graph.lengthOf[h] != (int)k)
         continue;
+      n = llvm::ConstantInt::get(i64, shape[graph.lengthDim[h]]);
       llvm::Value *count = b.CreateLoad(i64, countAt(h));
       llvm::Value *over = b.CreateICmpSGT(count, n);
       ranOut = b.CreateOr(ranOut, over);
@@ -169,6 +171,16 @@ void addBundleApi(llvm::Module &m, const LoweredGraph &graph, const std::string 
   };
   table(graph.inputs, name + "_inputs");
   table(graph.outputs, name + "_outputs");
+
+  // const int NAME_rows_dims[]: the dimension NAME_run_rows counts along,
+  // per output (0 but for outputs packed along a later one).
+  std::vector<uint32_t> along(std::max<size_t>(nOut, 1), 0);
+  for (size_t h = 0; h < nCounted; ++h)
+    along[graph.lengthOf[h]] = (uint32_t)graph.lengthDim[h];
+  auto *alongTy = llvm::ArrayType::get(i32, along.size());
+  auto *alongG = new llvm::GlobalVariable(m, alongTy, true, llvm::GlobalValue::ExternalLinkage,
+                                          llvm::ConstantDataArray::get(c, along), name + "_rows_dims");
+  alongG->setAlignment(llvm::Align(4));
 }
 
 std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &target) {
@@ -197,10 +209,18 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
     for (size_t k = 0; k < sigs.size(); ++k) {
       h << " *   " << what << "[" << k << "] \"" << sigs[k].name << "\": " << dtypeName(sigs[k].dtype)
         << shapeToString(sigs[k].shape) << "\n";
-      if (llvm::is_contained(counted, (int)k))
+      auto at = llvm::find(counted, (int)k);
+      if (at == counted.end())
+        continue;
+      int dim = bundle.countedDims[at - counted.begin()];
+      if (dim == 0)
         h << " *     rows known only at run time (a loop's scan output, one per iteration\n"
-          << " *     that ran; NonMaxSuppression's selections): holds up to " << sigs[k].shape[0]
-          << " rows,\n *     " << n << "_run_rows says how many\n";
+          << " *     that ran; the entries NonMaxSuppression, NonZero or Unique found):\n"
+          << " *     holds up to " << sigs[k].shape[0] << " rows, " << n << "_run_rows says how many\n";
+      else
+        h << " *     dimension " << dim << " known only at run time (the entries NonZero or Unique\n"
+          << " *     found): up to " << sigs[k].shape[dim] << "; " << n << "_run_rows says how many, and the\n"
+          << " *     buffer begins with the output of that extent, packed\n";
     }
   };
   h << "/*\n";
@@ -214,12 +234,13 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
   h << "/* Runs the model. Returns 0 on success";
   if (external)
     h << ", 1 when the weights are not set";
-  if (!bundle.countedOutputs.empty())
+  if (llvm::is_contained(bundle.countedMayRunOut, true))
     h << ", 2 when a loop ran more iterations than its\n * scan outputs hold rows (their dims[0]: recompile with `nncc compile --loop-rows=N`)";
   h << ". */\nint " << n << "_run(const void *const *inputs, void *const *outputs, void *workspace);\n\n";
   h << "/* Runs the model as " << n << "_run does; rows[k] (" << n << "_NUM_OUTPUTS of them, or NULL)\n"
-    << " * receives the rows output k holds: its dims[0] (1 for a scalar) or, for a\n"
-    << " * loop's scan output, the iterations that ran (at most dims[0]). */\n"
+    << " * receives the rows output k holds: its dims[0] (1 for a scalar) or, for an\n"
+    << " * output known only at run time (see above), how many entries it holds along\n"
+    << " * dimension " << n << "_rows_dims[k]. */\n"
     << "int " << n << "_run_rows(const void *const *inputs, void *const *outputs, void *workspace, int64_t *rows);\n\n";
   if (external)
     h << "/* The weights are in " << n << ".weights.bin (" << bundle.weightBytes << " bytes). Load the file into\n"
@@ -228,7 +249,10 @@ std::string headerFor(const Bundle &bundle, bool external, const TargetSpec &tar
       << "size_t " << n << "_weights_size(void);\n"
       << "void " << n << "_set_weights(const void *weights);\n\n";
   h << "extern const nncc_tensor_info " << n << "_inputs[];\n"
-    << "extern const nncc_tensor_info " << n << "_outputs[];\n\n"
+    << "extern const nncc_tensor_info " << n << "_outputs[];\n"
+    << "/* Per output: the dimension " << n << "_run_rows counts along (0 but for an output\n"
+    << " * packed along a later one, whose used entries come first). */\n"
+    << "extern const int " << n << "_rows_dims[];\n\n"
     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h.str();
 }
@@ -294,6 +318,10 @@ bool compileBundle(const onnx::ModelProto &model, const ImportOptions &importOpt
   bundle.inputs = graph.inputs;
   bundle.outputs = graph.outputs;
   bundle.countedOutputs = graph.lengthOf;
+  bundle.countedDims = graph.lengthDim;
+  bundle.countedMayRunOut.clear();
+  for (size_t h = 0; h < graph.lengthOf.size(); ++h)
+    bundle.countedMayRunOut.push_back(h < graph.growsLoop.size() && graph.growsLoop[h] >= 0);
   bundle.workspaceBytes = graph.layout.workspace;
   bundle.weightBytes = graph.layout.weights;
   if (options.externalWeights)

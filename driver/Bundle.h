@@ -30,6 +30,12 @@ struct Bundle {
   /// Outputs whose rows are known only at run time (a loop's scan outputs):
   /// their buffers hold dims[0] rows, NAME_run_rows says how many were written.
   std::vector<int> countedOutputs;
+  /// The dimension each counts along (0: rows); along a later one the used
+  /// entries come first, packed as a tensor of that extent.
+  std::vector<int> countedDims;
+  /// Whether each may need more rows than its buffer holds (a loop's scan
+  /// output whose iterations only the run knows: the run returns 2).
+  std::vector<bool> countedMayRunOut;
 };
 
 /// Imports, compiles and emits `model` for `options.target`.

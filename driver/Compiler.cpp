@@ -194,6 +194,7 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
     graph.inputs.push_back(signatureOf(it.value(), n ? n.getValue() : "input_" + std::to_string(it.index())));
   }
   graph.lengthOf.clear();
+  graph.lengthDim.clear();
   graph.rowsWithin.clear();
   graph.growsLoop.clear();
   for (auto it : llvm::enumerate(fn.getResultTypes())) {
@@ -219,12 +220,17 @@ bool lowerToLLVM(ModuleOp module, const CompileOptions &options, LoweredGraph &g
       auto count = it.value().dyn_cast<RankedTensorType>();
       auto rows = k >= 0 && k < (int64_t)graph.outputs.size() ? fn.getResultTypes()[k].dyn_cast<RankedTensorType>()
                                                                : RankedTensorType();
-      if (!count || count.getRank() != 0 || !count.getElementType().isInteger(64) || !rows || rows.getRank() < 1) {
+      auto along = fn.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_dim");
+      int64_t dim = along ? along.getInt() : 0;
+      if (!count || count.getRank() != 0 || !count.getElementType().isInteger(64) || !rows || dim < 0 ||
+          dim >= rows.getRank()) {
         error = "result " + std::to_string(it.index()) + " (nn.length_of = " + std::to_string(k) +
-                ") must be a tensor<i64> counting the rows of an earlier output of rank 1 or more";
+                ") must be a tensor<i64> counting the entries of an earlier output of rank 1 or more along one "
+                "of its dimensions (nn.length_dim)";
         return false;
       }
       graph.lengthOf.push_back((int)k);
+      graph.lengthDim.push_back((int)dim);
       continue;
     }
     if (!graph.lengthOf.empty()) {
@@ -271,6 +277,7 @@ std::unique_ptr<Executable> compileModule(ModuleOp module, const CompileOptions 
   exe->profileNames_ = graph.layout.profileNames;
   exe->outputs_ = graph.outputs;
   exe->lengthOf_ = graph.lengthOf;
+  exe->lengthDim_ = graph.lengthDim;
   exe->rowsWithin_ = graph.rowsWithin;
   exe->growsLoop_ = graph.growsLoop;
   exe->weightBytes_ = graph.layout.weights;
@@ -345,6 +352,7 @@ void Executable::adopt(Executable &next) {
   inputs_ = std::move(next.inputs_);
   outputs_ = std::move(next.outputs_);
   lengthOf_ = std::move(next.lengthOf_);
+  lengthDim_ = std::move(next.lengthDim_);
   rowsWithin_ = std::move(next.rowsWithin_);
   growsLoop_ = std::move(next.growsLoop_);
   weights = std::move(next.weights);
@@ -396,7 +404,7 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
     // the graph runs again.
     std::vector<int64_t> have(rows.size());
     for (size_t k = 0; k < lengthOf_.size(); ++k)
-      have[k] = out[lengthOf_[k]].shape()[0];
+      have[k] = out[lengthOf_[k]].shape()[lengthDim_[k]];
     for (size_t j = 0; j < rowsWithin_.size(); ++j)
       have[lengthOf_.size() + j] = rowsWithin_[j];
     std::vector<int64_t> grown = loopRows(have);
@@ -442,11 +450,11 @@ bool Executable::run(const std::vector<const Tensor *> &in, std::vector<Tensor> 
     adopt(*next);
   }
   // Outputs whose length is known only now (a loop's scan outputs): their
-  // first rows[k] rows.
+  // first rows[k] rows (along a later dimension, packed first).
   for (size_t k = 0; k < lengthOf_.size(); ++k) {
     Tensor &full = out[lengthOf_[k]];
     std::vector<int64_t> shape = full.shape();
-    shape[0] = rows[k];
+    shape[lengthDim_[k]] = rows[k];
     Tensor trimmed(full.dtype(), shape);
     std::memcpy(trimmed.data(), full.data(), trimmed.byteSize());
     full = std::move(trimmed);

@@ -114,6 +114,7 @@ private:
   int (*entry)(void **, void **, void *, void *) = nullptr;
   std::vector<TensorSignature> inputs_, outputs_;
   std::vector<int> lengthOf_; ///< per hidden result: the output whose rows it counts
+  std::vector<int> lengthDim_; ///< per hidden result: the dimension of those rows
   std::unique_ptr<uint8_t, AlignedDeleter> weights, workspace;
   int64_t workspaceBytes_ = 0, totalIntermediateBytes_ = 0, weightBytes_ = 0;
   std::vector<std::string> profileNames_;
@@ -137,6 +138,10 @@ struct LoweredGraph {
   /// counts the rows of the output it names that hold values (the scan
   /// outputs of a loop run as a loop); the runtime trims that output.
   std::vector<int> lengthOf;
+  /// Per such result (`nn.length_dim`, 0 when absent): the dimension it
+  /// counts along. Along a later one the output holds its used entries
+  /// packed first, so the trimmed output is a prefix.
+  std::vector<int> lengthDim;
   /// Hidden results after those (tensor<i64>, `nn.rows_within`): iteration
   /// counts of loops whose saved iterations have this many rows; a count
   /// above them means they ran out (the runtime recompiles with more).

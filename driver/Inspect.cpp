@@ -141,8 +141,11 @@ struct Log {
     }
     for (auto it : llvm::enumerate(body.getTerminator()->getOperands())) {
       os << "  output " << it.index() << " = " << nameOf(it.value()) << " " << typeStr(it.value());
-      if (auto of = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of"))
-        os << " (hidden: how many rows of output " << of.getInt() << " the run filled)";
+      if (auto of = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_of")) {
+        auto dim = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.length_dim");
+        os << " (hidden: how many entries of output " << of.getInt() << " along dimension "
+           << (dim ? dim.getInt() : 0) << " the run filled)";
+      }
       if (auto within = func.getResultAttrOfType<IntegerAttr>(it.index(), "nn.rows_within"))
         os << " (hidden: a loop's iterations, saved in " << within.getInt()
            << " rows; more recompiles the step with more)";

@@ -205,6 +205,14 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
   if (!module)
     return nullptr;
   auto func = *module->getOps<func::FuncOp>().begin();
+  for (unsigned k = 0; k < func.getNumResults(); ++k)
+    if (auto of = func.getResultAttrOfType<IntegerAttr>(k, "nn.length_of")) {
+      auto name = func.getResultAttrOfType<StringAttr>(of.getInt(), "nn.name");
+      error = "the model's output '" + (name ? name.getValue().str() : std::to_string(of.getInt())) +
+              "' has a length known only at run time (it comes from NonZero, Unique, NonMaxSuppression or "
+              "Compress); training needs outputs of fixed shape: mask the values instead (Mul, Where)";
+      return nullptr;
+    }
   g = TrainingGraph();
   g.names = paramsToArguments(func);
   // (the parameters follow the model's inputs)

@@ -576,6 +576,39 @@ NN_INFER(NonMaxSuppressionOp) {
   return success();
 }
 
+NN_INFER(NonZeroOp) {
+  auto x = tensorOf(operands[0]);
+  if (x.getRank() < 1)
+    return emitOptionalError(loc, "non_zero takes a tensor of rank 1 or more");
+  Type i64 = IntegerType::get(ctx, 64);
+  inferred.push_back(tensor({x.getRank(), x.getNumElements()}, i64));
+  inferred.push_back(tensor({}, i64));
+  return success();
+}
+
+NN_INFER(UniqueOp) {
+  auto x = tensorOf(operands[0]);
+  if (x.getRank() != 3)
+    return emitOptionalError(loc, "unique takes x as [outer, n, inner]");
+  Type i64 = IntegerType::get(ctx, 64);
+  int64_t n = x.getDimSize(1);
+  inferred.push_back(x);
+  for (int k = 0; k < 3; ++k)
+    inferred.push_back(tensor({n}, i64));
+  inferred.push_back(tensor({}, i64));
+  return success();
+}
+
+NN_INFER(PackPrefixOp) {
+  PackPrefixOp::Adaptor a(operands, attrs, regions);
+  auto x = tensorOf(operands[0]);
+  int64_t dim = (int64_t)a.getDim();
+  if (dim < 0 || dim >= x.getRank())
+    return emitOptionalError(loc, "pack_prefix's dim is not a dimension of x");
+  inferred.push_back(x);
+  return success();
+}
+
 NN_INFER(TfIdfVectorizerOp) {
   TfIdfVectorizerOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]);

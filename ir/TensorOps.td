@@ -258,6 +258,47 @@ def NN_NonMaxSuppressionOp : NN_Op<"non_max_suppression", [NoSideEffect, NN_Infe
   }];
 }
 
+def NN_NonZeroOp : NN_Op<"non_zero", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX NonZero: the indices of x's nonzero elements, and their count.";
+  let description = [{
+    `indices` is [rank(x), numel(x)]: column k holds the index of the k-th
+    nonzero element in row-major order, for k < `count`, then zeros. Its
+    second dimension is known only at run time.
+  }];
+  let arguments = (ins NN_AnyTensor:$x);
+  let results = (outs I64Tensor:$indices, I64Tensor:$count);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_UniqueOp : NN_Op<"unique", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX Unique over the slices x[:, j, :] of a 3-D x, and their count.";
+  let description = [{
+    x is [outer, n, inner] (the importer folds the dimensions around
+    Unique's axis, or flattens x to [1, numel, 1]). The first `count` of
+    the n entries of y (along dimension 1), indices and counts are the
+    distinct slices, ascending (sorted) or in order of first occurrence,
+    with the index of that occurrence and how often each occurs; zeros
+    follow. inverse maps each of the n slices to its entry.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, BoolAttr:$sorted);
+  let results = (outs NN_AnyTensor:$y, I64Tensor:$indices, I64Tensor:$inverse, I64Tensor:$counts,
+                      I64Tensor:$count);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+}
+
+def NN_PackPrefixOp : NN_Op<"pack_prefix", [NoSideEffect, NN_InferType]> {
+  let summary = "The first `count` entries of x along `dim`, packed at the start of a tensor of x's shape.";
+  let description = [{
+    For a graph output whose extent along `dim` > 0 is known only at run
+    time: y begins with the elements of x[..., :count, ...] in row-major
+    order, so the caller trims it to that extent by keeping a prefix; zeros
+    follow.
+  }];
+  let arguments = (ins NN_AnyTensor:$x, I64Tensor:$count, I64Attr:$dim);
+  let results = (outs NN_AnyTensor:$y);
+  let assemblyFormat = "$x `,` $count attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_TfIdfVectorizerOp : NN_Op<"tfidf_vectorizer", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX TfIdfVectorizer over integer tokens: n-gram counts (TF), weights (IDF) or both.";
   let description = [{

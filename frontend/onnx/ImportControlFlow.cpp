@@ -508,10 +508,11 @@ LogicalResult importScan(Node &n) {
   return success();
 }
 
+/// Compress: the slices of x along `axis` (of the flattened x without one)
+/// where the condition holds. A condition known at compile time gathers
+/// fixed indices; else NonZero finds them at run time, and the result's
+/// length along `axis` is known only then (RunTimeExtent.cpp).
 LogicalResult importCompress(Node &n) {
-  auto cond = n.requireConstant(1, "condition, which decides the output shape");
-  if (failed(cond))
-    return failure();
   Value x = n.in(0);
   int64_t axis = 0;
   if (n.hasAttr("axis")) {
@@ -522,12 +523,30 @@ LogicalResult importCompress(Node &n) {
     x = n.reshape(x, {nn::numElements(n.shape(0))});
   }
   int64_t dim = x.getType().cast<RankedTensorType>().getDimSize(axis);
-  std::vector<int64_t> picked;
-  for (int64_t k = 0; k < std::min<int64_t>(cond->size(), dim); ++k)
-    if (cond->asInt(k))
-      picked.push_back(k);
-  Value idx = n.constI64(picked, {(int64_t)picked.size()});
-  n.out(0, n.create<nn::GatherOp>(x, idx, n.b.getI64IntegerAttr(axis)));
+  if (n.rank(1) != 1)
+    return n.fail("the condition must be 1-D");
+  if (auto cond = n.knownConstant(1)) {
+    std::vector<int64_t> picked;
+    for (int64_t k = 0; k < std::min<int64_t>(cond->size(), dim); ++k)
+      if (cond->asInt(k))
+        picked.push_back(k);
+    Value idx = n.constI64(picked, {(int64_t)picked.size()});
+    n.out(0, n.create<nn::GatherOp>(x, idx, n.b.getI64IntegerAttr(axis)));
+    return success();
+  }
+  int64_t length = std::min<int64_t>(n.shape(1)[0], dim);
+  Value cond = n.in(1);
+  if (length < n.shape(1)[0])
+    cond = n.create<nn::SliceOp>(cond, n.i64s({0}), n.i64s({1}), n.i64s({length}));
+  Operation *found = n.build<nn::NonZeroOp>(cond);
+  if (!found)
+    return failure();
+  Value y = n.create<nn::GatherOp>(x, n.reshape(found->getResult(0), {length}), n.b.getI64IntegerAttr(axis));
+  n.out(0, y);
+  n.importer.rowsKnownAtRunTime[y] = {found->getResult(1), "the slices Compress kept",
+                                      "A condition known at compile time (an initializer, or a value given to "
+                                      "nncc) keeps every shape known then",
+                                      (int)axis};
   return success();
 }
 

@@ -721,8 +721,8 @@ LogicalResult importGridSample(Node &n) {
 
 /// NonMaxSuppression: its selected indices have room for every box each
 /// class may keep (max_output_boxes_per_class when known at compile time,
-/// else all N) and as many rows as it selected at run time: a graph output
-/// only (OnnxImporterImpl::rowsKnownAtRunTime).
+/// else all N) and as many rows as it selected at run time, then zeros
+/// (RunTimeExtent.cpp).
 LogicalResult importNonMaxSuppression(Node &n) {
   if (n.rank(0) != 3 || n.shape(0)[2] != 4 || n.rank(1) != 3 || n.shape(1)[0] != n.shape(0)[0] ||
       n.shape(1)[2] != n.shape(0)[1])
@@ -749,7 +749,64 @@ LogicalResult importNonMaxSuppression(Node &n) {
   n.out(0, op->getResult(0));
   n.importer.rowsKnownAtRunTime[op->getResult(0)] = {
       op->getResult(1), "the indices NonMaxSuppression selected",
-      "Gather the boxes from them after the model runs (its selected indices are its output)"};
+      "Gather the boxes with them (Gather carries the count) or after the model runs"};
+  return success();
+}
+
+/// NonZero: the indices of the nonzero elements, [rank, how many]; the
+/// second dimension has room for every element and is known at run time.
+LogicalResult importNonZero(Node &n) {
+  if (n.rank(0) < 1)
+    return n.fail("a scalar input is not supported; Reshape it to [1] first");
+  Value x = n.in(0);
+  if (n.elt(0).isF16() || n.elt(0).isBF16())
+    x = n.cast(x, n.b.getF32Type()); // (the kernel reads their bits as integers)
+  Operation *op = n.build<nn::NonZeroOp>(x);
+  if (!op)
+    return failure();
+  n.out(0, op->getResult(0));
+  n.importer.rowsKnownAtRunTime[op->getResult(0)] = {
+      op->getResult(1), "the indices NonZero found",
+      "A mask multiplied in (Mul, Where) keeps every shape known at compile time", 1};
+  return success();
+}
+
+/// Unique (sorted or in order of first occurrence), of the flattened input
+/// or of its slices along `axis`: the distinct values (or slices), their
+/// first indices and counts have room for every one along that dimension
+/// and are known at run time; the inverse indices are not.
+LogicalResult importUnique(Node &n) {
+  ArrayRef<int64_t> shape = n.shape(0);
+  int64_t rank = n.rank(0), axis = 0, outer = 1, length = nn::numElements(shape), inner = 1;
+  bool alongAxis = n.hasAttr("axis");
+  if (alongAxis) {
+    axis = n.i("axis", 0);
+    if (axis < -rank || axis >= rank)
+      return n.fail("axis " + Twine(axis) + " is out of range for rank " + Twine(rank));
+    axis = axis < 0 ? axis + rank : axis;
+    outer = nn::numElements(shape.take_front(axis));
+    length = shape[axis];
+    inner = nn::numElements(shape.drop_front(axis + 1));
+  }
+  Type et = n.elt(0);
+  Value x = n.in(0);
+  if (et.isF16() || et.isBF16())
+    x = n.cast(x, n.b.getF32Type()); // (compared as numbers, not bits)
+  Operation *op = n.build<nn::UniqueOp>(n.reshape(x, {outer, length, inner}), n.b.getBoolAttr(n.i("sorted", 1) != 0));
+  if (!op)
+    return failure();
+  Value y = n.cast(n.reshape(op->getResult(0), alongAxis ? shape : ArrayRef<int64_t>{length}), et);
+  Value count = op->getResult(4);
+  std::string advice = "Its inverse indices have a length known at compile time";
+  n.out(0, y);
+  n.importer.rowsKnownAtRunTime[y] = {count, "the values Unique found", advice, (int)axis};
+  for (int k : {1, 3}) {
+    n.out(k, op->getResult(k));
+    n.importer.rowsKnownAtRunTime[op->getResult(k)] = {
+        count, k == 1 ? "the first indices of the values Unique found" : "the counts of the values Unique found",
+        advice};
+  }
+  n.out(2, op->getResult(2));
   return success();
 }
 
@@ -886,5 +943,7 @@ void nncc::onnximport::registerTensorHandlers(HandlerMap &m) {
   m["MaxRoiPool"] = importMaxRoiPool;
   m["TfIdfVectorizer"] = importTfIdfVectorizer;
   m["NonMaxSuppression"] = importNonMaxSuppression;
+  m["NonZero"] = importNonZero;
+  m["Unique"] = importUnique;
   m["MaxUnpool"] = importMaxUnpool;
 }

@@ -52,14 +52,18 @@ public:
   llvm::DenseMap<Value, const Tensor *> paramData;
   std::vector<std::unique_ptr<Tensor>> ownedTensors;
   std::map<std::string, const Tensor *> graphInputValues;
-  /// Values whose rows are known only at run time (the scan outputs of a
-  /// loop run as a loop, NonMaxSuppression's selected indices): no node may
-  /// read them (not even their shape); graph outputs only, each returning
-  /// the count of its rows as a hidden result. `what` names the value and
-  /// `advice` says how to avoid it, for messages.
+  /// Values with one dimension whose extent is known only at run time (the
+  /// scan outputs of a loop run as a loop, NonMaxSuppression's selected
+  /// indices, NonZero's, Unique's): it holds room for the most entries,
+  /// `count` says how many are used. Nodes that read such a value are
+  /// imported only when they carry the extent to their result
+  /// (carryRunTimeExtent); a graph output returns the count as a hidden
+  /// result. `what` names the value and `advice` says how to avoid it, for
+  /// messages.
   struct RunTimeRows {
     Value count;
     std::string what, advice;
+    int dim = 0; ///< the dimension whose extent is `count`
   };
   llvm::DenseMap<Value, RunTimeRows> rowsKnownAtRunTime;
   /// Loops whose scan outputs got a capacity of rows (a run may outgrow it),
@@ -86,6 +90,13 @@ public:
   /// The value of `v` when it can be computed at compile time once the graph
   /// inputs it depends on are specialized to their known values; else null.
   Value foldThroughInputs(Value v);
+  /// Whether nodes of this op type may read a value of run-time extent.
+  static bool carriesRunTimeExtent(StringRef opType);
+  /// After node `n` was imported: when it read values of run-time extent,
+  /// its result gets that extent along the dimension the op maps theirs to;
+  /// an error (naming `label`) when the op would mix the entries past the
+  /// count into the others (RunTimeExtent.cpp).
+  LogicalResult carryRunTimeExtent(onnximport::Node &n, StringRef label);
   /// Diagnostics of the import so far (errors, one per line).
   std::string diag;
 

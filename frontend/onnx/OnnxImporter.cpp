@@ -443,10 +443,13 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
                             << "') is " << (onnximport::isSequence(v) ? "a sequence" : "an optional")
                             << ", where the operator takes a tensor";
     auto rows = rowsKnownAtRunTime.find(v);
-    if (rows != rowsKnownAtRunTime.end())
+    if (rows != rowsKnownAtRunTime.end() && !carriesRunTimeExtent(key))
       return emitError(loc) << node.op_type() << " node '" << label << "' reads '" << node.input(k) << "', "
                             << rows->second.what
-                            << ": its length is known only at run time, so nncc supports it only as a graph output. "
+                            << ": its length is known only at run time, and nncc carries such a length only through "
+                               "elementwise ops, Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Slice, Concat, "
+                               "Gather, GatherElements, GatherND, MatMul, Softmax, ArgMax and reductions along "
+                               "other dimensions, into graph outputs. "
                             << rows->second.advice;
   }
   auto it = opsets.find(domain);
@@ -458,7 +461,7 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
     if (!node.output(k).empty() && !lookup(node.output(k)))
       return emitError(loc) << node.op_type() << " node '" << label << "': output " << k << " ('"
                             << node.output(k) << "') is not supported by nncc";
-  return success();
+  return carryRunTimeExtent(n, label);
 }
 
 void OnnxImporterImpl::replaceValue(Value from, Value to) {
@@ -563,7 +566,7 @@ LogicalResult OnnxImporterImpl::importSubgraph(const onnx::GraphProto &g, ArrayR
     if (!branch && rows != rowsKnownAtRunTime.end())
       return emitError(builder.getUnknownLoc())
              << "the body of '" << g.name() << "' outputs '" << o.name() << "', " << rows->second.what
-             << ": its length is known only at run time, so nncc supports it only as a graph output. "
+             << ": its length is known only at run time, and a loop's body must output values of fixed shape. "
              << rows->second.advice;
     outputs.push_back(v);
   }
@@ -667,16 +670,25 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
       resultNames.push_back(sequence ? o.name() + "[" + std::to_string(k) + "]" : o.name());
     }
   }
-  // The scan outputs of a loop run as a loop hold as many rows as iterations
-  // ran, counted by the loop's last result (NonMaxSuppression's selected
-  // indices as many as it selected): only graph outputs can be such
-  // (importNode refuses other readers; the runtime trims them); each gets
-  // that count as a hidden result. (A Scan run as a loop fills every row.)
+  // Outputs of run-time extent (RunTimeExtent.cpp: the scan outputs of a
+  // loop run as a loop hold as many rows as iterations ran, counted by the
+  // loop's last result; NonZero's indices as many as it found, ...) get
+  // that count as a hidden result, and the runtime trims them. (A Scan run
+  // as a loop fills every row.)
+  // An output whose run-time extent lies along a later dimension (NonZero's
+  // indices) is packed: its used entries first, as a tensor of that extent,
+  // which the runtime trims to a prefix.
   SmallVector<std::pair<int, Value>> counts;
+  SmallVector<int> countDims;
   for (size_t k = 0; k < results.size(); ++k) {
     auto rows = rowsKnownAtRunTime.find(results[k]);
-    if (rows != rowsKnownAtRunTime.end())
-      counts.push_back({(int)k, rows->second.count});
+    if (rows == rowsKnownAtRunTime.end())
+      continue;
+    counts.push_back({(int)k, rows->second.count});
+    countDims.push_back(rows->second.dim);
+    if (rows->second.dim > 0)
+      results[k] = builder.create<nn::PackPrefixOp>(unknown, results[k].getType(), results[k], rows->second.count,
+                                                    builder.getI64IntegerAttr(rows->second.dim));
   }
   for (auto &c : counts) {
     results.push_back(c.second);
@@ -689,6 +701,8 @@ OwningOpRef<ModuleOp> OnnxImporterImpl::run(std::string &error) {
   for (size_t k = 0; k < counts.size(); ++k) {
     unsigned index = resultNames.size() + k;
     func.setResultAttr(index, "nn.length_of", builder.getI64IntegerAttr(counts[k].first));
+    if (countDims[k] > 0)
+      func.setResultAttr(index, "nn.length_dim", builder.getI64IntegerAttr(countDims[k]));
     auto grows = capacityLoops.find(counts[k].second);
     if (grows != capacityLoops.end()) // a run may outgrow its rows: which loop's to grow
       func.setResultAttr(index, "nn.grows_loop", builder.getI64IntegerAttr(grows->second));

@@ -419,6 +419,9 @@ void nms(const NmsArgs &a, Scratch &s) {
         }
       }
     }
+  // Rows past the count are zeros (box 0 of batch 0, class 0): a node that
+  // gathers with them reads in bounds.
+  std::fill(rows + written * 3, rows + capacity * 3, int64_t(0));
   a.count.as<int64_t>()[0] = written;
 }
 
@@ -437,4 +440,160 @@ NNCC_SCRATCH(nncc_non_max_suppression) {
   Scratch s;
   nms(a, s);
   return (int64_t)s.bytes();
+}
+
+//===----------------------------------------------------------------------===//
+// Outputs whose length is known at run time: NonZero, Unique, and the
+// packing of such an output for its caller. Each writes zeros past the
+// count, so the rows a later node reads there are in bounds.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename T> bool nonZero(T v) { return v != T(0); }
+
+/// Total order for Unique: NaNs after every number and equal to each other.
+template <typename T> int compareValues(T a, T b) {
+  if (a < b) return -1;
+  if (b < a) return 1;
+  bool p = isNan(a), q = isNan(b);
+  return p == q ? 0 : (p ? 1 : -1);
+}
+
+struct UniqueArgs {
+  TensorArg x, y, indices, inverse, counts, count;
+  bool sorted;
+};
+
+UniqueArgs readUnique(Meta &m) {
+  UniqueArgs a;
+  a.x = m.tensor(), a.y = m.tensor(), a.indices = m.tensor(), a.inverse = m.tensor(), a.counts = m.tensor();
+  a.count = m.tensor();
+  a.sorted = m.i();
+  return a;
+}
+
+/// x is [outer, n, inner]: the n slices x[:, j, :] compared as their
+/// elements in order (numpy.unique with an axis).
+void unique(const UniqueArgs &a, Scratch &s) {
+  int64_t outer = a.x.dim(0), n = a.x.dim(1), inner = a.x.dim(2);
+  int64_t *order = s.alloc<int64_t>(n), *first = s.alloc<int64_t>(n), *group = s.alloc<int64_t>(n),
+          *rank = s.alloc<int64_t>(n);
+  if (s.measuring())
+    return;
+  int64_t *I = a.indices.as<int64_t>(), *inv = a.inverse.as<int64_t>(), *C = a.counts.as<int64_t>();
+  size_t bytes = elementSize(a.x.dtype);
+  dispatchAll(a.x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const T *X = a.x.as<T>();
+    auto compare = [&](int64_t p, int64_t q) {
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          int c = compareValues(X[(o * n + p) * inner + i], X[(o * n + q) * inner + i]);
+          if (c)
+            return c;
+        }
+      return 0;
+    };
+    for (int64_t j = 0; j < n; ++j)
+      order[j] = j;
+    std::sort(order, order + n, [&](int64_t p, int64_t q) {
+      int c = compare(p, q);
+      return c < 0 || (c == 0 && p < q);
+    });
+    // Groups of equal slices in sorted order; a group's first index is its
+    // first occurrence (ties sort by index).
+    int64_t groups = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      if (k == 0 || compare(order[k - 1], order[k]) != 0)
+        first[groups++] = order[k];
+      group[order[k]] = groups - 1;
+    }
+    // rank[g]: the group's place in the output (sorted, or by first
+    // occurrence).
+    for (int64_t g = 0; g < groups; ++g)
+      rank[g] = g;
+    if (!a.sorted) {
+      int64_t *byFirst = order; // (order is no longer needed)
+      for (int64_t g = 0; g < groups; ++g)
+        byFirst[g] = g;
+      std::sort(byFirst, byFirst + groups, [&](int64_t p, int64_t q) { return first[p] < first[q]; });
+      for (int64_t u = 0; u < groups; ++u)
+        rank[byFirst[u]] = u;
+    }
+    std::fill(I, I + n, int64_t(0));
+    std::fill(C, C + n, int64_t(0));
+    for (int64_t g = 0; g < groups; ++g)
+      I[rank[g]] = first[g];
+    for (int64_t j = 0; j < n; ++j) {
+      inv[j] = rank[group[j]];
+      ++C[inv[j]];
+    }
+    T *Y = a.y.as<T>();
+    std::fill(Y, Y + outer * n * inner, T(0));
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t u = 0; u < groups; ++u)
+        std::memcpy(Y + (o * n + u) * inner, X + (o * n + I[u]) * inner, inner * bytes);
+    a.count.as<int64_t>()[0] = groups;
+  });
+}
+
+} // namespace
+
+/// nncc_non_zero(x, indices [rank, numel], count): the indices of the
+/// nonzero elements in row-major order, column by column.
+extern "C" NNCC_KERNEL(nncc_non_zero) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), out = m.tensor(), count = m.tensor();
+  int64_t numel = x.numel(), rank = x.rank, found = 0, *Y = out.as<int64_t>();
+  int64_t strides[kMaxRank];
+  x.strides(strides);
+  dispatchAll(x.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const T *X = x.as<T>();
+    for (int64_t e = 0; e < numel; ++e) {
+      if (!nonZero(X[e]))
+        continue;
+      for (int64_t d = 0, rest = e; d < rank; ++d) {
+        Y[d * numel + found] = rest / strides[d];
+        rest %= strides[d];
+      }
+      ++found;
+    }
+  });
+  for (int64_t d = 0; d < rank; ++d)
+    std::fill(Y + d * numel + found, Y + (d + 1) * numel, int64_t(0));
+  count.as<int64_t>()[0] = found;
+}
+
+extern "C" NNCC_KERNEL(nncc_unique) {
+  Meta m(meta, buffers);
+  UniqueArgs a = readUnique(m);
+  Scratch s = m.scratch();
+  unique(a, s);
+}
+
+NNCC_SCRATCH(nncc_unique) {
+  Meta m(meta, nullptr);
+  UniqueArgs a = readUnique(m);
+  Scratch s;
+  unique(a, s);
+  return (int64_t)s.bytes();
+}
+
+/// nncc_pack_prefix(x, count, y, dim): y holds x's first `count` entries
+/// along `dim` (of its `n`), packed as a tensor of that extent would be, then
+/// zeros: what a caller trims to that extent.
+extern "C" NNCC_KERNEL(nncc_pack_prefix) {
+  Meta m(meta, buffers);
+  TensorArg x = m.tensor(), count = m.tensor(), y = m.tensor();
+  int64_t dim = m.i(), outer, n, inner;
+  split(x, dim, outer, n, inner);
+  int64_t c = std::min(std::max(count.as<int64_t>()[0], int64_t(0)), n);
+  size_t row = (size_t)inner * elementSize(x.dtype);
+  const char *X = x.as<char>();
+  char *Y = y.as<char>();
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(Y + o * c * row, X + o * n * row, c * row);
+  std::memset(Y + outer * c * row, 0, (size_t)(outer * (n - c)) * row);
 }

@@ -16,6 +16,7 @@ int64_t nncc_gemm_portable_scratch(const int64_t *);
 int64_t nncc_conv_transpose_scratch(const int64_t *);
 int64_t nncc_topk_scratch(const int64_t *);
 int64_t nncc_non_max_suppression_scratch(const int64_t *);
+int64_t nncc_unique_scratch(const int64_t *);
 int64_t nncc_resize_scratch(const int64_t *);
 int64_t nncc_dft_scratch(const int64_t *);
 int64_t nncc_stft_scratch(const int64_t *);
@@ -50,7 +51,7 @@ const Entry *entries() {
       KS(nncc_matmul), KS(nncc_gemm), K(nncc_einsum), KS(nncc_det), KS(nncc_conv), KS(nncc_conv_transpose),
       K(nncc_pool), K(nncc_reorder), K(nncc_concat), K(nncc_softmax), K(nncc_layer_norm), K(nncc_maxpool_indices), K(nncc_max_unpool), KS(nncc_topk), K(nncc_cumsum), K(nncc_random_uniform),
       K(nncc_gather_nd), K(nncc_scatter_elements), K(nncc_scatter_nd), K(nncc_reverse_sequence),
-      KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), K(nncc_max_roi_pool), K(nncc_tfidf_vectorizer), KS(nncc_non_max_suppression), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
+      KS(nncc_resize), K(nncc_grid_sample), K(nncc_roi_align), K(nncc_max_roi_pool), K(nncc_tfidf_vectorizer), KS(nncc_non_max_suppression), K(nncc_non_zero), KS(nncc_unique), K(nncc_pack_prefix), KS(nncc_dft), KS(nncc_stft), KS(nncc_lstm),
       KS(nncc_gru), KS(nncc_rnn), KS(nncc_lstm_grad), KS(nncc_gru_grad), KS(nncc_rnn_grad), KS(nncc_lstm_stack), KS(nncc_lstm_stack_grad),
       KS(nncc_gru_stack), KS(nncc_gru_stack_grad), KS(nncc_rnn_stack), KS(nncc_rnn_stack_grad),
       K(nncc_grid_sample_grad),

@@ -81,8 +81,9 @@ int main(int argc, char **argv) {
   for (int o = 0; o < nout; ++o) {
     const nncc_tensor_info *info = &SYM(_outputs)[o];
     size_t bytes = info->bytes;
-    if (info->rank > 0 && info->dims[0] > 0 && rows[o] != info->dims[0])
-      bytes = bytes / (size_t)info->dims[0] * (size_t)rows[o];
+    int64_t room = info->rank > 0 ? info->dims[SYM(_rows_dims)[o]] : 1;
+    if (room > 0 && rows[o] != room) /* (packed first along a later dimension) */
+      bytes = bytes / (size_t)room * (size_t)rows[o];
     FILE *f = fopen(argv[1 + nin + o], "wb");
     if (!f || fwrite(outputs[o], 1, bytes, f) != bytes) {
       fprintf(stderr, "cannot write %s\n", argv[1 + nin + o]);

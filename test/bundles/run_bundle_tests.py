@@ -25,7 +25,8 @@ MODELS = ["mlp", "resnet18", "mobilenet_v2", "squeezenet1_1", "lstm_lm", "gru_2l
 NODE_TESTS = [
     "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_strides_padding", "test_basic_conv_with_padding",
     "test_convtranspose", "test_convtranspose_pads", "test_maxpool_2d_pads", "test_maxpool_2d_strides",
-    "test_nonmaxsuppression_two_batches", "test_tfidfvectorizer_tf_batch_uniandbigrams_skip5",
+    "test_nonmaxsuppression_two_batches", "test_tfidfvectorizer_tf_batch_uniandbigrams_skip5", "test_nonzero_example",
+    "test_unique_sorted_with_axis_3d",
     "test_averagepool_2d_pads", "test_averagepool_3d_default", "test_globalaveragepool", "test_gemm_all_attributes",
     "test_gemm_default_matrix_bias", "test_matmul_4d", "test_matmul_2d", "test_add_bcast", "test_mul",
     "test_relu", "test_sigmoid", "test_tanh", "test_clip", "test_softmax_axis_1", "test_logsoftmax_axis_1",
@@ -364,7 +365,7 @@ def main():
             if (trips, limit) not in [(100, 1e9), (4, 1e9)]:  # (30 iterations; 4: below)
                 cases.append((target, "while_scan_%d_%d" % (trips, min(limit, 9999)), scan_loop, data, 1e-7, False))
         cases.append((target, "while_scan_rows_4", scan_loop, scan_sets[(3, 1e9)], 1e-7, False,
-                      ["--loop-rows=4"], None, "output 1 ('ys') has rows known only at run time (a loop's scan output, NonMaxSuppression's selections): room for 4 rows"))
+                      ["--loop-rows=4"], None, "output 1 ('ys') has rows known only at run time (a loop's scan output, the entries NonMaxSuppression, NonZero, Unique or Compress found): room for 4; while_scan_rows_4_run_rows tells how many a run wrote, and a run needing more returns 2 (--loop-rows=N)"))
         cases.append((target, "while_scan_rows_4_full", scan_loop, scan_sets[(4, 1e9)], 1e-7, False,
                       ["--loop-rows=4"]))
         cases.append((target, "while_scan_ran_out", scan_loop, scan_sets[(100, 1e9)], 1e-7, False,

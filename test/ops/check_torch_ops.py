@@ -10,7 +10,11 @@ runs `nncc run --test-data` on it:
     reach past the image, fractional scales, several batches;
   - LpNormalization: torch.nn.functional.normalize, p 1 and 2, axes;
   - TfIdfVectorizer in IDF and TFIDF modes with weights (the backend data
-    has TF only): the ONNX definition written out in NumPy.
+    has TF only): the ONNX definition written out in NumPy;
+  - outputs whose length depends on the data, as PyTorch exports them:
+    boolean-mask indexing (NonZero, Transpose, GatherND and the ops after
+    them), torch.nonzero, torch.unique (with and without dim, inverse and
+    counts), and the boxes torchvision.ops.nms keeps, gathered in the graph.
 
   check_torch_ops.py NNCC WORK
 """
@@ -54,17 +58,24 @@ def tfidf_reference(x, pool, counts, indexes, weights, min_n, max_n, max_skip, m
 
 
 def write_case(work, name, node, inputs, outputs, opset=13):
+    """`node` is an ONNX node, or a torch module that torch.onnx exports."""
     folder = os.path.join(work, name)
     data = os.path.join(folder, "test_data_set_0")
     os.makedirs(data, exist_ok=True)
-    graph = helper.make_graph(
-        [node], name,
-        [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
-         for n, v in inputs],
-        [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
-         for n, v in outputs])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    onnx.save(model, os.path.join(folder, "model.onnx"))
+    if isinstance(node, torch.nn.Module):
+        opset = getattr(node, "opset", opset)
+        torch.onnx.export(node, tuple(torch.from_numpy(v) for _, v in inputs), os.path.join(folder, "model.onnx"),
+                          input_names=[n for n, _ in inputs], output_names=[n for n, _ in outputs],
+                          opset_version=opset)
+    else:
+        graph = helper.make_graph(
+            [node], name,
+            [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
+             for n, v in inputs],
+            [helper.make_tensor_value_info(n, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape))
+             for n, v in outputs])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        onnx.save(model, os.path.join(folder, "model.onnx"))
     for k, (n, v) in enumerate(inputs):
         with open(os.path.join(data, "input_%d.pb" % k), "wb") as f:
             f.write(numpy_helper.from_array(v, n).SerializeToString())
@@ -123,12 +134,73 @@ def cases(rng):
             [("x", x)], [("y", y)]
 
 
+class Lambda(torch.nn.Module):
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, *xs):
+        return self.f(*xs)
+
+
+def data_dependent_cases(rng):
+    """Models whose outputs have a length known only at run time, exported
+    by PyTorch; the expected outputs are PyTorch's."""
+    def case(name, f, inputs, opset=13):
+        module = Lambda(f)
+        module.opset = opset
+        with torch.no_grad():
+            ys = module(*(torch.from_numpy(v) for _, v in inputs))
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        return name, module, inputs, [("y%d" % k, y.numpy()) for k, y in enumerate(ys)]
+
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    yield case("masked_select", lambda x: x[x > 0.3] * 2 + 1, [("x", x)])
+    yield case("masked_rows", lambda x: torch.softmax(x[x.sum(1) > 0], dim=1), [("x", x)])
+    yield case("masked_rows_none", lambda x: x[x.sum(1) > 100].t() * 3, [("x", x)])
+    # What the model computes from masked rows: each op carries their count
+    # along the dimension it maps theirs to.
+    w, W = rng.standard_normal(6).astype(np.float32), rng.standard_normal((6, 3)).astype(np.float32)
+    kept = lambda x: x[x.sum(1) > 0]  # noqa: E731
+    yield case("masked_matvec", lambda x: kept(x) @ torch.from_numpy(w), [("x", x)])
+    yield case("masked_matmul", lambda x: torch.relu(kept(x) @ torch.from_numpy(W) + 1), [("x", x)])
+    yield case("masked_reshape", lambda x: kept(x).reshape(-1, 2, 3).transpose(1, 2), [("x", x)])
+    yield case("masked_flatten", lambda x: torch.flatten(kept(x).unsqueeze(1), 1), [("x", x)])
+    for opset in (11, 13):
+        yield case("masked_squeeze_opset%d" % opset, lambda x: kept(x).unsqueeze(0).unsqueeze(3).squeeze(3) - 1,
+                   [("x", x)], opset)
+        yield case("masked_softmax_opset%d" % opset, lambda x: torch.log_softmax(kept(x), dim=1), [("x", x)], opset)
+    yield case("masked_slice", lambda x: kept(x)[:, 1:5:2], [("x", x)])
+    yield case("masked_argmax", lambda x: kept(x).argmax(1), [("x", x)])
+    yield case("masked_reductions", lambda x: (kept(x).sum(1), kept(x).mean(1, keepdim=True), kept(x).amax(1)),
+               [("x", x)])
+    yield case("masked_gather_columns", lambda x: kept(x)[:, torch.tensor([0, 2, 5])], [("x", x)])
+    yield case("masked_concat", lambda x: torch.cat([kept(x), kept(x) * 2], dim=1), [("x", x)])
+    yield case("masked_where", lambda x: torch.where(kept(x) > 0, kept(x), torch.zeros(1)), [("x", x)])
+    yield case("gathered_columns", lambda x: x[:, torch.nonzero(x[0] > 0)[:, 0]] + 1, [("x", x)])
+    yield case("nonzero", lambda x: torch.nonzero(x > 0.5), [("x", x)])
+    yield case("nonzero_columns", lambda x: torch.nonzero(x > 0).t() + 1, [("x", x)])
+    t = rng.integers(0, 5, size=(12,)).astype(np.int64)
+    yield case("unique", lambda t: torch.unique(t, sorted=True, return_inverse=True, return_counts=True),
+               [("t", t)])
+    rows = rng.integers(0, 2, size=(7, 3)).astype(np.int64)
+    yield case("unique_rows", lambda r: torch.unique(r, dim=0, return_inverse=True, return_counts=True),
+               [("r", rows)])
+    yield case("unique_columns", lambda r: torch.unique(r.t(), dim=1), [("r", rows)])
+    boxes = np.sort(rng.uniform(0, 40, size=(20, 2, 2)), axis=1).transpose(0, 2, 1).reshape(20, 4)
+    boxes = boxes[:, [0, 2, 1, 3]].astype(np.float32)  # x1, y1, x2, y2
+    scores = rng.uniform(0, 1, size=(20,)).astype(np.float32)
+    yield case("nms_kept_boxes",
+               lambda b, s: b[torchvision.ops.nms(b, s, 0.3)] * torch.tensor([1.0, 1.0, 2.0, 2.0]),
+               [("boxes", boxes), ("scores", scores)])
+
+
 def main():
     nncc, work = sys.argv[1], sys.argv[2]
     rng = np.random.default_rng(3)
     failed = 0
     count = 0
-    for name, node, inputs, outputs in cases(rng):
+    for name, node, inputs, outputs in list(cases(rng)) + list(data_dependent_cases(rng)):
         folder = write_case(work, name, node, inputs, outputs)
         p = subprocess.run([nncc, "run", os.path.join(folder, "model.onnx"), "--test-data",
                             os.path.join(folder, "test_data_set_0"), "--quiet", "--atol", "1e-6"],

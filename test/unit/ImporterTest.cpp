@@ -509,8 +509,9 @@ TEST(Importer, LongLoopWithScanOutputsRunsAsALoop) {
 }
 
 /// Such a scan output is only known to be complete at the end of the run:
-/// another node reading it is refused, naming the loop and what to do.
-TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
+/// a node may read it when it carries the count (Neg), not its shape.
+TEST(Importer, LoopRunAsALoopScanOutputsCarryTheirRowCount) {
+  // An elementwise op carries the rows that ran (RunTimeExtent.cpp).
   auto m = untilN();
   auto *g = m.mutable_graph();
   addNode(g, "Neg", {"ys"}, {"neg_ys"});
@@ -518,10 +519,22 @@ TEST(Importer, LoopRunAsALoopScanOutputsAreGraphOutputsOnly) {
   g->add_output()->set_name("neg_ys");
   std::string error;
   auto exe = compileOnnx(m, {}, {}, error);
-  EXPECT_FALSE(exe);
-  EXPECT_NE(error.find("only as a graph output"), std::string::npos) << error;
-  EXPECT_NE(error.find("Neg node"), std::string::npos) << error;
-  // Not even its shape: that would be the bound, not the rows that ran.
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {3});
+  for (int k = 0; k < 3; ++k)
+    x.data<float>()[k] = (float)k + 1;
+  for (int64_t n : {0, 3, 20}) {
+    Tensor nt = scalarI64(n);
+    std::vector<Tensor> out, negated(2);
+    ASSERT_TRUE(exe->run({&x, &nt}, out, error)) << error;
+    negated[0] = std::move(out[0]);
+    negated[1] = Tensor(DType::Float32, out[1].shape());
+    for (int64_t k = 0; k < out[1].numElements(); ++k)
+      negated[1].data<float>()[k] = -out[1].data<float>()[k];
+    SCOPED_TRACE("n = " + std::to_string(n));
+    expectNegateScan(x, negated, std::min<int64_t>(n + 1, 10));
+  }
+  // Not its shape: that would be the bound, not the rows that ran.
   m = untilN();
   addNode(m.mutable_graph(), "Shape", {"ys"}, {"rows"});
   m.mutable_graph()->add_output()->set_name("rows");
@@ -969,7 +982,7 @@ TEST(Importer, OptionalsAreResolvedAtCompileTime) {
 /// NonMaxSuppression selects as many boxes as the data allow: its output
 /// has room for all (max_output_boxes_per_class from a graph input, known
 /// only at run time, leaves room for every box) and is trimmed to the rows
-/// selected, per run. Another node reading it is refused.
+/// selected, per run. Its Shape is refused.
 TEST(Importer, NonMaxSuppressionRowsAreKnownAtRunTime) {
   auto build = [](bool readIt) {
     auto m = makeModel(13);
@@ -1020,4 +1033,169 @@ TEST(Importer, NonMaxSuppressionRowsAreKnownAtRunTime) {
   EXPECT_NE(error.find("the indices NonMaxSuppression selected: its length is known only at run time"),
             std::string::npos)
       << error;
+}
+
+/// x[x > 0] * w, as PyTorch exports boolean-mask indexing: NonZero's count
+/// carries through Transpose, GatherND and Mul into the output, which holds
+/// as many values as a run found.
+static onnx::ModelProto maskedSelectModel(const std::string &after = "", int64_t axis = 0) {
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {3, 4});
+  addScalarConstant(g, "zero", onnx::TensorProto::FLOAT, 0);
+  addFloatInitializer(g, "w", {1}, {2.0f});
+  addNode(g, "Greater", {"x", "zero"}, {"mask"});
+  addNode(g, "NonZero", {"mask"}, {"nz"}, "nonzero");
+  addNode(g, "Transpose", {"nz"}, {"rows"});
+  addNode(g, "GatherND", {"x", "rows"}, {"picked"});
+  addNode(g, "Mul", {"picked", "w"}, {"y"});
+  std::string out = "y";
+  if (after == "ReduceSum") {
+    setIntAttribute(addNode(g, after, {"y"}, {"z"}, "reader"), "keepdims", 0);
+    out = "z";
+  } else if (after == "ArgMax") {
+    auto *n = setIntAttribute(addNode(g, after, {"rows"}, {"z"}, "reader"), "axis", 1);
+    setIntAttribute(n, "keepdims", 0);
+    out = "z";
+  } else if (after == "Gather") {
+    addScalarConstant(g, "i", onnx::TensorProto::INT64, 0);
+    setIntAttribute(addNode(g, "Gather", {"rows", "i"}, {"z"}, "reader"), "axis", axis);
+    out = "z";
+  } else if (after == "Add") {
+    addFloatInitializer(g, "bias", {12}, std::vector<float>(12, 1.0f)); // (only a full mask agrees)
+    addNode(g, "Add", {"y", "bias"}, {"z"}, "reader");
+    out = "z";
+  } else if (after == "Concat") {
+    setIntAttribute(addNode(g, "Concat", {"rows", "rows"}, {"z"}, "reader"), "axis", axis);
+    out = "z";
+  }
+  g->add_output()->set_name(out);
+  return m;
+}
+
+TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
+  std::string error;
+  auto exe = compileOnnx(maskedSelectModel(), {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {3, 4});
+  for (int positives : {5, 12, 0}) {
+    std::vector<float> expected;
+    for (int k = 0; k < 12; ++k) {
+      // Positives at odd places first, so a run picks them out of order.
+      bool positive = (k % 2 == 1 && k / 2 < positives) || (k % 2 == 0 && 6 + k / 2 < positives);
+      x.data<float>()[k] = positive ? 0.5f + k : -1.0f - k;
+      if (positive)
+        expected.push_back(2 * (0.5f + k));
+    }
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{(int64_t)expected.size()})) << positives << " positives";
+    for (size_t k = 0; k < expected.size(); ++k)
+      EXPECT_EQ(out[0].data<float>()[k], expected[k]) << positives << " positives, value " << k;
+  }
+  // Readers of the [count, 2] indices that carry the count: their results
+  // have as many rows as x has positives (here 8; ctest ops_vs_pytorch runs
+  // more readers against PyTorch).
+  for (int k = 0; k < 12; ++k)
+    x.data<float>()[k] = k % 5 < 3 ? 1.0f : -1.0f;
+  struct Reader {
+    const char *after;
+    int64_t axis;
+    std::vector<int64_t> shape;
+  };
+  for (const Reader &r : {Reader{"ArgMax", 0, {8}}, Reader{"Gather", 1, {8}}, Reader{"Concat", 1, {8, 4}}}) {
+    auto exe = compileOnnx(maskedSelectModel(r.after, r.axis), {}, {}, error);
+    ASSERT_TRUE(exe) << r.after << ": " << error;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+    EXPECT_EQ(out[0].shape(), r.shape) << r.after;
+    if (std::string(r.after) == "Gather") // the rows of the positives (x[k] > 0 where k % 5 < 3)
+      EXPECT_EQ(std::vector<int64_t>(out[0].data<int64_t>(), out[0].data<int64_t>() + 8),
+                (std::vector<int64_t>{0, 0, 0, 1, 1, 1, 2, 2}));
+  }
+  // Readers that would mix the unused entries into the used ones.
+  struct Refusal {
+    const char *after;
+    int64_t axis;
+    const char *why;
+  };
+  for (const Refusal &r : {Refusal{"ReduceSum", 0, "it reduces along that dimension"},
+                           Refusal{"Gather", 0, "it gathers along that dimension"},
+                           Refusal{"Add", 0, "whose dimension 0 has the fixed extent 12"},
+                           Refusal{"Concat", 0, "it is concatenated along that dimension"}}) {
+    EXPECT_FALSE(compileOnnx(maskedSelectModel(r.after, r.axis), {}, {}, error)) << r.after;
+    EXPECT_NE(error.find(std::string(r.after) + " node 'reader' reads"), std::string::npos) << error;
+    EXPECT_NE(error.find("computed from the indices NonZero found: its length (dimension"), std::string::npos)
+        << error;
+    EXPECT_NE(error.find(r.why), std::string::npos) << error;
+  }
+}
+
+TEST(Importer, NonZeroAndUniqueOutputsAreTrimmedAlongTheirDimension) {
+  // NonZero's [rank, count] and Unique's columns (axis 1) are packed along
+  // a dimension after the first; a run trims them to what it found.
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::INT64, {2, 5});
+  addNode(g, "NonZero", {"x"}, {"nz"});
+  setIntAttribute(addNode(g, "Unique", {"x"}, {"u", "first", "inverse", "counts"}), "axis", 1);
+  for (auto name : {"nz", "u", "first", "inverse", "counts"})
+    g->add_output()->set_name(name);
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Int64, {2, 5});
+  const int64_t values[10] = {3, 0, 3, 1, 0, //
+                              7, 0, 7, 2, 0};
+  std::copy(values, values + 10, x.data<int64_t>());
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+  ASSERT_EQ(out.size(), 5u);
+  auto ints = [](const Tensor &t) { return std::vector<int64_t>(t.data<int64_t>(), t.data<int64_t>() + t.numElements()); };
+  EXPECT_EQ(out[0].shape(), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(ints(out[0]), (std::vector<int64_t>{0, 0, 0, 1, 1, 1, 0, 2, 3, 0, 2, 3}));
+  // Columns (3,7), (0,0), (1,2): sorted (0,0), (1,2), (3,7).
+  EXPECT_EQ(out[1].shape(), (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(ints(out[1]), (std::vector<int64_t>{0, 1, 3, 0, 2, 7}));
+  EXPECT_EQ(ints(out[2]), (std::vector<int64_t>{1, 3, 0}));
+  EXPECT_EQ(ints(out[3]), (std::vector<int64_t>{2, 0, 2, 1, 0}));
+  EXPECT_EQ(ints(out[4]), (std::vector<int64_t>{2, 1, 2}));
+  // All zeros: nothing found, one distinct column.
+  std::fill(x.data<int64_t>(), x.data<int64_t>() + 10, 0);
+  ASSERT_TRUE(exe->run({&x}, out, error)) << error;
+  EXPECT_EQ(out[0].shape(), (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(out[1].shape(), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(ints(out[4]), (std::vector<int64_t>{5}));
+}
+
+TEST(Importer, CompressWithARunTimeConditionKeepsWhatItSelects) {
+  // The condition is a graph input with no value at compile time: the
+  // result's length along the axis is known only at run time. Its last
+  // element lies past x's extent, and ONNX ignores it.
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {2, 4});
+  addInput(g, "cond", onnx::TensorProto::BOOL, {5});
+  setIntAttribute(addNode(g, "Compress", {"x", "cond"}, {"y"}), "axis", 1);
+  g->add_output()->set_name("y");
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float32, {2, 4}), cond(DType::Bool, {5});
+  for (int k = 0; k < 8; ++k)
+    x.data<float>()[k] = (float)k;
+  struct Case {
+    std::vector<uint8_t> cond;
+    std::vector<int64_t> shape;
+    std::vector<float> y;
+  };
+  for (const Case &c : {Case{{0, 1, 0, 1, 1}, {2, 2}, {1, 3, 5, 7}}, Case{{1, 1, 1, 1, 0}, {2, 4}, {0, 1, 2, 3, 4, 5, 6, 7}},
+                        Case{{0, 0, 0, 0, 1}, {2, 0}, {}}}) {
+    std::copy(c.cond.begin(), c.cond.end(), cond.data<uint8_t>());
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &cond}, out, error)) << error;
+    ASSERT_EQ(out[0].shape(), c.shape);
+    EXPECT_EQ(std::vector<float>(out[0].data<float>(), out[0].data<float>() + out[0].numElements()), c.y);
+  }
 }

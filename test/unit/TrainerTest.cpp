@@ -381,3 +381,24 @@ TEST(Trainer, DropoutDropsInStepsNotInPredictions) {
       EXPECT_EQ(y1.data<float>()[r * 4 + c], y2.data<float>()[r * 4 + c]);
     }
 }
+
+TEST(Trainer, RefusesOutputsOfRunTimeLength) {
+  // y = (x W)[x W > 0]: a loss over y would read entries past its length.
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {4, 3});
+  addFloatInitializer(g, "W", {3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1});
+  addScalarConstant(g, "zero", onnx::TensorProto::FLOAT, 0);
+  addNode(g, "MatMul", {"x", "W"}, {"h"});
+  addNode(g, "Greater", {"h", "zero"}, {"mask"});
+  addNode(g, "NonZero", {"mask"}, {"nz"});
+  addNode(g, "Transpose", {"nz"}, {"at"});
+  addNode(g, "GatherND", {"h", "at"}, {"y"});
+  g->add_output()->set_name("y");
+  TrainStepOptions opt;
+  opt.loss = "sum_squares";
+  opt.batch = 4;
+  std::string error;
+  EXPECT_FALSE(TrainingSession::create(m, opt, error));
+  EXPECT_NE(error.find("the model's output 'y' has a length known only at run time"), std::string::npos) << error;
+}

@@ -109,11 +109,16 @@ int compileCommand(int argc, char **argv) {
     std::printf("workspace: %lld bytes (%s_workspace_size()), weights: %lld bytes%s\n",
                 (long long)bundle.workspaceBytes, name.c_str(), (long long)bundle.weightBytes,
                 options.externalWeights ? " (external)" : " (embedded)");
-    for (int k : bundle.countedOutputs)
-      std::printf("output %d ('%s') has rows known only at run time (a loop's scan output, NonMaxSuppression's "
-                  "selections): room for %lld rows; %s_run_rows tells how many a run wrote, and a run needing more "
-                  "returns 2 (a loop's: --loop-rows=N)\n",
-                  k, bundle.outputs[k].name.c_str(), (long long)bundle.outputs[k].shape[0], name.c_str());
+    for (size_t h = 0; h < bundle.countedOutputs.size(); ++h) {
+      int k = bundle.countedOutputs[h], dim = bundle.countedDims[h];
+      std::string which = dim == 0 ? std::string("rows") : "dimension " + std::to_string(dim);
+      std::printf("output %d ('%s') has %s known only at run time (a loop's scan output, the entries "
+                  "NonMaxSuppression, NonZero, Unique or Compress found): room for %lld; %s_run_rows tells how "
+                  "many a run wrote%s%s\n",
+                  k, bundle.outputs[k].name.c_str(), which.c_str(), (long long)bundle.outputs[k].shape[dim],
+                  name.c_str(), dim == 0 ? "" : " (packed first)",
+                  bundle.countedMayRunOut[h] ? ", and a run needing more returns 2 (--loop-rows=N)" : "");
+    }
     if (bundle.runtimeArchive.empty())
       std::printf("note: no prebuilt runtime for %s; build runtime/kernels/*.cpp for it with "
                   "runtime/build-bundle-runtime.sh\n",
