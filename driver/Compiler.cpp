@@ -53,6 +53,7 @@ void loadDialects(MLIRContext &context) {
 }
 
 void buildGraphPipeline(PassManager &pm, const CompileOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createExpandGradientsPass()); // (ONNX Gradient ops)
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.unrollRecurrent)

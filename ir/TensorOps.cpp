@@ -609,6 +609,12 @@ NN_INFER(PackPrefixOp) {
   return success();
 }
 
+NN_INFER(GradientOp) {
+  for (size_t k = 1; k < operands.size(); ++k)
+    inferred.push_back(operands[k].getType());
+  return success();
+}
+
 NN_INFER(TfIdfVectorizerOp) {
   TfIdfVectorizerOp::Adaptor a(operands, attrs, regions);
   auto x = tensorOf(operands[0]);

@@ -299,6 +299,19 @@ def NN_PackPrefixOp : NN_Op<"pack_prefix", [NoSideEffect, NN_InferType]> {
   let assemblyFormat = "$x `,` $count attr-dict `:` functional-type(operands, results)";
 }
 
+def NN_GradientOp : NN_Op<"gradient", [NoSideEffect, NN_InferType]> {
+  let summary = "ONNX Gradient (ai.onnx.preview.training): d y / d x for each x in xs.";
+  let description = [{
+    The gradients of `y` (of sum(y) when y is not a scalar: each element's
+    seed is 1) with respect to each of `xs`, computed by the graph before
+    it. `nn-expand-gradients` replaces the op by the backward graph that
+    autodiff emits in its place; nothing lowers it.
+  }];
+  let arguments = (ins NN_FloatTensor:$y, Variadic<NN_FloatTensor>:$xs);
+  let results = (outs Variadic<NN_FloatTensor>:$grads);
+  let assemblyFormat = "$y `wrt` $xs attr-dict `:` functional-type(operands, results)";
+}
+
 def NN_TfIdfVectorizerOp : NN_Op<"tfidf_vectorizer", [NoSideEffect, NN_InferType]> {
   let summary = "ONNX TfIdfVectorizer over integer tokens: n-gram counts (TF), weights (IDF) or both.";
   let description = [{

@@ -1900,4 +1900,32 @@ struct AutodiffPass : AutodiffBase<AutodiffPass> {
 
 std::unique_ptr<Pass> createAutodiffPass() { return std::make_unique<AutodiffPass>(); }
 
+namespace {
+
+struct ExpandGradientsPass : ExpandGradientsBase<ExpandGradientsPass> {
+  void runOnOperation() override {
+    SmallVector<nn::GradientOp> ops;
+    getOperation().walk([&](nn::GradientOp g) { ops.push_back(g); });
+    for (nn::GradientOp g : ops) {
+      OpBuilder b(g);
+      Value y = g.getY();
+      auto type = y.getType().cast<RankedTensorType>();
+      if (type.getRank() > 0) // each element's seed is 1
+        y = b.create<nn::ReduceSumOp>(g.getLoc(), y, b.getI64ArrayAttr({}), b.getBoolAttr(false));
+      SmallVector<Value> wrt(g.getXs().begin(), g.getXs().end()), grads;
+      std::string error;
+      if (!differentiate(b, y, wrt, grads, error)) {
+        g.emitError("nn-expand-gradients: ") << error;
+        return signalPassFailure();
+      }
+      g.replaceAllUsesWith(grads);
+      g.erase();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createExpandGradientsPass() { return std::make_unique<ExpandGradientsPass>(); }
+
 } // namespace nncc

@@ -18,6 +18,7 @@ std::unique_ptr<mlir::Pass> createLayoutPass();
 std::unique_ptr<mlir::Pass> createFusePass();
 std::unique_ptr<mlir::Pass> createFuseElementwisePass();
 std::unique_ptr<mlir::Pass> createAutodiffPass();
+std::unique_ptr<mlir::Pass> createExpandGradientsPass();
 std::unique_ptr<mlir::Pass> createUnrollRecurrentPass();
 std::unique_ptr<mlir::Pass> createUnrollRecurrentPass(int64_t maxSteps);
 std::unique_ptr<mlir::Pass> createStackRecurrentPass();

@@ -55,6 +55,18 @@ def Autodiff : Pass<"nn-autodiff", "::mlir::func::FuncOp"> {
   let statistics = [Statistic<"numBackward", "num-backward", "Ops that needed a backward">];
 }
 
+def ExpandGradients : Pass<"nn-expand-gradients", "::mlir::func::FuncOp"> {
+  let summary = "Replace each nn.gradient by the backward graph of its y w.r.t. its xs.";
+  let description = [{
+    ONNX's Gradient operator inside a graph: reverse-mode differentiation
+    (as nn-autodiff) from the op's y (summed when not a scalar) to each of
+    its xs, emitted where the op stands. Fails naming an op without a
+    gradient rule.
+  }];
+  let constructor = "::nncc::createExpandGradientsPass()";
+  let dependentDialects = ["::nncc::nn::NNDialect"];
+}
+
 def PlanMemory : Pass<"nn-plan-memory", "::mlir::func::FuncOp"> {
   let summary = "Place intermediate tensors in one arena, reusing memory of dead values.";
   let description = [{

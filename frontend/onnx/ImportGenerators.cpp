@@ -315,6 +315,32 @@ Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt
   return n.create<nn::SelectOp>(n.create<nn::LessOp>(v, n.scalar(high, elt)), v, n.scalar(low, elt));
 }
 
+/// Gradient (ai.onnx.preview.training): the gradients of y w.r.t. xs, as
+/// nn.gradient, which nn-expand-gradients replaces by autodiff's backward
+/// graph. The inputs (xs, then zs) only order the node after them.
+LogicalResult importGradient(Node &n) {
+  auto xs = n.strings("xs");
+  std::string yName = n.s("y", "");
+  Value y = n.importer.lookup(yName);
+  if (!y)
+    return n.fail("y ('" + yName + "') is not a value computed before this node");
+  if (!y.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
+    return n.fail("y ('" + yName + "') must be a float tensor");
+  if ((int)xs.size() != n.numOutputs())
+    return n.fail("has " + Twine(n.numOutputs()) + " outputs for " + Twine(xs.size()) + " xs");
+  SmallVector<Value> wrt;
+  for (const std::string &name : xs) {
+    Value x = n.importer.lookup(name);
+    if (!x || !x.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
+      return n.fail("xs names '" + name + "', which is not a float tensor computed before this node");
+    wrt.push_back(x);
+  }
+  auto g = n.b.create<nn::GradientOp>(n.loc, ValueRange(wrt).getTypes(), y, wrt);
+  for (size_t k = 0; k < xs.size(); ++k)
+    n.out((int)k, g.getResult(k));
+  return success();
+}
+
 void nncc::onnximport::registerGeneratorHandlers(HandlerMap &m) {
   m["RandomUniform"] = importRandom<false, false>;
   m["RandomUniformLike"] = importRandom<false, true>;
@@ -331,4 +357,5 @@ void nncc::onnximport::registerGeneratorHandlers(HandlerMap &m) {
   m["ai.onnx.preview.training::Adagrad"] = importAdagrad;
   m["ai.onnx.preview.training::Momentum"] = importMomentum;
   m["ai.onnx.preview.training::Adam"] = importAdam;
+  m["ai.onnx.preview.training::Gradient"] = importGradient;
 }

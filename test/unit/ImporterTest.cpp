@@ -1199,3 +1199,65 @@ TEST(Importer, CompressWithARunTimeConditionKeepsWhatItSelects) {
     EXPECT_EQ(std::vector<float>(out[0].data<float>(), out[0].data<float>() + out[0].numElements()), c.y);
   }
 }
+
+TEST(Importer, GradientOperatorMatchesFiniteDifferences) {
+  // ai.onnx.preview.training Gradient of h = tanh(x W) (not a scalar: its
+  // sum) w.r.t. x and W, in double precision, against central differences
+  // of sum(tanh(x W)).
+  auto m = makeModel(13);
+  auto *o = m.add_opset_import();
+  o->set_domain("ai.onnx.preview.training");
+  o->set_version(1);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::DOUBLE, {2, 3});
+  addInput(g, "W", onnx::TensorProto::DOUBLE, {3, 2});
+  addNode(g, "MatMul", {"x", "W"}, {"xw"});
+  addNode(g, "Tanh", {"xw"}, {"h"});
+  auto *grad = addNode(g, "Gradient", {"x", "W"}, {"dx", "dW"}, "grad");
+  grad->set_domain("ai.onnx.preview.training");
+  auto *xs = grad->add_attribute();
+  xs->set_name("xs");
+  xs->set_type(onnx::AttributeProto::STRINGS);
+  xs->add_strings("x");
+  xs->add_strings("W");
+  auto *y = grad->add_attribute();
+  y->set_name("y");
+  y->set_type(onnx::AttributeProto::STRING);
+  y->set_s("h");
+  for (auto name : {"h", "dx", "dW"})
+    g->add_output()->set_name(name);
+  std::string error;
+  auto exe = compileOnnx(m, {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  Tensor x(DType::Float64, {2, 3}), w(DType::Float64, {3, 2});
+  for (int k = 0; k < 6; ++k) {
+    x.data<double>()[k] = 0.3 * k - 0.7;
+    w.data<double>()[k] = 0.5 - 0.2 * k;
+  }
+  std::vector<Tensor> out;
+  ASSERT_TRUE(exe->run({&x, &w}, out, error)) << error;
+  ASSERT_EQ(out.size(), 3u);
+  auto f = [&]() {
+    double s = 0;
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j) {
+        double v = 0;
+        for (int k = 0; k < 3; ++k)
+          v += x.data<double>()[i * 3 + k] * w.data<double>()[k * 2 + j];
+        s += std::tanh(v);
+      }
+    return s;
+  };
+  for (int which = 0; which < 2; ++which) {
+    Tensor &t = which ? w : x;
+    for (int k = 0; k < 6; ++k) {
+      double keep = t.data<double>()[k], h = 1e-6;
+      t.data<double>()[k] = keep + h;
+      double up = f();
+      t.data<double>()[k] = keep - h;
+      double down = f();
+      t.data<double>()[k] = keep;
+      EXPECT_NEAR(out[1 + which].data<double>()[k], (up - down) / (2 * h), 1e-8) << (which ? "dW[" : "dx[") << k << "]";
+    }
+  }
+}
