@@ -115,6 +115,7 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
     return success();
   };
   int out = -1;
+  Value sliced; // a Slice's count, when it takes fewer
   if (elementwiseOps().contains(op)) {
     // Broadcasting aligns trailing dimensions: every operand read at run
     // time must have its extent on the same result dimension, which the
@@ -187,27 +188,45 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
   } else if (op == "Slice") {
     if (failed(readOnly(0)))
       return failure();
-    // Along that dimension only a slice of everything, in order.
-    SmallVector<int64_t> axes, steps;
+    // Along that dimension, entries [start, end) counted from the front
+    // (x[:k], x[s:]; start, end >= 0, step 1) keep the used ones first:
+    // max(min(count, end) - start, 0) of them.
+    SmallVector<int64_t> starts, ends, axes, steps;
     if (n.opset < 10) {
-      axes = n.ints("axes");
+      starts = n.ints("starts"), ends = n.ints("ends"), axes = n.ints("axes");
     } else {
+      auto st = n.knownConstant(1), en = n.knownConstant(2);
       auto a = n.has(3) ? n.knownConstant(3) : llvm::None, s = n.has(4) ? n.knownConstant(4) : llvm::None;
-      if ((n.has(3) && !a) || (n.has(4) && !s))
-        return refuse("its axes or steps are not known at compile time");
+      if (!st || !en || (n.has(3) && !a) || (n.has(4) && !s))
+        return refuse("its starts, ends, axes or steps are not known at compile time");
+      for (int64_t k = 0; k < st->size(); ++k)
+        starts.push_back(st->asInt(k));
+      for (int64_t k = 0; k < en->size(); ++k)
+        ends.push_back(en->asInt(k));
       for (int64_t k = 0; a && k < a->size(); ++k)
         axes.push_back(a->asInt(k));
       for (int64_t k = 0; s && k < s->size(); ++k)
         steps.push_back(s->asInt(k));
     }
     if (axes.empty())
-      for (int64_t k = 0; k < rankIn; ++k)
+      for (int64_t k = 0; k < (int64_t)starts.size(); ++k)
         axes.push_back(k);
-    for (size_t k = 0; k < axes.size(); ++k)
-      if (normalized(axes[k], rankIn) == d &&
-          ((k < steps.size() && steps[k] != 1) || resultType.getDimSize(d) != n.shape(0)[d]))
-        return refuse("it slices along that dimension");
     out = d;
+    for (size_t k = 0; k < axes.size() && k < starts.size() && k < ends.size(); ++k) {
+      if (normalized(axes[k], rankIn) != d)
+        continue;
+      int64_t step = k < steps.size() ? steps[k] : 1, start = starts[k], end = ends[k];
+      if (step != 1 || start < 0 || end < 0)
+        return refuse("it slices along that dimension other than from the front (step 1, start and end 0 or "
+                      "more): which entries it takes depends on the length");
+      if (start == 0 && end >= n.shape(0)[d])
+        continue; // all of them
+      if (capacityLoops.count(source.count))
+        return refuse("it slices the rows of a loop that may run out of them, which the run would no longer see");
+      Value c = n.create<nn::MinOp>(source.count, n.constI64({end}, {}));
+      c = n.create<nn::SubOp>(c, n.constI64({start}, {}));
+      sliced = n.create<nn::MaxOp>(c, n.constI64({0}, {}));
+    }
   } else if (op == "Gather") {
     int64_t axis = normalized(n.i("axis", 0), n.rank(0));
     if (read.size() > 1)
@@ -274,6 +293,8 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
     return refuse("nncc cannot tell where its result holds it");
   RunTimeRows carried = source;
   carried.dim = out;
+  if (sliced)
+    carried.count = sliced;
   if (!StringRef(carried.what).startswith("computed from "))
     carried.what = "computed from " + carried.what;
   rowsKnownAtRunTime[result] = carried;

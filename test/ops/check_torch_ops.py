@@ -171,6 +171,9 @@ def data_dependent_cases(rng):
                    [("x", x)], opset)
         yield case("masked_softmax_opset%d" % opset, lambda x: torch.log_softmax(kept(x), dim=1), [("x", x)], opset)
     yield case("masked_slice", lambda x: kept(x)[:, 1:5:2], [("x", x)])
+    yield case("masked_tail", lambda x: kept(x)[1:] * 2, [("x", x)])
+    yield case("masked_window", lambda x: kept(x)[1:3], [("x", x)])
+    yield case("masked_past_the_end", lambda x: kept(x)[5:], [("x", x)])
     yield case("masked_argmax", lambda x: kept(x).argmax(1), [("x", x)])
     yield case("masked_reductions", lambda x: (kept(x).sum(1), kept(x).mean(1, keepdim=True), kept(x).amax(1)),
                [("x", x)])
@@ -190,6 +193,8 @@ def data_dependent_cases(rng):
     boxes = np.sort(rng.uniform(0, 40, size=(20, 2, 2)), axis=1).transpose(0, 2, 1).reshape(20, 4)
     boxes = boxes[:, [0, 2, 1, 3]].astype(np.float32)  # x1, y1, x2, y2
     scores = rng.uniform(0, 1, size=(20,)).astype(np.float32)
+    yield case("nms_top3", lambda b, s: b[torchvision.ops.nms(b, s, 0.3)[:3]],
+               [("boxes", boxes), ("scores", scores)])
     yield case("nms_kept_boxes",
                lambda b, s: b[torchvision.ops.nms(b, s, 0.3)] * torch.tensor([1.0, 1.0, 2.0, 2.0]),
                [("boxes", boxes), ("scores", scores)])

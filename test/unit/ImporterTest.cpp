@@ -1068,6 +1068,11 @@ static onnx::ModelProto maskedSelectModel(const std::string &after = "", int64_t
   } else if (after == "Concat") {
     setIntAttribute(addNode(g, "Concat", {"rows", "rows"}, {"z"}, "reader"), "axis", axis);
     out = "z";
+  } else if (after == "Slice") { // y[axis:3] (a negative axis: from the end)
+    addInt64Initializer(g, "starts", {1}, {axis});
+    addInt64Initializer(g, "ends", {1}, {3});
+    addNode(g, "Slice", {"y", "starts", "ends"}, {"z"}, "reader");
+    out = "z";
   }
   g->add_output()->set_name(out);
   return m;
@@ -1104,7 +1109,8 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
     int64_t axis;
     std::vector<int64_t> shape;
   };
-  for (const Reader &r : {Reader{"ArgMax", 0, {8}}, Reader{"Gather", 1, {8}}, Reader{"Concat", 1, {8, 4}}}) {
+  for (const Reader &r : {Reader{"ArgMax", 0, {8}}, Reader{"Gather", 1, {8}}, Reader{"Concat", 1, {8, 4}},
+                          Reader{"Slice", 1, {2}}}) {
     auto exe = compileOnnx(maskedSelectModel(r.after, r.axis), {}, {}, error);
     ASSERT_TRUE(exe) << r.after << ": " << error;
     std::vector<Tensor> out;
@@ -1123,7 +1129,8 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
   for (const Refusal &r : {Refusal{"ReduceSum", 0, "it reduces along that dimension"},
                            Refusal{"Gather", 0, "it gathers along that dimension"},
                            Refusal{"Add", 0, "whose dimension 0 has the fixed extent 12"},
-                           Refusal{"Concat", 0, "it is concatenated along that dimension"}}) {
+                           Refusal{"Concat", 0, "it is concatenated along that dimension"},
+                           Refusal{"Slice", -2, "which entries it takes depends on the length"}}) {
     EXPECT_FALSE(compileOnnx(maskedSelectModel(r.after, r.axis), {}, {}, error)) << r.after;
     EXPECT_NE(error.find(std::string(r.after) + " node 'reader' reads"), std::string::npos) << error;
     EXPECT_NE(error.find("computed from the indices NonZero found: its length (dimension"), std::string::npos)

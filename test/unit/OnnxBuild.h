@@ -90,6 +90,18 @@ inline void addFloatInitializer(onnx::GraphProto *g, const std::string &name, st
     t->add_float_data(v);
 }
 
+/// An int64 initializer of `g`.
+inline void addInt64Initializer(onnx::GraphProto *g, const std::string &name, std::vector<int64_t> shape,
+                                const std::vector<int64_t> &values) {
+  auto *t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  for (int64_t d : shape)
+    t->add_dims(d);
+  for (int64_t v : values)
+    t->add_int64_data(v);
+}
+
 /// A Loop node; returns its body graph (inputs: i, cond, carried...), which
 /// the caller fills.
 inline onnx::GraphProto *addLoop(onnx::GraphProto *g, std::vector<std::string> in, std::vector<std::string> out) {
