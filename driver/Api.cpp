@@ -6,9 +6,73 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <algorithm>
+#include <list>
+#include <mutex>
+
 namespace nncc {
 
 CompiledModel::~CompiledModel() = default;
+
+/// A model whose inputs have symbolic dimensions nobody fixed: compiled per
+/// shape of its inputs at run(), the last few kept (most recent first).
+struct CompiledModel::PerShape {
+  onnx::ModelProto model;
+  ImportOptions importOptions;
+  CompileOptions compileOptions;
+  std::vector<TensorSignature> inputs, outputs; ///< as declared (-1: symbolic)
+  size_t kept = 8;
+  std::list<std::pair<std::vector<std::vector<int64_t>>, std::unique_ptr<Executable>>> compiled;
+  std::mutex mutex;
+
+  /// The executable for these inputs: kept, or compiled now.
+  Executable *forShapes(const std::vector<Tensor> &in, std::string &error) {
+    if (in.size() != inputs.size()) {
+      error = "expected " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(in.size());
+      return nullptr;
+    }
+    std::vector<std::vector<int64_t>> key;
+    for (size_t k = 0; k < in.size(); ++k) {
+      const std::vector<int64_t> &declared = inputs[k].shape, &shape = in[k].shape();
+      bool fits = declared.size() == shape.size();
+      for (size_t d = 0; fits && d < shape.size(); ++d)
+        fits = declared[d] < 0 || declared[d] == shape[d];
+      if (!fits) {
+        error = "input " + std::to_string(k) + " ('" + inputs[k].name + "') has shape " + shapeString(shape) +
+                ", but the model declares " + shapeString(declared) + " (-1: any extent)";
+        return nullptr;
+      }
+      key.push_back(shape);
+    }
+    for (auto it = compiled.begin(); it != compiled.end(); ++it)
+      if (it->first == key) {
+        compiled.splice(compiled.begin(), compiled, it);
+        return compiled.front().second.get();
+      }
+    ImportOptions io = importOptions;
+    for (size_t k = 0; k < in.size(); ++k)
+      io.inputShapes[inputs[k].name] = key[k];
+    auto exe = compileOnnx(model, io, compileOptions, error);
+    if (!exe) {
+      std::string shapes;
+      for (size_t k = 0; k < key.size(); ++k)
+        shapes += (k ? ", " : "") + inputs[k].name + " " + shapeString(key[k]);
+      error = "compiling for the input shapes " + shapes + ": " + error;
+      return nullptr;
+    }
+    compiled.emplace_front(key, std::move(exe));
+    if (compiled.size() > kept)
+      compiled.pop_back();
+    return compiled.front().second.get();
+  }
+
+  static std::string shapeString(const std::vector<int64_t> &shape) {
+    std::string s = "[";
+    for (size_t d = 0; d < shape.size(); ++d)
+      s += (d ? ", " : "") + std::to_string(shape[d]);
+    return s + "]";
+  }
+};
 
 std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &path, std::string &error,
                                                            const ModelOptions &options) {
@@ -24,10 +88,34 @@ std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &pa
   importOptions.baseDir = slash == std::string::npos ? "." : path.substr(0, slash);
   CompileOptions compileOptions;
   compileOptions.optLevel = options.optLevel;
+  // Tensor inputs with symbolic dimensions that neither a shape nor a value
+  // fixes: compiled per shape at run().
+  std::vector<TensorSignature> declared = modelInputs(model);
+  bool open = false, tensorsOnly = true;
+  for (const TensorSignature &s : declared) {
+    tensorsOnly = tensorsOnly && s.kind == "tensor";
+    if (!options.inputShapes.count(s.name) && !options.inputValues.count(s.name) &&
+        std::any_of(s.shape.begin(), s.shape.end(), [](int64_t d) { return d < 0; }))
+      open = true;
+  }
+  auto m = std::unique_ptr<CompiledModel>(new CompiledModel());
+  if (open && tensorsOnly) {
+    m->perShape = std::make_unique<PerShape>();
+    PerShape &p = *m->perShape;
+    p.model = std::move(model);
+    p.importOptions = importOptions;
+    p.compileOptions = compileOptions;
+    p.inputs = declared;
+    for (TensorSignature &s : p.inputs) // (fixed by the options)
+      if (options.inputShapes.count(s.name))
+        s.shape = options.inputShapes.at(s.name);
+    p.outputs = modelOutputs(p.model);
+    p.kept = (size_t)std::max(options.shapesKept, 1);
+    return m;
+  }
   auto exe = compileOnnx(model, importOptions, compileOptions, error);
   if (!exe)
     return nullptr;
-  auto m = std::unique_ptr<CompiledModel>(new CompiledModel());
   m->exe = std::move(exe);
   return m;
 }
@@ -48,15 +136,34 @@ std::unique_ptr<CompiledModel> CompiledModel::fromBuilder(GraphBuilder &graph, s
   return m;
 }
 
-const std::vector<TensorSignature> &CompiledModel::inputs() const { return exe->inputs(); }
-const std::vector<TensorSignature> &CompiledModel::outputs() const { return exe->outputs(); }
-int64_t CompiledModel::workspaceBytes() const { return exe->workspaceBytes(); }
+const std::vector<TensorSignature> &CompiledModel::inputs() const {
+  return perShape ? perShape->inputs : exe->inputs();
+}
+const std::vector<TensorSignature> &CompiledModel::outputs() const {
+  return perShape ? perShape->outputs : exe->outputs();
+}
+int64_t CompiledModel::workspaceBytes() const {
+  if (!perShape)
+    return exe->workspaceBytes();
+  std::lock_guard<std::mutex> lock(perShape->mutex);
+  return perShape->compiled.empty() ? 0 : perShape->compiled.front().second->workspaceBytes();
+}
+int CompiledModel::compiledShapes() const {
+  if (!perShape)
+    return 1;
+  std::lock_guard<std::mutex> lock(perShape->mutex);
+  return (int)perShape->compiled.size();
+}
 
 bool CompiledModel::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error) {
   std::vector<const Tensor *> in;
   for (auto &t : inputs)
     in.push_back(&t);
-  return exe->run(in, outputs, error);
+  if (!perShape)
+    return exe->run(in, outputs, error);
+  std::lock_guard<std::mutex> lock(perShape->mutex); // (a kept executable may go when another compiles)
+  Executable *forShapes = perShape->forShapes(inputs, error);
+  return forShapes && forShapes->run(in, outputs, error);
 }
 
 bool readTensor(const std::string &path, Tensor &tensor, std::string &error) {

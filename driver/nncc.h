@@ -29,6 +29,8 @@ class Executable;
 
 struct ModelOptions {
   /// Shapes for inputs with symbolic dimensions ("batch" -> [1, 3, 224, 224]).
+  /// Symbolic dimensions left open here make the model compile at run():
+  /// once per shape of its inputs (the last `shapesKept` kept).
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Values of inputs that determine shapes (a Reshape's shape given as a
   /// graph input, ...). The model is compiled for these values.
@@ -42,6 +44,9 @@ struct ModelOptions {
   std::set<std::string> emptyOptionals;
   /// LLVM optimization level, 0 to 3.
   unsigned optLevel = 2;
+  /// Compilations for input shapes kept at once (a model with symbolic
+  /// dimensions left open); the least recently run goes first.
+  int shapesKept = 8;
 };
 
 class CompiledModel {
@@ -57,6 +62,9 @@ public:
   /// this call. Returns null and sets `error` on failure.
   static std::unique_ptr<CompiledModel> fromBuilder(GraphBuilder &graph, std::string &error,
                                                     const ModelOptions &options = {});
+  /// Signatures. A model whose symbolic dimensions are left open reports
+  /// them as -1, and its outputs as the model declares them (-1 where the
+  /// model gives no extent).
   const std::vector<TensorSignature> &inputs() const;
   const std::vector<TensorSignature> &outputs() const;
   /// Runs on `inputs` (graph-input order); fills `outputs`. Checks element
@@ -70,12 +78,20 @@ public:
   /// grows (the model is recompiled, once per 8 times as many rows for that
   /// loop) when a run needs more; read outputs() only while no run is under
   /// way.
+  /// A model with symbolic dimensions left open compiles for the shapes of
+  /// `inputs` on their first run (its declared extents must match).
   bool run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error);
-  /// Bytes of the planned workspace for intermediate tensors.
+  /// Bytes of the planned workspace for intermediate tensors (of the last
+  /// shapes run, for a model compiled per shape; 0 before its first run).
   int64_t workspaceBytes() const;
+  /// Compilations for input shapes this model holds (1 for a model with
+  /// static shapes).
+  int compiledShapes() const;
 
 private:
   std::unique_ptr<Executable> exe;
+  struct PerShape;
+  std::unique_ptr<PerShape> perShape; ///< models with symbolic dimensions left open
 };
 
 class TrainingSession;

@@ -2,6 +2,7 @@
 // all named at once, shape-determining inputs are specialized, and a small
 // graph runs through the JIT.
 #include "driver/Compiler.h"
+#include "driver/nncc.h"
 #include "test/unit/OnnxBuild.h"
 #include "ir/NNOps.h"
 
@@ -9,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "onnx/onnx_pb.h"
 #include <gtest/gtest.h>
+#include <fstream>
 #include <functional>
 
 using namespace nncc;
@@ -1267,4 +1269,59 @@ TEST(Importer, GradientOperatorMatchesFiniteDifferences) {
       EXPECT_NEAR(out[1 + which].data<double>()[k], (up - down) / (2 * h), 1e-8) << (which ? "dW[" : "dx[") << k << "]";
     }
   }
+}
+
+TEST(Api, SymbolicDimensionsCompilePerShapeOfTheInputs) {
+  // y = relu(x W) with x [N, 3], N symbolic: fromOnnxFile compiles nothing;
+  // each new N compiles at run(), and the last two shapes are kept.
+  auto m = makeModel(13);
+  auto *g = m.mutable_graph();
+  addInput(g, "x", onnx::TensorProto::FLOAT, {-1, 3});
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+  addFloatInitializer(g, "W", {3, 2}, {1, -1, 2, 0, -1, 1});
+  addNode(g, "MatMul", {"x", "W"}, {"xw"});
+  addNode(g, "Relu", {"xw"}, {"y"});
+  g->add_output()->set_name("y");
+  std::string path = ::testing::TempDir() + "/symbolic_batch.onnx", error;
+  {
+    std::ofstream f(path, std::ios::binary);
+    ASSERT_TRUE(m.SerializeToOstream(&f));
+  }
+  ModelOptions options;
+  options.shapesKept = 2;
+  auto model = CompiledModel::fromOnnxFile(path, error, options);
+  ASSERT_TRUE(model) << error;
+  EXPECT_EQ(model->inputs()[0].shape, (std::vector<int64_t>{-1, 3}));
+  EXPECT_EQ(model->compiledShapes(), 0);
+  auto runFor = [&](int64_t n) {
+    Tensor x(DType::Float32, {n, 3});
+    for (int64_t k = 0; k < n * 3; ++k)
+      x.data<float>()[k] = (float)(k % 5) - 1.5f;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(model->run({x}, out, error)) << error;
+    ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{n, 2}));
+    for (int64_t r = 0; r < n; ++r) {
+      const float *row = x.data<float>() + r * 3;
+      EXPECT_EQ(out[0].data<float>()[r * 2], std::max(0.0f, row[0] + 2 * row[1] - row[2])) << "n " << n;
+      EXPECT_EQ(out[0].data<float>()[r * 2 + 1], std::max(0.0f, -row[0] + row[2])) << "n " << n;
+    }
+  };
+  runFor(2);
+  runFor(5);
+  runFor(2);
+  EXPECT_EQ(model->compiledShapes(), 2);
+  runFor(7); // (5 goes: 2 ran more recently)
+  EXPECT_EQ(model->compiledShapes(), 2);
+  runFor(2);
+  // A declared extent still holds.
+  Tensor wrong(DType::Float32, {2, 4});
+  std::vector<Tensor> out;
+  EXPECT_FALSE(model->run({wrong}, out, error));
+  EXPECT_NE(error.find("input 0 ('x') has shape [2, 4], but the model declares [-1, 3]"), std::string::npos) << error;
+  // Fixing the shape compiles at once, as before.
+  options.inputShapes["x"] = {4, 3};
+  model = CompiledModel::fromOnnxFile(path, error, options);
+  ASSERT_TRUE(model) << error;
+  EXPECT_EQ(model->compiledShapes(), 1);
+  EXPECT_EQ(model->inputs()[0].shape, (std::vector<int64_t>{4, 3}));
 }
