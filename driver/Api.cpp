@@ -21,7 +21,9 @@ struct CompiledModel::PerShape {
   ImportOptions importOptions;
   CompileOptions compileOptions;
   std::vector<TensorSignature> inputs, outputs; ///< as declared (-1: symbolic)
+  std::map<std::string, Tensor> values; ///< copies of ModelOptions::inputValues
   size_t kept = 8;
+  int compilations = 0;
   std::list<std::pair<std::vector<std::vector<int64_t>>, std::unique_ptr<Executable>>> compiled;
   std::mutex mutex;
 
@@ -33,6 +35,11 @@ struct CompiledModel::PerShape {
     }
     std::vector<std::vector<int64_t>> key;
     for (size_t k = 0; k < in.size(); ++k) {
+      if (in[k].dtype() != inputs[k].dtype) {
+        error = "input " + std::to_string(k) + " ('" + inputs[k].name + "') has element type " +
+                dtypeName(in[k].dtype()) + ", but the model takes " + dtypeName(inputs[k].dtype);
+        return nullptr;
+      }
       const std::vector<int64_t> &declared = inputs[k].shape, &shape = in[k].shape();
       bool fits = declared.size() == shape.size();
       for (size_t d = 0; fits && d < shape.size(); ++d)
@@ -60,6 +67,7 @@ struct CompiledModel::PerShape {
       error = "compiling for the input shapes " + shapes + ": " + error;
       return nullptr;
     }
+    ++compilations;
     compiled.emplace_front(key, std::move(exe));
     if (compiled.size() > kept)
       compiled.pop_back();
@@ -90,8 +98,10 @@ std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &pa
   compileOptions.optLevel = options.optLevel;
   // Tensor inputs with symbolic dimensions that neither a shape nor a value
   // fixes: compiled per shape at run().
-  std::vector<TensorSignature> declared = modelInputs(model);
+  std::vector<TensorSignature> declared = modelInputs(model), results = modelOutputs(model);
   bool open = false, tensorsOnly = true;
+  for (const TensorSignature &s : results)
+    tensorsOnly = tensorsOnly && s.kind == "tensor";
   for (const TensorSignature &s : declared) {
     tensorsOnly = tensorsOnly && s.kind == "tensor";
     if (!options.inputShapes.count(s.name) && !options.inputValues.count(s.name) &&
@@ -109,7 +119,16 @@ std::unique_ptr<CompiledModel> CompiledModel::fromOnnxFile(const std::string &pa
     for (TensorSignature &s : p.inputs) // (fixed by the options)
       if (options.inputShapes.count(s.name))
         s.shape = options.inputShapes.at(s.name);
-    p.outputs = modelOutputs(p.model);
+    // Values the caller need not keep: each compilation reads them.
+    p.importOptions.inputValues.clear();
+    for (const auto &v : options.inputValues) {
+      p.values[v.first] = *v.second;
+      p.importOptions.inputValues[v.first] = &p.values[v.first];
+    }
+    for (TensorSignature &s : p.inputs)
+      if (p.values.count(s.name))
+        s.shape = p.values.at(s.name).shape();
+    p.outputs = std::move(results);
     p.kept = (size_t)std::max(options.shapesKept, 1);
     return m;
   }
@@ -153,6 +172,12 @@ int CompiledModel::compiledShapes() const {
     return 1;
   std::lock_guard<std::mutex> lock(perShape->mutex);
   return (int)perShape->compiled.size();
+}
+int CompiledModel::compilations() const {
+  if (!perShape)
+    return 1;
+  std::lock_guard<std::mutex> lock(perShape->mutex);
+  return perShape->compilations;
 }
 
 bool CompiledModel::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs, std::string &error) {

@@ -286,6 +286,11 @@ OwningOpRef<ModuleOp> buildTrainingGraph(MLIRContext &context, const onnx::Model
     if (!n.empty() && !isa<nn::ConstantOp>(op))
       forward.push_back(n);
   }
+  // Gradients the model computes itself (ONNX Gradient) first: a loss that
+  // reads them is then differentiated through their backward graph.
+  if (!expandGradientOps(func, [&](Operation *, const std::string &why) { error = "the model's Gradient: " + why; }))
+    return nullptr;
+  prediction = ret->getOperand(0);
   OpBuilder b(ret);
   Value loss = emitLoss(b, func.getLoc(), lossKind, prediction, labels);
   SmallVector<Value> grads, capped;

@@ -87,6 +87,9 @@ public:
   /// Compilations for input shapes this model holds (1 for a model with
   /// static shapes).
   int compiledShapes() const;
+  /// Compilations so far, dropped ones included (1 for static shapes). A
+  /// run compiles while holding the model: other threads' runs wait.
+  int compilations() const;
 
 private:
   std::unique_ptr<Executable> exe;

@@ -1904,27 +1904,44 @@ namespace {
 
 struct ExpandGradientsPass : ExpandGradientsBase<ExpandGradientsPass> {
   void runOnOperation() override {
-    SmallVector<nn::GradientOp> ops;
-    getOperation().walk([&](nn::GradientOp g) { ops.push_back(g); });
-    for (nn::GradientOp g : ops) {
-      OpBuilder b(g);
-      Value y = g.getY();
-      auto type = y.getType().cast<RankedTensorType>();
-      if (type.getRank() > 0) // each element's seed is 1
-        y = b.create<nn::ReduceSumOp>(g.getLoc(), y, b.getI64ArrayAttr({}), b.getBoolAttr(false));
-      SmallVector<Value> wrt(g.getXs().begin(), g.getXs().end()), grads;
-      std::string error;
-      if (!differentiate(b, y, wrt, grads, error)) {
-        g.emitError("nn-expand-gradients: ") << error;
-        return signalPassFailure();
-      }
-      g.replaceAllUsesWith(grads);
-      g.erase();
-    }
+    if (!expandGradientOps(getOperation(), [](Operation *op, const std::string &error) {
+          op->emitError("nn-expand-gradients: ") << error;
+        }))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+bool expandGradientOps(func::FuncOp func, llvm::function_ref<void(Operation *, const std::string &)> report) {
+  SmallVector<nn::GradientOp> ops;
+  func.walk([&](nn::GradientOp g) { ops.push_back(g); });
+  for (nn::GradientOp g : ops) {
+    if (g->use_empty()) {
+      g.erase();
+      continue;
+    }
+    // Autodiff walks back from y within its block: y computed outside the
+    // loop body the op is in would leave the body's gradient out.
+    if (g.getY().getParentBlock() != g->getBlock()) {
+      report(g, "y is computed outside the region (a loop body, a branch) the Gradient is in");
+      return false;
+    }
+    OpBuilder b(g);
+    Value y = g.getY();
+    if (y.getType().cast<RankedTensorType>().getRank() > 0) // each element's seed is 1
+      y = b.create<nn::ReduceSumOp>(g.getLoc(), y, b.getI64ArrayAttr({}), b.getBoolAttr(false));
+    SmallVector<Value> wrt(g.getXs().begin(), g.getXs().end()), grads;
+    std::string error;
+    if (!differentiate(b, y, wrt, grads, error)) {
+      report(g, error);
+      return false;
+    }
+    g.replaceAllUsesWith(grads);
+    g.erase();
+  }
+  return true;
+}
 
 std::unique_ptr<Pass> createExpandGradientsPass() { return std::make_unique<ExpandGradientsPass>(); }
 

@@ -43,6 +43,13 @@ bool differentiate(mlir::OpBuilder &b, mlir::Value loss, llvm::ArrayRef<mlir::Va
                    llvm::SmallVectorImpl<mlir::Value> &grads, std::string &error,
                    const DifferentiateOptions &options = {});
 
+/// Replaces each nn.gradient of `func` (ONNX's Gradient) by the backward
+/// graph of its y (summed when not a scalar) w.r.t. its xs, emitted where
+/// it stands; one whose results nothing reads is dropped. On failure calls
+/// `report` with the op and the reason and returns false.
+bool expandGradientOps(mlir::func::FuncOp func,
+                       llvm::function_ref<void(mlir::Operation *, const std::string &)> report);
+
 /// Makes `values` the results of `func` followed by `cappedCounts`
 /// (DifferentiateOptions), each marked `nn.rows_within` = the rows of its
 /// loop's scan outputs (saved iterations included; the fewest) and

@@ -317,24 +317,37 @@ Value nncc::onnximport::randomUniform(Node &n, ArrayRef<int64_t> shape, Type elt
 
 /// Gradient (ai.onnx.preview.training): the gradients of y w.r.t. xs, as
 /// nn.gradient, which nn-expand-gradients replaces by autodiff's backward
-/// graph. The inputs (xs, then zs) only order the node after them.
+/// graph. Its inputs are the values of xs, then zs, at which to evaluate
+/// it: nncc evaluates it at the values the graph computed, so each input
+/// must be the value it names.
 LogicalResult importGradient(Node &n) {
-  auto xs = n.strings("xs");
+  auto xs = n.strings("xs"), zs = n.strings("zs");
   std::string yName = n.s("y", "");
+  auto floatTensor = [&](Value v) {
+    auto t = v ? v.getType().dyn_cast<RankedTensorType>() : RankedTensorType();
+    return t && t.getElementType().isa<FloatType>();
+  };
+  auto runTimeLength = [&](Value v) { return n.importer.rowsKnownAtRunTime.count(v) != 0; };
   Value y = n.importer.lookup(yName);
-  if (!y)
-    return n.fail("y ('" + yName + "') is not a value computed before this node");
-  if (!y.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
-    return n.fail("y ('" + yName + "') must be a float tensor");
-  if ((int)xs.size() != n.numOutputs())
+  if (!floatTensor(y))
+    return n.fail("y ('" + yName + "') must be a float tensor computed before this node");
+  if (runTimeLength(y))
+    return n.fail("y ('" + yName + "') has a length known only at run time; its sum would read past it");
+  if (n.numOutputs() > (int)xs.size())
     return n.fail("has " + Twine(n.numOutputs()) + " outputs for " + Twine(xs.size()) + " xs");
   SmallVector<Value> wrt;
   for (const std::string &name : xs) {
     Value x = n.importer.lookup(name);
-    if (!x || !x.getType().cast<RankedTensorType>().getElementType().isa<FloatType>())
-      return n.fail("xs names '" + name + "', which is not a float tensor computed before this node");
+    if (!floatTensor(x) || runTimeLength(x))
+      return n.fail("xs names '" + name + "', which is not a float tensor of fixed shape computed before this node");
     wrt.push_back(x);
   }
+  std::vector<std::string> named(xs.begin(), xs.end());
+  named.insert(named.end(), zs.begin(), zs.end());
+  for (int i = 0; i < n.numInputs(); ++i)
+    if (i >= (int)named.size() || !n.has(i) || n.in(i) != n.importer.lookup(named[i]))
+      return n.fail("input " + Twine(i) + " is not the value of '" + (i < (int)named.size() ? named[i] : "") +
+                    "' (xs, then zs): nncc evaluates the gradient at the values the graph computes");
   auto g = n.b.create<nn::GradientOp>(n.loc, ValueRange(wrt).getTypes(), y, wrt);
   for (size_t k = 0; k < xs.size(); ++k)
     n.out((int)k, g.getResult(k));

@@ -212,6 +212,8 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
       for (int64_t k = 0; k < (int64_t)starts.size(); ++k)
         axes.push_back(k);
     out = d;
+    if (llvm::count_if(axes, [&](int64_t a) { return normalized(a, rankIn) == d; }) > 1)
+      return refuse("it names that dimension twice");
     for (size_t k = 0; k < axes.size() && k < starts.size() && k < ends.size(); ++k) {
       if (normalized(axes[k], rankIn) != d)
         continue;

@@ -10,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "onnx/onnx_pb.h"
 #include <gtest/gtest.h>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 
@@ -1121,6 +1122,8 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
     if (std::string(r.after) == "Gather") // the rows of the positives (x[k] > 0 where k % 5 < 3)
       EXPECT_EQ(std::vector<int64_t>(out[0].data<int64_t>(), out[0].data<int64_t>() + 8),
                 (std::vector<int64_t>{0, 0, 0, 1, 1, 1, 2, 2}));
+    if (std::string(r.after) == "Slice") // y[1:3]: two positives (each 1), doubled
+      EXPECT_EQ(std::vector<float>(out[0].data<float>(), out[0].data<float>() + 2), (std::vector<float>{2, 2}));
   }
   // Readers that would mix the unused entries into the used ones.
   struct Refusal {
@@ -1222,22 +1225,30 @@ TEST(Importer, GradientOperatorMatchesFiniteDifferences) {
   addInput(g, "W", onnx::TensorProto::DOUBLE, {3, 2});
   addNode(g, "MatMul", {"x", "W"}, {"xw"});
   addNode(g, "Tanh", {"xw"}, {"h"});
-  auto *grad = addNode(g, "Gradient", {"x", "W"}, {"dx", "dW"}, "grad");
+  // (xw, an intermediate: d sum(tanh(xw)) / d xw = 1 - h^2)
+  auto *grad = addNode(g, "Gradient", {"x", "W", "xw"}, {"dx", "dW", "dxw"}, "grad");
   grad->set_domain("ai.onnx.preview.training");
   auto *xs = grad->add_attribute();
   xs->set_name("xs");
   xs->set_type(onnx::AttributeProto::STRINGS);
-  xs->add_strings("x");
-  xs->add_strings("W");
+  for (auto name : {"x", "W", "xw"})
+    xs->add_strings(name);
   auto *y = grad->add_attribute();
   y->set_name("y");
   y->set_type(onnx::AttributeProto::STRING);
   y->set_s("h");
-  for (auto name : {"h", "dx", "dW"})
+  for (auto name : {"h", "dx", "dW", "dxw"})
     g->add_output()->set_name(name);
   std::string error;
   auto exe = compileOnnx(m, {}, {}, error);
   ASSERT_TRUE(exe) << error;
+  // Inputs other than the values xs name would ask for the gradient at
+  // other points: refused.
+  auto swapped = m;
+  swapped.mutable_graph()->mutable_node(2)->set_input(0, "W");
+  swapped.mutable_graph()->mutable_node(2)->set_input(1, "x");
+  EXPECT_FALSE(compileOnnx(swapped, {}, {}, error));
+  EXPECT_NE(error.find("input 0 is not the value of 'x'"), std::string::npos) << error;
   Tensor x(DType::Float64, {2, 3}), w(DType::Float64, {3, 2});
   for (int k = 0; k < 6; ++k) {
     x.data<double>()[k] = 0.3 * k - 0.7;
@@ -1245,7 +1256,11 @@ TEST(Importer, GradientOperatorMatchesFiniteDifferences) {
   }
   std::vector<Tensor> out;
   ASSERT_TRUE(exe->run({&x, &w}, out, error)) << error;
-  ASSERT_EQ(out.size(), 3u);
+  ASSERT_EQ(out.size(), 4u);
+  for (int k = 0; k < 4; ++k) {
+    double h = out[0].data<double>()[k];
+    EXPECT_NEAR(out[3].data<double>()[k], 1 - h * h, 1e-12) << "dxw[" << k << "]";
+  }
   auto f = [&]() {
     double s = 0;
     for (int i = 0; i < 2; ++i)
@@ -1310,9 +1325,13 @@ TEST(Api, SymbolicDimensionsCompilePerShapeOfTheInputs) {
   runFor(5);
   runFor(2);
   EXPECT_EQ(model->compiledShapes(), 2);
+  EXPECT_EQ(model->compilations(), 2);
   runFor(7); // (5 goes: 2 ran more recently)
   EXPECT_EQ(model->compiledShapes(), 2);
   runFor(2);
+  EXPECT_EQ(model->compilations(), 3) << "2 was kept";
+  runFor(5);
+  EXPECT_EQ(model->compilations(), 4) << "5 was dropped";
   // A declared extent still holds.
   Tensor wrong(DType::Float32, {2, 4});
   std::vector<Tensor> out;
@@ -1324,4 +1343,5 @@ TEST(Api, SymbolicDimensionsCompilePerShapeOfTheInputs) {
   ASSERT_TRUE(model) << error;
   EXPECT_EQ(model->compiledShapes(), 1);
   EXPECT_EQ(model->inputs()[0].shape, (std::vector<int64_t>{4, 3}));
+  std::remove(path.c_str());
 }
