@@ -24,11 +24,26 @@ struct CompiledModel::PerShape {
   std::map<std::string, Tensor> values; ///< copies of ModelOptions::inputValues
   size_t kept = 8;
   int compilations = 0;
-  std::list<std::pair<std::vector<std::vector<int64_t>>, std::unique_ptr<Executable>>> compiled;
-  std::mutex mutex;
+  using Shapes = std::vector<std::vector<int64_t>>;
+  /// Most recently run first. Shared: a run holds its executable while
+  /// another thread's compilation may drop it from the list.
+  std::list<std::pair<Shapes, std::shared_ptr<Executable>>> compiled;
+  std::mutex mutex; ///< guards `compiled` and `compilations`, never held while compiling or running
 
-  /// The executable for these inputs: kept, or compiled now.
-  Executable *forShapes(const std::vector<Tensor> &in, std::string &error) {
+  /// The kept executable for `key`, moved to the front; null if none.
+  std::shared_ptr<Executable> kept_(const Shapes &key) {
+    for (auto it = compiled.begin(); it != compiled.end(); ++it)
+      if (it->first == key) {
+        compiled.splice(compiled.begin(), compiled, it);
+        return compiled.front().second;
+      }
+    return nullptr;
+  }
+
+  /// The executable for these inputs: kept, or compiled now (outside the
+  /// lock, so runs of kept shapes go on meanwhile; two threads meeting a
+  /// new shape at once may both compile it, and one result is kept).
+  std::shared_ptr<Executable> forShapes(const std::vector<Tensor> &in, std::string &error) {
     if (in.size() != inputs.size()) {
       error = "expected " + std::to_string(inputs.size()) + " inputs, got " + std::to_string(in.size());
       return nullptr;
@@ -51,11 +66,11 @@ struct CompiledModel::PerShape {
       }
       key.push_back(shape);
     }
-    for (auto it = compiled.begin(); it != compiled.end(); ++it)
-      if (it->first == key) {
-        compiled.splice(compiled.begin(), compiled, it);
-        return compiled.front().second.get();
-      }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (auto exe = kept_(key))
+        return exe;
+    }
     ImportOptions io = importOptions;
     for (size_t k = 0; k < in.size(); ++k)
       io.inputShapes[inputs[k].name] = key[k];
@@ -67,11 +82,14 @@ struct CompiledModel::PerShape {
       error = "compiling for the input shapes " + shapes + ": " + error;
       return nullptr;
     }
+    std::lock_guard<std::mutex> lock(mutex);
     ++compilations;
+    if (auto other = kept_(key)) // (another thread's, meanwhile)
+      return other;
     compiled.emplace_front(key, std::move(exe));
     if (compiled.size() > kept)
       compiled.pop_back();
-    return compiled.front().second.get();
+    return compiled.front().second;
   }
 
   static std::string shapeString(const std::vector<int64_t> &shape) {
@@ -186,8 +204,7 @@ bool CompiledModel::run(const std::vector<Tensor> &inputs, std::vector<Tensor> &
     in.push_back(&t);
   if (!perShape)
     return exe->run(in, outputs, error);
-  std::lock_guard<std::mutex> lock(perShape->mutex); // (a kept executable may go when another compiles)
-  Executable *forShapes = perShape->forShapes(inputs, error);
+  std::shared_ptr<Executable> forShapes = perShape->forShapes(inputs, error);
   return forShapes && forShapes->run(in, outputs, error);
 }
 

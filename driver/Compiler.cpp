@@ -29,14 +29,27 @@
 #include <functional>
 #include <iomanip>
 #include <map>
+#include <shared_mutex>
 #include <sstream>
 
 using namespace mlir;
 
 namespace nncc {
 
+namespace {
+/// Held shared while compiled code runs and exclusively while the kernel
+/// cache is cleared: a graph destroyed on one thread (a model compiled per
+/// shape dropping one) never clears state that another thread's run of
+/// another graph is using.
+std::shared_mutex &kernelCacheUse() {
+  static std::shared_mutex m;
+  return m;
+}
+} // namespace
+
 Executable::~Executable() {
   // Kernels may cache state keyed by this graph's buffers, which are freed.
+  std::unique_lock<std::shared_mutex> lock(kernelCacheUse());
   nncc_kernel_cache_clear();
 }
 
@@ -339,7 +352,11 @@ bool Executable::runOnce(const std::vector<const Tensor *> &in, std::vector<Tens
     for (auto &t : out)
       std::memset(t.data(), 0xff, t.byteSize());
   }
-  int rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
+  int rc;
+  {
+    std::shared_lock<std::shared_mutex> running(kernelCacheUse());
+    rc = entry(inPtrs.data(), outPtrs.data(), workspace.get(), weights.get());
+  }
   if (rc != 0) {
     error = "the compiled graph returned error " + std::to_string(rc);
     return false;

@@ -71,8 +71,8 @@ public:
   /// types and shapes. Tensors `outputs` already holds with an output's
   /// element type and shape (a previous run's) are written over rather
   /// than allocated again (`outputs` may be `inputs`: a recurrent model's
-  /// state fed back reads as it was). Calls are serialized; the model may
-  /// be shared. The scan output of an ONNX Loop that runs as a loop (its
+  /// state fed back reads as it was). Calls are serialized (per input
+  /// shapes, for a model compiled per shape); the model may be shared. The scan output of an ONNX Loop that runs as a loop (its
   /// trip count or condition comes from the data) has as many rows as
   /// iterations ran: at most the leading dimension of its signature, which
   /// grows (the model is recompiled, once per 8 times as many rows for that
@@ -87,8 +87,8 @@ public:
   /// Compilations for input shapes this model holds (1 for a model with
   /// static shapes).
   int compiledShapes() const;
-  /// Compilations so far, dropped ones included (1 for static shapes). A
-  /// run compiles while holding the model: other threads' runs wait.
+  /// Compilations so far, dropped ones included (1 for static shapes).
+  /// Runs of other shapes go on while one compiles.
   int compilations() const;
 
 private:

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <thread>
 
 using namespace nncc;
 using namespace nncc::test;
@@ -1313,7 +1314,8 @@ TEST(Api, SymbolicDimensionsCompilePerShapeOfTheInputs) {
     for (int64_t k = 0; k < n * 3; ++k)
       x.data<float>()[k] = (float)(k % 5) - 1.5f;
     std::vector<Tensor> out;
-    ASSERT_TRUE(model->run({x}, out, error)) << error;
+    std::string why; // (runs on several threads below)
+    ASSERT_TRUE(model->run({x}, out, why)) << why;
     ASSERT_EQ(out[0].shape(), (std::vector<int64_t>{n, 2}));
     for (int64_t r = 0; r < n; ++r) {
       const float *row = x.data<float>() + r * 3;
@@ -1332,6 +1334,17 @@ TEST(Api, SymbolicDimensionsCompilePerShapeOfTheInputs) {
   EXPECT_EQ(model->compilations(), 3) << "2 was kept";
   runFor(5);
   EXPECT_EQ(model->compilations(), 4) << "5 was dropped";
+  // Threads running new and kept shapes at once each get their own
+  // shape's results (a compilation does not hold the model).
+  std::vector<std::thread> threads;
+  for (int64_t n : {3, 4, 5, 2})
+    threads.emplace_back([&runFor, n] {
+      for (int r = 0; r < 3; ++r)
+        runFor(n);
+    });
+  for (auto &t : threads)
+    t.join();
+  EXPECT_EQ(model->compiledShapes(), 2);
   // A declared extent still holds.
   Tensor wrong(DType::Float32, {2, 4});
   std::vector<Tensor> out;
