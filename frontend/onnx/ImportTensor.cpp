@@ -66,7 +66,18 @@ LogicalResult importShape(Node &n) {
   start = std::max<int64_t>(0, std::min(start, rank));
   end = std::max<int64_t>(start, std::min(end, rank));
   SmallVector<int64_t> dims(shape.begin() + start, shape.begin() + end);
-  n.out(0, n.constI64(dims, {(int64_t)dims.size()}));
+  // A dimension whose extent only the run knows (RunTimeExtent.cpp): its
+  // count, at run time; the shape is then data, not a constant.
+  auto rows = n.importer.rowsKnownAtRunTime.find(n.in(0));
+  int64_t d = rows == n.importer.rowsKnownAtRunTime.end() ? -1 : rows->second.dim;
+  if (d < start || d >= end) {
+    n.out(0, n.constI64(dims, {(int64_t)dims.size()}));
+    return success();
+  }
+  SmallVector<int64_t> oneHot(dims.size(), 0);
+  dims[d - start] = 0, oneHot[d - start] = 1;
+  Value count = n.create<nn::MulOp>(n.constI64(oneHot, {(int64_t)oneHot.size()}), rows->second.count);
+  n.out(0, n.create<nn::AddOp>(n.constI64(dims, {(int64_t)dims.size()}), count));
   return success();
 }
 
@@ -74,7 +85,16 @@ LogicalResult importSize(Node &n) {
   int64_t count = nn::numElements(n.shape(0));
   if (count < 0)
     return n.fail("input has unknown dimensions");
-  n.out(0, n.constI64({count}, {}));
+  auto rows = n.importer.rowsKnownAtRunTime.find(n.in(0));
+  if (rows == n.importer.rowsKnownAtRunTime.end()) {
+    n.out(0, n.constI64({count}, {}));
+    return success();
+  }
+  // The elements in use: the other dimensions' times the run's count.
+  int64_t extent = n.shape(0)[rows->second.dim];
+  int64_t others = extent ? count / extent : nn::numElements(n.shape(0).take_front(rows->second.dim)) *
+                                                 nn::numElements(n.shape(0).drop_front(rows->second.dim + 1));
+  n.out(0, n.create<nn::MulOp>(rows->second.count, n.constI64({others}, {})));
   return success();
 }
 

@@ -449,7 +449,7 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
                             << ": its length is known only at run time, and nncc carries such a length only through "
                                "elementwise ops, Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Slice, Concat, "
                                "Gather, GatherElements, GatherND, MatMul, Softmax, ArgMax and reductions along "
-                               "other dimensions, into graph outputs. "
+                               "other dimensions, into graph outputs (Shape and Size read it). "
                             << rows->second.advice;
   }
   auto it = opsets.find(domain);

@@ -13,10 +13,12 @@
 // dimension the op maps that one to depends only on the same entry of its
 // inputs: elementwise ops, the ops that move or select along other
 // dimensions, and reductions along other dimensions. Its result then has
-// the same count along that dimension. Ops that would mix the unused
-// entries into the used ones (a reduction along the dimension, a Gather
-// along it, a shape read) are refused with the reason. Graph outputs are
-// trimmed to the count by the runtime.
+// the same count along that dimension. Shape and Size read the count
+// itself (their result is data then, not a constant, so it cannot give a
+// shape at compile time). Ops that would mix the unused entries into the
+// used ones (a reduction along the dimension, a Gather along it) are
+// refused with the reason. Graph outputs are trimmed to the count by the
+// runtime.
 //
 // Indices past the count are in bounds where a kernel wrote zeros, and
 // Gather bounds its indices in any case, so nothing reads outside a buffer.
@@ -46,7 +48,7 @@ const llvm::StringSet<> &elementwiseOps() {
 }
 
 const llvm::StringSet<> &otherCarriers() {
-  static const llvm::StringSet<> ops = {"CastLike", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+  static const llvm::StringSet<> ops = {"Shape", "Size", "CastLike", "Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze",
                                         "Slice", "Concat", "Gather", "GatherElements", "GatherND", "MatMul",
                                         "Softmax", "LogSoftmax", "Hardmax", "ArgMax", "ArgMin", "ReduceSum",
                                         "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
@@ -104,6 +106,11 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
       return refuse("so is that of '" + node.input(r.first) + "', which may differ");
   if (!n.wantsOutput(0) || !lookup(node.output(0)))
     return success();
+  if (op == "Shape" || op == "Size") { // (their result: the run's count, as data)
+    if (capacityLoops.count(source.count))
+      return refuse("it is a loop that may run out of its rows, which its shape would hide from the run");
+    return success();
+  }
   Value result = lookup(node.output(0));
   auto resultType = result.getType().dyn_cast<RankedTensorType>();
   if (!resultType)

@@ -180,6 +180,9 @@ def data_dependent_cases(rng):
     yield case("masked_gather_columns", lambda x: kept(x)[:, torch.tensor([0, 2, 5])], [("x", x)])
     yield case("masked_concat", lambda x: torch.cat([kept(x), kept(x) * 2], dim=1), [("x", x)])
     yield case("masked_where", lambda x: torch.where(kept(x) > 0, kept(x), torch.zeros(1)), [("x", x)])
+    yield case("masked_scaled_by_count", lambda x: kept(x).sum(1) * kept(x).shape[0], [("x", x)])
+    yield case("nonzero_count", lambda x: torch.nonzero(x > 0).shape[0] + torch.zeros(1, dtype=torch.int64),
+               [("x", x)])
     yield case("gathered_columns", lambda x: x[:, torch.nonzero(x[0] > 0)[:, 0]] + 1, [("x", x)])
     yield case("nonzero", lambda x: torch.nonzero(x > 0.5), [("x", x)])
     yield case("nonzero_columns", lambda x: torch.nonzero(x > 0).t() + 1, [("x", x)])

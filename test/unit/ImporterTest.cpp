@@ -538,14 +538,33 @@ TEST(Importer, LoopRunAsALoopScanOutputsCarryTheirRowCount) {
     SCOPED_TRACE("n = " + std::to_string(n));
     expectNegateScan(x, negated, std::min<int64_t>(n + 1, 10));
   }
-  // Not its shape: that would be the bound, not the rows that ran.
+  // Its shape holds the rows that ran, not the bound.
   m = untilN();
   addNode(m.mutable_graph(), "Shape", {"ys"}, {"rows"});
   m.mutable_graph()->add_output()->set_name("rows");
   exe = compileOnnx(m, {}, {}, error);
-  EXPECT_FALSE(exe);
+  ASSERT_TRUE(exe) << error;
+  for (int64_t n : {0, 3, 20}) {
+    Tensor nt = scalarI64(n);
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&x, &nt}, out, error)) << error;
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(std::vector<int64_t>(out[2].data<int64_t>(), out[2].data<int64_t>() + 2),
+              (std::vector<int64_t>{std::min<int64_t>(n + 1, 10), 3}))
+        << "n = " << n;
+  }
+  // Not when the loop may outrun its rows: the shape would hide that from
+  // the run.
+  m = makeModel(13);
+  addInput(m.mutable_graph(), "M", onnx::TensorProto::INT64, {});
+  addInput(m.mutable_graph(), "x", onnx::TensorProto::FLOAT, {3});
+  addNode(addNegateScanLoop(m.mutable_graph(), "M"), "Identity", {"c"}, {"cout"});
+  addNode(m.mutable_graph(), "Shape", {"ys"}, {"rows"});
+  m.mutable_graph()->mutable_output()->RemoveLast();
+  m.mutable_graph()->add_output()->set_name("rows");
+  EXPECT_FALSE(compileOnnx(m, {}, {}, error));
   EXPECT_NE(error.find("Shape node"), std::string::npos) << error;
-  EXPECT_NE(error.find("reads 'ys'"), std::string::npos) << error;
+  EXPECT_NE(error.find("a loop that may run out of its rows"), std::string::npos) << error;
 }
 
 /// A condition computed from the iteration number and constants folds at
@@ -986,7 +1005,7 @@ TEST(Importer, OptionalsAreResolvedAtCompileTime) {
 /// NonMaxSuppression selects as many boxes as the data allow: its output
 /// has room for all (max_output_boxes_per_class from a graph input, known
 /// only at run time, leaves room for every box) and is trimmed to the rows
-/// selected, per run. Its Shape is refused.
+/// selected, per run; its Shape holds that many rows.
 TEST(Importer, NonMaxSuppressionRowsAreKnownAtRunTime) {
   auto build = [](bool readIt) {
     auto m = makeModel(13);
@@ -1032,11 +1051,17 @@ TEST(Importer, NonMaxSuppressionRowsAreKnownAtRunTime) {
       EXPECT_EQ(out[0].data<int64_t>()[r * 3 + 2], c.boxes[r]) << "max " << c.maxOut << ", row " << r;
     }
   }
-  EXPECT_FALSE(compileOnnx(build(true), {}, {}, error));
-  EXPECT_NE(error.find("Shape node"), std::string::npos) << error;
-  EXPECT_NE(error.find("the indices NonMaxSuppression selected: its length is known only at run time"),
-            std::string::npos)
-      << error;
+  // Its Shape: the rows selected, at run time.
+  exe = compileOnnx(build(true), {}, {}, error);
+  ASSERT_TRUE(exe) << error;
+  for (const Case &c : {Case{3, {3, 0, 5}}, Case{0, {}}}) {
+    Tensor maxOut(DType::Int64, {1});
+    maxOut.data<int64_t>()[0] = c.maxOut;
+    std::vector<Tensor> out;
+    ASSERT_TRUE(exe->run({&boxes, &scores, &maxOut, &iou}, out, error)) << error;
+    EXPECT_EQ(std::vector<int64_t>(out[0].data<int64_t>(), out[0].data<int64_t>() + 2),
+              (std::vector<int64_t>{(int64_t)c.boxes.size(), 3}));
+  }
 }
 
 /// x[x > 0] * w, as PyTorch exports boolean-mask indexing: NonZero's count
