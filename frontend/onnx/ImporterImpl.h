@@ -92,6 +92,18 @@ public:
   Value foldThroughInputs(Value v);
   /// Whether nodes of this op type may read a value of run-time extent.
   static bool carriesRunTimeExtent(StringRef opType);
+  /// Before node `n` is imported: when it reduces (Reduce*, ArgMax, ArgMin)
+  /// along the run-time dimension of its input, binds the input's name to
+  /// the input with the entries past the count set to the reduction's
+  /// neutral element, and returns the original value (to bind again after
+  /// the node); else null (RunTimeExtent.cpp).
+  Value maskForReduction(onnximport::Node &n);
+  /// After it: binds the input again and makes a mean one of the entries in
+  /// use only.
+  void unmaskAfterReduction(onnximport::Node &n, Value original);
+  /// Set while a node reduces along a run-time dimension (its result has
+  /// none).
+  bool reducingRunTimeDim = false;
   /// After node `n` was imported: when it read values of run-time extent,
   /// its result gets that extent along the dimension the op maps theirs to;
   /// an error (naming `label`) when the op would mix the entries past the

@@ -448,15 +448,18 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
                             << rows->second.what
                             << ": its length is known only at run time, and nncc carries such a length only through "
                                "elementwise ops, Transpose, Reshape, Flatten, Squeeze, Unsqueeze, Slice, Concat, "
-                               "Gather, GatherElements, GatherND, MatMul, Softmax, ArgMax and reductions along "
-                               "other dimensions, into graph outputs (Shape and Size read it). "
+                               "Gather, GatherElements, GatherND, MatMul, Softmax, ArgMax and reductions (along it: "
+                               "of the entries in use), into graph outputs (Shape and Size read it). "
                             << rows->second.advice;
   }
   auto it = opsets.find(domain);
   int64_t opset = it == opsets.end() ? 1 : it->second;
   Node n(*this, node, builder, loc, opset);
+  Value unmasked = domain.empty() ? maskForReduction(n) : Value();
   if (failed(handlers().lookup(key)(n)) || n.failedBuild)
     return failure();
+  if (unmasked)
+    unmaskAfterReduction(n, unmasked);
   for (int k = 0; k < node.output_size(); ++k)
     if (!node.output(k).empty() && !lookup(node.output(k)))
       return emitError(loc) << node.op_type() << " node '" << label << "': output " << k << " ('"

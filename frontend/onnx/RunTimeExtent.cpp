@@ -15,9 +15,11 @@
 // dimensions, and reductions along other dimensions. Its result then has
 // the same count along that dimension. Shape and Size read the count
 // itself (their result is data then, not a constant, so it cannot give a
-// shape at compile time). Ops that would mix the unused entries into the
-// used ones (a reduction along the dimension, a Gather along it) are
-// refused with the reason. Graph outputs are trimmed to the count by the
+// shape at compile time). A reduction along that dimension reads its input
+// with the unused entries set to its neutral element (maskForReduction).
+// Ops that would mix the unused entries into the used ones (a Gather along
+// the dimension, an integer maximum along it) are refused with the
+// reason. Graph outputs are trimmed to the count by the
 // runtime.
 //
 // Indices past the count are in bounds where a kernel wrote zeros, and
@@ -27,6 +29,8 @@
 #include "frontend/onnx/ImporterImpl.h"
 
 #include "llvm/ADT/StringSet.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace nncc;
@@ -78,6 +82,78 @@ FailureOr<SmallVector<int64_t>> axesOf(Node &n, int64_t opsetOfInput, int input,
 
 } // namespace
 
+namespace {
+
+bool isReduction(StringRef op) { return op.startswith("Reduce") || op == "ArgMax" || op == "ArgMin"; }
+
+/// The dimensions node `n` (a reduction) reduces of its input of rank `rank`.
+FailureOr<SmallVector<int64_t>> reducedAxes(Node &n, int64_t rank) {
+  StringRef op = n.proto.op_type();
+  if (op == "ArgMax" || op == "ArgMin")
+    return SmallVector<int64_t>{normalized(n.i("axis", 0), rank)};
+  auto axes = axesOf(n, op == "ReduceSum" ? 13 : 18, 1, rank);
+  if (succeeded(axes) && axes->empty() && !n.i("noop_with_empty_axes", 0))
+    for (int64_t k = 0; k < rank; ++k)
+      axes->push_back(k);
+  return axes;
+}
+
+} // namespace
+
+Value OnnxImporterImpl::maskForReduction(Node &n) {
+  reducingRunTimeDim = false;
+  StringRef op = n.proto.op_type();
+  if (!isReduction(op) || !n.has(0))
+    return Value();
+  Value x = n.in(0);
+  auto rows = rowsKnownAtRunTime.find(x);
+  if (rows == rowsKnownAtRunTime.end() || capacityLoops.count(rows->second.count))
+    return Value();
+  int64_t rank = n.rank(0), d = rows->second.dim, extent = n.shape(0)[d];
+  auto axes = reducedAxes(n, rank);
+  if (failed(axes) || !llvm::is_contained(*axes, d))
+    return Value();
+  // The neutral element: 0 for sums (and means, norms), 1 for a product,
+  // -inf for a maximum, +inf for a minimum (floats only: an integer
+  // maximum, minimum or mean along it stays refused).
+  Type et = n.elt(0);
+  bool isFloat = et.isa<FloatType>();
+  double neutral = 0;
+  if (op == "ReduceProd")
+    neutral = 1;
+  else if (op == "ReduceMax" || op == "ArgMax" || op == "ReduceLogSumExp")
+    neutral = -INFINITY;
+  else if (op == "ReduceMin" || op == "ArgMin")
+    neutral = INFINITY;
+  if (!isFloat && (std::isinf(neutral) || op == "ReduceMean"))
+    return Value();
+  SmallVector<int64_t> positions, shape(rank, 1);
+  for (int64_t k = 0; k < extent; ++k)
+    positions.push_back(k);
+  shape[d] = extent;
+  Value inUse = n.create<nn::LessOp>(n.constI64(positions, shape), rows->second.count);
+  Value masked = n.create<nn::SelectOp>(inUse, x, n.scalar(neutral, et));
+  if (!masked)
+    return Value();
+  define(n.proto.input(0), masked);
+  reducingRunTimeDim = true;
+  return x;
+}
+
+void OnnxImporterImpl::unmaskAfterReduction(Node &n, Value original) {
+  define(n.proto.input(0), original);
+  Value y = n.wantsOutput(0) ? lookup(n.proto.output(0)) : Value();
+  if (n.proto.op_type() != "ReduceMean" || !y)
+    return;
+  // The mean of the entries in use: the masked sum over the static extent,
+  // scaled by extent / count (an empty selection: NaN, as PyTorch's).
+  const RunTimeRows &rows = rowsKnownAtRunTime.find(original)->second;
+  Type et = y.getType().cast<RankedTensorType>().getElementType();
+  double extent = (double)original.getType().cast<RankedTensorType>().getDimSize(rows.dim);
+  Value scale = n.create<nn::DivOp>(n.scalar(extent, et), n.cast(rows.count, et));
+  define(n.proto.output(0), n.create<nn::MulOp>(y, scale));
+}
+
 bool OnnxImporterImpl::carriesRunTimeExtent(StringRef opType) {
   return elementwiseOps().contains(opType) || otherCarriers().contains(opType);
 }
@@ -106,6 +182,10 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
       return refuse("so is that of '" + node.input(r.first) + "', which may differ");
   if (!n.wantsOutput(0) || !lookup(node.output(0)))
     return success();
+  if (reducingRunTimeDim) { // (masked before the node: its result has no run-time dimension)
+    reducingRunTimeDim = false;
+    return success();
+  }
   if (op == "Shape" || op == "Size") { // (their result: the run's count, as data)
     if (capacityLoops.count(source.count))
       return refuse("it is a loop that may run out of its rows, which its shape would hide from the run");

@@ -152,10 +152,11 @@ def main():
                           "g", [helper.make_tensor_value_info("x", TensorProto.INT64, [4])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("tfidf_strings.onnx"))
-    # The indices NonZero finds, summed along the dimension whose length only
-    # the run knows.
+    # The indices NonZero finds, their maximum along the dimension whose
+    # length only the run knows (an integer maximum has no neutral element
+    # to mask the unused entries with).
     g = helper.make_graph([helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
-                           helper.make_node("ReduceSum", ["nz"], ["y"], keepdims=0, name="total")],
+                           helper.make_node("ReduceMax", ["nz"], ["y"], keepdims=0, name="total")],
                           "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
                           [helper.make_tensor_value_info("y", TensorProto.INT64, None)])
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), w("nonzero_summed.onnx"))
@@ -223,8 +224,9 @@ def main():
         ("max_roi_pool rois of 4 columns", ["inspect", w("roi_pool_4_columns.onnx")],
          "node 'pool': MaxRoiPool: rois must be [num_rois, 5] (batch index, x1, y1, x2, y2), not [3, 4]"),
         ("tfidf with a string pool", ["inspect", w("tfidf_strings.onnx")], "a pool of strings is not supported"),
-        ("nonzero's indices summed", ["compile", w("nonzero_summed.onnx"), "-target=x86-64", "-o", w("nz_out")],
-         "ReduceSum node 'total' reads 'nz', the indices NonZero found: its length (dimension 1) is known only at "
+        ("nonzero's indices, their maximum", ["compile", w("nonzero_summed.onnx"), "-target=x86-64", "-o",
+                                               w("nz_out")],
+         "ReduceMax node 'total' reads 'nz', the indices NonZero found: its length (dimension 1) is known only at "
          "run time, and it reduces along that dimension"),
         ("unwritable trace", ["bench", w("relu.onnx"), "--runs", "1", "--trace", w("unwritable/file/t.json")],
          "cannot write the trace"),

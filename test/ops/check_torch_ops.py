@@ -180,6 +180,13 @@ def data_dependent_cases(rng):
     yield case("masked_gather_columns", lambda x: kept(x)[:, torch.tensor([0, 2, 5])], [("x", x)])
     yield case("masked_concat", lambda x: torch.cat([kept(x), kept(x) * 2], dim=1), [("x", x)])
     yield case("masked_where", lambda x: torch.where(kept(x) > 0, kept(x), torch.zeros(1)), [("x", x)])
+    # Reductions along the selected rows: the unused entries masked with the
+    # reduction's neutral element first.
+    yield case("masked_row_reductions",
+               lambda x: (kept(x).sum(0), kept(x).mean(0), kept(x).amax(0), kept(x).amin(0),
+                          kept(x).argmax(0), (kept(x) - 5).prod(0), torch.logsumexp(kept(x), 0)),
+               [("x", x)])
+    yield case("masked_mean_all", lambda x: x[x > 0.3].mean() + x[x < -0.2].sum(), [("x", x)])
     yield case("masked_scaled_by_count", lambda x: kept(x).sum(1) * kept(x).shape[0], [("x", x)])
     yield case("nonzero_count", lambda x: torch.nonzero(x > 0).shape[0] + torch.zeros(1, dtype=torch.int64),
                [("x", x)])

@@ -1082,6 +1082,9 @@ static onnx::ModelProto maskedSelectModel(const std::string &after = "", int64_t
   if (after == "ReduceSum") {
     setIntAttribute(addNode(g, after, {"y"}, {"z"}, "reader"), "keepdims", 0);
     out = "z";
+  } else if (after == "ReduceMax") { // of the int64 indices (all axes): no neutral element to mask with
+    setIntAttribute(addNode(g, after, {"rows"}, {"z"}, "reader"), "keepdims", 0);
+    out = "z";
   } else if (after == "ArgMax") {
     auto *n = setIntAttribute(addNode(g, after, {"rows"}, {"z"}, "reader"), "axis", 1);
     setIntAttribute(n, "keepdims", 0);
@@ -1139,7 +1142,7 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
     std::vector<int64_t> shape;
   };
   for (const Reader &r : {Reader{"ArgMax", 0, {8}}, Reader{"Gather", 1, {8}}, Reader{"Concat", 1, {8, 4}},
-                          Reader{"Slice", 1, {2}}}) {
+                          Reader{"Slice", 1, {2}}, Reader{"ReduceSum", 0, {}}}) {
     auto exe = compileOnnx(maskedSelectModel(r.after, r.axis), {}, {}, error);
     ASSERT_TRUE(exe) << r.after << ": " << error;
     std::vector<Tensor> out;
@@ -1148,6 +1151,8 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
     if (std::string(r.after) == "Gather") // the rows of the positives (x[k] > 0 where k % 5 < 3)
       EXPECT_EQ(std::vector<int64_t>(out[0].data<int64_t>(), out[0].data<int64_t>() + 8),
                 (std::vector<int64_t>{0, 0, 0, 1, 1, 1, 2, 2}));
+    if (std::string(r.after) == "ReduceSum") // along the run-time length: the 8 in use only (each 2)
+      EXPECT_EQ(out[0].data<float>()[0], 16.0f);
     if (std::string(r.after) == "Slice") // y[1:3]: two positives (each 1), doubled
       EXPECT_EQ(std::vector<float>(out[0].data<float>(), out[0].data<float>() + 2), (std::vector<float>{2, 2}));
   }
@@ -1157,7 +1162,7 @@ TEST(Importer, RunTimeLengthsCarryThroughRowWiseOps) {
     int64_t axis;
     const char *why;
   };
-  for (const Refusal &r : {Refusal{"ReduceSum", 0, "it reduces along that dimension"},
+  for (const Refusal &r : {Refusal{"ReduceMax", 0, "it reduces along that dimension"},
                            Refusal{"Gather", 0, "it gathers along that dimension"},
                            Refusal{"Add", 0, "whose dimension 0 has the fixed extent 12"},
                            Refusal{"Concat", 0, "it is concatenated along that dimension"},
