@@ -60,8 +60,8 @@ struct CompiledModel::PerShape {
       for (size_t d = 0; fits && d < shape.size(); ++d)
         fits = declared[d] < 0 || declared[d] == shape[d];
       if (!fits) {
-        error = "input " + std::to_string(k) + " ('" + inputs[k].name + "') has shape " + shapeString(shape) +
-                ", but the model declares " + shapeString(declared) + " (-1: any extent)";
+        error = "input " + std::to_string(k) + " ('" + inputs[k].name + "') has shape " + shapeToString(shape) +
+                ", but the model declares " + shapeToString(declared) + " (-1: any extent)";
         return nullptr;
       }
       key.push_back(shape);
@@ -78,7 +78,7 @@ struct CompiledModel::PerShape {
     if (!exe) {
       std::string shapes;
       for (size_t k = 0; k < key.size(); ++k)
-        shapes += (k ? ", " : "") + inputs[k].name + " " + shapeString(key[k]);
+        shapes += (k ? ", " : "") + inputs[k].name + " " + shapeToString(key[k]);
       error = "compiling for the input shapes " + shapes + ": " + error;
       return nullptr;
     }
@@ -90,13 +90,6 @@ struct CompiledModel::PerShape {
     if (compiled.size() > kept)
       compiled.pop_back();
     return compiled.front().second;
-  }
-
-  static std::string shapeString(const std::vector<int64_t> &shape) {
-    std::string s = "[";
-    for (size_t d = 0; d < shape.size(); ++d)
-      s += (d ? ", " : "") + std::to_string(shape[d]);
-    return s + "]";
   }
 };
 

@@ -9,10 +9,10 @@ namespace {
 
 enum class Kind { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
 
-/// The reduced axes of node n (attribute before the opset that made them an
-/// input: 13 for ReduceSum, 18 for the others). Empty means all axes.
-static FailureOr<SmallVector<int64_t>> reduceAxes(Node &n, bool axesInputFrom13, bool &noop) {
-  int64_t inputSince = axesInputFrom13 ? 13 : 18;
+} // namespace
+
+FailureOr<SmallVector<int64_t>> nncc::onnximport::reduceAxes(Node &n, bool &noop) {
+  int64_t inputSince = n.proto.op_type() == "ReduceSum" ? 13 : 18;
   SmallVector<int64_t> axes;
   if (n.opset >= inputSince) {
     if (n.has(1)) {
@@ -31,9 +31,11 @@ static FailureOr<SmallVector<int64_t>> reduceAxes(Node &n, bool axesInputFrom13,
   return norm;
 }
 
+namespace {
+
 template <Kind K> LogicalResult importReduce(Node &n) {
   bool noop = false;
-  auto axes = reduceAxes(n, K == Kind::Sum, noop);
+  auto axes = reduceAxes(n, noop);
   if (failed(axes))
     return failure();
   Value x = n.in(0);

@@ -327,9 +327,9 @@ LogicalResult importSplit(Node &n) {
   return success();
 }
 
-LogicalResult importSlice(Node &n) {
-  auto shape = n.shape(0);
-  int64_t rank = shape.size();
+} // namespace
+
+FailureOr<SliceParams> nncc::onnximport::sliceParams(Node &n) {
   SmallVector<int64_t> starts, ends, axes, steps;
   if (n.opset < 10) {
     starts = SmallVector<int64_t>(n.ints("starts"));
@@ -361,6 +361,18 @@ LogicalResult importSlice(Node &n) {
     steps.assign(starts.size(), 1);
   if (starts.size() != ends.size() || axes.size() != starts.size() || steps.size() != starts.size())
     return n.fail("starts, ends, axes and steps must have the same length");
+  return SliceParams{starts, ends, axes, steps};
+}
+
+namespace {
+
+LogicalResult importSlice(Node &n) {
+  auto shape = n.shape(0);
+  int64_t rank = shape.size();
+  auto params = sliceParams(n);
+  if (failed(params))
+    return failure();
+  auto &[starts, ends, axes, steps] = *params;
   SmallVector<int64_t> oStarts(rank, 0), oSteps(rank, 1), oSizes(shape.begin(), shape.end());
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t a = nn::normalizeAxis(axes[k], rank);

@@ -96,8 +96,9 @@ public:
   /// along the run-time dimension of its input, binds the input's name to
   /// the input with the entries past the count set to the reduction's
   /// neutral element, and returns the original value (to bind again after
-  /// the node); else null (RunTimeExtent.cpp).
-  Value maskForReduction(onnximport::Node &n);
+  /// the node); else null; failure when its axes are wrong (reported)
+  /// (RunTimeExtent.cpp).
+  FailureOr<Value> maskForReduction(onnximport::Node &n);
   /// After it: binds the input again and makes a mean one of the entries in
   /// use only.
   void unmaskAfterReduction(onnximport::Node &n, Value original);

@@ -134,6 +134,18 @@ public:
   bool failedBuild = false;
 };
 
+/// The axes a Reduce* node reduces, normalized (attribute before the opset
+/// that made them an input: 13 for ReduceSum, 18 for the others). Empty
+/// means all axes, or none when `noop` (noop_with_empty_axes) is set.
+mlir::FailureOr<llvm::SmallVector<int64_t>> reduceAxes(Node &n, bool &noop);
+
+/// A Slice node's starts, ends, axes (default: 0, 1, ...) and steps
+/// (default: 1), one of each per sliced axis, as given (not clamped).
+struct SliceParams {
+  llvm::SmallVector<int64_t> starts, ends, axes, steps;
+};
+mlir::FailureOr<SliceParams> sliceParams(Node &n);
+
 using Handler = mlir::LogicalResult (*)(Node &);
 using HandlerMap = llvm::StringMap<Handler>;
 

@@ -455,11 +455,11 @@ LogicalResult OnnxImporterImpl::importNode(const onnx::NodeProto &node, int inde
   auto it = opsets.find(domain);
   int64_t opset = it == opsets.end() ? 1 : it->second;
   Node n(*this, node, builder, loc, opset);
-  Value unmasked = domain.empty() ? maskForReduction(n) : Value();
-  if (failed(handlers().lookup(key)(n)) || n.failedBuild)
+  FailureOr<Value> unmasked = domain.empty() ? maskForReduction(n) : Value();
+  if (failed(unmasked) || failed(handlers().lookup(key)(n)) || n.failedBuild)
     return failure();
-  if (unmasked)
-    unmaskAfterReduction(n, unmasked);
+  if (*unmasked)
+    unmaskAfterReduction(n, *unmasked);
   for (int k = 0; k < node.output_size(); ++k)
     if (!node.output(k).empty() && !lookup(node.output(k)))
       return emitError(loc) << node.op_type() << " node '" << label << "': output " << k << " ('"

@@ -91,8 +91,9 @@ FailureOr<SmallVector<int64_t>> reducedAxes(Node &n, int64_t rank) {
   StringRef op = n.proto.op_type();
   if (op == "ArgMax" || op == "ArgMin")
     return SmallVector<int64_t>{normalized(n.i("axis", 0), rank)};
-  auto axes = axesOf(n, op == "ReduceSum" ? 13 : 18, 1, rank);
-  if (succeeded(axes) && axes->empty() && !n.i("noop_with_empty_axes", 0))
+  bool noop = false;
+  auto axes = reduceAxes(n, noop);
+  if (succeeded(axes) && axes->empty() && !noop)
     for (int64_t k = 0; k < rank; ++k)
       axes->push_back(k);
   return axes;
@@ -100,7 +101,7 @@ FailureOr<SmallVector<int64_t>> reducedAxes(Node &n, int64_t rank) {
 
 } // namespace
 
-Value OnnxImporterImpl::maskForReduction(Node &n) {
+FailureOr<Value> OnnxImporterImpl::maskForReduction(Node &n) {
   reducingRunTimeDim = false;
   StringRef op = n.proto.op_type();
   if (!isReduction(op) || !n.has(0))
@@ -111,7 +112,9 @@ Value OnnxImporterImpl::maskForReduction(Node &n) {
     return Value();
   int64_t rank = n.rank(0), d = rows->second.dim, extent = n.shape(0)[d];
   auto axes = reducedAxes(n, rank);
-  if (failed(axes) || !llvm::is_contained(*axes, d))
+  if (failed(axes))
+    return failure(); // (reported)
+  if (!llvm::is_contained(*axes, d))
     return Value();
   // The neutral element: 0 for sums (and means, norms), 1 for a product,
   // -inf for a maximum, +inf for a minimum (floats only: an integer
@@ -134,7 +137,7 @@ Value OnnxImporterImpl::maskForReduction(Node &n) {
   Value inUse = n.create<nn::LessOp>(n.constI64(positions, shape), rows->second.count);
   Value masked = n.create<nn::SelectOp>(inUse, x, n.scalar(neutral, et));
   if (!masked)
-    return Value();
+    return failure(); // (reported)
   define(n.proto.input(0), masked);
   reducingRunTimeDim = true;
   return x;
@@ -278,33 +281,17 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
     // Along that dimension, entries [start, end) counted from the front
     // (x[:k], x[s:]; start, end >= 0, step 1) keep the used ones first:
     // max(min(count, end) - start, 0) of them.
-    SmallVector<int64_t> starts, ends, axes, steps;
-    if (n.opset < 10) {
-      starts = n.ints("starts"), ends = n.ints("ends"), axes = n.ints("axes");
-    } else {
-      auto st = n.knownConstant(1), en = n.knownConstant(2);
-      auto a = n.has(3) ? n.knownConstant(3) : llvm::None, s = n.has(4) ? n.knownConstant(4) : llvm::None;
-      if (!st || !en || (n.has(3) && !a) || (n.has(4) && !s))
-        return refuse("its starts, ends, axes or steps are not known at compile time");
-      for (int64_t k = 0; k < st->size(); ++k)
-        starts.push_back(st->asInt(k));
-      for (int64_t k = 0; k < en->size(); ++k)
-        ends.push_back(en->asInt(k));
-      for (int64_t k = 0; a && k < a->size(); ++k)
-        axes.push_back(a->asInt(k));
-      for (int64_t k = 0; s && k < s->size(); ++k)
-        steps.push_back(s->asInt(k));
-    }
-    if (axes.empty())
-      for (int64_t k = 0; k < (int64_t)starts.size(); ++k)
-        axes.push_back(k);
+    auto params = sliceParams(n);
+    if (failed(params))
+      return refuse("its starts, ends, axes or steps are not known at compile time");
+    auto &[starts, ends, axes, steps] = *params;
     out = d;
     if (llvm::count_if(axes, [&](int64_t a) { return normalized(a, rankIn) == d; }) > 1)
       return refuse("it names that dimension twice");
-    for (size_t k = 0; k < axes.size() && k < starts.size() && k < ends.size(); ++k) {
+    for (size_t k = 0; k < axes.size(); ++k) {
       if (normalized(axes[k], rankIn) != d)
         continue;
-      int64_t step = k < steps.size() ? steps[k] : 1, start = starts[k], end = ends[k];
+      int64_t step = steps[k], start = starts[k], end = ends[k];
       if (step != 1 || start < 0 || end < 0)
         return refuse("it slices along that dimension other than from the front (step 1, start and end 0 or "
                       "more): which entries it takes depends on the length");
@@ -359,21 +346,13 @@ LogicalResult OnnxImporterImpl::carryRunTimeExtent(Node &n, StringRef label) {
     if (n.opset < 13 ? d >= axis : d == axis)
       return refuse("it normalizes along that dimension");
     out = d;
-  } else if (op == "ArgMax" || op == "ArgMin") {
-    int64_t axis = normalized(n.i("axis", 0), rankIn);
-    if (axis == d)
-      return refuse("it reduces along that dimension");
-    out = n.i("keepdims", 1) || d < axis ? d : d - 1;
   } else {
-    // Reductions: along other dimensions only.
+    // Reductions (Reduce*, ArgMax, ArgMin) along other dimensions.
     if (failed(readOnly(0)))
       return failure();
-    auto axes = axesOf(n, op == "ReduceSum" ? 13 : 18, 1, rankIn);
+    auto axes = reducedAxes(n, rankIn);
     if (failed(axes))
       return refuse("its axes are not known at compile time");
-    if (axes->empty() && !n.i("noop_with_empty_axes", 0))
-      for (int64_t k = 0; k < rankIn; ++k)
-        axes->push_back(k);
     if (llvm::is_contained(*axes, (int64_t)d))
       return refuse("it reduces along that dimension");
     out = n.i("keepdims", 1) ? d : d - (int)llvm::count_if(*axes, [&](int64_t a) { return a < d; });

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace nncc {
@@ -78,28 +79,31 @@ inline void addBoolConstant(onnx::GraphProto *g, const std::string &name, bool v
   a->mutable_t()->add_int32_data(v ? 1 : 0);
 }
 
-/// A float initializer of `g`.
-inline void addFloatInitializer(onnx::GraphProto *g, const std::string &name, std::vector<int64_t> shape,
-                                const std::vector<float> &values) {
+/// An initializer of `g` of element type `type` (FLOAT or INT64).
+template <typename T>
+inline void addInitializerOf(onnx::GraphProto *g, const std::string &name, int type, std::vector<int64_t> shape,
+                             const std::vector<T> &values) {
   auto *t = g->add_initializer();
   t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->set_data_type(type);
   for (int64_t d : shape)
     t->add_dims(d);
-  for (float v : values)
-    t->add_float_data(v);
+  for (T v : values) {
+    if constexpr (std::is_same<T, float>::value)
+      t->add_float_data(v);
+    else
+      t->add_int64_data(v);
+  }
 }
 
-/// An int64 initializer of `g`.
+inline void addFloatInitializer(onnx::GraphProto *g, const std::string &name, std::vector<int64_t> shape,
+                                const std::vector<float> &values) {
+  addInitializerOf(g, name, onnx::TensorProto::FLOAT, shape, values);
+}
+
 inline void addInt64Initializer(onnx::GraphProto *g, const std::string &name, std::vector<int64_t> shape,
                                 const std::vector<int64_t> &values) {
-  auto *t = g->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::INT64);
-  for (int64_t d : shape)
-    t->add_dims(d);
-  for (int64_t v : values)
-    t->add_int64_data(v);
+  addInitializerOf(g, name, onnx::TensorProto::INT64, shape, values);
 }
 
 /// A Loop node; returns its body graph (inputs: i, cond, carried...), which
